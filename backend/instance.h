@@ -1,0 +1,22 @@
+/*
+ * The instance state machine (docs/states.md).
+ *
+ *   defined -(power on)-> scheduling -> starting -> running
+ *   running -(power off)-> stopping -> stopped
+ *   scheduling -> unschedulable (no host fits; reason in run/err)
+ *   any -> error (reason in run/err); a silent host -> unknown
+ *
+ * It is level-triggered: vdc_instance_reconcile() compares the desired
+ * state (power, image) with the live state and takes the next step, so it
+ * is safe to call after any change, at start-up, or twice.
+ */
+#ifndef VDC_INSTANCE_H
+#define VDC_INSTANCE_H
+
+#include "model.h"
+
+void vdc_instance_reconcile(struct vdc_obj *obj);
+/* 0 when the instance may be removed or renamed, else -EBUSY. */
+int vdc_instance_busy(const struct vdc_obj *obj, struct vdc_err *err);
+
+#endif

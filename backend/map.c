@@ -1,0 +1,136 @@
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "map.h"
+#include "strbuf.h"
+
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s) {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+void vdc_map_init(struct vdc_map *m)
+{
+	m->buckets = NULL;
+	m->nbuckets = 0;
+	m->count = 0;
+}
+
+void vdc_map_clear(struct vdc_map *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nbuckets; i++) {
+		struct vdc_map_entry *e = m->buckets[i];
+
+		while (e) {
+			struct vdc_map_entry *n = e->next;
+
+			free(e);
+			e = n;
+		}
+	}
+	free(m->buckets);
+	vdc_map_init(m);
+}
+
+static struct vdc_map_entry **slot(const struct vdc_map *m, const char *key)
+{
+	struct vdc_map_entry **p;
+
+	if (!m->nbuckets)
+		return NULL;
+	p = &m->buckets[hash(key) & (m->nbuckets - 1)];
+	while (*p && strcmp((*p)->key, key))
+		p = &(*p)->next;
+	return p;
+}
+
+void *vdc_map_get(const struct vdc_map *m, const char *key)
+{
+	struct vdc_map_entry **p = slot(m, key);
+
+	return p && *p ? (*p)->value : NULL;
+}
+
+static void grow(struct vdc_map *m)
+{
+	size_t n = m->nbuckets ? m->nbuckets * 2 : 16, i;
+	struct vdc_map_entry **b = xcalloc(n, sizeof(*b));
+
+	for (i = 0; i < m->nbuckets; i++) {
+		struct vdc_map_entry *e = m->buckets[i];
+
+		while (e) {
+			struct vdc_map_entry *next = e->next;
+			size_t h = hash(e->key) & (n - 1);
+
+			e->next = b[h];
+			b[h] = e;
+			e = next;
+		}
+	}
+	free(m->buckets);
+	m->buckets = b;
+	m->nbuckets = n;
+}
+
+void vdc_map_put(struct vdc_map *m, const char *key, void *value)
+{
+	struct vdc_map_entry **p, *e;
+	size_t klen = strlen(key);
+
+	if (m->count + 1 > m->nbuckets * 3 / 4)
+		grow(m);
+	p = slot(m, key);
+	if (*p) {
+		(*p)->value = value;
+		return;
+	}
+	e = xmalloc(sizeof(*e) + klen + 1);
+	memcpy(e->key, key, klen + 1);
+	e->value = value;
+	e->next = NULL;
+	*p = e;
+	m->count++;
+}
+
+void *vdc_map_del(struct vdc_map *m, const char *key)
+{
+	struct vdc_map_entry **p = slot(m, key), *e;
+	void *v;
+
+	if (!p || !*p)
+		return NULL;
+	e = *p;
+	*p = e->next;
+	v = e->value;
+	free(e);
+	m->count--;
+	return v;
+}
+
+struct vdc_map_entry *vdc_map_first(const struct vdc_map *m, size_t *bucket)
+{
+	for (*bucket = 0; *bucket < m->nbuckets; (*bucket)++)
+		if (m->buckets[*bucket])
+			return m->buckets[*bucket];
+	return NULL;
+}
+
+struct vdc_map_entry *vdc_map_next(const struct vdc_map *m, struct vdc_map_entry *e, size_t *bucket)
+{
+	if (e->next)
+		return e->next;
+	for ((*bucket)++; *bucket < m->nbuckets; (*bucket)++)
+		if (m->buckets[*bucket])
+			return m->buckets[*bucket];
+	return NULL;
+}

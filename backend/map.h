@@ -1,0 +1,37 @@
+/*
+ * A string-keyed hash map (separate chaining, doubling), used for the
+ * objects of a kind, the children of an object and the reference counts.
+ * Keys are copied; values are borrowed. Not thread-safe: the model lock
+ * guards every map.
+ */
+#ifndef VDC_MAP_H
+#define VDC_MAP_H
+
+#include <stddef.h>
+
+struct vdc_map_entry {
+	struct vdc_map_entry *next;
+	void *value;
+	char key[];
+};
+
+struct vdc_map {
+	struct vdc_map_entry **buckets;
+	size_t nbuckets;
+	size_t count;
+};
+
+void vdc_map_init(struct vdc_map *m);
+/* Free the entries (not the values). */
+void vdc_map_clear(struct vdc_map *m);
+void *vdc_map_get(const struct vdc_map *m, const char *key);
+/* Insert or replace. */
+void vdc_map_put(struct vdc_map *m, const char *key, void *value);
+/* Remove and return the value, or NULL. */
+void *vdc_map_del(struct vdc_map *m, const char *key);
+
+/* Iterate: `for (e = vdc_map_first(m, &i); e; e = vdc_map_next(m, e, &i))`. */
+struct vdc_map_entry *vdc_map_first(const struct vdc_map *m, size_t *bucket);
+struct vdc_map_entry *vdc_map_next(const struct vdc_map *m, struct vdc_map_entry *e, size_t *bucket);
+
+#endif

@@ -1,0 +1,1125 @@
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model.h"
+#include "store.h"
+
+#define KINDS_MAX 16
+
+struct kind_state {
+	const struct vdc_kind *kind;
+	struct vdc_map objects;
+	struct timespec mtime;
+};
+
+static pthread_rwlock_t model_lock = PTHREAD_RWLOCK_INITIALIZER;
+static const struct vdc_kind *const *top_kinds;
+static struct kind_state kstate[KINDS_MAX];
+static unsigned nkinds;
+static struct vdc_map refs;          /* "kind/name" -> count of links naming it */
+static struct vdc_ring all_events;
+static char *datadir;
+
+void vdc_model_rdlock(void) { pthread_rwlock_rdlock(&model_lock); }
+void vdc_model_wrlock(void) { pthread_rwlock_wrlock(&model_lock); }
+void vdc_model_unlock(void) { pthread_rwlock_unlock(&model_lock); }
+
+const struct vdc_kind *const *vdc_kinds(void) { return top_kinds; }
+const char *vdc_model_datadir(void) { return datadir; }
+
+struct timespec vdc_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return t;
+}
+
+static struct kind_state *kind_state(const struct vdc_kind *kind)
+{
+	unsigned i;
+
+	for (i = 0; i < nkinds; i++)
+		if (kstate[i].kind == kind)
+			return &kstate[i];
+	return NULL;
+}
+
+const struct vdc_kind *vdc_kind_find(const char *name, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < nkinds; i++)
+		if (strlen(kstate[i].kind->name) == len && !memcmp(kstate[i].kind->name, name, len))
+			return kstate[i].kind;
+	return NULL;
+}
+
+const struct vdc_map *vdc_kind_objects(const struct vdc_kind *kind)
+{
+	return &kind_state(kind)->objects;
+}
+
+struct timespec vdc_kind_mtime(const struct vdc_kind *kind)
+{
+	return kind_state(kind)->mtime;
+}
+
+/* ---- events ---- */
+
+static void ring_push(struct vdc_ring *r, unsigned cap, char *line)
+{
+	if (!r->lines) {
+		r->lines = xcalloc(cap, sizeof(char *));
+		r->cap = cap;
+	}
+	if (r->count == r->cap) {
+		free(r->lines[r->head]);
+		r->lines[r->head] = line;
+		r->head = (r->head + 1) % r->cap;
+		return;
+	}
+	r->lines[(r->head + r->count) % r->cap] = line;
+	r->count++;
+}
+
+static void ring_show(const struct vdc_ring *r, struct strbuf *out)
+{
+	unsigned i;
+
+	for (i = 0; i < r->count; i++) {
+		strbuf_addstr(out, r->lines[(r->head + i) % r->cap]);
+		strbuf_addch(out, '\n');
+	}
+}
+
+static void ring_free(struct vdc_ring *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->count; i++)
+		free(r->lines[(r->head + i) % r->cap]);
+	free(r->lines);
+	memset(r, 0, sizeof(*r));
+}
+
+void vdc_obj_path(const struct vdc_obj *obj, struct strbuf *out)
+{
+	if (obj->parent) {
+		vdc_obj_path(obj->parent, out);
+		strbuf_addf(out, "/%s/%s", obj->parent->kind->childdir, obj->name);
+		return;
+	}
+	strbuf_addf(out, "%s/%s", obj->kind->name, obj->name);
+}
+
+void vdc_event(const struct vdc_obj *obj, const char *fmt, ...)
+{
+	__do_strbuf struct strbuf line = STRBUF_INIT;
+	struct timespec t = vdc_now();
+	struct tm tm;
+	char stamp[32];
+	va_list ap;
+
+	gmtime_r(&t.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strbuf_addf(&line, "%s ", stamp);
+	if (obj)
+		vdc_obj_path(obj, &line);
+	else
+		strbuf_addstr(&line, "vdc");
+	strbuf_addch(&line, ' ');
+	va_start(ap, fmt);
+	strbuf_vaddf(&line, fmt, ap);
+	va_end(ap);
+	if (obj) {
+		struct vdc_obj *o = (struct vdc_obj *)obj;
+
+		ring_push(&o->events, VDC_EVENTS_OBJ, xstrdup(line.buf));
+		o->live_mtime = t;
+	}
+	ring_push(&all_events, VDC_EVENTS_ALL, strbuf_detach(&line, NULL));
+}
+
+void vdc_events_show(const struct vdc_obj *obj, struct strbuf *out)
+{
+	ring_show(obj ? &obj->events : &all_events, out);
+}
+
+void vdc_run_show_state(const struct vdc_obj *obj, struct strbuf *out)
+{
+	strbuf_addf(out, "%s\n", obj->state);
+}
+
+void vdc_run_show_err(const struct vdc_obj *obj, struct strbuf *out)
+{
+	if (obj->err && *obj->err)
+		strbuf_addf(out, "%s\n", obj->err);
+}
+
+void vdc_obj_set_state(struct vdc_obj *obj, const char *state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+
+	if (!strcmp(obj->state, state))
+		return;
+	if (vdc_store_begin(&err) == 0) {
+		if (vdc_store_live_put(obj->id, "state", state, &err) == 0 && vdc_store_commit(&err) == 0)
+			err.code = 0;
+		else
+			vdc_store_rollback();
+	}
+	if (err.code)
+		vdc_event(obj, "warning: %s", err.msg);
+	vdc_event(obj, "state %s -> %s", obj->state, state);
+	free(obj->state);
+	obj->state = xstrdup(state);
+}
+
+void vdc_obj_set_err(struct vdc_obj *obj, const char *msg)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+
+	if (!msg && !obj->err)
+		return;
+	if (vdc_store_begin(&err) == 0) {
+		if (vdc_store_live_put(obj->id, "err", msg, &err) == 0 && vdc_store_commit(&err) == 0)
+			err.code = 0;
+		else
+			vdc_store_rollback();
+	}
+	free(obj->err);
+	obj->err = msg ? xstrdup(msg) : NULL;
+	if (msg)
+		vdc_event(obj, "error: %s", msg);
+}
+
+void vdc_report(struct vdc_obj *obj, const struct vdc_err *err)
+{
+	if (!err->msg[0])
+		return;
+	if (obj)
+		vdc_obj_set_err(obj, err->msg);
+	else
+		vdc_event(NULL, "error: %s", err->msg);
+}
+
+/* ---- references ---- */
+
+static void ref_key(const struct vdc_kind *kind, const char *name, char *key, size_t n)
+{
+	snprintf(key, n, "%s/%s", kind->name, name);
+}
+
+static void ref_adjust(const struct vdc_link *link, int delta)
+{
+	char key[96];
+	intptr_t n;
+
+	ref_key(link->tkind, link->tname, key, sizeof(key));
+	n = (intptr_t)vdc_map_get(&refs, key) + delta;
+	if (n <= 0)
+		vdc_map_del(&refs, key);
+	else
+		vdc_map_put(&refs, key, (void *)n);
+}
+
+unsigned vdc_obj_refs(const struct vdc_obj *obj)
+{
+	char key[96];
+
+	if (obj->parent)
+		return 0;
+	ref_key(obj->kind, obj->name, key, sizeof(key));
+	return (unsigned)(intptr_t)vdc_map_get(&refs, key);
+}
+
+/* ---- objects ---- */
+
+static struct vdc_map *siblings(const struct vdc_kind *kind, struct vdc_obj *parent)
+{
+	return parent ? &parent->children : &kind_state(kind)->objects;
+}
+
+struct vdc_obj *vdc_obj_find(const struct vdc_kind *kind, struct vdc_obj *parent,
+			     const char *name, size_t len)
+{
+	char key[VDC_NAME_MAX + 1];
+
+	if (len > VDC_NAME_MAX)
+		return NULL;
+	memcpy(key, name, len);
+	key[len] = '\0';
+	return vdc_map_get(siblings(kind, parent), key);
+}
+
+static struct vdc_obj *obj_alloc(const struct vdc_kind *kind, struct vdc_obj *parent, int64_t id,
+				 const char *name, uid_t uid, gid_t gid, struct timespec ct,
+				 struct timespec mt)
+{
+	struct vdc_obj *obj = xcalloc(1, sizeof(*obj));
+	unsigned i;
+
+	obj->id = id;
+	obj->kind = kind;
+	obj->parent = parent;
+	snprintf(obj->name, sizeof(obj->name), "%s", name);
+	obj->uid = uid;
+	obj->gid = gid;
+	obj->ctime = ct;
+	obj->mtime = mt;
+	obj->childdir_mtime = mt;
+	obj->live_mtime = mt;
+	obj->attrs = xcalloc(kind->nattrs, sizeof(*obj->attrs));
+	for (i = 0; i < kind->nattrs; i++)
+		obj->attrs[i].mtime = mt;
+	obj->rel = xcalloc(kind->nreldirs ? kind->nreldirs : 1, sizeof(*obj->rel));
+	for (i = 0; i < kind->nreldirs; i++)
+		obj->rel[i].mtime = mt;
+	vdc_map_init(&obj->children);
+	obj->state = xstrdup(kind->initial_state ? kind->initial_state : "defined");
+	vdc_map_put(siblings(kind, parent), obj->name, obj);
+	return obj;
+}
+
+void vdc_obj_data_path(const struct vdc_obj *obj, struct strbuf *out)
+{
+	strbuf_addf(out, "%s/%" PRId64 ".data", datadir, obj->id);
+}
+
+int vdc_obj_create(const struct vdc_kind *kind, struct vdc_obj *parent,
+		   const char *name, size_t len, uid_t uid, gid_t gid,
+		   struct vdc_obj **out, struct vdc_err *err)
+{
+	char nm[VDC_NAME_MAX + 1];
+	struct timespec t = vdc_now();
+	int64_t id;
+	int rc;
+
+	rc = vdc_name_check(name, len, err);
+	if (rc < 0)
+		return rc;
+	memcpy(nm, name, len);
+	nm[len] = '\0';
+	if (vdc_obj_find(kind, parent, nm, len))
+		return vdc_err_set(err, -EEXIST, "%s %s exists already", kind->noun, nm);
+	rc = vdc_store_begin(err);
+	if (rc < 0)
+		return rc;
+	rc = vdc_store_obj_insert(kind->name, parent ? parent->id : 0, nm, uid, gid, &t, &id, err);
+	if (rc == 0 && kind->has_data) {
+		__do_strbuf struct strbuf p = STRBUF_INIT;
+		int fd;
+
+		strbuf_addf(&p, "%s/%" PRId64 ".data", datadir, id);
+		fd = open(p.buf, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+		if (fd < 0)
+			rc = vdc_err_set(err, -errno, "cannot make the data file of %s %s: %s", kind->noun, nm,
+					 strerror(errno));
+		else
+			close(fd);
+	}
+	if (rc == 0)
+		rc = vdc_store_commit(err);
+	if (rc < 0) {
+		vdc_store_rollback();
+		return rc;
+	}
+	*out = obj_alloc(kind, parent, id, nm, uid, gid, t, t);
+	if (parent)
+		parent->childdir_mtime = t;
+	else
+		kind_state(kind)->mtime = t;
+	vdc_event(*out, "created by uid %u", (unsigned)uid);
+	return 0;
+}
+
+static void obj_free(struct vdc_obj *obj)
+{
+	unsigned i, j;
+	size_t b;
+	struct vdc_map_entry *e;
+
+	for (e = vdc_map_first(&obj->children, &b); e; e = vdc_map_next(&obj->children, e, &b))
+		obj_free(e->value);
+	vdc_map_clear(&obj->children);
+	for (i = 0; i < obj->kind->nattrs; i++) {
+		free(obj->attrs[i].value);
+		if (obj->attrs[i].link)
+			ref_adjust(obj->attrs[i].link, -1);
+		free(obj->attrs[i].link);
+	}
+	for (i = 0; i < obj->kind->nreldirs; i++) {
+		for (j = 0; j < obj->rel[i].n; j++) {
+			ref_adjust(obj->rel[i].links[j], -1);
+			free(obj->rel[i].links[j]);
+		}
+		free(obj->rel[i].links);
+	}
+	while (obj->nscratch)
+		vdc_scratch_remove(obj, obj->scratch[0]);
+	free(obj->scratch);
+	free(obj->attrs);
+	free(obj->rel);
+	free(obj->state);
+	free(obj->err);
+	free(obj->priv);
+	ring_free(&obj->events);
+	free(obj);
+}
+
+static int store_delete_tree(struct vdc_obj *obj, struct vdc_err *err)
+{
+	struct vdc_map_entry *e;
+	size_t b;
+	int rc;
+
+	for (e = vdc_map_first(&obj->children, &b); e; e = vdc_map_next(&obj->children, e, &b)) {
+		rc = store_delete_tree(e->value, err);
+		if (rc < 0)
+			return rc;
+	}
+	return vdc_store_obj_delete(obj->id, err);
+}
+
+int vdc_obj_destroy(struct vdc_obj *obj, struct vdc_err *err)
+{
+	__do_strbuf struct strbuf path = STRBUF_INIT;
+	unsigned n = vdc_obj_refs(obj);
+	int rc;
+
+	vdc_obj_path(obj, &path);
+	if (n)
+		return vdc_err_set(err, -EBUSY, "%s is linked from %u place%s; remove the link%s first",
+				   path.buf, n, n == 1 ? "" : "s", n == 1 ? "" : "s");
+	if (obj->kind->busy) {
+		rc = obj->kind->busy(obj, err);
+		if (rc < 0)
+			return rc;
+	}
+	rc = vdc_store_begin(err);
+	if (rc < 0)
+		return rc;
+	rc = store_delete_tree(obj, err);
+	if (rc == 0)
+		rc = vdc_store_commit(err);
+	if (rc < 0) {
+		vdc_store_rollback();
+		return rc;
+	}
+	if (obj->kind->has_data) {
+		__do_strbuf struct strbuf p = STRBUF_INIT;
+
+		vdc_obj_data_path(obj, &p);
+		unlink(p.buf);
+	}
+	vdc_event(NULL, "%s removed", path.buf);
+	vdc_map_del(siblings(obj->kind, obj->parent), obj->name);
+	if (obj->parent)
+		obj->parent->childdir_mtime = vdc_now();
+	else
+		kind_state(obj->kind)->mtime = vdc_now();
+	obj_free(obj);
+	return 0;
+}
+
+int vdc_obj_rename(struct vdc_obj *obj, const char *name, size_t len, struct vdc_err *err)
+{
+	char nm[VDC_NAME_MAX + 1], old[VDC_NAME_MAX + 1];
+	int rc;
+
+	rc = vdc_name_check(name, len, err);
+	if (rc < 0)
+		return rc;
+	memcpy(nm, name, len);
+	nm[len] = '\0';
+	if (vdc_obj_find(obj->kind, obj->parent, nm, len))
+		return vdc_err_set(err, -EEXIST, "%s %s exists already", obj->kind->noun, nm);
+	if (vdc_obj_refs(obj))
+		return vdc_err_set(err, -EBUSY, "%s %s is linked from elsewhere; remove the links before renaming it",
+				   obj->kind->noun, obj->name);
+	if (obj->kind->busy) {
+		rc = obj->kind->busy(obj, err);
+		if (rc < 0)
+			return rc;
+	}
+	rc = vdc_store_begin(err);
+	if (rc < 0)
+		return rc;
+	rc = vdc_store_obj_update(obj->id, nm, obj->uid, obj->gid, err);
+	if (rc == 0)
+		rc = vdc_store_commit(err);
+	if (rc < 0) {
+		vdc_store_rollback();
+		return rc;
+	}
+	snprintf(old, sizeof(old), "%s", obj->name);
+	vdc_map_del(siblings(obj->kind, obj->parent), obj->name);
+	snprintf(obj->name, sizeof(obj->name), "%s", nm);
+	vdc_map_put(siblings(obj->kind, obj->parent), obj->name, obj);
+	vdc_event(obj, "renamed from %s", old);
+	return 0;
+}
+
+int vdc_obj_chown(struct vdc_obj *obj, uid_t uid, gid_t gid, struct vdc_err *err)
+{
+	int rc;
+
+	if (obj->uid == uid && obj->gid == gid)
+		return 0;
+	rc = vdc_store_begin(err);
+	if (rc < 0)
+		return rc;
+	rc = vdc_store_obj_update(obj->id, obj->name, uid, gid, err);
+	if (rc == 0)
+		rc = vdc_store_commit(err);
+	if (rc < 0) {
+		vdc_store_rollback();
+		return rc;
+	}
+	obj->uid = uid;
+	obj->gid = gid;
+	vdc_event(obj, "owner set to uid %u gid %u", (unsigned)uid, (unsigned)gid);
+	return 0;
+}
+
+/* ---- attributes ---- */
+
+int vdc_attr_index(const struct vdc_kind *kind, const char *name, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < kind->nattrs; i++)
+		if (strlen(kind->attrs[i].name) == len && !memcmp(kind->attrs[i].name, name, len))
+			return (int)i;
+	return -1;
+}
+
+const char *vdc_attr_value(const struct vdc_obj *obj, unsigned attr, size_t *len)
+{
+	const struct vdc_attr *a = &obj->attrs[attr];
+
+	if (a->value) {
+		*len = a->len;
+		return a->value;
+	}
+	*len = strlen(obj->kind->attrs[attr].def);
+	return obj->kind->attrs[attr].def;
+}
+
+void vdc_attr_show(const struct vdc_obj *obj, unsigned attr, struct strbuf *out)
+{
+	size_t len;
+	const char *v = vdc_attr_value(obj, attr, &len);
+
+	strbuf_add(out, v, len);
+	if (len && !(obj->kind->attrs[attr].flags & VDC_ATTR_MULTILINE))
+		strbuf_addch(out, '\n');
+}
+
+static int attr_store(struct vdc_obj *obj, unsigned attr, const char *v, size_t len, struct vdc_err *err)
+{
+	const struct vdc_attr_def *def = &obj->kind->attrs[attr];
+	struct vdc_attr *a = &obj->attrs[attr];
+	bool is_default = len == strlen(def->def) && !memcmp(v, def->def, len);
+	struct timespec t = vdc_now();
+	int rc;
+
+	rc = vdc_store_begin(err);
+	if (rc < 0)
+		return rc;
+	rc = vdc_store_attr_put(obj->id, def->name, is_default ? NULL : v, len, &t, err);
+	if (rc == 0)
+		rc = vdc_store_commit(err);
+	if (rc < 0) {
+		vdc_store_rollback();
+		return rc;
+	}
+	free(a->value);
+	a->value = is_default ? NULL : xstrndup(v, len);
+	a->len = is_default ? 0 : len;
+	a->mtime = t;
+	if (def->flags & VDC_ATTR_MULTILINE)
+		vdc_event(obj, "%s set (%zu bytes)", def->name, len);
+	else
+		vdc_event(obj, "%s = %.*s", def->name, (int)(len > 80 ? 80 : len), v);
+	if (obj->kind->changed)
+		obj->kind->changed(obj, attr);
+	return 0;
+}
+
+int vdc_attr_set(struct vdc_obj *obj, unsigned attr, const char *text, size_t len,
+		 struct vdc_err *err)
+{
+	const struct vdc_attr_def *def = &obj->kind->attrs[attr];
+	bool multi = def->flags & VDC_ATTR_MULTILINE;
+	const char *cur;
+	size_t curlen;
+	int rc;
+
+	if (def->type != VDC_ATTR_VALUE)
+		return vdc_err_set(err, -EINVAL, "%s is a link; make it with ln -s", def->name);
+	if (!multi && len && text[len - 1] == '\n')
+		len--;
+	if (len > def->max)
+		return vdc_err_set(err, -EFBIG, "%s takes at most %zu bytes; %zu were written", def->name,
+				   def->max, len);
+	rc = vdc_text_check(text, len, multi, err);
+	if (rc < 0) {
+		char why[VDC_ERR_MSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", err ? err->msg : "");
+		return vdc_err_set(err, rc, "%s: %s", def->name, why);
+	}
+	if (def->check) {
+		rc = def->check(obj, text, len, err);
+		if (rc < 0)
+			return rc;
+	}
+	cur = vdc_attr_value(obj, attr, &curlen);
+	if (curlen == len && !memcmp(cur, text, len))
+		return 0;
+	return attr_store(obj, attr, text, len, err);
+}
+
+int vdc_attr_reset(struct vdc_obj *obj, unsigned attr, struct vdc_err *err)
+{
+	const struct vdc_attr_def *def = &obj->kind->attrs[attr];
+
+	if (!obj->attrs[attr].value)
+		return 0;
+	return attr_store(obj, attr, def->def, strlen(def->def), err);
+}
+
+/* ---- links ---- */
+
+static const char *mountpoint;
+
+void vdc_model_set_mountpoint(const char *mnt)
+{
+	mountpoint = mnt;
+}
+
+int vdc_link_parse(const char *from, const char *target, const struct vdc_kind *want,
+		   const char *what, char *tname, struct vdc_err *err)
+{
+	const char *comp[64];
+	size_t clen[64], n = 0;
+	const char *p;
+	size_t tlen = strlen(target), mlen = mountpoint ? strlen(mountpoint) : 0;
+
+	if (!tlen || tlen > 4096)
+		goto shape;
+	if (target[0] == '/') {
+		/* An absolute link is accepted when it points into this mount. */
+		if (!mlen || strncmp(target, mountpoint, mlen) || target[mlen] != '/')
+			return vdc_err_set(err, -EXDEV, "%s -> %s points outside the tree; link to ../%s/NAME inside it",
+					   what, target, want->name);
+		from = "";
+		target += mlen;
+	}
+	/* Split `from` into components. */
+	for (p = from; *p; ) {
+		const char *s = strchr(p, '/');
+		size_t l = s ? (size_t)(s - p) : strlen(p);
+
+		if (l && n < 64) {
+			comp[n] = p;
+			clen[n++] = l;
+		}
+		p += l + (s ? 1 : 0);
+	}
+	for (p = target; *p; ) {
+		const char *s = strchr(p, '/');
+		size_t l = s ? (size_t)(s - p) : strlen(p);
+
+		if (l == 0 || (l == 1 && p[0] == '.')) {
+			/* nothing */
+		} else if (l == 2 && p[0] == '.' && p[1] == '.') {
+			if (n == 0)
+				return vdc_err_set(err, -EXDEV, "%s -> %s points outside the tree; link to an object in %s/",
+						   what, target, want->name);
+			n--;
+		} else {
+			if (n == 64)
+				goto shape;
+			comp[n] = p;
+			clen[n++] = l;
+		}
+		p += l + (s ? 1 : 0);
+	}
+	if (n != 2 || clen[0] != strlen(want->name) || memcmp(comp[0], want->name, clen[0]))
+		goto shape;
+	if (vdc_name_check(comp[1], clen[1], err) < 0)
+		goto shape;
+	memcpy(tname, comp[1], clen[1]);
+	tname[clen[1]] = '\0';
+	return 0;
+shape:
+	return vdc_err_set(err, -EINVAL, "%s -> %s does not name an object in %s/; link like ln -s ../%s/NAME",
+			   what, target, want->name, want->name);
+}
+
+static int link_owner_check(const struct vdc_kind *tkind, const char *tname, uid_t caller,
+			    struct vdc_err *err)
+{
+	struct vdc_obj *t = vdc_obj_find(tkind, NULL, tname, strlen(tname));
+
+	if (caller == 0 || !t || t->uid == caller || t->uid == 0)
+		return 0;
+	return vdc_err_set(err, -EACCES, "%s %s belongs to another user; link only to your own objects or root's",
+			   tkind->noun, tname);
+}
+
+static struct vdc_link *link_new(int64_t id, const char *name, const struct vdc_kind *tkind,
+				 const char *tname, struct timespec t)
+{
+	struct vdc_link *l = xcalloc(1, sizeof(*l));
+
+	l->id = id;
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->tkind = tkind;
+	snprintf(l->tname, sizeof(l->tname), "%s", tname);
+	l->mtime = t;
+	ref_adjust(l, 1);
+	return l;
+}
+
+int vdc_link_set(struct vdc_obj *obj, unsigned attr, const char *tname, uid_t caller,
+		 struct vdc_err *err)
+{
+	const struct vdc_attr_def *def = &obj->kind->attrs[attr];
+	const struct vdc_kind *tkind = vdc_kind_find(def->target, strlen(def->target));
+	struct timespec t = vdc_now();
+	int64_t id;
+	int rc;
+
+	if (obj->attrs[attr].link)
+		return vdc_err_set(err, -EEXIST, "%s is linked already; remove it first", def->name);
+	rc = link_owner_check(tkind, tname, caller, err);
+	if (rc < 0)
+		return rc;
+	rc = vdc_store_begin(err);
+	if (rc < 0)
+		return rc;
+	rc = vdc_store_link_insert(obj->id, "", def->name, tkind->name, tname, &t, &id, err);
+	if (rc == 0)
+		rc = vdc_store_commit(err);
+	if (rc < 0) {
+		vdc_store_rollback();
+		return rc;
+	}
+	obj->attrs[attr].link = link_new(id, def->name, tkind, tname, t);
+	obj->mtime = t;
+	vdc_event(obj, "%s -> %s/%s", def->name, tkind->name, tname);
+	if (obj->kind->changed)
+		obj->kind->changed(obj, attr);
+	return 0;
+}
+
+int vdc_link_clear(struct vdc_obj *obj, unsigned attr, struct vdc_err *err)
+{
+	struct vdc_link *l = obj->attrs[attr].link;
+	int rc;
+
+	if (!l)
+		return vdc_err_set(err, -ENOENT, "%s is not linked", obj->kind->attrs[attr].name);
+	rc = vdc_store_begin(err);
+	if (rc < 0)
+		return rc;
+	rc = vdc_store_link_delete(l->id, err);
+	if (rc == 0)
+		rc = vdc_store_commit(err);
+	if (rc < 0) {
+		vdc_store_rollback();
+		return rc;
+	}
+	ref_adjust(l, -1);
+	free(l);
+	obj->attrs[attr].link = NULL;
+	obj->mtime = vdc_now();
+	vdc_event(obj, "%s unlinked", obj->kind->attrs[attr].name);
+	if (obj->kind->changed)
+		obj->kind->changed(obj, attr);
+	return 0;
+}
+
+struct vdc_link *vdc_rel_find(const struct vdc_obj *obj, unsigned dir, const char *name, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < obj->rel[dir].n; i++) {
+		struct vdc_link *l = obj->rel[dir].links[i];
+
+		if (strlen(l->name) == len && !memcmp(l->name, name, len))
+			return l;
+	}
+	return NULL;
+}
+
+#define VDC_REL_MAX 64
+
+int vdc_rel_add(struct vdc_obj *obj, unsigned dir, const char *name, size_t len,
+		const char *tname, uid_t caller, struct vdc_err *err)
+{
+	const struct vdc_reldir_def *def = &obj->kind->reldirs[dir];
+	const struct vdc_kind *tkind = vdc_kind_find(def->target, strlen(def->target));
+	struct vdc_reldir *r = &obj->rel[dir];
+	char nm[VDC_NAME_MAX + 1];
+	struct timespec t = vdc_now();
+	int64_t id;
+	unsigned i;
+	int rc;
+
+	rc = vdc_name_check(name, len, err);
+	if (rc < 0)
+		return rc;
+	memcpy(nm, name, len);
+	nm[len] = '\0';
+	if (vdc_rel_find(obj, dir, name, len))
+		return vdc_err_set(err, -EEXIST, "%s/%s exists already", def->name, nm);
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->links[i]->tname, tname))
+			return vdc_err_set(err, -EEXIST, "%s %s is linked already as %s/%s", tkind->noun, tname,
+					   def->name, r->links[i]->name);
+	if (r->n >= VDC_REL_MAX)
+		return vdc_err_set(err, -ENOSPC, "%s/ holds at most %d links", def->name, VDC_REL_MAX);
+	rc = link_owner_check(tkind, tname, caller, err);
+	if (rc < 0)
+		return rc;
+	rc = vdc_store_begin(err);
+	if (rc < 0)
+		return rc;
+	rc = vdc_store_link_insert(obj->id, def->name, nm, tkind->name, tname, &t, &id, err);
+	if (rc == 0)
+		rc = vdc_store_commit(err);
+	if (rc < 0) {
+		vdc_store_rollback();
+		return rc;
+	}
+	if (r->n == r->alloc) {
+		r->alloc = r->alloc ? r->alloc * 2 : 4;
+		r->links = xrealloc(r->links, r->alloc * sizeof(*r->links));
+	}
+	r->links[r->n++] = link_new(id, nm, tkind, tname, t);
+	r->mtime = t;
+	vdc_event(obj, "%s/%s -> %s/%s", def->name, nm, tkind->name, tname);
+	return 0;
+}
+
+int vdc_rel_remove(struct vdc_obj *obj, unsigned dir, struct vdc_link *link, struct vdc_err *err)
+{
+	struct vdc_reldir *r = &obj->rel[dir];
+	unsigned i;
+	int rc;
+
+	rc = vdc_store_begin(err);
+	if (rc < 0)
+		return rc;
+	rc = vdc_store_link_delete(link->id, err);
+	if (rc == 0)
+		rc = vdc_store_commit(err);
+	if (rc < 0) {
+		vdc_store_rollback();
+		return rc;
+	}
+	for (i = 0; i < r->n; i++) {
+		if (r->links[i] == link) {
+			memmove(&r->links[i], &r->links[i + 1], (r->n - i - 1) * sizeof(*r->links));
+			r->n--;
+			break;
+		}
+	}
+	vdc_event(obj, "%s/%s unlinked", obj->kind->reldirs[dir].name, link->name);
+	ref_adjust(link, -1);
+	free(link);
+	r->mtime = vdc_now();
+	return 0;
+}
+
+int vdc_rel_rename(struct vdc_obj *obj, unsigned dir, struct vdc_link *link,
+		   const char *name, size_t len, struct vdc_err *err)
+{
+	char nm[VDC_NAME_MAX + 1];
+	int rc;
+
+	rc = vdc_name_check(name, len, err);
+	if (rc < 0)
+		return rc;
+	if (vdc_rel_find(obj, dir, name, len))
+		return vdc_err_set(err, -EEXIST, "%.*s exists already", (int)len, name);
+	memcpy(nm, name, len);
+	nm[len] = '\0';
+	rc = vdc_store_begin(err);
+	if (rc < 0)
+		return rc;
+	rc = vdc_store_link_rename(link->id, nm, err);
+	if (rc == 0)
+		rc = vdc_store_commit(err);
+	if (rc < 0) {
+		vdc_store_rollback();
+		return rc;
+	}
+	snprintf(link->name, sizeof(link->name), "%s", nm);
+	obj->rel[dir].mtime = vdc_now();
+	return 0;
+}
+
+void vdc_link_text(const struct vdc_link *link, unsigned depth, struct strbuf *out)
+{
+	unsigned i;
+
+	for (i = 0; i < depth; i++)
+		strbuf_addstr(out, "../");
+	strbuf_addf(out, "%s/%s", link->tkind->name, link->tname);
+}
+
+struct vdc_obj *vdc_link_target(const struct vdc_link *link)
+{
+	return vdc_obj_find(link->tkind, NULL, link->tname, strlen(link->tname));
+}
+
+/* ---- scratch files ---- */
+
+static uint64_t scratch_ino = 1;
+
+struct vdc_scratch *vdc_scratch_find(struct vdc_obj *obj, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < obj->nscratch; i++)
+		if (!strcmp(obj->scratch[i]->name, name))
+			return obj->scratch[i];
+	return NULL;
+}
+
+int vdc_scratch_create(struct vdc_obj *obj, const char *name, struct vdc_scratch **out,
+		       struct vdc_err *err)
+{
+	__do_strbuf struct strbuf path = STRBUF_INIT;
+	struct vdc_scratch *s;
+	uint64_t n;
+	int fd;
+
+	if (obj->nscratch >= VDC_SCRATCH_MAX)
+		return vdc_err_set(err, -ENOSPC, "too many temporary files in %s; at most %d are kept",
+				   obj->name, VDC_SCRATCH_MAX);
+	n = __atomic_fetch_add(&scratch_ino, 1, __ATOMIC_RELAXED);
+	strbuf_addf(&path, "%s/scratch-%" PRIu64, datadir, n);
+	fd = open(path.buf, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return vdc_err_set(err, -errno, "cannot make a temporary file: %s", strerror(errno));
+	close(fd);
+	s = xcalloc(1, sizeof(*s));
+	s->ino = (1ULL << 62) | n;
+	s->name = xstrdup(name);
+	s->path = strbuf_detach(&path, NULL);
+	obj->scratch = xrealloc(obj->scratch, (obj->nscratch + 1) * sizeof(*obj->scratch));
+	obj->scratch[obj->nscratch++] = s;
+	*out = s;
+	return 0;
+}
+
+void vdc_scratch_remove(struct vdc_obj *obj, struct vdc_scratch *s)
+{
+	unsigned i;
+
+	for (i = 0; i < obj->nscratch; i++) {
+		if (obj->scratch[i] == s) {
+			obj->scratch[i] = obj->scratch[--obj->nscratch];
+			break;
+		}
+	}
+	unlink(s->path);
+	free(s->name);
+	free(s->path);
+	free(s);
+}
+
+/* ---- loading ---- */
+
+struct loader {
+	struct vdc_map byid;
+};
+
+static struct vdc_obj *load_find(struct loader *ld, int64_t id)
+{
+	char key[24];
+
+	snprintf(key, sizeof(key), "%" PRId64, id);
+	return vdc_map_get(&ld->byid, key);
+}
+
+static const struct vdc_kind *any_kind(const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < nkinds; i++) {
+		if (!strcmp(kstate[i].kind->name, name))
+			return kstate[i].kind;
+		if (kstate[i].kind->child && !strcmp(kstate[i].kind->child->name, name))
+			return kstate[i].kind->child;
+	}
+	return NULL;
+}
+
+static int load_obj(void *ctx, int64_t id, const char *kind, int64_t parent, const char *name,
+		    uid_t uid, gid_t gid, const struct timespec *ct, const struct timespec *mt)
+{
+	struct loader *ld = ctx;
+	const struct vdc_kind *k = any_kind(kind);
+	struct vdc_obj *p = parent ? load_find(ld, parent) : NULL, *obj;
+	char key[24];
+
+	if (!k || (parent && !p)) {
+		vdc_event(NULL, "warning: skipped stored object %s/%s of unknown kind or parent", kind, name);
+		return 0;
+	}
+	obj = obj_alloc(k, p, id, name, uid, gid, *ct, *mt);
+	snprintf(key, sizeof(key), "%" PRId64, id);
+	vdc_map_put(&ld->byid, key, obj);
+	return 0;
+}
+
+static int load_attr(void *ctx, int64_t id, const char *name, const char *value, size_t len,
+		     const struct timespec *mt)
+{
+	struct vdc_obj *obj = load_find(ctx, id);
+	int i = obj ? vdc_attr_index(obj->kind, name, strlen(name)) : -1;
+
+	if (i < 0 || obj->kind->attrs[i].type != VDC_ATTR_VALUE)
+		return 0;
+	obj->attrs[i].value = xstrndup(value, len);
+	obj->attrs[i].len = len;
+	obj->attrs[i].mtime = *mt;
+	return 0;
+}
+
+static int load_link(void *ctx, int64_t id, int64_t oid, const char *dir, const char *name,
+		     const char *tkind, const char *tname, const struct timespec *mt)
+{
+	struct vdc_obj *obj = load_find(ctx, oid);
+	const struct vdc_kind *tk = vdc_kind_find(tkind, strlen(tkind));
+	unsigned i;
+	int a;
+
+	if (!obj || !tk)
+		return 0;
+	if (!*dir) {
+		a = vdc_attr_index(obj->kind, name, strlen(name));
+		if (a >= 0 && obj->kind->attrs[a].type == VDC_ATTR_LINK && !obj->attrs[a].link)
+			obj->attrs[a].link = link_new(id, name, tk, tname, *mt);
+		return 0;
+	}
+	for (i = 0; i < obj->kind->nreldirs; i++) {
+		struct vdc_reldir *r = &obj->rel[i];
+
+		if (strcmp(obj->kind->reldirs[i].name, dir))
+			continue;
+		if (r->n == r->alloc) {
+			r->alloc = r->alloc ? r->alloc * 2 : 4;
+			r->links = xrealloc(r->links, r->alloc * sizeof(*r->links));
+		}
+		r->links[r->n++] = link_new(id, name, tk, tname, *mt);
+	}
+	return 0;
+}
+
+static int load_live(void *ctx, int64_t id, const char *name, const char *value)
+{
+	struct vdc_obj *obj = load_find(ctx, id);
+
+	if (!obj)
+		return 0;
+	if (!strcmp(name, "state")) {
+		free(obj->state);
+		obj->state = xstrdup(value);
+	} else if (!strcmp(name, "err")) {
+		free(obj->err);
+		obj->err = xstrdup(value);
+	}
+	return 0;
+}
+
+/* Scratch files do not outlive the process that made them. */
+static void remove_stale_scratch(void)
+{
+	DIR *d = opendir(datadir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (!strncmp(e->d_name, "scratch-", 8))
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
+int vdc_model_open(const char *dir, const struct vdc_kind *const *kinds, bool sync_full,
+		   struct vdc_err *err)
+{
+	struct loader ld;
+	struct vdc_store_loader l = { &ld, load_obj, load_attr, load_link, load_live };
+	struct vdc_map_entry *e;
+	__do_strbuf struct strbuf p = STRBUF_INIT;
+	size_t b;
+	unsigned i;
+	int rc;
+
+	top_kinds = kinds;
+	for (nkinds = 0; kinds[nkinds] && nkinds < KINDS_MAX; nkinds++) {
+		kstate[nkinds].kind = kinds[nkinds];
+		vdc_map_init(&kstate[nkinds].objects);
+		kstate[nkinds].mtime = vdc_now();
+	}
+	vdc_map_init(&refs);
+	strbuf_addf(&p, "%s/data", dir);
+	if (mkdir(p.buf, 0700) < 0 && errno != EEXIST)
+		return vdc_err_set(err, -errno, "cannot make %s: %s", p.buf, strerror(errno));
+	datadir = strbuf_detach(&p, NULL);
+	remove_stale_scratch();
+	rc = vdc_store_open(dir, sync_full, err);
+	if (rc < 0)
+		return rc;
+	vdc_map_init(&ld.byid);
+	rc = vdc_store_load(&l, err);
+	vdc_map_clear(&ld.byid);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < nkinds; i++) {
+		const struct vdc_map *m = &kstate[i].objects;
+
+		if (!kstate[i].kind->loaded)
+			continue;
+		for (e = vdc_map_first(m, &b); e; e = vdc_map_next(m, e, &b))
+			kstate[i].kind->loaded(e->value);
+	}
+	return 0;
+}
+
+void vdc_model_close(void)
+{
+	struct vdc_map_entry *e;
+	size_t b;
+	unsigned i;
+
+	for (i = 0; i < nkinds; i++) {
+		for (e = vdc_map_first(&kstate[i].objects, &b); e; e = vdc_map_next(&kstate[i].objects, e, &b))
+			obj_free(e->value);
+		vdc_map_clear(&kstate[i].objects);
+	}
+	vdc_map_clear(&refs);
+	ring_free(&all_events);
+	free(datadir);
+	datadir = NULL;
+	nkinds = 0;
+	vdc_store_close();
+}

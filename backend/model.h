@@ -1,0 +1,278 @@
+/*
+ * The model: every object of the virtual data center, in memory, backed by
+ * the sqlite store.
+ *
+ * Contract
+ * --------
+ * - One lock guards the whole model. Readers take vdc_model_rdlock(),
+ *   mutators vdc_model_wrlock(); every function below expects the caller to
+ *   hold the lock it names and never takes it itself.
+ * - A mutator validates first, then writes the store in one transaction,
+ *   and only when the commit succeeded changes memory. So on any error the
+ *   model and the store are exactly as before, and the caller gets a
+ *   negative errno with the sentence in `err`.
+ * - Reads never touch sqlite: the store is read once, at vdc_model_open().
+ *
+ * Kinds describe themselves with `struct vdc_kind` (one per folder under
+ * the root, defined in vdcfs/<kind>.c): their attributes with defaults and
+ * checks, their relation folders, their live files and their verbs.
+ */
+#ifndef VDC_MODEL_H
+#define VDC_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "err.h"
+#include "map.h"
+#include "strbuf.h"
+#include "validate.h"
+
+struct vdc_obj;
+
+enum vdc_attr_type {
+	VDC_ATTR_VALUE,   /* a text value in a file */
+	VDC_ATTR_LINK,    /* a relative symlink to an object of `target` */
+};
+
+#define VDC_ATTR_MULTILINE 0x1   /* value may span lines (user-data, rules) */
+
+struct vdc_attr_def {
+	const char *name;
+	enum vdc_attr_type type;
+	const char *def;        /* VALUE: the default, without its newline */
+	const char *target;     /* LINK: the kind a link must point at */
+	size_t max;             /* VALUE: the longest value accepted, bytes */
+	unsigned flags;
+	/*
+	 * VALUE: check `value` (without the trailing newline) for `obj`;
+	 * return 0 or a negative errno with the sentence in `err`. The text
+	 * is already known to be UTF-8 without control bytes.
+	 */
+	int (*check)(const struct vdc_obj *obj, const char *value, size_t len,
+		     struct vdc_err *err);
+};
+
+/* A folder of named links, such as instances/X/volumes/. */
+struct vdc_reldir_def {
+	const char *name;
+	const char *target;     /* the kind every link in it must point at */
+};
+
+/* A file of run/: shows live state. */
+struct vdc_run_def {
+	const char *name;
+	void (*show)(const struct vdc_obj *obj, struct strbuf *out);
+};
+
+/* A verb for ctl: `name [args]`. */
+struct vdc_verb_def {
+	const char *name;
+	const char *usage;
+	int (*run)(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
+};
+
+struct vdc_kind {
+	const char *name;       /* folder name: "instances" */
+	const char *noun;       /* one of them: "instance" */
+	const struct vdc_attr_def *attrs;
+	unsigned nattrs;
+	const struct vdc_reldir_def *reldirs;
+	unsigned nreldirs;
+	const struct vdc_run_def *runfiles;
+	unsigned nrunfiles;
+	const struct vdc_verb_def *verbs;
+	unsigned nverbs;
+	const struct vdc_kind *child;   /* kind of the objects in childdir */
+	const char *childdir;           /* "nics" */
+	bool has_data;                  /* a `data` file of bytes */
+	const char *initial_state;      /* run/state after mkdir */
+	/* Called after an attribute of `obj` committed (write lock held). */
+	void (*changed)(struct vdc_obj *obj, unsigned attr);
+	/* May `obj` be removed or renamed now? 0 or -EBUSY with a sentence. */
+	int (*busy)(const struct vdc_obj *obj, struct vdc_err *err);
+	/* Called once per object after the store is loaded. */
+	void (*loaded)(struct vdc_obj *obj);
+};
+
+struct vdc_link {
+	int64_t id;
+	char name[VDC_NAME_MAX + 1];
+	const struct vdc_kind *tkind;
+	char tname[VDC_NAME_MAX + 1];
+	struct timespec mtime;
+};
+
+struct vdc_reldir {
+	struct vdc_link **links;
+	unsigned n, alloc;
+	struct timespec mtime;
+};
+
+struct vdc_attr {
+	char *value;            /* VALUE: NULL means the default */
+	size_t len;
+	struct vdc_link *link;  /* LINK: NULL means no link */
+	struct timespec mtime;
+};
+
+/*
+ * A scratch file: a file that tools make next to attributes (an editor's
+ * temporary file, tar's placeholder, rsync's .name.XXXXXX) before they
+ * rename it onto an attribute or remove it. Its bytes live in a file of the
+ * data folder (so rsync can bring a large image through one); it does not
+ * survive a restart of vdcfs.
+ */
+struct vdc_scratch {
+	uint64_t ino;
+	char *name;         /* relative to its object: "sedAb12", "volumes/data" */
+	char *path;         /* the backing file */
+};
+
+#define VDC_SCRATCH_MAX 64            /* per object */
+
+#define VDC_EVENTS_OBJ 32
+#define VDC_EVENTS_ALL 1000
+
+struct vdc_ring {
+	char **lines;
+	unsigned cap, head, count;
+};
+
+struct vdc_obj {
+	int64_t id;
+	const struct vdc_kind *kind;
+	struct vdc_obj *parent;          /* the instance of a nic, else NULL */
+	char name[VDC_NAME_MAX + 1];
+	uid_t uid;
+	gid_t gid;
+	struct timespec ctime, mtime;
+	struct vdc_attr *attrs;          /* kind->nattrs */
+	struct vdc_reldir *rel;          /* kind->nreldirs */
+	struct vdc_map children;         /* childdir objects by name */
+	struct timespec childdir_mtime;
+	uint64_t hidden;                 /* entries removed by unlink, see VDC_HIDE_* */
+	struct timespec live_mtime;      /* last change of anything in run/ */
+	char *state;
+	char *err;
+	struct vdc_ring events;
+	struct vdc_scratch **scratch;
+	unsigned nscratch;
+	void *priv;                      /* per-kind live data */
+};
+
+/* Bits of vdc_obj.hidden: attribute i is bit i; these name the rest. */
+#define VDC_HIDE_CTL      (1ULL << 40)
+#define VDC_HIDE_DATA     (1ULL << 41)
+#define VDC_HIDE_TAG      (1ULL << 42)
+#define VDC_HIDE_RUNDIR   (1ULL << 43)
+#define VDC_HIDE_RUN(i)   (1ULL << (44 + (i)))   /* i < 12 */
+#define VDC_HIDE_REL(i)   (1ULL << (56 + (i)))   /* i < 4 */
+#define VDC_HIDE_CHILDDIR (1ULL << 60)
+
+/* ---- the model as a whole ---- */
+
+/*
+ * Open (creating if needed) the store in `dir` and load every object.
+ * `sync_full` makes every commit reach the disk before write(2) returns.
+ */
+int vdc_model_open(const char *dir, const struct vdc_kind *const *kinds,
+		   bool sync_full, struct vdc_err *err);
+void vdc_model_close(void);
+void vdc_model_rdlock(void);
+void vdc_model_wrlock(void);
+void vdc_model_unlock(void);
+
+/* The kinds, in the order a restore needs them (targets before sources). */
+const struct vdc_kind *const *vdc_kinds(void);
+const struct vdc_kind *vdc_kind_find(const char *name, size_t len);
+/* The objects of a top-level kind, by name. */
+const struct vdc_map *vdc_kind_objects(const struct vdc_kind *kind);
+struct timespec vdc_kind_mtime(const struct vdc_kind *kind);
+/* Where the tree is mounted, so absolute links into it can be accepted. */
+void vdc_model_set_mountpoint(const char *mnt);
+/* Directory where object data files live (images/ID.data). */
+const char *vdc_model_datadir(void);
+
+/* ---- objects ---- */
+
+struct vdc_obj *vdc_obj_find(const struct vdc_kind *kind, struct vdc_obj *parent,
+			     const char *name, size_t len);
+int vdc_obj_create(const struct vdc_kind *kind, struct vdc_obj *parent,
+		   const char *name, size_t len, uid_t uid, gid_t gid,
+		   struct vdc_obj **out, struct vdc_err *err);
+int vdc_obj_destroy(struct vdc_obj *obj, struct vdc_err *err);
+int vdc_obj_rename(struct vdc_obj *obj, const char *name, size_t len, struct vdc_err *err);
+int vdc_obj_chown(struct vdc_obj *obj, uid_t uid, gid_t gid, struct vdc_err *err);
+/* Path of the object below the root, like "instances/web1/nics/eth0". */
+void vdc_obj_path(const struct vdc_obj *obj, struct strbuf *out);
+/* How many links name this object (possibly before it existed). */
+unsigned vdc_obj_refs(const struct vdc_obj *obj);
+
+/* The shown text of a VALUE attribute: the value and a newline, or empty. */
+void vdc_attr_show(const struct vdc_obj *obj, unsigned attr, struct strbuf *out);
+/* Raw value (no newline): the set value or the default. */
+const char *vdc_attr_value(const struct vdc_obj *obj, unsigned attr, size_t *len);
+int vdc_attr_index(const struct vdc_kind *kind, const char *name, size_t len);
+/*
+ * Set a VALUE attribute from what a user wrote: at most one trailing
+ * newline is dropped; the rest is validated (text, size, the kind's check).
+ */
+int vdc_attr_set(struct vdc_obj *obj, unsigned attr, const char *text, size_t len,
+		 struct vdc_err *err);
+/* Back to the default. */
+int vdc_attr_reset(struct vdc_obj *obj, unsigned attr, struct vdc_err *err);
+
+/*
+ * Links. `target` is the symlink text as written; it is resolved relative
+ * to the folder the link is in (`from`, a path below the root such as
+ * "instances/web1") and must name an object of the slot's kind inside the
+ * tree. The object may not exist yet (a restore by rsync makes links
+ * before their targets); such a link is unresolved until it does.
+ */
+int vdc_link_parse(const char *from, const char *target, const struct vdc_kind *want,
+		   const char *what, char *tname, struct vdc_err *err);
+int vdc_link_set(struct vdc_obj *obj, unsigned attr, const char *tname, uid_t caller,
+		 struct vdc_err *err);
+int vdc_link_clear(struct vdc_obj *obj, unsigned attr, struct vdc_err *err);
+int vdc_rel_add(struct vdc_obj *obj, unsigned dir, const char *name, size_t len,
+		const char *tname, uid_t caller, struct vdc_err *err);
+struct vdc_link *vdc_rel_find(const struct vdc_obj *obj, unsigned dir, const char *name, size_t len);
+int vdc_rel_remove(struct vdc_obj *obj, unsigned dir, struct vdc_link *link, struct vdc_err *err);
+int vdc_rel_rename(struct vdc_obj *obj, unsigned dir, struct vdc_link *link,
+		   const char *name, size_t len, struct vdc_err *err);
+/* The symlink text of a link held at `depth` folders below the root. */
+void vdc_link_text(const struct vdc_link *link, unsigned depth, struct strbuf *out);
+/* The object a link names, or NULL while unresolved. */
+struct vdc_obj *vdc_link_target(const struct vdc_link *link);
+
+/* ---- live state ---- */
+
+/* Set run/state (persisted) and log the transition. */
+void vdc_obj_set_state(struct vdc_obj *obj, const char *state);
+/* Set run/err (persisted; NULL clears) and log it as an event. */
+void vdc_obj_set_err(struct vdc_obj *obj, const char *msg);
+/* Record a failed request on `obj` (or the data center when NULL). */
+void vdc_report(struct vdc_obj *obj, const struct vdc_err *err);
+/* Append an event line to the object's and the global log. */
+void vdc_event(const struct vdc_obj *obj, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void vdc_events_show(const struct vdc_obj *obj, struct strbuf *out);
+void vdc_run_show_state(const struct vdc_obj *obj, struct strbuf *out);
+void vdc_run_show_err(const struct vdc_obj *obj, struct strbuf *out);
+/* Monotonic-ish wall clock used for mtimes. */
+struct timespec vdc_now(void);
+
+/* ---- data and scratch files ---- */
+
+/* The backing file of an object's `data`. */
+void vdc_obj_data_path(const struct vdc_obj *obj, struct strbuf *out);
+
+struct vdc_scratch *vdc_scratch_find(struct vdc_obj *obj, const char *name);
+int vdc_scratch_create(struct vdc_obj *obj, const char *name, struct vdc_scratch **out,
+		       struct vdc_err *err);
+void vdc_scratch_remove(struct vdc_obj *obj, struct vdc_scratch *s);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * Parsers and validators for everything a user writes into the tree.
+ *
+ * Each takes the text exactly as written (not NUL-terminated: a pointer and
+ * a length, since a write(2) may carry any bytes), returns 0 or a negative
+ * errno, and on failure explains in `err` what was wrong and what is
+ * accepted. None of them allocates except where an output says so.
+ */
+#ifndef VDC_VALIDATE_H
+#define VDC_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define VDC_NAME_MAX 63
+
+/* Object names: 1-63 of [a-z0-9-], starting with a letter (else -EINVAL). */
+int vdc_name_check(const char *name, size_t len, struct vdc_err *err);
+
+/*
+ * Text: valid UTF-8, no NUL and no control character but tab (and newline
+ * when `multiline`). -EINVAL otherwise.
+ */
+int vdc_text_check(const char *s, size_t len, bool multiline, struct vdc_err *err);
+
+/*
+ * A size with a binary unit: `512M`, `2G`, `1T`, `64K`, also `2GiB`, `2GB`
+ * (both 1024-based) and plain bytes. -EINVAL for bad syntax, -ERANGE for
+ * overflow. `what` names the attribute in the sentence.
+ */
+int vdc_size_parse(const char *s, size_t len, const char *what, uint64_t *out,
+		   struct vdc_err *err);
+
+/* Format a byte count the way vdc_size_parse reads it back ("512M"). */
+void vdc_size_format(uint64_t bytes, char *out, size_t outlen);
+
+/* A decimal integer in [min, max]: -EINVAL for syntax, -ERANGE for range. */
+int vdc_uint_parse(const char *s, size_t len, const char *what, uint64_t min,
+		   uint64_t max, uint64_t *out, struct vdc_err *err);
+
+/* `on` or `off`. */
+int vdc_onoff_parse(const char *s, size_t len, const char *what, bool *out,
+		    struct vdc_err *err);
+
+/* An RFC 1123 host name of up to 253 characters, or empty. */
+int vdc_hostname_check(const char *s, size_t len, struct vdc_err *err);
+
+/* A dotted-quad IPv4 address, in host byte order. */
+int vdc_ipv4_parse(const char *s, size_t len, uint32_t *out, struct vdc_err *err);
+
+/* An IPv4 network `A.B.C.D/P` with P in 0..32 and no host bits set. */
+int vdc_cidr_parse(const char *s, size_t len, uint32_t *net, unsigned *prefix,
+		   struct vdc_err *err);
+
+/* Up to three IPv4 addresses separated by spaces or commas, or empty. */
+int vdc_dns_check(const char *s, size_t len, struct vdc_err *err);
+
+/*
+ * A security-group rule, one line:
+ *
+ *     DIRECTION PROTOCOL PORTS PEER
+ *
+ * DIRECTION is `in` or `out`; PROTOCOL `tcp`, `udp`, `icmp` or `any`; PORTS
+ * `N`, `N-M` (1..65535) or `-` (every port; the only form for icmp and
+ * any); PEER an IPv4 CIDR or `sg:NAME` (the members of group NAME).
+ */
+enum vdc_rule_dir { VDC_RULE_IN, VDC_RULE_OUT };
+enum vdc_rule_proto { VDC_PROTO_TCP, VDC_PROTO_UDP, VDC_PROTO_ICMP, VDC_PROTO_ANY };
+
+struct vdc_rule {
+	enum vdc_rule_dir dir;
+	enum vdc_rule_proto proto;
+	uint16_t port_lo, port_hi;    /* 0, 0 for every port */
+	bool peer_is_group;
+	uint32_t peer_net;            /* host order, when !peer_is_group */
+	unsigned peer_prefix;
+	char peer_group[VDC_NAME_MAX + 1];
+};
+
+#define VDC_RULES_MAX 256
+
+int vdc_rule_parse(const char *line, size_t len, struct vdc_rule *out,
+		   struct vdc_err *err);
+
+/*
+ * A whole rules file: one rule a line; blank lines and lines starting with
+ * `#` are ignored. The sentence names the failing line number. `out` may be
+ * NULL; otherwise it receives up to VDC_RULES_MAX rules and `*n` their count.
+ */
+int vdc_rules_parse(const char *s, size_t len, struct vdc_rule *out, size_t *n,
+		    struct vdc_err *err);
+
+/*
+ * An OpenSSH public key line: `TYPE BASE64 [COMMENT]`, where the decoded
+ * blob is a well-formed key of TYPE (ssh-ed25519, ssh-rsa of 2048 bits or
+ * more, ecdsa-sha2-nistp256/384/521, and the sk- variants).
+ */
+int vdc_sshkey_check(const char *s, size_t len, struct vdc_err *err);
+
+/*
+ * Decode standard base64 (with padding) into `out`, which must hold
+ * len/4*3 bytes. Returns the decoded length or -EINVAL.
+ */
+long vdc_base64_decode(const char *s, size_t len, unsigned char *out);
+
+#endif

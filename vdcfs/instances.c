@@ -1,0 +1,134 @@
+/* instances/NAME/: a server. */
+#include <string.h>
+
+#include "instance.h"
+#include "kinds.h"
+
+#define MEMORY_MIN (64ULL << 20)
+#define MEMORY_MAX (1ULL << 40)
+
+static int check_cpus(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
+{
+	uint64_t n;
+
+	(void)obj;
+	return vdc_uint_parse(v, len, "cpus", 1, 128, &n, err);
+}
+
+static int check_memory(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
+{
+	uint64_t bytes;
+	int rc;
+
+	(void)obj;
+	rc = vdc_size_parse(v, len, "memory", &bytes, err);
+	if (rc < 0)
+		return rc;
+	if (bytes < MEMORY_MIN || bytes > MEMORY_MAX)
+		return vdc_err_set(err, -ERANGE, "memory %.*s is out of range; write from 64M to 1T", (int)len, v);
+	if (bytes % (1ULL << 20))
+		return vdc_err_set(err, -EINVAL, "memory %.*s is not a whole number of MiB; write it like 512M or 2G",
+				   (int)len, v);
+	return 0;
+}
+
+static int check_power(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
+{
+	bool on;
+
+	(void)obj;
+	return vdc_onoff_parse(v, len, "power", &on, err);
+}
+
+static int check_hostname(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
+{
+	(void)obj;
+	return vdc_hostname_check(v, len, err);
+}
+
+static const struct vdc_attr_def attrs[] = {
+	{ "cpus", VDC_ATTR_VALUE, "1", NULL, 8, 0, check_cpus },
+	{ "memory", VDC_ATTR_VALUE, "512M", NULL, 32, 0, check_memory },
+	{ "hostname", VDC_ATTR_VALUE, "", NULL, 253, 0, check_hostname },
+	{ "user-data", VDC_ATTR_VALUE, "", NULL, 65536, VDC_ATTR_MULTILINE, NULL },
+	{ "power", VDC_ATTR_VALUE, "off", NULL, 8, 0, check_power },
+	{ "image", VDC_ATTR_LINK, NULL, "images", 0, 0, NULL },
+};
+
+static const struct vdc_reldir_def reldirs[] = {
+	{ "volumes", "volumes" },
+	{ "security-groups", "security-groups" },
+	{ "ssh-keys", "ssh-keys" },
+};
+
+static void show_empty(const struct vdc_obj *obj, struct strbuf *out)
+{
+	(void)obj;
+	(void)out;
+}
+
+static const struct vdc_run_def runfiles[] = {
+	VDC_RUN_COMMON,
+	{ "host", show_empty },
+	{ "ip", show_empty },
+	{ "console", show_empty },
+};
+
+static int verb_needs_running(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err)
+{
+	(void)args;
+	(void)len;
+	return vdc_err_set(err, -EINVAL, "instance %s is %s; this verb acts on a running instance",
+			   obj->name, obj->state);
+}
+
+static const struct vdc_verb_def verbs[] = {
+	{ "reboot", "reboot", verb_needs_running },
+	{ "reset", "reset", verb_needs_running },
+};
+
+static void instance_changed(struct vdc_obj *obj, unsigned attr)
+{
+	const char *name = obj->kind->attrs[attr].name;
+
+	if (!strcmp(name, "power") || !strcmp(name, "image"))
+		vdc_instance_reconcile(obj);
+}
+
+static const struct vdc_attr_def nic_attrs[] = {
+	{ "network", VDC_ATTR_LINK, NULL, "networks", 0, 0, NULL },
+};
+
+static const struct vdc_run_def nic_runfiles[] = {
+	{ "err", vdc_run_show_err },
+	{ "events", vdc_events_show },
+};
+
+const struct vdc_kind vdc_kind_nics = {
+	.name = "nics",
+	.noun = "nic",
+	.attrs = nic_attrs,
+	.nattrs = VDC_ARRAY_SIZE(nic_attrs),
+	.runfiles = nic_runfiles,
+	.nrunfiles = VDC_ARRAY_SIZE(nic_runfiles),
+	.initial_state = "defined",
+};
+
+const struct vdc_kind vdc_kind_instances = {
+	.name = "instances",
+	.noun = "instance",
+	.attrs = attrs,
+	.nattrs = VDC_ARRAY_SIZE(attrs),
+	.reldirs = reldirs,
+	.nreldirs = VDC_ARRAY_SIZE(reldirs),
+	.runfiles = runfiles,
+	.nrunfiles = VDC_ARRAY_SIZE(runfiles),
+	.verbs = verbs,
+	.nverbs = VDC_ARRAY_SIZE(verbs),
+	.child = &vdc_kind_nics,
+	.childdir = "nics",
+	.initial_state = "defined",
+	.changed = instance_changed,
+	.busy = vdc_instance_busy,
+	.loaded = vdc_instance_reconcile,
+};

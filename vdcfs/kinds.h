@@ -1,0 +1,26 @@
+/*
+ * The kinds of the tree, one file each in vdcfs/: every kind is a table of
+ * attributes with their defaults and checks (see backend/model.h).
+ */
+#ifndef VDCFS_KINDS_H
+#define VDCFS_KINDS_H
+
+#include "model.h"
+
+extern const struct vdc_kind vdc_kind_images;
+extern const struct vdc_kind vdc_kind_ssh_keys;
+extern const struct vdc_kind vdc_kind_security_groups;
+extern const struct vdc_kind vdc_kind_networks;
+extern const struct vdc_kind vdc_kind_volumes;
+extern const struct vdc_kind vdc_kind_instances;
+extern const struct vdc_kind vdc_kind_nics;
+
+/* The run/ files every object has. */
+#define VDC_RUN_COMMON \
+	{ "state", vdc_run_show_state }, \
+	{ "err", vdc_run_show_err }, \
+	{ "events", vdc_events_show }
+
+#define VDC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

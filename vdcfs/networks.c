@@ -1,0 +1,94 @@
+/* networks/NAME/: a virtual IPv4 network. */
+#include <string.h>
+
+#include "kinds.h"
+
+static int attr_cidr(const struct vdc_obj *obj, uint32_t *net, unsigned *prefix)
+{
+	size_t len;
+	const char *v = vdc_attr_value(obj, (unsigned)vdc_attr_index(obj->kind, "cidr", 4), &len);
+
+	if (!len)
+		return -ENOENT;
+	return vdc_cidr_parse(v, len, net, prefix, NULL);
+}
+
+static bool inside(uint32_t addr, uint32_t net, unsigned prefix)
+{
+	uint32_t mask = prefix ? ~0u << (32 - prefix) : 0;
+
+	return (addr & mask) == net && addr != net && (prefix >= 31 || addr != (net | ~mask));
+}
+
+static int check_cidr(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
+{
+	uint32_t net, gw;
+	unsigned prefix;
+	size_t glen;
+	const char *g;
+	int rc;
+
+	if (!len)
+		return 0;
+	rc = vdc_cidr_parse(v, len, &net, &prefix, err);
+	if (rc < 0)
+		return rc;
+	if (prefix < 8 || prefix > 30)
+		return vdc_err_set(err, -ERANGE, "cidr %.*s has prefix /%u; networks take /8 to /30", (int)len, v, prefix);
+	g = vdc_attr_value(obj, (unsigned)vdc_attr_index(obj->kind, "gateway", 7), &glen);
+	if (glen && vdc_ipv4_parse(g, glen, &gw, NULL) == 0 && !inside(gw, net, prefix))
+		return vdc_err_set(err, -EINVAL, "gateway %.*s is outside %.*s; change gateway first", (int)glen, g,
+				   (int)len, v);
+	return 0;
+}
+
+static int check_gateway(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
+{
+	uint32_t gw, net;
+	unsigned prefix;
+	int rc;
+
+	if (!len)
+		return 0;
+	rc = vdc_ipv4_parse(v, len, &gw, err);
+	if (rc < 0)
+		return rc;
+	if (attr_cidr(obj, &net, &prefix) == 0 && !inside(gw, net, prefix))
+		return vdc_err_set(err, -EINVAL, "gateway %.*s is not a host address of the network's cidr", (int)len, v);
+	return 0;
+}
+
+static int check_dhcp(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
+{
+	bool on;
+
+	(void)obj;
+	return vdc_onoff_parse(v, len, "dhcp", &on, err);
+}
+
+static int check_dns(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
+{
+	(void)obj;
+	return vdc_dns_check(v, len, err);
+}
+
+static const struct vdc_attr_def attrs[] = {
+	{ "cidr", VDC_ATTR_VALUE, "", NULL, 18, 0, check_cidr },
+	{ "gateway", VDC_ATTR_VALUE, "", NULL, 15, 0, check_gateway },
+	{ "dhcp", VDC_ATTR_VALUE, "on", NULL, 3, 0, check_dhcp },
+	{ "dns", VDC_ATTR_VALUE, "", NULL, 64, 0, check_dns },
+};
+
+static const struct vdc_run_def runfiles[] = {
+	VDC_RUN_COMMON,
+};
+
+const struct vdc_kind vdc_kind_networks = {
+	.name = "networks",
+	.noun = "network",
+	.attrs = attrs,
+	.nattrs = VDC_ARRAY_SIZE(attrs),
+	.runfiles = runfiles,
+	.nrunfiles = VDC_ARRAY_SIZE(runfiles),
+	.initial_state = "defined",
+};

@@ -1,0 +1,26 @@
+/* security-groups/NAME/: inbound and outbound rules, one a line. */
+#include "kinds.h"
+
+static int check_rules(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
+{
+	(void)obj;
+	return vdc_rules_parse(v, len, NULL, NULL, err);
+}
+
+static const struct vdc_attr_def attrs[] = {
+	{ "rules", VDC_ATTR_VALUE, "", NULL, 65536, VDC_ATTR_MULTILINE, check_rules },
+};
+
+static const struct vdc_run_def runfiles[] = {
+	VDC_RUN_COMMON,
+};
+
+const struct vdc_kind vdc_kind_security_groups = {
+	.name = "security-groups",
+	.noun = "security group",
+	.attrs = attrs,
+	.nattrs = VDC_ARRAY_SIZE(attrs),
+	.runfiles = runfiles,
+	.nrunfiles = VDC_ARRAY_SIZE(runfiles),
+	.initial_state = "defined",
+};

@@ -1,0 +1,420 @@
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kinds.h"
+#include "tree.h"
+
+#define INO_ROOT 1
+#define INO_KIND(i) (2 + (i))
+#define INO_HOSTS 20
+#define INO_GRUN 21
+#define INO_GFILE(i) (22 + (i))
+
+/* Slots of an object's entries in the low byte of their inode numbers. */
+#define SLOT_ATTR(i) (1 + (i))
+#define SLOT_CTL 0x30
+#define SLOT_RUNDIR 0x31
+#define SLOT_TAG 0x32
+#define SLOT_DATA 0x33
+#define SLOT_CHILDDIR 0x34
+#define SLOT_RUN(i) (0x40 + (i))
+#define SLOT_REL(i) (0x60 + (i))
+#define SLOT_LINK 0xff
+
+static struct timespec start_time;
+
+static bool is(const char *c, size_t l, const char *word)
+{
+	return l == strlen(word) && !memcmp(c, word, l);
+}
+
+uint64_t tree_hide_bit(const struct node *n)
+{
+	switch (n->type) {
+	case N_ATTR: return 1ULL << n->idx;
+	case N_CTL: return VDC_HIDE_CTL;
+	case N_DATA: return VDC_HIDE_DATA;
+	case N_TAG: return VDC_HIDE_TAG;
+	case N_RUNDIR: return VDC_HIDE_RUNDIR;
+	case N_RUNFILE: return VDC_HIDE_RUN(n->idx);
+	case N_RELDIR: return VDC_HIDE_REL(n->idx);
+	case N_CHILDDIR: return VDC_HIDE_CHILDDIR;
+	default: return 0;
+	}
+}
+
+void tree_scratch_name(const struct node *parent, const char *name, struct strbuf *out)
+{
+	if (parent->type == N_RELDIR)
+		strbuf_addf(out, "%s/", parent->kind->reldirs[parent->idx].name);
+	strbuf_addstr(out, name);
+}
+
+static int scratch_step(struct node *n, const char *c, size_t l)
+{
+	__do_strbuf struct strbuf name = STRBUF_INIT;
+	__do_strbuf struct strbuf comp = STRBUF_INIT;
+
+	strbuf_add(&comp, c, l);
+	tree_scratch_name(n, comp.buf, &name);
+	n->scratch = vdc_scratch_find(n->obj, name.buf);
+	if (!n->scratch)
+		return -ENOENT;
+	n->type = N_SCRATCH;
+	return 0;
+}
+
+static int obj_step(struct node *n, const char *c, size_t l)
+{
+	const struct vdc_kind *k = n->kind;
+	struct vdc_obj *obj = n->obj;
+	int a = vdc_attr_index(k, c, l);
+	unsigned i;
+
+	if (a >= 0) {
+		n->idx = a;
+		if (k->attrs[a].type == VDC_ATTR_VALUE) {
+			n->type = N_ATTR;
+		} else {
+			n->link = obj->attrs[a].link;
+			if (!n->link)
+				return scratch_step(n, c, l);
+			n->type = N_LINK;
+		}
+	} else if (k->nverbs && is(c, l, "ctl")) {
+		n->type = N_CTL;
+	} else if (is(c, l, "run")) {
+		n->type = N_RUNDIR;
+	} else if (k->childdir && is(c, l, k->childdir)) {
+		n->type = N_CHILDDIR;
+	} else if (k->has_data && is(c, l, "data")) {
+		n->type = N_DATA;
+	} else {
+		for (i = 0; i < k->nreldirs; i++) {
+			if (is(c, l, k->reldirs[i].name)) {
+				n->type = N_RELDIR;
+				n->idx = (int)i;
+				break;
+			}
+		}
+		if (i == k->nreldirs)
+			return scratch_step(n, c, l);
+	}
+	n->hidden = (obj->hidden & tree_hide_bit(n)) != 0;
+	return 0;
+}
+
+static int step(struct node *n, const char *c, size_t l)
+{
+	unsigned i;
+
+	if (n->hidden)
+		return -ENOENT;
+	switch (n->type) {
+	case N_ROOT:
+		if (is(c, l, "hosts")) {
+			n->type = N_HOSTS;
+			return 0;
+		}
+		if (is(c, l, "run")) {
+			n->type = N_GRUN;
+			return 0;
+		}
+		n->kind = vdc_kind_find(c, l);
+		if (!n->kind)
+			return -ENOENT;
+		n->type = N_KINDDIR;
+		return 0;
+	case N_KINDDIR:
+		n->obj = vdc_obj_find(n->kind, NULL, c, l);
+		if (!n->obj)
+			return -ENOENT;
+		n->type = N_OBJ;
+		return 0;
+	case N_HOSTS:
+		if (!is(c, l, "CACHEDIR.TAG"))
+			return -ENOENT;
+		n->type = N_GFILE;
+		n->idx = G_HOSTS_TAG;
+		return 0;
+	case N_GRUN:
+		if (is(c, l, "CACHEDIR.TAG"))
+			n->idx = G_RUN_TAG;
+		else if (is(c, l, "events"))
+			n->idx = G_RUN_EVENTS;
+		else
+			return -ENOENT;
+		n->type = N_GFILE;
+		return 0;
+	case N_OBJ:
+		return obj_step(n, c, l);
+	case N_RUNDIR:
+		if (is(c, l, "CACHEDIR.TAG")) {
+			n->type = N_TAG;
+		} else {
+			for (i = 0; i < n->kind->nrunfiles; i++)
+				if (is(c, l, n->kind->runfiles[i].name))
+					break;
+			if (i == n->kind->nrunfiles)
+				return -ENOENT;
+			n->type = N_RUNFILE;
+			n->idx = (int)i;
+		}
+		n->hidden = (n->obj->hidden & tree_hide_bit(n)) != 0;
+		return 0;
+	case N_RELDIR:
+		n->link = vdc_rel_find(n->obj, (unsigned)n->idx, c, l);
+		if (!n->link)
+			return scratch_step(n, c, l);
+		n->type = N_REL;
+		return 0;
+	case N_CHILDDIR:
+		n->kind = n->kind->child;
+		n->obj = vdc_obj_find(n->kind, n->obj, c, l);
+		if (!n->obj)
+			return -ENOENT;
+		n->type = N_OBJ;
+		return 0;
+	default:
+		return -ENOTDIR;
+	}
+}
+
+int tree_resolve(const char *path, struct node *n)
+{
+	const char *p = path;
+	int rc;
+
+	memset(n, 0, sizeof(*n));
+	n->type = N_ROOT;
+	while (*p) {
+		const char *s;
+		size_t l;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		s = strchr(p, '/');
+		l = s ? (size_t)(s - p) : strlen(p);
+		rc = step(n, p, l);
+		if (rc < 0)
+			return rc;
+		p += l;
+	}
+	return 0;
+}
+
+int tree_resolve_parent(const char *path, struct node *parent, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	__do_free char *dir = NULL;
+
+	if (!slash)
+		return -EINVAL;
+	dir = xstrndup(path, (size_t)(slash - path));
+	*name = slash + 1;
+	return tree_resolve(dir, parent);
+}
+
+bool tree_is_dir(const struct node *n)
+{
+	switch (n->type) {
+	case N_ROOT: case N_KINDDIR: case N_HOSTS: case N_GRUN: case N_OBJ:
+	case N_RUNDIR: case N_RELDIR: case N_CHILDDIR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+struct vdc_obj *tree_owner(const struct node *n)
+{
+	switch (n->type) {
+	case N_ROOT: case N_KINDDIR: case N_HOSTS: case N_GRUN: case N_GFILE:
+		return NULL;
+	default:
+		return n->obj;
+	}
+}
+
+unsigned tree_link_depth(const struct node *n)
+{
+	unsigned d = 0;
+	const struct vdc_obj *o;
+
+	for (o = n->obj; o; o = o->parent)
+		d += 2;
+	return n->type == N_REL || n->type == N_RELDIR ? d + 1 : d;
+}
+
+void tree_link_from(const struct node *n, struct strbuf *out)
+{
+	vdc_obj_path(n->obj, out);
+	if (n->type == N_REL || n->type == N_RELDIR)
+		strbuf_addf(out, "/%s", n->kind->reldirs[n->idx].name);
+}
+
+void tree_show(const struct node *n, struct strbuf *out)
+{
+	switch (n->type) {
+	case N_ATTR:
+		vdc_attr_show(n->obj, (unsigned)n->idx, out);
+		break;
+	case N_RUNFILE:
+		n->kind->runfiles[n->idx].show(n->obj, out);
+		break;
+	case N_TAG:
+		strbuf_addstr(out, CACHEDIR_TAG);
+		break;
+	case N_GFILE:
+		if (n->idx == G_RUN_EVENTS)
+			vdc_events_show(NULL, out);
+		else
+			strbuf_addstr(out, CACHEDIR_TAG);
+		break;
+	case N_LINK:
+	case N_REL:
+		vdc_link_text(n->link, tree_link_depth(n), out);
+		break;
+	default:
+		break;
+	}
+}
+
+void tree_backing_path(const struct node *n, struct strbuf *out)
+{
+	if (n->type == N_SCRATCH)
+		strbuf_addstr(out, n->scratch->path);
+	else
+		vdc_obj_data_path(n->obj, out);
+}
+
+static void set_times(struct stat *st, struct timespec t)
+{
+	st->st_mtim = t;
+	st->st_ctim = t;
+	st->st_atim = t;
+}
+
+static uint64_t obj_ino(const struct vdc_obj *o, unsigned slot)
+{
+	return ((uint64_t)o->id << 8) | slot;
+}
+
+int tree_stat(const struct node *n, struct stat *st)
+{
+	const struct vdc_obj *o = n->obj;
+	__do_strbuf struct strbuf text = STRBUF_INIT;
+	unsigned i;
+
+	if (n->hidden)
+		return -ENOENT;
+	if (!start_time.tv_sec)
+		start_time = vdc_now();
+	memset(st, 0, sizeof(*st));
+	st->st_nlink = 1;
+	st->st_blksize = 4096;
+	if (o) {
+		st->st_uid = o->uid;
+		st->st_gid = o->gid;
+	}
+	switch (n->type) {
+	case N_ROOT:
+		st->st_ino = INO_ROOT;
+		st->st_mode = S_IFDIR | 0755;
+		set_times(st, start_time);
+		break;
+	case N_KINDDIR:
+		for (i = 0; vdc_kinds()[i] != n->kind; i++)
+			;
+		st->st_ino = INO_KIND(i);
+		st->st_mode = S_IFDIR | S_ISVTX | 0777;
+		set_times(st, vdc_kind_mtime(n->kind));
+		break;
+	case N_HOSTS:
+	case N_GRUN:
+		st->st_ino = n->type == N_HOSTS ? INO_HOSTS : INO_GRUN;
+		st->st_mode = S_IFDIR | 0755;
+		set_times(st, start_time);
+		break;
+	case N_GFILE:
+		st->st_ino = INO_GFILE(n->idx);
+		st->st_mode = S_IFREG | 0444;
+		set_times(st, n->idx == G_RUN_EVENTS ? vdc_now() : start_time);
+		break;
+	case N_OBJ:
+		st->st_ino = obj_ino(o, 0);
+		st->st_mode = S_IFDIR | 0700;
+		set_times(st, o->mtime);
+		st->st_ctim = o->ctime;
+		break;
+	case N_ATTR:
+		st->st_ino = obj_ino(o, SLOT_ATTR(n->idx));
+		st->st_mode = S_IFREG | 0644;
+		set_times(st, o->attrs[n->idx].mtime);
+		break;
+	case N_CTL:
+		st->st_ino = obj_ino(o, SLOT_CTL);
+		st->st_mode = S_IFREG | 0600;
+		set_times(st, o->ctime);
+		break;
+	case N_RUNDIR:
+		st->st_ino = obj_ino(o, SLOT_RUNDIR);
+		st->st_mode = S_IFDIR | 0555;
+		set_times(st, o->live_mtime);
+		break;
+	case N_TAG:
+		st->st_ino = obj_ino(o, SLOT_TAG);
+		st->st_mode = S_IFREG | 0444;
+		set_times(st, o->ctime);
+		break;
+	case N_RUNFILE:
+		st->st_ino = obj_ino(o, SLOT_RUN(n->idx));
+		st->st_mode = S_IFREG | 0444;
+		set_times(st, o->live_mtime);
+		break;
+	case N_RELDIR:
+		st->st_ino = obj_ino(o, SLOT_REL(n->idx));
+		st->st_mode = S_IFDIR | 0700;
+		set_times(st, o->rel[n->idx].mtime);
+		break;
+	case N_CHILDDIR:
+		st->st_ino = obj_ino(o, SLOT_CHILDDIR);
+		st->st_mode = S_IFDIR | 0700;
+		set_times(st, o->childdir_mtime);
+		break;
+	case N_LINK:
+	case N_REL:
+		st->st_ino = ((uint64_t)n->link->id << 8) | SLOT_LINK;
+		st->st_mode = S_IFLNK | 0777;
+		set_times(st, n->link->mtime);
+		break;
+	case N_SCRATCH:
+	case N_DATA: {
+		__do_strbuf struct strbuf p = STRBUF_INIT;
+		struct stat b;
+
+		tree_backing_path(n, &p);
+		if (stat(p.buf, &b) < 0)
+			return -EIO;
+		st->st_ino = n->type == N_DATA ? obj_ino(o, SLOT_DATA) : n->scratch->ino;
+		st->st_mode = S_IFREG | 0644;
+		st->st_size = b.st_size;
+		st->st_blocks = b.st_blocks;
+		st->st_mtim = b.st_mtim;
+		st->st_ctim = b.st_ctim;
+		st->st_atim = b.st_atim;
+		return 0;
+	}
+	}
+	if (tree_is_dir(n)) {
+		st->st_nlink = 2;
+		st->st_size = 0;
+	} else {
+		tree_show(n, &text);
+		st->st_size = (off_t)text.len;
+		st->st_blocks = (blkcnt_t)((text.len + 511) / 512);
+	}
+	return 0;
+}

@@ -1,0 +1,80 @@
+/*
+ * Path -> node: where in the tree a path points.
+ *
+ * The tree is fixed in shape: the root holds one folder per kind plus
+ * hosts/ and run/; an object folder holds its attributes, ctl, run/, its
+ * relation folders, its child folder (nics/) and data. Anything else a tool
+ * makes inside an object folder is a scratch file.
+ */
+#ifndef VDCFS_TREE_H
+#define VDCFS_TREE_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include "model.h"
+
+enum node_type {
+	N_ROOT,
+	N_KINDDIR,     /* instances/ */
+	N_HOSTS,       /* hosts/ */
+	N_GRUN,        /* run/ */
+	N_GFILE,       /* run/events, run/CACHEDIR.TAG, hosts/CACHEDIR.TAG */
+	N_OBJ,         /* instances/web1/, instances/web1/nics/eth0/ */
+	N_ATTR,        /* a VALUE attribute file */
+	N_LINK,        /* a LINK attribute: a symlink */
+	N_CTL,
+	N_RUNDIR,
+	N_TAG,         /* OBJ/run/CACHEDIR.TAG */
+	N_RUNFILE,
+	N_RELDIR,      /* instances/web1/volumes/ */
+	N_REL,         /* a link in a relation folder */
+	N_CHILDDIR,    /* instances/web1/nics/ */
+	N_DATA,
+	N_SCRATCH,
+};
+
+enum gfile { G_RUN_TAG, G_RUN_EVENTS, G_HOSTS_TAG };
+
+struct node {
+	enum node_type type;
+	const struct vdc_kind *kind;   /* N_KINDDIR and everything in an object */
+	struct vdc_obj *obj;
+	int idx;                       /* attr, run file, reldir, gfile index */
+	struct vdc_link *link;         /* N_LINK (when set), N_REL */
+	struct vdc_scratch *scratch;
+	bool hidden;                   /* removed with unlink, see tree_resolve */
+};
+
+#define CACHEDIR_TAG "Signature: 8a477f597d28d172789f06886806bc55\n" \
+	"# This file is a cache directory tag created by vdcfs.\n" \
+	"# run/ holds live state: tar --exclude-caches leaves it out.\n"
+
+/*
+ * Resolve `path`. Entries hidden by unlink resolve with `hidden` set; the
+ * caller treats them as absent unless it is re-creating them. Returns 0,
+ * -ENOENT or -ENOTDIR.
+ */
+int tree_resolve(const char *path, struct node *n);
+/* Resolve the folder of `path` and point *name at its last component. */
+int tree_resolve_parent(const char *path, struct node *parent, const char **name);
+/* The file that holds the bytes of N_DATA and N_SCRATCH. */
+void tree_backing_path(const struct node *n, struct strbuf *out);
+/* Is the node a folder? */
+bool tree_is_dir(const struct node *n);
+/* Fill `st` for a resolved node; -ENOENT if hidden. */
+int tree_stat(const struct node *n, struct stat *st);
+/* The text of a file that vdcfs makes up (attributes, run files, tags, links). */
+void tree_show(const struct node *n, struct strbuf *out);
+/* How many folders below the root the folder holding this link is. */
+unsigned tree_link_depth(const struct node *n);
+/* Path of the folder a link lives in, below the root ("instances/web1"). */
+void tree_link_from(const struct node *n, struct strbuf *out);
+/* The object whose owner governs this node, or NULL (root, kinds, run). */
+struct vdc_obj *tree_owner(const struct node *n);
+/* The hidden-bit for a fixed entry, 0 for entries that cannot hide. */
+uint64_t tree_hide_bit(const struct node *n);
+/* Path of a scratch file relative to its object ("sedXYZ", "volumes/x"). */
+void tree_scratch_name(const struct node *parent, const char *name, struct strbuf *out);
+
+#endif
