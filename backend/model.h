@@ -155,6 +155,15 @@ struct vdc_obj {
 	struct timespec childdir_mtime;
 	uint64_t hidden;                 /* entries removed by unlink, see VDC_HIDE_* */
 	struct timespec live_mtime;      /* last change of anything in run/ */
+	/*
+	 * Right after mkdir the fixed entries look absent to the process that
+	 * made the object (and to it alone, for VDC_FRESH_SECONDS), so `cp -r`
+	 * can create them with O_EXCL as it does in a folder it just made.
+	 * Each entry it re-creates leaves fresh_mask.
+	 */
+	pid_t fresh_pid;
+	time_t fresh_until;              /* CLOCK_MONOTONIC seconds */
+	uint64_t fresh_mask;
 	char *state;
 	char *err;
 	struct vdc_ring events;
@@ -171,6 +180,7 @@ struct vdc_obj {
 #define VDC_HIDE_RUN(i)   (1ULL << (44 + (i)))   /* i < 12 */
 #define VDC_HIDE_REL(i)   (1ULL << (56 + (i)))   /* i < 4 */
 #define VDC_HIDE_CHILDDIR (1ULL << 60)
+#define VDC_FRESH_SECONDS 30
 
 /* ---- the model as a whole ---- */
 

@@ -1,3 +1,4 @@
+#include <fuse.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -22,10 +23,28 @@
 #define SLOT_LINK 0xff
 
 static struct timespec start_time;
+uint64_t tree_global_hidden;
 
 static bool is(const char *c, size_t l, const char *word)
 {
 	return l == strlen(word) && !memcmp(c, word, l);
+}
+
+/* Is the entry with hide-bit `bit` of `obj` absent for the caller? */
+static bool hidden_for_caller(const struct vdc_obj *obj, uint64_t bit)
+{
+	struct fuse_context *ctx;
+	struct timespec now;
+
+	if (obj->hidden & bit)
+		return true;
+	if (!(obj->fresh_mask & bit))
+		return false;
+	ctx = fuse_get_context();
+	if (!ctx || ctx->pid != obj->fresh_pid)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec < obj->fresh_until;
 }
 
 uint64_t tree_hide_bit(const struct node *n)
@@ -39,6 +58,7 @@ uint64_t tree_hide_bit(const struct node *n)
 	case N_RUNFILE: return VDC_HIDE_RUN(n->idx);
 	case N_RELDIR: return VDC_HIDE_REL(n->idx);
 	case N_CHILDDIR: return VDC_HIDE_CHILDDIR;
+	case N_GFILE: return 1ULL << n->idx;
 	default: return 0;
 	}
 }
@@ -100,7 +120,7 @@ static int obj_step(struct node *n, const char *c, size_t l)
 		if (i == k->nreldirs)
 			return scratch_step(n, c, l);
 	}
-	n->hidden = (obj->hidden & tree_hide_bit(n)) != 0;
+	n->hidden = hidden_for_caller(obj, tree_hide_bit(n));
 	return 0;
 }
 
@@ -136,6 +156,7 @@ static int step(struct node *n, const char *c, size_t l)
 			return -ENOENT;
 		n->type = N_GFILE;
 		n->idx = G_HOSTS_TAG;
+		n->hidden = (tree_global_hidden & tree_hide_bit(n)) != 0;
 		return 0;
 	case N_GRUN:
 		if (is(c, l, "CACHEDIR.TAG"))
@@ -145,6 +166,7 @@ static int step(struct node *n, const char *c, size_t l)
 		else
 			return -ENOENT;
 		n->type = N_GFILE;
+		n->hidden = (tree_global_hidden & tree_hide_bit(n)) != 0;
 		return 0;
 	case N_OBJ:
 		return obj_step(n, c, l);
@@ -160,7 +182,7 @@ static int step(struct node *n, const char *c, size_t l)
 			n->type = N_RUNFILE;
 			n->idx = (int)i;
 		}
-		n->hidden = (n->obj->hidden & tree_hide_bit(n)) != 0;
+		n->hidden = hidden_for_caller(n->obj, tree_hide_bit(n));
 		return 0;
 	case N_RELDIR:
 		n->link = vdc_rel_find(n->obj, (unsigned)n->idx, c, l);
@@ -215,6 +237,11 @@ int tree_resolve_parent(const char *path, struct node *parent, const char **name
 	dir = xstrndup(path, (size_t)(slash - path));
 	*name = slash + 1;
 	return tree_resolve(dir, parent);
+}
+
+bool tree_entry_hidden(const struct vdc_obj *obj, uint64_t bit)
+{
+	return hidden_for_caller(obj, bit);
 }
 
 bool tree_is_dir(const struct node *n)
@@ -341,7 +368,8 @@ int tree_stat(const struct node *n, struct stat *st)
 	case N_GFILE:
 		st->st_ino = INO_GFILE(n->idx);
 		st->st_mode = S_IFREG | 0444;
-		set_times(st, n->idx == G_RUN_EVENTS ? vdc_now() : start_time);
+		/* A tag never changes: a fixed time lets rsync see it is the same. */
+		set_times(st, n->idx == G_RUN_EVENTS ? vdc_now() : (struct timespec){ 0, 0 });
 		break;
 	case N_OBJ:
 		st->st_ino = obj_ino(o, 0);
@@ -361,13 +389,13 @@ int tree_stat(const struct node *n, struct stat *st)
 		break;
 	case N_RUNDIR:
 		st->st_ino = obj_ino(o, SLOT_RUNDIR);
-		st->st_mode = S_IFDIR | 0555;
+		st->st_mode = S_IFDIR | 0755;
 		set_times(st, o->live_mtime);
 		break;
 	case N_TAG:
 		st->st_ino = obj_ino(o, SLOT_TAG);
 		st->st_mode = S_IFREG | 0444;
-		set_times(st, o->ctime);
+		set_times(st, (struct timespec){ 0, 0 });
 		break;
 	case N_RUNFILE:
 		st->st_ino = obj_ino(o, SLOT_RUN(n->idx));

@@ -60,6 +60,8 @@ int tree_resolve(const char *path, struct node *n);
 int tree_resolve_parent(const char *path, struct node *parent, const char **name);
 /* The file that holds the bytes of N_DATA and N_SCRATCH. */
 void tree_backing_path(const struct node *n, struct strbuf *out);
+/* Is an object's fixed entry (by hide-bit) absent for the calling process? */
+bool tree_entry_hidden(const struct vdc_obj *obj, uint64_t bit);
 /* Is the node a folder? */
 bool tree_is_dir(const struct node *n);
 /* Fill `st` for a resolved node; -ENOENT if hidden. */
@@ -72,6 +74,8 @@ unsigned tree_link_depth(const struct node *n);
 void tree_link_from(const struct node *n, struct strbuf *out);
 /* The object whose owner governs this node, or NULL (root, kinds, run). */
 struct vdc_obj *tree_owner(const struct node *n);
+/* Hidden bits of the files in hosts/ and run/ (bit = enum gfile). */
+extern uint64_t tree_global_hidden;
 /* The hidden-bit for a fixed entry, 0 for entries that cannot hide. */
 uint64_t tree_hide_bit(const struct node *n);
 /* Path of a scratch file relative to its object ("sedXYZ", "volumes/x"). */

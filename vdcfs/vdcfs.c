@@ -53,6 +53,31 @@ static int fail(const struct node *n, const struct vdc_err *err, int rc)
 	return rc;
 }
 
+/* Hide or show a fixed entry (unlink, and re-making it with create or mkdir). */
+static void set_hidden(const struct node *n, bool hidden)
+{
+	uint64_t *mask = n->type == N_GFILE ? &tree_global_hidden : &n->obj->hidden;
+
+	if (hidden) {
+		*mask |= tree_hide_bit(n);
+	} else {
+		*mask &= ~tree_hide_bit(n);
+		if (n->type != N_GFILE)
+			n->obj->fresh_mask &= ~tree_hide_bit(n);
+	}
+}
+
+/* Mark every fixed entry of a new object as fresh for its maker (see model.h). */
+static void set_fresh(struct vdc_obj *obj)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	obj->fresh_pid = fuse_get_context()->pid;
+	obj->fresh_until = now.tv_sec + VDC_FRESH_SECONDS;
+	obj->fresh_mask = ~0ULL;
+}
+
 static bool is_backed(enum node_type t)
 {
 	return t == N_DATA || t == N_SCRATCH;
@@ -131,14 +156,14 @@ static void list_obj(struct lister *l, const struct node *dir)
 		} else {
 			n.type = N_ATTR;
 		}
-		n.hidden = (obj->hidden & tree_hide_bit(&n)) != 0;
+		n.hidden = tree_entry_hidden(obj, tree_hide_bit(&n));
 		list_node(l, k->attrs[i].name, &n);
 	}
 	n.link = NULL;
 	n.idx = 0;
 #define LIST_FIXED(t, name) do { \
 		n.type = (t); \
-		n.hidden = (obj->hidden & tree_hide_bit(&n)) != 0; \
+		n.hidden = tree_entry_hidden(obj, tree_hide_bit(&n)); \
 		list_node(l, (name), &n); \
 	} while (0)
 	if (k->nverbs)
@@ -230,12 +255,12 @@ static int vdcfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, of
 		break;
 	case N_RUNDIR:
 		n.type = N_TAG;
-		n.hidden = (dir.obj->hidden & VDC_HIDE_TAG) != 0;
+		n.hidden = tree_entry_hidden(dir.obj, VDC_HIDE_TAG);
 		list_node(&l, "CACHEDIR.TAG", &n);
 		for (i = 0; i < dir.kind->nrunfiles; i++) {
 			n.type = N_RUNFILE;
 			n.idx = (int)i;
-			n.hidden = (dir.obj->hidden & VDC_HIDE_RUN(i)) != 0;
+			n.hidden = tree_entry_hidden(dir.obj, VDC_HIDE_RUN(i));
 			list_node(&l, dir.kind->runfiles[i].name, &n);
 		}
 		break;
@@ -288,7 +313,7 @@ static int open_node(const struct node *n, struct fuse_file_info *fi, bool creat
 
 	switch (n->type) {
 	case N_GFILE:
-		if (wr)
+		if (wr && !created)
 			return -EACCES;
 		break;
 	case N_ATTR: case N_CTL: case N_RUNFILE: case N_TAG: case N_DATA: case N_SCRATCH:
@@ -455,6 +480,7 @@ static int vdcfs_write(const char *path, const char *data, size_t size, off_t of
 		break;
 	case N_RUNFILE:
 	case N_TAG:
+	case N_GFILE:
 		/* Live state: a copy written back (cp -r, tar x) changes nothing. */
 		rc = (int)size;
 		break;
@@ -593,7 +619,7 @@ static int vdcfs_create(const char *path, mode_t mode, struct fuse_file_info *fi
 	}
 	if (rc == 0) {
 		/* Re-making a file that unlink hid: it comes back, to be written. */
-		n.obj->hidden &= ~tree_hide_bit(&n);
+		set_hidden(&n, false);
 		n.hidden = false;
 		rc = open_node(&n, fi, true);
 		goto out;
@@ -649,7 +675,7 @@ static int vdcfs_mkdir(const char *path, mode_t mode)
 	rc = tree_resolve(path, &n);
 	if (rc == 0) {
 		if (n.hidden && tree_is_dir(&n))
-			n.obj->hidden &= ~tree_hide_bit(&n);
+			set_hidden(&n, false);
 		else
 			rc = -EEXIST;
 		goto out;
@@ -660,6 +686,8 @@ static int vdcfs_mkdir(const char *path, mode_t mode)
 	switch (parent.type) {
 	case N_KINDDIR:
 		rc = vdc_obj_create(parent.kind, NULL, name, strlen(name), ctx->uid, ctx->gid, &obj, &err);
+		if (rc == 0)
+			set_fresh(obj);
 		break;
 	case N_CHILDDIR:
 		if (parent.hidden) {
@@ -668,6 +696,8 @@ static int vdcfs_mkdir(const char *path, mode_t mode)
 		}
 		rc = vdc_obj_create(parent.kind->child, parent.obj, name, strlen(name), ctx->uid, ctx->gid,
 				    &obj, &err);
+		if (rc == 0)
+			set_fresh(obj);
 		break;
 	case N_ROOT:
 		rc = vdc_err_set(&err, -EPERM, "the top folders are fixed; make objects inside them, like mkdir instances/%s",
@@ -731,7 +761,7 @@ static int vdcfs_rmdir(const char *path)
 		rc = -ENOTDIR;
 	}
 	if (rc == 0 && n.type != N_OBJ)
-		n.obj->hidden |= tree_hide_bit(&n);
+		set_hidden(&n, true);
 	if (rc < 0)
 		rc = fail(&n, &err, rc);
 out:
@@ -752,13 +782,13 @@ static int vdcfs_unlink(const char *path)
 	if (rc < 0)
 		goto out;
 	switch (n.type) {
-	case N_ATTR: case N_CTL: case N_DATA: case N_RUNFILE: case N_TAG:
+	case N_ATTR: case N_CTL: case N_DATA: case N_RUNFILE: case N_TAG: case N_GFILE:
 		/*
 		 * A fixed file is only hidden: its value stays, and it comes
 		 * back when written again (tar and rsync remove before they
 		 * write) or when vdcfs restarts.
 		 */
-		n.obj->hidden |= tree_hide_bit(&n);
+		set_hidden(&n, true);
 		break;
 	case N_LINK:
 		rc = vdc_link_clear(n.obj, (unsigned)n.idx, &err);
@@ -768,9 +798,6 @@ static int vdcfs_unlink(const char *path)
 		break;
 	case N_SCRATCH:
 		vdc_scratch_remove(n.obj, n.scratch);
-		break;
-	case N_GFILE:
-		rc = -EPERM;
 		break;
 	default:
 		rc = -EISDIR;
@@ -902,7 +929,7 @@ static int rename_onto(struct node *src, struct node *dst, struct vdc_err *err)
 	}
 	if (rc < 0)
 		return rc;
-	dst->obj->hidden &= ~tree_hide_bit(dst);
+	set_hidden(dst, false);
 	vdc_scratch_remove(src->obj, src->scratch);
 	return 0;
 }
@@ -977,7 +1004,7 @@ static int vdcfs_rename(const char *from, const char *to, unsigned int flags)
 				break;
 			}
 			close(fd);
-			src.obj->hidden |= tree_hide_bit(&src);
+			set_hidden(&src, true);
 		}
 		break;
 	case N_OBJ:
@@ -1028,7 +1055,8 @@ static int vdcfs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_
 		goto out;
 	owner = tree_owner(&n);
 	if (!owner) {
-		rc = -EPERM;
+		/* The top folders belong to root; restoring that is no change. */
+		rc = (uid == 0 || uid == (uid_t)-1) && (gid == 0 || gid == (gid_t)-1) ? 0 : -EPERM;
 		goto out;
 	}
 	rc = vdc_obj_chown(owner, uid == (uid_t)-1 ? owner->uid : uid, gid == (gid_t)-1 ? owner->gid : gid, &err);
@@ -1050,9 +1078,17 @@ static int vdcfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 	rc = tree_resolve(path, &n);
 	if (rc == 0 && n.hidden)
 		rc = -ENOENT;
-	/* Modes are fixed by the tree's rules; a tool restoring them is not refused. */
-	if (rc == 0 && !tree_owner(&n))
-		rc = -EPERM;
+	/*
+	 * Modes are fixed by the tree's rules (docs/tree.md). Inside an
+	 * object a tool restoring a mode is not refused; the top folders
+	 * accept only the mode they have.
+	 */
+	if (rc == 0 && !tree_owner(&n)) {
+		struct stat st;
+
+		if (tree_stat(&n, &st) < 0 || (st.st_mode & 07777) != (mode & 07777))
+			rc = -EPERM;
+	}
 	vdc_model_unlock();
 	return rc;
 }
