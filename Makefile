@@ -57,7 +57,7 @@ unit: $(UNIT_TESTS:%=$(BUILD)/%)
 
 integration: all
 	VDCFS=$(abspath $(BUILD)/vdcfs) MKINSTANCES=$(abspath $(BUILD)/mkinstances) \
-	    prove -v -j2 --timer tests/integration/
+	    prove --exec bash -j2 --timer tests/integration/*.t
 
 check: unit integration
 
@@ -85,7 +85,11 @@ fuzz: $(FUZZERS:%=$(BUILD)/fuzz/%)
 	    echo "fuzz: $$f ($(FUZZ_SECONDS)s)"; \
 	    ./$(BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 2>&1 | tail -n 2; done
 
+PREFIX ?= /usr/local
+install: $(BUILD)/vdcfs
+	install -D -m 0755 $(BUILD)/vdcfs $(DESTDIR)$(PREFIX)/sbin/vdcfs
+
 clean:
 	rm -rf build build-asan
 
-.PHONY: all unit integration check asan valgrind fuzz clean
+.PHONY: all unit integration check asan valgrind fuzz install clean

@@ -1169,6 +1169,8 @@ struct options {
 	char *sync;
 	int help;
 	int version;
+	char *nonopt[3];   /* [SOURCE] MOUNTPOINT, as mount(8) passes them */
+	int nnonopt;
 };
 
 #define OPT(t, p) { t, offsetof(struct options, p), 1 }
@@ -1182,9 +1184,26 @@ static const struct fuse_opt option_spec[] = {
 	FUSE_OPT_END
 };
 
+/* Keep the positional arguments: mount.fuse3 passes SOURCE before MOUNTPOINT. */
+static int option_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct options *opt = data;
+
+	(void)outargs;
+	if (key != FUSE_OPT_KEY_NONOPT)
+		return 1;
+	if (opt->nnonopt == 2) {
+		fprintf(stderr, "vdcfs: unexpected argument %s\n", arg);
+		return -1;
+	}
+	opt->nonopt[opt->nnonopt++] = xstrdup(arg);
+	return 0;
+}
+
 static void usage(const char *prog)
 {
-	printf("usage: %s -o state=DIR [-o sync=full] [-o allow_other] [-f] MOUNTPOINT\n\n"
+	printf("usage: %s -o state=DIR [-o sync=full] [-o allow_other] [-f] MOUNTPOINT\n"
+	       "       %s DIR MOUNTPOINT [-o ...]      (as mount -t fuse.vdcfs calls it)\n\n"
 	       "Mounts the virtual data center kept in DIR (made if missing) at MOUNTPOINT.\n"
 	       "  -o state=DIR      where the data center lives (state.db, data/)\n"
 	       "  -o sync=full      every write reaches the disk before it returns\n"
@@ -1192,7 +1211,7 @@ static void usage(const char *prog)
 	       "                    a power loss may lose the last writes)\n"
 	       "  -o allow_other    let other users use the mount (see fuse(8))\n"
 	       "  -f                stay in the foreground\n"
-	       "Unmount with fusermount3 -u MOUNTPOINT.\n", prog);
+	       "Unmount with fusermount3 -u MOUNTPOINT.\n", prog, prog);
 }
 
 int main(int argc, char *argv[])
@@ -1207,8 +1226,12 @@ int main(int argc, char *argv[])
 	bool sync_full;
 	int rc = 1;
 
-	if (fuse_opt_parse(&args, &opt, option_spec, NULL) < 0)
+	if (fuse_opt_parse(&args, &opt, option_spec, option_proc) < 0)
 		return 1;
+	if (opt.nnonopt == 2 && !opt.state)
+		opt.state = xstrdup(opt.nonopt[0]);
+	if (opt.nnonopt)
+		fuse_opt_add_arg(&args, opt.nonopt[opt.nnonopt - 1]);
 	if (opt.help) {
 		usage(argv[0]);
 		return 0;
@@ -1284,6 +1307,8 @@ done:
 	free(cl.mountpoint);
 	free(opt.state);
 	free(opt.sync);
+	free(opt.nonopt[0]);
+	free(opt.nonopt[1]);
 	fuse_opt_free_args(&args);
 	return rc;
 }
