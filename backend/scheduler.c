@@ -25,7 +25,7 @@ int vdc_schedule(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint
 	char need[32];
 
 	if (n == 0)
-		return vdc_err_set(err, -ENOSPC, "no host has joined; join one with the command in /vdc/hosts/join");
+		return vdc_err_set(err, -ENOSPC, "no host has joined yet; an instance can run once a hypervisor host joins");
 	for (i = 0; i < n; i++) {
 		const struct vdc_host_cap *h = &hosts[i];
 
