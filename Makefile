@@ -13,12 +13,12 @@ PKGS     = fuse3 sqlite3
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wvla -Wpointer-arith
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
            -DFUSE_USE_VERSION=314 -Ibackend $(shell pkg-config --cflags $(PKGS))
 ifdef WERROR
-CFLAGS  += -Werror
+override CFLAGS += -Werror
 endif
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
+override LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
               backend/store.c backend/model.c backend/instance.c \

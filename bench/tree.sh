@@ -71,17 +71,27 @@ VDCFS_PID=
 WATCHDOG_PID=
 TMPFS_MOUNTED=
 
+# is_mounted DIR: whether DIR is a mount point (also when its FUSE server died).
+is_mounted() {
+	awk -v m="$1" '$2 == m { found = 1 } END { exit !found }' /proc/mounts
+}
+
 cleanup() {
 	local rc=$?
 
 	set +e
-	[[ -n $WATCHDOG_PID ]] && kill "$WATCHDOG_PID" 2>/dev/null && wait "$WATCHDOG_PID" 2>/dev/null
+	if [[ -n $WATCHDOG_PID ]]; then
+		kill "$WATCHDOG_PID" 2>/dev/null
+		wait "$WATCHDOG_PID" 2>/dev/null
+	fi
 	vdcfs_stop
 	if [[ -n $TMPFS_MOUNTED ]]; then
 		umount "$TMPFS" || umount -l "$TMPFS"
 	fi
 	if [[ ${BENCH_KEEP:-} == 1 ]]; then
 		echo "tree.sh: kept $WORK" >&2
+	elif is_mounted "$MNT" || is_mounted "$TMPFS"; then
+		echo "tree.sh: $MNT or $TMPFS is still mounted; left $WORK in place" >&2
 	else
 		rm -rf "$WORK"
 	fi
@@ -114,17 +124,20 @@ vdcfs_stop() {
 	local i
 
 	[[ -n $VDCFS_PID ]] || return 0
-	if mountpoint -q "$MNT"; then
-		fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null
+	if is_mounted "$MNT"; then
+		fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null || true
 	fi
 	for ((i = 0; i < 50; i++)); do
 		kill -0 "$VDCFS_PID" 2>/dev/null || break
 		sleep 0.1
 	done
 	if kill -0 "$VDCFS_PID" 2>/dev/null; then
-		kill "$VDCFS_PID" 2>/dev/null
+		kill "$VDCFS_PID" 2>/dev/null || true
 	fi
 	wait "$VDCFS_PID" 2>/dev/null || true
+	if is_mounted "$MNT"; then
+		fusermount3 -uz "$MNT" 2>/dev/null || true
+	fi
 	VDCFS_PID=
 	rm -f "$WORK/vdcfs.pid"
 }
@@ -138,9 +151,14 @@ vdcfs_remount() {
 # A watchdog for the whole run: a hung request must not hang the benchmark.
 # It kills only the vdcfs this script started (its pid is in vdcfs.pid).
 (
-	sleep "$BENCH_TIMEOUT"
+	trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+	sleep "$BENCH_TIMEOUT" &
+	sleeper=$!
+	wait "$sleeper"
 	echo "tree.sh: no result after ${BENCH_TIMEOUT}s; stopping vdcfs" >&2
-	[[ -s $WORK/vdcfs.pid ]] && kill "$(cat "$WORK/vdcfs.pid")" 2>/dev/null
+	if [[ -s $WORK/vdcfs.pid ]]; then
+		kill "$(cat "$WORK/vdcfs.pid")" 2>/dev/null
+	fi
 ) &
 WATCHDOG_PID=$!
 

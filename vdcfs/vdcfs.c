@@ -911,18 +911,9 @@ static int rename_onto(struct node *src, struct node *dst, struct vdc_err *err)
 	case N_TAG:
 		break;
 	case N_SCRATCH:
-		tree_backing_path(dst, &p);
-		if (rename(src->scratch->path, p.buf) < 0)
+		/* dst keeps its name and inode and takes src's bytes. */
+		if (rename(src->scratch->path, dst->scratch->path) < 0)
 			return -errno;
-		/* dst keeps its name and inode; src is gone. */
-		free(src->scratch->path);
-		src->scratch->path = xstrdup(p.buf);
-		{
-			char *tmp = dst->scratch->path;
-
-			dst->scratch->path = src->scratch->path;
-			src->scratch->path = tmp;
-		}
 		break;
 	default:
 		return tree_is_dir(dst) ? -EISDIR : -EINVAL;
@@ -986,7 +977,6 @@ static int vdcfs_rename(const char *from, const char *to, unsigned int flags)
 		}
 		{
 			__do_strbuf struct strbuf text = STRBUF_INIT;
-			__do_strbuf struct strbuf p = STRBUF_INIT;
 			struct node s = src;
 			int fd;
 
