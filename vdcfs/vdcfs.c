@@ -120,11 +120,19 @@ static int vdcfs_readlink(const char *path, char *buf, size_t size)
 	return 0;
 }
 
+/*
+ * A listing in progress. Entries are numbered in a fixed order and handed to
+ * libfuse with their number as the offset: with offsets, libfuse's
+ * readdirplus makes kernel entries for them, so tools that list and then
+ * stat every file (tar, ls -l, find) do not ask again for each name.
+ */
 struct lister {
 	void *buf;
 	fuse_fill_dir_t filler;
 	bool plus;
 	bool full;
+	off_t skip;    /* entries the kernel already has */
+	off_t next;    /* number of the next entry */
 };
 
 /* Add one entry to a listing, with its attributes when readdirplus asked. */
@@ -132,9 +140,13 @@ static void list_node(struct lister *l, const char *name, const struct node *n)
 {
 	struct stat st;
 
-	if (l->full || tree_stat(n, &st) < 0)
+	if (l->full || n->hidden)
 		return;
-	if (l->filler(l->buf, name, &st, 0, l->plus ? FUSE_FILL_DIR_PLUS : 0))
+	if (++l->next <= l->skip)
+		return;
+	if (tree_stat(n, &st) < 0)
+		return;
+	if (l->filler(l->buf, name, &st, l->next, l->plus ? FUSE_FILL_DIR_PLUS : 0))
 		l->full = true;
 }
 
@@ -207,12 +219,11 @@ static void list_map(struct lister *l, const struct node *dir, const struct vdc_
 static int vdcfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 			 struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
-	struct lister l = { buf, filler, (flags & FUSE_READDIR_PLUS) != 0, false };
+	struct lister l = { buf, filler, (flags & FUSE_READDIR_PLUS) != 0, false, off, 0 };
 	struct node dir, n;
 	unsigned i;
 	int rc;
 
-	(void)off;
 	(void)fi;
 	vdc_model_rdlock();
 	rc = tree_resolve(path, &dir);
@@ -220,9 +231,11 @@ static int vdcfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, of
 		rc = dir.hidden ? -ENOENT : -ENOTDIR;
 	if (rc < 0)
 		goto out;
-	filler(buf, ".", NULL, 0, 0);
-	filler(buf, "..", NULL, 0, 0);
 	n = dir;
+	n.hidden = false;
+	list_node(&l, ".", &dir);
+	if (!l.full && ++l.next > l.skip && filler(buf, "..", NULL, l.next, 0))
+		l.full = true;
 	switch (dir.type) {
 	case N_ROOT:
 		for (i = 0; vdc_kinds()[i]; i++) {
@@ -1248,7 +1261,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "vdcfs: %s: %s\n", opt.state, strerror(errno));
 		return 1;
 	}
-	fuse_opt_add_arg(&args, "-odefault_permissions,fsname=vdcfs,subtype=vdcfs");
+	fuse_opt_add_arg(&args, "-odefault_permissions,noatime,fsname=vdcfs,subtype=vdcfs");
 	if (fuse_parse_cmdline(&args, &cl) < 0 || !cl.mountpoint) {
 		fprintf(stderr, "vdcfs: no mount point given\n");
 		usage(argv[0]);
@@ -1283,7 +1296,8 @@ int main(int argc, char *argv[])
 	} else {
 		lc = fuse_loop_cfg_create();
 		fuse_loop_cfg_set_clone_fd(lc, cl.clone_fd);
-		fuse_loop_cfg_set_max_threads(lc, 16);
+		fuse_loop_cfg_set_max_threads(lc, 4);
+		fuse_loop_cfg_set_idle_threads(lc, 4);
 		rc = fuse_loop_mt(fuse, lc) ? 1 : 0;
 		fuse_loop_cfg_destroy(lc);
 	}

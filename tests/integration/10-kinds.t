@@ -1,0 +1,118 @@
+# mkdir of every kind makes every attribute file at its default; rmdir
+# removes; names outside [a-z][a-z0-9-]{0,62} are EINVAL with a sentence.
+. "$(dirname "$0")/lib.sh"
+vdc_start
+
+TAG_SIG="Signature: 8a477f597d28d172789f06886806bc55"
+
+# Names in a folder, one a line, sorted (ls -A in the C locale).
+names() { timeout 10 ls -A "$1" | tr '\n' ' ' | sed 's/ $//'; }
+
+is "$(names "$MNT")" "hosts images instances networks run security-groups ssh-keys volumes" \
+	"the root holds the six kinds, hosts/ and run/"
+like "$(get "$MNT/run/CACHEDIR.TAG")" "^$TAG_SIG" "run/CACHEDIR.TAG is a cache directory tag"
+like "$(get "$MNT/hosts/CACHEDIR.TAG")" "^$TAG_SIG" "hosts/CACHEDIR.TAG is a cache directory tag"
+
+# check_object KIND NAME "ENTRIES" "RUNFILES" STATE
+check_object() {
+	local kind=$1 name=$2 entries=$3 runfiles=$4 state=$5 d=$MNT/$1/$2
+	ok "mkdir $kind/$name" mkdir "$d"
+	ok "$kind/$name is a folder" test -d "$d"
+	is "$(names "$d")" "$entries" "$kind/$name holds: $entries"
+	is "$(names "$d/run")" "$runfiles" "$kind/$name/run holds: $runfiles"
+	like "$(get "$d/run/CACHEDIR.TAG")" "^$TAG_SIG" "$kind/$name/run/CACHEDIR.TAG starts with the signature"
+	is "$(get "$d/run/state")" "$state" "$kind/$name/run/state is $state"
+	is "$(get "$d/run/err")" "" "$kind/$name/run/err is empty"
+	like "$(get "$d/run/events")" "$kind/$name created" "$kind/$name/run/events tells it was created"
+	like "$(names "$MNT/$kind")" "(^| )$name( |$)" "$kind/ lists $name"
+}
+
+# value KIND/NAME/ATTR WANT: exact bytes of an attribute (default).
+value() {
+	local f=$MNT/$1 want=$2
+	is "$(od -An -c "$f" 2>&1 | tr -s ' ')" "$(printf '%b' "$want" | od -An -c | tr -s ' ')" "$1 defaults to '${want%\\n}'"
+	is "$(vdc_size "$f")" "$(printf '%b' "$want" | wc -c)" "$1 st_size matches its default"
+}
+
+check_object instances web1 "cpus ctl hostname memory nics power run security-groups ssh-keys user-data volumes" \
+	"CACHEDIR.TAG console err events host ip state" defined
+value instances/web1/cpus '1\n'
+value instances/web1/memory '512M\n'
+value instances/web1/hostname ''
+value instances/web1/user-data ''
+value instances/web1/power 'off\n'
+value instances/web1/ctl ''
+for d in nics volumes security-groups ssh-keys; do
+	ok "instances/web1/$d/ is an empty folder" sh -c "test -d '$MNT/instances/web1/$d' && test -z \"\$(ls -A '$MNT/instances/web1/$d')\""
+done
+ok "run/ is a folder" test -d "$MNT/instances/web1/run"
+nok "no image link before one is made" test -e "$MNT/instances/web1/image"
+for f in cpus memory hostname user-data power ctl; do
+	ok "instances/web1/$f is a regular file" test -f "$MNT/instances/web1/$f"
+done
+
+check_object images tiny "data run" "CACHEDIR.TAG err events state" available
+ok "images/tiny/data is a regular file" test -f "$MNT/images/tiny/data"
+is "$(vdc_size "$MNT/images/tiny/data")" 0 "images/tiny/data starts empty"
+
+check_object volumes data1 "run size" "CACHEDIR.TAG err events state" defined
+value volumes/data1/size '1G\n'
+
+check_object networks net1 "cidr dhcp dns gateway run" "CACHEDIR.TAG err events state" defined
+value networks/net1/cidr ''
+value networks/net1/gateway ''
+value networks/net1/dhcp 'on\n'
+value networks/net1/dns ''
+
+check_object security-groups web "rules run" "CACHEDIR.TAG err events state" defined
+value security-groups/web/rules ''
+
+check_object ssh-keys admin "public-key run" "CACHEDIR.TAG err events state" defined
+value ssh-keys/admin/public-key ''
+
+# A nic is a child object of an instance.
+ok "mkdir instances/web1/nics/eth0" mkdir "$MNT/instances/web1/nics/eth0"
+is "$(names "$MNT/instances/web1/nics/eth0")" "run" "a new nic holds run/ (network appears when linked)"
+is "$(names "$MNT/instances/web1/nics/eth0/run")" "CACHEDIR.TAG err events" "a nic's run/ holds CACHEDIR.TAG err events"
+fails_with EINVAL "a nic name is checked like any name" mkdir "$MNT/instances/web1/nics/Eth0"
+
+# Names.
+ok "a 63-character name is accepted" mkdir "$MNT/instances/$(printf 'a%.0s' $(seq 63))"
+ok "digits and '-' after the first letter are accepted" mkdir "$MNT/volumes/a-0-z9"
+for bad in Web 1abc a_b "a b" "$(printf 'a%.0s' $(seq 64))" -abc a.b "$(printf 'a\001b')" "$(printf 'a\377b')" "$(printf 'web\tx')" "ünï"; do
+	shown=$(printf '%q' "$bad")
+	fails_with EINVAL "mkdir instances/$shown is EINVAL" mkdir -- "$MNT/instances/$bad"
+	nok "instances/$shown does not exist afterwards" test -e "$MNT/instances/$bad"
+	like "$(get "$MNT/run/events" | tail -n 1)" "error: .*name '.*' " "run/events holds a sentence about $shown"
+done
+like "$(get "$MNT/run/events" | grep -F "'a\\x01b'" | tail -n 1)" "names take only a-z, 0-9 and '-'" \
+	"the sentence shows a binary byte escaped and what is accepted"
+like "$(get "$MNT/run/events" | grep 'aaaaaaaa' | tail -n 1)" "64 characters" \
+	"the sentence for a long name says how long it is"
+for kind in images volumes networks security-groups ssh-keys; do
+	fails_with EINVAL "mkdir $kind/Bad is EINVAL" mkdir "$MNT/$kind/Bad"
+done
+fails_with EEXIST "mkdir of an existing object is EEXIST" mkdir "$MNT/instances/web1"
+
+# rmdir.
+for obj in images/tiny volumes/data1 networks/net1 security-groups/web ssh-keys/admin instances/web1/nics/eth0 instances/web1; do
+	ok "rmdir $obj" rmdir "$MNT/$obj"
+	nok "$obj is gone" test -e "$MNT/$obj"
+	unlike "$(names "$(dirname "$MNT/$obj")")" "(^| )$(basename "$obj")( |$)" "its folder no longer lists $obj"
+done
+like "$(get "$MNT/run/events")" "instances/web1 removed" "run/events tells instances/web1 was removed"
+ok "mkdir again after rmdir" mkdir "$MNT/instances/web1"
+is "$(get "$MNT/instances/web1/cpus")" 1 "a re-made object starts from the defaults"
+
+# The documented way to run it: vdcfs daemonizes, fusermount3 -u stops it.
+D=$VDC_TMP/mnt-daemon
+mkdir -p "$D"
+echo "$D" >> "$VDC_TMP/.mounts"
+ok "vdcfs -o state=DIR,allow_other MNT daemonizes and exits 0" \
+	"$VDCFS" -o "state=$VDC_TMP/state-daemon,allow_other" "$D"
+ok "the daemonized mount is up" mountpoint -q "$D"
+ok "the daemonized mount serves the tree" mkdir "$D/instances/x1"
+ok "fusermount3 -u unmounts it" fusermount3 -u "$D"
+nok "and it is gone" mountpoint -q "$D"
+
+done_testing
