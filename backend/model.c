@@ -453,7 +453,7 @@ int vdc_obj_rename(struct vdc_obj *obj, const char *name, size_t len, struct vdc
 	rc = vdc_store_begin(err);
 	if (rc < 0)
 		return rc;
-	rc = vdc_store_obj_update(obj->id, nm, obj->uid, obj->gid, err);
+	rc = vdc_store_obj_update(obj->id, nm, obj->uid, obj->gid, &obj->mtime, err);
 	if (rc == 0)
 		rc = vdc_store_commit(err);
 	if (rc < 0) {
@@ -464,6 +464,10 @@ int vdc_obj_rename(struct vdc_obj *obj, const char *name, size_t len, struct vdc
 	vdc_map_del(siblings(obj->kind, obj->parent), obj->name);
 	snprintf(obj->name, sizeof(obj->name), "%s", nm);
 	vdc_map_put(siblings(obj->kind, obj->parent), obj->name, obj);
+	if (obj->parent)
+		obj->parent->childdir_mtime = vdc_now();
+	else
+		kind_state(obj->kind)->mtime = vdc_now();
 	vdc_event(obj, "renamed from %s", old);
 	return 0;
 }
@@ -477,7 +481,7 @@ int vdc_obj_chown(struct vdc_obj *obj, uid_t uid, gid_t gid, struct vdc_err *err
 	rc = vdc_store_begin(err);
 	if (rc < 0)
 		return rc;
-	rc = vdc_store_obj_update(obj->id, obj->name, uid, gid, err);
+	rc = vdc_store_obj_update(obj->id, obj->name, uid, gid, &obj->mtime, err);
 	if (rc == 0)
 		rc = vdc_store_commit(err);
 	if (rc < 0) {
@@ -546,10 +550,16 @@ static int attr_store(struct vdc_obj *obj, unsigned attr, const char *v, size_t 
 	a->value = is_default ? NULL : xstrndup(v, len);
 	a->len = is_default ? 0 : len;
 	a->mtime = t;
-	if (def->flags & VDC_ATTR_MULTILINE)
+	if (def->flags & VDC_ATTR_MULTILINE) {
 		vdc_event(obj, "%s set (%zu bytes)", def->name, len);
-	else
-		vdc_event(obj, "%s = %.*s", def->name, (int)(len > 80 ? 80 : len), v);
+	} else {
+		size_t cut = len > 80 ? 80 : len;
+
+		/* Cut on a character boundary: never inside a UTF-8 sequence. */
+		while (cut < len && cut && ((unsigned char)v[cut] & 0xc0) == 0x80)
+			cut--;
+		vdc_event(obj, "%s = %.*s%s", def->name, (int)cut, v, cut < len ? "..." : "");
+	}
 	if (obj->kind->changed)
 		obj->kind->changed(obj, attr);
 	return 0;
@@ -607,23 +617,41 @@ void vdc_model_set_mountpoint(const char *mnt)
 	mountpoint = mnt;
 }
 
+/* The link a user should have written from `from`, for the sentences. */
+static void link_hint(const char *from, const struct vdc_kind *want, char *out, size_t n)
+{
+	size_t depth = 0, o = 0;
+	const char *p;
+
+	for (p = from; *p; p++)
+		if (*p != '/' && (p == from || p[-1] == '/'))
+			depth++;
+	while (depth-- && o + 3 < n) {
+		memcpy(out + o, "../", 3);
+		o += 3;
+	}
+	snprintf(out + o, n - o, "%s/NAME", want->name);
+}
+
 int vdc_link_parse(const char *from, const char *target, const struct vdc_kind *want,
 		   const char *what, char *tname, struct vdc_err *err)
 {
 	const char *comp[64];
 	size_t clen[64], n = 0;
-	const char *p;
+	const char *p, *rel = target;
 	size_t tlen = strlen(target), mlen = mountpoint ? strlen(mountpoint) : 0;
+	char hint[256];
 
+	link_hint(from, want, hint, sizeof(hint));
 	if (!tlen || tlen > 4096)
 		goto shape;
 	if (target[0] == '/') {
 		/* An absolute link is accepted when it points into this mount. */
 		if (!mlen || strncmp(target, mountpoint, mlen) || target[mlen] != '/')
-			return vdc_err_set(err, -EXDEV, "%s -> %s points outside the tree; link to ../%s/NAME inside it",
-					   what, target, want->name);
+			return vdc_err_set(err, -EXDEV, "%s -> %s points outside the tree; link like ln -s %s",
+					   what, target, hint);
 		from = "";
-		target += mlen;
+		rel = target + mlen;
 	}
 	/* Split `from` into components. */
 	for (p = from; *p; ) {
@@ -636,7 +664,7 @@ int vdc_link_parse(const char *from, const char *target, const struct vdc_kind *
 		}
 		p += l + (s ? 1 : 0);
 	}
-	for (p = target; *p; ) {
+	for (p = rel; *p; ) {
 		const char *s = strchr(p, '/');
 		size_t l = s ? (size_t)(s - p) : strlen(p);
 
@@ -644,8 +672,8 @@ int vdc_link_parse(const char *from, const char *target, const struct vdc_kind *
 			/* nothing */
 		} else if (l == 2 && p[0] == '.' && p[1] == '.') {
 			if (n == 0)
-				return vdc_err_set(err, -EXDEV, "%s -> %s points outside the tree; link to an object in %s/",
-						   what, target, want->name);
+				return vdc_err_set(err, -EXDEV, "%s -> %s points outside the tree; link like ln -s %s",
+						   what, target, hint);
 			n--;
 		} else {
 			if (n == 64)
@@ -663,8 +691,8 @@ int vdc_link_parse(const char *from, const char *target, const struct vdc_kind *
 	tname[clen[1]] = '\0';
 	return 0;
 shape:
-	return vdc_err_set(err, -EINVAL, "%s -> %s does not name an object in %s/; link like ln -s ../%s/NAME",
-			   what, target, want->name, want->name);
+	return vdc_err_set(err, -EINVAL, "%s -> %.200s does not name an object in %s/; link like ln -s %s",
+			   what, target, want->name, hint);
 }
 
 static int link_owner_check(const struct vdc_kind *tkind, const char *tname, uid_t caller,
@@ -696,13 +724,16 @@ int vdc_link_set(struct vdc_obj *obj, unsigned attr, const char *tname, uid_t ca
 		 struct vdc_err *err)
 {
 	const struct vdc_attr_def *def = &obj->kind->attrs[attr];
-	const struct vdc_kind *tkind = vdc_kind_find(def->target, strlen(def->target));
+	const struct vdc_kind *tkind;
 	struct timespec t = vdc_now();
 	int64_t id;
 	int rc;
 
+	if (def->type != VDC_ATTR_LINK)
+		return vdc_err_set(err, -EINVAL, "%s holds a value, not a link", def->name);
 	if (obj->attrs[attr].link)
 		return vdc_err_set(err, -EEXIST, "%s is linked already; remove it first", def->name);
+	tkind = vdc_kind_find(def->target, strlen(def->target));
 	rc = link_owner_check(tkind, tname, caller, err);
 	if (rc < 0)
 		return rc;
@@ -710,6 +741,8 @@ int vdc_link_set(struct vdc_obj *obj, unsigned attr, const char *tname, uid_t ca
 	if (rc < 0)
 		return rc;
 	rc = vdc_store_link_insert(obj->id, "", def->name, tkind->name, tname, &t, &id, err);
+	if (rc == 0)
+		rc = vdc_store_obj_update(obj->id, obj->name, obj->uid, obj->gid, &t, err);
 	if (rc == 0)
 		rc = vdc_store_commit(err);
 	if (rc < 0) {
@@ -727,6 +760,7 @@ int vdc_link_set(struct vdc_obj *obj, unsigned attr, const char *tname, uid_t ca
 int vdc_link_clear(struct vdc_obj *obj, unsigned attr, struct vdc_err *err)
 {
 	struct vdc_link *l = obj->attrs[attr].link;
+	struct timespec t = vdc_now();
 	int rc;
 
 	if (!l)
@@ -736,6 +770,8 @@ int vdc_link_clear(struct vdc_obj *obj, unsigned attr, struct vdc_err *err)
 		return rc;
 	rc = vdc_store_link_delete(l->id, err);
 	if (rc == 0)
+		rc = vdc_store_obj_update(obj->id, obj->name, obj->uid, obj->gid, &t, err);
+	if (rc == 0)
 		rc = vdc_store_commit(err);
 	if (rc < 0) {
 		vdc_store_rollback();
@@ -744,7 +780,7 @@ int vdc_link_clear(struct vdc_obj *obj, unsigned attr, struct vdc_err *err)
 	ref_adjust(l, -1);
 	free(l);
 	obj->attrs[attr].link = NULL;
-	obj->mtime = vdc_now();
+	obj->mtime = t;
 	vdc_event(obj, "%s unlinked", obj->kind->attrs[attr].name);
 	if (obj->kind->changed)
 		obj->kind->changed(obj, attr);

@@ -227,8 +227,9 @@ void vdc_attr_show(const struct vdc_obj *obj, unsigned attr, struct strbuf *out)
 const char *vdc_attr_value(const struct vdc_obj *obj, unsigned attr, size_t *len);
 int vdc_attr_index(const struct vdc_kind *kind, const char *name, size_t len);
 /*
- * Set a VALUE attribute from what a user wrote: at most one trailing
- * newline is dropped; the rest is validated (text, size, the kind's check).
+ * Set a VALUE attribute from what a user wrote. A single-line value loses
+ * at most one trailing newline; a multi-line value is kept as written. The
+ * rest is validated (text, size, the kind's check).
  */
 int vdc_attr_set(struct vdc_obj *obj, unsigned attr, const char *text, size_t len,
 		 struct vdc_err *err);

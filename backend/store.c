@@ -22,7 +22,7 @@ static const char *const stmt_sql[S_MAX] = {
 	[S_OBJ_DEL_ATTR] = "DELETE FROM attr WHERE obj = ?",
 	[S_OBJ_DEL_LINK] = "DELETE FROM link WHERE obj = ?",
 	[S_OBJ_DEL_LIVE] = "DELETE FROM live WHERE obj = ?",
-	[S_OBJ_UPD] = "UPDATE obj SET name = ?, uid = ?, gid = ? WHERE id = ?",
+	[S_OBJ_UPD] = "UPDATE obj SET name = ?, uid = ?, gid = ?, mtime = ? WHERE id = ?",
 	[S_ATTR_PUT] = "INSERT OR REPLACE INTO attr(obj, name, value, mtime) VALUES (?,?,?,?)",
 	[S_ATTR_DEL] = "DELETE FROM attr WHERE obj = ? AND name = ?",
 	[S_LINK_INS] = "INSERT INTO link(obj, dir, name, tkind, tname, mtime) VALUES (?,?,?,?,?,?)",
@@ -174,14 +174,16 @@ int vdc_store_obj_delete(int64_t id, struct vdc_err *err)
 	return 0;
 }
 
-int vdc_store_obj_update(int64_t id, const char *name, uid_t uid, gid_t gid, struct vdc_err *err)
+int vdc_store_obj_update(int64_t id, const char *name, uid_t uid, gid_t gid,
+			 const struct timespec *mtime, struct vdc_err *err)
 {
 	sqlite3_stmt *s = stmts[S_OBJ_UPD];
 
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, uid);
 	sqlite3_bind_int64(s, 3, gid);
-	sqlite3_bind_int64(s, 4, id);
+	sqlite3_bind_int64(s, 4, ns(mtime));
+	sqlite3_bind_int64(s, 5, id);
 	return step(S_OBJ_UPD, err, "update an object");
 }
 

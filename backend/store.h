@@ -35,7 +35,7 @@ int vdc_store_obj_insert(const char *kind, int64_t parent, const char *name, uid
 			 gid_t gid, const struct timespec *t, int64_t *id, struct vdc_err *err);
 int vdc_store_obj_delete(int64_t id, struct vdc_err *err);
 int vdc_store_obj_update(int64_t id, const char *name, uid_t uid, gid_t gid,
-			 struct vdc_err *err);
+			 const struct timespec *mtime, struct vdc_err *err);
 /* value NULL deletes the row (the default applies). */
 int vdc_store_attr_put(int64_t obj, const char *name, const char *value, size_t len,
 		       const struct timespec *t, struct vdc_err *err);

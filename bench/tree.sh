@@ -6,7 +6,8 @@
 #   bench/tree.sh [N]          (or N=... bench/tree.sh; default 10000)
 #
 # It builds nothing: it runs $VDCFS (default build/vdcfs) and $MKINSTANCES
-# (default build/mkinstances), relative to the repository root. It needs
+# (default build/mkinstances), relative to the repository root, copied at
+# the start so that a rebuild during the run cannot mix two builds. It needs
 # root, for `mount -t tmpfs`.
 #
 # It mounts a private vdcfs (state in a fresh folder under /var/tmp, on
@@ -15,23 +16,26 @@
 #   create   mkinstances DIR N: mkdir and three attribute writes per instance
 #   tar c    tar --exclude-caches -cf FILE -C ROOT .   (FILE on disk)
 #   ls -l    ls -l ROOT/instances > /dev/null
-#   cat      cat instances/*/run/state > /dev/null
+#   cat      cat instances/*/run/state > /dev/null     (from ROOT/instances)
 #
 # The tmpfs tree for tar, ls and cat is a copy of the vdcfs tree (run/
 # folders and their CACHEDIR.TAG included), so both hold the same files; the
 # two tar listings are compared to prove it. Page caches cannot be dropped
 # for a fair FUSE comparison, so vdcfs is remounted before each of tar, ls
-# and cat (its kernel caches start empty: the first run is cold) and each is
-# run 3 times; the line reports the median and the first run. tmpfs has no
-# cold state: it is its own cache. Creation runs once on each.
+# and cat: its kernel caches start empty and the first run is cold. tmpfs
+# has no cold state: it is its own cache. Each workflow runs $RUNS times,
+# vdcfs and tmpfs alternately so that other load on the machine hits both
+# alike; a line reports the medians, the first runs and every run. Creation
+# runs once on each (a second run would measure a bigger tree).
 #
 # Ratios are vdcfs/tmpfs: for rates a fraction (higher is better), for
 # times a factor (lower is better). This is a benchmark: it reports numbers
 # and exits 0 when every command worked, whether or not a target is met.
 #
-# Environment: N, VDCFS, MKINSTANCES, RUNS (default 3), BENCH_TIMEOUT
-# (seconds for the whole run, default 900; on expiry the vdcfs it started
-# is killed so nothing hangs), BENCH_KEEP=1 (keep the work folder).
+# Environment: N, VDCFS, MKINSTANCES, VDCFS_OPTS (extra vdcfs options, for
+# comparing configurations, e.g. "-s" or "-o clone_fd"), RUNS (default 3),
+# BENCH_TIMEOUT (seconds for the whole run, default 900; on expiry the vdcfs
+# it started is killed so nothing hangs), BENCH_KEEP=1 (keep the work folder).
 
 set -euo pipefail
 
@@ -40,6 +44,7 @@ N=${1:-${N:-10000}}
 VDCFS=${VDCFS:-$REPO/build/vdcfs}
 MKINSTANCES=${MKINSTANCES:-$REPO/build/mkinstances}
 RUNS=${RUNS:-3}
+read -r -a VDCFS_OPTS <<<"${VDCFS_OPTS:-}"
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-900}
 
 # Targets (docs: vdcfs should stay within these of plain tmpfs).
@@ -53,8 +58,6 @@ die() { echo "tree.sh: $*" >&2; exit 1; }
 [[ -x $VDCFS ]] || die "no vdcfs at $VDCFS; run make first or set VDCFS"
 [[ -x $MKINSTANCES ]] || die "no mkinstances at $MKINSTANCES; run make first or set MKINSTANCES"
 [[ $(id -u) -eq 0 ]] || die "needs root to mount a private tmpfs"
-VDCFS=$(realpath "$VDCFS")
-MKINSTANCES=$(realpath "$MKINSTANCES")
 
 WORK=$(mktemp -d /var/tmp/vdcfs-bench.XXXXXX)
 if [[ $(stat -f -c %T "$WORK") == tmpfs ]]; then
@@ -65,7 +68,12 @@ STATE=$WORK/state
 MNT=$WORK/mnt
 TMPFS=$WORK/tmpfs
 OUT=$WORK/out
-mkdir -p "$MNT" "$TMPFS" "$OUT"
+mkdir -p "$MNT" "$TMPFS" "$OUT" "$WORK/bin"
+VDCFS_SRC=$(realpath "$VDCFS")
+cp "$VDCFS" "$WORK/bin/vdcfs"
+cp "$MKINSTANCES" "$WORK/bin/mkinstances"
+VDCFS=$WORK/bin/vdcfs
+MKINSTANCES=$WORK/bin/mkinstances
 
 VDCFS_PID=
 WATCHDOG_PID=
@@ -105,11 +113,11 @@ trap 'exit 130' INT TERM
 vdcfs_start() {
 	local i
 
-	"$VDCFS" -f -o state="$STATE" "$MNT" 2>>"$WORK/vdcfs.log" &
+	"$VDCFS" -f "${VDCFS_OPTS[@]}" -o state="$STATE" "$MNT" 2>>"$WORK/vdcfs.log" &
 	VDCFS_PID=$!
 	echo "$VDCFS_PID" >"$WORK/vdcfs.pid"
 	for ((i = 0; i < 100; i++)); do
-		if mountpoint -q "$MNT" && [[ -d $MNT/instances ]]; then
+		if is_mounted "$MNT" && [[ -d $MNT/instances ]]; then
 			return 0
 		fi
 		kill -0 "$VDCFS_PID" 2>/dev/null || break
@@ -169,12 +177,6 @@ elapsed() {
 	awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.6f", b - a }'
 }
 
-# median V...: the median of a few numbers.
-median() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 # fmt_s SECONDS: a time for humans.
 fmt_s() {
 	awk -v t="$1" 'BEGIN { if (t < 1) printf "%.1f ms", t * 1000; else printf "%.2f s", t }'
@@ -198,41 +200,73 @@ wl_tar() { tar --exclude-caches -cf "$TAR_OUT" -C "$1" .; }
 wl_ls() { ls -l "$1/instances" >/dev/null; }
 wl_cat() { (cd "$1/instances" && cat -- */run/state >/dev/null); }
 
-# measure KEY WORKLOAD ROOT: run it $RUNS times; keeps the first run and
-# the median (seconds) in FIRST[KEY] and MEDIAN[KEY], every run for humans
-# in ALL[KEY].
-declare -A FIRST=() MEDIAN=() ALL=()
-measure() {
-	local key=$1 wl=$2 root=$3 t0 i
-	local -a times=()
+# run_once KEY WORKLOAD ROOT: time one run; appends seconds to TIMES[KEY].
+declare -A TIMES=()
+run_once() {
+	local key=$1 wl=$2 root=$3 t0
 
-	for ((i = 0; i < RUNS; i++)); do
-		[[ $wl == wl_tar ]] && rm -f "$TAR_OUT"
-		sync -f "$OUT" 2>/dev/null || true
-		t0=$EPOCHREALTIME
-		"$wl" "$root" || die "$wl on $root failed"
-		times+=("$(elapsed "$t0")")
-	done
-	FIRST[$key]=${times[0]}
-	MEDIAN[$key]=$(median "${times[@]}")
-	ALL[$key]=$(for t in "${times[@]}"; do fmt_s "$t"; echo; done | paste -sd ' ' -)
+	[[ $wl == wl_tar ]] && rm -f "$OUT/$key.tar"
+	TAR_OUT=$OUT/$key.tar
+	sync -f "$OUT" 2>/dev/null || true
+	t0=$EPOCHREALTIME
+	"$wl" "$root" || die "$wl on $root failed"
+	TIMES[$key]+="$(elapsed "$t0") "
 }
 
-# report LABEL KEY: print the line for the timed workflow KEY (v_KEY, t_KEY).
+# measure NAME WORKLOAD: $RUNS runs on a freshly mounted vdcfs and on the
+# tmpfs copy, alternating; the times are in TIMES[v_NAME] and TIMES[t_NAME].
+measure() {
+	local name=$1 wl=$2 i
+
+	vdcfs_remount
+	for ((i = 0; i < RUNS; i++)); do
+		run_once "v_$name" "$wl" "$MNT"
+		run_once "t_$name" "$wl" "$TMPFS/copy"
+	done
+}
+
+# first KEY, median KEY, runs KEY: figures from TIMES[KEY].
+first() {
+	local -a t
+
+	read -r -a t <<<"${TIMES[$1]}"
+	echo "${t[0]}"
+}
+median() {
+	local -a t
+	read -r -a t <<<"${TIMES[$1]}"
+	printf '%s\n' "${t[@]}" | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+runs() {
+	local -a t
+	local x out=
+
+	read -r -a t <<<"${TIMES[$1]}"
+	for x in "${t[@]}"; do
+		out+="${out:+, }$(fmt_s "$x")"
+	done
+	echo "$out"
+}
+
+# report LABEL NAME: print the lines for the timed workflow NAME.
 declare -a SUMMARY=()
 report() {
-	local label=$1 v=v_$2 t=t_$2 r ok
+	local label=$1 vkey=v_$2 tkey=t_$2 vm tm r ok
 
-	r=$(ratio "${MEDIAN[$v]}" "${MEDIAN[$t]}")
+	vm=$(median "$vkey")
+	tm=$(median "$tkey")
+	r=$(ratio "$vm" "$tm")
 	ok=$(verdict "$r" "$TIME_TARGET" le)
 	printf '%-7s vdcfs %s, tmpfs %s, ratio %sx (target <= %sx): %s\n' "$label:" \
-		"$(fmt_s "${MEDIAN[$v]}")" "$(fmt_s "${MEDIAN[$t]}")" "$r" "$TIME_TARGET" "$ok"
-	printf '        runs: vdcfs %s; tmpfs %s\n' "${ALL[$v]}" "${ALL[$t]}"
+		"$(fmt_s "$vm")" "$(fmt_s "$tm")" "$r" "$TIME_TARGET" "$ok"
+	printf '        runs: vdcfs %s (first from a fresh mount); tmpfs %s\n' "$(runs "$vkey")" "$(runs "$tkey")"
 	SUMMARY+=("$(printf '%-7s %14s %14s %14s %14s %9s  %-16s %s' "$label" \
-		"$(fmt_s "${MEDIAN[$v]}")" "$(fmt_s "${FIRST[$v]}")" \
-		"$(fmt_s "${MEDIAN[$t]}")" "$(fmt_s "${FIRST[$t]}")" \
+		"$(fmt_s "$vm")" "$(fmt_s "$(first "$vkey")")" "$(fmt_s "$tm")" "$(fmt_s "$(first "$tkey")")" \
 		"${r}x" "<= ${TIME_TARGET}x" "$ok")")
 }
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # ---- setup ----
 
@@ -240,8 +274,9 @@ mount -t tmpfs -o mode=0755 vdcfs-bench "$TMPFS"
 TMPFS_MOUNTED=1
 vdcfs_start
 
-echo "tree.sh: N=$N, runs=$RUNS, $(nproc) cpus, kernel $(uname -r)"
-echo "tree.sh: vdcfs $VDCFS, state on $(stat -f -c %T "$STATE") ($STATE)"
+LOAD_START=$(loadavg)
+echo "tree.sh: N=$N, runs=$RUNS, $(nproc) cpus, kernel $(uname -r), load average $LOAD_START"
+echo "tree.sh: vdcfs $VDCFS_SRC${VDCFS_OPTS[*]:+ (options ${VDCFS_OPTS[*]})}, state on $(stat -f -c %T "$STATE")"
 echo "tree.sh: tar output on $(stat -f -c %T "$OUT"), reference on tmpfs"
 echo
 
@@ -270,19 +305,6 @@ printf 'create: vdcfs %s inst/s (%s s), tmpfs %s inst/s (%s s), ratio %s (target
 SUMMARY+=("$(printf '%-7s %14s %14s %14s %14s %9s  %-16s %s' create \
 	"$V_CREATE_RATE inst/s" "-" "$T_CREATE_RATE inst/s" "-" "$r" ">= $CREATE_TARGET inst/s" "$v")")
 
-# ---- b, c. tar, ls -l, cat on vdcfs, each from a cold mount ----
-
-TAR_OUT=$OUT/vdcfs.tar
-vdcfs_remount
-measure v_tar wl_tar "$MNT"
-tar -tf "$TAR_OUT" | sort >"$OUT/vdcfs.list"
-
-vdcfs_remount
-measure v_ls wl_ls "$MNT"
-
-vdcfs_remount
-measure v_cat wl_cat "$MNT"
-
 # ---- the tmpfs copy: the same tree, run/ folders included ----
 
 # tar exits 1 when a file changed while it was read (run/ is live state):
@@ -293,7 +315,7 @@ COPY_NOTE=
 rc=0
 tar -cf "$OUT/full.tar" -C "$MNT" . 2>"$OUT/full.err" || rc=$?
 if ((rc == 1)); then
-	COPY_NOTE="; note: tar c of the full tree exited 1: $(head -n 1 "$OUT/full.err")"
+	COPY_NOTE="; tar c of the whole tree (run/ included) exited 1: $(head -n 1 "$OUT/full.err")"
 elif ((rc != 0)); then
 	cat "$OUT/full.err" >&2
 	die "archiving the whole vdcfs tree failed"
@@ -304,25 +326,28 @@ COPY_S=$(elapsed "$t0")
 [[ -f $TMPFS/copy/instances/i0/run/state && -f $TMPFS/copy/instances/i0/run/CACHEDIR.TAG ]] ||
 	die "the tmpfs copy has no instances/i0/run/state and CACHEDIR.TAG"
 
-TAR_OUT=$OUT/tmpfs.tar
-measure t_tar wl_tar "$TMPFS/copy"
-tar -tf "$TAR_OUT" | sort >"$OUT/tmpfs.list"
-measure t_ls wl_ls "$TMPFS/copy"
-measure t_cat wl_cat "$TMPFS/copy"
+# ---- b, c. tar, ls -l, cat ----
 
+measure tar wl_tar
+measure ls wl_ls
+measure cat wl_cat
+
+tar -tf "$OUT/v_tar.tar" | sort >"$OUT/vdcfs.list"
+tar -tf "$OUT/t_tar.tar" | sort >"$OUT/tmpfs.list"
 if cmp -s "$OUT/vdcfs.list" "$OUT/tmpfs.list"; then
-	SAME="both archives list the same $(wc -l <"$OUT/vdcfs.list") entries"
+	SAME="both tar archives list the same $(wc -l <"$OUT/vdcfs.list") entries"
 else
-	SAME="WARNING: the archives differ ($(wc -l <"$OUT/vdcfs.list") vs $(wc -l <"$OUT/tmpfs.list") entries)"
+	SAME="WARNING: the tar archives differ ($(wc -l <"$OUT/vdcfs.list") vs $(wc -l <"$OUT/tmpfs.list") entries)"
 fi
-TAR_BYTES=$(stat -c %s "$OUT/vdcfs.tar")
+TAR_BYTES=$(stat -c %s "$OUT/v_tar.tar")
 
 report "tar c" tar
 report "ls -l" ls
 report "cat" cat
 
 echo
-echo "summary (N=$N instances; times are the median of $RUNS runs, vdcfs first run from a fresh mount)"
+echo "summary (N=$N instances; times are the median of $RUNS runs; vdcfs first run from a fresh mount)"
 printf '%-7s %14s %14s %14s %14s %9s  %-16s %s\n' figure vdcfs "vdcfs first" tmpfs "tmpfs first" ratio target verdict
 printf '%s\n' "${SUMMARY[@]}"
-echo "tree: $SAME; archive $TAR_BYTES bytes; copy to tmpfs took $(fmt_s "$COPY_S")$COPY_NOTE"
+echo "tree: $SAME, $TAR_BYTES bytes; copy to tmpfs took $(fmt_s "$COPY_S")$COPY_NOTE"
+echo "load average: $LOAD_START at start, $(loadavg) at end (other work on the machine skews both sides)"

@@ -10,7 +10,7 @@ mkdir "$I" "$MNT/images/tiny"
 # A sentence in run/err: lower-case start, mentions WORD, no full stop.
 sentence() {
 	local err=$1 word=$2 desc=$3
-	like "$err" "^[a-z'].*$word" "$desc: run/err says what was wrong ($word)" &&
+	like "$err" "^($word|[a-z'].*$word)" "$desc: run/err says what was wrong ($word)" &&
 		unlike "$err" '\.$' "$desc: the sentence has no final full stop"
 }
 
@@ -39,7 +39,7 @@ fails_with ERANGE "cpus 999 is ERANGE" put 999 "$I/cpus"
 is "$(get "$I/cpus")" 2 "cpus keeps 2 after a refused 999"
 nok "the shell's echo x > cpus returns non-zero" sh -c "echo x > '$I/cpus'"
 fails_with EINVAL "cpus x is EINVAL" put x "$I/cpus"
-fails_with EINVAL "cpus -1 is EINVAL" put -- -1 "$I/cpus"
+fails_with EINVAL "cpus -1 is EINVAL" put -1 "$I/cpus"
 put 2G "$I/memory"
 fails_with EINVAL "memory x is EINVAL" put x "$I/memory"
 is "$(get "$I/memory")" 2G "memory keeps 2G after x"
@@ -47,20 +47,30 @@ sentence "$(get "$I/run/err")" "memory" "memory x"
 like "$(get "$I/run/err")" "512M or 2G" "run/err shows how to write a size"
 fails_with ERANGE "memory 1M is below the range" put 1M "$I/memory"
 fails_with ERANGE "memory 2T is above the range" put 2T "$I/memory"
-fails_with EINVAL "memory 1000K is not a whole MiB" put 1000K "$I/memory"
+fails_with EINVAL "memory 100001K is not a whole MiB" put 100001K "$I/memory"
 is "$(get "$I/memory")" 2G "memory still 2G"
 fails_with EINVAL "power maybe is EINVAL" put maybe "$I/power"
 like "$(get "$I/run/err")" "on or off" "run/err says power takes on or off"
 is "$(get "$I/power")" off "power stays off"
 fails_with EINVAL "hostname bad_host is EINVAL" put bad_host "$I/hostname"
 is "$(get "$I/hostname")" web1.example.com "hostname keeps its value"
-fails_with EINVAL "two lines into a one-line attribute are EINVAL" sh -c "printf '4\n5\n' > '$I/cpus'"
+printf '4\n5\n' > "$VDC_TMP/two-lines"
+fails_with EINVAL "two lines into a one-line attribute are EINVAL" putb "$I/cpus" < "$VDC_TMP/two-lines"
 is "$(get "$I/cpus")" 2 "cpus keeps 2 after two lines"
 
 # ---- stat tells the truth ----
+# The kernel keeps attributes for up to a second (attr_timeout): let what
+# the cats above cached expire, so this loop checks vdcfs's own answers.
+sleep 1.1
 for f in cpus memory hostname user-data power ctl run/state run/err run/events run/CACHEDIR.TAG; do
 	is "$(vdc_size "$I/$f")" "$(get "$I/$f" | wc -c | tr -d ' ')" "st_size of $f equals the bytes cat returns"
 done
+# run/ files change behind the kernel's back (an error, a state change).
+get "$I/run/err" > /dev/null
+get "$I/run/state" > /dev/null
+put 0 "$I/cpus" 2> /dev/null
+todo "bug: st_size of run/ files is cached by the kernel for attr_timeout (1 s) and goes stale when vdcfs changes them"
+is "$(vdc_size "$I/run/err")" "$(get "$I/run/err" | wc -c | tr -d ' ')" "st_size of run/err right after a refused write equals what cat returns"
 m1=$(vdc_mtime "$I/memory")
 sleep 0.05
 put 4G "$I/memory"
@@ -105,7 +115,7 @@ ok "a 65536-byte user-data is accepted" putb "$I/user-data" < "$VDC_TMP/max"
 is "$(vdc_size "$I/user-data")" 65536 "user-data holds 65536 bytes"
 putb "$I/user-data" < "$VDC_TMP/ud"
 fails_with EFBIG "70000 bytes written in 8 KiB pieces (yes | head -c) are EFBIG" \
-	sh -c "yes aaaaaaa | head -c 70000 > '$I/user-data'"
+	bash -c "yes aaaaaaa | head -c 70000 > '$I/user-data'"
 todo "bug: a multi-line value written in several write(2)s is committed piece by piece; the failing write leaves the first 64 KiB instead of the old value"
 is "$(get "$I/user-data")" "hello: world" "user-data keeps the old value after the chunked oversized write"
 putb "$I/user-data" < "$VDC_TMP/ud"
@@ -123,10 +133,12 @@ done
 nok "head -c 100 /dev/urandom > memory fails" sh -c "head -c 100 /dev/urandom > '$I/memory'"
 is "$(get "$I/memory")" 2G "memory keeps 2G"
 
-todo "bug: truncating an attribute with ': > file' (O_TRUNC, no write) succeeds but keeps the old value"
-ok "': > hostname' clears the hostname" sh -c ": > '$I/hostname' && test ! -s '$I/hostname'"
-ok "truncate -s 0 hostname clears the hostname" sh -c "truncate -s 0 '$I/hostname' && test ! -s '$I/hostname'"
-is "$(get "$I/hostname")" "" "hostname is empty"
+ok "': > hostname' exits 0" sh -c ": > '$I/hostname'"
+todo "bug: truncating an attribute with ': > file' (open O_TRUNC, no write) succeeds but keeps the old value"
+is "$(get "$I/hostname")" "" "': > hostname' cleared the hostname"
+put web1.example.com "$I/hostname"
+ok "truncate -s 0 hostname" truncate -s 0 "$I/hostname"
+is "$(get "$I/hostname")" "" "truncate -s 0 cleared the hostname"
 
 # ---- networks ----
 N=$MNT/networks/net1
@@ -191,7 +203,6 @@ fi
 if [ -n "$key" ]; then
 	ok "a valid ed25519 public key is accepted" put "$key" "$K"
 	is "$(get "$K")" "$key" "public-key reads back"
-	fails_with EINVAL "a key with a truncated blob is refused" put "${key% *}" "$K.x" 2>/dev/null || true
 	trunc=$(echo "$key" | awk '{ print $1, substr($2, 1, length($2) - 8) }')
 	fails_with EINVAL "a key with a truncated blob is refused" put "$trunc" "$K"
 	fails_with EINVAL "a key of another type than its blob is refused" put "ssh-rsa ${key#ssh-ed25519 }" "$K"
@@ -204,7 +215,7 @@ else
 fi
 fails_with EINVAL "junk is refused as public-key" put "junk" "$K"
 sentence "$(get "$MNT/ssh-keys/admin/run/err")" "public-key" "junk key"
-fails_with EINVAL "a private key is refused" sh -c "printf -- '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n' > '$K'"
+fails_with EINVAL "a private key is refused" bash -c "printf -- '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n' > '$K'"
 fails_with EINVAL "an unknown key type is refused" put "ssh-dss AAAAB3NzaC1kc3MAAACBAP test" "$K"
 [ -z "$key" ] || is "$(get "$K")" "$key" "public-key keeps the valid key"
 

@@ -66,9 +66,17 @@ skip_all() {
 	exit 0
 }
 
+# diag LINE...: print to stderr as TAP comments (at most 12 lines of 200 bytes).
 diag() {
-	local line
-	printf '%s\n' "$@" | while IFS= read -r line; do printf '# %s\n' "$line" >&2; done
+	local line n=0
+	printf '%s\n' "$@" | while IFS= read -r line; do
+		n=$((n + 1))
+		if [ $n -gt 12 ]; then
+			printf '# ...\n' >&2
+			break
+		fi
+		printf '# %.200s\n' "$line" >&2
+	done
 }
 
 # Mark the next assertion as a known bug: `todo "bug: ..."`.
@@ -201,12 +209,12 @@ fail() { _tap_result 0 "$1"; [ $# -lt 2 ] || diag "${@:2}"; return 1; }
 
 # put VALUE FILE: write VALUE and a newline in one write(2), like echo.
 put() {
-	timeout -k 2 "$VDC_TIMEOUT" sh -c 'printf "%s\n" "$1" > "$2"' put "$1" "$2"
+	timeout -k 2 "$VDC_TIMEOUT" bash -c 'printf "%s\n" "$1" > "$2"' put "$1" "$2"
 }
 
 # putb FILE: write stdin to FILE in one write(2) (cat writes whole buffers).
 putb() {
-	timeout -k 2 "$VDC_TIMEOUT" sh -c 'cat > "$1"' putb "$1"
+	timeout -k 2 "$VDC_TIMEOUT" bash -c 'cat > "$1"' putb "$1"
 }
 
 # Read a file, bounded in time; prints nothing if it fails.

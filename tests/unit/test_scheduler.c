@@ -22,7 +22,6 @@
 
 #include "scheduler.h"
 
-#define KiB (1ULL << 10)
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 #define TiB (1ULL << 40)
@@ -418,20 +417,10 @@ int main(void)
 		cmocka_unit_test(test_fill_to_capacity),
 		cmocka_unit_test(test_huge_memory),
 		cmocka_unit_test(test_extreme_values),
-	};
-	/*
-	 * Known bugs, written for the correct behaviour: they fail until
-	 * backend/scheduler.c is fixed, so they run only on request
-	 * (VDC_TEST_KNOWN_BUGS=1) and move into `tests` with the fix.
-	 */
-	static const struct CMUnitTest known_bugs[] = {
 		cmocka_unit_test(test_no_room_names_closest_miss),
 		cmocka_unit_test(test_cpus_need_wraps),
 	};
 	int failed = cmocka_run_group_tests_name("scheduler", tests, NULL, NULL);
-	const char *kb = getenv("VDC_TEST_KNOWN_BUGS");
 
-	if (kb && !strcmp(kb, "1"))
-		failed += cmocka_run_group_tests_name("scheduler known bugs", known_bugs, NULL, NULL);
 	return failed;
 }
