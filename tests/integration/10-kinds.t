@@ -1,3 +1,4 @@
+#!/bin/bash
 # mkdir of every kind makes every attribute file at its default; rmdir
 # removes; names outside [a-z][a-z0-9-]{0,62} are EINVAL with a sentence.
 . "$(dirname "$0")/lib.sh"

@@ -1,3 +1,4 @@
+#!/bin/bash
 # Attribute files: values, units, ranges, refused values and their
 # sentences, what stat says, offsets, sizes, binary junk, and the checks of
 # every kind (networks, security groups, ssh keys, power, ctl).

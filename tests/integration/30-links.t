@@ -1,3 +1,4 @@
+#!/bin/bash
 # Relations are relative symlinks: image, volumes/NAME, security-groups/NAME,
 # ssh-keys/NAME, nics/NAME/network. Wrong kinds and links leaving the tree
 # are refused; referenced objects cannot be removed.
@@ -107,9 +108,17 @@ is "$(readlink "$W/security-groups/web")" ../../../security-groups/web "security
 is "$(readlink "$MNT/instances/web2/image")" ../../images/tiny "web2/image after remount"
 fails_with EBUSY "references are counted again after a remount" rmdir "$MNT/volumes/data2"
 
+# ---- renaming ----
+fails_with EBUSY "renaming a linked image is EBUSY" mv -T "$MNT/images/tiny" "$MNT/images/small"
+ok "the image keeps its name" test -d "$MNT/images/tiny"
+ok "renaming an instance that nothing links works" mv -T "$MNT/instances/web2" "$MNT/instances/web5"
+is "$(readlink "$MNT/instances/web5/image")" ../../images/tiny "the renamed instance keeps its links"
+nok "the old name is gone" test -e "$MNT/instances/web2"
+fails_with EBUSY "the image is still referenced through the renamed instance" rmdir "$MNT/images/tiny"
+
 # ---- removing the instance frees its targets ----
 ok "rmdir an instance that holds links" rmdir "$W/nics/eth0" "$W/nics/eth1" "$W"
-ok "rmdir web2" rmdir "$MNT/instances/web2"
+ok "rmdir web5" rmdir "$MNT/instances/web5"
 ok "rmdir images/tiny once nothing links it" rmdir "$MNT/images/tiny"
 ok "rmdir volumes/data2 once nothing links it" rmdir "$MNT/volumes/data2"
 

@@ -1,3 +1,4 @@
+#!/bin/bash
 # The workflows of DESIGN.md rule 9, unchanged: sed -i and editors, cp -r,
 # tar c/x into another mount, rsync -a, find, grep -r, ls -lR, stat, tail,
 # cp of image data and sparse data files.
@@ -22,7 +23,8 @@ like "$(get "$I/run/events")" "memory = 2G" "the change is logged"
 # read never fails.
 sed_reader() {
 	local badval=0 errors=0 n v
-	for n in $(seq 1 300); do
+	for n in $(seq 1 3000); do
+		[ ! -e "$VDC_TMP/sed.done" ] || break
 		if v=$(cat "$I/memory" 2> "$VDC_TMP/reader$1.err"); then
 			case $v in 2G | 4G) ;; *) badval=$((badval + 1)); echo "read $n: '$v'" >> "$VDC_TMP/reader.log" ;; esac
 		else
@@ -36,22 +38,26 @@ sed_reader 1 &
 r1=$!
 sed_reader 2 &
 r2=$!
+sed_reader 3 &
+r3=$!
 fails=0
-for n in $(seq 1 40); do
+for n in $(seq 1 60); do
 	sed -i 's/2G/4G/' "$I/memory" || fails=$((fails + 1))
 	sed -i 's/4G/2G/' "$I/memory" || fails=$((fails + 1))
 done
-wait $r1 $r2
+touch "$VDC_TMP/sed.done"
+wait $r1 $r2 $r3
 touch "$VDC_TMP/reader.log"
 read -r bad1 err1 < "$VDC_TMP/reader1.result"
 read -r bad2 err2 < "$VDC_TMP/reader2.result"
-is "$fails" 0 "80 sed -i in a row all succeed"
-is "$((bad1 + bad2))" 0 "readers during sed -i never see an empty or partial value" ||
+read -r bad3 err3 < "$VDC_TMP/reader3.result"
+is "$fails" 0 "120 sed -i in a row all succeed"
+is "$((bad1 + bad2 + bad3))" 0 "readers during sed -i never see an empty or partial value" ||
 	diag "$(grep -v failed "$VDC_TMP/reader.log" | head -n 5)"
 todo "bug: a read racing a rename onto the attribute can fail with ESTALE (the replaced node loses its path)"
-is "$((err1 + err2))" 0 "no read during sed -i fails" ||
+is "$((err1 + err2 + err3))" 0 "no read during sed -i fails" ||
 	diag "$(grep failed "$VDC_TMP/reader.log" | sort | uniq -c | sort -rn | head -n 3)"
-is "$(entries "$I")" "$PLAIN" "no temporary file is left after 80 sed -i"
+is "$(entries "$I")" "$PLAIN" "no temporary file is left after 120 sed -i"
 
 # ---- an editor's save: temp file in the same folder, then rename ----
 ok "write a temporary file next to memory" put 1G "$I/.memory.tmp"
@@ -72,6 +78,16 @@ ok "a new memory is renamed in" mv "$I/memory.new" "$I/memory"
 is "$(get "$I/memory")" 4G "memory holds the new value"
 ok "the backup is removed" rm "$I/memory~"
 is "$(entries "$I")" "$PLAIN" "the folder is back to its entries"
+
+# An attribute keeps its inode number (docs: inode numbers are stable).
+ino0=$(vdc_ino "$I/memory")
+sed -i 's/4G/2G/' "$I/memory"
+ino1=$(vdc_ino "$I/memory")
+sleep 1.1
+ino2=$(vdc_ino "$I/memory")
+is "$ino2" "$ino0" "memory has its own inode number again once the kernel's entry expired"
+todo "bug: right after a rename onto an attribute stat shows the temporary file's inode, which changes back after entry_timeout (1 s) with no operation in between"
+is "$ino1" "$ino2" "two stats of memory after sed -i, 1 s apart, give the same inode number"
 
 if command -v ex > /dev/null; then
 	put 512M "$I/memory"
@@ -143,6 +159,18 @@ fails_with EBUSY "restored links count as references" rmdir "$MNT_b/volumes/data
 ok "a second tar x over the same tree exits 0" tar -C "$MNT_b" -xf "$VDC_TMP/dc.tar"
 ok "and the trees are still the same" diff -r --no-dereference --exclude=run "$MNT" "$MNT_b"
 
+# Restoring a backup over a live tree brings back every value, empty ones too.
+mkdir "$MNT_b/instances/plain"
+ok "tar c of an object at its defaults" tar --exclude-caches -C "$MNT_b" -cf "$VDC_TMP/plain.tar" instances/plain
+put 8 "$MNT_b/instances/plain/cpus"
+put changed.example.com "$MNT_b/instances/plain/hostname"
+printf 'runcmd: []\n' | putb "$MNT_b/instances/plain/user-data"
+ok "tar x of the backup over the changed object" tar -C "$MNT_b" -xf "$VDC_TMP/plain.tar"
+is "$(get "$MNT_b/instances/plain/cpus")" 1 "cpus is restored"
+todo "bug: an empty file written by tar x (unlink, create, no write) does not clear the value"
+is "$(get "$MNT_b/instances/plain/hostname")|$(get "$MNT_b/instances/plain/user-data")" "|" \
+	"hostname and user-data are restored to empty"
+
 # ---- rsync into a third ----
 vdc_start c
 ok "rsync -a --exclude=run/ MNT/ MNT3/" rsync -a --exclude=run/ "$MNT/" "$MNT_c/"
@@ -161,6 +189,8 @@ ok "rsync -a --checksum exits 0" rsync -a --checksum --exclude=run/ "$MNT/" "$MN
 
 # ---- tools that walk the tree never hang ----
 ok "find MNT" find "$MNT"
+is "$(timeout 20 find "$MNT" -name network | sort | tr '\n' ' ')" \
+	"$MNT/instances/web1/nics/eth0/network $MNT/instances/web2/nics/eth0/network " "find descends into every folder"
 ok "find -type f -newer works" find "$MNT/instances" -type f -newer "$VDC_TMP/dc.tar"
 ok "grep -r 2G MNT/instances finds memory" sh -c "grep -r 2G '$MNT/instances' | grep -q 'web2/memory:2G'"
 ok "grep -r over the whole mount" grep -r -q nginx "$MNT"

@@ -1,3 +1,4 @@
+#!/bin/bash
 # Killed at any moment, vdcfs loses nothing a write(2) or mkdir(2) already
 # returned success for, leaves no half-made object, and shows the same tree
 # when restarted.
@@ -19,36 +20,37 @@ writer() {
 	local i=$1 w f v
 	while :; do
 		w=$((i % 10))
-		if [ $((i % 7)) = 0 ]; then
+		if [ $((i % 25)) = 0 ]; then
 			echo "try mkdir instances/m$i" >> "$LOG"
-			mkdir "$MNT/instances/m$i" 2>> "$VDC_TMP/writer.err" || break
+			mkdir 2>> "$VDC_TMP/writer.err" "$MNT/instances/m$i" || break
 			echo "ack mkdir instances/m$i" >> "$LOG"
 			f=instances/m$i/hostname v=host$i
 			echo "try $f $v" >> "$LOG"
-			echo "$v" > "$MNT/$f" 2>> "$VDC_TMP/writer.err" || break
+			echo "$v" 2>> "$VDC_TMP/writer.err" > "$MNT/$f" || break
 			echo "ack $f $v" >> "$LOG"
 		fi
 		f=instances/w$w/memory v=$((64 + i))M
 		echo "try $f $v" >> "$LOG"
-		echo "$v" > "$MNT/$f" 2>> "$VDC_TMP/writer.err" || break
+		echo "$v" 2>> "$VDC_TMP/writer.err" > "$MNT/$f" || break
 		echo "ack $f $v" >> "$LOG"
 		f=instances/w$w/cpus v=$((i % 128 + 1))
 		echo "try $f $v" >> "$LOG"
-		echo "$v" > "$MNT/$f" 2>> "$VDC_TMP/writer.err" || break
+		echo "$v" 2>> "$VDC_TMP/writer.err" > "$MNT/$f" || break
 		echo "ack $f $v" >> "$LOG"
 		i=$((i + 1))
 	done
 	[ -e "$VDC_TMP/killed" ] || echo "early-failure at $i" >> "$LOG"
-	echo "$i" > "$VDC_TMP/next"
+	# The next round starts past what may have been in flight.
+	echo $((i + 1)) > "$VDC_TMP/next"
 }
 
 # Check the remounted tree against the log: the last acknowledged value of
 # each file is there, or the value that was in flight at the kill.
 verify() {
-	local round=$1 f v cur bad=0 missing=0 half=0 inflight_f= inflight_v= last d
+	local round=$1 f v cur bad=0 missing=0 half=0 inflight_f="" inflight_v="" last d
 	last=$(tail -n 1 "$LOG")
 	case $last in
-	"try mkdir "*) inflight_f=mkdir ;;
+	"try mkdir "*) inflight_f="mkdir" ;;
 	"try "*) read -r _ inflight_f inflight_v <<< "$last" ;;
 	esac
 	while read -r f v; do

@@ -178,26 +178,26 @@ fails_with() {
 
 # is GOT WANT DESC
 is() {
-	_tap_result $([ "$1" = "$2" ] && echo 1 || echo 0) "$3" && return 0
+	_tap_result "$([ "$1" = "$2" ] && echo 1 || echo 0)" "$3" && return 0
 	diag "got:  '$1'" "want: '$2'"
 	return 1
 }
 
 isnt() {
-	_tap_result $([ "$1" != "$2" ] && echo 1 || echo 0) "$3" && return 0
+	_tap_result "$([ "$1" != "$2" ] && echo 1 || echo 0)" "$3" && return 0
 	diag "got '$1', wanted anything else"
 	return 1
 }
 
 # like GOT ERE DESC
 like() {
-	_tap_result $([[ $1 =~ $2 ]] && echo 1 || echo 0) "$3" && return 0
+	_tap_result "$([[ $1 =~ $2 ]] && echo 1 || echo 0)" "$3" && return 0
 	diag "got:  '$1'" "want match of: $2"
 	return 1
 }
 
 unlike() {
-	_tap_result $([[ $1 =~ $2 ]] && echo 0 || echo 1) "$3" && return 0
+	_tap_result "$([[ $1 =~ $2 ]] && echo 0 || echo 1)" "$3" && return 0
 	diag "got:  '$1'" "want no match of: $2"
 	return 1
 }
@@ -274,18 +274,41 @@ _vdc_pid() {
 	echo "${!v:-}"
 }
 
+# Is PID still the vdcfs we started for mount point MNT (not a reused pid)?
+_vdc_is_ours() {
+	local pid=$1 mnt=$2
+	local cmd
+	cmd=$(tr '\0' ' ' 2> /dev/null < "/proc/$pid/cmdline") || return 1
+	case " $cmd" in *" $mnt "*) return 0 ;; esac
+	return 1
+}
+
+# Drop an ended vdcfs from the list the cleanup and the watchdog kill from.
+_vdc_forget_pid() {
+	local pid=$1
+	grep -v "^$pid " "$VDC_TMP/.pids" > "$VDC_TMP/.pids.new"
+	mv "$VDC_TMP/.pids.new" "$VDC_TMP/.pids"
+}
+
+# The state letter of a process (R, S, Z...), empty when it is gone.
+_vdc_proc_state() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2> /dev/null) || return 0
+	stat=${stat##*) }
+	echo "${stat%% *}"
+}
+
 # Wait up to $2 tenths of a second for pid $1 to end; reap it.
 _vdc_wait_pid() {
-	local pid=$1 n=${2:-100} i
+	local pid=$1 n=${2:-100} i st
 	for i in $(seq 1 "$n"); do
-		kill -0 "$pid" 2>/dev/null || break
-		# A zombie child still answers kill -0: reap it if it is ours.
-		if [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = Z ]; then
-			break
-		fi
+		st=$(_vdc_proc_state "$pid")
+		# Gone, or a zombie waiting for us to reap it.
+		[ -n "$st" ] && [ "$st" != Z ] || break
 		sleep 0.1
 	done
-	if kill -0 "$pid" 2>/dev/null && [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" != Z ]; then
+	st=$(_vdc_proc_state "$pid")
+	if [ -n "$st" ] && [ "$st" != Z ]; then
 		return 1
 	fi
 	wait "$pid" 2>/dev/null
@@ -302,6 +325,7 @@ vdc_stop() {
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	fi
+	[ -z "$pid" ] || _vdc_forget_pid "$pid"
 	eval "VDC_PID_$name="
 }
 
@@ -315,6 +339,7 @@ vdc_kill9() {
 	fi
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	_vdc_forget_pid "$pid"
 	timeout 20 fusermount3 -uz "$mnt" 2>/dev/null
 	eval "VDC_PID_$name="
 }
@@ -341,9 +366,9 @@ vdc_cleanup() {
 	done < "$VDC_TMP/.mounts"
 	while read -r pid mnt; do
 		[ -n "$pid" ] || continue
-		if kill -0 "$pid" 2>/dev/null; then
+		if _vdc_is_ours "$pid" "$mnt"; then
 			sleep 0.2
-			kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+			_vdc_is_ours "$pid" "$mnt" && kill -9 "$pid" 2>/dev/null
 		fi
 		wait "$pid" 2>/dev/null
 	done < "$VDC_TMP/.pids"
@@ -389,13 +414,18 @@ vdc_watchdog() {
 		done
 		echo "not ok - watchdog: the test took longer than $1 s and was stopped"
 		while read -r pid mnt; do
-			kill -9 "$pid" 2>/dev/null
+			_vdc_is_ours "$pid" "$mnt" && kill -9 "$pid" 2>/dev/null
 		done < "$VDC_TMP/.pids"
 		kill -TERM "$VDC_MAIN_PID" 2>/dev/null
-		sleep 5
+		sleep 5 > /dev/null 2>&1 < /dev/null
 		if kill -0 "$VDC_MAIN_PID" 2>/dev/null; then
-			for pid in $(ps -o pid= --ppid "$VDC_MAIN_PID"); do
-				[ "$pid" = "$BASHPID" ] || kill -9 "$pid" 2>/dev/null
+			for pid in /proc/[0-9]*; do
+				pid=${pid#/proc/}
+				[ "$pid" != "$BASHPID" ] || continue
+				stat=$(cat "/proc/$pid/stat" 2> /dev/null) || continue
+				stat=${stat##*) }
+				set -- $stat
+				[ "$2" = "$VDC_MAIN_PID" ] && kill -9 "$pid" 2> /dev/null
 			done
 			kill -9 "$VDC_MAIN_PID" 2>/dev/null
 			vdc_cleanup > /dev/null 2>&1
@@ -405,9 +435,7 @@ vdc_watchdog() {
 }
 
 if [ ! -x "$VDCFS" ]; then
-	echo "1..0 # SKIP $VDCFS is not built (run make)"
-	VDC_DONE=1
-	_tap_planned=1
-	exit 0
+	echo "Bail out! $VDCFS is not built (run make, or set VDCFS)"
+	exit 1
 fi
 vdc_watchdog "$VDC_WATCHDOG"
