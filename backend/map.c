@@ -134,3 +134,85 @@ struct vdc_map_entry *vdc_map_next(const struct vdc_map *m, struct vdc_map_entry
 			return m->buckets[*bucket];
 	return NULL;
 }
+
+#define IMAP_EMPTY 0
+#define IMAP_GONE UINT64_MAX
+
+static size_t imap_slot(uint64_t key, size_t cap)
+{
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdULL;
+	key ^= key >> 33;
+	return (size_t)key & (cap - 1);
+}
+
+void vdc_imap_init(struct vdc_imap *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void vdc_imap_clear(struct vdc_imap *m)
+{
+	free(m->keys);
+	free(m->values);
+	vdc_imap_init(m);
+}
+
+void *vdc_imap_get(const struct vdc_imap *m, uint64_t key)
+{
+	size_t i;
+
+	if (!m->cap)
+		return NULL;
+	for (i = imap_slot(key, m->cap); m->keys[i] != IMAP_EMPTY; i = (i + 1) & (m->cap - 1))
+		if (m->keys[i] == key)
+			return m->values[i];
+	return NULL;
+}
+
+static void imap_resize(struct vdc_imap *m, size_t cap)
+{
+	struct vdc_imap n = { xcalloc(cap, sizeof(uint64_t)), xcalloc(cap, sizeof(void *)), cap, 0, 0 };
+	size_t i;
+
+	for (i = 0; i < m->cap; i++)
+		if (m->keys[i] != IMAP_EMPTY && m->keys[i] != IMAP_GONE)
+			vdc_imap_put(&n, m->keys[i], m->values[i]);
+	free(m->keys);
+	free(m->values);
+	*m = n;
+}
+
+void vdc_imap_put(struct vdc_imap *m, uint64_t key, void *value)
+{
+	size_t i;
+
+	if ((m->used + 1) * 4 >= m->cap * 3)
+		imap_resize(m, m->cap ? (m->count * 2 >= m->cap ? m->cap * 2 : m->cap) : 64);
+	for (i = imap_slot(key, m->cap); m->keys[i] != IMAP_EMPTY; i = (i + 1) & (m->cap - 1)) {
+		if (m->keys[i] == key) {
+			m->values[i] = value;
+			return;
+		}
+	}
+	m->keys[i] = key;
+	m->values[i] = value;
+	m->count++;
+	m->used++;
+}
+
+void vdc_imap_del(struct vdc_imap *m, uint64_t key)
+{
+	size_t i;
+
+	if (!m->cap)
+		return;
+	for (i = imap_slot(key, m->cap); m->keys[i] != IMAP_EMPTY; i = (i + 1) & (m->cap - 1)) {
+		if (m->keys[i] == key) {
+			m->keys[i] = IMAP_GONE;
+			m->values[i] = NULL;
+			m->count--;
+			return;
+		}
+	}
+}

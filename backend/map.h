@@ -8,6 +8,7 @@
 #define VDC_MAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct vdc_map_entry {
 	struct vdc_map_entry *next;
@@ -35,3 +36,20 @@ struct vdc_map_entry *vdc_map_first(const struct vdc_map *m, size_t *bucket);
 struct vdc_map_entry *vdc_map_next(const struct vdc_map *m, struct vdc_map_entry *e, size_t *bucket);
 
 #endif
+
+/*
+ * An integer-keyed map (open addressing). Keys 0 and UINT64_MAX are
+ * reserved. Used to find objects, links and temporary files by the number
+ * in their inode, so the kernel can address them without a path.
+ */
+struct vdc_imap {
+	uint64_t *keys;
+	void **values;
+	size_t cap, count, used;   /* used counts tombstones too */
+};
+
+void vdc_imap_init(struct vdc_imap *m);
+void vdc_imap_clear(struct vdc_imap *m);
+void *vdc_imap_get(const struct vdc_imap *m, uint64_t key);
+void vdc_imap_put(struct vdc_imap *m, uint64_t key, void *value);
+void vdc_imap_del(struct vdc_imap *m, uint64_t key);

@@ -24,6 +24,7 @@ static const struct vdc_kind *const *top_kinds;
 static struct kind_state kstate[KINDS_MAX];
 static unsigned nkinds;
 static struct vdc_map refs;          /* "kind/name" -> count of links naming it */
+static struct vdc_imap objs_by_id, links_by_id, scratch_by_ino;
 static struct vdc_ring all_events;
 static char *datadir;
 
@@ -33,6 +34,21 @@ void vdc_model_unlock(void) { pthread_rwlock_unlock(&model_lock); }
 
 const struct vdc_kind *const *vdc_kinds(void) { return top_kinds; }
 const char *vdc_model_datadir(void) { return datadir; }
+
+struct vdc_obj *vdc_obj_by_id(int64_t id)
+{
+	return vdc_imap_get(&objs_by_id, (uint64_t)id);
+}
+
+struct vdc_link *vdc_link_by_id(int64_t id)
+{
+	return vdc_imap_get(&links_by_id, (uint64_t)id);
+}
+
+struct vdc_scratch *vdc_scratch_by_ino(uint64_t ino)
+{
+	return vdc_imap_get(&scratch_by_ino, ino);
+}
 
 struct timespec vdc_now(void)
 {
@@ -231,6 +247,13 @@ static void ref_adjust(const struct vdc_link *link, int delta)
 		vdc_map_put(&refs, key, (void *)n);
 }
 
+static void link_free(struct vdc_link *l)
+{
+	ref_adjust(l, -1);
+	vdc_imap_del(&links_by_id, (uint64_t)l->id);
+	free(l);
+}
+
 unsigned vdc_obj_refs(const struct vdc_obj *obj)
 {
 	char key[96];
@@ -286,6 +309,7 @@ static struct vdc_obj *obj_alloc(const struct vdc_kind *kind, struct vdc_obj *pa
 	vdc_map_init(&obj->children);
 	obj->state = xstrdup(kind->initial_state ? kind->initial_state : "defined");
 	vdc_map_put(siblings(kind, parent), obj->name, obj);
+	vdc_imap_put(&objs_by_id, (uint64_t)id, obj);
 	return obj;
 }
 
@@ -353,16 +377,14 @@ static void obj_free(struct vdc_obj *obj)
 	for (i = 0; i < obj->kind->nattrs; i++) {
 		free(obj->attrs[i].value);
 		if (obj->attrs[i].link)
-			ref_adjust(obj->attrs[i].link, -1);
-		free(obj->attrs[i].link);
+			link_free(obj->attrs[i].link);
 	}
 	for (i = 0; i < obj->kind->nreldirs; i++) {
-		for (j = 0; j < obj->rel[i].n; j++) {
-			ref_adjust(obj->rel[i].links[j], -1);
-			free(obj->rel[i].links[j]);
-		}
+		for (j = 0; j < obj->rel[i].n; j++)
+			link_free(obj->rel[i].links[j]);
 		free(obj->rel[i].links);
 	}
+	vdc_imap_del(&objs_by_id, (uint64_t)obj->id);
 	while (obj->nscratch)
 		vdc_scratch_remove(obj, obj->scratch[0]);
 	free(obj->scratch);
@@ -565,13 +587,11 @@ static int attr_store(struct vdc_obj *obj, unsigned attr, const char *v, size_t 
 	return 0;
 }
 
-int vdc_attr_set(struct vdc_obj *obj, unsigned attr, const char *text, size_t len,
-		 struct vdc_err *err)
+int vdc_attr_check(const struct vdc_obj *obj, unsigned attr, const char *text, size_t len,
+		   struct vdc_err *err)
 {
 	const struct vdc_attr_def *def = &obj->kind->attrs[attr];
 	bool multi = def->flags & VDC_ATTR_MULTILINE;
-	const char *cur;
-	size_t curlen;
 	int rc;
 
 	if (def->type != VDC_ATTR_VALUE)
@@ -588,11 +608,24 @@ int vdc_attr_set(struct vdc_obj *obj, unsigned attr, const char *text, size_t le
 		snprintf(why, sizeof(why), "%s", err ? err->msg : "");
 		return vdc_err_set(err, rc, "%s: %s", def->name, why);
 	}
-	if (def->check) {
-		rc = def->check(obj, text, len, err);
-		if (rc < 0)
-			return rc;
-	}
+	if (def->check)
+		return def->check(obj, text, len, err);
+	return 0;
+}
+
+int vdc_attr_set(struct vdc_obj *obj, unsigned attr, const char *text, size_t len,
+		 struct vdc_err *err)
+{
+	const struct vdc_attr_def *def = &obj->kind->attrs[attr];
+	const char *cur;
+	size_t curlen;
+	int rc;
+
+	rc = vdc_attr_check(obj, attr, text, len, err);
+	if (rc < 0)
+		return rc;
+	if (!(def->flags & VDC_ATTR_MULTILINE) && len && text[len - 1] == '\n')
+		len--;
 	cur = vdc_attr_value(obj, attr, &curlen);
 	if (curlen == len && !memcmp(cur, text, len))
 		return 0;
@@ -706,12 +739,17 @@ static int link_owner_check(const struct vdc_kind *tkind, const char *tname, uid
 			   tkind->noun, tname);
 }
 
-static struct vdc_link *link_new(int64_t id, const char *name, const struct vdc_kind *tkind,
-				 const char *tname, struct timespec t)
+static struct vdc_link *link_new(int64_t id, struct vdc_obj *owner, int attr, int dir,
+				 const char *name, const struct vdc_kind *tkind, const char *tname,
+				 struct timespec t)
 {
 	struct vdc_link *l = xcalloc(1, sizeof(*l));
 
 	l->id = id;
+	l->owner = owner;
+	l->attr = attr;
+	l->dir = dir;
+	vdc_imap_put(&links_by_id, (uint64_t)id, l);
 	snprintf(l->name, sizeof(l->name), "%s", name);
 	l->tkind = tkind;
 	snprintf(l->tname, sizeof(l->tname), "%s", tname);
@@ -749,7 +787,7 @@ int vdc_link_set(struct vdc_obj *obj, unsigned attr, const char *tname, uid_t ca
 		vdc_store_rollback();
 		return rc;
 	}
-	obj->attrs[attr].link = link_new(id, def->name, tkind, tname, t);
+	obj->attrs[attr].link = link_new(id, obj, (int)attr, -1, def->name, tkind, tname, t);
 	obj->mtime = t;
 	vdc_event(obj, "%s -> %s/%s", def->name, tkind->name, tname);
 	if (obj->kind->changed)
@@ -777,8 +815,7 @@ int vdc_link_clear(struct vdc_obj *obj, unsigned attr, struct vdc_err *err)
 		vdc_store_rollback();
 		return rc;
 	}
-	ref_adjust(l, -1);
-	free(l);
+	link_free(l);
 	obj->attrs[attr].link = NULL;
 	obj->mtime = t;
 	vdc_event(obj, "%s unlinked", obj->kind->attrs[attr].name);
@@ -844,7 +881,7 @@ int vdc_rel_add(struct vdc_obj *obj, unsigned dir, const char *name, size_t len,
 		r->alloc = r->alloc ? r->alloc * 2 : 4;
 		r->links = xrealloc(r->links, r->alloc * sizeof(*r->links));
 	}
-	r->links[r->n++] = link_new(id, nm, tkind, tname, t);
+	r->links[r->n++] = link_new(id, obj, -1, (int)dir, nm, tkind, tname, t);
 	r->mtime = t;
 	vdc_event(obj, "%s/%s -> %s/%s", def->name, nm, tkind->name, tname);
 	return 0;
@@ -874,8 +911,7 @@ int vdc_rel_remove(struct vdc_obj *obj, unsigned dir, struct vdc_link *link, str
 		}
 	}
 	vdc_event(obj, "%s/%s unlinked", obj->kind->reldirs[dir].name, link->name);
-	ref_adjust(link, -1);
-	free(link);
+	link_free(link);
 	r->mtime = vdc_now();
 	return 0;
 }
@@ -955,6 +991,8 @@ int vdc_scratch_create(struct vdc_obj *obj, const char *name, struct vdc_scratch
 	close(fd);
 	s = xcalloc(1, sizeof(*s));
 	s->ino = (1ULL << 62) | n;
+	s->owner = obj;
+	vdc_imap_put(&scratch_by_ino, s->ino, s);
 	s->name = xstrdup(name);
 	s->path = strbuf_detach(&path, NULL);
 	obj->scratch = xrealloc(obj->scratch, (obj->nscratch + 1) * sizeof(*obj->scratch));
@@ -974,6 +1012,7 @@ void vdc_scratch_remove(struct vdc_obj *obj, struct vdc_scratch *s)
 		}
 	}
 	unlink(s->path);
+	vdc_imap_del(&scratch_by_ino, s->ino);
 	free(s->name);
 	free(s->path);
 	free(s);
@@ -1051,7 +1090,7 @@ static int load_link(void *ctx, int64_t id, int64_t oid, const char *dir, const 
 	if (!*dir) {
 		a = vdc_attr_index(obj->kind, name, strlen(name));
 		if (a >= 0 && obj->kind->attrs[a].type == VDC_ATTR_LINK && !obj->attrs[a].link)
-			obj->attrs[a].link = link_new(id, name, tk, tname, *mt);
+			obj->attrs[a].link = link_new(id, obj, a, -1, name, tk, tname, *mt);
 		return 0;
 	}
 	for (i = 0; i < obj->kind->nreldirs; i++) {
@@ -1063,7 +1102,7 @@ static int load_link(void *ctx, int64_t id, int64_t oid, const char *dir, const 
 			r->alloc = r->alloc ? r->alloc * 2 : 4;
 			r->links = xrealloc(r->links, r->alloc * sizeof(*r->links));
 		}
-		r->links[r->n++] = link_new(id, name, tk, tname, *mt);
+		r->links[r->n++] = link_new(id, obj, -1, (int)i, name, tk, tname, *mt);
 	}
 	return 0;
 }
@@ -1117,6 +1156,9 @@ int vdc_model_open(const char *dir, const struct vdc_kind *const *kinds, bool sy
 		kstate[nkinds].mtime = vdc_now();
 	}
 	vdc_map_init(&refs);
+	vdc_imap_init(&objs_by_id);
+	vdc_imap_init(&links_by_id);
+	vdc_imap_init(&scratch_by_ino);
 	strbuf_addf(&p, "%s/data", dir);
 	if (mkdir(p.buf, 0700) < 0 && errno != EEXIST)
 		return vdc_err_set(err, -errno, "cannot make %s: %s", p.buf, strerror(errno));
@@ -1153,6 +1195,9 @@ void vdc_model_close(void)
 		vdc_map_clear(&kstate[i].objects);
 	}
 	vdc_map_clear(&refs);
+	vdc_imap_clear(&objs_by_id);
+	vdc_imap_clear(&links_by_id);
+	vdc_imap_clear(&scratch_by_ino);
 	ring_free(&all_events);
 	free(datadir);
 	datadir = NULL;

@@ -99,6 +99,9 @@ struct vdc_kind {
 
 struct vdc_link {
 	int64_t id;
+	struct vdc_obj *owner;          /* the object holding the link */
+	int attr;                       /* its LINK attribute, or -1 */
+	int dir;                        /* its relation folder, or -1 */
 	char name[VDC_NAME_MAX + 1];
 	const struct vdc_kind *tkind;
 	char tname[VDC_NAME_MAX + 1];
@@ -127,6 +130,7 @@ struct vdc_attr {
  */
 struct vdc_scratch {
 	uint64_t ino;
+	struct vdc_obj *owner;
 	char *name;         /* relative to its object: "sedAb12", "volumes/data" */
 	char *path;         /* the backing file */
 };
@@ -216,6 +220,10 @@ int vdc_obj_create(const struct vdc_kind *kind, struct vdc_obj *parent,
 int vdc_obj_destroy(struct vdc_obj *obj, struct vdc_err *err);
 int vdc_obj_rename(struct vdc_obj *obj, const char *name, size_t len, struct vdc_err *err);
 int vdc_obj_chown(struct vdc_obj *obj, uid_t uid, gid_t gid, struct vdc_err *err);
+/* Find by the number in an inode: an object's id, a link's id, a scratch's ino. */
+struct vdc_obj *vdc_obj_by_id(int64_t id);
+struct vdc_link *vdc_link_by_id(int64_t id);
+struct vdc_scratch *vdc_scratch_by_ino(uint64_t ino);
 /* Path of the object below the root, like "instances/web1/nics/eth0". */
 void vdc_obj_path(const struct vdc_obj *obj, struct strbuf *out);
 /* How many links name this object (possibly before it existed). */
@@ -233,6 +241,9 @@ int vdc_attr_index(const struct vdc_kind *kind, const char *name, size_t len);
  */
 int vdc_attr_set(struct vdc_obj *obj, unsigned attr, const char *text, size_t len,
 		 struct vdc_err *err);
+/* The checks of vdc_attr_set alone, committing nothing. */
+int vdc_attr_check(const struct vdc_obj *obj, unsigned attr, const char *text, size_t len,
+		   struct vdc_err *err);
 /* Back to the default. */
 int vdc_attr_reset(struct vdc_obj *obj, unsigned attr, struct vdc_err *err);
 

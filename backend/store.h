@@ -8,6 +8,9 @@
  * can lose only the last transactions, never corrupt the file; with
  * `sync_full` each commit is on disk before write(2) returns.
  *
+ * Ids are never reused (AUTOINCREMENT): they are part of inode numbers,
+ * which the kernel may remember after an object is gone.
+ *
  * Rows: obj(id, kind, parent, name, uid, gid, ctime, mtime);
  * attr(obj, name, value, mtime) only for values that differ from the
  * default; link(id, obj, dir, name, tkind, tname, mtime) where dir is ''

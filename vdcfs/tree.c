@@ -1,4 +1,3 @@
-#include <fuse.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -24,6 +23,8 @@
 
 static struct timespec start_time;
 uint64_t tree_global_hidden;
+__thread pid_t tree_caller;
+static struct vdc_imap aliases;   /* inode -> inode it now stands for */
 
 static bool is(const char *c, size_t l, const char *word)
 {
@@ -33,15 +34,11 @@ static bool is(const char *c, size_t l, const char *word)
 /* Is the entry with hide-bit `bit` of `obj` absent for the caller? */
 static bool hidden_for_caller(const struct vdc_obj *obj, uint64_t bit)
 {
-	struct fuse_context *ctx;
 	struct timespec now;
 
 	if (obj->hidden & bit)
 		return true;
-	if (!(obj->fresh_mask & bit))
-		return false;
-	ctx = fuse_get_context();
-	if (!ctx || ctx->pid != obj->fresh_pid)
+	if (!(obj->fresh_mask & bit) || tree_caller != obj->fresh_pid)
 		return false;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return now.tv_sec < obj->fresh_until;
@@ -202,41 +199,120 @@ static int step(struct node *n, const char *c, size_t l)
 	}
 }
 
-int tree_resolve(const char *path, struct node *n)
+int tree_step(struct node *n, const char *name)
 {
-	const char *p = path;
-	int rc;
+	return step(n, name, strlen(name));
+}
 
-	memset(n, 0, sizeof(*n));
-	n->type = N_ROOT;
-	while (*p) {
-		const char *s;
-		size_t l;
+int tree_lookup(struct node *n, const char *name)
+{
+	int rc = step(n, name, strlen(name));
 
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		s = strchr(p, '/');
-		l = s ? (size_t)(s - p) : strlen(p);
-		rc = step(n, p, l);
-		if (rc < 0)
-			return rc;
-		p += l;
+	if (rc == 0 && n->hidden)
+		rc = -ENOENT;
+	return rc;
+}
+
+void tree_alias(uint64_t ino, uint64_t target)
+{
+	vdc_imap_put(&aliases, ino, (void *)(uintptr_t)target);
+}
+
+void tree_forget(uint64_t ino)
+{
+	vdc_imap_del(&aliases, ino);
+}
+
+/* The node of a fixed entry `slot` of `obj`. */
+static int obj_slot(struct node *n, struct vdc_obj *obj, unsigned slot)
+{
+	const struct vdc_kind *k = obj->kind;
+
+	n->obj = obj;
+	n->kind = k;
+	if (slot == 0) {
+		n->type = N_OBJ;
+	} else if (slot >= SLOT_ATTR(0) && slot < SLOT_ATTR(k->nattrs)) {
+		n->idx = (int)(slot - SLOT_ATTR(0));
+		if (k->attrs[n->idx].type != VDC_ATTR_VALUE)
+			return -ENOENT;
+		n->type = N_ATTR;
+	} else if (slot == SLOT_CTL && k->nverbs) {
+		n->type = N_CTL;
+	} else if (slot == SLOT_RUNDIR) {
+		n->type = N_RUNDIR;
+	} else if (slot == SLOT_TAG) {
+		n->type = N_TAG;
+	} else if (slot == SLOT_DATA && k->has_data) {
+		n->type = N_DATA;
+	} else if (slot == SLOT_CHILDDIR && k->childdir) {
+		n->type = N_CHILDDIR;
+	} else if (slot >= SLOT_RUN(0) && slot < SLOT_RUN(k->nrunfiles)) {
+		n->type = N_RUNFILE;
+		n->idx = (int)(slot - SLOT_RUN(0));
+	} else if (slot >= SLOT_REL(0) && slot < SLOT_REL(k->nreldirs)) {
+		n->type = N_RELDIR;
+		n->idx = (int)(slot - SLOT_REL(0));
+	} else {
+		return -ENOENT;
 	}
+	n->hidden = (obj->hidden & tree_hide_bit(n)) != 0;
 	return 0;
 }
 
-int tree_resolve_parent(const char *path, struct node *parent, const char **name)
+int tree_from_ino(uint64_t ino, struct node *n)
 {
-	const char *slash = strrchr(path, '/');
-	__do_free char *dir = NULL;
+	uint64_t alias = (uint64_t)(uintptr_t)vdc_imap_get(&aliases, ino);
+	const struct vdc_kind *const *kinds = vdc_kinds();
+	unsigned i;
 
-	if (!slash)
-		return -EINVAL;
-	dir = xstrndup(path, (size_t)(slash - path));
-	*name = slash + 1;
-	return tree_resolve(dir, parent);
+	if (alias)
+		ino = alias;
+	memset(n, 0, sizeof(*n));
+	if (ino == INO_ROOT) {
+		n->type = N_ROOT;
+		return 0;
+	}
+	if (ino == INO_HOSTS || ino == INO_GRUN) {
+		n->type = ino == INO_HOSTS ? N_HOSTS : N_GRUN;
+		return 0;
+	}
+	if (ino >= INO_GFILE(0) && ino <= INO_GFILE(G_HOSTS_TAG)) {
+		n->type = N_GFILE;
+		n->idx = (int)(ino - INO_GFILE(0));
+		n->hidden = (tree_global_hidden & tree_hide_bit(n)) != 0;
+		return 0;
+	}
+	for (i = 0; kinds[i]; i++) {
+		if (ino == INO_KIND(i)) {
+			n->type = N_KINDDIR;
+			n->kind = kinds[i];
+			return 0;
+		}
+	}
+	if (ino & (1ULL << 62)) {
+		n->scratch = vdc_scratch_by_ino(ino);
+		if (!n->scratch)
+			return -ENOENT;
+		n->type = N_SCRATCH;
+		n->obj = n->scratch->owner;
+		n->kind = n->obj->kind;
+		return 0;
+	}
+	if ((ino & 0xff) == SLOT_LINK) {
+		n->link = vdc_link_by_id((int64_t)(ino >> 8));
+		if (!n->link)
+			return -ENOENT;
+		n->obj = n->link->owner;
+		n->kind = n->obj->kind;
+		n->type = n->link->attr >= 0 ? N_LINK : N_REL;
+		n->idx = n->link->attr >= 0 ? n->link->attr : n->link->dir;
+		return 0;
+	}
+	n->obj = vdc_obj_by_id((int64_t)(ino >> 8));
+	if (!n->obj)
+		return -ENOENT;
+	return obj_slot(n, n->obj, (unsigned)(ino & 0xff));
 }
 
 bool tree_entry_hidden(const struct vdc_obj *obj, uint64_t bit)
@@ -335,8 +411,6 @@ int tree_stat(const struct node *n, struct stat *st)
 	__do_strbuf struct strbuf text = STRBUF_INIT;
 	unsigned i;
 
-	if (n->hidden)
-		return -ENOENT;
 	if (!start_time.tv_sec)
 		start_time = vdc_now();
 	memset(st, 0, sizeof(*st));

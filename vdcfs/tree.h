@@ -43,28 +43,42 @@ struct node {
 	int idx;                       /* attr, run file, reldir, gfile index */
 	struct vdc_link *link;         /* N_LINK (when set), N_REL */
 	struct vdc_scratch *scratch;
-	bool hidden;                   /* removed with unlink, see tree_resolve */
+	bool hidden;                   /* removed with unlink, see tree_lookup */
 };
 
 #define CACHEDIR_TAG "Signature: 8a477f597d28d172789f06886806bc55\n" \
 	"# This file is a cache directory tag created by vdcfs.\n" \
 	"# run/ holds live state: tar --exclude-caches leaves it out.\n"
 
+/* The process a request comes from: the fresh rule (model.h) needs it. */
+extern __thread pid_t tree_caller;
+
 /*
- * Resolve `path`. Entries hidden by unlink resolve with `hidden` set; the
- * caller treats them as absent unless it is re-creating them. Returns 0,
- * -ENOENT or -ENOTDIR.
+ * Step from folder `n` to its entry `name`, in place. Entries hidden by
+ * unlink (or fresh for another process) are -ENOENT; a file is -ENOTDIR.
  */
-int tree_resolve(const char *path, struct node *n);
-/* Resolve the folder of `path` and point *name at its last component. */
-int tree_resolve_parent(const char *path, struct node *parent, const char **name);
+int tree_lookup(struct node *n, const char *name);
+/* The same, but a hidden entry resolves with `hidden` set (to re-make it). */
+int tree_step(struct node *n, const char *name);
+/*
+ * The node of an inode number (see tree.c for the numbering). Works for
+ * hidden entries too: an open file stays usable after rm.
+ */
+int tree_from_ino(uint64_t ino, struct node *n);
+/*
+ * After a temporary file was renamed onto a fixed file, the kernel keeps
+ * calling the name by the temporary file's inode until its entry expires:
+ * let that inode stand for the fixed file until the kernel forgets it.
+ */
+void tree_alias(uint64_t ino, uint64_t target);
+void tree_forget(uint64_t ino);
 /* The file that holds the bytes of N_DATA and N_SCRATCH. */
 void tree_backing_path(const struct node *n, struct strbuf *out);
 /* Is an object's fixed entry (by hide-bit) absent for the calling process? */
 bool tree_entry_hidden(const struct vdc_obj *obj, uint64_t bit);
 /* Is the node a folder? */
 bool tree_is_dir(const struct node *n);
-/* Fill `st` for a resolved node; -ENOENT if hidden. */
+/* Fill `st` for a node (hidden ones too); st_ino is the node's inode number. */
 int tree_stat(const struct node *n, struct stat *st);
 /* The text of a file that vdcfs makes up (attributes, run files, tags, links). */
 void tree_show(const struct node *n, struct strbuf *out);

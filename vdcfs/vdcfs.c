@@ -1,19 +1,22 @@
 /*
- * vdcfs: the control plane's FUSE front end.
+ * vdcfs: the control plane's FUSE front end (libfuse's low-level API).
  *
- * This file holds the fuse_operations table and nothing that knows about a
- * particular kind: each operation resolves its path to a node (tree.c),
- * takes the model lock, calls one model function and turns its result into
+ * This file holds the fuse_lowlevel_ops table and nothing that knows about
+ * a particular kind: each operation turns its inode number into a node
+ * (tree.c), takes the model lock, calls one model function and ends in
  * exactly one reply. It is the only place where an error becomes a reply:
  * every failing mutation leaves its sentence in the object's run/err (or in
  * run/events for the data center) before its errno goes back to the kernel.
  *
- * Writes to attribute files follow docs/tree.md: a write(2) carries a whole
- * value and is validated and committed before it returns; a multi-line
- * value whose last line is not finished is committed at close (flush).
+ * Inode numbers are the tree's own and stable (tree.c), so the kernel can
+ * cache entries: a second for names and attributes, and nothing for the
+ * attributes of live files in run/, whose size changes without a write.
+ *
+ * Writes to attribute files follow docs/tree.md: a single-line value is
+ * validated and committed by the write(2) that carries it; a multi-line
+ * value is checked as it arrives and committed when the file is closed.
  */
 #include <fcntl.h>
-#include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
 #include <stddef.h>
@@ -33,12 +36,21 @@ static const struct vdc_kind *const kinds[] = {
 	&vdc_kind_volumes, &vdc_kind_instances, NULL,
 };
 
+#define ENTRY_TIMEOUT 1.0
+#define ATTR_TIMEOUT 1.0
+
+static bool no_opendir;   /* the kernel can skip OPENDIR and RELEASEDIR */
+
 /* An open file. */
 struct handle {
+	uint64_t ino;
 	enum node_type type;
 	int fd;             /* N_DATA and N_SCRATCH: the backing file, else -1 */
 	struct strbuf buf;  /* the text read, or the value being written */
-	bool dirty;         /* buf holds a value not yet committed */
+	bool truncated;     /* opened with O_TRUNC and not written since */
+	bool written;       /* a write succeeded */
+	bool pending;       /* a multi-line value waits for close */
+	bool failed;        /* a write failed: commit nothing more */
 };
 
 static struct handle *fh(struct fuse_file_info *fi)
@@ -46,11 +58,46 @@ static struct handle *fh(struct fuse_file_info *fi)
 	return (struct handle *)(uintptr_t)fi->fh;
 }
 
+/* Note the calling process (the fresh rule in model.h depends on it). */
+static void begin(fuse_req_t req)
+{
+	tree_caller = fuse_req_ctx(req)->pid;
+}
+
 /* Report a failure to its object (or the data center) and return its errno. */
 static int fail(const struct node *n, const struct vdc_err *err, int rc)
 {
 	vdc_report(n ? tree_owner(n) : NULL, err);
 	return rc;
+}
+
+static bool is_backed(enum node_type t)
+{
+	return t == N_DATA || t == N_SCRATCH;
+}
+
+/*
+ * Live files change without a write: the kernel must not cache their size.
+ * Nor a temporary file's attributes: once renamed onto an attribute, its
+ * inode stands for the attribute (tree_alias) and must report its number.
+ */
+static double attr_timeout(const struct node *n)
+{
+	switch (n->type) {
+	case N_RUNFILE: case N_GFILE: case N_RUNDIR: case N_SCRATCH:
+		return 0;
+	default:
+		return ATTR_TIMEOUT;
+	}
+}
+
+static void fill_entry(const struct node *n, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	tree_stat(n, &e->attr);
+	e->ino = e->attr.st_ino;
+	e->entry_timeout = ENTRY_TIMEOUT;
+	e->attr_timeout = attr_timeout(n);
 }
 
 /* Hide or show a fixed entry (unlink, and re-making it with create or mkdir). */
@@ -68,86 +115,145 @@ static void set_hidden(const struct node *n, bool hidden)
 }
 
 /* Mark every fixed entry of a new object as fresh for its maker (see model.h). */
-static void set_fresh(struct vdc_obj *obj)
+static void set_fresh(fuse_req_t req, struct vdc_obj *obj)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	obj->fresh_pid = fuse_get_context()->pid;
+	obj->fresh_pid = fuse_req_ctx(req)->pid;
 	obj->fresh_until = now.tv_sec + VDC_FRESH_SECONDS;
 	obj->fresh_mask = ~0ULL;
 }
 
-static bool is_backed(enum node_type t)
+/* ---- looking things up ---- */
+
+static void vdcfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	return t == N_DATA || t == N_SCRATCH;
+	struct fuse_entry_param e;
+	struct node n;
+	int rc;
+
+	begin(req);
+	vdc_model_rdlock();
+	rc = tree_from_ino(parent, &n);
+	if (rc == 0)
+		rc = n.hidden ? -ENOENT : tree_lookup(&n, name);
+	if (rc == 0)
+		fill_entry(&n, &e);
+	vdc_model_unlock();
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_entry(req, &e);
 }
 
-/* ---- reading the tree ---- */
-
-static int vdcfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+static void vdcfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
+	(void)nlookup;
+	vdc_model_wrlock();
+	tree_forget(ino);
+	vdc_model_unlock();
+	fuse_reply_none(req);
+}
+
+static void vdcfs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	size_t i;
+
+	vdc_model_wrlock();
+	for (i = 0; i < count; i++)
+		tree_forget(forgets[i].ino);
+	vdc_model_unlock();
+	fuse_reply_none(req);
+}
+
+static void vdcfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct stat st;
 	struct node n;
 	int rc;
 
 	(void)fi;
+	begin(req);
 	vdc_model_rdlock();
-	rc = tree_resolve(path, &n);
+	rc = tree_from_ino(ino, &n);
 	if (rc == 0)
-		rc = tree_stat(&n, st);
+		rc = tree_stat(&n, &st);
 	vdc_model_unlock();
-	return rc;
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, attr_timeout(&n));
 }
 
-static int vdcfs_readlink(const char *path, char *buf, size_t size)
+static void vdcfs_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	__do_strbuf struct strbuf text = STRBUF_INIT;
 	struct node n;
 	int rc;
 
 	vdc_model_rdlock();
-	rc = tree_resolve(path, &n);
+	rc = tree_from_ino(ino, &n);
 	if (rc == 0 && n.type != N_LINK && n.type != N_REL)
 		rc = -EINVAL;
 	if (rc == 0)
 		tree_show(&n, &text);
 	vdc_model_unlock();
 	if (rc < 0)
-		return rc;
-	if (size == 0)
-		return -EINVAL;
-	snprintf(buf, size, "%s", text.buf);
-	return 0;
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_readlink(req, text.buf);
 }
 
+/* ---- listing folders ---- */
+
 /*
- * A listing in progress. Entries are numbered in a fixed order and handed to
- * libfuse with their number as the offset: with offsets, libfuse's
- * readdirplus makes kernel entries for them, so tools that list and then
- * stat every file (tar, ls -l, find) do not ask again for each name.
+ * A listing in progress. Entries are numbered in a fixed order and the
+ * kernel resumes a listing by that number; readdirplus hands out each
+ * entry's attributes too, so tools that list and then stat every file
+ * (tar, ls -l, find) do not ask again for each name.
  */
 struct lister {
-	void *buf;
-	fuse_fill_dir_t filler;
+	fuse_req_t req;
+	char *buf;
+	size_t size, used;
 	bool plus;
 	bool full;
 	off_t skip;    /* entries the kernel already has */
 	off_t next;    /* number of the next entry */
 };
 
-/* Add one entry to a listing, with its attributes when readdirplus asked. */
-static void list_node(struct lister *l, const char *name, const struct node *n)
+static void list_add(struct lister *l, const char *name, const struct node *n, fuse_ino_t dot_ino)
 {
-	struct stat st;
+	struct fuse_entry_param e;
+	size_t ent;
 
-	if (l->full || n->hidden)
+	if (l->full || (n && n->hidden))
 		return;
 	if (++l->next <= l->skip)
 		return;
-	if (tree_stat(n, &st) < 0)
-		return;
-	if (l->filler(l->buf, name, &st, l->next, l->plus ? FUSE_FILL_DIR_PLUS : 0))
+	if (n) {
+		fill_entry(n, &e);
+	} else {
+		/* "." and "..": no entry for the kernel to keep. */
+		memset(&e, 0, sizeof(e));
+		e.attr.st_ino = dot_ino;
+		e.attr.st_mode = S_IFDIR;
+	}
+	if (l->plus)
+		ent = fuse_add_direntry_plus(l->req, l->buf + l->used, l->size - l->used, name, &e, l->next);
+	else
+		ent = fuse_add_direntry(l->req, l->buf + l->used, l->size - l->used, name, &e.attr, l->next);
+	if (ent > l->size - l->used) {
 		l->full = true;
+		return;
+	}
+	l->used += ent;
+}
+
+static void list_node(struct lister *l, const char *name, const struct node *n)
+{
+	list_add(l, name, n, 0);
 }
 
 static void list_obj(struct lister *l, const struct node *dir)
@@ -157,7 +263,6 @@ static void list_obj(struct lister *l, const struct node *dir)
 	struct node n = *dir;
 	unsigned i;
 
-	n.hidden = false;
 	for (i = 0; i < k->nattrs; i++) {
 		n.idx = (int)i;
 		n.link = obj->attrs[i].link;
@@ -200,110 +305,160 @@ static void list_obj(struct lister *l, const struct node *dir)
 	}
 }
 
-static void list_map(struct lister *l, const struct node *dir, const struct vdc_kind *kind,
-		     const struct vdc_map *m)
+static void list_map(struct lister *l, const struct vdc_kind *kind, const struct vdc_map *m)
 {
-	struct node n = *dir;
 	struct vdc_map_entry *e;
+	struct node n;
 	size_t b;
 
+	memset(&n, 0, sizeof(n));
 	n.type = N_OBJ;
 	n.kind = kind;
-	n.hidden = false;
 	for (e = vdc_map_first(m, &b); e && !l->full; e = vdc_map_next(m, e, &b)) {
 		n.obj = e->value;
 		list_node(l, n.obj->name, &n);
 	}
 }
 
-static int vdcfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
-			 struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+static void list_dir(struct lister *l, const struct node *dir)
 {
-	struct lister l = { buf, filler, (flags & FUSE_READDIR_PLUS) != 0, false, off, 0 };
-	struct node dir, n;
+	struct node n = *dir;
 	unsigned i;
-	int rc;
 
-	(void)fi;
-	vdc_model_rdlock();
-	rc = tree_resolve(path, &dir);
-	if (rc == 0 && (dir.hidden || !tree_is_dir(&dir)))
-		rc = dir.hidden ? -ENOENT : -ENOTDIR;
-	if (rc < 0)
-		goto out;
-	n = dir;
-	n.hidden = false;
-	list_node(&l, ".", &dir);
-	if (!l.full && ++l.next > l.skip && filler(buf, "..", NULL, l.next, 0))
-		l.full = true;
-	switch (dir.type) {
+	switch (dir->type) {
 	case N_ROOT:
 		for (i = 0; vdc_kinds()[i]; i++) {
 			n.type = N_KINDDIR;
 			n.kind = vdc_kinds()[i];
-			list_node(&l, n.kind->name, &n);
+			list_node(l, n.kind->name, &n);
 		}
 		n.type = N_HOSTS;
-		list_node(&l, "hosts", &n);
+		list_node(l, "hosts", &n);
 		n.type = N_GRUN;
-		list_node(&l, "run", &n);
+		list_node(l, "run", &n);
 		break;
 	case N_KINDDIR:
-		list_map(&l, &dir, dir.kind, vdc_kind_objects(dir.kind));
+		list_map(l, dir->kind, vdc_kind_objects(dir->kind));
 		break;
 	case N_HOSTS:
 		n.type = N_GFILE;
 		n.idx = G_HOSTS_TAG;
-		list_node(&l, "CACHEDIR.TAG", &n);
+		n.hidden = (tree_global_hidden & tree_hide_bit(&n)) != 0;
+		list_node(l, "CACHEDIR.TAG", &n);
 		break;
 	case N_GRUN:
 		n.type = N_GFILE;
 		n.idx = G_RUN_TAG;
-		list_node(&l, "CACHEDIR.TAG", &n);
+		n.hidden = (tree_global_hidden & tree_hide_bit(&n)) != 0;
+		list_node(l, "CACHEDIR.TAG", &n);
 		n.idx = G_RUN_EVENTS;
-		list_node(&l, "events", &n);
+		n.hidden = (tree_global_hidden & tree_hide_bit(&n)) != 0;
+		list_node(l, "events", &n);
 		break;
 	case N_OBJ:
-		list_obj(&l, &dir);
+		list_obj(l, dir);
 		break;
 	case N_RUNDIR:
 		n.type = N_TAG;
-		n.hidden = tree_entry_hidden(dir.obj, VDC_HIDE_TAG);
-		list_node(&l, "CACHEDIR.TAG", &n);
-		for (i = 0; i < dir.kind->nrunfiles; i++) {
+		n.hidden = tree_entry_hidden(dir->obj, VDC_HIDE_TAG);
+		list_node(l, "CACHEDIR.TAG", &n);
+		for (i = 0; i < dir->kind->nrunfiles; i++) {
 			n.type = N_RUNFILE;
 			n.idx = (int)i;
-			n.hidden = tree_entry_hidden(dir.obj, VDC_HIDE_RUN(i));
-			list_node(&l, dir.kind->runfiles[i].name, &n);
+			n.hidden = tree_entry_hidden(dir->obj, VDC_HIDE_RUN(i));
+			list_node(l, dir->kind->runfiles[i].name, &n);
 		}
 		break;
 	case N_RELDIR: {
-		const struct vdc_reldir *r = &dir.obj->rel[dir.idx];
-		const char *rname = dir.kind->reldirs[dir.idx].name;
+		const struct vdc_reldir *r = &dir->obj->rel[dir->idx];
+		const char *rname = dir->kind->reldirs[dir->idx].name;
 		size_t rlen = strlen(rname);
 
 		n.type = N_REL;
 		for (i = 0; i < r->n; i++) {
 			n.link = r->links[i];
-			list_node(&l, n.link->name, &n);
+			list_node(l, n.link->name, &n);
 		}
 		n.type = N_SCRATCH;
-		for (i = 0; i < dir.obj->nscratch; i++) {
-			n.scratch = dir.obj->scratch[i];
+		for (i = 0; i < dir->obj->nscratch; i++) {
+			n.scratch = dir->obj->scratch[i];
 			if (!strncmp(n.scratch->name, rname, rlen) && n.scratch->name[rlen] == '/')
-				list_node(&l, n.scratch->name + rlen + 1, &n);
+				list_node(l, n.scratch->name + rlen + 1, &n);
 		}
 		break;
 	}
 	case N_CHILDDIR:
-		list_map(&l, &dir, dir.kind->child, &dir.obj->children);
+		list_map(l, dir->kind->child, &dir->obj->children);
 		break;
 	default:
 		break;
 	}
-out:
+}
+
+static void vdcfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct node n;
+	int rc;
+
+	if (no_opendir) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	begin(req);
+	vdc_model_rdlock();
+	rc = tree_from_ino(ino, &n);
+	if (rc == 0 && !tree_is_dir(&n))
+		rc = -ENOTDIR;
 	vdc_model_unlock();
-	return rc;
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_open(req, fi);
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
+{
+	__do_free char *buf = xmalloc(size);
+	struct lister l = { req, buf, size, 0, plus, false, off, 0 };
+	struct node dir;
+	int rc;
+
+	begin(req);
+	vdc_model_rdlock();
+	rc = tree_from_ino(ino, &dir);
+	if (rc == 0 && (dir.hidden || !tree_is_dir(&dir)))
+		rc = dir.hidden ? -ENOENT : -ENOTDIR;
+	if (rc == 0) {
+		list_add(&l, ".", NULL, ino);
+		list_add(&l, "..", NULL, FUSE_ROOT_ID);
+		list_dir(&l, &dir);
+	}
+	vdc_model_unlock();
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, buf, l.used);
+}
+
+static void vdcfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			  struct fuse_file_info *fi)
+{
+	(void)fi;
+	do_readdir(req, ino, size, off, false);
+}
+
+static void vdcfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			      struct fuse_file_info *fi)
+{
+	(void)fi;
+	do_readdir(req, ino, size, off, true);
+}
+
+static void vdcfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
 }
 
 /* ---- opening, reading and writing files ---- */
@@ -317,11 +472,12 @@ static int open_backing(const struct node *n, int flags, struct handle *h)
 	return h->fd < 0 ? -errno : 0;
 }
 
-/* Open a resolved file node. The model lock is held. */
+/* Open a file node. The model lock is held. */
 static int open_node(const struct node *n, struct fuse_file_info *fi, bool created)
 {
 	bool wr = (fi->flags & O_ACCMODE) != O_RDONLY;
 	struct handle *h;
+	struct stat st;
 	int rc;
 
 	switch (n->type) {
@@ -335,6 +491,8 @@ static int open_node(const struct node *n, struct fuse_file_info *fi, bool creat
 		return tree_is_dir(n) ? -EISDIR : -EINVAL;
 	}
 	h = xcalloc(1, sizeof(*h));
+	tree_stat(n, &st);
+	h->ino = st.st_ino;
 	h->type = n->type;
 	h->fd = -1;
 	strbuf_init(&h->buf, 0);
@@ -347,8 +505,10 @@ static int open_node(const struct node *n, struct fuse_file_info *fi, bool creat
 	} else if (n->type == N_ATTR && (created || (fi->flags & O_TRUNC))) {
 		/*
 		 * The new value arrives with write(2). Truncation alone commits
-		 * nothing: a shell flushes its dup of the file before it writes.
+		 * at the last close (a shell closes a dup of the file before it
+		 * writes, so an earlier commit would be wrong).
 		 */
+		h->truncated = true;
 	} else if (n->type != N_CTL) {
 		tree_show(n, &h->buf);
 	}
@@ -358,68 +518,94 @@ static int open_node(const struct node *n, struct fuse_file_info *fi, bool creat
 	return 0;
 }
 
-static int vdcfs_open(const char *path, struct fuse_file_info *fi)
+static void vdcfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct node n;
 	int rc;
 
+	begin(req);
 	vdc_model_rdlock();
-	rc = tree_resolve(path, &n);
-	if (rc == 0 && n.hidden)
-		rc = -ENOENT;
+	rc = tree_from_ino(ino, &n);
 	if (rc == 0)
 		rc = open_node(&n, fi, false);
 	vdc_model_unlock();
-	return rc;
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else if (fuse_reply_open(req, fi) == -ENOENT)
+		fuse_reply_none(req);   /* interrupted: nothing to undo but the handle */
 }
 
-static int vdcfs_read(const char *path, char *buf, size_t size, off_t off,
-		      struct fuse_file_info *fi)
+static void vdcfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
 {
 	struct handle *h = fh(fi);
+	__do_free char *buf = NULL;
 	ssize_t r;
 
-	(void)path;
+	(void)ino;
 	if (h->fd >= 0) {
+		buf = xmalloc(size);
 		r = pread(h->fd, buf, size, off);
-		return r < 0 ? -errno : (int)r;
+		if (r < 0)
+			fuse_reply_err(req, errno);
+		else
+			fuse_reply_buf(req, buf, (size_t)r);
+		return;
 	}
-	if ((size_t)off >= h->buf.len)
-		return 0;
+	if ((size_t)off >= h->buf.len) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
 	if (size > h->buf.len - (size_t)off)
 		size = h->buf.len - (size_t)off;
-	memcpy(buf, h->buf.buf + off, size);
-	return (int)size;
+	fuse_reply_buf(req, h->buf.buf + off, size);
+}
+
+/* Length of the complete lines at the start of a value. */
+static size_t complete_lines(const struct strbuf *sb)
+{
+	const char *nl = memrchr(sb->buf, '\n', sb->len);
+
+	return nl ? (size_t)(nl - sb->buf) + 1 : 0;
 }
 
 /*
  * A write to an attribute: place the bytes at `off` of the value being
- * written and commit the result. A multi-line value commits once its last
- * line is complete; until then it waits for more writes or for close.
+ * written. A single-line value is committed now; a multi-line value is
+ * checked line by line as it arrives and committed at close.
  */
 static int attr_write(const struct node *n, struct handle *h, const char *data, size_t size,
 		      off_t off, struct vdc_err *err)
 {
 	const struct vdc_attr_def *def = &n->kind->attrs[n->idx];
+	bool multi = def->flags & VDC_ATTR_MULTILINE;
 	__do_strbuf struct strbuf next = STRBUF_INIT;
 	struct strbuf tmp;
 	int rc;
 
 	if ((size_t)off > h->buf.len)
-		return vdc_err_set(err, -EINVAL, "a write to %s must start at 0 or where the last one ended (offset %lld of %zu bytes)",
-				   def->name, (long long)off, h->buf.len);
-	if ((size_t)off + size > def->max + 1)
-		return vdc_err_set(err, -EFBIG, "%s takes at most %zu bytes", def->name, def->max);
-	strbuf_add(&next, h->buf.buf, h->buf.len);
-	strbuf_splice_at(&next, (size_t)off, data, size);
-	if (!(def->flags & VDC_ATTR_MULTILINE) || (next.len && next.buf[next.len - 1] == '\n')) {
-		rc = vdc_attr_set(n->obj, (unsigned)n->idx, next.buf, next.len, err);
-		if (rc < 0)
-			return rc;
-		h->dirty = false;
-	} else {
-		h->dirty = true;
+		rc = vdc_err_set(err, -EINVAL, "a write to %s must start at 0 or where the last one ended (offset %lld of %zu bytes)",
+				 def->name, (long long)off, h->buf.len);
+	else if ((size_t)off + size > def->max + 1)
+		rc = vdc_err_set(err, -EFBIG, "%s takes at most %zu bytes", def->name, def->max);
+	else
+		rc = 0;
+	if (rc == 0) {
+		strbuf_add(&next, h->buf.buf, h->buf.len);
+		strbuf_splice_at(&next, (size_t)off, data, size);
+		if (multi)
+			rc = vdc_attr_check(n->obj, (unsigned)n->idx, next.buf, complete_lines(&next), err);
+		else
+			rc = vdc_attr_set(n->obj, (unsigned)n->idx, next.buf, next.len, err);
 	}
+	if (rc < 0) {
+		/* Nothing of this handle is committed later: not a truncation, not the rest. */
+		h->failed = true;
+		return rc;
+	}
+	h->pending = multi;
+	h->written = true;
+	h->truncated = false;
 	tmp = h->buf;
 	h->buf = next;
 	next = tmp;
@@ -467,8 +653,8 @@ static int ctl_run(const struct node *n, const char *data, size_t size, struct v
 	return (int)size;
 }
 
-static int vdcfs_write(const char *path, const char *data, size_t size, off_t off,
-		       struct fuse_file_info *fi)
+static void vdcfs_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t off,
+			struct fuse_file_info *fi)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	struct handle *h = fh(fi);
@@ -476,12 +662,18 @@ static int vdcfs_write(const char *path, const char *data, size_t size, off_t of
 	ssize_t w;
 	int rc;
 
+	(void)ino;
 	if (h->fd >= 0) {
 		w = pwrite(h->fd, data, size, off);
-		return w < 0 ? -errno : (int)w;
+		if (w < 0)
+			fuse_reply_err(req, errno);
+		else
+			fuse_reply_write(req, (size_t)w);
+		return;
 	}
+	begin(req);
 	vdc_model_wrlock();
-	rc = tree_resolve(path, &n);
+	rc = tree_from_ino(h->ino, &n);
 	if (rc < 0)
 		goto out;
 	switch (n.type) {
@@ -505,241 +697,387 @@ static int vdcfs_write(const char *path, const char *data, size_t size, off_t of
 		rc = fail(&n, &err, rc);
 out:
 	vdc_model_unlock();
-	return rc;
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_write(req, (size_t)rc);
 }
 
-static int vdcfs_flush(const char *path, struct fuse_file_info *fi)
+/*
+ * Commit what a handle still holds: a multi-line value (at every close),
+ * and at the last close an attribute that was only truncated.
+ */
+static int commit_handle(struct handle *h, bool last)
 {
 	struct vdc_err err = VDC_ERR_INIT;
-	struct handle *h = fh(fi);
 	struct node n;
-	int rc;
+	int rc = 0;
 
-	if (!h->dirty)
+	if (h->failed || h->type != N_ATTR || !(h->pending || (last && h->truncated)))
 		return 0;
 	vdc_model_wrlock();
-	rc = tree_resolve(path, &n);
+	rc = tree_from_ino(h->ino, &n);
 	if (rc == 0 && n.type == N_ATTR) {
 		rc = vdc_attr_set(n.obj, (unsigned)n.idx, h->buf.buf, h->buf.len, &err);
 		if (rc < 0)
 			rc = fail(&n, &err, rc);
 	}
-	h->dirty = false;
+	h->pending = false;
+	h->truncated = false;
 	vdc_model_unlock();
 	return rc;
 }
 
-static int vdcfs_release(const char *path, struct fuse_file_info *fi)
+static void vdcfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	begin(req);
+	fuse_reply_err(req, -commit_handle(fh(fi), false));
+}
+
+static void vdcfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct handle *h = fh(fi);
 
-	(void)path;
+	(void)ino;
+	commit_handle(h, true);
 	if (h->fd >= 0)
 		close(h->fd);
 	strbuf_release(&h->buf);
 	free(h);
-	return 0;
+	fuse_reply_err(req, 0);
 }
 
-static int vdcfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+static void vdcfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	struct handle *h = fh(fi);
 
-	(void)path;
+	(void)ino;
 	if (h->fd >= 0 && (datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0)
-		return -errno;
-	return 0;
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_err(req, 0);
 }
 
-static off_t vdcfs_lseek(const char *path, off_t off, int whence, struct fuse_file_info *fi)
+static void vdcfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+			struct fuse_file_info *fi)
 {
 	struct handle *h = fh(fi);
 	off_t r;
 
-	(void)path;
+	(void)ino;
 	if (h->fd >= 0) {
 		r = lseek(h->fd, off, whence);
-		return r < 0 ? -errno : r;
+		if (r < 0)
+			fuse_reply_err(req, errno);
+		else
+			fuse_reply_lseek(req, r);
+		return;
 	}
-	if (whence == SEEK_DATA)
-		return (size_t)off < h->buf.len ? off : -ENXIO;
-	if (whence == SEEK_HOLE)
-		return (size_t)off <= h->buf.len ? (off_t)h->buf.len : -ENXIO;
-	return -EINVAL;
+	if (whence == SEEK_DATA && (size_t)off < h->buf.len)
+		fuse_reply_lseek(req, off);
+	else if (whence == SEEK_HOLE && (size_t)off <= h->buf.len)
+		fuse_reply_lseek(req, (off_t)h->buf.len);
+	else
+		fuse_reply_err(req, whence == SEEK_DATA || whence == SEEK_HOLE ? ENXIO : EINVAL);
 }
 
-static int vdcfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+/* ---- attributes of files: size, owner, mode, times ---- */
+
+/* truncate(2) and ftruncate(2). */
+static int set_size(const struct node *n, struct handle *h, off_t size, struct vdc_err *err)
 {
-	struct vdc_err err = VDC_ERR_INIT;
-	struct handle *h = fi ? fh(fi) : NULL;
 	__do_strbuf struct strbuf p = STRBUF_INIT;
-	struct node n;
-	int rc;
+	__do_strbuf struct strbuf cur = STRBUF_INIT;
+	const struct vdc_attr_def *def;
 
 	if (h && h->fd >= 0)
 		return ftruncate(h->fd, size) < 0 ? -errno : 0;
-	vdc_model_wrlock();
-	rc = tree_resolve(path, &n);
-	if (rc == 0 && n.hidden)
-		rc = -ENOENT;
-	if (rc < 0)
-		goto out;
-	switch (n.type) {
+	switch (n->type) {
 	case N_ATTR:
-		if (h && (size_t)size <= h->buf.len) {
+		def = &n->kind->attrs[n->idx];
+		if (h) {
+			if ((size_t)size > h->buf.len)
+				return vdc_err_set(err, -EINVAL, "%s can only be shortened", def->name);
 			strbuf_setlen(&h->buf, (size_t)size);
-			h->dirty = true;
-		} else if (!h && size == 0) {
-			rc = vdc_attr_set(n.obj, (unsigned)n.idx, "", 0, &err);
-		} else {
-			rc = vdc_err_set(&err, -EINVAL, "%s can only be truncated to 0 or shortened while open",
-					 n.kind->attrs[n.idx].name);
+			if (def->flags & VDC_ATTR_MULTILINE) {
+				h->pending = true;
+				return 0;
+			}
+			h->truncated = false;
+			h->written = true;
+			return vdc_attr_set(n->obj, (unsigned)n->idx, h->buf.buf, h->buf.len, err);
 		}
-		break;
+		tree_show(n, &cur);
+		if ((size_t)size > cur.len)
+			return vdc_err_set(err, -EINVAL, "%s can only be shortened", def->name);
+		return vdc_attr_set(n->obj, (unsigned)n->idx, cur.buf, (size_t)size, err);
 	case N_DATA:
 	case N_SCRATCH:
-		tree_backing_path(&n, &p);
-		rc = truncate(p.buf, size) < 0 ? -errno : 0;
-		break;
+		tree_backing_path(n, &p);
+		return truncate(p.buf, size) < 0 ? -errno : 0;
 	case N_CTL: case N_RUNFILE: case N_TAG:
-		break;
+		return 0;
 	default:
-		rc = tree_is_dir(&n) ? -EISDIR : -EINVAL;
+		return tree_is_dir(n) ? -EISDIR : -EINVAL;
 	}
+}
+
+/* chown(2): the owner of an object is the owner of all its files. */
+static int set_owner(const struct node *n, uid_t uid, gid_t gid, int to_set, struct vdc_err *err)
+{
+	struct vdc_obj *owner = tree_owner(n);
+
+	if (!owner) {
+		/* The top folders belong to root; restoring that is no change. */
+		return (!(to_set & FUSE_SET_ATTR_UID) || uid == 0) && (!(to_set & FUSE_SET_ATTR_GID) || gid == 0)
+		       ? 0 : -EPERM;
+	}
+	return vdc_obj_chown(owner, to_set & FUSE_SET_ATTR_UID ? uid : owner->uid,
+			     to_set & FUSE_SET_ATTR_GID ? gid : owner->gid, err);
+}
+
+/*
+ * chmod(2): modes are fixed by the tree's rules (docs/tree.md). Inside an
+ * object a tool restoring a mode is not refused; the top folders accept
+ * only the mode they have.
+ */
+static int set_mode(const struct node *n, mode_t mode)
+{
+	struct stat st;
+
+	if (tree_owner(n))
+		return 0;
+	tree_stat(n, &st);
+	return (st.st_mode & 07777) == (mode & 07777) ? 0 : -EPERM;
+}
+
+static int set_times(const struct node *n, const struct stat *attr, int to_set)
+{
+	__do_strbuf struct strbuf p = STRBUF_INIT;
+	struct timespec tv[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
+
+	if (!is_backed(n->type))
+		return 0;   /* made-up files carry the time of their last change */
+	if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+		tv[0].tv_nsec = UTIME_NOW;
+	else if (to_set & FUSE_SET_ATTR_ATIME)
+		tv[0] = attr->st_atim;
+	if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+		tv[1].tv_nsec = UTIME_NOW;
+	else if (to_set & FUSE_SET_ATTR_MTIME)
+		tv[1] = attr->st_mtim;
+	tree_backing_path(n, &p);
+	return utimensat(AT_FDCWD, p.buf, tv, 0) < 0 ? -errno : 0;
+}
+
+static void vdcfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+			  struct fuse_file_info *fi)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct stat st;
+	struct node n;
+	int rc;
+
+	begin(req);
+	vdc_model_wrlock();
+	rc = tree_from_ino(ino, &n);
+	if (rc < 0)
+		goto out;
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		rc = set_size(&n, fi ? fh(fi) : NULL, attr->st_size, &err);
+	if (rc == 0 && (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
+		rc = set_owner(&n, attr->st_uid, attr->st_gid, to_set, &err);
+	if (rc == 0 && (to_set & FUSE_SET_ATTR_MODE))
+		rc = set_mode(&n, attr->st_mode);
+	if (rc == 0 && (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+				  FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW)))
+		rc = set_times(&n, attr, to_set);
 	if (rc < 0)
 		rc = fail(&n, &err, rc);
+	else
+		rc = tree_stat(&n, &st);
 out:
 	vdc_model_unlock();
-	return rc;
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, attr_timeout(&n));
+}
+
+static void vdcfs_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs st;
+
+	(void)ino;
+	if (statvfs(vdc_model_datadir(), &st) < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	st.f_namemax = 255;
+	fuse_reply_statfs(req, &st);
 }
 
 /* ---- making and removing entries ---- */
 
-static int vdcfs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+/*
+ * Resolve the folder `parent` and, in `n`, its entry `name` if it exists
+ * (visible or hidden). Returns 0 with *exists set, or an error for the
+ * folder itself.
+ */
+static int resolve_entry(fuse_ino_t parent, const char *name, struct node *dir, struct node *n,
+			 bool *exists)
+{
+	int rc = tree_from_ino(parent, dir);
+
+	if (rc < 0)
+		return rc;
+	if (dir->hidden)
+		return -ENOENT;
+	if (!tree_is_dir(dir))
+		return -ENOTDIR;
+	*n = *dir;
+	*exists = tree_step(n, name) == 0;
+	return 0;
+}
+
+static void vdcfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+			 struct fuse_file_info *fi)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	__do_strbuf struct strbuf sname = STRBUF_INIT;
-	struct node parent, n;
-	const char *name;
+	struct fuse_entry_param e;
+	struct vdc_scratch *s;
+	struct node dir, n;
+	bool exists;
 	int rc;
 
 	(void)mode;
+	begin(req);
 	vdc_model_wrlock();
-	rc = tree_resolve(path, &n);
-	if (rc == 0 && !n.hidden) {
+	rc = resolve_entry(parent, name, &dir, &n, &exists);
+	if (rc < 0)
+		goto out;
+	if (exists && !n.hidden) {
 		rc = -EEXIST;
 		goto out;
 	}
-	if (rc == 0) {
+	if (exists) {
 		/* Re-making a file that unlink hid: it comes back, to be written. */
 		set_hidden(&n, false);
 		n.hidden = false;
 		rc = open_node(&n, fi, true);
-		goto out;
+		goto done;
 	}
-	rc = tree_resolve_parent(path, &parent, &name);
-	if (rc < 0)
-		goto out;
-	if (parent.hidden) {
-		rc = -ENOENT;
-		goto out;
-	}
-	switch (parent.type) {
+	switch (dir.type) {
 	case N_OBJ:
 	case N_RELDIR:
-		tree_scratch_name(&parent, name, &sname);
-		rc = vdc_scratch_create(parent.obj, sname.buf, &n.scratch, &err);
+		tree_scratch_name(&dir, name, &sname);
+		rc = vdc_scratch_create(dir.obj, sname.buf, &s, &err);
 		if (rc < 0)
 			break;
-		n.obj = parent.obj;
-		n.kind = parent.kind;
+		n = dir;
 		n.type = N_SCRATCH;
-		n.hidden = false;
+		n.scratch = s;
 		rc = open_node(&n, fi, true);
 		break;
 	case N_RUNDIR:
 		rc = vdc_err_set(&err, -EACCES, "run/ holds live state only; %s cannot be made in it", name);
 		break;
 	case N_KINDDIR:
-		rc = vdc_err_set(&err, -EPERM, "%s/ holds %ss only; make one with mkdir %s", parent.kind->name,
-				 parent.kind->noun, name);
+		rc = vdc_err_set(&err, -EPERM, "%s/ holds %ss only; make one with mkdir %s", dir.kind->name,
+				 dir.kind->noun, name);
 		break;
 	default:
 		rc = -EACCES;
 	}
 	if (rc < 0)
-		rc = fail(&parent, &err, rc);
+		rc = fail(&dir, &err, rc);
+done:
+	if (rc == 0)
+		fill_entry(&n, &e);
 out:
 	vdc_model_unlock();
-	return rc;
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_create(req, &e, fi);
 }
 
-static int vdcfs_mkdir(const char *path, mode_t mode)
+static void vdcfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	struct fuse_context *ctx = fuse_get_context();
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct vdc_err err = VDC_ERR_INIT;
-	struct node parent, n;
-	struct vdc_obj *obj;
-	const char *name;
+	struct fuse_entry_param e;
+	struct node dir, n;
+	struct vdc_obj *obj = NULL;
+	bool exists;
 	int rc;
 
 	(void)mode;
+	begin(req);
 	vdc_model_wrlock();
-	rc = tree_resolve(path, &n);
-	if (rc == 0) {
-		if (n.hidden && tree_is_dir(&n))
-			set_hidden(&n, false);
-		else
-			rc = -EEXIST;
-		goto out;
-	}
-	rc = tree_resolve_parent(path, &parent, &name);
+	rc = resolve_entry(parent, name, &dir, &n, &exists);
 	if (rc < 0)
 		goto out;
-	switch (parent.type) {
+	if (exists) {
+		if (n.hidden && tree_is_dir(&n)) {
+			set_hidden(&n, false);
+			n.hidden = false;
+			fill_entry(&n, &e);
+		} else {
+			rc = -EEXIST;
+		}
+		goto out;
+	}
+	switch (dir.type) {
 	case N_KINDDIR:
-		rc = vdc_obj_create(parent.kind, NULL, name, strlen(name), ctx->uid, ctx->gid, &obj, &err);
-		if (rc == 0)
-			set_fresh(obj);
+		rc = vdc_obj_create(dir.kind, NULL, name, strlen(name), ctx->uid, ctx->gid, &obj, &err);
 		break;
 	case N_CHILDDIR:
-		if (parent.hidden) {
-			rc = -ENOENT;
-			break;
-		}
-		rc = vdc_obj_create(parent.kind->child, parent.obj, name, strlen(name), ctx->uid, ctx->gid,
-				    &obj, &err);
-		if (rc == 0)
-			set_fresh(obj);
+		rc = vdc_obj_create(dir.kind->child, dir.obj, name, strlen(name), ctx->uid, ctx->gid, &obj, &err);
 		break;
 	case N_ROOT:
 		rc = vdc_err_set(&err, -EPERM, "the top folders are fixed; make objects inside them, like mkdir instances/%s",
 				 name);
 		break;
 	case N_OBJ:
-		rc = vdc_err_set(&err, -EPERM, "%s cannot be made in a%s %s; its folders are fixed",
-				 name, parent.kind->noun[0] == 'i' ? "n" : "", parent.kind->noun);
+		rc = vdc_err_set(&err, -EPERM, "%s cannot be made in %s %s; its folders are fixed", name,
+				 dir.kind->noun, dir.obj->name);
 		break;
 	default:
 		rc = -EPERM;
 	}
-	if (rc < 0)
-		rc = fail(&parent, &err, rc);
+	if (rc < 0) {
+		rc = fail(&dir, &err, rc);
+		goto out;
+	}
+	set_fresh(req, obj);
+	memset(&n, 0, sizeof(n));
+	n.type = N_OBJ;
+	n.obj = obj;
+	n.kind = obj->kind;
+	fill_entry(&n, &e);
 out:
 	vdc_model_unlock();
-	return rc;
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_entry(req, &e);
 }
 
-static int vdcfs_rmdir(const char *path)
+static void vdcfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct vdc_err err = VDC_ERR_INIT;
-	struct node n;
+	struct node dir, n;
+	bool exists;
 	unsigned i;
 	int rc;
 
+	begin(req);
 	vdc_model_wrlock();
-	rc = tree_resolve(path, &n);
-	if (rc == 0 && n.hidden)
+	rc = resolve_entry(parent, name, &dir, &n, &exists);
+	if (rc == 0 && (!exists || n.hidden))
 		rc = -ENOENT;
 	if (rc < 0)
 		goto out;
@@ -756,14 +1094,16 @@ static int vdcfs_rmdir(const char *path)
 		rc = (n.obj->hidden & all) == all ? 0 : -ENOTEMPTY;
 		break;
 	}
-	case N_RELDIR:
+	case N_RELDIR: {
+		const char *rname = n.kind->reldirs[n.idx].name;
+		size_t rlen = strlen(rname);
+
 		rc = n.obj->rel[n.idx].n ? -ENOTEMPTY : 0;
 		for (i = 0; rc == 0 && i < n.obj->nscratch; i++)
-			if (!strncmp(n.obj->scratch[i]->name, n.kind->reldirs[n.idx].name,
-				     strlen(n.kind->reldirs[n.idx].name)) &&
-			    strchr(n.obj->scratch[i]->name, '/'))
+			if (!strncmp(n.obj->scratch[i]->name, rname, rlen) && n.obj->scratch[i]->name[rlen] == '/')
 				rc = -ENOTEMPTY;
 		break;
+	}
 	case N_CHILDDIR:
 		rc = n.obj->children.count ? -ENOTEMPTY : 0;
 		break;
@@ -779,18 +1119,20 @@ static int vdcfs_rmdir(const char *path)
 		rc = fail(&n, &err, rc);
 out:
 	vdc_model_unlock();
-	return rc;
+	fuse_reply_err(req, -rc);
 }
 
-static int vdcfs_unlink(const char *path)
+static void vdcfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct vdc_err err = VDC_ERR_INIT;
-	struct node n;
+	struct node dir, n;
+	bool exists;
 	int rc;
 
+	begin(req);
 	vdc_model_wrlock();
-	rc = tree_resolve(path, &n);
-	if (rc == 0 && n.hidden)
+	rc = resolve_entry(parent, name, &dir, &n, &exists);
+	if (rc == 0 && (!exists || n.hidden))
 		rc = -ENOENT;
 	if (rc < 0)
 		goto out;
@@ -819,59 +1161,70 @@ static int vdcfs_unlink(const char *path)
 		rc = fail(&n, &err, rc);
 out:
 	vdc_model_unlock();
-	return rc;
+	fuse_reply_err(req, -rc);
 }
 
-static int vdcfs_symlink(const char *target, const char *path)
+static void vdcfs_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const char *name)
 {
-	struct fuse_context *ctx = fuse_get_context();
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct vdc_err err = VDC_ERR_INIT;
 	__do_strbuf struct strbuf from = STRBUF_INIT;
 	char tname[VDC_NAME_MAX + 1];
-	struct node parent, n;
+	struct fuse_entry_param e;
 	const struct vdc_kind *tk;
-	const char *name;
+	struct node dir, n;
+	bool exists;
 	int rc, a;
 
+	begin(req);
 	vdc_model_wrlock();
-	rc = tree_resolve(path, &n);
-	if (rc == 0) {
+	rc = resolve_entry(parent, name, &dir, &n, &exists);
+	if (rc == 0 && exists && !n.hidden)
 		rc = -EEXIST;
-		goto out;
-	}
-	rc = tree_resolve_parent(path, &parent, &name);
-	if (rc == 0 && parent.hidden)
-		rc = -ENOENT;
 	if (rc < 0)
 		goto out;
-	if (parent.type == N_OBJ) {
-		a = vdc_attr_index(parent.kind, name, strlen(name));
-		if (a < 0 || parent.kind->attrs[a].type != VDC_ATTR_LINK) {
-			rc = vdc_err_set(&err, -EPERM, "%s cannot be a link; a%s %s links only its relation files",
-					 name, parent.kind->noun[0] == 'i' ? "n" : "", parent.kind->noun);
+	n = dir;
+	if (dir.type == N_OBJ) {
+		a = vdc_attr_index(dir.kind, name, strlen(name));
+		if (a < 0 || dir.kind->attrs[a].type != VDC_ATTR_LINK) {
+			rc = vdc_err_set(&err, -EPERM, "%s cannot be a link; %s %s links only its relation files", name,
+					 dir.kind->noun, dir.obj->name);
 			goto fail;
 		}
-		tk = vdc_kind_find(parent.kind->attrs[a].target, strlen(parent.kind->attrs[a].target));
-		vdc_obj_path(parent.obj, &from);
+		tk = vdc_kind_find(dir.kind->attrs[a].target, strlen(dir.kind->attrs[a].target));
+		vdc_obj_path(dir.obj, &from);
 		rc = vdc_link_parse(from.buf, target, tk, name, tname, &err);
 		if (rc == 0)
-			rc = vdc_link_set(parent.obj, (unsigned)a, tname, ctx->uid, &err);
-	} else if (parent.type == N_RELDIR) {
-		tk = vdc_kind_find(parent.kind->reldirs[parent.idx].target,
-				   strlen(parent.kind->reldirs[parent.idx].target));
-		tree_link_from(&parent, &from);
+			rc = vdc_link_set(dir.obj, (unsigned)a, tname, ctx->uid, &err);
+		if (rc == 0) {
+			n.type = N_LINK;
+			n.idx = a;
+			n.link = dir.obj->attrs[a].link;
+		}
+	} else if (dir.type == N_RELDIR) {
+		tk = vdc_kind_find(dir.kind->reldirs[dir.idx].target, strlen(dir.kind->reldirs[dir.idx].target));
+		tree_link_from(&dir, &from);
 		rc = vdc_link_parse(from.buf, target, tk, name, tname, &err);
 		if (rc == 0)
-			rc = vdc_rel_add(parent.obj, (unsigned)parent.idx, name, strlen(name), tname, ctx->uid, &err);
+			rc = vdc_rel_add(dir.obj, (unsigned)dir.idx, name, strlen(name), tname, ctx->uid, &err);
+		if (rc == 0) {
+			n.type = N_REL;
+			n.link = vdc_rel_find(dir.obj, (unsigned)dir.idx, name, strlen(name));
+		}
 	} else {
 		rc = vdc_err_set(&err, -EPERM, "links are made only in an object's relation files and folders");
 	}
 fail:
 	if (rc < 0)
-		rc = fail(&parent, &err, rc);
+		rc = fail(&dir, &err, rc);
+	else
+		fill_entry(&n, &e);
 out:
 	vdc_model_unlock();
-	return rc;
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_entry(req, &e);
 }
 
 /* Read a backing file whole, refusing more than `max` bytes. */
@@ -897,11 +1250,12 @@ static int read_backing(const struct node *n, size_t max, struct strbuf *out, st
 	return r < 0 ? -errno : 0;
 }
 
-/* Rename a scratch file onto a fixed file of the same object. */
+/* Rename a scratch file onto an entry of the same object. */
 static int rename_onto(struct node *src, struct node *dst, struct vdc_err *err)
 {
 	__do_strbuf struct strbuf text = STRBUF_INIT;
 	__do_strbuf struct strbuf p = STRBUF_INIT;
+	struct stat st;
 	int rc = 0;
 
 	switch (dst->type) {
@@ -934,86 +1288,93 @@ static int rename_onto(struct node *src, struct node *dst, struct vdc_err *err)
 	if (rc < 0)
 		return rc;
 	set_hidden(dst, false);
+	/* The kernel now calls dst by src's inode: let that inode stand for dst. */
+	tree_stat(dst, &st);
+	tree_alias(src->scratch->ino, st.st_ino);
 	vdc_scratch_remove(src->obj, src->scratch);
 	return 0;
 }
 
-static int vdcfs_rename(const char *from, const char *to, unsigned int flags)
+/* An editor's backup (memory -> memory~): keep a copy, hide the file. */
+static int rename_to_backup(struct node *src, const struct node *dir, const char *name,
+			    struct vdc_err *err)
+{
+	__do_strbuf struct strbuf sname = STRBUF_INIT;
+	__do_strbuf struct strbuf text = STRBUF_INIT;
+	struct vdc_scratch *s;
+	ssize_t w;
+	int rc, fd;
+
+	tree_scratch_name(dir, name, &sname);
+	rc = vdc_scratch_create(src->obj, sname.buf, &s, err);
+	if (rc < 0)
+		return rc;
+	tree_show(src, &text);
+	fd = open(s->path, O_WRONLY | O_CLOEXEC);
+	w = fd < 0 ? -1 : write(fd, text.buf, text.len);
+	if (fd >= 0)
+		close(fd);
+	if (w != (ssize_t)text.len) {
+		vdc_scratch_remove(src->obj, s);
+		return -EIO;
+	}
+	set_hidden(src, true);
+	return 0;
+}
+
+static void vdcfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+			 const char *newname, unsigned int flags)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	__do_strbuf struct strbuf sname = STRBUF_INIT;
-	struct node src, dst, dparent;
-	const char *name;
-	bool exists;
+	struct node sdir, src, ddir, dst;
+	bool sexists, exists;
 	int rc;
 
-	if (flags & RENAME_EXCHANGE)
-		return -EINVAL;
+	begin(req);
+	if (flags & RENAME_EXCHANGE) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
 	vdc_model_wrlock();
-	rc = tree_resolve(from, &src);
-	if (rc == 0 && src.hidden)
+	rc = resolve_entry(parent, name, &sdir, &src, &sexists);
+	if (rc == 0 && (!sexists || src.hidden))
 		rc = -ENOENT;
+	if (rc == 0)
+		rc = resolve_entry(newparent, newname, &ddir, &dst, &exists);
 	if (rc < 0)
 		goto out;
-	rc = tree_resolve_parent(to, &dparent, &name);
-	if (rc < 0)
-		goto out;
-	exists = tree_resolve(to, &dst) == 0;
 	if (exists && !dst.hidden && (flags & RENAME_NOREPLACE)) {
 		rc = -EEXIST;
 		goto out;
 	}
 	switch (src.type) {
 	case N_SCRATCH:
-		if (dparent.obj != src.obj) {
-			rc = vdc_err_set(&err, -EXDEV, "a temporary file moves only within its own object");
+		if (ddir.obj != src.obj || (ddir.type != N_OBJ && ddir.type != N_RELDIR)) {
+			rc = vdc_err_set(&err, -EPERM, "a temporary file moves only within its own object");
 			break;
 		}
 		if (exists) {
 			rc = rename_onto(&src, &dst, &err);
 			break;
 		}
-		tree_scratch_name(&dparent, name, &sname);
-		if (dparent.type != N_OBJ && dparent.type != N_RELDIR) {
-			rc = -EINVAL;
-			break;
-		}
+		tree_scratch_name(&ddir, newname, &sname);
 		free(src.scratch->name);
 		src.scratch->name = strbuf_detach(&sname, NULL);
 		break;
 	case N_ATTR:
-		/* An editor's backup (memory -> memory~): keep a copy, hide the file. */
-		if (exists || dparent.obj != src.obj || (dparent.type != N_OBJ && dparent.type != N_RELDIR)) {
-			rc = vdc_err_set(&err, -EINVAL, "%s can be renamed only to a new name in its folder",
+		if (exists || ddir.obj != src.obj || (ddir.type != N_OBJ && ddir.type != N_RELDIR)) {
+			rc = vdc_err_set(&err, -EPERM, "%s can be renamed only to a new name in its folder",
 					 src.kind->attrs[src.idx].name);
 			break;
 		}
-		{
-			__do_strbuf struct strbuf text = STRBUF_INIT;
-			struct node s = src;
-			int fd;
-
-			tree_scratch_name(&dparent, name, &sname);
-			rc = vdc_scratch_create(src.obj, sname.buf, &s.scratch, &err);
-			if (rc < 0)
-				break;
-			tree_show(&src, &text);
-			fd = open(s.scratch->path, O_WRONLY | O_CLOEXEC);
-			if (fd < 0 || write(fd, text.buf, text.len) != (ssize_t)text.len) {
-				rc = -EIO;
-				if (fd >= 0)
-					close(fd);
-				vdc_scratch_remove(src.obj, s.scratch);
-				break;
-			}
-			close(fd);
-			set_hidden(&src, true);
-		}
+		rc = rename_to_backup(&src, &ddir, newname, &err);
 		break;
 	case N_OBJ:
-		if (dparent.type != (src.obj->parent ? N_CHILDDIR : N_KINDDIR) ||
-		    dparent.obj != src.obj->parent || (dparent.type == N_KINDDIR && dparent.kind != src.kind)) {
-			rc = vdc_err_set(&err, -EXDEV, "%s %s can be renamed only within its own folder",
+		/* EPERM, not EXDEV: mv would fall back to copying into another kind. */
+		if (ddir.type != (src.obj->parent ? N_CHILDDIR : N_KINDDIR) || ddir.obj != src.obj->parent ||
+		    (ddir.type == N_KINDDIR && ddir.kind != src.kind)) {
+			rc = vdc_err_set(&err, -EPERM, "%s %s can be renamed only within its own folder",
 					 src.kind->noun, src.obj->name);
 			break;
 		}
@@ -1021,148 +1382,66 @@ static int vdcfs_rename(const char *from, const char *to, unsigned int flags)
 			rc = -ENOTEMPTY;
 			break;
 		}
-		rc = vdc_obj_rename(src.obj, name, strlen(name), &err);
+		rc = vdc_obj_rename(src.obj, newname, strlen(newname), &err);
 		break;
 	case N_REL:
-		if (dparent.type != N_RELDIR || dparent.obj != src.obj || dparent.idx != src.idx || exists) {
-			rc = exists ? -EEXIST : -EXDEV;
+		if (ddir.type != N_RELDIR || ddir.obj != src.obj || ddir.idx != src.idx) {
+			rc = vdc_err_set(&err, -EPERM, "a link moves only within its own folder");
 			break;
 		}
-		rc = vdc_rel_rename(src.obj, (unsigned)src.idx, src.link, name, strlen(name), &err);
+		if (exists) {
+			rc = -EEXIST;
+			break;
+		}
+		rc = vdc_rel_rename(src.obj, (unsigned)src.idx, src.link, newname, strlen(newname), &err);
 		break;
 	default:
-		rc = vdc_err_set(&err, -EINVAL, "%s cannot be renamed", from);
+		rc = vdc_err_set(&err, -EPERM, "%s cannot be renamed", name);
 	}
 	if (rc < 0)
 		rc = fail(&src, &err, rc);
 out:
 	vdc_model_unlock();
-	return rc;
+	fuse_reply_err(req, -rc);
 }
 
-/* ---- ownership and times ---- */
-
-static int vdcfs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+static void vdcfs_init(void *userdata, struct fuse_conn_info *conn)
 {
-	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_obj *owner;
-	struct node n;
-	int rc;
-
-	(void)fi;
-	vdc_model_wrlock();
-	rc = tree_resolve(path, &n);
-	if (rc == 0 && n.hidden)
-		rc = -ENOENT;
-	if (rc < 0)
-		goto out;
-	owner = tree_owner(&n);
-	if (!owner) {
-		/* The top folders belong to root; restoring that is no change. */
-		rc = (uid == 0 || uid == (uid_t)-1) && (gid == 0 || gid == (gid_t)-1) ? 0 : -EPERM;
-		goto out;
-	}
-	rc = vdc_obj_chown(owner, uid == (uid_t)-1 ? owner->uid : uid, gid == (gid_t)-1 ? owner->gid : gid, &err);
-	if (rc < 0)
-		rc = fail(&n, &err, rc);
-out:
-	vdc_model_unlock();
-	return rc;
-}
-
-static int vdcfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-	struct node n;
-	int rc;
-
-	(void)mode;
-	(void)fi;
-	vdc_model_rdlock();
-	rc = tree_resolve(path, &n);
-	if (rc == 0 && n.hidden)
-		rc = -ENOENT;
-	/*
-	 * Modes are fixed by the tree's rules (docs/tree.md). Inside an
-	 * object a tool restoring a mode is not refused; the top folders
-	 * accept only the mode they have.
-	 */
-	if (rc == 0 && !tree_owner(&n)) {
-		struct stat st;
-
-		if (tree_stat(&n, &st) < 0 || (st.st_mode & 07777) != (mode & 07777))
-			rc = -EPERM;
-	}
-	vdc_model_unlock();
-	return rc;
-}
-
-static int vdcfs_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
-{
-	__do_strbuf struct strbuf p = STRBUF_INIT;
-	struct node n;
-	int rc;
-
-	(void)fi;
-	vdc_model_rdlock();
-	rc = tree_resolve(path, &n);
-	if (rc == 0 && n.hidden)
-		rc = -ENOENT;
-	if (rc == 0 && is_backed(n.type)) {
-		tree_backing_path(&n, &p);
-		if (utimensat(AT_FDCWD, p.buf, tv, 0) < 0)
-			rc = -errno;
-	}
-	vdc_model_unlock();
-	return rc;
-}
-
-static int vdcfs_statfs(const char *path, struct statvfs *st)
-{
-	(void)path;
-	if (statvfs(vdc_model_datadir(), st) < 0)
-		return -errno;
-	st->f_namemax = 255;
-	return 0;
-}
-
-static void *vdcfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
-{
-	cfg->use_ino = 1;
-	cfg->entry_timeout = 1.0;
-	cfg->attr_timeout = 1.0;
-	cfg->negative_timeout = 0;
-	cfg->hard_remove = 1;
+	(void)userdata;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
 	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
-	return NULL;
+	no_opendir = (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) != 0;
 }
 
-static const struct fuse_operations vdcfs_ops = {
+static const struct fuse_lowlevel_ops vdcfs_ops = {
 	.init = vdcfs_init,
+	.lookup = vdcfs_lookup,
+	.forget = vdcfs_forget,
+	.forget_multi = vdcfs_forget_multi,
 	.getattr = vdcfs_getattr,
+	.setattr = vdcfs_setattr,
 	.readlink = vdcfs_readlink,
-	.readdir = vdcfs_readdir,
 	.mkdir = vdcfs_mkdir,
-	.rmdir = vdcfs_rmdir,
 	.unlink = vdcfs_unlink,
+	.rmdir = vdcfs_rmdir,
 	.symlink = vdcfs_symlink,
 	.rename = vdcfs_rename,
-	.chmod = vdcfs_chmod,
-	.chown = vdcfs_chown,
-	.truncate = vdcfs_truncate,
-	.utimens = vdcfs_utimens,
-	.create = vdcfs_create,
 	.open = vdcfs_open,
 	.read = vdcfs_read,
 	.write = vdcfs_write,
 	.flush = vdcfs_flush,
 	.release = vdcfs_release,
 	.fsync = vdcfs_fsync,
-	.lseek = vdcfs_lseek,
+	.opendir = vdcfs_opendir,
+	.readdir = vdcfs_readdir,
+	.readdirplus = vdcfs_readdirplus,
+	.releasedir = vdcfs_releasedir,
 	.statfs = vdcfs_statfs,
+	.create = vdcfs_create,
+	.lseek = vdcfs_lseek,
 };
 
 /* ---- start-up ---- */
@@ -1172,7 +1451,7 @@ struct options {
 	char *sync;
 	int help;
 	int version;
-	char *nonopt[3];   /* [SOURCE] MOUNTPOINT, as mount(8) passes them */
+	char *nonopt[2];   /* [SOURCE] MOUNTPOINT, as mount(8) passes them */
 	int nnonopt;
 };
 
@@ -1214,6 +1493,7 @@ static void usage(const char *prog)
 	       "                    a power loss may lose the last writes)\n"
 	       "  -o allow_other    let other users use the mount (see fuse(8))\n"
 	       "  -f                stay in the foreground\n"
+	       "  -s                serve one request at a time\n"
 	       "Unmount with fusermount3 -u MOUNTPOINT.\n", prog, prog);
 }
 
@@ -1222,19 +1502,15 @@ int main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct options opt = { 0 };
 	struct fuse_cmdline_opts cl = { 0 };
-	struct fuse_loop_config *lc = NULL;
+	struct fuse_loop_config *lc;
 	struct vdc_err err = VDC_ERR_INIT;
 	char state[PATH_MAX], mnt[PATH_MAX];
-	struct fuse *fuse = NULL;
-	bool sync_full;
+	struct fuse_session *se = NULL;
+	bool sync_full, mounted = false, handlers = false;
 	int rc = 1;
 
 	if (fuse_opt_parse(&args, &opt, option_spec, option_proc) < 0)
 		return 1;
-	if (opt.nnonopt == 2 && !opt.state)
-		opt.state = xstrdup(opt.nonopt[0]);
-	if (opt.nnonopt)
-		fuse_opt_add_arg(&args, opt.nonopt[opt.nnonopt - 1]);
 	if (opt.help) {
 		usage(argv[0]);
 		return 0;
@@ -1243,6 +1519,10 @@ int main(int argc, char *argv[])
 		printf("vdcfs 0.1 (libfuse %s)\n", fuse_pkgversion());
 		return 0;
 	}
+	if (opt.nnonopt == 2 && !opt.state)
+		opt.state = xstrdup(opt.nonopt[0]);
+	if (opt.nnonopt)
+		fuse_opt_add_arg(&args, opt.nonopt[opt.nnonopt - 1]);
 	if (!opt.state) {
 		fprintf(stderr, "vdcfs: -o state=DIR is required\n");
 		usage(argv[0]);
@@ -1279,35 +1559,40 @@ int main(int argc, char *argv[])
 	vdc_model_close();
 	vdc_model_set_mountpoint(mnt);
 
-	fuse = fuse_new(&args, &vdcfs_ops, sizeof(vdcfs_ops), NULL);
-	if (!fuse)
+	se = fuse_session_new(&args, &vdcfs_ops, sizeof(vdcfs_ops), NULL);
+	if (!se)
 		goto done;
-	if (fuse_mount(fuse, mnt) < 0)
+	if (fuse_set_signal_handlers(se) < 0)
 		goto done;
-	if (fuse_daemonize(cl.foreground) < 0 || fuse_set_signal_handlers(fuse_get_session(fuse)) < 0)
-		goto unmount;
+	handlers = true;
+	if (fuse_session_mount(se, mnt) < 0)
+		goto done;
+	mounted = true;
+	if (fuse_daemonize(cl.foreground) < 0)
+		goto done;
 	if (vdc_model_open(state, kinds, sync_full, &err) < 0) {
 		fprintf(stderr, "vdcfs: %s\n", err.msg);
-		goto unmount;
+		goto done;
 	}
 	vdc_event(NULL, "vdcfs started on %s with state %s", mnt, state);
 	if (cl.singlethread) {
-		rc = fuse_loop(fuse) ? 1 : 0;
+		rc = fuse_session_loop(se) ? 1 : 0;
 	} else {
 		lc = fuse_loop_cfg_create();
 		fuse_loop_cfg_set_clone_fd(lc, cl.clone_fd);
 		fuse_loop_cfg_set_max_threads(lc, 4);
 		fuse_loop_cfg_set_idle_threads(lc, 4);
-		rc = fuse_loop_mt(fuse, lc) ? 1 : 0;
+		rc = fuse_session_loop_mt(se, lc) ? 1 : 0;
 		fuse_loop_cfg_destroy(lc);
 	}
-	fuse_remove_signal_handlers(fuse_get_session(fuse));
 	vdc_model_close();
-unmount:
-	fuse_unmount(fuse);
 done:
-	if (fuse)
-		fuse_destroy(fuse);
+	if (mounted)
+		fuse_session_unmount(se);
+	if (handlers)
+		fuse_remove_signal_handlers(se);
+	if (se)
+		fuse_session_destroy(se);
 	free(cl.mountpoint);
 	free(opt.state);
 	free(opt.sync);

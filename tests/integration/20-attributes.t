@@ -70,7 +70,6 @@ done
 get "$I/run/err" > /dev/null
 get "$I/run/state" > /dev/null
 put 0 "$I/cpus" 2> /dev/null
-todo "bug: st_size of run/ files is cached by the kernel for attr_timeout (1 s) and goes stale when vdcfs changes them"
 is "$(vdc_size "$I/run/err")" "$(get "$I/run/err" | wc -c | tr -d ' ')" "st_size of run/err right after a refused write equals what cat returns"
 m1=$(vdc_mtime "$I/memory")
 sleep 0.05
@@ -117,7 +116,6 @@ is "$(vdc_size "$I/user-data")" 65536 "user-data holds 65536 bytes"
 putb "$I/user-data" < "$VDC_TMP/ud"
 fails_with EFBIG "70000 bytes written in 8 KiB pieces (yes | head -c) are EFBIG" \
 	bash -c "yes aaaaaaa | head -c 70000 > '$I/user-data'"
-todo "bug: a multi-line value written in several write(2)s is committed piece by piece; the failing write leaves the first 64 KiB instead of the old value"
 is "$(get "$I/user-data")" "hello: world" "user-data keeps the old value after the chunked oversized write"
 putb "$I/user-data" < "$VDC_TMP/ud"
 
@@ -135,7 +133,6 @@ nok "head -c 100 /dev/urandom > memory fails" sh -c "head -c 100 /dev/urandom > 
 is "$(get "$I/memory")" 2G "memory keeps 2G"
 
 ok "': > hostname' exits 0" sh -c ": > '$I/hostname'"
-todo "bug: truncating an attribute with ': > file' (open O_TRUNC, no write) succeeds but keeps the old value"
 is "$(get "$I/hostname")" "" "': > hostname' cleared the hostname"
 put web1.example.com "$I/hostname"
 ok "truncate -s 0 hostname" truncate -s 0 "$I/hostname"
