@@ -26,6 +26,7 @@ static unsigned nkinds;
 static struct vdc_map refs;          /* "kind/name" -> count of links naming it */
 static struct vdc_imap objs_by_id, links_by_id, scratch_by_ino;
 static struct vdc_ring all_events;
+static struct timespec all_events_mtime;
 static char *datadir;
 
 void vdc_model_rdlock(void) { pthread_rwlock_rdlock(&model_lock); }
@@ -162,6 +163,12 @@ void vdc_event(const struct vdc_obj *obj, const char *fmt, ...)
 		o->live_mtime = t;
 	}
 	ring_push(&all_events, VDC_EVENTS_ALL, strbuf_detach(&line, NULL));
+	all_events_mtime = t;
+}
+
+struct timespec vdc_events_mtime(void)
+{
+	return all_events_mtime;
 }
 
 void vdc_events_show(const struct vdc_obj *obj, struct strbuf *out)

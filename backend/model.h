@@ -282,6 +282,8 @@ void vdc_report(struct vdc_obj *obj, const struct vdc_err *err);
 void vdc_event(const struct vdc_obj *obj, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void vdc_events_show(const struct vdc_obj *obj, struct strbuf *out);
+/* When the data center's event log last changed. */
+struct timespec vdc_events_mtime(void);
 void vdc_run_show_state(const struct vdc_obj *obj, struct strbuf *out);
 void vdc_run_show_err(const struct vdc_obj *obj, struct strbuf *out);
 /* Monotonic-ish wall clock used for mtimes. */

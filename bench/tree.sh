@@ -36,6 +36,8 @@
 # comparing configurations, e.g. "-s" or "-o clone_fd"), RUNS (default 3),
 # BENCH_TIMEOUT (seconds for the whole run, default 900; on expiry the vdcfs
 # it started is killed so nothing hangs), BENCH_KEEP=1 (keep the work folder).
+#
+# bench/opcodes.sh counts the FUSE requests behind each of these workflows.
 
 set -euo pipefail
 
@@ -47,7 +49,8 @@ RUNS=${RUNS:-3}
 read -r -a VDCFS_OPTS <<<"${VDCFS_OPTS:-}"
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-900}
 
-# Targets (docs: vdcfs should stay within these of plain tmpfs).
+# The targets vdcfs is held to: an absolute creation rate, and for the read
+# workflows a factor of the tmpfs time.
 CREATE_TARGET=2000      # inst/s, absolute
 TIME_TARGET=3           # vdcfs time / tmpfs time
 
@@ -234,6 +237,7 @@ first() {
 }
 median() {
 	local -a t
+
 	read -r -a t <<<"${TIMES[$1]}"
 	printf '%s\n' "${t[@]}" | sort -g | awk '{ v[NR] = $1 }
 		END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'

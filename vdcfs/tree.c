@@ -443,7 +443,7 @@ int tree_stat(const struct node *n, struct stat *st)
 		st->st_ino = INO_GFILE(n->idx);
 		st->st_mode = S_IFREG | 0444;
 		/* A tag never changes: a fixed time lets rsync see it is the same. */
-		set_times(st, n->idx == G_RUN_EVENTS ? vdc_now() : (struct timespec){ 0, 0 });
+		set_times(st, n->idx == G_RUN_EVENTS ? vdc_events_mtime() : (struct timespec){ 0, 0 });
 		break;
 	case N_OBJ:
 		st->st_ino = obj_ino(o, 0);

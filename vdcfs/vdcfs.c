@@ -36,8 +36,15 @@ static const struct vdc_kind *const kinds[] = {
 	&vdc_kind_volumes, &vdc_kind_instances, NULL,
 };
 
-#define ENTRY_TIMEOUT 1.0
-#define ATTR_TIMEOUT 1.0
+/*
+ * What the kernel may cache. Names and attributes change only through the
+ * mount, where the kernel sees every change, except the live files of run/
+ * (never cached) and a temporary file renamed onto an attribute (see
+ * attr_timeout()). So entries, attributes and "no such file" answers are
+ * cached for a minute.
+ */
+#define ENTRY_TIMEOUT 60.0
+#define ATTR_TIMEOUT 60.0
 
 static bool no_opendir;   /* the kernel can skip OPENDIR and RELEASEDIR */
 
@@ -84,7 +91,7 @@ static bool is_backed(enum node_type t)
 static double attr_timeout(const struct node *n)
 {
 	switch (n->type) {
-	case N_RUNFILE: case N_GFILE: case N_RUNDIR: case N_SCRATCH:
+	case N_RUNFILE: case N_GFILE: case N_SCRATCH:
 		return 0;
 	default:
 		return ATTR_TIMEOUT;
@@ -133,18 +140,34 @@ static void vdcfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct node n;
 	int rc;
 
+	bool hidden = false;
+
 	begin(req);
 	vdc_model_rdlock();
 	rc = tree_from_ino(parent, &n);
-	if (rc == 0)
-		rc = n.hidden ? -ENOENT : tree_lookup(&n, name);
-	if (rc == 0)
+	if (rc == 0 && n.hidden)
+		rc = -ENOENT;
+	if (rc == 0) {
+		rc = tree_step(&n, name);
+		hidden = rc == 0 && n.hidden;
+	}
+	if (rc == 0 && !hidden)
 		fill_entry(&n, &e);
 	vdc_model_unlock();
-	if (rc < 0)
-		fuse_reply_err(req, -rc);
-	else
+	if (rc == -ENOENT && !hidden) {
+		/*
+		 * A name that is not there appears only through the mount,
+		 * which updates the kernel's cache: let it remember the answer.
+		 * Hidden entries are not cached: fresh ones differ per process.
+		 */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = ENTRY_TIMEOUT;
 		fuse_reply_entry(req, &e);
+	} else if (rc < 0 || hidden) {
+		fuse_reply_err(req, hidden ? ENOENT : -rc);
+	} else {
+		fuse_reply_entry(req, &e);
+	}
 }
 
 static void vdcfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -512,8 +535,14 @@ static int open_node(const struct node *n, struct fuse_file_info *fi, bool creat
 	} else if (n->type != N_CTL) {
 		tree_show(n, &h->buf);
 	}
-	fi->direct_io = !is_backed(n->type);
-	fi->noflush = !wr;
+	/*
+	 * Live files go around the page cache (their size changes under it);
+	 * made-up files that change only through the mount use it, which
+	 * spares a round trip per read. Only a multi-line value needs FLUSH.
+	 */
+	fi->direct_io = n->type == N_RUNFILE || n->type == N_GFILE;
+	fi->keep_cache = n->type == N_TAG || (n->type == N_GFILE && n->idx != G_RUN_EVENTS);
+	fi->noflush = !(wr && n->type == N_ATTR && (n->kind->attrs[n->idx].flags & VDC_ATTR_MULTILINE));
 	fi->fh = (uintptr_t)h;
 	return 0;
 }
