@@ -27,6 +27,12 @@ static struct vdc_map refs;          /* "kind/name" -> count of links naming it 
 static struct vdc_imap objs_by_id, links_by_id, scratch_by_ino;
 static struct vdc_ring all_events;
 static struct timespec all_events_mtime;
+static void (*live_hook)(const struct vdc_obj *obj);
+
+void vdc_model_set_live_hook(void (*hook)(const struct vdc_obj *obj))
+{
+	live_hook = hook;
+}
 static char *datadir;
 
 void vdc_model_rdlock(void) { pthread_rwlock_rdlock(&model_lock); }
@@ -164,6 +170,8 @@ void vdc_event(const struct vdc_obj *obj, const char *fmt, ...)
 	}
 	ring_push(&all_events, VDC_EVENTS_ALL, strbuf_detach(&line, NULL));
 	all_events_mtime = t;
+	if (live_hook)
+		live_hook(obj);
 }
 
 struct timespec vdc_events_mtime(void)
@@ -222,6 +230,8 @@ void vdc_obj_set_err(struct vdc_obj *obj, const char *msg)
 	obj->err = msg ? xstrdup(msg) : NULL;
 	if (msg)
 		vdc_event(obj, "error: %s", msg);
+	else if (live_hook)
+		live_hook(obj);
 }
 
 void vdc_report(struct vdc_obj *obj, const struct vdc_err *err)

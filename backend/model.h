@@ -272,6 +272,13 @@ struct vdc_obj *vdc_link_target(const struct vdc_link *link);
 
 /* ---- live state ---- */
 
+/*
+ * Called (with the write lock held) whenever the run/ files of `obj`, and
+ * with them the data center's run/events, changed; `obj` is NULL when only
+ * run/events did. The front end uses it to tell the kernel's cache.
+ */
+void vdc_model_set_live_hook(void (*hook)(const struct vdc_obj *obj));
+
 /* Set run/state (persisted) and log the transition. */
 void vdc_obj_set_state(struct vdc_obj *obj, const char *state);
 /* Set run/err (persisted; NULL clears) and log it as an event. */

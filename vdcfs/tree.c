@@ -21,6 +21,8 @@
 #define SLOT_REL(i) (0x60 + (i))
 #define SLOT_LINK 0xff
 
+static uint64_t obj_ino(const struct vdc_obj *o, unsigned slot);
+
 static struct timespec start_time;
 uint64_t tree_global_hidden;
 __thread pid_t tree_caller;
@@ -313,6 +315,18 @@ int tree_from_ino(uint64_t ino, struct node *n)
 	if (!n->obj)
 		return -ENOENT;
 	return obj_slot(n, n->obj, (unsigned)(ino & 0xff));
+}
+
+size_t tree_live_inos(const struct vdc_obj *obj, uint64_t *out, size_t max)
+{
+	size_t n = 0;
+	unsigned i;
+
+	if (max)
+		out[n++] = INO_GFILE(G_RUN_EVENTS);
+	for (i = 0; obj && i < obj->kind->nrunfiles && n < max; i++)
+		out[n++] = obj_ino(obj, SLOT_RUN(i));
+	return n;
 }
 
 bool tree_entry_hidden(const struct vdc_obj *obj, uint64_t bit)

@@ -78,6 +78,8 @@ void tree_backing_path(const struct node *n, struct strbuf *out);
 bool tree_entry_hidden(const struct vdc_obj *obj, uint64_t bit);
 /* Is the node a folder? */
 bool tree_is_dir(const struct node *n);
+/* The inode numbers of run/events and of obj's run/ files (obj may be NULL). */
+size_t tree_live_inos(const struct vdc_obj *obj, uint64_t *out, size_t max);
 /* Fill `st` for a node (hidden ones too); st_ino is the node's inode number. */
 int tree_stat(const struct node *n, struct stat *st);
 /* The text of a file that vdcfs makes up (attributes, run files, tags, links). */

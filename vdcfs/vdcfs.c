@@ -48,6 +48,40 @@ static const struct vdc_kind *const kinds[] = {
 
 static bool no_opendir;   /* the kernel can skip OPENDIR and RELEASEDIR */
 
+/*
+ * Telling the kernel that live files changed. The model calls live_changed()
+ * with its lock held; the request that caused the change tells the kernel,
+ * after it let go of the lock and before it replies (tell_kernel()), so the
+ * caller's next stat already sees the new size. Only attributes are
+ * invalidated, which takes no lock in the kernel: safe inside a request.
+ */
+#define LIVE_MAX 64
+static struct fuse_session *session;
+static __thread uint64_t live_inos[LIVE_MAX];
+static __thread size_t nlive;
+
+static void live_changed(const struct vdc_obj *obj)
+{
+	uint64_t inos[16];
+	size_t i, j, n = tree_live_inos(obj, inos, 16);
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nlive && live_inos[j] != inos[i]; j++)
+			;
+		if (j == nlive && nlive < LIVE_MAX)
+			live_inos[nlive++] = inos[i];
+	}
+}
+
+static void tell_kernel(void)
+{
+	size_t i;
+
+	for (i = 0; i < nlive; i++)
+		fuse_lowlevel_notify_inval_inode(session, live_inos[i], -1, 0);
+	nlive = 0;
+}
+
 /* An open file. */
 struct handle {
 	uint64_t ino;
@@ -84,18 +118,14 @@ static bool is_backed(enum node_type t)
 }
 
 /*
- * Live files change without a write: the kernel must not cache their size.
- * Nor a temporary file's attributes: once renamed onto an attribute, its
- * inode stands for the attribute (tree_alias) and must report its number.
+ * A temporary file's attributes are not cached: once renamed onto an
+ * attribute, its inode stands for the attribute (tree_alias) and must
+ * report the attribute's number. Live files are cached like the rest; the
+ * kernel is told when they change (live_changed()).
  */
 static double attr_timeout(const struct node *n)
 {
-	switch (n->type) {
-	case N_RUNFILE: case N_GFILE: case N_SCRATCH:
-		return 0;
-	default:
-		return ATTR_TIMEOUT;
-	}
+	return n->type == N_SCRATCH ? 0 : ATTR_TIMEOUT;
 }
 
 static void fill_entry(const struct node *n, struct fuse_entry_param *e)
@@ -726,6 +756,7 @@ static void vdcfs_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t
 		rc = fail(&n, &err, rc);
 out:
 	vdc_model_unlock();
+	tell_kernel();
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -754,6 +785,7 @@ static int commit_handle(struct handle *h, bool last)
 	h->pending = false;
 	h->truncated = false;
 	vdc_model_unlock();
+	tell_kernel();
 	return rc;
 }
 
@@ -928,6 +960,7 @@ static void vdcfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 		rc = tree_stat(&n, &st);
 out:
 	vdc_model_unlock();
+	tell_kernel();
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -1027,6 +1060,7 @@ done:
 		fill_entry(&n, &e);
 out:
 	vdc_model_unlock();
+	tell_kernel();
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -1089,6 +1123,7 @@ static void vdcfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 	fill_entry(&n, &e);
 out:
 	vdc_model_unlock();
+	tell_kernel();
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -1148,6 +1183,7 @@ static void vdcfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		rc = fail(&n, &err, rc);
 out:
 	vdc_model_unlock();
+	tell_kernel();
 	fuse_reply_err(req, -rc);
 }
 
@@ -1190,6 +1226,7 @@ static void vdcfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		rc = fail(&n, &err, rc);
 out:
 	vdc_model_unlock();
+	tell_kernel();
 	fuse_reply_err(req, -rc);
 }
 
@@ -1250,6 +1287,7 @@ fail:
 		fill_entry(&n, &e);
 out:
 	vdc_model_unlock();
+	tell_kernel();
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -1431,6 +1469,7 @@ static void vdcfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fu
 		rc = fail(&src, &err, rc);
 out:
 	vdc_model_unlock();
+	tell_kernel();
 	fuse_reply_err(req, -rc);
 }
 
@@ -1603,6 +1642,8 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "vdcfs: %s\n", err.msg);
 		goto done;
 	}
+	session = se;
+	vdc_model_set_live_hook(live_changed);
 	vdc_event(NULL, "vdcfs started on %s with state %s", mnt, state);
 	if (cl.singlethread) {
 		rc = fuse_session_loop(se) ? 1 : 0;
@@ -1615,6 +1656,7 @@ int main(int argc, char *argv[])
 		fuse_loop_cfg_destroy(lc);
 	}
 	vdc_model_close();
+	session = NULL;
 done:
 	if (mounted)
 		fuse_session_unmount(se);
