@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,11 +61,48 @@ static struct fuse_session *session;
 static __thread uint64_t live_inos[LIVE_MAX];
 static __thread size_t nlive;
 
+/*
+ * The live files the kernel has an inode for, with the kernel's lookup
+ * count (every entry handed out adds one, FORGET takes its count back, in
+ * whatever order they are served): only those need telling, which spares a
+ * system call per run/ file of every object a write touches.
+ */
+static pthread_mutex_t known_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vdc_imap known;
+
+static void kernel_learns(const struct node *n, uint64_t ino)
+{
+	if (n->type != N_RUNFILE && n->type != N_GFILE)
+		return;
+	pthread_mutex_lock(&known_lock);
+	vdc_imap_put(&known, ino, (void *)((intptr_t)vdc_imap_get(&known, ino) + 1));
+	pthread_mutex_unlock(&known_lock);
+}
+
+static void kernel_forgets(uint64_t ino, uint64_t nlookup)
+{
+	intptr_t n;
+
+	pthread_mutex_lock(&known_lock);
+	n = (intptr_t)vdc_imap_get(&known, ino) - (intptr_t)nlookup;
+	if (n > 0)
+		vdc_imap_put(&known, ino, (void *)n);
+	else
+		vdc_imap_del(&known, ino);
+	pthread_mutex_unlock(&known_lock);
+}
+
 static void live_changed(const struct vdc_obj *obj)
 {
 	uint64_t inos[16];
 	size_t i, j, n = tree_live_inos(obj, inos, 16);
 
+	pthread_mutex_lock(&known_lock);
+	for (i = 0, j = 0; i < n; i++)
+		if (vdc_imap_get(&known, inos[i]))
+			inos[j++] = inos[i];
+	pthread_mutex_unlock(&known_lock);
+	n = j;
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < nlive && live_inos[j] != inos[i]; j++)
 			;
@@ -133,6 +171,7 @@ static void fill_entry(const struct node *n, struct fuse_entry_param *e)
 	memset(e, 0, sizeof(*e));
 	tree_stat(n, &e->attr);
 	e->ino = e->attr.st_ino;
+	kernel_learns(n, e->ino);
 	e->entry_timeout = ENTRY_TIMEOUT;
 	e->attr_timeout = attr_timeout(n);
 }
@@ -202,7 +241,7 @@ static void vdcfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void vdcfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	(void)nlookup;
+	kernel_forgets(ino, nlookup);
 	vdc_model_wrlock();
 	tree_forget(ino);
 	vdc_model_unlock();
@@ -213,6 +252,8 @@ static void vdcfs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_
 {
 	size_t i;
 
+	for (i = 0; i < count; i++)
+		kernel_forgets(forgets[i].ino, forgets[i].nlookup);
 	vdc_model_wrlock();
 	for (i = 0; i < count; i++)
 		tree_forget(forgets[i].ino);
@@ -1657,6 +1698,7 @@ int main(int argc, char *argv[])
 	}
 	vdc_model_close();
 	session = NULL;
+	vdc_imap_clear(&known);
 done:
 	if (mounted)
 		fuse_session_unmount(se);
