@@ -48,9 +48,9 @@ $(BUILD)/vdcfs: $(VDCFS_OBJ) $(BUILD)/libvdc.a
 $(BUILD)/mkinstances: $(BUILD)/obj/bench/mkinstances.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/test_%: tests/unit/test_%.c $(BUILD)/libvdc.a
+$(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/libvdc.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka $(LDLIBS)
 
 unit: $(UNIT_TESTS:%=$(BUILD)/%)
 	@set -e; for t in $(UNIT_TESTS); do ./$(BUILD)/$$t; done
@@ -75,9 +75,9 @@ valgrind: all $(UNIT_TESTS:%=$(BUILD)/%)
 
 # libFuzzer targets: each links the backend sources directly, built with clang.
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -Ibackend -fsanitize=fuzzer,address,undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c backend/validate.c backend/err.c backend/strbuf.c
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h backend/validate.c backend/err.c backend/strbuf.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $^
+	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
 FUZZ_SECONDS ?= 10
 fuzz: $(FUZZERS:%=$(BUILD)/fuzz/%)

@@ -8,31 +8,16 @@
  * compared with a reference built on vdc_ipv4_parse. The input sits in a
  * buffer of exactly its size.
  */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "validate.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* The error protocol of err.h: a closed set of codes and a clean sentence. */
-static void check_err(int rc, const struct vdc_err *err)
-{
-	size_t i;
-
-	if (rc == 0)
-		return;
-	if (rc != -EINVAL)
-		abort();
-	if (err->code != rc || !err->msg[0] || isupper((unsigned char)err->msg[0]))
-		abort();
-	for (i = 0; err->msg[i]; i++)
-		if (err->msg[i] < 0x20 || err->msg[i] > 0x7e)
-			abort();
-}
+/* The error protocol of err.h, with the closed set of codes of the address parsers. */
+#define check_err(rc, err) fuzz_check_err(rc, err, -EINVAL)
 
 static size_t ipv4_format(uint32_t a, char *buf, size_t len)
 {
@@ -68,16 +53,11 @@ static bool ref_dns_ok(const char *s, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vdc_err err = VDC_ERR_INIT;
-	char *s = malloc(size), buf[32];
+	char *s = fuzz_copy(data, size), buf[32];
 	uint32_t a = 0, net = 0, back = 0;
 	unsigned prefix = 0, bprefix = 0;
 	int rc, arc;
 	size_t n;
-
-	if (!s && size)
-		abort();
-	if (size)
-		memcpy(s, data, size);
 
 	arc = vdc_ipv4_parse(s, size, &a, &err);
 	check_err(arc, &err);

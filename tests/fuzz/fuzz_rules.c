@@ -7,31 +7,16 @@
  * the way a write(2) buffer would be overrun. Invariants are checked with
  * abort() so that libFuzzer keeps the input that broke them.
  */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "validate.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* The error protocol of err.h: a closed set of codes and a clean sentence. */
-static void check_err(int rc, const struct vdc_err *err)
-{
-	size_t i;
-
-	if (rc == 0)
-		return;
-	if (rc != -EINVAL && rc != -E2BIG)
-		abort();
-	if (err->code != rc || !err->msg[0] || isupper((unsigned char)err->msg[0]))
-		abort();
-	for (i = 0; err->msg[i]; i++)
-		if (err->msg[i] < 0x20 || err->msg[i] > 0x7e)
-			abort();
-}
+/* The error protocol of err.h, with the closed set of codes of the rule parsers. */
+#define check_err(rc, err) fuzz_check_err(rc, err, -EINVAL, -E2BIG)
 
 /* A parsed rule must be one the grammar of validate.h can express. */
 static void check_rule(const struct vdc_rule *r)
@@ -105,13 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_rule one;
 	size_t n = SIZE_MAX, i;
-	char *s = malloc(size);
+	char *s = fuzz_copy(data, size);
 	int rc;
-
-	if (!s && size)
-		abort();
-	if (size)
-		memcpy(s, data, size);
 
 	rc = vdc_rules_parse(s, size, rules, &n, &err);
 	check_err(rc, &err);

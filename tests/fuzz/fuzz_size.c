@@ -7,30 +7,15 @@
  * from the size and the integer parser, and that on/off accepts exactly
  * two spellings. The input sits in a buffer of exactly its size.
  */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "validate.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* The error protocol of err.h: a closed set of codes and a clean sentence. */
-static void check_err(int rc, const struct vdc_err *err)
-{
-	size_t i;
-
-	if (rc == 0)
-		return;
-	if (rc != -EINVAL && rc != -ERANGE)
-		abort();
-	if (err->code != rc || !err->msg[0] || isupper((unsigned char)err->msg[0]))
-		abort();
-	for (i = 0; err->msg[i]; i++)
-		if (err->msg[i] < 0x20 || err->msg[i] > 0x7e)
-			abort();
-}
+/* The error protocol of err.h, with the closed set of codes of the number parsers. */
+#define check_err(rc, err) fuzz_check_err(rc, err, -EINVAL, -ERANGE)
 
 /* Format `v`, parse it back and demand the same number. */
 static void check_size_round_trip(uint64_t v)
@@ -62,14 +47,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	uint64_t v = 0, u = 0, p = 0;
-	char *s = malloc(size);
+	char *s = fuzz_copy(data, size);
 	int rc, urc, prc;
 	bool on;
-
-	if (!s && size)
-		abort();
-	if (size)
-		memcpy(s, data, size);
 
 	rc = vdc_size_parse(s, size, "size", &v, &err);
 	check_err(rc, &err);

@@ -9,14 +9,12 @@
  * test has exactly the size of its content, so AddressSanitizer catches
  * reads and writes past it.
  */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "validate.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const types[] = {
 	"ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
@@ -24,21 +22,8 @@ static const char *const types[] = {
 	"sk-ecdsa-sha2-nistp256@openssh.com", "ssh-dss",
 };
 
-/* The error protocol of err.h: a closed set of codes and a clean sentence. */
-static void check_err(int rc, const struct vdc_err *err)
-{
-	size_t i;
-
-	if (rc == 0)
-		return;
-	if (rc != -EINVAL)
-		abort();
-	if (err->code != rc || !err->msg[0] || isupper((unsigned char)err->msg[0]))
-		abort();
-	for (i = 0; err->msg[i]; i++)
-		if (err->msg[i] < 0x20 || err->msg[i] > 0x7e)
-			abort();
-}
+/* The error protocol of err.h, with the closed set of codes of the key check. */
+#define check_err(rc, err) fuzz_check_err(rc, err, -EINVAL)
 
 static size_t b64_encode(const unsigned char *in, size_t n, char *out)
 {
@@ -77,11 +62,9 @@ static void fuzz_line(const char *s, size_t size)
 static void fuzz_base64(const char *s, size_t size)
 {
 	size_t cap = size / 4 * 3, pad = 0;
-	unsigned char *out = malloc(cap);
+	unsigned char *out = fuzz_alloc(cap);
 	long n;
 
-	if (!out && cap)
-		abort();
 	n = vdc_base64_decode(s, size, out);
 	if (n != -EINVAL) {
 		if (n < 0 || size == 0 || size % 4)
@@ -107,9 +90,7 @@ static void fuzz_blob(const uint8_t *data, size_t size)
 	if (bn == 0)
 		return;
 	len = tl + 1 + (bn + 2) / 3 * 4 + ((data[0] & 0x80) ? 8 : 0);
-	line = malloc(len);
-	if (!line)
-		abort();
+	line = fuzz_alloc(len);
 	memcpy(line, type, tl);
 	line[tl] = ' ';
 	el = b64_encode(blob, bn, line + tl + 1);
@@ -127,12 +108,8 @@ static void fuzz_blob(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size);
+	char *s = fuzz_copy(data, size);
 
-	if (!s && size)
-		abort();
-	if (size)
-		memcpy(s, data, size);
 	fuzz_line(s, size);
 	fuzz_base64(s, size);
 	free(s);

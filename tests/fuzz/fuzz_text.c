@@ -8,30 +8,15 @@
  * a mistake in one is unlikely to be repeated in the other. The input sits
  * in a buffer of exactly its size.
  */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "validate.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* The error protocol of err.h: a closed set of codes and a clean sentence. */
-static void check_err(int rc, const struct vdc_err *err)
-{
-	size_t i;
-
-	if (rc == 0)
-		return;
-	if (rc != -EINVAL)
-		abort();
-	if (err->code != rc || !err->msg[0] || isupper((unsigned char)err->msg[0]))
-		abort();
-	for (i = 0; err->msg[i]; i++)
-		if (err->msg[i] < 0x20 || err->msg[i] > 0x7e)
-			abort();
-}
+/* The error protocol of err.h, with the closed set of codes of the text checks. */
+#define check_err(rc, err) fuzz_check_err(rc, err, -EINVAL)
 
 /*
  * Valid UTF-8 (no overlong forms, surrogates or code points past
@@ -122,13 +107,8 @@ static bool ref_hostname_ok(const char *s, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vdc_err err = VDC_ERR_INIT;
-	char *s = malloc(size);
+	char *s = fuzz_copy(data, size);
 	int one, multi, rc;
-
-	if (!s && size)
-		abort();
-	if (size)
-		memcpy(s, data, size);
 
 	one = vdc_text_check(s, size, false, &err);
 	check_err(one, &err);

@@ -20,7 +20,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
@@ -32,6 +31,7 @@
 #include <unistd.h>
 
 #include "model.h"
+#include "unit.h"
 
 /* A string literal as pointer and length; the length keeps embedded NULs. */
 #define S(lit) (lit), (sizeof(lit) - 1)
@@ -245,26 +245,6 @@ static void reopen(void)
 }
 
 /* ---- helpers ---- */
-
-/*
- * The sentence of a failure reaches run/err and the events log: lower-case,
- * no final full stop, printable, and err.code equal to the return value.
- */
-static void check_err(int rc, const struct vdc_err *err)
-{
-	size_t i, len;
-
-	if (rc == 0)
-		return;
-	assert_true(rc < 0);
-	assert_int_equal(err->code, rc);
-	len = strlen(err->msg);
-	assert_true(len > 0);
-	assert_false(isupper((unsigned char)err->msg[0]));
-	assert_int_not_equal(err->msg[len - 1], '.');
-	for (i = 0; i < len; i++)
-		assert_true(err->msg[i] >= 0x20 && err->msg[i] < 0x7f);
-}
 
 static struct vdc_err last;     /* the sentence of the last helper call */
 

@@ -13,7 +13,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <string.h>
 
 #include "scheduler.h"
+#include "unit.h"
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
@@ -30,20 +30,6 @@
 
 /* A host that is up and schedulable with nothing on it. */
 #define HOST(n, c, m) { .name = (n), .cpus = (c), .memory = (m), .schedulable = true, .up = true }
-
-static void check_err(int rc, const struct vdc_err *err)
-{
-	size_t i, len;
-
-	assert_true(rc < 0);
-	assert_int_equal(err->code, rc);
-	len = strlen(err->msg);
-	assert_true(len > 0);
-	assert_false(isupper((unsigned char)err->msg[0]));
-	assert_int_not_equal(err->msg[len - 1], '.');
-	for (i = 0; i < len; i++)
-		assert_true(err->msg[i] >= 0x20 && err->msg[i] < 0x7f);
-}
 
 /* Schedule, and when it fails check the protocol; the sentence goes to `msg`. */
 static int sched(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint64_t memory,

@@ -20,30 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unit.h"
 #include "validate.h"
 
 /* A string literal as pointer and length; the length keeps embedded NULs. */
 #define S(lit) (lit), (sizeof(lit) - 1)
-
-/*
- * The sentence of a failure reaches run/err and the events log, so it must
- * follow the house style and must never carry the user's raw bytes.
- */
-static void check_err(int rc, const struct vdc_err *err)
-{
-	size_t i, len;
-
-	if (rc == 0)
-		return;
-	assert_true(rc < 0);
-	assert_int_equal(err->code, rc);
-	len = strlen(err->msg);
-	assert_true(len > 0);
-	assert_false(isupper((unsigned char)err->msg[0]));
-	assert_int_not_equal(err->msg[len - 1], '.');
-	for (i = 0; i < len; i++)
-		assert_true(err->msg[i] >= 0x20 && err->msg[i] < 0x7f);
-}
 
 /*
  * Wrappers that run one validator with a fresh error, check the protocol
