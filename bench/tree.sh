@@ -32,10 +32,30 @@
 # times a factor (lower is better). This is a benchmark: it reports numbers
 # and exits 0 when every command worked, whether or not a target is met.
 #
+# A second, optional reference gives the cost of the FUSE transport itself:
+# the same tmpfs copy served through libfuse's own passthrough_ll example, a
+# minimal FUSE filesystem. Its source (shipped by libfuse3-dev) is compiled
+# into the work folder at the start, never into the repository, and mounted
+# with -o source=<tmpfs copy>,timeout=60 (a minute of entry and attribute
+# caching, as vdcfs has) on a private mount point. It runs tar, ls and cat
+# alongside vdcfs and tmpfs, remounted before each like vdcfs, and adds a
+# line per workflow and a small table: vdcfs/passthrough tells what vdcfs
+# costs over a FUSE filesystem that does nothing, passthrough/tmpfs what
+# FUSE itself costs. passthrough_ll keeps a descriptor open for each inode
+# the kernel has looked up, and with timeout=60 the kernel keeps them all,
+# so it needs an open-file limit of about one per entry of the tree (some
+# 19 per instance): the soft limit is raised up to the hard one for it.
+# When the source is missing or does not build, or the limit cannot cover
+# the tree, a line says the reference is skipped and the rest runs as before.
+#
 # Environment: N, VDCFS, MKINSTANCES, VDCFS_OPTS (extra vdcfs options, for
 # comparing configurations, e.g. "-s" or "-o clone_fd"), RUNS (default 3),
 # BENCH_TIMEOUT (seconds for the whole run, default 900; on expiry the vdcfs
-# it started is killed so nothing hangs), BENCH_KEEP=1 (keep the work folder).
+# and passthrough_ll it started are killed so nothing hangs), BENCH_KEEP=1
+# (keep the work folder), PASSTHROUGH=0 (skip the FUSE passthrough reference),
+# PASSTHROUGH_SRC (the folder holding passthrough_ll.c and
+# passthrough_helpers.h, plain or .gz; default
+# /usr/share/doc/libfuse3-dev/examples).
 #
 # bench/opcodes.sh counts the FUSE requests behind each of these workflows.
 
@@ -48,6 +68,8 @@ MKINSTANCES=${MKINSTANCES:-$REPO/build/mkinstances}
 RUNS=${RUNS:-3}
 read -r -a VDCFS_OPTS <<<"${VDCFS_OPTS:-}"
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-900}
+PASSTHROUGH=${PASSTHROUGH:-1}
+PASSTHROUGH_SRC=${PASSTHROUGH_SRC:-/usr/share/doc/libfuse3-dev/examples}
 
 # The targets vdcfs is held to: an absolute creation rate, and for the read
 # workflows a factor of the tmpfs time.
@@ -58,6 +80,7 @@ die() { echo "tree.sh: $*" >&2; exit 1; }
 
 [[ $N =~ ^[0-9]+$ && $N -gt 0 ]] || die "N must be a positive whole number, not '$N'"
 [[ $RUNS =~ ^[0-9]+$ && $RUNS -gt 0 ]] || die "RUNS must be a positive whole number, not '$RUNS'"
+[[ $PASSTHROUGH == [01] ]] || die "PASSTHROUGH must be 0 or 1, not '$PASSTHROUGH'"
 [[ -x $VDCFS ]] || die "no vdcfs at $VDCFS; run make first or set VDCFS"
 [[ -x $MKINSTANCES ]] || die "no mkinstances at $MKINSTANCES; run make first or set MKINSTANCES"
 [[ $(id -u) -eq 0 ]] || die "needs root to mount a private tmpfs"
@@ -71,7 +94,9 @@ STATE=$WORK/state
 MNT=$WORK/mnt
 TMPFS=$WORK/tmpfs
 OUT=$WORK/out
-mkdir -p "$MNT" "$TMPFS" "$OUT" "$WORK/bin"
+PT_MNT=$WORK/ptmnt
+PT_DIR=$WORK/passthrough
+mkdir -p "$MNT" "$TMPFS" "$OUT" "$WORK/bin" "$PT_MNT"
 VDCFS_SRC=$(realpath "$VDCFS")
 cp "$VDCFS" "$WORK/bin/vdcfs"
 cp "$MKINSTANCES" "$WORK/bin/mkinstances"
@@ -79,6 +104,10 @@ VDCFS=$WORK/bin/vdcfs
 MKINSTANCES=$WORK/bin/mkinstances
 
 VDCFS_PID=
+PT_PID=
+PT_ON=
+PT_NOTE=
+PT_NOFILE=
 WATCHDOG_PID=
 TMPFS_MOUNTED=
 
@@ -96,13 +125,15 @@ cleanup() {
 		wait "$WATCHDOG_PID" 2>/dev/null
 	fi
 	vdcfs_stop
+	# passthrough_ll holds the tmpfs copy open: it goes before the tmpfs.
+	passthrough_stop
 	if [[ -n $TMPFS_MOUNTED ]]; then
 		umount "$TMPFS" || umount -l "$TMPFS"
 	fi
 	if [[ ${BENCH_KEEP:-} == 1 ]]; then
 		echo "tree.sh: kept $WORK" >&2
-	elif is_mounted "$MNT" || is_mounted "$TMPFS"; then
-		echo "tree.sh: $MNT or $TMPFS is still mounted; left $WORK in place" >&2
+	elif is_mounted "$MNT" || is_mounted "$PT_MNT" || is_mounted "$TMPFS"; then
+		echo "tree.sh: $MNT, $PT_MNT or $TMPFS is still mounted; left $WORK in place" >&2
 	else
 		rm -rf "$WORK"
 	fi
@@ -130,25 +161,31 @@ vdcfs_start() {
 	die "vdcfs did not come up on $MNT"
 }
 
-# Unmount and wait for our vdcfs to exit; kill it (by pid) if it will not.
-vdcfs_stop() {
-	local i
+# fuse_stop PID MOUNTPOINT: unmount and wait for the FUSE server PID (one we
+# started) to exit; kill it, by pid, if it will not.
+fuse_stop() {
+	local pid=$1 mnt=$2 i
 
-	[[ -n $VDCFS_PID ]] || return 0
-	if is_mounted "$MNT"; then
-		fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null || true
+	if is_mounted "$mnt"; then
+		fusermount3 -u "$mnt" 2>/dev/null || fusermount3 -uz "$mnt" 2>/dev/null || true
 	fi
 	for ((i = 0; i < 50; i++)); do
-		kill -0 "$VDCFS_PID" 2>/dev/null || break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	if kill -0 "$VDCFS_PID" 2>/dev/null; then
-		kill "$VDCFS_PID" 2>/dev/null || true
+	if kill -0 "$pid" 2>/dev/null; then
+		kill "$pid" 2>/dev/null || true
 	fi
-	wait "$VDCFS_PID" 2>/dev/null || true
-	if is_mounted "$MNT"; then
-		fusermount3 -uz "$MNT" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	if is_mounted "$mnt"; then
+		fusermount3 -uz "$mnt" 2>/dev/null || true
 	fi
+}
+
+# Unmount and wait for our vdcfs to exit; kill it (by pid) if it will not.
+vdcfs_stop() {
+	[[ -n $VDCFS_PID ]] || return 0
+	fuse_stop "$VDCFS_PID" "$MNT"
 	VDCFS_PID=
 	rm -f "$WORK/vdcfs.pid"
 }
@@ -159,17 +196,116 @@ vdcfs_remount() {
 	vdcfs_start
 }
 
+# ---- the FUSE transport reference: libfuse's passthrough_ll ----
+
+# passthrough_build: compile passthrough_ll from $PASSTHROUGH_SRC into
+# $PT_DIR. On failure it returns 1 with the reason in PT_NOTE.
+passthrough_build() {
+	local f log=$PT_DIR/build.log cflags libs
+	local -a cf lf
+
+	mkdir -p "$PT_DIR"
+	: >"$log"
+	for f in passthrough_ll.c passthrough_helpers.h; do
+		if [[ -f $PASSTHROUGH_SRC/$f ]]; then
+			cp "$PASSTHROUGH_SRC/$f" "$PT_DIR/$f" 2>>"$log" || { PT_NOTE="cannot copy $PASSTHROUGH_SRC/$f"; return 1; }
+		elif [[ -f $PASSTHROUGH_SRC/$f.gz ]]; then
+			gzip -dc "$PASSTHROUGH_SRC/$f.gz" >"$PT_DIR/$f" 2>>"$log" || { PT_NOTE="cannot unpack $PASSTHROUGH_SRC/$f.gz"; return 1; }
+		else
+			PT_NOTE="no $PASSTHROUGH_SRC/$f (package libfuse3-dev; set PASSTHROUGH_SRC)"
+			return 1
+		fi
+	done
+	if ! cflags=$(pkg-config --cflags fuse3 2>>"$log") || ! libs=$(pkg-config --libs fuse3 2>>"$log"); then
+		PT_NOTE="pkg-config has no fuse3"
+		return 1
+	fi
+	read -r -a cf <<<"$cflags"
+	read -r -a lf <<<"$libs"
+	if ! (cd "$PT_DIR" && cc -O2 -D_FILE_OFFSET_BITS=64 "${cf[@]}" passthrough_ll.c -o passthrough_ll "${lf[@]}") >>"$log" 2>&1 ||
+		[[ ! -x $PT_DIR/passthrough_ll ]]; then
+		PT_NOTE="passthrough_ll.c did not build: $(grep -m 1 -i error "$log" || head -n 1 "$log")"
+		return 1
+	fi
+}
+
+# passthrough_fd_limit: set PT_NOFILE to an open-file limit passthrough_ll
+# can serve the whole tmpfs copy with, or return 1 with the reason in
+# PT_NOTE. passthrough_ll holds an O_PATH descriptor for every inode the
+# kernel has looked up until the kernel forgets it, and with timeout=60 the
+# kernel keeps them all: a workflow can need one per entry of the tree.
+# Raising the soft limit up to the hard one needs nothing; past it, root
+# needs CAP_SYS_RESOURCE.
+passthrough_fd_limit() {
+	local need soft
+
+	need=$(($(find "$TMPFS/copy" | wc -l) + 64))
+	soft=$(ulimit -Sn)
+	if [[ $soft == unlimited ]] || ((soft >= need)); then
+		PT_NOFILE=$soft
+	elif (ulimit -Sn "$need") 2>/dev/null || (ulimit -n "$need") 2>/dev/null; then
+		PT_NOFILE=$need
+	else
+		PT_NOTE="passthrough_ll keeps a descriptor open for each inode the kernel caches (timeout=60),"
+		PT_NOTE+=" up to $need for this tree, over the open-file limit here ($soft, hard $(ulimit -Hn));"
+		PT_NOTE+=" raise ulimit -n or use a smaller N"
+		return 1
+	fi
+}
+
+# passthrough_start: serve the tmpfs copy through passthrough_ll on $PT_MNT,
+# in the foreground of a background job so its pid is ours to stop, with
+# its open-file limit at $PT_NOFILE. It returns 1, with the reason in
+# PT_NOTE, if the mount does not answer.
+passthrough_start() {
+	local i
+
+	(
+		if [[ $PT_NOFILE != "$(ulimit -Sn)" ]]; then
+			ulimit -Sn "$PT_NOFILE" 2>/dev/null || ulimit -n "$PT_NOFILE"
+		fi
+		exec "$PT_DIR/passthrough_ll" -f -o source="$TMPFS/copy",timeout=60 "$PT_MNT"
+	) 2>>"$WORK/passthrough.log" &
+	PT_PID=$!
+	echo "$PT_PID" >"$WORK/passthrough.pid"
+	for ((i = 0; i < 100; i++)); do
+		if is_mounted "$PT_MNT" && [[ -d $PT_MNT/instances ]]; then
+			return 0
+		fi
+		kill -0 "$PT_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	PT_NOTE="passthrough_ll did not come up on $PT_MNT: $(head -n 1 "$WORK/passthrough.log")"
+	passthrough_stop
+	return 1
+}
+
+passthrough_stop() {
+	[[ -n $PT_PID ]] || return 0
+	fuse_stop "$PT_PID" "$PT_MNT"
+	PT_PID=
+	rm -f "$WORK/passthrough.pid"
+}
+
+passthrough_remount() {
+	passthrough_stop
+	passthrough_start || die "$PT_NOTE"
+}
+
 # A watchdog for the whole run: a hung request must not hang the benchmark.
-# It kills only the vdcfs this script started (its pid is in vdcfs.pid).
+# It kills only the vdcfs and passthrough_ll this script started (their
+# pids are in vdcfs.pid and passthrough.pid).
 (
 	trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
 	sleep "$BENCH_TIMEOUT" &
 	sleeper=$!
 	wait "$sleeper"
-	echo "tree.sh: no result after ${BENCH_TIMEOUT}s; stopping vdcfs" >&2
-	if [[ -s $WORK/vdcfs.pid ]]; then
-		kill "$(cat "$WORK/vdcfs.pid")" 2>/dev/null
-	fi
+	echo "tree.sh: no result after ${BENCH_TIMEOUT}s; stopping vdcfs and passthrough_ll" >&2
+	for pidfile in "$WORK/vdcfs.pid" "$WORK/passthrough.pid"; do
+		if [[ -s $pidfile ]]; then
+			kill "$(cat "$pidfile")" 2>/dev/null
+		fi
+	done
 ) &
 WATCHDOG_PID=$!
 
@@ -218,13 +354,21 @@ run_once() {
 
 # measure NAME WORKLOAD: $RUNS runs on a freshly mounted vdcfs and on the
 # tmpfs copy, alternating; the times are in TIMES[v_NAME] and TIMES[t_NAME].
+# With the passthrough reference on, a freshly mounted passthrough_ll takes
+# its turn after tmpfs, in TIMES[p_NAME].
 measure() {
 	local name=$1 wl=$2 i
 
 	vdcfs_remount
+	if [[ -n $PT_ON ]]; then
+		passthrough_remount
+	fi
 	for ((i = 0; i < RUNS; i++)); do
 		run_once "v_$name" "$wl" "$MNT"
 		run_once "t_$name" "$wl" "$TMPFS/copy"
+		if [[ -n $PT_ON ]]; then
+			run_once "p_$name" "$wl" "$PT_MNT"
+		fi
 	done
 }
 
@@ -268,6 +412,25 @@ report() {
 	SUMMARY+=("$(printf '%-7s %14s %14s %14s %14s %9s  %-16s %s' "$label" \
 		"$(fmt_s "$vm")" "$(fmt_s "$(first "$vkey")")" "$(fmt_s "$tm")" "$(fmt_s "$(first "$tkey")")" \
 		"${r}x" "<= ${TIME_TARGET}x" "$ok")")
+	if [[ -n $PT_ON ]]; then
+		report_passthrough "$label" "$2" "$vm" "$tm"
+	fi
+}
+
+# report_passthrough LABEL NAME VDCFS_MEDIAN TMPFS_MEDIAN: the passthrough
+# reference's lines for NAME, and its row of the passthrough table.
+declare -a PT_SUMMARY=()
+report_passthrough() {
+	local label=$1 pkey=p_$2 vm=$3 tm=$4 pm vp pt
+
+	pm=$(median "$pkey")
+	vp=$(ratio "$vm" "$pm")
+	pt=$(ratio "$pm" "$tm")
+	printf '%-7s fuse passthrough %s (first %s); vdcfs/passthrough %sx; passthrough/tmpfs %sx\n' "$label:" \
+		"$(fmt_s "$pm")" "$(fmt_s "$(first "$pkey")")" "$vp" "$pt"
+	printf '        runs: passthrough %s (first from a fresh mount)\n' "$(runs "$pkey")"
+	PT_SUMMARY+=("$(printf '%-7s %14s %18s %18s %18s' "$label" \
+		"$(fmt_s "$pm")" "$(fmt_s "$(first "$pkey")")" "${vp}x" "${pt}x")")
 }
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -277,11 +440,21 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 mount -t tmpfs -o mode=0755 vdcfs-bench "$TMPFS"
 TMPFS_MOUNTED=1
 vdcfs_start
+if [[ $PASSTHROUGH == 0 ]]; then
+	PT_NOTE="off (PASSTHROUGH=0)"
+elif passthrough_build; then
+	PT_ON=1
+fi
 
 LOAD_START=$(loadavg)
 echo "tree.sh: N=$N, runs=$RUNS, $(nproc) cpus, kernel $(uname -r), load average $LOAD_START"
 echo "tree.sh: vdcfs $VDCFS_SRC${VDCFS_OPTS[*]:+ (options ${VDCFS_OPTS[*]})}, state on $(stat -f -c %T "$STATE")"
 echo "tree.sh: tar output on $(stat -f -c %T "$OUT"), reference on tmpfs"
+if [[ -n $PT_ON ]]; then
+	echo "tree.sh: fuse passthrough reference: libfuse $(pkg-config --modversion fuse3 2>/dev/null || echo '?') passthrough_ll from $PASSTHROUGH_SRC, -o source=<tmpfs copy>,timeout=60"
+else
+	echo "tree.sh: fuse passthrough reference skipped: $PT_NOTE"
+fi
 echo
 
 # ---- a. create ----
@@ -330,6 +503,14 @@ COPY_S=$(elapsed "$t0")
 [[ -f $TMPFS/copy/instances/i0/run/state && -f $TMPFS/copy/instances/i0/run/CACHEDIR.TAG ]] ||
 	die "the tmpfs copy has no instances/i0/run/state and CACHEDIR.TAG"
 
+# A first mount of the passthrough reference: a tree too big for its
+# open-file limit, or a mount that does not come up, skips the reference;
+# after this, a failed remount is an error.
+if [[ -n $PT_ON ]] && ! { passthrough_fd_limit && passthrough_start; }; then
+	PT_ON=
+	echo "tree.sh: fuse passthrough reference skipped: $PT_NOTE"
+fi
+
 # ---- b, c. tar, ls -l, cat ----
 
 measure tar wl_tar
@@ -344,6 +525,14 @@ else
 	SAME="WARNING: the tar archives differ ($(wc -l <"$OUT/vdcfs.list") vs $(wc -l <"$OUT/tmpfs.list") entries)"
 fi
 TAR_BYTES=$(stat -c %s "$OUT/v_tar.tar")
+if [[ -n $PT_ON ]]; then
+	tar -tf "$OUT/p_tar.tar" | sort >"$OUT/passthrough.list"
+	if cmp -s "$OUT/passthrough.list" "$OUT/tmpfs.list"; then
+		PT_SAME="its tar archive lists the same $(wc -l <"$OUT/passthrough.list") entries as tmpfs"
+	else
+		PT_SAME="WARNING: its tar archive differs from tmpfs ($(wc -l <"$OUT/passthrough.list") vs $(wc -l <"$OUT/tmpfs.list") entries)"
+	fi
+fi
 
 report "tar c" tar
 report "ls -l" ls
@@ -354,4 +543,13 @@ echo "summary (N=$N instances; times are the median of $RUNS runs; vdcfs first r
 printf '%-7s %14s %14s %14s %14s %9s  %-16s %s\n' figure vdcfs "vdcfs first" tmpfs "tmpfs first" ratio target verdict
 printf '%s\n' "${SUMMARY[@]}"
 echo "tree: $SAME, $TAR_BYTES bytes; copy to tmpfs took $(fmt_s "$COPY_S")$COPY_NOTE"
+if [[ -n $PT_ON ]]; then
+	echo
+	echo "fuse passthrough reference (libfuse passthrough_ll over the tmpfs copy, -o timeout=60; median of $RUNS runs, first run from a fresh mount)"
+	printf '%-7s %14s %18s %18s %18s\n' figure passthrough "passthrough first" vdcfs/passthrough passthrough/tmpfs
+	printf '%s\n' "${PT_SUMMARY[@]}"
+	echo "passthrough: $PT_SAME; open-file limit $PT_NOFILE"
+else
+	echo "fuse passthrough reference skipped: $PT_NOTE"
+fi
 echo "load average: $LOAD_START at start, $(loadavg) at end (other work on the machine skews both sides)"
