@@ -66,12 +66,17 @@ asan:
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	    LDFLAGS="-fsanitize=address,undefined" check
 
+# Valgrind: every vdcfs the integration tests start writes a log; the run
+# fails when there is none or any reports an error or a definite leak.
+VG_LOGS = $(abspath $(BUILD))/valgrind
 valgrind: all $(UNIT_TESTS:%=$(BUILD)/%)
 	@set -e; for t in $(UNIT_TESTS); do \
 	    valgrind -q --error-exitcode=99 --leak-check=full ./$(BUILD)/$$t; done
-	VDCFS_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --log-file=$(abspath $(BUILD))/valgrind.%p.log" \
-	    $(MAKE) integration
-	@! grep -l . $(BUILD)/valgrind.*.log 2>/dev/null
+	rm -rf $(VG_LOGS) && mkdir -p $(VG_LOGS)
+	VDCFS_WRAP="valgrind --leak-check=full --error-exitcode=99 --log-file=$(VG_LOGS)/vdcfs.%p.log" \
+	    VDC_TIMEOUT=60 VDC_WATCHDOG=600 $(MAKE) integration
+	@ls $(VG_LOGS)/vdcfs.*.log > /dev/null
+	@! grep -lE 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]' $(VG_LOGS)/vdcfs.*.log
 
 # libFuzzer targets: each links the backend sources directly, built with clang.
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -Ibackend -fsanitize=fuzzer,address,undefined
@@ -83,7 +88,10 @@ FUZZ_SECONDS ?= 10
 fuzz: $(FUZZERS:%=$(BUILD)/fuzz/%)
 	@set -e; for f in $(FUZZERS); do \
 	    echo "fuzz: $$f ($(FUZZ_SECONDS)s)"; \
-	    ./$(BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 2>&1 | tail -n 2; done
+	    if ! ./$(BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	        -artifact_prefix=$(BUILD)/fuzz/$$f- > $(BUILD)/fuzz/$$f.log 2>&1; then \
+	        cat $(BUILD)/fuzz/$$f.log; echo "fuzz: $$f found a failure"; exit 1; fi; \
+	    tail -n 1 $(BUILD)/fuzz/$$f.log; done
 
 PREFIX ?= /usr/local
 install: $(BUILD)/vdcfs

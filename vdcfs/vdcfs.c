@@ -652,13 +652,21 @@ static void vdcfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			fuse_reply_buf(req, buf, (size_t)r);
 		return;
 	}
+	/*
+	 * A write on the same handle may replace h->buf (attr_write, under
+	 * the write lock): copy the slice under the read lock, reply after.
+	 */
+	vdc_model_rdlock();
 	if ((size_t)off >= h->buf.len) {
-		fuse_reply_buf(req, NULL, 0);
-		return;
+		size = 0;
+	} else {
+		if (size > h->buf.len - (size_t)off)
+			size = h->buf.len - (size_t)off;
+		buf = xmalloc(size);
+		memcpy(buf, h->buf.buf + off, size);
 	}
-	if (size > h->buf.len - (size_t)off)
-		size = h->buf.len - (size_t)off;
-	fuse_reply_buf(req, h->buf.buf + off, size);
+	vdc_model_unlock();
+	fuse_reply_buf(req, buf, size);
 }
 
 /* Length of the complete lines at the start of a value. */
@@ -865,6 +873,7 @@ static void vdcfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 			struct fuse_file_info *fi)
 {
 	struct handle *h = fh(fi);
+	size_t len;
 	off_t r;
 
 	(void)ino;
@@ -876,10 +885,13 @@ static void vdcfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 			fuse_reply_lseek(req, r);
 		return;
 	}
-	if (whence == SEEK_DATA && (size_t)off < h->buf.len)
+	vdc_model_rdlock();
+	len = h->buf.len;
+	vdc_model_unlock();
+	if (whence == SEEK_DATA && (size_t)off < len)
 		fuse_reply_lseek(req, off);
-	else if (whence == SEEK_HOLE && (size_t)off <= h->buf.len)
-		fuse_reply_lseek(req, (off_t)h->buf.len);
+	else if (whence == SEEK_HOLE && (size_t)off <= len)
+		fuse_reply_lseek(req, (off_t)len);
 	else
 		fuse_reply_err(req, whence == SEEK_DATA || whence == SEEK_HOLE ? ENXIO : EINVAL);
 }

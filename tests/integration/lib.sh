@@ -324,6 +324,16 @@ vdc_stop() {
 		diag "vdcfs $pid did not exit after unmount; killing it"
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
+	elif [ -n "$pid" ]; then
+		# A clean unmount ends vdcfs with 0; anything else (a sanitizer
+		# or valgrind finding at exit) fails the test.
+		wait "$pid" 2>/dev/null
+		local st=$?
+		if [ "$st" != 0 ] && [ "$st" != 127 ]; then
+			diag "vdcfs $pid exited with status $st after unmount:"
+			diag "$(tail -n 40 "$VDC_TMP/vdcfs-$name.log" 2>/dev/null)"
+			_tap_failed=$((_tap_failed + 1))
+		fi
 	fi
 	[ -z "$pid" ] || _vdc_forget_pid "$pid"
 	eval "VDC_PID_$name="
@@ -372,6 +382,16 @@ vdc_cleanup() {
 		fi
 		wait "$pid" 2>/dev/null
 	done < "$VDC_TMP/.pids"
+	# Sanitizer reports go to vdcfs's log: show them before it is removed.
+	local log
+	for log in "$VDC_TMP"/vdcfs-*.log; do
+		[ -f "$log" ] || continue
+		if grep -qE 'Sanitizer|runtime error:' "$log"; then
+			echo "# sanitizer report in $(basename "$log"):" >&2
+			sed 's/^/# /' "$log" >&2
+			_tap_failed=$((_tap_failed + 1))
+		fi
+	done
 	# Never recurse into a mount that is still there.
 	while read -r mnt; do
 		if grep -qF " $mnt " /proc/self/mounts; then
