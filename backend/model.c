@@ -97,17 +97,24 @@ struct timespec vdc_kind_mtime(const struct vdc_kind *kind)
 
 /* ---- events ---- */
 
-static void ring_push(struct vdc_ring *r, unsigned cap, char *line)
+/*
+ * Append a line, keeping between `keep` and 2 * `keep` lines: when full, the
+ * oldest `keep` go at once. A log that only grows and now and then shrinks
+ * by half is what `tail -f` follows (it re-reads a file that got shorter).
+ */
+static void ring_push(struct vdc_ring *r, unsigned keep, char *line)
 {
+	unsigned i;
+
 	if (!r->lines) {
-		r->lines = xcalloc(cap, sizeof(char *));
-		r->cap = cap;
+		r->cap = 2 * keep;
+		r->lines = xcalloc(r->cap, sizeof(char *));
 	}
 	if (r->count == r->cap) {
-		free(r->lines[r->head]);
-		r->lines[r->head] = line;
-		r->head = (r->head + 1) % r->cap;
-		return;
+		for (i = 0; i < keep; i++)
+			free(r->lines[(r->head + i) % r->cap]);
+		r->head = (r->head + keep) % r->cap;
+		r->count -= keep;
 	}
 	r->lines[(r->head + r->count) % r->cap] = line;
 	r->count++;

@@ -137,6 +137,7 @@ struct vdc_scratch {
 
 #define VDC_SCRATCH_MAX 64            /* per object */
 
+/* Events kept: at least these many, at most twice (see ring_push). */
 #define VDC_EVENTS_OBJ 32
 #define VDC_EVENTS_ALL 1000
 

@@ -51,10 +51,11 @@ static bool no_opendir;   /* the kernel can skip OPENDIR and RELEASEDIR */
 
 /*
  * Telling the kernel that live files changed. The model calls live_changed()
- * with its lock held; the request that caused the change tells the kernel,
- * after it let go of the lock and before it replies (tell_kernel()), so the
- * caller's next stat already sees the new size. Only attributes are
- * invalidated, which takes no lock in the kernel: safe inside a request.
+ * with its lock held; the request that caused the change tells the kernel
+ * before it lets go of the lock (tell_kernel()), so no reader can see the
+ * new content with the old size, and the caller's next stat sees the new
+ * one. Only attributes are invalidated, which needs nothing from vdcfs:
+ * safe inside a request and under the lock.
  */
 #define LIVE_MAX 64
 static struct fuse_session *session;
@@ -153,6 +154,12 @@ static int fail(const struct node *n, const struct vdc_err *err, int rc)
 static bool is_backed(enum node_type t)
 {
 	return t == N_DATA || t == N_SCRATCH;
+}
+
+/* Files whose content changes without a write: run/ files and run/events. */
+static bool is_live(enum node_type t)
+{
+	return t == N_RUNFILE || t == N_GFILE;
 }
 
 /*
@@ -607,11 +614,12 @@ static int open_node(const struct node *n, struct fuse_file_info *fi, bool creat
 		tree_show(n, &h->buf);
 	}
 	/*
-	 * Live files go around the page cache (their size changes under it);
-	 * made-up files that change only through the mount use it, which
-	 * spares a round trip per read. Only a multi-line value needs FLUSH.
+	 * Live files go around the page cache: a reader that keeps them open
+	 * (tail -f) must get what was added, not a cached page. Other files
+	 * change only through the mount and use it, which spares a round
+	 * trip per read. Only a multi-line value needs FLUSH.
 	 */
-	fi->direct_io = n->type == N_RUNFILE || n->type == N_GFILE;
+	fi->direct_io = is_live(n->type);
 	fi->keep_cache = n->type == N_TAG || (n->type == N_GFILE && n->idx != G_RUN_EVENTS);
 	fi->noflush = !(wr && n->type == N_ATTR && (n->kind->attrs[n->idx].flags & VDC_ATTR_MULTILINE));
 	fi->fh = (uintptr_t)h;
@@ -655,8 +663,16 @@ static void vdcfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	/*
 	 * A write on the same handle may replace h->buf (attr_write, under
 	 * the write lock): copy the slice under the read lock, reply after.
+	 * Live files are read as they are now, so tail -f sees what comes.
 	 */
 	vdc_model_rdlock();
+	if (is_live(h->type)) {
+		struct node n;
+
+		strbuf_reset(&h->buf);
+		if (tree_from_ino(h->ino, &n) == 0)
+			tree_show(&n, &h->buf);
+	}
 	if ((size_t)off >= h->buf.len) {
 		size = 0;
 	} else {
@@ -804,8 +820,8 @@ static void vdcfs_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t
 	if (rc < 0)
 		rc = fail(&n, &err, rc);
 out:
-	vdc_model_unlock();
 	tell_kernel();
+	vdc_model_unlock();
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -833,8 +849,8 @@ static int commit_handle(struct handle *h, bool last)
 	}
 	h->pending = false;
 	h->truncated = false;
-	vdc_model_unlock();
 	tell_kernel();
+	vdc_model_unlock();
 	return rc;
 }
 
@@ -1012,8 +1028,8 @@ static void vdcfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 	else
 		rc = tree_stat(&n, &st);
 out:
-	vdc_model_unlock();
 	tell_kernel();
+	vdc_model_unlock();
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -1112,8 +1128,8 @@ done:
 	if (rc == 0)
 		fill_entry(&n, &e);
 out:
-	vdc_model_unlock();
 	tell_kernel();
+	vdc_model_unlock();
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -1175,8 +1191,8 @@ static void vdcfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 	n.kind = obj->kind;
 	fill_entry(&n, &e);
 out:
-	vdc_model_unlock();
 	tell_kernel();
+	vdc_model_unlock();
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -1235,8 +1251,8 @@ static void vdcfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (rc < 0)
 		rc = fail(&n, &err, rc);
 out:
-	vdc_model_unlock();
 	tell_kernel();
+	vdc_model_unlock();
 	fuse_reply_err(req, -rc);
 }
 
@@ -1278,8 +1294,8 @@ static void vdcfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (rc < 0)
 		rc = fail(&n, &err, rc);
 out:
-	vdc_model_unlock();
 	tell_kernel();
+	vdc_model_unlock();
 	fuse_reply_err(req, -rc);
 }
 
@@ -1339,8 +1355,8 @@ fail:
 	else
 		fill_entry(&n, &e);
 out:
-	vdc_model_unlock();
 	tell_kernel();
+	vdc_model_unlock();
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -1521,8 +1537,8 @@ static void vdcfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fu
 	if (rc < 0)
 		rc = fail(&src, &err, rc);
 out:
-	vdc_model_unlock();
 	tell_kernel();
+	vdc_model_unlock();
 	fuse_reply_err(req, -rc);
 }
 
