@@ -198,6 +198,15 @@ ok "wc -c of every regular file" sh -c "find '$MNT' -type f -print0 | xargs -0 w
 is "$(timeout 10 tail -n 5 "$MNT/run/events" | wc -l | tr -d ' ')" 5 "tail -n 5 run/events gives 5 lines"
 is "$(timeout 10 tail -n 2 "$I/run/events" | wc -l | tr -d ' ')" 2 "tail -n 2 of an object's run/events"
 ok "tail -f run/events can be started and stopped" sh -c "timeout 2 tail -f '$MNT/run/events' > /dev/null; test \$? = 124"
+# tail -f keeps the file open and must see what is logged after it started.
+timeout 4 tail -n 0 -f "$MNT/run/events" > "$VDC_TMP/tailf.out" &
+tailf=$!
+sleep 1
+mkdir "$MNT/instances/tailf-probe"
+sleep 2
+wait "$tailf" 2>/dev/null
+like "$(cat "$VDC_TMP/tailf.out")" "instances/tailf-probe created" "tail -f run/events follows a new event"
+rmdir "$MNT/instances/tailf-probe"
 
 # ---- data files: cp, cmp, sparse ----
 mkdir "$MNT/images/big"
