@@ -399,6 +399,34 @@ void tree_show(const struct node *n, struct strbuf *out)
 	}
 }
 
+uint64_t tree_ino(const struct node *n)
+{
+	unsigned i;
+
+	switch (n->type) {
+	case N_ROOT: return INO_ROOT;
+	case N_KINDDIR:
+		for (i = 0; vdc_kinds()[i] != n->kind; i++)
+			;
+		return INO_KIND(i);
+	case N_HOSTS: return INO_HOSTS;
+	case N_GRUN: return INO_GRUN;
+	case N_GFILE: return INO_GFILE(n->idx);
+	case N_OBJ: return obj_ino(n->obj, 0);
+	case N_ATTR: return obj_ino(n->obj, SLOT_ATTR(n->idx));
+	case N_CTL: return obj_ino(n->obj, SLOT_CTL);
+	case N_RUNDIR: return obj_ino(n->obj, SLOT_RUNDIR);
+	case N_TAG: return obj_ino(n->obj, SLOT_TAG);
+	case N_RUNFILE: return obj_ino(n->obj, SLOT_RUN(n->idx));
+	case N_RELDIR: return obj_ino(n->obj, SLOT_REL(n->idx));
+	case N_CHILDDIR: return obj_ino(n->obj, SLOT_CHILDDIR);
+	case N_DATA: return obj_ino(n->obj, SLOT_DATA);
+	case N_LINK: case N_REL: return ((uint64_t)n->link->id << 8) | SLOT_LINK;
+	case N_SCRATCH: return n->scratch->ino;
+	}
+	return 0;
+}
+
 void tree_backing_path(const struct node *n, struct strbuf *out)
 {
 	if (n->type == N_SCRATCH)
@@ -423,11 +451,11 @@ int tree_stat(const struct node *n, struct stat *st)
 {
 	const struct vdc_obj *o = n->obj;
 	__do_strbuf struct strbuf text = STRBUF_INIT;
-	unsigned i;
 
 	if (!start_time.tv_sec)
 		start_time = vdc_now();
 	memset(st, 0, sizeof(*st));
+	st->st_ino = tree_ino(n);
 	st->st_nlink = 1;
 	st->st_blksize = 4096;
 	if (o) {
@@ -436,73 +464,58 @@ int tree_stat(const struct node *n, struct stat *st)
 	}
 	switch (n->type) {
 	case N_ROOT:
-		st->st_ino = INO_ROOT;
 		st->st_mode = S_IFDIR | 0755;
 		set_times(st, start_time);
 		break;
 	case N_KINDDIR:
-		for (i = 0; vdc_kinds()[i] != n->kind; i++)
-			;
-		st->st_ino = INO_KIND(i);
 		st->st_mode = S_IFDIR | S_ISVTX | 0777;
 		set_times(st, vdc_kind_mtime(n->kind));
 		break;
 	case N_HOSTS:
 	case N_GRUN:
-		st->st_ino = n->type == N_HOSTS ? INO_HOSTS : INO_GRUN;
 		st->st_mode = S_IFDIR | 0755;
 		set_times(st, start_time);
 		break;
 	case N_GFILE:
-		st->st_ino = INO_GFILE(n->idx);
 		st->st_mode = S_IFREG | 0444;
 		/* A tag never changes: a fixed time lets rsync see it is the same. */
 		set_times(st, n->idx == G_RUN_EVENTS ? vdc_events_mtime() : (struct timespec){ 0, 0 });
 		break;
 	case N_OBJ:
-		st->st_ino = obj_ino(o, 0);
 		st->st_mode = S_IFDIR | 0700;
 		set_times(st, o->mtime);
 		st->st_ctim = o->ctime;
 		break;
 	case N_ATTR:
-		st->st_ino = obj_ino(o, SLOT_ATTR(n->idx));
 		st->st_mode = S_IFREG | 0644;
 		set_times(st, o->attrs[n->idx].mtime);
 		break;
 	case N_CTL:
-		st->st_ino = obj_ino(o, SLOT_CTL);
 		st->st_mode = S_IFREG | 0600;
 		set_times(st, o->ctime);
 		break;
 	case N_RUNDIR:
-		st->st_ino = obj_ino(o, SLOT_RUNDIR);
 		st->st_mode = S_IFDIR | 0755;
 		set_times(st, o->live_mtime);
 		break;
 	case N_TAG:
-		st->st_ino = obj_ino(o, SLOT_TAG);
 		st->st_mode = S_IFREG | 0444;
 		set_times(st, (struct timespec){ 0, 0 });
 		break;
 	case N_RUNFILE:
-		st->st_ino = obj_ino(o, SLOT_RUN(n->idx));
 		st->st_mode = S_IFREG | 0444;
 		set_times(st, o->live_mtime);
 		break;
 	case N_RELDIR:
-		st->st_ino = obj_ino(o, SLOT_REL(n->idx));
 		st->st_mode = S_IFDIR | 0700;
 		set_times(st, o->rel[n->idx].mtime);
 		break;
 	case N_CHILDDIR:
-		st->st_ino = obj_ino(o, SLOT_CHILDDIR);
 		st->st_mode = S_IFDIR | 0700;
 		set_times(st, o->childdir_mtime);
 		break;
 	case N_LINK:
 	case N_REL:
-		st->st_ino = ((uint64_t)n->link->id << 8) | SLOT_LINK;
 		st->st_mode = S_IFLNK | 0777;
 		set_times(st, n->link->mtime);
 		break;
@@ -514,7 +527,6 @@ int tree_stat(const struct node *n, struct stat *st)
 		tree_backing_path(n, &p);
 		if (stat(p.buf, &b) < 0)
 			return -EIO;
-		st->st_ino = n->type == N_DATA ? obj_ino(o, SLOT_DATA) : n->scratch->ino;
 		st->st_mode = S_IFREG | 0644;
 		st->st_size = b.st_size;
 		st->st_blocks = b.st_blocks;

@@ -72,6 +72,8 @@ int tree_from_ino(uint64_t ino, struct node *n);
  */
 void tree_alias(uint64_t ino, uint64_t target);
 void tree_forget(uint64_t ino);
+/* The node's inode number (what tree_stat puts in st_ino). */
+uint64_t tree_ino(const struct node *n);
 /* The file that holds the bytes of N_DATA and N_SCRATCH. */
 void tree_backing_path(const struct node *n, struct strbuf *out);
 /* Is an object's fixed entry (by hide-bit) absent for the calling process? */

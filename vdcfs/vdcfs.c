@@ -578,7 +578,6 @@ static int open_node(const struct node *n, struct fuse_file_info *fi, bool creat
 {
 	bool wr = (fi->flags & O_ACCMODE) != O_RDONLY;
 	struct handle *h;
-	struct stat st;
 	int rc;
 
 	switch (n->type) {
@@ -592,8 +591,7 @@ static int open_node(const struct node *n, struct fuse_file_info *fi, bool creat
 		return tree_is_dir(n) ? -EISDIR : -EINVAL;
 	}
 	h = xcalloc(1, sizeof(*h));
-	tree_stat(n, &st);
-	h->ino = st.st_ino;
+	h->ino = tree_ino(n);
 	h->type = n->type;
 	h->fd = -1;
 	strbuf_init(&h->buf, 0);
@@ -1391,7 +1389,6 @@ static int rename_onto(struct node *src, struct node *dst, struct vdc_err *err)
 {
 	__do_strbuf struct strbuf text = STRBUF_INIT;
 	__do_strbuf struct strbuf p = STRBUF_INIT;
-	struct stat st;
 	int rc = 0;
 
 	switch (dst->type) {
@@ -1425,8 +1422,7 @@ static int rename_onto(struct node *src, struct node *dst, struct vdc_err *err)
 		return rc;
 	set_hidden(dst, false);
 	/* The kernel now calls dst by src's inode: let that inode stand for dst. */
-	tree_stat(dst, &st);
-	tree_alias(src->scratch->ino, st.st_ino);
+	tree_alias(src->scratch->ino, tree_ino(dst));
 	vdc_scratch_remove(src->obj, src->scratch);
 	return 0;
 }
