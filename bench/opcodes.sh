@@ -16,16 +16,13 @@
 
 set -euo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=opcodes.sh
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 N=${1:-${N:-200}}
-VDCFS=${VDCFS:-$REPO/build/vdcfs}
-MKINSTANCES=${MKINSTANCES:-$REPO/build/mkinstances}
 
-die() { echo "opcodes.sh: $*" >&2; exit 1; }
-
-[[ $N =~ ^[0-9]+$ && $N -gt 0 ]] || die "N must be a positive whole number, not '$N'"
-[[ -x $VDCFS ]] || die "no vdcfs at $VDCFS; run make first or set VDCFS"
-[[ -x $MKINSTANCES ]] || die "no mkinstances at $MKINSTANCES; run make first or set MKINSTANCES"
+need_count N "$N"
+need_builds
 
 WORK=$(mktemp -d /var/tmp/vdcfs-opcodes.XXXXXX)
 STATE=$WORK/state
@@ -33,59 +30,26 @@ MNT=$WORK/mnt
 mkdir -p "$MNT"
 VDCFS_PID=
 
-is_mounted() {
-	awk -v m="$1" '$2 == m { found = 1 } END { exit !found }' /proc/mounts
-}
-
+# vdcfs_stop: unmount and wait for our vdcfs to exit (killed by pid if it
+# will not).
 vdcfs_stop() {
-	local i
-
 	[[ -n $VDCFS_PID ]] || return 0
-	if is_mounted "$MNT"; then
-		fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null || true
-	fi
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$VDCFS_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$VDCFS_PID" 2>/dev/null; then
-		kill "$VDCFS_PID" 2>/dev/null || true
-	fi
-	wait "$VDCFS_PID" 2>/dev/null || true
+	fuse_stop "$VDCFS_PID" "$MNT"
 	VDCFS_PID=
 }
 
+# cleanup: at exit (bench_traps), stop our vdcfs and remove the work folder.
 cleanup() {
-	local rc=$?
-
-	set +e
 	vdcfs_stop
-	if [[ ${BENCH_KEEP:-} == 1 ]]; then
-		echo "opcodes.sh: kept $WORK" >&2
-	elif is_mounted "$MNT"; then
-		echo "opcodes.sh: $MNT is still mounted; left $WORK in place" >&2
-	else
-		rm -rf "$WORK"
-	fi
-	exit "$rc"
+	work_remove "$WORK" "$MNT"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_traps
 
 # vdcfs_start LOG: mount with the request log going to LOG.
 vdcfs_start() {
-	local i
-
 	"$VDCFS" -f -d -o state="$STATE" "$MNT" 2>"$1" &
 	VDCFS_PID=$!
-	for ((i = 0; i < 100; i++)); do
-		if is_mounted "$MNT" && [[ -d $MNT/instances ]]; then
-			return 0
-		fi
-		kill -0 "$VDCFS_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	die "vdcfs did not come up on $MNT (see $1)"
+	fuse_wait "$VDCFS_PID" "$MNT" || die "vdcfs did not come up on $MNT (see $1)"
 }
 
 # phase NAME COMMAND...: count the requests COMMAND sends from a fresh mount.
@@ -107,17 +71,17 @@ phase() {
 	PHASES+=("$name")
 }
 
+# Creation as in tree.sh; tar, ls -l and cat are tree.sh's own workflows
+# (wl_tar, wl_ls and wl_cat of bench/lib.sh).
 wl_create() { "$MKINSTANCES" "$MNT/instances" "$N"; }
-wl_tar() { tar --exclude-caches -cf "$WORK/tree.tar" -C "$MNT" .; }
-wl_ls() { ls -l "$MNT/instances"; }
-wl_cat() { (cd "$MNT/instances" && cat -- */run/state); }
+TAR_OUT=$WORK/tree.tar
 
 phase create wl_create
-phase tar wl_tar
-phase ls wl_ls
-phase cat wl_cat
+phase tar wl_tar "$MNT"
+phase ls wl_ls "$MNT"
+phase cat wl_cat "$MNT"
 
-ENTRIES=$(tar -tf "$WORK/tree.tar" | wc -l)
+ENTRIES=$(tar -tf "$TAR_OUT" | wc -l)
 
 # One row per opcode, one column per workflow: requests per instance.
 echo "FUSE requests per instance (N=$N, each workflow from a fresh mount)"

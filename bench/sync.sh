@@ -6,43 +6,50 @@
 # fsync per acknowledged change: safe against a power loss), state on disk,
 # in the same run, and prints both rates and their ratio.
 #
-# Environment: N, VDCFS, MKINSTANCES.
+# Environment: N, VDCFS, MKINSTANCES, BENCH_KEEP=1 (keep the work folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+BENCH=sync.sh
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 N=${1:-${N:-2000}}
-VDCFS=${VDCFS:-build/vdcfs}
-MKINSTANCES=${MKINSTANCES:-build/mkinstances}
+need_count N "$N"
+need_builds
 work=$(mktemp -d /var/tmp/vdcfs-sync.XXXXXX)
-pids=()
+pid=
+mnt=
 
+# cleanup: at exit (bench_traps), stop the vdcfs still up, if any, and
+# remove the work folder.
 cleanup() {
-	local m p
-	for m in "$work"/mnt-*; do
-		[ -d "$m" ] && mountpoint -q "$m" && fusermount3 -u "$m" 2>/dev/null
-	done
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	rm -rf --one-file-system "$work"
+	if [[ -n $pid ]]; then
+		fuse_stop "$pid" "$mnt"
+	fi
+	work_remove "$work" "$work/mnt-normal" "$work/mnt-full"
 }
-trap cleanup EXIT
+bench_traps
 
-# rate MODE: instances per second for N creations with sync=MODE.
+# rate MODE: set RATE to the instances per second of N creations with
+# sync=MODE, on a vdcfs of its own, stopped before it returns. It runs in
+# this shell, not in $(...), so that the vdcfs is this shell's child, which
+# cleanup can stop and fuse_stop can wait for.
 rate() {
-	local mode=$1 mnt=$work/mnt-$1 st=$work/state-$1 out
+	local mode=$1 st=$work/state-$1 out
+
+	mnt=$work/mnt-$mode
 	mkdir -p "$mnt"
 	"$VDCFS" -f -o "state=$st,sync=$mode" "$mnt" &
-	pids+=($!)
-	for _ in $(seq 1 100); do
-		mountpoint -q "$mnt" && break
-		sleep 0.05
-	done
+	pid=$!
+	fuse_wait "$pid" "$mnt" || die "vdcfs did not come up on $mnt"
 	out=$("$MKINSTANCES" "$mnt/instances" "$N")
-	fusermount3 -u "$mnt"
-	echo "$out" | sed -n 's/.* \([0-9][0-9]*\) inst\/s$/\1/p'
+	fuse_stop "$pid" "$mnt"
+	pid=
+	RATE=$(echo "$out" | sed -n 's/.* \([0-9][0-9]*\) inst\/s$/\1/p')
 }
 
-normal=$(rate normal)
-full=$(rate full)
+rate normal
+normal=$RATE
+rate full
+full=$RATE
 echo "sync: N=$N; sync=normal $normal inst/s, sync=full $full inst/s, full/normal $(awk -v a="$full" -v b="$normal" 'BEGIN { printf "%.2f", a / b }')"

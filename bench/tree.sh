@@ -61,10 +61,10 @@
 
 set -euo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=tree.sh
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 N=${1:-${N:-10000}}
-VDCFS=${VDCFS:-$REPO/build/vdcfs}
-MKINSTANCES=${MKINSTANCES:-$REPO/build/mkinstances}
 RUNS=${RUNS:-3}
 read -r -a VDCFS_OPTS <<<"${VDCFS_OPTS:-}"
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-900}
@@ -76,13 +76,10 @@ PASSTHROUGH_SRC=${PASSTHROUGH_SRC:-/usr/share/doc/libfuse3-dev/examples}
 CREATE_TARGET=2000      # inst/s, absolute
 TIME_TARGET=3           # vdcfs time / tmpfs time
 
-die() { echo "tree.sh: $*" >&2; exit 1; }
-
-[[ $N =~ ^[0-9]+$ && $N -gt 0 ]] || die "N must be a positive whole number, not '$N'"
-[[ $RUNS =~ ^[0-9]+$ && $RUNS -gt 0 ]] || die "RUNS must be a positive whole number, not '$RUNS'"
+need_count N "$N"
+need_count RUNS "$RUNS"
 [[ $PASSTHROUGH == [01] ]] || die "PASSTHROUGH must be 0 or 1, not '$PASSTHROUGH'"
-[[ -x $VDCFS ]] || die "no vdcfs at $VDCFS; run make first or set VDCFS"
-[[ -x $MKINSTANCES ]] || die "no mkinstances at $MKINSTANCES; run make first or set MKINSTANCES"
+need_builds
 [[ $(id -u) -eq 0 ]] || die "needs root to mount a private tmpfs"
 
 WORK=$(mktemp -d /var/tmp/vdcfs-bench.XXXXXX)
@@ -111,15 +108,9 @@ PT_NOFILE=
 WATCHDOG_PID=
 TMPFS_MOUNTED=
 
-# is_mounted DIR: whether DIR is a mount point (also when its FUSE server died).
-is_mounted() {
-	awk -v m="$1" '$2 == m { found = 1 } END { exit !found }' /proc/mounts
-}
-
+# cleanup: at exit (bench_traps), stop what this run started and remove
+# the work folder.
 cleanup() {
-	local rc=$?
-
-	set +e
 	if [[ -n $WATCHDOG_PID ]]; then
 		kill "$WATCHDOG_PID" 2>/dev/null
 		wait "$WATCHDOG_PID" 2>/dev/null
@@ -130,56 +121,21 @@ cleanup() {
 	if [[ -n $TMPFS_MOUNTED ]]; then
 		umount "$TMPFS" || umount -l "$TMPFS"
 	fi
-	if [[ ${BENCH_KEEP:-} == 1 ]]; then
-		echo "tree.sh: kept $WORK" >&2
-	elif is_mounted "$MNT" || is_mounted "$PT_MNT" || is_mounted "$TMPFS"; then
-		echo "tree.sh: $MNT, $PT_MNT or $TMPFS is still mounted; left $WORK in place" >&2
-	else
-		rm -rf "$WORK"
-	fi
-	exit "$rc"
+	work_remove "$WORK" "$MNT" "$PT_MNT" "$TMPFS"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_traps
 
 # Start the private vdcfs in the foreground of a background job, so its pid
 # is ours to stop, and wait until the mount answers.
 vdcfs_start() {
-	local i
-
 	"$VDCFS" -f "${VDCFS_OPTS[@]}" -o state="$STATE" "$MNT" 2>>"$WORK/vdcfs.log" &
 	VDCFS_PID=$!
 	echo "$VDCFS_PID" >"$WORK/vdcfs.pid"
-	for ((i = 0; i < 100; i++)); do
-		if is_mounted "$MNT" && [[ -d $MNT/instances ]]; then
-			return 0
-		fi
-		kill -0 "$VDCFS_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	if fuse_wait "$VDCFS_PID" "$MNT"; then
+		return 0
+	fi
 	cat "$WORK/vdcfs.log" >&2
 	die "vdcfs did not come up on $MNT"
-}
-
-# fuse_stop PID MOUNTPOINT: unmount and wait for the FUSE server PID (one we
-# started) to exit; kill it, by pid, if it will not.
-fuse_stop() {
-	local pid=$1 mnt=$2 i
-
-	if is_mounted "$mnt"; then
-		fusermount3 -u "$mnt" 2>/dev/null || fusermount3 -uz "$mnt" 2>/dev/null || true
-	fi
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true
-	if is_mounted "$mnt"; then
-		fusermount3 -uz "$mnt" 2>/dev/null || true
-	fi
 }
 
 # Unmount and wait for our vdcfs to exit; kill it (by pid) if it will not.
@@ -258,8 +214,6 @@ passthrough_fd_limit() {
 # its open-file limit at $PT_NOFILE. It returns 1, with the reason in
 # PT_NOTE, if the mount does not answer.
 passthrough_start() {
-	local i
-
 	(
 		if [[ $PT_NOFILE != "$(ulimit -Sn)" ]]; then
 			ulimit -Sn "$PT_NOFILE" 2>/dev/null || ulimit -n "$PT_NOFILE"
@@ -268,13 +222,9 @@ passthrough_start() {
 	) 2>>"$WORK/passthrough.log" &
 	PT_PID=$!
 	echo "$PT_PID" >"$WORK/passthrough.pid"
-	for ((i = 0; i < 100; i++)); do
-		if is_mounted "$PT_MNT" && [[ -d $PT_MNT/instances ]]; then
-			return 0
-		fi
-		kill -0 "$PT_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	if fuse_wait "$PT_PID" "$PT_MNT"; then
+		return 0
+	fi
 	PT_NOTE="passthrough_ll did not come up on $PT_MNT: $(head -n 1 "$WORK/passthrough.log")"
 	passthrough_stop
 	return 1
@@ -333,11 +283,9 @@ verdict() {
 		print ok ? "meets target" : "MISSES target" }'
 }
 
-# The three read workflows, each a function of the tree's root so that
-# vdcfs and tmpfs run exactly the same commands. $TAR_OUT is set by caller.
-wl_tar() { tar --exclude-caches -cf "$TAR_OUT" -C "$1" .; }
-wl_ls() { ls -l "$1/instances" >/dev/null; }
-wl_cat() { (cd "$1/instances" && cat -- */run/state >/dev/null); }
+# The three read workflows are wl_tar, wl_ls and wl_cat of bench/lib.sh,
+# each a function of the tree's root so that vdcfs and tmpfs run exactly the
+# same commands. run_once sets $TAR_OUT.
 
 # run_once KEY WORKLOAD ROOT: time one run; appends seconds to TIMES[KEY].
 declare -A TIMES=()
