@@ -95,6 +95,31 @@ struct timespec vdc_kind_mtime(const struct vdc_kind *kind)
 	return kind_state(kind)->mtime;
 }
 
+/*
+ * End a transaction begun with vdc_store_begin(): commit when every step
+ * succeeded (rc == 0), else roll back. Returns the first error.
+ */
+static int store_finish(int rc, struct vdc_err *err)
+{
+	if (rc == 0)
+		rc = vdc_store_commit(err);
+	if (rc < 0)
+		vdc_store_rollback();
+	return rc;
+}
+
+/* Check a user's name and copy it, terminated, into `out`. */
+static int name_copy(const char *name, size_t len, char out[VDC_NAME_MAX + 1], struct vdc_err *err)
+{
+	int rc = vdc_name_check(name, len, err);
+
+	if (rc < 0)
+		return rc;
+	memcpy(out, name, len);
+	out[len] = '\0';
+	return 0;
+}
+
 /* ---- events ---- */
 
 /*
@@ -208,12 +233,8 @@ void vdc_obj_set_state(struct vdc_obj *obj, const char *state)
 
 	if (!strcmp(obj->state, state))
 		return;
-	if (vdc_store_begin(&err) == 0) {
-		if (vdc_store_live_put(obj->id, "state", state, &err) == 0 && vdc_store_commit(&err) == 0)
-			err.code = 0;
-		else
-			vdc_store_rollback();
-	}
+	if (vdc_store_begin(&err) == 0)
+		store_finish(vdc_store_live_put(obj->id, "state", state, &err), &err);
 	if (err.code)
 		vdc_event(obj, "warning: %s", err.msg);
 	vdc_event(obj, "state %s -> %s", obj->state, state);
@@ -227,12 +248,8 @@ void vdc_obj_set_err(struct vdc_obj *obj, const char *msg)
 
 	if (!msg && !obj->err)
 		return;
-	if (vdc_store_begin(&err) == 0) {
-		if (vdc_store_live_put(obj->id, "err", msg, &err) == 0 && vdc_store_commit(&err) == 0)
-			err.code = 0;
-		else
-			vdc_store_rollback();
-	}
+	if (vdc_store_begin(&err) == 0)
+		store_finish(vdc_store_live_put(obj->id, "err", msg, &err), &err);
 	free(obj->err);
 	obj->err = msg ? xstrdup(msg) : NULL;
 	if (msg)
@@ -351,11 +368,9 @@ int vdc_obj_create(const struct vdc_kind *kind, struct vdc_obj *parent,
 	int64_t id;
 	int rc;
 
-	rc = vdc_name_check(name, len, err);
+	rc = name_copy(name, len, nm, err);
 	if (rc < 0)
 		return rc;
-	memcpy(nm, name, len);
-	nm[len] = '\0';
 	if (vdc_obj_find(kind, parent, nm, len))
 		return vdc_err_set(err, -EEXIST, "%s %s exists already", kind->noun, nm);
 	rc = vdc_store_begin(err);
@@ -374,12 +389,9 @@ int vdc_obj_create(const struct vdc_kind *kind, struct vdc_obj *parent,
 		else
 			close(fd);
 	}
-	if (rc == 0)
-		rc = vdc_store_commit(err);
-	if (rc < 0) {
-		vdc_store_rollback();
+	rc = store_finish(rc, err);
+	if (rc < 0)
 		return rc;
-	}
 	*out = obj_alloc(kind, parent, id, nm, uid, gid, t, t);
 	if (parent)
 		parent->childdir_mtime = t;
@@ -454,12 +466,9 @@ int vdc_obj_destroy(struct vdc_obj *obj, struct vdc_err *err)
 	if (rc < 0)
 		return rc;
 	rc = store_delete_tree(obj, err);
-	if (rc == 0)
-		rc = vdc_store_commit(err);
-	if (rc < 0) {
-		vdc_store_rollback();
+	rc = store_finish(rc, err);
+	if (rc < 0)
 		return rc;
-	}
 	if (obj->kind->has_data) {
 		__do_strbuf struct strbuf p = STRBUF_INIT;
 
@@ -481,11 +490,9 @@ int vdc_obj_rename(struct vdc_obj *obj, const char *name, size_t len, struct vdc
 	char nm[VDC_NAME_MAX + 1], old[VDC_NAME_MAX + 1];
 	int rc;
 
-	rc = vdc_name_check(name, len, err);
+	rc = name_copy(name, len, nm, err);
 	if (rc < 0)
 		return rc;
-	memcpy(nm, name, len);
-	nm[len] = '\0';
 	if (vdc_obj_find(obj->kind, obj->parent, nm, len))
 		return vdc_err_set(err, -EEXIST, "%s %s exists already", obj->kind->noun, nm);
 	if (vdc_obj_refs(obj))
@@ -500,12 +507,9 @@ int vdc_obj_rename(struct vdc_obj *obj, const char *name, size_t len, struct vdc
 	if (rc < 0)
 		return rc;
 	rc = vdc_store_obj_update(obj->id, nm, obj->uid, obj->gid, &obj->mtime, err);
-	if (rc == 0)
-		rc = vdc_store_commit(err);
-	if (rc < 0) {
-		vdc_store_rollback();
+	rc = store_finish(rc, err);
+	if (rc < 0)
 		return rc;
-	}
 	snprintf(old, sizeof(old), "%s", obj->name);
 	vdc_map_del(siblings(obj->kind, obj->parent), obj->name);
 	snprintf(obj->name, sizeof(obj->name), "%s", nm);
@@ -528,12 +532,9 @@ int vdc_obj_chown(struct vdc_obj *obj, uid_t uid, gid_t gid, struct vdc_err *err
 	if (rc < 0)
 		return rc;
 	rc = vdc_store_obj_update(obj->id, obj->name, uid, gid, &obj->mtime, err);
-	if (rc == 0)
-		rc = vdc_store_commit(err);
-	if (rc < 0) {
-		vdc_store_rollback();
+	rc = store_finish(rc, err);
+	if (rc < 0)
 		return rc;
-	}
 	obj->uid = uid;
 	obj->gid = gid;
 	vdc_event(obj, "owner set to uid %u gid %u", (unsigned)uid, (unsigned)gid);
@@ -586,12 +587,9 @@ static int attr_store(struct vdc_obj *obj, unsigned attr, const char *v, size_t 
 	if (rc < 0)
 		return rc;
 	rc = vdc_store_attr_put(obj->id, def->name, is_default ? NULL : v, len, &t, err);
-	if (rc == 0)
-		rc = vdc_store_commit(err);
-	if (rc < 0) {
-		vdc_store_rollback();
+	rc = store_finish(rc, err);
+	if (rc < 0)
 		return rc;
-	}
 	free(a->value);
 	a->value = is_default ? NULL : xstrndup(v, len);
 	a->len = is_default ? 0 : len;
@@ -805,12 +803,9 @@ int vdc_link_set(struct vdc_obj *obj, unsigned attr, const char *tname, uid_t ca
 	rc = vdc_store_link_insert(obj->id, "", def->name, tkind->name, tname, &t, &id, err);
 	if (rc == 0)
 		rc = vdc_store_obj_update(obj->id, obj->name, obj->uid, obj->gid, &t, err);
-	if (rc == 0)
-		rc = vdc_store_commit(err);
-	if (rc < 0) {
-		vdc_store_rollback();
+	rc = store_finish(rc, err);
+	if (rc < 0)
 		return rc;
-	}
 	obj->attrs[attr].link = link_new(id, obj, (int)attr, -1, def->name, tkind, tname, t);
 	obj->mtime = t;
 	vdc_event(obj, "%s -> %s/%s", def->name, tkind->name, tname);
@@ -833,12 +828,9 @@ int vdc_link_clear(struct vdc_obj *obj, unsigned attr, struct vdc_err *err)
 	rc = vdc_store_link_delete(l->id, err);
 	if (rc == 0)
 		rc = vdc_store_obj_update(obj->id, obj->name, obj->uid, obj->gid, &t, err);
-	if (rc == 0)
-		rc = vdc_store_commit(err);
-	if (rc < 0) {
-		vdc_store_rollback();
+	rc = store_finish(rc, err);
+	if (rc < 0)
 		return rc;
-	}
 	link_free(l);
 	obj->attrs[attr].link = NULL;
 	obj->mtime = t;
@@ -875,11 +867,9 @@ int vdc_rel_add(struct vdc_obj *obj, unsigned dir, const char *name, size_t len,
 	unsigned i;
 	int rc;
 
-	rc = vdc_name_check(name, len, err);
+	rc = name_copy(name, len, nm, err);
 	if (rc < 0)
 		return rc;
-	memcpy(nm, name, len);
-	nm[len] = '\0';
 	if (vdc_rel_find(obj, dir, name, len))
 		return vdc_err_set(err, -EEXIST, "%s/%s exists already", def->name, nm);
 	for (i = 0; i < r->n; i++)
@@ -895,12 +885,9 @@ int vdc_rel_add(struct vdc_obj *obj, unsigned dir, const char *name, size_t len,
 	if (rc < 0)
 		return rc;
 	rc = vdc_store_link_insert(obj->id, def->name, nm, tkind->name, tname, &t, &id, err);
-	if (rc == 0)
-		rc = vdc_store_commit(err);
-	if (rc < 0) {
-		vdc_store_rollback();
+	rc = store_finish(rc, err);
+	if (rc < 0)
 		return rc;
-	}
 	if (r->n == r->alloc) {
 		r->alloc = r->alloc ? r->alloc * 2 : 4;
 		r->links = xrealloc(r->links, r->alloc * sizeof(*r->links));
@@ -921,12 +908,9 @@ int vdc_rel_remove(struct vdc_obj *obj, unsigned dir, struct vdc_link *link, str
 	if (rc < 0)
 		return rc;
 	rc = vdc_store_link_delete(link->id, err);
-	if (rc == 0)
-		rc = vdc_store_commit(err);
-	if (rc < 0) {
-		vdc_store_rollback();
+	rc = store_finish(rc, err);
+	if (rc < 0)
 		return rc;
-	}
 	for (i = 0; i < r->n; i++) {
 		if (r->links[i] == link) {
 			memmove(&r->links[i], &r->links[i + 1], (r->n - i - 1) * sizeof(*r->links));
@@ -957,12 +941,9 @@ int vdc_rel_rename(struct vdc_obj *obj, unsigned dir, struct vdc_link *link,
 	if (rc < 0)
 		return rc;
 	rc = vdc_store_link_rename(link->id, nm, err);
-	if (rc == 0)
-		rc = vdc_store_commit(err);
-	if (rc < 0) {
-		vdc_store_rollback();
+	rc = store_finish(rc, err);
+	if (rc < 0)
 		return rc;
-	}
 	snprintf(link->name, sizeof(link->name), "%s", nm);
 	obj->rel[dir].mtime = vdc_now();
 	return 0;

@@ -173,6 +173,23 @@ bad:
 			   what, Q(s, len));
 }
 
+int vdc_size_mib_parse(const char *s, size_t len, const char *what, uint64_t min, uint64_t max,
+		       const char *range, uint64_t *out, struct vdc_err *err)
+{
+	uint64_t bytes;
+	int rc = vdc_size_parse(s, len, what, &bytes, err);
+
+	if (rc < 0)
+		return rc;
+	if (bytes < min || bytes > max)
+		return vdc_err_set(err, -ERANGE, "%s %s is out of range; write from %s", what, Q(s, len), range);
+	if (bytes % (1ULL << 20))
+		return vdc_err_set(err, -EINVAL, "%s %s is not a whole number of MiB; write it like 512M or 2G",
+				   what, Q(s, len));
+	*out = bytes;
+	return 0;
+}
+
 void vdc_size_format(uint64_t bytes, char *out, size_t outlen)
 {
 	static const char units[] = "KMGT";

@@ -34,6 +34,14 @@ int vdc_text_check(const char *s, size_t len, bool multiline, struct vdc_err *er
 int vdc_size_parse(const char *s, size_t len, const char *what, uint64_t *out,
 		   struct vdc_err *err);
 
+/*
+ * A size as above, in whole MiB, from `min` to `max` bytes (-ERANGE
+ * outside, -EINVAL when not a whole number of MiB). `range` names the
+ * bounds for the sentence, like "64M to 1T".
+ */
+int vdc_size_mib_parse(const char *s, size_t len, const char *what, uint64_t min, uint64_t max,
+		       const char *range, uint64_t *out, struct vdc_err *err);
+
 /* Format a byte count the way vdc_size_parse reads it back ("512M"). */
 void vdc_size_format(uint64_t bytes, char *out, size_t outlen);
 

@@ -18,18 +18,9 @@ static int check_cpus(const struct vdc_obj *obj, const char *v, size_t len, stru
 static int check_memory(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
 {
 	uint64_t bytes;
-	int rc;
 
 	(void)obj;
-	rc = vdc_size_parse(v, len, "memory", &bytes, err);
-	if (rc < 0)
-		return rc;
-	if (bytes < MEMORY_MIN || bytes > MEMORY_MAX)
-		return vdc_err_set(err, -ERANGE, "memory %.*s is out of range; write from 64M to 1T", (int)len, v);
-	if (bytes % (1ULL << 20))
-		return vdc_err_set(err, -EINVAL, "memory %.*s is not a whole number of MiB; write it like 512M or 2G",
-				   (int)len, v);
-	return 0;
+	return vdc_size_mib_parse(v, len, "memory", MEMORY_MIN, MEMORY_MAX, "64M to 1T", &bytes, err);
 }
 
 static int check_power(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)

@@ -1070,6 +1070,17 @@ static int resolve_entry(fuse_ino_t parent, const char *name, struct node *dir, 
 	return 0;
 }
 
+/* The same, for an entry that must exist and be visible to the caller. */
+static int resolve_visible(fuse_ino_t parent, const char *name, struct node *dir, struct node *n)
+{
+	bool exists;
+	int rc = resolve_entry(parent, name, dir, n, &exists);
+
+	if (rc == 0 && (!exists || n->hidden))
+		rc = -ENOENT;
+	return rc;
+}
+
 static void vdcfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 			 struct fuse_file_info *fi)
 {
@@ -1201,15 +1212,12 @@ static void vdcfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	struct node dir, n;
-	bool exists;
 	unsigned i;
 	int rc;
 
 	begin(req);
 	vdc_model_wrlock();
-	rc = resolve_entry(parent, name, &dir, &n, &exists);
-	if (rc == 0 && (!exists || n.hidden))
-		rc = -ENOENT;
+	rc = resolve_visible(parent, name, &dir, &n);
 	if (rc < 0)
 		goto out;
 	switch (n.type) {
@@ -1258,14 +1266,11 @@ static void vdcfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	struct node dir, n;
-	bool exists;
 	int rc;
 
 	begin(req);
 	vdc_model_wrlock();
-	rc = resolve_entry(parent, name, &dir, &n, &exists);
-	if (rc == 0 && (!exists || n.hidden))
-		rc = -ENOENT;
+	rc = resolve_visible(parent, name, &dir, &n);
 	if (rc < 0)
 		goto out;
 	switch (n.type) {
@@ -1460,7 +1465,7 @@ static void vdcfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fu
 	struct vdc_err err = VDC_ERR_INIT;
 	__do_strbuf struct strbuf sname = STRBUF_INIT;
 	struct node sdir, src, ddir, dst;
-	bool sexists, exists;
+	bool exists;
 	int rc;
 
 	begin(req);
@@ -1469,9 +1474,7 @@ static void vdcfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fu
 		return;
 	}
 	vdc_model_wrlock();
-	rc = resolve_entry(parent, name, &sdir, &src, &sexists);
-	if (rc == 0 && (!sexists || src.hidden))
-		rc = -ENOENT;
+	rc = resolve_visible(parent, name, &sdir, &src);
 	if (rc == 0)
 		rc = resolve_entry(newparent, newname, &ddir, &dst, &exists);
 	if (rc < 0)

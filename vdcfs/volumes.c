@@ -7,17 +7,9 @@
 static int check_size(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
 {
 	uint64_t bytes;
-	int rc;
 
 	(void)obj;
-	rc = vdc_size_parse(v, len, "size", &bytes, err);
-	if (rc < 0)
-		return rc;
-	if (bytes < VOLUME_MIN || bytes > VOLUME_MAX)
-		return vdc_err_set(err, -ERANGE, "size %.*s is out of range; write from 1M to 16T", (int)len, v);
-	if (bytes % (1ULL << 20))
-		return vdc_err_set(err, -EINVAL, "size %.*s is not a whole number of MiB; write it like 10G", (int)len, v);
-	return 0;
+	return vdc_size_mib_parse(v, len, "size", VOLUME_MIN, VOLUME_MAX, "1M to 16T", &bytes, err);
 }
 
 static const struct vdc_attr_def attrs[] = {

@@ -343,6 +343,32 @@ static void test_size_bad(void **state)
 	assert_true(v == 42);   /* a failure leaves the output alone */
 }
 
+/* Sizes in whole MiB within bounds: memory and volume size use this. */
+static void test_size_mib(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	uint64_t v = 0;
+	int rc;
+
+	(void)state;
+	assert_int_equal(vdc_size_mib_parse("2G", 2, "memory", 64ULL << 20, 1ULL << 40, "64M to 1T", &v, &err), 0);
+	assert_true(v == 2ULL << 30);
+	assert_int_equal(vdc_size_mib_parse("64M", 3, "memory", 64ULL << 20, 1ULL << 40, "64M to 1T", &v, &err), 0);
+	rc = vdc_size_mib_parse("63M", 3, "memory", 64ULL << 20, 1ULL << 40, "64M to 1T", &v, &err);
+	assert_int_equal(rc, -ERANGE);
+	check_err(rc, &err);
+	assert_non_null(strstr(err.msg, "64M to 1T"));
+	rc = vdc_size_mib_parse("2T", 2, "memory", 64ULL << 20, 1ULL << 40, "64M to 1T", &v, &err);
+	assert_int_equal(rc, -ERANGE);
+	rc = vdc_size_mib_parse("1048577K", 8, "size", 1ULL << 20, 16ULL << 40, "1M to 16T", &v, &err);
+	assert_int_equal(rc, -EINVAL);
+	check_err(rc, &err);
+	assert_non_null(strstr(err.msg, "whole number of MiB"));
+	rc = vdc_size_mib_parse("lots", 4, "size", 1ULL << 20, 16ULL << 40, "1M to 16T", &v, &err);
+	assert_int_equal(rc, -EINVAL);
+	check_err(rc, &err);
+}
+
 static void test_size_overflow(void **state)
 {
 	uint64_t v = 42;
@@ -1430,6 +1456,7 @@ int main(void)
 		cmocka_unit_test(test_size_good),
 		cmocka_unit_test(test_size_bad),
 		cmocka_unit_test(test_size_overflow),
+		cmocka_unit_test(test_size_mib),
 		cmocka_unit_test(test_size_message),
 		cmocka_unit_test(test_size_format),
 		cmocka_unit_test(test_size_round_trip),
