@@ -258,6 +258,16 @@ void vdc_obj_set_err(struct vdc_obj *obj, const char *msg)
 		live_hook(obj);
 }
 
+int vdc_verb_clear(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err)
+{
+	(void)args;
+	if (len)
+		return vdc_err_set(err, -EINVAL, "clear takes no arguments");
+	vdc_obj_set_err(obj, NULL);
+	vdc_event(obj, "run/err cleared");
+	return 0;
+}
+
 void vdc_report(struct vdc_obj *obj, const struct vdc_err *err)
 {
 	if (!err->msg[0])

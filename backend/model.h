@@ -284,6 +284,8 @@ void vdc_model_set_live_hook(void (*hook)(const struct vdc_obj *obj));
 void vdc_obj_set_state(struct vdc_obj *obj, const char *state);
 /* Set run/err (persisted; NULL clears) and log it as an event. */
 void vdc_obj_set_err(struct vdc_obj *obj, const char *msg);
+/* The verb every kind has: `clear` forgets run/err once it is dealt with. */
+int vdc_verb_clear(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
 /* Record a failed request on `obj` (or the data center when NULL). */
 void vdc_report(struct vdc_obj *obj, const struct vdc_err *err);
 /* Append an event line to the object's and the global log. */

@@ -5,11 +5,17 @@ static const struct vdc_run_def runfiles[] = {
 	VDC_RUN_COMMON,
 };
 
+static const struct vdc_verb_def verbs[] = {
+	VDC_VERBS_COMMON,
+};
+
 const struct vdc_kind vdc_kind_images = {
 	.name = "images",
 	.noun = "image",
 	.runfiles = runfiles,
 	.nrunfiles = VDC_ARRAY_SIZE(runfiles),
+	.verbs = verbs,
+	.nverbs = VDC_ARRAY_SIZE(verbs),
 	.has_data = true,
 	.initial_state = "available",
 };

@@ -76,6 +76,11 @@ static int verb_needs_running(struct vdc_obj *obj, const char *args, size_t len,
 static const struct vdc_verb_def verbs[] = {
 	{ "reboot", "reboot", verb_needs_running },
 	{ "reset", "reset", verb_needs_running },
+	VDC_VERBS_COMMON,
+};
+
+static const struct vdc_verb_def nic_verbs[] = {
+	VDC_VERBS_COMMON,
 };
 
 static void instance_changed(struct vdc_obj *obj, unsigned attr)
@@ -102,6 +107,8 @@ const struct vdc_kind vdc_kind_nics = {
 	.nattrs = VDC_ARRAY_SIZE(nic_attrs),
 	.runfiles = nic_runfiles,
 	.nrunfiles = VDC_ARRAY_SIZE(nic_runfiles),
+	.verbs = nic_verbs,
+	.nverbs = VDC_ARRAY_SIZE(nic_verbs),
 	.initial_state = "defined",
 };
 

@@ -21,6 +21,10 @@ extern const struct vdc_kind vdc_kind_nics;
 	{ "err", vdc_run_show_err }, \
 	{ "events", vdc_events_show }
 
+/* The verbs every kind has. */
+#define VDC_VERBS_COMMON \
+	{ "clear", "clear", vdc_verb_clear }
+
 #define VDC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

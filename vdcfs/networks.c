@@ -83,6 +83,10 @@ static const struct vdc_run_def runfiles[] = {
 	VDC_RUN_COMMON,
 };
 
+static const struct vdc_verb_def verbs[] = {
+	VDC_VERBS_COMMON,
+};
+
 const struct vdc_kind vdc_kind_networks = {
 	.name = "networks",
 	.noun = "network",
@@ -90,5 +94,7 @@ const struct vdc_kind vdc_kind_networks = {
 	.nattrs = VDC_ARRAY_SIZE(attrs),
 	.runfiles = runfiles,
 	.nrunfiles = VDC_ARRAY_SIZE(runfiles),
+	.verbs = verbs,
+	.nverbs = VDC_ARRAY_SIZE(verbs),
 	.initial_state = "defined",
 };

@@ -15,6 +15,10 @@ static const struct vdc_run_def runfiles[] = {
 	VDC_RUN_COMMON,
 };
 
+static const struct vdc_verb_def verbs[] = {
+	VDC_VERBS_COMMON,
+};
+
 const struct vdc_kind vdc_kind_security_groups = {
 	.name = "security-groups",
 	.noun = "security group",
@@ -22,5 +26,7 @@ const struct vdc_kind vdc_kind_security_groups = {
 	.nattrs = VDC_ARRAY_SIZE(attrs),
 	.runfiles = runfiles,
 	.nrunfiles = VDC_ARRAY_SIZE(runfiles),
+	.verbs = verbs,
+	.nverbs = VDC_ARRAY_SIZE(verbs),
 	.initial_state = "defined",
 };

@@ -52,28 +52,28 @@ for f in cpus memory hostname user-data power ctl; do
 	ok "instances/web1/$f is a regular file" test -f "$MNT/instances/web1/$f"
 done
 
-check_object images tiny "data run" "CACHEDIR.TAG err events state" available
+check_object images tiny "ctl data run" "CACHEDIR.TAG err events state" available
 ok "images/tiny/data is a regular file" test -f "$MNT/images/tiny/data"
 is "$(vdc_size "$MNT/images/tiny/data")" 0 "images/tiny/data starts empty"
 
-check_object volumes data1 "run size" "CACHEDIR.TAG err events state" defined
+check_object volumes data1 "ctl run size" "CACHEDIR.TAG err events state" defined
 value volumes/data1/size '1G\n'
 
-check_object networks net1 "cidr dhcp dns gateway run" "CACHEDIR.TAG err events state" defined
+check_object networks net1 "cidr ctl dhcp dns gateway run" "CACHEDIR.TAG err events state" defined
 value networks/net1/cidr ''
 value networks/net1/gateway ''
 value networks/net1/dhcp 'on\n'
 value networks/net1/dns ''
 
-check_object security-groups web "rules run" "CACHEDIR.TAG err events state" defined
+check_object security-groups web "ctl rules run" "CACHEDIR.TAG err events state" defined
 value security-groups/web/rules ''
 
-check_object ssh-keys admin "public-key run" "CACHEDIR.TAG err events state" defined
+check_object ssh-keys admin "ctl public-key run" "CACHEDIR.TAG err events state" defined
 value ssh-keys/admin/public-key ''
 
 # A nic is a child object of an instance.
 ok "mkdir instances/web1/nics/eth0" mkdir "$MNT/instances/web1/nics/eth0"
-is "$(names "$MNT/instances/web1/nics/eth0")" "run" "a new nic holds run/ (network appears when linked)"
+is "$(names "$MNT/instances/web1/nics/eth0")" "ctl run" "a new nic holds ctl and run/ (network appears when linked)"
 is "$(names "$MNT/instances/web1/nics/eth0/run")" "CACHEDIR.TAG err events" "a nic's run/ holds CACHEDIR.TAG err events"
 fails_with EINVAL "a nic name is checked like any name" mkdir "$MNT/instances/web1/nics/Eth0"
 

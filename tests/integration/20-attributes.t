@@ -242,9 +242,18 @@ is "$(get "$I/ctl" | wc -c | tr -d ' ')" 0 "reading ctl returns nothing"
 fails_with EINVAL "echo reboot > ctl fails when not running" put reboot "$I/ctl"
 like "$(get "$I/run/err")" "running" "run/err says the verb needs a running instance"
 fails_with EINVAL "echo bogus > ctl fails" put bogus "$I/ctl"
-like "$(get "$I/run/err")" "bogus.*reboot.*reset" "run/err lists the verbs"
+like "$(get "$I/run/err")" "bogus.*reboot.*reset.*clear" "run/err lists the verbs"
 ok "an empty write to ctl does nothing" sh -c ": > '$I/ctl'"
 is "$(get "$I/ctl" | wc -c | tr -d ' ')" 0 "ctl still reads empty"
+ok "echo clear > ctl" put clear "$I/ctl"
+is "$(get "$I/run/err" | wc -c | tr -d ' ')" 0 "clear empties run/err"
+fails_with EINVAL "clear takes no arguments" put "clear now" "$I/ctl"
+for kind in images volumes networks security-groups ssh-keys; do
+	mkdir "$MNT/$kind/ctl-probe"
+	ok "$kind have ctl with clear" put clear "$MNT/$kind/ctl-probe/ctl"
+	fails_with EINVAL "$kind ctl refuses an unknown verb" put reboot "$MNT/$kind/ctl-probe/ctl"
+	rmdir "$MNT/$kind/ctl-probe"
+done
 
 ok "vdcfs still answers" mountpoint -q "$MNT"
 done_testing
