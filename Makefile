@@ -61,6 +61,10 @@ integration: all
 
 check: unit integration
 
+# The test guest image: build it and boot it under qemu (tests/image/).
+guest-check:
+	prove -v --exec bash tests/image/boot-check.sh
+
 asan:
 	$(MAKE) BUILD=build-asan CC=clang \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
@@ -100,4 +104,4 @@ install: $(BUILD)/vdcfs
 clean:
 	rm -rf build build-asan
 
-.PHONY: all unit integration check asan valgrind fuzz install clean
+.PHONY: all unit integration check guest-check asan valgrind fuzz install clean
