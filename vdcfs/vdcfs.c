@@ -573,6 +573,14 @@ static int open_backing(const struct node *n, int flags, struct handle *h)
 	return h->fd < 0 ? -errno : 0;
 }
 
+static void handle_free(struct handle *h)
+{
+	if (h->fd >= 0)
+		close(h->fd);
+	strbuf_release(&h->buf);
+	free(h);
+}
+
 /* Open a file node. The model lock is held. */
 static int open_node(const struct node *n, struct fuse_file_info *fi, bool created)
 {
@@ -638,7 +646,7 @@ static void vdcfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else if (fuse_reply_open(req, fi) == -ENOENT)
-		fuse_reply_none(req);   /* interrupted: nothing to undo but the handle */
+		handle_free(fh(fi));   /* interrupted: the kernel will not release it */
 }
 
 static void vdcfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -865,10 +873,7 @@ static void vdcfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 
 	(void)ino;
 	commit_handle(h, true);
-	if (h->fd >= 0)
-		close(h->fd);
-	strbuf_release(&h->buf);
-	free(h);
+	handle_free(h);
 	fuse_reply_err(req, 0);
 }
 
@@ -1141,8 +1146,8 @@ out:
 	vdc_model_unlock();
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
-	else
-		fuse_reply_create(req, &e, fi);
+	else if (fuse_reply_create(req, &e, fi) == -ENOENT)
+		handle_free(fh(fi));   /* interrupted: the kernel will not release it */
 }
 
 static void vdcfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
