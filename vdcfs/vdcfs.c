@@ -1683,7 +1683,9 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	fuse_opt_add_arg(&args, "-odefault_permissions,noatime,fsname=vdcfs,subtype=vdcfs");
-	if (fuse_parse_cmdline(&args, &cl) < 0 || !cl.mountpoint) {
+	if (fuse_parse_cmdline(&args, &cl) < 0)
+		goto done;   /* libfuse said why */
+	if (!cl.mountpoint) {
 		fprintf(stderr, "vdcfs: no mount point given\n");
 		usage(argv[0]);
 		goto done;
