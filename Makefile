@@ -26,14 +26,13 @@ BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
 VDCFS_SRC   = vdcfs/vdcfs.c vdcfs/tree.c vdcfs/instances.c vdcfs/images.c \
               vdcfs/volumes.c vdcfs/networks.c vdcfs/security_groups.c \
               vdcfs/ssh_keys.c
-BENCH_SRC   = bench/mkinstances.c
 UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr
 
 BACKEND_OBJ = $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 VDCFS_OBJ   = $(VDCFS_SRC:%.c=$(BUILD)/obj/%.o)
 
-all: $(BUILD)/vdcfs $(BUILD)/mkinstances
+all: $(BUILD)/vdcfs $(BUILD)/mkinstances $(BUILD)/bench-scheduler
 
 $(BUILD)/obj/%.o: %.c $(wildcard backend/*.h vdcfs/*.h)
 	@mkdir -p $(dir $@)
@@ -46,6 +45,9 @@ $(BUILD)/vdcfs: $(VDCFS_OBJ) $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/mkinstances: $(BUILD)/obj/bench/mkinstances.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/bench-scheduler: $(BUILD)/obj/bench/scheduler.o $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/libvdc.a

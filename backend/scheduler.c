@@ -64,8 +64,6 @@ int vdc_schedule(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint
 		if (!h->schedulable)
 			continue;
 		sched++;
-		if (closest < 0 || nearer(h, &hosts[closest], cpus, memory))
-			closest = (long)i;
 		if (misses(h, cpus, memory))
 			continue;
 		if (best < 0 || better(h, &hosts[best]))
@@ -77,6 +75,11 @@ int vdc_schedule(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint
 		return vdc_err_set(err, -ENOSPC, "none of the %zu joined hosts is reporting", n);
 	if (!sched)
 		return vdc_err_set(err, -ENOSPC, "no reporting host is schedulable (schedulable is off on all %zu)", up);
+	/* Nothing fits: find the closest miss for the sentence (rare, so a second pass). */
+	for (i = 0; i < n; i++)
+		if (hosts[i].up && hosts[i].schedulable &&
+		    (closest < 0 || nearer(&hosts[i], &hosts[closest], cpus, memory)))
+			closest = (long)i;
 	vdc_size_format(memory, need, sizeof(need));
 	{
 		const struct vdc_host_cap *c = &hosts[closest];
