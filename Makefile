@@ -27,7 +27,7 @@ VDCFS_SRC   = vdcfs/vdcfs.c vdcfs/tree.c vdcfs/instances.c vdcfs/images.c \
               vdcfs/volumes.c vdcfs/networks.c vdcfs/security_groups.c \
               vdcfs/ssh_keys.c
 UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model
-FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr
+FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 
 BACKEND_OBJ = $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 VDCFS_OBJ   = $(VDCFS_SRC:%.c=$(BUILD)/obj/%.o)

@@ -682,82 +682,10 @@ void vdc_model_set_mountpoint(const char *mnt)
 	mountpoint = mnt;
 }
 
-/* The link a user should have written from `from`, for the sentences. */
-static void link_hint(const char *from, const struct vdc_kind *want, char *out, size_t n)
-{
-	size_t depth = 0, o = 0;
-	const char *p;
-
-	for (p = from; *p; p++)
-		if (*p != '/' && (p == from || p[-1] == '/'))
-			depth++;
-	while (depth-- && o + 3 < n) {
-		memcpy(out + o, "../", 3);
-		o += 3;
-	}
-	snprintf(out + o, n - o, "%s/NAME", want->name);
-}
-
 int vdc_link_parse(const char *from, const char *target, const struct vdc_kind *want,
 		   const char *what, char *tname, struct vdc_err *err)
 {
-	const char *comp[64];
-	size_t clen[64], n = 0;
-	const char *p, *rel = target;
-	size_t tlen = strlen(target), mlen = mountpoint ? strlen(mountpoint) : 0;
-	char hint[256];
-
-	link_hint(from, want, hint, sizeof(hint));
-	if (!tlen || tlen > 4096)
-		goto shape;
-	if (target[0] == '/') {
-		/* An absolute link is accepted when it points into this mount. */
-		if (!mlen || strncmp(target, mountpoint, mlen) || target[mlen] != '/')
-			return vdc_err_set(err, -EXDEV, "%s -> %s points outside the tree; link like ln -s %s",
-					   what, target, hint);
-		from = "";
-		rel = target + mlen;
-	}
-	/* Split `from` into components. */
-	for (p = from; *p; ) {
-		const char *s = strchr(p, '/');
-		size_t l = s ? (size_t)(s - p) : strlen(p);
-
-		if (l && n < 64) {
-			comp[n] = p;
-			clen[n++] = l;
-		}
-		p += l + (s ? 1 : 0);
-	}
-	for (p = rel; *p; ) {
-		const char *s = strchr(p, '/');
-		size_t l = s ? (size_t)(s - p) : strlen(p);
-
-		if (l == 0 || (l == 1 && p[0] == '.')) {
-			/* nothing */
-		} else if (l == 2 && p[0] == '.' && p[1] == '.') {
-			if (n == 0)
-				return vdc_err_set(err, -EXDEV, "%s -> %s points outside the tree; link like ln -s %s",
-						   what, target, hint);
-			n--;
-		} else {
-			if (n == 64)
-				goto shape;
-			comp[n] = p;
-			clen[n++] = l;
-		}
-		p += l + (s ? 1 : 0);
-	}
-	if (n != 2 || clen[0] != strlen(want->name) || memcmp(comp[0], want->name, clen[0]))
-		goto shape;
-	if (vdc_name_check(comp[1], clen[1], err) < 0)
-		goto shape;
-	memcpy(tname, comp[1], clen[1]);
-	tname[clen[1]] = '\0';
-	return 0;
-shape:
-	return vdc_err_set(err, -EINVAL, "%s -> %.200s does not name an object in %s/; link like ln -s %s",
-			   what, target, want->name, hint);
+	return vdc_linkpath_parse(mountpoint, from, target, want->name, what, tname, err);
 }
 
 static int link_owner_check(const struct vdc_kind *tkind, const char *tname, uid_t caller,

@@ -655,3 +655,81 @@ int vdc_sshkey_check(const char *s, size_t len, struct vdc_err *err)
 				   !strcmp(type, "ssh-rsa") ? " (RSA keys need 2048 bits or more)" : "");
 	return 0;
 }
+
+/* The link a user should have written from `from`, for the sentences. */
+static void link_hint(const char *from, const char *kind, char *out, size_t n)
+{
+	size_t depth = 0, o = 0;
+	const char *p;
+
+	for (p = from; *p; p++)
+		if (*p != '/' && (p == from || p[-1] == '/'))
+			depth++;
+	while (depth-- && o + 3 < n) {
+		memcpy(out + o, "../", 3);
+		o += 3;
+	}
+	snprintf(out + o, n - o, "%s/NAME", kind);
+}
+
+int vdc_linkpath_parse(const char *mountpoint, const char *from, const char *target,
+		       const char *kind, const char *what, char *tname, struct vdc_err *err)
+{
+	const char *comp[64];
+	size_t clen[64], n = 0;
+	const char *p, *rel = target;
+	size_t tlen = strlen(target), mlen = mountpoint ? strlen(mountpoint) : 0;
+	char hint[256];
+
+	link_hint(from, kind, hint, sizeof(hint));
+	if (!tlen || tlen > 4096)
+		goto shape;
+	if (target[0] == '/') {
+		/* An absolute link is accepted when it points into this mount. */
+		if (!mlen || strncmp(target, mountpoint, mlen) || target[mlen] != '/')
+			return vdc_err_set(err, -EXDEV, "%s -> '%s' points outside the tree; link like ln -s %s",
+					   what, Q(target, tlen), hint);
+		from = "";
+		rel = target + mlen;
+	}
+	/* Split `from` into components. */
+	for (p = from; *p; ) {
+		const char *s = strchr(p, '/');
+		size_t l = s ? (size_t)(s - p) : strlen(p);
+
+		if (l && n < 64) {
+			comp[n] = p;
+			clen[n++] = l;
+		}
+		p += l + (s ? 1 : 0);
+	}
+	for (p = rel; *p; ) {
+		const char *s = strchr(p, '/');
+		size_t l = s ? (size_t)(s - p) : strlen(p);
+
+		if (l == 0 || (l == 1 && p[0] == '.')) {
+			/* nothing */
+		} else if (l == 2 && p[0] == '.' && p[1] == '.') {
+			if (n == 0)
+				return vdc_err_set(err, -EXDEV, "%s -> '%s' points outside the tree; link like ln -s %s",
+						   what, Q(target, tlen), hint);
+			n--;
+		} else {
+			if (n == 64)
+				goto shape;
+			comp[n] = p;
+			clen[n++] = l;
+		}
+		p += l + (s ? 1 : 0);
+	}
+	if (n != 2 || clen[0] != strlen(kind) || memcmp(comp[0], kind, clen[0]))
+		goto shape;
+	if (vdc_name_check(comp[1], clen[1], err) < 0)
+		goto shape;
+	memcpy(tname, comp[1], clen[1]);
+	tname[clen[1]] = '\0';
+	return 0;
+shape:
+	return vdc_err_set(err, -EINVAL, "%s -> '%s' does not name an object in %s/; link like ln -s %s",
+			   what, Q(target, tlen), kind, hint);
+}

@@ -109,6 +109,18 @@ int vdc_rules_parse(const char *s, size_t len, struct vdc_rule *out, size_t *n,
 int vdc_sshkey_check(const char *s, size_t len, struct vdc_err *err);
 
 /*
+ * A relation symlink's text, `target`, as written in the folder `from` (a
+ * path below the root, like "instances/web1"): it must name an object of
+ * `kind` inside the tree, relatively (../../images/NAME) or absolutely
+ * under `mountpoint` (which may be NULL). On success the object's name goes
+ * to `tname` (VDC_NAME_MAX + 1 bytes). -EINVAL for the wrong shape or
+ * kind, -EXDEV for a link that leaves the tree; the sentence shows the
+ * link to write from `from`. `what` names the link in the sentence.
+ */
+int vdc_linkpath_parse(const char *mountpoint, const char *from, const char *target,
+		       const char *kind, const char *what, char *tname, struct vdc_err *err);
+
+/*
  * Decode standard base64 (with padding) into `out`, which must hold
  * len/4*3 bytes. Returns the decoded length or -EINVAL.
  */

@@ -918,7 +918,7 @@ static void test_link_parse(void **state)
 	assert_int_equal(parse_rc("instances/web1", "../images/tiny", &k_images, t), -EINVAL);
 	assert_non_null(strstr(last.msg, "does not name an object in images/"));
 	assert_int_equal(parse_rc("instances/web1", "../../volumes/v1", &k_images, t), -EINVAL);
-	assert_non_null(strstr(last.msg, "image -> ../../volumes/v1 does not name an object in images/"));
+	assert_non_null(strstr(last.msg, "image -> '../../volumes/v1' does not name an object in images/"));
 	assert_int_equal(parse_rc("instances/web1", "../../images", &k_images, t), -EINVAL);
 	assert_int_equal(parse_rc("instances/web1", "../../images/tiny/data", &k_images, t), -EINVAL);
 	assert_int_equal(parse_rc("instances/web1", "../../images/Tiny", &k_images, t), -EINVAL);
@@ -1333,7 +1333,7 @@ static void test_link_parse_quotes_absolute_target(void **state)
 	(void)state;
 	vdc_model_set_mountpoint("/mnt/vdc");
 	assert_int_equal(parse_rc("instances/web1", "/mnt/vdc/volumes/v1", &k_images, t), -EINVAL);
-	assert_non_null(strstr(last.msg, "-> /mnt/vdc/volumes/v1 "));
+	assert_non_null(strstr(last.msg, "-> '/mnt/vdc/volumes/v1' "));
 }
 
 /*

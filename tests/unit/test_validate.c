@@ -369,6 +369,34 @@ static void test_size_mib(void **state)
 	check_err(rc, &err);
 }
 
+/* Relation symlinks: shape, kind, leaving the tree, and raw bytes kept out of sentences. */
+static void test_linkpath(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	char tname[VDC_NAME_MAX + 1];
+	int rc;
+
+	(void)state;
+	assert_int_equal(vdc_linkpath_parse(NULL, "instances/web1", "../../images/tiny", "images", "image", tname, &err), 0);
+	assert_string_equal(tname, "tiny");
+	assert_int_equal(vdc_linkpath_parse("/vdc", "instances/web1/volumes", "/vdc/volumes/d1", "volumes", "d", tname, &err), 0);
+	assert_string_equal(tname, "d1");
+	rc = vdc_linkpath_parse(NULL, "instances/web1", "../../volumes/d1", "images", "image", tname, &err);
+	assert_int_equal(rc, -EINVAL);
+	check_err(rc, &err);
+	assert_non_null(strstr(err.msg, "ln -s ../../images/NAME"));
+	rc = vdc_linkpath_parse(NULL, "instances/web1", "../../../../etc", "images", "image", tname, &err);
+	assert_int_equal(rc, -EXDEV);
+	check_err(rc, &err);
+	rc = vdc_linkpath_parse("/vdc", "instances/web1", "/etc/passwd", "images", "image", tname, &err);
+	assert_int_equal(rc, -EXDEV);
+	check_err(rc, &err);
+	rc = vdc_linkpath_parse(NULL, "instances/web1", "\x1b[2J\x07", "images", "image", tname, &err);
+	assert_int_equal(rc, -EINVAL);
+	check_err(rc, &err);   /* printable: the escape is shown as \x1b */
+	assert_non_null(strstr(err.msg, "\\x1b"));
+}
+
 static void test_size_overflow(void **state)
 {
 	uint64_t v = 42;
@@ -1457,6 +1485,7 @@ int main(void)
 		cmocka_unit_test(test_size_bad),
 		cmocka_unit_test(test_size_overflow),
 		cmocka_unit_test(test_size_mib),
+		cmocka_unit_test(test_linkpath),
 		cmocka_unit_test(test_size_message),
 		cmocka_unit_test(test_size_format),
 		cmocka_unit_test(test_size_round_trip),
