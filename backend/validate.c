@@ -7,8 +7,7 @@
 #include "strbuf.h"
 #include "validate.h"
 
-/* Print at most 40 bytes of user text into a sentence, escaping the rest. */
-static const char *quote(const char *s, size_t len, char *buf, size_t buflen)
+const char *vdc_quote(const char *s, size_t len, char *buf, size_t buflen)
 {
 	size_t i, o = 0;
 
@@ -31,7 +30,7 @@ static const char *quote(const char *s, size_t len, char *buf, size_t buflen)
 	buf[o] = '\0';
 	return buf;
 }
-#define Q(s, len) quote((s), (len), (char[200]){0}, 200)
+#define Q(s, len) vdc_quote((s), (len), (char[200]){0}, 200)
 
 int vdc_name_check(const char *name, size_t len, struct vdc_err *err)
 {

@@ -12,10 +12,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "err.h"
 
 #define VDC_NAME_MAX 63
+
+/*
+ * User text for a sentence: at most 40 bytes, anything but printable ASCII
+ * (and the quote) escaped as \xNN, so run/err never carries raw bytes.
+ * Returns `buf` (buflen of 200 holds any result).
+ */
+const char *vdc_quote(const char *s, size_t len, char *buf, size_t buflen);
+#define VDC_Q(s) vdc_quote((s), strlen(s), (char[200]){0}, 200)
 
 /* Object names: 1-63 of [a-z0-9-], starting with a letter (else -EINVAL). */
 int vdc_name_check(const char *name, size_t len, struct vdc_err *err);

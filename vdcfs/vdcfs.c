@@ -1127,11 +1127,11 @@ static void vdcfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 		rc = open_node(&n, fi, true);
 		break;
 	case N_RUNDIR:
-		rc = vdc_err_set(&err, -EACCES, "run/ holds live state only; %s cannot be made in it", name);
+		rc = vdc_err_set(&err, -EACCES, "run/ holds live state only; %s cannot be made in it", VDC_Q(name));
 		break;
 	case N_KINDDIR:
 		rc = vdc_err_set(&err, -EPERM, "%s/ holds %ss only; make one with mkdir %s", dir.kind->name,
-				 dir.kind->noun, name);
+				 dir.kind->noun, VDC_Q(name));
 		break;
 	default:
 		rc = -EACCES;
@@ -1185,10 +1185,10 @@ static void vdcfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 		break;
 	case N_ROOT:
 		rc = vdc_err_set(&err, -EPERM, "the top folders are fixed; make objects inside them, like mkdir instances/%s",
-				 name);
+				 VDC_Q(name));
 		break;
 	case N_OBJ:
-		rc = vdc_err_set(&err, -EPERM, "%s cannot be made in %s %s; its folders are fixed", name,
+		rc = vdc_err_set(&err, -EPERM, "%s cannot be made in %s %s; its folders are fixed", VDC_Q(name),
 				 dir.kind->noun, dir.obj->name);
 		break;
 	default:
@@ -1330,7 +1330,7 @@ static void vdcfs_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 	if (dir.type == N_OBJ) {
 		a = vdc_attr_index(dir.kind, name, strlen(name));
 		if (a < 0 || dir.kind->attrs[a].type != VDC_ATTR_LINK) {
-			rc = vdc_err_set(&err, -EPERM, "%s cannot be a link; %s %s links only its relation files", name,
+			rc = vdc_err_set(&err, -EPERM, "%s cannot be a link; %s %s links only its relation files", VDC_Q(name),
 					 dir.kind->noun, dir.obj->name);
 			goto fail;
 		}
@@ -1536,7 +1536,7 @@ static void vdcfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fu
 		rc = vdc_rel_rename(src.obj, (unsigned)src.idx, src.link, newname, strlen(newname), &err);
 		break;
 	default:
-		rc = vdc_err_set(&err, -EPERM, "%s cannot be renamed", name);
+		rc = vdc_err_set(&err, -EPERM, "%s cannot be renamed", VDC_Q(name));
 	}
 	if (rc < 0)
 		rc = fail(&src, &err, rc);

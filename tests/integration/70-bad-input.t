@@ -67,6 +67,11 @@ nok "moving an object into another kind fails" mv -T "$MNT/instances/web2" "$MNT
 ok "instances/web2 is still there" test -f "$MNT/instances/web2/cpus"
 nok "and no volumes/web2 was made" test -e "$MNT/volumes/web2"
 rm -rf "$MNT/volumes/web2" 2> /dev/null
+# A name with terminal escapes reaches run/events escaped, never raw.
+esc=$(printf 'x\033[2J\007')
+nok "a file cannot be made directly in instances/" sh -c ": > '$MNT/instances/$esc'"
+unlike "$(tail -n 1 "$MNT/run/events" | od -c)" '033' "run/events does not carry the raw escape byte"
+like "$(tail -n 1 "$MNT/run/events")" 'x1b' "run/events shows it as \\x1b"
 ok "vdcfs still answers" alive
 
 # ---- too many temporary files ----
