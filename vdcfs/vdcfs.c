@@ -616,7 +616,8 @@ static int open_node(const struct node *n, struct fuse_file_info *fi, bool creat
 		 * writes, so an earlier commit would be wrong).
 		 */
 		h->truncated = true;
-	} else if (n->type != N_CTL) {
+	} else if (n->type != N_CTL && !is_live(n->type)) {
+		/* Live files are shown afresh at every read (vdcfs_read). */
 		tree_show(n, &h->buf);
 	}
 	/*
