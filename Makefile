@@ -9,7 +9,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = fuse3 sqlite3
+PKGS     = fuse3 sqlite3 libmicrohttpd gnutls jansson
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wvla -Wpointer-arith
 CFLAGS  ?= -O2 -g
@@ -22,21 +22,39 @@ override LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
               backend/store.c backend/model.c backend/instance.c \
-              backend/scheduler.c
+              backend/scheduler.c backend/host.c backend/tls.c backend/agentd.c
 VDCFS_SRC   = vdcfs/vdcfs.c vdcfs/tree.c vdcfs/instances.c vdcfs/images.c \
               vdcfs/volumes.c vdcfs/networks.c vdcfs/security_groups.c \
-              vdcfs/ssh_keys.c
+              vdcfs/ssh_keys.c vdcfs/hosts.c
 UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 
+# The agents: agents/common/ is the protocol client (libcurl, jansson);
+# agents/hva/ is vdc-hva (libvirt). They link the backend's small helpers
+# (err, strbuf, validate, map) but never the model or the store.
+AGENT_PKGS      = libcurl jansson gnutls
+HVA_PKGS        = $(AGENT_PKGS) libvirt
+AGENT_LIB_SRC   = backend/err.c backend/strbuf.c backend/validate.c backend/map.c
+AGENT_COMMON_SRC = $(wildcard agents/common/*.c)
+HVA_SRC         = $(wildcard agents/hva/*.c)
+
 BACKEND_OBJ = $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 VDCFS_OBJ   = $(VDCFS_SRC:%.c=$(BUILD)/obj/%.o)
+AGENT_OBJ   = $(AGENT_LIB_SRC:%.c=$(BUILD)/obj/%.o) $(AGENT_COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+HVA_OBJ     = $(HVA_SRC:%.c=$(BUILD)/obj/%.o)
 
 all: $(BUILD)/vdcfs $(BUILD)/mkinstances $(BUILD)/bench-scheduler
 
 $(BUILD)/obj/%.o: %.c $(wildcard backend/*.h vdcfs/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Ivdcfs -c -o $@ $<
+
+$(BUILD)/obj/agents/%.o: agents/%.c $(wildcard backend/*.h agents/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iagents/common $(shell pkg-config --cflags $(HVA_PKGS)) -c -o $@ $<
+
+$(BUILD)/vdc-hva: $(HVA_OBJ) $(AGENT_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(HVA_PKGS)) -lpthread
 
 $(BUILD)/libvdc.a: $(BACKEND_OBJ)
 	$(AR) rcs $@ $^

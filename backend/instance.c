@@ -1,5 +1,9 @@
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "host.h"
 #include "instance.h"
 #include "scheduler.h"
 
@@ -13,68 +17,146 @@ static int attr_of(const struct vdc_obj *obj, const char *name)
 	return vdc_attr_index(obj->kind, name, strlen(name));
 }
 
-/* Desired power: true for on. */
-static bool power_on(const struct vdc_obj *obj)
+/* Set run/err only when it says something new, so retries log nothing. */
+static void set_err(struct vdc_obj *obj, const char *msg)
 {
-	size_t len;
-	const char *v = vdc_attr_value(obj, (unsigned)attr_of(obj, "power"), &len);
-
-	return len == 2 && !memcmp(v, "on", 2);
+	if (msg && obj->err && !strcmp(obj->err, msg))
+		return;
+	vdc_obj_set_err(obj, msg);
 }
 
 /*
- * Try to place the instance. No agent protocol exists yet, so the list of
- * hosts is empty and the result is `unschedulable` with the reason; the
- * scheduler itself is the real one and is what hosts will be fed to.
+ * Place the instance on the host the scheduler picks; without one the
+ * instance is `unschedulable` with the reason. An instance needs an image
+ * that exists before it is worth a host.
  */
 static void schedule(struct vdc_obj *obj)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	int img = attr_of(obj, "image");
 	struct vdc_link *link = img >= 0 ? obj->attrs[img].link : NULL;
+	struct vdc_host_cap *caps;
 	uint64_t cpus = 1, memory = 0;
-	size_t len;
+	size_t len, n;
 	const char *v;
 	int rc;
 
 	if (!link) {
 		vdc_obj_set_state(obj, "error");
-		vdc_obj_set_err(obj, "no image is linked; link one with ln -s ../../images/NAME image");
+		set_err(obj, "no image is linked; link one with ln -s ../../images/NAME image");
 		return;
 	}
 	if (!vdc_link_target(link)) {
 		vdc_obj_set_state(obj, "error");
 		vdc_err_set(&err, -ENOENT, "image %s does not exist; make images/%s or link another image",
 			    link->tname, link->tname);
-		vdc_obj_set_err(obj, err.msg);
+		set_err(obj, err.msg);
 		return;
 	}
 	v = vdc_attr_value(obj, (unsigned)attr_of(obj, "cpus"), &len);
 	vdc_uint_parse(v, len, "cpus", 1, UINT32_MAX, &cpus, NULL);
 	v = vdc_attr_value(obj, (unsigned)attr_of(obj, "memory"), &len);
 	vdc_size_parse(v, len, "memory", &memory, NULL);
-	rc = vdc_schedule(NULL, 0, (unsigned)cpus, memory, &err);
-	if (rc < 0) {
+	n = vdc_hosts_caps(&caps);
+	rc = vdc_schedule(caps, n, (unsigned)cpus, memory, &err);
+	if (rc >= 0 && vdc_place_set(obj, caps[rc].name, &err) == 0) {
+		set_err(obj, NULL);
+		vdc_obj_set_state(obj, "starting");
+	} else {
 		vdc_obj_set_state(obj, "unschedulable");
-		vdc_obj_set_err(obj, err.msg);
+		set_err(obj, err.msg);
 	}
+	free(caps);
+}
+
+/*
+ * What run/state says of a placed instance whose host reports: the desired
+ * power against what the agent saw (NULL: the host has no domain for it).
+ * A report older than the last change may still show the old state; the
+ * words below stay right for it ("starting" until the host says running).
+ */
+static const char *placed_state(bool on, const struct vdc_seen *s)
+{
+	const char *st = s ? s->state : "";
+
+	if (!strcmp(st, "error"))
+		return on ? "error" : "stopped";
+	if (on) {
+		if (!strcmp(st, "running") || !strcmp(st, "paused"))
+			return "running";
+		return "starting";
+	}
+	if (!strcmp(st, "running") || !strcmp(st, "paused") || !strcmp(st, "starting") ||
+	    !strcmp(st, "stopping"))
+		return "stopping";
+	return "stopped";
+}
+
+static void reconcile_placed(struct vdc_obj *obj, struct vdc_obj *host)
+{
+	struct vdc_host *h = vdc_host_of(host);
+	const struct vdc_seen *s = vdc_imap_get(&h->seen, (uint64_t)obj->id);
+	const char *next;
+
+	if (state_is(host, "unknown")) {
+		vdc_obj_set_state(obj, "unknown");
+		return;
+	}
+	if (!h->reported)
+		return;   /* vdcfs just started: keep the state until the host reports */
+	next = placed_state(vdc_instance_power_on(obj), s);
+	if (!strcmp(next, "error")) {
+		set_err(obj, s && s->err ? s->err : "the host reported an error without a reason");
+	} else if (state_is(obj, "error") || state_is(obj, "unknown")) {
+		if (!strcmp(next, "running"))
+			set_err(obj, NULL);
+	}
+	vdc_obj_set_state(obj, next);
 }
 
 void vdc_instance_reconcile(struct vdc_obj *obj)
 {
-	if (power_on(obj)) {
-		if (state_is(obj, "defined") || state_is(obj, "stopped") || state_is(obj, "unschedulable") ||
-		    state_is(obj, "error")) {
+	struct vdc_place *p = vdc_place_of(obj);
+	struct vdc_obj *host = p->host[0] ? vdc_host_find(p->host) : NULL;
+	bool on = vdc_instance_power_on(obj);
+	struct vdc_err err = VDC_ERR_INIT;
+
+	if (p->host[0] && !host)
+		vdc_place_set(obj, "", &err);   /* its host is gone */
+	if (host && p->leaving) {
+		struct vdc_host *h = vdc_host_of(host);
+
+		if (state_is(host, "unknown")) {
+			vdc_obj_set_state(obj, "unknown");
+			return;
+		}
+		if (!h->reported || vdc_imap_get(&h->seen, (uint64_t)obj->id)) {
+			vdc_obj_set_state(obj, "stopping");
+			return;
+		}
+		/* The old host has let go of it: now it may go elsewhere. */
+		vdc_place_set(obj, "", &err);
+		host = NULL;
+		if (!on)
+			vdc_obj_set_state(obj, "stopped");
+	}
+	if (host) {
+		reconcile_placed(obj, host);
+		return;
+	}
+	if (on) {
+		if (!state_is(obj, "scheduling") && !state_is(obj, "unschedulable")) {
 			vdc_obj_set_err(obj, NULL);
 			vdc_obj_set_state(obj, "scheduling");
 		}
-		if (state_is(obj, "scheduling"))
-			schedule(obj);
+		schedule(obj);
 		return;
 	}
 	if (state_is(obj, "scheduling") || state_is(obj, "unschedulable") || state_is(obj, "error")) {
 		vdc_obj_set_err(obj, NULL);
 		vdc_obj_set_state(obj, "defined");
+	} else if (!state_is(obj, "defined") && !state_is(obj, "stopped")) {
+		vdc_obj_set_state(obj, "stopped");
 	}
 }
 
@@ -88,4 +170,60 @@ int vdc_instance_busy(const struct vdc_obj *obj, struct vdc_err *err)
 			return 0;
 	return vdc_err_set(err, -EBUSY, "instance %s is %s; write off to power and wait for stopped first",
 			   obj->name, obj->state);
+}
+
+/* reboot and reset: one more than the host carried out asks for one more. */
+static int verb_count(struct vdc_obj *obj, const char *verb, uint64_t *counter, size_t len,
+		      struct vdc_err *err)
+{
+	struct vdc_obj *host = vdc_host_find(vdc_place_of(obj)->host);
+	char v[24];
+	int rc;
+
+	if (len)
+		return vdc_err_set(err, -EINVAL, "%s takes no arguments", verb);
+	if (!state_is(obj, "running") || !host)
+		return vdc_err_set(err, -EINVAL, "instance %s is %s; %s acts on a running instance", obj->name,
+				   obj->state, verb);
+	snprintf(v, sizeof(v), "%" PRIu64, *counter + 1);
+	rc = vdc_obj_live_put(obj, verb, v, err);
+	if (rc < 0)
+		return rc;
+	(*counter)++;
+	vdc_event(obj, "%s asked of host %s", verb, host->name);
+	vdc_host_bump(host);
+	return 0;
+}
+
+int vdc_instance_verb_reboot(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err)
+{
+	(void)args;
+	return verb_count(obj, "reboot", &vdc_place_of(obj)->reboot, len, err);
+}
+
+int vdc_instance_verb_reset(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err)
+{
+	(void)args;
+	return verb_count(obj, "reset", &vdc_place_of(obj)->reset, len, err);
+}
+
+/* Anything an agent builds from changed: tell the instance's host. */
+void vdc_instance_touched(struct vdc_obj *obj)
+{
+	struct vdc_place *p = vdc_place_of(obj);
+	struct vdc_obj *host = p->host[0] ? vdc_host_find(p->host) : NULL;
+
+	if (host)
+		vdc_host_bump(host);
+}
+
+void vdc_instance_loaded(struct vdc_obj *obj)
+{
+	struct vdc_place *p = vdc_place_of(obj);
+	struct vdc_obj *host = p->host[0] ? vdc_host_find(p->host) : NULL;
+	struct vdc_err ignored = VDC_ERR_INIT;
+
+	if (host && !vdc_rel_find(host, 0, obj->name, strlen(obj->name)))
+		vdc_rel_add(host, 0, obj->name, strlen(obj->name), obj->name, 0, &ignored);
+	vdc_instance_reconcile(obj);
 }

@@ -7,8 +7,9 @@
  *   any -> error (reason in run/err); a silent host -> unknown
  *
  * It is level-triggered: vdc_instance_reconcile() compares the desired
- * state (power, image) with the live state and takes the next step, so it
- * is safe to call after any change, at start-up, or twice.
+ * state (power, image) with the placement and with what the instance's
+ * host last reported, and takes the next step, so it is safe to call after
+ * any change, after any report, at start-up, or twice.
  */
 #ifndef VDC_INSTANCE_H
 #define VDC_INSTANCE_H
@@ -16,7 +17,14 @@
 #include "model.h"
 
 void vdc_instance_reconcile(struct vdc_obj *obj);
+/* The kind's loaded hook: placement links agree, then reconcile. */
+void vdc_instance_loaded(struct vdc_obj *obj);
 /* 0 when the instance may be removed or renamed, else -EBUSY. */
 int vdc_instance_busy(const struct vdc_obj *obj, struct vdc_err *err);
+/* Something its host builds it from changed (an attribute, a link). */
+void vdc_instance_touched(struct vdc_obj *obj);
+/* The verbs of ctl that act through the host. */
+int vdc_instance_verb_reboot(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
+int vdc_instance_verb_reset(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
 
 #endif

@@ -28,6 +28,55 @@ static struct vdc_imap objs_by_id, links_by_id, scratch_by_ino;
 static struct vdc_ring all_events;
 static struct timespec all_events_mtime;
 static void (*live_hook)(const struct vdc_obj *obj);
+static void (*flush_hook)(void);
+static int store_finish(int rc, struct vdc_err *err);
+static struct vdc_map meta;          /* live rows of object 0: name -> value */
+static char *statedir;
+
+void vdc_model_set_flush_hook(void (*hook)(void))
+{
+	flush_hook = hook;
+}
+
+void vdc_model_flush(void)
+{
+	if (flush_hook)
+		flush_hook();
+}
+
+const char *vdc_model_statedir(void)
+{
+	return statedir;
+}
+
+const char *vdc_model_meta(const char *name)
+{
+	return vdc_map_get(&meta, name);
+}
+
+int vdc_model_meta_put(const char *name, const char *value, struct vdc_err *err)
+{
+	int rc = vdc_store_begin(err);
+
+	if (rc < 0)
+		return rc;
+	rc = store_finish(vdc_store_live_put(0, name, value, err), err);
+	if (rc < 0)
+		return rc;
+	free(vdc_map_del(&meta, name));
+	if (value)
+		vdc_map_put(&meta, name, xstrdup(value));
+	return 0;
+}
+
+int vdc_obj_live_put(struct vdc_obj *obj, const char *name, const char *value, struct vdc_err *err)
+{
+	int rc = vdc_store_begin(err);
+
+	if (rc < 0)
+		return rc;
+	return store_finish(vdc_store_live_put(obj->id, name, value, err), err);
+}
 
 void vdc_model_set_live_hook(void (*hook)(const struct vdc_obj *obj))
 {
@@ -206,6 +255,13 @@ void vdc_event(const struct vdc_obj *obj, const char *fmt, ...)
 		live_hook(obj);
 }
 
+void vdc_obj_live_changed(struct vdc_obj *obj)
+{
+	obj->live_mtime = vdc_now();
+	if (live_hook)
+		live_hook(obj);
+}
+
 struct timespec vdc_events_mtime(void)
 {
 	return all_events_mtime;
@@ -290,6 +346,8 @@ static void ref_adjust(const struct vdc_link *link, int delta)
 	char key[96];
 	intptr_t n;
 
+	if (link->owner->kind->made_by_system)
+		return;   /* a host's list of its instances holds nothing */
 	ref_key(link->tkind, link->tname, key, sizeof(key));
 	n = (intptr_t)vdc_map_get(&refs, key) + delta;
 	if (n <= 0)
@@ -438,7 +496,10 @@ static void obj_free(struct vdc_obj *obj)
 	free(obj->rel);
 	free(obj->state);
 	free(obj->err);
-	free(obj->priv);
+	if (obj->kind->release)
+		obj->kind->release(obj);
+	else
+		free(obj->priv);
 	ring_free(&obj->events);
 	free(obj);
 }
@@ -486,6 +547,8 @@ int vdc_obj_destroy(struct vdc_obj *obj, struct vdc_err *err)
 		unlink(p.buf);
 	}
 	vdc_event(NULL, "%s removed", path.buf);
+	if (obj->kind->destroyed)
+		obj->kind->destroyed(obj);
 	vdc_map_del(siblings(obj->kind, obj->parent), obj->name);
 	if (obj->parent)
 		obj->parent->childdir_mtime = vdc_now();
@@ -529,6 +592,8 @@ int vdc_obj_rename(struct vdc_obj *obj, const char *name, size_t len, struct vdc
 	else
 		kind_state(obj->kind)->mtime = vdc_now();
 	vdc_event(obj, "renamed from %s", old);
+	if (obj->kind->renamed)
+		obj->kind->renamed(obj, old);
 	return 0;
 }
 
@@ -814,7 +879,7 @@ int vdc_rel_add(struct vdc_obj *obj, unsigned dir, const char *name, size_t len,
 		if (!strcmp(r->links[i]->tname, tname))
 			return vdc_err_set(err, -EEXIST, "%s %s is linked already as %s/%s", tkind->noun, tname,
 					   def->name, r->links[i]->name);
-	if (r->n >= VDC_REL_MAX)
+	if (r->n >= VDC_REL_MAX && !obj->kind->made_by_system)
 		return vdc_err_set(err, -ENOSPC, "%s/ holds at most %d links", def->name, VDC_REL_MAX);
 	rc = link_owner_check(tkind, tname, caller, err);
 	if (rc < 0)
@@ -1052,8 +1117,14 @@ static int load_link(void *ctx, int64_t id, int64_t oid, const char *dir, const 
 
 static int load_live(void *ctx, int64_t id, const char *name, const char *value)
 {
-	struct vdc_obj *obj = load_find(ctx, id);
+	struct vdc_obj *obj;
 
+	if (id == 0) {
+		free(vdc_map_del(&meta, name));
+		vdc_map_put(&meta, name, xstrdup(value));
+		return 0;
+	}
+	obj = load_find(ctx, id);
 	if (!obj)
 		return 0;
 	if (!strcmp(name, "state")) {
@@ -1062,6 +1133,8 @@ static int load_live(void *ctx, int64_t id, const char *name, const char *value)
 	} else if (!strcmp(name, "err")) {
 		free(obj->err);
 		obj->err = xstrdup(value);
+	} else if (obj->kind->live_loaded) {
+		obj->kind->live_loaded(obj, name, value);
 	}
 	return 0;
 }
@@ -1099,6 +1172,9 @@ int vdc_model_open(const char *dir, const struct vdc_kind *const *kinds, bool sy
 		kstate[nkinds].mtime = vdc_now();
 	}
 	vdc_map_init(&refs);
+	vdc_map_init(&meta);
+	free(statedir);
+	statedir = xstrdup(dir);
 	vdc_imap_init(&objs_by_id);
 	vdc_imap_init(&links_by_id);
 	vdc_imap_init(&scratch_by_ino);
@@ -1138,6 +1214,11 @@ void vdc_model_close(void)
 		vdc_map_clear(&kstate[i].objects);
 	}
 	vdc_map_clear(&refs);
+	for (e = vdc_map_first(&meta, &b); e; e = vdc_map_next(&meta, e, &b))
+		free(e->value);
+	vdc_map_clear(&meta);
+	free(statedir);
+	statedir = NULL;
 	vdc_imap_clear(&objs_by_id);
 	vdc_imap_clear(&links_by_id);
 	vdc_imap_clear(&scratch_by_ino);

@@ -95,6 +95,21 @@ struct vdc_kind {
 	int (*busy)(const struct vdc_obj *obj, struct vdc_err *err);
 	/* Called once per object after the store is loaded. */
 	void (*loaded)(struct vdc_obj *obj);
+	/* A stored live value other than run/state and run/err, at load. */
+	void (*live_loaded)(struct vdc_obj *obj, const char *name, const char *value);
+	/* Called (write lock held) after `obj` was renamed from `old`. */
+	void (*renamed)(struct vdc_obj *obj, const char *old);
+	/* Called (write lock held) when `obj` is about to be freed after rmdir. */
+	void (*destroyed)(struct vdc_obj *obj);
+	/* Frees obj->priv; without it, free() does. */
+	void (*release)(struct vdc_obj *obj);
+	/*
+	 * Objects the data center makes itself (hosts, made by joining): mkdir
+	 * and rename are refused with this sentence, and the links of the
+	 * relation folders are the data center's own (users cannot add,
+	 * remove or rename them, and they hold no reference).
+	 */
+	const char *made_by_system;
 };
 
 struct vdc_link {
@@ -279,6 +294,28 @@ struct vdc_obj *vdc_link_target(const struct vdc_link *link);
  * run/events did. The front end uses it to tell the kernel's cache.
  */
 void vdc_model_set_live_hook(void (*hook)(const struct vdc_obj *obj));
+
+/*
+ * Tell the front end's caches what changed, from a thread that is not a
+ * FUSE request (the agent server); call it before letting go of the lock.
+ */
+void vdc_model_set_flush_hook(void (*hook)(void));
+void vdc_model_flush(void);
+
+/*
+ * Other live values of an object (a host's token digest, an instance's
+ * host), persisted with it; they reach the kind's live_loaded at start-up.
+ * NULL deletes. Returns 0 or a negative errno with the sentence.
+ */
+int vdc_obj_live_put(struct vdc_obj *obj, const char *name, const char *value, struct vdc_err *err);
+/* Values of the data center itself (its id, the join token). */
+const char *vdc_model_meta(const char *name);
+int vdc_model_meta_put(const char *name, const char *value, struct vdc_err *err);
+/* The state folder vdcfs was started with. */
+const char *vdc_model_statedir(void);
+
+/* run/ of `obj` changed in a way no event records (a report, console bytes). */
+void vdc_obj_live_changed(struct vdc_obj *obj);
 
 /* Set run/state (persisted) and log the transition. */
 void vdc_obj_set_state(struct vdc_obj *obj, const char *state);

@@ -47,7 +47,7 @@ bench_traps
 
 # vdcfs_start LOG: mount with the request log going to LOG.
 vdcfs_start() {
-	"$VDCFS" -f -d -o state="$STATE" "$MNT" 2>"$1" &
+	"$VDCFS" -f -d -o state="$STATE",listen=127.0.0.1:0 "$MNT" 2>"$1" &
 	VDCFS_PID=$!
 	fuse_wait "$VDCFS_PID" "$MNT" || die "vdcfs did not come up on $MNT (see $1)"
 }

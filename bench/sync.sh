@@ -39,7 +39,7 @@ rate() {
 
 	mnt=$work/mnt-$mode
 	mkdir -p "$mnt"
-	"$VDCFS" -f -o "state=$st,sync=$mode" "$mnt" &
+	"$VDCFS" -f -o "state=$st,sync=$mode,listen=127.0.0.1:0" "$mnt" &
 	pid=$!
 	fuse_wait "$pid" "$mnt" || die "vdcfs did not come up on $mnt"
 	out=$("$MKINSTANCES" "$mnt/instances" "$N")

@@ -128,7 +128,7 @@ bench_traps
 # Start the private vdcfs in the foreground of a background job, so its pid
 # is ours to stop, and wait until the mount answers.
 vdcfs_start() {
-	"$VDCFS" -f "${VDCFS_OPTS[@]}" -o state="$STATE" "$MNT" 2>>"$WORK/vdcfs.log" &
+	"$VDCFS" -f "${VDCFS_OPTS[@]}" -o state="$STATE",listen=127.0.0.1:0 "$MNT" 2>>"$WORK/vdcfs.log" &
 	VDCFS_PID=$!
 	echo "$VDCFS_PID" >"$WORK/vdcfs.pid"
 	if fuse_wait "$VDCFS_PID" "$MNT"; then

@@ -1,6 +1,7 @@
 /* instances/NAME/: a server. */
 #include <string.h>
 
+#include "host.h"
 #include "instance.h"
 #include "kinds.h"
 
@@ -52,30 +53,16 @@ static const struct vdc_reldir_def reldirs[] = {
 	{ "ssh-keys", "ssh-keys" },
 };
 
-static void show_empty(const struct vdc_obj *obj, struct strbuf *out)
-{
-	(void)obj;
-	(void)out;
-}
-
 static const struct vdc_run_def runfiles[] = {
 	VDC_RUN_COMMON,
-	{ "host", show_empty },
-	{ "ip", show_empty },
-	{ "console", show_empty },
+	{ "host", vdc_instance_show_host },
+	{ "ip", vdc_instance_show_ip },
+	{ "console", vdc_instance_show_console },
 };
 
-static int verb_needs_running(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err)
-{
-	(void)args;
-	(void)len;
-	return vdc_err_set(err, -EINVAL, "instance %s is %s; this verb acts on a running instance",
-			   obj->name, obj->state);
-}
-
 static const struct vdc_verb_def verbs[] = {
-	{ "reboot", "reboot", verb_needs_running },
-	{ "reset", "reset", verb_needs_running },
+	{ "reboot", "reboot", vdc_instance_verb_reboot },
+	{ "reset", "reset", vdc_instance_verb_reset },
 	VDC_VERBS_COMMON,
 };
 
@@ -89,6 +76,7 @@ static void instance_changed(struct vdc_obj *obj, unsigned attr)
 
 	if (!strcmp(name, "power") || !strcmp(name, "image"))
 		vdc_instance_reconcile(obj);
+	vdc_instance_touched(obj);
 }
 
 static const struct vdc_attr_def nic_attrs[] = {
@@ -128,5 +116,9 @@ const struct vdc_kind vdc_kind_instances = {
 	.initial_state = "defined",
 	.changed = instance_changed,
 	.busy = vdc_instance_busy,
-	.loaded = vdc_instance_reconcile,
+	.loaded = vdc_instance_loaded,
+	.live_loaded = vdc_place_live_loaded,
+	.renamed = vdc_place_renamed,
+	.destroyed = vdc_place_destroyed,
+	.release = vdc_place_release,
 };

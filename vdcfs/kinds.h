@@ -14,6 +14,7 @@ extern const struct vdc_kind vdc_kind_networks;
 extern const struct vdc_kind vdc_kind_volumes;
 extern const struct vdc_kind vdc_kind_instances;
 extern const struct vdc_kind vdc_kind_nics;
+extern const struct vdc_kind vdc_kind_hosts;
 
 /* The run/ files every object has. */
 #define VDC_RUN_COMMON \

@@ -1,12 +1,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agentd.h"
 #include "kinds.h"
 #include "tree.h"
 
 #define INO_ROOT 1
 #define INO_KIND(i) (2 + (i))
-#define INO_HOSTS 20
 #define INO_GRUN 21
 #define INO_GFILE(i) (22 + (i))
 
@@ -131,10 +131,6 @@ static int step(struct node *n, const char *c, size_t l)
 		return -ENOENT;
 	switch (n->type) {
 	case N_ROOT:
-		if (is(c, l, "hosts")) {
-			n->type = N_HOSTS;
-			return 0;
-		}
 		if (is(c, l, "run")) {
 			n->type = N_GRUN;
 			return 0;
@@ -145,17 +141,16 @@ static int step(struct node *n, const char *c, size_t l)
 		n->type = N_KINDDIR;
 		return 0;
 	case N_KINDDIR:
+		if (n->kind == &vdc_kind_hosts && (is(c, l, "CACHEDIR.TAG") || is(c, l, "join"))) {
+			n->type = N_GFILE;
+			n->idx = is(c, l, "join") ? G_HOSTS_JOIN : G_HOSTS_TAG;
+			n->hidden = (tree_global_hidden & tree_hide_bit(n)) != 0;
+			return 0;
+		}
 		n->obj = vdc_obj_find(n->kind, NULL, c, l);
 		if (!n->obj)
 			return -ENOENT;
 		n->type = N_OBJ;
-		return 0;
-	case N_HOSTS:
-		if (!is(c, l, "CACHEDIR.TAG"))
-			return -ENOENT;
-		n->type = N_GFILE;
-		n->idx = G_HOSTS_TAG;
-		n->hidden = (tree_global_hidden & tree_hide_bit(n)) != 0;
 		return 0;
 	case N_GRUN:
 		if (is(c, l, "CACHEDIR.TAG"))
@@ -275,11 +270,11 @@ int tree_from_ino(uint64_t ino, struct node *n)
 		n->type = N_ROOT;
 		return 0;
 	}
-	if (ino == INO_HOSTS || ino == INO_GRUN) {
-		n->type = ino == INO_HOSTS ? N_HOSTS : N_GRUN;
+	if (ino == INO_GRUN) {
+		n->type = N_GRUN;
 		return 0;
 	}
-	if (ino >= INO_GFILE(0) && ino <= INO_GFILE(G_HOSTS_TAG)) {
+	if (ino >= INO_GFILE(0) && ino <= INO_GFILE(G_HOSTS_JOIN)) {
 		n->type = N_GFILE;
 		n->idx = (int)(ino - INO_GFILE(0));
 		n->hidden = (tree_global_hidden & tree_hide_bit(n)) != 0;
@@ -337,7 +332,7 @@ bool tree_entry_hidden(const struct vdc_obj *obj, uint64_t bit)
 bool tree_is_dir(const struct node *n)
 {
 	switch (n->type) {
-	case N_ROOT: case N_KINDDIR: case N_HOSTS: case N_GRUN: case N_OBJ:
+	case N_ROOT: case N_KINDDIR: case N_GRUN: case N_OBJ:
 	case N_RUNDIR: case N_RELDIR: case N_CHILDDIR:
 		return true;
 	default:
@@ -348,7 +343,7 @@ bool tree_is_dir(const struct node *n)
 struct vdc_obj *tree_owner(const struct node *n)
 {
 	switch (n->type) {
-	case N_ROOT: case N_KINDDIR: case N_HOSTS: case N_GRUN: case N_GFILE:
+	case N_ROOT: case N_KINDDIR: case N_GRUN: case N_GFILE:
 		return NULL;
 	default:
 		return n->obj;
@@ -387,6 +382,8 @@ void tree_show(const struct node *n, struct strbuf *out)
 	case N_GFILE:
 		if (n->idx == G_RUN_EVENTS)
 			vdc_events_show(NULL, out);
+		else if (n->idx == G_HOSTS_JOIN)
+			vdc_agentd_show_join(out);
 		else
 			strbuf_addstr(out, CACHEDIR_TAG);
 		break;
@@ -409,7 +406,6 @@ uint64_t tree_ino(const struct node *n)
 		for (i = 0; vdc_kinds()[i] != n->kind; i++)
 			;
 		return INO_KIND(i);
-	case N_HOSTS: return INO_HOSTS;
 	case N_GRUN: return INO_GRUN;
 	case N_GFILE: return INO_GFILE(n->idx);
 	case N_OBJ: return obj_ino(n->obj, 0);
@@ -468,16 +464,17 @@ int tree_stat(const struct node *n, struct stat *st)
 		set_times(st, start_time);
 		break;
 	case N_KINDDIR:
-		st->st_mode = S_IFDIR | S_ISVTX | 0777;
+		/* Anyone makes objects, except hosts: they join. */
+		st->st_mode = n->kind->made_by_system ? S_IFDIR | 0755 : S_IFDIR | S_ISVTX | 0777;
 		set_times(st, vdc_kind_mtime(n->kind));
 		break;
-	case N_HOSTS:
 	case N_GRUN:
 		st->st_mode = S_IFDIR | 0755;
 		set_times(st, start_time);
 		break;
 	case N_GFILE:
-		st->st_mode = S_IFREG | 0444;
+		/* hosts/join holds the join secret: root's alone. */
+		st->st_mode = n->idx == G_HOSTS_JOIN ? S_IFREG | 0400 : S_IFREG | 0444;
 		/* A tag never changes: a fixed time lets rsync see it is the same. */
 		set_times(st, n->idx == G_RUN_EVENTS ? vdc_events_mtime() : (struct timespec){ 0, 0 });
 		break;

@@ -1,8 +1,8 @@
 /*
  * Path -> node: where in the tree a path points.
  *
- * The tree is fixed in shape: the root holds one folder per kind plus
- * hosts/ and run/; an object folder holds its attributes, ctl, run/, its
+ * The tree is fixed in shape: the root holds one folder per kind (hosts/
+ * among them, with its CACHEDIR.TAG and join) and run/; an object folder holds its attributes, ctl, run/, its
  * relation folders, its child folder (nics/) and data. Anything else a tool
  * makes inside an object folder is a scratch file.
  */
@@ -17,9 +17,8 @@
 enum node_type {
 	N_ROOT,
 	N_KINDDIR,     /* instances/ */
-	N_HOSTS,       /* hosts/ */
 	N_GRUN,        /* run/ */
-	N_GFILE,       /* run/events, run/CACHEDIR.TAG, hosts/CACHEDIR.TAG */
+	N_GFILE,       /* run/events, run/CACHEDIR.TAG, hosts/CACHEDIR.TAG, hosts/join */
 	N_OBJ,         /* instances/web1/, instances/web1/nics/eth0/ */
 	N_ATTR,        /* a VALUE attribute file */
 	N_LINK,        /* a LINK attribute: a symlink */
@@ -34,7 +33,7 @@ enum node_type {
 	N_SCRATCH,
 };
 
-enum gfile { G_RUN_TAG, G_RUN_EVENTS, G_HOSTS_TAG };
+enum gfile { G_RUN_TAG, G_RUN_EVENTS, G_HOSTS_TAG, G_HOSTS_JOIN };
 
 struct node {
 	enum node_type type;

@@ -28,13 +28,15 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "agentd.h"
+#include "host.h"
 #include "kinds.h"
 #include "tree.h"
 
 static const struct vdc_kind *const kinds[] = {
 	/* A restore needs link targets before their sources: keep this order. */
 	&vdc_kind_images, &vdc_kind_ssh_keys, &vdc_kind_security_groups, &vdc_kind_networks,
-	&vdc_kind_volumes, &vdc_kind_instances, NULL,
+	&vdc_kind_volumes, &vdc_kind_instances, &vdc_kind_hosts, NULL,
 };
 
 /*
@@ -433,19 +435,20 @@ static void list_dir(struct lister *l, const struct node *dir)
 			n.kind = vdc_kinds()[i];
 			list_node(l, n.kind->name, &n);
 		}
-		n.type = N_HOSTS;
-		list_node(l, "hosts", &n);
 		n.type = N_GRUN;
 		list_node(l, "run", &n);
 		break;
 	case N_KINDDIR:
+		if (dir->kind == &vdc_kind_hosts) {
+			n.type = N_GFILE;
+			n.idx = G_HOSTS_TAG;
+			n.hidden = (tree_global_hidden & tree_hide_bit(&n)) != 0;
+			list_node(l, "CACHEDIR.TAG", &n);
+			n.idx = G_HOSTS_JOIN;
+			n.hidden = (tree_global_hidden & tree_hide_bit(&n)) != 0;
+			list_node(l, "join", &n);
+		}
 		list_map(l, dir->kind, vdc_kind_objects(dir->kind));
-		break;
-	case N_HOSTS:
-		n.type = N_GFILE;
-		n.idx = G_HOSTS_TAG;
-		n.hidden = (tree_global_hidden & tree_hide_bit(&n)) != 0;
-		list_node(l, "CACHEDIR.TAG", &n);
 		break;
 	case N_GRUN:
 		n.type = N_GFILE;
@@ -1179,7 +1182,10 @@ static void vdcfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 	}
 	switch (dir.type) {
 	case N_KINDDIR:
-		rc = vdc_obj_create(dir.kind, NULL, name, strlen(name), ctx->uid, ctx->gid, &obj, &err);
+		if (dir.kind->made_by_system)
+			rc = vdc_err_set(&err, -EPERM, "%s", dir.kind->made_by_system);
+		else
+			rc = vdc_obj_create(dir.kind, NULL, name, strlen(name), ctx->uid, ctx->gid, &obj, &err);
 		break;
 	case N_CHILDDIR:
 		rc = vdc_obj_create(dir.kind->child, dir.obj, name, strlen(name), ctx->uid, ctx->gid, &obj, &err);
@@ -1252,7 +1258,7 @@ static void vdcfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	case N_CHILDDIR:
 		rc = n.obj->children.count ? -ENOTEMPTY : 0;
 		break;
-	case N_ROOT: case N_KINDDIR: case N_HOSTS: case N_GRUN:
+	case N_ROOT: case N_KINDDIR: case N_GRUN:
 		rc = -EBUSY;
 		break;
 	default:
@@ -1292,7 +1298,11 @@ static void vdcfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		rc = vdc_link_clear(n.obj, (unsigned)n.idx, &err);
 		break;
 	case N_REL:
-		rc = vdc_rel_remove(n.obj, (unsigned)n.idx, n.link, &err);
+		if (n.kind->made_by_system)
+			rc = vdc_err_set(&err, -EPERM, "the links of %s/ are kept by the data center",
+					 n.kind->reldirs[n.idx].name);
+		else
+			rc = vdc_rel_remove(n.obj, (unsigned)n.idx, n.link, &err);
 		break;
 	case N_SCRATCH:
 		vdc_scratch_remove(n.obj, n.scratch);
@@ -1345,6 +1355,9 @@ static void vdcfs_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 			n.idx = a;
 			n.link = dir.obj->attrs[a].link;
 		}
+	} else if (dir.type == N_RELDIR && dir.kind->made_by_system) {
+		rc = vdc_err_set(&err, -EPERM, "the links of %s/ are kept by the data center",
+				 dir.kind->reldirs[dir.idx].name);
 	} else if (dir.type == N_RELDIR) {
 		tk = vdc_kind_find(dir.kind->reldirs[dir.idx].target, strlen(dir.kind->reldirs[dir.idx].target));
 		tree_link_from(&dir, &from);
@@ -1523,9 +1536,19 @@ static void vdcfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fu
 			rc = -ENOTEMPTY;
 			break;
 		}
+		if (src.kind->made_by_system) {
+			rc = vdc_err_set(&err, -EPERM, "%s %s keeps the name it joined with", src.kind->noun,
+					 src.obj->name);
+			break;
+		}
 		rc = vdc_obj_rename(src.obj, newname, strlen(newname), &err);
 		break;
 	case N_REL:
+		if (src.kind->made_by_system) {
+			rc = vdc_err_set(&err, -EPERM, "the links of %s/ are kept by the data center",
+					 src.kind->reldirs[src.idx].name);
+			break;
+		}
 		if (ddir.type != N_RELDIR || ddir.obj != src.obj || ddir.idx != src.idx) {
 			rc = vdc_err_set(&err, -EPERM, "a link moves only within its own folder");
 			break;
@@ -1591,6 +1614,10 @@ static const struct fuse_lowlevel_ops vdcfs_ops = {
 struct options {
 	char *state;
 	char *sync;
+	char *listen;
+	char *advertise;
+	char *host_timeout;
+	char *heartbeat;
 	int help;
 	int version;
 	char *nonopt[2];   /* [SOURCE] MOUNTPOINT, as mount(8) passes them */
@@ -1601,6 +1628,10 @@ struct options {
 static const struct fuse_opt option_spec[] = {
 	OPT("state=%s", state),
 	OPT("sync=%s", sync),
+	OPT("listen=%s", listen),
+	OPT("advertise=%s", advertise),
+	OPT("host-timeout=%s", host_timeout),
+	OPT("heartbeat=%s", heartbeat),
 	OPT("-h", help),
 	OPT("--help", help),
 	OPT("-V", version),
@@ -1624,6 +1655,20 @@ static int option_proc(void *data, const char *arg, int key, struct fuse_args *o
 	return 0;
 }
 
+/* A whole number of seconds from 1 to 3600, or `def` when not given. */
+static int seconds_opt(const char *name, const char *text, unsigned def, unsigned *out)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	uint64_t n = def;
+
+	if (text && vdc_uint_parse(text, strlen(text), name, 1, 3600, &n, &err) < 0) {
+		fprintf(stderr, "vdcfs: %s\n", err.msg);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
 static void usage(const char *prog)
 {
 	printf("usage: %s -o state=DIR [-o sync=full] [-o allow_other] [-f] MOUNTPOINT\n"
@@ -1633,6 +1678,12 @@ static void usage(const char *prog)
 	       "  -o sync=full      every write reaches the disk before it returns\n"
 	       "                    (default: normal - safe against a crash of vdcfs,\n"
 	       "                    a power loss may lose the last writes)\n"
+	       "  -o listen=ADDR:PORT      where agents dial in (default 0.0.0.0:7443;\n"
+	       "                    port 0 picks a free one; hosts/join tells it)\n"
+	       "  -o advertise=HOST:PORT   the address hosts/join gives agents\n"
+	       "  -o heartbeat=S    seconds between agents' reports (default 5)\n"
+	       "  -o host-timeout=S seconds of silence before a host is unknown\n"
+	       "                    (default 15)\n"
 	       "  -o allow_other    let other users use the mount (see fuse(8))\n"
 	       "  -f                stay in the foreground\n"
 	       "  -s                serve one request at a time\n"
@@ -1648,7 +1699,8 @@ int main(int argc, char *argv[])
 	struct vdc_err err = VDC_ERR_INIT;
 	char state[PATH_MAX], mnt[PATH_MAX];
 	struct fuse_session *se = NULL;
-	bool sync_full, mounted = false, handlers = false;
+	bool sync_full, mounted = false, handlers = false, agentd = false;
+	unsigned heartbeat, host_timeout;
 	int rc = 1;
 
 	if (fuse_opt_parse(&args, &opt, option_spec, option_proc) < 0)
@@ -1675,6 +1727,10 @@ int main(int argc, char *argv[])
 		return 2;
 	}
 	sync_full = opt.sync && !strcmp(opt.sync, "full");
+	if (seconds_opt("heartbeat", opt.heartbeat, 5, &heartbeat) < 0 ||
+	    seconds_opt("host-timeout", opt.host_timeout, 15, &host_timeout) < 0)
+		return 1;
+	vdc_hosts_configure(host_timeout, heartbeat);
 	if (mkdir(opt.state, 0700) < 0 && errno != EEXIST) {
 		fprintf(stderr, "vdcfs: cannot make %s: %s\n", opt.state, strerror(errno));
 		return 1;
@@ -1702,6 +1758,11 @@ int main(int argc, char *argv[])
 	}
 	vdc_model_close();
 	vdc_model_set_mountpoint(mnt);
+	if (vdc_agentd_prepare(state, opt.listen, opt.advertise, &err) < 0) {
+		fprintf(stderr, "vdcfs: %s\n", err.msg);
+		goto done;
+	}
+	agentd = true;
 
 	se = fuse_session_new(&args, &vdcfs_ops, sizeof(vdcfs_ops), NULL);
 	if (!se)
@@ -1720,7 +1781,13 @@ int main(int argc, char *argv[])
 	}
 	session = se;
 	vdc_model_set_live_hook(live_changed);
+	vdc_model_set_flush_hook(tell_kernel);
 	vdc_event(NULL, "vdcfs started on %s with state %s", mnt, state);
+	if (vdc_agentd_start(&err) < 0) {
+		fprintf(stderr, "vdcfs: %s\n", err.msg);
+		vdc_event(NULL, "error: %s", err.msg);
+		goto stop;
+	}
 	if (cl.singlethread) {
 		rc = fuse_session_loop(se) ? 1 : 0;
 	} else {
@@ -1731,10 +1798,15 @@ int main(int argc, char *argv[])
 		rc = fuse_session_loop_mt(se, lc) ? 1 : 0;
 		fuse_loop_cfg_destroy(lc);
 	}
+stop:
+	vdc_agentd_stop();
+	agentd = false;
 	vdc_model_close();
 	session = NULL;
 	vdc_imap_clear(&known);
 done:
+	if (agentd)
+		vdc_agentd_stop();
 	if (mounted)
 		fuse_session_unmount(se);
 	if (handlers)
@@ -1744,6 +1816,10 @@ done:
 	free(cl.mountpoint);
 	free(opt.state);
 	free(opt.sync);
+	free(opt.listen);
+	free(opt.advertise);
+	free(opt.host_timeout);
+	free(opt.heartbeat);
 	free(opt.nonopt[0]);
 	free(opt.nonopt[1]);
 	fuse_opt_free_args(&args);

@@ -110,7 +110,7 @@ D=$VDC_TMP/mnt-daemon
 mkdir -p "$D"
 echo "$D" >> "$VDC_TMP/.mounts"
 ok "vdcfs -o state=DIR,allow_other MNT daemonizes and exits 0" \
-	"$VDCFS" -o "state=$VDC_TMP/state-daemon,allow_other" "$D"
+	"$VDCFS" -o "state=$VDC_TMP/state-daemon,allow_other,listen=127.0.0.1:0" "$D"
 ok "the daemonized mount is up" mountpoint -q "$D"
 ok "the daemonized mount serves the tree" mkdir "$D/instances/x1"
 ok "fusermount3 -u unmounts it" fusermount3 -u "$D"

@@ -149,13 +149,13 @@ ok "tar --exclude-caches -C MNT -cf dc.tar ." tar --exclude-caches -C "$MNT" -cf
 unlike "$(tar -tf "$VDC_TMP/dc.tar")" "run/(state|events|err)" "the archive holds no live state"
 is "$(tar -tf "$VDC_TMP/dc.tar" | grep '^\./hosts/.' | grep -v '/CACHEDIR.TAG$')" "" "the archive holds nothing of hosts/ but its tag"
 ok "tar -C MNT2 -xf dc.tar into a fresh mount" tar -C "$MNT_b" -xf "$VDC_TMP/dc.tar"
-ok "diff -r --exclude=run MNT MNT2 is empty" diff -r --no-dereference --exclude=run "$MNT" "$MNT_b"
+ok "diff -r --exclude=run --exclude=hosts MNT MNT2 is empty" diff -r --no-dereference --exclude=run --exclude=hosts "$MNT" "$MNT_b"
 ok "cmp the image data" cmp "$MNT/images/tiny/data" "$MNT_b/images/tiny/data"
 is "$(get "$MNT_b/instances/web1/run/state")" defined "restored instances are defined"
 is "$(get "$MNT_b/networks/net1/gateway")" 10.0.0.1 "the network's gateway came along (after its cidr)"
 fails_with EBUSY "restored links count as references" rmdir "$MNT_b/volumes/data1"
 ok "a second tar x over the same tree exits 0" tar -C "$MNT_b" -xf "$VDC_TMP/dc.tar"
-ok "and the trees are still the same" diff -r --no-dereference --exclude=run "$MNT" "$MNT_b"
+ok "and the trees are still the same" diff -r --no-dereference --exclude=run --exclude=hosts "$MNT" "$MNT_b"
 
 # Restoring a backup over a live tree brings back every value, empty ones too.
 mkdir "$MNT_b/instances/plain"
@@ -170,19 +170,19 @@ is "$(get "$MNT_b/instances/plain/hostname")|$(get "$MNT_b/instances/plain/user-
 
 # ---- rsync into a third ----
 vdc_start c
-ok "rsync -a --exclude=run/ MNT/ MNT3/" rsync -a --exclude=run/ "$MNT/" "$MNT_c/"
-ok "diff -r --exclude=run MNT MNT3 is empty" diff -r --no-dereference --exclude=run "$MNT" "$MNT_c"
+ok "rsync -a --exclude=run/ --exclude=/hosts/ MNT/ MNT3/" rsync -a --exclude=run/ --exclude=/hosts/ "$MNT/" "$MNT_c/"
+ok "diff -r --exclude=run --exclude=hosts MNT MNT3 is empty" diff -r --no-dereference --exclude=run --exclude=hosts "$MNT" "$MNT_c"
 ok "cmp the image data" cmp "$MNT/images/tiny/data" "$MNT_c/images/tiny/data"
-ok "a second rsync exits 0" rsync -a --exclude=run/ "$MNT/" "$MNT_c/"
-ok "and the trees are still the same" diff -r --no-dereference --exclude=run "$MNT" "$MNT_c"
+ok "a second rsync exits 0" rsync -a --exclude=run/ --exclude=/hosts/ "$MNT/" "$MNT_c/"
+ok "and the trees are still the same" diff -r --no-dereference --exclude=run --exclude=hosts "$MNT" "$MNT_c"
 put 16 "$I/cpus"
 put 'in tcp 443 0.0.0.0/0' "$MNT/security-groups/web/rules"
 mkdir "$MNT/instances/web4"
-ok "rsync after changes exits 0" rsync -a --exclude=run/ "$MNT/" "$MNT_c/"
+ok "rsync after changes exits 0" rsync -a --exclude=run/ --exclude=/hosts/ "$MNT/" "$MNT_c/"
 is "$(get "$MNT_c/instances/web1/cpus")" 16 "the changed value arrived"
 ok "the new instance arrived" test -f "$MNT_c/instances/web4/cpus"
-ok "the trees are the same again" diff -r --no-dereference --exclude=run "$MNT" "$MNT_c"
-ok "rsync -a --checksum exits 0" rsync -a --checksum --exclude=run/ "$MNT/" "$MNT_c/"
+ok "the trees are the same again" diff -r --no-dereference --exclude=run --exclude=hosts "$MNT" "$MNT_c"
+ok "rsync -a --checksum exits 0" rsync -a --checksum --exclude=run/ --exclude=/hosts/ "$MNT/" "$MNT_c/"
 
 # ---- tools that walk the tree never hang ----
 ok "find MNT" find "$MNT"

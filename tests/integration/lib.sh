@@ -12,6 +12,7 @@
 # Environment:
 #   VDCFS           the vdcfs binary (default: build/vdcfs of this tree)
 #   VDCFS_WRAP      a command put in front of vdcfs (valgrind ...)
+#   VDCFS_OPTS      more -o options for vdcfs (hosts.sh adds listen=...)
 #   VDC_WATCHDOG    seconds before a test is killed (default 120)
 #   VDC_TIMEOUT     seconds an external command in ok/nok/fails_with may run
 #
@@ -236,7 +237,7 @@ _vdc_mount() {
 	mkdir -p "$mnt"
 	grep -qxF "$mnt" "$VDC_TMP/.mounts" || echo "$mnt" >> "$VDC_TMP/.mounts"
 	# shellcheck disable=SC2086
-	$VDCFS_WRAP "$VDCFS" -f -o "state=$st,allow_other" "$mnt" >> "$VDC_TMP/vdcfs-$name.log" 2>&1 < /dev/null &
+	$VDCFS_WRAP "$VDCFS" -f -o "state=$st,allow_other,listen=${VDC_LISTEN:-127.0.0.1:0}${VDCFS_OPTS:+,$VDCFS_OPTS}" "$mnt" >> "$VDC_TMP/vdcfs-$name.log" 2>&1 < /dev/null &
 	pid=$!
 	echo "$pid $mnt" >> "$VDC_TMP/.pids"
 	eval "VDC_PID_$name=$pid"
@@ -365,9 +366,13 @@ vdc_restart() {
 
 # Idempotent; run from the EXIT trap and by the watchdog.
 vdc_cleanup() {
-	local pid mnt
+	local pid mnt hook
 	[ -d "$VDC_TMP" ] || return 0
 	cd /
+	# Helpers sourced after this file (hosts.sh) tear down their part first.
+	for hook in ${VDC_CLEANUP_HOOKS:-}; do
+		[ "$(type -t "$hook")" = function ] && "$hook"
+	done
 	while read -r mnt; do
 		[ -n "$mnt" ] || continue
 		if mountpoint -q "$mnt" 2>/dev/null || grep -qF " $mnt " /proc/self/mounts; then
@@ -431,6 +436,11 @@ vdc_watchdog() {
 		local i
 		for i in $(seq 1 "$1"); do
 			sleep 1 > /dev/null 2>&1 < /dev/null
+			# The test was killed (kill -9) without its EXIT trap: clean up.
+			if ! kill -0 "$VDC_MAIN_PID" 2> /dev/null; then
+				vdc_cleanup > /dev/null 2>&1
+				exit 0
+			fi
 		done
 		echo "not ok - watchdog: the test took longer than $1 s and was stopped"
 		while read -r pid mnt; do

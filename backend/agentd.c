@@ -1,0 +1,783 @@
+/*
+ * The agent server: HTTPS (libmicrohttpd with GnuTLS), JSON (jansson), the
+ * protocol of docs/agent-protocol.md.
+ *
+ * Each connection has its own thread (long-polls block in it). A request
+ * is parsed without the model lock, then served under it: the read lock to
+ * render a host's desired state, the write lock to record a report. Every
+ * refusal is logged in run/events with the client's address.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gnutls/crypto.h>
+#include <ifaddrs.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agentd.h"
+#include "host.h"
+#include "tls.h"
+
+#define BODY_MAX (4u << 20)
+#define POLL_DEFAULT 25
+#define POLL_MAX 30
+
+static struct vdc_tls tls;
+static int listen_fd = -1;
+static struct sockaddr_in bound;
+static char advertise[128];
+static struct MHD_Daemon *daemon_;
+static pthread_t ticker;
+static bool ticker_running;
+static volatile bool stopping;
+
+/* Image checksums, remembered per image file version. */
+struct sum_entry {
+	int64_t id;
+	off_t size;
+	struct timespec mtime;
+	char hex[65];
+};
+static pthread_mutex_t sums_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sum_entry *sums;
+static size_t nsums;
+
+struct request {
+	struct strbuf body;
+	bool too_big;
+};
+
+/* ---- start and stop ---- */
+
+static int parse_listen(const char *spec, struct sockaddr_in *sa, struct vdc_err *err)
+{
+	const char *colon = strrchr(spec, ':');
+	char host[64];
+	uint64_t port;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	if (!colon || (size_t)(colon - spec) >= sizeof(host))
+		return vdc_err_set(err, -EINVAL, "listen=%s is not ADDRESS:PORT, like 0.0.0.0:7443", VDC_Q(spec));
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = 0;
+	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+		return vdc_err_set(err, -EINVAL, "listen=%s: %s is not an IPv4 address", VDC_Q(spec), VDC_Q(host));
+	if (vdc_uint_parse(colon + 1, strlen(colon + 1), "the port", 0, 65535, &port, err) < 0)
+		return -EINVAL;
+	sa->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+/* The address agents should dial: the bound one, or the first non-loopback IPv4. */
+static void pick_advertise(const char *given)
+{
+	char addr[INET_ADDRSTRLEN] = "127.0.0.1";
+	struct ifaddrs *ifs, *i;
+
+	if (given && *given) {
+		snprintf(advertise, sizeof(advertise), "%s", given);
+		return;
+	}
+	if (bound.sin_addr.s_addr != htonl(INADDR_ANY)) {
+		inet_ntop(AF_INET, &bound.sin_addr, addr, sizeof(addr));
+	} else if (getifaddrs(&ifs) == 0) {
+		for (i = ifs; i; i = i->ifa_next) {
+			if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK))
+				continue;
+			inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, addr, sizeof(addr));
+			break;
+		}
+		freeifaddrs(ifs);
+	}
+	snprintf(advertise, sizeof(advertise), "%s:%u", addr, ntohs(bound.sin_port));
+}
+
+int vdc_agentd_prepare(const char *statedir, const char *listen_spec, const char *advertise_spec,
+		       struct vdc_err *err)
+{
+	socklen_t len = sizeof(bound);
+	int one = 1, rc;
+
+	rc = parse_listen(listen_spec ? listen_spec : "0.0.0.0:7443", &bound, err);
+	if (rc < 0)
+		return rc;
+	rc = vdc_tls_setup(statedir, &tls, err);
+	if (rc < 0)
+		return rc;
+	listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (listen_fd < 0)
+		return vdc_err_set(err, -errno, "cannot make a socket: %s", strerror(errno));
+	setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(listen_fd, (struct sockaddr *)&bound, sizeof(bound)) < 0 || listen(listen_fd, 128) < 0) {
+		rc = -errno;
+		close(listen_fd);
+		listen_fd = -1;
+		return vdc_err_set(err, rc, "cannot listen on %s for agents: %s", listen_spec, strerror(-rc));
+	}
+	getsockname(listen_fd, (struct sockaddr *)&bound, &len);
+	pick_advertise(advertise_spec);
+	return 0;
+}
+
+static void random_hex(char *out, size_t bytes)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char b[32];
+	size_t i;
+
+	gnutls_rnd(GNUTLS_RND_KEY, b, bytes);
+	for (i = 0; i < bytes; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * bytes] = 0;
+}
+
+/* The data center's id and join token, made once and kept in the store. */
+static int ensure_secrets(struct vdc_err *err)
+{
+	char v[65];
+	int rc = 0;
+
+	if (!vdc_model_meta("dc")) {
+		random_hex(v, 16);
+		rc = vdc_model_meta_put("dc", v, err);
+	}
+	if (rc == 0 && !vdc_model_meta("join-token")) {
+		random_hex(v, 32);
+		rc = vdc_model_meta_put("join-token", v, err);
+	}
+	return rc;
+}
+
+void vdc_agentd_show_join(struct strbuf *out)
+{
+	const char *token = vdc_model_meta("join-token");
+
+	if (listen_fd < 0 && !daemon_) {
+		strbuf_addstr(out, "# the agent server is not running\n");
+		return;
+	}
+	strbuf_addf(out, "vdc-hva --server %s --pin %s --token %s\n", advertise, tls.pin, token ? token : "");
+}
+
+/* ---- replies ---- */
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	json_decref(body);
+	if (!text)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+	return reply(c, status, json_pack("{s:s}", "error", msg));
+}
+
+static void client_addr(struct MHD_Connection *c, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	snprintf(out, n, "?");
+	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out, (socklen_t)n);
+}
+
+/* Log a refusal in run/events and answer it. */
+static enum MHD_Result refuse(struct MHD_Connection *c, unsigned status, const char *what, const char *why)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	client_addr(c, addr, sizeof(addr));
+	vdc_model_wrlock();
+	vdc_event(NULL, "refused %s from %s: %s", what, addr, why);
+	vdc_model_flush();
+	vdc_model_unlock();
+	return reply_error(c, status, why);
+}
+
+/* ---- join ---- */
+
+static enum MHD_Result serve_join(struct MHD_Connection *c, const struct request *rq)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	json_error_t jerr;
+	json_t *body = json_loadb(rq->body.buf, rq->body.len, 0, &jerr);
+	const char *name = NULL, *token = NULL, *want;
+	char host_token[65];
+	bool ok;
+	int rc;
+
+	if (!body || json_unpack(body, "{s:s, s:s}", "name", &name, "token", &token) < 0) {
+		json_decref(body);
+		return refuse(c, MHD_HTTP_BAD_REQUEST, "a join", "the body is not {\"name\": ..., \"token\": ...}");
+	}
+	if (vdc_name_check(name, strlen(name), &err) < 0) {
+		json_decref(body);
+		return refuse(c, MHD_HTTP_BAD_REQUEST, "a join", err.msg);
+	}
+	vdc_model_wrlock();
+	want = vdc_model_meta("join-token");
+	ok = want && strlen(want) == strlen(token) && !strcmp(want, token);
+	if (!ok) {
+		char addr[INET6_ADDRSTRLEN];
+
+		client_addr(c, addr, sizeof(addr));
+		vdc_event(NULL, "refused a join of host %s from %s: wrong join token", name, addr);
+		vdc_model_flush();
+		vdc_model_unlock();
+		json_decref(body);
+		return reply_error(c, MHD_HTTP_FORBIDDEN, "wrong join token");
+	}
+	rc = vdc_host_join(name, host_token, &err);
+	if (rc < 0) {
+		char addr[INET6_ADDRSTRLEN];
+
+		client_addr(c, addr, sizeof(addr));
+		vdc_event(NULL, "refused a join of host %s from %s: %s", name, addr, err.msg);
+	}
+	vdc_model_flush();
+	vdc_model_unlock();
+	if (rc < 0) {
+		json_decref(body);
+		return reply_error(c, rc == -EEXIST ? MHD_HTTP_CONFLICT : MHD_HTTP_INTERNAL_SERVER_ERROR, err.msg);
+	}
+	rc = reply(c, MHD_HTTP_OK, json_pack("{s:s, s:s}", "name", name, "token", host_token));
+	json_decref(body);
+	return rc;
+}
+
+/* ---- a joined host's requests ---- */
+
+static const char *bearer(struct MHD_Connection *c)
+{
+	const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+
+	if (!a || strncmp(a, "Bearer ", 7))
+		return NULL;
+	return a + 7;
+}
+
+/*
+ * The host a request may act for. On success the model's read lock is
+ * held; the caller lets go of it (or trades it for the write lock).
+ */
+static int authorize(struct MHD_Connection *c, const char *name, struct vdc_obj **host,
+		     struct vdc_err *err)
+{
+	const char *token = bearer(c);
+
+	if (!token)
+		return vdc_err_set(err, -EACCES, "no token was given for host %s", VDC_Q(name));
+	vdc_model_rdlock();
+	if (vdc_host_auth(name, token, host, err) < 0) {
+		vdc_model_unlock();
+		return -EACCES;
+	}
+	return 0;
+}
+
+static void image_sum(const struct vdc_obj *image, char *hex_out, off_t *size, bool *qcow2)
+{
+	__do_strbuf struct strbuf path = STRBUF_INIT;
+	unsigned char d[32], buf[1 << 16];
+	gnutls_hash_hd_t h;
+	struct stat st;
+	ssize_t r;
+	size_t i;
+	int fd;
+
+	hex_out[0] = 0;
+	*size = 0;
+	*qcow2 = false;
+	vdc_obj_data_path(image, &path);
+	fd = open(path.buf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	*size = st.st_size;
+	if (pread(fd, buf, 4, 0) == 4 && !memcmp(buf, "QFI\xfb", 4))
+		*qcow2 = true;
+	pthread_mutex_lock(&sums_lock);
+	for (i = 0; i < nsums; i++) {
+		if (sums[i].id == image->id && sums[i].size == st.st_size &&
+		    sums[i].mtime.tv_sec == st.st_mtim.tv_sec && sums[i].mtime.tv_nsec == st.st_mtim.tv_nsec) {
+			memcpy(hex_out, sums[i].hex, 65);
+			pthread_mutex_unlock(&sums_lock);
+			close(fd);
+			return;
+		}
+	}
+	gnutls_hash_init(&h, GNUTLS_DIG_SHA256);
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		gnutls_hash(h, buf, (size_t)r);
+	gnutls_hash_deinit(h, d);
+	close(fd);
+	for (i = 0; i < 32; i++)
+		snprintf(hex_out + 2 * i, 3, "%02x", d[i]);
+	for (i = 0; i < nsums && sums[i].id != image->id; i++)
+		;
+	if (i == nsums) {
+		sums = xrealloc(sums, (nsums + 1) * sizeof(*sums));
+		nsums++;
+	}
+	sums[i].id = image->id;
+	sums[i].size = st.st_size;
+	sums[i].mtime = st.st_mtim;
+	memcpy(sums[i].hex, hex_out, 65);
+	pthread_mutex_unlock(&sums_lock);
+}
+
+static json_t *attr_json(const struct vdc_obj *o, const char *name)
+{
+	int a = vdc_attr_index(o->kind, name, strlen(name));
+	size_t len = 0;
+	const char *v = a >= 0 ? vdc_attr_value(o, (unsigned)a, &len) : "";
+
+	return json_stringn(v, len);
+}
+
+static json_t *instance_json(struct vdc_obj *inst)
+{
+	struct vdc_place *p = vdc_place_of(inst);
+	int img = vdc_attr_index(inst->kind, "image", 5);
+	struct vdc_link *il = img >= 0 ? inst->attrs[img].link : NULL;
+	struct vdc_obj *image = il ? vdc_link_target(il) : NULL;
+	json_t *j, *keys = json_array(), *nics = json_array(), *jimg = json_null();
+	const struct vdc_map *children = &inst->children;
+	struct vdc_map_entry *e;
+	uint64_t cpus = 1, mem = 0;
+	char domain[32];
+	const char *v;
+	size_t len, b;
+	unsigned i;
+	int r;
+
+	v = vdc_attr_value(inst, (unsigned)vdc_attr_index(inst->kind, "cpus", 4), &len);
+	vdc_uint_parse(v, len, "cpus", 1, UINT32_MAX, &cpus, NULL);
+	v = vdc_attr_value(inst, (unsigned)vdc_attr_index(inst->kind, "memory", 6), &len);
+	vdc_size_parse(v, len, "memory", &mem, NULL);
+	r = vdc_attr_index(inst->kind, "ssh-keys", 8);
+	for (i = 0; i < inst->kind->nreldirs; i++) {
+		unsigned k;
+
+		if (strcmp(inst->kind->reldirs[i].name, "ssh-keys"))
+			continue;
+		for (k = 0; k < inst->rel[i].n; k++) {
+			struct vdc_obj *key = vdc_link_target(inst->rel[i].links[k]);
+
+			if (key)
+				json_array_append_new(keys, attr_json(key, "public-key"));
+		}
+	}
+	(void)r;
+	for (e = vdc_map_first(children, &b); e; e = vdc_map_next(children, e, &b)) {
+		struct vdc_obj *nic = e->value;
+		struct vdc_link *nl = nic->attrs[0].link;
+		char mac[18];
+
+		snprintf(mac, sizeof(mac), "52:54:00:%02x:%02x:%02x", (unsigned)(nic->id >> 16) & 0xff,
+			 (unsigned)(nic->id >> 8) & 0xff, (unsigned)nic->id & 0xff);
+		json_array_append_new(nics, json_pack("{s:s, s:s, s:s?}", "name", nic->name, "mac", mac, "network",
+						      nl ? nl->tname : NULL));
+	}
+	if (image) {
+		char sum[65];
+		off_t size;
+		bool qcow2;
+
+		image_sum(image, sum, &size, &qcow2);
+		jimg = json_pack("{s:s, s:s, s:I, s:s}", "name", image->name, "sha256", sum, "size",
+				 (json_int_t)size, "format", qcow2 ? "qcow2" : "raw");
+	}
+	snprintf(domain, sizeof(domain), "vdc-%" PRId64, inst->id);
+	j = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:I}",
+		      "id", (json_int_t)inst->id, "name", inst->name, "domain", domain,
+		      "power", vdc_instance_power_on(inst) ? "on" : "off",
+		      "cpus", (json_int_t)cpus, "memory_mib", (json_int_t)(mem >> 20),
+		      "hostname", attr_json(inst, "hostname"), "user_data", attr_json(inst, "user-data"),
+		      "ssh_keys", keys, "image", jimg, "nics", nics,
+		      "reboot", (json_int_t)p->reboot, "reset", (json_int_t)p->reset);
+	/* An empty hostname means the instance's name. */
+	if (j && !json_string_length(json_object_get(j, "hostname")))
+		json_object_set_new(j, "hostname", json_string(inst->name));
+	return j;
+}
+
+/* The desired state of a host; read lock held. */
+static json_t *desired_json(struct vdc_obj *host)
+{
+	struct vdc_host *h = vdc_host_of(host);
+	const struct vdc_reldir *r = &host->rel[0];
+	json_t *list = json_array();
+	unsigned i;
+
+	for (i = 0; i < r->n; i++) {
+		struct vdc_obj *inst = vdc_link_target(r->links[i]);
+
+		if (!inst || vdc_place_of(inst)->leaving)
+			continue;
+		json_array_append_new(list, instance_json(inst));
+	}
+	return json_pack("{s:I, s:s, s:I, s:o}", "rev", (json_int_t)h->rev, "dc", vdc_model_meta("dc"),
+			 "heartbeat", (json_int_t)vdc_hosts_heartbeat(), "instances", list);
+}
+
+static uint64_t arg_u64(struct MHD_Connection *c, const char *name, uint64_t def)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+	uint64_t n;
+
+	if (!v || vdc_uint_parse(v, strlen(v), name, 0, UINT64_MAX - 1, &n, NULL) < 0)
+		return def;
+	return n;
+}
+
+static enum MHD_Result serve_desired(struct MHD_Connection *c, const char *name)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *host;
+	uint64_t rev = arg_u64(c, "rev", 0), wait = arg_u64(c, "wait", POLL_DEFAULT), seen;
+	struct timespec deadline;
+	json_t *j;
+
+	if (wait > POLL_MAX)
+		wait = POLL_MAX;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)wait;
+	for (;;) {
+		seen = vdc_hosts_bumps();
+		if (authorize(c, name, &host, &err) < 0)
+			return refuse(c, MHD_HTTP_FORBIDDEN, "a desired-state request", err.msg);
+		if (vdc_host_of(host)->rev > rev || rev == 0 || stopping) {
+			j = desired_json(host);
+			vdc_model_unlock();
+			return reply(c, MHD_HTTP_OK, j);
+		}
+		vdc_model_unlock();
+		{
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec > deadline.tv_sec ||
+			    (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) {
+				rev = 0;   /* answer with what there is */
+				continue;
+			}
+		}
+		vdc_hosts_wait(seen, &deadline);
+	}
+}
+
+static void persist_fact(struct vdc_obj *host, const char *name, const char *value)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+
+	if (vdc_obj_live_put(host, name, value, &err) < 0)
+		vdc_event(host, "warning: %s", err.msg);
+}
+
+static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, const struct request *rq)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	json_error_t jerr;
+	json_t *body = json_loadb(rq->body.buf, rq->body.len, 0, &jerr), *facts = NULL, *insts = NULL, *it;
+	struct vdc_report_inst *list = NULL;
+	json_int_t epoch = 0, seq = 0, cpus = 0, mem = 0;
+	const char *driver = "", *virt = "", *libvirt = "", *version = "";
+	struct vdc_obj *host;
+	struct vdc_host *h;
+	size_t i, n = 0;
+
+	if (!body || json_unpack(body, "{s:I, s:I, s:o, s:o}", "epoch", &epoch, "seq", &seq, "facts", &facts,
+				 "instances", &insts) < 0 || !json_is_array(insts) ||
+	    json_unpack(facts, "{s:I, s:I, s?s, s?s, s?s, s?s}", "cpus", &cpus, "memory_mib", &mem, "driver", &driver,
+			"virt", &virt, "libvirt", &libvirt, "version", &version) < 0 || cpus < 0 || mem < 0) {
+		json_decref(body);
+		return reply_error(c, MHD_HTTP_BAD_REQUEST, "the report is not what docs/agent-protocol.md describes");
+	}
+	n = json_array_size(insts);
+	list = xcalloc(n ? n : 1, sizeof(*list));
+	json_array_foreach(insts, i, it) {
+		json_int_t id = 0, reboot = 0, reset = 0;
+
+		if (json_unpack(it, "{s:I, s:s, s?s, s?s, s?I, s?I}", "id", &id, "state", &list[i].state, "err",
+				&list[i].err, "ip", &list[i].ip, "reboot", &reboot, "reset", &reset) < 0) {
+			free(list);
+			json_decref(body);
+			return reply_error(c, MHD_HTTP_BAD_REQUEST, "an instance of the report lacks id or state");
+		}
+		list[i].id = id;
+		list[i].reboot = (uint64_t)reboot;
+		list[i].reset = (uint64_t)reset;
+	}
+	if (authorize(c, name, &host, &err) < 0) {
+		free(list);
+		json_decref(body);
+		return refuse(c, MHD_HTTP_FORBIDDEN, "a report", err.msg);
+	}
+	vdc_model_unlock();
+	vdc_model_wrlock();
+	host = vdc_host_find(name);   /* it may have gone between the locks */
+	if (host) {
+		h = vdc_host_of(host);
+		if (epoch > h->epoch || (epoch == h->epoch && seq > h->seq)) {
+			char d[sizeof(h->driver)], num[32];
+
+			h->epoch = epoch;
+			h->seq = seq;
+			snprintf(d, sizeof(d), "%s %s, libvirt %s, vdc-hva %s", driver, virt, libvirt, version);
+			if (h->cpus != (unsigned)cpus) {
+				h->cpus = (unsigned)cpus;
+				snprintf(num, sizeof(num), "%u", h->cpus);
+				persist_fact(host, "cpus", num);
+			}
+			if (h->memory != (uint64_t)mem << 20) {
+				h->memory = (uint64_t)mem << 20;
+				snprintf(num, sizeof(num), "%" PRIu64, h->memory);
+				persist_fact(host, "memory", num);
+			}
+			if (strcmp(h->driver, d)) {
+				snprintf(h->driver, sizeof(h->driver), "%s", d);
+				persist_fact(host, "driver", d);
+			}
+			vdc_host_report(host, list, n);
+		}
+	}
+	vdc_model_flush();
+	vdc_model_unlock();
+	free(list);
+	json_decref(body);
+	return reply(c, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1));
+}
+
+static enum MHD_Result serve_console(struct MHD_Connection *c, const char *name, const char *idtext,
+				     const struct request *rq)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *host, *inst;
+	uint64_t id, offset = arg_u64(c, "offset", 0), have = 0;
+	bool mine;
+
+	if (vdc_uint_parse(idtext, strlen(idtext), "the instance id", 1, INT64_MAX, &id, &err) < 0)
+		return reply_error(c, MHD_HTTP_BAD_REQUEST, err.msg);
+	if (authorize(c, name, &host, &err) < 0)
+		return refuse(c, MHD_HTTP_FORBIDDEN, "console output", err.msg);
+	vdc_model_unlock();
+	vdc_model_wrlock();
+	inst = vdc_obj_by_id((int64_t)id);
+	mine = inst && inst->kind == vdc_kind_find("instances", 9) && !strcmp(vdc_place_of(inst)->host, name);
+	if (mine) {
+		have = vdc_console_append(inst, offset, rq->body.buf, rq->body.len);
+		if (rq->body.len)
+			vdc_obj_live_changed(inst);
+	}
+	vdc_model_flush();
+	vdc_model_unlock();
+	if (!mine)
+		return reply_error(c, MHD_HTTP_NOT_FOUND, "no instance of that id is placed on this host");
+	return reply(c, MHD_HTTP_OK, json_pack("{s:I}", "have", (json_int_t)have));
+}
+
+static enum MHD_Result serve_image(struct MHD_Connection *c, const char *name, const char *image)
+{
+	__do_strbuf struct strbuf path = STRBUF_INIT;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct MHD_Response *r;
+	struct vdc_obj *host, *img;
+	char sum[65];
+	off_t size;
+	bool qcow2;
+	struct stat st;
+	enum MHD_Result ret;
+	int fd;
+
+	if (authorize(c, name, &host, &err) < 0)
+		return refuse(c, MHD_HTTP_FORBIDDEN, "an image download", err.msg);
+	img = vdc_obj_find(vdc_kind_find("images", 6), NULL, image, strlen(image));
+	if (img) {
+		image_sum(img, sum, &size, &qcow2);
+		vdc_obj_data_path(img, &path);
+	}
+	vdc_model_unlock();
+	if (!img)
+		return reply_error(c, MHD_HTTP_NOT_FOUND, "no such image");
+	fd = open(path.buf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return reply_error(c, MHD_HTTP_NOT_FOUND, "the image has no data");
+	}
+	r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+	MHD_add_response_header(r, "X-Vdc-Sha256", sum);
+	MHD_add_response_header(r, "Content-Type", "application/octet-stream");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* ---- routing ---- */
+
+/* Split "/v1/hosts/NAME/REST" into NAME and REST ("desired", "console/12"). */
+static bool host_path(const char *url, char *name, size_t n, const char **rest)
+{
+	const char *p = url + strlen("/v1/hosts/"), *slash;
+
+	if (strncmp(url, "/v1/hosts/", 10))
+		return false;
+	slash = strchr(p, '/');
+	if (!slash || slash == p || (size_t)(slash - p) >= n)
+		return false;
+	memcpy(name, p, (size_t)(slash - p));
+	name[slash - p] = 0;
+	*rest = slash + 1;
+	return true;
+}
+
+static enum MHD_Result route(struct MHD_Connection *c, const char *url, const char *method,
+			     const struct request *rq)
+{
+	char name[VDC_NAME_MAX + 1];
+	const char *rest;
+	bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
+
+	if (rq->too_big)
+		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "the body is too large");
+	if (post && !strcmp(url, "/v1/join"))
+		return serve_join(c, rq);
+	if (!host_path(url, name, sizeof(name), &rest))
+		return reply_error(c, MHD_HTTP_NOT_FOUND, "no such request; see docs/agent-protocol.md");
+	if (get && !strcmp(rest, "desired"))
+		return serve_desired(c, name);
+	if (post && !strcmp(rest, "report"))
+		return serve_report(c, name, rq);
+	if (post && !strncmp(rest, "console/", 8))
+		return serve_console(c, name, rest + 8, rq);
+	if (get && !strncmp(rest, "images/", 7) && !strchr(rest + 7, '/'))
+		return serve_image(c, name, rest + 7);
+	return reply_error(c, MHD_HTTP_NOT_FOUND, "no such request; see docs/agent-protocol.md");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *upload, size_t *upload_size, void **ctx)
+{
+	struct request *rq = *ctx;
+
+	(void)cls;
+	(void)version;
+	if (!rq) {
+		rq = xcalloc(1, sizeof(*rq));
+		strbuf_init(&rq->body, 0);
+		*ctx = rq;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (rq->body.len + *upload_size > BODY_MAX)
+			rq->too_big = true;
+		else
+			strbuf_add(&rq->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	return route(c, url, method, rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_RequestTerminationCode t)
+{
+	struct request *rq = *ctx;
+
+	(void)cls;
+	(void)c;
+	(void)t;
+	if (rq) {
+		strbuf_release(&rq->body);
+		free(rq);
+		*ctx = NULL;
+	}
+}
+
+/* Heartbeats are checked once a second. */
+static void *tick(void *arg)
+{
+	(void)arg;
+	while (!stopping) {
+		sleep(1);
+		vdc_model_wrlock();
+		vdc_hosts_tick();
+		vdc_model_flush();
+		vdc_model_unlock();
+	}
+	return NULL;
+}
+
+int vdc_agentd_start(struct vdc_err *err)
+{
+	int rc;
+
+	vdc_model_wrlock();
+	rc = ensure_secrets(err);
+	vdc_model_unlock();
+	if (rc < 0)
+		return rc;
+	daemon_ = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS,
+				   0, NULL, NULL, on_request, NULL,
+				   MHD_OPTION_LISTEN_SOCKET, listen_fd,
+				   MHD_OPTION_HTTPS_MEM_KEY, tls.key_pem,
+				   MHD_OPTION_HTTPS_MEM_CERT, tls.cert_pem,
+				   MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(POLL_MAX + 30),
+				   MHD_OPTION_CONNECTION_LIMIT, 4096u,
+				   MHD_OPTION_END);
+	if (!daemon_)
+		return vdc_err_set(err, -EIO, "cannot start the agent server on %s", advertise);
+	if (pthread_create(&ticker, NULL, tick, NULL) == 0)
+		ticker_running = true;
+	return 0;
+}
+
+void vdc_agentd_stop(void)
+{
+	stopping = true;
+	if (daemon_) {
+		vdc_model_wrlock();
+		vdc_host_bump(NULL);   /* wakes every long-poll */
+		vdc_model_unlock();
+		MHD_stop_daemon(daemon_);
+		daemon_ = NULL;
+		listen_fd = -1;   /* MHD closed it */
+	} else if (listen_fd >= 0) {
+		close(listen_fd);
+		listen_fd = -1;
+	}
+	if (ticker_running)
+		pthread_join(ticker, NULL);
+	ticker_running = false;
+	vdc_tls_release(&tls);
+	free(sums);
+	sums = NULL;
+	nsums = 0;
+}

@@ -1,0 +1,29 @@
+/*
+ * The agent server (docs/agent-protocol.md): agents dial in over HTTPS,
+ * join with the data center's join token, long-poll their host's desired
+ * state and report what they observe.
+ *
+ * vdc_agentd_prepare() runs before vdcfs goes to the background, so a bad
+ * listen address or an unreadable certificate is reported on the terminal;
+ * vdc_agentd_start() runs after, with the model open.
+ */
+#ifndef VDC_AGENTD_H
+#define VDC_AGENTD_H
+
+#include "err.h"
+#include "strbuf.h"
+
+/*
+ * Load or make the certificate in STATE/tls/ and bind `listen` (ADDR:PORT,
+ * default 0.0.0.0:7443; port 0 picks one). `advertise` (HOST:PORT or NULL)
+ * is the address hosts/join tells agents to dial.
+ */
+int vdc_agentd_prepare(const char *statedir, const char *listen, const char *advertise,
+		       struct vdc_err *err);
+/* Make the data center's secrets if needed and serve. */
+int vdc_agentd_start(struct vdc_err *err);
+void vdc_agentd_stop(void);
+/* The text of hosts/join: the one command that joins a host. */
+void vdc_agentd_show_join(struct strbuf *out);
+
+#endif

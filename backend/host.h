@@ -1,0 +1,143 @@
+/*
+ * The physical layer: hosts that joined, what their agents report, and
+ * where each instance is placed.
+ *
+ * Contract
+ * --------
+ * - Every function expects the model's write lock (or the read lock where
+ *   it says so), like the rest of the model.
+ * - A host is an object of the kind "hosts", made by vdc_host_join() and
+ *   never by mkdir. Its obj->priv is a `struct vdc_host`: what its agent
+ *   last reported. Nothing of it is desired state.
+ * - An instance's obj->priv is a `struct vdc_place`: the host it is placed
+ *   on (persisted as the live value "host"), whether it is leaving that
+ *   host (evacuation), the reboot/reset counters asked for, and the tail
+ *   of its serial console.
+ * - The desired state of a host has a revision (`rev`) that goes up with
+ *   every change that could alter it (vdc_host_bump); agents long-poll it.
+ */
+#ifndef VDC_HOST_H
+#define VDC_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "model.h"
+#include "scheduler.h"
+
+#define VDC_CONSOLE_MAX (64 * 1024)
+
+enum vdc_host_state { VDC_HOST_JOINED, VDC_HOST_UP, VDC_HOST_UNKNOWN };
+
+/* One instance as the host's agent last reported it. */
+struct vdc_seen {
+	int64_t id;
+	char state[16];
+	char *err;
+	char ip[64];
+	uint64_t reboot, reset;
+};
+
+struct vdc_host {
+	char token_sha[65];             /* hex SHA-256 of the host token */
+	unsigned cpus;                  /* offered, as reported */
+	uint64_t memory;                /* bytes offered, as reported */
+	char driver[96];                /* "qemu tcg, libvirt 9.0.0, vdc-hva 0.3" */
+	bool reported;                  /* has reported since vdcfs started */
+	struct timespec last_seen;      /* CLOCK_MONOTONIC */
+	int64_t epoch, seq;             /* of the last accepted report */
+	uint64_t rev;                   /* desired revision */
+	struct vdc_imap seen;           /* instance id -> struct vdc_seen */
+};
+
+struct vdc_place {
+	char host[VDC_NAME_MAX + 1];    /* "" when not placed */
+	bool leaving;                   /* evacuating: gone from desired */
+	uint64_t reboot, reset;         /* counters asked for */
+	char *console;                  /* the last VDC_CONSOLE_MAX bytes */
+	size_t console_len;
+	uint64_t console_have;          /* bytes received in all */
+};
+
+/* Settings of the physical layer; set before agents connect. */
+void vdc_hosts_configure(unsigned host_timeout_s, unsigned heartbeat_s);
+unsigned vdc_hosts_heartbeat(void);
+
+/* The kind of hosts/ (vdcfs/hosts.c registers it). */
+const struct vdc_kind *vdc_hosts_kind(void);
+struct vdc_obj *vdc_host_find(const char *name);
+struct vdc_host *vdc_host_of(struct vdc_obj *host);
+struct vdc_place *vdc_place_of(struct vdc_obj *instance);
+
+/*
+ * Join: make hosts/NAME with a new host token (returned in token_hex,
+ * 65 bytes). -EEXIST when a host of that name exists.
+ */
+int vdc_host_join(const char *name, char *token_hex, struct vdc_err *err);
+/*
+ * The host `name` if `token` is its token; else -EACCES with a sentence
+ * saying whose token it was, if anyone's. Read lock is enough.
+ */
+int vdc_host_auth(const char *name, const char *token, struct vdc_obj **out, struct vdc_err *err);
+
+/* Desired state changed for the host (NULL: for every host). */
+void vdc_host_bump(struct vdc_obj *host);
+/* Long-poll support: the counter of bumps, and waiting for the next one. */
+uint64_t vdc_hosts_bumps(void);
+/* Wait (no model lock held) until the bump counter differs from `seen` or the deadline. */
+void vdc_hosts_wait(uint64_t seen, const struct timespec *deadline_monotonic);
+
+/* A report was accepted: record it (facts set by the caller) and reconcile. */
+struct vdc_report_inst {
+	int64_t id;
+	const char *state;
+	const char *err;
+	const char *ip;
+	uint64_t reboot, reset;
+};
+void vdc_host_report(struct vdc_obj *host, const struct vdc_report_inst *insts, size_t n);
+
+/* Heartbeats: turn silent hosts unknown. Call about once a second. */
+void vdc_hosts_tick(void);
+
+/* Console bytes from an agent, starting at `offset`; returns what vdcfs has. */
+uint64_t vdc_console_append(struct vdc_obj *instance, uint64_t offset, const char *buf, size_t len);
+
+/* The hosts' capacity and use, for the scheduler (caller frees *caps). */
+size_t vdc_hosts_caps(struct vdc_host_cap **caps);
+
+/* Placement of an instance. */
+int vdc_place_set(struct vdc_obj *instance, const char *host, struct vdc_err *err);
+void vdc_place_leave(struct vdc_obj *instance);
+
+/* Instances that could not be placed: try again (capacity changed). */
+void vdc_instances_retry(void);
+
+/* Run files of a host and the instance files that come from agents. */
+void vdc_host_show_cpus(const struct vdc_obj *host, struct strbuf *out);
+void vdc_host_show_memory(const struct vdc_obj *host, struct strbuf *out);
+void vdc_host_show_cpus_used(const struct vdc_obj *host, struct strbuf *out);
+void vdc_host_show_memory_used(const struct vdc_obj *host, struct strbuf *out);
+void vdc_host_show_driver(const struct vdc_obj *host, struct strbuf *out);
+void vdc_instance_show_host(const struct vdc_obj *obj, struct strbuf *out);
+void vdc_instance_show_ip(const struct vdc_obj *obj, struct strbuf *out);
+void vdc_instance_show_console(const struct vdc_obj *obj, struct strbuf *out);
+
+/* Kind hooks of hosts (vdcfs/hosts.c) and instances. */
+int vdc_host_verb_evacuate(struct vdc_obj *host, const char *args, size_t len, struct vdc_err *err);
+void vdc_host_changed(struct vdc_obj *host, unsigned attr);
+int vdc_host_busy(const struct vdc_obj *host, struct vdc_err *err);
+void vdc_host_destroyed(struct vdc_obj *host);
+void vdc_host_live_loaded(struct vdc_obj *host, const char *name, const char *value);
+void vdc_host_loaded(struct vdc_obj *host);
+void vdc_host_release(struct vdc_obj *host);
+void vdc_place_live_loaded(struct vdc_obj *instance, const char *name, const char *value);
+void vdc_place_release(struct vdc_obj *instance);
+void vdc_place_destroyed(struct vdc_obj *instance);
+void vdc_place_renamed(struct vdc_obj *instance, const char *old);
+
+/* Is the instance's desired power on? */
+bool vdc_instance_power_on(const struct vdc_obj *obj);
+
+#endif

@@ -1,0 +1,188 @@
+#include <fcntl.h>
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "strbuf.h"
+#include "tls.h"
+
+static int read_all(const char *path, char **out, struct vdc_err *err)
+{
+	__do_strbuf struct strbuf b = STRBUF_INIT;
+	char chunk[4096];
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
+		strbuf_add(&b, chunk, (size_t)r);
+	close(fd);
+	if (r < 0)
+		return vdc_err_set(err, -EIO, "cannot read %s", path);
+	*out = strbuf_detach(&b, NULL);
+	return 0;
+}
+
+/* Write a file whole, mode 0600, by rename so a crash leaves old or new. */
+static int write_secret(const char *path, const void *data, size_t len, struct vdc_err *err)
+{
+	__do_strbuf struct strbuf tmp = STRBUF_INIT;
+	int fd;
+
+	strbuf_addf(&tmp, "%s.tmp", path);
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return vdc_err_set(err, -errno, "cannot write %s: %s", tmp.buf, strerror(errno));
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
+		close(fd);
+		unlink(tmp.buf);
+		return vdc_err_set(err, -EIO, "cannot write %s", tmp.buf);
+	}
+	close(fd);
+	if (rename(tmp.buf, path) < 0)
+		return vdc_err_set(err, -errno, "cannot rename %s: %s", tmp.buf, strerror(errno));
+	return 0;
+}
+
+/* A new ECDSA P-256 key and a self-signed certificate for it, as PEM. */
+static int make_cert(char **cert_pem, char **key_pem, struct vdc_err *err)
+{
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t k = { NULL, 0 }, c = { NULL, 0 };
+	unsigned char serial[16];
+	time_t now = time(NULL);
+	int rc = -EIO;
+
+	if (gnutls_x509_privkey_init(&key) < 0 || gnutls_x509_crt_init(&crt) < 0)
+		goto out;
+	if (gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+					 GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0)
+		goto out;
+	gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial));
+	serial[0] &= 0x7f;
+	if (gnutls_x509_crt_set_version(crt, 3) < 0 ||
+	    gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)) < 0 ||
+	    gnutls_x509_crt_set_activation_time(crt, now - 3600) < 0 ||
+	    gnutls_x509_crt_set_expiration_time(crt, now + 20L * 365 * 24 * 3600) < 0 ||
+	    gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "vdcfs", 5) < 0 ||
+	    gnutls_x509_crt_set_key(crt, key) < 0 ||
+	    gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE) < 0 ||
+	    gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0) < 0)
+		goto out;
+	if (gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &k) < 0 ||
+	    gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &c) < 0)
+		goto out;
+	*key_pem = xstrndup((const char *)k.data, k.size);
+	*cert_pem = xstrndup((const char *)c.data, c.size);
+	rc = 0;
+out:
+	gnutls_free(k.data);
+	gnutls_free(c.data);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	if (key)
+		gnutls_x509_privkey_deinit(key);
+	if (rc < 0)
+		vdc_err_set(err, rc, "cannot make the agent server's certificate");
+	return rc;
+}
+
+static void base64(const unsigned char *in, size_t n, char *out)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		out[o++] = a[in[i] >> 2];
+		out[o++] = a[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+		out[o++] = a[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
+		out[o++] = a[in[i + 2] & 63];
+	}
+	if (i < n) {
+		out[o++] = a[in[i] >> 2];
+		if (i + 1 < n) {
+			out[o++] = a[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+			out[o++] = a[(in[i + 1] & 15) << 2];
+		} else {
+			out[o++] = a[(in[i] & 3) << 4];
+			out[o++] = '=';
+		}
+		out[o++] = '=';
+	}
+	out[o] = 0;
+}
+
+/* curl's pin: sha256// and the base64 of the SHA-256 of the SubjectPublicKeyInfo. */
+static int make_pin(const char *cert_pem, char *pin, struct vdc_err *err)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_pubkey_t pub = NULL;
+	gnutls_datum_t c = { (unsigned char *)cert_pem, (unsigned)strlen(cert_pem) }, spki = { NULL, 0 };
+	unsigned char d[32];
+	int rc = -EIO;
+
+	if (gnutls_x509_crt_init(&crt) < 0 || gnutls_pubkey_init(&pub) < 0)
+		goto out;
+	if (gnutls_x509_crt_import(crt, &c, GNUTLS_X509_FMT_PEM) < 0 ||
+	    gnutls_pubkey_import_x509(pub, crt, 0) < 0 ||
+	    gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &spki) < 0)
+		goto out;
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.data, spki.size, d);
+	memcpy(pin, "sha256//", 8);
+	base64(d, sizeof(d), pin + 8);
+	rc = 0;
+out:
+	gnutls_free(spki.data);
+	if (pub)
+		gnutls_pubkey_deinit(pub);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	if (rc < 0)
+		vdc_err_set(err, rc, "cannot read the agent server's certificate");
+	return rc;
+}
+
+int vdc_tls_setup(const char *statedir, struct vdc_tls *t, struct vdc_err *err)
+{
+	__do_strbuf struct strbuf dir = STRBUF_INIT;
+	__do_strbuf struct strbuf cp = STRBUF_INIT;
+	__do_strbuf struct strbuf kp = STRBUF_INIT;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	strbuf_addf(&dir, "%s/tls", statedir);
+	if (mkdir(dir.buf, 0700) < 0 && errno != EEXIST)
+		return vdc_err_set(err, -errno, "cannot make %s: %s", dir.buf, strerror(errno));
+	strbuf_addf(&cp, "%s/cert.pem", dir.buf);
+	strbuf_addf(&kp, "%s/key.pem", dir.buf);
+	if (read_all(kp.buf, &t->key_pem, err) == 0 && read_all(cp.buf, &t->cert_pem, err) == 0)
+		return make_pin(t->cert_pem, t->pin, err);
+	vdc_tls_release(t);
+	/* First start (or a half-made pair): make both, the key first. */
+	rc = make_cert(&t->cert_pem, &t->key_pem, err);
+	if (rc == 0)
+		rc = write_secret(kp.buf, t->key_pem, strlen(t->key_pem), err);
+	if (rc == 0)
+		rc = write_secret(cp.buf, t->cert_pem, strlen(t->cert_pem), err);
+	if (rc == 0)
+		rc = make_pin(t->cert_pem, t->pin, err);
+	if (rc < 0)
+		vdc_tls_release(t);
+	return rc;
+}
+
+void vdc_tls_release(struct vdc_tls *t)
+{
+	free(t->cert_pem);
+	free(t->key_pem);
+	t->cert_pem = t->key_pem = NULL;
+}

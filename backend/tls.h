@@ -1,0 +1,21 @@
+/*
+ * The agent server's TLS identity: a self-signed ECDSA P-256 certificate
+ * made at first start in STATE/tls/ (0600), and its pin, which agents
+ * check instead of a CA (docs/agent-protocol.md).
+ */
+#ifndef VDC_TLS_H
+#define VDC_TLS_H
+
+#include "err.h"
+
+struct vdc_tls {
+	char *cert_pem;
+	char *key_pem;
+	char pin[64];   /* "sha256//" + base64 of the SHA-256 of the public key */
+};
+
+/* Load STATE/tls/{cert,key}.pem, making them when missing. */
+int vdc_tls_setup(const char *statedir, struct vdc_tls *t, struct vdc_err *err);
+void vdc_tls_release(struct vdc_tls *t);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * hosts/NAME/: a machine whose agent joined (made by joining, never by
+ * mkdir). What it offers and what its instances take are in run/; the
+ * links of instances/ are the data center's own (backend/host.c).
+ */
+#include "host.h"
+#include "kinds.h"
+
+static int check_schedulable(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
+{
+	bool on;
+
+	(void)obj;
+	return vdc_onoff_parse(v, len, "schedulable", &on, err);
+}
+
+static const struct vdc_attr_def attrs[] = {
+	{ "schedulable", VDC_ATTR_VALUE, "on", NULL, 8, 0, check_schedulable },
+};
+
+static const struct vdc_reldir_def reldirs[] = {
+	{ "instances", "instances" },
+};
+
+static const struct vdc_run_def runfiles[] = {
+	VDC_RUN_COMMON,
+	{ "cpus", vdc_host_show_cpus },
+	{ "memory", vdc_host_show_memory },
+	{ "cpus-used", vdc_host_show_cpus_used },
+	{ "memory-used", vdc_host_show_memory_used },
+	{ "driver", vdc_host_show_driver },
+};
+
+static const struct vdc_verb_def verbs[] = {
+	{ "evacuate", "evacuate", vdc_host_verb_evacuate },
+	VDC_VERBS_COMMON,
+};
+
+const struct vdc_kind vdc_kind_hosts = {
+	.name = "hosts",
+	.noun = "host",
+	.attrs = attrs,
+	.nattrs = VDC_ARRAY_SIZE(attrs),
+	.reldirs = reldirs,
+	.nreldirs = VDC_ARRAY_SIZE(reldirs),
+	.runfiles = runfiles,
+	.nrunfiles = VDC_ARRAY_SIZE(runfiles),
+	.verbs = verbs,
+	.nverbs = VDC_ARRAY_SIZE(verbs),
+	.initial_state = "joined",
+	.changed = vdc_host_changed,
+	.busy = vdc_host_busy,
+	.loaded = vdc_host_loaded,
+	.live_loaded = vdc_host_live_loaded,
+	.destroyed = vdc_host_destroyed,
+	.release = vdc_host_release,
+	.made_by_system = "hosts are made by joining: run the command that cat hosts/join prints on the host",
+};
