@@ -26,7 +26,7 @@ BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
 VDCFS_SRC   = vdcfs/vdcfs.c vdcfs/tree.c vdcfs/instances.c vdcfs/images.c \
               vdcfs/volumes.c vdcfs/networks.c vdcfs/security_groups.c \
               vdcfs/ssh_keys.c vdcfs/hosts.c
-UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model
+UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 
 # The agents: agents/common/ is the protocol client (libcurl, jansson);
@@ -71,6 +71,11 @@ $(BUILD)/bench-scheduler: $(BUILD)/obj/bench/scheduler.o $(BUILD)/libvdc.a
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/libvdc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka $(LDLIBS)
+
+# The placement tests use the real kinds of vdcfs/ (not the front end).
+KIND_OBJ = $(filter-out %/vdcfs.o %/tree.o,$(VDCFS_OBJ))
+$(BUILD)/test_placement: tests/unit/test_placement.c tests/unit/unit.h $(KIND_OBJ) $(BUILD)/libvdc.a
+	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
 
 unit: $(UNIT_TESTS:%=$(BUILD)/%)
 	@set -e; for t in $(UNIT_TESTS); do ./$(BUILD)/$$t; done
