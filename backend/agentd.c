@@ -505,7 +505,7 @@ static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, 
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	json_error_t jerr;
-	json_t *body = json_loadb(rq->body.buf, rq->body.len, 0, &jerr), *facts = NULL, *insts = NULL, *it;
+	json_t *body, *facts = NULL, *insts = NULL, *it;
 	struct vdc_report_inst *list = NULL;
 	json_int_t epoch = 0, seq = 0, cpus = 0, mem = 0;
 	const char *driver = "", *virt = "", *libvirt = "", *version = "";
@@ -513,6 +513,11 @@ static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, 
 	struct vdc_host *h;
 	size_t i, n = 0;
 
+	/* Whoever it is must be the host before anything of the body is read. */
+	if (authorize(c, name, &host, &err) < 0)
+		return refuse(c, MHD_HTTP_FORBIDDEN, "a report", err.msg);
+	vdc_model_unlock();
+	body = json_loadb(rq->body.buf, rq->body.len, 0, &jerr);
 	if (!body || json_unpack(body, "{s:I, s:I, s:o, s:o}", "epoch", &epoch, "seq", &seq, "facts", &facts,
 				 "instances", &insts) < 0 || !json_is_array(insts) ||
 	    json_unpack(facts, "{s:I, s:I, s?s, s?s, s?s, s?s}", "cpus", &cpus, "memory_mib", &mem, "driver", &driver,
@@ -535,12 +540,6 @@ static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, 
 		list[i].reboot = (uint64_t)reboot;
 		list[i].reset = (uint64_t)reset;
 	}
-	if (authorize(c, name, &host, &err) < 0) {
-		free(list);
-		json_decref(body);
-		return refuse(c, MHD_HTTP_FORBIDDEN, "a report", err.msg);
-	}
-	vdc_model_unlock();
 	vdc_model_wrlock();
 	host = vdc_host_find(name);   /* it may have gone between the locks */
 	if (host) {
