@@ -40,10 +40,12 @@ HVA_SRC         = $(wildcard agents/hva/*.c)
 
 BACKEND_OBJ = $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 VDCFS_OBJ   = $(VDCFS_SRC:%.c=$(BUILD)/obj/%.o)
+KIND_OBJ    = $(filter-out %/vdcfs.o %/tree.o,$(VDCFS_OBJ))
 AGENT_OBJ   = $(AGENT_LIB_SRC:%.c=$(BUILD)/obj/%.o) $(AGENT_COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 HVA_OBJ     = $(HVA_SRC:%.c=$(BUILD)/obj/%.o)
 
-all: $(BUILD)/vdcfs $(BUILD)/mkinstances $(BUILD)/bench-scheduler
+all: $(BUILD)/vdcfs $(BUILD)/mkinstances $(BUILD)/bench-scheduler \
+     $(BUILD)/bench-placement
 
 $(BUILD)/obj/%.o: %.c $(wildcard backend/*.h vdcfs/*.h)
 	@mkdir -p $(dir $@)
@@ -68,12 +70,14 @@ $(BUILD)/mkinstances: $(BUILD)/obj/bench/mkinstances.o
 $(BUILD)/bench-scheduler: $(BUILD)/obj/bench/scheduler.o $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
+$(BUILD)/bench-placement: $(BUILD)/obj/bench/placement.o $(KIND_OBJ) $(BUILD)/libvdc.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/libvdc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka $(LDLIBS)
 
 # The placement tests use the real kinds of vdcfs/ (not the front end).
-KIND_OBJ = $(filter-out %/vdcfs.o %/tree.o,$(VDCFS_OBJ))
 $(BUILD)/test_placement: tests/unit/test_placement.c tests/unit/unit.h $(KIND_OBJ) $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
 

@@ -268,6 +268,8 @@ void vdc_hosts_wait(uint64_t seen, const struct timespec *deadline)
 
 /* ---- placement ---- */
 
+static void host_recount(struct vdc_obj *host);
+
 static struct vdc_obj *host_of_instance(struct vdc_obj *instance)
 {
 	struct vdc_place *p = vdc_place_of(instance);
@@ -296,12 +298,15 @@ int vdc_place_set(struct vdc_obj *instance, const char *hostname, struct vdc_err
 	p->leaving = false;
 	if (old && (l = host_link(old, instance->name)))
 		vdc_rel_remove(old, 0, l, &ignored);
-	if (old)
+	if (old) {
+		host_recount(old);
 		vdc_host_bump(old);
+	}
 	snprintf(p->host, sizeof(p->host), "%s", hostname);
 	if (host) {
 		if (!host_link(host, instance->name))
 			vdc_rel_add(host, 0, instance->name, strlen(instance->name), instance->name, 0, &ignored);
+		host_recount(host);
 		vdc_host_bump(host);
 		vdc_event(instance, "placed on host %s", hostname);
 	}
@@ -351,6 +356,7 @@ void vdc_place_destroyed(struct vdc_obj *instance)
 	l = host_link(host, instance->name);
 	if (l)
 		vdc_rel_remove(host, 0, l, &ignored);
+	host_recount(host);
 	vdc_host_bump(host);
 }
 
@@ -385,24 +391,41 @@ static void instance_size(const struct vdc_obj *obj, unsigned *cpus, uint64_t *m
 	*memory = m;
 }
 
-/* What the instances placed on `host` take. */
-static void host_use(const struct vdc_obj *host, unsigned *cpus, uint64_t *memory)
+/* Count what the instances placed on `host` take, kept in its vdc_host. */
+static void host_recount(struct vdc_obj *host)
 {
+	struct vdc_host *h = vdc_host_of(host);
 	const struct vdc_reldir *r = &host->rel[0];
 	unsigned i, c;
 	uint64_t m;
 
-	*cpus = 0;
-	*memory = 0;
+	h->cpus_used = 0;
+	h->memory_used = 0;
 	for (i = 0; i < r->n; i++) {
 		struct vdc_obj *inst = vdc_link_target(r->links[i]);
 
 		if (!inst)
 			continue;
 		instance_size(inst, &c, &m);
-		*cpus += c;
-		*memory += m;
+		h->cpus_used += c;
+		h->memory_used += m;
 	}
+}
+
+static void host_use(const struct vdc_obj *host, unsigned *cpus, uint64_t *memory)
+{
+	const struct vdc_host *h = vdc_host_of((struct vdc_obj *)host);
+
+	*cpus = h->cpus_used;
+	*memory = h->memory_used;
+}
+
+void vdc_place_resized(struct vdc_obj *instance)
+{
+	struct vdc_obj *host = host_of_instance(instance);
+
+	if (host)
+		host_recount(host);
 }
 
 static bool host_schedulable(const struct vdc_obj *host)
@@ -749,6 +772,7 @@ void vdc_host_loaded(struct vdc_obj *host)
 		}
 		i++;
 	}
+	host_recount(host);
 }
 
 bool vdc_instance_power_on(const struct vdc_obj *obj)

@@ -48,6 +48,8 @@ struct vdc_host {
 	struct timespec last_seen;      /* CLOCK_MONOTONIC */
 	int64_t epoch, seq;             /* of the last accepted report */
 	uint64_t rev;                   /* desired revision */
+	unsigned cpus_used;             /* what its placed instances take */
+	uint64_t memory_used;
 	struct vdc_imap seen;           /* instance id -> struct vdc_seen */
 };
 
@@ -106,6 +108,9 @@ uint64_t vdc_console_append(struct vdc_obj *instance, uint64_t offset, const cha
 
 /* The hosts' capacity and use, for the scheduler (caller frees *caps). */
 size_t vdc_hosts_caps(struct vdc_host_cap **caps);
+
+/* An instance's cpus or memory changed: its host's use is counted again. */
+void vdc_place_resized(struct vdc_obj *instance);
 
 /* Placement of an instance. */
 int vdc_place_set(struct vdc_obj *instance, const char *host, struct vdc_err *err);

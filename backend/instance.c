@@ -146,8 +146,14 @@ void vdc_instance_reconcile(struct vdc_obj *obj)
 	}
 	if (on) {
 		if (!state_is(obj, "scheduling") && !state_is(obj, "unschedulable")) {
+			/*
+			 * Scheduling is over before anyone can read run/state, so
+			 * it is logged but not stored: schedule() stores the outcome.
+			 */
 			vdc_obj_set_err(obj, NULL);
-			vdc_obj_set_state(obj, "scheduling");
+			vdc_event(obj, "state %s -> scheduling", obj->state);
+			free(obj->state);
+			obj->state = xstrdup("scheduling");
 		}
 		schedule(obj);
 		return;

@@ -884,13 +884,27 @@ int vdc_rel_add(struct vdc_obj *obj, unsigned dir, const char *name, size_t len,
 	rc = link_owner_check(tkind, tname, caller, err);
 	if (rc < 0)
 		return rc;
-	rc = vdc_store_begin(err);
-	if (rc < 0)
-		return rc;
-	rc = vdc_store_link_insert(obj->id, def->name, nm, tkind->name, tname, &t, &id, err);
-	rc = store_finish(rc, err);
-	if (rc < 0)
-		return rc;
+	if (obj->kind->made_by_system) {
+		/*
+		 * The data center's own links (a host's instances) are derived
+		 * from what is stored elsewhere and made again at start-up, so
+		 * they cost no transaction. Their number comes from the object
+		 * they name, which keeps their inode number stable.
+		 */
+		struct vdc_obj *t_obj = vdc_obj_find(tkind, NULL, tname, strlen(tname));
+
+		if (!t_obj)
+			return vdc_err_set(err, -ENOENT, "%s %s does not exist", tkind->noun, tname);
+		id = VDC_SYSTEM_LINK_ID(t_obj->id);
+	} else {
+		rc = vdc_store_begin(err);
+		if (rc < 0)
+			return rc;
+		rc = vdc_store_link_insert(obj->id, def->name, nm, tkind->name, tname, &t, &id, err);
+		rc = store_finish(rc, err);
+		if (rc < 0)
+			return rc;
+	}
 	if (r->n == r->alloc) {
 		r->alloc = r->alloc ? r->alloc * 2 : 4;
 		r->links = xrealloc(r->links, r->alloc * sizeof(*r->links));
@@ -907,13 +921,15 @@ int vdc_rel_remove(struct vdc_obj *obj, unsigned dir, struct vdc_link *link, str
 	unsigned i;
 	int rc;
 
-	rc = vdc_store_begin(err);
-	if (rc < 0)
-		return rc;
-	rc = vdc_store_link_delete(link->id, err);
-	rc = store_finish(rc, err);
-	if (rc < 0)
-		return rc;
+	if (!obj->kind->made_by_system) {
+		rc = vdc_store_begin(err);
+		if (rc < 0)
+			return rc;
+		rc = vdc_store_link_delete(link->id, err);
+		rc = store_finish(rc, err);
+		if (rc < 0)
+			return rc;
+	}
 	for (i = 0; i < r->n; i++) {
 		if (r->links[i] == link) {
 			memmove(&r->links[i], &r->links[i + 1], (r->n - i - 1) * sizeof(*r->links));
@@ -1093,8 +1109,8 @@ static int load_link(void *ctx, int64_t id, int64_t oid, const char *dir, const 
 	unsigned i;
 	int a;
 
-	if (!obj || !tk)
-		return 0;
+	if (!obj || !tk || obj->kind->made_by_system)
+		return 0;   /* the data center's own links are made again (see vdc_rel_add) */
 	if (!*dir) {
 		a = vdc_attr_index(obj->kind, name, strlen(name));
 		if (a >= 0 && obj->kind->attrs[a].type == VDC_ATTR_LINK && !obj->attrs[a].link)

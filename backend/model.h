@@ -236,6 +236,8 @@ int vdc_obj_create(const struct vdc_kind *kind, struct vdc_obj *parent,
 int vdc_obj_destroy(struct vdc_obj *obj, struct vdc_err *err);
 int vdc_obj_rename(struct vdc_obj *obj, const char *name, size_t len, struct vdc_err *err);
 int vdc_obj_chown(struct vdc_obj *obj, uid_t uid, gid_t gid, struct vdc_err *err);
+/* The id of a link in a made_by_system folder: not stored, derived from its target. */
+#define VDC_SYSTEM_LINK_ID(target_id) ((int64_t)((1ULL << 44) | (uint64_t)(target_id)))
 /* Find by the number in an inode: an object's id, a link's id, a scratch's ino. */
 struct vdc_obj *vdc_obj_by_id(int64_t id);
 struct vdc_link *vdc_link_by_id(int64_t id);

@@ -74,6 +74,8 @@ static void instance_changed(struct vdc_obj *obj, unsigned attr)
 {
 	const char *name = obj->kind->attrs[attr].name;
 
+	if (!strcmp(name, "cpus") || !strcmp(name, "memory"))
+		vdc_place_resized(obj);
 	if (!strcmp(name, "power") || !strcmp(name, "image"))
 		vdc_instance_reconcile(obj);
 	vdc_instance_touched(obj);
