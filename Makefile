@@ -44,7 +44,7 @@ KIND_OBJ    = $(filter-out %/vdcfs.o %/tree.o,$(VDCFS_OBJ))
 AGENT_OBJ   = $(AGENT_LIB_SRC:%.c=$(BUILD)/obj/%.o) $(AGENT_COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 HVA_OBJ     = $(HVA_SRC:%.c=$(BUILD)/obj/%.o)
 
-all: $(BUILD)/vdcfs $(BUILD)/mkinstances $(BUILD)/bench-scheduler \
+all: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/mkinstances $(BUILD)/bench-scheduler \
      $(BUILD)/bench-placement
 
 $(BUILD)/obj/%.o: %.c $(wildcard backend/*.h vdcfs/*.h)
@@ -57,6 +57,31 @@ $(BUILD)/obj/agents/%.o: agents/%.c $(wildcard backend/*.h agents/*/*.h)
 
 $(BUILD)/vdc-hva: $(HVA_OBJ) $(AGENT_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(HVA_PKGS)) -lpthread
+
+# Unit tests of the agents (tests/unit/test_hva_*.c, test_agent_proto.c):
+# each compiles the agent sources it tests, named below, instead of
+# linking libvdc.a. `make unit-agents` runs them; UNIT_WRAP wraps each,
+# e.g. UNIT_WRAP="valgrind -q --error-exitcode=99 --leak-check=full".
+AGENT_UNIT_TESTS  = test_hva_xml test_hva_desired test_hva_seed test_hva_image \
+                    test_hva_state test_agent_proto
+AGENT_TEST_CFLAGS = -Iagents/common -Iagents/hva $(shell pkg-config --cflags $(HVA_PKGS))
+AGENT_TEST_LIBS   = -lcmocka $(shell pkg-config --libs $(HVA_PKGS)) -lpthread
+HVA_LIB_SRC       = $(filter-out agents/hva/main.c,$(HVA_SRC))
+
+$(AGENT_UNIT_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/unit/%.c tests/unit/unit.h \
+		tests/unit/golden.h $(AGENT_LIB_SRC) $(wildcard backend/*.h agents/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(AGENT_TEST_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(AGENT_TEST_LIBS)
+$(BUILD)/test_hva_xml: agents/hva/domain_xml.c
+$(BUILD)/test_hva_desired: agents/hva/desired.c agents/common/log.c
+$(BUILD)/test_hva_seed: agents/hva/seed.c agents/hva/spawn.c agents/hva/desired.c \
+		agents/common/file.c agents/common/log.c
+$(BUILD)/test_hva_image: agents/hva/image.c agents/hva/desired.c $(AGENT_COMMON_SRC)
+$(BUILD)/test_hva_state: $(HVA_LIB_SRC) $(AGENT_COMMON_SRC)
+$(BUILD)/test_agent_proto: $(AGENT_COMMON_SRC)
+
+unit-agents: $(AGENT_UNIT_TESTS:%=$(BUILD)/%)
+	@set -e; for t in $(AGENT_UNIT_TESTS); do $(UNIT_WRAP) ./$(BUILD)/$$t; done
 
 $(BUILD)/libvdc.a: $(BACKEND_OBJ)
 	$(AR) rcs $@ $^
@@ -81,11 +106,12 @@ $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/libvdc.a
 $(BUILD)/test_placement: tests/unit/test_placement.c tests/unit/unit.h $(KIND_OBJ) $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
 
-unit: $(UNIT_TESTS:%=$(BUILD)/%)
+unit: $(UNIT_TESTS:%=$(BUILD)/%) unit-agents
 	@set -e; for t in $(UNIT_TESTS); do ./$(BUILD)/$$t; done
 
 integration: all
-	VDCFS=$(abspath $(BUILD)/vdcfs) MKINSTANCES=$(abspath $(BUILD)/mkinstances) \
+	VDCFS=$(abspath $(BUILD)/vdcfs) VDC_HVA=$(abspath $(BUILD)/vdc-hva) \
+	    MKINSTANCES=$(abspath $(BUILD)/mkinstances) \
 	    prove --exec bash -j2 --timer tests/integration/*.t
 
 check: unit integration
@@ -105,11 +131,13 @@ VG_LOGS = $(abspath $(BUILD))/valgrind
 valgrind: all $(UNIT_TESTS:%=$(BUILD)/%)
 	@set -e; for t in $(UNIT_TESTS); do \
 	    valgrind -q --error-exitcode=99 --leak-check=full ./$(BUILD)/$$t; done
+	$(MAKE) unit-agents UNIT_WRAP="valgrind -q --error-exitcode=99 --leak-check=full"
 	rm -rf $(VG_LOGS) && mkdir -p $(VG_LOGS)
 	VDCFS_WRAP="valgrind --leak-check=full --error-exitcode=99 --log-file=$(VG_LOGS)/vdcfs.%p.log" \
+	    VDC_HVA_WRAP="valgrind --leak-check=full --log-file=$(VG_LOGS)/vdc-hva.%p.log" \
 	    VDC_TIMEOUT=60 VDC_WATCHDOG=600 $(MAKE) integration
-	@ls $(VG_LOGS)/vdcfs.*.log > /dev/null
-	@! grep -lE 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]' $(VG_LOGS)/vdcfs.*.log
+	@ls $(VG_LOGS)/vdcfs.*.log $(VG_LOGS)/vdc-hva.*.log > /dev/null
+	@! grep -lE 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]' $(VG_LOGS)/*.log
 
 # libFuzzer targets: each links the backend sources directly, built with clang.
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -Ibackend -fsanitize=fuzzer,address,undefined
@@ -127,10 +155,11 @@ fuzz: $(FUZZERS:%=$(BUILD)/fuzz/%)
 	    tail -n 1 $(BUILD)/fuzz/$$f.log; done
 
 PREFIX ?= /usr/local
-install: $(BUILD)/vdcfs
+install: $(BUILD)/vdcfs $(BUILD)/vdc-hva
 	install -D -m 0755 $(BUILD)/vdcfs $(DESTDIR)$(PREFIX)/sbin/vdcfs
+	install -D -m 0755 $(BUILD)/vdc-hva $(DESTDIR)$(PREFIX)/sbin/vdc-hva
 
 clean:
 	rm -rf build build-asan
 
-.PHONY: all unit integration check guest-check asan valgrind fuzz install clean
+.PHONY: all unit unit-agents integration check guest-check asan valgrind fuzz install clean

@@ -217,8 +217,7 @@ static void vdcfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fuse_entry_param e;
 	struct node n;
 	int rc;
-
-	bool hidden = false;
+	bool hidden = false, physical = false;
 
 	begin(req);
 	vdc_model_rdlock();
@@ -226,17 +225,20 @@ static void vdcfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (rc == 0 && n.hidden)
 		rc = -ENOENT;
 	if (rc == 0) {
+		/* Hosts and their instance links appear without the mount: joins, placement. */
+		physical = n.kind && n.kind->made_by_system;
 		rc = tree_step(&n, name);
 		hidden = rc == 0 && n.hidden;
 	}
 	if (rc == 0 && !hidden)
 		fill_entry(&n, &e);
 	vdc_model_unlock();
-	if (rc == -ENOENT && !hidden) {
+	if (rc == -ENOENT && !hidden && !physical) {
 		/*
 		 * A name that is not there appears only through the mount,
 		 * which updates the kernel's cache: let it remember the answer.
-		 * Hidden entries are not cached: fresh ones differ per process.
+		 * Hidden entries are not cached: fresh ones differ per process,
+		 * nor are names under hosts/, which agents make.
 		 */
 		memset(&e, 0, sizeof(e));
 		e.entry_timeout = ENTRY_TIMEOUT;

@@ -387,9 +387,10 @@ vdc_cleanup() {
 		fi
 		wait "$pid" 2>/dev/null
 	done < "$VDC_TMP/.pids"
-	# Sanitizer reports go to vdcfs's log: show them before it is removed.
+	# Sanitizer reports go to vdcfs's and the agents' logs: show them
+	# before they are removed.
 	local log
-	for log in "$VDC_TMP"/vdcfs-*.log; do
+	for log in "$VDC_TMP"/vdcfs-*.log "$VDC_TMP"/hva-*.log; do
 		[ -f "$log" ] || continue
 		if grep -qE 'Sanitizer|runtime error:' "$log"; then
 			echo "# sanitizer report in $(basename "$log"):" >&2

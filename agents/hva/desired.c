@@ -1,0 +1,375 @@
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "desired.h"
+#include "log.h"
+#include "strbuf.h"
+
+const char *hva_format_name(enum hva_image_format f)
+{
+	switch (f) {
+	case HVA_FORMAT_RAW: return "raw";
+	case HVA_FORMAT_QCOW2: return "qcow2";
+	case HVA_FORMAT_NONE: break;
+	}
+	return NULL;
+}
+
+int hva_mac_parse(const char *s, char out[18], struct vdc_err *err)
+{
+	size_t i;
+
+	if (strlen(s) != 17)
+		goto bad;
+	for (i = 0; i < 17; i++) {
+		if (i % 3 == 2) {
+			if (s[i] != ':')
+				goto bad;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			goto bad;
+		}
+		out[i] = (char)tolower((unsigned char)s[i]);
+	}
+	out[17] = '\0';
+	/* The low bit of the first octet marks a multicast address. */
+	if (strtoul((char[3]){ out[0], out[1], 0 }, NULL, 16) & 1)
+		return vdc_err_set(err, -EINVAL, "the MAC address %s is a multicast address", out);
+	return 0;
+bad:
+	return vdc_err_set(err, -EINVAL, "'%s' is not a MAC address like 52:54:00:00:00:0c", VDC_Q(s));
+}
+
+/* A string member `key` of `o`, or NULL when absent or not a string. */
+static const char *get_str(json_t *o, const char *key, size_t *len)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v))
+		return NULL;
+	if (len)
+		*len = json_string_length(v);
+	return json_string_value(v);
+}
+
+/*
+ * An unsigned member: -ENOENT when absent (and `*out` untouched), -EINVAL
+ * when not an integer in [min, max].
+ */
+static int get_uint(json_t *o, const char *key, uint64_t min, uint64_t max, uint64_t *out,
+		    struct vdc_err *err)
+{
+	json_t *v = json_object_get(o, key);
+	json_int_t n;
+
+	if (!v || json_is_null(v))
+		return -ENOENT;
+	if (!json_is_integer(v))
+		return vdc_err_set(err, -EINVAL, "\"%s\" is not an integer", key);
+	n = json_integer_value(v);
+	if (n < 0 || (uint64_t)n < min || (uint64_t)n > max)
+		return vdc_err_set(err, -EINVAL, "\"%s\" is %" JSON_INTEGER_FORMAT ", outside %" PRIu64 "-%" PRIu64,
+				   key, n, min, max);
+	*out = (uint64_t)n;
+	return 0;
+}
+
+/* Copy a checked name member into `out` (VDC_NAME_MAX + 1 bytes). */
+static int get_name(json_t *o, const char *key, bool required, char *out, struct vdc_err *err)
+{
+	size_t len;
+	const char *s = get_str(o, key, &len);
+	struct vdc_err why = VDC_ERR_INIT;
+
+	if (!s) {
+		json_t *v = json_object_get(o, key);
+
+		if (!required && (!v || json_is_null(v)))
+			return 0;
+		return vdc_err_set(err, -EINVAL, "\"%s\" is missing or not a string", key);
+	}
+	if (vdc_name_check(s, len, &why) < 0)
+		return vdc_err_set(err, -EINVAL, "\"%s\": %s", key, why.msg);
+	memcpy(out, s, len + 1);
+	return 0;
+}
+
+static int parse_image(json_t *img, struct hva_image_spec *out, struct vdc_err *err)
+{
+	const char *sha, *fmt;
+	size_t len, i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!img || json_is_null(img))
+		return 0;
+	if (!json_is_object(img))
+		return vdc_err_set(err, -EINVAL, "\"image\" is neither an object nor null");
+	rc = get_name(img, "name", true, out->name, err);
+	if (rc < 0)
+		return vdc_err_wrap(err, rc, "image");
+	sha = get_str(img, "sha256", &len);
+	if (!sha || len != 64)
+		return vdc_err_set(err, -EINVAL, "image \"sha256\" is not 64 hexadecimal digits");
+	for (i = 0; i < 64; i++) {
+		if (!isxdigit((unsigned char)sha[i]))
+			return vdc_err_set(err, -EINVAL, "image \"sha256\" is not 64 hexadecimal digits");
+		out->sha256[i] = (char)tolower((unsigned char)sha[i]);
+	}
+	out->sha256[64] = '\0';
+	rc = get_uint(img, "size", 0, UINT64_MAX >> 1, &out->size, err);
+	if (rc < 0 && rc != -ENOENT)
+		return vdc_err_wrap(err, rc, "image");
+	fmt = get_str(img, "format", NULL);
+	if (!fmt || !*fmt)
+		out->format = HVA_FORMAT_NONE;
+	else if (strcmp(fmt, "raw") == 0)
+		out->format = HVA_FORMAT_RAW;
+	else if (strcmp(fmt, "qcow2") == 0)
+		out->format = HVA_FORMAT_QCOW2;
+	else
+		return vdc_err_set(err, -EINVAL, "image format '%s' is neither raw nor qcow2", VDC_Q(fmt));
+	out->present = true;
+	return 0;
+}
+
+static int parse_nics(json_t *nics, struct hva_instance_spec *in, struct vdc_err *err)
+{
+	size_t i, j;
+	json_t *n;
+
+	if (!nics || json_is_null(nics))
+		return 0;
+	if (!json_is_array(nics))
+		return vdc_err_set(err, -EINVAL, "\"nics\" is not a list");
+	if (json_array_size(nics) > HVA_NICS_MAX)
+		return vdc_err_set(err, -EINVAL, "%zu interfaces; at most %d are supported",
+				   json_array_size(nics), HVA_NICS_MAX);
+	in->nics = xcalloc(json_array_size(nics), sizeof(*in->nics));
+	json_array_foreach(nics, i, n) {
+		struct hva_nic_spec *nic = &in->nics[i];
+		const char *mac;
+		int rc;
+
+		if (!json_is_object(n))
+			return vdc_err_set(err, -EINVAL, "interface %zu is not an object", i);
+		in->n_nics = i + 1;
+		rc = get_name(n, "name", true, nic->name, err);
+		if (rc < 0)
+			return vdc_err_wrap(err, rc, "interface %zu", i);
+		rc = get_name(n, "network", false, nic->network, err);
+		if (rc < 0)
+			return vdc_err_wrap(err, rc, "interface %s", nic->name);
+		mac = get_str(n, "mac", NULL);
+		if (!mac)
+			return vdc_err_set(err, -EINVAL, "interface %s has no \"mac\"", nic->name);
+		rc = hva_mac_parse(mac, nic->mac, err);
+		if (rc < 0)
+			return vdc_err_wrap(err, rc, "interface %s", nic->name);
+		for (j = 0; j < i; j++)
+			if (strcmp(in->nics[j].name, nic->name) == 0 || strcmp(in->nics[j].mac, nic->mac) == 0)
+				return vdc_err_set(err, -EINVAL, "interface %s repeats the name or MAC of interface %s",
+						   nic->name, in->nics[j].name);
+	}
+	return 0;
+}
+
+static int parse_keys(json_t *keys, struct hva_instance_spec *in, struct vdc_err *err)
+{
+	size_t i;
+	json_t *k;
+
+	if (!keys || json_is_null(keys))
+		return 0;
+	if (!json_is_array(keys))
+		return vdc_err_set(err, -EINVAL, "\"ssh_keys\" is not a list");
+	if (json_array_size(keys) > HVA_SSH_KEYS_MAX)
+		return vdc_err_set(err, -EINVAL, "%zu ssh keys; at most %d are supported",
+				   json_array_size(keys), HVA_SSH_KEYS_MAX);
+	in->ssh_keys = xcalloc(json_array_size(keys), sizeof(char *));
+	json_array_foreach(keys, i, k) {
+		struct vdc_err why = VDC_ERR_INIT;
+		size_t len;
+
+		if (!json_is_string(k))
+			return vdc_err_set(err, -EINVAL, "ssh key %zu is not a string", i + 1);
+		len = json_string_length(k);
+		if (len == 0 || len > HVA_SSH_KEY_MAX)
+			return vdc_err_set(err, -EINVAL, "ssh key %zu is empty or longer than %d bytes",
+					   i + 1, HVA_SSH_KEY_MAX);
+		/* One line of printable text: it becomes one YAML list item. */
+		if (vdc_text_check(json_string_value(k), len, false, &why) < 0)
+			return vdc_err_set(err, -EINVAL, "ssh key %zu: %s", i + 1, why.msg);
+		in->ssh_keys[i] = xstrndup(json_string_value(k), len);
+		in->n_ssh_keys = i + 1;
+	}
+	return 0;
+}
+
+/* Everything of an entry but its id and domain. */
+static int parse_instance_body(json_t *o, struct hva_instance_spec *in, struct vdc_err *err)
+{
+	const char *power, *host, *ud;
+	uint64_t v;
+	size_t len;
+	int rc;
+
+	rc = get_name(o, "name", true, in->name, err);
+	if (rc < 0)
+		return rc;
+	power = get_str(o, "power", NULL);
+	if (!power || (strcmp(power, "on") != 0 && strcmp(power, "off") != 0))
+		return vdc_err_set(err, -EINVAL, "\"power\" is neither \"on\" nor \"off\"");
+	in->power_on = strcmp(power, "on") == 0;
+	rc = get_uint(o, "cpus", 1, HVA_CPUS_MAX, &v, err);
+	if (rc == -ENOENT)
+		return vdc_err_set(err, -EINVAL, "\"cpus\" is missing");
+	if (rc < 0)
+		return rc;
+	in->cpus = (unsigned)v;
+	rc = get_uint(o, "memory_mib", HVA_MEMORY_MIB_MIN, HVA_MEMORY_MIB_MAX, &in->memory_mib, err);
+	if (rc == -ENOENT)
+		return vdc_err_set(err, -EINVAL, "\"memory_mib\" is missing");
+	if (rc < 0)
+		return rc;
+	host = get_str(o, "hostname", &len);
+	if (host && len) {
+		struct vdc_err why = VDC_ERR_INIT;
+
+		if (vdc_hostname_check(host, len, &why) < 0)
+			return vdc_err_set(err, -EINVAL, "%s", why.msg);
+		memcpy(in->hostname, host, len + 1);
+	} else {
+		snprintf(in->hostname, sizeof(in->hostname), "%s", in->name);
+	}
+	ud = get_str(o, "user_data", &len);
+	if (ud) {
+		if (len > HVA_USER_DATA_MAX)
+			return vdc_err_set(err, -EINVAL, "user-data is %zu bytes; at most %d are accepted",
+					   len, HVA_USER_DATA_MAX);
+		if (memchr(ud, '\0', len))
+			return vdc_err_set(err, -EINVAL, "user-data holds a NUL byte");
+		free(in->user_data);
+		in->user_data = xstrndup(ud, len);
+		in->user_data_len = len;
+	}
+	rc = parse_keys(json_object_get(o, "ssh_keys"), in, err);
+	if (rc < 0)
+		return rc;
+	rc = parse_image(json_object_get(o, "image"), &in->image, err);
+	if (rc < 0)
+		return rc;
+	rc = parse_nics(json_object_get(o, "nics"), in, err);
+	if (rc < 0)
+		return rc;
+	rc = get_uint(o, "reboot", 0, UINT64_MAX >> 1, &in->reboot, err);
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	rc = get_uint(o, "reset", 0, UINT64_MAX >> 1, &in->reset, err);
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	return 0;
+}
+
+int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_err *err)
+{
+	json_t *root = (json_t *)json, *list, *o;
+	const char *dc;
+	size_t i, j, len;
+	uint64_t v;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if (!json_is_object(root))
+		return vdc_err_set(err, -EINVAL, "the desired state is not a JSON object");
+	rc = get_uint(root, "rev", 0, UINT64_MAX >> 1, &d->rev, err);
+	if (rc == -ENOENT)
+		return vdc_err_set(err, -EINVAL, "the desired state has no \"rev\"");
+	if (rc < 0)
+		return vdc_err_wrap(err, rc, "the desired state");
+	dc = get_str(root, "dc", &len);
+	if (!dc || len == 0 || len > HVA_DC_MAX)
+		return vdc_err_set(err, -EINVAL, "the desired state has no data center id (\"dc\") of 1-%d characters",
+				   HVA_DC_MAX);
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)dc[i]) && dc[i] != '-')
+			return vdc_err_set(err, -EINVAL, "the data center id holds '%s'; it takes letters, digits and '-'",
+					   VDC_Q(((char[2]){ dc[i], 0 })));
+	memcpy(d->dc, dc, len + 1);
+	rc = get_uint(root, "heartbeat", 1, HVA_HEARTBEAT_MAX, &v, err);
+	if (rc == 0)
+		d->heartbeat = (unsigned)v;
+	list = json_object_get(root, "instances");
+	if (!json_is_array(list))
+		return vdc_err_set(err, -EINVAL, "the desired state has no \"instances\" list");
+	d->inst = xcalloc(json_array_size(list), sizeof(*d->inst));
+	json_array_foreach(list, i, o) {
+		struct hva_instance_spec *in = &d->inst[d->n];
+		struct vdc_err why = VDC_ERR_INIT;
+		uint64_t id;
+
+		if (!json_is_object(o) || get_uint(o, "id", 1, UINT64_MAX >> 1, &id, NULL) < 0 ||
+		    get_name(o, "domain", true, in->domain, NULL) < 0)
+			continue;   /* cannot even be reported */
+		in->id = id;
+		in->user_data = xstrdup("");
+		for (j = 0; j < d->n; j++)
+			if (d->inst[j].id == id || strcmp(d->inst[j].domain, in->domain) == 0)
+				break;
+		d->n++;
+		if (j < d->n - 1) {
+			snprintf(in->err, sizeof(in->err), "the desired state names instance %" PRIu64 " or domain %s twice",
+				 id, in->domain);
+			continue;
+		}
+		if (parse_instance_body(o, in, &why) < 0)
+			snprintf(in->err, sizeof(in->err), "the desired state of this instance is malformed: %s", why.msg);
+	}
+	return 0;
+}
+
+int hva_desired_parse(const char *json, size_t len, struct hva_desired *d, struct vdc_err *err)
+{
+	json_error_t je;
+	json_t *root;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	root = json_loadb(json, len, 0, &je);
+	if (!root)
+		return vdc_err_set(err, -EINVAL, "the desired state is not JSON: %s at line %d", je.text, je.line);
+	rc = hva_desired_from_json(root, d, err);
+	json_decref(root);
+	return rc;
+}
+
+void hva_desired_release(struct hva_desired *d)
+{
+	size_t i, k;
+
+	for (i = 0; i < d->n; i++) {
+		struct hva_instance_spec *in = &d->inst[i];
+
+		free(in->user_data);
+		for (k = 0; k < in->n_ssh_keys; k++)
+			free(in->ssh_keys[k]);
+		free(in->ssh_keys);
+		free(in->nics);
+	}
+	free(d->inst);
+	memset(d, 0, sizeof(*d));
+}
+
+const struct hva_instance_spec *hva_desired_find(const struct hva_desired *d, const char *domain)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->inst[i].domain, domain) == 0)
+			return &d->inst[i];
+	return NULL;
+}

@@ -1,0 +1,101 @@
+/*
+ * The desired state of a hypervisor host, as vdcfs answers
+ * GET /v1/hosts/NAME/desired (docs/agent-protocol.md), parsed and checked.
+ *
+ * Nothing from the answer reaches a path, a domain XML, a seed or an argv
+ * unchecked: names are object names ([a-z0-9-]), checksums hex, MACs
+ * MACs, host names host names, and user text is UTF-8 without control
+ * characters. An instance entry that fails a check keeps its id and
+ * domain (so it can be reported) and carries the reason in `err`; it is
+ * not acted on. An entry without a usable id or domain is dropped.
+ */
+#ifndef VDC_HVA_DESIRED_H
+#define VDC_HVA_DESIRED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "validate.h"
+
+#define HVA_DC_MAX 64
+#define HVA_HOSTNAME_MAX 253
+#define HVA_USER_DATA_MAX (64 * 1024)
+#define HVA_SSH_KEY_MAX (16 * 1024)
+#define HVA_SSH_KEYS_MAX 64
+#define HVA_NICS_MAX 16
+#define HVA_CPUS_MAX 256
+#define HVA_MEMORY_MIB_MIN 16
+#define HVA_MEMORY_MIB_MAX (16u << 20)   /* 16 TiB */
+#define HVA_HEARTBEAT_MAX 3600
+
+enum hva_image_format {
+	HVA_FORMAT_NONE,     /* not said: told by the file's first bytes */
+	HVA_FORMAT_RAW,
+	HVA_FORMAT_QCOW2,
+};
+
+/* "raw", "qcow2", or NULL for HVA_FORMAT_NONE. */
+const char *hva_format_name(enum hva_image_format f);
+
+struct hva_image_spec {
+	bool present;                    /* false: no image is linked */
+	char name[VDC_NAME_MAX + 1];
+	char sha256[65];                 /* lowercase hex */
+	uint64_t size;                   /* bytes; 0 when not said */
+	enum hva_image_format format;
+};
+
+struct hva_nic_spec {
+	char name[VDC_NAME_MAX + 1];     /* eth0 */
+	char mac[18];                    /* 52:54:00:00:00:0c, lowercase */
+	char network[VDC_NAME_MAX + 1];  /* may be empty */
+};
+
+struct hva_instance_spec {
+	uint64_t id;
+	char name[VDC_NAME_MAX + 1];
+	char domain[VDC_NAME_MAX + 1];
+	bool power_on;
+	unsigned cpus;
+	uint64_t memory_mib;
+	char hostname[HVA_HOSTNAME_MAX + 1];  /* the name when vdcfs sent none */
+	char *user_data;                      /* NUL-terminated, never NULL */
+	size_t user_data_len;
+	char **ssh_keys;
+	size_t n_ssh_keys;
+	struct hva_image_spec image;
+	struct hva_nic_spec *nics;
+	size_t n_nics;
+	uint64_t reboot, reset;
+	char err[VDC_ERR_MSG_MAX];            /* non-empty: malformed, not acted on */
+};
+
+struct hva_desired {
+	uint64_t rev;
+	char dc[HVA_DC_MAX + 1];
+	unsigned heartbeat;                   /* 0 when the server named none */
+	struct hva_instance_spec *inst;
+	size_t n;
+};
+
+/*
+ * Parse the JSON text `json`/`len` into `d`. Fails (-EINVAL) only when
+ * the document as a whole is unusable: not an object, no rev, no dc, no
+ * instance list. Release `d` with hva_desired_release() either way.
+ */
+int hva_desired_parse(const char *json, size_t len, struct hva_desired *d, struct vdc_err *err);
+
+/* The same, from a parsed jansson object (a json_t *). */
+int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_err *err);
+
+void hva_desired_release(struct hva_desired *d);
+
+/* The entry of instance `domain`, or NULL. */
+const struct hva_instance_spec *hva_desired_find(const struct hva_desired *d, const char *domain);
+
+/* Check a MAC address "xx:xx:xx:xx:xx:xx" (unicast) and write it lowercase to `out`. */
+int hva_mac_parse(const char *s, char out[18], struct vdc_err *err);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * An instance's folder on the host, STATEDIR/instances/DOMAIN/:
+ *
+ *     disk.qcow2    the boot disk: a qcow2 overlay whose backing file is
+ *                   the cached image (STATEDIR/images/SHA256)
+ *     image         the SHA-256 of that image, so the cache keeps it
+ *     seed.img      the NoCloud seed (seed.c), and seed/ its texts
+ *     console.log   the serial console, appended to by qemu
+ *
+ * The folder is 0711 and its files 0600: qemu, which libvirt may run as
+ * another user, reaches the files by name once libvirt (dynamic_ownership)
+ * has given them to it; other users cannot list or read them.
+ */
+#ifndef VDC_HVA_DISK_H
+#define VDC_HVA_DISK_H
+
+#include <limits.h>
+
+#include "desired.h"
+#include "err.h"
+
+struct hva_inst_paths {
+	char dir[PATH_MAX];
+	char disk[PATH_MAX];
+	char image_ref[PATH_MAX];
+	char seed[PATH_MAX];
+	char console[PATH_MAX];
+	char rootfs[PATH_MAX];      /* lxc */
+};
+
+void hva_inst_paths(const char *statedir, const char *domain, struct hva_inst_paths *p);
+
+/* Make the folder (and an empty console.log, so it can be followed at once). */
+int hva_inst_dir_make(const struct hva_inst_paths *p, struct vdc_err *err);
+
+/*
+ * Make the boot disk unless it exists: `qemu-img create -f qcow2 -F FMT
+ * -b IMAGE` beside, then renamed into place. It takes the same time for
+ * any image size. A boot disk is made once: a later change of the image
+ * link does not replace the disk of an instance that has one.
+ */
+int hva_boot_disk_make(const struct hva_inst_paths *p, const char *image_path,
+		       enum hva_image_format format, const char *sha256, struct vdc_err *err);
+
+/* Remove the folder and everything in it. */
+int hva_inst_dir_remove(const struct hva_inst_paths *p, struct vdc_err *err);
+
+#endif

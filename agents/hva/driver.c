@@ -1,0 +1,135 @@
+#include <string.h>
+
+#include <libvirt/virterror.h>
+
+#include "hva.h"
+
+static const struct hva_driver *const drivers[] = { &hva_driver_qemu, &hva_driver_lxc };
+
+const struct hva_driver *hva_driver_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+		if (strcmp(drivers[i]->name, name) == 0)
+			return drivers[i];
+	return NULL;
+}
+
+static int unsupported(const struct hva *h, const char *what, struct vdc_err *err)
+{
+	return vdc_err_set(err, -ENOTSUP, "the %s driver cannot %s", h->drv->name, what);
+}
+
+int hva_drv_probe(struct hva *h, struct vdc_err *err)
+{
+	if (!h->drv->probe)
+		return 0;
+	return h->drv->probe(h, err);
+}
+
+int hva_drv_prepare(struct hva *h, const struct hva_instance_spec *in, const char *image_path,
+		    struct vdc_err *err)
+{
+	if (!h->drv->prepare)
+		return 0;
+	return h->drv->prepare(h, in, image_path, err);
+}
+
+int hva_drv_domain_xml(struct hva *h, const struct hva_instance_spec *in, const struct hva_meta *meta,
+		       const char *uuid, struct strbuf *out, struct vdc_err *err)
+{
+	if (!h->drv->domain_xml)
+		return unsupported(h, "define a domain", err);
+	return h->drv->domain_xml(h, in, meta, uuid, out, err);
+}
+
+int hva_drv_start(struct hva *h, virDomainPtr dom, struct vdc_err *err)
+{
+	if (!h->drv->start)
+		return unsupported(h, "start a domain", err);
+	return h->drv->start(dom, err);
+}
+
+int hva_drv_shutdown(struct hva *h, virDomainPtr dom, struct vdc_err *err)
+{
+	if (!h->drv->shutdown)
+		return unsupported(h, "shut a domain down gracefully", err);
+	return h->drv->shutdown(dom, err);
+}
+
+int hva_drv_destroy(struct hva *h, virDomainPtr dom, struct vdc_err *err)
+{
+	if (!h->drv->destroy)
+		return unsupported(h, "force a domain off", err);
+	return h->drv->destroy(dom, err);
+}
+
+int hva_drv_reboot(struct hva *h, virDomainPtr dom, struct vdc_err *err)
+{
+	if (!h->drv->reboot)
+		return unsupported(h, "reboot a domain", err);
+	return h->drv->reboot(dom, err);
+}
+
+int hva_drv_reset(struct hva *h, virDomainPtr dom, struct vdc_err *err)
+{
+	if (!h->drv->reset)
+		return unsupported(h, "reset a domain", err);
+	return h->drv->reset(dom, err);
+}
+
+/*
+ * libvirt forgets its last error at the start of every call, so the
+ * domain's name is taken before the call whose error is reported.
+ */
+int hva_virt_start(virDomainPtr dom, struct vdc_err *err)
+{
+	const char *name = virDomainGetName(dom);
+
+	if (virDomainCreate(dom) < 0)
+		return hva_virt_err(err, -EIO, "cannot start domain %s", name);
+	return 0;
+}
+
+int hva_virt_shutdown(virDomainPtr dom, struct vdc_err *err)
+{
+	const char *name = virDomainGetName(dom);
+
+	if (virDomainShutdown(dom) < 0)
+		return hva_virt_err(err, -EIO, "cannot shut domain %s down", name);
+	return 0;
+}
+
+int hva_virt_destroy(virDomainPtr dom, struct vdc_err *err)
+{
+	const char *name = virDomainGetName(dom);
+
+	if (virDomainDestroy(dom) == 0)
+		return 0;
+	hva_virt_err(err, -EIO, "cannot force domain %s off", name);
+	/* An off domain is what was asked for. */
+	if (virDomainIsActive(dom) == 0) {
+		vdc_err_clear(err);
+		return 0;
+	}
+	return err ? err->code : -EIO;
+}
+
+int hva_virt_reboot(virDomainPtr dom, struct vdc_err *err)
+{
+	const char *name = virDomainGetName(dom);
+
+	if (virDomainReboot(dom, VIR_DOMAIN_REBOOT_DEFAULT) < 0)
+		return hva_virt_err(err, -EIO, "cannot reboot domain %s", name);
+	return 0;
+}
+
+int hva_virt_reset(virDomainPtr dom, struct vdc_err *err)
+{
+	const char *name = virDomainGetName(dom);
+
+	if (virDomainReset(dom, 0) < 0)
+		return hva_virt_err(err, -EIO, "cannot reset domain %s", name);
+	return 0;
+}

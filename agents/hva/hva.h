@@ -1,0 +1,154 @@
+/*
+ * vdc-hva: the agent of a hypervisor host (docs/vdc-hva.md).
+ *
+ * Threads, and what each owns:
+ *
+ *   main       options, setup, then waits for SIGTERM/SIGINT
+ *   poller     long-polls the desired state (poller.c); hands each new
+ *              one to the worker through `pending`
+ *   worker     the reconcile loop (reconcile.c): the only thread that
+ *              changes domains and instance folders; publishes what it
+ *              knows of each instance in `status`
+ *   reporter   posts reports (report.c): after each domain event, after
+ *              each pass of the worker, and every heartbeat
+ *   events     runs libvirt's event loop (libvirt.c); its callbacks only
+ *              record and wake the worker and the reporter
+ *   console    follows console logs (console.c)
+ *   images     downloads images into the cache (image.c)
+ *
+ * `lock` guards the fields marked [lock]; `conn_lock` guards the libvirt
+ * connection. No libvirt or HTTP call is made with `lock` held.
+ */
+#ifndef VDC_HVA_H
+#define VDC_HVA_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libvirt/libvirt.h>
+
+#include "console.h"
+#include "desired.h"
+#include "domain_xml.h"
+#include "driver.h"
+#include "err.h"
+#include "image.h"
+#include "proto.h"
+
+#define HVA_VERSION "0.3"
+
+enum hva_virt { HVA_VIRT_AUTO, HVA_VIRT_KVM, HVA_VIRT_TCG };
+
+struct hva_options {
+	const char *server, *pin, *token, *name, *statedir, *uri, *driver, *pidfile;
+	enum hva_virt virt;
+	unsigned cpus;                /* cap on what is offered; 0: none */
+	uint64_t memory;              /* bytes; 0: none */
+	unsigned heartbeat_s;
+	bool heartbeat_given;
+	unsigned shutdown_timeout_s;
+	bool verbose;
+};
+
+/* What the worker adds to libvirt's view of an instance, for the report. */
+enum hva_phase {
+	HVA_PHASE_NONE,
+	HVA_PHASE_STARTING,           /* image fetch, disk, seed, define, start */
+	HVA_PHASE_STOPPING,           /* shutdown asked, waiting for the guest */
+	HVA_PHASE_ERROR,              /* `err` says why */
+};
+
+struct hva_status {
+	uint64_t id;
+	char domain[VDC_NAME_MAX + 1];
+	bool power_on;
+	enum hva_phase phase;
+	char err[VDC_ERR_MSG_MAX];
+	uint64_t reboot, reset;       /* carried out */
+};
+
+struct hva {
+	struct hva_options opt;
+	const struct hva_driver *drv;
+	char statedir[PATH_MAX];
+	char name[VDC_NAME_MAX + 1];
+
+	/* Facts, fixed at start. */
+	enum hva_domain_type domain_type;
+	char virt[8];                 /* "kvm", "tcg" or "lxc" */
+	unsigned cpus;
+	uint64_t memory_mib;
+	char libvirt_version[32];
+	uint64_t epoch_us;
+
+	struct vdc_proto proto;
+	struct hva_image_cache images;
+	struct hva_console console;
+
+	pthread_mutex_t conn_lock;
+	virConnectPtr conn;           /* [conn_lock] NULL while disconnected */
+	int cb_lifecycle, cb_reboot;  /* [conn_lock] */
+
+	pthread_mutex_t lock;
+	pthread_cond_t worker_cond;   /* on CLOCK_MONOTONIC */
+	pthread_cond_t report_cond;   /* on CLOCK_MONOTONIC */
+	pthread_cond_t quit_cond;     /* on CLOCK_MONOTONIC: naps that end on quit */
+	bool quit;                    /* [lock] */
+	bool worker_kick;             /* [lock] look again now */
+	bool report_kick;             /* [lock] report now */
+	bool conn_lost;               /* [lock] libvirt closed the connection */
+	struct hva_desired *pending;  /* [lock] newest desired state not yet taken */
+	uint64_t rev_done;            /* [lock] the revision last carried out */
+	unsigned server_heartbeat;    /* [lock] */
+	bool have_status;             /* [lock] the first pass is done: reports may go */
+	struct hva_status *status;    /* [lock] one per desired instance */
+	size_t n_status;
+	char (*rebooted)[VDC_NAME_MAX + 1];   /* [lock] REBOOT events since the last pass */
+	size_t n_rebooted;
+};
+
+/* Wake the worker (a new desired state, an event, a finished download). */
+void hva_kick_worker(struct hva *h);
+/* Ask the reporter for a report now. */
+void hva_kick_report(struct hva *h);
+/* Whether the agent is shutting down. */
+bool hva_quitting(struct hva *h);
+
+/* libvirt.c */
+
+/* Set up libvirt's event loop and its thread; call before connecting. */
+int hva_libvirt_init(struct hva *h, struct vdc_err *err);
+/* Connect (or reconnect) to opt.uri and register the domain events. */
+int hva_libvirt_connect(struct hva *h, struct vdc_err *err);
+/* The connection with a reference the caller drops with virConnectClose(), or NULL. */
+virConnectPtr hva_libvirt_get(struct hva *h);
+/* Forget a broken connection, so the worker connects again. */
+void hva_libvirt_drop(struct hva *h);
+void hva_libvirt_close(struct hva *h);
+/*
+ * Fill `err` with a sentence of `fmt` followed by libvirt's last error
+ * message of this thread, and return `code`.
+ */
+int hva_virt_err(struct vdc_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The metadata of `dom` if it carries vdc-hva's (any dc): 0, else -ENODATA. */
+int hva_domain_meta(virDomainPtr dom, struct hva_meta *meta);
+/* Write `meta` into `dom`'s live and persistent definitions. */
+int hva_domain_meta_set(virDomainPtr dom, const struct hva_meta *meta, struct vdc_err *err);
+
+/* poller.c, reconcile.c, report.c: the threads' bodies. */
+void *hva_poller_thread(void *arg);
+void *hva_worker_thread(void *arg);
+void *hva_reporter_thread(void *arg);
+
+/*
+ * The word a report says for an instance (report.c; pure): from what the
+ * worker knows and libvirt's state and reason (`defined` false when
+ * libvirt has no such domain).
+ */
+const char *hva_report_state(const struct hva_status *st, bool defined, int state, int reason);
+
+#endif

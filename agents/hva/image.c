@@ -1,0 +1,358 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "image.h"
+#include "log.h"
+
+struct hva_image_job {
+	struct hva_image_job *next;
+	struct hva_image_spec img;
+	bool running;
+	bool failed;
+	long retry_at;                   /* CLOCK_MONOTONIC seconds, when failed */
+	int code;
+	char err[VDC_ERR_MSG_MAX];
+};
+
+struct hva_image_use {
+	char sha256[65];
+	long last;                       /* CLOCK_MONOTONIC seconds */
+};
+
+static long mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static uint64_t be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int hva_image_header_check(const unsigned char *hdr, size_t len, enum hva_image_format want,
+			   enum hva_image_format *use, struct vdc_err *err)
+{
+	bool qcow2 = len >= 4 && memcmp(hdr, "QFI\xfb", 4) == 0;
+	uint32_t version;
+
+	if (want == HVA_FORMAT_RAW) {
+		*use = HVA_FORMAT_RAW;
+		return 0;
+	}
+	if (!qcow2) {
+		if (want == HVA_FORMAT_QCOW2)
+			return vdc_err_set(err, -EINVAL, "the image is said to be qcow2 but does not start with the qcow2 magic");
+		*use = HVA_FORMAT_RAW;
+		return 0;
+	}
+	if (len < 104)
+		return vdc_err_set(err, -EINVAL, "the qcow2 image is shorter than its header");
+	version = be32(hdr + 4);
+	if (version != 2 && version != 3)
+		return vdc_err_set(err, -EINVAL, "the qcow2 image has version %" PRIu32 "; 2 and 3 are supported", version);
+	if (be64(hdr + 8) != 0)
+		return vdc_err_set(err, -EPERM, "the qcow2 image names a backing file; an image must stand alone");
+	if (be32(hdr + 32) != 0)
+		return vdc_err_set(err, -EPERM, "the qcow2 image is encrypted; encrypted images are not supported");
+	/* Incompatible feature bit 2: the data lives in an external file. */
+	if (version == 3 && (be64(hdr + 72) & 4))
+		return vdc_err_set(err, -EPERM, "the qcow2 image keeps its data in an external file; an image must stand alone");
+	*use = HVA_FORMAT_QCOW2;
+	return 0;
+}
+
+int hva_image_format_of(const char *path, enum hva_image_format want,
+			enum hva_image_format *use, struct vdc_err *err)
+{
+	unsigned char hdr[512];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vdc_err_set(err, -errno, "cannot open image %s: %s", path, strerror(errno));
+	n = pread(fd, hdr, sizeof(hdr), 0);
+	close(fd);
+	if (n < 0)
+		return vdc_err_set(err, -errno, "cannot read image %s: %s", path, strerror(errno));
+	return hva_image_header_check(hdr, (size_t)n, want, use, err);
+}
+
+/* Whether `name` is 64 lowercase hex digits (a cache entry). */
+static bool is_sha_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name[i]; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return i == 64;
+}
+
+int hva_image_cache_init(struct hva_image_cache *c, const char *statedir, struct vdc_proto *p,
+			 void (*done)(void *), void *arg, struct vdc_err *err)
+{
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	c->proto = p;
+	c->done = done;
+	c->done_arg = arg;
+	vdc_path(c->dir, "%s/images", statedir);
+	if (vdc_mkdirs(c->dir, 0755, err) < 0)
+		return err->code;
+	hva_image_cache_prune(c, NULL, 0);
+	return 0;
+}
+
+/* When `sha` was last in use; it counts as in use now when first seen. */
+static long *use_of(struct hva_image_cache *c, const char *sha, long now)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_uses; i++)
+		if (strcmp(c->uses[i].sha256, sha) == 0)
+			return &c->uses[i].last;
+	c->uses = xrealloc(c->uses, (c->n_uses + 1) * sizeof(*c->uses));
+	snprintf(c->uses[c->n_uses].sha256, sizeof(c->uses->sha256), "%s", sha);
+	c->uses[c->n_uses].last = now;
+	return &c->uses[c->n_uses++].last;
+}
+
+void hva_image_cache_prune(struct hva_image_cache *c, const char *const *keep, size_t n)
+{
+	struct dirent *de;
+	char path[PATH_MAX];
+	long now = mono_s();
+	size_t i;
+	DIR *d;
+
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < n; i++)
+		*use_of(c, keep[i], now) = now;
+	pthread_mutex_unlock(&c->lock);
+	d = opendir(c->dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		bool busy = false;
+
+		if (de->d_name[0] == '.' && strlen(de->d_name) > 66) {
+			/* ".SHA.XXXXXX": a download; stale unless one runs now. */
+			struct hva_image_job *j;
+
+			pthread_mutex_lock(&c->lock);
+			for (j = c->jobs; j; j = j->next)
+				busy |= j->running && strncmp(de->d_name + 1, j->img.sha256, 64) == 0;
+			pthread_mutex_unlock(&c->lock);
+			if (!busy) {
+				vdc_path(path, "%s/%s", c->dir, de->d_name);
+				unlink(path);
+			}
+			continue;
+		}
+		if (!is_sha_name(de->d_name))
+			continue;
+		pthread_mutex_lock(&c->lock);
+		busy = now - *use_of(c, de->d_name, now) < HVA_IMAGE_KEEP_S;
+		pthread_mutex_unlock(&c->lock);
+		if (busy)
+			continue;
+		vdc_path(path, "%s/%s", c->dir, de->d_name);
+		if (unlink(path) == 0)
+			log_info("removed image %.12s... from the cache: no instance used it for %d s",
+				 de->d_name, HVA_IMAGE_KEEP_S);
+	}
+	closedir(d);
+}
+
+/* Fetch one image into the cache: download beside, check, rename. */
+static int fetch(struct hva_image_cache *c, struct vdc_link *link, const struct hva_image_spec *img,
+		 struct vdc_err *err)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	enum hva_image_format use;
+	uint64_t size = 0;
+	long t0 = mono_s();
+	int fd, rc;
+
+	vdc_path(path, "%s/%s", c->dir, img->sha256);
+	vdc_path(tmp, "%s/.%s.XXXXXX", c->dir, img->sha256);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return vdc_err_set(err, -errno, "cannot make a file in %s: %s", c->dir, strerror(errno));
+	log_info("fetching image %s (%.12s..., %" PRIu64 " bytes)", img->name, img->sha256, img->size);
+	rc = vdc_proto_image(link, img->name, img->sha256, img->size, fd, &size, err);
+	if (rc == 0 && img->size && size != img->size)
+		rc = vdc_err_set(err, -EBADMSG, "image %s arrived with %" PRIu64 " bytes, not the %" PRIu64 " vdcfs named",
+				 img->name, size, img->size);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = vdc_err_set(err, -errno, "cannot sync %s: %s", tmp, strerror(errno));
+	if (rc == 0 && fchmod(fd, 0644) < 0)
+		rc = vdc_err_set(err, -errno, "cannot set the mode of %s: %s", tmp, strerror(errno));
+	close(fd);
+	if (rc == 0) {
+		rc = hva_image_format_of(tmp, img->format, &use, err);
+		if (rc < 0)
+			vdc_err_wrap(err, rc, "image %s is refused", img->name);
+	}
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = vdc_err_set(err, -errno, "cannot rename %s: %s", tmp, strerror(errno));
+	if (rc < 0) {
+		unlink(tmp);
+		return rc;
+	}
+	log_info("image %s (%.12s...) is in the cache: %" PRIu64 " bytes in %ld s", img->name,
+		 img->sha256, size, mono_s() - t0);
+	return vdc_dir_sync(c->dir, err);
+}
+
+static void *fetch_thread(void *arg)
+{
+	struct hva_image_cache *c = arg;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_link link;
+
+	if (vdc_link_init(&link, c->proto, &err) < 0) {
+		log_error("image fetcher: %s", err.msg);
+		return NULL;
+	}
+	pthread_mutex_lock(&c->lock);
+	while (!c->stop) {
+		struct hva_image_job *j;
+		struct hva_image_spec img;
+		int rc;
+
+		for (j = c->jobs; j; j = j->next)
+			if (!j->failed && !j->running)
+				break;
+		if (!j) {
+			pthread_cond_wait(&c->cond, &c->lock);
+			continue;
+		}
+		j->running = true;
+		img = j->img;
+		pthread_mutex_unlock(&c->lock);
+
+		vdc_err_clear(&err);
+		rc = fetch(c, &link, &img, &err);
+		if (rc < 0)
+			log_error("image %s: %s", img.name, err.msg);
+
+		pthread_mutex_lock(&c->lock);
+		j->running = false;
+		if (rc < 0) {
+			j->failed = true;
+			j->code = rc;
+			j->retry_at = mono_s() + HVA_IMAGE_RETRY_S;
+			snprintf(j->err, sizeof(j->err), "%s", err.msg);
+		} else {
+			struct hva_image_job **pp;
+
+			for (pp = &c->jobs; *pp != j; pp = &(*pp)->next)
+				;
+			*pp = j->next;
+			free(j);
+		}
+		pthread_mutex_unlock(&c->lock);
+		if (c->done)
+			c->done(c->done_arg);
+		pthread_mutex_lock(&c->lock);
+	}
+	pthread_mutex_unlock(&c->lock);
+	vdc_link_release(&link);
+	return NULL;
+}
+
+int hva_image_cache_start(struct hva_image_cache *c, struct vdc_err *err)
+{
+	int rc = pthread_create(&c->thread, NULL, fetch_thread, c);
+
+	if (rc)
+		return vdc_err_set(err, -rc, "cannot start the image fetcher: %s", strerror(rc));
+	c->started = true;
+	return 0;
+}
+
+void hva_image_cache_release(struct hva_image_cache *c)
+{
+	struct hva_image_job *j;
+
+	pthread_mutex_lock(&c->lock);
+	c->stop = true;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	/*
+	 * A download in progress may take long; the process is ending, so it
+	 * is left to the exit rather than waited for.
+	 */
+	if (c->started)
+		pthread_detach(c->thread);
+	pthread_mutex_lock(&c->lock);
+	while ((j = c->jobs) != NULL) {
+		if (j->running)
+			break;
+		c->jobs = j->next;
+		free(j);
+	}
+	free(c->uses);
+	c->uses = NULL;
+	c->n_uses = 0;
+	pthread_mutex_unlock(&c->lock);
+}
+
+int hva_image_want(struct hva_image_cache *c, const struct hva_image_spec *img, char *path,
+		   struct vdc_err *err)
+{
+	struct hva_image_job *j;
+	struct stat st;
+	int rc = -EINPROGRESS;
+
+	vdc_path(path, "%s/%s", c->dir, img->sha256);
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	for (j = c->jobs; j; j = j->next)
+		if (strcmp(j->img.sha256, img->sha256) == 0)
+			break;
+	if (j && j->failed && mono_s() >= j->retry_at) {
+		/* Try again: vdcfs may have been down, or the image fixed. */
+		j->failed = false;
+		j->img = *img;
+		pthread_cond_signal(&c->cond);
+	} else if (j && j->failed) {
+		rc = vdc_err_set(err, j->code, "%s", j->err);
+	} else if (!j) {
+		j = xcalloc(1, sizeof(*j));
+		j->img = *img;
+		j->next = c->jobs;
+		c->jobs = j;
+		pthread_cond_signal(&c->cond);
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (rc == -EINPROGRESS)
+		vdc_err_set(err, rc, "image %s is being fetched", img->name);
+	return rc;
+}

@@ -1,0 +1,298 @@
+/*
+ * The reporter: posts the observed state of the host (POST
+ * /v1/hosts/NAME/report) after every domain event, after every pass of
+ * the worker, and at least every heartbeat. Each report is whole: every
+ * desired instance with libvirt's state of its domain (read in one call,
+ * virConnectGetAllDomainStats) and what the worker adds (starting,
+ * stopping, error and its sentence). Reports carry the agent's epoch and
+ * a sequence number, so vdcfs drops one that arrives late.
+ *
+ * No report goes while libvirt is unreachable: vdcfs then sees a silent
+ * host and shows its instances `unknown`, which is the truth.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libvirt/virterror.h>
+
+#include "hva.h"
+#include "log.h"
+
+#define DEFAULT_HEARTBEAT_S 5
+
+const char *hva_report_state(const struct hva_status *st, bool defined, int state, int reason)
+{
+	switch (st->phase) {
+	case HVA_PHASE_ERROR:
+		return "error";
+	case HVA_PHASE_STARTING:
+		return "starting";
+	case HVA_PHASE_STOPPING:
+		return defined && state != VIR_DOMAIN_SHUTOFF ? "stopping" : "stopped";
+	case HVA_PHASE_NONE:
+		break;
+	}
+	if (!defined)
+		return st->power_on ? "starting" : "stopped";
+	switch (state) {
+	case VIR_DOMAIN_RUNNING:
+	case VIR_DOMAIN_BLOCKED:
+		return "running";
+	case VIR_DOMAIN_PAUSED:
+		if (reason == VIR_DOMAIN_PAUSED_STARTING_UP)
+			return "starting";
+		if (reason == VIR_DOMAIN_PAUSED_SHUTTING_DOWN)
+			return "stopping";
+		if (reason == VIR_DOMAIN_PAUSED_CRASHED)
+			return "crashed";
+		return "paused";
+	case VIR_DOMAIN_SHUTDOWN:
+		return "stopping";
+	case VIR_DOMAIN_SHUTOFF:
+		return reason == VIR_DOMAIN_SHUTOFF_CRASHED ? "crashed" : "stopped";
+	case VIR_DOMAIN_CRASHED:
+		return "crashed";
+	case VIR_DOMAIN_PMSUSPENDED:
+		return "paused";
+	default:
+		return st->power_on ? "starting" : "stopped";
+	}
+}
+
+void hva_kick_report(struct hva *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->report_kick = true;
+	pthread_cond_signal(&h->report_cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
+bool hva_quitting(struct hva *h)
+{
+	bool quit;
+
+	pthread_mutex_lock(&h->lock);
+	quit = h->quit;
+	pthread_mutex_unlock(&h->lock);
+	return quit;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One domain's state from a stats record. */
+struct dom_state {
+	const char *name;
+	int state, reason;
+};
+
+/*
+ * Every domain's state: one call where the driver has it (qemu), else a
+ * list and a call per domain (lxc lacks virConnectGetAllDomainStats).
+ * `*recs` or `*doms` holds what the names point into; the caller frees
+ * both with free_states().
+ */
+static struct dom_state *read_states(virConnectPtr conn, virDomainStatsRecordPtr **recs,
+				     virDomainPtr **doms, int *n)
+{
+	struct dom_state *out;
+	int i, k;
+
+	*recs = NULL;
+	*doms = NULL;
+	*n = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE, recs, 0);
+	if (*n < 0 && virGetLastErrorCode() == VIR_ERR_NO_SUPPORT) {
+		*n = virConnectListAllDomains(conn, doms, 0);
+		if (*n < 0)
+			return NULL;
+		out = xcalloc(*n ? (size_t)*n : 1, sizeof(*out));
+		for (i = 0; i < *n; i++) {
+			out[i].name = virDomainGetName((*doms)[i]);
+			if (virDomainGetState((*doms)[i], &out[i].state, &out[i].reason, 0) < 0)
+				out[i].state = VIR_DOMAIN_NOSTATE;
+		}
+		return out;
+	}
+	if (*n < 0)
+		return NULL;
+	out = xcalloc(*n ? (size_t)*n : 1, sizeof(*out));
+	for (i = 0; i < *n; i++) {
+		virDomainStatsRecordPtr r = (*recs)[i];
+
+		out[i].name = virDomainGetName(r->dom);
+		out[i].state = VIR_DOMAIN_NOSTATE;
+		for (k = 0; k < r->nparams; k++) {
+			if (strcmp(r->params[k].field, "state.state") == 0)
+				out[i].state = r->params[k].value.i;
+			else if (strcmp(r->params[k].field, "state.reason") == 0)
+				out[i].reason = r->params[k].value.i;
+		}
+	}
+	return out;
+}
+
+static void free_states(struct dom_state *ds, virDomainStatsRecordPtr *recs, virDomainPtr *doms, int n)
+{
+	int i;
+
+	free(ds);
+	if (recs)
+		virDomainStatsRecordListFree(recs);
+	if (doms) {
+		for (i = 0; i < n; i++)
+			virDomainFree(doms[i]);
+		free(doms);
+	}
+}
+
+static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const struct hva_status *st,
+			    size_t n, const struct dom_state *ds, int nds)
+{
+	json_t *list = json_array();
+	size_t i;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		const struct dom_state *d = NULL;
+		const char *state;
+
+		for (k = 0; k < nds && !d; k++)
+			if (strcmp(ds[k].name, st[i].domain) == 0)
+				d = &ds[k];
+		state = hva_report_state(&st[i], d != NULL, d ? d->state : 0, d ? d->reason : 0);
+		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I}",
+						      "id", (json_int_t)st[i].id,
+						      "domain", st[i].domain,
+						      "state", state,
+						      "err", strcmp(state, "error") == 0 ? st[i].err : "",
+						      "ip", "",
+						      "reboot", (json_int_t)st[i].reboot,
+						      "reset", (json_int_t)st[i].reset));
+	}
+	return json_pack("{s:I, s:I, s:I, s:{s:i, s:I, s:s, s:s, s:s, s:s}, s:o}",
+			 "epoch", (json_int_t)h->epoch_us,
+			 "seq", (json_int_t)seq,
+			 "rev", (json_int_t)rev,
+			 "facts",
+			 "cpus", (int)h->cpus,
+			 "memory_mib", (json_int_t)h->memory_mib,
+			 "driver", h->drv->name,
+			 "virt", h->virt,
+			 "libvirt", h->libvirt_version,
+			 "version", HVA_VERSION,
+			 "instances", list);
+}
+
+static unsigned heartbeat_s(struct hva *h)
+{
+	unsigned server, mine = h->opt.heartbeat_s;
+
+	pthread_mutex_lock(&h->lock);
+	server = h->server_heartbeat;
+	pthread_mutex_unlock(&h->lock);
+	if (!h->opt.heartbeat_given)
+		return server ? server : mine;
+	/* Both are honoured: no report is further apart than either asks. */
+	return server && server < mine ? server : mine;
+}
+
+void *hva_reporter_thread(void *arg)
+{
+	struct hva *h = arg;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_link link;
+	unsigned failures = 0;
+	uint64_t seq = 0;
+	long next = 0;
+
+	if (vdc_link_init(&link, &h->proto, &err) < 0) {
+		log_error("reporter: %s", err.msg);
+		return NULL;
+	}
+	for (;;) {
+		virDomainStatsRecordPtr *recs = NULL;
+		virDomainPtr *doms = NULL;
+		struct hva_status *st = NULL;
+		struct dom_state *ds = NULL;
+		virConnectPtr conn;
+		json_t *report;
+		uint64_t rev;
+		size_t n;
+		int nds = 0, rc;
+
+		pthread_mutex_lock(&h->lock);
+		while (!h->quit && !(h->report_kick && h->have_status) && (next == 0 || now_ms() < next)) {
+			struct timespec ts;
+
+			if (next == 0) {
+				pthread_cond_wait(&h->report_cond, &h->lock);
+				continue;
+			}
+			ts.tv_sec = next / 1000;
+			ts.tv_nsec = (next % 1000) * 1000000;
+			pthread_cond_timedwait(&h->report_cond, &h->lock, &ts);
+		}
+		if (h->quit) {
+			pthread_mutex_unlock(&h->lock);
+			break;
+		}
+		h->report_kick = false;
+		if (!h->have_status) {
+			/* Nothing to say before the first pass: vdcfs would read no instances as gone. */
+			pthread_mutex_unlock(&h->lock);
+			next = now_ms() + 1000;
+			continue;
+		}
+		n = h->n_status;
+		st = xcalloc(n ? n : 1, sizeof(*st));
+		if (n)
+			memcpy(st, h->status, n * sizeof(*st));
+		rev = h->rev_done;
+		pthread_mutex_unlock(&h->lock);
+
+		next = now_ms() + (long)heartbeat_s(h) * 1000;
+		conn = hva_libvirt_get(h);
+		if (conn)
+			ds = read_states(conn, &recs, &doms, &nds);
+		if (!ds) {
+			if (conn)
+				log_warn("cannot read the domains' states from libvirt: %s", virGetLastErrorMessage());
+			else
+				log_debug("no report: libvirt is not connected");
+			if (conn)
+				virConnectClose(conn);
+			free(st);
+			continue;
+		}
+		report = build_report(h, ++seq, rev, st, n, ds, nds);
+		free_states(ds, recs, doms, nds);
+		virConnectClose(conn);
+		free(st);
+		vdc_err_clear(&err);
+		rc = vdc_proto_report(&link, report, &err);
+		json_decref(report);
+		if (rc == -ECANCELED)
+			break;
+		if (rc < 0) {
+			long wait = 1000L << (failures < 5 ? failures : 5);
+
+			if (failures++ == 0 || !vdc_proto_transient(rc))
+				log_warn("%s", err.msg);
+			if (now_ms() + wait < next)
+				next = now_ms() + wait;
+			continue;
+		}
+		if (failures)
+			log_info("reports reach vdcfs again");
+		failures = 0;
+	}
+	vdc_link_release(&link);
+	return NULL;
+}

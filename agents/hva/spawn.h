@@ -1,0 +1,30 @@
+/*
+ * Running the few programs vdc-hva needs (qemu-img, mkfs.vfat, mcopy):
+ * fork and execve with an argv, never a shell, so nothing that came from
+ * a user is ever parsed as a command.
+ */
+#ifndef VDC_HVA_SPAWN_H
+#define VDC_HVA_SPAWN_H
+
+#include "err.h"
+
+/*
+ * Run `argv` with the environment `envp` (NULL: an empty one, plus a
+ * fixed PATH and LC_ALL=C). argv[0] is an absolute path or a bare name
+ * looked up in the system folders (/usr/local/sbin ... /bin), never in
+ * the caller's PATH. Standard input is /dev/null, standard output is
+ * discarded and standard error is kept for the sentence. Returns 0 when
+ * the program exits 0; -ENOENT when it is not installed; -EIO when it
+ * fails, with what it said; -ETIMEDOUT (after killing it) when it runs
+ * longer than `timeout_s`.
+ */
+int hva_spawn(const char *const argv[], const char *const envp[], unsigned timeout_s,
+	      struct vdc_err *err);
+
+/*
+ * Whether program `name` is installed in the system folders; its path goes
+ * to `path` (PATH_MAX bytes) when it is.
+ */
+int hva_spawn_find(const char *name, char *path);
+
+#endif

@@ -1,0 +1,457 @@
+# "Hosts" on one machine for the integration tests: each host is a network
+# namespace, a UTS namespace and a private mount namespace with its own
+# libvirtd, virtlogd and libvirt state, joined to the root namespace by a
+# veth pair. vdcfs runs in the root namespace; agents (vdc-hva) run in the
+# hosts and dial vdcfs over the veth. Needs root. See docs/testing-hosts.md.
+#
+# Source it after lib.sh (and after setting VDC_WATCHDOG, if the test needs
+# more than lib.sh's default):
+#
+#     VDC_WATCHDOG=300
+#     . "$(dirname "$0")/lib.sh"
+#     . "$(dirname "$0")/hosts.sh"      # skips the file without root/tools
+#     vdc_start                         # vdcfs listens on $VDC_SERVER_ADDR
+#     vdc_host_up a 1                   # host "a", address index 1
+#     vdc_host_virsh a list --all       # virsh inside host a
+#     vdc_host_spawn a "$VDC_TMP/hva-a.log" "$VDC_HVA" --name a ...
+#     vdc_host_down a                   # or leave it to the EXIT trap
+#
+# API
+#   VDC_SERVER_ADDR     198.51.100.x of this test run, on the root
+#                       namespace's lo; sourcing sets VDC_LISTEN to
+#                       "$VDC_SERVER_ADDR:0", so vdc_start's vdcfs listens
+#                       where the hosts reach it
+#   VDC_HOSTS_SLOT      1..15: this run's block of 16 addresses
+#                       198.51.100.(16*SLOT) .. +15, held with flock while
+#                       the test runs, so parallel test files never collide
+#   vdc_host_up NAME INDEX
+#                       make host NAME (1-20 of [a-z0-9-]) with address
+#                       index INDEX (1..13): host address
+#                       198.51.100.(16*SLOT+1+INDEX) on its eth0, a route to
+#                       VDC_SERVER_ADDR and nothing else; hostname vdct-NAME;
+#                       private /run, /var/lib/libvirt, /var/log/libvirt,
+#                       /var/cache/libvirt, /etc/libvirt (a copy, see
+#                       _vdc_host_libvirt_conf) and /var/lib/vdc-hva;
+#                       virtlogd and libvirtd started and answering.
+#                       Returns non-zero (with diag) on failure; the host's
+#                       leftovers are removed by vdc_host_down/cleanup.
+#   vdc_host_exec NAME CMD...
+#                       run CMD inside the host's network, UTS and mount
+#                       namespaces (in the foreground; no timeout of its own)
+#   vdc_host_virsh NAME ARGS...
+#                       virsh -q -c qemu:///system ARGS inside the host,
+#                       with a timeout of VDC_TIMEOUT
+#   vdc_host_spawn NAME LOG CMD...
+#                       start CMD inside the host in the background, its
+#                       output appended to LOG; $! and VDC_HOST_PID are its
+#                       pid (nsenter execs CMD, so it is CMD's own pid: kill
+#                       -9 it to crash an agent). Ended by vdc_host_down.
+#   vdc_host_dir NAME   the host's folder in the root namespace: HD/run is
+#                       the host's /run, HD/lib /var/lib/libvirt, HD/log
+#                       /var/log/libvirt, HD/hva /var/lib/vdc-hva, HD/etc
+#                       /etc/libvirt; HD/tmp is free for the test. Paths
+#                       under VDC_TMP are the same inside and outside.
+#   vdc_host_addr NAME  the host's address
+#   vdc_host_netns NAME the name of its network namespace
+#   vdc_host_libvirtd_pid NAME
+#                       libvirtd's pid (root namespace pid)
+#   vdc_host_pids NAME  every process in the host's namespaces, one a line
+#   vdc_host_down NAME  kill -9 every process in the host's namespaces (by
+#                       pid: agents, libvirtd, virtlogd, qemu), delete the
+#                       veth and the netns, remove the folder. Idempotent.
+#   vdc_hosts_cleanup   every host of this run down, the server address off
+#                       lo, the slot released; run by lib.sh's cleanup (EXIT
+#                       trap and watchdog), safe after any failure, idempotent
+#   vdc_hosts_leftovers print what this run left behind (netns, links,
+#                       processes, folders); empty when clean
+#   vdc_tiny_image      print the path of the test guest image, built once
+#                       (under a lock) into VDC_IMAGE_CACHE (default
+#                       ~/.cache/vdcfs) and rebuilt when tests/image changes
+#   vdc_wait SECS CMD...
+#                       run CMD every 0.1 s until it succeeds (0) or SECS
+#                       pass (1); CMD's stderr is dropped
+#   vdc_boot_ok         true when qemu under TCG is usable here
+#
+# Environment:
+#   VDC_HOST_QEMU_USER  the user (and group) qemu runs as (default root:
+#                       test files under /tmp need no relabelling)
+#   VDC_IMAGE_CACHE     where vdc_tiny_image keeps tiny.img
+
+# ---- requirements ----
+
+if [ "$(id -u)" != 0 ]; then
+	skip_all "hosts need root (network and mount namespaces, libvirtd)"
+fi
+for _c in ip unshare nsenter flock libvirtd virtlogd virsh qemu-system-x86_64 qemu-img; do
+	command -v "$_c" > /dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
+	command -v "$_c" > /dev/null 2>&1 || skip_all "hosts need $_c"
+done
+unset _c
+
+VDC_HOSTS_LOCKDIR=/run/vdcfs-test
+VDC_HOSTS_DIR=$VDC_TMP/hosts
+VDC_HOST_QEMU_USER=${VDC_HOST_QEMU_USER:-root}
+VDC_HOSTS_PREFIX=198.51.100
+VDC_HOSTS_SLOT=
+mkdir -p "$VDC_HOSTS_DIR"
+
+# ---- small helpers ----
+
+vdc_wait() {
+	local secs=$1 end
+	shift
+	end=$(($(date +%s%N) / 1000000 + secs * 1000))
+	while :; do
+		"$@" 2> /dev/null && return 0
+		[ "$(($(date +%s%N) / 1000000))" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+# The namespace inode of a process: _vdc_ns PID net|mnt -> "net:[4026...]".
+_vdc_ns() {
+	readlink "/proc/$1/ns/$2" 2> /dev/null
+}
+
+# Pids of every process in network namespace NETNS_ID or mount namespace
+# MNT_ID (as readlink prints them), except this shell and its subshell.
+_vdc_ns_pids() {
+	local netid=$1 mntid=$2 p pid
+	for p in /proc/[0-9]*; do
+		pid=${p#/proc/}
+		[ "$pid" != $$ ] && [ "$pid" != "$BASHPID" ] || continue
+		if { [ -n "$netid" ] && [ "$(_vdc_ns "$pid" net)" = "$netid" ]; } ||
+			{ [ -n "$mntid" ] && [ "$(_vdc_ns "$pid" mnt)" = "$mntid" ]; }; then
+			echo "$pid"
+		fi
+	done
+}
+
+# Kill -9 every process in those namespaces until none is left (10 s).
+_vdc_ns_kill() {
+	local netid=$1 mntid=$2 pids i
+	[ -n "$netid$mntid" ] || return 0
+	for i in $(seq 1 100); do
+		pids=$(_vdc_ns_pids "$netid" "$mntid")
+		[ -n "$pids" ] || return 0
+		# shellcheck disable=SC2086
+		kill -9 $pids 2> /dev/null
+		# Reap the ones that are our children (holder, spawned agents).
+		for p in $pids; do
+			wait "$p" 2> /dev/null
+		done &> /dev/null
+		sleep 0.1
+	done
+	diag "hosts: processes left in $netid $mntid: $(_vdc_ns_pids "$netid" "$mntid" | tr '\n' ' ')"
+	return 1
+}
+
+# ---- the slot: this run's addresses ----
+
+# Remove what a run that died without cleaning up left in slot $1.
+_vdc_hosts_reap_slot() {
+	local k=$1 ns link id
+	for ns in $(ip netns list 2> /dev/null | awk '{print $1}' | grep "^vdct-$k-"); do
+		id="net:[$(stat -L -c %i "/run/netns/$ns" 2> /dev/null)]"
+		_vdc_ns_kill "$id" ""
+		ip netns del "$ns" 2> /dev/null
+	done
+	for link in $(ip -o link show 2> /dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^vdct${k}h[0-9]*$"); do
+		ip link del "$link" 2> /dev/null
+	done
+	ip addr del "$VDC_HOSTS_PREFIX.$((16 * k + 1))/32" dev lo 2> /dev/null
+	return 0
+}
+
+# Take the first free slot; on the way, clear every free slot of what a
+# killed run left there.
+_vdc_hosts_take_slot() {
+	local k fd
+	mkdir -p "$VDC_HOSTS_LOCKDIR"
+	for k in $(seq 1 15); do
+		exec {fd}>> "$VDC_HOSTS_LOCKDIR/slot-$k.lock"
+		if flock -n "$fd"; then
+			_vdc_hosts_reap_slot "$k"
+			if [ -z "${VDC_HOSTS_SLOT:-}" ]; then
+				VDC_HOSTS_SLOT=$k
+				VDC_HOSTS_LOCKFD=$fd
+				continue
+			fi
+		fi
+		exec {fd}>&-
+	done
+	[ -n "${VDC_HOSTS_SLOT:-}" ]
+}
+
+if ! _vdc_hosts_take_slot; then
+	echo "Bail out! hosts: all 15 address slots are taken ($VDC_HOSTS_LOCKDIR)"
+	exit 1
+fi
+VDC_SERVER_ADDR=$VDC_HOSTS_PREFIX.$((16 * VDC_HOSTS_SLOT + 1))
+export VDC_SERVER_ADDR VDC_HOSTS_SLOT
+if ! ip addr add "$VDC_SERVER_ADDR/32" dev lo 2> /dev/null; then
+	echo "Bail out! hosts: cannot add $VDC_SERVER_ADDR to lo"
+	exit 1
+fi
+VDC_LISTEN=$VDC_SERVER_ADDR:0
+export VDC_LISTEN
+
+# ---- hosts ----
+
+vdc_host_dir() { echo "$VDC_HOSTS_DIR/$1"; }
+vdc_host_addr() { cat "$VDC_HOSTS_DIR/$1/addr" 2> /dev/null; }
+vdc_host_netns() { echo "vdct-$VDC_HOSTS_SLOT-$1"; }
+_vdc_host_holder() { cat "$VDC_HOSTS_DIR/$1/holder" 2> /dev/null; }
+
+vdc_host_libvirtd_pid() {
+	cat "$VDC_HOSTS_DIR/$1/run/libvirtd.pid" 2> /dev/null
+}
+
+vdc_host_pids() {
+	local hd=$VDC_HOSTS_DIR/$1
+	_vdc_ns_pids "$(cat "$hd/netid" 2> /dev/null)" "$(cat "$hd/mntid" 2> /dev/null)"
+}
+
+vdc_host_exec() {
+	local name=$1 holder
+	shift
+	holder=$(_vdc_host_holder "$name")
+	if [ -z "$holder" ]; then
+		echo "vdc_host_exec: no host $name" >&2
+		return 125
+	fi
+	nsenter -t "$holder" -n -u -m -- "$@" {VDC_HOSTS_LOCKFD}>&-
+}
+
+vdc_host_virsh() {
+	local name=$1
+	shift
+	vdc_host_exec "$name" timeout -k 2 "$VDC_TIMEOUT" virsh -q -c qemu:///system "$@"
+}
+
+vdc_host_spawn() {
+	local name=$1 log=$2 holder
+	shift 2
+	holder=$(_vdc_host_holder "$name")
+	if [ -z "$holder" ]; then
+		echo "vdc_host_spawn: no host $name" >&2
+		return 125
+	fi
+	nsenter -t "$holder" -n -u -m -- "$@" >> "$log" 2>&1 < /dev/null {VDC_HOSTS_LOCKFD}>&- &
+	VDC_HOST_PID=$!
+	echo "$VDC_HOST_PID" >> "$VDC_HOSTS_DIR/$name/spawned"
+}
+
+# The host's /etc/libvirt: the real one's configuration files and nwfilter
+# rules, but none of its domains, networks, pools, secrets or hooks (a
+# libvirtd of the root namespace may be defining domains there); qemu
+# without cgroups, mount namespaces or a security driver (two libvirtds
+# share the machine's cgroup tree and would both make machine/qemu-1-NAME);
+# logs to files in the host's /var/log/libvirt; a host UUID of its own.
+_vdc_host_libvirt_conf() {
+	local etc=$1
+	find /etc/libvirt -maxdepth 1 -type f -name '*.conf' -exec cp -p {} "$etc/" \;
+	[ ! -d /etc/libvirt/nwfilter ] || cp -a /etc/libvirt/nwfilter "$etc/"
+	mkdir -p "$etc/qemu/networks/autostart" "$etc/qemu/autostart"
+	cat >> "$etc/qemu.conf" << EOF
+
+# vdcfs test host (tests/integration/hosts.sh)
+user = "$VDC_HOST_QEMU_USER"
+group = "$VDC_HOST_QEMU_USER"
+remember_owner = 0
+cgroup_controllers = [ ]
+namespaces = [ ]
+security_driver = "none"
+EOF
+	cat >> "$etc/libvirtd.conf" << EOF
+
+# vdcfs test host (tests/integration/hosts.sh)
+host_uuid = "$(cat /proc/sys/kernel/random/uuid)"
+log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+EOF
+	cat >> "$etc/virtlogd.conf" << EOF
+
+# vdcfs test host (tests/integration/hosts.sh)
+log_outputs = "3:file:/var/log/libvirt/virtlogd.log"
+EOF
+}
+
+# What runs inside the new mount namespace first: drop the copies of other
+# tests' FUSE mounts and netns files (they would keep those alive), then
+# put the host's folders in place.
+_vdc_host_mounts='
+set -e
+name=$1 hd=$2
+hostname "vdct-$name"
+awk '"'"'$3 ~ /^fuse/ || $3 == "nsfs" {print $2}'"'"' /proc/self/mounts | sort -r |
+	while read -r m; do umount -l "$(printf "$m")" 2> /dev/null || true; done
+if mountpoint -q /run/netns; then umount -l /run/netns; fi
+mount --bind "$hd/run" /run
+mount --bind "$hd/lib" /var/lib/libvirt
+mount --bind "$hd/log" /var/log/libvirt
+mount --bind "$hd/cache" /var/cache/libvirt
+mount --bind "$hd/etc" /etc/libvirt
+mount --bind "$hd/hva" /var/lib/vdc-hva
+'
+
+vdc_host_up() {
+	local name=$1 index=$2 hd ns veth addr holder i
+	if ! [[ $name =~ ^[a-z0-9-]{1,20}$ ]] || ! [[ $index =~ ^[0-9]+$ ]] ||
+		[ "$index" -lt 1 ] || [ "$index" -gt 13 ]; then
+		diag "vdc_host_up: usage: vdc_host_up NAME(1-20 of [a-z0-9-]) INDEX(1..13)"
+		return 2
+	fi
+	hd=$VDC_HOSTS_DIR/$name
+	if [ -e "$hd" ]; then
+		diag "vdc_host_up: host $name is up already"
+		return 1
+	fi
+	ns=$(vdc_host_netns "$name")
+	veth=vdct${VDC_HOSTS_SLOT}h$index
+	addr=$VDC_HOSTS_PREFIX.$((16 * VDC_HOSTS_SLOT + 1 + index))
+	if ip link show "$veth" > /dev/null 2>&1; then
+		diag "vdc_host_up: index $index is taken by another host"
+		return 1
+	fi
+	mkdir -p "$hd"/{run,lib,log,cache,etc,hva,tmp}
+	echo "$ns" > "$hd/netns"
+	echo "$veth" > "$hd/veth"
+	echo "$addr" > "$hd/addr"
+	: > "$hd/spawned"
+	_vdc_host_libvirt_conf "$hd/etc"
+	# The mount point of the agent's state (the package would make it).
+	mkdir -p /var/lib/vdc-hva
+
+	# Network: eth0 in the host, $veth in the root namespace, /32 routes.
+	if ! { ip netns add "$ns" &&
+		ip link add "$veth" type veth peer name eth0 netns "$ns" &&
+		ip link set "$veth" up &&
+		ip route add "$addr/32" dev "$veth" &&
+		ip -n "$ns" link set lo up &&
+		ip -n "$ns" addr add "$addr/32" dev eth0 &&
+		ip -n "$ns" link set eth0 up &&
+		ip -n "$ns" route add "$VDC_SERVER_ADDR/32" dev eth0; } 2> "$hd/up.err"; then
+		diag "vdc_host_up $name: network setup failed:" "$(cat "$hd/up.err")"
+		return 1
+	fi
+	echo "net:[$(stat -L -c %i "/run/netns/$ns")]" > "$hd/netid"
+
+	# The holder: keeps the UTS and mount namespaces alive.
+	nsenter --net="/run/netns/$ns" unshare --mount --uts --propagation private \
+		sleep infinity < /dev/null > /dev/null 2>&1 {VDC_HOSTS_LOCKFD}>&- &
+	holder=$!
+	echo "$holder" > "$hd/holder"
+	for i in $(seq 1 100); do
+		[ "$(_vdc_ns "$holder" mnt)" != "$(_vdc_ns $$ mnt)" ] &&
+			[ "$(_vdc_ns "$holder" uts)" != "$(_vdc_ns $$ uts)" ] && break
+		sleep 0.02
+	done
+	_vdc_ns "$holder" mnt > "$hd/mntid"
+	if [ "$(cat "$hd/mntid")" = "$(_vdc_ns $$ mnt)" ]; then
+		diag "vdc_host_up $name: the holder did not make its namespaces"
+		return 1
+	fi
+	if ! vdc_host_exec "$name" sh -c "$_vdc_host_mounts" sh "$name" "$hd" 2> "$hd/up.err"; then
+		diag "vdc_host_up $name: mounts failed:" "$(cat "$hd/up.err")"
+		return 1
+	fi
+
+	# virtlogd, then libvirtd, both daemonizing; their pid files are in
+	# the host's /run ($hd/run).
+	if ! vdc_host_exec "$name" virtlogd -d -p /run/virtlogd.pid > "$hd/up.err" 2>&1 ||
+		! vdc_wait 10 test -S "$hd/run/libvirt/virtlogd-sock"; then
+		diag "vdc_host_up $name: virtlogd did not start:" "$(cat "$hd/up.err")"
+		return 1
+	fi
+	if ! vdc_host_exec "$name" libvirtd -d -p /run/libvirtd.pid > "$hd/up.err" 2>&1 ||
+		! vdc_wait 30 vdc_host_exec "$name" timeout 5 virsh -q -c qemu:///system uri > /dev/null 2>&1; then
+		diag "vdc_host_up $name: libvirtd did not start:" "$(cat "$hd/up.err")" \
+			"$(tail -n 5 "$hd/log/libvirtd.log" 2> /dev/null)"
+		return 1
+	fi
+	return 0
+}
+
+vdc_host_down() {
+	local name=$1 hd=$VDC_HOSTS_DIR/$1 ns veth rc=0 pid
+	[ -d "$hd" ] || return 0
+	ns=$(cat "$hd/netns" 2> /dev/null)
+	veth=$(cat "$hd/veth" 2> /dev/null)
+	# Everything in the host's namespaces: agents, libvirtd, virtlogd,
+	# qemu, the holder. The mounts go with the mount namespace.
+	_vdc_ns_kill "$(cat "$hd/netid" 2> /dev/null)" "$(cat "$hd/mntid" 2> /dev/null)" || rc=1
+	# Spawned commands that had not entered the namespaces yet.
+	for pid in $(cat "$hd/spawned" "$hd/holder" 2> /dev/null); do
+		if [ "$(_vdc_ns "$pid" mnt)" = "$(_vdc_ns $$ mnt)" ] &&
+			tr '\0' ' ' < "/proc/$pid/cmdline" 2> /dev/null | grep -q '^nsenter '; then
+			kill -9 "$pid" 2> /dev/null
+		fi
+		wait "$pid" 2> /dev/null
+	done
+	[ -z "$veth" ] || ! ip link show "$veth" > /dev/null 2>&1 || ip link del "$veth" || rc=1
+	[ -z "$ns" ] || [ ! -e "/run/netns/$ns" ] || ip netns del "$ns" || rc=1
+	rm -rf --one-file-system "$hd" || rc=1
+	return $rc
+}
+
+vdc_hosts_cleanup() {
+	local hd
+	[ -n "${VDC_HOSTS_SLOT:-}" ] || return 0
+	for hd in "$VDC_HOSTS_DIR"/*/; do
+		[ -d "$hd" ] || continue
+		hd=${hd%/}
+		vdc_host_down "${hd##*/}"
+	done
+	ip addr del "$VDC_SERVER_ADDR/32" dev lo 2> /dev/null
+	# The number stays set: closing a closed fd again is harmless.
+	exec {VDC_HOSTS_LOCKFD}>&-
+	return 0
+}
+
+vdc_hosts_leftovers() {
+	local k=$VDC_HOSTS_SLOT
+	ip netns list 2> /dev/null | awk '{print $1}' | grep "^vdct-$k-" | sed 's/^/netns /'
+	ip -o link show 2> /dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' |
+		grep "^vdct${k}h[0-9]*$" | sed 's/^/link /'
+	ip route show 2> /dev/null | grep -E "dev vdct${k}h[0-9]+ " | sed 's/^/route /'
+	ls -d "$VDC_HOSTS_DIR"/*/ 2> /dev/null | sed 's/^/folder /'
+	grep -F "$VDC_HOSTS_DIR/" /proc/self/mounts | sed 's/^/mount /'
+	return 0
+}
+
+# lib.sh runs the hooks in vdc_cleanup; the watchdog is restarted so that
+# its own copy of the shell knows these functions too.
+VDC_CLEANUP_HOOKS="${VDC_CLEANUP_HOOKS:-} vdc_hosts_cleanup"
+if [ -n "${VDC_WATCHDOG_PID:-}" ]; then
+	kill "$VDC_WATCHDOG_PID" 2> /dev/null
+	wait "$VDC_WATCHDOG_PID" 2> /dev/null
+	vdc_watchdog "$VDC_WATCHDOG"
+fi
+
+# ---- the test guest image ----
+
+vdc_tiny_image() {
+	local cache=${VDC_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vdcfs}
+	local img src=$VDC_SRC_ROOT/tests/image
+	img=$cache/tiny.img
+	mkdir -p "$cache" || return 1
+	(
+		flock -w 600 9 || exit 1
+		if [ ! -s "$img" ] || [ "$src/build-tiny-image.sh" -nt "$img" ] ||
+			[ "$src/init" -nt "$img" ]; then
+			rm -f "$img.new"
+			"$src/build-tiny-image.sh" "$img.new" > "$cache/tiny.build.log" 2>&1 &&
+				mv "$img.new" "$img"
+		fi
+	) 9>> "$cache/tiny.img.lock" {VDC_HOSTS_LOCKFD}>&-
+	if [ ! -s "$img" ]; then
+		diag "vdc_tiny_image: the build failed:" "$(tail -n 5 "$cache/tiny.build.log" 2> /dev/null)"
+		return 1
+	fi
+	echo "$img"
+}
+
+# qemu has TCG here.
+vdc_boot_ok() {
+	qemu-system-x86_64 -accel help 2> /dev/null | grep -qx tcg
+}

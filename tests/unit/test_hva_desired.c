@@ -1,0 +1,317 @@
+/*
+ * Unit tests for agents/hva/desired.c: the desired state as vdcfs sends
+ * it (the example of docs/agent-protocol.md), defaults, and every check
+ * that keeps a malformed answer from reaching a path, an XML, a seed or
+ * an argv. A document that is unusable as a whole is refused; a bad
+ * instance entry keeps its id and domain with a sentence in `err`.
+ *
+ * Links agents/hva/desired.c, backend/{strbuf,err,validate}.c, jansson.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "desired.h"
+#include "unit.h"
+
+#define SHA "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+/* The example of docs/agent-protocol.md, with its placeholders filled in. */
+static const char example[] =
+	"{\"rev\": 17, \"dc\": \"8d7f\", \"heartbeat\": 5, \"instances\": [ {"
+	" \"id\": 12, \"name\": \"web1\", \"domain\": \"vdc-12\", \"power\": \"on\","
+	" \"cpus\": 1, \"memory_mib\": 256, \"hostname\": \"web1\","
+	" \"user_data\": \"#!/bin/sh\\n...\","
+	" \"ssh_keys\": [\"ssh-ed25519 AAAA... me@x\"],"
+	" \"image\": {\"name\": \"tiny\", \"sha256\": \"" SHA "\", \"size\": 33554432,"
+	"            \"format\": \"raw\"},"
+	" \"nics\": [{\"name\": \"eth0\", \"mac\": \"52:54:00:00:00:0c\", \"network\": \"net1\"}],"
+	" \"reboot\": 0, \"reset\": 0 } ]}";
+
+static void test_example(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+	const struct hva_instance_spec *in;
+
+	(void)state;
+	assert_int_equal(hva_desired_parse(example, strlen(example), &d, &err), 0);
+	assert_int_equal(d.rev, 17);
+	assert_string_equal(d.dc, "8d7f");
+	assert_int_equal(d.heartbeat, 5);
+	assert_int_equal(d.n, 1);
+	in = &d.inst[0];
+	assert_string_equal(in->err, "");
+	assert_int_equal(in->id, 12);
+	assert_string_equal(in->name, "web1");
+	assert_string_equal(in->domain, "vdc-12");
+	assert_true(in->power_on);
+	assert_int_equal(in->cpus, 1);
+	assert_int_equal(in->memory_mib, 256);
+	assert_string_equal(in->hostname, "web1");
+	assert_string_equal(in->user_data, "#!/bin/sh\n...");
+	assert_int_equal(in->user_data_len, 13);
+	assert_int_equal(in->n_ssh_keys, 1);
+	assert_string_equal(in->ssh_keys[0], "ssh-ed25519 AAAA... me@x");
+	assert_true(in->image.present);
+	assert_string_equal(in->image.name, "tiny");
+	assert_string_equal(in->image.sha256, SHA);
+	assert_int_equal(in->image.size, 33554432);
+	assert_int_equal(in->image.format, HVA_FORMAT_RAW);
+	assert_int_equal(in->n_nics, 1);
+	assert_string_equal(in->nics[0].name, "eth0");
+	assert_string_equal(in->nics[0].mac, "52:54:00:00:00:0c");
+	assert_string_equal(in->nics[0].network, "net1");
+	assert_ptr_equal(hva_desired_find(&d, "vdc-12"), in);
+	assert_null(hva_desired_find(&d, "vdc-13"));
+	hva_desired_release(&d);
+}
+
+/* What may be left out, and what it means. */
+static void test_defaults(void **state)
+{
+	static const char doc[] =
+		"{\"rev\": 0, \"dc\": \"a-1\", \"instances\": [{\"id\": 3, \"name\": \"x\","
+		" \"domain\": \"vdc-3\", \"power\": \"off\", \"cpus\": 2, \"memory_mib\": 64,"
+		" \"hostname\": \"\", \"image\": null, \"nics\": [{\"name\": \"eth0\","
+		" \"mac\": \"52:54:00:AB:00:0C\", \"network\": null}]}]}";
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+	const struct hva_instance_spec *in;
+
+	(void)state;
+	assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+	assert_int_equal(d.heartbeat, 0);
+	in = &d.inst[0];
+	assert_string_equal(in->err, "");
+	assert_false(in->power_on);
+	assert_string_equal(in->hostname, "x");
+	assert_string_equal(in->user_data, "");
+	assert_int_equal(in->n_ssh_keys, 0);
+	assert_false(in->image.present);
+	assert_string_equal(in->nics[0].mac, "52:54:00:ab:00:0c");
+	assert_string_equal(in->nics[0].network, "");
+	assert_int_equal(in->reboot, 0);
+	assert_int_equal(in->reset, 0);
+	hva_desired_release(&d);
+}
+
+/* Documents that cannot be used at all. */
+static void test_refused_documents(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"not json",
+		"[]",
+		"{\"dc\": \"a\", \"instances\": []}",
+		"{\"rev\": -1, \"dc\": \"a\", \"instances\": []}",
+		"{\"rev\": \"1\", \"dc\": \"a\", \"instances\": []}",
+		"{\"rev\": 1, \"instances\": []}",
+		"{\"rev\": 1, \"dc\": \"\", \"instances\": []}",
+		"{\"rev\": 1, \"dc\": \"a/b\", \"instances\": []}",
+		"{\"rev\": 1, \"dc\": \"a\"}",
+		"{\"rev\": 1, \"dc\": \"a\", \"instances\": {}}",
+		/* jansson refuses a NUL in a string: the whole answer goes. */
+		"{\"rev\": 1, \"dc\": \"a\", \"instances\": [{\"id\": 5, \"domain\": \"vdc-5\", \"user_data\": \"a\\u0000b\"}]}",
+	};
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = hva_desired_parse(bad[i], strlen(bad[i]), &d, &err);
+
+		if (rc != -EINVAL)
+			print_error("case %zu: %s\n", i, bad[i]);
+		assert_int_equal(rc, -EINVAL);
+		check_err(rc, &err);
+		hva_desired_release(&d);
+	}
+}
+
+/*
+ * One instance entry, broken in one way; `kept` says whether it stays
+ * (with a sentence) or is dropped (no usable id or domain).
+ */
+struct entry_case {
+	const char *json;     /* the entry's members after the fixed ones */
+	bool kept;
+	const char *says;     /* part of the sentence */
+};
+
+#define BASE "\"id\": 5, \"name\": \"x\", \"domain\": \"vdc-5\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64"
+
+static void test_bad_entries(void **state)
+{
+	static const struct entry_case cases[] = {
+		{ "\"id\": 5, \"name\": \"x\", \"power\": \"on\"", false, NULL },
+		{ "\"id\": 0, \"domain\": \"vdc-5\"", false, NULL },
+		{ "\"id\": 5, \"domain\": \"../etc\"", false, NULL },
+		{ "\"id\": 5, \"domain\": \"Vdc-5\"", false, NULL },
+		{ "\"id\": 5, \"name\": \"x\", \"domain\": \"vdc-5\", \"power\": \"up\", \"cpus\": 1, \"memory_mib\": 64", true, "power" },
+		{ "\"id\": 5, \"name\": \"x\", \"domain\": \"vdc-5\", \"power\": \"on\", \"memory_mib\": 64", true, "cpus" },
+		{ "\"id\": 5, \"name\": \"x\", \"domain\": \"vdc-5\", \"power\": \"on\", \"cpus\": 0, \"memory_mib\": 64", true, "cpus" },
+		{ "\"id\": 5, \"name\": \"x\", \"domain\": \"vdc-5\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 1", true, "memory_mib" },
+		{ "\"id\": 5, \"name\": \"X y\", \"domain\": \"vdc-5\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64", true, "name" },
+		{ BASE ", \"hostname\": \"-bad-\"", true, "hostname" },
+		{ BASE ", \"ssh_keys\": \"ssh-ed25519 AAAA\"", true, "ssh_keys" },
+		{ BASE ", \"ssh_keys\": [\"ssh-ed25519 AAAA\\nmalicious: 1\"]", true, "ssh key 1" },
+		{ BASE ", \"ssh_keys\": [\"\"]", true, "ssh key 1" },
+		{ BASE ", \"image\": {\"name\": \"tiny\", \"sha256\": \"abc\"}", true, "sha256" },
+		{ BASE ", \"image\": {\"name\": \"tiny\", \"sha256\": \"" SHA "\", \"format\": \"vmdk\"}", true, "vmdk" },
+		{ BASE ", \"image\": {\"name\": \"../x\", \"sha256\": \"" SHA "\"}", true, "image" },
+		{ BASE ", \"image\": {\"name\": \"t\", \"sha256\": \"" SHA "\", \"size\": -1}", true, "size" },
+		{ BASE ", \"image\": \"tiny\"", true, "image" },
+		{ BASE ", \"nics\": [{\"name\": \"eth0\", \"mac\": \"52:54:00:00:00\"}]", true, "MAC address" },
+		{ BASE ", \"nics\": [{\"name\": \"eth0\", \"mac\": \"01:54:00:00:00:01\"}]", true, "multicast" },
+		{ BASE ", \"nics\": [{\"name\": \"eth0\", \"mac\": \"52:54:00:00:00:0z\"}]", true, "MAC address" },
+		{ BASE ", \"nics\": [{\"name\": \"eth0\"}]", true, "mac" },
+		{ BASE ", \"nics\": [{\"name\": \"eth0\", \"mac\": \"52:54:00:00:00:01\"},"
+		  " {\"name\": \"eth1\", \"mac\": \"52:54:00:00:00:01\"}]", true, "repeats" },
+		{ BASE ", \"nics\": [{\"name\": \"eth 0\", \"mac\": \"52:54:00:00:00:01\"}]", true, "interface" },
+		{ BASE ", \"reboot\": -3", true, "reboot" },
+		{ BASE ", \"reset\": 1.5", true, "reset" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vdc_err err = VDC_ERR_INIT;
+		struct hva_desired d;
+		char doc[2048];
+
+		snprintf(doc, sizeof(doc), "{\"rev\": 1, \"dc\": \"a\", \"instances\": [{%s}]}", cases[i].json);
+		assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+		if (d.n != (cases[i].kept ? 1u : 0u) ||
+		    (cases[i].kept && !strstr(d.inst[0].err, cases[i].says)))
+			print_error("case %zu: %s -> n %zu, err '%s'\n", i, cases[i].json, d.n,
+				    d.n ? d.inst[0].err : "");
+		assert_int_equal(d.n, cases[i].kept ? 1 : 0);
+		if (cases[i].kept) {
+			struct vdc_err e = { -EINVAL, "" };
+
+			assert_int_equal(d.inst[0].id, 5);
+			assert_string_equal(d.inst[0].domain, "vdc-5");
+			assert_non_null(strstr(d.inst[0].err, cases[i].says));
+			snprintf(e.msg, sizeof(e.msg), "%s", d.inst[0].err);
+			check_err(-EINVAL, &e);
+		}
+		hva_desired_release(&d);
+	}
+}
+
+/* Limits: user-data of 64 KiB passes, one byte more does not. */
+static void test_user_data_limit(void **state)
+{
+	static char doc[HVA_USER_DATA_MAX + 512];
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+	int n;
+
+	(void)state;
+	n = snprintf(doc, sizeof(doc), "{\"rev\": 1, \"dc\": \"a\", \"instances\": [{" BASE ", \"user_data\": \"");
+	memset(doc + n, 'u', HVA_USER_DATA_MAX);
+	snprintf(doc + n + HVA_USER_DATA_MAX, sizeof(doc) - (size_t)n - HVA_USER_DATA_MAX, "\"}]}");
+	assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+	assert_string_equal(d.inst[0].err, "");
+	assert_int_equal(d.inst[0].user_data_len, HVA_USER_DATA_MAX);
+	hva_desired_release(&d);
+
+	n = snprintf(doc, sizeof(doc), "{\"rev\": 1, \"dc\": \"a\", \"instances\": [{" BASE ", \"user_data\": \"");
+	memset(doc + n, 'u', HVA_USER_DATA_MAX + 1);
+	snprintf(doc + n + HVA_USER_DATA_MAX + 1, sizeof(doc) - (size_t)n - HVA_USER_DATA_MAX - 1, "\"}]}");
+	assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+	assert_non_null(strstr(d.inst[0].err, "user-data"));
+	hva_desired_release(&d);
+}
+
+/* The same id or domain twice: the first wins, the second is an error. */
+static void test_duplicates(void **state)
+{
+	static const char doc[] =
+		"{\"rev\": 1, \"dc\": \"a\", \"instances\": ["
+		"{\"id\": 5, \"name\": \"x\", \"domain\": \"vdc-5\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64},"
+		"{\"id\": 5, \"name\": \"y\", \"domain\": \"vdc-6\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64},"
+		"{\"id\": 7, \"name\": \"z\", \"domain\": \"vdc-5\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64},"
+		"{\"id\": 8, \"name\": \"w\", \"domain\": \"vdc-8\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64},"
+		"17]}";
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+
+	(void)state;
+	assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+	assert_int_equal(d.n, 4);
+	assert_string_equal(d.inst[0].err, "");
+	assert_non_null(strstr(d.inst[1].err, "twice"));
+	assert_non_null(strstr(d.inst[2].err, "twice"));
+	assert_string_equal(d.inst[3].err, "");
+	hva_desired_release(&d);
+}
+
+static void test_sha_and_format(void **state)
+{
+	static const char doc[] =
+		"{\"rev\": 1, \"dc\": \"a\", \"instances\": [{" BASE ", \"image\": {\"name\": \"t\","
+		" \"sha256\": \"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\","
+		" \"format\": \"qcow2\"}}, {\"id\": 6, \"name\": \"y\", \"domain\": \"vdc-6\","
+		" \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64, \"image\": {\"name\": \"t\","
+		" \"sha256\": \"" SHA "\"}}]}";
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+
+	(void)state;
+	assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+	assert_string_equal(d.inst[0].image.sha256, SHA);
+	assert_int_equal(d.inst[0].image.format, HVA_FORMAT_QCOW2);
+	assert_int_equal(d.inst[1].image.format, HVA_FORMAT_NONE);
+	assert_int_equal(d.inst[1].image.size, 0);
+	assert_string_equal(hva_format_name(HVA_FORMAT_QCOW2), "qcow2");
+	assert_null(hva_format_name(HVA_FORMAT_NONE));
+	hva_desired_release(&d);
+}
+
+static void test_mac(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	char mac[18];
+	int rc;
+
+	(void)state;
+	assert_int_equal(hva_mac_parse("52:54:00:00:00:0C", mac, &err), 0);
+	assert_string_equal(mac, "52:54:00:00:00:0c");
+	assert_int_equal(hva_mac_parse("fe:ff:ff:ff:ff:ff", mac, &err), 0);
+	rc = hva_mac_parse("ff:ff:ff:ff:ff:ff", mac, &err);
+	assert_int_equal(rc, -EINVAL);
+	check_err(rc, &err);
+	rc = hva_mac_parse("52-54-00-00-00-0c", mac, &err);
+	assert_int_equal(rc, -EINVAL);
+	check_err(rc, &err);
+	rc = hva_mac_parse("52:54:00:00:00:0c:", mac, &err);
+	assert_int_equal(rc, -EINVAL);
+	check_err(rc, &err);
+	rc = hva_mac_parse("", mac, &err);
+	assert_int_equal(rc, -EINVAL);
+	check_err(rc, &err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_refused_documents),
+		cmocka_unit_test(test_bad_entries),
+		cmocka_unit_test(test_user_data_limit),
+		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_sha_and_format),
+		cmocka_unit_test(test_mac),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,170 @@
+/*
+ * Unit tests for the small decisions of vdc-hva that do not need a
+ * libvirtd: the state word a report says for each libvirt state and
+ * worker phase, where a console upload resumes, the driver table's
+ * refusal of an empty slot, a program that runs too long, and the KVM
+ * probe (which must answer either way, with a sentence when it fails).
+ *
+ * Links every agents/hva source but main.c, the agents/common sources
+ * and backend/{strbuf,err,validate,map}.c, with libvirt, libcurl, jansson
+ * and gnutls.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "console.h"
+#include "hva.h"
+#include "kvm.h"
+#include "spawn.h"
+#include "unit.h"
+
+struct state_case {
+	enum hva_phase phase;
+	bool power_on, defined;
+	int state, reason;
+	const char *want;
+};
+
+static void test_report_state(void **state)
+{
+	static const struct state_case cases[] = {
+		/* What the worker knows comes first. */
+		{ HVA_PHASE_ERROR, true, true, VIR_DOMAIN_RUNNING, 0, "error" },
+		{ HVA_PHASE_STARTING, true, false, 0, 0, "starting" },
+		{ HVA_PHASE_STARTING, true, true, VIR_DOMAIN_SHUTOFF, 0, "starting" },
+		{ HVA_PHASE_STOPPING, false, true, VIR_DOMAIN_RUNNING, 0, "stopping" },
+		{ HVA_PHASE_STOPPING, false, true, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_SHUTDOWN, "stopped" },
+		/* No domain yet. */
+		{ HVA_PHASE_NONE, true, false, 0, 0, "starting" },
+		{ HVA_PHASE_NONE, false, false, 0, 0, "stopped" },
+		/* Then libvirt's word. */
+		{ HVA_PHASE_NONE, true, true, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED, "running" },
+		{ HVA_PHASE_NONE, true, true, VIR_DOMAIN_BLOCKED, 0, "running" },
+		{ HVA_PHASE_NONE, true, true, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_STARTING_UP, "starting" },
+		{ HVA_PHASE_NONE, true, true, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER, "paused" },
+		{ HVA_PHASE_NONE, true, true, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_IOERROR, "paused" },
+		{ HVA_PHASE_NONE, true, true, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_SHUTTING_DOWN, "stopping" },
+		{ HVA_PHASE_NONE, true, true, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_CRASHED, "crashed" },
+		{ HVA_PHASE_NONE, false, true, VIR_DOMAIN_SHUTDOWN, 0, "stopping" },
+		{ HVA_PHASE_NONE, false, true, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_SHUTDOWN, "stopped" },
+		{ HVA_PHASE_NONE, true, true, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_DESTROYED, "stopped" },
+		{ HVA_PHASE_NONE, true, true, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_CRASHED, "crashed" },
+		{ HVA_PHASE_NONE, true, true, VIR_DOMAIN_CRASHED, 0, "crashed" },
+		{ HVA_PHASE_NONE, true, true, VIR_DOMAIN_PMSUSPENDED, 0, "paused" },
+		{ HVA_PHASE_NONE, true, true, VIR_DOMAIN_NOSTATE, 0, "starting" },
+		{ HVA_PHASE_NONE, false, true, VIR_DOMAIN_NOSTATE, 0, "stopped" },
+	};
+	static const char *const protocol_words[] = {
+		"running", "stopped", "starting", "stopping", "paused", "crashed", "error",
+	};
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct hva_status st = { .power_on = cases[i].power_on, .phase = cases[i].phase };
+		const char *got = hva_report_state(&st, cases[i].defined, cases[i].state, cases[i].reason);
+		bool known = false;
+
+		if (strcmp(got, cases[i].want) != 0)
+			print_error("case %zu: %s, want %s\n", i, got, cases[i].want);
+		assert_string_equal(got, cases[i].want);
+		/* Only the words of docs/agent-protocol.md. */
+		for (k = 0; k < sizeof(protocol_words) / sizeof(protocol_words[0]); k++)
+			known |= strcmp(got, protocol_words[k]) == 0;
+		assert_true(known);
+	}
+}
+
+static void test_console_resume(void **state)
+{
+	(void)state;
+	/* vdcfs has it all, or nothing of a short log. */
+	assert_int_equal(hva_console_resume_at(100, 100), 100);
+	assert_int_equal(hva_console_resume_at(0, 100), 0);
+	/* vdcfs keeps 64 KiB: never send from further back than that. */
+	assert_int_equal(hva_console_resume_at(0, 1000000), 1000000 - VDC_CONSOLE_CHUNK);
+	assert_int_equal(hva_console_resume_at(999000, 1000000), 999000);
+	/* vdcfs claims more than the log holds: from the end. */
+	assert_int_equal(hva_console_resume_at(500, 100), 100);
+}
+
+static void test_driver_table(void **state)
+{
+	struct hva h;
+	struct vdc_err err = VDC_ERR_INIT;
+	int rc;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	assert_ptr_equal(hva_driver_find("qemu"), &hva_driver_qemu);
+	assert_ptr_equal(hva_driver_find("lxc"), &hva_driver_lxc);
+	assert_null(hva_driver_find("xen"));
+	assert_string_equal(hva_driver_qemu.default_uri, "qemu:///system");
+	assert_string_equal(hva_driver_lxc.default_uri, "lxc:///system");
+	/* A NULL slot: -ENOTSUP with a sentence, and libvirt is not called. */
+	h.drv = &hva_driver_lxc;
+	assert_null(hva_driver_lxc.reset);
+	rc = hva_drv_reset(&h, NULL, &err);
+	assert_int_equal(rc, -ENOTSUP);
+	check_err(rc, &err);
+	assert_string_equal(err.msg, "the lxc driver cannot reset a domain");
+	/* qemu fills every slot. */
+	assert_non_null(hva_driver_qemu.probe);
+	assert_non_null(hva_driver_qemu.prepare);
+	assert_non_null(hva_driver_qemu.domain_xml);
+	assert_non_null(hva_driver_qemu.start);
+	assert_non_null(hva_driver_qemu.shutdown);
+	assert_non_null(hva_driver_qemu.destroy);
+	assert_non_null(hva_driver_qemu.reboot);
+	assert_non_null(hva_driver_qemu.reset);
+}
+
+static void test_spawn_timeout(void **state)
+{
+	const char *argv[] = { "sleep", "10", NULL };
+	struct vdc_err err = VDC_ERR_INIT;
+	struct timespec t0, t1;
+	int rc;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = hva_spawn(argv, NULL, 1, &err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(rc, -ETIMEDOUT);
+	check_err(rc, &err);
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+}
+
+static void test_kvm_probe(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	int rc;
+
+	(void)state;
+	rc = hva_kvm_probe(&err);
+	print_message("KVM probe: %s\n", rc == 0 ? "KVM runs BIOS guests here" : err.msg);
+	if (rc != 0) {
+		assert_true(rc == -ENODEV || rc == -ETIMEDOUT || rc == -EACCES || rc == -ENOENT);
+		check_err(rc, &err);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_report_state),
+		cmocka_unit_test(test_console_resume),
+		cmocka_unit_test(test_driver_table),
+		cmocka_unit_test(test_spawn_timeout),
+		cmocka_unit_test(test_kvm_probe),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
