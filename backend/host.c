@@ -479,17 +479,28 @@ void vdc_instances_retry(void)
 	}
 }
 
+/*
+ * The instances placed on `host`, as a copy (free it): reconciling may move
+ * an instance off the host, which changes its list of links.
+ */
+static struct vdc_obj **placed_copy(const struct vdc_obj *host, unsigned *n)
+{
+	const struct vdc_reldir *r = &host->rel[0];
+	struct vdc_obj **list = xcalloc(r->n ? r->n : 1, sizeof(*list));
+	unsigned i;
+
+	for (i = 0; i < r->n; i++)
+		list[i] = vdc_link_target(r->links[i]);
+	*n = r->n;
+	return list;
+}
+
 /* Reconcile every instance placed on `host`. */
 static void host_reconcile(struct vdc_obj *host)
 {
-	const struct vdc_reldir *r = &host->rel[0];
-	struct vdc_obj **list;
-	unsigned i, n = r->n;
+	unsigned i, n;
+	struct vdc_obj **list = placed_copy(host, &n);
 
-	/* Reconciling may move an instance off this host: work on a copy. */
-	list = xcalloc(n ? n : 1, sizeof(*list));
-	for (i = 0; i < n; i++)
-		list[i] = vdc_link_target(r->links[i]);
 	for (i = 0; i < n; i++)
 		if (list[i])
 			vdc_instance_reconcile(list[i]);
@@ -659,9 +670,8 @@ void vdc_instance_show_console(const struct vdc_obj *obj, struct strbuf *out)
 
 int vdc_host_verb_evacuate(struct vdc_obj *host, const char *args, size_t len, struct vdc_err *err)
 {
-	const struct vdc_reldir *r = &host->rel[0];
 	struct vdc_obj **list;
-	unsigned i, n = r->n;
+	unsigned i, n = host->rel[0].n;
 	int rc;
 
 	(void)args;
@@ -677,9 +687,7 @@ int vdc_host_verb_evacuate(struct vdc_obj *host, const char *args, size_t len, s
 			return rc;
 	}
 	vdc_event(host, "evacuating %u instance%s", n, n == 1 ? "" : "s");
-	list = xcalloc(n ? n : 1, sizeof(*list));
-	for (i = 0; i < n; i++)
-		list[i] = vdc_link_target(r->links[i]);
+	list = placed_copy(host, &n);
 	for (i = 0; i < n; i++) {
 		if (!list[i])
 			continue;
@@ -714,14 +722,10 @@ int vdc_host_busy(const struct vdc_obj *host, struct vdc_err *err)
  */
 void vdc_host_destroyed(struct vdc_obj *host)
 {
-	const struct vdc_reldir *r = &host->rel[0];
 	struct vdc_err ignored = VDC_ERR_INIT;
-	struct vdc_obj **list;
-	unsigned i, n = r->n;
+	unsigned i, n;
+	struct vdc_obj **list = placed_copy(host, &n);
 
-	list = xcalloc(n ? n : 1, sizeof(*list));
-	for (i = 0; i < n; i++)
-		list[i] = vdc_link_target(r->links[i]);
 	for (i = 0; i < n; i++) {
 		if (!list[i])
 			continue;
