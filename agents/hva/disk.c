@@ -8,6 +8,7 @@
 #include "disk.h"
 #include "file.h"
 #include "log.h"
+#include "rootfs.h"
 #include "spawn.h"
 
 #define QEMU_IMG_TIMEOUT_S 120
@@ -20,6 +21,8 @@ void hva_inst_paths(const char *statedir, const char *domain, struct hva_inst_pa
 	vdc_path(p->seed, "%s/seed.img", p->dir);
 	vdc_path(p->console, "%s/console.log", p->dir);
 	vdc_path(p->rootfs, "%s/rootfs", p->dir);
+	vdc_path(p->upper, "%s/upper", p->dir);
+	vdc_path(p->work, "%s/work", p->dir);
 }
 
 int hva_inst_dir_make(const struct hva_inst_paths *p, struct vdc_err *err)
@@ -84,5 +87,12 @@ int hva_boot_disk_make(const struct hva_inst_paths *p, const char *image_path,
 
 int hva_inst_dir_remove(const struct hva_inst_paths *p, struct vdc_err *err)
 {
+	int rc = hva_rootfs_unmount(p, err);
+
+	if (rc < 0)
+		return rc;
+	/* A root still mounted (a container holds it) is not descended into. */
+	if (hva_rootfs_mounted(p->rootfs))
+		return vdc_err_set(err, -EBUSY, "the container root %s is still mounted; %s is kept", p->rootfs, p->dir);
 	return vdc_remove_tree(p->dir, err);
 }

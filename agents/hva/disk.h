@@ -5,7 +5,11 @@
  *                   the cached image (STATEDIR/images/SHA256)
  *     image         the SHA-256 of that image, so the cache keeps it
  *     seed.img      the NoCloud seed (seed.c), and seed/ its texts
- *     console.log   the serial console, appended to by qemu
+ *     console.log   the serial console, appended to by qemu (by the
+ *                   agent for containers)
+ *     rootfs/       lxc: the container root, an overlayfs mount of the
+ *                   extracted image (images/SHA256.rootfs) under upper/,
+ *                   with overlayfs's work/ beside (rootfs.h)
  *
  * The folder is 0711 and its files 0600: qemu, which libvirt may run as
  * another user, reaches the files by name once libvirt (dynamic_ownership)
@@ -25,7 +29,9 @@ struct hva_inst_paths {
 	char image_ref[PATH_MAX];
 	char seed[PATH_MAX];
 	char console[PATH_MAX];
-	char rootfs[PATH_MAX];      /* lxc */
+	char rootfs[PATH_MAX];      /* lxc: the container root, an overlayfs mount */
+	char upper[PATH_MAX];       /* lxc: its upper layer */
+	char work[PATH_MAX];        /* lxc: overlayfs's work folder */
 };
 
 void hva_inst_paths(const char *statedir, const char *domain, struct hva_inst_paths *p);
@@ -42,7 +48,10 @@ int hva_inst_dir_make(const struct hva_inst_paths *p, struct vdc_err *err);
 int hva_boot_disk_make(const struct hva_inst_paths *p, const char *image_path,
 		       enum hva_image_format format, const char *sha256, struct vdc_err *err);
 
-/* Remove the folder and everything in it. */
+/*
+ * Remove the folder and everything in it; a container root mounted on
+ * rootfs/ is unmounted first (rootfs.h).
+ */
 int hva_inst_dir_remove(const struct hva_inst_paths *p, struct vdc_err *err);
 
 #endif

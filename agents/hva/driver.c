@@ -79,6 +79,20 @@ int hva_drv_reset(struct hva *h, virDomainPtr dom, struct vdc_err *err)
 	return h->drv->reset(dom, err);
 }
 
+int hva_drv_console_follow(struct hva *h, virDomainPtr dom, const char *console_path,
+			   struct vdc_err *err)
+{
+	if (!h->drv->console_follow)
+		return 0;
+	return h->drv->console_follow(h, dom, console_path, err);
+}
+
+void hva_drv_release(struct hva *h)
+{
+	if (h->drv && h->drv->release)
+		h->drv->release(h);
+}
+
 /*
  * libvirt forgets its last error at the start of every call, so the
  * domain's name is taken before the call whose error is reported.

@@ -7,8 +7,8 @@
  *
  *     qemu   full virtual machines booting the image through the BIOS,
  *            with KVM where it really works and TCG otherwise
- *     lxc    containers (libvirt's lxc driver) on a root folder; see
- *            docs/vdc-hva.md for how far it goes
+ *     lxc    containers (libvirt's lxc driver) on a copy-on-write root
+ *            made from a root filesystem tarball (rootfs.h)
  */
 #ifndef VDC_HVA_DRIVER_H
 #define VDC_HVA_DRIVER_H
@@ -49,6 +49,17 @@ struct hva_driver {
 	int (*destroy)(virDomainPtr dom, struct vdc_err *err);    /* forced off */
 	int (*reboot)(virDomainPtr dom, struct vdc_err *err);     /* graceful */
 	int (*reset)(virDomainPtr dom, struct vdc_err *err);      /* forced */
+	/*
+	 * Make sure the console of the running domain `dom` reaches
+	 * `console_path`, for a driver whose hypervisor does not write it
+	 * itself (NULL: qemu writes console.log). Called on every pass for
+	 * every running domain of ours, so it must be cheap when it already
+	 * does.
+	 */
+	int (*console_follow)(struct hva *h, virDomainPtr dom, const char *console_path,
+			      struct vdc_err *err);
+	/* Let go of what the driver holds, at exit (NULL: nothing). */
+	void (*release)(struct hva *h);
 };
 
 extern const struct hva_driver hva_driver_qemu;
@@ -67,6 +78,10 @@ int hva_drv_shutdown(struct hva *h, virDomainPtr dom, struct vdc_err *err);
 int hva_drv_destroy(struct hva *h, virDomainPtr dom, struct vdc_err *err);
 int hva_drv_reboot(struct hva *h, virDomainPtr dom, struct vdc_err *err);
 int hva_drv_reset(struct hva *h, virDomainPtr dom, struct vdc_err *err);
+/* These two do nothing for a NULL slot. */
+int hva_drv_console_follow(struct hva *h, virDomainPtr dom, const char *console_path,
+			   struct vdc_err *err);
+void hva_drv_release(struct hva *h);
 
 /*
  * The operations most drivers share, straight onto libvirt's API; a

@@ -100,6 +100,27 @@ int hva_image_format_of(const char *path, enum hva_image_format want,
 	return hva_image_header_check(hdr, (size_t)n, want, use, err);
 }
 
+bool hva_image_is_tar(const unsigned char *hdr, size_t len)
+{
+	return len >= 262 && memcmp(hdr + 257, "ustar", 5) == 0;
+}
+
+int hva_image_tar_of(const char *path, struct vdc_err *err)
+{
+	unsigned char hdr[512];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vdc_err_set(err, -errno, "cannot open image %s: %s", path, strerror(errno));
+	n = pread(fd, hdr, sizeof(hdr), 0);
+	close(fd);
+	if (n < 0)
+		return vdc_err_set(err, -errno, "cannot read image %s: %s", path, strerror(errno));
+	return hva_image_is_tar(hdr, (size_t)n) ? 1 : 0;
+}
+
 /* Whether `name` is 64 lowercase hex digits (a cache entry). */
 static bool is_sha_name(const char *name)
 {
@@ -109,6 +130,18 @@ static bool is_sha_name(const char *name)
 		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
 			return false;
 	return i == 64;
+}
+
+/* Whether `name` is "SHA256.rootfs" (an extracted root filesystem). */
+static bool is_rootfs_name(const char *name)
+{
+	char sha[65];
+
+	if (strlen(name) != 64 + 7 || strcmp(name + 64, ".rootfs") != 0)
+		return false;
+	memcpy(sha, name, 64);
+	sha[64] = '\0';
+	return is_sha_name(sha);
 }
 
 int hva_image_cache_init(struct hva_image_cache *c, const char *statedir, struct vdc_proto *p,
@@ -159,6 +192,15 @@ void hva_image_cache_prune(struct hva_image_cache *c, const char *const *keep, s
 	while ((de = readdir(d)) != NULL) {
 		bool busy = false;
 
+		if (de->d_name[0] == '.' && strlen(de->d_name) > 66 && strstr(de->d_name, ".rootfs.")) {
+			/*
+			 * ".SHA.rootfs.XXXXXX": an extraction, which runs in the
+			 * reconcile loop, as this does; so it is one a crash left.
+			 */
+			vdc_path(path, "%s/%s", c->dir, de->d_name);
+			vdc_remove_tree(path, NULL);
+			continue;
+		}
 		if (de->d_name[0] == '.' && strlen(de->d_name) > 66) {
 			/* ".SHA.XXXXXX": a download; stale unless one runs now. */
 			struct hva_image_job *j;
@@ -171,6 +213,20 @@ void hva_image_cache_prune(struct hva_image_cache *c, const char *const *keep, s
 				vdc_path(path, "%s/%s", c->dir, de->d_name);
 				unlink(path);
 			}
+			continue;
+		}
+		if (is_rootfs_name(de->d_name)) {
+			char sha[65];
+
+			/* An extracted root goes with its image's last use. */
+			memcpy(sha, de->d_name, 64);
+			sha[64] = '\0';
+			pthread_mutex_lock(&c->lock);
+			busy = now - *use_of(c, sha, now) < HVA_IMAGE_KEEP_S;
+			pthread_mutex_unlock(&c->lock);
+			vdc_path(path, "%s/%s", c->dir, de->d_name);
+			if (!busy && vdc_remove_tree(path, NULL) == 0)
+				log_info("removed the root filesystem of image %.12s... from the cache", de->d_name);
 			continue;
 		}
 		if (!is_sha_name(de->d_name))

@@ -70,7 +70,8 @@ int hva_image_want(struct hva_image_cache *c, const struct hva_image_spec *img, 
  * Note that the images `keep` (`n` strings of 64 hex digits) are in use,
  * and remove the cached images no instance has used for
  * HVA_IMAGE_KEEP_S, and stale downloads. An image found in the cache at
- * start counts as used then.
+ * start counts as used then. An image's extracted root filesystem
+ * (SHA256.rootfs/, made by the lxc driver) goes with it.
  */
 void hva_image_cache_prune(struct hva_image_cache *c, const char *const *keep, size_t n);
 
@@ -84,6 +85,17 @@ void hva_image_cache_prune(struct hva_image_cache *c, const char *const *keep, s
  */
 int hva_image_header_check(const unsigned char *hdr, size_t len, enum hva_image_format want,
 			   enum hva_image_format *use, struct vdc_err *err);
+
+/*
+ * Whether the first bytes of an image are a tar archive's: the "ustar"
+ * magic at offset 257 of the first header (POSIX ustar and GNU tar both
+ * write it). The lxc driver runs containers from such root filesystem
+ * tarballs; `len` below 262 is never one.
+ */
+bool hva_image_is_tar(const unsigned char *hdr, size_t len);
+
+/* The same for the file at `path`: 1 for a tarball, 0 otherwise, or a negative errno. */
+int hva_image_tar_of(const char *path, struct vdc_err *err);
 
 /* The same for the file at `path`. */
 int hva_image_format_of(const char *path, enum hva_image_format want,

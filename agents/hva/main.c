@@ -483,7 +483,9 @@ int main(int argc, char **argv)
 	pthread_join(worker, NULL);
 	hva_console_release(&h->console);
 	hva_image_cache_release(&h->images);
+	/* After the event thread has ended: no stream callback runs any more. */
 	hva_libvirt_close(h);
+	hva_drv_release(h);
 	if (h->pending) {
 		hva_desired_release(h->pending);
 		free(h->pending);

@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <libvirt/virterror.h>
+
 #include "disk.h"
 #include "file.h"
 #include "hva.h"
@@ -48,6 +50,7 @@ struct track {
 	long shutdown_deadline;       /* ms; 0: no shutdown in progress */
 	long shutdown_again;          /* ms; when to press the power button again */
 	long reboot_deadline;         /* ms; 0: no reboot awaited */
+	unsigned int reboot_id;       /* the domain id when the reboot was asked */
 	long retry_at;                /* ms; no start before */
 	unsigned failures;            /* failed or short-lived starts in a row */
 	long started_at;              /* ms of the last start by this agent; 0: none */
@@ -220,7 +223,9 @@ static void remove_domain(struct worker *w, struct dom_entry *e)
 		log_error("%s: %s", e->name, err.msg);
 		return;
 	}
-	if (virDomainUndefineFlags(e->dom, flags) < 0) {
+	/* libvirt's lxc driver takes none of those flags (nor has any of those things). */
+	if (virDomainUndefineFlags(e->dom, flags) < 0 &&
+	    (virGetLastErrorCode() != VIR_ERR_INVALID_ARG || virDomainUndefine(e->dom) < 0)) {
 		hva_virt_err(&err, -EIO, "cannot undefine domain %s", e->name);
 		log_error("%s: %s", e->name, err.msg);
 		return;
@@ -313,6 +318,20 @@ out:
 	free(keep);
 }
 
+/*
+ * Have the driver bring a running domain's console to console.log (lxc);
+ * a failure is logged, not the instance's error: the guest runs.
+ */
+static void follow_console(struct worker *w, const struct hva_instance_spec *in, virDomainPtr dom)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_inst_paths p;
+
+	hva_inst_paths(w->h->statedir, in->domain, &p);
+	if (hva_drv_console_follow(w->h, dom, p.console, &err) < 0)
+		log_warn("%s: %s", in->domain, err.msg);
+}
+
 /* Define (or redefine) and start an instance whose domain is not running. */
 static void start_instance(struct worker *w, virConnectPtr conn, const struct hva_instance_spec *in,
 			   struct dom_entry *e, struct track *t)
@@ -386,6 +405,7 @@ static void start_instance(struct worker *w, virConnectPtr conn, const struct hv
 	rc = hva_drv_start(h, dom, &err);
 	if (rc < 0)
 		goto fail;
+	follow_console(w, in, dom);
 	track_ok(t, HVA_PHASE_NONE);
 	t->started_at = now_ms();
 	t->reboot_done = meta.reboot;
@@ -440,7 +460,17 @@ static void carry_counters(struct worker *w, const struct hva_instance_spec *in,
 				log_error("%s: %s", in->domain, err.msg);
 		} else {
 			t->reboot_deadline = now + (long)h->opt.shutdown_timeout_s * 1000;
+			t->reboot_id = virDomainGetID(e->dom);
 		}
+	}
+	/*
+	 * A container reboots by starting again (libvirt's lxc driver sends
+	 * no reboot event): a new domain id (the pid of its new libvirt_lxc)
+	 * says the reboot happened. A qemu guest keeps its id.
+	 */
+	if (t->reboot_deadline && virDomainGetID(e->dom) != t->reboot_id) {
+		log_debug("%s: rebooted (a new domain id)", in->domain);
+		t->reboot_deadline = 0;
 	}
 	if (t->reboot_deadline) {
 		if (now >= t->reboot_deadline) {
@@ -521,6 +551,8 @@ static void reconcile_instance(struct worker *w, virConnectPtr conn, const struc
 		return;
 	}
 	active = e && virDomainIsActive(e->dom) == 1;
+	if (active)
+		follow_console(w, in, e->dom);
 	if (e) {
 		t->reboot_done = e->meta.reboot;
 		t->reset_done = e->meta.reset;

@@ -39,7 +39,7 @@
 #                       run CMD inside the host's network, UTS and mount
 #                       namespaces (in the foreground; no timeout of its own)
 #   vdc_host_virsh NAME ARGS...
-#                       virsh -q -c qemu:///system ARGS inside the host,
+#                       virsh -q -c $VDC_HOST_URI ARGS inside the host,
 #                       with a timeout of VDC_TIMEOUT
 #   vdc_host_spawn NAME LOG CMD...
 #                       start CMD inside the host in the background, its
@@ -70,12 +70,25 @@
 #   vdc_wait SECS CMD...
 #                       run CMD every 0.1 s until it succeeds (0) or SECS
 #                       pass (1); CMD's stderr is dropped
+#   vdc_tiny_rootfs     the same for the test container root, a tarball
+#                       (tests/image/build-tiny-rootfs.sh)
 #   vdc_boot_ok         true when qemu under TCG is usable here
 #
 # Environment:
 #   VDC_HOST_QEMU_USER  the user (and group) qemu runs as (default root:
 #                       test files under /tmp need no relabelling)
 #   VDC_IMAGE_CACHE     where vdc_tiny_image keeps tiny.img
+#                       (and vdc_tiny_rootfs tiny-rootfs.tar)
+#   VDC_HOST_LXC        1: hosts made from now on can run libvirt's lxc
+#                       containers: the cgroup2 mount of a hybrid layout
+#                       (/sys/fs/cgroup/unified) is hidden in the host's
+#                       mount namespace, since libvirt 9.0's libvirt_lxc
+#                       cannot start a container next to it (it mounts
+#                       cgroup2 before the tmpfs that holds the v1
+#                       controllers: "Unable to create directory
+#                       /sys/fs/cgroup/unified"); vdc_host_down kills the
+#                       containers' processes through their cgroups
+#   VDC_HOST_URI        the URI vdc_host_virsh uses (default qemu:///system)
 
 # ---- requirements ----
 
@@ -91,6 +104,8 @@ unset _c
 VDC_HOSTS_LOCKDIR=/run/vdcfs-test
 VDC_HOSTS_DIR=$VDC_TMP/hosts
 VDC_HOST_QEMU_USER=${VDC_HOST_QEMU_USER:-root}
+VDC_HOST_LXC=${VDC_HOST_LXC:-0}
+VDC_HOST_URI=${VDC_HOST_URI:-qemu:///system}
 VDC_HOSTS_PREFIX=198.51.100
 VDC_HOSTS_SLOT=
 mkdir -p "$VDC_HOSTS_DIR"
@@ -226,7 +241,7 @@ vdc_host_exec() {
 vdc_host_virsh() {
 	local name=$1
 	shift
-	vdc_host_exec "$name" timeout -k 2 "$VDC_TIMEOUT" virsh -q -c qemu:///system "$@"
+	vdc_host_exec "$name" timeout -k 2 "$VDC_TIMEOUT" virsh -q -c "$VDC_HOST_URI" "$@"
 }
 
 vdc_host_spawn() {
@@ -281,7 +296,7 @@ EOF
 # put the host's folders in place.
 _vdc_host_mounts='
 set -e
-name=$1 hd=$2
+name=$1 hd=$2 lxc=$3
 hostname "vdct-$name"
 awk '"'"'$3 ~ /^fuse/ || $3 == "nsfs" {print $2}'"'"' /proc/self/mounts | sort -r |
 	while read -r m; do umount -l "$(printf "$m")" 2> /dev/null || true; done
@@ -292,6 +307,13 @@ mount --bind "$hd/log" /var/log/libvirt
 mount --bind "$hd/cache" /var/cache/libvirt
 mount --bind "$hd/etc" /etc/libvirt
 mount --bind "$hd/hva" /var/lib/vdc-hva
+if [ "$lxc" = 1 ] && mountpoint -q /sys/fs/cgroup/unified; then
+	umount -l /sys/fs/cgroup/unified
+	if grep -q " /sys/fs/cgroup/unified " /proc/self/mounts; then
+		echo "cannot hide /sys/fs/cgroup/unified" >&2
+		exit 1
+	fi
+fi
 '
 
 vdc_host_up() {
@@ -351,7 +373,8 @@ vdc_host_up() {
 		diag "vdc_host_up $name: the holder did not make its namespaces"
 		return 1
 	fi
-	if ! vdc_host_exec "$name" sh -c "$_vdc_host_mounts" sh "$name" "$hd" 2> "$hd/up.err"; then
+	echo "$VDC_HOST_LXC" > "$hd/lxc"
+	if ! vdc_host_exec "$name" sh -c "$_vdc_host_mounts" sh "$name" "$hd" "$VDC_HOST_LXC" 2> "$hd/up.err"; then
 		diag "vdc_host_up $name: mounts failed:" "$(cat "$hd/up.err")"
 		return 1
 	fi
@@ -372,11 +395,48 @@ vdc_host_up() {
 	return 0
 }
 
+# Kill every process of the host's lxc containers. A container has mount,
+# pid (and network) namespaces of its own, so killing the host's namespaces
+# misses it; its libvirt_lxc controller (pid in the host's
+# /run/libvirt/lxc/NAME.pid) shares the container's cgroup
+# (machine/lxc-PID-NAME.libvirt-lxc), which lists them all. The cgroup
+# folders are removed once empty.
+_vdc_host_lxc_kill() {
+	local hd=$1 f pid cg dirs="" tasks i rc=0
+	for f in "$hd"/run/libvirt/lxc/*.pid; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f" 2> /dev/null)
+		[[ $pid =~ ^[0-9]+$ ]] || continue
+		cg=$(awk -F: '$2 == "memory" {print $3}' "/proc/$pid/cgroup" 2> /dev/null)
+		case $cg in
+		*/lxc-*.libvirt-lxc) dirs="$dirs /sys/fs/cgroup/memory$cg" ;;
+		esac
+	done
+	for cg in $dirs; do
+		for i in $(seq 1 100); do
+			tasks=$(cat "$cg/tasks" 2> /dev/null)
+			[ -n "$tasks" ] || break
+			# shellcheck disable=SC2086
+			kill -9 $tasks 2> /dev/null
+			sleep 0.1
+		done
+		if [ -n "$(cat "$cg/tasks" 2> /dev/null)" ]; then
+			diag "hosts: processes left in $cg"
+			rc=1
+		fi
+		for f in /sys/fs/cgroup/*/"${cg#/sys/fs/cgroup/memory/}"; do
+			[ -d "$f" ] && rmdir "$f" 2> /dev/null
+		done
+	done
+	return $rc
+}
+
 vdc_host_down() {
 	local name=$1 hd=$VDC_HOSTS_DIR/$1 ns veth rc=0 pid
 	[ -d "$hd" ] || return 0
 	ns=$(cat "$hd/netns" 2> /dev/null)
 	veth=$(cat "$hd/veth" 2> /dev/null)
+	[ "$(cat "$hd/lxc" 2> /dev/null)" != 1 ] || _vdc_host_lxc_kill "$hd" || rc=1
 	# Everything in the host's namespaces: agents, libvirtd, virtlogd,
 	# qemu, the holder. The mounts go with the mount namespace.
 	_vdc_ns_kill "$(cat "$hd/netid" 2> /dev/null)" "$(cat "$hd/mntid" 2> /dev/null)" || rc=1
@@ -449,6 +509,30 @@ vdc_tiny_image() {
 		return 1
 	fi
 	echo "$img"
+}
+
+# vdc_tiny_rootfs: print the path of the test container root (a tarball),
+# built once (under a lock) into VDC_IMAGE_CACHE and rebuilt when its
+# sources change (tests/image/build-tiny-rootfs.sh).
+vdc_tiny_rootfs() {
+	local cache=${VDC_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vdcfs}
+	local tar src=$VDC_SRC_ROOT/tests/image
+	tar=$cache/tiny-rootfs.tar
+	mkdir -p "$cache" || return 1
+	(
+		flock -w 600 9 || exit 1
+		if [ ! -s "$tar" ] || [ "$src/build-tiny-rootfs.sh" -nt "$tar" ] ||
+			[ "$src/rootfs-init" -nt "$tar" ]; then
+			rm -f "$tar.new"
+			"$src/build-tiny-rootfs.sh" "$tar.new" > "$cache/tiny-rootfs.build.log" 2>&1 &&
+				mv "$tar.new" "$tar"
+		fi
+	) 9>> "$cache/tiny-rootfs.lock" {VDC_HOSTS_LOCKFD}>&-
+	if [ ! -s "$tar" ]; then
+		diag "vdc_tiny_rootfs: the build failed:" "$(tail -n 5 "$cache/tiny-rootfs.build.log" 2> /dev/null)"
+		return 1
+	fi
+	echo "$tar"
 }
 
 # qemu has TCG here.

@@ -22,6 +22,10 @@
 #   VDC_HVA_SHUTDOWN_TIMEOUT  the agents' --shutdown-timeout (default 15)
 #   VDC_HVA_OPTIONAL  1: do not skip the file when vdc-hva is not built
 #                     (VDC_HVA_MISSING is 1 then)
+#   VDC_HVA_DRIVER    qemu (default) or lxc: the agents run libvirt's lxc
+#                     driver (--driver lxc --connect lxc:///system), the
+#                     hosts are made able to run containers (VDC_HOST_LXC)
+#                     and vdc_host_virsh talks to lxc:///system
 
 VDC_HVA=${VDC_HVA:-$VDC_SRC_ROOT/build/vdc-hva}
 VDC_HVA_WRAP=${VDC_HVA_WRAP:-}
@@ -30,7 +34,18 @@ VDC_HVA_HEARTBEAT=${VDC_HVA_HEARTBEAT:-1}
 VDC_HOST_TIMEOUT=${VDC_HOST_TIMEOUT:-4}
 VDC_GUEST_MEMORY=${VDC_GUEST_MEMORY:-128M}
 VDC_HVA_SHUTDOWN_TIMEOUT=${VDC_HVA_SHUTDOWN_TIMEOUT:-15}
+VDC_HVA_DRIVER=${VDC_HVA_DRIVER:-qemu}
 export VDC_HVA
+
+case $VDC_HVA_DRIVER in
+qemu) VDC_HVA_DRIVER_OPTS=(--virt tcg) ;;
+lxc)
+	VDC_HVA_DRIVER_OPTS=(--driver lxc --connect lxc:///system)
+	VDC_HOST_LXC=1
+	VDC_HOST_URI=lxc:///system
+	;;
+*) skip_all "VDC_HVA_DRIVER is qemu or lxc, not '$VDC_HVA_DRIVER'" ;;
+esac
 
 # A test that has parts without agents sets VDC_HVA_OPTIONAL=1 and checks
 # VDC_HVA_MISSING before those that need one.
@@ -39,7 +54,12 @@ if [ ! -x "$VDC_HVA" ]; then
 	[ "${VDC_HVA_OPTIONAL:-0}" = 1 ] || skip_all "$VDC_HVA is not built (make, or set VDC_HVA)"
 	VDC_HVA_MISSING=1
 fi
-vdc_boot_ok || skip_all "qemu has no TCG here"
+if [ "$VDC_HVA_DRIVER" = qemu ]; then
+	vdc_boot_ok || skip_all "qemu has no TCG here"
+else
+	[ -x /usr/lib/libvirt/libvirt_lxc ] || skip_all "libvirt's lxc driver is not installed (libvirt-daemon-driver-lxc)"
+	grep -qw overlay /proc/filesystems || skip_all "the kernel has no overlayfs"
+fi
 command -v curl > /dev/null || skip_all "curl is missing"
 
 VDCFS_OPTS="${VDCFS_OPTS:+$VDCFS_OPTS,}heartbeat=$VDC_HVA_HEARTBEAT,host-timeout=$VDC_HOST_TIMEOUT"
@@ -68,7 +88,7 @@ vdc_join_read() {
 
 # vdc_hva_start NAME [OPTION...]: start vdc-hva in host NAME with the join
 # command's options, --name NAME, its state in the host's /var/lib/vdc-hva,
-# TCG, --shutdown-timeout and OPTIONs; HVA_PID_NAME (dashes as _) is its pid. The log is
+# TCG (or the lxc driver, see VDC_HVA_DRIVER), --shutdown-timeout and OPTIONs; HVA_PID_NAME (dashes as _) is its pid. The log is
 # $VDC_TMP/hva-NAME.log (appended across restarts).
 vdc_hva_start() {
 	local name=$1
@@ -80,7 +100,7 @@ vdc_hva_start() {
 	echo "--- $(date +%T.%N) start $*" >> "$VDC_TMP/hva-$name.log"
 	# shellcheck disable=SC2086
 	vdc_host_spawn "$name" "$VDC_TMP/hva-$name.log" $VDC_HVA_WRAP "$VDC_HVA" "${JOIN_ARGS[@]}" \
-		--name "$name" --state /var/lib/vdc-hva --virt tcg \
+		--name "$name" --state /var/lib/vdc-hva "${VDC_HVA_DRIVER_OPTS[@]}" \
 		--shutdown-timeout "$VDC_HVA_SHUTDOWN_TIMEOUT" $VDC_HVA_OPTS "$@"
 	eval "HVA_PID_${name//-/_}=$VDC_HOST_PID"
 	# Remembered for vdc_hva_restart.
@@ -205,11 +225,21 @@ vdc_import_tiny() {
 	timeout -k 2 120 cp --sparse=always "$img" "$MNT/images/$name/data"
 }
 
-# vdc_instance NAME [MEMORY [CPUS]]: mkdir, image linked, sizes set.
+# vdc_import_rootfs [NAME]: images/NAME (default rootfs) holding the test
+# container root, a tarball (vdc_tiny_rootfs).
+vdc_import_rootfs() {
+	local name=${1:-rootfs} tar
+	tar=$(vdc_tiny_rootfs) || return 1
+	mkdir "$MNT/images/$name" || return 1
+	timeout -k 2 120 cp "$tar" "$MNT/images/$name/data"
+}
+
+# vdc_instance NAME [MEMORY [CPUS [IMAGE]]]: mkdir, image linked (default
+# tiny), sizes set.
 vdc_instance() {
-	local name=$1 mem=${2:-$VDC_GUEST_MEMORY} cpus=${3:-1} d=$MNT/instances/$1
+	local name=$1 mem=${2:-$VDC_GUEST_MEMORY} cpus=${3:-1} img=${4:-tiny} d=$MNT/instances/$1
 	mkdir "$d" &&
-		ln -s ../../images/tiny "$d/image" &&
+		ln -s "../../images/$img" "$d/image" &&
 		put "$mem" "$d/memory" &&
 		put "$cpus" "$d/cpus"
 }
@@ -232,6 +262,16 @@ vdc_domain_of() {
 # vdc_qemu_pid HOST DOMAIN: the pid of the domain's qemu (root namespace).
 vdc_qemu_pid() {
 	cat "$(vdc_host_dir "$1")/run/libvirt/qemu/$2.pid" 2> /dev/null
+}
+
+# vdc_lxc_init_pid HOST DOMAIN: the pid (root namespace) of a running
+# container's init: the child of its libvirt_lxc, whose pid is libvirt's
+# domain id.
+vdc_lxc_init_pid() {
+	local ctl
+	ctl=$(vdc_host_virsh "$1" domid "$2" 2> /dev/null | sed '/^$/d; /^-$/d')
+	[ -n "$ctl" ] || return 1
+	cat /proc/"$ctl"/task/*/children 2> /dev/null | tr ' ' '\n' | sed '/^$/d' | head -n 1
 }
 
 # vdc_domains HOST: the host's domains, all states, sorted, one a line.

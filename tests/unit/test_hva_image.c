@@ -86,6 +86,24 @@ static void test_formats(void **state)
 	assert_int_equal(use, HVA_FORMAT_RAW);
 }
 
+/* Root filesystem tarballs (the lxc driver's images): "ustar" at 257. */
+static void test_tar(void **state)
+{
+	unsigned char hdr[512];
+
+	(void)state;
+	memset(hdr, 0, sizeof(hdr));
+	assert_false(hva_image_is_tar(hdr, sizeof(hdr)));
+	memcpy(hdr + 257, "ustar\0" "00", 8);      /* POSIX */
+	assert_true(hva_image_is_tar(hdr, sizeof(hdr)));
+	memcpy(hdr + 257, "ustar  \0", 8);         /* GNU */
+	assert_true(hva_image_is_tar(hdr, sizeof(hdr)));
+	assert_false(hva_image_is_tar(hdr, 261));  /* too short to tell */
+	memcpy(hdr, "QFI\xfb", 4);
+	memcpy(hdr + 257, "ustaR", 5);
+	assert_false(hva_image_is_tar(hdr, sizeof(hdr)));
+}
+
 static void test_qcow2_refused(void **state)
 {
 	unsigned char h[512];
@@ -207,6 +225,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_tar),
 		cmocka_unit_test(test_qcow2_refused),
 		cmocka_unit_test(test_format_of_file),
 		cmocka_unit_test(test_cache),

@@ -16,12 +16,17 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "console.h"
+#include "file.h"
 #include "hva.h"
 #include "kvm.h"
+#include "rootfs.h"
 #include "spawn.h"
 #include "unit.h"
 
@@ -97,6 +102,7 @@ static void test_console_resume(void **state)
 
 static void test_driver_table(void **state)
 {
+	static const struct hva_driver empty = { .name = "empty" };
 	struct hva h;
 	struct vdc_err err = VDC_ERR_INIT;
 	int rc;
@@ -109,12 +115,19 @@ static void test_driver_table(void **state)
 	assert_string_equal(hva_driver_qemu.default_uri, "qemu:///system");
 	assert_string_equal(hva_driver_lxc.default_uri, "lxc:///system");
 	/* A NULL slot: -ENOTSUP with a sentence, and libvirt is not called. */
-	h.drv = &hva_driver_lxc;
-	assert_null(hva_driver_lxc.reset);
+	h.drv = &empty;
 	rc = hva_drv_reset(&h, NULL, &err);
 	assert_int_equal(rc, -ENOTSUP);
 	check_err(rc, &err);
-	assert_string_equal(err.msg, "the lxc driver cannot reset a domain");
+	assert_string_equal(err.msg, "the empty driver cannot reset a domain");
+	/* Console following and release are optional: nothing to do. */
+	assert_int_equal(hva_drv_console_follow(&h, NULL, "/nonexistent", &err), 0);
+	hva_drv_release(&h);
+	/* lxc resets by destroy and start, and follows its consoles itself. */
+	assert_non_null(hva_driver_lxc.reset);
+	assert_non_null(hva_driver_lxc.console_follow);
+	assert_true(hva_driver_lxc.needs_image);
+	assert_null(hva_driver_qemu.console_follow);
 	/* qemu fills every slot. */
 	assert_non_null(hva_driver_qemu.probe);
 	assert_non_null(hva_driver_qemu.prepare);
@@ -156,6 +169,59 @@ static void test_kvm_probe(void **state)
 	}
 }
 
+/*
+ * The NoCloud seed folder of a container: written below the root, and
+ * never through a symbolic link the container made on the way.
+ */
+static void test_rootfs_seed(void **state)
+{
+	char dir[] = "/tmp/test_hva_rootfs.XXXXXX", path[PATH_MAX + 64], outside[PATH_MAX];
+	struct hva_instance_spec in;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct strbuf text = STRBUF_INIT;
+	int rc;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	memset(&in, 0, sizeof(in));
+	in.id = 7;
+	snprintf(in.name, sizeof(in.name), "web1");
+	snprintf(in.domain, sizeof(in.domain), "vdc-7");
+	snprintf(in.hostname, sizeof(in.hostname), "web1");
+	in.user_data = (char *)"#!/bin/sh\necho hi\n";
+	in.user_data_len = strlen(in.user_data);
+
+	snprintf(path, sizeof(path), "%s/a", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(hva_rootfs_seed(path, &in, &err), 0);
+	snprintf(path, sizeof(path), "%s/a/%s/user-data", dir, HVA_ROOTFS_SEED_DIR);
+	assert_int_equal(vdc_file_read(path, 4096, &text, NULL), 0);
+	assert_string_equal(text.buf, "#!/bin/sh\necho hi\n");
+	snprintf(path, sizeof(path), "%s/a/%s/meta-data", dir, HVA_ROOTFS_SEED_DIR);
+	assert_int_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/a/%s/network-config", dir, HVA_ROOTFS_SEED_DIR);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_false(hva_rootfs_mounted(dir));
+
+	/* b/var/lib/cloud -> OUTSIDE: refused, and nothing is written there. */
+	snprintf(outside, sizeof(outside), "%s/outside", dir);
+	assert_int_equal(mkdir(outside, 0755), 0);
+	snprintf(path, sizeof(path), "%s/b/var/lib", dir);
+	assert_int_equal(vdc_mkdirs(path, 0755, NULL), 0);
+	snprintf(path, sizeof(path), "%s/b/var/lib/cloud", dir);
+	assert_int_equal(symlink(outside, path), 0);
+	snprintf(path, sizeof(path), "%s/b", dir);
+	rc = hva_rootfs_seed(path, &in, &err);
+	assert_true(rc < 0);
+	check_err(rc, &err);
+	assert_non_null(strstr(err.msg, "not a folder"));
+	snprintf(path, sizeof(path), "%s/seed", outside);
+	assert_int_equal(access(path, F_OK), -1);
+
+	strbuf_release(&text);
+	assert_int_equal(vdc_remove_tree(dir, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_driver_table),
 		cmocka_unit_test(test_spawn_timeout),
 		cmocka_unit_test(test_kvm_probe),
+		cmocka_unit_test(test_rootfs_seed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

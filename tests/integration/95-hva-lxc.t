@@ -1,0 +1,145 @@
+# Issue 3, the second driver: vdc-hva --driver lxc runs containers through
+# libvirt's lxc driver. A root filesystem tarball imported with cp, mkdir +
+# link + power on starts a container on a copy-on-write root; run/state and
+# run/console tell the truth (hostname from the NoCloud seed folder);
+# reboot, reset, power off; kill -9 of the agent and a restart adopt the
+# running container; rmdir removes the domain, the mount and the folder.
+
+VDC_WATCHDOG=$(( ${VDC_WATCHDOG:-0} > 300 ? VDC_WATCHDOG : 300 ))
+VDC_HVA_DRIVER=lxc
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/hosts.sh"
+. "$(dirname "$0")/hva.sh"
+
+vdc_start
+I=$MNT/instances/web1
+
+ok "the test container root (a tarball) is imported into images/rootfs with cp" vdc_import_rootfs
+if ! vdc_hva_host a 1; then
+	fail "host a comes up with an lxc agent and joins"
+	vdc_hva_diag a
+	echo "Bail out! no host"
+	exit 1
+fi
+pass "host a comes up with an lxc agent and joins"
+like "$(get "$MNT/hosts/a/run/driver")" '^lxc\b' "hosts/a/run/driver names lxc"
+
+# ---- power on ----
+
+ok "mkdir, link the rootfs image" vdc_instance web1 64M 1 rootfs
+ok "user-data is written" putb "$I/user-data" <<'EOF_UD'
+#!/bin/sh
+echo "web1-test: user-data ran on $(hostname)"
+EOF_UD
+t0=$(date +%s%N)
+ok "echo on > power" put on "$I/power"
+if vdc_wait_state web1 running 60; then
+	pass "run/state reaches running in $((($(date +%s%N) - t0) / 1000000)) ms"
+else
+	fail "run/state reaches running"
+	vdc_hva_diag a
+fi
+is "$(get "$I/run/host")" a "run/host is a"
+ok "run/console shows the hostname from the seed" vdc_wait 30 vdc_console_has web1 "vdc-guest: hostname web1"
+ok "run/console shows the container is ready" vdc_wait 30 vdc_console_has web1 "vdc-guest: ready"
+ok "... and that the user-data ran" vdc_console_has web1 "web1-test: user-data ran on web1"
+is "$(get "$I/run/err")" "" "run/err is empty"
+
+dom=$(vdc_domain_of a web1)
+like "$dom" '^vdc-[0-9]+$' "libvirt's lxc driver in host a has the domain, named vdc-ID"
+is "$(vdc_host_virsh a domstate "$dom")" running "libvirt says it runs"
+is "$(vdc_domains a | wc -l)" 1 "one domain, no second copy"
+init=$(vdc_lxc_init_pid a "$dom")
+like "$init" '^[0-9]+$' "the container has an init process ($init)"
+like "$(tr '\0' ' ' < "/proc/$init/cmdline" 2> /dev/null)" '/sbin/init' "... which is the image's /sbin/init"
+hva=$(vdc_host_dir a)/hva
+root=/var/lib/vdc-hva/instances/$dom/rootfs
+ok "the container root is an overlayfs mount in the host" \
+	eval 'vdc_host_exec a awk -v m="$root" '"'"'$2 == m && $3 == "overlay" {f = 1} END {exit !f}'"'"' /proc/self/mounts'
+ok "... whose lower layer is the image extracted once into the cache" \
+	eval 'vdc_host_exec a grep -q "lowerdir=/var/lib/vdc-hva/images/[0-9a-f]\{64\}\.rootfs" /proc/self/mounts'
+ok "the NoCloud seed folder is in the instance's upper layer" \
+	test -f "$hva/instances/$dom/upper/var/lib/cloud/seed/nocloud/meta-data"
+ok "... and the extracted image is untouched by it" \
+	eval '! ls "$hva"/images/*.rootfs/var/lib/cloud/seed/nocloud/meta-data 2> /dev/null | grep -q .'
+
+# ---- a disk image is refused with a sentence ----
+
+ok "a disk image is imported as images/disk" eval 'mkdir "$MNT/images/disk" &&
+	head -c 1048576 /dev/zero | tr "\0" "\1" > "$MNT/images/disk/data"'
+ok "an instance with the disk image" vdc_instance bad 64M 1 disk
+put on "$MNT/instances/bad/power"
+ok "it turns error" vdc_wait_state bad error 60
+like "$(get "$MNT/instances/bad/run/err")" 'is a disk image, not a root filesystem tarball' \
+	"run/err says the lxc driver needs a root filesystem tarball"
+put off "$MNT/instances/bad/power"
+ok "rmdir of the refused instance" vdc_wait 20 rmdir "$MNT/instances/bad"
+ok "rmdir images/disk" vdc_wait 10 rmdir "$MNT/images/disk"
+
+# ---- reboot and reset ----
+
+ready=$(vdc_console_count web1 "vdc-guest: ready")
+ok "echo reboot > ctl" put reboot "$I/ctl"
+ok "the container boots again" vdc_wait 60 eval '[ "$(vdc_console_count web1 "vdc-guest: ready")" -gt "$ready" ]'
+ok "... after its init was asked to reboot" vdc_console_has web1 "vdc-guest: rebooting"
+ok "run/state is running after the reboot" vdc_wait_state web1 running 30
+init2=$(vdc_lxc_init_pid a "$dom")
+isnt "$init2" "$init" "a reboot starts a new init ($init2)"
+sleep "$((VDC_HVA_SHUTDOWN_TIMEOUT + 3))"
+is "$(vdc_console_count web1 "vdc-guest: ready")" "$((ready + 1))" \
+	"... once: no reset follows after the shutdown timeout"
+
+ready=$(vdc_console_count web1 "vdc-guest: ready")
+downs=$(vdc_console_count web1 "vdc-guest: shutting down")
+init=$(vdc_lxc_init_pid a "$dom")
+ok "echo reset > ctl" put reset "$I/ctl"
+ok "the container starts again after the reset" vdc_wait 60 eval '[ "$(vdc_console_count web1 "vdc-guest: ready")" -gt "$ready" ]'
+is "$(vdc_console_count web1 "vdc-guest: shutting down")" "$downs" "a reset does not ask init to shut down"
+ok "run/state is running after the reset" vdc_wait_state web1 running 30
+isnt "$(vdc_lxc_init_pid a "$dom")" "$init" "a reset is a new init"
+fails_with EBUSY "rmdir of a running instance is refused" rmdir "$I"
+
+# ---- the agent crashes: the container runs on and is adopted ----
+
+init=$(vdc_lxc_init_pid a "$dom")
+vdc_hva_kill9 a
+ok "kill -9 vdc-hva: the container runs on" test -d "/proc/$init"
+vdc_hva_restart a
+ok "the agent is back: hosts/a/run/state is up" vdc_wait_host_state a up 30
+sleep 3
+is "$(vdc_lxc_init_pid a "$dom")" "$init" "the restarted agent adopts the same container (same init)"
+is "$(get "$I/run/state")" running "run/state stays running"
+is "$(vdc_domains a | wc -l)" 1 "still one domain"
+is "$(vdc_host_exec a awk -v m="$root" '$2 == m' /proc/self/mounts | wc -l)" 1 "the root is not mounted a second time"
+
+# ---- power off ----
+
+downs=$(vdc_console_count web1 "vdc-guest: shutting down")
+ok "echo off > power" put off "$I/power"
+ok "run/state reaches stopped" vdc_wait_state web1 stopped 60
+ok "init shut down gracefully (the console, followed again after the restart, says so)" \
+	vdc_wait 10 eval '[ "$(vdc_console_count web1 "vdc-guest: shutting down")" -gt "$downs" ]'
+is "$(vdc_host_virsh a domstate "$dom")" "shut off" "libvirt says shut off"
+ok "the domain is kept while stopped" vdc_host_virsh a dominfo "$dom"
+ok "... and its root, with what the container wrote" \
+	test -f "$hva/instances/$dom/upper/var/lib/cloud/seed/nocloud/meta-data"
+
+ready=$(vdc_console_count web1 "vdc-guest: ready")
+ok "echo on > power again" put on "$I/power"
+ok "it runs again" vdc_wait_state web1 running 60
+ok "... and its init is ready again" vdc_wait 30 eval '[ "$(vdc_console_count web1 "vdc-guest: ready")" -gt "$ready" ]'
+ok "power off once more" put off "$I/power"
+ok "stopped" vdc_wait_state web1 stopped 60
+
+# ---- rmdir ----
+
+ok "rmdir of the stopped instance" rmdir "$I"
+ok "its domain goes away" vdc_wait 30 eval '[ -z "$(vdc_domains a)" ]'
+ok "its root is unmounted" vdc_wait 10 eval '! vdc_host_exec a grep -q " $root " /proc/self/mounts'
+ok "its folder goes away" vdc_wait 10 eval '[ ! -e "$hva/instances/$dom" ]'
+ok "hosts/a/instances/ is empty" vdc_wait 10 eval '[ -z "$(ls "$MNT/hosts/a/instances")" ]'
+ok "the extracted image stays in the cache for the next instance" eval 'ls -d "$hva"/images/*.rootfs > /dev/null'
+
+vdc_hva_stop a
+vdc_stop
+done_testing
