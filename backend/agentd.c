@@ -133,16 +133,10 @@ int vdc_agentd_prepare(const char *statedir, const char *listen_spec, const char
 
 static void random_hex(char *out, size_t bytes)
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned char b[32];
-	size_t i;
 
 	gnutls_rnd(GNUTLS_RND_KEY, b, bytes);
-	for (i = 0; i < bytes; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * bytes] = 0;
+	vdc_hex(b, bytes, out);
 }
 
 /* The data center's id and join token, made once and kept in the store. */
@@ -337,8 +331,7 @@ static void image_sum(const struct vdc_obj *image, char *hex_out, off_t *size, b
 		gnutls_hash(h, buf, (size_t)r);
 	gnutls_hash_deinit(h, d);
 	close(fd);
-	for (i = 0; i < 32; i++)
-		snprintf(hex_out + 2 * i, 3, "%02x", d[i]);
+	vdc_hex(d, sizeof(d), hex_out);
 	for (i = 0; i < nsums && sums[i].id != image->id; i++)
 		;
 	if (i == nsums) {
@@ -370,18 +363,13 @@ static json_t *instance_json(struct vdc_obj *inst)
 	json_t *j, *keys = json_array(), *nics = json_array(), *jimg = json_null();
 	const struct vdc_map *children = &inst->children;
 	struct vdc_map_entry *e;
-	uint64_t cpus = 1, mem = 0;
+	unsigned cpus;
+	uint64_t mem;
 	char domain[32];
-	const char *v;
-	size_t len, b;
+	size_t b;
 	unsigned i;
-	int r;
 
-	v = vdc_attr_value(inst, (unsigned)vdc_attr_index(inst->kind, "cpus", 4), &len);
-	vdc_uint_parse(v, len, "cpus", 1, UINT32_MAX, &cpus, NULL);
-	v = vdc_attr_value(inst, (unsigned)vdc_attr_index(inst->kind, "memory", 6), &len);
-	vdc_size_parse(v, len, "memory", &mem, NULL);
-	r = vdc_attr_index(inst->kind, "ssh-keys", 8);
+	vdc_instance_size(inst, &cpus, &mem);
 	for (i = 0; i < inst->kind->nreldirs; i++) {
 		unsigned k;
 
@@ -394,7 +382,6 @@ static json_t *instance_json(struct vdc_obj *inst)
 				json_array_append_new(keys, attr_json(key, "public-key"));
 		}
 	}
-	(void)r;
 	for (e = vdc_map_first(children, &b); e; e = vdc_map_next(children, e, &b)) {
 		struct vdc_obj *nic = e->value;
 		struct vdc_link *nl = nic->attrs[0].link;

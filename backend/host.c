@@ -123,7 +123,7 @@ void vdc_place_release(struct vdc_obj *instance)
 
 /* ---- tokens ---- */
 
-static void hex(const unsigned char *b, size_t n, char *out)
+void vdc_hex(const unsigned char *b, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t i;
@@ -140,7 +140,7 @@ static void token_digest(const char *token, char *out)
 	unsigned char d[32];
 
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, token, strlen(token), d);
-	hex(d, sizeof(d), out);
+	vdc_hex(d, sizeof(d), out);
 }
 
 /* Compare in time independent of where the strings differ. */
@@ -167,7 +167,7 @@ int vdc_host_join(const char *name, char *token_hex, struct vdc_err *err)
 				   name, name);
 	if (gnutls_rnd(GNUTLS_RND_KEY, raw, sizeof(raw)) < 0)
 		return vdc_err_set(err, -EIO, "no random bytes for a host token");
-	hex(raw, sizeof(raw), token_hex);
+	vdc_hex(raw, sizeof(raw), token_hex);
 	token_digest(token_hex, digest);
 	rc = vdc_obj_create(vdc_hosts_kind(), NULL, name, strlen(name), 0, 0, &host, err);
 	if (rc < 0)
@@ -377,7 +377,7 @@ void vdc_place_renamed(struct vdc_obj *instance, const char *old)
 
 /* ---- capacity ---- */
 
-static void instance_size(const struct vdc_obj *obj, unsigned *cpus, uint64_t *memory)
+void vdc_instance_size(const struct vdc_obj *obj, unsigned *cpus, uint64_t *memory)
 {
 	uint64_t c = 1, m = 0;
 	size_t len;
@@ -406,7 +406,7 @@ static void host_recount(struct vdc_obj *host)
 
 		if (!inst)
 			continue;
-		instance_size(inst, &c, &m);
+		vdc_instance_size(inst, &c, &m);
 		h->cpus_used += c;
 		h->memory_used += m;
 	}

@@ -142,6 +142,11 @@ void vdc_place_release(struct vdc_obj *instance);
 void vdc_place_destroyed(struct vdc_obj *instance);
 void vdc_place_renamed(struct vdc_obj *instance, const char *old);
 
+/* What an instance asks of a host: its cpus and memory (bytes). */
+void vdc_instance_size(const struct vdc_obj *obj, unsigned *cpus, uint64_t *memory);
+/* `n` bytes as 2n lower-case hex digits and a NUL into `out`. */
+void vdc_hex(const unsigned char *b, size_t n, char *out);
+
 /* Is the instance's desired power on? */
 bool vdc_instance_power_on(const struct vdc_obj *obj);
 

@@ -36,9 +36,9 @@ static void schedule(struct vdc_obj *obj)
 	int img = attr_of(obj, "image");
 	struct vdc_link *link = img >= 0 ? obj->attrs[img].link : NULL;
 	struct vdc_host_cap *caps;
-	uint64_t cpus = 1, memory = 0;
-	size_t len, n;
-	const char *v;
+	unsigned cpus;
+	uint64_t memory;
+	size_t n;
 	int rc;
 
 	if (!link) {
@@ -53,12 +53,9 @@ static void schedule(struct vdc_obj *obj)
 		set_err(obj, err.msg);
 		return;
 	}
-	v = vdc_attr_value(obj, (unsigned)attr_of(obj, "cpus"), &len);
-	vdc_uint_parse(v, len, "cpus", 1, UINT32_MAX, &cpus, NULL);
-	v = vdc_attr_value(obj, (unsigned)attr_of(obj, "memory"), &len);
-	vdc_size_parse(v, len, "memory", &memory, NULL);
+	vdc_instance_size(obj, &cpus, &memory);
 	n = vdc_hosts_caps(&caps);
-	rc = vdc_schedule(caps, n, (unsigned)cpus, memory, &err);
+	rc = vdc_schedule(caps, n, cpus, memory, &err);
 	if (rc >= 0 && vdc_place_set(obj, caps[rc].name, &err) == 0) {
 		set_err(obj, NULL);
 		vdc_obj_set_state(obj, "starting");
