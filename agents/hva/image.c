@@ -83,21 +83,32 @@ int hva_image_header_check(const unsigned char *hdr, size_t len, enum hva_image_
 	return 0;
 }
 
-int hva_image_format_of(const char *path, enum hva_image_format want,
-			enum hva_image_format *use, struct vdc_err *err)
+/* The first bytes of an image file (up to 512), for the checks below. */
+static int read_header(const char *path, unsigned char *hdr, size_t size, size_t *got,
+		       struct vdc_err *err)
 {
-	unsigned char hdr[512];
 	ssize_t n;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return vdc_err_set(err, -errno, "cannot open image %s: %s", path, strerror(errno));
-	n = pread(fd, hdr, sizeof(hdr), 0);
+	n = pread(fd, hdr, size, 0);
 	close(fd);
 	if (n < 0)
 		return vdc_err_set(err, -errno, "cannot read image %s: %s", path, strerror(errno));
-	return hva_image_header_check(hdr, (size_t)n, want, use, err);
+	*got = (size_t)n;
+	return 0;
+}
+
+int hva_image_format_of(const char *path, enum hva_image_format want,
+			enum hva_image_format *use, struct vdc_err *err)
+{
+	unsigned char hdr[512];
+	size_t n;
+	int rc = read_header(path, hdr, sizeof(hdr), &n, err);
+
+	return rc < 0 ? rc : hva_image_header_check(hdr, n, want, use, err);
 }
 
 bool hva_image_is_tar(const unsigned char *hdr, size_t len)
@@ -108,17 +119,10 @@ bool hva_image_is_tar(const unsigned char *hdr, size_t len)
 int hva_image_tar_of(const char *path, struct vdc_err *err)
 {
 	unsigned char hdr[512];
-	ssize_t n;
-	int fd;
+	size_t n;
+	int rc = read_header(path, hdr, sizeof(hdr), &n, err);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return vdc_err_set(err, -errno, "cannot open image %s: %s", path, strerror(errno));
-	n = pread(fd, hdr, sizeof(hdr), 0);
-	close(fd);
-	if (n < 0)
-		return vdc_err_set(err, -errno, "cannot read image %s: %s", path, strerror(errno));
-	return hva_image_is_tar(hdr, (size_t)n) ? 1 : 0;
+	return rc < 0 ? rc : hva_image_is_tar(hdr, n);
 }
 
 /* Whether `name` is 64 lowercase hex digits (a cache entry). */
