@@ -234,29 +234,18 @@ static enum MHD_Result serve_join(struct MHD_Connection *c, const struct request
 	}
 	vdc_model_wrlock();
 	want = vdc_model_meta("join-token");
-	ok = want && strlen(want) == strlen(token) && !strcmp(want, token);
-	if (!ok) {
-		char addr[INET6_ADDRSTRLEN];
-
-		client_addr(c, addr, sizeof(addr));
-		vdc_event(NULL, "refused a join of host %s from %s: wrong join token", name, addr);
-		vdc_model_flush();
-		vdc_model_unlock();
-		json_decref(body);
-		return reply_error(c, MHD_HTTP_FORBIDDEN, "wrong join token");
-	}
-	rc = vdc_host_join(name, host_token, &err);
-	if (rc < 0) {
-		char addr[INET6_ADDRSTRLEN];
-
-		client_addr(c, addr, sizeof(addr));
-		vdc_event(NULL, "refused a join of host %s from %s: %s", name, addr, err.msg);
-	}
+	ok = want && vdc_secret_equal(want, token);
+	rc = ok ? vdc_host_join(name, host_token, &err) : vdc_err_set(&err, -EACCES, "wrong join token");
 	vdc_model_flush();
 	vdc_model_unlock();
 	if (rc < 0) {
+		char what[VDC_NAME_MAX + 32];
+		unsigned status = rc == -EACCES ? MHD_HTTP_FORBIDDEN :
+				  rc == -EEXIST ? MHD_HTTP_CONFLICT : MHD_HTTP_INTERNAL_SERVER_ERROR;
+
+		snprintf(what, sizeof(what), "a join of host %s", name);
 		json_decref(body);
-		return reply_error(c, rc == -EEXIST ? MHD_HTTP_CONFLICT : MHD_HTTP_INTERNAL_SERVER_ERROR, err.msg);
+		return refuse(c, status, what, err.msg);
 	}
 	rc = reply(c, MHD_HTTP_OK, json_pack("{s:s, s:s}", "name", name, "token", host_token));
 	json_decref(body);

@@ -144,7 +144,7 @@ static void token_digest(const char *token, char *out)
 }
 
 /* Compare in time independent of where the strings differ. */
-static bool same_secret(const char *a, const char *b)
+bool vdc_secret_equal(const char *a, const char *b)
 {
 	size_t i, la = strlen(a), lb = strlen(b);
 	unsigned char diff = la != lb;
@@ -195,14 +195,14 @@ int vdc_host_auth(const char *name, const char *token, struct vdc_obj **out, str
 	size_t b;
 
 	token_digest(token, digest);
-	if (host && same_secret(vdc_host_of(host)->token_sha, digest)) {
+	if (host && vdc_secret_equal(vdc_host_of(host)->token_sha, digest)) {
 		*out = host;
 		return 0;
 	}
 	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
 		struct vdc_obj *o = e->value;
 
-		if (same_secret(vdc_host_of(o)->token_sha, digest))
+		if (vdc_secret_equal(vdc_host_of(o)->token_sha, digest))
 			return vdc_err_set(err, -EACCES, "the token of host %s was used for host %s", o->name,
 					   VDC_Q(name));
 	}

@@ -144,6 +144,8 @@ void vdc_place_renamed(struct vdc_obj *instance, const char *old);
 
 /* What an instance asks of a host: its cpus and memory (bytes). */
 void vdc_instance_size(const struct vdc_obj *obj, unsigned *cpus, uint64_t *memory);
+/* Tokens compared in time independent of where they differ. */
+bool vdc_secret_equal(const char *a, const char *b);
 /* `n` bytes as 2n lower-case hex digits and a NUL into `out`. */
 void vdc_hex(const unsigned char *b, size_t n, char *out);
 
