@@ -9,7 +9,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = fuse3 sqlite3 libmicrohttpd gnutls jansson
+PKGS     = fuse3 sqlite3 libmicrohttpd gnutls jansson libiscsi
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wvla -Wpointer-arith
 CFLAGS  ?= -O2 -g
@@ -22,11 +22,13 @@ override LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
               backend/store.c backend/model.c backend/instance.c \
-              backend/scheduler.c backend/host.c backend/tls.c backend/agentd.c
+              backend/scheduler.c backend/host.c backend/tls.c backend/agentd.c \
+              backend/volume.c backend/iscsi.c
 VDCFS_SRC   = vdcfs/vdcfs.c vdcfs/tree.c vdcfs/instances.c vdcfs/images.c \
               vdcfs/volumes.c vdcfs/networks.c vdcfs/security_groups.c \
               vdcfs/ssh_keys.c vdcfs/hosts.c
-UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement
+UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement \
+              test_volumes test_iscsi
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 
 # The agents: agents/common/ is the protocol client (libcurl, jansson);
@@ -37,14 +39,16 @@ HVA_PKGS        = $(AGENT_PKGS) libvirt
 AGENT_LIB_SRC   = backend/err.c backend/strbuf.c backend/validate.c backend/map.c
 AGENT_COMMON_SRC = $(wildcard agents/common/*.c)
 HVA_SRC         = $(wildcard agents/hva/*.c)
+STA_SRC         = $(wildcard agents/sta/*.c)
 
 BACKEND_OBJ = $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 VDCFS_OBJ   = $(VDCFS_SRC:%.c=$(BUILD)/obj/%.o)
 KIND_OBJ    = $(filter-out %/vdcfs.o %/tree.o,$(VDCFS_OBJ))
 AGENT_OBJ   = $(AGENT_LIB_SRC:%.c=$(BUILD)/obj/%.o) $(AGENT_COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 HVA_OBJ     = $(HVA_SRC:%.c=$(BUILD)/obj/%.o)
+STA_OBJ     = $(STA_SRC:%.c=$(BUILD)/obj/%.o)
 
-all: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/mkinstances $(BUILD)/bench-scheduler \
+all: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/vdc-sta $(BUILD)/mkinstances $(BUILD)/bench-scheduler \
      $(BUILD)/bench-placement
 
 $(BUILD)/obj/%.o: %.c $(wildcard backend/*.h vdcfs/*.h)
@@ -57,6 +61,9 @@ $(BUILD)/obj/agents/%.o: agents/%.c $(wildcard backend/*.h agents/*/*.h)
 
 $(BUILD)/vdc-hva: $(HVA_OBJ) $(AGENT_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(HVA_PKGS)) -lpthread
+
+$(BUILD)/vdc-sta: $(STA_OBJ) $(AGENT_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(AGENT_PKGS)) -lpthread
 
 # Unit tests of the agents (tests/unit/test_hva_*.c, test_agent_proto.c):
 # each compiles the agent sources it tests, named below, instead of
@@ -74,14 +81,25 @@ $(AGENT_UNIT_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/unit/%.c tests/unit/unit.h \
 	$(CC) $(CFLAGS) $(AGENT_TEST_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(AGENT_TEST_LIBS)
 $(BUILD)/test_hva_xml: agents/hva/domain_xml.c
 $(BUILD)/test_hva_desired: agents/hva/desired.c agents/common/log.c
-$(BUILD)/test_hva_seed: agents/hva/seed.c agents/hva/spawn.c agents/hva/desired.c \
+$(BUILD)/test_hva_seed: agents/hva/seed.c agents/common/process.c agents/hva/desired.c \
 		agents/common/file.c agents/common/log.c
 $(BUILD)/test_hva_image: agents/hva/image.c agents/hva/desired.c $(AGENT_COMMON_SRC)
 $(BUILD)/test_hva_state: $(HVA_LIB_SRC) $(AGENT_COMMON_SRC)
 $(BUILD)/test_agent_proto: $(AGENT_COMMON_SRC)
 
-unit-agents: $(AGENT_UNIT_TESTS:%=$(BUILD)/%)
-	@set -e; for t in $(AGENT_UNIT_TESTS); do $(UNIT_WRAP) ./$(BUILD)/$$t; done
+# vdc-sta's unit tests: the same rule, with agents/sta on the include path.
+STA_UNIT_TESTS    = test_sta_tgt test_sta_desired
+STA_TEST_CFLAGS   = -Iagents/common -Iagents/sta $(shell pkg-config --cflags $(AGENT_PKGS))
+
+$(STA_UNIT_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/unit/%.c tests/unit/unit.h \
+		$(AGENT_LIB_SRC) $(wildcard backend/*.h agents/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(STA_TEST_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(AGENT_TEST_LIBS)
+$(BUILD)/test_sta_tgt: agents/sta/target_tgt.c agents/common/process.c agents/common/log.c
+$(BUILD)/test_sta_desired: agents/sta/desired.c agents/common/log.c
+
+unit-agents: $(AGENT_UNIT_TESTS:%=$(BUILD)/%) $(STA_UNIT_TESTS:%=$(BUILD)/%)
+	@set -e; for t in $(AGENT_UNIT_TESTS) $(STA_UNIT_TESTS); do $(UNIT_WRAP) ./$(BUILD)/$$t; done
 
 $(BUILD)/libvdc.a: $(BACKEND_OBJ)
 	$(AR) rcs $@ $^
@@ -105,12 +123,15 @@ $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/libvdc.a
 # The placement tests use the real kinds of vdcfs/ (not the front end).
 $(BUILD)/test_placement: tests/unit/test_placement.c tests/unit/unit.h $(KIND_OBJ) $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
+$(BUILD)/test_volumes: tests/unit/test_volumes.c tests/unit/unit.h $(KIND_OBJ) $(BUILD)/libvdc.a
+	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
 
 unit: $(UNIT_TESTS:%=$(BUILD)/%) unit-agents
 	@set -e; for t in $(UNIT_TESTS); do ./$(BUILD)/$$t; done
 
 integration: all
 	VDCFS=$(abspath $(BUILD)/vdcfs) VDC_HVA=$(abspath $(BUILD)/vdc-hva) \
+	    VDC_STA=$(abspath $(BUILD)/vdc-sta) \
 	    MKINSTANCES=$(abspath $(BUILD)/mkinstances) \
 	    prove --exec bash -j2 --timer tests/integration/*.t
 
@@ -137,9 +158,11 @@ valgrind: all $(UNIT_TESTS:%=$(BUILD)/%)
 	rm -rf $(VG_LOGS) && mkdir -p $(VG_LOGS)
 	VDCFS_WRAP="valgrind --leak-check=full --error-exitcode=99 --log-file=$(VG_LOGS)/vdcfs.%p.log" \
 	    VDC_HVA_WRAP="valgrind --leak-check=full --log-file=$(VG_LOGS)/vdc-hva.%p.log" \
+	    VDC_STA_WRAP="valgrind --leak-check=full --log-file=$(VG_LOGS)/vdc-sta.%p.log" \
 	    VDC_HOST_TIMEOUT=20 VDC_TIMEOUT=60 VDC_WATCHDOG=600 $(MAKE) integration
-	@ls $(VG_LOGS)/vdcfs.*.log $(VG_LOGS)/vdc-hva.*.log > /dev/null
-	@! grep -lE 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]' $(VG_LOGS)/*.log
+	@ls $(VG_LOGS)/vdcfs.*.log $(VG_LOGS)/vdc-hva.*.log $(VG_LOGS)/vdc-sta.*.log > /dev/null
+	@bad=$$(grep -lE 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]' $(VG_LOGS)/*.log || true); \
+	    for f in $$bad; do echo "== $$f"; cat "$$f"; done; test -z "$$bad"
 
 # libFuzzer targets: each links the backend sources directly, built with clang.
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -Ibackend -fsanitize=fuzzer,address,undefined

@@ -28,6 +28,7 @@
 #include "agentd.h"
 #include "host.h"
 #include "tls.h"
+#include "volume.h"
 
 #define BODY_MAX (4u << 20)
 #define POLL_DEFAULT 25
@@ -165,6 +166,7 @@ void vdc_agentd_show_join(struct strbuf *out)
 		return;
 	}
 	strbuf_addf(out, "vdc-hva --server %s --pin %s --token %s\n", advertise, tls.pin, token ? token : "");
+	strbuf_addf(out, "vdc-sta --server %s --pin %s --token %s\n", advertise, tls.pin, token ? token : "");
 }
 
 /* ---- replies ---- */
@@ -219,14 +221,18 @@ static enum MHD_Result serve_join(struct MHD_Connection *c, const struct request
 	struct vdc_err err = VDC_ERR_INIT;
 	json_error_t jerr;
 	json_t *body = json_loadb(rq->body.buf, rq->body.len, 0, &jerr);
-	const char *name = NULL, *token = NULL, *want;
+	const char *name = NULL, *token = NULL, *kind = "hva", *want;
 	char host_token[65];
 	bool ok;
 	int rc;
 
-	if (!body || json_unpack(body, "{s:s, s:s}", "name", &name, "token", &token) < 0) {
+	if (!body || json_unpack(body, "{s:s, s:s, s?s}", "name", &name, "token", &token, "kind", &kind) < 0) {
 		json_decref(body);
 		return refuse(c, MHD_HTTP_BAD_REQUEST, "a join", "the body is not {\"name\": ..., \"token\": ...}");
+	}
+	if (strcmp(kind, "hva") && strcmp(kind, "sta")) {
+		json_decref(body);
+		return refuse(c, MHD_HTTP_BAD_REQUEST, "a join", "kind must be \"hva\" or \"sta\"");
 	}
 	if (vdc_name_check(name, strlen(name), &err) < 0) {
 		json_decref(body);
@@ -235,7 +241,8 @@ static enum MHD_Result serve_join(struct MHD_Connection *c, const struct request
 	vdc_model_wrlock();
 	want = vdc_model_meta("join-token");
 	ok = want && vdc_secret_equal(want, token);
-	rc = ok ? vdc_host_join(name, host_token, &err) : vdc_err_set(&err, -EACCES, "wrong join token");
+	rc = ok ? vdc_host_join(name, strcmp(kind, "sta") ? VDC_ROLE_HVA : VDC_ROLE_STA, host_token, &err) :
+		  vdc_err_set(&err, -EACCES, "wrong join token");
 	vdc_model_flush();
 	vdc_model_unlock();
 	if (rc < 0) {
@@ -398,6 +405,8 @@ static json_t *instance_json(struct vdc_obj *inst)
 		      "hostname", attr_json(inst, "hostname"), "user_data", attr_json(inst, "user-data"),
 		      "ssh_keys", keys, "image", jimg, "nics", nics,
 		      "reboot", (json_int_t)p->reboot, "reset", (json_int_t)p->reset);
+	if (j)
+		json_object_set_new(j, "volumes", vdc_instance_volumes_json(inst));
 	/* An empty hostname means the instance's name. */
 	if (j && !json_string_length(json_object_get(j, "hostname")))
 		json_object_set_new(j, "hostname", json_string(inst->name));
@@ -409,9 +418,15 @@ static json_t *desired_json(struct vdc_obj *host)
 {
 	struct vdc_host *h = vdc_host_of(host);
 	const struct vdc_reldir *r = &host->rel[0];
-	json_t *list = json_array();
+	json_t *list;
+	char initiator[VDC_IQN_MAX];
 	unsigned i;
 
+	if (h->role == VDC_ROLE_STA)
+		return json_pack("{s:I, s:s, s:I, s:o}", "rev", (json_int_t)h->rev, "dc", vdc_model_meta("dc"),
+				 "heartbeat", (json_int_t)vdc_hosts_heartbeat(), "volumes", vdc_sta_desired_volumes(host));
+	list = json_array();
+	vdc_initiator_iqn(host->name, initiator, sizeof(initiator));
 	for (i = 0; i < r->n; i++) {
 		struct vdc_obj *inst = vdc_link_target(r->links[i]);
 
@@ -419,8 +434,8 @@ static json_t *desired_json(struct vdc_obj *host)
 			continue;
 		json_array_append_new(list, instance_json(inst));
 	}
-	return json_pack("{s:I, s:s, s:I, s:o}", "rev", (json_int_t)h->rev, "dc", vdc_model_meta("dc"),
-			 "heartbeat", (json_int_t)vdc_hosts_heartbeat(), "instances", list);
+	return json_pack("{s:I, s:s, s:I, s:s, s:o}", "rev", (json_int_t)h->rev, "dc", vdc_model_meta("dc"),
+			 "heartbeat", (json_int_t)vdc_hosts_heartbeat(), "initiator", initiator, "instances", list);
 }
 
 static uint64_t arg_u64(struct MHD_Connection *c, const char *name, uint64_t def)
@@ -477,6 +492,84 @@ static void persist_fact(struct vdc_obj *host, const char *name, const char *val
 		vdc_event(host, "warning: %s", err.msg);
 }
 
+/* Is (epoch, seq) newer than the host's last accepted report? Then it is the last one. */
+static bool report_is_new(struct vdc_host *h, json_int_t epoch, json_int_t seq)
+{
+	if (!(epoch > h->epoch || (epoch == h->epoch && seq > h->seq)))
+		return false;
+	h->epoch = epoch;
+	h->seq = seq;
+	return true;
+}
+
+/* A storage host's report (docs/storage.md); the caller has authorized it. */
+static enum MHD_Result serve_sta_report(struct MHD_Connection *c, const char *name, json_t *body)
+{
+	json_t *facts = NULL, *vols = NULL;
+	json_int_t epoch = 0, seq = 0, disk = 0;
+	const char *driver = "", *portal = "", *version = "";
+	struct vdc_obj *host;
+
+	if (json_unpack(body, "{s:I, s:I, s:o, s:o}", "epoch", &epoch, "seq", &seq, "facts", &facts, "volumes",
+			&vols) < 0 || !json_is_array(vols) ||
+	    json_unpack(facts, "{s:I, s?s, s:s, s?s}", "disk_mib", &disk, "driver", &driver, "portal", &portal,
+			"version", &version) < 0 || disk < 0 || strlen(portal) >= sizeof(((struct vdc_host *)0)->portal)) {
+		json_decref(body);
+		return reply_error(c, MHD_HTTP_BAD_REQUEST, "the report is not what docs/storage.md describes");
+	}
+	vdc_model_wrlock();
+	host = vdc_host_find(name);
+	if (host && report_is_new(vdc_host_of(host), epoch, seq)) {
+		struct vdc_host *h = vdc_host_of(host);
+		char d[sizeof(h->driver)], num[32];
+
+		snprintf(d, sizeof(d), "%s, vdc-sta %s", driver, version);
+		if (h->disk != (uint64_t)disk << 20) {
+			h->disk = (uint64_t)disk << 20;
+			snprintf(num, sizeof(num), "%" PRIu64, h->disk);
+			persist_fact(host, "disk", num);
+		}
+		if (strcmp(h->driver, d)) {
+			snprintf(h->driver, sizeof(h->driver), "%s", d);
+			persist_fact(host, "driver", d);
+		}
+		if (strcmp(h->portal, portal)) {
+			snprintf(h->portal, sizeof(h->portal), "%s", portal);
+			persist_fact(host, "portal", portal);
+		}
+		vdc_sta_report(host, vols);
+		vdc_host_report(host, NULL, 0);
+	}
+	vdc_model_flush();
+	vdc_model_unlock();
+	json_decref(body);
+	return reply(c, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1));
+}
+
+/* The volumes of one instance in a hypervisor's report; NULL on a bad shape. */
+static struct vdc_seen_vol *report_vols(json_t *vols, unsigned *n)
+{
+	struct vdc_seen_vol *list;
+	json_t *it;
+	size_t i;
+
+	*n = (unsigned)json_array_size(vols);
+	if (!*n)
+		return NULL;
+	list = xcalloc(*n, sizeof(*list));
+	json_array_foreach(vols, i, it) {
+		json_int_t id = 0;
+		const char *state = "", *err = NULL;
+
+		if (json_unpack(it, "{s:I, s:s, s?s}", "id", &id, "state", &state, "err", &err) < 0)
+			continue;
+		list[i].id = id;
+		snprintf(list[i].state, sizeof(list[i].state), "%s", state);
+		list[i].err = (char *)err;   /* borrowed from the body; vdc_host_report copies */
+	}
+	return list;
+}
+
 static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, const struct request *rq)
 {
 	struct vdc_err err = VDC_ERR_INIT;
@@ -490,10 +583,15 @@ static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, 
 	size_t i, n = 0;
 
 	/* Whoever it is must be the host before anything of the body is read. */
+	bool sta;
+
 	if (authorize(c, name, &host, &err) < 0)
 		return refuse(c, MHD_HTTP_FORBIDDEN, "a report", err.msg);
+	sta = vdc_host_of(host)->role == VDC_ROLE_STA;
 	vdc_model_unlock();
 	body = json_loadb(rq->body.buf, rq->body.len, 0, &jerr);
+	if (body && sta)
+		return serve_sta_report(c, name, body);
 	if (!body || json_unpack(body, "{s:I, s:I, s:o, s:o}", "epoch", &epoch, "seq", &seq, "facts", &facts,
 				 "instances", &insts) < 0 || !json_is_array(insts) ||
 	    json_unpack(facts, "{s:I, s:I, s?s, s?s, s?s, s?s}", "cpus", &cpus, "memory_mib", &mem, "driver", &driver,
@@ -505,9 +603,12 @@ static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, 
 	list = xcalloc(n ? n : 1, sizeof(*list));
 	json_array_foreach(insts, i, it) {
 		json_int_t id = 0, reboot = 0, reset = 0;
+		json_t *vols = NULL;
 
-		if (json_unpack(it, "{s:I, s:s, s?s, s?s, s?I, s?I}", "id", &id, "state", &list[i].state, "err",
-				&list[i].err, "ip", &list[i].ip, "reboot", &reboot, "reset", &reset) < 0) {
+		if (json_unpack(it, "{s:I, s:s, s?s, s?s, s?I, s?I, s?o}", "id", &id, "state", &list[i].state, "err",
+				&list[i].err, "ip", &list[i].ip, "reboot", &reboot, "reset", &reset, "volumes", &vols) < 0) {
+			for (size_t k = 0; k < i; k++)
+				free((void *)list[k].vols);
 			free(list);
 			json_decref(body);
 			return reply_error(c, MHD_HTTP_BAD_REQUEST, "an instance of the report lacks id or state");
@@ -515,16 +616,15 @@ static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, 
 		list[i].id = id;
 		list[i].reboot = (uint64_t)reboot;
 		list[i].reset = (uint64_t)reset;
+		list[i].vols = report_vols(vols, &list[i].nvols);
 	}
 	vdc_model_wrlock();
 	host = vdc_host_find(name);   /* it may have gone between the locks */
 	if (host) {
 		h = vdc_host_of(host);
-		if (epoch > h->epoch || (epoch == h->epoch && seq > h->seq)) {
+		if (report_is_new(h, epoch, seq)) {
 			char d[sizeof(h->driver)], num[32];
 
-			h->epoch = epoch;
-			h->seq = seq;
 			snprintf(d, sizeof(d), "%s %s, libvirt %s, vdc-hva %s", driver, virt, libvirt, version);
 			if (h->cpus != (unsigned)cpus) {
 				h->cpus = (unsigned)cpus;
@@ -545,6 +645,8 @@ static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, 
 	}
 	vdc_model_flush();
 	vdc_model_unlock();
+	for (i = 0; i < n; i++)
+		free((void *)list[i].vols);
 	free(list);
 	json_decref(body);
 	return reply(c, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1));

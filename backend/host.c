@@ -8,6 +8,7 @@
 
 #include "host.h"
 #include "instance.h"
+#include "volume.h"
 
 static unsigned host_timeout = 15;    /* seconds of silence before unknown */
 static unsigned heartbeat = 5;        /* seconds between reports, asked of agents */
@@ -84,10 +85,15 @@ struct vdc_place *vdc_place_of(struct vdc_obj *instance)
 
 static void seen_free(struct vdc_seen *s)
 {
-	if (s) {
-		free(s->err);
-		free(s);
-	}
+	unsigned i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nvols; i++)
+		free(s->vols[i].err);
+	free(s->vols);
+	free(s->err);
+	free(s);
 }
 
 static void seen_clear(struct vdc_host *h)
@@ -154,7 +160,7 @@ bool vdc_secret_equal(const char *a, const char *b)
 	return !diff;
 }
 
-int vdc_host_join(const char *name, char *token_hex, struct vdc_err *err)
+int vdc_host_join(const char *name, enum vdc_host_role role, char *token_hex, struct vdc_err *err)
 {
 	unsigned char raw[32];
 	struct vdc_obj *host;
@@ -173,6 +179,8 @@ int vdc_host_join(const char *name, char *token_hex, struct vdc_err *err)
 	if (rc < 0)
 		return rc;
 	rc = vdc_obj_live_put(host, "token", digest, err);
+	if (rc == 0 && role == VDC_ROLE_STA)
+		rc = vdc_obj_live_put(host, "role", "sta", err);
 	if (rc < 0) {
 		struct vdc_err ignored = VDC_ERR_INIT;
 
@@ -181,7 +189,8 @@ int vdc_host_join(const char *name, char *token_hex, struct vdc_err *err)
 	}
 	h = vdc_host_of(host);
 	memcpy(h->token_sha, digest, sizeof(digest));
-	vdc_event(host, "joined");
+	h->role = role;
+	vdc_event(host, role == VDC_ROLE_STA ? "joined as a storage host" : "joined");
 	return 0;
 }
 
@@ -450,7 +459,11 @@ size_t vdc_hosts_caps(struct vdc_host_cap **caps)
 	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
 		struct vdc_obj *o = e->value;
 		struct vdc_host *h = vdc_host_of(o);
-		struct vdc_host_cap *c = &(*caps)[n++];
+		struct vdc_host_cap *c;
+
+		if (h->role != VDC_ROLE_HVA)
+			continue;
+		c = &(*caps)[n++];
 
 		c->name = o->name;
 		c->cpus = h->cpus;
@@ -509,9 +522,22 @@ static void host_reconcile(struct vdc_obj *host)
 
 /* ---- reports and heartbeats ---- */
 
+/* How many volumes the host's instances hold, as last reported. */
+static unsigned seen_volumes(const struct vdc_host *h)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < h->seen.cap; i++)
+		if (h->seen.keys[i] && h->seen.keys[i] != UINT64_MAX)
+			n += ((const struct vdc_seen *)h->seen.values[i])->nvols;
+	return n;
+}
+
 void vdc_host_report(struct vdc_obj *host, const struct vdc_report_inst *insts, size_t n)
 {
 	struct vdc_host *h = vdc_host_of(host);
+	unsigned vols_before = seen_volumes(h);
 	size_t i;
 
 	seen_clear(h);
@@ -524,6 +550,18 @@ void vdc_host_report(struct vdc_obj *host, const struct vdc_report_inst *insts, 
 		snprintf(s->ip, sizeof(s->ip), "%s", insts[i].ip ? insts[i].ip : "");
 		s->reboot = insts[i].reboot;
 		s->reset = insts[i].reset;
+		if (insts[i].nvols) {
+			unsigned v;
+
+			s->vols = xcalloc(insts[i].nvols, sizeof(*s->vols));
+			s->nvols = insts[i].nvols;
+			for (v = 0; v < s->nvols; v++) {
+				s->vols[v].id = insts[i].vols[v].id;
+				snprintf(s->vols[v].state, sizeof(s->vols[v].state), "%s", insts[i].vols[v].state);
+				s->vols[v].err = insts[i].vols[v].err && *insts[i].vols[v].err ?
+						 xstrdup(insts[i].vols[v].err) : NULL;
+			}
+		}
 		seen_free(vdc_imap_get(&h->seen, (uint64_t)s->id));
 		vdc_imap_put(&h->seen, (uint64_t)s->id, s);
 	}
@@ -536,6 +574,10 @@ void vdc_host_report(struct vdc_obj *host, const struct vdc_report_inst *insts, 
 	}
 	host_reconcile(host);
 	vdc_instances_retry();
+	vdc_volumes_reconcile_all();
+	/* A volume let go here may be waiting to attach on another host. */
+	if (seen_volumes(h) < vols_before)
+		vdc_host_bump(NULL);
 }
 
 void vdc_hosts_tick(void)
@@ -559,8 +601,11 @@ void vdc_hosts_tick(void)
 			continue;   /* never reported: nothing of it can be unknown */
 		h->reported = false;
 		vdc_obj_set_state(o, "unknown");
-		vdc_obj_set_err(o, "no report for more than the host timeout; its instances are unknown until it reports again");
+		vdc_obj_set_err(o, h->role == VDC_ROLE_STA ?
+				"no report for more than the host timeout; its volumes are unknown until it reports again" :
+				"no report for more than the host timeout; its instances are unknown until it reports again");
 		host_reconcile(o);
+		vdc_volumes_reconcile_all();
 	}
 }
 
@@ -643,7 +688,7 @@ void vdc_instance_show_host(const struct vdc_obj *obj, struct strbuf *out)
 		strbuf_addf(out, "%s\n", p->host);
 }
 
-static const struct vdc_seen *seen_of(const struct vdc_obj *obj)
+const struct vdc_seen *vdc_seen_of(const struct vdc_obj *obj)
 {
 	struct vdc_obj *host = host_of_instance((struct vdc_obj *)obj);
 
@@ -652,7 +697,7 @@ static const struct vdc_seen *seen_of(const struct vdc_obj *obj)
 
 void vdc_instance_show_ip(const struct vdc_obj *obj, struct strbuf *out)
 {
-	const struct vdc_seen *s = seen_of(obj);
+	const struct vdc_seen *s = vdc_seen_of(obj);
 
 	if (s && s->ip[0])
 		strbuf_addf(out, "%s\n", s->ip);
@@ -708,8 +753,11 @@ void vdc_host_changed(struct vdc_obj *host, unsigned attr)
 
 int vdc_host_busy(const struct vdc_obj *host, struct vdc_err *err)
 {
-	unsigned n = host->rel[0].n;
+	unsigned n = host->rel[0].n, nv = host->kind->nreldirs > 1 ? host->rel[1].n : 0;
 
+	if (nv && strcmp(host->state, "unknown"))
+		return vdc_err_set(err, -EBUSY, "storage host %s holds %u volume%s; remove them first", host->name, nv,
+				   nv == 1 ? "" : "s");
 	if (!n || !strcmp(host->state, "unknown"))
 		return 0;
 	return vdc_err_set(err, -EBUSY, "host %s holds %u instance%s; echo evacuate > hosts/%s/ctl and wait for it to empty first",
@@ -754,6 +802,19 @@ void vdc_host_live_loaded(struct vdc_obj *host, const char *name, const char *va
 		h->memory = strtoull(value, NULL, 10);
 	else if (!strcmp(name, "driver"))
 		snprintf(h->driver, sizeof(h->driver), "%s", value);
+	else if (!strcmp(name, "role"))
+		h->role = strcmp(value, "sta") ? VDC_ROLE_HVA : VDC_ROLE_STA;
+	else if (!strcmp(name, "disk"))
+		h->disk = strtoull(value, NULL, 10);
+	else if (!strcmp(name, "portal"))
+		snprintf(h->portal, sizeof(h->portal), "%s", value);
+}
+
+bool vdc_host_is_up(const struct vdc_obj *host)
+{
+	const struct vdc_host *h = vdc_host_of((struct vdc_obj *)host);
+
+	return h->reported && !strcmp(host->state, "up");
 }
 
 /*

@@ -30,6 +30,13 @@
 
 enum vdc_host_state { VDC_HOST_JOINED, VDC_HOST_UP, VDC_HOST_UNKNOWN };
 
+/* A volume of an instance, as its hypervisor last reported it. */
+struct vdc_seen_vol {
+	int64_t id;
+	char state[16];                 /* attached | detaching | error */
+	char *err;
+};
+
 /* One instance as the host's agent last reported it. */
 struct vdc_seen {
 	int64_t id;
@@ -37,7 +44,12 @@ struct vdc_seen {
 	char *err;
 	char ip[64];
 	uint64_t reboot, reset;
+	struct vdc_seen_vol *vols;
+	unsigned nvols;
 };
+
+/* What a host's agent is: a hypervisor (vdc-hva) or a storage host (vdc-sta). */
+enum vdc_host_role { VDC_ROLE_HVA, VDC_ROLE_STA };
 
 struct vdc_host {
 	char token_sha[65];             /* hex SHA-256 of the host token */
@@ -51,6 +63,10 @@ struct vdc_host {
 	unsigned cpus_used;             /* what its placed instances take */
 	uint64_t memory_used;
 	struct vdc_imap seen;           /* instance id -> struct vdc_seen */
+	enum vdc_host_role role;        /* persisted as the live value "role" */
+	uint64_t disk;                  /* storage: bytes offered for volumes */
+	uint64_t disk_used;             /* storage: sizes of its volumes, and of those being deleted */
+	char portal[80];                /* storage: "ADDR:PORT" of its tgtd */
 };
 
 struct vdc_place {
@@ -76,7 +92,7 @@ struct vdc_place *vdc_place_of(struct vdc_obj *instance);
  * Join: make hosts/NAME with a new host token (returned in token_hex,
  * 65 bytes). -EEXIST when a host of that name exists.
  */
-int vdc_host_join(const char *name, char *token_hex, struct vdc_err *err);
+int vdc_host_join(const char *name, enum vdc_host_role role, char *token_hex, struct vdc_err *err);
 /*
  * The host `name` if `token` is its token; else -EACCES with a sentence
  * saying whose token it was, if anyone's. Read lock is enough.
@@ -97,8 +113,13 @@ struct vdc_report_inst {
 	const char *err;
 	const char *ip;
 	uint64_t reboot, reset;
+	const struct vdc_seen_vol *vols;
+	unsigned nvols;
 };
 void vdc_host_report(struct vdc_obj *host, const struct vdc_report_inst *insts, size_t n);
+/* The instance as its host last reported it, or NULL. */
+const struct vdc_seen *vdc_seen_of(const struct vdc_obj *instance);
+bool vdc_host_is_up(const struct vdc_obj *host);
 
 /* Heartbeats: turn silent hosts unknown. Call about once a second. */
 void vdc_hosts_tick(void);

@@ -124,6 +124,17 @@ static struct kind_state *kind_state(const struct vdc_kind *kind)
 	return NULL;
 }
 
+/* The top-level kind whose objects hold objects of `child` (nics, snapshots). */
+static const struct vdc_kind *kind_parent(const struct vdc_kind *child)
+{
+	unsigned i;
+
+	for (i = 0; i < nkinds; i++)
+		if (kstate[i].kind->child == child)
+			return kstate[i].kind;
+	return NULL;
+}
+
 const struct vdc_kind *vdc_kind_find(const char *name, size_t len)
 {
 	unsigned i;
@@ -131,7 +142,29 @@ const struct vdc_kind *vdc_kind_find(const char *name, size_t len)
 	for (i = 0; i < nkinds; i++)
 		if (strlen(kstate[i].kind->name) == len && !memcmp(kstate[i].kind->name, name, len))
 			return kstate[i].kind;
+	for (i = 0; i < nkinds; i++) {
+		const struct vdc_kind *c = kstate[i].kind->child;
+
+		if (c && strlen(c->name) == len && !memcmp(c->name, name, len))
+			return c;
+	}
 	return NULL;
+}
+
+/* The object a link's target name names: NAME, or PARENT/NAME for a child kind. */
+static struct vdc_obj *link_resolve(const struct vdc_kind *tkind, const char *tname)
+{
+	const struct vdc_kind *pk = kind_parent(tkind);
+	const char *slash;
+	struct vdc_obj *parent;
+
+	if (!pk)
+		return vdc_obj_find(tkind, NULL, tname, strlen(tname));
+	slash = strchr(tname, '/');
+	if (!slash)
+		return NULL;
+	parent = vdc_obj_find(pk, NULL, tname, (size_t)(slash - tname));
+	return parent ? vdc_obj_find(tkind, parent, slash + 1, strlen(slash + 1)) : NULL;
 }
 
 const struct vdc_map *vdc_kind_objects(const struct vdc_kind *kind)
@@ -341,9 +374,17 @@ static void ref_key(const struct vdc_kind *kind, const char *name, char *key, si
 	snprintf(key, n, "%s/%s", kind->name, name);
 }
 
+static void obj_ref_key(const struct vdc_obj *obj, char *key, size_t n)
+{
+	if (obj->parent)
+		snprintf(key, n, "%s/%s/%s", obj->kind->name, obj->parent->name, obj->name);
+	else
+		ref_key(obj->kind, obj->name, key, n);
+}
+
 static void ref_adjust(const struct vdc_link *link, int delta)
 {
-	char key[96];
+	char key[VDC_TNAME_MAX + 64];
 	intptr_t n;
 
 	if (link->owner->kind->made_by_system)
@@ -365,11 +406,9 @@ static void link_free(struct vdc_link *l)
 
 unsigned vdc_obj_refs(const struct vdc_obj *obj)
 {
-	char key[96];
+	char key[VDC_TNAME_MAX + 64];
 
-	if (obj->parent)
-		return 0;
-	ref_key(obj->kind, obj->name, key, sizeof(key));
+	obj_ref_key(obj, key, sizeof(key));
 	return (unsigned)(intptr_t)vdc_map_get(&refs, key);
 }
 
@@ -445,7 +484,7 @@ int vdc_obj_create(const struct vdc_kind *kind, struct vdc_obj *parent,
 	if (rc < 0)
 		return rc;
 	rc = vdc_store_obj_insert(kind->name, parent ? parent->id : 0, nm, uid, gid, &t, &id, err);
-	if (rc == 0 && kind->has_data) {
+	if (rc == 0 && kind->has_data && !kind->data_iscsi) {
 		__do_strbuf struct strbuf p = STRBUF_INIT;
 		int fd;
 
@@ -466,6 +505,8 @@ int vdc_obj_create(const struct vdc_kind *kind, struct vdc_obj *parent,
 	else
 		kind_state(kind)->mtime = t;
 	vdc_event(*out, "created by uid %u", (unsigned)uid);
+	if (kind->created)
+		kind->created(*out);
 	return 0;
 }
 
@@ -750,13 +791,19 @@ void vdc_model_set_mountpoint(const char *mnt)
 int vdc_link_parse(const char *from, const char *target, const struct vdc_kind *want,
 		   const char *what, char *tname, struct vdc_err *err)
 {
-	return vdc_linkpath_parse(mountpoint, from, target, want->name, what, tname, err);
+	const struct vdc_kind *pk = kind_parent(want);
+	char pattern[2 * VDC_NAME_MAX];
+
+	if (!pk)
+		return vdc_linkpath_parse(mountpoint, from, target, want->name, what, tname, err);
+	snprintf(pattern, sizeof(pattern), "%s/*/%s", pk->name, pk->childdir);
+	return vdc_linkpath_parse(mountpoint, from, target, pattern, what, tname, err);
 }
 
 static int link_owner_check(const struct vdc_kind *tkind, const char *tname, uid_t caller,
 			    struct vdc_err *err)
 {
-	struct vdc_obj *t = vdc_obj_find(tkind, NULL, tname, strlen(tname));
+	struct vdc_obj *t = link_resolve(tkind, tname);
 
 	if (caller == 0 || !t || t->uid == caller || t->uid == 0)
 		return 0;
@@ -798,6 +845,8 @@ int vdc_link_set(struct vdc_obj *obj, unsigned attr, const char *tname, uid_t ca
 		return vdc_err_set(err, -EEXIST, "%s is linked already; remove it first", def->name);
 	tkind = vdc_kind_find(def->target, strlen(def->target));
 	rc = link_owner_check(tkind, tname, caller, err);
+	if (rc == 0 && def->check)
+		rc = def->check(obj, tname, strlen(tname), err);
 	if (rc < 0)
 		return rc;
 	rc = vdc_store_begin(err);
@@ -882,6 +931,8 @@ int vdc_rel_add(struct vdc_obj *obj, unsigned dir, const char *name, size_t len,
 	if (r->n >= VDC_REL_MAX && !obj->kind->made_by_system)
 		return vdc_err_set(err, -ENOSPC, "%s/ holds at most %d links", def->name, VDC_REL_MAX);
 	rc = link_owner_check(tkind, tname, caller, err);
+	if (rc == 0 && obj->kind->rel_check)
+		rc = obj->kind->rel_check(obj, dir, tname, err);
 	if (rc < 0)
 		return rc;
 	if (obj->kind->made_by_system) {
@@ -912,6 +963,8 @@ int vdc_rel_add(struct vdc_obj *obj, unsigned dir, const char *name, size_t len,
 	r->links[r->n++] = link_new(id, obj, -1, (int)dir, nm, tkind, tname, t);
 	r->mtime = t;
 	vdc_event(obj, "%s/%s -> %s/%s", def->name, nm, tkind->name, tname);
+	if (obj->kind->rel_changed)
+		obj->kind->rel_changed(obj, dir);
 	return 0;
 }
 
@@ -940,6 +993,8 @@ int vdc_rel_remove(struct vdc_obj *obj, unsigned dir, struct vdc_link *link, str
 	vdc_event(obj, "%s/%s unlinked", obj->kind->reldirs[dir].name, link->name);
 	link_free(link);
 	r->mtime = vdc_now();
+	if (obj->kind->rel_changed)
+		obj->kind->rel_changed(obj, dir);
 	return 0;
 }
 
@@ -972,14 +1027,21 @@ void vdc_link_text(const struct vdc_link *link, unsigned depth, struct strbuf *o
 {
 	unsigned i;
 
+	const struct vdc_kind *pk = kind_parent(link->tkind);
+	const char *slash = strchr(link->tname, '/');
+
 	for (i = 0; i < depth; i++)
 		strbuf_addstr(out, "../");
-	strbuf_addf(out, "%s/%s", link->tkind->name, link->tname);
+	if (pk && slash)
+		strbuf_addf(out, "%s/%.*s/%s/%s", pk->name, (int)(slash - link->tname), link->tname, pk->childdir,
+			    slash + 1);
+	else
+		strbuf_addf(out, "%s/%s", link->tkind->name, link->tname);
 }
 
 struct vdc_obj *vdc_link_target(const struct vdc_link *link)
 {
-	return vdc_obj_find(link->tkind, NULL, link->tname, strlen(link->tname));
+	return link_resolve(link->tkind, link->tname);
 }
 
 /* ---- scratch files ---- */

@@ -49,7 +49,8 @@ struct vdc_attr_def {
 	/*
 	 * VALUE: check `value` (without the trailing newline) for `obj`;
 	 * return 0 or a negative errno with the sentence in `err`. The text
-	 * is already known to be UTF-8 without control bytes.
+	 * is already known to be UTF-8 without control bytes. LINK: check
+	 * the target's name (NAME, or PARENT/NAME) before the link is made.
 	 */
 	int (*check)(const struct vdc_obj *obj, const char *value, size_t len,
 		     struct vdc_err *err);
@@ -88,15 +89,26 @@ struct vdc_kind {
 	const struct vdc_kind *child;   /* kind of the objects in childdir */
 	const char *childdir;           /* "nics" */
 	bool has_data;                  /* a `data` file of bytes */
+	/* data is a volume's LUN, reached through libiscsi (see volume.h), not a file */
+	bool data_iscsi;
 	const char *initial_state;      /* run/state after mkdir */
 	/* Called after an attribute of `obj` committed (write lock held). */
 	void (*changed)(struct vdc_obj *obj, unsigned attr);
 	/* May `obj` be removed or renamed now? 0 or -EBUSY with a sentence. */
 	int (*busy)(const struct vdc_obj *obj, struct vdc_err *err);
+	/* Called (write lock held) after mkdir made `obj`. */
+	void (*created)(struct vdc_obj *obj);
 	/* Called once per object after the store is loaded. */
 	void (*loaded)(struct vdc_obj *obj);
 	/* A stored live value other than run/state and run/err, at load. */
 	void (*live_loaded)(struct vdc_obj *obj, const char *name, const char *value);
+	/*
+	 * May `obj` link `tname` in relation folder `dir`? 0 or a negative
+	 * errno with the sentence (a volume is attached once: -EBUSY).
+	 */
+	int (*rel_check)(const struct vdc_obj *obj, unsigned dir, const char *tname, struct vdc_err *err);
+	/* Called (write lock held) after a link of folder `dir` was added or removed. */
+	void (*rel_changed)(struct vdc_obj *obj, unsigned dir);
 	/* Called (write lock held) after `obj` was renamed from `old`. */
 	void (*renamed)(struct vdc_obj *obj, const char *old);
 	/* Called (write lock held) when `obj` is about to be freed after rmdir. */
@@ -119,7 +131,7 @@ struct vdc_link {
 	int dir;                        /* its relation folder, or -1 */
 	char name[VDC_NAME_MAX + 1];
 	const struct vdc_kind *tkind;
-	char tname[VDC_NAME_MAX + 1];
+	char tname[VDC_TNAME_MAX + 1];  /* NAME, or PARENT/NAME for a child kind */
 	struct timespec mtime;
 };
 

@@ -668,7 +668,33 @@ static void link_hint(const char *from, const char *kind, char *out, size_t n)
 		memcpy(out + o, "../", 3);
 		o += 3;
 	}
-	snprintf(out + o, n - o, "%s/NAME", kind);
+	if (strstr(kind, "/*/"))
+		snprintf(out + o, n - o, "%.*s/NAME/%s/NAME", (int)(strstr(kind, "/*/") - kind), kind,
+			 strstr(kind, "/*/") + 3);
+	else
+		snprintf(out + o, n - o, "%s/NAME", kind);
+}
+
+/* Do components i.. name `kind` ("volumes") or `kind`'s child pattern ("volumes/x/snapshots/y")? */
+static bool link_shape(const char *kind, const char *const *comp, const size_t *clen, size_t n, char *tname)
+{
+	const char *star = strstr(kind, "/*/");
+	size_t plen = star ? (size_t)(star - kind) : strlen(kind);
+
+	if (n != (star ? 4u : 2u) || clen[0] != plen || memcmp(comp[0], kind, plen) ||
+	    vdc_name_check(comp[1], clen[1], NULL) < 0)
+		return false;
+	if (star && (clen[2] != strlen(star + 3) || memcmp(comp[2], star + 3, clen[2]) ||
+		     vdc_name_check(comp[3], clen[3], NULL) < 0))
+		return false;
+	memcpy(tname, comp[1], clen[1]);
+	tname[clen[1]] = '\0';
+	if (star) {
+		tname[clen[1]] = '/';
+		memcpy(tname + clen[1] + 1, comp[3], clen[3]);
+		tname[clen[1] + 1 + clen[3]] = '\0';
+	}
+	return true;
 }
 
 int vdc_linkpath_parse(const char *mountpoint, const char *from, const char *target,
@@ -721,12 +747,8 @@ int vdc_linkpath_parse(const char *mountpoint, const char *from, const char *tar
 		}
 		p += l + (s ? 1 : 0);
 	}
-	if (n != 2 || clen[0] != strlen(kind) || memcmp(comp[0], kind, clen[0]))
+	if (!link_shape(kind, comp, clen, n, tname))
 		goto shape;
-	if (vdc_name_check(comp[1], clen[1], err) < 0)
-		goto shape;
-	memcpy(tname, comp[1], clen[1]);
-	tname[clen[1]] = '\0';
 	return 0;
 shape:
 	return vdc_err_set(err, -EINVAL, "%s -> '%s' does not name an object in %s/; link like ln -s %s",

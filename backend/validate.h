@@ -17,6 +17,8 @@
 #include "err.h"
 
 #define VDC_NAME_MAX 63
+/* A link's target name: NAME, or PARENT/NAME for a child object. */
+#define VDC_TNAME_MAX (2 * VDC_NAME_MAX + 1)
 
 /*
  * User text for a sentence: at most 40 bytes, anything but printable ASCII
@@ -122,7 +124,9 @@ int vdc_sshkey_check(const char *s, size_t len, struct vdc_err *err);
  * path below the root, like "instances/web1"): it must name an object of
  * `kind` inside the tree, relatively (../../images/NAME) or absolutely
  * under `mountpoint` (which may be NULL). On success the object's name goes
- * to `tname` (VDC_NAME_MAX + 1 bytes). -EINVAL for the wrong shape or
+ * to `tname` (VDC_TNAME_MAX + 1 bytes). A `kind` of the form
+ * "volumes/ * /snapshots" (without the spaces) names a child object,
+ * volumes/V/snapshots/S, and `tname` is then "V/S". -EINVAL for the wrong shape or
  * kind, -EXDEV for a link that leaves the tree; the sentence shows the
  * link to write from `from`. `what` names the link in the sentence.
  */

@@ -81,7 +81,7 @@ int main(int argc, char **argv)
 		struct vdc_host *hh;
 
 		snprintf(name, sizeof(name), "hv%u", i);
-		if (vdc_host_join(name, token, &err) < 0)
+		if (vdc_host_join(name, VDC_ROLE_HVA, token, &err) < 0)
 			die("join", &err);
 		host = vdc_host_find(name);
 		hh = vdc_host_of(host);

@@ -5,6 +5,7 @@
  */
 #include "host.h"
 #include "kinds.h"
+#include "volume.h"
 
 static int check_schedulable(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
 {
@@ -20,6 +21,7 @@ static const struct vdc_attr_def attrs[] = {
 
 static const struct vdc_reldir_def reldirs[] = {
 	{ "instances", "instances" },
+	{ "volumes", "volumes" },
 };
 
 static const struct vdc_run_def runfiles[] = {
@@ -29,6 +31,8 @@ static const struct vdc_run_def runfiles[] = {
 	{ "cpus-used", vdc_host_show_cpus_used },
 	{ "memory-used", vdc_host_show_memory_used },
 	{ "driver", vdc_host_show_driver },
+	{ "disk", vdc_host_show_disk },
+	{ "disk-used", vdc_host_show_disk_used },
 };
 
 static const struct vdc_verb_def verbs[] = {

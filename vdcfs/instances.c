@@ -4,6 +4,7 @@
 #include "host.h"
 #include "instance.h"
 #include "kinds.h"
+#include "volume.h"
 
 #define MEMORY_MIN (64ULL << 20)
 #define MEMORY_MAX (1ULL << 40)
@@ -118,6 +119,8 @@ const struct vdc_kind vdc_kind_instances = {
 	.initial_state = "defined",
 	.changed = instance_changed,
 	.busy = vdc_instance_busy,
+	.rel_check = vdc_volume_rel_check,
+	.rel_changed = vdc_volumes_rel_changed,
 	.loaded = vdc_instance_loaded,
 	.live_loaded = vdc_place_live_loaded,
 	.renamed = vdc_place_renamed,

@@ -12,6 +12,7 @@ extern const struct vdc_kind vdc_kind_ssh_keys;
 extern const struct vdc_kind vdc_kind_security_groups;
 extern const struct vdc_kind vdc_kind_networks;
 extern const struct vdc_kind vdc_kind_volumes;
+extern const struct vdc_kind vdc_kind_snapshots;
 extern const struct vdc_kind vdc_kind_instances;
 extern const struct vdc_kind vdc_kind_nics;
 extern const struct vdc_kind vdc_kind_hosts;

@@ -4,6 +4,7 @@
 #include "agentd.h"
 #include "kinds.h"
 #include "tree.h"
+#include "volume.h"
 
 #define INO_ROOT 1
 #define INO_KIND(i) (2 + (i))
@@ -27,6 +28,7 @@ static struct timespec start_time;
 uint64_t tree_global_hidden;
 __thread pid_t tree_caller;
 static struct vdc_imap aliases;   /* inode -> inode it now stands for */
+static struct vdc_imap data_written;   /* volume id -> second of its last write through data */
 
 static bool is(const char *c, size_t l, const char *word)
 {
@@ -321,6 +323,9 @@ size_t tree_live_inos(const struct vdc_obj *obj, uint64_t *out, size_t max)
 		out[n++] = INO_GFILE(G_RUN_EVENTS);
 	for (i = 0; obj && i < obj->kind->nrunfiles && n < max; i++)
 		out[n++] = obj_ino(obj, SLOT_RUN(i));
+	/* A volume's data shows the size its storage host reports. */
+	if (obj && obj->kind->data_iscsi && n < max)
+		out[n++] = obj_ino(obj, SLOT_DATA);
 	return n;
 }
 
@@ -431,6 +436,63 @@ void tree_backing_path(const struct node *n, struct strbuf *out)
 		vdc_obj_data_path(n->obj, out);
 }
 
+void tree_data_written(const struct vdc_obj *obj)
+{
+	vdc_imap_put(&data_written, (uint64_t)obj->id, (void *)(intptr_t)vdc_now().tv_sec);
+}
+
+uint64_t tree_data_size(const struct vdc_obj *obj)
+{
+	struct vdc_volume_ep ep;
+	uint64_t want = vdc_volume_size(obj);
+
+	if (!vdc_volume_placed(obj))
+		return 0;   /* no storage host: no bytes anywhere yet */
+	if (vdc_volume_endpoint(obj, &ep, NULL) == 0 && ep.size > want)
+		return ep.size;
+	return want;
+}
+
+/*
+ * The `data` of a volume: its size is the larger of what its storage host
+ * reports and its `size` attribute, so a grow by truncate(2) or by writing
+ * `size` shows at once (the bytes between read as zeros until the host has
+ * grown the LUN). Its times are those of its last write through data (in
+ * this run of vdcfs) or of its size, never of run/, so that tar does not
+ * see it change while it reads it.
+ */
+static void volume_data_stat(const struct node *n, struct stat *st)
+{
+	const struct vdc_obj *o = n->obj;
+	uint64_t size = tree_data_size(o);
+	int a = vdc_attr_index(o->kind, "size", 4);
+	struct timespec t = a >= 0 ? o->attrs[a].mtime : o->ctime;
+	time_t w = (time_t)(intptr_t)vdc_imap_get(&data_written, (uint64_t)o->id);
+
+	if (w > t.tv_sec)
+		t = (struct timespec){ w, 0 };
+	st->st_mode = S_IFREG | 0644;
+	st->st_size = (off_t)size;
+	/*
+	 * The allocation its storage host last reported, so du is right; but
+	 * at least one block (tar takes 0 for "all holes" and reads nothing)
+	 * and at most one block less than full (so tar --sparse and cp
+	 * --sparse=auto look for holes with SEEK_HOLE).
+	 */
+	{
+		uint64_t blocks = vdc_volume_allocated(o) / 512, full = (size + 511) / 512;
+
+		if (size >= 1024 && blocks > full - 1)
+			blocks = full - 1;
+		if (blocks == 0 && size)
+			blocks = 1;
+		st->st_blocks = (blkcnt_t)blocks;
+	}
+	st->st_mtim = t;
+	st->st_ctim = t;
+	st->st_atim = t;
+}
+
 static void set_times(struct stat *st, struct timespec t)
 {
 	st->st_mtim = t;
@@ -521,6 +583,10 @@ int tree_stat(const struct node *n, struct stat *st)
 		__do_strbuf struct strbuf p = STRBUF_INIT;
 		struct stat b;
 
+		if (n->type == N_DATA && n->kind->data_iscsi) {
+			volume_data_stat(n, st);
+			return 0;
+		}
 		tree_backing_path(n, &p);
 		if (stat(p.buf, &b) < 0)
 			return -EIO;

@@ -75,6 +75,12 @@ void tree_forget(uint64_t ino);
 uint64_t tree_ino(const struct node *n);
 /* The file that holds the bytes of N_DATA and N_SCRATCH. */
 void tree_backing_path(const struct node *n, struct strbuf *out);
+/*
+ * A volume's data (kind->data_iscsi): the size it shows (see tree.c), and
+ * noting a write through it for its mtime (write lock held).
+ */
+uint64_t tree_data_size(const struct vdc_obj *obj);
+void tree_data_written(const struct vdc_obj *obj);
 /* Is an object's fixed entry (by hide-bit) absent for the calling process? */
 bool tree_entry_hidden(const struct vdc_obj *obj, uint64_t bit);
 /* Is the node a folder? */

@@ -26,12 +26,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agentd.h"
 #include "host.h"
+#include "iscsi.h"
 #include "kinds.h"
 #include "tree.h"
+#include "volume.h"
 
 static const struct vdc_kind *const kinds[] = {
 	/* A restore needs link targets before their sources: keep this order. */
@@ -75,7 +78,7 @@ static struct vdc_imap known;
 
 static void kernel_learns(const struct node *n, uint64_t ino)
 {
-	if (n->type != N_RUNFILE && n->type != N_GFILE)
+	if (n->type != N_RUNFILE && n->type != N_GFILE && !(n->type == N_DATA && n->kind->data_iscsi))
 		return;
 	pthread_mutex_lock(&known_lock);
 	vdc_imap_put(&known, ino, (void *)((intptr_t)vdc_imap_get(&known, ino) + 1));
@@ -133,6 +136,15 @@ struct handle {
 	bool written;       /* a write succeeded */
 	bool pending;       /* a multi-line value waits for close */
 	bool failed;        /* a write failed: commit nothing more */
+	/* A volume's data (kind->data_iscsi): its own session to the LUN. */
+	struct vdc_iscsi *lun;
+	int64_t vol;        /* the volume's id (it may be renamed while open) */
+	uint64_t size;      /* end of file: the size data showed at open, or grew to */
+	bool wr;            /* opened for writing */
+	bool dirty;         /* written since the last SYNCHRONIZE CACHE */
+	uint64_t seq_end;   /* where the last read or write ended */
+	time_t progress_at; /* when run/progress was last set (CLOCK_MONOTONIC s) */
+	bool progress;      /* run/progress shows this handle's copy */
 };
 
 static struct handle *fh(struct fuse_file_info *fi)
@@ -580,10 +592,419 @@ static int open_backing(const struct node *n, int flags, struct handle *h)
 
 static void handle_free(struct handle *h)
 {
+	vdc_iscsi_close(h->lun);
 	if (h->fd >= 0)
 		close(h->fd);
 	strbuf_release(&h->buf);
 	free(h);
+}
+
+/*
+ * ---- a volume's data ----
+ *
+ * volumes/NAME/data is the volume's LUN (docs/storage.md). Every open file
+ * has its own iSCSI session (iscsi.h) as vdcfs's initiator; nothing of it
+ * runs under the model lock, which is taken only to read the endpoint, to
+ * check that the volume may be written and to set run/progress.
+ * Sequential reads are read ahead inside the session (iscsi.h) on top of
+ * the kernel's readahead, so several READs are in flight at once.
+ */
+#define VOLUME_WAIT_MS 30000   /* opening data of a volume that is not available */
+#define VOLUME_POLL_MS 100
+
+static bool is_volume_data(const struct node *n)
+{
+	return n->type == N_DATA && n->kind->data_iscsi;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&t, NULL);
+}
+
+static time_t mono_seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec;
+}
+
+/* Record the failure of a request on data in the volume's run/err. */
+static int volume_fail(int64_t vol, const struct vdc_err *err, int rc)
+{
+	vdc_model_wrlock();
+	vdc_report(vdc_obj_by_id(vol), err);
+	tell_kernel();
+	vdc_model_unlock();
+	return rc;
+}
+
+/*
+ * The endpoint of the volume of data inode `ino`, waiting up to 30 s while
+ * it is not available (-EAGAIN); with `wr`, it must be writable now.
+ */
+static int volume_endpoint(fuse_ino_t ino, bool wr, struct vdc_volume_ep *ep, int64_t *vol,
+			   uint64_t *size, struct vdc_err *err)
+{
+	unsigned waited = 0;
+	struct node n;
+	int rc;
+
+	for (;;) {
+		vdc_err_clear(err);
+		vdc_model_rdlock();
+		rc = tree_from_ino(ino, &n);
+		if (rc == 0 && !is_volume_data(&n))
+			rc = -EINVAL;
+		if (rc == 0) {
+			*vol = n.obj->id;
+			if (!vdc_volume_placed(n.obj)) {
+				/* No storage host: no bytes anywhere, nothing to wait for. */
+				vdc_model_unlock();
+				memset(ep, 0, sizeof(*ep));
+				*size = 0;
+				return 1;
+			}
+			rc = vdc_volume_endpoint(n.obj, ep, err);
+		}
+		if (rc == 0 && wr)
+			rc = vdc_volume_writable(n.obj, err);
+		if (rc == 0)
+			*size = tree_data_size(n.obj);
+		vdc_model_unlock();
+		if (rc != -EAGAIN || waited >= VOLUME_WAIT_MS)
+			return rc;
+		sleep_ms(VOLUME_POLL_MS);
+		waited += VOLUME_POLL_MS;
+	}
+}
+
+static int volume_connect(const struct vdc_volume_ep *ep, struct vdc_iscsi **lun, struct vdc_err *err)
+{
+	struct vdc_iscsi_target t = {
+		.portal = ep->portal, .iqn = ep->iqn, .initiator = ep->initiator,
+		.user = ep->user, .secret = ep->secret, .lun = ep->lun,
+	};
+
+	return vdc_iscsi_open(&t, lun, err);
+}
+
+/*
+ * Open data of a volume (no lock held): wait for the volume, log in, and
+ * with `trunc` discard every block. Fills fi for the reply.
+ */
+static int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_volume_ep ep;
+	struct handle *h;
+	bool wr = (fi->flags & O_ACCMODE) != O_RDONLY, unplaced;
+	int64_t vol = 0;
+	uint64_t size = 0;
+	int rc;
+
+	rc = volume_endpoint(ino, wr, &ep, &vol, &size, &err);
+	if (rc < 0)
+		return vol ? volume_fail(vol, &err, rc) : rc;
+	unplaced = rc == 1;
+	h = xcalloc(1, sizeof(*h));
+	h->ino = ino;
+	h->type = N_DATA;
+	h->fd = -1;
+	h->vol = vol;
+	h->size = size;
+	h->wr = wr;
+	strbuf_init(&h->buf, 0);
+	rc = unplaced ? 0 : volume_connect(&ep, &h->lun, &err);
+	if (rc == 0 && trunc && wr && h->lun)
+		rc = vdc_iscsi_discard_all(h->lun, &err);
+	explicit_bzero(ep.secret, sizeof(ep.secret));
+	if (rc < 0) {
+		handle_free(h);
+		return volume_fail(vol, &err, rc);
+	}
+	/*
+	 * Through the page cache: tar --sparse reads 512 bytes at a time,
+	 * which the kernel's readahead turns into large reads. Each open
+	 * drops what the cache held (no keep_cache), so a reader sees what a
+	 * guest wrote before it opened data.
+	 */
+	fi->direct_io = 0;
+	fi->keep_cache = 0;
+	fi->noflush = !wr;
+	fi->fh = (uintptr_t)h;
+	return 0;
+}
+
+/* A size as people write it: "300M", "1G", "1.5G". */
+static void human_size(uint64_t bytes, char *out, size_t len)
+{
+	static const char units[] = "KMGTP";
+	double v = (double)bytes;
+	int u = -1;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(out, len, "%llu", (unsigned long long)bytes);
+	else if (v < 10 && v != (double)(uint64_t)v)
+		snprintf(out, len, "%.1f%c", v, units[u]);
+	else
+		snprintf(out, len, "%llu%c", (unsigned long long)v, units[u]);
+}
+
+/* Show or clear (text NULL) this handle's copy in the volume's run/progress. */
+static void volume_progress(struct handle *h, const char *text)
+{
+	struct vdc_obj *vol;
+
+	vdc_model_wrlock();
+	vol = vdc_obj_by_id(h->vol);
+	if (vol)
+		vdc_volume_set_progress(vol, text);
+	tell_kernel();
+	vdc_model_unlock();
+	h->progress = text != NULL;
+}
+
+/* A sequential read or write went to `end`: tell run/progress, once a second at most. */
+static void volume_progress_note(struct handle *h, uint64_t off, size_t len, bool wrote)
+{
+	char done[16], total[16], text[64];
+	time_t now;
+	bool seq = off == h->seq_end;
+
+	h->seq_end = off + len;
+	if (!seq || !off)
+		return;
+	now = mono_seconds();
+	if (h->progress && now == h->progress_at)
+		return;
+	h->progress_at = now;
+	human_size(off + len, done, sizeof(done));
+	human_size(h->size, total, sizeof(total));
+	snprintf(text, sizeof(text), "data: %s %s of %s", wrote ? "wrote" : "read", done, total);
+	volume_progress(h, text);
+}
+
+static void volume_read(fuse_req_t req, struct handle *h, size_t size, off_t off)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	__do_free char *buf = NULL;
+	uint64_t o = (uint64_t)off, lun = vdc_iscsi_size(h->lun);
+	ssize_t r = 0;
+
+	if (o >= h->size) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	if (size > h->size - o)
+		size = (size_t)(h->size - o);
+	buf = xmalloc(size);
+	if (o < lun) {
+		r = vdc_iscsi_read(h->lun, buf, size, o, &err);
+		if (r < 0) {
+			fuse_reply_err(req, -volume_fail(h->vol, &err, (int)r));
+			return;
+		}
+	}
+	/* Past the LUN, inside the size the volume grows to: zeros. */
+	memset(buf + r, 0, size - (size_t)r);
+	volume_progress_note(h, o, size, false);
+	fuse_reply_buf(req, buf, size);
+}
+
+/*
+ * Wait (up to 30 s) until the LUN reaches `end`: a volume grown by
+ * truncate(2) or `size` gets its new blocks once the storage host has
+ * grown the target.
+ */
+static int volume_wait_size(struct handle *h, uint64_t end, struct vdc_err *err)
+{
+	unsigned waited = 0;
+	int rc;
+
+	while (vdc_iscsi_size(h->lun) < end) {
+		if (waited >= VOLUME_WAIT_MS)
+			return vdc_err_set(err, -EAGAIN, "the volume has not grown to %llu bytes on its storage host yet",
+					   (unsigned long long)end);
+		sleep_ms(VOLUME_POLL_MS);
+		waited += VOLUME_POLL_MS;
+		rc = vdc_iscsi_refresh(h->lun, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void volume_write(fuse_req_t req, struct handle *h, const char *data, size_t size, off_t off)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *vol;
+	ssize_t w;
+	int rc;
+
+	vdc_model_rdlock();
+	vol = vdc_obj_by_id(h->vol);
+	rc = vol ? vdc_volume_writable(vol, &err) : -ENOENT;
+	if (rc == 0 && !h->lun)
+		rc = vdc_err_set(&err, -EAGAIN, "volume %s has no storage host yet, so it can hold no bytes; a storage host must join (or have room) first",
+				 vol->name);
+	vdc_model_unlock();
+	/* Like a disk: a write that runs past the end is short, one at the end fails. */
+	if (rc == 0 && (uint64_t)off >= h->size)
+		rc = vdc_err_set(&err, -ENOSPC, "data of a volume of %llu bytes cannot be written past its end; grow it with size or truncate",
+				 (unsigned long long)h->size);
+	else if (rc == 0 && size > h->size - (uint64_t)off)
+		size = (size_t)(h->size - (uint64_t)off);
+	if (rc == 0)
+		rc = volume_wait_size(h, (uint64_t)off + size, &err);
+	if (rc < 0) {
+		fuse_reply_err(req, -(rc == -ENOENT ? rc : volume_fail(h->vol, &err, rc)));
+		return;
+	}
+	w = vdc_iscsi_write(h->lun, data, size, (uint64_t)off, &err);
+	if (w < 0) {
+		fuse_reply_err(req, -volume_fail(h->vol, &err, (int)w));
+		return;
+	}
+	h->dirty = true;
+	volume_progress_note(h, (uint64_t)off, size, true);
+	fuse_reply_write(req, (size_t)w);
+}
+
+/* SYNCHRONIZE CACHE when something was written (flush, fsync). */
+static int volume_sync(struct handle *h)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	int rc;
+
+	if (!h->dirty)
+		return 0;
+	rc = vdc_iscsi_sync(h->lun, &err);
+	if (rc < 0)
+		return volume_fail(h->vol, &err, rc);
+	h->dirty = false;
+	return 0;
+}
+
+static void volume_release(struct handle *h)
+{
+	volume_sync(h);
+	if (h->progress)
+		volume_progress(h, NULL);
+	if (h->wr) {
+		struct vdc_obj *vol;
+
+		vdc_model_wrlock();
+		vol = vdc_obj_by_id(h->vol);
+		if (vol)
+			tree_data_written(vol);
+		vdc_model_unlock();
+		if (session)
+			fuse_lowlevel_notify_inval_inode(session, h->ino, -1, 0);
+	}
+}
+
+static void volume_lseek(fuse_req_t req, struct handle *h, off_t off, int whence)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	uint64_t o = (uint64_t)off;
+	int64_t r;
+
+	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (off < 0 || o >= h->size) {
+		fuse_reply_err(req, ENXIO);
+		return;
+	}
+	if (o >= vdc_iscsi_size(h->lun)) {
+		/* Grown, not yet on the LUN: a hole to the end. */
+		if (whence == SEEK_DATA)
+			fuse_reply_err(req, ENXIO);
+		else
+			fuse_reply_lseek(req, off);
+		return;
+	}
+	r = vdc_iscsi_seek(h->lun, o, whence, &err);
+	if (r < 0)
+		fuse_reply_err(req, r == -ENXIO ? ENXIO : -volume_fail(h->vol, &err, (int)r));
+	else
+		fuse_reply_lseek(req, (off_t)r);
+}
+
+/*
+ * truncate(2) of a volume's data (no lock held): to 0 discards every
+ * block, to the size it has changes nothing, to a larger size (whole MiB)
+ * grows the volume like writing `size`, to a smaller one is refused.
+ */
+static int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_iscsi *tmp = NULL;
+	struct vdc_volume_ep ep;
+	struct vdc_obj *vol;
+	int64_t id = 0;
+	uint64_t cur = 0;
+	char text[32];
+	int rc = 0, a;
+
+	vdc_model_rdlock();
+	{
+		struct node n;
+
+		rc = tree_from_ino(ino, &n);
+		if (rc == 0) {
+			id = n.obj->id;
+			cur = tree_data_size(n.obj);
+			if (size == 0)
+				rc = vdc_volume_writable(n.obj, &err);
+		}
+	}
+	vdc_model_unlock();
+	if (rc < 0)
+		return id ? volume_fail(id, &err, rc) : rc;
+	if (size == cur)
+		return 0;
+	if (size == 0) {
+		if (!h) {
+			rc = volume_endpoint(ino, true, &ep, &id, &cur, &err);
+			if (rc == 0)
+				rc = volume_connect(&ep, &tmp, &err);
+			explicit_bzero(ep.secret, sizeof(ep.secret));
+		}
+		if (rc == 0)
+			rc = vdc_iscsi_discard_all(h ? h->lun : tmp, &err);
+		vdc_iscsi_close(tmp);
+		return rc < 0 ? volume_fail(id, &err, rc) : 0;
+	}
+	if (size < cur)
+		return volume_fail(id, &err, vdc_err_set(&err, -EINVAL,
+			"volumes only grow: truncate data to 0 to discard every block, or to more than %llu bytes to grow it",
+			(unsigned long long)cur));
+	if (size % (1ULL << 20))
+		return volume_fail(id, &err, vdc_err_set(&err, -EINVAL,
+			"volumes grow in whole MiB; %llu bytes is not a multiple of 1048576",
+			(unsigned long long)size));
+	snprintf(text, sizeof(text), "%lluM", (unsigned long long)(size >> 20));
+	vdc_model_wrlock();
+	vol = vdc_obj_by_id(id);
+	a = vol ? vdc_attr_index(vol->kind, "size", 4) : -1;
+	rc = a < 0 ? -ENOENT : vdc_attr_set(vol, (unsigned)a, text, strlen(text), &err);
+	if (rc < 0 && vol)
+		vdc_report(vol, &err);
+	tell_kernel();
+	vdc_model_unlock();
+	if (rc == 0 && h)
+		h->size = size;
+	return rc;
 }
 
 /* Open a file node. The model lock is held. */
@@ -646,9 +1067,14 @@ static void vdcfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	begin(req);
 	vdc_model_rdlock();
 	rc = tree_from_ino(ino, &n);
-	if (rc == 0)
-		rc = open_node(&n, fi, false);
-	vdc_model_unlock();
+	if (rc == 0 && is_volume_data(&n)) {
+		vdc_model_unlock();
+		rc = volume_open(ino, fi, (fi->flags & O_TRUNC) != 0);
+	} else {
+		if (rc == 0)
+			rc = open_node(&n, fi, false);
+		vdc_model_unlock();
+	}
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else if (fuse_reply_open(req, fi) == -ENOENT)
@@ -663,6 +1089,10 @@ static void vdcfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	ssize_t r;
 
 	(void)ino;
+	if (h->lun) {
+		volume_read(req, h, size, off);
+		return;
+	}
 	if (h->fd >= 0) {
 		buf = xmalloc(size);
 		r = pread(h->fd, buf, size, off);
@@ -799,6 +1229,10 @@ static void vdcfs_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t
 	int rc;
 
 	(void)ino;
+	if (h->lun) {
+		volume_write(req, h, data, size, off);
+		return;
+	}
 	if (h->fd >= 0) {
 		w = pwrite(h->fd, data, size, off);
 		if (w < 0)
@@ -870,7 +1304,10 @@ static void vdcfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 {
 	(void)ino;
 	begin(req);
-	fuse_reply_err(req, -commit_handle(fh(fi), false));
+	if (fh(fi)->lun)
+		fuse_reply_err(req, -volume_sync(fh(fi)));
+	else
+		fuse_reply_err(req, -commit_handle(fh(fi), false));
 }
 
 static void vdcfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -878,6 +1315,8 @@ static void vdcfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	struct handle *h = fh(fi);
 
 	(void)ino;
+	if (h->lun)
+		volume_release(h);
 	commit_handle(h, true);
 	handle_free(h);
 	fuse_reply_err(req, 0);
@@ -888,7 +1327,9 @@ static void vdcfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fus
 	struct handle *h = fh(fi);
 
 	(void)ino;
-	if (h->fd >= 0 && (datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0)
+	if (h->lun)
+		fuse_reply_err(req, -volume_sync(h));
+	else if (h->fd >= 0 && (datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0)
 		fuse_reply_err(req, errno);
 	else
 		fuse_reply_err(req, 0);
@@ -902,6 +1343,10 @@ static void vdcfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	off_t r;
 
 	(void)ino;
+	if (h->lun) {
+		volume_lseek(req, h, off, whence);
+		return;
+	}
 	if (h->fd >= 0) {
 		r = lseek(h->fd, off, whence);
 		if (r < 0)
@@ -996,7 +1441,7 @@ static int set_times(const struct node *n, const struct stat *attr, int to_set)
 	__do_strbuf struct strbuf p = STRBUF_INIT;
 	struct timespec tv[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
 
-	if (!is_backed(n->type))
+	if (!is_backed(n->type) || is_volume_data(n))
 		return 0;   /* made-up files carry the time of their last change */
 	if (to_set & FUSE_SET_ATTR_ATIME_NOW)
 		tv[0].tv_nsec = UTIME_NOW;
@@ -1019,6 +1464,20 @@ static void vdcfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 	int rc;
 
 	begin(req);
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		/* A volume's data is resized without the lock: discarding takes a while. */
+		vdc_model_rdlock();
+		rc = tree_from_ino(ino, &n);
+		vdc_model_unlock();
+		if (rc == 0 && is_volume_data(&n)) {
+			rc = volume_set_size(ino, fi ? fh(fi) : NULL, (uint64_t)attr->st_size);
+			if (rc < 0) {
+				fuse_reply_err(req, -rc);
+				return;
+			}
+			to_set &= ~FUSE_SET_ATTR_SIZE;
+		}
+	}
 	vdc_model_wrlock();
 	rc = tree_from_ino(ino, &n);
 	if (rc < 0)
@@ -1112,6 +1571,20 @@ static void vdcfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 	if (exists && !n.hidden) {
 		rc = -EEXIST;
 		goto out;
+	}
+	if (exists && is_volume_data(&n)) {
+		/* Re-making a volume's data: it comes back, emptied, outside the lock. */
+		set_hidden(&n, false);
+		n.hidden = false;
+		fill_entry(&n, &e);
+		tell_kernel();
+		vdc_model_unlock();
+		rc = volume_open(e.ino, fi, true);
+		if (rc < 0)
+			fuse_reply_err(req, -rc);
+		else if (fuse_reply_create(req, &e, fi) == -ENOENT)
+			handle_free(fh(fi));
+		return;
 	}
 	if (exists) {
 		/* Re-making a file that unlink hid: it comes back, to be written. */
@@ -1325,7 +1798,7 @@ static void vdcfs_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct vdc_err err = VDC_ERR_INIT;
 	__do_strbuf struct strbuf from = STRBUF_INIT;
-	char tname[VDC_NAME_MAX + 1];
+	char tname[VDC_TNAME_MAX + 1];
 	struct fuse_entry_param e;
 	const struct vdc_kind *tk;
 	struct node dir, n;
@@ -1429,6 +1902,8 @@ static int rename_onto(struct node *src, struct node *dst, struct vdc_err *err)
 			rc = ctl_run(dst, text.buf, text.len, err);
 		break;
 	case N_DATA:
+		if (is_volume_data(dst))
+			return -EXDEV;   /* vdcfs_rename copies it without the lock */
 		tree_backing_path(dst, &p);
 		if (rename(src->scratch->path, p.buf) < 0)
 			return -errno;
@@ -1480,6 +1955,72 @@ static int rename_to_backup(struct node *src, const struct node *dir, const char
 	return 0;
 }
 
+/*
+ * A scratch file renamed onto a volume's data (rsync without --inplace):
+ * its bytes are copied to the volume, its holes discarded, outside the
+ * model's lock; then the scratch is gone and data stands for its inode.
+ */
+static int volume_take_scratch(uint64_t sino, const char *spath, fuse_ino_t dino, struct vdc_err *err)
+{
+	struct vdc_volume_ep ep;
+	struct vdc_iscsi *lun = NULL;
+	__do_free char *buf = NULL;
+	uint64_t size = 0;
+	int64_t vol = 0;
+	off_t end, at = 0, hole;
+	int fd, rc;
+
+	fd = open(spath, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vdc_err_set(err, -errno, "cannot read the temporary file: %s", strerror(errno));
+	end = lseek(fd, 0, SEEK_END);
+	rc = volume_endpoint(dino, true, &ep, &vol, &size, err);
+	if (rc == 1)   /* no storage host: only an empty file fits */
+		rc = end == 0 ? 0 : vdc_err_set(err, -EAGAIN, "the volume has no storage host yet, so it can hold no bytes");
+	else if (rc == 0 && (uint64_t)end > size)
+		rc = vdc_err_set(err, -ENOSPC, "%lld bytes do not fit a volume of %llu bytes; grow it first", (long long)end,
+				 (unsigned long long)size);
+	else if (rc == 0)
+		rc = volume_connect(&ep, &lun, err);
+	explicit_bzero(ep.secret, sizeof(ep.secret));
+	if (rc == 0 && lun)
+		rc = vdc_iscsi_discard_all(lun, err);
+	if (lun)
+		buf = xmalloc(1 << 20);
+	while (rc == 0 && lun && at < end && (at = lseek(fd, at, SEEK_DATA)) >= 0) {
+		hole = lseek(fd, at, SEEK_HOLE);
+		while (rc == 0 && at < hole) {
+			size_t want = (size_t)(hole - at < (1 << 20) ? hole - at : (1 << 20));
+			ssize_t r = pread(fd, buf, want, at);
+
+			if (r <= 0)
+				rc = vdc_err_set(err, -EIO, "cannot read the temporary file");
+			else if (vdc_iscsi_write(lun, buf, (size_t)r, (uint64_t)at, err) != r)
+				rc = rc ? rc : -EIO;
+			at += r > 0 ? r : 0;
+		}
+	}
+	if (rc == 0 && lun)
+		rc = vdc_iscsi_sync(lun, err);
+	vdc_iscsi_close(lun);
+	close(fd);
+	vdc_model_wrlock();
+	if (rc == 0) {
+		struct vdc_scratch *sc = vdc_scratch_by_ino(sino);
+		struct vdc_obj *o = vdc_obj_by_id(vol);
+
+		if (sc)
+			vdc_scratch_remove(sc->owner, sc);
+		tree_alias(sino, dino);
+		if (o)
+			tree_data_written(o);
+	}
+	vdc_model_unlock();
+	if (rc < 0 && vol)
+		rc = volume_fail(vol, err, rc);
+	return rc;
+}
+
 static void vdcfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 			 const char *newname, unsigned int flags)
 {
@@ -1509,6 +2050,24 @@ static void vdcfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fu
 		if (ddir.obj != src.obj || (ddir.type != N_OBJ && ddir.type != N_RELDIR)) {
 			rc = vdc_err_set(&err, -EPERM, "a temporary file moves only within its own object");
 			break;
+		}
+		if (exists && is_volume_data(&dst)) {
+			__do_free char *spath = xstrdup(src.scratch->path);
+			uint64_t sino = src.scratch->ino, dino = tree_ino(&dst);
+
+			fuse_ino_t dirino = newparent;
+
+			vdc_model_unlock();
+			rc = volume_take_scratch(sino, spath, dino, &err);
+			fuse_reply_err(req, -rc);
+			/*
+			 * The kernel now calls data by the scratch's inode, which
+			 * the size changes of run/ never name: make it look data
+			 * up again (after the reply: the rename holds the folder).
+			 */
+			if (session && rc == 0)
+				fuse_lowlevel_notify_inval_entry(session, dirino, "data", 4);
+			return;
 		}
 		if (exists) {
 			rc = rename_onto(&src, &dst, &err);
@@ -1570,6 +2129,39 @@ out:
 	tell_kernel();
 	vdc_model_unlock();
 	fuse_reply_err(req, -rc);
+}
+
+/*
+ * Readahead of the mount: the kernel gives a FUSE mount 128 KiB, which
+ * holds a volume's data to 128 KiB requests behind tar's 10 KiB reads.
+ * Raise it to VDC_READAHEAD_KB through the mount's bdi in sysfs (root
+ * only; without it reads are just slower). Found by the mount's device
+ * number in /proc/self/mountinfo, which needs no FUSE request.
+ */
+#define VDC_READAHEAD_KB "1024"
+static void tune_readahead(const char *mnt)
+{
+	char real[PATH_MAX], line[8192], path[96];
+	unsigned maj, min;
+	FILE *f;
+	int fd;
+
+	if (!realpath(mnt, real) || !(f = fopen("/proc/self/mountinfo", "re")))
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char point[PATH_MAX];
+
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, point) != 3 || strcmp(point, real))
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", maj, min);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (write(fd, VDC_READAHEAD_KB, strlen(VDC_READAHEAD_KB)) < 0)
+				fprintf(stderr, "vdcfs: cannot raise readahead in %s: %s\n", path, strerror(errno));
+			close(fd);
+		}
+	}
+	fclose(f);
 }
 
 static void vdcfs_init(void *userdata, struct fuse_conn_info *conn)
@@ -1775,6 +2367,7 @@ int main(int argc, char *argv[])
 	if (fuse_session_mount(se, mnt) < 0)
 		goto done;
 	mounted = true;
+	tune_readahead(mnt);
 	if (fuse_daemonize(cl.foreground) < 0)
 		goto done;
 	if (vdc_model_open(state, kinds, sync_full, &err) < 0) {

@@ -1,27 +1,46 @@
-/* volumes/NAME/: a block volume. */
+/*
+ * volumes/NAME/: a block volume on a storage host (docs/storage.md), with
+ * its snapshots in snapshots/SNAP/. The logic is in backend/volume.c.
+ */
 #include "kinds.h"
-
-#define VOLUME_MIN (1ULL << 20)
-#define VOLUME_MAX (16ULL << 40)
-
-static int check_size(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
-{
-	uint64_t bytes;
-
-	(void)obj;
-	return vdc_size_mib_parse(v, len, "size", VOLUME_MIN, VOLUME_MAX, "1M to 16T", &bytes, err);
-}
+#include "volume.h"
 
 static const struct vdc_attr_def attrs[] = {
-	{ "size", VDC_ATTR_VALUE, "1G", NULL, 32, 0, check_size },
+	{ "size", VDC_ATTR_VALUE, "1G", NULL, 32, 0, vdc_volume_check_size },
+	{ "source", VDC_ATTR_LINK, NULL, "snapshots", 0, 0, vdc_volume_check_source },
 };
 
 static const struct vdc_run_def runfiles[] = {
 	VDC_RUN_COMMON,
+	{ "host", vdc_volume_show_host },
+	{ "target", vdc_volume_show_target },
+	{ "progress", vdc_volume_show_progress },
 };
 
 static const struct vdc_verb_def verbs[] = {
+	{ "rollback", "rollback SNAP", vdc_volume_verb_rollback },
 	VDC_VERBS_COMMON,
+};
+
+static const struct vdc_run_def snapshot_runfiles[] = {
+	VDC_RUN_COMMON,
+};
+
+static const struct vdc_verb_def snapshot_verbs[] = {
+	VDC_VERBS_COMMON,
+};
+
+const struct vdc_kind vdc_kind_snapshots = {
+	.name = "snapshots",
+	.noun = "snapshot",
+	.runfiles = snapshot_runfiles,
+	.nrunfiles = VDC_ARRAY_SIZE(snapshot_runfiles),
+	.verbs = snapshot_verbs,
+	.nverbs = VDC_ARRAY_SIZE(snapshot_verbs),
+	.initial_state = "creating",
+	.created = vdc_snapshot_created,
+	.busy = vdc_snapshot_busy,
+	.destroyed = vdc_snapshot_destroyed,
 };
 
 const struct vdc_kind vdc_kind_volumes = {
@@ -33,5 +52,17 @@ const struct vdc_kind vdc_kind_volumes = {
 	.nrunfiles = VDC_ARRAY_SIZE(runfiles),
 	.verbs = verbs,
 	.nverbs = VDC_ARRAY_SIZE(verbs),
+	.child = &vdc_kind_snapshots,
+	.childdir = "snapshots",
+	.has_data = true,
+	.data_iscsi = true,
 	.initial_state = "defined",
+	.changed = vdc_volume_changed,
+	.created = vdc_volume_created,
+	.busy = vdc_volume_busy,
+	.loaded = vdc_volume_loaded,
+	.live_loaded = vdc_volume_live_loaded,
+	.renamed = vdc_volume_renamed,
+	.destroyed = vdc_volume_destroyed,
+	.release = vdc_volume_release,
 };

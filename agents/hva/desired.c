@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -210,6 +211,177 @@ static int parse_keys(json_t *keys, struct hva_instance_spec *in, struct vdc_err
 	return 0;
 }
 
+int hva_iqn_check(const char *s, size_t len, struct vdc_err *err)
+{
+	size_t i;
+
+	if (len < 5 || len > HVA_IQN_MAX || strncmp(s, "iqn.", 4) != 0)
+		return vdc_err_set(err, -EINVAL, "an iSCSI name starts with \"iqn.\" and has at most %d characters",
+				   HVA_IQN_MAX);
+	for (i = 0; i < len; i++)
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && !strchr(".:-", s[i]))
+			return vdc_err_set(err, -EINVAL, "an iSCSI name takes a-z, 0-9, '.', ':' and '-'");
+	return 0;
+}
+
+/* "ADDR:PORT" with ADDR an IPv4 address, a host name or [IPv6]. */
+static int parse_portal(const char *s, size_t len, struct hva_volume_spec *v, struct vdc_err *err)
+{
+	const char *colon = memrchr(s, ':', len), *host = s;
+	size_t hlen = colon ? (size_t)(colon - s) : 0;
+	unsigned char addr6[16];
+	uint64_t port;
+	char buf[HVA_PORTAL_HOST_MAX + 1];
+
+	if (!colon || hlen == 0 || vdc_uint_parse(colon + 1, len - hlen - 1, "the portal's port", 1, 65535,
+						  &port, NULL) < 0)
+		goto bad;
+	if (host[0] == '[') {
+		if (hlen < 3 || host[hlen - 1] != ']' || hlen - 2 >= sizeof(buf))
+			goto bad;
+		memcpy(buf, host + 1, hlen - 2);
+		buf[hlen - 2] = '\0';
+		if (inet_pton(AF_INET6, buf, addr6) != 1)
+			goto bad;
+	} else {
+		if (hlen >= sizeof(buf) || vdc_hostname_check(host, hlen, NULL) < 0)
+			goto bad;
+		memcpy(buf, host, hlen);
+		buf[hlen] = '\0';
+	}
+	memcpy(v->host, buf, strlen(buf) + 1);
+	v->port = (unsigned)port;
+	return 0;
+bad:
+	return vdc_err_set(err, -EINVAL, "\"portal\" is not ADDR:PORT (an address or host name, a port 1-65535)");
+}
+
+/* Copy string member `key` of `o` into `out` when it is 1..max characters of `chars` (or hex when NULL). */
+static int get_token(json_t *o, const char *key, const char *chars, size_t max, char *out,
+		     struct vdc_err *err)
+{
+	size_t len, i;
+	const char *s = get_str(o, key, &len);
+
+	if (!s || len == 0 || len > max)
+		return vdc_err_set(err, -EINVAL, "\"%s\" is missing or not 1-%zu characters", key, max);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool ok = chars ? isalnum(c) || (c && strchr(chars, c)) : isxdigit(c);
+
+		if (!ok)
+			return vdc_err_set(err, -EINVAL, "\"%s\" holds a character it may not hold", key);
+	}
+	memcpy(out, s, len + 1);
+	return 0;
+}
+
+/* The fields of one volume entry but its id. */
+static int parse_volume_body(json_t *o, struct hva_volume_spec *v, struct vdc_err *err)
+{
+	const char *s;
+	size_t len;
+	uint64_t lun;
+	int rc;
+
+	if ((rc = get_name(o, "name", true, v->name, err)) < 0 ||
+	    (rc = get_name(o, "link", true, v->link, err)) < 0)
+		return rc;
+	s = get_str(o, "portal", &len);
+	if (!s)
+		return vdc_err_set(err, -EINVAL, "\"portal\" is missing");
+	if ((rc = parse_portal(s, len, v, err)) < 0)
+		return rc;
+	s = get_str(o, "iqn", &len);
+	if (!s)
+		return vdc_err_set(err, -EINVAL, "\"iqn\" is missing");
+	if ((rc = hva_iqn_check(s, len, err)) < 0)
+		return vdc_err_wrap(err, rc, "\"iqn\"");
+	memcpy(v->iqn, s, len + 1);
+	rc = get_uint(o, "lun", 0, HVA_LUN_MAX, &lun, err);
+	if (rc == -ENOENT)
+		return vdc_err_set(err, -EINVAL, "\"lun\" is missing");
+	if (rc < 0)
+		return rc;
+	v->lun = (unsigned)lun;
+	if ((rc = get_token(o, "chap_user", "._:-", HVA_CHAP_USER_MAX, v->chap_user, err)) < 0 ||
+	    (rc = get_token(o, "chap_secret", NULL, HVA_CHAP_SECRET_MAX, v->chap_secret, err)) < 0 ||
+	    (rc = get_token(o, "serial", "-", HVA_SERIAL_MAX, v->serial, err)) < 0)
+		return rc;
+	rc = get_uint(o, "size", 1, UINT64_MAX >> 1, &v->size, err);
+	if (rc == -ENOENT)
+		return vdc_err_set(err, -EINVAL, "\"size\" is missing");
+	if (rc < 0)
+		return rc;
+	return 0;
+}
+
+static int cmp_volume(const void *a, const void *b)
+{
+	const struct hva_volume_spec *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int parse_volume(json_t *o, size_t i, struct hva_volume_spec *v, struct vdc_err *err)
+{
+	char serial[HVA_SERIAL_MAX + 1];
+	int rc;
+
+	if (!json_is_object(o))
+		return vdc_err_set(err, -EINVAL, "volume %zu is not an object", i + 1);
+	rc = get_uint(o, "id", 1, UINT64_MAX >> 1, &v->id, err);
+	if (rc == -ENOENT)
+		return vdc_err_set(err, -EINVAL, "volume %zu has no \"id\"", i + 1);
+	if (rc < 0)
+		return vdc_err_wrap(err, rc, "volume %zu", i + 1);
+	rc = parse_volume_body(o, v, err);
+	if (rc < 0)
+		return vdc_err_wrap(err, rc, "volume %" PRIu64, v->id);
+	/* The serial is how a disk read back from a domain is told to be this volume. */
+	snprintf(serial, sizeof(serial), "vdc-vol-%" PRIu64, v->id);
+	if (strcmp(serial, v->serial) != 0)
+		return vdc_err_set(err, -EINVAL, "volume %" PRIu64 " has serial '%s'; it must be %s",
+				   v->id, v->serial, serial);
+	return 0;
+}
+
+static int parse_volumes(json_t *list, struct hva_instance_spec *in, struct vdc_err *err)
+{
+	size_t i;
+	json_t *o;
+	int rc;
+
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list))
+		return vdc_err_set(err, -EINVAL, "\"volumes\" is not a list");
+	if (json_array_size(list) > HVA_VOLUMES_MAX)
+		return vdc_err_set(err, -EINVAL, "%zu volumes; at most %d are supported",
+				   json_array_size(list), HVA_VOLUMES_MAX);
+	in->volumes = xcalloc(json_array_size(list), sizeof(*in->volumes));
+	json_array_foreach(list, i, o) {
+		rc = parse_volume(o, i, &in->volumes[i], err);
+		if (rc < 0)
+			return rc;
+		in->n_volumes = i + 1;
+		if (hva_volume_find(in, in->volumes[i].id) != &in->volumes[i])
+			return vdc_err_set(err, -EINVAL, "volume %" PRIu64 " is named twice", in->volumes[i].id);
+	}
+	qsort(in->volumes, in->n_volumes, sizeof(*in->volumes), cmp_volume);
+	return 0;
+}
+
+const struct hva_volume_spec *hva_volume_find(const struct hva_instance_spec *in, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < in->n_volumes; i++)
+		if (in->volumes[i].id == id)
+			return &in->volumes[i];
+	return NULL;
+}
+
 /* Everything of an entry but its id and domain. */
 static int parse_instance_body(json_t *o, struct hva_instance_spec *in, struct vdc_err *err)
 {
@@ -272,12 +444,30 @@ static int parse_instance_body(json_t *o, struct hva_instance_spec *in, struct v
 	rc = get_uint(o, "reset", 0, UINT64_MAX >> 1, &in->reset, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
-	return 0;
+	return parse_volumes(json_object_get(o, "volumes"), in, err);
+}
+
+/* This host's initiator IQN, when sent; a malformed one is kept out and said in `why`. */
+static void parse_initiator(json_t *root, struct hva_desired *d, struct vdc_err *why)
+{
+	size_t len;
+	const char *s = get_str(root, "initiator", &len);
+
+	if (!s) {
+		vdc_err_set(why, -EINVAL, "the desired state names no initiator IQN for this host");
+		return;
+	}
+	if (hva_iqn_check(s, len, why) < 0) {
+		vdc_err_wrap(why, -EINVAL, "the initiator IQN of this host is malformed");
+		return;
+	}
+	memcpy(d->initiator, s, len + 1);
 }
 
 int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_err *err)
 {
 	json_t *root = (json_t *)json, *list, *o;
+	struct vdc_err no_initiator = VDC_ERR_INIT;
 	const char *dc;
 	size_t i, j, len;
 	uint64_t v;
@@ -303,6 +493,7 @@ int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_er
 	rc = get_uint(root, "heartbeat", 1, HVA_HEARTBEAT_MAX, &v, err);
 	if (rc == 0)
 		d->heartbeat = (unsigned)v;
+	parse_initiator(root, d, &no_initiator);
 	list = json_object_get(root, "instances");
 	if (!json_is_array(list))
 		return vdc_err_set(err, -EINVAL, "the desired state has no \"instances\" list");
@@ -328,6 +519,8 @@ int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_er
 		}
 		if (parse_instance_body(o, in, &why) < 0)
 			snprintf(in->err, sizeof(in->err), "the desired state of this instance is malformed: %s", why.msg);
+		else if (in->n_volumes && !d->initiator[0])
+			snprintf(in->err, sizeof(in->err), "cannot attach volumes: %s", no_initiator.msg);
 	}
 	return 0;
 }
@@ -359,6 +552,7 @@ void hva_desired_release(struct hva_desired *d)
 			free(in->ssh_keys[k]);
 		free(in->ssh_keys);
 		free(in->nics);
+		free(in->volumes);
 	}
 	free(d->inst);
 	memset(d, 0, sizeof(*d));

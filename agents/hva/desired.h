@@ -29,6 +29,13 @@
 #define HVA_MEMORY_MIB_MIN 16
 #define HVA_MEMORY_MIB_MAX (16u << 20)   /* 16 TiB */
 #define HVA_HEARTBEAT_MAX 3600
+#define HVA_VOLUMES_MAX 16               /* vdc..vdr after the boot disk and seed */
+#define HVA_IQN_MAX 223                  /* RFC 3720's limit */
+#define HVA_PORTAL_HOST_MAX 253
+#define HVA_CHAP_USER_MAX 64
+#define HVA_CHAP_SECRET_MAX 64           /* hex digits */
+#define HVA_SERIAL_MAX 20                /* virtio-blk's serial field */
+#define HVA_LUN_MAX 16383
 
 enum hva_image_format {
 	HVA_FORMAT_NONE,     /* not said: told by the file's first bytes */
@@ -53,6 +60,28 @@ struct hva_nic_spec {
 	char network[VDC_NAME_MAX + 1];  /* may be empty */
 };
 
+/*
+ * A volume linked from an instance (docs/storage.md): an iSCSI LUN the
+ * instance gets as a virtio disk. Every field is checked: the iqn holds
+ * only [a-z0-9.:-], the portal is ADDR:PORT (an IPv4 address, a host
+ * name, or [IPv6]), the CHAP secret is hex, and the serial is
+ * "vdc-vol-ID", which is how a disk is told to be this volume when it is
+ * read back from a domain.
+ */
+struct hva_volume_spec {
+	uint64_t id;
+	char name[VDC_NAME_MAX + 1];
+	char link[VDC_NAME_MAX + 1];          /* the link's name under instances/N/volumes */
+	char host[HVA_PORTAL_HOST_MAX + 1];   /* the portal's address, without brackets */
+	unsigned port;
+	char iqn[HVA_IQN_MAX + 1];
+	unsigned lun;
+	char chap_user[HVA_CHAP_USER_MAX + 1];
+	char chap_secret[HVA_CHAP_SECRET_MAX + 1];
+	uint64_t size;                        /* bytes */
+	char serial[HVA_SERIAL_MAX + 1];      /* vdc-vol-ID */
+};
+
 struct hva_instance_spec {
 	uint64_t id;
 	char name[VDC_NAME_MAX + 1];
@@ -69,6 +98,8 @@ struct hva_instance_spec {
 	struct hva_nic_spec *nics;
 	size_t n_nics;
 	uint64_t reboot, reset;
+	struct hva_volume_spec *volumes;      /* in the order of their ids */
+	size_t n_volumes;
 	char err[VDC_ERR_MSG_MAX];            /* non-empty: malformed, not acted on */
 };
 
@@ -76,6 +107,7 @@ struct hva_desired {
 	uint64_t rev;
 	char dc[HVA_DC_MAX + 1];
 	unsigned heartbeat;                   /* 0 when the server named none */
+	char initiator[HVA_IQN_MAX + 1];      /* this host's iSCSI IQN; empty when not sent */
 	struct hva_instance_spec *inst;
 	size_t n;
 };
@@ -94,6 +126,12 @@ void hva_desired_release(struct hva_desired *d);
 
 /* The entry of instance `domain`, or NULL. */
 const struct hva_instance_spec *hva_desired_find(const struct hva_desired *d, const char *domain);
+
+/* The volume `id` of `in`, or NULL. */
+const struct hva_volume_spec *hva_volume_find(const struct hva_instance_spec *in, uint64_t id);
+
+/* Check an iSCSI name: "iqn." and then [a-z0-9.:-], at most HVA_IQN_MAX. */
+int hva_iqn_check(const char *s, size_t len, struct vdc_err *err);
 
 /* Check a MAC address "xx:xx:xx:xx:xx:xx" (unicast) and write it lowercase to `out`. */
 int hva_mac_parse(const char *s, char out[18], struct vdc_err *err);

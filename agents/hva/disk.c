@@ -9,7 +9,7 @@
 #include "file.h"
 #include "log.h"
 #include "rootfs.h"
-#include "spawn.h"
+#include "process.h"
 
 #define QEMU_IMG_TIMEOUT_S 120
 
@@ -67,7 +67,7 @@ int hva_boot_disk_make(const struct hva_inst_paths *p, const char *image_path,
 	argv[8] = image_path;
 	argv[9] = tmp;
 	argv[10] = NULL;
-	rc = hva_spawn(argv, NULL, QEMU_IMG_TIMEOUT_S, err);
+	rc = vdc_spawn(argv, NULL, QEMU_IMG_TIMEOUT_S, err);
 	if (rc < 0) {
 		unlink(tmp);
 		return vdc_err_wrap(err, rc, "cannot make the boot disk");

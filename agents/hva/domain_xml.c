@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,6 +176,190 @@ static void add_file_disk(struct strbuf *out, const char *format, const char *pa
 	strbuf_addstr(out, "    </disk>\n");
 }
 
+void hva_volume_secret_usage(uint64_t vol_id, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "vdc-vol-%" PRIu64, vol_id);
+}
+
+uint64_t hva_volume_id_of(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	if (strncmp(s, "vdc-vol-", 8) != 0 || !isdigit((unsigned char)s[8]) || s[8] == '0')
+		return 0;
+	errno = 0;
+	v = strtoull(s + 8, &end, 10);
+	return errno || *end ? 0 : v;
+}
+
+void hva_volume_secret_xml(const struct hva_volume_spec *v, struct strbuf *out)
+{
+	char usage[32];
+
+	hva_volume_secret_usage(v->id, usage, sizeof(usage));
+	strbuf_addstr(out, "<secret ephemeral='yes' private='yes'>\n");
+	strbuf_addf(out, "  <description>CHAP secret of volume %s (%" PRIu64 ")</description>\n", v->name, v->id);
+	strbuf_addf(out, "  <usage type='iscsi'>\n    <target>%s</target>\n  </usage>\n</secret>\n", usage);
+}
+
+void hva_volume_disk_xml(const struct hva_volume_disk *d, const char *initiator, struct strbuf *out)
+{
+	const struct hva_volume_spec *v = d->vol;
+	char usage[32];
+
+	hva_volume_secret_usage(v->id, usage, sizeof(usage));
+	/* No host page cache: the volume is shared storage, and a guest's flush must reach it. */
+	strbuf_addstr(out, "    <disk type='network' device='disk'>\n"
+			   "      <driver name='qemu' type='raw' cache='none'/>\n");
+	strbuf_addf(out, "      <source protocol='iscsi' name='%s/%u'>\n", v->iqn, v->lun);
+	strbuf_addstr(out, "        <host name='");
+	hva_xml_escape(out, v->host);
+	strbuf_addf(out, "' port='%u'/>\n", v->port);
+	strbuf_addstr(out, "        <initiator>\n          <iqn name='");
+	hva_xml_escape(out, initiator ? initiator : "");
+	strbuf_addstr(out, "'/>\n        </initiator>\n      </source>\n");
+	strbuf_addstr(out, "      <auth username='");
+	hva_xml_escape(out, v->chap_user);
+	strbuf_addf(out, "'>\n        <secret type='iscsi' usage='%s'/>\n      </auth>\n", usage);
+	strbuf_addf(out, "      <target dev='%s' bus='virtio'/>\n", d->dev);
+	add_elem(out, 6, "serial", v->serial);
+	strbuf_addstr(out, "    </disk>\n");
+}
+
+/*
+ * The value of attribute `name` in the start tag at `tag` (up to its
+ * '>'), quoted with ' or ", into `out`; false when absent or too long.
+ */
+static bool tag_attr(const char *tag, const char *end, const char *name, char *out, size_t outlen)
+{
+	size_t nlen = strlen(name);
+	const char *p, *close;
+
+	for (p = tag; p + nlen + 2 < end; p++) {
+		if (!isspace((unsigned char)p[0]) || strncmp(p + 1, name, nlen) != 0 || p[nlen + 1] != '=')
+			continue;
+		p += nlen + 2;
+		if (*p != '\'' && *p != '"')
+			return false;
+		close = memchr(p + 1, *p, (size_t)(end - p - 1));
+		if (!close || (size_t)(close - p - 1) >= outlen)
+			return false;
+		memcpy(out, p + 1, (size_t)(close - p - 1));
+		out[close - p - 1] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/* The target device and serial of the <disk> element at `xml`..`end`. */
+static bool disk_ref(const char *xml, const char *end, struct hva_disk_ref *r)
+{
+	const char *t = xml, *s, *gt;
+	char serial[HVA_SERIAL_MAX + 1];
+	size_t n;
+
+	memset(r, 0, sizeof(*r));
+	while ((t = strstr(t, "<target")) && t < end && !isspace((unsigned char)t[7]))
+		t += 7;
+	if (!t || t >= end || !(gt = strchr(t, '>')) || gt > end || !tag_attr(t + 7, gt, "dev", r->dev, sizeof(r->dev)))
+		return false;
+	s = strstr(xml, "<serial>");
+	if (s && s < end) {
+		s += 8;
+		gt = strchr(s, '<');
+		n = gt ? (size_t)(gt - s) : 0;
+		if (gt && gt < end && n < sizeof(serial)) {
+			memcpy(serial, s, n);
+			serial[n] = '\0';
+			r->vol_id = hva_volume_id_of(serial);
+		}
+	}
+	return true;
+}
+
+void hva_disks_parse(const char *xml, struct hva_disk_ref **out, size_t *n)
+{
+	const char *p = xml, *end;
+
+	*out = NULL;
+	*n = 0;
+	while ((p = strstr(p, "<disk")) != NULL) {
+		struct hva_disk_ref r;
+
+		if (!isspace((unsigned char)p[5]) && p[5] != '>') {
+			p += 5;
+			continue;
+		}
+		end = strstr(p, "</disk>");
+		if (!end)
+			break;
+		end += 7;
+		if (disk_ref(p, end, &r)) {
+			r.off = (size_t)(p - xml);
+			r.len = (size_t)(end - p);
+			*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+			(*out)[(*n)++] = r;
+		}
+		p = end;
+	}
+}
+
+static bool dev_taken(const char *dev, const struct hva_disk_ref *a, size_t na)
+{
+	size_t i;
+
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i].dev, dev) == 0)
+			return true;
+	return false;
+}
+
+int hva_dev_first_free(const struct hva_disk_ref *used, size_t n_used, const struct hva_disk_ref *more,
+		       size_t n_more, char out[HVA_DEV_MAX], struct vdc_err *err)
+{
+	char c;
+
+	for (c = 'c'; c <= 'z'; c++) {
+		snprintf(out, HVA_DEV_MAX, "vd%c", c);
+		if (!dev_taken(out, used, n_used) && !dev_taken(out, more, n_more))
+			return 0;
+	}
+	out[0] = '\0';
+	return vdc_err_set(err, -ENOSPC, "no free disk name from vdc to vdz is left");
+}
+
+int hva_volume_devs(const struct hva_volume_spec *vols, size_t n, const struct hva_disk_ref *prev,
+		    size_t n_prev, struct hva_volume_disk *out, struct vdc_err *err)
+{
+	struct hva_disk_ref *given = xcalloc(n ? n : 1, sizeof(*given));
+	size_t i, j, n_given = 0;
+	int rc = 0;
+
+	/* First the volumes the current definition has: they keep their names. */
+	for (i = 0; i < n; i++) {
+		out[i].vol = &vols[i];
+		out[i].dev[0] = '\0';
+		for (j = 0; j < n_prev; j++) {
+			if (prev[j].vol_id != vols[i].id || strncmp(prev[j].dev, "vd", 2) != 0 ||
+			    strcmp(prev[j].dev, "vda") <= 0 || strcmp(prev[j].dev, "vdb") == 0 ||
+			    dev_taken(prev[j].dev, given, n_given))
+				continue;
+			memcpy(out[i].dev, prev[j].dev, HVA_DEV_MAX);
+			given[n_given++] = prev[j];
+			break;
+		}
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		if (out[i].dev[0])
+			continue;
+		rc = hva_dev_first_free(given, n_given, NULL, 0, out[i].dev, err);
+		memcpy(given[n_given++].dev, out[i].dev, HVA_DEV_MAX);
+	}
+	free(given);
+	return rc;
+}
+
 static void add_console_file(struct strbuf *out, const char *path)
 {
 	strbuf_addstr(out, "    <serial type='file'>\n      <source path='");
@@ -194,6 +379,8 @@ static int qemu_xml(const struct hva_domain_def *d, struct strbuf *out, struct v
 	    (rc = check_path("seed", d->seed_path, err)) < 0 ||
 	    (rc = check_path("console log", d->console_path, err)) < 0)
 		return rc;
+	if (d->n_volumes && (!d->initiator || !d->initiator[0]))
+		return vdc_err_set(err, -EINVAL, "domain %s has volumes but no initiator IQN", d->name);
 	add_head(d, d->type == HVA_DOMAIN_KVM ? "kvm" : "qemu", out);
 	/* Through the BIOS from the first disk, like a cloud image: no direct kernel boot. */
 	strbuf_addstr(out, "  <os>\n"
@@ -213,6 +400,8 @@ static int qemu_xml(const struct hva_domain_def *d, struct strbuf *out, struct v
 	 * Until vdcfs has networks, a NIC is qemu's user-mode network: the
 	 * guest gets an address by DHCP and reaches out through the host.
 	 */
+	for (i = 0; i < d->n_volumes; i++)
+		hva_volume_disk_xml(&d->volumes[i], d->initiator, out);
 	for (i = 0; i < d->n_nics; i++)
 		strbuf_addf(out, "    <interface type='user'>\n"
 				 "      <mac address='%s'/>\n"

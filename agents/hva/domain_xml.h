@@ -58,6 +58,26 @@ enum hva_domain_type {
 	HVA_DOMAIN_LXC,      /* a container: <domain type='lxc'> */
 };
 
+/* A target device name: "vdc". */
+#define HVA_DEV_MAX 8
+
+/* A volume as a disk of a domain: the volume and its target device. */
+struct hva_volume_disk {
+	const struct hva_volume_spec *vol;
+	char dev[HVA_DEV_MAX];
+};
+
+/*
+ * A disk read back from a domain's XML: its target device, the volume it
+ * is (by its serial "vdc-vol-ID"; 0 when it is no volume), and where its
+ * <disk> element lies in the text, for a detach.
+ */
+struct hva_disk_ref {
+	uint64_t vol_id;
+	char dev[HVA_DEV_MAX];
+	size_t off, len;
+};
+
 /* What a domain is made of: paths vdc-hva prepared, and the desired entry. */
 struct hva_domain_def {
 	enum hva_domain_type type;
@@ -72,6 +92,9 @@ struct hva_domain_def {
 	const char *init_path;        /* lxc: the container's init, e.g. /sbin/init */
 	const struct hva_nic_spec *nics;
 	size_t n_nics;
+	const struct hva_volume_disk *volumes;   /* qemu: iSCSI volumes, in order */
+	size_t n_volumes;
+	const char *initiator;        /* this host's IQN; needed with volumes */
 	const struct hva_meta *meta;
 };
 
@@ -80,6 +103,52 @@ struct hva_domain_def {
  * missing or a path is not absolute.
  */
 int hva_domain_xml(const struct hva_domain_def *def, struct strbuf *out, struct vdc_err *err);
+
+/*
+ * The <disk> element of a volume (docs/storage.md): a network disk over
+ * qemu's iSCSI driver as `initiator`, CHAP through the libvirt secret of
+ * usage "vdc-vol-ID" (hva_volume_secret_usage()), on virtio as `dev`, with
+ * the volume's serial. Used in the domain XML and, alone, to hot-plug.
+ */
+void hva_volume_disk_xml(const struct hva_volume_disk *d, const char *initiator, struct strbuf *out);
+
+/*
+ * The libvirt secret that holds a volume's CHAP secret: usage iscsi,
+ * usage id "vdc-vol-ID", private (libvirt never hands the value out) and
+ * kept by libvirtd across its restarts (ephemeral='no'). The value is set
+ * apart, with virSecretSetValue().
+ */
+void hva_volume_secret_xml(const struct hva_volume_spec *v, struct strbuf *out);
+
+/* The usage id of a volume's libvirt secret: "vdc-vol-ID". */
+void hva_volume_secret_usage(uint64_t vol_id, char *out, size_t outlen);
+
+/* The volume id in a secret usage id or disk serial "vdc-vol-ID", or 0 when it is not one. */
+uint64_t hva_volume_id_of(const char *s);
+
+/*
+ * Every <disk> of a domain's XML (as virDomainGetXMLDesc() returns it),
+ * into `*out` (freed by the caller). Disks without a target are skipped.
+ */
+void hva_disks_parse(const char *xml, struct hva_disk_ref **out, size_t *n);
+
+/*
+ * Target devices for the volumes `vols` (sorted by id) of a domain that is
+ * (re)defined: a volume that `prev` (the disks of its current definition)
+ * shows at a device keeps it, so a redefinition renames no disk; the
+ * others get the first free devices from vdc on, in the order of their
+ * ids. vda and vdb (boot disk and seed) are never given. -ENOSPC when
+ * the names run out.
+ */
+int hva_volume_devs(const struct hva_volume_spec *vols, size_t n, const struct hva_disk_ref *prev,
+		    size_t n_prev, struct hva_volume_disk *out, struct vdc_err *err);
+
+/*
+ * The first device from vdc on that none of `used` (and none of `more`)
+ * has, into `out`; -ENOSPC when there is none.
+ */
+int hva_dev_first_free(const struct hva_disk_ref *used, size_t n_used, const struct hva_disk_ref *more,
+		       size_t n_more, char out[HVA_DEV_MAX], struct vdc_err *err);
 
 /* Append `s` escaped for XML text and attribute values. */
 void hva_xml_escape(struct strbuf *out, const char *s);

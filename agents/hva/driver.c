@@ -36,12 +36,14 @@ int hva_drv_prepare(struct hva *h, const struct hva_instance_spec *in, const cha
 	return h->drv->prepare(h, in, image_path, err);
 }
 
-int hva_drv_domain_xml(struct hva *h, const struct hva_instance_spec *in, const struct hva_meta *meta,
-		       const char *uuid, struct strbuf *out, struct vdc_err *err)
+int hva_drv_domain_xml(struct hva *h, const struct hva_instance_spec *in, const struct hva_define *def,
+		       struct strbuf *out, struct vdc_err *err)
 {
 	if (!h->drv->domain_xml)
 		return unsupported(h, "define a domain", err);
-	return h->drv->domain_xml(h, in, meta, uuid, out, err);
+	if (def->n_volumes && !h->drv->volumes)
+		return unsupported(h, "attach volumes", err);
+	return h->drv->domain_xml(h, in, def, out, err);
 }
 
 int hva_drv_start(struct hva *h, virDomainPtr dom, struct vdc_err *err)

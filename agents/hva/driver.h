@@ -24,10 +24,20 @@
 
 struct hva;
 
+/* What a definition adds to the desired entry: the agent's own parts. */
+struct hva_define {
+	const struct hva_meta *meta;
+	const char *uuid;                     /* the existing domain's, or NULL */
+	const char *initiator;                /* this host's IQN (with volumes) */
+	const struct hva_volume_disk *volumes;
+	size_t n_volumes;
+};
+
 struct hva_driver {
 	const char *name;             /* "qemu" */
 	const char *default_uri;      /* "qemu:///system" */
 	bool needs_image;             /* an instance cannot start without an image */
+	bool volumes;                 /* it attaches iSCSI volumes (network disks) */
 
 	/*
 	 * Look at the host once libvirt is connected: decide facts.virt (and
@@ -41,8 +51,8 @@ struct hva_driver {
 	int (*prepare)(struct hva *h, const struct hva_instance_spec *in, const char *image_path,
 		       struct vdc_err *err);
 	/* The domain XML of an instance (pure, see domain_xml.h). */
-	int (*domain_xml)(struct hva *h, const struct hva_instance_spec *in, const struct hva_meta *meta,
-			  const char *uuid, struct strbuf *out, struct vdc_err *err);
+	int (*domain_xml)(struct hva *h, const struct hva_instance_spec *in, const struct hva_define *def,
+			  struct strbuf *out, struct vdc_err *err);
 	/* Power: each acts on a defined domain. */
 	int (*start)(virDomainPtr dom, struct vdc_err *err);
 	int (*shutdown)(virDomainPtr dom, struct vdc_err *err);   /* graceful: ACPI or init */
@@ -71,8 +81,8 @@ const struct hva_driver *hva_driver_find(const char *name);
 int hva_drv_probe(struct hva *h, struct vdc_err *err);
 int hva_drv_prepare(struct hva *h, const struct hva_instance_spec *in, const char *image_path,
 		    struct vdc_err *err);
-int hva_drv_domain_xml(struct hva *h, const struct hva_instance_spec *in, const struct hva_meta *meta,
-		       const char *uuid, struct strbuf *out, struct vdc_err *err);
+int hva_drv_domain_xml(struct hva *h, const struct hva_instance_spec *in, const struct hva_define *def,
+		       struct strbuf *out, struct vdc_err *err);
 int hva_drv_start(struct hva *h, virDomainPtr dom, struct vdc_err *err);
 int hva_drv_shutdown(struct hva *h, virDomainPtr dom, struct vdc_err *err);
 int hva_drv_destroy(struct hva *h, virDomainPtr dom, struct vdc_err *err);

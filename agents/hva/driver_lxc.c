@@ -28,7 +28,7 @@
 #include "hva.h"
 #include "log.h"
 #include "rootfs.h"
-#include "spawn.h"
+#include "process.h"
 
 /* A console stream of one run of a container (its libvirt_lxc's pid is the domain id). */
 struct lxc_console {
@@ -107,7 +107,7 @@ static int lxc_probe(struct hva *h, struct vdc_err *err)
 	snprintf(h->virt, sizeof(h->virt), "lxc");
 	if (rc < 0)
 		return rc;
-	if (hva_spawn_find("tar", path) < 0)
+	if (vdc_spawn_find("tar", path) < 0)
 		return vdc_err_set(err, -ENOENT, "tar is not installed (apt-get install tar)");
 	if (!has_overlayfs())
 		return vdc_err_set(err, -ENODEV, "the kernel has no overlayfs, which container roots need (modprobe overlay)");
@@ -174,18 +174,18 @@ static int lxc_prepare(struct hva *h, const struct hva_instance_spec *in, const 
 	return 0;
 }
 
-static int lxc_domain_xml(struct hva *h, const struct hva_instance_spec *in, const struct hva_meta *meta,
-			  const char *uuid, struct strbuf *out, struct vdc_err *err)
+static int lxc_domain_xml(struct hva *h, const struct hva_instance_spec *in, const struct hva_define *how,
+			  struct strbuf *out, struct vdc_err *err)
 {
 	struct hva_inst_paths p;
 	struct hva_domain_def def = {
 		.type = HVA_DOMAIN_LXC,
 		.name = in->domain,
-		.uuid = uuid,
+		.uuid = how->uuid,
 		.cpus = in->cpus,
 		.memory_mib = in->memory_mib,
 		.init_path = "/sbin/init",
-		.meta = meta,
+		.meta = how->meta,
 	};
 
 	hva_inst_paths(h->statedir, in->domain, &p);

@@ -5,13 +5,14 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "disk.h"
 #include "hva.h"
 #include "kvm.h"
 #include "log.h"
 #include "seed.h"
-#include "spawn.h"
+#include "process.h"
 
 /* The programs the driver runs; each is checked at start. */
 static const struct {
@@ -21,6 +22,28 @@ static const struct {
 	{ "mkfs.vfat", "dosfstools" },
 	{ "mcopy", "mtools" },
 };
+
+/*
+ * Where distributions keep qemu's loadable block drivers. Debian ships
+ * the iSCSI driver apart, in qemu-block-extra; other builds have it
+ * inside qemu, so a missing module is a warning, not a refusal.
+ */
+static const char *const iscsi_modules[] = {
+	"/usr/lib/x86_64-linux-gnu/qemu/block-iscsi.so",
+	"/usr/lib64/qemu/block-iscsi.so",
+	"/usr/lib/qemu/block-iscsi.so",
+};
+
+static void check_iscsi_module(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(iscsi_modules) / sizeof(iscsi_modules[0]); i++)
+		if (access(iscsi_modules[i], R_OK) == 0)
+			return;
+	log_warn("qemu's iSCSI block driver (block-iscsi.so) is not installed; guests cannot attach volumes "
+		 "unless qemu has it built in (Debian: apt-get install qemu-block-extra)");
+}
 
 /* Whether libvirt offers KVM domains at all (its domain capabilities). */
 static int libvirt_has_kvm(struct hva *h, struct vdc_err *err)
@@ -45,9 +68,10 @@ static int qemu_probe(struct hva *h, struct vdc_err *err)
 	size_t i;
 
 	for (i = 0; i < sizeof(programs) / sizeof(programs[0]); i++)
-		if (hva_spawn_find(programs[i].name, path) < 0)
+		if (vdc_spawn_find(programs[i].name, path) < 0)
 			return vdc_err_set(err, -ENOENT, "%s is not installed (apt-get install %s)",
 					   programs[i].name, programs[i].package);
+	check_iscsi_module();
 	switch (h->opt.virt) {
 	case HVA_VIRT_TCG:
 		h->domain_type = HVA_DOMAIN_QEMU;
@@ -95,19 +119,22 @@ static int qemu_prepare(struct hva *h, const struct hva_instance_spec *in, const
 	return 0;
 }
 
-static int qemu_domain_xml(struct hva *h, const struct hva_instance_spec *in, const struct hva_meta *meta,
-			   const char *uuid, struct strbuf *out, struct vdc_err *err)
+static int qemu_domain_xml(struct hva *h, const struct hva_instance_spec *in, const struct hva_define *how,
+			   struct strbuf *out, struct vdc_err *err)
 {
 	struct hva_inst_paths p;
 	struct hva_domain_def def = {
 		.type = h->domain_type,
 		.name = in->domain,
-		.uuid = uuid,
+		.uuid = how->uuid,
 		.cpus = in->cpus,
 		.memory_mib = in->memory_mib,
 		.nics = in->nics,
 		.n_nics = in->n_nics,
-		.meta = meta,
+		.volumes = how->volumes,
+		.n_volumes = how->n_volumes,
+		.initiator = how->initiator,
+		.meta = how->meta,
 	};
 
 	hva_inst_paths(h->statedir, in->domain, &p);
@@ -140,6 +167,7 @@ const struct hva_driver hva_driver_qemu = {
 	.name = "qemu",
 	.default_uri = "qemu:///system",
 	.needs_image = true,
+	.volumes = true,
 	.probe = qemu_probe,
 	.prepare = qemu_prepare,
 	.domain_xml = qemu_domain_xml,

@@ -36,6 +36,7 @@
 #include "err.h"
 #include "image.h"
 #include "proto.h"
+#include "volume.h"
 
 #define HVA_VERSION "0.3"
 
@@ -89,7 +90,7 @@ struct hva {
 
 	pthread_mutex_t conn_lock;
 	virConnectPtr conn;           /* [conn_lock] NULL while disconnected */
-	int cb_lifecycle, cb_reboot;  /* [conn_lock] */
+	int cb_lifecycle, cb_reboot, cb_removed;   /* [conn_lock] */
 
 	pthread_mutex_t lock;
 	pthread_cond_t worker_cond;   /* on CLOCK_MONOTONIC */
@@ -105,6 +106,8 @@ struct hva {
 	bool have_status;             /* [lock] the first pass is done: reports may go */
 	struct hva_status *status;    /* [lock] one per desired instance */
 	size_t n_status;
+	struct hva_vol_status *vol_status;   /* [lock] volumes on this host's domains */
+	size_t n_vol_status;
 	char (*rebooted)[VDC_NAME_MAX + 1];   /* [lock] REBOOT events since the last pass */
 	size_t n_rebooted;
 };

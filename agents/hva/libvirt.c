@@ -132,6 +132,21 @@ static void on_reboot(virConnectPtr conn, virDomainPtr dom, void *opaque)
 	pthread_mutex_unlock(&h->lock);
 }
 
+/* A device left a running guest (an unplug completed): the volume is detached. */
+static void on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque)
+{
+	struct hva *h = opaque;
+
+	(void)conn;
+	log_debug("domain %s: device %s removed", virDomainGetName(dom), alias);
+	pthread_mutex_lock(&h->lock);
+	h->worker_kick = true;
+	h->report_kick = true;
+	pthread_cond_signal(&h->worker_cond);
+	pthread_cond_signal(&h->report_cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
 static void on_close(virConnectPtr conn, int reason, void *opaque)
 {
 	struct hva *h = opaque;
@@ -148,7 +163,7 @@ static void on_close(virConnectPtr conn, int reason, void *opaque)
 int hva_libvirt_connect(struct hva *h, struct vdc_err *err)
 {
 	virConnectPtr conn;
-	int lc, rb;
+	int lc, rb, rm;
 
 	conn = virConnectOpen(h->opt.uri);
 	if (!conn)
@@ -162,12 +177,16 @@ int hva_libvirt_connect(struct hva *h, struct vdc_err *err)
 					      VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), h, NULL);
 	rb = virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_REBOOT,
 					      VIR_DOMAIN_EVENT_CALLBACK(on_reboot), h, NULL);
-	if (lc < 0 || rb < 0) {
+	rm = virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+					      VIR_DOMAIN_EVENT_CALLBACK(on_device_removed), h, NULL);
+	if (lc < 0 || rb < 0 || rm < 0) {
 		hva_virt_err(err, -EIO, "cannot register for libvirt's domain events");
 		if (lc >= 0)
 			virConnectDomainEventDeregisterAny(conn, lc);
 		if (rb >= 0)
 			virConnectDomainEventDeregisterAny(conn, rb);
+		if (rm >= 0)
+			virConnectDomainEventDeregisterAny(conn, rm);
 		virConnectUnregisterCloseCallback(conn, on_close);
 		virConnectClose(conn);
 		return err->code;
@@ -176,6 +195,7 @@ int hva_libvirt_connect(struct hva *h, struct vdc_err *err)
 	h->conn = conn;
 	h->cb_lifecycle = lc;
 	h->cb_reboot = rb;
+	h->cb_removed = rm;
 	pthread_mutex_unlock(&h->conn_lock);
 	pthread_mutex_lock(&h->lock);
 	h->conn_lost = false;
@@ -206,6 +226,7 @@ void hva_libvirt_drop(struct hva *h)
 		/* On a dead connection these fail; the references go all the same. */
 		virConnectDomainEventDeregisterAny(conn, h->cb_lifecycle);
 		virConnectDomainEventDeregisterAny(conn, h->cb_reboot);
+		virConnectDomainEventDeregisterAny(conn, h->cb_removed);
 		virConnectUnregisterCloseCallback(conn, on_close);
 	}
 	pthread_mutex_unlock(&h->conn_lock);

@@ -491,6 +491,7 @@ int main(int argc, char **argv)
 		free(h->pending);
 	}
 	free(h->status);
+	free(h->vol_status);
 	free(h->rebooted);
 	vdc_proto_release(&h->proto);
 	curl_global_cleanup();

@@ -70,6 +70,7 @@ struct worker {
 	long prune_at;                /* ms; 0: at the next pass */
 	struct hva_console_target *console;
 	size_t n_console;
+	struct hva_volumes vols;
 };
 
 /* One domain libvirt has, as this pass sees it. */
@@ -342,6 +343,8 @@ static void start_instance(struct worker *w, virConnectPtr conn, const struct hv
 	char image_path[PATH_MAX], uuid[VIR_UUID_STRING_BUFLEN];
 	const char *image = NULL;
 	struct hva_meta meta;
+	struct hva_volume_disk *disks = NULL;
+	struct hva_define def = { .meta = &meta, .initiator = w->desired.initiator };
 	virDomainPtr dom = NULL;
 	long now = now_ms();
 	int rc;
@@ -392,8 +395,15 @@ static void start_instance(struct worker *w, virConnectPtr conn, const struct hv
 	meta.reset = in->reset;
 	if (e && virDomainGetUUIDString(e->dom, uuid) < 0)
 		e = NULL;
+	def.uuid = e ? uuid : NULL;
+	/* The volumes are in the definition from the start, each keeping its disk name. */
+	rc = hva_volumes_for_define(&w->vols, conn, e ? e->dom : NULL, in, &disks, &err);
+	if (rc < 0)
+		goto fail;
+	def.volumes = disks;
+	def.n_volumes = disks ? in->n_volumes : 0;
 	/* Defined anew at each start, so cpus and memory changed meanwhile apply. */
-	rc = hva_drv_domain_xml(h, in, &meta, e ? uuid : NULL, &xml, &err);
+	rc = hva_drv_domain_xml(h, in, &def, &xml, &err);
 	if (rc < 0)
 		goto fail;
 	dom = virDomainDefineXML(conn, xml.buf);
@@ -420,6 +430,7 @@ fail:
 out:
 	if (dom)
 		virDomainFree(dom);
+	free(disks);
 	strbuf_release(&xml);
 }
 
@@ -531,25 +542,13 @@ static void power_off(struct worker *w, struct dom_entry *e, struct track *t)
 	wake_at(w, t->shutdown_again < t->shutdown_deadline ? t->shutdown_again : t->shutdown_deadline);
 }
 
-static void reconcile_instance(struct worker *w, virConnectPtr conn, const struct hva_instance_spec *in,
-			       struct dom_entry *e, bool foreign)
+/* Power, counters and starts of a valid instance whose domain (if any) is ours. */
+static void reconcile_power(struct worker *w, virConnectPtr conn, const struct hva_instance_spec *in,
+			    struct dom_entry *e, struct track *t)
 {
-	struct track *t = track_get(w, in->domain, in->id);
 	struct vdc_err err = VDC_ERR_INIT;
 	bool active;
 
-	t->seen = true;
-	if (in->err[0]) {
-		vdc_err_set(&err, -EINVAL, "%s", in->err);
-		track_error(t, &err);
-		return;
-	}
-	if (foreign) {
-		vdc_err_set(&err, -EEXIST, "a domain named %s that is not this data center's exists on this host; it is left alone",
-			    in->domain);
-		track_error(t, &err);
-		return;
-	}
 	active = e && virDomainIsActive(e->dom) == 1;
 	if (active)
 		follow_console(w, in, e->dom);
@@ -595,6 +594,30 @@ static void reconcile_instance(struct worker *w, virConnectPtr conn, const struc
 	}
 }
 
+static void reconcile_instance(struct worker *w, virConnectPtr conn, const struct hva_instance_spec *in,
+			       struct dom_entry *e, bool foreign)
+{
+	struct track *t = track_get(w, in->domain, in->id);
+	struct vdc_err err = VDC_ERR_INIT;
+
+	t->seen = true;
+	if (in->err[0]) {
+		vdc_err_set(&err, -EINVAL, "%s", in->err);
+		track_error(t, &err);
+		return;
+	}
+	if (foreign) {
+		vdc_err_set(&err, -EEXIST, "a domain named %s that is not this data center's exists on this host; it is left alone",
+			    in->domain);
+		track_error(t, &err);
+		return;
+	}
+	reconcile_power(w, conn, in, e, t);
+	/* A domain defined before this pass; one defined by this pass has its volumes already. */
+	if (e)
+		hva_volumes_sync(&w->vols, conn, e->dom, in, w->desired.initiator, w->h->drv->volumes);
+}
+
 /*
  * Hand the reporter and the console follower what this pass found.
  * `done`: the pass is over and its revision carried out; before that
@@ -607,7 +630,8 @@ static void publish(struct worker *w, bool done)
 	struct hva *h = w->h;
 	struct hva_status *st;
 	struct hva_console_target *ct;
-	size_t i, j, n = w->desired.n, nc = 0;
+	struct hva_vol_status *vs;
+	size_t i, j, n = w->desired.n, nc = 0, nv;
 	bool changed;
 
 	st = xcalloc(n ? n : 1, sizeof(*st));
@@ -637,10 +661,14 @@ static void publish(struct worker *w, bool done)
 			nc++;
 		}
 	}
+	nv = hva_volumes_status(&w->vols, &vs);
 	pthread_mutex_lock(&h->lock);
 	free(h->status);
 	h->status = st;
 	h->n_status = n;
+	free(h->vol_status);
+	h->vol_status = vs;
+	h->n_vol_status = nv;
 	if (done) {
 		h->rev_done = w->desired.rev;
 		h->have_status = true;
@@ -700,6 +728,7 @@ static void pass(struct worker *w)
 	}
 	for (i = 0; i < w->n_tracks; i++)
 		w->tracks[i].seen = false;
+	hva_volumes_pass_begin(&w->vols);
 	for (i = 0; i < w->desired.n; i++) {
 		const struct hva_instance_spec *in = &w->desired.inst[i];
 		struct dom_entry *e = NULL;
@@ -727,6 +756,8 @@ static void pass(struct worker *w)
 		if (doms[j].ours && !doms[j].wanted)
 			remove_domain(w, &doms[j]);
 	sweep_folders(w, doms, n);
+	hva_volumes_pass_end(&w->vols, conn, &w->desired);
+	wake_at(w, w->vols.wake);
 	if (now_ms() >= w->prune_at)
 		prune_images(w);
 	wake_at(w, w->prune_at);
@@ -785,5 +816,6 @@ void *hva_worker_thread(void *arg)
 		hva_desired_release(&w.desired);
 	free(w.tracks);
 	free(w.console);
+	hva_volumes_release(&w.vols);
 	return NULL;
 }

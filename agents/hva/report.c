@@ -152,8 +152,27 @@ static void free_states(struct dom_state *ds, virDomainStatsRecordPtr *recs, vir
 	}
 }
 
+/* The "volumes" of instance `id`: each volume on its domain, with its state. */
+static json_t *volumes_json(uint64_t id, const struct hva_vol_status *vs, size_t nv)
+{
+	json_t *list = json_array();
+	size_t i;
+
+	for (i = 0; i < nv; i++) {
+		const char *word = hva_vol_state_word(vs[i].state);
+
+		if (vs[i].inst_id != id || !word)
+			continue;
+		json_array_append_new(list, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)vs[i].vol_id,
+						      "state", word,
+						      "err", vs[i].state == HVA_VOL_ERROR ? vs[i].err : ""));
+	}
+	return list;
+}
+
 static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const struct hva_status *st,
-			    size_t n, const struct dom_state *ds, int nds)
+			    size_t n, const struct hva_vol_status *vs, size_t nv, const struct dom_state *ds,
+			    int nds)
 {
 	json_t *list = json_array();
 	size_t i;
@@ -167,14 +186,15 @@ static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const str
 			if (strcmp(ds[k].name, st[i].domain) == 0)
 				d = &ds[k];
 		state = hva_report_state(&st[i], d != NULL, d ? d->state : 0, d ? d->reason : 0);
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I}",
+		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:o}",
 						      "id", (json_int_t)st[i].id,
 						      "domain", st[i].domain,
 						      "state", state,
 						      "err", strcmp(state, "error") == 0 ? st[i].err : "",
 						      "ip", "",
 						      "reboot", (json_int_t)st[i].reboot,
-						      "reset", (json_int_t)st[i].reset));
+						      "reset", (json_int_t)st[i].reset,
+						      "volumes", volumes_json(st[i].id, vs, nv)));
 	}
 	return json_pack("{s:I, s:I, s:I, s:{s:i, s:I, s:s, s:s, s:s, s:s}, s:o}",
 			 "epoch", (json_int_t)h->epoch_us,
@@ -220,11 +240,12 @@ void *hva_reporter_thread(void *arg)
 		virDomainStatsRecordPtr *recs = NULL;
 		virDomainPtr *doms = NULL;
 		struct hva_status *st = NULL;
+		struct hva_vol_status *vs = NULL;
 		struct dom_state *ds = NULL;
 		virConnectPtr conn;
 		json_t *report;
 		uint64_t rev;
-		size_t n;
+		size_t n, nv;
 		int nds = 0, rc;
 
 		pthread_mutex_lock(&h->lock);
@@ -254,6 +275,10 @@ void *hva_reporter_thread(void *arg)
 		st = xcalloc(n ? n : 1, sizeof(*st));
 		if (n)
 			memcpy(st, h->status, n * sizeof(*st));
+		nv = h->n_vol_status;
+		vs = xcalloc(nv ? nv : 1, sizeof(*vs));
+		if (nv)
+			memcpy(vs, h->vol_status, nv * sizeof(*vs));
 		rev = h->rev_done;
 		pthread_mutex_unlock(&h->lock);
 
@@ -269,12 +294,14 @@ void *hva_reporter_thread(void *arg)
 			if (conn)
 				virConnectClose(conn);
 			free(st);
+			free(vs);
 			continue;
 		}
-		report = build_report(h, ++seq, rev, st, n, ds, nds);
+		report = build_report(h, ++seq, rev, st, n, vs, nv, ds, nds);
 		free_states(ds, recs, doms, nds);
 		virConnectClose(conn);
 		free(st);
+		free(vs);
 		vdc_err_clear(&err);
 		rc = vdc_proto_report(&link, report, &err);
 		json_decref(report);

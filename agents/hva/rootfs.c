@@ -11,7 +11,7 @@
 #include "log.h"
 #include "rootfs.h"
 #include "seed.h"
-#include "spawn.h"
+#include "process.h"
 
 #define TAR_TIMEOUT_S 600
 
@@ -63,7 +63,7 @@ int hva_rootfs_extract(const char *cache_dir, const char *sha256, char *out, str
 	argv[8] = "--same-permissions";
 	argv[9] = NULL;
 	log_info("extracting image %.12s... into the cache", sha256);
-	rc = hva_spawn(argv, NULL, TAR_TIMEOUT_S, err);
+	rc = vdc_spawn(argv, NULL, TAR_TIMEOUT_S, err);
 	if (rc < 0) {
 		vdc_err_wrap(err, rc, "cannot extract the root filesystem of image %.12s...", sha256);
 		goto fail;

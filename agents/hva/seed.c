@@ -10,7 +10,7 @@
 
 #include "file.h"
 #include "seed.h"
-#include "spawn.h"
+#include "process.h"
 
 #define SPAWN_TIMEOUT_S 60
 
@@ -211,7 +211,7 @@ int hva_seed_build(const char *dir, const struct hva_instance_spec *in, struct v
 	argv[4] = tmp;
 	argv[5] = kib;
 	argv[6] = NULL;
-	rc = hva_spawn(argv, NULL, SPAWN_TIMEOUT_S, err);
+	rc = vdc_spawn(argv, NULL, SPAWN_TIMEOUT_S, err);
 	if (rc < 0)
 		goto out;
 	argv[0] = "mcopy";
@@ -221,7 +221,7 @@ int hva_seed_build(const char *dir, const struct hva_instance_spec *in, struct v
 		argv[3 + i] = paths[i];
 	argv[3 + n] = "::/";
 	argv[4 + n] = NULL;
-	rc = hva_spawn(argv, mtools_env, SPAWN_TIMEOUT_S, err);
+	rc = vdc_spawn(argv, mtools_env, SPAWN_TIMEOUT_S, err);
 	if (rc < 0)
 		goto out;
 	if ((rc = vdc_file_sync(tmp, err)) < 0)

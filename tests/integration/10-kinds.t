@@ -56,8 +56,20 @@ check_object images tiny "ctl data run" "CACHEDIR.TAG err events state" availabl
 ok "images/tiny/data is a regular file" test -f "$MNT/images/tiny/data"
 is "$(vdc_size "$MNT/images/tiny/data")" 0 "images/tiny/data starts empty"
 
-check_object volumes data1 "ctl run size" "CACHEDIR.TAG err events state" defined
+check_object volumes data1 "ctl data run size snapshots" "CACHEDIR.TAG err events host progress state target" defined
 value volumes/data1/size '1G\n'
+ok "volumes/data1/snapshots/ is an empty folder" sh -c "test -d '$MNT/volumes/data1/snapshots' && test -z \"\$(ls -A '$MNT/volumes/data1/snapshots')\""
+nok "no source link before one is made" test -e "$MNT/volumes/data1/source"
+ok "mkdir volumes/data1/snapshots/s1" mkdir "$MNT/volumes/data1/snapshots/s1"
+is "$(names "$MNT/volumes/data1/snapshots/s1")" "ctl run" "a snapshot holds ctl and run"
+is "$(get "$MNT/volumes/data1/snapshots/s1/run/state")" creating "a snapshot is creating until a storage host takes it"
+ok "a snapshot can seed another volume: ln -s ../../volumes/data1/snapshots/s1 source" \
+	sh -c "mkdir '$MNT/volumes/seeded' && ln -s ../../volumes/data1/snapshots/s1 '$MNT/volumes/seeded/source'"
+is "$(readlink "$MNT/volumes/seeded/source")" ../../volumes/data1/snapshots/s1 "source reads back"
+fails_with EBUSY "a snapshot that seeds a volume is not removed" rmdir "$MNT/volumes/data1/snapshots/s1"
+fails_with EINVAL "source must name a snapshot" ln -s ../../volumes/data1 "$MNT/volumes/data1/source"
+ok "rm source, rmdir seeded, rmdir the snapshot" \
+	sh -c "rm '$MNT/volumes/seeded/source' && rmdir '$MNT/volumes/seeded' '$MNT/volumes/data1/snapshots/s1'"
 
 check_object networks net1 "cidr ctl dhcp dns gateway run" "CACHEDIR.TAG err events state" defined
 value networks/net1/cidr ''

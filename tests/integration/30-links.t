@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 vdc_start
 
-for o in images/tiny volumes/data1 volumes/data2 networks/net1 security-groups/web ssh-keys/admin instances/web1 instances/web2; do
+for o in images/tiny volumes/data1 volumes/data2 volumes/data3 networks/net1 security-groups/web ssh-keys/admin instances/web1 instances/web2; do
 	mkdir "$MNT/$o" || { echo "Bail out! mkdir $o failed"; exit 1; }
 done
 W=$MNT/instances/web1
@@ -58,8 +58,10 @@ fails_with "EPERM|EACCES" "links are not made in a kind folder" ln -s ../images/
 # ---- absolute links into the mount ----
 ok "an absolute link into the mount is accepted" ln -s "$MNT/images/tiny" "$MNT/instances/web2/image"
 is "$(readlink "$MNT/instances/web2/image")" ../../images/tiny "and reads back relative"
-ok "an absolute volume link into the mount is accepted" ln -s "$MNT/volumes/data2" "$MNT/instances/web2/volumes/d2"
-is "$(readlink "$MNT/instances/web2/volumes/d2")" ../../../volumes/data2 "and reads back relative"
+ok "an absolute volume link into the mount is accepted" ln -s "$MNT/volumes/data3" "$MNT/instances/web2/volumes/d3"
+is "$(readlink "$MNT/instances/web2/volumes/d3")" ../../../volumes/data3 "and reads back relative"
+fails_with EBUSY "a volume attached to web2 cannot be linked by web1 too" ln -s ../../../volumes/data3 "$W/volumes/d3"
+like "$(get "$W/run/err")" "data3 is attached to instance web2 already" "run/err names the instance that has it"
 
 # ---- the same volume twice ----
 ok "volumes/a -> data2" ln -s ../../../volumes/data2 "$W/volumes/a"

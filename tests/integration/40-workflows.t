@@ -131,15 +131,22 @@ ln -s ../../../../networks/net1 "$I/nics/eth0/network"
 is "$(get "$MNT/ssh-keys/admin/public-key" | cut -d' ' -f1)" ssh-ed25519 "the data center is populated"
 
 # ---- cp -r of an instance ----
-ok "cp -r instances/web1 instances/web2" cp -r "$I" "$MNT/instances/web2"
-ok "diff -r --exclude=run web1 web2 is empty" diff -r --no-dereference --exclude=run "$I" "$MNT/instances/web2"
+# A volume is attached to one instance at a time, so the copy's volume
+# links are refused (EBUSY) and everything else is copied.
+nok "cp -r instances/web1 instances/web2 refuses the volume links" cp -r "$I" "$MNT/instances/web2"
+is "$(ls "$MNT/instances/web2/volumes")" "" "the copy has no volumes"
+like "$(get "$MNT/instances/web2/run/err")" "^volume (data1|logs) is attached to instance web1 already" "run/err says why"
+ok "diff -r --exclude=run --exclude=volumes web1 web2 is empty" \
+	diff -r --no-dereference --exclude=run --exclude=volumes "$I" "$MNT/instances/web2"
 is "$(readlink "$MNT/instances/web2/nics/eth0/network")" ../../../../networks/net1 "the copy's nic links the network"
 is "$(get "$MNT/instances/web2/user-data")" "$(get "$I/user-data")" "the copy has the user-data"
 is "$(get "$MNT/instances/web2/run/state")" defined "the copy is a new defined instance"
-ok "cp -a instances/web1 instances/web3" cp -a "$I" "$MNT/instances/web3"
-ok "diff -r web1 web3 is empty" diff -r --no-dereference --exclude=run "$I" "$MNT/instances/web3"
+ok "rsync -a --exclude=volumes/ instances/web1 to web3" \
+	rsync -a --exclude=run/ --exclude=volumes/ "$I/" "$MNT/instances/web3/"
+ok "diff -r web1 web3 is empty but for volumes" diff -r --no-dereference --exclude=run --exclude=volumes "$I" "$MNT/instances/web3"
 put 8 "$MNT/instances/web3/cpus"
-nok "diff notices a changed value (the comparison is not vacuous)" diff -r --no-dereference --exclude=run "$I" "$MNT/instances/web3"
+nok "diff notices a changed value (the comparison is not vacuous)" \
+	diff -r --no-dereference --exclude=run --exclude=volumes "$I" "$MNT/instances/web3"
 ok "rm -rf instances/web3" rm -rf "$MNT/instances/web3"
 nok "web3 is gone" test -e "$MNT/instances/web3"
 

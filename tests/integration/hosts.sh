@@ -28,7 +28,10 @@
 #                       make host NAME (1-20 of [a-z0-9-]) with address
 #                       index INDEX (1..13): host address
 #                       198.51.100.(16*SLOT+1+INDEX) on its eth0, a route to
-#                       VDC_SERVER_ADDR and nothing else; hostname vdct-NAME;
+#                       VDC_SERVER_ADDR and nothing else (the root
+#                       namespace's route to it has the source address
+#                       VDC_SERVER_ADDR, so connections from vdcfs to a
+#                       host, such as iSCSI, are answered); hostname vdct-NAME;
 #                       private /run, /var/lib/libvirt, /var/log/libvirt,
 #                       /var/cache/libvirt, /etc/libvirt (a copy, see
 #                       _vdc_host_libvirt_conf) and /var/lib/vdc-hva;
@@ -56,6 +59,11 @@
 #   vdc_host_libvirtd_pid NAME
 #                       libvirtd's pid (root namespace pid)
 #   vdc_host_pids NAME  every process in the host's namespaces, one a line
+#   vdc_hosts_connect A B
+#                       hosts A and B reach each other's address (routes
+#                       through the root namespace, which forwards between
+#                       their veths only); by default hosts reach only the
+#                       server address
 #   vdc_host_down NAME  kill -9 every process in the host's namespaces (by
 #                       pid: agents, libvirtd, virtlogd, qemu), delete the
 #                       veth and the netns, remove the folder. Idempotent.
@@ -348,7 +356,7 @@ vdc_host_up() {
 	if ! { ip netns add "$ns" &&
 		ip link add "$veth" type veth peer name eth0 netns "$ns" &&
 		ip link set "$veth" up &&
-		ip route add "$addr/32" dev "$veth" &&
+		ip route add "$addr/32" dev "$veth" src "$VDC_SERVER_ADDR" &&
 		ip -n "$ns" link set lo up &&
 		ip -n "$ns" addr add "$addr/32" dev eth0 &&
 		ip -n "$ns" link set eth0 up &&
@@ -452,6 +460,23 @@ vdc_host_down() {
 	[ -z "$ns" ] || [ ! -e "/run/netns/$ns" ] || ip netns del "$ns" || rc=1
 	rm -rf --one-file-system "$hd" || rc=1
 	return $rc
+}
+
+# Let hosts A and B reach each other (a hypervisor and its storage host):
+# each gets a route to the other through the root namespace (via the
+# server address, which it already reaches), and the root namespace
+# forwards between their two veths only (the forwarding flag of those
+# interfaces; the machine's ip_forward is left alone). Undone with the
+# hosts' veths and netns.
+vdc_hosts_connect() {
+	local a=$1 b=$2 ha=$VDC_HOSTS_DIR/$1 hb=$VDC_HOSTS_DIR/$2
+	if ! { ip -n "$(cat "$ha/netns")" route add "$(cat "$hb/addr")/32" via "$VDC_SERVER_ADDR" dev eth0 &&
+		ip -n "$(cat "$hb/netns")" route add "$(cat "$ha/addr")/32" via "$VDC_SERVER_ADDR" dev eth0 &&
+		sysctl -qw "net.ipv4.conf.$(cat "$ha/veth").forwarding=1" &&
+		sysctl -qw "net.ipv4.conf.$(cat "$hb/veth").forwarding=1"; } 2> "$ha/connect.err"; then
+		diag "vdc_hosts_connect $a $b failed:" "$(cat "$ha/connect.err")"
+		return 1
+	fi
 }
 
 vdc_hosts_cleanup() {

@@ -390,7 +390,7 @@ vdc_cleanup() {
 	# Sanitizer reports go to vdcfs's and the agents' logs: show them
 	# before they are removed.
 	local log
-	for log in "$VDC_TMP"/vdcfs-*.log "$VDC_TMP"/hva-*.log; do
+	for log in "$VDC_TMP"/vdcfs-*.log "$VDC_TMP"/hva-*.log "$VDC_TMP"/sta-*.log; do
 		[ -f "$log" ] || continue
 		if grep -qE 'Sanitizer|runtime error:' "$log"; then
 			echo "# sanitizer report in $(basename "$log"):" >&2

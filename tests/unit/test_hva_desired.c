@@ -206,6 +206,141 @@ static void test_bad_entries(void **state)
 	}
 }
 
+#define IQN "iqn.2026-11.org.vdcfs:8d7f0a1b2c3d"
+#define VOL(id, extra) "{\"id\": " #id ", \"name\": \"data" #id "\", \"link\": \"data\"," \
+	" \"portal\": \"198.51.100.17:3260\", \"iqn\": \"" IQN ":vol-" #id "\", \"lun\": 1," \
+	" \"chap_user\": \"vol-" #id "\", \"chap_secret\": \"0123456789abcdef0123456789abcdef\"," \
+	" \"size\": 1073741824, \"serial\": \"vdc-vol-" #id "\"" extra "}"
+
+/* The example of docs/storage.md: the initiator, and volumes sorted by id. */
+static void test_volumes(void **state)
+{
+	static const char doc[] =
+		"{\"rev\": 1, \"dc\": \"a\", \"initiator\": \"" IQN ":host-hv1\", \"instances\": [{" BASE
+		", \"volumes\": [" VOL(9, "") ", " VOL(7, "") "]}]}";
+	struct vdc_err err = VDC_ERR_INIT;
+	const struct hva_volume_spec *v;
+	struct hva_desired d;
+
+	(void)state;
+	assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+	assert_string_equal(d.initiator, IQN ":host-hv1");
+	assert_string_equal(d.inst[0].err, "");
+	assert_int_equal(d.inst[0].n_volumes, 2);
+	v = &d.inst[0].volumes[0];
+	assert_int_equal(v->id, 7);
+	assert_int_equal(d.inst[0].volumes[1].id, 9);
+	assert_string_equal(v->name, "data7");
+	assert_string_equal(v->link, "data");
+	assert_string_equal(v->host, "198.51.100.17");
+	assert_int_equal(v->port, 3260);
+	assert_string_equal(v->iqn, IQN ":vol-7");
+	assert_int_equal(v->lun, 1);
+	assert_string_equal(v->chap_user, "vol-7");
+	assert_string_equal(v->chap_secret, "0123456789abcdef0123456789abcdef");
+	assert_int_equal(v->size, 1073741824);
+	assert_string_equal(v->serial, "vdc-vol-7");
+	assert_ptr_equal(hva_volume_find(&d.inst[0], 9), &d.inst[0].volumes[1]);
+	assert_null(hva_volume_find(&d.inst[0], 8));
+	hva_desired_release(&d);
+}
+
+/* A portal in brackets (IPv6) or by host name. */
+static void test_volume_portals(void **state)
+{
+	static const char doc[] =
+		"{\"rev\": 1, \"dc\": \"a\", \"initiator\": \"" IQN ":host-hv1\", \"instances\": [{" BASE
+		", \"volumes\": [" VOL(7, ", \"portal\": \"[2001:db8::1]:3260\"") ", "
+		VOL(8, ", \"portal\": \"sta1.example:3261\"") "]}]}";
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+
+	(void)state;
+	assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+	assert_string_equal(d.inst[0].err, "");
+	assert_string_equal(d.inst[0].volumes[0].host, "2001:db8::1");
+	assert_string_equal(d.inst[0].volumes[1].host, "sta1.example");
+	assert_int_equal(d.inst[0].volumes[1].port, 3261);
+	hva_desired_release(&d);
+}
+
+/* Every field of a volume is checked; a bad one is the instance's error. */
+static void test_bad_volumes(void **state)
+{
+	static const struct {
+		const char *vols, *says;
+	} cases[] = {
+		{ "{}", "id" },
+		{ "7", "not an object" },
+		{ VOL(7, ", \"iqn\": \"iqn.2026-11.org.vdcfs:X\"") , "iqn" },
+		{ VOL(7, ", \"iqn\": \"iqn.2026-11.org.vdcfs:a'b\"") , "iqn" },
+		{ VOL(7, ", \"iqn\": \"eui.02004567a425678d\"") , "iqn" },
+		{ VOL(7, ", \"portal\": \"198.51.100.17\"") , "portal" },
+		{ VOL(7, ", \"portal\": \"198.51.100.17:0\"") , "portal" },
+		{ VOL(7, ", \"portal\": \"198.51.100.17:65536\"") , "portal" },
+		{ VOL(7, ", \"portal\": \"a'b:3260\"") , "portal" },
+		{ VOL(7, ", \"portal\": \"[::1:3260\"") , "portal" },
+		{ VOL(7, ", \"portal\": \"[nope]:3260\"") , "portal" },
+		{ VOL(7, ", \"serial\": \"vdc-vol-7-and-more-than-20\"") , "serial" },
+		{ VOL(7, ", \"serial\": \"vdc-vol-8\"") , "serial" },
+		{ VOL(7, ", \"serial\": \"vdc vol\"") , "serial" },
+		{ VOL(7, ", \"chap_secret\": \"xyz\"") , "chap_secret" },
+		{ VOL(7, ", \"chap_secret\": \"\"") , "chap_secret" },
+		{ VOL(7, ", \"chap_user\": \"a b\"") , "chap_user" },
+		{ VOL(7, ", \"lun\": -1") , "lun" },
+		{ VOL(7, ", \"lun\": 99999") , "lun" },
+		{ VOL(7, ", \"size\": 0") , "size" },
+		{ VOL(7, ", \"name\": \"../x\"") , "name" },
+		{ VOL(7, ", \"link\": \"A\"") , "link" },
+		{ VOL(7, "") ", " VOL(7, ""), "twice" },
+		{ "\"x\"", "not an object" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vdc_err err = VDC_ERR_INIT, e = { -EINVAL, "" };
+		struct hva_desired d;
+		char doc[4096];
+
+		snprintf(doc, sizeof(doc), "{\"rev\": 1, \"dc\": \"a\", \"initiator\": \"" IQN ":h\","
+			 " \"instances\": [{" BASE ", \"volumes\": [%s]}]}", cases[i].vols);
+		assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+		if (d.n != 1 || !strstr(d.inst[0].err, cases[i].says))
+			print_error("case %zu: %s -> '%s'\n", i, cases[i].vols, d.n ? d.inst[0].err : "");
+		assert_int_equal(d.n, 1);
+		assert_non_null(strstr(d.inst[0].err, cases[i].says));
+		snprintf(e.msg, sizeof(e.msg), "%s", d.inst[0].err);
+		check_err(-EINVAL, &e);
+		hva_desired_release(&d);
+	}
+}
+
+/* Without a valid initiator, instances with volumes are in error; the others are not. */
+static void test_no_initiator(void **state)
+{
+	static const char *const docs[] = {
+		"{\"rev\": 1, \"dc\": \"a\", \"instances\": [{" BASE ", \"volumes\": [" VOL(7, "") "]},"
+		" {\"id\": 6, \"name\": \"y\", \"domain\": \"vdc-6\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64}]}",
+		"{\"rev\": 1, \"dc\": \"a\", \"initiator\": \"iqn.X\", \"instances\": [{" BASE ", \"volumes\": [" VOL(7, "") "]},"
+		" {\"id\": 6, \"name\": \"y\", \"domain\": \"vdc-6\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64}]}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		struct vdc_err err = VDC_ERR_INIT;
+		struct hva_desired d;
+
+		assert_int_equal(hva_desired_parse(docs[i], strlen(docs[i]), &d, &err), 0);
+		assert_int_equal(d.n, 2);
+		assert_string_equal(d.initiator, "");
+		assert_non_null(strstr(d.inst[0].err, "initiator"));
+		assert_string_equal(d.inst[1].err, "");
+		hva_desired_release(&d);
+	}
+}
+
 /* Limits: user-data of 64 KiB passes, one byte more does not. */
 static void test_user_data_limit(void **state)
 {
@@ -311,6 +446,10 @@ int main(void)
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_sha_and_format),
 		cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_volumes),
+		cmocka_unit_test(test_volume_portals),
+		cmocka_unit_test(test_bad_volumes),
+		cmocka_unit_test(test_no_initiator),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

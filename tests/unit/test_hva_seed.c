@@ -24,7 +24,7 @@
 #include "file.h"
 #include "golden.h"
 #include "seed.h"
-#include "spawn.h"
+#include "process.h"
 #include "unit.h"
 
 static char *keys[] = {
@@ -142,7 +142,7 @@ static void check_in_image(const char *dir, const char *img, const char *name, c
 	{
 		const char *full[] = { argv[0], argv[1], argv[2], argv[3], argv[4], argv[5], NULL };
 
-		assert_int_equal(hva_spawn(full, env, 30, &err), 0);
+		assert_int_equal(vdc_spawn(full, env, 30, &err), 0);
 	}
 	assert_int_equal(vdc_file_read(out, 1 << 20, &got, &err), 0);
 	assert_int_equal(got.len, want->len);
@@ -229,11 +229,11 @@ static void test_spawn_failure(void **state)
 	int rc;
 
 	(void)state;
-	rc = hva_spawn(argv, NULL, 30, &err);
+	rc = vdc_spawn(argv, NULL, 30, &err);
 	assert_int_equal(rc, -EIO);
 	check_err(rc, &err);
 	assert_non_null(strstr(err.msg, "mkfs.vfat failed"));
-	rc = hva_spawn(missing, NULL, 30, &err);
+	rc = vdc_spawn(missing, NULL, 30, &err);
 	assert_int_equal(rc, -ENOENT);
 	check_err(rc, &err);
 }

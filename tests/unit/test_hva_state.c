@@ -27,7 +27,7 @@
 #include "hva.h"
 #include "kvm.h"
 #include "rootfs.h"
-#include "spawn.h"
+#include "process.h"
 #include "unit.h"
 
 struct state_case {
@@ -137,6 +137,34 @@ static void test_driver_table(void **state)
 	assert_non_null(hva_driver_qemu.destroy);
 	assert_non_null(hva_driver_qemu.reboot);
 	assert_non_null(hva_driver_qemu.reset);
+	/* Volumes are network disks of qemu; a container cannot have one. */
+	assert_true(hva_driver_qemu.volumes);
+	assert_false(hva_driver_lxc.volumes);
+	{
+		struct hva_volume_disk disk = { NULL, "vdc" };
+		struct hva_meta m = { .dc = "a", .id = 1 };
+		struct hva_instance_spec in = { .id = 1 };
+		struct hva_define def = { .meta = &m, .volumes = &disk, .n_volumes = 1 };
+		struct strbuf out = STRBUF_INIT;
+
+		h.drv = &hva_driver_lxc;
+		rc = hva_drv_domain_xml(&h, &in, &def, &out, &err);
+		assert_int_equal(rc, -ENOTSUP);
+		check_err(rc, &err);
+		assert_string_equal(err.msg, "the lxc driver cannot attach volumes");
+		assert_int_equal(out.len, 0);
+		strbuf_release(&out);
+	}
+}
+
+/* The words a report says of a volume; a volume not on its domain yet is not reported. */
+static void test_volume_words(void **state)
+{
+	(void)state;
+	assert_string_equal(hva_vol_state_word(HVA_VOL_ATTACHED), "attached");
+	assert_string_equal(hva_vol_state_word(HVA_VOL_DETACHING), "detaching");
+	assert_string_equal(hva_vol_state_word(HVA_VOL_ERROR), "error");
+	assert_null(hva_vol_state_word(HVA_VOL_NONE));
 }
 
 static void test_spawn_timeout(void **state)
@@ -148,7 +176,7 @@ static void test_spawn_timeout(void **state)
 
 	(void)state;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = hva_spawn(argv, NULL, 1, &err);
+	rc = vdc_spawn(argv, NULL, 1, &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_int_equal(rc, -ETIMEDOUT);
 	check_err(rc, &err);
@@ -228,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_report_state),
 		cmocka_unit_test(test_console_resume),
 		cmocka_unit_test(test_driver_table),
+		cmocka_unit_test(test_volume_words),
 		cmocka_unit_test(test_spawn_timeout),
 		cmocka_unit_test(test_kvm_probe),
 		cmocka_unit_test(test_rootfs_seed),

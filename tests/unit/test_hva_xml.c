@@ -12,6 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain_xml.h"
@@ -251,6 +253,142 @@ static void test_meta_refused(void **state)
 	}
 }
 
+static const struct hva_volume_spec vols[] = {
+	{ .id = 7, .name = "data1", .link = "data", .host = "198.51.100.17", .port = 3260,
+	  .iqn = "iqn.2026-11.org.vdcfs:8d7f0a1b2c3d:vol-7", .lun = 1, .chap_user = "vol-7",
+	  .chap_secret = "0123456789abcdef0123456789abcdef", .size = 1073741824, .serial = "vdc-vol-7" },
+	{ .id = 9, .name = "logs", .link = "logs", .host = "2001:db8::17", .port = 3261,
+	  .iqn = "iqn.2026-11.org.vdcfs:8d7f0a1b2c3d:vol-9", .lun = 1, .chap_user = "vol-9",
+	  .chap_secret = "fedcba9876543210fedcba9876543210", .size = 1048576, .serial = "vdc-vol-9" },
+};
+
+#define INITIATOR "iqn.2026-11.org.vdcfs:8d7f0a1b2c3d:host-hv1"
+
+/* Two volumes: vdd kept from an earlier definition, vdc the first free name. */
+static void test_qemu_volumes(void **state)
+{
+	struct hva_domain_def d = qemu_def(HVA_DOMAIN_QEMU);
+	struct hva_volume_disk disks[2] = { { &vols[0], "vdd" }, { &vols[1], "vdc" } };
+
+	(void)state;
+	d.n_nics = 1;
+	d.volumes = disks;
+	d.n_volumes = 2;
+	d.initiator = INITIATOR;
+	check_golden(&d, "hva-qemu-volumes.xml");
+	d.initiator = NULL;
+	{
+		struct vdc_err err = VDC_ERR_INIT;
+		struct strbuf out = STRBUF_INIT;
+		int rc = hva_domain_xml(&d, &out, &err);
+
+		assert_int_equal(rc, -EINVAL);
+		check_err(rc, &err);
+		assert_non_null(strstr(err.msg, "initiator"));
+		strbuf_release(&out);
+	}
+}
+
+static void test_volume_secret(void **state)
+{
+	struct strbuf out = STRBUF_INIT;
+	char usage[32];
+
+	(void)state;
+	hva_volume_secret_xml(&vols[0], &out);
+	golden_check("hva-secret.xml", out.buf, out.len);
+	hva_volume_secret_usage(7, usage, sizeof(usage));
+	assert_string_equal(usage, "vdc-vol-7");
+	assert_int_equal(hva_volume_id_of("vdc-vol-7"), 7);
+	assert_int_equal(hva_volume_id_of("vdc-vol-18446744073709551615"), UINT64_MAX);
+	assert_int_equal(hva_volume_id_of("vdc-vol-0"), 0);
+	assert_int_equal(hva_volume_id_of("vdc-vol-07"), 0);
+	assert_int_equal(hva_volume_id_of("vdc-vol-"), 0);
+	assert_int_equal(hva_volume_id_of("vdc-vol-7x"), 0);
+	assert_int_equal(hva_volume_id_of("vdc-vol-99999999999999999999999"), 0);
+	assert_int_equal(hva_volume_id_of("other"), 0);
+	strbuf_release(&out);
+}
+
+/* The disks of a domain as libvirt returns its XML: targets, serials, and where each lies. */
+static void test_disks_parse(void **state)
+{
+	static const char xml[] =
+		"<domain type='qemu' id='3'>\n  <devices>\n"
+		"    <disk type='file' device='disk'>\n      <source file='/x/disk.qcow2'/>\n"
+		"      <target dev='vda' bus='virtio'/>\n    </disk>\n"
+		"    <disk type='file' device='disk'>\n      <target dev=\"vdb\" bus='virtio'/>\n"
+		"      <serial>other</serial>\n    </disk>\n"
+		"    <disk type='network' device='disk'>\n      <driver name='qemu' type='raw' cache='none'/>\n"
+		"      <source protocol='iscsi' name='iqn.x:vol-7/1' index='2'>\n"
+		"        <host name='198.51.100.17' port='3260'/>\n      </source>\n"
+		"      <target dev='vdd' bus='virtio'/>\n      <serial>vdc-vol-7</serial>\n"
+		"      <alias name='virtio-disk3'/>\n    </disk>\n"
+		"    <disk type='network' device='disk'>\n      <targetx dev='vdz'/>\n    </disk>\n"
+		"    <disks/>\n"
+		"    <disk type='network' device='disk'>\n      <target bus='virtio' dev='vdc'/>\n"
+		"      <serial>vdc-vol-9</serial>\n    </disk>\n"
+		"  </devices>\n</domain>\n";
+	struct hva_disk_ref *r;
+	size_t n;
+
+	(void)state;
+	hva_disks_parse(xml, &r, &n);
+	assert_int_equal(n, 4);
+	assert_string_equal(r[0].dev, "vda");
+	assert_int_equal(r[0].vol_id, 0);
+	assert_string_equal(r[1].dev, "vdb");
+	assert_int_equal(r[1].vol_id, 0);
+	assert_string_equal(r[2].dev, "vdd");
+	assert_int_equal(r[2].vol_id, 7);
+	assert_memory_equal(xml + r[2].off, "<disk type='network'", 20);
+	assert_memory_equal(xml + r[2].off + r[2].len - 7, "</disk>", 7);
+	assert_string_equal(r[3].dev, "vdc");
+	assert_int_equal(r[3].vol_id, 9);
+	free(r);
+}
+
+/* Names: kept across redefinitions, the first free otherwise, by volume id. */
+static void test_volume_devs(void **state)
+{
+	struct hva_disk_ref prev[3] = { { 0, "vda", 0, 0 }, { 9, "vdc", 0, 0 }, { 5, "vdd", 0, 0 } };
+	struct hva_volume_disk out[2];
+	struct vdc_err err = VDC_ERR_INIT;
+	char dev[HVA_DEV_MAX];
+
+	(void)state;
+	/* A fresh domain: in the order of the ids. */
+	assert_int_equal(hva_volume_devs(vols, 2, NULL, 0, out, &err), 0);
+	assert_string_equal(out[0].dev, "vdc");
+	assert_string_equal(out[1].dev, "vdd");
+	assert_ptr_equal(out[0].vol, &vols[0]);
+	/* Volume 9 keeps vdc; volume 5 is gone, so 7 gets the first free, vdd. */
+	assert_int_equal(hva_volume_devs(vols, 2, prev, 3, out, &err), 0);
+	assert_string_equal(out[0].dev, "vdd");
+	assert_string_equal(out[1].dev, "vdc");
+	/* A hot-plug: nothing in use is taken, in either list. */
+	assert_int_equal(hva_dev_first_free(prev, 3, NULL, 0, dev, &err), 0);
+	assert_string_equal(dev, "vde");
+	assert_int_equal(hva_dev_first_free(prev, 1, &prev[1], 1, dev, &err), 0);
+	assert_string_equal(dev, "vdd");
+}
+
+static void test_volume_devs_full(void **state)
+{
+	struct hva_disk_ref used[24];
+	struct vdc_err err = VDC_ERR_INIT;
+	char dev[HVA_DEV_MAX];
+	int i, rc;
+
+	(void)state;
+	memset(used, 0, sizeof(used));
+	for (i = 0; i < 24; i++)
+		snprintf(used[i].dev, sizeof(used[i].dev), "vd%c", 'c' + i);
+	rc = hva_dev_first_free(used, 24, NULL, 0, dev, &err);
+	assert_int_equal(rc, -ENOSPC);
+	check_err(rc, &err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +400,11 @@ int main(void)
 		cmocka_unit_test(test_meta_round_trip),
 		cmocka_unit_test(test_meta_from_libvirt),
 		cmocka_unit_test(test_meta_refused),
+		cmocka_unit_test(test_qemu_volumes),
+		cmocka_unit_test(test_volume_secret),
+		cmocka_unit_test(test_disks_parse),
+		cmocka_unit_test(test_volume_devs),
+		cmocka_unit_test(test_volume_devs_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -105,7 +105,7 @@ static struct vdc_obj *join(const char *name, char *token)
 	struct vdc_err err = VDC_ERR_INIT;
 	char t[65];
 
-	assert_int_equal(vdc_host_join(name, token ? token : t, &err), 0);
+	assert_int_equal(vdc_host_join(name, VDC_ROLE_HVA, token ? token : t, &err), 0);
 	return vdc_host_find(name);
 }
 
@@ -132,7 +132,7 @@ static const char *placed(struct vdc_obj *o)
 
 static struct vdc_report_inst seen(const struct vdc_obj *o, const char *st)
 {
-	struct vdc_report_inst r = { o->id, st, NULL, NULL, 0, 0 };
+	struct vdc_report_inst r = { .id = o->id, .state = st };
 
 	return r;
 }
@@ -155,7 +155,7 @@ static void test_join_and_tokens(void **state_)
 	assert_string_not_equal(ta, tb);
 	assert_int_equal(vdc_host_auth("hv1", ta, &out, &err), 0);
 	assert_ptr_equal(out, a);
-	rc = vdc_host_join("hv1", ta, &err);
+	rc = vdc_host_join("hv1", VDC_ROLE_HVA, ta, &err);
 	check_err(rc, &err);
 	assert_int_equal(rc, -EEXIST);
 	rc = vdc_host_auth("hv2", ta, &out, &err);

@@ -373,10 +373,24 @@ static void test_size_mib(void **state)
 static void test_linkpath(void **state)
 {
 	struct vdc_err err = VDC_ERR_INIT;
-	char tname[VDC_NAME_MAX + 1];
+	char tname[VDC_TNAME_MAX + 1];
 	int rc;
 
 	(void)state;
+	/* A child object: volumes/V/snapshots/S, named "V/S". */
+	assert_int_equal(vdc_linkpath_parse(NULL, "volumes/d2", "../../volumes/d1/snapshots/s1", "volumes/*/snapshots",
+					    "source", tname, &err), 0);
+	assert_string_equal(tname, "d1/s1");
+	rc = vdc_linkpath_parse(NULL, "volumes/d2", "../../volumes/d1", "volumes/*/snapshots", "source", tname, &err);
+	assert_int_equal(rc, -EINVAL);
+	check_err(rc, &err);
+	assert_non_null(strstr(err.msg, "ln -s ../../volumes/NAME/snapshots/NAME"));
+	rc = vdc_linkpath_parse(NULL, "volumes/d2", "../../volumes/d1/nics/s1", "volumes/*/snapshots", "source", tname,
+				&err);
+	assert_int_equal(rc, -EINVAL);
+	rc = vdc_linkpath_parse(NULL, "volumes/d2", "../../volumes/D1/snapshots/s1", "volumes/*/snapshots", "source",
+				tname, &err);
+	assert_int_equal(rc, -EINVAL);
 	assert_int_equal(vdc_linkpath_parse(NULL, "instances/web1", "../../images/tiny", "images", "image", tname, &err), 0);
 	assert_string_equal(tname, "tiny");
 	assert_int_equal(vdc_linkpath_parse("/vdc", "instances/web1/volumes", "/vdc/volumes/d1", "volumes", "d", tname, &err), 0);

@@ -1,0 +1,330 @@
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "desired.h"
+#include "log.h"
+#include "strbuf.h"
+
+int sta_iqn_check(const char *iqn, struct vdc_err *err)
+{
+	size_t i, len = strlen(iqn);
+
+	if (len < 5 || len > STA_IQN_MAX || strncmp(iqn, "iqn.", 4) != 0)
+		return vdc_err_set(err, -EINVAL, "'%s' is not an iSCSI name (iqn.YYYY-MM.domain:name)", VDC_Q(iqn));
+	for (i = 0; i < len; i++) {
+		char c = iqn[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == ':' || c == '-'))
+			return vdc_err_set(err, -EINVAL, "'%s' is not an iSCSI name: only a-z, 0-9, '.', ':' and '-' are used",
+					   VDC_Q(iqn));
+	}
+	return 0;
+}
+
+static const char *get_str(json_t *o, const char *key, size_t *len)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v))
+		return NULL;
+	if (len)
+		*len = json_string_length(v);
+	return json_string_value(v);
+}
+
+/* An unsigned member: -ENOENT when absent or null, -EINVAL when not an integer in [min, max]. */
+static int get_uint(json_t *o, const char *key, uint64_t min, uint64_t max, uint64_t *out,
+		    struct vdc_err *err)
+{
+	json_t *v = json_object_get(o, key);
+	json_int_t n;
+
+	if (!v || json_is_null(v))
+		return vdc_err_set(err, -ENOENT, "\"%s\" is missing", key);
+	if (!json_is_integer(v))
+		return vdc_err_set(err, -EINVAL, "\"%s\" is not an integer", key);
+	n = json_integer_value(v);
+	if (n < 0 || (uint64_t)n < min || (uint64_t)n > max)
+		return vdc_err_set(err, -EINVAL, "\"%s\" is %" JSON_INTEGER_FORMAT ", outside %" PRIu64 "-%" PRIu64,
+				   key, n, min, max);
+	*out = (uint64_t)n;
+	return 0;
+}
+
+/* Copy a checked name member into `out` (VDC_NAME_MAX + 1 bytes); absent is fine unless `required`. */
+static int get_name(json_t *o, const char *key, bool required, char *out, struct vdc_err *err)
+{
+	struct vdc_err why = VDC_ERR_INIT;
+	size_t len;
+	const char *s = get_str(o, key, &len);
+
+	if (!s) {
+		if (!required && !json_object_get(o, key))
+			return 0;
+		return vdc_err_set(err, -EINVAL, "\"%s\" is missing or not a string", key);
+	}
+	if (vdc_name_check(s, len, &why) < 0)
+		return vdc_err_set(err, -EINVAL, "\"%s\": %s", key, why.msg);
+	memcpy(out, s, len + 1);
+	return 0;
+}
+
+static int parse_iqn(json_t *o, const char *prefix, struct sta_volume_spec *v, struct vdc_err *err)
+{
+	const char *s = get_str(o, "iqn", NULL);
+	int rc;
+
+	if (!s)
+		return vdc_err_set(err, -EINVAL, "\"iqn\" is missing or not a string");
+	rc = sta_iqn_check(s, err);
+	if (rc < 0)
+		return rc;
+	if (strncmp(s, prefix, strlen(prefix)) != 0 || !s[strlen(prefix)])
+		return vdc_err_set(err, -EINVAL, "the target name %s is not of this data center (%s...)", s, prefix);
+	snprintf(v->iqn, sizeof(v->iqn), "%s", s);
+	return 0;
+}
+
+static int parse_chap(json_t *o, struct sta_volume_spec *v, struct vdc_err *err)
+{
+	size_t len, i;
+	const char *s;
+	int rc;
+
+	rc = get_name(o, "chap_user", true, v->chap_user, err);
+	if (rc < 0)
+		return rc;
+	s = get_str(o, "chap_secret", &len);
+	if (!s || len != STA_SECRET_LEN)
+		return vdc_err_set(err, -EINVAL, "\"chap_secret\" is not %d hexadecimal digits", STA_SECRET_LEN);
+	for (i = 0; i < len; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return vdc_err_set(err, -EINVAL, "\"chap_secret\" is not %d hexadecimal digits", STA_SECRET_LEN);
+	memcpy(v->chap_secret, s, len + 1);
+	return 0;
+}
+
+static int parse_initiators(json_t *o, struct sta_volume_spec *v, struct vdc_err *err)
+{
+	json_t *list = json_object_get(o, "initiators"), *it;
+	size_t i, j;
+
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) > STA_INITIATORS_MAX)
+		return vdc_err_set(err, -EINVAL, "\"initiators\" is not a list of at most %d names", STA_INITIATORS_MAX);
+	v->initiators = xcalloc(json_array_size(list) + 1, sizeof(*v->initiators));
+	json_array_foreach(list, i, it) {
+		const char *s = json_string_value(it);
+		int rc;
+
+		if (!s)
+			return vdc_err_set(err, -EINVAL, "an initiator is not a string");
+		rc = sta_iqn_check(s, err);
+		if (rc < 0)
+			return vdc_err_wrap(err, rc, "initiator");
+		for (j = 0; j < v->n_initiators; j++)
+			if (strcmp(v->initiators[j], s) == 0)
+				break;
+		if (j == v->n_initiators)
+			snprintf(v->initiators[v->n_initiators++], STA_IQN_MAX + 1, "%s", s);
+	}
+	return 0;
+}
+
+static int parse_snapshots(json_t *o, struct sta_volume_spec *v, struct vdc_err *err)
+{
+	json_t *list = json_object_get(o, "snapshots"), *it;
+	size_t i;
+	int rc;
+
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) > STA_SNAPSHOTS_MAX)
+		return vdc_err_set(err, -EINVAL, "\"snapshots\" is not a list of at most %d snapshots", STA_SNAPSHOTS_MAX);
+	v->snapshots = xcalloc(json_array_size(list) + 1, sizeof(*v->snapshots));
+	json_array_foreach(list, i, it) {
+		struct sta_snapshot_spec *s = &v->snapshots[v->n_snapshots];
+
+		if (!json_is_object(it))
+			return vdc_err_set(err, -EINVAL, "a snapshot is not an object");
+		rc = get_uint(it, "id", 1, INT64_MAX, &s->id, err);
+		if (rc == 0)
+			rc = get_name(it, "name", false, s->name, err);
+		if (rc < 0)
+			return vdc_err_wrap(err, rc, "snapshot");
+		v->n_snapshots++;
+	}
+	return 0;
+}
+
+static int parse_restore(json_t *o, struct sta_volume_spec *v, struct vdc_err *err)
+{
+	json_t *r = json_object_get(o, "restore");
+	int rc;
+
+	if (!r || json_is_null(r))
+		return 0;
+	if (!json_is_object(r))
+		return vdc_err_set(err, -EINVAL, "\"restore\" is neither an object nor null");
+	rc = get_uint(r, "n", 0, INT64_MAX, &v->restore_n, err);
+	if (rc == 0)
+		rc = get_uint(r, "snapshot", 1, INT64_MAX, &v->restore_snapshot, err);
+	if (rc < 0)
+		return vdc_err_wrap(err, rc, "restore");
+	v->restore = true;
+	return 0;
+}
+
+/* Fill `v` from `o`; a failure leaves the sentence in `err` (v->id is set first when it can be). */
+static int parse_volume(json_t *o, const char *prefix, struct sta_volume_spec *v, struct vdc_err *err)
+{
+	int rc;
+
+	if (!json_is_object(o))
+		return vdc_err_set(err, -EINVAL, "a volume is not an object");
+	rc = get_uint(o, "id", 1, INT64_MAX, &v->id, err);
+	if (rc < 0)
+		return rc;
+	rc = get_name(o, "name", false, v->name, err);
+	if (rc == 0)
+		rc = parse_iqn(o, prefix, v, err);
+	if (rc == 0)
+		rc = get_uint(o, "size", 512, STA_SIZE_MAX, &v->size, err);
+	if (rc == 0 && v->size % 512)
+		rc = vdc_err_set(err, -EINVAL, "\"size\" %" PRIu64 " is not a multiple of 512", v->size);
+	if (rc == 0)
+		rc = parse_chap(o, v, err);
+	if (rc == 0)
+		rc = parse_initiators(o, v, err);
+	if (rc == 0)
+		rc = parse_snapshots(o, v, err);
+	if (rc == 0)
+		rc = parse_restore(o, v, err);
+	return rc;
+}
+
+static int parse_dc(json_t *root, struct sta_desired *d, struct vdc_err *err)
+{
+	size_t len, i;
+	const char *dc = get_str(root, "dc", &len);
+
+	if (!dc || len < 12 || len > STA_DC_MAX)
+		return vdc_err_set(err, -EINVAL, "the desired state has no data center id of 12-%d hexadecimal digits", STA_DC_MAX);
+	for (i = 0; i < len; i++)
+		if (!isxdigit((unsigned char)dc[i]) || isupper((unsigned char)dc[i]))
+			return vdc_err_set(err, -EINVAL, "the data center id is not lowercase hexadecimal");
+	memcpy(d->dc, dc, len + 1);
+	snprintf(d->iqn_prefix, sizeof(d->iqn_prefix), STA_IQN_BASE "%.12s:", dc);
+	return 0;
+}
+
+int sta_desired_from_json(const void *json, struct sta_desired *d, struct vdc_err *err)
+{
+	json_t *root = (json_t *)json, *list, *it;
+	uint64_t v;
+	size_t i;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if (!json_is_object(root))
+		return vdc_err_set(err, -EINVAL, "the desired state is not a JSON object");
+	rc = get_uint(root, "rev", 0, INT64_MAX, &d->rev, err);
+	if (rc < 0)
+		return vdc_err_wrap(err, -EINVAL, "the desired state");
+	rc = parse_dc(root, d, err);
+	if (rc < 0)
+		return rc;
+	if (get_uint(root, "heartbeat", 1, STA_HEARTBEAT_MAX, &v, NULL) == 0)
+		d->heartbeat = (unsigned)v;
+	list = json_object_get(root, "volumes");
+	if (!json_is_array(list))
+		return vdc_err_set(err, -EINVAL, "the desired state has no \"volumes\" list");
+	d->vol = xcalloc(json_array_size(list) + 1, sizeof(*d->vol));
+	json_array_foreach(list, i, it) {
+		struct sta_volume_spec *vol = &d->vol[d->n];
+		struct vdc_err why = VDC_ERR_INIT;
+
+		if (parse_volume(it, d->iqn_prefix, vol, &why) < 0) {
+			if (!vol->id) {
+				log_warn("a volume of the desired state is ignored: %s", why.msg);
+				free(vol->initiators);
+				free(vol->snapshots);
+				memset(vol, 0, sizeof(*vol));
+				continue;
+			}
+			snprintf(vol->err, sizeof(vol->err), "%s", why.msg);
+		}
+		d->n++;
+	}
+	return 0;
+}
+
+int sta_desired_parse(const char *json, size_t len, struct sta_desired *d, struct vdc_err *err)
+{
+	json_error_t jerr;
+	json_t *root;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return vdc_err_set(err, -EINVAL, "the desired state is not JSON: %s", jerr.text);
+	rc = sta_desired_from_json(root, d, err);
+	json_decref(root);
+	return rc;
+}
+
+void sta_desired_release(struct sta_desired *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		free(d->vol[i].initiators);
+		free(d->vol[i].snapshots);
+	}
+	free(d->vol);
+	memset(d, 0, sizeof(*d));
+}
+
+const struct sta_volume_spec *sta_desired_volume(const struct sta_desired *d, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->vol[i].id == id)
+			return &d->vol[i];
+	return NULL;
+}
+
+const struct sta_volume_spec *sta_desired_by_iqn(const struct sta_desired *d, const char *iqn)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->vol[i].iqn, iqn) == 0)
+			return &d->vol[i];
+	return NULL;
+}
+
+bool sta_desired_has_snapshot(const struct sta_desired *d, uint64_t id,
+			      const struct sta_volume_spec **vol)
+{
+	size_t i, j;
+
+	for (i = 0; i < d->n; i++) {
+		for (j = 0; j < d->vol[i].n_snapshots; j++) {
+			if (d->vol[i].snapshots[j].id == id) {
+				if (vol)
+					*vol = &d->vol[i];
+				return true;
+			}
+		}
+	}
+	return false;
+}

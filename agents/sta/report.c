@@ -1,0 +1,175 @@
+/*
+ * The reporter: posts the observed state of the storage host (POST
+ * /v1/hosts/NAME/report) after every pass of the worker, while a copy
+ * makes progress (at most once a second), and at least every heartbeat.
+ * Each report is whole: every desired volume as the worker last saw it,
+ * with the bytes its file holds now and the copy under way. Reports carry
+ * the agent's epoch and a sequence number, so vdcfs drops one that
+ * arrives late.
+ *
+ * Nothing is reported before the first pass: an empty volume list would
+ * read as "everything is gone".
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "log.h"
+#include "sta.h"
+
+/* Reports on progress alone are at least this far apart. */
+#define PROGRESS_EVERY_MS 1000L
+
+void sta_kick_report(struct sta *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->report_kick = true;
+	pthread_cond_signal(&s->report_cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+bool sta_quitting(struct sta *s)
+{
+	bool quit;
+
+	pthread_mutex_lock(&s->lock);
+	quit = s->quit;
+	pthread_mutex_unlock(&s->lock);
+	return quit;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static unsigned heartbeat_s(struct sta *s)
+{
+	unsigned server, mine = s->opt.heartbeat_s;
+
+	pthread_mutex_lock(&s->lock);
+	server = s->server_heartbeat;
+	pthread_mutex_unlock(&s->lock);
+	if (!s->opt.heartbeat_given)
+		return server ? server : mine;
+	return server && server < mine ? server : mine;
+}
+
+/* Add each volume's allocated bytes (its file now) and the progress line. */
+static void complete(struct sta *s, json_t *vols, uint64_t progress_vol, const char *progress)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(vols, i, v) {
+		uint64_t id = (uint64_t)json_integer_value(json_object_get(v, "id"));
+		char path[PATH_MAX];
+		struct stat sb;
+		uint64_t allocated = 0;
+
+		sta_volume_path(s, id, path);
+		if (stat(path, &sb) == 0)
+			allocated = (uint64_t)sb.st_blocks * 512;
+		json_object_set_new(v, "allocated", json_integer((json_int_t)allocated));
+		json_object_set_new(v, "progress", json_string(id == progress_vol ? progress : ""));
+	}
+}
+
+static json_t *build_report(struct sta *s, uint64_t seq, uint64_t rev, json_t *vols)
+{
+	return json_pack("{s:I, s:I, s:I, s:{s:I, s:s, s:s, s:s}, s:o}",
+			 "epoch", (json_int_t)s->epoch_us,
+			 "seq", (json_int_t)seq,
+			 "rev", (json_int_t)rev,
+			 "facts",
+			 "disk_mib", (json_int_t)s->disk_mib,
+			 "driver", s->drv->name,
+			 "portal", s->opt.portal,
+			 "version", STA_VERSION,
+			 "volumes", vols);
+}
+
+/* Wait until a report is due; false when the agent stops. Takes `lock` and leaves it held. */
+static bool wait_due(struct sta *s, long next, long last)
+{
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		struct timespec ts;
+		long now = now_ms(), at = next;
+
+		if (s->quit)
+			return false;
+		if (s->report_kick && s->volumes) {
+			/* Progress alone does not report more than once a second. */
+			if (now - last >= PROGRESS_EVERY_MS || !s->running)
+				return true;
+			at = last + PROGRESS_EVERY_MS < next ? last + PROGRESS_EVERY_MS : next;
+		}
+		if (now >= next && s->volumes)
+			return true;
+		ts.tv_sec = at / 1000;
+		ts.tv_nsec = (at % 1000) * 1000000;
+		pthread_cond_timedwait(&s->report_cond, &s->lock, &ts);
+	}
+}
+
+void *sta_reporter_thread(void *arg)
+{
+	struct sta *s = arg;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_link link;
+	unsigned failures = 0;
+	uint64_t seq = 0;
+	long next = 0, last = 0;
+
+	if (vdc_link_init(&link, &s->proto, &err) < 0) {
+		log_error("reporter: %s", err.msg);
+		return NULL;
+	}
+	for (;;) {
+		char progress[sizeof(s->progress)];
+		uint64_t rev, progress_vol;
+		json_t *vols, *report;
+		int rc;
+
+		if (!wait_due(s, next ? next : now_ms() + 1000, last)) {
+			pthread_mutex_unlock(&s->lock);
+			break;
+		}
+		s->report_kick = false;
+		vols = json_deep_copy(s->volumes);
+		rev = s->rev_done;
+		progress_vol = s->progress_vol;
+		memcpy(progress, s->progress, sizeof(progress));
+		pthread_mutex_unlock(&s->lock);
+
+		last = now_ms();
+		next = last + (long)heartbeat_s(s) * 1000;
+		complete(s, vols, progress_vol, progress);
+		report = build_report(s, ++seq, rev, vols);
+		vdc_err_clear(&err);
+		rc = vdc_proto_report(&link, report, &err);
+		json_decref(report);
+		if (rc == -ECANCELED)
+			break;
+		if (rc < 0) {
+			long wait = 1000L << (failures < 5 ? failures : 5);
+
+			if (failures++ == 0 || !vdc_proto_transient(rc))
+				log_warn("%s", err.msg);
+			if (now_ms() + wait < next)
+				next = now_ms() + wait;
+			continue;
+		}
+		if (failures)
+			log_info("reports reach vdcfs again");
+		failures = 0;
+	}
+	vdc_link_release(&link);
+	return NULL;
+}

@@ -1,0 +1,148 @@
+/*
+ * vdc-sta: the agent of a storage host (docs/vdc-sta.md).
+ *
+ * Threads, and what each owns:
+ *
+ *   main       options, setup, then waits for SIGTERM/SIGINT
+ *   poller     long-polls the desired state (poller.c); hands each new
+ *              one to the worker through `pending`
+ *   worker     the reconcile loop (reconcile.c): the only thread that
+ *              runs tgtadm and makes, grows or removes volume files;
+ *              publishes the volumes' report entries in `volumes` and the
+ *              copies it wants in `jobs`
+ *   copier     carries out copies (copier.c): snapshots and restores, one
+ *              at a time, however long they take; publishes `progress`
+ *              and hands each outcome back in `results`
+ *   reporter   posts reports (report.c): after each pass of the worker,
+ *              on progress, and every heartbeat
+ *
+ * `lock` guards the fields marked [lock]. No tgtadm run, copy or HTTP
+ * call is made with it held.
+ */
+#ifndef VDC_STA_H
+#define VDC_STA_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "desired.h"
+#include "err.h"
+#include "proto.h"
+#include "target.h"
+
+#define STA_VERSION "0.4"
+
+struct sta_options {
+	const char *server, *pin, *token, *name, *statedir, *portal, *pidfile;
+	unsigned control_port;        /* tgtadm -C N */
+	uint64_t disk;                /* bytes; 0: no cap */
+	unsigned heartbeat_s;
+	bool heartbeat_given;
+};
+
+enum sta_job_kind { STA_JOB_SNAPSHOT, STA_JOB_RESTORE };
+
+/* A copy the worker wants done. */
+struct sta_job {
+	enum sta_job_kind kind;
+	uint64_t vol_id;              /* snapshot: of this volume; restore: into it */
+	uint64_t snap_id;
+	uint64_t restore_n;           /* restore: the counter it carries out */
+	char snap_name[VDC_NAME_MAX + 1];   /* for the progress line */
+};
+
+static inline bool sta_job_equal(const struct sta_job *a, const struct sta_job *b)
+{
+	return a->kind == b->kind && a->vol_id == b->vol_id && a->snap_id == b->snap_id &&
+	       a->restore_n == b->restore_n;
+}
+
+/* How a copy ended. */
+struct sta_job_result {
+	struct sta_job job;
+	int rc;                       /* 0, -EAGAIN (written meanwhile), other -errno */
+	char err[VDC_ERR_MSG_MAX];
+};
+
+struct sta {
+	struct sta_options opt;
+	const struct sta_target_ops *drv;
+	struct sta_target_ctx ctx;
+	char statedir[PATH_MAX];
+	char name[VDC_NAME_MAX + 1];
+	uint64_t epoch_us;
+	uint64_t disk_mib;            /* facts, fixed at start */
+
+	struct vdc_proto proto;
+
+	pthread_mutex_t lock;
+	pthread_cond_t worker_cond;   /* on CLOCK_MONOTONIC */
+	pthread_cond_t report_cond;
+	pthread_cond_t copier_cond;
+	pthread_cond_t quit_cond;
+	bool quit;                    /* [lock] */
+	bool worker_kick;             /* [lock] */
+	bool report_kick;             /* [lock] */
+	struct sta_desired *pending;  /* [lock] newest desired state not yet taken */
+	unsigned server_heartbeat;    /* [lock] */
+	uint64_t rev_done;            /* [lock] the revision last carried out */
+	json_t *volumes;              /* [lock] the report's volume list, without
+	                                 allocated and progress; NULL before the first pass */
+	struct sta_job *jobs;         /* [lock] the copies wanted, in order */
+	size_t n_jobs;
+	bool running;                 /* [lock] the copier runs `current` */
+	struct sta_job current;       /* [lock] */
+	bool cancel;                  /* [lock] `current` is no longer wanted */
+	uint64_t progress_vol;        /* [lock] the volume `progress` is about; 0: none */
+	char progress[128];           /* [lock] */
+	struct sta_job_result *results;   /* [lock] finished copies not yet taken */
+	size_t n_results;
+};
+
+/* Paths of the state directory (PATH_MAX bytes each). */
+void sta_volume_path(const struct sta *s, uint64_t id, char *out);
+void sta_restore_path(const struct sta *s, uint64_t id, char *out);
+void sta_snapshot_path(const struct sta *s, uint64_t id, char *out);
+void sta_snapshot_tmp_path(const struct sta *s, uint64_t id, char *out);
+
+/* The restores carried out into volume `id` (STATE/volumes/ID.restore; 0 when none). */
+uint64_t sta_restore_done(const struct sta *s, uint64_t id);
+
+void sta_kick_worker(struct sta *s);
+void sta_kick_report(struct sta *s);
+bool sta_quitting(struct sta *s);
+
+void *sta_poller_thread(void *arg);
+void *sta_worker_thread(void *arg);
+void *sta_copier_thread(void *arg);
+void *sta_reporter_thread(void *arg);
+
+/* copy.c */
+
+/* Called while a copy runs; false cancels it. */
+typedef bool (*sta_copy_cb)(void *arg, uint64_t done, uint64_t total);
+
+/*
+ * Make `dst` (open for writing, size 0) a copy of `src` as it is now:
+ * FICLONE when the filesystem shares extents (atomic), else the data
+ * ranges of `src` (SEEK_DATA/SEEK_HOLE, copy_file_range) with holes kept.
+ * A plain copy is only consistent if nothing wrote `src` meanwhile: its
+ * ctime is compared before and after, and -EAGAIN says it changed.
+ * `*cloned` tells which way it went.
+ */
+int sta_copy_snapshot(int src, int dst, bool *cloned, sta_copy_cb cb, void *arg, struct vdc_err *err);
+
+/*
+ * Make `dst` (a volume, in place: tgtd keeps it open) hold `src`'s bytes,
+ * zeros after them, and be max(its size, src's size) long.
+ */
+int sta_copy_restore(int src, int dst, sta_copy_cb cb, void *arg, struct vdc_err *err);
+
+/* "410M", "1G": a size for a progress line. */
+void sta_size_short(uint64_t bytes, char *out, size_t outlen);
+
+#endif

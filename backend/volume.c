@@ -1,0 +1,883 @@
+/*
+ * Volumes on storage hosts (docs/storage.md).
+ *
+ * A volume's obj->priv is a `struct vdc_vol`. What is desired lives in the
+ * tree (size, snapshots, links from instances) and in live values kept
+ * with the volume: "host" (its storage host), "chap" (its CHAP secret) and
+ * "restore" ("N SNAPSHOT-ID": restores asked for). What its storage host
+ * last reported lives in vdc_vol too and is never stored: the next report
+ * brings it back. The state shown is derived from both, level-triggered,
+ * by volume_reconcile(), which is safe to call at any time.
+ */
+#include <errno.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+#include "instance.h"
+#include "volume.h"
+
+struct vdc_vol {
+	char host[VDC_NAME_MAX + 1];    /* "" while not placed */
+	char secret[33];                /* CHAP secret, hex */
+	uint64_t restore_n;             /* restores asked for */
+	int64_t restore_snap;           /* of the last one asked for */
+	/* As its storage host last reported it. */
+	bool seen;
+	char seen_state[16];
+	char *seen_err;
+	uint64_t seen_size, allocated, restored;
+	char *progress;                 /* the agent's */
+	char *data_progress;            /* the data path's */
+};
+
+static const struct vdc_kind *volumes_kind(void)
+{
+	return vdc_kind_find("volumes", 7);
+}
+
+static struct vdc_vol *vol_of(const struct vdc_obj *vol)
+{
+	struct vdc_obj *o = (struct vdc_obj *)vol;
+
+	if (!o->priv)
+		o->priv = xcalloc(1, sizeof(struct vdc_vol));
+	return o->priv;
+}
+
+void vdc_volume_release(struct vdc_obj *vol)
+{
+	struct vdc_vol *v = vol->priv;
+
+	if (v) {
+		free(v->seen_err);
+		free(v->progress);
+		free(v->data_progress);
+	}
+	free(v);
+}
+
+static void set_text(char **slot, const char *text)
+{
+	free(*slot);
+	*slot = text && *text ? xstrdup(text) : NULL;
+}
+
+uint64_t vdc_volume_size(const struct vdc_obj *vol)
+{
+	int a = vdc_attr_index(vol->kind, "size", 4);
+	uint64_t bytes = 0;
+	size_t len;
+	const char *v = vdc_attr_value(vol, (unsigned)a, &len);
+
+	vdc_size_parse(v, len, "size", &bytes, NULL);
+	return bytes;
+}
+
+uint64_t vdc_volume_allocated(const struct vdc_obj *vol)
+{
+	return vol_of(vol)->allocated;
+}
+
+static struct vdc_obj *host_of(const struct vdc_obj *vol)
+{
+	const struct vdc_vol *v = vol_of(vol);
+
+	return v->host[0] ? vdc_host_find(v->host) : NULL;
+}
+
+bool vdc_volume_placed(const struct vdc_obj *vol)
+{
+	return host_of(vol) != NULL;
+}
+
+static void dc12(char *out)
+{
+	const char *dc = vdc_model_meta("dc");
+
+	snprintf(out, 13, "%s", dc ? dc : "000000000000");
+}
+
+void vdc_volume_iqn(const struct vdc_obj *vol, char *out, size_t n)
+{
+	char dc[13];
+
+	dc12(dc);
+	snprintf(out, n, "%s:%s:vol-%" PRId64, VDC_IQN_PREFIX, dc, vol->id);
+}
+
+void vdc_initiator_iqn(const char *host, char *out, size_t n)
+{
+	char dc[13];
+
+	dc12(dc);
+	if (host)
+		snprintf(out, n, "%s:%s:host-%s", VDC_IQN_PREFIX, dc, host);
+	else
+		snprintf(out, n, "%s:%s:control", VDC_IQN_PREFIX, dc);
+}
+
+/* ---- attachment ---- */
+
+static int volumes_dir(const struct vdc_obj *inst)
+{
+	unsigned i;
+
+	for (i = 0; i < inst->kind->nreldirs; i++)
+		if (!strcmp(inst->kind->reldirs[i].name, "volumes"))
+			return (int)i;
+	return -1;
+}
+
+/* The instance linking the volume named `name`, or NULL. */
+static struct vdc_obj *linked_from(const char *name, const struct vdc_obj *except)
+{
+	const struct vdc_kind *k = vdc_kind_find("instances", 9);
+	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
+	struct vdc_map_entry *e;
+	size_t b;
+
+	if (!all)
+		return NULL;
+	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
+		struct vdc_obj *inst = e->value;
+		int d = volumes_dir(inst);
+		unsigned i;
+
+		if (inst == except || d < 0)
+			continue;
+		for (i = 0; i < inst->rel[d].n; i++)
+			if (!strcmp(inst->rel[d].links[i]->tname, name))
+				return inst;
+	}
+	return NULL;
+}
+
+struct vdc_obj *vdc_volume_instance(const struct vdc_obj *vol)
+{
+	return linked_from(vol->name, NULL);
+}
+
+int vdc_volume_rel_check(const struct vdc_obj *inst, unsigned dir, const char *tname, struct vdc_err *err)
+{
+	struct vdc_obj *other;
+
+	if (strcmp(inst->kind->reldirs[dir].name, "volumes"))
+		return 0;
+	other = linked_from(tname, inst);
+	if (other)
+		return vdc_err_set(err, -EBUSY, "volume %s is attached to instance %s already; a volume is attached to one instance at a time",
+				   tname, other->name);
+	return 0;
+}
+
+/* The hypervisor's view of volume `vol` on instance `inst`, or NULL. */
+static const struct vdc_seen_vol *seen_on(const struct vdc_obj *inst, const struct vdc_obj *vol)
+{
+	const struct vdc_seen *s = inst ? vdc_seen_of(inst) : NULL;
+	unsigned i;
+
+	for (i = 0; s && i < s->nvols; i++)
+		if (s->vols[i].id == vol->id)
+			return &s->vols[i];
+	return NULL;
+}
+
+static int in_use(const struct vdc_obj *vol, const char *what, struct vdc_err *err)
+{
+	struct vdc_obj *inst = vdc_volume_instance(vol);
+
+	if (inst && (vdc_instance_power_on(inst) || seen_on(inst, vol)))
+		return vdc_err_set(err, -EBUSY, "volume %s is attached to instance %s, which is %s; %s needs it detached or the instance stopped",
+				   vol->name, inst->name, inst->state, what);
+	return 0;
+}
+
+int vdc_volume_writable(const struct vdc_obj *vol, struct vdc_err *err)
+{
+	return in_use(vol, "writing through data", err);
+}
+
+/* ---- what the tree shows ---- */
+
+static bool available_on_host(const struct vdc_obj *vol)
+{
+	const struct vdc_vol *v = vol_of(vol);
+	struct vdc_obj *host = host_of(vol);
+
+	return host && vdc_host_is_up(host) && v->seen && !strcmp(v->seen_state, "available");
+}
+
+int vdc_volume_endpoint(const struct vdc_obj *vol, struct vdc_volume_ep *ep, struct vdc_err *err)
+{
+	const struct vdc_vol *v = vol_of(vol);
+	struct vdc_obj *host = host_of(vol);
+
+	memset(ep, 0, sizeof(*ep));
+	if (!available_on_host(vol))
+		return vdc_err_set(err, -EAGAIN, "volume %s is %s, not yet available on a storage host", vol->name,
+				   vol->state);
+	snprintf(ep->portal, sizeof(ep->portal), "%s", vdc_host_of(host)->portal);
+	vdc_volume_iqn(vol, ep->iqn, sizeof(ep->iqn));
+	vdc_initiator_iqn(NULL, ep->initiator, sizeof(ep->initiator));
+	snprintf(ep->user, sizeof(ep->user), "vol-%" PRId64, vol->id);
+	snprintf(ep->secret, sizeof(ep->secret), "%s", v->secret);
+	ep->lun = 1;
+	ep->size = v->seen_size;
+	ep->writable = vdc_volume_writable(vol, NULL) == 0;
+	return 0;
+}
+
+void vdc_volume_set_progress(struct vdc_obj *vol, const char *text)
+{
+	set_text(&vol_of(vol)->data_progress, text);
+	vdc_obj_live_changed(vol);
+}
+
+void vdc_volume_show_host(const struct vdc_obj *vol, struct strbuf *out)
+{
+	const struct vdc_vol *v = vol_of(vol);
+
+	if (v->host[0])
+		strbuf_addf(out, "%s\n", v->host);
+}
+
+void vdc_volume_show_target(const struct vdc_obj *vol, struct strbuf *out)
+{
+	struct vdc_obj *host = host_of(vol);
+	char iqn[VDC_IQN_MAX];
+
+	if (!host || !vol_of(vol)->seen || !vdc_host_of(host)->portal[0])
+		return;
+	vdc_volume_iqn(vol, iqn, sizeof(iqn));
+	strbuf_addf(out, "%s %s 1\n", vdc_host_of(host)->portal, iqn);
+}
+
+void vdc_volume_show_progress(const struct vdc_obj *vol, struct strbuf *out)
+{
+	const struct vdc_vol *v = vol_of(vol);
+
+	if (v->progress)
+		strbuf_addf(out, "%s\n", v->progress);
+	if (v->data_progress)
+		strbuf_addf(out, "%s\n", v->data_progress);
+}
+
+/* ---- placement ---- */
+
+/* Bytes the volumes placed on `host` take (their sizes), and the orphans'. */
+static void host_recount(struct vdc_obj *host)
+{
+	struct vdc_host *h = vdc_host_of(host);
+	const struct vdc_map *all = vdc_kind_objects(volumes_kind());
+	struct vdc_map_entry *e;
+	size_t b;
+
+	h->disk_used = 0;
+	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b))
+		if (!strcmp(vol_of(e->value)->host, host->name))
+			h->disk_used += vdc_volume_size(e->value);
+}
+
+static struct vdc_obj *pick_host(uint64_t size, const char *only, bool *any_sta, struct vdc_err *err)
+{
+	const struct vdc_map *all = vdc_kind_objects(vdc_hosts_kind());
+	struct vdc_obj *best = NULL;
+	uint64_t best_free = 0;
+	struct vdc_map_entry *e;
+	unsigned seen = 0;
+	size_t b;
+
+	*any_sta = false;
+	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
+		struct vdc_obj *o = e->value;
+		struct vdc_host *h = vdc_host_of(o);
+		size_t len;
+		const char *sched;
+		uint64_t free_;
+
+		if (h->role != VDC_ROLE_STA)
+			continue;
+		*any_sta = true;
+		if (only && strcmp(o->name, only))
+			continue;
+		sched = vdc_attr_value(o, (unsigned)vdc_attr_index(o->kind, "schedulable", 11), &len);
+		if (!vdc_host_is_up(o) || len != 2 || memcmp(sched, "on", 2))
+			continue;
+		seen++;
+		free_ = h->disk > h->disk_used ? h->disk - h->disk_used : 0;
+		if (free_ >= size && (!best || free_ > best_free)) {
+			best = o;
+			best_free = free_;
+		}
+	}
+	if (!best && *any_sta) {
+		if (only)
+			vdc_err_set(err, -ENOSPC, "its source snapshot is on storage host %s, which is not up, not schedulable or has no room for %" PRIu64 "M",
+				    only, size >> 20);
+		else if (!seen)
+			vdc_err_set(err, -ENOSPC, "no storage host is up and schedulable");
+		else
+			vdc_err_set(err, -ENOSPC, "no storage host has %" PRIu64 "M free", size >> 20);
+	}
+	return best;
+}
+
+static int place(struct vdc_obj *vol, struct vdc_obj *host, struct vdc_err *err)
+{
+	struct vdc_vol *v = vol_of(vol);
+	struct vdc_err ignored = VDC_ERR_INIT;
+	int rc;
+
+	if (!v->secret[0]) {
+		unsigned char raw[16];
+
+		if (gnutls_rnd(GNUTLS_RND_KEY, raw, sizeof(raw)) < 0)
+			return vdc_err_set(err, -EIO, "no random bytes for a CHAP secret");
+		vdc_hex(raw, sizeof(raw), v->secret);
+		rc = vdc_obj_live_put(vol, "chap", v->secret, err);
+		if (rc < 0) {
+			v->secret[0] = 0;
+			return rc;
+		}
+	}
+	rc = vdc_obj_live_put(vol, "host", host->name, err);
+	if (rc < 0)
+		return rc;
+	snprintf(v->host, sizeof(v->host), "%s", host->name);
+	if (!vdc_rel_find(host, 1, vol->name, strlen(vol->name)))
+		vdc_rel_add(host, 1, vol->name, strlen(vol->name), vol->name, 0, &ignored);
+	host_recount(host);
+	vdc_host_bump(host);
+	vdc_event(vol, "placed on storage host %s", host->name);
+	return 0;
+}
+
+static struct vdc_obj *source_snapshot(const struct vdc_obj *vol);
+
+static void set_state(struct vdc_obj *vol, const char *state, const char *err)
+{
+	if (strcmp(vol->state, state))
+		vdc_obj_set_state(vol, state);
+	if (err) {
+		if (!vol->err || strcmp(vol->err, err))
+			vdc_obj_set_err(vol, err);
+	}
+}
+
+/* Take the next step for `vol`; safe at any time. */
+static void volume_reconcile(struct vdc_obj *vol)
+{
+	struct vdc_vol *v = vol_of(vol);
+	struct vdc_obj *host = host_of(vol);
+
+	if (!host) {
+		struct vdc_err err = VDC_ERR_INIT;
+		struct vdc_obj *snap = source_snapshot(vol);
+		struct vdc_obj *shost = snap ? host_of(snap->parent) : NULL;
+		bool any_sta;
+		struct vdc_obj *pick = pick_host(vdc_volume_size(vol), shost ? shost->name : NULL, &any_sta, &err);
+
+		if (!any_sta) {
+			set_state(vol, "defined", NULL);
+			return;
+		}
+		if (!pick || place(vol, pick, &err) < 0) {
+			set_state(vol, "unschedulable", err.msg);
+			return;
+		}
+		host = pick;
+		set_state(vol, "creating", NULL);
+		if (vol->err)
+			vdc_obj_set_err(vol, NULL);
+		return;
+	}
+	if (!strcmp(host->state, "unknown")) {
+		set_state(vol, "unknown", NULL);
+		return;
+	}
+	if (!v->seen) {
+		if (strcmp(vol->state, "available") && strcmp(vol->state, "attached"))
+			set_state(vol, "creating", NULL);
+		return;
+	}
+	if (!strcmp(v->seen_state, "error")) {
+		set_state(vol, "error", v->seen_err ? v->seen_err : "the storage host failed without a reason");
+		return;
+	}
+	if (!strcmp(v->seen_state, "available")) {
+		struct vdc_obj *inst = vdc_volume_instance(vol);
+		const struct vdc_seen_vol *sv = seen_on(inst, vol);
+
+		if (sv && !strcmp(sv->state, "error")) {
+			set_state(vol, "error", sv->err ? sv->err : "the hypervisor could not attach it");
+			return;
+		}
+		set_state(vol, sv && !strcmp(sv->state, "attached") ? "attached" : "available", NULL);
+		if (vol->err && !strcmp(vol->state, "available") && !v->seen_err)
+			vdc_obj_set_err(vol, NULL);
+		return;
+	}
+	set_state(vol, "creating", NULL);
+}
+
+void vdc_volumes_reconcile_all(void)
+{
+	const struct vdc_kind *k = volumes_kind();
+	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
+	struct vdc_map_entry *e;
+	size_t b;
+
+	if (!all)
+		return;
+	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b))
+		volume_reconcile(e->value);
+}
+
+/* The instance's hypervisor and the volume's storage host both hear of a change. */
+static void bump_both(struct vdc_obj *vol)
+{
+	struct vdc_obj *host = host_of(vol), *inst = vdc_volume_instance(vol);
+
+	if (host)
+		vdc_host_bump(host);
+	if (inst)
+		vdc_instance_touched(inst);
+}
+
+/* ---- the kind's hooks ---- */
+
+void vdc_volume_created(struct vdc_obj *vol)
+{
+	volume_reconcile(vol);
+}
+
+void vdc_volume_loaded(struct vdc_obj *vol)
+{
+	struct vdc_obj *host = host_of(vol);
+	struct vdc_err ignored = VDC_ERR_INIT;
+
+	if (host && !vdc_rel_find(host, 1, vol->name, strlen(vol->name)))
+		vdc_rel_add(host, 1, vol->name, strlen(vol->name), vol->name, 0, &ignored);
+	if (host)
+		host_recount(host);
+	volume_reconcile(vol);
+}
+
+void vdc_volume_live_loaded(struct vdc_obj *vol, const char *name, const char *value)
+{
+	struct vdc_vol *v = vol_of(vol);
+
+	if (!strcmp(name, "host"))
+		snprintf(v->host, sizeof(v->host), "%s", value);
+	else if (!strcmp(name, "chap"))
+		snprintf(v->secret, sizeof(v->secret), "%s", value);
+	else if (!strcmp(name, "restore"))
+		sscanf(value, "%" SCNu64 " %" SCNd64, &v->restore_n, &v->restore_snap);
+}
+
+int vdc_volume_busy(const struct vdc_obj *vol, struct vdc_err *err)
+{
+	return in_use(vol, "removing it", err);
+}
+
+void vdc_volume_destroyed(struct vdc_obj *vol)
+{
+	struct vdc_obj *host = host_of(vol);
+	struct vdc_err ignored = VDC_ERR_INIT;
+	struct vdc_link *l;
+
+	if (!host)
+		return;
+	l = vdc_rel_find(host, 1, vol->name, strlen(vol->name));
+	if (l)
+		vdc_rel_remove(host, 1, l, &ignored);
+	vdc_event(host, "deleting volume %s (id %" PRId64 ")", vol->name, vol->id);
+	vol_of(vol)->host[0] = 0;
+	host_recount(host);
+	vdc_host_of(host)->disk_used += vdc_volume_size(vol);   /* until the host reports it gone */
+	vdc_host_bump(host);
+}
+
+void vdc_volume_renamed(struct vdc_obj *vol, const char *old)
+{
+	struct vdc_obj *host = host_of(vol);
+	struct vdc_err ignored = VDC_ERR_INIT;
+	struct vdc_link *l;
+
+	if (!host)
+		return;
+	l = vdc_rel_find(host, 1, old, strlen(old));
+	if (l)
+		vdc_rel_remove(host, 1, l, &ignored);
+	vdc_rel_add(host, 1, vol->name, strlen(vol->name), vol->name, 0, &ignored);
+	bump_both(vol);
+}
+
+int vdc_volume_check_size(const struct vdc_obj *vol, const char *text, size_t len, struct vdc_err *err)
+{
+	uint64_t bytes, now;
+	struct vdc_obj *host;
+	struct vdc_host *h;
+
+	if (vdc_size_mib_parse(text, len, "size", 1ULL << 20, 16ULL << 40, "1M to 16T", &bytes, err) < 0)
+		return -EINVAL;
+	if (!vol)
+		return 0;
+	host = host_of(vol);
+	now = vdc_volume_size(vol);
+	if (!host)
+		return 0;
+	if (bytes < now && (vol_of(vol)->allocated || in_use(vol, "shrinking", NULL) < 0))
+		return vdc_err_set(err, -EINVAL, "volumes only grow: %s is %" PRIu64 "M on storage host %s and holds data; shrinking is refused",
+				   vol->name, now >> 20, host->name);
+	h = vdc_host_of(host);
+	if (bytes > now && bytes - now > (h->disk > h->disk_used ? h->disk - h->disk_used : 0))
+		return vdc_err_set(err, -ENOSPC, "storage host %s has %" PRIu64 "M free, too little to grow %s by %" PRIu64 "M",
+				   host->name, (h->disk > h->disk_used ? h->disk - h->disk_used : 0) >> 20, vol->name,
+				   (bytes - now) >> 20);
+	return 0;
+}
+
+/* The check of `source`: the snapshot named `tname` ("V/S") may seed `vol` now. */
+int vdc_volume_check_source(const struct vdc_obj *vol, const char *tname, size_t len, struct vdc_err *err)
+{
+	const struct vdc_kind *sk = vol->kind->child;
+	const char *slash = memchr(tname, '/', len);
+	struct vdc_obj *parent, *snap;
+	int rc;
+
+	(void)len;
+	if (!slash)
+		return vdc_err_set(err, -EINVAL, "source must link a snapshot: ../../volumes/V/snapshots/S");
+	parent = vdc_obj_find(vol->kind, NULL, tname, (size_t)(slash - tname));
+	snap = parent ? vdc_obj_find(sk, parent, slash + 1, strlen(slash + 1)) : NULL;
+	if (!snap)
+		return 0;   /* a restore may make the link before the snapshot */
+	if (parent == vol)
+		return vdc_err_set(err, -EINVAL, "a volume cannot be seeded from its own snapshot; use ctl rollback %s",
+				   snap->name);
+	rc = in_use(vol, "seeding it from a snapshot", err);
+	return rc < 0 ? rc : 0;
+}
+
+/* Seed `vol` from its source: on the snapshot's host (moving an unused volume there), then a restore. */
+static void seed_from_source(struct vdc_obj *vol)
+{
+	struct vdc_obj *snap = source_snapshot(vol), *host = host_of(vol);
+	struct vdc_obj *shost = snap ? host_of(snap->parent) : NULL;
+	struct vdc_err err = VDC_ERR_INIT;
+
+	if (!snap || !shost || strcmp(snap->state, "available")) {
+		if (snap)
+			vdc_event(vol, "source %s/%s is %s: no byte is copied", snap->parent->name, snap->name,
+				  snap->state);
+		return;
+	}
+	if (host != shost) {
+		struct vdc_link *l = host ? vdc_rel_find(host, 1, vol->name, strlen(vol->name)) : NULL;
+
+		if (l)
+			vdc_rel_remove(host, 1, l, &err);
+		if (place(vol, shost, &err) < 0) {
+			vdc_report(vol, &err);
+			return;
+		}
+		if (host) {
+			host_recount(host);
+			vdc_host_bump(host);
+		}
+		vol_of(vol)->seen = false;
+	}
+	if (vdc_volume_restore(vol, snap, &err) < 0)
+		vdc_report(vol, &err);
+}
+
+void vdc_volume_changed(struct vdc_obj *vol, unsigned attr)
+{
+	const char *name = vol->kind->attrs[attr].name;
+	struct vdc_obj *host = host_of(vol);
+
+	if (!strcmp(name, "size")) {
+		vdc_obj_live_changed(vol);   /* data shows the new size */
+		if (host) {
+			host_recount(host);
+			vdc_event(vol, "growing to %" PRIu64 "M", vdc_volume_size(vol) >> 20);
+		}
+		bump_both(vol);
+		volume_reconcile(vol);
+	} else if (!strcmp(name, "source") && vol->attrs[attr].link) {
+		seed_from_source(vol);
+		volume_reconcile(vol);
+	}
+}
+
+/* An instance's volumes/ changed: its hypervisor and the storage hosts hear of it. */
+void vdc_volumes_rel_changed(struct vdc_obj *inst, unsigned dir)
+{
+	if (strcmp(inst->kind->reldirs[dir].name, "volumes"))
+		return;
+	vdc_instance_touched(inst);
+	vdc_host_bump(NULL);
+	vdc_volumes_reconcile_all();
+}
+
+/* ---- snapshots and restores ---- */
+
+static struct vdc_obj *source_snapshot(const struct vdc_obj *vol)
+{
+	int a = vdc_attr_index(vol->kind, "source", 6);
+	struct vdc_link *l = a >= 0 ? vol->attrs[a].link : NULL;
+
+	return l ? vdc_link_target(l) : NULL;
+}
+
+int vdc_volume_restore(struct vdc_obj *vol, struct vdc_obj *snap, struct vdc_err *err)
+{
+	struct vdc_vol *v = vol_of(vol);
+	struct vdc_obj *host = host_of(vol), *shost = host_of(snap->parent);
+	char text[48];
+	int rc;
+
+	rc = in_use(vol, "restoring a snapshot", err);
+	if (rc < 0)
+		return rc;
+	if (!host)
+		return vdc_err_set(err, -EAGAIN, "volume %s is not on a storage host yet", vol->name);
+	if (shost != host)
+		return vdc_err_set(err, -EXDEV, "snapshot %s/%s is on storage host %s and volume %s on %s; a restore stays on one host",
+				   snap->parent->name, snap->name, shost ? shost->name : "none", vol->name, host->name);
+	if (strcmp(snap->state, "available"))
+		return vdc_err_set(err, -EAGAIN, "snapshot %s/%s is %s, not available", snap->parent->name, snap->name,
+				   snap->state);
+	snprintf(text, sizeof(text), "%" PRIu64 " %" PRId64, v->restore_n + 1, snap->id);
+	rc = vdc_obj_live_put(vol, "restore", text, err);
+	if (rc < 0)
+		return rc;
+	v->restore_n++;
+	v->restore_snap = snap->id;
+	vdc_event(vol, "restore from snapshot %s/%s asked of storage host %s", snap->parent->name, snap->name,
+		  host->name);
+	vdc_host_bump(host);
+	return 0;
+}
+
+int vdc_volume_verb_rollback(struct vdc_obj *vol, const char *args, size_t len, struct vdc_err *err)
+{
+	struct vdc_obj *snap;
+
+	if (!len)
+		return vdc_err_set(err, -EINVAL, "rollback needs the name of a snapshot: rollback SNAP");
+	snap = vdc_obj_find(vol->kind->child, vol, args, len);
+	if (!snap)
+		return vdc_err_set(err, -ENOENT, "volume %s has no snapshot %s", vol->name, vdc_quote(args, len, (char[200]){0}, 200));
+	return vdc_volume_restore(vol, snap, err);
+}
+
+void vdc_snapshot_created(struct vdc_obj *snap)
+{
+	struct vdc_obj *host = host_of(snap->parent);
+
+	if (host)
+		vdc_host_bump(host);
+}
+
+int vdc_snapshot_busy(const struct vdc_obj *snap, struct vdc_err *err)
+{
+	const struct vdc_vol *v = vol_of(snap->parent);
+
+	if (v->restore_snap == snap->id && v->restore_n > v->restored && v->seen)
+		return vdc_err_set(err, -EBUSY, "volume %s is being restored from snapshot %s", snap->parent->name,
+				   snap->name);
+	return 0;
+}
+
+void vdc_snapshot_destroyed(struct vdc_obj *snap)
+{
+	vdc_snapshot_created(snap);
+}
+
+/* ---- the agents' side ---- */
+
+static json_t *initiators_json(const struct vdc_obj *vol)
+{
+	json_t *list = json_array();
+	struct vdc_obj *inst = vdc_volume_instance(vol);
+	char iqn[VDC_IQN_MAX];
+
+	vdc_initiator_iqn(NULL, iqn, sizeof(iqn));
+	json_array_append_new(list, json_string(iqn));
+	if (inst && vdc_place_of(inst)->host[0]) {
+		vdc_initiator_iqn(vdc_place_of(inst)->host, iqn, sizeof(iqn));
+		json_array_append_new(list, json_string(iqn));
+	}
+	return list;
+}
+
+static json_t *sta_volume_json(const struct vdc_obj *vol)
+{
+	const struct vdc_vol *v = vol_of(vol);
+	json_t *snaps = json_array(), *restore = json_null();
+	char iqn[VDC_IQN_MAX], user[32];
+	struct vdc_map_entry *e;
+	size_t b;
+
+	for (e = vdc_map_first(&vol->children, &b); e; e = vdc_map_next(&vol->children, e, &b)) {
+		const struct vdc_obj *s = e->value;
+
+		json_array_append_new(snaps, json_pack("{s:I, s:s}", "id", (json_int_t)s->id, "name", s->name));
+	}
+	if (v->restore_n)
+		restore = json_pack("{s:I, s:I}", "n", (json_int_t)v->restore_n, "snapshot",
+				    (json_int_t)v->restore_snap);
+	vdc_volume_iqn(vol, iqn, sizeof(iqn));
+	snprintf(user, sizeof(user), "vol-%" PRId64, vol->id);
+	return json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)vol->id, "name",
+			 vol->name, "iqn", iqn, "size", (json_int_t)vdc_volume_size(vol), "chap_user", user,
+			 "chap_secret", v->secret, "initiators", initiators_json(vol), "snapshots", snaps,
+			 "restore", restore);
+}
+
+json_t *vdc_sta_desired_volumes(const struct vdc_obj *host)
+{
+	const struct vdc_map *all = vdc_kind_objects(volumes_kind());
+	json_t *list = json_array();
+	struct vdc_map_entry *e;
+	size_t b;
+
+	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
+		const struct vdc_obj *vol = e->value;
+
+		if (!strcmp(vol_of(vol)->host, host->name))
+			json_array_append_new(list, sta_volume_json(vol));
+	}
+	return list;
+}
+
+/* Does a hypervisor still report `vol` on an instance other than `inst` (a detach under way)? */
+static bool held_elsewhere(const struct vdc_obj *vol, const struct vdc_obj *inst)
+{
+	const struct vdc_map *all = vdc_kind_objects(inst->kind);
+	struct vdc_map_entry *e;
+	size_t b;
+
+	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b))
+		if (e->value != inst && seen_on(e->value, vol))
+			return true;
+	return false;
+}
+
+json_t *vdc_instance_volumes_json(const struct vdc_obj *inst)
+{
+	json_t *list = json_array();
+	int d = volumes_dir(inst);
+	unsigned i;
+
+	for (i = 0; d >= 0 && i < inst->rel[d].n; i++) {
+		struct vdc_link *l = inst->rel[d].links[i];
+		struct vdc_obj *vol = vdc_link_target(l);
+		struct vdc_volume_ep ep;
+		char serial[24];
+
+		if (!vol || vdc_volume_endpoint(vol, &ep, NULL) < 0 || held_elsewhere(vol, inst))
+			continue;
+		snprintf(serial, sizeof(serial), "vdc-vol-%" PRId64, vol->id);
+		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:s}", "id",
+						      (json_int_t)vol->id, "name", vol->name, "link", l->name,
+						      "portal", ep.portal, "iqn", ep.iqn, "lun", ep.lun,
+						      "chap_user", ep.user, "chap_secret", ep.secret, "size",
+						      (json_int_t)ep.size, "serial", serial));
+	}
+	return list;
+}
+
+/* One volume of a storage host's report. */
+static void seen_volume(struct vdc_obj *host, json_t *it)
+{
+	json_int_t id = 0, size = 0, allocated = 0, restored = 0;
+	const char *state = "", *err = "", *progress = "";
+	json_t *snaps = NULL, *s;
+	struct vdc_obj *vol;
+	struct vdc_vol *v;
+	size_t i;
+
+	if (json_unpack(it, "{s:I, s:s, s?s, s?I, s?I, s?I, s?s, s?o}", "id", &id, "state", &state, "err", &err,
+			"size", &size, "allocated", &allocated, "restore", &restored, "progress", &progress,
+			"snapshots", &snaps) < 0)
+		return;
+	vol = vdc_obj_by_id(id);
+	if (!vol || vol->kind != volumes_kind() || strcmp(vol_of(vol)->host, host->name)) {
+		vdc_host_of(host)->disk_used += size > 0 ? (uint64_t)size : 0;   /* being deleted */
+		return;
+	}
+	v = vol_of(vol);
+	v->seen = true;
+	snprintf(v->seen_state, sizeof(v->seen_state), "%s", state);
+	set_text(&v->seen_err, err);
+	if (strcmp(v->progress ? v->progress : "", progress ? progress : ""))
+		vol->live_mtime = vdc_now();
+	set_text(&v->progress, progress);
+	if (v->seen_size != (uint64_t)(size > 0 ? size : 0))
+		vdc_obj_live_changed(vol);
+	v->seen_size = size > 0 ? (uint64_t)size : 0;
+	v->allocated = allocated > 0 ? (uint64_t)allocated : 0;
+	if ((uint64_t)restored > v->restored && v->restored)
+		vdc_event(vol, "restore %" PRIu64 " carried out", (uint64_t)restored);
+	v->restored = restored > 0 ? (uint64_t)restored : 0;
+	json_array_foreach(snaps, i, s) {
+		json_int_t sid = 0;
+		const char *sstate = "", *serr = "";
+		struct vdc_obj *snap;
+
+		if (json_unpack(s, "{s:I, s:s, s?s}", "id", &sid, "state", &sstate, "err", &serr) < 0)
+			continue;
+		snap = vdc_obj_by_id(sid);
+		if (!snap || snap->parent != vol)
+			continue;
+		if (!strcmp(sstate, "available") || !strcmp(sstate, "creating") || !strcmp(sstate, "error")) {
+			if (strcmp(snap->state, sstate))
+				vdc_obj_set_state(snap, sstate);
+			if (!strcmp(sstate, "error") && serr && *serr && (!snap->err || strcmp(snap->err, serr)))
+				vdc_obj_set_err(snap, serr);
+		}
+	}
+}
+
+void vdc_sta_report(struct vdc_obj *host, json_t *volumes)
+{
+	const struct vdc_map *all = vdc_kind_objects(volumes_kind());
+	struct vdc_map_entry *e;
+	json_t *it;
+	size_t i, b;
+
+	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
+		struct vdc_vol *v = vol_of(e->value);
+
+		if (!strcmp(v->host, host->name))
+			v->seen = false;
+	}
+	host_recount(host);
+	json_array_foreach(volumes, i, it)
+		seen_volume(host, it);
+	vdc_volumes_reconcile_all();
+}
+
+void vdc_host_show_disk(const struct vdc_obj *host, struct strbuf *out)
+{
+	const struct vdc_host *h = vdc_host_of((struct vdc_obj *)host);
+
+	if (h->role == VDC_ROLE_STA)
+		strbuf_addf(out, "%" PRIu64 "M\n", h->disk >> 20);
+}
+
+void vdc_host_show_disk_used(const struct vdc_obj *host, struct strbuf *out)
+{
+	const struct vdc_host *h = vdc_host_of((struct vdc_obj *)host);
+
+	if (h->role == VDC_ROLE_STA)
+		strbuf_addf(out, "%" PRIu64 "M\n", h->disk_used >> 20);
+}

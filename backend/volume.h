@@ -1,0 +1,84 @@
+/*
+ * Volumes on storage hosts (docs/storage.md): placement on a storage host,
+ * the states, snapshots, restores, attachment to instances, and what the
+ * data path needs to reach a volume's target.
+ */
+#ifndef VDC_VOLUME_H
+#define VDC_VOLUME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "model.h"
+
+#define VDC_IQN_PREFIX "iqn.2026-11.org.vdcfs"
+#define VDC_IQN_MAX 224
+
+/* Where and how vdcfs's own initiator reaches a volume's LUN. */
+struct vdc_volume_ep {
+	char portal[80];                /* "198.51.100.17:3260" */
+	char iqn[VDC_IQN_MAX];          /* the target */
+	char initiator[VDC_IQN_MAX];    /* vdcfs's own initiator name */
+	char user[32];                  /* CHAP */
+	char secret[72];
+	int lun;
+	uint64_t size;                  /* bytes, as the storage host reports */
+	bool writable;                  /* false while attached to a running instance */
+};
+
+/*
+ * The endpoint of `vol` (model lock held, read is enough): 0, or -EAGAIN
+ * with the sentence when the volume is not available on a storage host.
+ */
+int vdc_volume_endpoint(const struct vdc_obj *vol, struct vdc_volume_ep *ep, struct vdc_err *err);
+/* Is `vol` placed on a storage host that exists? Unplaced, it holds no bytes. */
+bool vdc_volume_placed(const struct vdc_obj *vol);
+/* 0 when `vol` may be written through data now, else -EBUSY with the sentence. */
+int vdc_volume_writable(const struct vdc_obj *vol, struct vdc_err *err);
+/* run/progress of a copy through data (write lock held); NULL clears. */
+void vdc_volume_set_progress(struct vdc_obj *vol, const char *text);
+
+/* The names of docs/storage.md: a volume's target, an initiator (host NULL: vdcfs's own). */
+void vdc_volume_iqn(const struct vdc_obj *vol, char *out, size_t n);
+void vdc_initiator_iqn(const char *host, char *out, size_t n);
+uint64_t vdc_volume_size(const struct vdc_obj *vol);
+/* Bytes its storage host last reported allocated (the file's blocks). */
+uint64_t vdc_volume_allocated(const struct vdc_obj *vol);
+/* The instance that links `vol`, or NULL. */
+struct vdc_obj *vdc_volume_instance(const struct vdc_obj *vol);
+/* Copy snapshot `snap` into `vol` (rollback, source); 0 or -errno with the sentence. */
+int vdc_volume_restore(struct vdc_obj *vol, struct vdc_obj *snap, struct vdc_err *err);
+/* Take the next step for every volume (after a report, a link, a timeout). */
+void vdc_volumes_reconcile_all(void);
+
+/* The agents' side (agentd.c): JSON of docs/storage.md. */
+json_t *vdc_sta_desired_volumes(const struct vdc_obj *host);
+json_t *vdc_instance_volumes_json(const struct vdc_obj *inst);
+void vdc_sta_report(struct vdc_obj *host, json_t *volumes);
+
+/* Hooks of the volumes and snapshots kinds (vdcfs/volumes.c) and of instances. */
+int vdc_volume_check_size(const struct vdc_obj *vol, const char *text, size_t len, struct vdc_err *err);
+int vdc_volume_check_source(const struct vdc_obj *vol, const char *tname, size_t len, struct vdc_err *err);
+void vdc_volume_changed(struct vdc_obj *vol, unsigned attr);
+void vdc_volume_created(struct vdc_obj *vol);
+void vdc_volume_loaded(struct vdc_obj *vol);
+void vdc_volume_live_loaded(struct vdc_obj *vol, const char *name, const char *value);
+int vdc_volume_busy(const struct vdc_obj *vol, struct vdc_err *err);
+void vdc_volume_destroyed(struct vdc_obj *vol);
+void vdc_volume_renamed(struct vdc_obj *vol, const char *old);
+void vdc_volume_release(struct vdc_obj *vol);
+int vdc_volume_verb_rollback(struct vdc_obj *vol, const char *args, size_t len, struct vdc_err *err);
+void vdc_volume_show_host(const struct vdc_obj *vol, struct strbuf *out);
+void vdc_volume_show_target(const struct vdc_obj *vol, struct strbuf *out);
+void vdc_volume_show_progress(const struct vdc_obj *vol, struct strbuf *out);
+void vdc_snapshot_created(struct vdc_obj *snap);
+int vdc_snapshot_busy(const struct vdc_obj *snap, struct vdc_err *err);
+void vdc_snapshot_destroyed(struct vdc_obj *snap);
+int vdc_volume_rel_check(const struct vdc_obj *inst, unsigned dir, const char *tname, struct vdc_err *err);
+void vdc_volumes_rel_changed(struct vdc_obj *inst, unsigned dir);
+void vdc_host_show_disk(const struct vdc_obj *host, struct strbuf *out);
+void vdc_host_show_disk_used(const struct vdc_obj *host, struct strbuf *out);
+
+#endif

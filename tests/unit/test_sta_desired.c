@@ -1,0 +1,171 @@
+/*
+ * Unit tests for agents/sta/desired.c: the desired state of a storage
+ * host as docs/storage.md shows it, and the checks that keep a malformed
+ * answer from reaching a path or a tgtadm argv. A document unusable as a
+ * whole is refused; a bad volume keeps its id with a sentence in `err`.
+ *
+ * Links agents/sta/desired.c, agents/common/log.c, backend, jansson.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "desired.h"
+#include "unit.h"
+
+#define IQN "iqn.2026-11.org.vdcfs:8d7f0a1b2c3d"
+#define SECRET "0123456789abcdef0123456789abcdef"
+
+static const char example[] =
+	"{\"rev\": 31, \"dc\": \"8d7f0a1b2c3d4e5f\", \"heartbeat\": 5, \"volumes\": [ {"
+	" \"id\": 7, \"name\": \"data1\", \"iqn\": \"" IQN ":vol-7\", \"size\": 1073741824,"
+	" \"chap_user\": \"vol-7\", \"chap_secret\": \"" SECRET "\","
+	" \"initiators\": [\"" IQN ":control\", \"" IQN ":host-hv1\", \"" IQN ":control\"],"
+	" \"snapshots\": [ {\"id\": 9, \"name\": \"s1\"} ],"
+	" \"restore\": {\"n\": 2, \"snapshot\": 9} } ]}";
+
+static void test_example(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	const struct sta_volume_spec *v, *owner = NULL;
+	struct sta_desired d;
+
+	(void)state;
+	assert_int_equal(sta_desired_parse(example, strlen(example), &d, &err), 0);
+	assert_int_equal(d.rev, 31);
+	assert_string_equal(d.dc, "8d7f0a1b2c3d4e5f");
+	assert_string_equal(d.iqn_prefix, IQN ":");
+	assert_int_equal(d.heartbeat, 5);
+	assert_int_equal(d.n, 1);
+	v = sta_desired_volume(&d, 7);
+	assert_non_null(v);
+	assert_string_equal(v->err, "");
+	assert_string_equal(v->name, "data1");
+	assert_string_equal(v->iqn, IQN ":vol-7");
+	assert_int_equal(v->size, 1073741824);
+	assert_string_equal(v->chap_user, "vol-7");
+	assert_string_equal(v->chap_secret, SECRET);
+	assert_int_equal(v->n_initiators, 2);   /* the repeated one once */
+	assert_string_equal(v->initiators[1], IQN ":host-hv1");
+	assert_int_equal(v->n_snapshots, 1);
+	assert_int_equal(v->snapshots[0].id, 9);
+	assert_string_equal(v->snapshots[0].name, "s1");
+	assert_true(v->restore);
+	assert_int_equal(v->restore_n, 2);
+	assert_int_equal(v->restore_snapshot, 9);
+	assert_ptr_equal(sta_desired_by_iqn(&d, IQN ":vol-7"), v);
+	assert_true(sta_desired_has_snapshot(&d, 9, &owner));
+	assert_ptr_equal(owner, v);
+	assert_false(sta_desired_has_snapshot(&d, 10, NULL));
+	assert_null(sta_desired_volume(&d, 8));
+	sta_desired_release(&d);
+}
+
+/* Parse one volume `body` (inside the example's document) and return its err. */
+static void expect_bad(const char *body, const char *needle)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct sta_desired d;
+	char doc[4096];
+
+	snprintf(doc, sizeof(doc), "{\"rev\": 1, \"dc\": \"8d7f0a1b2c3d\", \"volumes\": [ {\"id\": 5, %s} ]}", body);
+	assert_int_equal(sta_desired_parse(doc, strlen(doc), &d, &err), 0);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.vol[0].id, 5);
+	if (!strstr(d.vol[0].err, needle))
+		print_error("err \"%s\" lacks \"%s\"\n", d.vol[0].err, needle);
+	assert_non_null(strstr(d.vol[0].err, needle));
+	sta_desired_release(&d);
+}
+
+#define GOOD_CHAP "\"chap_user\": \"vol-5\", \"chap_secret\": \"" SECRET "\""
+
+static void test_bad_volumes(void **state)
+{
+	(void)state;
+	expect_bad("\"iqn\": \"iqn.2026-11.org.vdcfs:000000000000:vol-5\", \"size\": 1048576, " GOOD_CHAP,
+		   "not of this data center");
+	expect_bad("\"iqn\": \"" IQN ":vol 5\", \"size\": 1048576, " GOOD_CHAP, "not an iSCSI name");
+	expect_bad("\"iqn\": \"" IQN ":vol-5\", \"size\": 1000, " GOOD_CHAP, "multiple of 512");
+	expect_bad("\"iqn\": \"" IQN ":vol-5\", \"size\": 0, " GOOD_CHAP, "outside");
+	expect_bad("\"iqn\": \"" IQN ":vol-5\", \"size\": 1048576, \"chap_user\": \"vol-5\", \"chap_secret\": \"short\"",
+		   "chap_secret");
+	expect_bad("\"iqn\": \"" IQN ":vol-5\", \"size\": 1048576, \"chap_user\": \"../x\", \"chap_secret\": \"" SECRET "\"",
+		   "chap_user");
+	expect_bad("\"iqn\": \"" IQN ":vol-5\", \"size\": 1048576, " GOOD_CHAP ", \"initiators\": [\"ALL\"]",
+		   "initiator");
+	expect_bad("\"iqn\": \"" IQN ":vol-5\", \"size\": 1048576, " GOOD_CHAP ", \"snapshots\": [{\"name\": \"s\"}]",
+		   "snapshot");
+	expect_bad("\"iqn\": \"" IQN ":vol-5\", \"size\": 1048576, " GOOD_CHAP ", \"restore\": {\"n\": 1}",
+		   "restore");
+}
+
+static void test_bad_documents(void **state)
+{
+	static const char *docs[] = {
+		"[]",
+		"{\"dc\": \"8d7f0a1b2c3d\", \"volumes\": []}",
+		"{\"rev\": 1, \"dc\": \"8d7f\", \"volumes\": []}",
+		"{\"rev\": 1, \"dc\": \"8D7F0A1B2C3D\", \"volumes\": []}",
+		"{\"rev\": 1, \"dc\": \"8d7f0a1b2c3d\"}",
+		"{\"rev\": 1, ",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		struct vdc_err err = VDC_ERR_INIT;
+		struct sta_desired d;
+		int rc = sta_desired_parse(docs[i], strlen(docs[i]), &d, &err);
+
+		assert_int_equal(rc, -EINVAL);
+		check_err(rc, &err);
+		sta_desired_release(&d);
+	}
+}
+
+static void test_no_id_dropped(void **state)
+{
+	static const char doc[] = "{\"rev\": 2, \"dc\": \"8d7f0a1b2c3d\", \"volumes\": [ {\"name\": \"x\"}, 7 ]}";
+	struct vdc_err err = VDC_ERR_INIT;
+	struct sta_desired d;
+
+	(void)state;
+	assert_int_equal(sta_desired_parse(doc, strlen(doc), &d, &err), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(d.heartbeat, 0);
+	sta_desired_release(&d);
+}
+
+static void test_iqn_check(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	int rc;
+
+	(void)state;
+	assert_int_equal(sta_iqn_check(IQN ":host-hv1", &err), 0);
+	rc = sta_iqn_check("ALL", &err);
+	assert_int_equal(rc, -EINVAL);
+	check_err(rc, &err);
+	rc = sta_iqn_check("iqn.2026-11.x:A", &err);
+	assert_int_equal(rc, -EINVAL);
+	check_err(rc, &err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_bad_volumes),
+		cmocka_unit_test(test_bad_documents),
+		cmocka_unit_test(test_no_id_dropped),
+		cmocka_unit_test(test_iqn_check),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

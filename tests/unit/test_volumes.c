@@ -1,0 +1,875 @@
+/*
+ * Unit tests for volumes on storage hosts (backend/volume.c,
+ * docs/storage.md): placement, states, size, snapshots, restores,
+ * attachment and the desired state of storage hosts and hypervisors, with
+ * the real kinds of vdcfs/ and the real sqlite store in a private
+ * mkdtemp() directory.
+ *
+ * A storage agent is played by calling what the agent server calls for
+ * its report (agentd.c's serve_sta_report): the facts set in its struct
+ * vdc_host, vdc_sta_report() with the report's "volumes", then
+ * vdc_host_report() with no instances. A hypervisor is played as in
+ * test_placement.c. The write lock is held through each test.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "host.h"
+#include "instance.h"
+#include "kinds.h"
+#include "strbuf.h"
+#include "unit.h"
+#include "volume.h"
+
+static const struct vdc_kind *const kinds[] = {
+	&vdc_kind_images, &vdc_kind_ssh_keys, &vdc_kind_security_groups, &vdc_kind_networks,
+	&vdc_kind_volumes, &vdc_kind_instances, &vdc_kind_hosts, NULL,
+};
+
+#define DC "8d7f0a1b2c3d4e5f8d7f0a1b2c3d4e5f"
+#define DC12 "8d7f0a1b2c3d"
+#define PORTAL "198.51.100.17:3260"
+#define MIB(n) ((uint64_t)(n) << 20)
+
+static char dir[256];
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	const char *tmp = getenv("TMPDIR");
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/vdc-test-volumes-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		return -1;
+	vdc_hosts_configure(15, 5);
+	if (vdc_model_open(dir, kinds, false, &err) < 0)
+		return -1;
+	vdc_model_wrlock();
+	/* The data center's id, as the agent server makes it at its start. */
+	if (vdc_model_meta_put("dc", DC, &err) < 0)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	vdc_model_unlock();
+	vdc_model_close();
+	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void reopen(void)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+
+	vdc_model_unlock();
+	vdc_model_close();
+	assert_int_equal(vdc_model_open(dir, kinds, false, &err), 0);
+	vdc_model_wrlock();
+}
+
+/* ---- helpers: the data center as a user and the agents see it ---- */
+
+static struct vdc_obj *find(const struct vdc_kind *k, const char *name)
+{
+	return vdc_obj_find(k, NULL, name, strlen(name));
+}
+
+static int attr_of(const struct vdc_obj *o, const char *attr)
+{
+	int a = vdc_attr_index(o->kind, attr, strlen(attr));
+
+	assert_true(a >= 0);
+	return a;
+}
+
+static void set(struct vdc_obj *o, const char *attr, const char *value)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+
+	assert_int_equal(vdc_attr_set(o, (unsigned)attr_of(o, attr), value, strlen(value), &err), 0);
+}
+
+/* What `cat ATTR` shows, without the newline (a static buffer). */
+static const char *value(const struct vdc_obj *o, const char *attr)
+{
+	static char buf[64];
+	size_t len;
+	const char *v = vdc_attr_value(o, (unsigned)attr_of(o, attr), &len);
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)len, v);
+	return buf;
+}
+
+/* What a run file shows (a static buffer). */
+static const char *shown(void (*show)(const struct vdc_obj *, struct strbuf *), const struct vdc_obj *o)
+{
+	static char buf[512];
+	__do_strbuf struct strbuf sb = STRBUF_INIT;
+
+	show(o, &sb);
+	snprintf(buf, sizeof(buf), "%s", sb.buf);
+	return buf;
+}
+
+static struct vdc_obj *make_volume(const char *name, const char *size)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *o;
+
+	assert_int_equal(vdc_obj_create(&vdc_kind_volumes, NULL, name, strlen(name), 0, 0, &o, &err), 0);
+	if (size)
+		set(o, "size", size);
+	return o;
+}
+
+static struct vdc_obj *make_snapshot(struct vdc_obj *vol, const char *name)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *o;
+
+	assert_int_equal(vdc_obj_create(&vdc_kind_snapshots, vol, name, strlen(name), 0, 0, &o, &err), 0);
+	return o;
+}
+
+static struct vdc_obj *make_instance(const char *name)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *o, *img = find(&vdc_kind_images, "tiny");
+
+	if (!img)
+		assert_int_equal(vdc_obj_create(&vdc_kind_images, NULL, "tiny", 4, 0, 0, &img, &err), 0);
+	assert_int_equal(vdc_obj_create(&vdc_kind_instances, NULL, name, strlen(name), 0, 0, &o, &err), 0);
+	assert_int_equal(vdc_link_set(o, (unsigned)attr_of(o, "image"), "tiny", 0, &err), 0);
+	set(o, "memory", "128M");
+	return o;
+}
+
+static unsigned volumes_dir(const struct vdc_obj *inst)
+{
+	unsigned i;
+
+	for (i = 0; i < inst->kind->nreldirs; i++)
+		if (!strcmp(inst->kind->reldirs[i].name, "volumes"))
+			return i;
+	fail_msg("instances have no volumes/ folder");
+	return 0;
+}
+
+/* ln -s ../../../volumes/VOL instances/INST/volumes/LINK */
+static int attach(struct vdc_obj *inst, const char *link, const char *vol, struct vdc_err *err)
+{
+	return vdc_rel_add(inst, volumes_dir(inst), link, strlen(link), vol, 0, err);
+}
+
+/* rm instances/INST/volumes/LINK */
+static void detach(struct vdc_obj *inst, const char *link)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	unsigned d = volumes_dir(inst);
+	struct vdc_link *l = vdc_rel_find(inst, d, link, strlen(link));
+
+	assert_non_null(l);
+	assert_int_equal(vdc_rel_remove(inst, d, l, &err), 0);
+}
+
+static struct vdc_obj *join(const char *name, enum vdc_host_role role)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	char t[65];
+
+	assert_int_equal(vdc_host_join(name, role, t, &err), 0);
+	return vdc_host_find(name);
+}
+
+/*
+ * A storage host's report, as serve_sta_report records it: `disk_mib`
+ * offered, the portal, and `volumes`, the JSON text of the report's list
+ * of volumes (printf-style, so ids can be put in).
+ */
+static void sta_report(struct vdc_obj *host, uint64_t disk_mib, const char *volumes, ...)
+	__attribute__((format(printf, 3, 4)));
+static void sta_report(struct vdc_obj *host, uint64_t disk_mib, const char *volumes, ...)
+{
+	struct vdc_host *h = vdc_host_of(host);
+	json_error_t jerr;
+	char text[2048];
+	va_list ap;
+	json_t *j;
+
+	va_start(ap, volumes);
+	vsnprintf(text, sizeof(text), volumes, ap);
+	va_end(ap);
+	j = json_loads(text, 0, &jerr);
+	if (!j)
+		fail_msg("bad report in the test: %s: %s", jerr.text, text);
+	h->disk = MIB(disk_mib);
+	snprintf(h->portal, sizeof(h->portal), "%s", PORTAL);
+	snprintf(h->driver, sizeof(h->driver), "tgt, vdc-sta test");
+	vdc_sta_report(host, j);
+	vdc_host_report(host, NULL, 0);
+	json_decref(j);
+}
+
+/* A hypervisor's report: capacity, and instances with their volumes. */
+static void hva_report(struct vdc_obj *host, const struct vdc_report_inst *in, size_t n)
+{
+	struct vdc_host *h = vdc_host_of(host);
+
+	h->cpus = 4;
+	h->memory = MIB(4096);
+	vdc_host_report(host, in, n);
+}
+
+/* run/host of a volume: its storage host and a newline, or empty. */
+static const char *placed(const struct vdc_obj *vol)
+{
+	return shown(vdc_volume_show_host, vol);
+}
+
+/* The desired volumes of storage host `host`, and the one with id `id` in it. */
+static json_t *desired(struct vdc_obj *host)
+{
+	json_t *j = vdc_sta_desired_volumes(host);
+
+	assert_true(json_is_array(j));
+	return j;
+}
+
+static json_t *desired_vol(json_t *list, int64_t id)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(list, i, v)
+		if (json_integer_value(json_object_get(v, "id")) == id)
+			return v;
+	return NULL;
+}
+
+/* The volume placed on s1 with `disk_mib`, reported available. */
+static struct vdc_obj *available_volume(struct vdc_obj **host_out, const char *name, const char *size,
+					uint64_t disk_mib)
+{
+	struct vdc_obj *s1 = vdc_host_find("s1"), *v;
+
+	if (!s1)
+		s1 = join("s1", VDC_ROLE_STA);
+	sta_report(s1, disk_mib, "[]");
+	v = make_volume(name, size);
+	assert_string_equal(placed(v), "s1\n");
+	sta_report(s1, disk_mib, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]", v->id,
+		   vdc_volume_size(v));
+	assert_string_equal(v->state, "available");
+	if (host_out)
+		*host_out = s1;
+	return v;
+}
+
+/* ---- tests ---- */
+
+static void test_defined_without_a_storage_host(void **state_)
+{
+	struct vdc_obj *v, *hv, *s1;
+
+	(void)state_;
+	v = make_volume("v1", "64M");
+	assert_string_equal(v->state, "defined");
+	assert_string_equal(placed(v), "");
+	assert_null(v->err);
+	/* A hypervisor is no storage host. */
+	hv = join("hv1", VDC_ROLE_HVA);
+	hva_report(hv, NULL, 0);
+	assert_string_equal(v->state, "defined");
+	/* A storage host that has joined but not yet reported has no room to give. */
+	s1 = join("s1", VDC_ROLE_STA);
+	vdc_volumes_reconcile_all();
+	assert_string_equal(v->state, "unschedulable");
+	assert_non_null(strstr(v->err, "no storage host is up and schedulable"));
+	sta_report(s1, 10240, "[]");
+	assert_string_equal(s1->state, "up");
+	assert_string_equal(v->state, "creating");
+	assert_string_equal(placed(v), "s1\n");
+	assert_null(v->err);
+	assert_non_null(vdc_rel_find(s1, 1, "v1", 2));
+	assert_string_equal(shown(vdc_host_show_disk, s1), "10240M\n");
+	assert_string_equal(shown(vdc_host_show_disk_used, s1), "64M\n");
+}
+
+static void test_unschedulable_when_no_host_has_room(void **state_)
+{
+	struct vdc_obj *v, *s1;
+	json_t *list;
+
+	(void)state_;
+	s1 = join("s1", VDC_ROLE_STA);
+	sta_report(s1, 32, "[]");
+	v = make_volume("v1", "64M");
+	assert_string_equal(v->state, "unschedulable");
+	assert_non_null(v->err);
+	assert_non_null(strstr(v->err, "no storage host has 64M free"));
+	assert_string_equal(placed(v), "");
+	list = desired(s1);
+	assert_int_equal(json_array_size(list), 0);
+	json_decref(list);
+	/* More room (the agent restarted with a larger --disk): placed now. */
+	sta_report(s1, 100, "[]");
+	assert_string_equal(v->state, "creating");
+	assert_string_equal(placed(v), "s1\n");
+	assert_null(v->err);
+}
+
+static void test_placed_on_the_host_with_most_room(void **state_)
+{
+	struct vdc_obj *s1, *s2, *v1, *v2, *v3;
+
+	(void)state_;
+	s1 = join("s1", VDC_ROLE_STA);
+	s2 = join("s2", VDC_ROLE_STA);
+	sta_report(s1, 10240, "[]");
+	sta_report(s2, 40960, "[]");
+	v1 = make_volume("v1", NULL);
+	assert_string_equal(placed(v1), "s2\n");
+	/* s2 has 39G left, s1 10G: the full size is reserved. */
+	v2 = make_volume("v2", "35G");
+	assert_string_equal(placed(v2), "s2\n");
+	/* Now s2 has 4G, s1 10G. */
+	v3 = make_volume("v3", "6G");
+	assert_string_equal(placed(v3), "s1\n");
+	assert_string_equal(shown(vdc_host_show_disk_used, s2), "36864M\n");
+	assert_string_equal(shown(vdc_host_show_disk_used, s1), "6144M\n");
+}
+
+static void test_creating_then_available(void **state_)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_volume_ep ep;
+	struct vdc_obj *v, *s1;
+	char want[256];
+	json_t *list, *d;
+	int rc;
+
+	(void)state_;
+	s1 = join("s1", VDC_ROLE_STA);
+	sta_report(s1, 10240, "[]");
+	v = make_volume("v1", NULL);
+	assert_string_equal(v->state, "creating");
+	/* No target until the host has reported the volume. */
+	assert_string_equal(shown(vdc_volume_show_target, v), "");
+	rc = vdc_volume_endpoint(v, &ep, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EAGAIN);
+
+	/* The desired state of s1 names it as docs/storage.md says. */
+	list = desired(s1);
+	assert_int_equal(json_array_size(list), 1);
+	d = desired_vol(list, v->id);
+	assert_non_null(d);
+	snprintf(want, sizeof(want), "iqn.2026-11.org.vdcfs:" DC12 ":vol-%" PRId64, v->id);
+	assert_string_equal(json_string_value(json_object_get(d, "iqn")), want);
+	assert_string_equal(json_string_value(json_object_get(d, "name")), "v1");
+	assert_int_equal(json_integer_value(json_object_get(d, "size")), MIB(1024));
+	snprintf(want, sizeof(want), "vol-%" PRId64, v->id);
+	assert_string_equal(json_string_value(json_object_get(d, "chap_user")), want);
+	assert_int_equal(strlen(json_string_value(json_object_get(d, "chap_secret"))), 32);
+	assert_true(json_is_null(json_object_get(d, "restore")));
+	assert_int_equal(json_array_size(json_object_get(d, "snapshots")), 0);
+	json_decref(list);
+
+	sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"creating\"}]", v->id);
+	assert_string_equal(v->state, "creating");
+	sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]", v->id, MIB(1024));
+	assert_string_equal(v->state, "available");
+	assert_null(v->err);
+
+	/* run/target: PORTAL IQN LUN */
+	snprintf(want, sizeof(want), PORTAL " iqn.2026-11.org.vdcfs:" DC12 ":vol-%" PRId64 " 1\n", v->id);
+	assert_string_equal(shown(vdc_volume_show_target, v), want);
+	assert_string_equal(placed(v), "s1\n");
+
+	/* What the data path gets. */
+	assert_int_equal(vdc_volume_endpoint(v, &ep, &err), 0);
+	assert_string_equal(ep.portal, PORTAL);
+	assert_string_equal(ep.initiator, "iqn.2026-11.org.vdcfs:" DC12 ":control");
+	assert_int_equal(ep.lun, 1);
+	assert_int_equal(ep.size, MIB(1024));
+	assert_int_equal(strlen(ep.secret), 32);
+	assert_true(ep.writable);
+
+	/* A failure on the host reaches run/err. */
+	sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"error\", \"err\": \"tgtadm failed: no such file\"}]",
+		   v->id);
+	assert_string_equal(v->state, "error");
+	assert_string_equal(v->err, "tgtadm failed: no such file");
+}
+
+static void test_size_grows_only(void **state_)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *v, *s1, *d;
+	unsigned size;
+	uint64_t rev;
+	json_t *list;
+	int rc;
+
+	(void)state_;
+	/* Not on a host yet: nothing exists, so any size goes. */
+	d = make_volume("draft", "64M");
+	set(d, "size", "32M");
+	assert_string_equal(value(d, "size"), "32M");
+
+	v = available_volume(&s1, "v1", NULL, 4096);
+	assert_string_equal(placed(d), "s1\n");
+	size = (unsigned)attr_of(v, "size");
+	rev = vdc_host_of(s1)->rev;
+	set(v, "size", "2G");
+	assert_true(vdc_host_of(s1)->rev > rev);
+	list = desired(s1);
+	assert_int_equal(json_integer_value(json_object_get(desired_vol(list, v->id), "size")), MIB(2048));
+	json_decref(list);
+
+	/* Never written (nothing allocated on the host): it may still shrink. */
+	set(v, "size", "1G");
+	set(v, "size", "2G");
+	/* Once it holds data, it only grows. */
+	sta_report(s1, 4096,
+		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"allocated\": 1048576}]",
+		   v->id, MIB(2048));
+	rc = vdc_attr_set(v, size, "1G", 2, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EINVAL);
+	assert_non_null(strstr(err.msg, "volumes only grow"));
+	assert_string_equal(value(v, "size"), "2G");
+
+	/* 4096M offered, 32M (draft) and 2048M reserved: 2016M free. */
+	rc = vdc_attr_set(v, size, "8G", 2, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -ENOSPC);
+	assert_non_null(strstr(err.msg, "storage host s1 has 2016M free"));
+	assert_string_equal(value(v, "size"), "2G");
+	list = desired(s1);
+	assert_int_equal(json_integer_value(json_object_get(desired_vol(list, v->id), "size")), MIB(2048));
+	json_decref(list);
+	/* Exactly what is left is fine. */
+	set(v, "size", "4064M");
+	assert_string_equal(shown(vdc_host_show_disk_used, s1), "4096M\n");
+}
+
+/*
+ * The way a user makes a volume: mkdir, then echo 64M > size. The volume
+ * is placed (at the default size) by the mkdir, before its size is
+ * written; its storage host has not reported it yet, so nothing exists
+ * there that a smaller size could lose.
+ */
+static void test_size_written_right_after_mkdir(void **state_)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *v, *s1;
+	json_t *list;
+	int rc;
+
+	(void)state_;
+	s1 = join("s1", VDC_ROLE_STA);
+	sta_report(s1, 10240, "[]");
+	v = make_volume("v1", NULL);
+	assert_string_equal(v->state, "creating");
+	rc = vdc_attr_set(v, (unsigned)attr_of(v, "size"), "64M", 3, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, 0);
+	assert_string_equal(value(v, "size"), "64M");
+	list = desired(s1);
+	assert_int_equal(json_integer_value(json_object_get(desired_vol(list, v->id), "size")), MIB(64));
+	json_decref(list);
+}
+
+static void test_snapshot_states_follow_reports(void **state_)
+{
+	struct vdc_obj *v, *s1, *snap;
+	json_t *list, *snaps;
+	uint64_t rev;
+
+	(void)state_;
+	v = available_volume(&s1, "v1", NULL, 10240);
+	rev = vdc_host_of(s1)->rev;
+	snap = make_snapshot(v, "s1");
+	assert_string_equal(snap->state, "creating");
+	assert_true(vdc_host_of(s1)->rev > rev);
+	list = desired(s1);
+	snaps = json_object_get(desired_vol(list, v->id), "snapshots");
+	assert_int_equal(json_array_size(snaps), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(snaps, 0), "id")), snap->id);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(snaps, 0), "name")), "s1");
+	json_decref(list);
+
+	sta_report(s1, 10240,
+		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"creating\"}]}]",
+		   v->id, snap->id);
+	assert_string_equal(snap->state, "creating");
+	sta_report(s1, 10240,
+		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
+		   v->id, snap->id);
+	assert_string_equal(snap->state, "available");
+	assert_string_equal(v->state, "available");
+	sta_report(s1, 10240,
+		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"error\", \"err\": \"disk full\"}]}]",
+		   v->id, snap->id);
+	assert_string_equal(snap->state, "error");
+	assert_string_equal(snap->err, "disk full");
+
+	/* rmdir of a snapshot: gone from the desired state. */
+	rev = vdc_host_of(s1)->rev;
+	assert_int_equal(vdc_obj_destroy(snap, NULL), 0);
+	assert_true(vdc_host_of(s1)->rev > rev);
+	list = desired(s1);
+	assert_int_equal(json_array_size(json_object_get(desired_vol(list, v->id), "snapshots")), 0);
+	json_decref(list);
+}
+
+static void test_rollback_asks_for_a_restore_and_persists(void **state_)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *v, *s1, *snap;
+	json_t *list, *restore;
+	int64_t vid, sid;
+	uint64_t rev;
+	int rc;
+
+	(void)state_;
+	v = available_volume(&s1, "v1", NULL, 10240);
+	snap = make_snapshot(v, "s1");
+	vid = v->id;
+	sid = snap->id;
+
+	/* Not before the snapshot exists on the host. */
+	rc = vdc_volume_verb_rollback(v, "s1", 2, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EAGAIN);
+	rc = vdc_volume_verb_rollback(v, "nope", 4, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -ENOENT);
+	rc = vdc_volume_verb_rollback(v, "", 0, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EINVAL);
+
+	sta_report(s1, 10240,
+		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
+		   vid, sid);
+	rev = vdc_host_of(s1)->rev;
+	assert_int_equal(vdc_volume_verb_rollback(v, "s1", 2, &err), 0);
+	assert_true(vdc_host_of(s1)->rev > rev);
+	list = desired(s1);
+	restore = json_object_get(desired_vol(list, vid), "restore");
+	assert_int_equal(json_integer_value(json_object_get(restore, "n")), 1);
+	assert_int_equal(json_integer_value(json_object_get(restore, "snapshot")), sid);
+	json_decref(list);
+	/* The snapshot is busy while the restore from it is under way. */
+	rc = vdc_obj_destroy(snap, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EBUSY);
+
+	/* The counter survives a restart of vdcfs. */
+	reopen();
+	v = find(&vdc_kind_volumes, "v1");
+	s1 = vdc_host_find("s1");
+	assert_non_null(v);
+	assert_non_null(s1);
+	assert_int_equal(v->id, vid);
+	list = desired(s1);
+	restore = json_object_get(desired_vol(list, vid), "restore");
+	assert_int_equal(json_integer_value(json_object_get(restore, "n")), 1);
+	assert_int_equal(json_integer_value(json_object_get(restore, "snapshot")), sid);
+	json_decref(list);
+
+	/* The host carries it out; the next one is number 2. */
+	sta_report(s1, 10240,
+		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"restore\": 1, \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
+		   vid, sid);
+	assert_string_equal(v->state, "available");
+	assert_int_equal(vdc_volume_verb_rollback(v, "s1", 2, &err), 0);
+	list = desired(s1);
+	restore = json_object_get(desired_vol(list, vid), "restore");
+	assert_int_equal(json_integer_value(json_object_get(restore, "n")), 2);
+	json_decref(list);
+	sta_report(s1, 10240,
+		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"restore\": 2, \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
+		   vid, sid);
+	assert_int_equal(vdc_obj_destroy(vdc_obj_find(&vdc_kind_snapshots, v, "s1", 2), &err), 0);
+}
+
+/* An empty volume linked from a running instance may not shrink either. */
+static void test_no_shrink_while_attached(void **state_)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *v, *web;
+	int rc;
+
+	(void)state_;
+	v = available_volume(NULL, "v1", "2G", 10240);
+	web = make_instance("web1");
+	assert_int_equal(attach(web, "data", "v1", &err), 0);
+	set(web, "power", "on");
+	rc = vdc_attr_set(v, (unsigned)attr_of(v, "size"), "1G", 2, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EINVAL);
+	assert_string_equal(value(v, "size"), "2G");
+	set(v, "size", "3G");
+}
+
+static void test_busy_while_linked_from_a_running_instance(void **state_)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *v, *s1, *snap, *web;
+	int rc;
+
+	(void)state_;
+	v = available_volume(&s1, "v1", NULL, 10240);
+	snap = make_snapshot(v, "s1");
+	sta_report(s1, 10240,
+		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
+		   v->id, snap->id);
+	web = make_instance("web1");
+	assert_int_equal(attach(web, "data", "v1", &err), 0);
+	/* Linked from a stopped instance: the volume is still free to change. */
+	assert_int_equal(vdc_volume_writable(v, &err), 0);
+
+	set(web, "power", "on");
+	rc = vdc_volume_writable(v, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EBUSY);
+	assert_non_null(strstr(err.msg, "web1"));
+	rc = vdc_volume_verb_rollback(v, "s1", 2, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EBUSY);
+	rc = vdc_obj_destroy(v, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EBUSY);
+	{
+		struct vdc_volume_ep ep;
+
+		assert_int_equal(vdc_volume_endpoint(v, &ep, &err), 0);
+		assert_false(ep.writable);
+	}
+
+	set(web, "power", "off");
+	assert_int_equal(vdc_volume_writable(v, &err), 0);
+	assert_int_equal(vdc_volume_verb_rollback(v, "s1", 2, &err), 0);
+}
+
+static void test_a_second_instance_cannot_link_it(void **state_)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *web1, *web2;
+	int rc;
+
+	(void)state_;
+	(void)available_volume(NULL, "v1", NULL, 10240);
+	web1 = make_instance("web1");
+	web2 = make_instance("web2");
+	assert_int_equal(attach(web1, "data", "v1", &err), 0);
+	rc = attach(web2, "data", "v1", &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EBUSY);
+	assert_non_null(strstr(err.msg, "web1"));
+	/* Nor twice from the same one. */
+	rc = attach(web1, "again", "v1", &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EEXIST);
+	/* Free again once unlinked. */
+	detach(web1, "data");
+	assert_int_equal(attach(web2, "data", "v1", &err), 0);
+}
+
+static bool has_initiator(json_t *vol, const char *iqn)
+{
+	json_t *list = json_object_get(vol, "initiators"), *it;
+	size_t i;
+
+	json_array_foreach(list, i, it)
+		if (!strcmp(json_string_value(it), iqn))
+			return true;
+	return false;
+}
+
+static void test_acl_and_hypervisor_volumes(void **state_)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *v, *v2, *s1, *hv, *web;
+	struct vdc_seen_vol sv;
+	struct vdc_report_inst r;
+	json_t *list, *d, *hvl, *e;
+	char serial[32];
+
+	(void)state_;
+	v = available_volume(&s1, "v1", NULL, 10240);
+	v2 = make_volume("v2", NULL);
+	assert_string_equal(v2->state, "creating");
+	hv = join("hv1", VDC_ROLE_HVA);
+	hva_report(hv, NULL, 0);
+	web = make_instance("web1");
+	assert_int_equal(attach(web, "data", "v1", &err), 0);
+	assert_int_equal(attach(web, "logs", "v2", &err), 0);
+
+	/* Not placed yet: only vdcfs's own initiator. */
+	list = desired(s1);
+	d = desired_vol(list, v->id);
+	assert_int_equal(json_array_size(json_object_get(d, "initiators")), 1);
+	assert_true(has_initiator(d, "iqn.2026-11.org.vdcfs:" DC12 ":control"));
+	json_decref(list);
+
+	set(web, "power", "on");
+	assert_string_equal(vdc_place_of(web)->host, "hv1");
+	list = desired(s1);
+	d = desired_vol(list, v->id);
+	assert_int_equal(json_array_size(json_object_get(d, "initiators")), 2);
+	assert_true(has_initiator(d, "iqn.2026-11.org.vdcfs:" DC12 ":control"));
+	assert_true(has_initiator(d, "iqn.2026-11.org.vdcfs:" DC12 ":host-hv1"));
+	json_decref(list);
+
+	/* The hypervisor gets the available volume only. */
+	hvl = vdc_instance_volumes_json(web);
+	assert_int_equal(json_array_size(hvl), 1);
+	e = json_array_get(hvl, 0);
+	assert_int_equal(json_integer_value(json_object_get(e, "id")), v->id);
+	assert_string_equal(json_string_value(json_object_get(e, "name")), "v1");
+	assert_string_equal(json_string_value(json_object_get(e, "link")), "data");
+	assert_string_equal(json_string_value(json_object_get(e, "portal")), PORTAL);
+	assert_int_equal(json_integer_value(json_object_get(e, "lun")), 1);
+	assert_int_equal(json_integer_value(json_object_get(e, "size")), MIB(1024));
+	assert_int_equal(strlen(json_string_value(json_object_get(e, "chap_secret"))), 32);
+	snprintf(serial, sizeof(serial), "vdc-vol-%" PRId64, v->id);
+	assert_string_equal(json_string_value(json_object_get(e, "serial")), serial);
+	json_decref(hvl);
+
+	/* The hypervisor reports it attached: so is the volume. */
+	sv = (struct vdc_seen_vol){ .id = v->id, .state = "attached" };
+	r = (struct vdc_report_inst){ .id = web->id, .state = "running", .vols = &sv, .nvols = 1 };
+	hva_report(hv, &r, 1);
+	assert_string_equal(web->state, "running");
+	assert_string_equal(v->state, "attached");
+	/* ... and a hypervisor's failure reaches the volume's run/err. */
+	sv = (struct vdc_seen_vol){ .id = v->id, .state = "error", .err = "no route to the portal" };
+	hva_report(hv, &r, 1);
+	assert_string_equal(v->state, "error");
+	assert_string_equal(v->err, "no route to the portal");
+	r.nvols = 0;
+	hva_report(hv, &r, 1);
+	assert_string_equal(v->state, "available");
+
+	/* Unlinked: the hypervisor's initiator leaves the ACL. */
+	detach(web, "data");
+	list = desired(s1);
+	d = desired_vol(list, v->id);
+	assert_int_equal(json_array_size(json_object_get(d, "initiators")), 1);
+	json_decref(list);
+	hvl = vdc_instance_volumes_json(web);
+	assert_int_equal(json_array_size(hvl), 0);
+	json_decref(hvl);
+}
+
+static void test_silent_storage_host_makes_its_volumes_unknown(void **state_)
+{
+	struct vdc_obj *v, *s1;
+
+	(void)state_;
+	v = available_volume(&s1, "v1", NULL, 10240);
+	vdc_hosts_tick();
+	assert_string_equal(s1->state, "up");
+	vdc_host_of(s1)->last_seen.tv_sec -= 16;
+	vdc_hosts_tick();
+	assert_string_equal(s1->state, "unknown");
+	assert_string_equal(v->state, "unknown");
+	/* Unknown is not available: the data path waits. */
+	assert_int_equal(vdc_volume_endpoint(v, &(struct vdc_volume_ep){ 0 }, NULL), -EAGAIN);
+	/* Never placed elsewhere meanwhile. */
+	assert_string_equal(placed(v), "s1\n");
+	sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\"}]", v->id);
+	assert_string_equal(s1->state, "up");
+	assert_string_equal(v->state, "available");
+}
+
+static void test_rmdir_leaves_the_desired_state(void **state_)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *v, *s1, *web;
+	int64_t id;
+	uint64_t rev;
+	json_t *list;
+	int rc;
+
+	(void)state_;
+	v = available_volume(&s1, "v1", NULL, 10240);
+	id = v->id;
+	make_snapshot(v, "s1");
+	web = make_instance("web1");
+	assert_int_equal(attach(web, "data", "v1", &err), 0);
+	rc = vdc_obj_destroy(v, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EBUSY);
+	detach(web, "data");
+
+	rev = vdc_host_of(s1)->rev;
+	assert_int_equal(vdc_obj_destroy(v, &err), 0);
+	assert_null(find(&vdc_kind_volumes, "v1"));
+	assert_true(vdc_host_of(s1)->rev > rev);
+	list = desired(s1);
+	assert_int_equal(json_array_size(list), 0);
+	json_decref(list);
+	assert_null(vdc_rel_find(s1, 1, "v1", 2));
+	/* Its room stays taken until the host has removed it. */
+	assert_string_equal(shown(vdc_host_show_disk_used, s1), "1024M\n");
+	sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]", id, MIB(1024));
+	assert_string_equal(shown(vdc_host_show_disk_used, s1), "1024M\n");
+	sta_report(s1, 10240, "[]");
+	assert_string_equal(shown(vdc_host_show_disk_used, s1), "0M\n");
+	/* A storage host without volumes can be removed. */
+	reopen();
+	assert_null(find(&vdc_kind_volumes, "v1"));
+	list = desired(vdc_host_find("s1"));
+	assert_int_equal(json_array_size(list), 0);
+	json_decref(list);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_defined_without_a_storage_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unschedulable_when_no_host_has_room, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_placed_on_the_host_with_most_room, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_creating_then_available, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_size_grows_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_size_written_right_after_mkdir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_states_follow_reports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_asks_for_a_restore_and_persists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_shrink_while_attached, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_while_linked_from_a_running_instance, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_second_instance_cannot_link_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_acl_and_hypervisor_volumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silent_storage_host_makes_its_volumes_unknown, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rmdir_leaves_the_desired_state, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("volumes", tests, NULL, NULL);
+}
