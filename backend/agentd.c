@@ -537,8 +537,8 @@ static enum MHD_Result serve_sta_report(struct MHD_Connection *c, const char *na
 			snprintf(h->portal, sizeof(h->portal), "%s", portal);
 			persist_fact(host, "portal", portal);
 		}
+		vdc_host_report(host, NULL, 0);   /* up first: what turns available is told to hypervisors */
 		vdc_sta_report(host, vols);
-		vdc_host_report(host, NULL, 0);
 	}
 	vdc_model_flush();
 	vdc_model_unlock();

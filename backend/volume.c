@@ -33,6 +33,13 @@ struct vdc_vol {
 	uint64_t seen_size, allocated, restored;
 	char *progress;                 /* the agent's */
 	char *data_progress;            /* the data path's */
+	/*
+	 * The kernel may keep data's pages from one open to the next while
+	 * nothing but vdcfs could have written the volume: `cache_gen` moves
+	 * whenever something else may have (a restore, an attachment), and
+	 * an open keeps the cache only if it has not moved since the last.
+	 */
+	uint64_t cache_gen, cache_gen_open;
 };
 
 static const struct vdc_kind *volumes_kind(void)
@@ -200,6 +207,22 @@ static int in_use(const struct vdc_obj *vol, const char *what, struct vdc_err *e
 int vdc_volume_writable(const struct vdc_obj *vol, struct vdc_err *err)
 {
 	return in_use(vol, "writing through data", err);
+}
+
+static void cache_stale(const struct vdc_obj *vol)
+{
+	vol_of(vol)->cache_gen++;
+}
+
+bool vdc_volume_cache_ok(struct vdc_obj *vol)
+{
+	struct vdc_vol *v = vol_of(vol);
+	bool ok = v->cache_gen == v->cache_gen_open && in_use(vol, "", NULL) == 0;
+
+	if (in_use(vol, "", NULL) < 0)
+		v->cache_gen++;   /* a guest may write it: the next open starts afresh too */
+	v->cache_gen_open = v->cache_gen;
+	return ok;
 }
 
 /* ---- what the tree shows ---- */
@@ -660,6 +683,7 @@ int vdc_volume_restore(struct vdc_obj *vol, struct vdc_obj *snap, struct vdc_err
 		return rc;
 	v->restore_n++;
 	v->restore_snap = snap->id;
+	cache_stale(vol);
 	vdc_event(vol, "restore from snapshot %s/%s asked of storage host %s", snap->parent->name, snap->name,
 		  host->name);
 	vdc_host_bump(host);
@@ -803,6 +827,8 @@ static void seen_volume(struct vdc_obj *host, json_t *it)
 	json_t *snaps = NULL, *s;
 	struct vdc_obj *vol;
 	struct vdc_vol *v;
+	bool was_available;
+	uint64_t was_size;
 	size_t i;
 
 	if (json_unpack(it, "{s:I, s:s, s?s, s?I, s?I, s?I, s?s, s?o}", "id", &id, "state", &state, "err", &err,
@@ -815,6 +841,8 @@ static void seen_volume(struct vdc_obj *host, json_t *it)
 		return;
 	}
 	v = vol_of(vol);
+	was_available = available_on_host(vol);
+	was_size = v->seen_size;
 	v->seen = true;
 	snprintf(v->seen_state, sizeof(v->seen_state), "%s", state);
 	set_text(&v->seen_err, err);
@@ -827,7 +855,16 @@ static void seen_volume(struct vdc_obj *host, json_t *it)
 	v->allocated = allocated > 0 ? (uint64_t)allocated : 0;
 	if ((uint64_t)restored > v->restored && v->restored)
 		vdc_event(vol, "restore %" PRIu64 " carried out", (uint64_t)restored);
+	if ((uint64_t)(restored > 0 ? restored : 0) != v->restored)
+		cache_stale(vol);
 	v->restored = restored > 0 ? (uint64_t)restored : 0;
+	/* What a hypervisor is told changed: it attaches once available, grows the disk with it. */
+	if (available_on_host(vol) != was_available || v->seen_size != was_size) {
+		struct vdc_obj *inst = vdc_volume_instance(vol);
+
+		if (inst)
+			vdc_instance_touched(inst);
+	}
 	json_array_foreach(snaps, i, s) {
 		json_int_t sid = 0;
 		const char *sstate = "", *serr = "";

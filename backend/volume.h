@@ -37,6 +37,12 @@ int vdc_volume_endpoint(const struct vdc_obj *vol, struct vdc_volume_ep *ep, str
 bool vdc_volume_placed(const struct vdc_obj *vol);
 /* 0 when `vol` may be written through data now, else -EBUSY with the sentence. */
 int vdc_volume_writable(const struct vdc_obj *vol, struct vdc_err *err);
+/*
+ * May an open of data keep the kernel's cached pages (write lock held)?
+ * Only while nothing but vdcfs could have written the volume since the
+ * last open: no restore, no guest.
+ */
+bool vdc_volume_cache_ok(struct vdc_obj *vol);
 /* run/progress of a copy through data (write lock held); NULL clears. */
 void vdc_volume_set_progress(struct vdc_obj *vol, const char *text);
 

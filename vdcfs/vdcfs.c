@@ -728,12 +728,20 @@ static int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
 	}
 	/*
 	 * Through the page cache: tar --sparse reads 512 bytes at a time,
-	 * which the kernel's readahead turns into large reads. Each open
-	 * drops what the cache held (no keep_cache), so a reader sees what a
-	 * guest wrote before it opened data.
+	 * which the kernel's readahead turns into large reads. An open keeps
+	 * what the cache held only while nothing but vdcfs could have
+	 * written the volume since the last open (vdc_volume_cache_ok): once
+	 * a guest or a restore may have, it starts afresh, so a reader sees
+	 * what a guest wrote before it opened data.
 	 */
 	fi->direct_io = 0;
-	fi->keep_cache = 0;
+	vdc_model_wrlock();
+	{
+		struct vdc_obj *o = vdc_obj_by_id(vol);
+
+		fi->keep_cache = o && h->lun && vdc_volume_cache_ok(o);
+	}
+	vdc_model_unlock();
 	fi->noflush = !wr;
 	fi->fh = (uintptr_t)h;
 	return 0;

@@ -137,6 +137,24 @@ ok "its bytes' sha256 is back to the snapshot's" vdc_wait 60 eval '[ "$(sum_data
 ok "run/progress is empty once done" vdc_wait 30 eval '[ -z "$(get "$V/run/progress")" ]'
 fails_with ENOENT "rollback to a snapshot that does not exist is refused" put "rollback nope" "$V/ctl"
 
+# ---- a snapshot seeds a new volume ----
+
+ok "mkdir volumes/v2, 64M" sh -c "mkdir '$MNT/volumes/v2' && echo 64M > '$MNT/volumes/v2/size'"
+ok "ln -s ../../volumes/v1/snapshots/s1 volumes/v2/source" ln -s ../../volumes/v1/snapshots/s1 "$MNT/volumes/v2/source"
+ok "v2 becomes available" vdc_wait_vol_state v2 available 60
+ok "v2's bytes are the snapshot's" vdc_wait 60 eval \
+	'[ "$(timeout -k 2 60 sha256sum < "$MNT/volumes/v2/data")" = "$sum_pat" ]'
+ok "rm source, rmdir v2" sh -c "rm '$MNT/volumes/v2/source' && rmdir '$MNT/volumes/v2'"
+
+# ---- tar --sparse carries the bytes ----
+
+ok "tar --sparse -cf of volumes/v1" timeout -k 2 120 tar --sparse -C "$MNT" -cf "$VDC_TMP/v1.tar" volumes/v1/data
+tar_bytes=$(stat -c %s "$VDC_TMP/v1.tar")
+ok "the archive holds the 2M of data, not the 64M volume ($((tar_bytes >> 10))K)" test "$tar_bytes" -lt $((8 << 20))
+mkdir -p "$VDC_TMP/untar"
+ok "tar -xf it elsewhere" tar -C "$VDC_TMP/untar" -xf "$VDC_TMP/v1.tar"
+is "$(sha256sum < "$VDC_TMP/untar/volumes/v1/data")" "$sum_pat" "the extracted data is the volume's bytes"
+
 # ---- size ----
 
 ok "echo 128M > size" put 128M "$V/size"

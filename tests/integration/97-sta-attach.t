@@ -72,6 +72,9 @@ ok "user-data" putb "$I/user-data" << EOF
 				echo "vdc-test: wrote"
 		elif [ -n "\$dev" ]; then
 			n=\$((n + 1))
+			sz=\$(cat /sys/block/\${dev#/dev/}/size)
+			[ "\$sz" = "\${lastsz:-}" ] || echo "vdc-test: size \$sz"
+			lastsz=\$sz
 			echo 1 > /proc/sys/vm/drop_caches
 			if [ "\$(dd if=\$dev bs=512 count=1 2> /dev/null | head -n 1)" = "$pattern" ]; then
 				echo "vdc-test: reread ok"
@@ -98,6 +101,10 @@ ok "the guest reads the pattern from the disk with serial vdc-vol-$id" \
 	vdc_wait 90 vdc_console_has w1 "vdc-test: read $pattern" ||
 	diag "console: $(get "$I/run/console" | grep 'vdc-test' | tail -n 3)" "$(get "$V/run/err")"
 ok "... and writes the marker" vdc_wait 30 vdc_console_has w1 "vdc-test: wrote"
+ok "the guest sees 64M (131072 sectors)" vdc_wait 30 vdc_console_has w1 "vdc-test: size 131072"
+ok "echo 128M > size while attached" put 128M "$V/size"
+ok "the guest sees the volume grow online (262144 sectors)" vdc_wait 60 vdc_console_has w1 "vdc-test: size 262144" ||
+	{ diag "console: $(get "$I/run/console" | grep 'vdc-test' | tail -n 3)" "$(get "$V/run/err")"; vdc_hva_diag h; vdc_sta_diag s; }
 ok "v1 is attached" vdc_wait_vol_state v1 attached 30 || vdc_hva_diag h
 xml=$(vdc_host_virsh h dumpxml "$dom" 2> /dev/null)
 like "$xml" "<serial>vdc-vol-$id</serial>" "the domain has the disk with its serial"
