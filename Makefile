@@ -80,9 +80,9 @@ $(AGENT_UNIT_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/unit/%.c tests/unit/unit.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(AGENT_TEST_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(AGENT_TEST_LIBS)
 $(BUILD)/test_hva_xml: agents/hva/domain_xml.c
-$(BUILD)/test_hva_desired: agents/hva/desired.c agents/common/log.c
+$(BUILD)/test_hva_desired: agents/hva/desired.c agents/common/json_member.c agents/common/log.c
 $(BUILD)/test_hva_seed: agents/hva/seed.c agents/common/process.c agents/hva/desired.c \
-		agents/common/file.c agents/common/log.c
+		agents/common/json_member.c agents/common/file.c agents/common/log.c
 $(BUILD)/test_hva_image: agents/hva/image.c agents/hva/desired.c $(AGENT_COMMON_SRC)
 $(BUILD)/test_hva_state: $(HVA_LIB_SRC) $(AGENT_COMMON_SRC)
 $(BUILD)/test_agent_proto: $(AGENT_COMMON_SRC)
@@ -96,7 +96,7 @@ $(STA_UNIT_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/unit/%.c tests/unit/unit.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(STA_TEST_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(AGENT_TEST_LIBS)
 $(BUILD)/test_sta_tgt: agents/sta/target_tgt.c agents/common/process.c agents/common/log.c
-$(BUILD)/test_sta_desired: agents/sta/desired.c agents/common/log.c
+$(BUILD)/test_sta_desired: agents/sta/desired.c agents/common/json_member.c agents/common/log.c
 
 unit-agents: $(AGENT_UNIT_TESTS:%=$(BUILD)/%) $(STA_UNIT_TESTS:%=$(BUILD)/%)
 	@set -e; for t in $(AGENT_UNIT_TESTS) $(STA_UNIT_TESTS); do $(UNIT_WRAP) ./$(BUILD)/$$t; done

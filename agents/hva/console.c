@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "console.h"
 #include "log.h"
 
@@ -32,14 +33,6 @@ struct hva_follow {
 	long retry_at;           /* ms, after a failure or for a missing log */
 	long last_pump;          /* ms */
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 uint64_t hva_console_resume_at(uint64_t have, uint64_t size)
 {
@@ -242,7 +235,7 @@ static void *follower_thread(void *arg)
 			{ .fd = c->inotify_fd, .events = POLLIN },
 			{ .fd = c->wake_fd, .events = POLLIN },
 		};
-		long now = now_ms(), next = now + 60000;
+		long now = vdc_agent_now_ms(), next = now + 60000;
 		bool stop, changed, resync;
 		size_t i;
 
@@ -280,7 +273,7 @@ static void *follower_thread(void *arg)
 		}
 		if (pfd[0].revents & POLLIN)
 			read_events(c);
-		now = now_ms();
+		now = vdc_agent_now_ms();
 		for (i = 0; i < c->n_follows; i++) {
 			struct hva_follow *f = &c->follows[i];
 

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "desired.h"
+#include "json_member.h"
 #include "log.h"
 #include "strbuf.h"
 
@@ -45,60 +46,6 @@ bad:
 	return vdc_err_set(err, -EINVAL, "'%s' is not a MAC address like 52:54:00:00:00:0c", VDC_Q(s));
 }
 
-/* A string member `key` of `o`, or NULL when absent or not a string. */
-static const char *get_str(json_t *o, const char *key, size_t *len)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_string(v))
-		return NULL;
-	if (len)
-		*len = json_string_length(v);
-	return json_string_value(v);
-}
-
-/*
- * An unsigned member: -ENOENT when absent (and `*out` untouched), -EINVAL
- * when not an integer in [min, max].
- */
-static int get_uint(json_t *o, const char *key, uint64_t min, uint64_t max, uint64_t *out,
-		    struct vdc_err *err)
-{
-	json_t *v = json_object_get(o, key);
-	json_int_t n;
-
-	if (!v || json_is_null(v))
-		return -ENOENT;
-	if (!json_is_integer(v))
-		return vdc_err_set(err, -EINVAL, "\"%s\" is not an integer", key);
-	n = json_integer_value(v);
-	if (n < 0 || (uint64_t)n < min || (uint64_t)n > max)
-		return vdc_err_set(err, -EINVAL, "\"%s\" is %" JSON_INTEGER_FORMAT ", outside %" PRIu64 "-%" PRIu64,
-				   key, n, min, max);
-	*out = (uint64_t)n;
-	return 0;
-}
-
-/* Copy a checked name member into `out` (VDC_NAME_MAX + 1 bytes). */
-static int get_name(json_t *o, const char *key, bool required, char *out, struct vdc_err *err)
-{
-	size_t len;
-	const char *s = get_str(o, key, &len);
-	struct vdc_err why = VDC_ERR_INIT;
-
-	if (!s) {
-		json_t *v = json_object_get(o, key);
-
-		if (!required && (!v || json_is_null(v)))
-			return 0;
-		return vdc_err_set(err, -EINVAL, "\"%s\" is missing or not a string", key);
-	}
-	if (vdc_name_check(s, len, &why) < 0)
-		return vdc_err_set(err, -EINVAL, "\"%s\": %s", key, why.msg);
-	memcpy(out, s, len + 1);
-	return 0;
-}
-
 static int parse_image(json_t *img, struct hva_image_spec *out, struct vdc_err *err)
 {
 	const char *sha, *fmt;
@@ -110,10 +57,10 @@ static int parse_image(json_t *img, struct hva_image_spec *out, struct vdc_err *
 		return 0;
 	if (!json_is_object(img))
 		return vdc_err_set(err, -EINVAL, "\"image\" is neither an object nor null");
-	rc = get_name(img, "name", true, out->name, err);
+	rc = vdc_json_name(img, "name", VDC_JSON_REQUIRED, out->name, err);
 	if (rc < 0)
 		return vdc_err_wrap(err, rc, "image");
-	sha = get_str(img, "sha256", &len);
+	sha = vdc_json_str(img, "sha256", &len);
 	if (!sha || len != 64)
 		return vdc_err_set(err, -EINVAL, "image \"sha256\" is not 64 hexadecimal digits");
 	for (i = 0; i < 64; i++) {
@@ -122,10 +69,10 @@ static int parse_image(json_t *img, struct hva_image_spec *out, struct vdc_err *
 		out->sha256[i] = (char)tolower((unsigned char)sha[i]);
 	}
 	out->sha256[64] = '\0';
-	rc = get_uint(img, "size", 0, UINT64_MAX >> 1, &out->size, err);
+	rc = vdc_json_uint(img, "size", 0, UINT64_MAX >> 1, &out->size, err);
 	if (rc < 0 && rc != -ENOENT)
 		return vdc_err_wrap(err, rc, "image");
-	fmt = get_str(img, "format", NULL);
+	fmt = vdc_json_str(img, "format", NULL);
 	if (!fmt || !*fmt)
 		out->format = HVA_FORMAT_NONE;
 	else if (strcmp(fmt, "raw") == 0)
@@ -159,13 +106,13 @@ static int parse_nics(json_t *nics, struct hva_instance_spec *in, struct vdc_err
 		if (!json_is_object(n))
 			return vdc_err_set(err, -EINVAL, "interface %zu is not an object", i);
 		in->n_nics = i + 1;
-		rc = get_name(n, "name", true, nic->name, err);
+		rc = vdc_json_name(n, "name", VDC_JSON_REQUIRED, nic->name, err);
 		if (rc < 0)
 			return vdc_err_wrap(err, rc, "interface %zu", i);
-		rc = get_name(n, "network", false, nic->network, err);
+		rc = vdc_json_name(n, "network", VDC_JSON_NULLABLE, nic->network, err);
 		if (rc < 0)
 			return vdc_err_wrap(err, rc, "interface %s", nic->name);
-		mac = get_str(n, "mac", NULL);
+		mac = vdc_json_str(n, "mac", NULL);
 		if (!mac)
 			return vdc_err_set(err, -EINVAL, "interface %s has no \"mac\"", nic->name);
 		rc = hva_mac_parse(mac, nic->mac, err);
@@ -261,7 +208,7 @@ static int get_token(json_t *o, const char *key, const char *chars, size_t max, 
 		     struct vdc_err *err)
 {
 	size_t len, i;
-	const char *s = get_str(o, key, &len);
+	const char *s = vdc_json_str(o, key, &len);
 
 	if (!s || len == 0 || len > max)
 		return vdc_err_set(err, -EINVAL, "\"%s\" is missing or not 1-%zu characters", key, max);
@@ -284,21 +231,21 @@ static int parse_volume_body(json_t *o, struct hva_volume_spec *v, struct vdc_er
 	uint64_t lun;
 	int rc;
 
-	if ((rc = get_name(o, "name", true, v->name, err)) < 0 ||
-	    (rc = get_name(o, "link", true, v->link, err)) < 0)
+	if ((rc = vdc_json_name(o, "name", VDC_JSON_REQUIRED, v->name, err)) < 0 ||
+	    (rc = vdc_json_name(o, "link", VDC_JSON_REQUIRED, v->link, err)) < 0)
 		return rc;
-	s = get_str(o, "portal", &len);
+	s = vdc_json_str(o, "portal", &len);
 	if (!s)
 		return vdc_err_set(err, -EINVAL, "\"portal\" is missing");
 	if ((rc = parse_portal(s, len, v, err)) < 0)
 		return rc;
-	s = get_str(o, "iqn", &len);
+	s = vdc_json_str(o, "iqn", &len);
 	if (!s)
 		return vdc_err_set(err, -EINVAL, "\"iqn\" is missing");
 	if ((rc = hva_iqn_check(s, len, err)) < 0)
 		return vdc_err_wrap(err, rc, "\"iqn\"");
 	memcpy(v->iqn, s, len + 1);
-	rc = get_uint(o, "lun", 0, HVA_LUN_MAX, &lun, err);
+	rc = vdc_json_uint(o, "lun", 0, HVA_LUN_MAX, &lun, err);
 	if (rc == -ENOENT)
 		return vdc_err_set(err, -EINVAL, "\"lun\" is missing");
 	if (rc < 0)
@@ -308,7 +255,7 @@ static int parse_volume_body(json_t *o, struct hva_volume_spec *v, struct vdc_er
 	    (rc = get_token(o, "chap_secret", NULL, HVA_CHAP_SECRET_MAX, v->chap_secret, err)) < 0 ||
 	    (rc = get_token(o, "serial", "-", HVA_SERIAL_MAX, v->serial, err)) < 0)
 		return rc;
-	rc = get_uint(o, "size", 1, UINT64_MAX >> 1, &v->size, err);
+	rc = vdc_json_uint(o, "size", 1, UINT64_MAX >> 1, &v->size, err);
 	if (rc == -ENOENT)
 		return vdc_err_set(err, -EINVAL, "\"size\" is missing");
 	if (rc < 0)
@@ -330,7 +277,7 @@ static int parse_volume(json_t *o, size_t i, struct hva_volume_spec *v, struct v
 
 	if (!json_is_object(o))
 		return vdc_err_set(err, -EINVAL, "volume %zu is not an object", i + 1);
-	rc = get_uint(o, "id", 1, UINT64_MAX >> 1, &v->id, err);
+	rc = vdc_json_uint(o, "id", 1, UINT64_MAX >> 1, &v->id, err);
 	if (rc == -ENOENT)
 		return vdc_err_set(err, -EINVAL, "volume %zu has no \"id\"", i + 1);
 	if (rc < 0)
@@ -390,25 +337,25 @@ static int parse_instance_body(json_t *o, struct hva_instance_spec *in, struct v
 	size_t len;
 	int rc;
 
-	rc = get_name(o, "name", true, in->name, err);
+	rc = vdc_json_name(o, "name", VDC_JSON_REQUIRED, in->name, err);
 	if (rc < 0)
 		return rc;
-	power = get_str(o, "power", NULL);
+	power = vdc_json_str(o, "power", NULL);
 	if (!power || (strcmp(power, "on") != 0 && strcmp(power, "off") != 0))
 		return vdc_err_set(err, -EINVAL, "\"power\" is neither \"on\" nor \"off\"");
 	in->power_on = strcmp(power, "on") == 0;
-	rc = get_uint(o, "cpus", 1, HVA_CPUS_MAX, &v, err);
+	rc = vdc_json_uint(o, "cpus", 1, HVA_CPUS_MAX, &v, err);
 	if (rc == -ENOENT)
 		return vdc_err_set(err, -EINVAL, "\"cpus\" is missing");
 	if (rc < 0)
 		return rc;
 	in->cpus = (unsigned)v;
-	rc = get_uint(o, "memory_mib", HVA_MEMORY_MIB_MIN, HVA_MEMORY_MIB_MAX, &in->memory_mib, err);
+	rc = vdc_json_uint(o, "memory_mib", HVA_MEMORY_MIB_MIN, HVA_MEMORY_MIB_MAX, &in->memory_mib, err);
 	if (rc == -ENOENT)
 		return vdc_err_set(err, -EINVAL, "\"memory_mib\" is missing");
 	if (rc < 0)
 		return rc;
-	host = get_str(o, "hostname", &len);
+	host = vdc_json_str(o, "hostname", &len);
 	if (host && len) {
 		struct vdc_err why = VDC_ERR_INIT;
 
@@ -418,7 +365,7 @@ static int parse_instance_body(json_t *o, struct hva_instance_spec *in, struct v
 	} else {
 		snprintf(in->hostname, sizeof(in->hostname), "%s", in->name);
 	}
-	ud = get_str(o, "user_data", &len);
+	ud = vdc_json_str(o, "user_data", &len);
 	if (ud) {
 		if (len > HVA_USER_DATA_MAX)
 			return vdc_err_set(err, -EINVAL, "user-data is %zu bytes; at most %d are accepted",
@@ -438,10 +385,10 @@ static int parse_instance_body(json_t *o, struct hva_instance_spec *in, struct v
 	rc = parse_nics(json_object_get(o, "nics"), in, err);
 	if (rc < 0)
 		return rc;
-	rc = get_uint(o, "reboot", 0, UINT64_MAX >> 1, &in->reboot, err);
+	rc = vdc_json_uint(o, "reboot", 0, UINT64_MAX >> 1, &in->reboot, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
-	rc = get_uint(o, "reset", 0, UINT64_MAX >> 1, &in->reset, err);
+	rc = vdc_json_uint(o, "reset", 0, UINT64_MAX >> 1, &in->reset, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
 	return parse_volumes(json_object_get(o, "volumes"), in, err);
@@ -451,7 +398,7 @@ static int parse_instance_body(json_t *o, struct hva_instance_spec *in, struct v
 static void parse_initiator(json_t *root, struct hva_desired *d, struct vdc_err *why)
 {
 	size_t len;
-	const char *s = get_str(root, "initiator", &len);
+	const char *s = vdc_json_str(root, "initiator", &len);
 
 	if (!s) {
 		vdc_err_set(why, -EINVAL, "the desired state names no initiator IQN for this host");
@@ -476,12 +423,12 @@ int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_er
 	memset(d, 0, sizeof(*d));
 	if (!json_is_object(root))
 		return vdc_err_set(err, -EINVAL, "the desired state is not a JSON object");
-	rc = get_uint(root, "rev", 0, UINT64_MAX >> 1, &d->rev, err);
+	rc = vdc_json_uint(root, "rev", 0, UINT64_MAX >> 1, &d->rev, err);
 	if (rc == -ENOENT)
 		return vdc_err_set(err, -EINVAL, "the desired state has no \"rev\"");
 	if (rc < 0)
 		return vdc_err_wrap(err, rc, "the desired state");
-	dc = get_str(root, "dc", &len);
+	dc = vdc_json_str(root, "dc", &len);
 	if (!dc || len == 0 || len > HVA_DC_MAX)
 		return vdc_err_set(err, -EINVAL, "the desired state has no data center id (\"dc\") of 1-%d characters",
 				   HVA_DC_MAX);
@@ -490,7 +437,7 @@ int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_er
 			return vdc_err_set(err, -EINVAL, "the data center id holds '%s'; it takes letters, digits and '-'",
 					   VDC_Q(((char[2]){ dc[i], 0 })));
 	memcpy(d->dc, dc, len + 1);
-	rc = get_uint(root, "heartbeat", 1, HVA_HEARTBEAT_MAX, &v, err);
+	rc = vdc_json_uint(root, "heartbeat", 1, HVA_HEARTBEAT_MAX, &v, err);
 	if (rc == 0)
 		d->heartbeat = (unsigned)v;
 	parse_initiator(root, d, &no_initiator);
@@ -503,8 +450,8 @@ int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_er
 		struct vdc_err why = VDC_ERR_INIT;
 		uint64_t id;
 
-		if (!json_is_object(o) || get_uint(o, "id", 1, UINT64_MAX >> 1, &id, NULL) < 0 ||
-		    get_name(o, "domain", true, in->domain, NULL) < 0)
+		if (!json_is_object(o) || vdc_json_uint(o, "id", 1, UINT64_MAX >> 1, &id, NULL) < 0 ||
+		    vdc_json_name(o, "domain", VDC_JSON_REQUIRED, in->domain, NULL) < 0)
 			continue;   /* cannot even be reported */
 		in->id = id;
 		in->user_data = xstrdup("");

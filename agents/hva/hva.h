@@ -29,6 +29,7 @@
 
 #include <libvirt/libvirt.h>
 
+#include "agent.h"
 #include "console.h"
 #include "desired.h"
 #include "domain_xml.h"
@@ -43,12 +44,11 @@
 enum hva_virt { HVA_VIRT_AUTO, HVA_VIRT_KVM, HVA_VIRT_TCG };
 
 struct hva_options {
-	const char *server, *pin, *token, *name, *statedir, *uri, *driver, *pidfile;
+	struct vdc_agent_options agent;   /* --server ... --pidfile, -v */
+	const char *uri, *driver;
 	enum hva_virt virt;
 	unsigned cpus;                /* cap on what is offered; 0: none */
 	uint64_t memory;              /* bytes; 0: none */
-	unsigned heartbeat_s;
-	bool heartbeat_given;
 	unsigned shutdown_timeout_s;
 	bool verbose;
 };

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "kvm.h"
 
 #define PROBE_TIMEOUT_MS 5000
@@ -141,14 +142,6 @@ static void probe_child(int out)
 	child_fail(out, "the probe guest did not halt", 0);
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int hva_kvm_probe(struct vdc_err *err)
 {
 	char said[300];
@@ -176,10 +169,10 @@ int hva_kvm_probe(struct vdc_err *err)
 		_exit(1);
 	}
 	close(pipefd[1]);
-	deadline = now_ms() + PROBE_TIMEOUT_MS;
+	deadline = vdc_agent_now_ms() + PROBE_TIMEOUT_MS;
 	for (;;) {
 		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
-		long left = deadline - now_ms();
+		long left = deadline - vdc_agent_now_ms();
 		ssize_t n;
 		int rc;
 

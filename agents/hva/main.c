@@ -6,7 +6,6 @@
  * guest: they belong to libvirtd and run on.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -14,22 +13,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
+#include "agent.h"
 #include "file.h"
 #include "hva.h"
 #include "log.h"
 #include "validate.h"
 
 #define PROG "vdc-hva"
-#define EXIT_USAGE 2
+#define EXIT_USAGE VDC_AGENT_EXIT_USAGE
 #define DEFAULT_STATEDIR "/var/lib/vdc-hva"
+
+#define usage_error(...) vdc_agent_usage_error(PROG, __VA_ARGS__)
 
 static void usage(FILE *f)
 {
@@ -63,150 +62,68 @@ static void usage(FILE *f)
 		"      --version           the version\n");
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n(" PROG " --help lists the options)\n");
-	return EXIT_USAGE;
-}
-
-static int parse_uint_opt(const char *name, const char *arg, uint64_t min, uint64_t max, uint64_t *out)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-
-	if (vdc_uint_parse(arg, strlen(arg), name, min, max, out, &err) < 0)
-		return usage_error("%s", err.msg);
-	return 0;
-}
 
 enum {
-	OPT_SERVER = 256, OPT_PIN, OPT_TOKEN, OPT_NAME, OPT_STATE, OPT_CONNECT, OPT_DRIVER,
-	OPT_VIRT, OPT_CPUS, OPT_MEMORY, OPT_HEARTBEAT, OPT_SHUTDOWN_TIMEOUT, OPT_PIDFILE,
-	OPT_VERSION,
+	OPT_CONNECT = VDC_AGENT_OPT_OWN, OPT_DRIVER, OPT_VIRT, OPT_CPUS, OPT_MEMORY,
+	OPT_SHUTDOWN_TIMEOUT,
 };
 
 static const struct option long_options[] = {
-	{ "server", required_argument, NULL, OPT_SERVER },
-	{ "pin", required_argument, NULL, OPT_PIN },
-	{ "token", required_argument, NULL, OPT_TOKEN },
-	{ "name", required_argument, NULL, OPT_NAME },
-	{ "state", required_argument, NULL, OPT_STATE },
+	VDC_AGENT_LONG_OPTIONS,
 	{ "connect", required_argument, NULL, OPT_CONNECT },
 	{ "driver", required_argument, NULL, OPT_DRIVER },
 	{ "virt", required_argument, NULL, OPT_VIRT },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
-	{ "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
-	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
-	{ "foreground", no_argument, NULL, 'f' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Parse argv into `o`; a usage error's exit code, 0, or -1 for --help/--version. */
-static int parse_options(int argc, char **argv, struct hva_options *o, int *verbosity)
+static int virt_option(const char *arg, struct hva_options *o)
 {
-	struct vdc_err err = VDC_ERR_INIT;
+	if (strcmp(arg, "auto") == 0)
+		o->virt = HVA_VIRT_AUTO;
+	else if (strcmp(arg, "kvm") == 0)
+		o->virt = HVA_VIRT_KVM;
+	else if (strcmp(arg, "tcg") == 0)
+		o->virt = HVA_VIRT_TCG;
+	else
+		return usage_error("--virt is auto, kvm or tcg, not '%s'", VDC_Q(arg));
+	return 0;
+}
+
+/* Take vdc-hva's own option `c` (see struct vdc_agent_program). */
+static int take_option(int c, void *opts)
+{
+	struct hva_options *o = opts;
 	uint64_t v;
-	int c;
 
-	memset(o, 0, sizeof(*o));
-	o->statedir = DEFAULT_STATEDIR;
-	o->driver = "qemu";
-	o->virt = HVA_VIRT_AUTO;
-	o->heartbeat_s = 5;
-	o->shutdown_timeout_s = 60;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":fvh", long_options, NULL)) != -1) {
-		switch (c) {
-		case OPT_SERVER: o->server = optarg; break;
-		case OPT_PIN: o->pin = optarg; break;
-		case OPT_TOKEN: o->token = optarg; break;
-		case OPT_NAME: o->name = optarg; break;
-		case OPT_STATE: o->statedir = optarg; break;
-		case OPT_CONNECT: o->uri = optarg; break;
-		case OPT_DRIVER: o->driver = optarg; break;
-		case OPT_PIDFILE: o->pidfile = optarg; break;
-		case OPT_VIRT:
-			if (strcmp(optarg, "auto") == 0)
-				o->virt = HVA_VIRT_AUTO;
-			else if (strcmp(optarg, "kvm") == 0)
-				o->virt = HVA_VIRT_KVM;
-			else if (strcmp(optarg, "tcg") == 0)
-				o->virt = HVA_VIRT_TCG;
-			else
-				return usage_error("--virt is auto, kvm or tcg, not '%s'", VDC_Q(optarg));
-			break;
-		case OPT_CPUS:
-			if (parse_uint_opt("--cpus", optarg, 1, 4096, &v))
-				return EXIT_USAGE;
-			o->cpus = (unsigned)v;
-			break;
-		case OPT_MEMORY:
-			if (vdc_size_parse(optarg, strlen(optarg), "--memory", &o->memory, &err) < 0)
-				return usage_error("%s", err.msg);
-			if (o->memory < (64u << 20))
-				return usage_error("--memory %s is less than 64M", VDC_Q(optarg));
-			break;
-		case OPT_HEARTBEAT:
-			if (parse_uint_opt("--heartbeat", optarg, 1, HVA_HEARTBEAT_MAX, &v))
-				return EXIT_USAGE;
-			o->heartbeat_s = (unsigned)v;
-			o->heartbeat_given = true;
-			break;
-		case OPT_SHUTDOWN_TIMEOUT:
-			if (parse_uint_opt("--shutdown-timeout", optarg, 0, 3600, &v))
-				return EXIT_USAGE;
-			o->shutdown_timeout_s = (unsigned)v;
-			break;
-		case 'f':
-			break;
-		case 'v':
-			(*verbosity)++;
-			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		case OPT_VERSION:
-			printf(PROG " %s\n", HVA_VERSION);
-			return -1;
-		case ':':
-			return usage_error("%s needs a value", argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'", VDC_Q(argv[optind - 1]));
-		}
+	switch (c) {
+	case OPT_CONNECT: o->uri = optarg; return 0;
+	case OPT_DRIVER: o->driver = optarg; return 0;
+	case OPT_VIRT: return virt_option(optarg, o);
+	case OPT_MEMORY:
+		return vdc_agent_size_option(PROG, "--memory", optarg, 64u << 20, "64M", &o->memory);
+	case OPT_CPUS:
+		if (vdc_agent_uint_option(PROG, "--cpus", optarg, 1, 4096, &v))
+			return EXIT_USAGE;
+		o->cpus = (unsigned)v;
+		return 0;
+	case OPT_SHUTDOWN_TIMEOUT:
+		if (vdc_agent_uint_option(PROG, "--shutdown-timeout", optarg, 0, 3600, &v))
+			return EXIT_USAGE;
+		o->shutdown_timeout_s = (unsigned)v;
+		return 0;
+	default:
+		return VDC_AGENT_OPTION_NOT_OURS;
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", VDC_Q(argv[optind]));
-	if (!o->server)
-		return usage_error("--server ADDR:PORT is needed (see `cat /vdc/hosts/join`)");
-	if (!o->pin)
-		return usage_error("--pin sha256//BASE64 is needed (see `cat /vdc/hosts/join`)");
-	{
-		char *url = NULL;
+}
 
-		if (vdc_server_parse(o->server, &url, &err) < 0)
-			return usage_error("%s", err.msg);
-		free(url);
-	}
-	if (vdc_pin_check(o->pin, &err) < 0)
-		return usage_error("%s", err.msg);
-	if (o->token && vdc_token_check(o->token, &err) < 0)
-		return usage_error("--token: %s", err.msg);
-	if (o->name && vdc_name_check(o->name, strlen(o->name), &err) < 0)
-		return usage_error("--name: %s", err.msg);
-	if (!*o->statedir || strlen(o->statedir) > PATH_MAX - 256)
-		return usage_error("--state needs a folder name of at most %d characters", PATH_MAX - 256);
+/* Check what needs more than one option's value. */
+static int check_options(struct hva_options *o)
+{
+	if (vdc_agent_options_require(PROG, &o->agent) || vdc_agent_options_check(PROG, &o->agent))
+		return EXIT_USAGE;
 	if (!hva_driver_find(o->driver))
 		return usage_error("--driver is qemu or lxc, not '%s'", VDC_Q(o->driver));
 	if (strcmp(o->driver, "lxc") == 0 && o->virt != HVA_VIRT_AUTO)
@@ -216,63 +133,27 @@ static int parse_options(int argc, char **argv, struct hva_options *o, int *verb
 	return 0;
 }
 
-/* The short host name, lower-cased, if it is a usable host name in vdcfs. */
-static int default_name(char *out, struct vdc_err *err)
+static const struct vdc_agent_program program = {
+	.name = PROG,
+	.version = HVA_VERSION,
+	.default_statedir = DEFAULT_STATEDIR,
+	.heartbeat_max = HVA_HEARTBEAT_MAX,
+	.usage = usage,
+	.long_options = long_options,
+	.take_option = take_option,
+};
+
+/* Parse argv into `o`; a usage error's exit code, 0, or -1 for --help/--version. */
+static int parse_options(int argc, char **argv, struct hva_options *o)
 {
-	char host[256];
-	size_t i;
+	int rc;
 
-	if (gethostname(host, sizeof(host)) < 0)
-		return vdc_err_set(err, -errno, "cannot read the host name: %s", strerror(errno));
-	host[sizeof(host) - 1] = '\0';
-	host[strcspn(host, ".")] = '\0';
-	for (i = 0; host[i]; i++)
-		if (host[i] >= 'A' && host[i] <= 'Z')
-			host[i] = (char)(host[i] - 'A' + 'a');
-	if (vdc_name_check(host, strlen(host), NULL) < 0)
-		return vdc_err_set(err, -EINVAL, "the host name '%s' is not a vdcfs name (1-63 of a-z, 0-9 and '-', starting with a letter); give one with --name",
-				   VDC_Q(host));
-	snprintf(out, VDC_NAME_MAX + 1, "%s", host);
-	return 0;
-}
-
-/*
- * The state directory: made 0711 (qemu, perhaps another user, must pass
- * through it to the disks), made absolute (libvirt needs absolute paths),
- * and locked, so two agents never share one.
- */
-static int setup_statedir(struct hva *h, int *lock_fd, struct vdc_err *err)
-{
-	char path[PATH_MAX];
-	int rc, fd;
-
-	rc = vdc_mkdirs(h->opt.statedir, 0711, err);
-	if (rc < 0)
-		return rc;
-	if (!realpath(h->opt.statedir, h->statedir))
-		return vdc_err_set(err, -errno, "cannot resolve %s: %s", h->opt.statedir, strerror(errno));
-	vdc_path(path, "%s/instances", h->statedir);
-	rc = vdc_mkdirs(path, 0711, err);
-	if (rc < 0)
-		return rc;
-	vdc_path(path, "%s/lock", h->statedir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return vdc_err_set(err, -errno, "cannot open %s: %s", path, strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		close(fd);
-		return vdc_err_set(err, -EBUSY, "another vdc-hva runs with the state directory %s", h->statedir);
-	}
-	*lock_fd = fd;
-	return 0;
-}
-
-static int write_pidfile(const char *path, struct vdc_err *err)
-{
-	char text[32];
-
-	snprintf(text, sizeof(text), "%ld\n", (long)getpid());
-	return vdc_file_write_atomic(path, text, strlen(text), 0644, err);
+	memset(o, 0, sizeof(*o));
+	o->driver = "qemu";
+	o->virt = HVA_VIRT_AUTO;
+	o->shutdown_timeout_s = 60;
+	rc = vdc_agent_options_parse(&program, argc, argv, o, &o->agent);
+	return rc ? rc : check_options(o);
 }
 
 /* What the host offers: libvirt's measure, lowered by --cpus and --memory. */
@@ -312,50 +193,16 @@ static int connect_libvirt(struct hva *h, sigset_t *sigs, struct vdc_err *err)
 	for (;;) {
 		struct timespec ts;
 		siginfo_t si;
-		long wait;
 
 		if (hva_libvirt_connect(h, err) == 0)
 			return 0;
 		if (failures++ == 0)
 			log_error("%s; waiting for it", err->msg);
-		wait = 1000L << (failures < 5 ? failures : 5);
-		ts.tv_sec = wait / 1000;
+		ts.tv_sec = vdc_agent_backoff_ms(failures) / 1000;
 		ts.tv_nsec = 0;
 		if (sigtimedwait(sigs, &si, &ts) > 0)
 			return vdc_err_set(err, -EINTR, "stopped by signal %d while waiting for libvirt", si.si_signo);
 	}
-}
-
-/* Load the host token or join, waiting for vdcfs with backoff. */
-static int get_token(struct hva *h, sigset_t *sigs, struct vdc_err *err)
-{
-	struct vdc_link link;
-	unsigned failures = 0;
-	int rc;
-
-	rc = vdc_link_init(&link, &h->proto, err);
-	if (rc < 0)
-		return rc;
-	for (;;) {
-		struct timespec ts;
-		siginfo_t si;
-		long wait;
-
-		rc = vdc_proto_ensure_token(&link, err);
-		if (rc == 0 || !vdc_proto_transient(rc))
-			break;
-		if (failures++ == 0)
-			log_error("%s; trying again", err->msg);
-		wait = 1000L << (failures < 5 ? failures : 5);
-		ts.tv_sec = wait / 1000;
-		ts.tv_nsec = 0;
-		if (sigtimedwait(sigs, &si, &ts) > 0) {
-			rc = vdc_err_set(err, -EINTR, "stopped by signal %d while joining", si.si_signo);
-			break;
-		}
-	}
-	vdc_link_release(&link);
-	return rc;
 }
 
 static void image_done(void *arg)
@@ -363,88 +210,57 @@ static void image_done(void *arg)
 	hva_kick_worker(arg);
 }
 
-static void init_cond(pthread_cond_t *c)
-{
-	pthread_condattr_t a;
-
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(c, &a);
-	pthread_condattr_destroy(&a);
-}
-
 int main(int argc, char **argv)
 {
 	static struct hva hva;
 	struct hva *h = &hva;
 	struct vdc_err err = VDC_ERR_INIT;
-	char saved[VDC_NAME_MAX + 1];
 	pthread_t poller, worker, reporter;
-	int verbosity = 0, lock_fd = -1, rc, sig;
-	struct timeval tv;
+	int lock_fd = -1, rc, sig;
 	sigset_t sigs;
 
-	rc = parse_options(argc, argv, &h->opt, &verbosity);
+	rc = parse_options(argc, argv, &h->opt);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	vdc_log_setup(PROG, verbosity ? VDC_LOG_DEBUG : VDC_LOG_INFO);
+	vdc_log_setup(PROG, h->opt.agent.verbosity ? VDC_LOG_DEBUG : VDC_LOG_INFO);
 	h->drv = hva_driver_find(h->opt.driver);
 	if (!h->opt.uri)
 		h->opt.uri = h->drv->default_uri;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_mutex_init(&h->conn_lock, NULL);
-	init_cond(&h->worker_cond);
-	init_cond(&h->report_cond);
-	init_cond(&h->quit_cond);
+	vdc_agent_cond_init(&h->worker_cond);
+	vdc_agent_cond_init(&h->report_cond);
+	vdc_agent_cond_init(&h->quit_cond);
 
-	/* Every thread inherits this: the signals are taken by sigwait() below only. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	umask(077);
+	/* Every thread inherits the mask: the signals are taken by sigwait() below only. */
+	vdc_agent_signals_setup(&sigs);
 
-	if (setup_statedir(h, &lock_fd, &err) < 0)
+	/*
+	 * 0711: qemu, perhaps another user, must pass through the state
+	 * directory to the disks. Its path is made absolute: libvirt needs that.
+	 */
+	if (vdc_agent_statedir_setup(PROG, h->opt.agent.statedir, 0711, (const char *const[]){ "instances", NULL },
+				     h->statedir, &lock_fd, &err) < 0)
 		goto fail;
-	/* The name: as given; else the one this state directory joined under; else the host's. */
-	rc = vdc_proto_saved_name(h->statedir, saved, NULL);
-	if (rc == 0 && h->opt.name && strcmp(saved, h->opt.name) != 0) {
-		fprintf(stderr, PROG ": %s joined vdcfs as %s, not %s; use --name %s, or remove %s/host.token and host.name to join anew\n",
-			h->statedir, saved, h->opt.name, saved, h->statedir);
-		return EXIT_USAGE;
-	}
-	if (h->opt.name)
-		snprintf(h->name, sizeof(h->name), "%s", h->opt.name);
-	else if (rc == 0)
-		snprintf(h->name, sizeof(h->name), "%s", saved);
-	else if (default_name(h->name, &err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		return EXIT_USAGE;
-	}
-	if (h->opt.pidfile && write_pidfile(h->opt.pidfile, &err) < 0)
+	rc = vdc_agent_name_pick(PROG, h->statedir, h->opt.agent.name, h->name);
+	if (rc)
+		return rc;
+	if (h->opt.agent.pidfile && vdc_agent_pidfile_write(h->opt.agent.pidfile, &err) < 0)
 		goto fail;
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (vdc_proto_init(&h->proto, h->opt.server, h->opt.pin, h->name, "hva", h->statedir,
-			   h->opt.token, &err) < 0)
+	if (vdc_agent_proto_init(&h->proto, &h->opt.agent, h->name, "hva", h->statedir, &err) < 0)
 		goto fail;
-	h->proto.verbose = verbosity > 1;
 
 	if (hva_libvirt_init(h, &err) < 0 || connect_libvirt(h, &sigs, &err) < 0)
 		goto fail;
 	if (measure(h, &err) < 0 || hva_drv_probe(h, &err) < 0)
 		goto fail;
-	if (get_token(h, &sigs, &err) < 0) {
-		if (err.code == -ENOKEY) {
-			fprintf(stderr, PROG ": %s (copy it from `cat /vdc/hosts/join`)\n", err.msg);
-			return EXIT_USAGE;
-		}
+	rc = vdc_agent_token_get(PROG, &h->proto, &sigs, &err);
+	if (rc == -ENOKEY)
+		return EXIT_USAGE;
+	if (rc < 0)
 		goto fail;
-	}
-	gettimeofday(&tv, NULL);
-	h->epoch_us = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+	h->epoch_us = vdc_agent_epoch_us();
 	log_info("host %s: %s driver, %s, %u cpus, %" PRIu64 " MiB, libvirt %s at %s, state in %s",
 		 h->name, h->drv->name, h->virt, h->cpus, h->memory_mib, h->libvirt_version, h->opt.uri,
 		 h->statedir);
@@ -461,15 +277,7 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 
-	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			log_info("SIGHUP: nothing to reload; the agent goes on");
-			continue;
-		}
-		break;
-	}
+	sig = vdc_agent_signal_wait(&sigs);
 	log_info("stopping on signal %d; the guests run on", sig);
 	pthread_mutex_lock(&h->lock);
 	h->quit = true;
@@ -495,13 +303,13 @@ int main(int argc, char **argv)
 	free(h->rebooted);
 	vdc_proto_release(&h->proto);
 	curl_global_cleanup();
-	if (h->opt.pidfile)
-		unlink(h->opt.pidfile);
+	if (h->opt.agent.pidfile)
+		unlink(h->opt.agent.pidfile);
 	close(lock_fd);
 	return 0;
 fail:
 	log_error("%s", err.msg);
-	if (h->opt.pidfile)
-		unlink(h->opt.pidfile);
+	if (h->opt.agent.pidfile)
+		unlink(h->opt.agent.pidfile);
 	return 1;
 }

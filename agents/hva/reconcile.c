@@ -26,6 +26,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "agent.h"
 #include "disk.h"
 #include "file.h"
 #include "hva.h"
@@ -81,14 +82,6 @@ struct dom_entry {
 	struct hva_meta meta;
 	bool wanted;                  /* a desired instance is it */
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void wake_at(struct worker *w, long at)
 {
@@ -175,7 +168,7 @@ static bool ensure_connected(struct worker *w)
 	struct vdc_err err = VDC_ERR_INIT;
 	virConnectPtr conn;
 	bool lost;
-	long now = now_ms();
+	long now = vdc_agent_now_ms();
 
 	pthread_mutex_lock(&h->lock);
 	lost = h->conn_lost;
@@ -313,7 +306,7 @@ static void prune_images(struct worker *w)
 	for (i = 0; i < n; i++)
 		ptrs[i] = keep[i];
 	hva_image_cache_prune(&h->images, ptrs, n);
-	w->prune_at = now_ms() + PRUNE_EVERY_MS;
+	w->prune_at = vdc_agent_now_ms() + PRUNE_EVERY_MS;
 out:
 	free(ptrs);
 	free(keep);
@@ -346,7 +339,7 @@ static void start_instance(struct worker *w, virConnectPtr conn, const struct hv
 	struct hva_volume_disk *disks = NULL;
 	struct hva_define def = { .meta = &meta, .initiator = w->desired.initiator };
 	virDomainPtr dom = NULL;
-	long now = now_ms();
+	long now = vdc_agent_now_ms();
 	int rc;
 
 	if (now < t->retry_at) {
@@ -417,7 +410,7 @@ static void start_instance(struct worker *w, virConnectPtr conn, const struct hv
 		goto fail;
 	follow_console(w, in, dom);
 	track_ok(t, HVA_PHASE_NONE);
-	t->started_at = now_ms();
+	t->started_at = vdc_agent_now_ms();
 	t->reboot_done = meta.reboot;
 	t->reset_done = meta.reset;
 	t->reboot_deadline = 0;
@@ -425,7 +418,7 @@ static void start_instance(struct worker *w, virConnectPtr conn, const struct hv
 fail:
 	track_error(t, &err);
 	t->failures++;
-	t->retry_at = now_ms() + backoff_ms(t->failures);
+	t->retry_at = vdc_agent_now_ms() + backoff_ms(t->failures);
 	wake_at(w, t->retry_at);
 out:
 	if (dom)
@@ -441,7 +434,7 @@ static void carry_counters(struct worker *w, const struct hva_instance_spec *in,
 	struct hva *h = w->h;
 	struct vdc_err err = VDC_ERR_INIT;
 	struct hva_meta meta = e->meta;
-	long now = now_ms();
+	long now = vdc_agent_now_ms();
 
 	if (in->reset > meta.reset || in->reboot > meta.reboot) {
 		bool reset = in->reset > meta.reset;
@@ -507,7 +500,7 @@ static void power_off(struct worker *w, struct dom_entry *e, struct track *t)
 {
 	struct hva *h = w->h;
 	struct vdc_err err = VDC_ERR_INIT;
-	long now = now_ms();
+	long now = vdc_agent_now_ms();
 	bool force = h->opt.shutdown_timeout_s == 0;
 
 	if (!t->shutdown_deadline) {
@@ -563,7 +556,7 @@ static void reconcile_power(struct worker *w, virConnectPtr conn, const struct h
 			return;
 		}
 		track_ok(t, HVA_PHASE_NONE);
-		if (t->started_at && now_ms() - t->started_at >= QUICK_STOP_MS)
+		if (t->started_at && vdc_agent_now_ms() - t->started_at >= QUICK_STOP_MS)
 			t->failures = 0;
 		carry_counters(w, in, e, t);
 		return;
@@ -714,7 +707,7 @@ static void pass(struct worker *w)
 		log_error("%s", err.msg);
 		hva_libvirt_drop(h);
 		virConnectClose(conn);
-		wake_at(w, now_ms() + RETRY_MIN_MS);
+		wake_at(w, vdc_agent_now_ms() + RETRY_MIN_MS);
 		return;
 	}
 	n = (size_t)got;
@@ -758,7 +751,7 @@ static void pass(struct worker *w)
 	sweep_folders(w, doms, n);
 	hva_volumes_pass_end(&w->vols, conn, &w->desired);
 	wake_at(w, w->vols.wake);
-	if (now_ms() >= w->prune_at)
+	if (vdc_agent_now_ms() >= w->prune_at)
 		prune_images(w);
 	wake_at(w, w->prune_at);
 	/* Forget the instances no longer wanted. */
@@ -777,10 +770,7 @@ static void pass(struct worker *w)
 /* The image cache's `done`: a download ended. */
 void hva_kick_worker(struct hva *h)
 {
-	pthread_mutex_lock(&h->lock);
-	h->worker_kick = true;
-	pthread_cond_signal(&h->worker_cond);
-	pthread_mutex_unlock(&h->lock);
+	vdc_agent_kick(&h->lock, &h->worker_cond, &h->worker_kick);
 }
 
 void *hva_worker_thread(void *arg)
@@ -788,30 +778,9 @@ void *hva_worker_thread(void *arg)
 	struct worker w = { .h = arg };
 	struct hva *h = w.h;
 
-	for (;;) {
-		pthread_mutex_lock(&h->lock);
-		while (!h->quit && !h->worker_kick) {
-			struct timespec ts;
-			long at = w.next_wake;
-
-			if (!at) {
-				pthread_cond_wait(&h->worker_cond, &h->lock);
-				continue;
-			}
-			if (now_ms() >= at)
-				break;
-			ts.tv_sec = at / 1000;
-			ts.tv_nsec = (at % 1000) * 1000000;
-			pthread_cond_timedwait(&h->worker_cond, &h->lock, &ts);
-		}
-		if (h->quit) {
-			pthread_mutex_unlock(&h->lock);
-			break;
-		}
-		h->worker_kick = false;
-		pthread_mutex_unlock(&h->lock);
+	while (vdc_agent_worker_wait(&h->lock, &h->worker_cond, &h->quit, &h->worker_kick,
+				     w.next_wake))
 		pass(&w);
-	}
 	if (w.have_desired)
 		hva_desired_release(&w.desired);
 	free(w.tracks);

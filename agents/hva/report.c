@@ -17,6 +17,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "agent.h"
 #include "hva.h"
 #include "log.h"
 
@@ -63,28 +64,12 @@ const char *hva_report_state(const struct hva_status *st, bool defined, int stat
 
 void hva_kick_report(struct hva *h)
 {
-	pthread_mutex_lock(&h->lock);
-	h->report_kick = true;
-	pthread_cond_signal(&h->report_cond);
-	pthread_mutex_unlock(&h->lock);
+	vdc_agent_kick(&h->lock, &h->report_cond, &h->report_kick);
 }
 
 bool hva_quitting(struct hva *h)
 {
-	bool quit;
-
-	pthread_mutex_lock(&h->lock);
-	quit = h->quit;
-	pthread_mutex_unlock(&h->lock);
-	return quit;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return vdc_agent_flag_get(&h->lock, &h->quit);
 }
 
 /* One domain's state from a stats record. */
@@ -212,15 +197,8 @@ static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const str
 
 static unsigned heartbeat_s(struct hva *h)
 {
-	unsigned server, mine = h->opt.heartbeat_s;
-
-	pthread_mutex_lock(&h->lock);
-	server = h->server_heartbeat;
-	pthread_mutex_unlock(&h->lock);
-	if (!h->opt.heartbeat_given)
-		return server ? server : mine;
-	/* Both are honoured: no report is further apart than either asks. */
-	return server && server < mine ? server : mine;
+	return vdc_agent_heartbeat_s(&h->lock, &h->server_heartbeat, h->opt.agent.heartbeat_s,
+				     h->opt.agent.heartbeat_given);
 }
 
 void *hva_reporter_thread(void *arg)
@@ -246,10 +224,10 @@ void *hva_reporter_thread(void *arg)
 		json_t *report;
 		uint64_t rev;
 		size_t n, nv;
-		int nds = 0, rc;
+		int nds = 0;
 
 		pthread_mutex_lock(&h->lock);
-		while (!h->quit && !(h->report_kick && h->have_status) && (next == 0 || now_ms() < next)) {
+		while (!h->quit && !(h->report_kick && h->have_status) && (next == 0 || vdc_agent_now_ms() < next)) {
 			struct timespec ts;
 
 			if (next == 0) {
@@ -268,7 +246,7 @@ void *hva_reporter_thread(void *arg)
 		if (!h->have_status) {
 			/* Nothing to say before the first pass: vdcfs would read no instances as gone. */
 			pthread_mutex_unlock(&h->lock);
-			next = now_ms() + 1000;
+			next = vdc_agent_now_ms() + 1000;
 			continue;
 		}
 		n = h->n_status;
@@ -282,7 +260,7 @@ void *hva_reporter_thread(void *arg)
 		rev = h->rev_done;
 		pthread_mutex_unlock(&h->lock);
 
-		next = now_ms() + (long)heartbeat_s(h) * 1000;
+		next = vdc_agent_now_ms() + (long)heartbeat_s(h) * 1000;
 		conn = hva_libvirt_get(h);
 		if (conn)
 			ds = read_states(conn, &recs, &doms, &nds);
@@ -302,23 +280,8 @@ void *hva_reporter_thread(void *arg)
 		virConnectClose(conn);
 		free(st);
 		free(vs);
-		vdc_err_clear(&err);
-		rc = vdc_proto_report(&link, report, &err);
-		json_decref(report);
-		if (rc == -ECANCELED)
+		if (vdc_agent_report_send(&link, report, &failures, &next, &err) == -ECANCELED)
 			break;
-		if (rc < 0) {
-			long wait = 1000L << (failures < 5 ? failures : 5);
-
-			if (failures++ == 0 || !vdc_proto_transient(rc))
-				log_warn("%s", err.msg);
-			if (now_ms() + wait < next)
-				next = now_ms() + wait;
-			continue;
-		}
-		if (failures)
-			log_info("reports reach vdcfs again");
-		failures = 0;
 	}
 	vdc_link_release(&link);
 	return NULL;

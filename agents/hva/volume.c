@@ -10,6 +10,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "agent.h"
 #include "hva.h"
 #include "log.h"
 
@@ -56,14 +57,6 @@ const char *hva_vol_state_word(enum hva_vol_state s)
 	return NULL;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void wake_at(struct hva_volumes *v, long at)
 {
 	if (at > 0 && (v->wake == 0 || at < v->wake))
@@ -104,7 +97,7 @@ static void track_fail(struct hva_volumes *v, struct hva_vol_track *t, const str
 		log_error("volume %" PRIu64 ": %s", t->vol_id, err->msg);
 	track_set(t, HVA_VOL_ERROR, err->msg);
 	t->failures++;
-	t->retry_at = now_ms() + (wait < RETRY_MAX_MS ? wait : RETRY_MAX_MS);
+	t->retry_at = vdc_agent_now_ms() + (wait < RETRY_MAX_MS ? wait : RETRY_MAX_MS);
 	wake_at(v, t->retry_at);
 }
 
@@ -298,7 +291,7 @@ static void grow(struct hva_volumes *v, virDomainPtr dom, const struct hva_volum
 			log_info("%s: volume %" PRIu64 " cannot grow to %" PRIu64 " bytes yet (%s); trying again",
 				 name, vol->id, vol->size, virGetLastErrorMessage());
 		t->resize_waiting = true;
-		wake_at(v, now_ms() + RESIZE_AGAIN_MS);
+		wake_at(v, vdc_agent_now_ms() + RESIZE_AGAIN_MS);
 		return;
 	}
 	t->resize_waiting = false;
@@ -318,7 +311,7 @@ static void attach(struct hva_volumes *v, virConnectPtr conn, virDomainPtr dom, 
 	unsigned flags = 0;
 	const char *name = virDomainGetName(dom);
 
-	if (now_ms() < t->retry_at) {
+	if (vdc_agent_now_ms() < t->retry_at) {
 		wake_at(v, t->retry_at);
 		return;
 	}
@@ -364,7 +357,7 @@ static void detach(struct hva_volumes *v, virDomainPtr dom, const struct dom_dis
 	const struct hva_disk_ref *c = ref_find(dd->cfg, dd->n_cfg, vol_id);
 	const char *name = virDomainGetName(dom);
 	unsigned flags = 0;
-	long now = now_ms();
+	long now = vdc_agent_now_ms();
 	char *xml;
 
 	if (l) {
@@ -423,7 +416,7 @@ void hva_volumes_sync(struct hva_volumes *v, virConnectPtr conn, virDomainPtr do
 
 	if (disks_read(dom, &dd, &err) < 0) {
 		log_warn("%s", err.msg);
-		wake_at(v, now_ms() + RETRY_MIN_MS);
+		wake_at(v, vdc_agent_now_ms() + RETRY_MIN_MS);
 		return;
 	}
 	for (i = 0; i < in->n_volumes; i++) {

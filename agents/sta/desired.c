@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "desired.h"
+#include "json_member.h"
 #include "log.h"
 #include "strbuf.h"
 
@@ -26,57 +27,9 @@ int sta_iqn_check(const char *iqn, struct vdc_err *err)
 	return 0;
 }
 
-static const char *get_str(json_t *o, const char *key, size_t *len)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_string(v))
-		return NULL;
-	if (len)
-		*len = json_string_length(v);
-	return json_string_value(v);
-}
-
-/* An unsigned member: -ENOENT when absent or null, -EINVAL when not an integer in [min, max]. */
-static int get_uint(json_t *o, const char *key, uint64_t min, uint64_t max, uint64_t *out,
-		    struct vdc_err *err)
-{
-	json_t *v = json_object_get(o, key);
-	json_int_t n;
-
-	if (!v || json_is_null(v))
-		return vdc_err_set(err, -ENOENT, "\"%s\" is missing", key);
-	if (!json_is_integer(v))
-		return vdc_err_set(err, -EINVAL, "\"%s\" is not an integer", key);
-	n = json_integer_value(v);
-	if (n < 0 || (uint64_t)n < min || (uint64_t)n > max)
-		return vdc_err_set(err, -EINVAL, "\"%s\" is %" JSON_INTEGER_FORMAT ", outside %" PRIu64 "-%" PRIu64,
-				   key, n, min, max);
-	*out = (uint64_t)n;
-	return 0;
-}
-
-/* Copy a checked name member into `out` (VDC_NAME_MAX + 1 bytes); absent is fine unless `required`. */
-static int get_name(json_t *o, const char *key, bool required, char *out, struct vdc_err *err)
-{
-	struct vdc_err why = VDC_ERR_INIT;
-	size_t len;
-	const char *s = get_str(o, key, &len);
-
-	if (!s) {
-		if (!required && !json_object_get(o, key))
-			return 0;
-		return vdc_err_set(err, -EINVAL, "\"%s\" is missing or not a string", key);
-	}
-	if (vdc_name_check(s, len, &why) < 0)
-		return vdc_err_set(err, -EINVAL, "\"%s\": %s", key, why.msg);
-	memcpy(out, s, len + 1);
-	return 0;
-}
-
 static int parse_iqn(json_t *o, const char *prefix, struct sta_volume_spec *v, struct vdc_err *err)
 {
-	const char *s = get_str(o, "iqn", NULL);
+	const char *s = vdc_json_str(o, "iqn", NULL);
 	int rc;
 
 	if (!s)
@@ -96,10 +49,10 @@ static int parse_chap(json_t *o, struct sta_volume_spec *v, struct vdc_err *err)
 	const char *s;
 	int rc;
 
-	rc = get_name(o, "chap_user", true, v->chap_user, err);
+	rc = vdc_json_name(o, "chap_user", VDC_JSON_REQUIRED, v->chap_user, err);
 	if (rc < 0)
 		return rc;
-	s = get_str(o, "chap_secret", &len);
+	s = vdc_json_str(o, "chap_secret", &len);
 	if (!s || len != STA_SECRET_LEN)
 		return vdc_err_set(err, -EINVAL, "\"chap_secret\" is not %d hexadecimal digits", STA_SECRET_LEN);
 	for (i = 0; i < len; i++)
@@ -153,9 +106,9 @@ static int parse_snapshots(json_t *o, struct sta_volume_spec *v, struct vdc_err 
 
 		if (!json_is_object(it))
 			return vdc_err_set(err, -EINVAL, "a snapshot is not an object");
-		rc = get_uint(it, "id", 1, INT64_MAX, &s->id, err);
+		rc = vdc_json_uint(it, "id", 1, INT64_MAX, &s->id, err);
 		if (rc == 0)
-			rc = get_name(it, "name", false, s->name, err);
+			rc = vdc_json_name(it, "name", VDC_JSON_OPTIONAL, s->name, err);
 		if (rc < 0)
 			return vdc_err_wrap(err, rc, "snapshot");
 		v->n_snapshots++;
@@ -172,9 +125,9 @@ static int parse_restore(json_t *o, struct sta_volume_spec *v, struct vdc_err *e
 		return 0;
 	if (!json_is_object(r))
 		return vdc_err_set(err, -EINVAL, "\"restore\" is neither an object nor null");
-	rc = get_uint(r, "n", 0, INT64_MAX, &v->restore_n, err);
+	rc = vdc_json_uint(r, "n", 0, INT64_MAX, &v->restore_n, err);
 	if (rc == 0)
-		rc = get_uint(r, "snapshot", 1, INT64_MAX, &v->restore_snapshot, err);
+		rc = vdc_json_uint(r, "snapshot", 1, INT64_MAX, &v->restore_snapshot, err);
 	if (rc < 0)
 		return vdc_err_wrap(err, rc, "restore");
 	v->restore = true;
@@ -188,14 +141,14 @@ static int parse_volume(json_t *o, const char *prefix, struct sta_volume_spec *v
 
 	if (!json_is_object(o))
 		return vdc_err_set(err, -EINVAL, "a volume is not an object");
-	rc = get_uint(o, "id", 1, INT64_MAX, &v->id, err);
+	rc = vdc_json_uint(o, "id", 1, INT64_MAX, &v->id, err);
 	if (rc < 0)
 		return rc;
-	rc = get_name(o, "name", false, v->name, err);
+	rc = vdc_json_name(o, "name", VDC_JSON_OPTIONAL, v->name, err);
 	if (rc == 0)
 		rc = parse_iqn(o, prefix, v, err);
 	if (rc == 0)
-		rc = get_uint(o, "size", 512, STA_SIZE_MAX, &v->size, err);
+		rc = vdc_json_uint(o, "size", 512, STA_SIZE_MAX, &v->size, err);
 	if (rc == 0 && v->size % 512)
 		rc = vdc_err_set(err, -EINVAL, "\"size\" %" PRIu64 " is not a multiple of 512", v->size);
 	if (rc == 0)
@@ -212,7 +165,7 @@ static int parse_volume(json_t *o, const char *prefix, struct sta_volume_spec *v
 static int parse_dc(json_t *root, struct sta_desired *d, struct vdc_err *err)
 {
 	size_t len, i;
-	const char *dc = get_str(root, "dc", &len);
+	const char *dc = vdc_json_str(root, "dc", &len);
 
 	if (!dc || len < 12 || len > STA_DC_MAX)
 		return vdc_err_set(err, -EINVAL, "the desired state has no data center id of 12-%d hexadecimal digits", STA_DC_MAX);
@@ -234,13 +187,13 @@ int sta_desired_from_json(const void *json, struct sta_desired *d, struct vdc_er
 	memset(d, 0, sizeof(*d));
 	if (!json_is_object(root))
 		return vdc_err_set(err, -EINVAL, "the desired state is not a JSON object");
-	rc = get_uint(root, "rev", 0, INT64_MAX, &d->rev, err);
+	rc = vdc_json_uint(root, "rev", 0, INT64_MAX, &d->rev, err);
 	if (rc < 0)
 		return vdc_err_wrap(err, -EINVAL, "the desired state");
 	rc = parse_dc(root, d, err);
 	if (rc < 0)
 		return rc;
-	if (get_uint(root, "heartbeat", 1, STA_HEARTBEAT_MAX, &v, NULL) == 0)
+	if (vdc_json_uint(root, "heartbeat", 1, STA_HEARTBEAT_MAX, &v, NULL) == 0)
 		d->heartbeat = (unsigned)v;
 	list = json_object_get(root, "volumes");
 	if (!json_is_array(list))

@@ -1,70 +1,47 @@
 /*
  * The poller: long-polls the desired state of this storage host and hands
- * every new revision to the worker. While vdcfs is unreachable it tries
- * again with backoff (1 s doubling to 30 s); the targets serve on
- * meanwhile, since nothing is done without a desired state. A host token
- * vdcfs refuses is not replaced by joining again on the agent's own
- * account (see docs/vdc-hva.md, "Joins once").
+ * every new revision to the worker (the loop is vdc_agent_poll_loop()).
+ * While vdcfs is unreachable the targets serve on, since nothing is done
+ * without a desired state. A host token vdcfs refuses is not replaced by
+ * joining again on the agent's own account (see docs/vdc-hva.md, "Joins
+ * once").
  */
 #include <inttypes.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
+#include "agent.h"
 #include "log.h"
 #include "sta.h"
 
-#define WAIT_S 25
-#define BACKOFF_MAX_MS 30000L
-
-/* Sleep `ms` unless the agent stops first; false when it stops. */
-static bool nap(struct sta *s, long ms)
+static void desired_free(void *d)
 {
-	struct timespec ts;
-	bool quit;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&s->lock);
-	while (!s->quit && pthread_cond_timedwait(&s->quit_cond, &s->lock, &ts) == 0)
-		;
-	quit = s->quit;
-	pthread_mutex_unlock(&s->lock);
-	return !quit;
+	sta_desired_release(d);
+	free(d);
 }
 
-/* One long-poll: 0 and `*d` (the caller's) on an answer, else a negative errno. */
-static int poll_once(struct vdc_link *link, uint64_t rev, struct sta_desired **d, struct vdc_err *err)
+static int desired_parse(json_t *json, void **out, uint64_t *rev, struct vdc_err *err)
 {
-	json_t *json = NULL;
-	int rc;
+	struct sta_desired *d = xcalloc(1, sizeof(*d));
+	int rc = sta_desired_from_json(json, d, err);
 
-	rc = vdc_proto_desired(link, rev, WAIT_S, &json, err);
-	if (rc < 0)
-		return rc;
-	*d = xcalloc(1, sizeof(**d));
-	rc = sta_desired_from_json(json, *d, err);
-	json_decref(json);
 	if (rc < 0) {
-		sta_desired_release(*d);
-		free(*d);
-		*d = NULL;
+		desired_free(d);
+		return rc;
 	}
-	return rc;
+	*rev = d->rev;
+	*out = d;
+	return 0;
 }
 
-static void hand_over(struct sta *s, struct sta_desired *d)
+static void hand_over(void *agent, void *desired)
 {
+	struct sta *s = agent;
+	struct sta_desired *d = desired;
+
+	log_debug("desired state revision %" PRIu64 ": %zu volumes", d->rev, d->n);
 	pthread_mutex_lock(&s->lock);
-	if (s->pending) {
-		sta_desired_release(s->pending);
-		free(s->pending);
-	}
+	if (s->pending)
+		desired_free(s->pending);
 	s->pending = d;
 	s->server_heartbeat = d->heartbeat;
 	s->worker_kick = true;
@@ -75,51 +52,19 @@ static void hand_over(struct sta *s, struct sta_desired *d)
 void *sta_poller_thread(void *arg)
 {
 	struct sta *s = arg;
-	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_link link;
-	unsigned failures = 0;
-	uint64_t rev = 0;
-	bool have = false;
+	const struct vdc_agent_poller poller = {
+		.proto = &s->proto,
+		.lock = &s->lock,
+		.quit_cond = &s->quit_cond,
+		.quit = &s->quit,
+		.name = s->name,
+		.statedir = s->statedir,
+		.agent = s,
+		.parse = desired_parse,
+		.free_desired = desired_free,
+		.hand_over = hand_over,
+	};
 
-	if (vdc_link_init(&link, &s->proto, &err) < 0) {
-		log_error("poller: %s", err.msg);
-		return NULL;
-	}
-	while (!sta_quitting(s)) {
-		struct sta_desired *d = NULL;
-		long wait;
-		int rc;
-
-		vdc_err_clear(&err);
-		rc = poll_once(&link, have ? rev : 0, &d, &err);
-		if (rc == -ECANCELED)
-			break;
-		if (rc < 0) {
-			if (rc == -EACCES && failures == 0)
-				log_error("%s; if hosts/%s was removed, remove %s/host.token and start the agent again to join anew",
-					  err.msg, s->name, s->statedir);
-			else if (failures == 0 || (!vdc_proto_transient(rc) && rc != -EACCES))
-				log_error("%s", err.msg);
-			wait = 1000L << (failures < 5 ? failures : 5);
-			failures++;
-			if (!nap(s, wait < BACKOFF_MAX_MS ? wait : BACKOFF_MAX_MS))
-				break;
-			continue;
-		}
-		if (failures)
-			log_info("vdcfs answers again");
-		failures = 0;
-		if (have && d->rev == rev) {
-			/* The wait ran out: nothing changed. */
-			sta_desired_release(d);
-			free(d);
-			continue;
-		}
-		log_debug("desired state revision %" PRIu64 ": %zu volumes", d->rev, d->n);
-		rev = d->rev;
-		have = true;
-		hand_over(s, d);
-	}
-	vdc_link_release(&link);
+	vdc_agent_poll_loop(&poller);
 	return NULL;
 }

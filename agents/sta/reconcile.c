@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "file.h"
 #include "log.h"
 #include "sta.h"
@@ -76,14 +77,6 @@ struct worker {
 	char tgt_err[VDC_ERR_MSG_MAX];    /* tgtd could not be read this pass */
 	bool warned_malformed;
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void wake_at(struct worker *w, long at)
 {
@@ -226,7 +219,7 @@ static void take_results(struct worker *w)
 {
 	struct sta *s = w->s;
 	struct sta_job_result *res;
-	long now = now_ms();
+	long now = vdc_agent_now_ms();
 	size_t i, n;
 
 	pthread_mutex_lock(&s->lock);
@@ -499,7 +492,7 @@ fail:
 	snprintf(vt->err, sizeof(vt->err), "%s", err.msg);
 	if (strcmp(was, vt->err) != 0)
 		log_error("volume %" PRIu64 ": %s", v->id, err.msg);
-	wake_at(w, now_ms() + RETRY_MAX_MS / 6);
+	wake_at(w, vdc_agent_now_ms() + RETRY_MAX_MS / 6);
 }
 
 /* Whether CHAP user `user` is bound (either way) to any target of `view` but `skip`. */
@@ -697,7 +690,7 @@ static void want_restore(struct worker *w, const struct sta_volume_spec *v, stru
 	const struct sta_volume_spec *owner = NULL;
 	char path[PATH_MAX];
 	struct sta_job *j;
-	long now = now_ms();
+	long now = vdc_agent_now_ms();
 
 	if (!v->restore || v->restore_n <= sta_restore_done(w->s, v->id)) {
 		vt->restore_err[0] = '\0';
@@ -737,7 +730,7 @@ static void want_restore(struct worker *w, const struct sta_volume_spec *v, stru
 static void want_snapshots(struct worker *w, const struct sta_volume_spec *v, struct sta_job **jobs, size_t *n)
 {
 	char path[PATH_MAX];
-	long now = now_ms();
+	long now = vdc_agent_now_ms();
 	size_t k;
 
 	sta_volume_path(w->s, v->id, path);
@@ -891,7 +884,7 @@ static void pass(struct worker *w)
 	struct sta_tgt_view view;
 	size_t i;
 
-	w->next_wake = now_ms() + RESCAN_MS;
+	w->next_wake = vdc_agent_now_ms() + RESCAN_MS;
 	take_desired(w);
 	take_results(w);
 	if (!w->have_desired)
@@ -900,7 +893,7 @@ static void pass(struct worker *w)
 		if (strcmp(w->tgt_err, err.msg) != 0)
 			log_error("%s", err.msg);
 		snprintf(w->tgt_err, sizeof(w->tgt_err), "%s", err.msg);
-		wake_at(w, now_ms() + RETRY_MAX_MS / 6);
+		wake_at(w, vdc_agent_now_ms() + RETRY_MAX_MS / 6);
 		publish_volumes(w);
 		return;
 	}
@@ -923,10 +916,7 @@ static void pass(struct worker *w)
 
 void sta_kick_worker(struct sta *s)
 {
-	pthread_mutex_lock(&s->lock);
-	s->worker_kick = true;
-	pthread_cond_signal(&s->worker_cond);
-	pthread_mutex_unlock(&s->lock);
+	vdc_agent_kick(&s->lock, &s->worker_cond, &s->worker_kick);
 }
 
 void *sta_worker_thread(void *arg)
@@ -934,30 +924,9 @@ void *sta_worker_thread(void *arg)
 	struct worker w = { .s = arg };
 	struct sta *s = w.s;
 
-	for (;;) {
-		pthread_mutex_lock(&s->lock);
-		while (!s->quit && !s->worker_kick) {
-			struct timespec ts;
-			long at = w.next_wake;
-
-			if (!at) {
-				pthread_cond_wait(&s->worker_cond, &s->lock);
-				continue;
-			}
-			if (now_ms() >= at)
-				break;
-			ts.tv_sec = at / 1000;
-			ts.tv_nsec = (at % 1000) * 1000000;
-			pthread_cond_timedwait(&s->worker_cond, &s->lock, &ts);
-		}
-		if (s->quit) {
-			pthread_mutex_unlock(&s->lock);
-			break;
-		}
-		s->worker_kick = false;
-		pthread_mutex_unlock(&s->lock);
+	while (vdc_agent_worker_wait(&s->lock, &s->worker_cond, &s->quit, &s->worker_kick,
+				     w.next_wake))
 		pass(&w);
-	}
 	if (w.have_desired)
 		sta_desired_release(&w.desired);
 	free(w.vols);

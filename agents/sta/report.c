@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "agent.h"
 #include "log.h"
 #include "sta.h"
 
@@ -24,40 +25,18 @@
 
 void sta_kick_report(struct sta *s)
 {
-	pthread_mutex_lock(&s->lock);
-	s->report_kick = true;
-	pthread_cond_signal(&s->report_cond);
-	pthread_mutex_unlock(&s->lock);
+	vdc_agent_kick(&s->lock, &s->report_cond, &s->report_kick);
 }
 
 bool sta_quitting(struct sta *s)
 {
-	bool quit;
-
-	pthread_mutex_lock(&s->lock);
-	quit = s->quit;
-	pthread_mutex_unlock(&s->lock);
-	return quit;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return vdc_agent_flag_get(&s->lock, &s->quit);
 }
 
 static unsigned heartbeat_s(struct sta *s)
 {
-	unsigned server, mine = s->opt.heartbeat_s;
-
-	pthread_mutex_lock(&s->lock);
-	server = s->server_heartbeat;
-	pthread_mutex_unlock(&s->lock);
-	if (!s->opt.heartbeat_given)
-		return server ? server : mine;
-	return server && server < mine ? server : mine;
+	return vdc_agent_heartbeat_s(&s->lock, &s->server_heartbeat, s->opt.agent.heartbeat_s,
+				     s->opt.agent.heartbeat_given);
 }
 
 /* Add each volume's allocated bytes (its file now) and the progress line. */
@@ -100,7 +79,7 @@ static bool wait_due(struct sta *s, long next, long last)
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		struct timespec ts;
-		long now = now_ms(), at = next;
+		long now = vdc_agent_now_ms(), at = next;
 
 		if (s->quit)
 			return false;
@@ -135,9 +114,8 @@ void *sta_reporter_thread(void *arg)
 		char progress[sizeof(s->progress)];
 		uint64_t rev, progress_vol;
 		json_t *vols, *report;
-		int rc;
 
-		if (!wait_due(s, next ? next : now_ms() + 1000, last)) {
+		if (!wait_due(s, next ? next : vdc_agent_now_ms() + 1000, last)) {
 			pthread_mutex_unlock(&s->lock);
 			break;
 		}
@@ -148,27 +126,12 @@ void *sta_reporter_thread(void *arg)
 		memcpy(progress, s->progress, sizeof(progress));
 		pthread_mutex_unlock(&s->lock);
 
-		last = now_ms();
+		last = vdc_agent_now_ms();
 		next = last + (long)heartbeat_s(s) * 1000;
 		complete(s, vols, progress_vol, progress);
 		report = build_report(s, ++seq, rev, vols);
-		vdc_err_clear(&err);
-		rc = vdc_proto_report(&link, report, &err);
-		json_decref(report);
-		if (rc == -ECANCELED)
+		if (vdc_agent_report_send(&link, report, &failures, &next, &err) == -ECANCELED)
 			break;
-		if (rc < 0) {
-			long wait = 1000L << (failures < 5 ? failures : 5);
-
-			if (failures++ == 0 || !vdc_proto_transient(rc))
-				log_warn("%s", err.msg);
-			if (now_ms() + wait < next)
-				next = now_ms() + wait;
-			continue;
-		}
-		if (failures)
-			log_info("reports reach vdcfs again");
-		failures = 0;
 	}
 	vdc_link_release(&link);
 	return NULL;

@@ -29,6 +29,7 @@
 
 #include <jansson.h>
 
+#include "agent.h"
 #include "desired.h"
 #include "err.h"
 #include "proto.h"
@@ -37,11 +38,10 @@
 #define STA_VERSION "0.4"
 
 struct sta_options {
-	const char *server, *pin, *token, *name, *statedir, *portal, *pidfile;
+	struct vdc_agent_options agent;   /* --server ... --pidfile, -v */
+	const char *portal;
 	unsigned control_port;        /* tgtadm -C N */
 	uint64_t disk;                /* bytes; 0: no cap */
-	unsigned heartbeat_s;
-	bool heartbeat_given;
 };
 
 enum sta_job_kind { STA_JOB_SNAPSHOT, STA_JOB_RESTORE };

@@ -1,0 +1,542 @@
+/*
+ * The setup and the thread helpers vdc-hva and vdc-sta share (agent.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "agent.h"
+#include "file.h"
+#include "log.h"
+#include "validate.h"
+
+/* How long a long-poll of the desired state waits for a change (vdcfs caps it at 30). */
+#define POLL_WAIT_S 25
+
+int vdc_agent_usage_error(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(%s --help lists the options)\n", prog);
+	return VDC_AGENT_EXIT_USAGE;
+}
+
+int vdc_agent_uint_option(const char *prog, const char *name, const char *arg, uint64_t min,
+			  uint64_t max, uint64_t *out)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+
+	if (vdc_uint_parse(arg, strlen(arg), name, min, max, out, &err) < 0)
+		return vdc_agent_usage_error(prog, "%s", err.msg);
+	return 0;
+}
+
+static void options_init(struct vdc_agent_options *o, const struct vdc_agent_program *prog)
+{
+	memset(o, 0, sizeof(*o));
+	o->statedir = prog->default_statedir;
+	o->heartbeat_s = 5;
+}
+
+/* --heartbeat S: at least every S seconds, and given (vdcfs's wish no longer overrides it). */
+static int heartbeat_option(const struct vdc_agent_program *prog, const char *arg,
+			    struct vdc_agent_options *o)
+{
+	uint64_t v;
+
+	if (vdc_agent_uint_option(prog->name, "--heartbeat", arg, 1, prog->heartbeat_max, &v))
+		return VDC_AGENT_EXIT_USAGE;
+	o->heartbeat_s = (unsigned)v;
+	o->heartbeat_given = true;
+	return 0;
+}
+
+/* Take an option both agents take, or getopt's report of a missing value or an unknown option. */
+static int common_option(const struct vdc_agent_program *prog, int c, char **argv,
+			 struct vdc_agent_options *o)
+{
+	switch (c) {
+	case VDC_AGENT_OPT_SERVER: o->server = optarg; return 0;
+	case VDC_AGENT_OPT_PIN: o->pin = optarg; return 0;
+	case VDC_AGENT_OPT_TOKEN: o->token = optarg; return 0;
+	case VDC_AGENT_OPT_NAME: o->name = optarg; return 0;
+	case VDC_AGENT_OPT_STATE: o->statedir = optarg; return 0;
+	case VDC_AGENT_OPT_PIDFILE: o->pidfile = optarg; return 0;
+	case VDC_AGENT_OPT_HEARTBEAT:
+		return heartbeat_option(prog, optarg, o);
+	case 'f':
+		return 0;
+	case 'v':
+		o->verbosity++;
+		return 0;
+	case 'h':
+		prog->usage(stdout);
+		return -1;
+	case VDC_AGENT_OPT_VERSION:
+		printf("%s %s\n", prog->name, prog->version);
+		return -1;
+	case ':':
+		return vdc_agent_usage_error(prog->name, "%s needs a value", argv[optind - 1]);
+	default:
+		return vdc_agent_usage_error(prog->name, "unknown option '%s'", VDC_Q(argv[optind - 1]));
+	}
+}
+
+int vdc_agent_options_parse(const struct vdc_agent_program *prog, int argc, char **argv,
+			    void *opts, struct vdc_agent_options *o)
+{
+	int c, rc;
+
+	options_init(o, prog);
+	/* getopt says nothing itself; the leading ':' reports a missing value as ':'. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":fvh", prog->long_options, NULL)) != -1) {
+		rc = prog->take_option(c, opts);
+		if (rc == VDC_AGENT_OPTION_NOT_OURS)
+			rc = common_option(prog, c, argv, o);
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return vdc_agent_usage_error(prog->name, "unexpected argument '%s'", VDC_Q(argv[optind]));
+	return 0;
+}
+
+int vdc_agent_size_option(const char *prog, const char *name, const char *arg, uint64_t min,
+			  const char *min_text, uint64_t *out)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+
+	if (vdc_size_parse(arg, strlen(arg), name, out, &err) < 0)
+		return vdc_agent_usage_error(prog, "%s", err.msg);
+	if (*out < min)
+		return vdc_agent_usage_error(prog, "%s %s is less than %s", name, VDC_Q(arg), min_text);
+	return 0;
+}
+
+int vdc_agent_options_require(const char *prog, const struct vdc_agent_options *o)
+{
+	if (!o->server)
+		return vdc_agent_usage_error(prog, "--server ADDR:PORT is needed (see `cat /vdc/hosts/join`)");
+	if (!o->pin)
+		return vdc_agent_usage_error(prog, "--pin sha256//BASE64 is needed (see `cat /vdc/hosts/join`)");
+	return 0;
+}
+
+int vdc_agent_options_check(const char *prog, const struct vdc_agent_options *o)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	char *url = NULL;
+
+	if (vdc_server_parse(o->server, &url, &err) < 0)
+		return vdc_agent_usage_error(prog, "%s", err.msg);
+	free(url);
+	if (vdc_pin_check(o->pin, &err) < 0)
+		return vdc_agent_usage_error(prog, "%s", err.msg);
+	if (o->token && vdc_token_check(o->token, &err) < 0)
+		return vdc_agent_usage_error(prog, "--token: %s", err.msg);
+	if (o->name && vdc_name_check(o->name, strlen(o->name), &err) < 0)
+		return vdc_agent_usage_error(prog, "--name: %s", err.msg);
+	if (!*o->statedir || strlen(o->statedir) > PATH_MAX - 256)
+		return vdc_agent_usage_error(prog, "--state needs a folder name of at most %d characters",
+					     PATH_MAX - 256);
+	return 0;
+}
+
+/* The short host name, lower-cased, if it is a usable host name in vdcfs. */
+static int default_name(char *out, struct vdc_err *err)
+{
+	char host[256];
+	size_t i;
+
+	if (gethostname(host, sizeof(host)) < 0)
+		return vdc_err_set(err, -errno, "cannot read the host name: %s", strerror(errno));
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, ".")] = '\0';
+	for (i = 0; host[i]; i++)
+		if (host[i] >= 'A' && host[i] <= 'Z')
+			host[i] = (char)(host[i] - 'A' + 'a');
+	if (vdc_name_check(host, strlen(host), NULL) < 0)
+		return vdc_err_set(err, -EINVAL, "the host name '%s' is not a vdcfs name (1-63 of a-z, 0-9 and '-', starting with a letter); give one with --name",
+				   VDC_Q(host));
+	snprintf(out, VDC_NAME_MAX + 1, "%s", host);
+	return 0;
+}
+
+int vdc_agent_name_pick(const char *prog, const char *statedir, const char *given, char *out)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	char saved[VDC_NAME_MAX + 1];
+	int rc = vdc_proto_saved_name(statedir, saved, NULL);
+
+	if (rc == 0 && given && strcmp(saved, given) != 0) {
+		fprintf(stderr, "%s: %s joined vdcfs as %s, not %s; use --name %s, or remove %s/host.token and host.name to join anew\n",
+			prog, statedir, saved, given, saved, statedir);
+		return VDC_AGENT_EXIT_USAGE;
+	}
+	if (given)
+		snprintf(out, VDC_NAME_MAX + 1, "%s", given);
+	else if (rc == 0)
+		snprintf(out, VDC_NAME_MAX + 1, "%s", saved);
+	else if (default_name(out, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, err.msg);
+		return VDC_AGENT_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Take STATEDIR/lock; -EBUSY when another agent holds it. */
+static int statedir_lock(const char *prog, const char *statedir, int *lock_fd, struct vdc_err *err)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	vdc_path(path, "%s/lock", statedir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return vdc_err_set(err, -errno, "cannot open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return vdc_err_set(err, -EBUSY, "another %s runs with the state directory %s", prog, statedir);
+	}
+	*lock_fd = fd;
+	return 0;
+}
+
+int vdc_agent_statedir_setup(const char *prog, const char *given, mode_t mode,
+			     const char *const subdirs[], char *out, int *lock_fd,
+			     struct vdc_err *err)
+{
+	char path[PATH_MAX];
+	size_t i;
+	int rc;
+
+	rc = vdc_mkdirs(given, mode, err);
+	if (rc < 0)
+		return rc;
+	if (!realpath(given, out))
+		return vdc_err_set(err, -errno, "cannot resolve %s: %s", given, strerror(errno));
+	for (i = 0; subdirs[i]; i++) {
+		vdc_path(path, "%s/%s", out, subdirs[i]);
+		rc = vdc_mkdirs(path, mode, err);
+		if (rc < 0)
+			return rc;
+	}
+	return statedir_lock(prog, out, lock_fd, err);
+}
+
+int vdc_agent_pidfile_write(const char *path, struct vdc_err *err)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	return vdc_file_write_atomic(path, text, strlen(text), 0644, err);
+}
+
+void vdc_agent_signals_setup(sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	umask(077);
+}
+
+int vdc_agent_signal_wait(sigset_t *sigs)
+{
+	int sig;
+
+	for (;;) {
+		if (sigwait(sigs, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			return sig;
+		log_info("SIGHUP: nothing to reload; the agent goes on");
+	}
+}
+
+long vdc_agent_backoff_ms(unsigned failures)
+{
+	return 1000L << (failures < 5 ? failures : 5);
+}
+
+int vdc_agent_proto_init(struct vdc_proto *proto, const struct vdc_agent_options *o,
+			 const char *name, const char *kind, const char *statedir,
+			 struct vdc_err *err)
+{
+	int rc;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = vdc_proto_init(proto, o->server, o->pin, name, kind, statedir, o->token, err);
+	if (rc < 0)
+		return rc;
+	proto->verbose = o->verbosity > 1;
+	return 0;
+}
+
+/* Load the host token or join, waiting for vdcfs with backoff. */
+static int token_wait(struct vdc_proto *proto, sigset_t *sigs, struct vdc_err *err)
+{
+	struct vdc_link link;
+	unsigned failures = 0;
+	int rc;
+
+	rc = vdc_link_init(&link, proto, err);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		struct timespec ts;
+		siginfo_t si;
+
+		rc = vdc_proto_ensure_token(&link, err);
+		if (rc == 0 || !vdc_proto_transient(rc))
+			break;
+		if (failures++ == 0)
+			log_error("%s; trying again", err->msg);
+		ts.tv_sec = vdc_agent_backoff_ms(failures) / 1000;
+		ts.tv_nsec = 0;
+		if (sigtimedwait(sigs, &si, &ts) > 0) {
+			rc = vdc_err_set(err, -EINTR, "stopped by signal %d while joining", si.si_signo);
+			break;
+		}
+	}
+	vdc_link_release(&link);
+	return rc;
+}
+
+int vdc_agent_token_get(const char *prog, struct vdc_proto *proto, sigset_t *sigs,
+			struct vdc_err *err)
+{
+	int rc = token_wait(proto, sigs, err);
+
+	if (rc == -ENOKEY)
+		fprintf(stderr, "%s: %s (copy it from `cat /vdc/hosts/join`)\n", prog, err->msg);
+	return rc;
+}
+
+void vdc_agent_cond_init(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+}
+
+long vdc_agent_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t vdc_agent_epoch_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+}
+
+void vdc_agent_kick(pthread_mutex_t *lock, pthread_cond_t *cond, bool *flag)
+{
+	pthread_mutex_lock(lock);
+	*flag = true;
+	pthread_cond_signal(cond);
+	pthread_mutex_unlock(lock);
+}
+
+bool vdc_agent_flag_get(pthread_mutex_t *lock, const bool *flag)
+{
+	bool value;
+
+	pthread_mutex_lock(lock);
+	value = *flag;
+	pthread_mutex_unlock(lock);
+	return value;
+}
+
+/*
+ * Sleep `ms` unless `*quit` is set first (the setter broadcasts
+ * `quit_cond` under `lock`); false when the agent stops.
+ */
+static bool nap(pthread_mutex_t *lock, pthread_cond_t *quit_cond, const bool *quit, long ms)
+{
+	struct timespec ts;
+	bool stop;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(lock);
+	while (!*quit && pthread_cond_timedwait(quit_cond, lock, &ts) == 0)
+		;
+	stop = *quit;
+	pthread_mutex_unlock(lock);
+	return !stop;
+}
+
+bool vdc_agent_worker_wait(pthread_mutex_t *lock, pthread_cond_t *cond, const bool *quit,
+			   bool *kick, long at)
+{
+	bool stop;
+
+	pthread_mutex_lock(lock);
+	while (!*quit && !*kick) {
+		struct timespec ts;
+
+		if (!at) {
+			pthread_cond_wait(cond, lock);
+			continue;
+		}
+		if (vdc_agent_now_ms() >= at)
+			break;
+		ts.tv_sec = at / 1000;
+		ts.tv_nsec = (at % 1000) * 1000000;
+		pthread_cond_timedwait(cond, lock, &ts);
+	}
+	stop = *quit;
+	if (!stop)
+		*kick = false;
+	pthread_mutex_unlock(lock);
+	return !stop;
+}
+
+unsigned vdc_agent_heartbeat_s(pthread_mutex_t *lock, const unsigned *server, unsigned mine,
+			       bool given)
+{
+	unsigned asked;
+
+	pthread_mutex_lock(lock);
+	asked = *server;
+	pthread_mutex_unlock(lock);
+	if (!given)
+		return asked ? asked : mine;
+	/* Both are honoured: no report is further apart than either asks. */
+	return asked && asked < mine ? asked : mine;
+}
+
+/*
+ * A long-poll failed with `rc` (`err` says why): log it once while it
+ * lasts (and every time when it is not transient), with a hint when vdcfs
+ * refuses the host token. Counts the failure; returns how long to wait.
+ */
+static long poll_failed(const struct vdc_agent_poller *p, int rc, unsigned *failures,
+			const struct vdc_err *err)
+{
+	long wait;
+
+	if (rc == -EACCES && *failures == 0)
+		log_error("%s; if hosts/%s was removed, remove %s/host.token and start the agent again to join anew",
+			  err->msg, p->name, p->statedir);
+	else if (*failures == 0 || (!vdc_proto_transient(rc) && rc != -EACCES))
+		log_error("%s", err->msg);
+	wait = vdc_agent_backoff_ms(*failures);
+	(*failures)++;
+	return wait < VDC_AGENT_BACKOFF_MAX_MS ? wait : VDC_AGENT_BACKOFF_MAX_MS;
+}
+
+/* One long-poll: 0 with `*d` (the caller's) and its revision on an answer, else a negative errno. */
+static int poll_once(const struct vdc_agent_poller *p, struct vdc_link *link, uint64_t rev,
+		     void **d, uint64_t *got, struct vdc_err *err)
+{
+	json_t *json = NULL;
+	int rc;
+
+	rc = vdc_proto_desired(link, rev, POLL_WAIT_S, &json, err);
+	if (rc < 0)
+		return rc;
+	rc = p->parse(json, d, got, err);
+	json_decref(json);
+	return rc;
+}
+
+void vdc_agent_poll_loop(const struct vdc_agent_poller *p)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_link link;
+	unsigned failures = 0;
+	uint64_t rev = 0, got = 0;
+	bool have = false;
+
+	if (vdc_link_init(&link, p->proto, &err) < 0) {
+		log_error("poller: %s", err.msg);
+		return;
+	}
+	while (!vdc_agent_flag_get(p->lock, p->quit)) {
+		void *d = NULL;
+		int rc;
+
+		vdc_err_clear(&err);
+		rc = poll_once(p, &link, have ? rev : 0, &d, &got, &err);
+		if (rc == -ECANCELED)
+			break;
+		if (rc < 0) {
+			if (!nap(p->lock, p->quit_cond, p->quit, poll_failed(p, rc, &failures, &err)))
+				break;
+			continue;
+		}
+		if (failures) {
+			log_info("vdcfs answers again");
+			if (p->answering)
+				p->answering(p->agent);
+		}
+		failures = 0;
+		if (have && got == rev) {
+			/* The wait ran out: nothing changed. */
+			p->free_desired(d);
+			continue;
+		}
+		rev = got;
+		have = true;
+		p->hand_over(p->agent, d);
+	}
+	vdc_link_release(&link);
+}
+
+int vdc_agent_report_send(struct vdc_link *link, json_t *report, unsigned *failures, long *next,
+			  struct vdc_err *err)
+{
+	long wait = vdc_agent_backoff_ms(*failures);
+	int rc;
+
+	vdc_err_clear(err);
+	rc = vdc_proto_report(link, report, err);
+	json_decref(report);
+	if (rc == -ECANCELED)
+		return rc;
+	if (rc < 0) {
+		if ((*failures)++ == 0 || !vdc_proto_transient(rc))
+			log_warn("%s", err->msg);
+		if (vdc_agent_now_ms() + wait < *next)
+			*next = vdc_agent_now_ms() + wait;
+		return 0;
+	}
+	if (*failures)
+		log_info("reports reach vdcfs again");
+	*failures = 0;
+	return 0;
+}
