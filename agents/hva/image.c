@@ -365,11 +365,19 @@ void hva_image_cache_release(struct hva_image_cache *c)
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	/*
-	 * A download in progress may take long; the process is ending, so it
-	 * is left to the exit rather than waited for.
+	 * An idle fetcher ends at once and is joined. A download in progress
+	 * may take long: after a few seconds it is left to the process's exit
+	 * rather than waited for.
 	 */
-	if (c->started)
-		pthread_detach(c->thread);
+	if (c->started) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += HVA_IMAGE_JOIN_S;
+		if (pthread_timedjoin_np(c->thread, NULL, &until) != 0)
+			pthread_detach(c->thread);
+		c->started = false;
+	}
 	pthread_mutex_lock(&c->lock);
 	while ((j = c->jobs) != NULL) {
 		if (j->running)

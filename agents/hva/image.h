@@ -23,6 +23,7 @@
 
 /* How long a failed download waits before it is tried again. */
 #define HVA_IMAGE_RETRY_S 30
+#define HVA_IMAGE_JOIN_S 5     /* how long release waits for a fetch to end */
 /*
  * How long an image no instance uses stays in the cache, so that an
  * instance made again soon after does not fetch it again.
