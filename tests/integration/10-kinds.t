@@ -55,6 +55,17 @@ done
 check_object images tiny "ctl data run" "CACHEDIR.TAG err events state" available
 ok "images/tiny/data is a regular file" test -f "$MNT/images/tiny/data"
 is "$(vdc_size "$MNT/images/tiny/data")" 0 "images/tiny/data starts empty"
+# An image keeps a sparse file's promises: true size, holes, sparse copies.
+truncate -s 64M "$VDC_TMP/sparse.img"
+printf 'boot' | dd of="$VDC_TMP/sparse.img" bs=1M seek=32 conv=notrunc status=none
+ok "cp --sparse=always a 64M sparse file into images/tiny/data" cp --sparse=always "$VDC_TMP/sparse.img" "$MNT/images/tiny/data"
+is "$(vdc_size "$MNT/images/tiny/data")" $((64 << 20)) "data has the true size"
+is "$(python3 -c 'import os,sys; f=os.open(sys.argv[1],os.O_RDONLY); print(os.lseek(f,0,os.SEEK_DATA))' "$MNT/images/tiny/data")" \
+	$((32 << 20)) "SEEK_DATA finds the data at 32M, past the hole"
+ok "cp --sparse=always out of it" cp --sparse=always "$MNT/images/tiny/data" "$VDC_TMP/sparse.out"
+ok "the copy holes too: under 1M allocated" test "$(du -k "$VDC_TMP/sparse.out" | cut -f1)" -lt 1024
+ok "and holds the same bytes" cmp "$VDC_TMP/sparse.img" "$VDC_TMP/sparse.out"
+ok "truncate images/tiny/data to 0 again" truncate -s 0 "$MNT/images/tiny/data"
 
 check_object volumes data1 "ctl data run size snapshots" "CACHEDIR.TAG err events host progress state target" defined
 value volumes/data1/size '1G\n'
