@@ -145,7 +145,31 @@ struct handle {
 	uint64_t seq_end;   /* where the last read or write ended */
 	time_t progress_at; /* when run/progress was last set (CLOCK_MONOTONIC s) */
 	bool progress;      /* run/progress shows this handle's copy */
+	struct handle *prev, *next;   /* every open handle, see handle_new */
 };
+
+/*
+ * Every open handle is on one list, so that those the kernel never
+ * released (a RELEASE still queued when the mount went away) are freed
+ * at exit rather than leaked.
+ */
+static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct handle *handles;
+
+static struct handle *handle_new(void)
+{
+	struct handle *h = xcalloc(1, sizeof(*h));
+
+	h->fd = -1;
+	strbuf_init(&h->buf, 0);
+	pthread_mutex_lock(&handles_lock);
+	h->next = handles;
+	if (handles)
+		handles->prev = h;
+	handles = h;
+	pthread_mutex_unlock(&handles_lock);
+	return h;
+}
 
 static struct handle *fh(struct fuse_file_info *fi)
 {
@@ -592,6 +616,14 @@ static int open_backing(const struct node *n, int flags, struct handle *h)
 
 static void handle_free(struct handle *h)
 {
+	pthread_mutex_lock(&handles_lock);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		handles = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	pthread_mutex_unlock(&handles_lock);
 	vdc_iscsi_close(h->lun);
 	if (h->fd >= 0)
 		close(h->fd);
@@ -710,14 +742,12 @@ static int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
 	if (rc < 0)
 		return vol ? volume_fail(vol, &err, rc) : rc;
 	unplaced = rc == 1;
-	h = xcalloc(1, sizeof(*h));
+	h = handle_new();
 	h->ino = ino;
 	h->type = N_DATA;
-	h->fd = -1;
 	h->vol = vol;
 	h->size = size;
 	h->wr = wr;
-	strbuf_init(&h->buf, 0);
 	rc = unplaced ? 0 : volume_connect(&ep, &h->lun, &err);
 	if (rc == 0 && trunc && wr && h->lun)
 		rc = vdc_iscsi_discard_all(h->lun, &err);
@@ -1032,15 +1062,13 @@ static int open_node(const struct node *n, struct fuse_file_info *fi, bool creat
 	default:
 		return tree_is_dir(n) ? -EISDIR : -EINVAL;
 	}
-	h = xcalloc(1, sizeof(*h));
+	h = handle_new();
 	h->ino = tree_ino(n);
 	h->type = n->type;
-	h->fd = -1;
-	strbuf_init(&h->buf, 0);
 	if (is_backed(n->type)) {
 		rc = open_backing(n, fi->flags | (created ? O_TRUNC : 0), h);
 		if (rc < 0) {
-			free(h);
+			handle_free(h);
 			return rc;
 		}
 	} else if (n->type == N_ATTR && (created || (fi->flags & O_TRUNC))) {
@@ -2402,6 +2430,8 @@ int main(int argc, char *argv[])
 		fuse_loop_cfg_destroy(lc);
 	}
 stop:
+	while (handles)   /* opened, never released: the mount is gone */
+		handle_free(handles);
 	vdc_agentd_stop();
 	agentd = false;
 	vdc_model_close();
