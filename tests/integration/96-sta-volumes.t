@@ -192,6 +192,7 @@ is "$(get "$MNT/hosts/s/run/state")" up "host s is up"
 
 vdc_sta_stop s
 tgtd_pid=$(vdc_tgtd_pid s)
+disown -a   # the host's processes are ended below, not by this shell: no "Killed" notices
 ok "host s goes down" vdc_host_down s
 nok "... and its tgtd with it" kill -0 "${tgtd_pid:-0}"
 is "$(vdc_hosts_leftovers)" "" "nothing of the host is left"
