@@ -454,12 +454,15 @@ int vdc_iscsi_refresh(struct vdc_iscsi *s, struct vdc_err *err)
 
 /* ---- reading ---- */
 
-/* Read whole blocks [lba, lba+blocks) into buf, in pieces of max_xfer. */
-static int read_blocks(struct vdc_iscsi *s, unsigned char *buf, uint64_t lba, uint64_t blocks,
-		       struct vdc_err *err)
+/*
+ * READ or WRITE (`start`, named `what`) of whole blocks [lba, lba+blocks)
+ * to or from buf, in pieces of max_xfer.
+ */
+static int xfer_blocks(struct vdc_iscsi *s, cmd_start_fn *start, const char *what, unsigned char *buf,
+		       uint64_t lba, uint64_t blocks, struct vdc_err *err)
 {
 	uint64_t per = s->max_xfer / s->block_size, n;
-	struct cmd c = { .start = start_read };
+	struct cmd c = { .start = start };
 	int rc;
 
 	while (blocks) {
@@ -467,7 +470,7 @@ static int read_blocks(struct vdc_iscsi *s, unsigned char *buf, uint64_t lba, ui
 		c.lba = lba;
 		c.data = buf;
 		c.iov.iov_len = n * s->block_size;
-		rc = run(s, &c, "READ", err);
+		rc = run(s, &c, what, err);
 		free_task(&c);
 		if (rc < 0)
 			return rc;
@@ -476,6 +479,13 @@ static int read_blocks(struct vdc_iscsi *s, unsigned char *buf, uint64_t lba, ui
 		blocks -= n;
 	}
 	return 0;
+}
+
+/* Read whole blocks [lba, lba+blocks) into buf. */
+static int read_blocks(struct vdc_iscsi *s, unsigned char *buf, uint64_t lba, uint64_t blocks,
+		       struct vdc_err *err)
+{
+	return xfer_blocks(s, start_read, "READ", buf, lba, blocks, err);
 }
 
 /* Read any byte range inside the LUN, through a bounce buffer if it is not whole blocks. */
@@ -649,27 +659,11 @@ static void windows_drop(struct vdc_iscsi *s, uint64_t off, uint64_t len)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* Write whole blocks [lba, lba+blocks) from buf (the command only reads it). */
 static int write_blocks(struct vdc_iscsi *s, const unsigned char *buf, uint64_t lba, uint64_t blocks,
 			struct vdc_err *err)
 {
-	uint64_t per = s->max_xfer / s->block_size, n;
-	struct cmd c = { .start = start_write };
-	int rc;
-
-	while (blocks) {
-		n = blocks < per ? blocks : per;
-		c.lba = lba;
-		c.data = (unsigned char *)buf;
-		c.iov.iov_len = n * s->block_size;
-		rc = run(s, &c, "WRITE", err);
-		free_task(&c);
-		if (rc < 0)
-			return rc;
-		buf += n * s->block_size;
-		lba += n;
-		blocks -= n;
-	}
-	return 0;
+	return xfer_blocks(s, start_write, "WRITE", (unsigned char *)buf, lba, blocks, err);
 }
 
 ssize_t vdc_iscsi_write(struct vdc_iscsi *s, const void *buf, size_t len, uint64_t off,
