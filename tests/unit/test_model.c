@@ -194,14 +194,6 @@ static const struct vdc_kind *const kinds[] = { &k_images, &k_volumes, &k_networ
 
 static char dir[PATH_MAX];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int model_open(void)
 {
 	struct vdc_err err = VDC_ERR_INIT;
@@ -214,11 +206,9 @@ static int model_open(void)
 
 static int setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/vdc-test-model-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
+	if (unit_tmpdir(dir, sizeof(dir), "model") < 0)
 		return -1;
 	check_calls = changed_calls = loaded_calls = 0;
 	if (model_open() < 0)
@@ -233,7 +223,7 @@ static int teardown(void **state)
 	vdc_model_unlock();
 	vdc_model_close();
 	vdc_model_set_mountpoint(NULL);
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_rmtree(dir);
 }
 
 /* Close and open the model on the same directory: what comes back is what the store holds. */

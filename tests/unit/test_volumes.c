@@ -45,22 +45,12 @@ static const struct vdc_kind *const kinds[] = {
 
 static char dir[256];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct vdc_err err = VDC_ERR_INIT;
-	const char *tmp = getenv("TMPDIR");
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/vdc-test-volumes-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
+	if (unit_tmpdir(dir, sizeof(dir), "volumes") < 0)
 		return -1;
 	vdc_hosts_configure(15, 5);
 	if (vdc_model_open(dir, kinds, false, &err) < 0)
@@ -77,7 +67,7 @@ static int teardown(void **state)
 	(void)state;
 	vdc_model_unlock();
 	vdc_model_close();
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_rmtree(dir);
 }
 
 static void reopen(void)

@@ -21,6 +21,9 @@
 #include <cmocka.h>
 
 #include <ctype.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -50,6 +53,32 @@ static inline void unit_check_err(int rc, const struct vdc_err *err, const char 
 	for (i = 0; i < len; i++)
 		_assert_true(err->msg[i] >= 0x20 && err->msg[i] < 0x7f,
 			     "err->msg[i] >= 0x20 && err->msg[i] < 0x7f", file, line);
+}
+
+/*
+ * A private folder for a test's store: $TMPDIR (or /tmp)/vdc-test-NAME-XXXXXX,
+ * made with mkdtemp() into `dir` (n bytes). Returns 0 or -1.
+ */
+static inline int unit_tmpdir(char *dir, size_t n, const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, n, "%s/vdc-test-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static inline int unit_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
+/* Remove the folder unit_tmpdir() made, with everything in it. */
+static inline int unit_rmtree(const char *dir)
+{
+	return nftw(dir, unit_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif
