@@ -515,49 +515,38 @@ fi
 
 # ---- the test guest image ----
 
-vdc_tiny_image() {
+# _vdc_cached_build FILE SCRIPT INPUT LOCK LOG WHO: print FILE (in the
+# cache), made by SCRIPT under the LOCK file, again when SCRIPT or INPUT
+# (of tests/image/) is newer; SCRIPT's output goes to LOG.
+_vdc_cached_build() {
 	local cache=${VDC_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vdcfs}
-	local img src=$VDC_SRC_ROOT/tests/image
-	img=$cache/tiny.img
+	local src=$VDC_SRC_ROOT/tests/image
+	local out=$cache/$1 script=$src/$2 input=$src/$3 log=$cache/$5
 	mkdir -p "$cache" || return 1
 	(
 		flock -w 600 9 || exit 1
-		if [ ! -s "$img" ] || [ "$src/build-tiny-image.sh" -nt "$img" ] ||
-			[ "$src/init" -nt "$img" ]; then
-			rm -f "$img.new"
-			"$src/build-tiny-image.sh" "$img.new" > "$cache/tiny.build.log" 2>&1 &&
-				mv "$img.new" "$img"
+		if [ ! -s "$out" ] || [ "$script" -nt "$out" ] || [ "$input" -nt "$out" ]; then
+			rm -f "$out.new"
+			"$script" "$out.new" > "$log" 2>&1 && mv "$out.new" "$out"
 		fi
-	) 9>> "$cache/tiny.img.lock" {VDC_HOSTS_LOCKFD}>&-
-	if [ ! -s "$img" ]; then
-		diag "vdc_tiny_image: the build failed:" "$(tail -n 5 "$cache/tiny.build.log" 2> /dev/null)"
+	) 9>> "$cache/$4" {VDC_HOSTS_LOCKFD}>&-
+	if [ ! -s "$out" ]; then
+		diag "$6: the build failed:" "$(tail -n 5 "$log" 2> /dev/null)"
 		return 1
 	fi
-	echo "$img"
+	echo "$out"
+}
+
+vdc_tiny_image() {
+	_vdc_cached_build tiny.img build-tiny-image.sh init tiny.img.lock tiny.build.log vdc_tiny_image
 }
 
 # vdc_tiny_rootfs: print the path of the test container root (a tarball),
 # built once (under a lock) into VDC_IMAGE_CACHE and rebuilt when its
 # sources change (tests/image/build-tiny-rootfs.sh).
 vdc_tiny_rootfs() {
-	local cache=${VDC_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vdcfs}
-	local tar src=$VDC_SRC_ROOT/tests/image
-	tar=$cache/tiny-rootfs.tar
-	mkdir -p "$cache" || return 1
-	(
-		flock -w 600 9 || exit 1
-		if [ ! -s "$tar" ] || [ "$src/build-tiny-rootfs.sh" -nt "$tar" ] ||
-			[ "$src/rootfs-init" -nt "$tar" ]; then
-			rm -f "$tar.new"
-			"$src/build-tiny-rootfs.sh" "$tar.new" > "$cache/tiny-rootfs.build.log" 2>&1 &&
-				mv "$tar.new" "$tar"
-		fi
-	) 9>> "$cache/tiny-rootfs.lock" {VDC_HOSTS_LOCKFD}>&-
-	if [ ! -s "$tar" ]; then
-		diag "vdc_tiny_rootfs: the build failed:" "$(tail -n 5 "$cache/tiny-rootfs.build.log" 2> /dev/null)"
-		return 1
-	fi
-	echo "$tar"
+	_vdc_cached_build tiny-rootfs.tar build-tiny-rootfs.sh rootfs-init tiny-rootfs.lock tiny-rootfs.build.log \
+		vdc_tiny_rootfs
 }
 
 # qemu has TCG here.

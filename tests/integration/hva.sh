@@ -116,34 +116,42 @@ vdc_hva_pid() {
 # vdc_hva_kill9 NAME, vdc_hva_stop NAME, vdc_hva_start, vdc_hva_host: call
 # them directly, not inside ok (a subshell would lose HVA_PID_NAME).
 
-# vdc_hva_kill9 NAME: crash the agent.
-vdc_hva_kill9() {
-	local pid
-	pid=$(vdc_hva_pid "$1")
+# _vdc_agent_kill9 VAR NAME and _vdc_agent_stop VAR NAME LABEL: the agent
+# whose pid is in VAR_NAME (HVA_PID_a, STA_PID_s), crashed or stopped; sta.sh
+# uses them too.
+_vdc_agent_kill9() {
+	local v=$1_${2//-/_} pid
+	pid=${!v:-}
 	[ -n "$pid" ] || return 1
 	# (Braces and 2>: bash's "Killed" notice goes to the shell's stderr.)
 	{
 		kill -9 "$pid"
 		wait "$pid"
 	} 2> /dev/null
-	eval "HVA_PID_${1//-/_}="
+	eval "$v="
 	return 0
 }
 
-# vdc_hva_stop NAME: SIGTERM, wait up to 10 s, then SIGKILL.
-vdc_hva_stop() {
-	local pid
-	pid=$(vdc_hva_pid "$1")
+# SIGTERM, wait up to 10 s, then SIGKILL.
+_vdc_agent_stop() {
+	local v=$1_${2//-/_} pid
+	pid=${!v:-}
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2> /dev/null
 	if ! _vdc_wait_pid "$pid" 100; then
-		diag "vdc-hva $pid of $1 did not end on SIGTERM; killing it"
+		diag "$3 $pid of $2 did not end on SIGTERM; killing it"
 		kill -9 "$pid" 2> /dev/null
 	fi
 	wait "$pid" 2> /dev/null
-	eval "HVA_PID_${1//-/_}="
+	eval "$v="
 	return 0
 }
+
+# vdc_hva_kill9 NAME: crash the agent.
+vdc_hva_kill9() { _vdc_agent_kill9 HVA_PID "$1"; }
+
+# vdc_hva_stop NAME: SIGTERM, wait up to 10 s, then SIGKILL.
+vdc_hva_stop() { _vdc_agent_stop HVA_PID "$1" vdc-hva; }
 
 # vdc_hva_restart NAME: start the agent again with the options it had.
 vdc_hva_restart() {

@@ -177,31 +177,9 @@ vdc_sta_start() {
 	[ $# -eq 0 ] || printf '%s\n' "$@" > "$(vdc_host_dir "$name")/sta.args"
 }
 
-vdc_sta_kill9() {
-	local pid
-	pid=$(vdc_sta_pid "$1")
-	[ -n "$pid" ] || return 1
-	{
-		kill -9 "$pid"
-		wait "$pid"
-	} 2> /dev/null
-	eval "STA_PID_${1//-/_}="
-	return 0
-}
+vdc_sta_kill9() { _vdc_agent_kill9 STA_PID "$1"; }
 
-vdc_sta_stop() {
-	local pid
-	pid=$(vdc_sta_pid "$1")
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2> /dev/null
-	if ! _vdc_wait_pid "$pid" 100; then
-		diag "vdc-sta $pid of $1 did not end on SIGTERM; killing it"
-		kill -9 "$pid" 2> /dev/null
-	fi
-	wait "$pid" 2> /dev/null
-	eval "STA_PID_${1//-/_}="
-	return 0
-}
+vdc_sta_stop() { _vdc_agent_stop STA_PID "$1" vdc-sta; }
 
 vdc_sta_restart() {
 	local args=()
