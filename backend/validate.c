@@ -204,6 +204,24 @@ void vdc_size_format(uint64_t bytes, char *out, size_t outlen)
 		snprintf(out, outlen, "%" PRIu64 "%c", bytes, units[u]);
 }
 
+void vdc_size_approx(uint64_t bytes, char *out, size_t outlen)
+{
+	static const char units[] = "KMGTP";
+	double v = (double)bytes;
+	int u = -1;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(out, outlen, "%" PRIu64, bytes);
+	else if (v < 10 && v != (double)(uint64_t)v)
+		snprintf(out, outlen, "%.1f%c", v, units[u]);
+	else
+		snprintf(out, outlen, "%" PRIu64 "%c", (uint64_t)v, units[u]);
+}
+
 int vdc_uint_parse(const char *s, size_t len, const char *what, uint64_t min,
 		   uint64_t max, uint64_t *out, struct vdc_err *err)
 {

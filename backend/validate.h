@@ -55,6 +55,11 @@ int vdc_size_mib_parse(const char *s, size_t len, const char *what, uint64_t min
 
 /* Format a byte count the way vdc_size_parse reads it back ("512M"). */
 void vdc_size_format(uint64_t bytes, char *out, size_t outlen);
+/*
+ * A byte count for people, rounded down: "300M", "1.5G", "10G" (one
+ * decimal below 10 of a unit). For progress texts; not read back.
+ */
+void vdc_size_approx(uint64_t bytes, char *out, size_t outlen);
 
 /* A decimal integer in [min, max]: -EINVAL for syntax, -ERANGE for range. */
 int vdc_uint_parse(const char *s, size_t len, const char *what, uint64_t min,

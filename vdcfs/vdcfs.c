@@ -677,6 +677,8 @@ static int volume_fail(int64_t vol, const struct vdc_err *err, int rc)
 /*
  * The endpoint of the volume of data inode `ino`, waiting up to 30 s while
  * it is not available (-EAGAIN); with `wr`, it must be writable now.
+ * Returns 0, a negative errno, or 1 for a volume on no storage host (no
+ * bytes anywhere: *size is 0 and there is no target to log in to).
  */
 static int volume_endpoint(fuse_ino_t ino, bool wr, struct vdc_volume_ep *ep, int64_t *vol,
 			   uint64_t *size, struct vdc_err *err)
@@ -777,25 +779,6 @@ static int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
 	return 0;
 }
 
-/* A size as people write it: "300M", "1G", "1.5G". */
-static void human_size(uint64_t bytes, char *out, size_t len)
-{
-	static const char units[] = "KMGTP";
-	double v = (double)bytes;
-	int u = -1;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u < 0)
-		snprintf(out, len, "%llu", (unsigned long long)bytes);
-	else if (v < 10 && v != (double)(uint64_t)v)
-		snprintf(out, len, "%.1f%c", v, units[u]);
-	else
-		snprintf(out, len, "%llu%c", (unsigned long long)v, units[u]);
-}
-
 /* Show or clear (text NULL) this handle's copy in the volume's run/progress. */
 static void volume_progress(struct handle *h, const char *text)
 {
@@ -824,8 +807,8 @@ static void volume_progress_note(struct handle *h, uint64_t off, size_t len, boo
 	if (h->progress && now == h->progress_at)
 		return;
 	h->progress_at = now;
-	human_size(off + len, done, sizeof(done));
-	human_size(h->size, total, sizeof(total));
+	vdc_size_approx(off + len, done, sizeof(done));
+	vdc_size_approx(h->size, total, sizeof(total));
 	snprintf(text, sizeof(text), "data: %s %s of %s", wrote ? "wrote" : "read", done, total);
 	volume_progress(h, text);
 }

@@ -39,8 +39,8 @@ static bool on_progress(void *arg, uint64_t done, uint64_t total)
 	char d[16], t[16];
 	bool go;
 
-	sta_size_short(done, d, sizeof(d));
-	sta_size_short(total, t, sizeof(t));
+	vdc_size_approx(done, d, sizeof(d));
+	vdc_size_approx(total, t, sizeof(t));
 	pthread_mutex_lock(&s->lock);
 	s->progress_vol = c->job->vol_id;
 	if (total)

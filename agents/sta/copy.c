@@ -29,24 +29,6 @@
  */
 #define SETTLE_MS 20
 
-void sta_size_short(uint64_t bytes, char *out, size_t outlen)
-{
-	static const char units[] = "KMGTP";
-	double v = (double)bytes;
-	int u = -1;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u < 0)
-		snprintf(out, outlen, "%" PRIu64, bytes);
-	else if (v < 10 && v != (double)(uint64_t)v)
-		snprintf(out, outlen, "%.1f%c", v, units[u]);
-	else
-		snprintf(out, outlen, "%.0f%c", v, units[u]);
-}
-
 static bool all_zero(const unsigned char *b, size_t n)
 {
 	size_t i;

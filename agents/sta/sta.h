@@ -142,7 +142,5 @@ int sta_copy_snapshot(int src, int dst, bool *cloned, sta_copy_cb cb, void *arg,
  */
 int sta_copy_restore(int src, int dst, sta_copy_cb cb, void *arg, struct vdc_err *err);
 
-/* "410M", "1G": a size for a progress line. */
-void sta_size_short(uint64_t bytes, char *out, size_t outlen);
 
 #endif

@@ -497,6 +497,24 @@ static void test_size_format_short_buffer(void **state)
 	assert_int_equal(buf[4], 'x');
 }
 
+/* Sizes for progress texts: rounded down, one decimal below 10 of a unit. */
+static void test_size_approx(void **state)
+{
+	static const struct { uint64_t bytes; const char *want; } cases[] = {
+		{ 0, "0" }, { 1023, "1023" }, { 1024, "1K" }, { 1536, "1.5K" },
+		{ 410ULL << 20, "410M" }, { 1ULL << 30, "1G" }, { (3ULL << 30) / 2, "1.5G" },
+		{ (10ULL << 30) + (700ULL << 20), "10G" }, { 1ULL << 50, "1P" },
+	};
+	char buf[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		vdc_size_approx(cases[i].bytes, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i].want);
+	}
+}
+
 /* ---- whole numbers and on/off --------------------------------------- */
 
 static void test_uint(void **state)
@@ -1504,6 +1522,7 @@ int main(void)
 		cmocka_unit_test(test_size_format),
 		cmocka_unit_test(test_size_round_trip),
 		cmocka_unit_test(test_size_format_short_buffer),
+		cmocka_unit_test(test_size_approx),
 		cmocka_unit_test(test_uint),
 		cmocka_unit_test(test_uint_message),
 		cmocka_unit_test(test_onoff),
