@@ -492,6 +492,27 @@ static void persist_fact(struct vdc_obj *host, const char *name, const char *val
 		vdc_event(host, "warning: %s", err.msg);
 }
 
+/* A reported fact of `host` in bytes: kept in *field and persisted when it changed. */
+static void fact_bytes(struct vdc_obj *host, const char *name, uint64_t *field, uint64_t value)
+{
+	char num[32];
+
+	if (*field == value)
+		return;
+	*field = value;
+	snprintf(num, sizeof(num), "%" PRIu64, value);
+	persist_fact(host, name, num);
+}
+
+/* The same for a text fact held in `field` (n bytes). */
+static void fact_text(struct vdc_obj *host, const char *name, char *field, size_t n, const char *value)
+{
+	if (!strcmp(field, value))
+		return;
+	snprintf(field, n, "%s", value);
+	persist_fact(host, name, value);
+}
+
 /* Is (epoch, seq) newer than the host's last accepted report? Then it is the last one. */
 static bool report_is_new(struct vdc_host *h, json_int_t epoch, json_int_t seq)
 {
@@ -521,22 +542,12 @@ static enum MHD_Result serve_sta_report(struct MHD_Connection *c, const char *na
 	host = vdc_host_find(name);
 	if (host && report_is_new(vdc_host_of(host), epoch, seq)) {
 		struct vdc_host *h = vdc_host_of(host);
-		char d[sizeof(h->driver)], num[32];
+		char d[sizeof(h->driver)];
 
 		snprintf(d, sizeof(d), "%s, vdc-sta %s", driver, version);
-		if (h->disk != (uint64_t)disk << 20) {
-			h->disk = (uint64_t)disk << 20;
-			snprintf(num, sizeof(num), "%" PRIu64, h->disk);
-			persist_fact(host, "disk", num);
-		}
-		if (strcmp(h->driver, d)) {
-			snprintf(h->driver, sizeof(h->driver), "%s", d);
-			persist_fact(host, "driver", d);
-		}
-		if (strcmp(h->portal, portal)) {
-			snprintf(h->portal, sizeof(h->portal), "%s", portal);
-			persist_fact(host, "portal", portal);
-		}
+		fact_bytes(host, "disk", &h->disk, (uint64_t)disk << 20);
+		fact_text(host, "driver", h->driver, sizeof(h->driver), d);
+		fact_text(host, "portal", h->portal, sizeof(h->portal), portal);
 		vdc_host_report(host, NULL, 0);   /* up first: what turns available is told to hypervisors */
 		vdc_sta_report(host, vols);
 	}
@@ -631,15 +642,8 @@ static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, 
 				snprintf(num, sizeof(num), "%u", h->cpus);
 				persist_fact(host, "cpus", num);
 			}
-			if (h->memory != (uint64_t)mem << 20) {
-				h->memory = (uint64_t)mem << 20;
-				snprintf(num, sizeof(num), "%" PRIu64, h->memory);
-				persist_fact(host, "memory", num);
-			}
-			if (strcmp(h->driver, d)) {
-				snprintf(h->driver, sizeof(h->driver), "%s", d);
-				persist_fact(host, "driver", d);
-			}
+			fact_bytes(host, "memory", &h->memory, (uint64_t)mem << 20);
+			fact_text(host, "driver", h->driver, sizeof(h->driver), d);
 			vdc_host_report(host, list, n);
 		}
 	}
