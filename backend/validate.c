@@ -331,6 +331,11 @@ bad:
 	return vdc_err_set(err, -EINVAL, "'%s' is not an IPv4 address like 192.0.2.1", Q(s, len));
 }
 
+void vdc_ipv4_format(uint32_t a, char out[VDC_IPV4_TEXT])
+{
+	snprintf(out, VDC_IPV4_TEXT, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+}
+
 int vdc_cidr_parse(const char *s, size_t len, uint32_t *net, unsigned *prefix,
 		   struct vdc_err *err)
 {

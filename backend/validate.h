@@ -75,6 +75,10 @@ int vdc_hostname_check(const char *s, size_t len, struct vdc_err *err);
 /* A dotted-quad IPv4 address, in host byte order. */
 int vdc_ipv4_parse(const char *s, size_t len, uint32_t *out, struct vdc_err *err);
 
+/* `a` (host order) as a dotted quad into `out` (VDC_IPV4_TEXT bytes). */
+#define VDC_IPV4_TEXT 16
+void vdc_ipv4_format(uint32_t a, char out[VDC_IPV4_TEXT]);
+
 /* An IPv4 network `A.B.C.D/P` with P in 0..32 and no host bits set. */
 int vdc_cidr_parse(const char *s, size_t len, uint32_t *net, unsigned *prefix,
 		   struct vdc_err *err);

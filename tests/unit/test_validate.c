@@ -654,6 +654,26 @@ static void test_ipv4_good(void **state)
 	assert_true(a == 0x0a006401u);
 }
 
+/* Formatting reads back to the same address, for the extremes and a typical one. */
+static void test_ipv4_format(void **state)
+{
+	static const uint32_t addrs[] = { 0, 0xffffffff, 0xc0000201, 0x0a000001, 0x7f000001 };
+	char text[VDC_IPV4_TEXT];
+	uint32_t back;
+	size_t i;
+
+	(void)state;
+	vdc_ipv4_format(0xc6336412, text);
+	assert_string_equal(text, "198.51.100.18");
+	vdc_ipv4_format(0xffffffff, text);
+	assert_string_equal(text, "255.255.255.255");
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		vdc_ipv4_format(addrs[i], text);
+		assert_int_equal(vdc_ipv4_parse(text, strlen(text), &back, NULL), 0);
+		assert_int_equal(back, addrs[i]);
+	}
+}
+
 static void test_ipv4_bad(void **state)
 {
 	uint32_t a = 7;
@@ -1530,6 +1550,7 @@ int main(void)
 		cmocka_unit_test(test_hostname_bad),
 		cmocka_unit_test(test_ipv4_good),
 		cmocka_unit_test(test_ipv4_bad),
+		cmocka_unit_test(test_ipv4_format),
 		cmocka_unit_test(test_cidr_good),
 		cmocka_unit_test(test_cidr_bad),
 		cmocka_unit_test(test_dns),
