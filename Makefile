@@ -35,7 +35,7 @@ FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 # agents/hva/ is vdc-hva (libvirt). They link the backend's small helpers
 # (err, strbuf, validate, map) but never the model or the store.
 AGENT_PKGS      = libcurl jansson gnutls
-HVA_PKGS        = $(AGENT_PKGS) libvirt
+HVA_PKGS        = $(AGENT_PKGS) libvirt libnl-3.0 libnl-route-3.0 libnftables
 AGENT_LIB_SRC   = backend/err.c backend/strbuf.c backend/validate.c backend/map.c
 AGENT_COMMON_SRC = $(wildcard agents/common/*.c)
 HVA_SRC         = $(wildcard agents/hva/*.c)
