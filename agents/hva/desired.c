@@ -85,6 +85,48 @@ static int parse_image(json_t *img, struct hva_image_spec *out, struct vdc_err *
 	return 0;
 }
 
+/*
+ * The IPv4 address member `key` of `o` (host order) into `*out`. Absent or
+ * null leaves 0, unless `required`.
+ */
+static int get_ipv4(json_t *o, const char *key, bool required, uint32_t *out, struct vdc_err *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = 0;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return vdc_err_set(err, -EINVAL, "\"%s\" is missing", key);
+		return 0;
+	}
+	if (!json_is_string(v) || vdc_ipv4_parse(json_string_value(v), json_string_length(v), out, NULL) < 0)
+		return vdc_err_set(err, -EINVAL, "\"%s\" is not an IPv4 address", key);
+	return 0;
+}
+
+/* A list of at most `max` IPv4 addresses, member `key` of `o` (absent: none). */
+static int get_ipv4_list(json_t *o, const char *key, size_t max, uint32_t **out, size_t *n,
+			 struct vdc_err *err)
+{
+	json_t *list = json_object_get(o, key), *v;
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) > max)
+		return vdc_err_set(err, -EINVAL, "\"%s\" is not a list of at most %zu addresses", key, max);
+	*out = xcalloc(json_array_size(list) ? json_array_size(list) : 1, sizeof(**out));
+	json_array_foreach(list, i, v) {
+		if (!json_is_string(v) || vdc_ipv4_parse(json_string_value(v), json_string_length(v), &(*out)[i],
+							 NULL) < 0)
+			return vdc_err_set(err, -EINVAL, "\"%s\" item %zu is not an IPv4 address", key, i + 1);
+		*n = i + 1;
+	}
+	return 0;
+}
+
 static int parse_nics(json_t *nics, struct hva_instance_spec *in, struct vdc_err *err)
 {
 	size_t i, j;
@@ -118,9 +160,16 @@ static int parse_nics(json_t *nics, struct hva_instance_spec *in, struct vdc_err
 		rc = hva_mac_parse(mac, nic->mac, err);
 		if (rc < 0)
 			return vdc_err_wrap(err, rc, "interface %s", nic->name);
+		rc = vdc_json_uint(n, "id", 1, HVA_NIC_ID_MAX, &nic->id, err);
+		if (rc < 0 && rc != -ENOENT)
+			return vdc_err_wrap(err, rc, "interface %s", nic->name);
+		rc = get_ipv4(n, "ip", false, &nic->ip, err);
+		if (rc < 0)
+			return vdc_err_wrap(err, rc, "interface %s", nic->name);
 		for (j = 0; j < i; j++)
-			if (strcmp(in->nics[j].name, nic->name) == 0 || strcmp(in->nics[j].mac, nic->mac) == 0)
-				return vdc_err_set(err, -EINVAL, "interface %s repeats the name or MAC of interface %s",
+			if (strcmp(in->nics[j].name, nic->name) == 0 || strcmp(in->nics[j].mac, nic->mac) == 0 ||
+			    (nic->id && in->nics[j].id == nic->id))
+				return vdc_err_set(err, -EINVAL, "interface %s repeats the name, MAC or id of interface %s",
 						   nic->name, in->nics[j].name);
 	}
 	return 0;
@@ -329,6 +378,25 @@ const struct hva_volume_spec *hva_volume_find(const struct hva_instance_spec *in
 	return NULL;
 }
 
+static int parse_instance_groups(json_t *list, struct hva_instance_spec *in, struct vdc_err *err)
+{
+	json_t *g;
+	size_t i;
+
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) > HVA_GROUPS_MAX)
+		return vdc_err_set(err, -EINVAL, "\"security_groups\" is not a list of at most %d names", HVA_GROUPS_MAX);
+	in->groups = xcalloc(json_array_size(list) ? json_array_size(list) : 1, sizeof(*in->groups));
+	json_array_foreach(list, i, g) {
+		if (!json_is_string(g) || vdc_name_check(json_string_value(g), json_string_length(g), NULL) < 0)
+			return vdc_err_set(err, -EINVAL, "security group %zu is not a name", i + 1);
+		snprintf(in->groups[i], sizeof(in->groups[i]), "%s", json_string_value(g));
+		in->n_groups = i + 1;
+	}
+	return 0;
+}
+
 /* Everything of an entry but its id and domain. */
 static int parse_instance_body(json_t *o, struct hva_instance_spec *in, struct vdc_err *err)
 {
@@ -385,6 +453,9 @@ static int parse_instance_body(json_t *o, struct hva_instance_spec *in, struct v
 	rc = parse_nics(json_object_get(o, "nics"), in, err);
 	if (rc < 0)
 		return rc;
+	rc = parse_instance_groups(json_object_get(o, "security_groups"), in, err);
+	if (rc < 0)
+		return rc;
 	rc = vdc_json_uint(o, "reboot", 0, UINT64_MAX >> 1, &in->reboot, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
@@ -409,6 +480,209 @@ static void parse_initiator(json_t *root, struct hva_desired *d, struct vdc_err 
 		return;
 	}
 	memcpy(d->initiator, s, len + 1);
+}
+
+static bool inside(uint32_t a, uint32_t net, unsigned prefix)
+{
+	uint32_t mask = ~0u << (32 - prefix);
+
+	return (a & mask) == net && a != net && a != (net | ~mask);
+}
+
+static int parse_remote(json_t *list, struct hva_network_spec *n, struct vdc_err *err)
+{
+	json_t *r;
+	size_t i;
+	int rc;
+
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) > HVA_REMOTE_MAX)
+		return vdc_err_set(err, -EINVAL, "\"remote\" is not a list of at most %d nics", HVA_REMOTE_MAX);
+	n->remote = xcalloc(json_array_size(list) ? json_array_size(list) : 1, sizeof(*n->remote));
+	json_array_foreach(list, i, r) {
+		struct hva_remote_nic *x = &n->remote[i];
+		const char *mac = json_is_object(r) ? vdc_json_str(r, "mac", NULL) : NULL;
+
+		if (!mac)
+			return vdc_err_set(err, -EINVAL, "remote nic %zu has no \"mac\"", i + 1);
+		if ((rc = hva_mac_parse(mac, x->mac, err)) < 0 || (rc = get_ipv4(r, "ip", false, &x->ip, err)) < 0 ||
+		    (rc = get_ipv4(r, "peer", true, &x->peer, err)) < 0)
+			return vdc_err_wrap(err, rc, "remote nic %zu", i + 1);
+		n->n_remote = i + 1;
+	}
+	return 0;
+}
+
+/* One entry of "networks" but its name. */
+static int parse_network_body(json_t *o, struct hva_network_spec *n, struct vdc_err *err)
+{
+	const char *cidr, *mac;
+	json_t *dhcp;
+	uint32_t *dns = NULL;
+	uint64_t vni;
+	size_t len, i;
+	int rc;
+
+	rc = vdc_json_uint(o, "vni", 1, 16777215, &vni, err);
+	if (rc == -ENOENT)
+		return vdc_err_set(err, -EINVAL, "\"vni\" is missing");
+	if (rc < 0)
+		return rc;
+	n->vni = (uint32_t)vni;
+	cidr = vdc_json_str(o, "cidr", &len);
+	if (!cidr || vdc_cidr_parse(cidr, len, &n->net, &n->prefix, NULL) < 0 || n->prefix < 8 || n->prefix > 30)
+		return vdc_err_set(err, -EINVAL, "\"cidr\" is not an IPv4 network of prefix /8 to /30");
+	if ((rc = get_ipv4(o, "gateway", true, &n->gateway, err)) < 0 ||
+	    (rc = get_ipv4(o, "server", true, &n->server, err)) < 0)
+		return rc;
+	if (!inside(n->gateway, n->net, n->prefix) || !inside(n->server, n->net, n->prefix) ||
+	    n->gateway == n->server)
+		return vdc_err_set(err, -EINVAL, "the gateway and the DHCP server must be two host addresses of the cidr");
+	dhcp = json_object_get(o, "dhcp");
+	if (!json_is_boolean(dhcp))
+		return vdc_err_set(err, -EINVAL, "\"dhcp\" is not true or false");
+	n->dhcp = json_is_true(dhcp);
+	mac = vdc_json_str(o, "server_mac", NULL);
+	if (!mac)
+		return vdc_err_set(err, -EINVAL, "\"server_mac\" is missing");
+	if ((rc = hva_mac_parse(mac, n->server_mac, err)) < 0)
+		return vdc_err_wrap(err, rc, "\"server_mac\"");
+	rc = get_ipv4_list(o, "dns", HVA_DNS_MAX, &dns, &n->n_dns, err);
+	for (i = 0; rc == 0 && i < n->n_dns; i++)
+		n->dns[i] = dns[i];
+	free(dns);
+	if (rc < 0)
+		return rc;
+	rc = get_ipv4_list(o, "peers", HVA_PEERS_MAX, &n->peers, &n->n_peers, err);
+	if (rc < 0)
+		return rc;
+	return parse_remote(json_object_get(o, "remote"), n, err);
+}
+
+/*
+ * "networks": a malformed entry keeps its name and says why in its err;
+ * the document as a whole fails only when the list is not a list.
+ */
+static int parse_networks(json_t *list, struct hva_desired *d, struct vdc_err *err)
+{
+	json_t *o;
+	size_t i, j;
+
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) > HVA_NETWORKS_MAX)
+		return vdc_err_set(err, -EINVAL, "\"networks\" is not a list of at most %d networks", HVA_NETWORKS_MAX);
+	d->networks = xcalloc(json_array_size(list) ? json_array_size(list) : 1, sizeof(*d->networks));
+	json_array_foreach(list, i, o) {
+		struct hva_network_spec *n = &d->networks[d->n_networks];
+		struct vdc_err why = VDC_ERR_INIT;
+
+		if (!json_is_object(o) || vdc_json_name(o, "name", VDC_JSON_REQUIRED, n->name, NULL) < 0)
+			continue;   /* nothing can name it */
+		d->n_networks++;
+		if (parse_network_body(o, n, &why) < 0) {
+			snprintf(n->err, sizeof(n->err), "%s", why.msg);
+			continue;
+		}
+		for (j = 0; j + 1 < d->n_networks; j++)
+			if (strcmp(d->networks[j].name, n->name) == 0 || d->networks[j].vni == n->vni)
+				snprintf(n->err, sizeof(n->err), "the desired state names network %s or vni %u twice",
+					 n->name, n->vni);
+	}
+	return 0;
+}
+
+static int parse_group_body(json_t *o, struct hva_group_spec *g, struct vdc_err *err)
+{
+	size_t len;
+	const char *rules = vdc_json_str(o, "rules", &len);
+	int rc;
+
+	if (rules && len) {
+		g->rules = xcalloc(VDC_RULES_MAX, sizeof(*g->rules));
+		rc = vdc_rules_parse(rules, len, g->rules, &g->n_rules, err);
+		if (rc < 0)
+			return rc;
+	}
+	return get_ipv4_list(o, "members", HVA_MEMBERS_MAX, &g->members, &g->n_members, err);
+}
+
+static int parse_groups(json_t *list, struct hva_desired *d, struct vdc_err *err)
+{
+	json_t *o;
+	size_t i, j;
+
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) > 4 * HVA_GROUPS_MAX)
+		return vdc_err_set(err, -EINVAL, "\"security_groups\" is not a list of at most %d groups",
+				   4 * HVA_GROUPS_MAX);
+	d->groups = xcalloc(json_array_size(list) ? json_array_size(list) : 1, sizeof(*d->groups));
+	json_array_foreach(list, i, o) {
+		struct hva_group_spec *g = &d->groups[d->n_groups];
+		struct vdc_err why = VDC_ERR_INIT;
+
+		if (!json_is_object(o) || vdc_json_name(o, "name", VDC_JSON_REQUIRED, g->name, NULL) < 0)
+			continue;
+		d->n_groups++;
+		if (parse_group_body(o, g, &why) < 0)
+			snprintf(g->err, sizeof(g->err), "%s", why.msg);
+		for (j = 0; j + 1 < d->n_groups; j++)
+			if (strcmp(d->groups[j].name, g->name) == 0)
+				snprintf(g->err, sizeof(g->err), "the desired state names security group %s twice", g->name);
+	}
+	return 0;
+}
+
+const struct hva_network_spec *hva_network_find(const struct hva_desired *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_networks; i++)
+		if (strcmp(d->networks[i].name, name) == 0)
+			return &d->networks[i];
+	return NULL;
+}
+
+const struct hva_group_spec *hva_group_find(const struct hva_desired *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_groups; i++)
+		if (strcmp(d->groups[i].name, name) == 0)
+			return &d->groups[i];
+	return NULL;
+}
+
+int hva_instance_networks_ok(const struct hva_instance_spec *in, struct vdc_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < in->n_nics; i++) {
+		const struct hva_nic_spec *nic = &in->nics[i];
+
+		if (!nic->network[0])
+			continue;
+		if (!nic->net)
+			return vdc_err_set(err, -EINVAL, "interface %s: network %s is not ready: it does not exist or has no cidr",
+					   nic->name, nic->network);
+		if (nic->net->err[0])
+			return vdc_err_set(err, -EINVAL, "interface %s: network %s is malformed in the desired state: %s",
+					   nic->name, nic->network, nic->net->err);
+	}
+	return 0;
+}
+
+/* Point every nic at the entry of its network, once both lists are parsed. */
+static void resolve_nics(struct hva_desired *d)
+{
+	size_t i, k;
+
+	for (i = 0; i < d->n; i++)
+		for (k = 0; k < d->inst[i].n_nics; k++)
+			if (d->inst[i].nics[k].network[0])
+				d->inst[i].nics[k].net = hva_network_find(d, d->inst[i].nics[k].network);
 }
 
 int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_err *err)
@@ -469,6 +743,12 @@ int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_er
 		else if (in->n_volumes && !d->initiator[0])
 			snprintf(in->err, sizeof(in->err), "cannot attach volumes: %s", no_initiator.msg);
 	}
+	rc = parse_networks(json_object_get(root, "networks"), d, err);
+	if (rc == 0)
+		rc = parse_groups(json_object_get(root, "security_groups"), d, err);
+	if (rc < 0)
+		return vdc_err_wrap(err, rc, "the desired state");
+	resolve_nics(d);
 	return 0;
 }
 
@@ -500,8 +780,19 @@ void hva_desired_release(struct hva_desired *d)
 		free(in->ssh_keys);
 		free(in->nics);
 		free(in->volumes);
+		free(in->groups);
 	}
 	free(d->inst);
+	for (i = 0; i < d->n_networks; i++) {
+		free(d->networks[i].peers);
+		free(d->networks[i].remote);
+	}
+	free(d->networks);
+	for (i = 0; i < d->n_groups; i++) {
+		free(d->groups[i].rules);
+		free(d->groups[i].members);
+	}
+	free(d->groups);
 	memset(d, 0, sizeof(*d));
 }
 

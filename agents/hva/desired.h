@@ -36,6 +36,13 @@
 #define HVA_CHAP_SECRET_MAX 64           /* hex digits */
 #define HVA_SERIAL_MAX 20                /* virtio-blk's serial field */
 #define HVA_LUN_MAX 16383
+#define HVA_NETWORKS_MAX 256
+#define HVA_PEERS_MAX 4096
+#define HVA_REMOTE_MAX 65536
+#define HVA_GROUPS_MAX 256
+#define HVA_MEMBERS_MAX 65536
+#define HVA_DNS_MAX 3
+#define HVA_NIC_ID_MAX 99999999999ull      /* vdcnID fits a 15-character name */
 
 enum hva_image_format {
 	HVA_FORMAT_NONE,     /* not said: told by the file's first bytes */
@@ -54,10 +61,58 @@ struct hva_image_spec {
 	enum hva_image_format format;
 };
 
+/* A guest's nic on another host, as the VXLAN device's forwarding database needs it. */
+struct hva_remote_nic {
+	char mac[18];
+	uint32_t ip;                     /* host order; 0: none yet */
+	uint32_t peer;                   /* the underlay address of its host */
+};
+
+/*
+ * A virtual network this host carries (docs/networks.md). Addresses are
+ * in host order. An entry that fails a check keeps its name and carries
+ * the reason in `err`; the instances with a nic on it are not started.
+ */
+struct hva_network_spec {
+	char name[VDC_NAME_MAX + 1];
+	uint32_t vni;                    /* 1..16777215 */
+	uint32_t net;
+	unsigned prefix;                 /* 8..30 */
+	uint32_t gateway;                /* a host address of the network */
+	bool dhcp;
+	uint32_t dns[HVA_DNS_MAX];
+	size_t n_dns;
+	uint32_t server;                 /* the DHCP server address on every host's bridge */
+	char server_mac[18];             /* the bridges' MAC */
+	uint32_t *peers;                 /* underlay addresses of the other hosts with members */
+	size_t n_peers;
+	struct hva_remote_nic *remote;
+	size_t n_remote;
+	char err[VDC_ERR_MSG_MAX];
+	unsigned mtu;                    /* not sent: this host's, set by the worker (0: not known) */
+};
+
+/*
+ * A security group: its rules, parsed with vdcfs's own parser
+ * (backend/validate.h), and the addresses of its members, for the rules
+ * of other groups that name it (sg:NAME).
+ */
+struct hva_group_spec {
+	char name[VDC_NAME_MAX + 1];
+	struct vdc_rule *rules;
+	size_t n_rules;
+	uint32_t *members;
+	size_t n_members;
+	char err[VDC_ERR_MSG_MAX];       /* non-empty: its rules were refused */
+};
+
 struct hva_nic_spec {
+	uint64_t id;                     /* names its tap: vdcnID */
 	char name[VDC_NAME_MAX + 1];     /* eth0 */
 	char mac[18];                    /* 52:54:00:00:00:0c, lowercase */
-	char network[VDC_NAME_MAX + 1];  /* may be empty */
+	char network[VDC_NAME_MAX + 1];  /* may be empty: qemu's user-mode network */
+	uint32_t ip;                     /* host order; 0: none (yet) */
+	const struct hva_network_spec *net;   /* the entry of `network`, or NULL */
 };
 
 /*
@@ -100,6 +155,8 @@ struct hva_instance_spec {
 	uint64_t reboot, reset;
 	struct hva_volume_spec *volumes;      /* in the order of their ids */
 	size_t n_volumes;
+	char (*groups)[VDC_NAME_MAX + 1];     /* the security groups it is in */
+	size_t n_groups;
 	char err[VDC_ERR_MSG_MAX];            /* non-empty: malformed, not acted on */
 };
 
@@ -110,6 +167,10 @@ struct hva_desired {
 	char initiator[HVA_IQN_MAX + 1];      /* this host's iSCSI IQN; empty when not sent */
 	struct hva_instance_spec *inst;
 	size_t n;
+	struct hva_network_spec *networks;
+	size_t n_networks;
+	struct hva_group_spec *groups;
+	size_t n_groups;
 };
 
 /*
@@ -126,6 +187,17 @@ void hva_desired_release(struct hva_desired *d);
 
 /* The entry of instance `domain`, or NULL. */
 const struct hva_instance_spec *hva_desired_find(const struct hva_desired *d, const char *domain);
+
+/* The network or group called `name`, or NULL. */
+const struct hva_network_spec *hva_network_find(const struct hva_desired *d, const char *name);
+const struct hva_group_spec *hva_group_find(const struct hva_desired *d, const char *name);
+
+/*
+ * Why instance `in` cannot be started on its networks: a nic names a
+ * network the desired state does not carry (it does not exist or has no
+ * cidr), or a malformed one. 0, or -EINVAL with the sentence.
+ */
+int hva_instance_networks_ok(const struct hva_instance_spec *in, struct vdc_err *err);
 
 /* The volume `id` of `in`, or NULL. */
 const struct hva_volume_spec *hva_volume_find(const struct hva_instance_spec *in, uint64_t id);

@@ -30,8 +30,17 @@ static const char example[] =
 	" \"ssh_keys\": [\"ssh-ed25519 AAAA... me@x\"],"
 	" \"image\": {\"name\": \"tiny\", \"sha256\": \"" SHA "\", \"size\": 33554432,"
 	"            \"format\": \"raw\"},"
-	" \"nics\": [{\"name\": \"eth0\", \"mac\": \"52:54:00:00:00:0c\", \"network\": \"net1\"}],"
-	" \"reboot\": 0, \"reset\": 0 } ]}";
+	" \"nics\": [{\"id\": 40, \"name\": \"eth0\", \"mac\": \"52:54:00:00:00:0c\", \"network\": \"net1\","
+	"             \"ip\": \"192.0.2.2\"}],"
+	" \"security_groups\": [\"web\"],"
+	" \"reboot\": 0, \"reset\": 0 } ],"
+	" \"networks\": [ {\"name\": \"net1\", \"vni\": 12, \"cidr\": \"192.0.2.0/24\","
+	"   \"gateway\": \"192.0.2.1\", \"dhcp\": true, \"dns\": [\"192.0.2.53\"],"
+	"   \"server\": \"192.0.2.254\", \"server_mac\": \"52:54:01:00:00:0c\","
+	"   \"peers\": [\"198.51.100.19\"],"
+	"   \"remote\": [{\"mac\": \"52:54:00:00:00:0d\", \"ip\": \"192.0.2.3\", \"peer\": \"198.51.100.19\"}] } ],"
+	" \"security_groups\": [ {\"name\": \"web\", \"rules\": \"in tcp 22 sg:web\\n\","
+	"   \"members\": [\"192.0.2.2\", \"192.0.2.3\"]} ]}";
 
 static void test_example(void **state)
 {
@@ -67,6 +76,36 @@ static void test_example(void **state)
 	assert_string_equal(in->nics[0].name, "eth0");
 	assert_string_equal(in->nics[0].mac, "52:54:00:00:00:0c");
 	assert_string_equal(in->nics[0].network, "net1");
+	assert_int_equal(in->nics[0].id, 40);
+	assert_int_equal(in->nics[0].ip, 0xc0000202);
+	assert_ptr_equal(in->nics[0].net, hva_network_find(&d, "net1"));
+	assert_int_equal(in->n_groups, 1);
+	assert_string_equal(in->groups[0], "web");
+	assert_int_equal(d.n_networks, 1);
+	assert_string_equal(d.networks[0].err, "");
+	assert_int_equal(d.networks[0].vni, 12);
+	assert_int_equal(d.networks[0].net, 0xc0000200);
+	assert_int_equal(d.networks[0].prefix, 24);
+	assert_int_equal(d.networks[0].gateway, 0xc0000201);
+	assert_true(d.networks[0].dhcp);
+	assert_int_equal(d.networks[0].n_dns, 1);
+	assert_int_equal(d.networks[0].dns[0], 0xc0000235);
+	assert_int_equal(d.networks[0].server, 0xc00002fe);
+	assert_string_equal(d.networks[0].server_mac, "52:54:01:00:00:0c");
+	assert_int_equal(d.networks[0].n_peers, 1);
+	assert_int_equal(d.networks[0].peers[0], 0xc6336413);
+	assert_int_equal(d.networks[0].n_remote, 1);
+	assert_string_equal(d.networks[0].remote[0].mac, "52:54:00:00:00:0d");
+	assert_int_equal(d.networks[0].remote[0].ip, 0xc0000203);
+	assert_int_equal(d.networks[0].remote[0].peer, 0xc6336413);
+	assert_int_equal(d.n_groups, 1);
+	assert_string_equal(d.groups[0].err, "");
+	assert_int_equal(d.groups[0].n_rules, 1);
+	assert_true(d.groups[0].rules[0].peer_is_group);
+	assert_string_equal(d.groups[0].rules[0].peer_group, "web");
+	assert_int_equal(d.groups[0].n_members, 2);
+	assert_ptr_equal(hva_group_find(&d, "web"), &d.groups[0]);
+	assert_int_equal(hva_instance_networks_ok(in, &err), 0);
 	assert_ptr_equal(hva_desired_find(&d, "vdc-12"), in);
 	assert_null(hva_desired_find(&d, "vdc-13"));
 	hva_desired_release(&d);

@@ -21,8 +21,8 @@
 #include "unit.h"
 
 static const struct hva_nic_spec nics[] = {
-	{ "eth0", "52:54:00:00:00:0c", "net1" },
-	{ "eth1", "52:54:00:00:01:0c", "" },
+	{ .name = "eth0", .mac = "52:54:00:00:00:0c", .network = "net1" },
+	{ .name = "eth1", .mac = "52:54:00:00:01:0c", .network = "" },
 };
 
 static const struct hva_meta meta = {
