@@ -23,12 +23,12 @@ override LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread
 BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
               backend/store.c backend/model.c backend/instance.c \
               backend/scheduler.c backend/host.c backend/tls.c backend/agentd.c \
-              backend/volume.c backend/iscsi.c
+              backend/volume.c backend/iscsi.c backend/network.c
 VDCFS_SRC   = vdcfs/vdcfs.c vdcfs/tree.c vdcfs/instances.c vdcfs/images.c \
               vdcfs/volumes.c vdcfs/networks.c vdcfs/security_groups.c \
               vdcfs/ssh_keys.c vdcfs/hosts.c
 UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement \
-              test_volumes test_iscsi
+              test_volumes test_iscsi test_networks
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 
 # The agents: agents/common/ is the protocol client (libcurl, jansson);
@@ -125,6 +125,8 @@ $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/libvdc.a
 $(BUILD)/test_placement: tests/unit/test_placement.c tests/unit/unit.h $(KIND_OBJ) $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
 $(BUILD)/test_volumes: tests/unit/test_volumes.c tests/unit/unit.h $(KIND_OBJ) $(BUILD)/libvdc.a
+	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
+$(BUILD)/test_networks: tests/unit/test_networks.c tests/unit/unit.h $(KIND_OBJ) $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
 
 unit: $(UNIT_TESTS:%=$(BUILD)/%) unit-agents

@@ -27,6 +27,7 @@
 
 #include "agentd.h"
 #include "host.h"
+#include "network.h"
 #include "tls.h"
 #include "volume.h"
 
@@ -378,16 +379,8 @@ static json_t *instance_json(struct vdc_obj *inst)
 				json_array_append_new(keys, attr_json(key, "public-key"));
 		}
 	}
-	for (e = vdc_map_first(children, &b); e; e = vdc_map_next(children, e, &b)) {
-		struct vdc_obj *nic = e->value;
-		struct vdc_link *nl = nic->attrs[0].link;
-		char mac[18];
-
-		snprintf(mac, sizeof(mac), "52:54:00:%02x:%02x:%02x", (unsigned)(nic->id >> 16) & 0xff,
-			 (unsigned)(nic->id >> 8) & 0xff, (unsigned)nic->id & 0xff);
-		json_array_append_new(nics, json_pack("{s:s, s:s, s:s?}", "name", nic->name, "mac", mac, "network",
-						      nl ? nl->tname : NULL));
-	}
+	for (e = vdc_map_first(children, &b); e; e = vdc_map_next(children, e, &b))
+		json_array_append_new(nics, vdc_nic_json(e->value));
 	if (image) {
 		char sum[65];
 		off_t size;
@@ -405,8 +398,10 @@ static json_t *instance_json(struct vdc_obj *inst)
 		      "hostname", attr_json(inst, "hostname"), "user_data", attr_json(inst, "user-data"),
 		      "ssh_keys", keys, "image", jimg, "nics", nics,
 		      "reboot", (json_int_t)p->reboot, "reset", (json_int_t)p->reset);
-	if (j)
+	if (j) {
 		json_object_set_new(j, "volumes", vdc_instance_volumes_json(inst));
+		json_object_set_new(j, "security_groups", vdc_instance_groups_json(inst));
+	}
 	/* An empty hostname means the instance's name. */
 	if (j && !json_string_length(json_object_get(j, "hostname")))
 		json_object_set_new(j, "hostname", json_string(inst->name));
@@ -418,7 +413,7 @@ static json_t *desired_json(struct vdc_obj *host)
 {
 	struct vdc_host *h = vdc_host_of(host);
 	const struct vdc_reldir *r = &host->rel[0];
-	json_t *list;
+	json_t *list, *root;
 	char initiator[VDC_IQN_MAX];
 	unsigned i;
 
@@ -434,8 +429,11 @@ static json_t *desired_json(struct vdc_obj *host)
 			continue;
 		json_array_append_new(list, instance_json(inst));
 	}
-	return json_pack("{s:I, s:s, s:I, s:s, s:o}", "rev", (json_int_t)h->rev, "dc", vdc_model_meta("dc"),
+	root = json_pack("{s:I, s:s, s:I, s:s, s:o}", "rev", (json_int_t)h->rev, "dc", vdc_model_meta("dc"),
 			 "heartbeat", (json_int_t)vdc_hosts_heartbeat(), "initiator", initiator, "instances", list);
+	if (root)
+		vdc_network_desired(host, root);
+	return root;
 }
 
 static uint64_t arg_u64(struct MHD_Connection *c, const char *name, uint64_t def)
@@ -588,9 +586,10 @@ static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, 
 	json_t *body, *facts = NULL, *insts = NULL, *it;
 	struct vdc_report_inst *list = NULL;
 	json_int_t epoch = 0, seq = 0, cpus = 0, mem = 0;
-	const char *driver = "", *virt = "", *libvirt = "", *version = "";
+	const char *driver = "", *virt = "", *libvirt = "", *version = "", *underlay = "";
 	struct vdc_obj *host;
 	struct vdc_host *h;
+	uint32_t underlay_addr;
 	size_t i, n = 0;
 
 	/* Whoever it is must be the host before anything of the body is read. */
@@ -605,8 +604,9 @@ static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, 
 		return serve_sta_report(c, name, body);
 	if (!body || json_unpack(body, "{s:I, s:I, s:o, s:o}", "epoch", &epoch, "seq", &seq, "facts", &facts,
 				 "instances", &insts) < 0 || !json_is_array(insts) ||
-	    json_unpack(facts, "{s:I, s:I, s?s, s?s, s?s, s?s}", "cpus", &cpus, "memory_mib", &mem, "driver", &driver,
-			"virt", &virt, "libvirt", &libvirt, "version", &version) < 0 || cpus < 0 || mem < 0) {
+	    json_unpack(facts, "{s:I, s:I, s?s, s?s, s?s, s?s, s?s}", "cpus", &cpus, "memory_mib", &mem, "driver",
+			&driver, "virt", &virt, "libvirt", &libvirt, "version", &version, "underlay", &underlay) < 0 ||
+	    cpus < 0 || mem < 0 || (*underlay && vdc_ipv4_parse(underlay, strlen(underlay), &underlay_addr, NULL) < 0)) {
 		json_decref(body);
 		return reply_error(c, MHD_HTTP_BAD_REQUEST, "the report is not what docs/agent-protocol.md describes");
 	}
@@ -644,6 +644,10 @@ static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, 
 			}
 			fact_bytes(host, "memory", &h->memory, (uint64_t)mem << 20);
 			fact_text(host, "driver", h->driver, sizeof(h->driver), d);
+			if (strcmp(h->underlay, underlay)) {
+				fact_text(host, "underlay", h->underlay, sizeof(h->underlay), underlay);
+				vdc_network_touched();
+			}
 			vdc_host_report(host, list, n);
 		}
 	}

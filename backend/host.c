@@ -8,6 +8,7 @@
 
 #include "host.h"
 #include "instance.h"
+#include "network.h"
 #include "volume.h"
 
 static unsigned host_timeout = 15;    /* seconds of silence before unknown */
@@ -319,6 +320,9 @@ int vdc_place_set(struct vdc_obj *instance, const char *hostname, struct vdc_err
 		vdc_host_bump(host);
 		vdc_event(instance, "placed on host %s", hostname);
 	}
+	/* Its nics' MACs now live elsewhere: the other hosts of its networks hear of it. */
+	if (vdc_instance_networked(instance))
+		vdc_network_touched();
 	instance->live_mtime = vdc_now();
 	return 0;
 }
@@ -680,6 +684,14 @@ void vdc_host_show_driver(const struct vdc_obj *host, struct strbuf *out)
 		strbuf_addf(out, "%s\n", h->driver);
 }
 
+void vdc_host_show_underlay(const struct vdc_obj *host, struct strbuf *out)
+{
+	const struct vdc_host *h = vdc_host_of((struct vdc_obj *)host);
+
+	if (h->underlay[0])
+		strbuf_addf(out, "%s\n", h->underlay);
+}
+
 void vdc_instance_show_host(const struct vdc_obj *obj, struct strbuf *out)
 {
 	const struct vdc_place *p = vdc_place_of((struct vdc_obj *)obj);
@@ -693,14 +705,6 @@ const struct vdc_seen *vdc_seen_of(const struct vdc_obj *obj)
 	struct vdc_obj *host = host_of_instance((struct vdc_obj *)obj);
 
 	return host ? vdc_imap_get(&vdc_host_of(host)->seen, (uint64_t)obj->id) : NULL;
-}
-
-void vdc_instance_show_ip(const struct vdc_obj *obj, struct strbuf *out)
-{
-	const struct vdc_seen *s = vdc_seen_of(obj);
-
-	if (s && s->ip[0])
-		strbuf_addf(out, "%s\n", s->ip);
 }
 
 void vdc_instance_show_console(const struct vdc_obj *obj, struct strbuf *out)
@@ -808,6 +812,8 @@ void vdc_host_live_loaded(struct vdc_obj *host, const char *name, const char *va
 		h->disk = strtoull(value, NULL, 10);
 	else if (!strcmp(name, "portal"))
 		snprintf(h->portal, sizeof(h->portal), "%s", value);
+	else if (!strcmp(name, "underlay"))
+		snprintf(h->underlay, sizeof(h->underlay), "%s", value);
 }
 
 bool vdc_host_is_up(const struct vdc_obj *host)

@@ -67,6 +67,7 @@ struct vdc_host {
 	uint64_t disk;                  /* storage: bytes offered for volumes */
 	uint64_t disk_used;             /* storage: sizes of its volumes, and of those being deleted */
 	char portal[80];                /* storage: "ADDR:PORT" of its tgtd */
+	char underlay[16];              /* hypervisor: the IPv4 address its VXLAN tunnels use */
 };
 
 struct vdc_place {
@@ -146,8 +147,8 @@ void vdc_host_show_memory(const struct vdc_obj *host, struct strbuf *out);
 void vdc_host_show_cpus_used(const struct vdc_obj *host, struct strbuf *out);
 void vdc_host_show_memory_used(const struct vdc_obj *host, struct strbuf *out);
 void vdc_host_show_driver(const struct vdc_obj *host, struct strbuf *out);
+void vdc_host_show_underlay(const struct vdc_obj *host, struct strbuf *out);
 void vdc_instance_show_host(const struct vdc_obj *obj, struct strbuf *out);
-void vdc_instance_show_ip(const struct vdc_obj *obj, struct strbuf *out);
 void vdc_instance_show_console(const struct vdc_obj *obj, struct strbuf *out);
 
 /* Kind hooks of hosts (vdcfs/hosts.c) and instances. */

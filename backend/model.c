@@ -1277,6 +1277,9 @@ int vdc_model_open(const char *dir, const struct vdc_kind *const *kinds, bool sy
 		for (e = vdc_map_first(m, &b); e; e = vdc_map_next(m, e, &b))
 			kstate[i].kind->loaded(e->value);
 	}
+	for (i = 0; i < nkinds; i++)
+		if (kstate[i].kind->all_loaded)
+			kstate[i].kind->all_loaded(kstate[i].kind);
 	return 0;
 }
 

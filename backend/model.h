@@ -100,6 +100,8 @@ struct vdc_kind {
 	void (*created)(struct vdc_obj *obj);
 	/* Called once per object after the store is loaded. */
 	void (*loaded)(struct vdc_obj *obj);
+	/* Called once for the kind after every object of every kind was loaded. */
+	void (*all_loaded)(const struct vdc_kind *kind);
 	/* A stored live value other than run/state and run/err, at load. */
 	void (*live_loaded)(struct vdc_obj *obj, const char *name, const char *value);
 	/*

@@ -1,6 +1,7 @@
 #!/bin/bash
 # A network, a security group letting ssh in from its own members, and an
-# instance with a nic on the network.
+# instance with a nic on the network: it gets an address at once, and a
+# second nic cannot pin the same one.
 # Usage: examples/02-network-and-security-group.sh [MOUNTPOINT]
 set -euo pipefail
 vdc=${1:-/vdc}
@@ -22,6 +23,21 @@ mkdir "$vdc/instances/demo-db/nics/eth0"
 ln -s ../../../../networks/demo-net "$vdc/instances/demo-db/nics/eth0/network"
 ln -s ../../../security-groups/demo-ssh "$vdc/instances/demo-db/security-groups/demo-ssh"
 ls -l "$vdc/instances/demo-db/nics/eth0" "$vdc/instances/demo-db/security-groups"
+echo "overlay id $(cat "$vdc/networks/demo-net/run/vni"), DHCP server $(cat "$vdc/networks/demo-net/run/dhcp-server")"
+echo "demo-db's eth0: $(cat "$vdc/instances/demo-db/nics/eth0/run/ip") $(cat "$vdc/instances/demo-db/nics/eth0/run/mac")"
+
+# Pin an address on a second instance; the first one's is refused.
+mkdir "$vdc/instances/demo-web"
+mkdir "$vdc/instances/demo-web/nics/eth0"
+ln -s ../../../../networks/demo-net "$vdc/instances/demo-web/nics/eth0/network"
+if echo "$(cat "$vdc/instances/demo-db/nics/eth0/run/ip")" > "$vdc/instances/demo-web/nics/eth0/ip" 2>/dev/null; then
+	echo "expected EADDRINUSE" >&2
+	exit 1
+fi
+cat "$vdc/instances/demo-web/nics/eth0/run/err"
+echo 198.51.100.10 > "$vdc/instances/demo-web/nics/eth0/ip"
+cat "$vdc/instances/demo-web/nics/eth0/run/ip"
+rmdir "$vdc/instances/demo-web"
 
 # The network is in use, so it cannot go away.
 if rmdir "$vdc/networks/demo-net" 2>/dev/null; then

@@ -33,6 +33,7 @@ static const struct vdc_run_def runfiles[] = {
 	{ "driver", vdc_host_show_driver },
 	{ "disk", vdc_host_show_disk },
 	{ "disk-used", vdc_host_show_disk_used },
+	{ "underlay", vdc_host_show_underlay },
 };
 
 static const struct vdc_verb_def verbs[] = {

@@ -4,6 +4,7 @@
 #include "host.h"
 #include "instance.h"
 #include "kinds.h"
+#include "network.h"
 #include "volume.h"
 
 #define MEMORY_MIN (64ULL << 20)
@@ -82,13 +83,34 @@ static void instance_changed(struct vdc_obj *obj, unsigned attr)
 	vdc_instance_touched(obj);
 }
 
+static void instance_rel_changed(struct vdc_obj *obj, unsigned dir)
+{
+	vdc_volumes_rel_changed(obj, dir);
+	vdc_network_rel_changed(obj, dir);
+}
+
+static void instance_loaded(struct vdc_obj *obj)
+{
+	vdc_nics_loaded(obj);
+	vdc_instance_loaded(obj);
+}
+
+static void instance_destroyed(struct vdc_obj *obj)
+{
+	vdc_nics_instance_destroyed(obj);
+	vdc_place_destroyed(obj);
+}
+
 static const struct vdc_attr_def nic_attrs[] = {
-	{ "network", VDC_ATTR_LINK, NULL, "networks", 0, 0, NULL },
+	{ "network", VDC_ATTR_LINK, NULL, "networks", 0, 0, vdc_nic_check_network },
+	{ "ip", VDC_ATTR_VALUE, "", NULL, 15, 0, vdc_nic_check_ip },
 };
 
 static const struct vdc_run_def nic_runfiles[] = {
 	{ "err", vdc_run_show_err },
 	{ "events", vdc_events_show },
+	{ "ip", vdc_nic_show_ip },
+	{ "mac", vdc_nic_show_mac },
 };
 
 const struct vdc_kind vdc_kind_nics = {
@@ -101,6 +123,10 @@ const struct vdc_kind vdc_kind_nics = {
 	.verbs = nic_verbs,
 	.nverbs = VDC_ARRAY_SIZE(nic_verbs),
 	.initial_state = "defined",
+	.changed = vdc_nic_changed,
+	.destroyed = vdc_nic_destroyed,
+	.live_loaded = vdc_nic_live_loaded,
+	.release = vdc_nic_release,
 };
 
 const struct vdc_kind vdc_kind_instances = {
@@ -120,10 +146,10 @@ const struct vdc_kind vdc_kind_instances = {
 	.changed = instance_changed,
 	.busy = vdc_instance_busy,
 	.rel_check = vdc_volume_rel_check,
-	.rel_changed = vdc_volumes_rel_changed,
-	.loaded = vdc_instance_loaded,
+	.rel_changed = instance_rel_changed,
+	.loaded = instance_loaded,
 	.live_loaded = vdc_place_live_loaded,
 	.renamed = vdc_place_renamed,
-	.destroyed = vdc_place_destroyed,
+	.destroyed = instance_destroyed,
 	.release = vdc_place_release,
 };

@@ -1,7 +1,11 @@
-/* networks/NAME/: a virtual IPv4 network. */
+/*
+ * networks/NAME/: a virtual IPv4 network. Its addresses, overlay id and
+ * what hypervisors build of it live in backend/network.c.
+ */
 #include <string.h>
 
 #include "kinds.h"
+#include "network.h"
 
 static int attr_cidr(const struct vdc_obj *obj, uint32_t *net, unsigned *prefix)
 {
@@ -39,7 +43,7 @@ static int check_cidr(const struct vdc_obj *obj, const char *v, size_t len, stru
 	if (glen && vdc_ipv4_parse(g, glen, &gw, NULL) == 0 && !inside(gw, net, prefix))
 		return vdc_err_set(err, -EINVAL, "gateway %.*s is outside %.*s; change gateway first", (int)glen, g,
 				   (int)len, v);
-	return 0;
+	return vdc_network_check_cidr(obj, net, prefix, err);
 }
 
 static int check_gateway(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
@@ -49,13 +53,13 @@ static int check_gateway(const struct vdc_obj *obj, const char *v, size_t len, s
 	int rc;
 
 	if (!len)
-		return 0;
+		return vdc_network_check_gateway(obj, 0, err);
 	rc = vdc_ipv4_parse(v, len, &gw, err);
 	if (rc < 0)
 		return rc;
 	if (attr_cidr(obj, &net, &prefix) == 0 && !inside(gw, net, prefix))
 		return vdc_err_set(err, -EINVAL, "gateway %.*s is not a host address of the network's cidr", (int)len, v);
-	return 0;
+	return vdc_network_check_gateway(obj, gw, err);
 }
 
 static int check_dhcp(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
@@ -81,6 +85,8 @@ static const struct vdc_attr_def attrs[] = {
 
 static const struct vdc_run_def runfiles[] = {
 	VDC_RUN_COMMON,
+	{ "vni", vdc_network_show_vni },
+	{ "dhcp-server", vdc_network_show_dhcp_server },
 };
 
 static const struct vdc_verb_def verbs[] = {
@@ -97,4 +103,11 @@ const struct vdc_kind vdc_kind_networks = {
 	.verbs = verbs,
 	.nverbs = VDC_ARRAY_SIZE(verbs),
 	.initial_state = "defined",
+	.changed = vdc_network_changed,
+	.created = vdc_network_created,
+	.renamed = vdc_network_renamed,
+	.loaded = vdc_network_loaded,
+	.all_loaded = vdc_networks_all_loaded,
+	.live_loaded = vdc_network_live_loaded,
+	.release = vdc_network_release,
 };

@@ -1,5 +1,6 @@
 /* security-groups/NAME/: inbound and outbound rules, one a line. */
 #include "kinds.h"
+#include "network.h"
 
 static int check_rules(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
 {
@@ -29,4 +30,7 @@ const struct vdc_kind vdc_kind_security_groups = {
 	.verbs = verbs,
 	.nverbs = VDC_ARRAY_SIZE(verbs),
 	.initial_state = "defined",
+	.changed = vdc_group_changed,
+	.created = vdc_group_created,
+	.destroyed = vdc_group_destroyed,
 };

@@ -161,6 +161,8 @@ static int parse_nics(json_t *nics, struct hva_instance_spec *in, struct vdc_err
 		if (rc < 0)
 			return vdc_err_wrap(err, rc, "interface %s", nic->name);
 		rc = vdc_json_uint(n, "id", 1, HVA_NIC_ID_MAX, &nic->id, err);
+		if (rc == -ENOENT && nic->network[0])
+			return vdc_err_set(err, -EINVAL, "interface %s is on a network but has no \"id\"", nic->name);
 		if (rc < 0 && rc != -ENOENT)
 			return vdc_err_wrap(err, rc, "interface %s", nic->name);
 		rc = get_ipv4(n, "ip", false, &nic->ip, err);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "domain_xml.h"
+#include "netdev.h"
 
 void hva_xml_escape(struct strbuf *out, const char *s)
 {
@@ -360,6 +361,40 @@ int hva_volume_devs(const struct hva_volume_spec *vols, size_t n, const struct h
 	return rc;
 }
 
+/*
+ * A nic: on a virtual network, a tap (vdcnID) on the network's bridge
+ * (vdcbVNI) with the network's MTU (docs/networks.md); without a
+ * network, qemu's user-mode network, and nothing for a container. A nic
+ * that names a network the desired state does not carry never gets here:
+ * its instance is not started.
+ */
+static void add_nic(struct strbuf *out, const struct hva_nic_spec *nic, bool container)
+{
+	char bridge[IFNAMSIZ], tap[IFNAMSIZ];
+
+	if (!nic->net) {
+		if (!container && !nic->network[0])
+			strbuf_addf(out, "    <interface type='user'>\n"
+					 "      <mac address='%s'/>\n"
+					 "      <model type='virtio'/>\n"
+					 "    </interface>\n", nic->mac);
+		return;
+	}
+	hva_net_bridge_name(nic->net->vni, bridge);
+	hva_net_tap_name(nic->id, tap);
+	strbuf_addf(out, "    <interface type='bridge'>\n"
+			 "      <mac address='%s'/>\n"
+			 "      <source bridge='%s'/>\n"
+			 "      <target dev='%s'/>\n", nic->mac, bridge, tap);
+	if (container)
+		strbuf_addf(out, "      <guest dev='%s'/>\n", nic->name);
+	else
+		strbuf_addstr(out, "      <model type='virtio'/>\n");
+	if (nic->net->mtu)
+		strbuf_addf(out, "      <mtu size='%u'/>\n", nic->net->mtu);
+	strbuf_addstr(out, "    </interface>\n");
+}
+
 static void add_console_file(struct strbuf *out, const char *path)
 {
 	strbuf_addstr(out, "    <serial type='file'>\n      <source path='");
@@ -396,17 +431,10 @@ static int qemu_xml(const struct hva_domain_def *d, struct strbuf *out, struct v
 	add_file_disk(out, "qcow2", d->disk_path, "vda", false);
 	/* The seed on virtio: the guest's initramfs has no IDE or SATA driver. */
 	add_file_disk(out, "raw", d->seed_path, "vdb", true);
-	/*
-	 * Until vdcfs has networks, a NIC is qemu's user-mode network: the
-	 * guest gets an address by DHCP and reaches out through the host.
-	 */
 	for (i = 0; i < d->n_volumes; i++)
 		hva_volume_disk_xml(&d->volumes[i], d->initiator, out);
 	for (i = 0; i < d->n_nics; i++)
-		strbuf_addf(out, "    <interface type='user'>\n"
-				 "      <mac address='%s'/>\n"
-				 "      <model type='virtio'/>\n"
-				 "    </interface>\n", d->nics[i].mac);
+		add_nic(out, &d->nics[i], false);
 	add_console_file(out, d->console_path);
 	strbuf_addstr(out, "    <rng model='virtio'>\n"
 			   "      <backend model='random'>/dev/urandom</backend>\n"
@@ -418,6 +446,7 @@ static int qemu_xml(const struct hva_domain_def *d, struct strbuf *out, struct v
 
 static int lxc_xml(const struct hva_domain_def *d, struct strbuf *out, struct vdc_err *err)
 {
+	size_t i;
 	int rc;
 
 	if ((rc = check_path("root filesystem", d->rootfs_path, err)) < 0 ||
@@ -427,7 +456,7 @@ static int lxc_xml(const struct hva_domain_def *d, struct strbuf *out, struct vd
 	strbuf_addstr(out, "  <os>\n    <type arch='x86_64'>exe</type>\n    <init>");
 	hva_xml_escape(out, d->init_path);
 	strbuf_addstr(out, "</init>\n  </os>\n");
-	/* Its own network namespace, with only lo until vdcfs has networks. */
+	/* Its own network namespace: lo, and a veth for each nic on a virtual network. */
 	strbuf_addstr(out, "  <features>\n    <privnet/>\n  </features>\n");
 	strbuf_addstr(out, "  <clock offset='utc'/>\n");
 	add_events(out);
@@ -436,6 +465,8 @@ static int lxc_xml(const struct hva_domain_def *d, struct strbuf *out, struct vd
 			   "      <source dir='");
 	hva_xml_escape(out, d->rootfs_path);
 	strbuf_addstr(out, "'/>\n      <target dir='/'/>\n    </filesystem>\n");
+	for (i = 0; i < d->n_nics; i++)
+		add_nic(out, &d->nics[i], true);
 	strbuf_addstr(out, "    <console type='pty'>\n      <target type='lxc' port='0'/>\n    </console>\n"
 			   "  </devices>\n</domain>\n");
 	return 0;

@@ -185,6 +185,8 @@ static int lxc_domain_xml(struct hva *h, const struct hva_instance_spec *in, con
 		.cpus = in->cpus,
 		.memory_mib = in->memory_mib,
 		.init_path = "/sbin/init",
+		.nics = in->nics,
+		.n_nics = in->n_nics,
 		.meta = how->meta,
 	};
 

@@ -50,6 +50,7 @@ struct hva_options {
 	unsigned cpus;                /* cap on what is offered; 0: none */
 	uint64_t memory;              /* bytes; 0: none */
 	unsigned shutdown_timeout_s;
+	const char *underlay;         /* --underlay; NULL: the address vdcfs is reached from */
 	bool verbose;
 };
 
@@ -83,6 +84,8 @@ struct hva {
 	uint64_t memory_mib;
 	char libvirt_version[32];
 	uint64_t epoch_us;
+	uint32_t underlay;            /* the VXLAN tunnels' address, host order */
+	char underlay_text[16];
 
 	struct vdc_proto proto;
 	struct hva_image_cache images;

@@ -5,8 +5,10 @@
  * the threads and waits for a signal to stop. Stopping never touches a
  * guest: they belong to libvirtd and run on.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -55,6 +57,9 @@ static void usage(FILE *f)
 		"                          vdcfs asks; both are honoured when given)\n"
 		"  --shutdown-timeout S    seconds a graceful shutdown or reboot may take before\n"
 		"                          the domain is forced (default 60)\n"
+		"  --underlay ADDR         the IPv4 address of this host that VXLAN tunnels of\n"
+		"                          virtual networks use (default: the one vdcfs is\n"
+		"                          reached from)\n"
 		"  --pidfile FILE          write the agent's pid to FILE\n"
 		"  -f, --foreground        accepted for symmetry with vdcfs; always in the foreground\n"
 		"  -v, --verbose           log every event (-vv: also curl's trace)\n"
@@ -65,7 +70,7 @@ static void usage(FILE *f)
 
 enum {
 	OPT_CONNECT = VDC_AGENT_OPT_OWN, OPT_DRIVER, OPT_VIRT, OPT_CPUS, OPT_MEMORY,
-	OPT_SHUTDOWN_TIMEOUT,
+	OPT_SHUTDOWN_TIMEOUT, OPT_UNDERLAY,
 };
 
 static const struct option long_options[] = {
@@ -76,6 +81,7 @@ static const struct option long_options[] = {
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
+	{ "underlay", required_argument, NULL, OPT_UNDERLAY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -100,6 +106,15 @@ static int take_option(int c, void *opts)
 
 	switch (c) {
 	case OPT_CONNECT: o->uri = optarg; return 0;
+	case OPT_UNDERLAY: {
+		uint32_t a;
+
+		if (vdc_ipv4_parse(optarg, strlen(optarg), &a, NULL) < 0 || a == 0 || a >> 24 == 127 ||
+		    a >> 28 >= 14)
+			return usage_error("--underlay is a unicast IPv4 address of this host, not '%s'", VDC_Q(optarg));
+		o->underlay = optarg;
+		return 0;
+	}
 	case OPT_DRIVER: o->driver = optarg; return 0;
 	case OPT_VIRT: return virt_option(optarg, o);
 	case OPT_MEMORY:
@@ -205,6 +220,48 @@ static int connect_libvirt(struct hva *h, sigset_t *sigs, struct vdc_err *err)
 	}
 }
 
+/*
+ * The address VXLAN tunnels use: --underlay, or the source address of
+ * this host's route to vdcfs (a UDP socket connected to it, which sends
+ * nothing), so that hosts which reach vdcfs reach each other the same way.
+ */
+static int underlay_pick(struct hva *h, struct vdc_err *err)
+{
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM }, *ai = NULL;
+	const char *server = h->opt.agent.server, *colon = strrchr(server, ':');
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	char host[256];
+	int fd, rc;
+
+	if (h->opt.underlay) {
+		vdc_ipv4_parse(h->opt.underlay, strlen(h->opt.underlay), &h->underlay, NULL);
+		snprintf(h->underlay_text, sizeof(h->underlay_text), "%s", h->opt.underlay);
+		return 0;
+	}
+	if (!colon || server[0] == '[' || (size_t)(colon - server) >= sizeof(host))
+		return vdc_err_set(err, -EINVAL, "cannot tell this host's underlay address from --server %s; give --underlay",
+				   VDC_Q(server));
+	memcpy(host, server, (size_t)(colon - server));
+	host[colon - server] = '\0';
+	rc = getaddrinfo(host, colon + 1, &hints, &ai);
+	if (rc != 0)
+		return vdc_err_set(err, -EHOSTUNREACH, "cannot resolve %s for the underlay address: %s; give --underlay",
+				   VDC_Q(host), gai_strerror(rc));
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	rc = fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+	     getsockname(fd, (struct sockaddr *)&sa, &len) < 0 ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	if (rc < 0)
+		return vdc_err_set(err, rc, "this host has no route to %s for the underlay address: %s; give --underlay",
+				   VDC_Q(host), strerror(-rc));
+	h->underlay = ntohl(sa.sin_addr.s_addr);
+	inet_ntop(AF_INET, &sa.sin_addr, h->underlay_text, sizeof(h->underlay_text));
+	return 0;
+}
+
 static void image_done(void *arg)
 {
 	hva_kick_worker(arg);
@@ -239,7 +296,7 @@ int main(int argc, char **argv)
 	 * 0711: qemu, perhaps another user, must pass through the state
 	 * directory to the disks. Its path is made absolute: libvirt needs that.
 	 */
-	if (vdc_agent_statedir_setup(PROG, h->opt.agent.statedir, 0711, (const char *const[]){ "instances", NULL },
+	if (vdc_agent_statedir_setup(PROG, h->opt.agent.statedir, 0711, (const char *const[]){ "instances", "networks", NULL },
 				     h->statedir, &lock_fd, &err) < 0)
 		goto fail;
 	rc = vdc_agent_name_pick(PROG, h->statedir, h->opt.agent.name, h->name);
@@ -253,7 +310,7 @@ int main(int argc, char **argv)
 
 	if (hva_libvirt_init(h, &err) < 0 || connect_libvirt(h, &sigs, &err) < 0)
 		goto fail;
-	if (measure(h, &err) < 0 || hva_drv_probe(h, &err) < 0)
+	if (measure(h, &err) < 0 || hva_drv_probe(h, &err) < 0 || underlay_pick(h, &err) < 0)
 		goto fail;
 	rc = vdc_agent_token_get(PROG, &h->proto, &sigs, &err);
 	if (rc == -ENOKEY)
@@ -261,9 +318,9 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		goto fail;
 	h->epoch_us = vdc_agent_epoch_us();
-	log_info("host %s: %s driver, %s, %u cpus, %" PRIu64 " MiB, libvirt %s at %s, state in %s",
+	log_info("host %s: %s driver, %s, %u cpus, %" PRIu64 " MiB, libvirt %s at %s, underlay %s, state in %s",
 		 h->name, h->drv->name, h->virt, h->cpus, h->memory_mib, h->libvirt_version, h->opt.uri,
-		 h->statedir);
+		 h->underlay_text, h->statedir);
 
 	if (hva_image_cache_init(&h->images, h->statedir, &h->proto, image_done, h, &err) < 0 ||
 	    hva_image_cache_start(&h->images, &err) < 0 ||

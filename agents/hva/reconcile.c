@@ -31,6 +31,7 @@
 #include "file.h"
 #include "hva.h"
 #include "log.h"
+#include "vnet.h"
 
 /* A guest that stops within this time of its start is restarted with backoff. */
 #define QUICK_STOP_MS 60000L
@@ -72,6 +73,7 @@ struct worker {
 	struct hva_console_target *console;
 	size_t n_console;
 	struct hva_volumes vols;
+	struct hva_vnets vnets;
 };
 
 /* One domain libvirt has, as this pass sees it. */
@@ -358,6 +360,12 @@ static void start_instance(struct worker *w, virConnectPtr conn, const struct hv
 		wake_at(w, t->retry_at);
 		return;
 	}
+	/* The bridges and the ruleset first: a guest never runs unfenced. */
+	if (hva_vnets_instance_ok(&w->vnets, in, &err) < 0) {
+		track_error(t, &err);
+		wake_at(w, now + RETRY_MIN_MS);
+		return;
+	}
 	if (in->image.present) {
 		rc = hva_image_want(&h->images, &in->image, image_path, &err);
 		if (rc == -EINPROGRESS) {
@@ -606,6 +614,10 @@ static void reconcile_instance(struct worker *w, virConnectPtr conn, const struc
 		return;
 	}
 	reconcile_power(w, conn, in, e, t);
+	/* A running guest whose network or ruleset failed is said to be in error. */
+	if (e && t->phase != HVA_PHASE_ERROR && hva_instance_on_vnet(in) &&
+	    hva_vnets_instance_ok(&w->vnets, in, &err) < 0)
+		track_error(t, &err);
 	/* A domain defined before this pass; one defined by this pass has its volumes already. */
 	if (e)
 		hva_volumes_sync(&w->vols, conn, e->dom, in, w->desired.initiator, w->h->drv->volumes);
@@ -694,7 +706,12 @@ static void pass(struct worker *w)
 	if (take_desired(w))
 		publish(w, false);
 	take_reboots(w);
-	if (!w->have_desired || !ensure_connected(w))
+	if (!w->have_desired)
+		return;
+	/* Networks do not need libvirt: their rules follow the desired state even while it is away. */
+	hva_vnets_pass(&w->vnets, h->statedir, w->desired.dc, &w->desired);
+	wake_at(w, w->vnets.retry_at);
+	if (!ensure_connected(w))
 		return;
 	conn = hva_libvirt_get(h);
 	if (!conn)
@@ -750,6 +767,8 @@ static void pass(struct worker *w)
 			remove_domain(w, &doms[j]);
 	sweep_folders(w, doms, n);
 	hva_volumes_pass_end(&w->vols, conn, &w->desired);
+	hva_vnets_prune(&w->vnets, h->statedir, &w->desired);
+	wake_at(w, w->vnets.retry_at);
 	wake_at(w, w->vols.wake);
 	if (vdc_agent_now_ms() >= w->prune_at)
 		prune_images(w);
@@ -778,6 +797,7 @@ void *hva_worker_thread(void *arg)
 	struct worker w = { .h = arg };
 	struct hva *h = w.h;
 
+	hva_vnets_init(&w.vnets, h->underlay);
 	while (vdc_agent_worker_wait(&h->lock, &h->worker_cond, &h->quit, &h->worker_kick,
 				     w.next_wake))
 		pass(&w);
@@ -786,5 +806,6 @@ void *hva_worker_thread(void *arg)
 	free(w.tracks);
 	free(w.console);
 	hva_volumes_release(&w.vols);
+	hva_vnets_release(&w.vnets);
 	return NULL;
 }

@@ -181,7 +181,7 @@ static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const str
 						      "reset", (json_int_t)st[i].reset,
 						      "volumes", volumes_json(st[i].id, vs, nv)));
 	}
-	return json_pack("{s:I, s:I, s:I, s:{s:i, s:I, s:s, s:s, s:s, s:s}, s:o}",
+	return json_pack("{s:I, s:I, s:I, s:{s:i, s:I, s:s, s:s, s:s, s:s, s:s}, s:o}",
 			 "epoch", (json_int_t)h->epoch_us,
 			 "seq", (json_int_t)seq,
 			 "rev", (json_int_t)rev,
@@ -192,6 +192,7 @@ static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const str
 			 "virt", h->virt,
 			 "libvirt", h->libvirt_version,
 			 "version", HVA_VERSION,
+			 "underlay", h->underlay_text,
 			 "instances", list);
 }
 

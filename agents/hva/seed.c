@@ -94,20 +94,53 @@ void hva_seed_meta_data(const struct hva_instance_spec *in, struct strbuf *out)
 	}
 }
 
+/*
+ * The network-config: version 2, one ethernet per nic matched by MAC. A
+ * nic on a virtual network carries its address, the MTU, the DNS servers
+ * and (the first such nic only) the default route, the same that the
+ * network's DHCP server hands out; dhcp4 follows the network's dhcp. A
+ * nic without a network asks qemu's user-mode network by DHCP.
+ */
 void hva_seed_network_config(const struct hva_instance_spec *in, struct strbuf *out)
 {
-	size_t i;
+	bool routed = false;
+	size_t i, k;
 
 	if (!in->n_nics)
 		return;
 	strbuf_addstr(out, "version: 2\nethernets:\n");
-	for (i = 0; i < in->n_nics; i++)
+	for (i = 0; i < in->n_nics; i++) {
+		const struct hva_nic_spec *nic = &in->nics[i];
+		const struct hva_network_spec *net = nic->net;
+		char text[VDC_IPV4_TEXT];
+
 		strbuf_addf(out, "  %s:\n"
 				 "    match:\n"
 				 "      macaddress: \"%s\"\n"
 				 "    set-name: %s\n"
-				 "    dhcp4: true\n",
-			    in->nics[i].name, in->nics[i].mac, in->nics[i].name);
+				 "    dhcp4: %s\n",
+			    nic->name, nic->mac, nic->name, !net || net->dhcp ? "true" : "false");
+		if (!net)
+			continue;
+		if (nic->ip) {
+			vdc_ipv4_format(nic->ip, text);
+			strbuf_addf(out, "    addresses:\n      - %s/%u\n", text, net->prefix);
+		}
+		if (nic->ip && !routed) {
+			vdc_ipv4_format(net->gateway, text);
+			strbuf_addf(out, "    routes:\n      - to: 0.0.0.0/0\n        via: %s\n", text);
+			routed = true;
+		}
+		if (net->n_dns) {
+			strbuf_addstr(out, "    nameservers:\n      addresses:\n");
+			for (k = 0; k < net->n_dns; k++) {
+				vdc_ipv4_format(net->dns[k], text);
+				strbuf_addf(out, "        - %s\n", text);
+			}
+		}
+		if (net->mtu)
+			strbuf_addf(out, "    mtu: %u\n", net->mtu);
+	}
 }
 
 /*

@@ -82,11 +82,13 @@ fails_with EINVAL "source must name a snapshot" ln -s ../../volumes/data1 "$MNT/
 ok "rm source, rmdir seeded, rmdir the snapshot" \
 	sh -c "rm '$MNT/volumes/seeded/source' && rmdir '$MNT/volumes/seeded' '$MNT/volumes/data1/snapshots/s1'"
 
-check_object networks net1 "cidr ctl dhcp dns gateway run" "CACHEDIR.TAG err events state" defined
+check_object networks net1 "cidr ctl dhcp dns gateway run" "CACHEDIR.TAG dhcp-server err events state vni" defined
 value networks/net1/cidr ''
 value networks/net1/gateway ''
 value networks/net1/dhcp 'on\n'
 value networks/net1/dns ''
+like "$(get "$MNT/networks/net1/run/vni")" '^[1-9][0-9]*$' "networks/net1/run/vni is its overlay id"
+is "$(get "$MNT/networks/net1/run/dhcp-server")" "" "a network without a cidr has no DHCP server address"
 
 check_object security-groups web "ctl rules run" "CACHEDIR.TAG err events state" defined
 value security-groups/web/rules ''
@@ -96,8 +98,11 @@ value ssh-keys/admin/public-key ''
 
 # A nic is a child object of an instance.
 ok "mkdir instances/web1/nics/eth0" mkdir "$MNT/instances/web1/nics/eth0"
-is "$(names "$MNT/instances/web1/nics/eth0")" "ctl run" "a new nic holds ctl and run/ (network appears when linked)"
-is "$(names "$MNT/instances/web1/nics/eth0/run")" "CACHEDIR.TAG err events" "a nic's run/ holds CACHEDIR.TAG err events"
+is "$(names "$MNT/instances/web1/nics/eth0")" "ctl ip run" "a new nic holds ctl, ip and run/ (network appears when linked)"
+value instances/web1/nics/eth0/ip ''
+is "$(names "$MNT/instances/web1/nics/eth0/run")" "CACHEDIR.TAG err events ip mac" "a nic's run/ holds CACHEDIR.TAG err events ip mac"
+like "$(get "$MNT/instances/web1/nics/eth0/run/mac")" '^52:54:00(:[0-9a-f]{2}){3}$' "a nic's run/mac is its MAC"
+is "$(get "$MNT/instances/web1/nics/eth0/run/ip")" "" "a nic on no network has no address"
 fails_with EINVAL "a nic name is checked like any name" mkdir "$MNT/instances/web1/nics/Eth0"
 
 # Names.

@@ -64,6 +64,9 @@
 #                       through the root namespace, which forwards between
 #                       their veths only); by default hosts reach only the
 #                       server address
+#   vdc_hosts_link A B  a veth "cable" straight between hosts A and B: each
+#                       reaches the other's address over it, not through the
+#                       root namespace (the VXLAN tunnels of 98-hva-networks.t)
 #   vdc_host_down NAME  kill -9 every process in the host's namespaces (by
 #                       pid: agents, libvirtd, virtlogd, qemu), delete the
 #                       veth and the netns, remove the folder. Idempotent.
@@ -475,6 +478,23 @@ vdc_hosts_connect() {
 		sysctl -qw "net.ipv4.conf.$(cat "$ha/veth").forwarding=1" &&
 		sysctl -qw "net.ipv4.conf.$(cat "$hb/veth").forwarding=1"; } 2> "$ha/connect.err"; then
 		diag "vdc_hosts_connect $a $b failed:" "$(cat "$ha/connect.err")"
+		return 1
+	fi
+}
+
+# vdc_hosts_link A B: a veth pair straight between hosts A and B, as a
+# cable between two machines: each keeps its own address (a /32 on eth0)
+# and reaches the other's through the link (a /32 route with that source),
+# without the root namespace in the path. Their VXLAN tunnels use it. The
+# link goes with the hosts' network namespaces.
+vdc_hosts_link() {
+	local a=$1 b=$2 ha=$VDC_HOSTS_DIR/$1 hb=$VDC_HOSTS_DIR/$2 na nb aa ab
+	na=$(cat "$ha/netns") nb=$(cat "$hb/netns") aa=$(cat "$ha/addr") ab=$(cat "$hb/addr")
+	if ! { ip -n "$na" link add "to-$b" type veth peer name "to-$a" netns "$nb" &&
+		ip -n "$na" link set "to-$b" up && ip -n "$nb" link set "to-$a" up &&
+		ip -n "$na" route add "$ab/32" dev "to-$b" src "$aa" &&
+		ip -n "$nb" route add "$aa/32" dev "to-$a" src "$ab"; } 2> "$ha/link.err"; then
+		diag "vdc_hosts_link $a $b failed:" "$(cat "$ha/link.err")"
 		return 1
 	fi
 }

@@ -156,6 +156,7 @@ vdc_strerror() {
 	ERANGE) echo "Numerical result out of range" ;;
 	ENAMETOOLONG) echo "File name too long" ;;
 	ENOTEMPTY) echo "Directory not empty" ;;
+	EADDRINUSE) echo "Address already in use" ;;
 	*) echo "$1" ;;
 	esac
 }

@@ -33,9 +33,15 @@ static char *keys[] = {
 	"ecdsa-sha2-nistp256 AAAAE2VjZHNh it's",
 };
 
+/* eth0 on a virtual network with DHCP and two DNS servers, eth1 on qemu's user-mode network. */
+static const struct hva_network_spec net1 = {
+	.name = "net1", .vni = 12, .net = 0xc0000200, .prefix = 24, .gateway = 0xc0000201, .dhcp = true,
+	.dns = { 0xc0000235, 0xc6336435 }, .n_dns = 2, .server = 0xc00002fe, .mtu = 1450,
+};
+
 static struct hva_nic_spec nics[] = {
-	{ .name = "eth0", .mac = "52:54:00:00:00:0c", .network = "net1" },
-	{ .name = "eth1", .mac = "52:54:00:00:01:0c", .network = "" },
+	{ .id = 40, .name = "eth0", .mac = "52:54:00:00:00:0c", .network = "net1", .ip = 0xc0000202, .net = &net1 },
+	{ .id = 41, .name = "eth1", .mac = "52:54:00:00:01:0c", .network = "" },
 };
 
 static struct hva_instance_spec spec(void)

@@ -20,9 +20,12 @@
 #include "golden.h"
 #include "unit.h"
 
+/* eth0 on a virtual network (a tap on its bridge), eth1 on qemu's user-mode network. */
+static const struct hva_network_spec net1 = { .name = "net1", .vni = 12, .mtu = 1450 };
+
 static const struct hva_nic_spec nics[] = {
-	{ .name = "eth0", .mac = "52:54:00:00:00:0c", .network = "net1" },
-	{ .name = "eth1", .mac = "52:54:00:00:01:0c", .network = "" },
+	{ .id = 40, .name = "eth0", .mac = "52:54:00:00:00:0c", .network = "net1", .ip = 0xc0000202, .net = &net1 },
+	{ .id = 41, .name = "eth1", .mac = "52:54:00:00:01:0c", .network = "" },
 };
 
 static const struct hva_meta meta = {

@@ -1,0 +1,922 @@
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+#include "network.h"
+
+#define NO_ADDRESS "no address: "
+
+static int attr_of(const struct vdc_obj *obj, const char *name)
+{
+	return vdc_attr_index(obj->kind, name, strlen(name));
+}
+
+static struct vdc_net *net_of(struct vdc_obj *net)
+{
+	if (!net->priv)
+		net->priv = xcalloc(1, sizeof(struct vdc_net));
+	return net->priv;
+}
+
+static struct vdc_nic *nic_of(struct vdc_obj *nic)
+{
+	if (!nic->priv)
+		nic->priv = xcalloc(1, sizeof(struct vdc_nic));
+	return nic->priv;
+}
+
+static const struct vdc_kind *kind_named(const char *name)
+{
+	return vdc_kind_find(name, strlen(name));
+}
+
+/* ---- a network's addresses ---- */
+
+/* What the cidr and gateway of a network say; `ok` false without a cidr. */
+struct params {
+	bool ok;
+	uint32_t net, first, last;      /* the network address and its host addresses */
+	unsigned prefix;
+	uint32_t gw, server;
+};
+
+void vdc_network_reserved(uint32_t net, unsigned prefix, uint32_t gateway, uint32_t *gw_out,
+			  uint32_t *server_out)
+{
+	uint32_t mask = prefix ? ~0u << (32 - prefix) : 0, last = (net | ~mask) - 1;
+
+	*gw_out = gateway ? gateway : net + 1;
+	*server_out = last == *gw_out ? last - 1 : last;
+}
+
+static struct params params_from(uint32_t net, unsigned prefix, uint32_t gateway)
+{
+	struct params p = { .ok = true, .net = net, .prefix = prefix };
+	uint32_t mask = prefix ? ~0u << (32 - prefix) : 0;
+
+	p.first = net + 1;
+	p.last = (net | ~mask) - 1;
+	vdc_network_reserved(net, prefix, gateway, &p.gw, &p.server);
+	return p;
+}
+
+int vdc_network_cidr(const struct vdc_obj *net, uint32_t *addr, unsigned *prefix)
+{
+	size_t len;
+	const char *v = vdc_attr_value(net, (unsigned)attr_of(net, "cidr"), &len);
+
+	if (!len)
+		return -ENOENT;
+	return vdc_cidr_parse(v, len, addr, prefix, NULL);
+}
+
+/* The gateway attribute, 0 when empty (the default) or not an address. */
+static uint32_t gateway_attr(const struct vdc_obj *net)
+{
+	size_t len;
+	const char *v = vdc_attr_value(net, (unsigned)attr_of(net, "gateway"), &len);
+	uint32_t gw = 0;
+
+	if (len && vdc_ipv4_parse(v, len, &gw, NULL) < 0)
+		gw = 0;
+	return gw;
+}
+
+static struct params params_of(const struct vdc_obj *net)
+{
+	struct params p = { .ok = false };
+	uint32_t addr;
+	unsigned prefix;
+
+	if (net && vdc_network_cidr(net, &addr, &prefix) == 0)
+		p = params_from(addr, prefix, gateway_attr(net));
+	return p;
+}
+
+/* Why `a` cannot be a nic's address in a network of `p`, or NULL when it can. */
+static const char *addr_unusable(const struct params *p, uint32_t a)
+{
+	if (a < p->first || a > p->last)
+		return "is not a host address of the network's cidr";
+	if (a == p->gw)
+		return "is the network's gateway";
+	if (a == p->server)
+		return "is the address of the network's DHCP server";
+	return NULL;
+}
+
+/* A nic's pinned address (its `ip`); false when it has none. */
+static bool nic_pin(const struct vdc_obj *nic, uint32_t *pin)
+{
+	size_t len;
+	const char *v = vdc_attr_value(nic, (unsigned)attr_of(nic, "ip"), &len);
+
+	return len && vdc_ipv4_parse(v, len, pin, NULL) == 0;
+}
+
+/* The network a nic's link names, if it exists. */
+static struct vdc_obj *nic_target(const struct vdc_obj *nic)
+{
+	struct vdc_link *l = nic->attrs[attr_of(nic, "network")].link;
+
+	return l ? vdc_link_target(l) : NULL;
+}
+
+/* The nic of network `net` other than `except` that holds `a`. */
+static struct vdc_obj *holder(struct vdc_obj *net, uint32_t a, const struct vdc_obj *except)
+{
+	struct vdc_net *n = net_of(net);
+	unsigned i;
+
+	for (i = 0; i < n->n; i++)
+		if (n->nics[i] != except && nic_of(n->nics[i])->addr == a)
+			return n->nics[i];
+	return NULL;
+}
+
+static void nic_set_err(struct vdc_obj *nic, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void nic_set_err(struct vdc_obj *nic, const char *fmt, ...)
+{
+	char msg[VDC_ERR_MSG_MAX];
+	va_list ap;
+	int n = snprintf(msg, sizeof(msg), NO_ADDRESS);
+
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (!nic->err || strcmp(nic->err, msg))
+		vdc_obj_set_err(nic, msg);
+}
+
+/* Give `nic` address `a` (0: none), persisted, and say so. */
+static void nic_set_addr(struct vdc_obj *nic, uint32_t a)
+{
+	struct vdc_nic *c = nic_of(nic);
+	struct vdc_err err = VDC_ERR_INIT;
+	char text[VDC_IPV4_TEXT];
+
+	if (a && nic->err && !strncmp(nic->err, NO_ADDRESS, strlen(NO_ADDRESS)))
+		vdc_obj_set_err(nic, NULL);
+	if (c->addr == a)
+		return;
+	vdc_ipv4_format(a, text);
+	if (vdc_obj_live_put(nic, "ip", a ? text : NULL, &err) < 0)
+		vdc_event(nic, "warning: %s", err.msg);
+	c->addr = a;
+	if (a)
+		vdc_event(nic, "address %s", text);
+	else
+		vdc_event(nic, "address released");
+	vdc_obj_live_changed(nic);
+	if (nic->parent)
+		vdc_obj_live_changed(nic->parent);
+}
+
+static int cmp_obj_id(const void *a, const void *b)
+{
+	const struct vdc_obj *x = *(struct vdc_obj *const *)a, *y = *(struct vdc_obj *const *)b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * Work out the address of every nic of `net` again: pinned addresses
+ * first, then the automatic ones that still hold a valid address keep it,
+ * then the rest take the lowest free ones, in the order the nics were
+ * made. Idempotent: with nothing changed, nothing moves.
+ */
+static void network_assign(struct vdc_obj *net)
+{
+	struct vdc_net *n = net_of(net);
+	struct params p = params_of(net);
+	struct vdc_obj **list;
+	uint32_t *want, next;
+	struct vdc_imap claimed;
+	unsigned i;
+
+	if (!n->n)
+		return;
+	if (!p.ok) {
+		/* Without a cidr nothing is wrong with a nic: it waits for one. */
+		for (i = 0; i < n->n; i++) {
+			struct vdc_obj *nic = n->nics[i];
+
+			nic_set_addr(nic, 0);
+			if (nic->err && !strncmp(nic->err, NO_ADDRESS, strlen(NO_ADDRESS)))
+				vdc_obj_set_err(nic, NULL);
+		}
+		return;
+	}
+	list = xcalloc(n->n, sizeof(*list));
+	want = xcalloc(n->n, sizeof(*want));
+	memcpy(list, n->nics, n->n * sizeof(*list));
+	qsort(list, n->n, sizeof(*list), cmp_obj_id);
+	vdc_imap_init(&claimed);
+	for (i = 0; p.ok && i < n->n; i++) {
+		uint32_t pin;
+		const char *why;
+		char text[VDC_IPV4_TEXT];
+
+		if (!nic_pin(list[i], &pin))
+			continue;
+		vdc_ipv4_format(pin, text);
+		why = addr_unusable(&p, pin);
+		if (why)
+			nic_set_err(list[i], "its ip %s %s; write another or empty ip", text, why);
+		else if (vdc_imap_get(&claimed, pin))
+			nic_set_err(list[i], "its ip %s is pinned by another nic of network %s too", text, net->name);
+		else
+			vdc_imap_put(&claimed, pin, list[i]);
+		want[i] = why ? 0 : pin;
+	}
+	for (i = 0; p.ok && i < n->n; i++) {
+		uint32_t a = nic_of(list[i])->addr, pin;
+
+		if (nic_pin(list[i], &pin) || !a || addr_unusable(&p, a) || vdc_imap_get(&claimed, a))
+			continue;
+		vdc_imap_put(&claimed, a, list[i]);
+		want[i] = a;
+	}
+	next = p.first;
+	for (i = 0; p.ok && i < n->n; i++) {
+		uint32_t pin;
+
+		if (want[i] || nic_pin(list[i], &pin))
+			continue;
+		while (next <= p.last && (next == p.gw || next == p.server || vdc_imap_get(&claimed, next)))
+			next++;
+		if (next > p.last) {
+			nic_set_err(list[i], "network %s has no free address left", net->name);
+			continue;
+		}
+		vdc_imap_put(&claimed, next, list[i]);
+		want[i] = next++;
+	}
+	/* Let go first, then take: a move between two nics never shows both. */
+	for (i = 0; i < n->n; i++)
+		if (nic_of(list[i])->addr != want[i] && !want[i])
+			nic_set_addr(list[i], 0);
+	for (i = 0; i < n->n; i++)
+		if (want[i])
+			nic_set_addr(list[i], want[i]);
+	vdc_imap_clear(&claimed);
+	free(want);
+	free(list);
+}
+
+static void net_detach(struct vdc_obj *nic)
+{
+	struct vdc_nic *c = nic_of(nic);
+	struct vdc_net *n;
+	unsigned i;
+
+	if (!c->net)
+		return;
+	n = net_of(c->net);
+	for (i = 0; i < n->n; i++) {
+		if (n->nics[i] == nic) {
+			n->nics[i] = n->nics[--n->n];
+			break;
+		}
+	}
+	c->net = NULL;
+}
+
+static void net_attach(struct vdc_obj *net, struct vdc_obj *nic)
+{
+	struct vdc_net *n = net_of(net);
+
+	if (n->n == n->alloc) {
+		n->alloc = n->alloc ? 2 * n->alloc : 8;
+		n->nics = xrealloc(n->nics, n->alloc * sizeof(*n->nics));
+	}
+	n->nics[n->n++] = nic;
+	nic_of(nic)->net = net;
+}
+
+/* Bring a nic onto the network its link names now, and its address up to date. */
+static void nic_refresh(struct vdc_obj *nic)
+{
+	struct vdc_obj *want = nic_target(nic), *old = nic_of(nic)->net;
+
+	if (old != want) {
+		net_detach(nic);
+		if (old)
+			network_assign(old);
+		if (want)
+			net_attach(want, nic);
+	}
+	if (want)
+		network_assign(want);
+	else
+		nic_set_addr(nic, 0);
+}
+
+/* ---- the networks kind ---- */
+
+static uint32_t vni_next(const struct vdc_obj *net)
+{
+	const struct vdc_map *all = vdc_kind_objects(net->kind);
+	uint32_t v = (uint32_t)(net->id % VDC_VNI_MAX) + 1;
+	struct vdc_map_entry *e;
+	size_t b;
+	bool taken = true;
+
+	while (taken) {
+		taken = false;
+		for (e = vdc_map_first(all, &b); e && !taken; e = vdc_map_next(all, e, &b)) {
+			struct vdc_obj *o = e->value;
+
+			taken = o != net && o->priv && ((struct vdc_net *)o->priv)->vni == v;
+		}
+		if (taken)
+			v = v % VDC_VNI_MAX + 1;
+	}
+	return v;
+}
+
+/* A network without a VNI (new, or made before VNIs existed) gets one. */
+static void vni_ensure(struct vdc_obj *net)
+{
+	struct vdc_net *n = net_of(net);
+	struct vdc_err err = VDC_ERR_INIT;
+	char text[16];
+
+	if (n->vni)
+		return;
+	n->vni = vni_next(net);
+	snprintf(text, sizeof(text), "%" PRIu32, n->vni);
+	if (vdc_obj_live_put(net, "vni", text, &err) < 0)
+		vdc_event(net, "warning: %s", err.msg);
+}
+
+static void network_state(struct vdc_obj *net)
+{
+	vdc_obj_set_state(net, params_of(net).ok ? "available" : "defined");
+}
+
+/* Every nic of every instance, with `fn` called on each. */
+static void each_nic(void (*fn)(struct vdc_obj *nic, void *arg), void *arg)
+{
+	const struct vdc_kind *k = kind_named("instances");
+	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
+	struct vdc_map_entry *e, *c;
+	size_t b, cb;
+
+	if (!all)
+		return;
+	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
+		struct vdc_obj *inst = e->value;
+
+		for (c = vdc_map_first(&inst->children, &cb); c; c = vdc_map_next(&inst->children, c, &cb))
+			fn(c->value, arg);
+	}
+}
+
+static void attach_if_named(struct vdc_obj *nic, void *arg)
+{
+	struct vdc_obj *net = arg;
+	struct vdc_link *l = nic->attrs[attr_of(nic, "network")].link;
+
+	if (l && !strcmp(l->tname, net->name) && nic_of(nic)->net != net) {
+		net_detach(nic);
+		net_attach(net, nic);
+	}
+}
+
+void vdc_network_created(struct vdc_obj *net)
+{
+	vni_ensure(net);
+	/* Links may name it before it exists (rsync restores them first). */
+	each_nic(attach_if_named, net);
+	network_assign(net);
+	vdc_network_touched();
+}
+
+void vdc_network_renamed(struct vdc_obj *net, const char *old)
+{
+	(void)old;
+	/* Nothing linked the old name (rename is refused then); links may name the new one. */
+	each_nic(attach_if_named, net);
+	network_assign(net);
+	vdc_network_touched();
+}
+
+void vdc_network_loaded(struct vdc_obj *net)
+{
+	vni_ensure(net);
+	network_state(net);
+}
+
+void vdc_network_live_loaded(struct vdc_obj *net, const char *name, const char *value)
+{
+	if (!strcmp(name, "vni"))
+		net_of(net)->vni = (uint32_t)strtoul(value, NULL, 10) & VDC_VNI_MAX;
+}
+
+void vdc_network_changed(struct vdc_obj *net, unsigned attr)
+{
+	const char *name = net->kind->attrs[attr].name;
+
+	if (!strcmp(name, "cidr") || !strcmp(name, "gateway")) {
+		network_assign(net);
+		network_state(net);
+	}
+	vdc_network_touched();
+}
+
+void vdc_network_release(struct vdc_obj *net)
+{
+	struct vdc_net *n = net->priv;
+
+	if (n)
+		free(n->nics);
+	free(n);
+}
+
+/* Would every pinned nic of `net` keep a valid address under `p`? */
+static int pins_fit(const struct vdc_obj *net, const struct params *p, struct vdc_err *err)
+{
+	struct vdc_net *n = net->priv;
+	unsigned i;
+
+	for (i = 0; n && i < n->n; i++) {
+		__do_strbuf struct strbuf path = STRBUF_INIT;
+		char text[VDC_IPV4_TEXT];
+		const char *why;
+		uint32_t pin;
+
+		if (!nic_pin(n->nics[i], &pin) || !(why = addr_unusable(p, pin)))
+			continue;
+		vdc_obj_path(n->nics[i], &path);
+		vdc_ipv4_format(pin, text);
+		return vdc_err_set(err, pin == p->gw || pin == p->server ? -EADDRINUSE : -EINVAL,
+				   "%s pins ip %s, which then %s; change or empty its ip first", path.buf, text,
+				   why);
+	}
+	return 0;
+}
+
+int vdc_network_check_cidr(const struct vdc_obj *net, uint32_t addr, unsigned prefix, struct vdc_err *err)
+{
+	struct params p = params_from(addr, prefix, gateway_attr(net));
+
+	return pins_fit(net, &p, err);
+}
+
+int vdc_network_check_gateway(const struct vdc_obj *net, uint32_t gw, struct vdc_err *err)
+{
+	struct params p = params_of(net);
+
+	if (!p.ok)
+		return 0;
+	p = params_from(p.net, p.prefix, gw);
+	return pins_fit(net, &p, err);
+}
+
+void vdc_network_show_vni(const struct vdc_obj *net, struct strbuf *out)
+{
+	const struct vdc_net *n = net->priv;
+
+	if (n && n->vni)
+		strbuf_addf(out, "%" PRIu32 "\n", n->vni);
+}
+
+void vdc_network_show_dhcp_server(const struct vdc_obj *net, struct strbuf *out)
+{
+	struct params p = params_of(net);
+	char text[VDC_IPV4_TEXT];
+
+	if (!p.ok)
+		return;
+	vdc_ipv4_format(p.server, text);
+	strbuf_addf(out, "%s\n", text);
+}
+
+/* ---- the nics kind ---- */
+
+/* Is `a` free for `nic` in network `net` of `p`? 0, or the errno and sentence. */
+static int pin_check(const struct vdc_obj *nic, struct vdc_obj *net, const struct params *p, uint32_t a,
+		     struct vdc_err *err)
+{
+	__do_strbuf struct strbuf path = STRBUF_INIT;
+	char text[VDC_IPV4_TEXT], cidr[VDC_IPV4_TEXT];
+	struct vdc_obj *other;
+	const char *why = addr_unusable(p, a);
+
+	vdc_ipv4_format(a, text);
+	vdc_ipv4_format(p->net, cidr);
+	if (why)
+		return vdc_err_set(err, a == p->gw || a == p->server ? -EADDRINUSE : -EINVAL,
+				   "ip %s %s of network %s; pin a host address of %s/%u other than its gateway and DHCP server, or empty ip to have one chosen",
+				   text, why, net->name, cidr, p->prefix);
+	other = holder(net, a, nic);
+	if (other) {
+		vdc_obj_path(other, &path);
+		return vdc_err_set(err, -EADDRINUSE, "ip %s is in use by %s; pin a free address", text, path.buf);
+	}
+	return 0;
+}
+
+int vdc_nic_check_ip(const struct vdc_obj *nic, const char *v, size_t len, struct vdc_err *err)
+{
+	struct vdc_obj *net = nic_target(nic);
+	struct params p = params_of(net);
+	uint32_t a;
+	int rc;
+
+	if (!len)
+		return 0;
+	rc = vdc_ipv4_parse(v, len, &a, err);
+	if (rc < 0 || !p.ok)
+		return rc;   /* without a cidr yet, it is checked when the network gets one */
+	return pin_check(nic, net, &p, a, err);
+}
+
+int vdc_nic_check_network(const struct vdc_obj *nic, const char *tname, size_t len, struct vdc_err *err)
+{
+	struct vdc_obj *net = vdc_obj_find(kind_named("networks"), NULL, tname, len);
+	struct params p = params_of(net);
+	uint32_t pin;
+
+	if (!p.ok || !nic_pin(nic, &pin))
+		return 0;
+	return pin_check(nic, net, &p, pin, err);
+}
+
+void vdc_nic_changed(struct vdc_obj *nic, unsigned attr)
+{
+	(void)attr;
+	nic_refresh(nic);
+	vdc_network_touched();
+}
+
+void vdc_nic_destroyed(struct vdc_obj *nic)
+{
+	struct vdc_obj *net = nic_of(nic)->net;
+
+	net_detach(nic);
+	if (net)
+		network_assign(net);
+	vdc_network_touched();
+}
+
+void vdc_nic_live_loaded(struct vdc_obj *nic, const char *name, const char *value)
+{
+	uint32_t a;
+
+	if (!strcmp(name, "ip") && vdc_ipv4_parse(value, strlen(value), &a, NULL) == 0)
+		nic_of(nic)->addr = a;
+}
+
+void vdc_nic_release(struct vdc_obj *nic)
+{
+	free(nic->priv);
+}
+
+void vdc_nic_show_ip(const struct vdc_obj *nic, struct strbuf *out)
+{
+	const struct vdc_nic *c = nic->priv;
+	char text[VDC_IPV4_TEXT];
+
+	if (!c || !c->addr)
+		return;
+	vdc_ipv4_format(c->addr, text);
+	strbuf_addf(out, "%s\n", text);
+}
+
+void vdc_nic_mac(const struct vdc_obj *nic, char out[18])
+{
+	snprintf(out, 18, "52:54:00:%02x:%02x:%02x", (unsigned)(nic->id >> 16) & 0xff,
+		 (unsigned)(nic->id >> 8) & 0xff, (unsigned)nic->id & 0xff);
+}
+
+void vdc_nic_show_mac(const struct vdc_obj *nic, struct strbuf *out)
+{
+	char mac[18];
+
+	vdc_nic_mac(nic, mac);
+	strbuf_addf(out, "%s\n", mac);
+}
+
+void vdc_nics_loaded(struct vdc_obj *inst)
+{
+	struct vdc_map_entry *e;
+	size_t b;
+
+	for (e = vdc_map_first(&inst->children, &b); e; e = vdc_map_next(&inst->children, e, &b)) {
+		struct vdc_obj *nic = e->value, *net = nic_target(nic);
+
+		if (net)
+			net_attach(net, nic);
+	}
+}
+
+/*
+ * Once every object is loaded, every network's addresses are worked out:
+ * the stored ones are kept, and a nic that had none (vdcfs stopped
+ * between its link and its address) gets one now.
+ */
+void vdc_networks_all_loaded(const struct vdc_kind *networks)
+{
+	const struct vdc_map *all = vdc_kind_objects(networks);
+	struct vdc_map_entry *e;
+	size_t b;
+
+	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b))
+		network_assign(e->value);
+}
+
+void vdc_nics_instance_destroyed(struct vdc_obj *inst)
+{
+	struct vdc_map_entry *e;
+	size_t b;
+	bool any = false;
+
+	for (e = vdc_map_first(&inst->children, &b); e; e = vdc_map_next(&inst->children, e, &b)) {
+		struct vdc_obj *net = nic_of(e->value)->net;
+
+		net_detach(e->value);
+		if (net)
+			network_assign(net);
+		any = true;
+	}
+	if (any)
+		vdc_network_touched();
+}
+
+static int groups_dir(const struct vdc_obj *inst)
+{
+	unsigned i;
+
+	for (i = 0; i < inst->kind->nreldirs; i++)
+		if (!strcmp(inst->kind->reldirs[i].name, "security-groups"))
+			return (int)i;
+	return -1;
+}
+
+void vdc_network_rel_changed(struct vdc_obj *inst, unsigned dir)
+{
+	if ((int)dir == groups_dir(inst))
+		vdc_network_touched();
+}
+
+bool vdc_instance_networked(const struct vdc_obj *inst)
+{
+	int g = groups_dir(inst);
+
+	return inst->children.count || (g >= 0 && inst->rel[g].n);
+}
+
+/* The instance's nic with the lowest name that has an address. */
+static const struct vdc_obj *first_addressed_nic(const struct vdc_obj *inst)
+{
+	const struct vdc_obj *best = NULL;
+	struct vdc_map_entry *e;
+	size_t b;
+
+	for (e = vdc_map_first(&inst->children, &b); e; e = vdc_map_next(&inst->children, e, &b)) {
+		const struct vdc_obj *nic = e->value;
+		const struct vdc_nic *c = nic->priv;
+
+		if (c && c->addr && (!best || strcmp(nic->name, best->name) < 0))
+			best = nic;
+	}
+	return best;
+}
+
+void vdc_instance_show_ip(const struct vdc_obj *inst, struct strbuf *out)
+{
+	const struct vdc_obj *nic = first_addressed_nic(inst);
+	const struct vdc_seen *s;
+
+	if (nic) {
+		vdc_nic_show_ip(nic, out);
+		return;
+	}
+	s = vdc_seen_of(inst);
+	if (s && s->ip[0])
+		strbuf_addf(out, "%s\n", s->ip);
+}
+
+/* ---- security groups ---- */
+
+void vdc_group_changed(struct vdc_obj *group, unsigned attr)
+{
+	(void)group;
+	(void)attr;
+	vdc_network_touched();
+}
+
+void vdc_group_created(struct vdc_obj *group)
+{
+	(void)group;
+	vdc_network_touched();
+}
+
+void vdc_group_destroyed(struct vdc_obj *group)
+{
+	(void)group;
+	vdc_network_touched();
+}
+
+void vdc_network_touched(void)
+{
+	vdc_host_bump(NULL);
+}
+
+/* ---- the desired state ---- */
+
+json_t *vdc_nic_json(const struct vdc_obj *nic)
+{
+	struct vdc_link *l = nic->attrs[attr_of(nic, "network")].link;
+	const struct vdc_nic *c = nic->priv;
+	char mac[18], ip[VDC_IPV4_TEXT];
+
+	vdc_nic_mac(nic, mac);
+	if (c && c->addr)
+		vdc_ipv4_format(c->addr, ip);
+	return json_pack("{s:I, s:s, s:s, s:s?, s:s?}", "id", (json_int_t)nic->id, "name", nic->name, "mac", mac,
+			 "network", l ? l->tname : NULL, "ip", c && c->addr ? ip : NULL);
+}
+
+json_t *vdc_instance_groups_json(const struct vdc_obj *inst)
+{
+	json_t *list = json_array();
+	int g = groups_dir(inst);
+	unsigned i;
+
+	for (i = 0; g >= 0 && i < inst->rel[g].n; i++)
+		json_array_append_new(list, json_string(inst->rel[g].links[i]->tname));
+	return list;
+}
+
+/* A set of names, kept in the order they were added. */
+struct names {
+	char (*v)[VDC_NAME_MAX + 1];
+	size_t n;
+};
+
+static bool names_add(struct names *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i], name))
+			return false;
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	snprintf(s->v[s->n++], sizeof(*s->v), "%s", name);
+	return true;
+}
+
+/* The underlay address of the host an instance is placed on, or NULL. */
+static const char *underlay_of(const struct vdc_obj *inst, const char **host_name)
+{
+	struct vdc_place *p = vdc_place_of((struct vdc_obj *)inst);
+	struct vdc_obj *host = p->host[0] ? vdc_host_find(p->host) : NULL;
+	struct vdc_host *h = host ? vdc_host_of(host) : NULL;
+
+	*host_name = p->host;
+	return h && h->role == VDC_ROLE_HVA && h->underlay[0] ? h->underlay : NULL;
+}
+
+static json_t *network_json(struct vdc_obj *net, const struct vdc_obj *host)
+{
+	struct vdc_net *n = net_of(net);
+	struct params p = params_of(net);
+	json_t *peers = json_array(), *remote = json_array(), *dns = json_array();
+	char cidr[VDC_IPV4_TEXT + 4], gw[VDC_IPV4_TEXT], server[VDC_IPV4_TEXT], mac[18];
+	struct names seen = { NULL, 0 };
+	const char *d;
+	size_t len, i;
+	unsigned k;
+
+	for (k = 0; k < n->n; k++) {
+		struct vdc_obj *nic = n->nics[k];
+		const char *where, *under = nic->parent ? underlay_of(nic->parent, &where) : NULL;
+		char nmac[18], ip[VDC_IPV4_TEXT];
+
+		if (!under || !strcmp(where, host->name))
+			continue;
+		if (names_add(&seen, under))
+			json_array_append_new(peers, json_string(under));
+		vdc_nic_mac(nic, nmac);
+		vdc_ipv4_format(nic_of(nic)->addr, ip);
+		json_array_append_new(remote, json_pack("{s:s, s:s?, s:s}", "mac", nmac, "ip",
+							nic_of(nic)->addr ? ip : NULL, "peer", under));
+	}
+	free(seen.v);
+	d = vdc_attr_value(net, (unsigned)attr_of(net, "dns"), &len);
+	for (i = 0; i < len;) {
+		size_t j = i;
+		uint32_t a;
+
+		while (j < len && d[j] != ' ' && d[j] != ',')
+			j++;
+		if (j > i && vdc_ipv4_parse(d + i, j - i, &a, NULL) == 0) {
+			char text[VDC_IPV4_TEXT];
+
+			vdc_ipv4_format(a, text);
+			json_array_append_new(dns, json_string(text));
+		}
+		i = j + 1;
+	}
+	vdc_ipv4_format(p.net, cidr);
+	snprintf(cidr + strlen(cidr), sizeof(cidr) - strlen(cidr), "/%u", p.prefix);
+	vdc_ipv4_format(p.gw, gw);
+	vdc_ipv4_format(p.server, server);
+	snprintf(mac, sizeof(mac), "52:54:01:%02x:%02x:%02x", (n->vni >> 16) & 0xff, (n->vni >> 8) & 0xff,
+		 n->vni & 0xff);
+	d = vdc_attr_value(net, (unsigned)attr_of(net, "dhcp"), &len);
+	return json_pack("{s:s, s:I, s:s, s:s, s:b, s:o, s:s, s:s, s:o, s:o}", "name", net->name, "vni",
+			 (json_int_t)n->vni, "cidr", cidr, "gateway", gw, "dhcp", len == 2 && !memcmp(d, "on", 2),
+			 "dns", dns, "server", server, "server_mac", mac, "peers", peers, "remote", remote);
+}
+
+/* The addresses of every nic of the instances in group `name`. */
+static json_t *members_json(const char *name)
+{
+	const struct vdc_kind *k = kind_named("instances");
+	const struct vdc_map *all = vdc_kind_objects(k);
+	json_t *list = json_array();
+	struct vdc_map_entry *e, *c;
+	size_t b, cb;
+
+	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
+		struct vdc_obj *inst = e->value;
+		int g = groups_dir(inst);
+		bool member = false;
+		unsigned i;
+
+		for (i = 0; g >= 0 && i < inst->rel[g].n && !member; i++)
+			member = !strcmp(inst->rel[g].links[i]->tname, name);
+		if (!member)
+			continue;
+		for (c = vdc_map_first(&inst->children, &cb); c; c = vdc_map_next(&inst->children, c, &cb)) {
+			const struct vdc_nic *nc = ((struct vdc_obj *)c->value)->priv;
+			char ip[VDC_IPV4_TEXT];
+
+			if (!nc || !nc->addr)
+				continue;
+			vdc_ipv4_format(nc->addr, ip);
+			json_array_append_new(list, json_string(ip));
+		}
+	}
+	return list;
+}
+
+void vdc_network_desired(struct vdc_obj *host, json_t *root)
+{
+	const struct vdc_kind *gk = kind_named("security-groups");
+	const struct vdc_reldir *r = &host->rel[0];
+	json_t *nets = json_array(), *groups = json_array();
+	struct names net_names = { NULL, 0 }, group_names = { NULL, 0 };
+	struct vdc_rule *rules = xcalloc(VDC_RULES_MAX, sizeof(*rules));
+	unsigned i;
+	size_t g;
+
+	for (i = 0; i < r->n; i++) {
+		struct vdc_obj *inst = vdc_link_target(r->links[i]);
+		struct vdc_map_entry *e;
+		size_t b;
+		int gd;
+		unsigned k;
+
+		if (!inst || vdc_place_of(inst)->leaving)
+			continue;
+		for (e = vdc_map_first(&inst->children, &b); e; e = vdc_map_next(&inst->children, e, &b)) {
+			struct vdc_obj *net = nic_of(e->value)->net;
+
+			if (net && params_of(net).ok && names_add(&net_names, net->name))
+				json_array_append_new(nets, network_json(net, host));
+		}
+		gd = groups_dir(inst);
+		for (k = 0; gd >= 0 && k < inst->rel[gd].n; k++)
+			names_add(&group_names, inst->rel[gd].links[k]->tname);
+	}
+	/* The groups that rules name as peers (sg:NAME) are sent too, for their members. */
+	for (g = 0; g < group_names.n; g++) {
+		struct vdc_obj *o = vdc_obj_find(gk, NULL, group_names.v[g], strlen(group_names.v[g]));
+		size_t len, n = 0, k;
+		const char *text = o ? vdc_attr_value(o, (unsigned)attr_of(o, "rules"), &len) : "";
+
+		if (!o)
+			len = 0;
+		if (len && vdc_rules_parse(text, len, rules, &n, NULL) < 0)
+			n = 0;
+		for (k = 0; k < n; k++)
+			if (rules[k].peer_is_group)
+				names_add(&group_names, rules[k].peer_group);
+		json_array_append_new(groups, json_pack("{s:s, s:s%, s:o}", "name", group_names.v[g], "rules", text,
+							len, "members", members_json(group_names.v[g])));
+	}
+	free(rules);
+	free(net_names.v);
+	free(group_names.v);
+	json_object_set_new(root, "networks", nets);
+	json_object_set_new(root, "security_groups", groups);
+}

@@ -1,0 +1,143 @@
+/*
+ * Virtual networks on the vdcfs side (docs/networks.md): each network's
+ * overlay id (VNI) and DHCP server address, the address and MAC of every
+ * nic, security-group membership, and the part of a hypervisor host's
+ * desired state that tells its agent what to build.
+ *
+ * Contract
+ * --------
+ * - Every function expects the model's write lock, like the rest of the
+ *   model; the show and json functions need only the read lock.
+ * - A network's obj->priv is a `struct vdc_net`, a nic's a `struct
+ *   vdc_nic`: both are live state, derived from the tree and persisted
+ *   only as live values (a network's "vni", a nic's "ip"), so an export of
+ *   the tree carries none of it and an import chooses them anew.
+ * - Addresses. A nic whose `network` links a network that exists and has
+ *   a cidr holds one address of it: its pinned `ip` when it has one, else
+ *   the lowest free host address. Never the network or broadcast address,
+ *   the gateway or the DHCP server address; never one another nic of the
+ *   network holds. A nic keeps its address across power off and on and
+ *   across restarts of vdcfs until it is removed or unlinked, or the
+ *   address stops being valid in its network (its cidr or gateway
+ *   changed), and then takes the next free one.
+ * - Pinned addresses are checked when written (EINVAL outside the cidr or
+ *   on a reserved address, EADDRINUSE when another nic holds it), and
+ *   again when the network changes: a cidr that would leave a pinned
+ *   address outside it, or a gateway on a pinned address, is refused.
+ * - Every change that can alter what a hypervisor builds (an address, a
+ *   link, a rule, a group member, an instance moving to another host, a
+ *   host's underlay address) bumps the desired state of every host: see
+ *   vdc_network_touched().
+ */
+#ifndef VDC_NETWORK_H
+#define VDC_NETWORK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "model.h"
+
+#define VDC_VNI_MAX 16777215u
+
+/* A network's live state. */
+struct vdc_net {
+	uint32_t vni;                   /* the VXLAN id, 1..VDC_VNI_MAX; persisted as "vni" */
+	struct vdc_obj **nics;          /* the nics whose network link names it */
+	unsigned n, alloc;
+};
+
+/* A nic's live state. */
+struct vdc_nic {
+	struct vdc_obj *net;            /* the network it is on, or NULL */
+	uint32_t addr;                  /* its address, host order; 0: none; persisted as "ip" */
+};
+
+/*
+ * The addresses a network with cidr `net`/`prefix` and `gateway` (0: the
+ * default, the first host address) keeps for itself: the effective
+ * gateway and the DHCP server's address, the highest host address that
+ * is not the gateway. Pure; exposed for the unit tests.
+ */
+void vdc_network_reserved(uint32_t net, unsigned prefix, uint32_t gateway, uint32_t *gw_out,
+			  uint32_t *server_out);
+
+/* The cidr of a network (its attribute); -ENOENT when it has none. */
+int vdc_network_cidr(const struct vdc_obj *net, uint32_t *addr, unsigned *prefix);
+
+/*
+ * Checks of the networks kind (vdcfs/networks.c) that depend on the nics:
+ * may network `net` take the cidr `addr`/`prefix` (with its gateway), or
+ * the gateway `gw`? 0, or a negative errno with the sentence.
+ */
+int vdc_network_check_cidr(const struct vdc_obj *net, uint32_t addr, unsigned prefix, struct vdc_err *err);
+int vdc_network_check_gateway(const struct vdc_obj *net, uint32_t gw, struct vdc_err *err);
+
+/* Hooks of the networks kind. */
+void vdc_network_created(struct vdc_obj *net);
+void vdc_network_loaded(struct vdc_obj *net);
+void vdc_network_live_loaded(struct vdc_obj *net, const char *name, const char *value);
+void vdc_network_changed(struct vdc_obj *net, unsigned attr);
+void vdc_network_renamed(struct vdc_obj *net, const char *old);
+void vdc_network_release(struct vdc_obj *net);
+/* The kind's all_loaded: every network's addresses worked out once the tree is loaded. */
+void vdc_networks_all_loaded(const struct vdc_kind *networks);
+
+/* run/ of a network: `vni` and `dhcp-server`; run/state is defined or available. */
+void vdc_network_show_vni(const struct vdc_obj *net, struct strbuf *out);
+void vdc_network_show_dhcp_server(const struct vdc_obj *net, struct strbuf *out);
+
+/*
+ * The checks of a nic: its `ip` (empty, or an address the nic may pin in
+ * the network it links), and its `network` link (the network must leave
+ * the pinned address free).
+ */
+int vdc_nic_check_ip(const struct vdc_obj *nic, const char *v, size_t len, struct vdc_err *err);
+int vdc_nic_check_network(const struct vdc_obj *nic, const char *tname, size_t len, struct vdc_err *err);
+
+/* Hooks of the nics kind. */
+void vdc_nic_changed(struct vdc_obj *nic, unsigned attr);
+void vdc_nic_destroyed(struct vdc_obj *nic);
+void vdc_nic_live_loaded(struct vdc_obj *nic, const char *name, const char *value);
+void vdc_nic_release(struct vdc_obj *nic);
+
+/* run/ of a nic: its address and its MAC. */
+void vdc_nic_show_ip(const struct vdc_obj *nic, struct strbuf *out);
+void vdc_nic_show_mac(const struct vdc_obj *nic, struct strbuf *out);
+/* A nic's MAC, "52:54:00:XX:XX:XX" from its id (18 bytes). */
+void vdc_nic_mac(const struct vdc_obj *nic, char out[18]);
+
+/* An instance was loaded or is about to be removed: its nics join or leave their networks. */
+void vdc_nics_loaded(struct vdc_obj *inst);
+void vdc_nics_instance_destroyed(struct vdc_obj *inst);
+/* An instance's security-groups/ changed. */
+void vdc_network_rel_changed(struct vdc_obj *inst, unsigned dir);
+/* Does the instance take part in networks or security groups (nics on a network, groups)? */
+bool vdc_instance_networked(const struct vdc_obj *inst);
+/* run/ip of an instance: the address of its first nic (by name) that has one. */
+void vdc_instance_show_ip(const struct vdc_obj *inst, struct strbuf *out);
+
+/* Hooks of the security-groups kind: rules changed, a group made or removed. */
+void vdc_group_changed(struct vdc_obj *group, unsigned attr);
+void vdc_group_created(struct vdc_obj *group);
+void vdc_group_destroyed(struct vdc_obj *group);
+
+/*
+ * Something hypervisors build from changed: bump the desired state of
+ * every host. Every host, not only those that carry the network or group:
+ * working out which ones would cost as much as rendering them, and an
+ * agent whose state did not change does nothing with the new revision.
+ */
+void vdc_network_touched(void);
+
+/*
+ * The desired state's parts (docs/agent-protocol.md): a nic's entry, the
+ * groups an instance is in, and the "networks" and "security_groups" of
+ * hypervisor host `host` (added to `root`).
+ */
+json_t *vdc_nic_json(const struct vdc_obj *nic);
+json_t *vdc_instance_groups_json(const struct vdc_obj *inst);
+void vdc_network_desired(struct vdc_obj *host, json_t *root);
+
+#endif
