@@ -266,16 +266,37 @@ static int link_find(struct hva_net *n, const char *name, struct rtnl_link **out
 	return 0;
 }
 
-/* A same-named link without this data center's alias is someone else's and is never touched. */
-static int link_claimable(struct rtnl_link *link, const char *prefix, struct vdc_err *err)
+/*
+ * A same-named link without this data center's alias is someone else's
+ * and is never touched, with one exception: a link with no alias at all
+ * that is exactly what this agent makes (`half_made`: a bridge with the
+ * network's MAC, a VXLAN device with its VNI, port and local address). The
+ * kernel takes no alias when a link is made, so an agent killed between
+ * making a link and naming it leaves such a link; it is taken back and
+ * named, not left to block the network for good.
+ */
+static int link_claimable(struct rtnl_link *link, const char *prefix, bool half_made, struct vdc_err *err)
 {
 	const char *alias;
 
 	if (!link || link_ours(link, prefix))
 		return 0;
 	alias = rtnl_link_get_ifalias(link);
+	if ((!alias || !*alias) && half_made) {
+		log_warn("link %s has no alias but is what this agent makes; taking it back", rtnl_link_get_name(link));
+		return 0;
+	}
 	return vdc_err_set(err, -EEXIST, "a link named %s exists that this data center did not make (%s); it is left alone",
 			   rtnl_link_get_name(link), alias ? VDC_Q(alias) : "no alias");
+}
+
+/* Is `br` a bridge with the MAC this agent gives the bridge of `w`? */
+static bool bridge_half_made(struct rtnl_link *br, const struct hva_netdev_want *w)
+{
+	struct nl_addr *mac = br ? rtnl_link_get_addr(br) : NULL;
+
+	return br && link_kind_is(br, "bridge") && mac && nl_addr_get_len(mac) == 6 &&
+	       memcmp(nl_addr_get_binary_addr(mac), w->server_mac, 6) == 0;
 }
 
 static int link_remove(struct hva_net *n, struct rtnl_link *link, struct vdc_err *err)
@@ -889,9 +910,9 @@ int hva_net_sync(struct hva_net *n, const char *dc, const struct hva_netdev_want
 	if (rc == 0)
 		rc = link_find(n, vx_name, &vx, err);
 	if (rc == 0)
-		rc = link_claimable(br, prefix, err);
+		rc = link_claimable(br, prefix, bridge_half_made(br, want), err);
 	if (rc == 0)
-		rc = link_claimable(vx, prefix, err);
+		rc = link_claimable(vx, prefix, vx && vxlan_matches(vx, want), err);
 	if (rc == 0)
 		rc = bridge_sync(n, want, alias, &br, err);
 	if (rc == 0)

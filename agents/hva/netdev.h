@@ -21,7 +21,11 @@
  * (IFLA_IFALIAS) "vdc:DC:net:NAME". Only links whose alias starts with
  * "vdc:DC:" are ever changed or removed; a link of the same name without
  * it (another data center's, an operator's) makes the network fail with
- * -EEXIST rather than be touched.
+ * -EEXIST rather than be touched. The one exception is a link with no
+ * alias at all that is exactly what this module makes (a bridge with the
+ * network's MAC; a VXLAN device with its VNI, port and local address): an
+ * agent killed between making a link and naming it leaves one, and it is
+ * taken back.
  *
  * Level-triggered: hva_net_sync() looks at what exists and changes only
  * what differs, so running it twice, or after a restart of the agent,

@@ -49,6 +49,12 @@ ok "mkdir networks net1 and net2" mkdir "$N/net1" "$N/net2"
 ok "both take 192.0.2.0/24" sh -c "echo 192.0.2.0/24 > '$N/net1/cidr' && echo 192.0.2.0/24 > '$N/net2/cidr'"
 isnt "$(get "$N/net1/run/vni")" "$(get "$N/net2/run/vni")" "each network has an overlay id of its own"
 is "$(get "$N/net1/run/state")" available "a network with a cidr is available"
+# An agent killed after making a bridge and before naming it leaves one
+# without an alias: one just like it on host a is taken back, not refused.
+vni1=$(get "$N/net1/run/vni")
+ok "a bridge of net1 without an alias is on host a" \
+	ip -n "$(vdc_host_netns a)" link add "vdcb$vni1" address "$(printf '52:54:01:%02x:%02x:%02x' \
+		$((vni1 >> 16 & 255)) $((vni1 >> 8 & 255)) $((vni1 & 255)))" type bridge
 ok "mkdir groups web, open, other" mkdir "$G/web" "$G/open" "$G/other"
 ok "web: icmp from the network, tcp 22 and 2000 from its own members" putb "$G/web/rules" << 'EOF'
 in icmp - 192.0.2.0/24
@@ -195,7 +201,8 @@ done
 
 # ---- the overlay ----
 
-vni1=$(get "$N/net1/run/vni")
+ok "host a took the half-made bridge back and named it" \
+	sh -c "ip -n $(vdc_host_netns a) -d link show vdcb$vni1 | grep -q 'alias vdc:.*:net:net1'"
 ok "host a's VXLAN device of net1 floods to host b" \
 	sh -c "ip -n $(vdc_host_netns a) -d link show vdcx$vni1 | grep -q 'vxlan id $vni1 local $(vdc_host_addr a)' &&
 		bridge -n $(vdc_host_netns a) fdb show dev vdcx$vni1 | grep -q '00:00:00:00:00:00 dst $(vdc_host_addr b)'"
