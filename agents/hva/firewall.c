@@ -158,7 +158,8 @@ static int plan_make(const struct hva_desired *d, struct fw_plan *p, struct vdc_
 	if (p->n > HVA_FW_SLOTS_MAX)
 		return vdc_err_set(err, -E2BIG, "%zu nics on virtual networks; a host fences at most %d", p->n,
 				   HVA_FW_SLOTS_MAX);
-	qsort(p->nics, p->n, sizeof(*p->nics), cmp_nic);
+	if (p->n)
+		qsort(p->nics, p->n, sizeof(*p->nics), cmp_nic);
 	for (i = 0; i < p->n; i++)
 		p->nics[i].slot = (unsigned)i + 1;
 	if (p->n_nets)

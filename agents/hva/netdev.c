@@ -752,7 +752,8 @@ static int fdb_list(struct hva_net *n, struct fdb_set *set, const char *dev, str
 		set->n = 0;
 		return net_fail(n, rc, err, "cannot list the forwarding database of %s", dev);
 	}
-	qsort(set->e, set->n, sizeof(*set->e), fdb_cmp);
+	if (set->n)
+		qsort(set->e, set->n, sizeof(*set->e), fdb_cmp);
 	return 0;
 }
 
@@ -846,6 +847,12 @@ static int fdb_wanted(const struct hva_netdev_want *w, struct hva_fdb_entry **ou
 	return 0;
 }
 
+/* Is `e` among the `n` entries of the sorted `set` (which may be NULL when empty)? */
+static bool fdb_has(const struct hva_fdb_entry *set, size_t n, const struct hva_fdb_entry *e)
+{
+	return n && bsearch(e, set, n, sizeof(*set), fdb_cmp);
+}
+
 /*
  * Exactly the entries of `want` on VXLAN device `ifindex`: first the
  * entries of ours that are not wanted go (a guest that moved to another
@@ -862,10 +869,10 @@ static int fdb_sync(struct hva_net *n, const struct hva_fdb_entry *want, size_t 
 
 	rc = fdb_list(n, &have, dev, err);
 	for (i = 0; rc == 0 && i < have.n; i++)
-		if (!bsearch(&have.e[i], want, n_want, sizeof(*want), fdb_cmp))
+		if (!fdb_has(want, n_want, &have.e[i]))
 			rc = fdb_change(n, RTM_DELNEIGH, ifindex, dev, &have.e[i], err);
 	for (i = 0; rc == 0 && i < n_want; i++)
-		if (!bsearch(&want[i], have.e, have.n, sizeof(*have.e), fdb_cmp))
+		if (!fdb_has(have.e, have.n, &want[i]))
 			rc = fdb_change(n, RTM_NEWNEIGH, ifindex, dev, &want[i], err);
 	free(have.e);
 	return rc;
