@@ -131,6 +131,32 @@ ok "... and its init is ready again" vdc_wait 30 eval '[ "$(vdc_console_count we
 ok "power off once more" put off "$I/power"
 ok "stopped" vdc_wait_state web1 stopped 60
 
+# ---- a container on a virtual network (docs/networks.md) ----
+
+C=$MNT/instances/net1c
+ok "a network with a cidr" sh -c "mkdir '$MNT/networks/net1' && echo 192.0.2.0/24 > '$MNT/networks/net1/cidr'"
+ok "a container with a nic on it" eval 'vdc_instance net1c 64M 1 rootfs && mkdir "$C/nics/eth0" &&
+	ln -s ../../../../networks/net1 "$C/nics/eth0/network"'
+cip=$(get "$C/nics/eth0/run/ip")
+is "$cip" 192.0.2.2 "the nic has the network's first address"
+ok "user-data asks for a lease" putb "$C/user-data" <<'EOF_UD'
+#!/bin/sh
+ip link set eth0 up
+echo "lxc-test: $(udhcpc -i eth0 -n -q -t 10 -s /bin/true 2>&1 | grep -o 'lease of [0-9.]* obtained')"
+EOF_UD
+ok "power on" put on "$C/power"
+ok "the container runs" vdc_wait_state net1c running 60 || vdc_hva_diag a
+vni=$(get "$MNT/networks/net1/run/vni")
+tap=vdcn$((16#$(get "$C/nics/eth0/run/mac" | tr -d : | cut -c7-)))
+ok "its veth $tap is a port of the network's bridge vdcb$vni" \
+	sh -c "ip -n $(vdc_host_netns a) link show $tap | grep -q 'master vdcb$vni'"
+ok "the DHCP server gave the container its address" vdc_wait 30 vdc_console_has net1c "lxc-test: lease of $cip obtained"
+ok "power off" put off "$C/power"
+ok "stopped" vdc_wait_state net1c stopped 60
+ok "rmdir the container and the network" eval 'rmdir "$C" && vdc_wait 10 rmdir "$MNT/networks/net1"'
+ok "the network's bridge goes with its last member" \
+	vdc_wait 30 eval '! ip -n "$(vdc_host_netns a)" link show "vdcb$vni" > /dev/null 2>&1'
+
 # ---- rmdir ----
 
 ok "rmdir of the stopped instance" rmdir "$I"
