@@ -122,11 +122,11 @@ $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka $(LDLIBS)
 
 # The placement tests use the real kinds of vdcfs/ (not the front end).
-$(BUILD)/test_placement: tests/unit/test_placement.c tests/unit/unit.h $(KIND_OBJ) $(BUILD)/libvdc.a
+$(BUILD)/test_placement: tests/unit/test_placement.c tests/unit/unit.h tests/unit/unit_model.h $(KIND_OBJ) $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
-$(BUILD)/test_volumes: tests/unit/test_volumes.c tests/unit/unit.h $(KIND_OBJ) $(BUILD)/libvdc.a
+$(BUILD)/test_volumes: tests/unit/test_volumes.c tests/unit/unit.h tests/unit/unit_model.h $(KIND_OBJ) $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
-$(BUILD)/test_networks: tests/unit/test_networks.c tests/unit/unit.h $(KIND_OBJ) $(BUILD)/libvdc.a
+$(BUILD)/test_networks: tests/unit/test_networks.c tests/unit/unit.h tests/unit/unit_model.h $(KIND_OBJ) $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
 
 unit: $(UNIT_TESTS:%=$(BUILD)/%) unit-agents

@@ -19,75 +19,28 @@
 
 #include <jansson.h>
 
-#include "host.h"
-#include "kinds.h"
 #include "network.h"
-#include "unit.h"
-
-static const struct vdc_kind *const kinds[] = {
-	&vdc_kind_images, &vdc_kind_ssh_keys, &vdc_kind_security_groups, &vdc_kind_networks,
-	&vdc_kind_volumes, &vdc_kind_instances, &vdc_kind_hosts, NULL,
-};
+#include "unit_model.h"
 
 static char dir[256];
 
 static int setup(void **state)
 {
-	struct vdc_err err = VDC_ERR_INIT;
-
 	(void)state;
-	if (unit_tmpdir(dir, sizeof(dir), "networks") < 0)
-		return -1;
-	vdc_hosts_configure(15, 5);
-	if (vdc_model_open(dir, kinds, false, &err) < 0)
-		return -1;
-	vdc_model_wrlock();
-	return 0;
+	return unit_model_setup(dir, sizeof(dir), "networks");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	vdc_model_unlock();
-	vdc_model_close();
-	return unit_rmtree(dir);
-}
-
-static void reopen(void)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-
-	vdc_model_unlock();
-	vdc_model_close();
-	assert_int_equal(vdc_model_open(dir, kinds, false, &err), 0);
-	vdc_model_wrlock();
+	return unit_model_teardown(dir);
 }
 
 /* ---- helpers ---- */
 
-static struct vdc_obj *find(const struct vdc_kind *k, const char *name)
-{
-	return vdc_obj_find(k, NULL, name, strlen(name));
-}
-
-static int attr(const struct vdc_obj *o, const char *name)
-{
-	int a = vdc_attr_index(o->kind, name, strlen(name));
-
-	assert_true(a >= 0);
-	return a;
-}
-
 static int try_set(struct vdc_obj *o, const char *name, const char *value, struct vdc_err *err)
 {
-	return vdc_attr_set(o, (unsigned)attr(o, name), value, strlen(value), err);
-}
-
-static void set(struct vdc_obj *o, const char *name, const char *value)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-
-	assert_int_equal(try_set(o, name, value, &err), 0);
+	return vdc_attr_set(o, (unsigned)unit_attr(o, name), value, strlen(value), err);
 }
 
 static struct vdc_obj *make(const struct vdc_kind *k, struct vdc_obj *parent, const char *name)
@@ -104,27 +57,27 @@ static struct vdc_obj *network(const char *name, const char *cidr)
 	struct vdc_obj *n = make(&vdc_kind_networks, NULL, name);
 
 	if (cidr)
-		set(n, "cidr", cidr);
+		unit_set(n, "cidr", cidr);
 	return n;
 }
 
 /* Instance NAME with nic eth0 (linked to NET when given). */
 static struct vdc_obj *instance(const char *name, const char *net)
 {
-	struct vdc_obj *i = find(&vdc_kind_instances, name), *nic;
+	struct vdc_obj *i = unit_find(&vdc_kind_instances, name), *nic;
 	struct vdc_err err = VDC_ERR_INIT;
 
 	if (!i)
 		i = make(&vdc_kind_instances, NULL, name);
 	nic = make(&vdc_kind_nics, i, "eth0");
 	if (net)
-		assert_int_equal(vdc_link_set(nic, (unsigned)attr(nic, "network"), net, 0, &err), 0);
+		assert_int_equal(vdc_link_set(nic, (unsigned)unit_attr(nic, "network"), net, 0, &err), 0);
 	return i;
 }
 
 static struct vdc_obj *nic_of(const char *inst)
 {
-	struct vdc_obj *i = find(&vdc_kind_instances, inst);
+	struct vdc_obj *i = unit_find(&vdc_kind_instances, inst);
 
 	assert_non_null(i);
 	return vdc_obj_find(&vdc_kind_nics, i, "eth0", 4);
@@ -188,16 +141,16 @@ static void test_vni(void **state)
 	(void)state;
 	network("net1", NULL);
 	network("net2", "198.51.100.0/24");
-	vdc_network_show_vni(find(&vdc_kind_networks, "net1"), &a);
-	vdc_network_show_vni(find(&vdc_kind_networks, "net2"), &b);
+	vdc_network_show_vni(unit_find(&vdc_kind_networks, "net1"), &a);
+	vdc_network_show_vni(unit_find(&vdc_kind_networks, "net2"), &b);
 	assert_true(a.len > 1);
 	assert_string_not_equal(a.buf, b.buf);
-	assert_string_equal(find(&vdc_kind_networks, "net1")->state, "defined");
-	assert_string_equal(find(&vdc_kind_networks, "net2")->state, "available");
-	show(vdc_network_show_dhcp_server, find(&vdc_kind_networks, "net1"), "");
-	show(vdc_network_show_dhcp_server, find(&vdc_kind_networks, "net2"), "198.51.100.254\n");
-	reopen();
-	vdc_network_show_vni(find(&vdc_kind_networks, "net1"), &again);
+	assert_string_equal(unit_find(&vdc_kind_networks, "net1")->state, "defined");
+	assert_string_equal(unit_find(&vdc_kind_networks, "net2")->state, "available");
+	show(vdc_network_show_dhcp_server, unit_find(&vdc_kind_networks, "net1"), "");
+	show(vdc_network_show_dhcp_server, unit_find(&vdc_kind_networks, "net2"), "198.51.100.254\n");
+	unit_model_reopen(dir);
+	vdc_network_show_vni(unit_find(&vdc_kind_networks, "net1"), &again);
 	assert_string_equal(again.buf, a.buf);
 	strbuf_release(&a);
 	strbuf_release(&b);
@@ -218,8 +171,8 @@ static void test_addresses(void **state)
 	assert_string_equal(ip_of("a"), "192.0.2.2");
 	assert_string_equal(ip_of("b"), "192.0.2.3");
 	assert_string_equal(ip_of("c"), "192.0.2.4");
-	show(vdc_instance_show_ip, find(&vdc_kind_instances, "b"), "192.0.2.3\n");
-	reopen();
+	show(vdc_instance_show_ip, unit_find(&vdc_kind_instances, "b"), "192.0.2.3\n");
+	unit_model_reopen(dir);
 	assert_string_equal(ip_of("a"), "192.0.2.2");
 	assert_string_equal(ip_of("c"), "192.0.2.4");
 	/* /29: .2 to .5 for nics (.1 gateway, .6 DHCP server); the fifth has none. */
@@ -230,12 +183,12 @@ static void test_addresses(void **state)
 	assert_non_null(strstr(nic_of("e")->err, "no free address"));
 	/* b leaves: its address goes to e, which was waiting. */
 	nic = nic_of("b");
-	assert_int_equal(vdc_link_clear(nic, (unsigned)attr(nic, "network"), &err), 0);
+	assert_int_equal(vdc_link_clear(nic, (unsigned)unit_attr(nic, "network"), &err), 0);
 	assert_string_equal(ip_of("b"), "");
 	assert_string_equal(ip_of("e"), "192.0.2.3");
 	assert_null(nic_of("e")->err);
 	/* rmdir of an instance releases its nics' addresses. */
-	assert_int_equal(vdc_obj_destroy(find(&vdc_kind_instances, "a"), &err), 0);
+	assert_int_equal(vdc_obj_destroy(unit_find(&vdc_kind_instances, "a"), &err), 0);
 	instance("f", "net1");
 	assert_string_equal(ip_of("f"), "192.0.2.2");
 }
@@ -266,7 +219,7 @@ static void test_pins(void **state)
 	network("net1", "192.0.2.0/24");
 	instance("a", "net1");
 	nic = nic_of("a");
-	set(nic, "ip", "192.0.2.50");
+	unit_set(nic, "ip", "192.0.2.50");
 	assert_string_equal(ip_of("a"), "192.0.2.50");
 	instance("b", "net1");
 	assert_string_equal(ip_of("b"), "192.0.2.2");
@@ -290,12 +243,12 @@ static void test_pins(void **state)
 	assert_int_equal(rc, -EADDRINUSE);
 	assert_string_equal(ip_of("a"), "192.0.2.50");
 	/* Empty ip: chosen again, keeping what it has. */
-	set(nic, "ip", "");
+	unit_set(nic, "ip", "");
 	assert_string_equal(ip_of("a"), "192.0.2.50");
 	/* A nic that pins an address taken in the network it is linked to is refused the link. */
 	instance("c", NULL);
-	set(nic_of("c"), "ip", "192.0.2.2");
-	rc = vdc_link_set(nic_of("c"), (unsigned)attr(nic_of("c"), "network"), "net1", 0, &err);
+	unit_set(nic_of("c"), "ip", "192.0.2.2");
+	rc = vdc_link_set(nic_of("c"), (unsigned)unit_attr(nic_of("c"), "network"), "net1", 0, &err);
 	check_err(rc, &err);
 	assert_int_equal(rc, -EADDRINUSE);
 }
@@ -310,7 +263,7 @@ static void test_network_changes(void **state)
 	(void)state;
 	instance("a", "net1");
 	instance("b", "net1");
-	set(nic_of("b"), "ip", "192.0.2.9");
+	unit_set(nic_of("b"), "ip", "192.0.2.9");
 	rc = try_set(net, "cidr", "10.0.0.0/24", &err);
 	check_err(rc, &err);
 	assert_int_equal(rc, -EINVAL);
@@ -320,17 +273,17 @@ static void test_network_changes(void **state)
 	assert_int_equal(rc, -EADDRINUSE);
 	/* The gateway on a's automatic address: a moves, to the lowest free one (.1 is free now). */
 	assert_string_equal(ip_of("a"), "192.0.2.2");
-	set(net, "gateway", "192.0.2.2");
+	unit_set(net, "gateway", "192.0.2.2");
 	assert_string_equal(ip_of("a"), "192.0.2.1");
 	/* The gateway back on .1 (the default) moves a again; a wider cidr keeps every address. */
-	set(net, "gateway", "");
+	unit_set(net, "gateway", "");
 	assert_string_equal(ip_of("a"), "192.0.2.2");
-	set(net, "cidr", "192.0.0.0/16");
+	unit_set(net, "cidr", "192.0.0.0/16");
 	assert_string_equal(ip_of("a"), "192.0.2.2");
 	assert_string_equal(ip_of("b"), "192.0.2.9");
 	/* No cidr: no addresses, and no error for it. */
-	set(nic_of("b"), "ip", "");
-	set(net, "cidr", "");
+	unit_set(nic_of("b"), "ip", "");
+	unit_set(net, "cidr", "");
 	assert_string_equal(ip_of("a"), "");
 	assert_null(nic_of("a")->err);
 	assert_string_equal(net->state, "defined");
@@ -344,11 +297,11 @@ static void test_dangling(void **state)
 
 	(void)state;
 	instance("a", "later");
-	set(nic_of("a"), "ip", "203.0.113.7");
+	unit_set(nic_of("a"), "ip", "203.0.113.7");
 	assert_string_equal(ip_of("a"), "");
 	n = network("later", NULL);
 	assert_string_equal(ip_of("a"), "");
-	set(n, "cidr", "203.0.113.0/24");
+	unit_set(n, "cidr", "203.0.113.0/24");
 	assert_string_equal(ip_of("a"), "203.0.113.7");
 	instance("b", "renamed");
 	n = network("other", "198.51.100.0/24");
@@ -364,11 +317,11 @@ static void test_load(void **state)
 	network("net1", "192.0.2.0/24");
 	instance("a", "net1");
 	instance("b", "net1");
-	set(nic_of("b"), "ip", "192.0.2.77");
-	reopen();
+	unit_set(nic_of("b"), "ip", "192.0.2.77");
+	unit_model_reopen(dir);
 	assert_string_equal(ip_of("a"), "192.0.2.2");
 	assert_string_equal(ip_of("b"), "192.0.2.77");
-	assert_int_equal(vdc_instance_networked(find(&vdc_kind_instances, "a")), true);
+	assert_int_equal(vdc_instance_networked(unit_find(&vdc_kind_instances, "a")), true);
 }
 
 static json_t *find_named(json_t *list, const char *name)
@@ -398,12 +351,12 @@ static void test_desired(void **state)
 	snprintf(vdc_host_of(ha)->underlay, 16, "198.51.100.18");
 	snprintf(vdc_host_of(hb)->underlay, 16, "198.51.100.19");
 	network("net1", "192.0.2.0/24");
-	set(find(&vdc_kind_networks, "net1"), "dns", "192.0.2.53");
+	unit_set(unit_find(&vdc_kind_networks, "net1"), "dns", "192.0.2.53");
 	a = instance("a", "net1");
 	b = instance("b", "net1");
 	c = instance("c", NULL);
 	g = make(&vdc_kind_security_groups, NULL, "web");
-	set(g, "rules", "in tcp 22 sg:web\nin tcp 5432 sg:db\n");
+	unit_set(g, "rules", "in tcp 22 sg:web\nin tcp 5432 sg:db\n");
 	join_group(a, "web");
 	join_group(b, "web");
 	assert_int_equal(vdc_place_set(a, "ha", &err), 0);
@@ -457,7 +410,7 @@ static void test_bumps(void **state)
 	h = vdc_host_find("ha");
 	g = make(&vdc_kind_security_groups, NULL, "web");
 	rev = vdc_host_of(h)->rev;
-	set(g, "rules", "in icmp - 0.0.0.0/0");
+	unit_set(g, "rules", "in icmp - 0.0.0.0/0");
 	assert_true(vdc_host_of(h)->rev > rev);
 	rev = vdc_host_of(h)->rev;
 	network("net1", "192.0.2.0/24");
@@ -466,7 +419,7 @@ static void test_bumps(void **state)
 	instance("a", "net1");
 	assert_true(vdc_host_of(h)->rev > rev);
 	rev = vdc_host_of(h)->rev;
-	join_group(find(&vdc_kind_instances, "a"), "web");
+	join_group(unit_find(&vdc_kind_instances, "a"), "web");
 	assert_true(vdc_host_of(h)->rev > rev);
 }
 

@@ -22,35 +22,20 @@
 #include "host.h"
 #include "instance.h"
 #include "kinds.h"
-#include "unit.h"
-
-static const struct vdc_kind *const kinds[] = {
-	&vdc_kind_images, &vdc_kind_ssh_keys, &vdc_kind_security_groups, &vdc_kind_networks,
-	&vdc_kind_volumes, &vdc_kind_instances, &vdc_kind_hosts, NULL,
-};
+#include "unit_model.h"
 
 static char dir[256];
 
 static int setup(void **state)
 {
-	struct vdc_err err = VDC_ERR_INIT;
-
 	(void)state;
-	if (unit_tmpdir(dir, sizeof(dir), "placement") < 0)
-		return -1;
-	vdc_hosts_configure(15, 5);
-	if (vdc_model_open(dir, kinds, false, &err) < 0)
-		return -1;
-	vdc_model_wrlock();
-	return 0;
+	return unit_model_setup(dir, sizeof(dir), "placement");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	vdc_model_unlock();
-	vdc_model_close();
-	return unit_rmtree(dir);
+	return unit_model_teardown(dir);
 }
 
 static void reopen(void)
@@ -58,35 +43,21 @@ static void reopen(void)
 	struct vdc_err err = VDC_ERR_INIT;
 
 	vdc_model_close();
-	assert_int_equal(vdc_model_open(dir, kinds, false, &err), 0);
+	assert_int_equal(vdc_model_open(dir, unit_kinds, false, &err), 0);
 }
 
 /* ---- helpers: the data center as a user and an agent see it ---- */
 
-static struct vdc_obj *find(const struct vdc_kind *k, const char *name)
-{
-	return vdc_obj_find(k, NULL, name, strlen(name));
-}
-
-static void set(struct vdc_obj *o, const char *attr, const char *value)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-	int a = vdc_attr_index(o->kind, attr, strlen(attr));
-
-	assert_true(a >= 0);
-	assert_int_equal(vdc_attr_set(o, (unsigned)a, value, strlen(value), &err), 0);
-}
-
 static struct vdc_obj *make_instance(const char *name, const char *memory)
 {
 	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_obj *o, *img = find(&vdc_kind_images, "tiny");
+	struct vdc_obj *o, *img = unit_find(&vdc_kind_images, "tiny");
 
 	if (!img)
 		assert_int_equal(vdc_obj_create(&vdc_kind_images, NULL, "tiny", 4, 0, 0, &img, &err), 0);
 	assert_int_equal(vdc_obj_create(&vdc_kind_instances, NULL, name, strlen(name), 0, 0, &o, &err), 0);
 	assert_int_equal(vdc_link_set(o, (unsigned)vdc_attr_index(o->kind, "image", 5), "tiny", 0, &err), 0);
-	set(o, "memory", memory);
+	unit_set(o, "memory", memory);
 	return o;
 }
 
@@ -171,7 +142,7 @@ static void test_power_on_waits_for_a_reporting_host(void **state_)
 
 	(void)state_;
 	web = make_instance("web1", "256M");
-	set(web, "power", "on");
+	unit_set(web, "power", "on");
 	assert_string_equal(state(web), "unschedulable");
 	assert_non_null(strstr(web->err, "no host has joined"));
 	hv = join("hv1", NULL);
@@ -198,23 +169,23 @@ static void test_placement_follows_capacity(void **state_)
 	report(big, 4, 4096, NULL, 0);
 	report(small, 1, 512, NULL, 0);
 	i1 = make_instance("i1", "1G");
-	set(i1, "power", "on");
+	unit_set(i1, "power", "on");
 	assert_string_equal(placed(i1), "big");
 	i2 = make_instance("i2", "256M");
-	set(i2, "power", "on");
+	unit_set(i2, "power", "on");
 	/* big has 3G of 4G free (75%), small 512M of 512M (100%). */
 	assert_string_equal(placed(i2), "small");
 	i3 = make_instance("i3", "512M");
-	set(i3, "power", "on");
+	unit_set(i3, "power", "on");
 	assert_string_equal(placed(i3), "big");
-	set(big, "schedulable", "off");
+	unit_set(big, "schedulable", "off");
 	{
 		struct vdc_obj *i4 = make_instance("i4", "512M");
 
-		set(i4, "power", "on");
+		unit_set(i4, "power", "on");
 		assert_string_equal(state(i4), "unschedulable");
 		assert_non_null(i4->err);
-		set(big, "schedulable", "on");
+		unit_set(big, "schedulable", "on");
 		assert_string_equal(placed(i4), "big");
 		assert_string_equal(state(i4), "starting");
 	}
@@ -229,7 +200,7 @@ static void test_silent_host_turns_unknown_and_back(void **state_)
 	hv = join("hv1", NULL);
 	report(hv, 2, 1024, NULL, 0);
 	web = make_instance("web1", "256M");
-	set(web, "power", "on");
+	unit_set(web, "power", "on");
 	r = seen(web, "running");
 	report(hv, 2, 1024, &r, 1);
 	assert_string_equal(state(web), "running");
@@ -267,11 +238,11 @@ static void test_power_off_and_removal(void **state_)
 	hv = join("hv1", NULL);
 	report(hv, 2, 1024, NULL, 0);
 	web = make_instance("web1", "256M");
-	set(web, "power", "on");
+	unit_set(web, "power", "on");
 	r = seen(web, "running");
 	report(hv, 2, 1024, &r, 1);
 	rev = vdc_host_of(hv)->rev;
-	set(web, "power", "off");
+	unit_set(web, "power", "off");
 	assert_true(vdc_host_of(hv)->rev > rev);
 	assert_string_equal(state(web), "stopping");
 	assert_int_equal(vdc_obj_destroy(web, &err), -EBUSY);
@@ -297,7 +268,7 @@ static void test_evacuate_moves_work_away(void **state_)
 	report(a, 2, 2048, NULL, 0);
 	report(b, 2, 1024, NULL, 0);
 	web = make_instance("web1", "256M");
-	set(web, "power", "on");
+	unit_set(web, "power", "on");
 	assert_string_equal(placed(web), "a");
 	r = seen(web, "running");
 	report(a, 2, 2048, &r, 1);
@@ -324,11 +295,11 @@ static void test_restart_keeps_placement_and_state(void **state_)
 	hv = join("hv1", NULL);
 	report(hv, 2, 1024, NULL, 0);
 	web = make_instance("web1", "256M");
-	set(web, "power", "on");
+	unit_set(web, "power", "on");
 	r = seen(web, "running");
 	report(hv, 2, 1024, &r, 1);
 	reopen();
-	web = find(&vdc_kind_instances, "web1");
+	web = unit_find(&vdc_kind_instances, "web1");
 	hv = vdc_host_find("hv1");
 	assert_string_equal(placed(web), "hv1");
 	assert_string_equal(state(web), "running");   /* not "starting" before the host reports */
@@ -353,7 +324,7 @@ static void test_reboot_asks_the_host(void **state_)
 	rc = vdc_instance_verb_reboot(web, "", 0, &err);
 	check_err(rc, &err);
 	assert_int_equal(rc, -EINVAL);
-	set(web, "power", "on");
+	unit_set(web, "power", "on");
 	r = seen(web, "running");
 	report(hv, 2, 1024, &r, 1);
 	rev = vdc_host_of(hv)->rev;
@@ -362,7 +333,7 @@ static void test_reboot_asks_the_host(void **state_)
 	assert_true(vdc_host_of(hv)->rev > rev);
 	assert_int_equal(vdc_instance_verb_reset(web, "", 0, &err), 0);
 	reopen();
-	web = find(&vdc_kind_instances, "web1");
+	web = unit_find(&vdc_kind_instances, "web1");
 	assert_int_equal(vdc_place_of(web)->reboot, 1);
 	assert_int_equal(vdc_place_of(web)->reset, 1);
 }
@@ -376,7 +347,7 @@ static void test_agent_error_reaches_run_err(void **state_)
 	hv = join("hv1", NULL);
 	report(hv, 2, 1024, NULL, 0);
 	web = make_instance("web1", "256M");
-	set(web, "power", "on");
+	unit_set(web, "power", "on");
 	r = seen(web, "error");
 	r.err = "image tiny does not match its checksum";
 	report(hv, 2, 1024, &r, 1);
@@ -418,7 +389,7 @@ static void test_removing_an_unknown_host_places_anew(void **state_)
 	a = join("a", NULL);
 	report(a, 2, 2048, NULL, 0);
 	web = make_instance("web1", "256M");
-	set(web, "power", "on");
+	unit_set(web, "power", "on");
 	r = seen(web, "running");
 	report(a, 2, 2048, &r, 1);
 	rc = vdc_obj_destroy(a, &err);

@@ -30,13 +30,8 @@
 #include "instance.h"
 #include "kinds.h"
 #include "strbuf.h"
-#include "unit.h"
+#include "unit_model.h"
 #include "volume.h"
-
-static const struct vdc_kind *const kinds[] = {
-	&vdc_kind_images, &vdc_kind_ssh_keys, &vdc_kind_security_groups, &vdc_kind_networks,
-	&vdc_kind_volumes, &vdc_kind_instances, &vdc_kind_hosts, NULL,
-};
 
 #define DC "8d7f0a1b2c3d4e5f8d7f0a1b2c3d4e5f"
 #define DC12 "8d7f0a1b2c3d"
@@ -50,64 +45,26 @@ static int setup(void **state)
 	struct vdc_err err = VDC_ERR_INIT;
 
 	(void)state;
-	if (unit_tmpdir(dir, sizeof(dir), "volumes") < 0)
+	if (unit_model_setup(dir, sizeof(dir), "volumes") < 0)
 		return -1;
-	vdc_hosts_configure(15, 5);
-	if (vdc_model_open(dir, kinds, false, &err) < 0)
-		return -1;
-	vdc_model_wrlock();
 	/* The data center's id, as the agent server makes it at its start. */
-	if (vdc_model_meta_put("dc", DC, &err) < 0)
-		return -1;
-	return 0;
+	return vdc_model_meta_put("dc", DC, &err) < 0 ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	vdc_model_unlock();
-	vdc_model_close();
-	return unit_rmtree(dir);
-}
-
-static void reopen(void)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-
-	vdc_model_unlock();
-	vdc_model_close();
-	assert_int_equal(vdc_model_open(dir, kinds, false, &err), 0);
-	vdc_model_wrlock();
+	return unit_model_teardown(dir);
 }
 
 /* ---- helpers: the data center as a user and the agents see it ---- */
-
-static struct vdc_obj *find(const struct vdc_kind *k, const char *name)
-{
-	return vdc_obj_find(k, NULL, name, strlen(name));
-}
-
-static int attr_of(const struct vdc_obj *o, const char *attr)
-{
-	int a = vdc_attr_index(o->kind, attr, strlen(attr));
-
-	assert_true(a >= 0);
-	return a;
-}
-
-static void set(struct vdc_obj *o, const char *attr, const char *value)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-
-	assert_int_equal(vdc_attr_set(o, (unsigned)attr_of(o, attr), value, strlen(value), &err), 0);
-}
 
 /* What `cat ATTR` shows, without the newline (a static buffer). */
 static const char *value(const struct vdc_obj *o, const char *attr)
 {
 	static char buf[64];
 	size_t len;
-	const char *v = vdc_attr_value(o, (unsigned)attr_of(o, attr), &len);
+	const char *v = vdc_attr_value(o, (unsigned)unit_attr(o, attr), &len);
 
 	snprintf(buf, sizeof(buf), "%.*s", (int)len, v);
 	return buf;
@@ -131,7 +88,7 @@ static struct vdc_obj *make_volume(const char *name, const char *size)
 
 	assert_int_equal(vdc_obj_create(&vdc_kind_volumes, NULL, name, strlen(name), 0, 0, &o, &err), 0);
 	if (size)
-		set(o, "size", size);
+		unit_set(o, "size", size);
 	return o;
 }
 
@@ -147,13 +104,13 @@ static struct vdc_obj *make_snapshot(struct vdc_obj *vol, const char *name)
 static struct vdc_obj *make_instance(const char *name)
 {
 	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_obj *o, *img = find(&vdc_kind_images, "tiny");
+	struct vdc_obj *o, *img = unit_find(&vdc_kind_images, "tiny");
 
 	if (!img)
 		assert_int_equal(vdc_obj_create(&vdc_kind_images, NULL, "tiny", 4, 0, 0, &img, &err), 0);
 	assert_int_equal(vdc_obj_create(&vdc_kind_instances, NULL, name, strlen(name), 0, 0, &o, &err), 0);
-	assert_int_equal(vdc_link_set(o, (unsigned)attr_of(o, "image"), "tiny", 0, &err), 0);
-	set(o, "memory", "128M");
+	assert_int_equal(vdc_link_set(o, (unsigned)unit_attr(o, "image"), "tiny", 0, &err), 0);
+	unit_set(o, "memory", "128M");
 	return o;
 }
 
@@ -427,22 +384,22 @@ static void test_size_grows_only(void **state_)
 	(void)state_;
 	/* Not on a host yet: nothing exists, so any size goes. */
 	d = make_volume("draft", "64M");
-	set(d, "size", "32M");
+	unit_set(d, "size", "32M");
 	assert_string_equal(value(d, "size"), "32M");
 
 	v = available_volume(&s1, "v1", NULL, 4096);
 	assert_string_equal(placed(d), "s1\n");
-	size = (unsigned)attr_of(v, "size");
+	size = (unsigned)unit_attr(v, "size");
 	rev = vdc_host_of(s1)->rev;
-	set(v, "size", "2G");
+	unit_set(v, "size", "2G");
 	assert_true(vdc_host_of(s1)->rev > rev);
 	list = desired(s1);
 	assert_int_equal(json_integer_value(json_object_get(desired_vol(list, v->id), "size")), MIB(2048));
 	json_decref(list);
 
 	/* Never written (nothing allocated on the host): it may still shrink. */
-	set(v, "size", "1G");
-	set(v, "size", "2G");
+	unit_set(v, "size", "1G");
+	unit_set(v, "size", "2G");
 	/* Once it holds data, it only grows. */
 	sta_report(s1, 4096,
 		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"allocated\": 1048576}]",
@@ -463,7 +420,7 @@ static void test_size_grows_only(void **state_)
 	assert_int_equal(json_integer_value(json_object_get(desired_vol(list, v->id), "size")), MIB(2048));
 	json_decref(list);
 	/* Exactly what is left is fine. */
-	set(v, "size", "4064M");
+	unit_set(v, "size", "4064M");
 	assert_string_equal(shown(vdc_host_show_disk_used, s1), "4096M\n");
 }
 
@@ -485,7 +442,7 @@ static void test_size_written_right_after_mkdir(void **state_)
 	sta_report(s1, 10240, "[]");
 	v = make_volume("v1", NULL);
 	assert_string_equal(v->state, "creating");
-	rc = vdc_attr_set(v, (unsigned)attr_of(v, "size"), "64M", 3, &err);
+	rc = vdc_attr_set(v, (unsigned)unit_attr(v, "size"), "64M", 3, &err);
 	check_err(rc, &err);
 	assert_int_equal(rc, 0);
 	assert_string_equal(value(v, "size"), "64M");
@@ -580,8 +537,8 @@ static void test_rollback_asks_for_a_restore_and_persists(void **state_)
 	assert_int_equal(rc, -EBUSY);
 
 	/* The counter survives a restart of vdcfs. */
-	reopen();
-	v = find(&vdc_kind_volumes, "v1");
+	unit_model_reopen(dir);
+	v = unit_find(&vdc_kind_volumes, "v1");
 	s1 = vdc_host_find("s1");
 	assert_non_null(v);
 	assert_non_null(s1);
@@ -619,12 +576,12 @@ static void test_no_shrink_while_attached(void **state_)
 	v = available_volume(NULL, "v1", "2G", 10240);
 	web = make_instance("web1");
 	assert_int_equal(attach(web, "data", "v1", &err), 0);
-	set(web, "power", "on");
-	rc = vdc_attr_set(v, (unsigned)attr_of(v, "size"), "1G", 2, &err);
+	unit_set(web, "power", "on");
+	rc = vdc_attr_set(v, (unsigned)unit_attr(v, "size"), "1G", 2, &err);
 	check_err(rc, &err);
 	assert_int_equal(rc, -EINVAL);
 	assert_string_equal(value(v, "size"), "2G");
-	set(v, "size", "3G");
+	unit_set(v, "size", "3G");
 }
 
 static void test_busy_while_linked_from_a_running_instance(void **state_)
@@ -644,7 +601,7 @@ static void test_busy_while_linked_from_a_running_instance(void **state_)
 	/* Linked from a stopped instance: the volume is still free to change. */
 	assert_int_equal(vdc_volume_writable(v, &err), 0);
 
-	set(web, "power", "on");
+	unit_set(web, "power", "on");
 	rc = vdc_volume_writable(v, &err);
 	check_err(rc, &err);
 	assert_int_equal(rc, -EBUSY);
@@ -662,7 +619,7 @@ static void test_busy_while_linked_from_a_running_instance(void **state_)
 		assert_false(ep.writable);
 	}
 
-	set(web, "power", "off");
+	unit_set(web, "power", "off");
 	assert_int_equal(vdc_volume_writable(v, &err), 0);
 	assert_int_equal(vdc_volume_verb_rollback(v, "s1", 2, &err), 0);
 }
@@ -728,7 +685,7 @@ static void test_acl_and_hypervisor_volumes(void **state_)
 	assert_true(has_initiator(d, "iqn.2026-11.org.vdcfs:" DC12 ":control"));
 	json_decref(list);
 
-	set(web, "power", "on");
+	unit_set(web, "power", "on");
 	assert_string_equal(vdc_place_of(web)->host, "hv1");
 	list = desired(s1);
 	d = desired_vol(list, v->id);
@@ -821,7 +778,7 @@ static void test_rmdir_leaves_the_desired_state(void **state_)
 
 	rev = vdc_host_of(s1)->rev;
 	assert_int_equal(vdc_obj_destroy(v, &err), 0);
-	assert_null(find(&vdc_kind_volumes, "v1"));
+	assert_null(unit_find(&vdc_kind_volumes, "v1"));
 	assert_true(vdc_host_of(s1)->rev > rev);
 	list = desired(s1);
 	assert_int_equal(json_array_size(list), 0);
@@ -834,8 +791,8 @@ static void test_rmdir_leaves_the_desired_state(void **state_)
 	sta_report(s1, 10240, "[]");
 	assert_string_equal(shown(vdc_host_show_disk_used, s1), "0M\n");
 	/* A storage host without volumes can be removed. */
-	reopen();
-	assert_null(find(&vdc_kind_volumes, "v1"));
+	unit_model_reopen(dir);
+	assert_null(unit_find(&vdc_kind_volumes, "v1"));
 	list = desired(vdc_host_find("s1"));
 	assert_int_equal(json_array_size(list), 0);
 	json_decref(list);
