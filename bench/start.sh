@@ -120,35 +120,9 @@ qemu-system-x86_64 -accel help 2>/dev/null | grep -qx tcg || die "qemu has no TC
 
 # ---- the integration tests' harness: vdcfs, hosts, agents ----
 
-VDC_WATCHDOG=$((BENCH_TIMEOUT + 60))
-VDC_TIMEOUT=60
-# The product's defaults (hva.sh's are shorter, for tests).
-VDC_HVA_HEARTBEAT=5
-VDC_HOST_TIMEOUT=15
-VDC_GUEST_MEMORY=$MEMORY
-# -v: the agent logs desired revisions and domain events, timed to the ms.
-# --shutdown-timeout 0: power off destroys at once, so instances are
-# cleared quickly between starts.
-VDC_HVA_SHUTDOWN_TIMEOUT=0
-VDC_HVA_OPTS="-v --shutdown-timeout 0"
-# shellcheck source=tests/integration/lib.sh
-. "$REPO/tests/integration/lib.sh"
-VDC_DONE=1          # not a TAP test: no "ended early" note at exit
-_tap_planned=1
-skip_all() { die "$*"; }
-# shellcheck source=tests/integration/hosts.sh
-. "$REPO/tests/integration/hosts.sh"
-# shellcheck source=tests/integration/hva.sh
-. "$REPO/tests/integration/hva.sh"
-
-W=$VDC_TMP/bench
-mkdir -p "$W/bin" "$W/xml"
-cp "$VDCFS" "$W/bin/vdcfs" || die "cannot copy $VDCFS"
-cp "$VDC_HVA" "$W/bin/vdc-hva" || die "cannot copy $VDC_HVA"
-VDCFS_SRC=$(realpath "$VDCFS")
-HVA_SRC=$(realpath "$VDC_HVA")
-VDCFS=$W/bin/vdcfs
-VDC_HVA=$W/bin/vdc-hva
+# shellcheck source=bench/harness.sh
+. "$BENCH_DIR/harness.sh"
+mkdir -p "$W/xml"
 STARTLAT=$W/bin/startlat
 # shellcheck disable=SC2046
 cc -O2 -std=gnu11 -Wall -Wextra -pthread -o "$STARTLAT" "$BENCH_DIR/startlat.c" \
