@@ -262,6 +262,27 @@ static int underlay_pick(struct hva *h, struct vdc_err *err)
 	return 0;
 }
 
+/* The underlay address, waited for with backoff while there is no route to vdcfs (a host still booting). */
+static int underlay_wait(struct hva *h, sigset_t *sigs, struct vdc_err *err)
+{
+	unsigned failures = 0;
+
+	for (;;) {
+		struct timespec ts;
+		siginfo_t si;
+		int rc = underlay_pick(h, err);
+
+		if (rc == 0 || rc == -EINVAL)
+			return rc;
+		if (failures++ == 0)
+			log_error("%s; waiting for it", err->msg);
+		ts.tv_sec = vdc_agent_backoff_ms(failures) / 1000;
+		ts.tv_nsec = 0;
+		if (sigtimedwait(sigs, &si, &ts) > 0)
+			return vdc_err_set(err, -EINTR, "stopped by signal %d while waiting for a route to vdcfs", si.si_signo);
+	}
+}
+
 static void image_done(void *arg)
 {
 	hva_kick_worker(arg);
@@ -310,7 +331,7 @@ int main(int argc, char **argv)
 
 	if (hva_libvirt_init(h, &err) < 0 || connect_libvirt(h, &sigs, &err) < 0)
 		goto fail;
-	if (measure(h, &err) < 0 || hva_drv_probe(h, &err) < 0 || underlay_pick(h, &err) < 0)
+	if (measure(h, &err) < 0 || hva_drv_probe(h, &err) < 0 || underlay_wait(h, &sigs, &err) < 0)
 		goto fail;
 	rc = vdc_agent_token_get(PROG, &h->proto, &sigs, &err);
 	if (rc == -ENOKEY)
