@@ -94,7 +94,8 @@ like "$(get "$MNT/instances/g4/nics/eth0/run/err")" "in use by instances/g1/nics
 # guest NAME PROBE...: the user-data of a guest that serves and probes.
 # A probe is KIND:TARGET, KIND one of ping, tcp22, tcp23, tcp2000 (a new
 # connection to the tick stream), spoof (a ping from 192.0.2.200);
-# STREAM=TARGET also keeps one connection to TARGET's ticks open.
+# STREAM=TARGET also keeps one connection to TARGET's ticks open (tried
+# until it begins; "stream ended" says it broke after that).
 guest() {
 	local name=$1 stream=${STREAM:-}
 	shift
@@ -109,9 +110,18 @@ nc -ll -p 2000 -e /tmp/tick.sh &
 (
 	while ! ip addr show dev eth0 | grep -q 'inet '; do sleep 0.2; done
 	ip addr add 192.0.2.200/32 dev eth0
+	# The stream is tried until it has begun (its peer may still be
+	# booting), and then never again: an end after that is a break.
 	if [ -n "$stream" ]; then
-		(nc $stream 2000 | while read -r line; do echo "vdc-test: stream \$line"; done
-		 echo "vdc-test: stream ended") &
+		(while :; do
+			nc $stream 2000 | while read -r line; do
+				: > /tmp/streaming
+				echo "vdc-test: stream \$line"
+			done
+			[ -e /tmp/streaming ] && break
+			sleep 1
+		done
+		echo "vdc-test: stream ended") &
 	fi
 	r=0
 	while :; do
