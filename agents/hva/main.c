@@ -200,23 +200,31 @@ static int measure(struct hva *h, struct vdc_err *err)
 	return 0;
 }
 
-/* Connect to libvirt, waiting for it with backoff (libvirtd may start after us). */
-static int connect_libvirt(struct hva *h, sigset_t *sigs, struct vdc_err *err)
+/*
+ * Call `attempt` until it succeeds, waiting with backoff between tries (the
+ * first failure is logged), for what may come after the agent: libvirtd,
+ * a route to vdcfs. A failure with -EINVAL is final (the options are
+ * wrong, not the moment), and so is a signal while waiting (-EINTR,
+ * naming `what`).
+ */
+static int wait_for(struct hva *h, sigset_t *sigs, int (*attempt)(struct hva *, struct vdc_err *),
+		    const char *what, struct vdc_err *err)
 {
 	unsigned failures = 0;
 
 	for (;;) {
 		struct timespec ts;
 		siginfo_t si;
+		int rc = attempt(h, err);
 
-		if (hva_libvirt_connect(h, err) == 0)
-			return 0;
+		if (rc == 0 || rc == -EINVAL)
+			return rc;
 		if (failures++ == 0)
 			log_error("%s; waiting for it", err->msg);
 		ts.tv_sec = vdc_agent_backoff_ms(failures) / 1000;
 		ts.tv_nsec = 0;
 		if (sigtimedwait(sigs, &si, &ts) > 0)
-			return vdc_err_set(err, -EINTR, "stopped by signal %d while waiting for libvirt", si.si_signo);
+			return vdc_err_set(err, -EINTR, "stopped by signal %d while waiting for %s", si.si_signo, what);
 	}
 }
 
@@ -262,26 +270,6 @@ static int underlay_pick(struct hva *h, struct vdc_err *err)
 	return 0;
 }
 
-/* The underlay address, waited for with backoff while there is no route to vdcfs (a host still booting). */
-static int underlay_wait(struct hva *h, sigset_t *sigs, struct vdc_err *err)
-{
-	unsigned failures = 0;
-
-	for (;;) {
-		struct timespec ts;
-		siginfo_t si;
-		int rc = underlay_pick(h, err);
-
-		if (rc == 0 || rc == -EINVAL)
-			return rc;
-		if (failures++ == 0)
-			log_error("%s; waiting for it", err->msg);
-		ts.tv_sec = vdc_agent_backoff_ms(failures) / 1000;
-		ts.tv_nsec = 0;
-		if (sigtimedwait(sigs, &si, &ts) > 0)
-			return vdc_err_set(err, -EINTR, "stopped by signal %d while waiting for a route to vdcfs", si.si_signo);
-	}
-}
 
 static void image_done(void *arg)
 {
@@ -329,9 +317,10 @@ int main(int argc, char **argv)
 	if (vdc_agent_proto_init(&h->proto, &h->opt.agent, h->name, "hva", h->statedir, &err) < 0)
 		goto fail;
 
-	if (hva_libvirt_init(h, &err) < 0 || connect_libvirt(h, &sigs, &err) < 0)
+	if (hva_libvirt_init(h, &err) < 0 || wait_for(h, &sigs, hva_libvirt_connect, "libvirt", &err) < 0)
 		goto fail;
-	if (measure(h, &err) < 0 || hva_drv_probe(h, &err) < 0 || underlay_wait(h, &sigs, &err) < 0)
+	if (measure(h, &err) < 0 || hva_drv_probe(h, &err) < 0 ||
+	    wait_for(h, &sigs, underlay_pick, "a route to vdcfs", &err) < 0)
 		goto fail;
 	rc = vdc_agent_token_get(PROG, &h->proto, &sigs, &err);
 	if (rc == -ENOKEY)
