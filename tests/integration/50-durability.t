@@ -88,7 +88,10 @@ for round in 1 2 3 4; do
 	acks_before=$(grep -c '^ack' "$LOG")
 	writer "$(cat "$VDC_TMP/next")" &
 	wpid=$!
-	# Kill at a random point 0.3-1.2 s into the writes.
+	# Kill at a random point 0.3-1.2 s into the writes, counted from the
+	# first one acknowledged: a vdcfs just restarted under valgrind may
+	# take longer than that to answer its first.
+	vdc_wait 30 sh -c "[ \$(grep -c '^ack' '$LOG') -gt $acks_before ]"
 	sleep "0.$((RANDOM % 10 + 3))"
 	touch "$VDC_TMP/killed"
 	vdc_kill9
