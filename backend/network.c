@@ -791,8 +791,9 @@ static json_t *network_json(struct vdc_obj *net, const struct vdc_obj *host)
 	json_t *peers = json_array(), *remote = json_array(), *dns = json_array();
 	char cidr[VDC_IPV4_TEXT + 4], gw[VDC_IPV4_TEXT], server[VDC_IPV4_TEXT], mac[18];
 	struct names seen = { NULL, 0 };
+	uint32_t servers[VDC_DNS_MAX];
+	size_t len, i, n_dns = 0;
 	const char *d;
-	size_t len, i;
 	unsigned k;
 
 	for (k = 0; k < n->n; k++) {
@@ -810,20 +811,15 @@ static json_t *network_json(struct vdc_obj *net, const struct vdc_obj *host)
 							nic_of(nic)->addr ? ip : NULL, "peer", under));
 	}
 	free(seen.v);
+	/* The value was checked with the same parser when it was written. */
 	d = vdc_attr_value(net, (unsigned)attr_of(net, "dns"), &len);
-	for (i = 0; i < len;) {
-		size_t j = i;
-		uint32_t a;
+	if (vdc_dns_parse(d, len, servers, &n_dns, NULL) < 0)
+		n_dns = 0;
+	for (i = 0; i < n_dns; i++) {
+		char text[VDC_IPV4_TEXT];
 
-		while (j < len && d[j] != ' ' && d[j] != ',')
-			j++;
-		if (j > i && vdc_ipv4_parse(d + i, j - i, &a, NULL) == 0) {
-			char text[VDC_IPV4_TEXT];
-
-			vdc_ipv4_format(a, text);
-			json_array_append_new(dns, json_string(text));
-		}
-		i = j + 1;
+		vdc_ipv4_format(servers[i], text);
+		json_array_append_new(dns, json_string(text));
 	}
 	vdc_ipv4_format(p.net, cidr);
 	snprintf(cidr + strlen(cidr), sizeof(cidr) - strlen(cidr), "/%u", p.prefix);

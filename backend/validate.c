@@ -331,6 +331,13 @@ bad:
 	return vdc_err_set(err, -EINVAL, "'%s' is not an IPv4 address like 192.0.2.1", Q(s, len));
 }
 
+bool vdc_ipv4_host_in(uint32_t addr, uint32_t net, unsigned prefix)
+{
+	uint32_t mask = prefix ? ~0u << (32 - prefix) : 0;
+
+	return (addr & mask) == net && addr != net && (prefix >= 31 || addr != (net | ~mask));
+}
+
 void vdc_ipv4_format(uint32_t a, char out[VDC_IPV4_TEXT])
 {
 	snprintf(out, VDC_IPV4_TEXT, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
@@ -362,7 +369,7 @@ int vdc_cidr_parse(const char *s, size_t len, uint32_t *net, unsigned *prefix,
 	return 0;
 }
 
-int vdc_dns_check(const char *s, size_t len, struct vdc_err *err)
+int vdc_dns_parse(const char *s, size_t len, uint32_t *out, size_t *n_out, struct vdc_err *err)
 {
 	size_t i = 0, n = 0;
 
@@ -380,10 +387,20 @@ int vdc_dns_check(const char *s, size_t len, struct vdc_err *err)
 		if (vdc_ipv4_parse(s + start, i - start, &a, err) < 0)
 			return vdc_err_set(err, -EINVAL, "dns '%s' is not accepted; write up to three IPv4 addresses separated by spaces",
 					   Q(s + start, i - start));
-		if (++n > 3)
+		if (n == VDC_DNS_MAX)
 			return vdc_err_set(err, -EINVAL, "dns lists more than three servers; at most three are accepted");
+		if (out)
+			out[n] = a;
+		n++;
 	}
+	if (n_out)
+		*n_out = n;
 	return 0;
+}
+
+int vdc_dns_check(const char *s, size_t len, struct vdc_err *err)
+{
+	return vdc_dns_parse(s, len, NULL, NULL, err);
 }
 
 /* Split the next whitespace-separated field of [*pos, len) into (*f, *flen). */

@@ -79,11 +79,25 @@ int vdc_ipv4_parse(const char *s, size_t len, uint32_t *out, struct vdc_err *err
 #define VDC_IPV4_TEXT 16
 void vdc_ipv4_format(uint32_t a, char out[VDC_IPV4_TEXT]);
 
+/*
+ * Is `addr` a host address of the network `net`/`prefix` (host order):
+ * inside it, neither its network address nor (below /31) its broadcast
+ * address?
+ */
+bool vdc_ipv4_host_in(uint32_t addr, uint32_t net, unsigned prefix);
+
 /* An IPv4 network `A.B.C.D/P` with P in 0..32 and no host bits set. */
 int vdc_cidr_parse(const char *s, size_t len, uint32_t *net, unsigned *prefix,
 		   struct vdc_err *err);
 
-/* Up to three IPv4 addresses separated by spaces or commas, or empty. */
+/*
+ * Up to VDC_DNS_MAX IPv4 addresses separated by spaces or commas, or
+ * empty: into `out` (host order, VDC_DNS_MAX of them; may be NULL) and
+ * `*n` (may be NULL when `out` is). vdc_dns_check() is the same without
+ * the output.
+ */
+#define VDC_DNS_MAX 3
+int vdc_dns_parse(const char *s, size_t len, uint32_t *out, size_t *n, struct vdc_err *err);
 int vdc_dns_check(const char *s, size_t len, struct vdc_err *err);
 
 /*

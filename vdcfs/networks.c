@@ -7,23 +7,6 @@
 #include "kinds.h"
 #include "network.h"
 
-static int attr_cidr(const struct vdc_obj *obj, uint32_t *net, unsigned *prefix)
-{
-	size_t len;
-	const char *v = vdc_attr_value(obj, (unsigned)vdc_attr_index(obj->kind, "cidr", 4), &len);
-
-	if (!len)
-		return -ENOENT;
-	return vdc_cidr_parse(v, len, net, prefix, NULL);
-}
-
-static bool inside(uint32_t addr, uint32_t net, unsigned prefix)
-{
-	uint32_t mask = prefix ? ~0u << (32 - prefix) : 0;
-
-	return (addr & mask) == net && addr != net && (prefix >= 31 || addr != (net | ~mask));
-}
-
 static int check_cidr(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
 {
 	uint32_t net, gw;
@@ -40,7 +23,7 @@ static int check_cidr(const struct vdc_obj *obj, const char *v, size_t len, stru
 	if (prefix < 8 || prefix > 30)
 		return vdc_err_set(err, -ERANGE, "cidr %.*s has prefix /%u; networks take /8 to /30", (int)len, v, prefix);
 	g = vdc_attr_value(obj, (unsigned)vdc_attr_index(obj->kind, "gateway", 7), &glen);
-	if (glen && vdc_ipv4_parse(g, glen, &gw, NULL) == 0 && !inside(gw, net, prefix))
+	if (glen && vdc_ipv4_parse(g, glen, &gw, NULL) == 0 && !vdc_ipv4_host_in(gw, net, prefix))
 		return vdc_err_set(err, -EINVAL, "gateway %.*s is outside %.*s; change gateway first", (int)glen, g,
 				   (int)len, v);
 	return vdc_network_check_cidr(obj, net, prefix, err);
@@ -57,7 +40,7 @@ static int check_gateway(const struct vdc_obj *obj, const char *v, size_t len, s
 	rc = vdc_ipv4_parse(v, len, &gw, err);
 	if (rc < 0)
 		return rc;
-	if (attr_cidr(obj, &net, &prefix) == 0 && !inside(gw, net, prefix))
+	if (vdc_network_cidr(obj, &net, &prefix) == 0 && !vdc_ipv4_host_in(gw, net, prefix))
 		return vdc_err_set(err, -EINVAL, "gateway %.*s is not a host address of the network's cidr", (int)len, v);
 	return vdc_network_check_gateway(obj, gw, err);
 }

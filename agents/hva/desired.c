@@ -484,13 +484,6 @@ static void parse_initiator(json_t *root, struct hva_desired *d, struct vdc_err 
 	memcpy(d->initiator, s, len + 1);
 }
 
-static bool inside(uint32_t a, uint32_t net, unsigned prefix)
-{
-	uint32_t mask = ~0u << (32 - prefix);
-
-	return (a & mask) == net && a != net && a != (net | ~mask);
-}
-
 static int parse_remote(json_t *list, struct hva_network_spec *n, struct vdc_err *err)
 {
 	json_t *r;
@@ -538,7 +531,7 @@ static int parse_network_body(json_t *o, struct hva_network_spec *n, struct vdc_
 	if ((rc = get_ipv4(o, "gateway", true, &n->gateway, err)) < 0 ||
 	    (rc = get_ipv4(o, "server", true, &n->server, err)) < 0)
 		return rc;
-	if (!inside(n->gateway, n->net, n->prefix) || !inside(n->server, n->net, n->prefix) ||
+	if (!vdc_ipv4_host_in(n->gateway, n->net, n->prefix) || !vdc_ipv4_host_in(n->server, n->net, n->prefix) ||
 	    n->gateway == n->server)
 		return vdc_err_set(err, -EINVAL, "the gateway and the DHCP server must be two host addresses of the cidr");
 	dhcp = json_object_get(o, "dhcp");

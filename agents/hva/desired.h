@@ -41,7 +41,7 @@
 #define HVA_REMOTE_MAX 65536
 #define HVA_GROUPS_MAX 256
 #define HVA_MEMBERS_MAX 65536
-#define HVA_DNS_MAX 3
+#define HVA_DNS_MAX VDC_DNS_MAX
 #define HVA_NIC_ID_MAX 99999999999ull      /* vdcnID fits a 15-character name */
 
 enum hva_image_format {

@@ -776,6 +776,37 @@ static void test_dns(void **state)
 	assert_int_equal(dns_rc(S("192.0.2.0/24")), -EINVAL);
 }
 
+/* The addresses vdc_dns_parse hands out are those the check accepts, in order. */
+static void test_dns_parse(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	uint32_t out[VDC_DNS_MAX];
+	size_t n = 99;
+
+	(void)state;
+	assert_int_equal(vdc_dns_parse(S(""), out, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(vdc_dns_parse(S(" 192.0.2.53, 198.51.100.53 "), out, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[0], 0xc0000235);
+	assert_int_equal(out[1], 0xc6336435);
+	assert_int_equal(vdc_dns_parse(S("1.1.1.1 8.8.8.8 9.9.9.9 4.4.4.4"), out, &n, &err), -EINVAL);
+	check_err(-EINVAL, &err);
+}
+
+/* Host addresses: not the network or broadcast address; a /31 or /32 has no broadcast. */
+static void test_ipv4_host_in(void **state)
+{
+	(void)state;
+	assert_true(vdc_ipv4_host_in(0xc0000201, 0xc0000200, 24));
+	assert_true(vdc_ipv4_host_in(0xc00002fe, 0xc0000200, 24));
+	assert_false(vdc_ipv4_host_in(0xc0000200, 0xc0000200, 24));
+	assert_false(vdc_ipv4_host_in(0xc00002ff, 0xc0000200, 24));
+	assert_false(vdc_ipv4_host_in(0xc0000301, 0xc0000200, 24));
+	assert_true(vdc_ipv4_host_in(0xc0000201, 0xc0000200, 31));
+	assert_false(vdc_ipv4_host_in(0x0a000001, 0xc0000200, 8));
+}
+
 /* ---- security-group rules ------------------------------------------- */
 
 static void test_rule_good(void **state)
@@ -1551,9 +1582,11 @@ int main(void)
 		cmocka_unit_test(test_ipv4_good),
 		cmocka_unit_test(test_ipv4_bad),
 		cmocka_unit_test(test_ipv4_format),
+		cmocka_unit_test(test_ipv4_host_in),
 		cmocka_unit_test(test_cidr_good),
 		cmocka_unit_test(test_cidr_bad),
 		cmocka_unit_test(test_dns),
+		cmocka_unit_test(test_dns_parse),
 		cmocka_unit_test(test_rule_good),
 		cmocka_unit_test(test_rule_group_name),
 		cmocka_unit_test(test_rule_bad),
