@@ -281,6 +281,38 @@ static void add_spoof_chain(struct strbuf *out, const struct fw_nic *n)
 	strbuf_addstr(out, "\t\tcounter drop\n\t}\n");
 }
 
+/* How a nic is told in a verdict map: its tap's name, or its slot in the mark. */
+enum vmap_key { KEY_TAP, KEY_SRC_SLOT, KEY_DST_SLOT };
+
+/*
+ * The rule `MATCH vmap { KEY : jump CHAIN_TAP, ... }` over the local
+ * nics (only those whose groups have `out` rules when `only_out`), or
+ * nothing when no nic is in it: nft refuses an empty map.
+ */
+static void add_vmap(struct strbuf *out, const struct fw_plan *p, const char *match, enum vmap_key key,
+		     const char *chain, bool only_out)
+{
+	size_t i, shown = 0;
+
+	for (i = 0; i < p->n; i++) {
+		const struct fw_nic *n = &p->nics[i];
+
+		if (only_out && !n->has_out)
+			continue;
+		if (shown++)
+			strbuf_addstr(out, ", ");
+		else
+			strbuf_addf(out, "\t\t%s vmap { ", match);
+		if (key == KEY_TAP)
+			strbuf_addf(out, "\"%s\"", n->tap);
+		else
+			strbuf_addf(out, "0x%08x", key == KEY_SRC_SLOT ? n->slot << MARK_SRC_SHIFT : n->slot);
+		strbuf_addf(out, " : jump %s_%s", chain, n->tap);
+	}
+	if (shown)
+		strbuf_addstr(out, " }\n");
+}
+
 static void add_bridge_table(struct strbuf *out, const struct fw_plan *p, const char *table, const char *digest)
 {
 	size_t i;
@@ -289,24 +321,14 @@ static void add_bridge_table(struct strbuf *out, const struct fw_plan *p, const 
 	if (digest)
 		strbuf_addf(out, "\tcomment \"" COMMENT_PREFIX "%s\"\n", digest);
 	strbuf_addstr(out, "\tchain ports_in {\n\t\ttype filter hook prerouting priority -300; policy accept;\n");
-	if (p->n) {
-		strbuf_addstr(out, "\t\tiifname vmap { ");
-		for (i = 0; i < p->n; i++)
-			strbuf_addf(out, "%s\"%s\" : jump from_%s", i ? ", " : "", p->nics[i].tap, p->nics[i].tap);
-		strbuf_addstr(out, " }\n");
-	}
+	add_vmap(out, p, "iifname", KEY_TAP, "from", false);
 	strbuf_addf(out, "\t\tiifname \"vdcx*\" meta mark set 0x%08x accept\n", MARK_OURS);
 	strbuf_addstr(out, "\t\tiifname \"vdcn*\" counter drop\n\t}\n");
 	for (i = 0; i < p->n; i++)
 		add_spoof_chain(out, &p->nics[i]);
 	strbuf_addstr(out, "\tchain ports_out {\n\t\ttype filter hook forward priority -200; policy accept;\n");
 	strbuf_addstr(out, "\t\toifname \"vdcx*\" ether type ip udp dport 67 drop\n");
-	if (p->n) {
-		strbuf_addstr(out, "\t\toifname vmap { ");
-		for (i = 0; i < p->n; i++)
-			strbuf_addf(out, "%s\"%s\" : jump to_%s", i ? ", " : "", p->nics[i].tap, p->nics[i].tap);
-		strbuf_addstr(out, " }\n");
-	}
+	add_vmap(out, p, "oifname", KEY_TAP, "to", false);
 	strbuf_addstr(out, "\t\toifname \"vdcn*\" counter drop\n\t}\n");
 	for (i = 0; i < p->n; i++)
 		strbuf_addf(out, "\tchain to_%s {\n\t\tmeta mark set meta mark & 0xffff0000 | 0x%08x accept\n\t}\n",
@@ -340,7 +362,7 @@ static void add_peers_set(struct strbuf *out, const struct fw_plan *p)
 static void add_inet_table(struct strbuf *out, const struct fw_plan *p, const char *table, const char *digest)
 {
 	char bridge[IFNAMSIZ], set[VDC_NAME_MAX + 3];
-	size_t i, shown;
+	size_t i;
 
 	strbuf_addf(out, "table inet %s {\n", table);
 	if (digest)
@@ -365,20 +387,8 @@ static void add_inet_table(struct strbuf *out, const struct fw_plan *p, const ch
 	strbuf_addstr(out, "\tchain guests {\n\t\ttype filter hook forward priority 0; policy accept;\n");
 	strbuf_addf(out, "\t\tmeta mark & 0x%08x == 0 iifname \"vdcb*\" counter drop\n", MARK_OURS);
 	strbuf_addf(out, "\t\tmeta mark & 0x%08x == 0 oifname \"vdcb*\" counter drop\n", MARK_OURS);
-	for (i = 0, shown = 0; i < p->n; i++) {
-		if (!p->nics[i].has_out)
-			continue;
-		strbuf_addf(out, "%s0x%08x : jump out_%s", shown++ ? ", " : "\t\tmeta mark & 0x7fff0000 vmap { ",
-			    p->nics[i].slot << MARK_SRC_SHIFT, p->nics[i].tap);
-	}
-	if (shown)
-		strbuf_addstr(out, " }\n");
-	if (p->n) {
-		strbuf_addstr(out, "\t\tmeta mark & 0x0000ffff vmap { ");
-		for (i = 0; i < p->n; i++)
-			strbuf_addf(out, "%s0x%08x : jump in_%s", i ? ", " : "", p->nics[i].slot, p->nics[i].tap);
-		strbuf_addstr(out, " }\n");
-	}
+	add_vmap(out, p, "meta mark & 0x7fff0000", KEY_SRC_SLOT, "out", true);
+	add_vmap(out, p, "meta mark & 0x0000ffff", KEY_DST_SLOT, "in", false);
 	strbuf_addstr(out, "\t}\n");
 	for (i = 0; i < p->n; i++) {
 		const struct fw_nic *n = &p->nics[i];
