@@ -502,13 +502,14 @@ static void fact_bytes(struct vdc_obj *host, const char *name, uint64_t *field, 
 	persist_fact(host, name, num);
 }
 
-/* The same for a text fact held in `field` (n bytes). */
-static void fact_text(struct vdc_obj *host, const char *name, char *field, size_t n, const char *value)
+/* The same for a text fact held in `field` (n bytes); true when it changed. */
+static bool fact_text(struct vdc_obj *host, const char *name, char *field, size_t n, const char *value)
 {
 	if (!strcmp(field, value))
-		return;
+		return false;
 	snprintf(field, n, "%s", value);
 	persist_fact(host, name, value);
+	return true;
 }
 
 /* Is (epoch, seq) newer than the host's last accepted report? Then it is the last one. */
@@ -644,10 +645,8 @@ static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, 
 			}
 			fact_bytes(host, "memory", &h->memory, (uint64_t)mem << 20);
 			fact_text(host, "driver", h->driver, sizeof(h->driver), d);
-			if (strcmp(h->underlay, underlay)) {
-				fact_text(host, "underlay", h->underlay, sizeof(h->underlay), underlay);
+			if (fact_text(host, "underlay", h->underlay, sizeof(h->underlay), underlay))
 				vdc_network_touched();
-			}
 			vdc_host_report(host, list, n);
 		}
 	}

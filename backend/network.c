@@ -216,7 +216,7 @@ static void network_assign(struct vdc_obj *net)
 	memcpy(list, n->nics, n->n * sizeof(*list));
 	qsort(list, n->n, sizeof(*list), cmp_obj_id);
 	vdc_imap_init(&claimed);
-	for (i = 0; p.ok && i < n->n; i++) {
+	for (i = 0; i < n->n; i++) {
 		uint32_t pin;
 		const char *why;
 		char text[VDC_IPV4_TEXT];
@@ -233,7 +233,7 @@ static void network_assign(struct vdc_obj *net)
 			vdc_imap_put(&claimed, pin, list[i]);
 		want[i] = why ? 0 : pin;
 	}
-	for (i = 0; p.ok && i < n->n; i++) {
+	for (i = 0; i < n->n; i++) {
 		uint32_t a = nic_of(list[i])->addr, pin;
 
 		if (nic_pin(list[i], &pin) || !a || addr_unusable(&p, a) || vdc_imap_get(&claimed, a))
@@ -242,7 +242,7 @@ static void network_assign(struct vdc_obj *net)
 		want[i] = a;
 	}
 	next = p.first;
-	for (i = 0; p.ok && i < n->n; i++) {
+	for (i = 0; i < n->n; i++) {
 		uint32_t pin;
 
 		if (want[i] || nic_pin(list[i], &pin))
@@ -258,7 +258,7 @@ static void network_assign(struct vdc_obj *net)
 	}
 	/* Let go first, then take: a move between two nics never shows both. */
 	for (i = 0; i < n->n; i++)
-		if (nic_of(list[i])->addr != want[i] && !want[i])
+		if (!want[i])
 			nic_set_addr(list[i], 0);
 	for (i = 0; i < n->n; i++)
 		if (want[i])

@@ -308,6 +308,18 @@ static int link_remove(struct hva_net *n, struct rtnl_link *link, struct vdc_err
 	return 0;
 }
 
+/* Remove the link `*link` (to be made again) and let go of it: `*link` is NULL after. */
+static int link_discard(struct hva_net *n, struct rtnl_link **link, struct vdc_err *err)
+{
+	int rc = link_remove(n, *link, err);
+
+	if (rc < 0)
+		return rc;
+	rtnl_link_put(*link);
+	*link = NULL;
+	return 0;
+}
+
 /*
  * Change what differs between `link` and `w`, in one request; nothing
  * is sent when nothing differs, so a second pass leaves the link alone.
@@ -488,11 +500,9 @@ static int bridge_sync(struct hva_net *n, const struct hva_netdev_want *w, const
 	hva_net_bridge_name(w->vni, name);
 	if (*br && !link_kind_is(*br, "bridge")) {
 		log_info("network %s: %s is not a bridge; it is made again", w->name, name);
-		rc = link_remove(n, *br, err);
+		rc = link_discard(n, br, err);
 		if (rc < 0)
 			return rc;
-		rtnl_link_put(*br);
-		*br = NULL;
 	}
 	if (!*br) {
 		rc = bridge_make(n, w, name, alias, br, err);
@@ -576,11 +586,9 @@ static int vxlan_sync(struct hva_net *n, const struct hva_netdev_want *w, const 
 	hva_net_vxlan_name(w->vni, name);
 	if (*vx && !vxlan_matches(*vx, w)) {
 		log_info("network %s: %s was made with other settings; it is made again", w->name, name);
-		rc = link_remove(n, *vx, err);
+		rc = link_discard(n, vx, err);
 		if (rc < 0)
 			return rc;
-		rtnl_link_put(*vx);
-		*vx = NULL;
 	}
 	if (!*vx) {
 		rc = vxlan_make(n, w, name, alias, vx, err);
