@@ -51,6 +51,7 @@ static void options_init(struct vdc_agent_options *o, const struct vdc_agent_pro
 	memset(o, 0, sizeof(*o));
 	o->statedir = prog->default_statedir;
 	o->heartbeat_s = 5;
+	o->handshake_s = VDC_PROTO_HANDSHAKE_S;
 }
 
 /* --heartbeat S: at least every S seconds, and given (vdcfs's wish no longer overrides it). */
@@ -79,6 +80,15 @@ static int common_option(const struct vdc_agent_program *prog, int c, char **arg
 	case VDC_AGENT_OPT_PIDFILE: o->pidfile = optarg; return 0;
 	case VDC_AGENT_OPT_HEARTBEAT:
 		return heartbeat_option(prog, optarg, o);
+	case VDC_AGENT_OPT_HANDSHAKE: {
+		uint64_t v;
+
+		if (vdc_agent_uint_option(prog->name, "--handshake-timeout", optarg, 1,
+					  VDC_PROTO_HANDSHAKE_MAX_S, &v))
+			return VDC_AGENT_EXIT_USAGE;
+		o->handshake_s = (unsigned)v;
+		return 0;
+	}
 	case 'f':
 		return 0;
 	case 'v':
@@ -288,6 +298,7 @@ int vdc_agent_proto_init(struct vdc_proto *proto, const struct vdc_agent_options
 	if (rc < 0)
 		return rc;
 	proto->verbose = o->verbosity > 1;
+	proto->connect_timeout_s = o->handshake_s;
 	return 0;
 }
 

@@ -56,6 +56,7 @@ struct vdc_agent_options {
 	const char *server, *pin, *token, *name, *statedir, *pidfile;
 	unsigned heartbeat_s;          /* --heartbeat, 5 when not given */
 	bool heartbeat_given;
+	unsigned handshake_s;          /* --handshake-timeout, 5 when not given */
 	int verbosity;                 /* how many -v */
 };
 
@@ -63,6 +64,7 @@ struct vdc_agent_options {
 enum {
 	VDC_AGENT_OPT_SERVER = 256, VDC_AGENT_OPT_PIN, VDC_AGENT_OPT_TOKEN, VDC_AGENT_OPT_NAME,
 	VDC_AGENT_OPT_STATE, VDC_AGENT_OPT_HEARTBEAT, VDC_AGENT_OPT_PIDFILE, VDC_AGENT_OPT_VERSION,
+	VDC_AGENT_OPT_HANDSHAKE,
 	VDC_AGENT_OPT_OWN,
 };
 
@@ -74,6 +76,7 @@ enum {
 	{ "name", required_argument, NULL, VDC_AGENT_OPT_NAME }, \
 	{ "state", required_argument, NULL, VDC_AGENT_OPT_STATE }, \
 	{ "heartbeat", required_argument, NULL, VDC_AGENT_OPT_HEARTBEAT }, \
+	{ "handshake-timeout", required_argument, NULL, VDC_AGENT_OPT_HANDSHAKE }, \
 	{ "pidfile", required_argument, NULL, VDC_AGENT_OPT_PIDFILE }, \
 	{ "foreground", no_argument, NULL, 'f' }, \
 	{ "verbose", no_argument, NULL, 'v' }, \

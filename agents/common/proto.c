@@ -30,7 +30,6 @@ const struct vdc_msg_info vdc_msg_info[VDC_MSG_MAX] = {
 #define ANSWER_MAX (64u << 20)
 /* The most of an error answer kept for the sentence. */
 #define ERROR_BODY_MAX 4096u
-#define CONNECT_TIMEOUT_S 5L
 /* A download that moves less than a byte a second for this long is cut. */
 #define IMAGE_STALL_S 60L
 
@@ -135,7 +134,7 @@ int vdc_proto_init(struct vdc_proto *p, const char *server, const char *pin,
 
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->lock, NULL);
-	p->connect_timeout_s = CONNECT_TIMEOUT_S;
+	p->connect_timeout_s = VDC_PROTO_HANDSHAKE_S;
 	rc = vdc_server_parse(server, &p->base_url, err);
 	if (rc < 0)
 		return rc;

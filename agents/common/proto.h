@@ -68,6 +68,13 @@ extern const struct vdc_msg_info vdc_msg_info[VDC_MSG_MAX];
 #define VDC_DESIRED_WAIT_MAX 30
 /* The most bytes one console upload carries. */
 #define VDC_CONSOLE_CHUNK (64 * 1024)
+/*
+ * Seconds for the TCP connect and TLS handshake with vdcfs: the default,
+ * and the most an agent's --handshake-timeout may ask (the shortest whole
+ * request, 15 s, holds the handshake too).
+ */
+#define VDC_PROTO_HANDSHAKE_S 5
+#define VDC_PROTO_HANDSHAKE_MAX_S 15
 
 struct vdc_proto {
 	char *base_url;      /* "https://ADDR:PORT" */
@@ -78,7 +85,7 @@ struct vdc_proto {
 	char *token_path;    /* STATEDIR/host.token */
 	char *name_path;     /* STATEDIR/host.name */
 	bool verbose;        /* curl's own trace on stderr */
-	long connect_timeout_s;   /* TCP and TLS handshake; vdc_proto_init sets 5 */
+	long connect_timeout_s;   /* TCP and TLS handshake; vdc_proto_init sets VDC_PROTO_HANDSHAKE_S */
 	int abort;           /* set by vdc_proto_abort(); read atomically */
 
 	pthread_mutex_t lock;

@@ -55,6 +55,8 @@ static void usage(FILE *f)
 		"  --memory SIZE           offer at most SIZE of memory, like 8G (default: all)\n"
 		"  --heartbeat S           report at least every S seconds (default 5, or what\n"
 		"                          vdcfs asks; both are honoured when given)\n"
+		"  --handshake-timeout S   give up a connection to vdcfs whose TCP connect and\n"
+		"                          TLS handshake take over S seconds, 1..15 (default 5)\n"
 		"  --shutdown-timeout S    seconds a graceful shutdown or reboot may take before\n"
 		"                          the domain is forced (default 60)\n"
 		"  --underlay ADDR         the IPv4 address of this host that VXLAN tunnels of\n"

@@ -56,6 +56,8 @@ static void usage(FILE *f)
 		"                          free space of the state directory's filesystem)\n"
 		"  --heartbeat S           report at least every S seconds (default 5, or what\n"
 		"                          vdcfs asks; both are honoured when given)\n"
+		"  --handshake-timeout S   give up a connection to vdcfs whose TCP connect and\n"
+		"                          TLS handshake take over S seconds, 1..15 (default 5)\n"
 		"  --pidfile FILE          write the agent's pid to FILE\n"
 		"  -f, --foreground        accepted; always in the foreground\n"
 		"  -v, --verbose           log every event (-vv: also curl's trace)\n"

@@ -145,7 +145,17 @@ is "$(vdc_host_virsh b domstate probe)" "running" "host b's probe still runs"
 
 # ---- teardown ----
 
-ids="$(cat "$(vdc_host_dir a)/netid" "$(vdc_host_dir a)/mntid" "$(vdc_host_dir b)/netid" "$(vdc_host_dir b)/mntid")"
+# The four namespaces are held open here until they are scanned: freed,
+# their inode numbers would go to the next namespace another test makes.
+ids= held=0
+for h in a b; do
+	for f in "/run/netns/$(vdc_host_netns $h)=netid" "/proc/$(cat "$(vdc_host_dir $h)/holder")/ns/mnt=mntid"; do
+		if _vdc_ns_pin "pin_$h${f##*=}" "${f%=*}" "$(cat "$(vdc_host_dir $h)/${f##*=}")"; then
+			ids="$ids $(cat "$(vdc_host_dir $h)/${f##*=}")" held=$((held + 1))
+		fi
+	done
+done
+is "$held" 4 "the hosts' four namespaces are held for the scan below"
 # Host b goes down with its guest running: down kills qemu too.
 ok "host a goes down" vdc_host_down a
 ok "host b goes down with a guest running" vdc_host_down b
@@ -153,10 +163,11 @@ left=
 for p in /proc/[0-9]*; do
 	for id in $ids; do
 		case " $(readlink "$p/ns/net" 2> /dev/null) $(readlink "$p/ns/mnt" 2> /dev/null) " in
-		*" $id "*) left="$left ${p#/proc/}" ;;
+		*" $id "*) left="$left ${p#/proc/}($(tr '\0' ' ' < "$p/cmdline" 2> /dev/null | cut -c1-60))" ;;
 		esac
 	done
 done
+for v in pin_anetid pin_amntid pin_bnetid pin_bmntid; do _vdc_ns_unpin $v; done
 is "$left" "" "no process is left in the hosts' namespaces"
 # Orphaned by its libvirtd, it is reaped by init a moment later.
 gone() { st=$(_vdc_proc_state "$1"); [ -z "$st" ] || [ "$st" = Z ]; }

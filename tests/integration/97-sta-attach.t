@@ -106,6 +106,12 @@ ok "echo 128M > size while attached" put 128M "$V/size"
 ok "the guest sees the volume grow online (262144 sectors)" vdc_wait 60 vdc_console_has w1 "vdc-test: size 262144" ||
 	{ diag "console: $(get "$I/run/console" | grep 'vdc-test' | tail -n 3)" "$(get "$V/run/err")"; vdc_hva_diag h; vdc_sta_diag s; }
 ok "v1 is attached" vdc_wait_vol_state v1 attached 30 || vdc_hva_diag h
+# A read in the moment between LUN 1's delete and its add again fails
+# (docs/vdc-sta.md, "Growing"); on two loaded cores that moment is long
+# enough to be hit now and then. One such failure is the documented
+# limit; none is allowed from here on.
+grow_fails=$(vdc_console_count w1 "vdc-test: reread failed")
+ok "at most one read failed while LUN 1 was added again ($grow_fails)" test "$grow_fails" -le 1
 xml=$(vdc_host_virsh h dumpxml "$dom" 2> /dev/null)
 like "$xml" "<serial>vdc-vol-$id</serial>" "the domain has the disk with its serial"
 like "$xml" "protocol=.iscsi." "... an iSCSI network disk"
@@ -139,11 +145,12 @@ n=$(reads)
 ok "v1 turns unknown while its storage host is silent" vdc_wait_vol_state v1 unknown "$((VDC_HOST_TIMEOUT + 10))"
 ok "the guest still reads the disk meanwhile" vdc_wait 20 eval '[ "$(reads)" -ge $((n + 3)) ]'
 vdc_sta_restart s
-ok "the restarted agent reports: host s is up" vdc_wait_host_state s up 30
+ok "the restarted agent reports: host s is up" vdc_wait_host_state s up 30 || vdc_sta_diag s
 ok "v1 is attached again" vdc_wait_vol_state v1 attached 30
 n=$(reads)
 ok "the guest goes on reading" vdc_wait 20 eval '[ "$(reads)" -ge $((n + 3)) ]'
-is "$(vdc_console_count w1 "vdc-test: reread failed")" 0 "no read failed"
+is "$(vdc_console_count w1 "vdc-test: reread failed")" "$grow_fails" \
+	"no read failed since: not through the snapshot, the kill -9 or the restart"
 is "$(vdc_tgt_targets s | grep -cxF "$iqn")" 1 "one target for v1, not two"
 
 # ---- hot-unplug ----
@@ -151,7 +158,10 @@ is "$(vdc_tgt_targets s | grep -cxF "$iqn")" 1 "one target for v1, not two"
 ok "rm instances/w1/volumes/data" rm "$I/volumes/data"
 ok "v1 is detached: available" vdc_wait_vol_state v1 available 60 || vdc_hva_diag h
 ok "the guest sees the disk go" vdc_wait 30 vdc_console_has w1 "vdc-test: gone"
-unlike "$(vdc_host_virsh h dumpxml "$dom" 2> /dev/null)" "vdc-vol-$id" "the domain no longer has the disk"
+# libvirt drops the disk from the live XML on qemu's DEVICE_DELETED, which
+# may come a moment after the guest let the disk go.
+disk_gone() { ! vdc_host_virsh h dumpxml "$dom" | grep -qF "vdc-vol-$id"; }
+ok "the domain no longer has the disk" vdc_wait 10 disk_gone
 is "$(get "$I/run/state")" running "w1 runs on"
 is "$(timeout -k 2 30 dd if="$V/data" bs=512 skip=8 count=1 status=none | head -n 1)" "$marker" \
 	"data at 4096 holds the marker the guest wrote"

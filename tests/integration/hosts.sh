@@ -123,17 +123,6 @@ mkdir -p "$VDC_HOSTS_DIR"
 
 # ---- small helpers ----
 
-vdc_wait() {
-	local secs=$1 end
-	shift
-	end=$(($(date +%s%N) / 1000000 + secs * 1000))
-	while :; do
-		"$@" 2> /dev/null && return 0
-		[ "$(($(date +%s%N) / 1000000))" -lt "$end" ] || return 1
-		sleep 0.1
-	done
-}
-
 # The namespace inode of a process: _vdc_ns PID net|mnt -> "net:[4026...]".
 _vdc_ns() {
 	readlink "/proc/$1/ns/$2" 2> /dev/null
@@ -442,15 +431,50 @@ _vdc_host_lxc_kill() {
 	return $rc
 }
 
+# _vdc_ns_pin VAR FILE ID: open FILE (a namespace: /run/netns/NS or
+# /proc/PID/ns/mnt) on a new fd of this shell, kept in VAR, if it is the
+# namespace ID; VAR is left empty otherwise. A namespace's inode number is
+# handed out again as soon as the namespace is freed, so a scan by a number
+# is only sure while something holds the namespace: without the pin, the
+# last rounds of _vdc_ns_kill could find (and kill) another test's
+# processes in a namespace made since. Undone with _vdc_ns_unpin VAR.
+_vdc_ns_pin() {
+	local -n _pin=$1
+	_pin=
+	[ -n "$3" ] && [ -e "$2" ] || return 1
+	exec {_pin}< "$2" || { _pin=; return 1; }
+	# The fd reads back as a path when FILE is a bind mount (/run/netns):
+	# its inode says which namespace it is.
+	[ "[$(stat -L -c %i "/proc/$BASHPID/fd/$_pin" 2> /dev/null)]" = "${3#*:}" ] && return 0
+	exec {_pin}<&-
+	_pin=
+	return 1
+}
+
+_vdc_ns_unpin() {
+	local -n _pin=$1
+	[ -z "$_pin" ] || exec {_pin}<&-
+	_pin=
+}
+
 vdc_host_down() {
-	local name=$1 hd=$VDC_HOSTS_DIR/$1 ns veth rc=0 pid
+	local name=$1 hd=$VDC_HOSTS_DIR/$1 ns veth rc=0 pid netid mntid netpin mntpin
 	[ -d "$hd" ] || return 0
 	ns=$(cat "$hd/netns" 2> /dev/null)
 	veth=$(cat "$hd/veth" 2> /dev/null)
 	[ "$(cat "$hd/lxc" 2> /dev/null)" != 1 ] || _vdc_host_lxc_kill "$hd" || rc=1
 	# Everything in the host's namespaces: agents, libvirtd, virtlogd,
-	# qemu, the holder. The mounts go with the mount namespace.
-	_vdc_ns_kill "$(cat "$hd/netid" 2> /dev/null)" "$(cat "$hd/mntid" 2> /dev/null)" || rc=1
+	# qemu, the holder. The mounts go with the mount namespace. Only a
+	# namespace held here is scanned: the network one through its
+	# /run/netns file, the mount one through the holder while it lives
+	# (every process of the host entered both, so the network one alone
+	# still finds them all).
+	netid=$(cat "$hd/netid" 2> /dev/null) mntid=$(cat "$hd/mntid" 2> /dev/null)
+	_vdc_ns_pin netpin "/run/netns/$ns" "$netid" || netid=
+	_vdc_ns_pin mntpin "/proc/$(cat "$hd/holder" 2> /dev/null)/ns/mnt" "$mntid" || mntid=
+	_vdc_ns_kill "$netid" "$mntid" || rc=1
+	_vdc_ns_unpin netpin
+	_vdc_ns_unpin mntpin
 	# Spawned commands that had not entered the namespaces yet.
 	for pid in $(cat "$hd/spawned" "$hd/holder" 2> /dev/null); do
 		if [ "$(_vdc_ns "$pid" mnt)" = "$(_vdc_ns $$ mnt)" ] &&

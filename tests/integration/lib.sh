@@ -225,6 +225,19 @@ get() {
 }
 
 # mtime in nanoseconds precision text, size, inode.
+# vdc_wait SECS CMD...: run CMD every 0.1 s until it succeeds (0) or SECS
+# pass (1); its standard error is dropped.
+vdc_wait() {
+	local secs=$1 end
+	shift
+	end=$(($(date +%s%N) / 1000000 + secs * 1000))
+	while :; do
+		"$@" 2> /dev/null && return 0
+		[ "$(($(date +%s%N) / 1000000))" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
 vdc_mtime() { timeout 10 stat -c %.9Y "$1"; }
 vdc_size() { timeout 10 stat -c %s "$1"; }
 vdc_ino() { timeout 10 stat -c %i "$1"; }

@@ -8,7 +8,8 @@
  * the trust, so a server whose key differs from --pin must be refused by
  * this very libcurl build. The others cover joining and the saved token,
  * each message's path and answer, refusals, checksums of downloads, an
- * unreachable server and cancelling.
+ * unreachable server and cancelling, and the options both agents take
+ * that shape the connection (--handshake-timeout).
  *
  * Links the agents/common sources and backend/{strbuf,err,validate,map}.c, with
  * libcurl, jansson and gnutls.
@@ -39,6 +40,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "agent.h"
 #include "file.h"
 #include "proto.h"
 #include "unit.h"
@@ -706,6 +708,66 @@ static void test_checks(void **state)
 	check_err(rc, &err);
 }
 
+static void options_usage(FILE *f)
+{
+	(void)f;
+}
+
+static int options_none_ours(int c, void *opts)
+{
+	(void)c;
+	(void)opts;
+	return VDC_AGENT_OPTION_NOT_OURS;
+}
+
+/* Parse "--handshake-timeout VALUE" (or nothing when NULL); the exit code or 0. */
+static int parse_handshake(const char *value, struct vdc_agent_options *o)
+{
+	static const struct option long_options[] = { VDC_AGENT_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
+	const struct vdc_agent_program prog = {
+		.name = "test", .version = "0", .default_statedir = "/nonexistent",
+		.heartbeat_max = 60, .usage = options_usage, .long_options = long_options,
+		.take_option = options_none_ours,
+	};
+	char a0[] = "test", a1[] = "--handshake-timeout", a2[32];
+	char *argv[] = { a0, a1, a2, NULL };
+
+	snprintf(a2, sizeof(a2), "%s", value ? value : "");
+	optind = 0;
+	return vdc_agent_options_parse(&prog, value ? 3 : 1, argv, NULL, o);
+}
+
+static void test_handshake_option(void **state)
+{
+	static const char *const bad[] = { "0", "16", "-1", "5s", "", "99999999999999999999" };
+	struct vdc_agent_options o;
+	struct vdc_proto p;
+	struct vdc_err err = VDC_ERR_INIT;
+	char server[64];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse_handshake(NULL, &o), 0);
+	assert_int_equal(o.handshake_s, VDC_PROTO_HANDSHAKE_S);
+	assert_int_equal(VDC_PROTO_HANDSHAKE_S, 5);
+	assert_int_equal(parse_handshake("1", &o), 0);
+	assert_int_equal(o.handshake_s, 1);
+	assert_int_equal(parse_handshake("15", &o), 0);
+	assert_int_equal(o.handshake_s, 15);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (parse_handshake(bad[i], &o) != VDC_AGENT_EXIT_USAGE)
+			fail_msg("--handshake-timeout '%s' was taken", bad[i]);
+	}
+	/* The option reaches the connection. */
+	snprintf(server, sizeof(server), "127.0.0.1:%d", srv.port);
+	assert_int_equal(parse_handshake("12", &o), 0);
+	o.server = server;
+	o.pin = srv.pin;
+	assert_int_equal(vdc_agent_proto_init(&p, &o, "hv1", "hva", srv.dir, &err), 0);
+	assert_int_equal(p.connect_timeout_s, 12);
+	vdc_proto_release(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -717,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_checks),
+		cmocka_unit_test(test_handshake_option),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
