@@ -149,10 +149,11 @@ is "$(vdc_host_virsh b domstate probe)" "running" "host b's probe still runs"
 # their inode numbers would go to the next namespace another test makes.
 ids= held=0
 for h in a b; do
-	for f in "/run/netns/$(vdc_host_netns $h)=netid" "/proc/$(cat "$(vdc_host_dir $h)/holder")/ns/mnt=mntid"; do
-		if _vdc_ns_pin "pin_$h${f##*=}" "${f%=*}" "$(cat "$(vdc_host_dir $h)/${f##*=}")"; then
-			ids="$ids $(cat "$(vdc_host_dir $h)/${f##*=}")" held=$((held + 1))
-		fi
+	_vdc_host_pin $h "pin_${h}net" "pin_${h}mnt"
+	for k in net mnt; do
+		v=pin_$h$k
+		[ -n "${!v}" ] || continue
+		ids="$ids $(cat "$(vdc_host_dir $h)/${k}id")" held=$((held + 1))
 	done
 done
 is "$held" 4 "the hosts' four namespaces are held for the scan below"
@@ -167,7 +168,7 @@ for p in /proc/[0-9]*; do
 		esac
 	done
 done
-for v in pin_anetid pin_amntid pin_bnetid pin_bmntid; do _vdc_ns_unpin $v; done
+for v in pin_anet pin_amnt pin_bnet pin_bmnt; do _vdc_ns_unpin $v; done
 is "$left" "" "no process is left in the hosts' namespaces"
 # Orphaned by its libvirtd, it is reaped by init a moment later.
 gone() { st=$(_vdc_proc_state "$1"); [ -z "$st" ] || [ "$st" = Z ]; }

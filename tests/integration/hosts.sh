@@ -457,8 +457,19 @@ _vdc_ns_unpin() {
 	_pin=
 }
 
+# _vdc_host_pin NAME NETVAR MNTVAR: hold host NAME's network namespace
+# (its /run/netns file) and its mount namespace (through the holder, while
+# it lives) with _vdc_ns_pin, on fds kept in NETVAR and MNTVAR; each is
+# empty when that namespace could not be held.
+_vdc_host_pin() {
+	local hd=$VDC_HOSTS_DIR/$1
+	_vdc_ns_pin "$2" "/run/netns/$(cat "$hd/netns" 2> /dev/null)" "$(cat "$hd/netid" 2> /dev/null)"
+	_vdc_ns_pin "$3" "/proc/$(cat "$hd/holder" 2> /dev/null)/ns/mnt" "$(cat "$hd/mntid" 2> /dev/null)"
+	return 0
+}
+
 vdc_host_down() {
-	local name=$1 hd=$VDC_HOSTS_DIR/$1 ns veth rc=0 pid netid mntid netpin mntpin
+	local name=$1 hd=$VDC_HOSTS_DIR/$1 ns veth rc=0 pid netid= mntid= netpin mntpin
 	[ -d "$hd" ] || return 0
 	ns=$(cat "$hd/netns" 2> /dev/null)
 	veth=$(cat "$hd/veth" 2> /dev/null)
@@ -469,9 +480,9 @@ vdc_host_down() {
 	# /run/netns file, the mount one through the holder while it lives
 	# (every process of the host entered both, so the network one alone
 	# still finds them all).
-	netid=$(cat "$hd/netid" 2> /dev/null) mntid=$(cat "$hd/mntid" 2> /dev/null)
-	_vdc_ns_pin netpin "/run/netns/$ns" "$netid" || netid=
-	_vdc_ns_pin mntpin "/proc/$(cat "$hd/holder" 2> /dev/null)/ns/mnt" "$mntid" || mntid=
+	_vdc_host_pin "$name" netpin mntpin
+	[ -z "$netpin" ] || netid=$(cat "$hd/netid")
+	[ -z "$mntpin" ] || mntid=$(cat "$hd/mntid")
 	_vdc_ns_kill "$netid" "$mntid" || rc=1
 	_vdc_ns_unpin netpin
 	_vdc_ns_unpin mntpin

@@ -224,7 +224,6 @@ get() {
 	timeout -k 2 "$VDC_TIMEOUT" cat "$1" 2>/dev/null
 }
 
-# mtime in nanoseconds precision text, size, inode.
 # vdc_wait SECS CMD...: run CMD every 0.1 s until it succeeds (0) or SECS
 # pass (1); its standard error is dropped.
 vdc_wait() {
@@ -238,6 +237,7 @@ vdc_wait() {
 	done
 }
 
+# mtime in nanoseconds precision text, size, inode.
 vdc_mtime() { timeout 10 stat -c %.9Y "$1"; }
 vdc_size() { timeout 10 stat -c %s "$1"; }
 vdc_ino() { timeout 10 stat -c %i "$1"; }
