@@ -48,8 +48,12 @@ static void schedule(struct vdc_obj *obj)
 	}
 	if (!vdc_link_target(link)) {
 		vdc_obj_set_state(obj, "error");
-		vdc_err_set(&err, -ENOENT, "image %s does not exist; make images/%s or link another image",
-			    link->tname, link->tname);
+		if (vdc_obj_find(link->tkind, NULL, link->tname, strlen(link->tname)))
+			vdc_err_set(&err, -EACCES, "image %s belongs to another user and is not shared; link your own image or root's",
+				    link->tname);
+		else
+			vdc_err_set(&err, -ENOENT, "image %s does not exist; make images/%s or link another image",
+				    link->tname, link->tname);
 		set_err(obj, err.msg);
 		return;
 	}

@@ -23,7 +23,13 @@ static pthread_rwlock_t model_lock = PTHREAD_RWLOCK_INITIALIZER;
 static const struct vdc_kind *const *top_kinds;
 static struct kind_state kstate[KINDS_MAX];
 static unsigned nkinds;
-static struct vdc_map refs;          /* "kind/name" -> count of links naming it */
+/*
+ * "kind/name" -> struct refset: every link that names that object, bound
+ * or not. A link binds only when its holder may use the object it names
+ * (vdc_obj_usable_by), so the count of an object's references is taken
+ * when asked, not kept.
+ */
+static struct vdc_map refs;
 static struct vdc_imap objs_by_id, links_by_id, scratch_by_ino;
 static struct vdc_ring all_events;
 static struct timespec all_events_mtime;
@@ -382,19 +388,58 @@ static void obj_ref_key(const struct vdc_obj *obj, char *key, size_t n)
 		ref_key(obj->kind, obj->name, key, n);
 }
 
+struct refset {
+	const struct vdc_link **v;
+	unsigned n, alloc;
+};
+
 static void ref_adjust(const struct vdc_link *link, int delta)
 {
 	char key[VDC_TNAME_MAX + 64];
-	intptr_t n;
+	struct refset *rs;
+	unsigned i;
 
 	if (link->owner->kind->made_by_system)
 		return;   /* a host's list of its instances holds nothing */
 	ref_key(link->tkind, link->tname, key, sizeof(key));
-	n = (intptr_t)vdc_map_get(&refs, key) + delta;
-	if (n <= 0)
+	rs = vdc_map_get(&refs, key);
+	if (delta > 0) {
+		if (!rs) {
+			rs = xcalloc(1, sizeof(*rs));
+			vdc_map_put(&refs, key, rs);
+		}
+		if (rs->n == rs->alloc) {
+			rs->alloc = rs->alloc ? 2 * rs->alloc : 2;
+			rs->v = xrealloc(rs->v, rs->alloc * sizeof(*rs->v));
+		}
+		rs->v[rs->n++] = link;
+		return;
+	}
+	for (i = 0; rs && i < rs->n; i++) {
+		if (rs->v[i] != link)
+			continue;
+		rs->v[i] = rs->v[--rs->n];
+		break;
+	}
+	if (rs && !rs->n) {
 		vdc_map_del(&refs, key);
-	else
-		vdc_map_put(&refs, key, (void *)n);
+		free(rs->v);
+		free(rs);
+	}
+}
+
+static void refs_clear(void)
+{
+	struct vdc_map_entry *e;
+	size_t b;
+
+	for (e = vdc_map_first(&refs, &b); e; e = vdc_map_next(&refs, e, &b)) {
+		struct refset *rs = e->value;
+
+		free(rs->v);
+		free(rs);
+	}
+	vdc_map_clear(&refs);
 }
 
 static void link_free(struct vdc_link *l)
@@ -404,12 +449,38 @@ static void link_free(struct vdc_link *l)
 	free(l);
 }
 
+/* The object at the top of `obj`'s folder: the instance of a nic, else itself. */
+static const struct vdc_obj *obj_top(const struct vdc_obj *obj)
+{
+	while (obj->parent)
+		obj = obj->parent;
+	return obj;
+}
+
+bool vdc_obj_usable_by(const struct vdc_obj *obj, uid_t uid)
+{
+	const struct vdc_obj *top = obj_top(obj);
+
+	return uid == 0 || top->uid == uid || (top->uid == 0 && top->kind->shared_by_root);
+}
+
+uid_t vdc_link_holder_uid(const struct vdc_link *link)
+{
+	return obj_top(link->owner)->uid;
+}
+
 unsigned vdc_obj_refs(const struct vdc_obj *obj)
 {
 	char key[VDC_TNAME_MAX + 64];
+	const struct refset *rs;
+	unsigned i, n = 0;
 
 	obj_ref_key(obj, key, sizeof(key));
-	return (unsigned)(intptr_t)vdc_map_get(&refs, key);
+	rs = vdc_map_get(&refs, key);
+	for (i = 0; rs && i < rs->n; i++)
+		if (vdc_obj_usable_by(obj, vdc_link_holder_uid(rs->v[i])))
+			n++;
+	return n;
 }
 
 /* ---- objects ---- */
@@ -800,15 +871,50 @@ int vdc_link_parse(const char *from, const char *target, const struct vdc_kind *
 	return vdc_linkpath_parse(mountpoint, from, target, pattern, what, tname, err);
 }
 
-static int link_owner_check(const struct vdc_kind *tkind, const char *tname, uid_t caller,
-			    struct vdc_err *err)
+/* " or root's images and networks": what root shares with every user, for a sentence. */
+static void kinds_shared_text(char *text, size_t size)
+{
+	size_t n;
+	unsigned i, k = 0, shared = 0;
+
+	for (i = 0; i < nkinds; i++)
+		shared += kstate[i].kind->shared_by_root;
+	n = (size_t)snprintf(text, size, "%s", shared ? " or root's " : "");
+	for (i = 0; i < nkinds && n < size; i++) {
+		if (!kstate[i].kind->shared_by_root)
+			continue;
+		k++;
+		n += (size_t)snprintf(text + n, size - n, "%s%s", k == 1 ? "" : k == shared ? " and " : ", ",
+				      kstate[i].kind->name);
+	}
+}
+
+/*
+ * May a link in `obj`, made by `caller`, name `tname`? A link binds only
+ * to an object that both the one who makes it and the owner of the
+ * object holding it may use (vdc_obj_usable_by). A target that does not
+ * exist yet is no refusal: the link waits, and binds when the object is
+ * made only if the same rule holds then (vdc_link_target).
+ */
+static int link_owner_check(const struct vdc_obj *obj, const struct vdc_kind *tkind, const char *tname,
+			    uid_t caller, struct vdc_err *err)
 {
 	struct vdc_obj *t = link_resolve(tkind, tname);
+	uid_t holder = obj_top(obj)->uid;
+	char shared[128];
 
-	if (caller == 0 || !t || t->uid == caller || t->uid == 0)
+	if (!t)
 		return 0;
-	return vdc_err_set(err, -EACCES, "%s %s belongs to another user; link only to your own objects or root's",
-			   tkind->noun, tname);
+	if (!vdc_obj_usable_by(t, caller)) {
+		kinds_shared_text(shared, sizeof(shared));
+		return vdc_err_set(err, -EACCES, "%s %s belongs to another user; link only to your own objects%s",
+				   tkind->noun, tname, shared);
+	}
+	if (!vdc_obj_usable_by(t, holder))
+		return vdc_err_set(err, -EACCES, "%s %s belongs to uid %u, and %s %s to uid %u, who may not use it; "
+				   "chown one of them first", tkind->noun, tname, (unsigned)obj_top(t)->uid,
+				   obj_top(obj)->kind->noun, obj_top(obj)->name, (unsigned)holder);
+	return 0;
 }
 
 static struct vdc_link *link_new(int64_t id, struct vdc_obj *owner, int attr, int dir,
@@ -844,7 +950,7 @@ int vdc_link_set(struct vdc_obj *obj, unsigned attr, const char *tname, uid_t ca
 	if (obj->attrs[attr].link)
 		return vdc_err_set(err, -EEXIST, "%s is linked already; remove it first", def->name);
 	tkind = vdc_kind_find(def->target, strlen(def->target));
-	rc = link_owner_check(tkind, tname, caller, err);
+	rc = link_owner_check(obj, tkind, tname, caller, err);
 	if (rc == 0 && def->check)
 		rc = def->check(obj, tname, strlen(tname), err);
 	if (rc < 0)
@@ -930,7 +1036,7 @@ int vdc_rel_add(struct vdc_obj *obj, unsigned dir, const char *name, size_t len,
 					   def->name, r->links[i]->name);
 	if (r->n >= VDC_REL_MAX && !obj->kind->made_by_system)
 		return vdc_err_set(err, -ENOSPC, "%s/ holds at most %d links", def->name, VDC_REL_MAX);
-	rc = link_owner_check(tkind, tname, caller, err);
+	rc = link_owner_check(obj, tkind, tname, caller, err);
 	if (rc == 0 && obj->kind->rel_check)
 		rc = obj->kind->rel_check(obj, dir, tname, err);
 	if (rc < 0)
@@ -1041,7 +1147,9 @@ void vdc_link_text(const struct vdc_link *link, unsigned depth, struct strbuf *o
 
 struct vdc_obj *vdc_link_target(const struct vdc_link *link)
 {
-	return link_resolve(link->tkind, link->tname);
+	struct vdc_obj *t = link_resolve(link->tkind, link->tname);
+
+	return t && vdc_obj_usable_by(t, vdc_link_holder_uid(link)) ? t : NULL;
 }
 
 /* ---- scratch files ---- */
@@ -1294,7 +1402,7 @@ void vdc_model_close(void)
 			obj_free(e->value);
 		vdc_map_clear(&kstate[i].objects);
 	}
-	vdc_map_clear(&refs);
+	refs_clear();
 	for (e = vdc_map_first(&meta, &b); e; e = vdc_map_next(&meta, e, &b))
 		free(e->value);
 	vdc_map_clear(&meta);

@@ -124,6 +124,12 @@ struct vdc_kind {
 	 * remove or rename them, and they hold no reference).
 	 */
 	const char *made_by_system;
+	/*
+	 * Root's objects of this kind may be linked by every user (images,
+	 * networks); of every other kind, an object is usable by its owner
+	 * and root only.
+	 */
+	bool shared_by_root;
 };
 
 struct vdc_link {
@@ -258,8 +264,19 @@ struct vdc_link *vdc_link_by_id(int64_t id);
 struct vdc_scratch *vdc_scratch_by_ino(uint64_t ino);
 /* Path of the object below the root, like "instances/web1/nics/eth0". */
 void vdc_obj_path(const struct vdc_obj *obj, struct strbuf *out);
-/* How many links name this object (possibly before it existed). */
+/*
+ * How many links are bound to this object: those that name it (possibly
+ * made before it existed) and whose holder may use it.
+ */
 unsigned vdc_obj_refs(const struct vdc_obj *obj);
+/*
+ * The ownership rule: `obj` is usable (linkable) by the owner of the
+ * object at the top of its folder, by root, and, for a kind that is
+ * shared_by_root, by everyone when root owns it.
+ */
+bool vdc_obj_usable_by(const struct vdc_obj *obj, uid_t uid);
+/* The uid a link acts for: the owner of the top object holding it. */
+uid_t vdc_link_holder_uid(const struct vdc_link *link);
 
 /* The shown text of a VALUE attribute: the value and a newline, or empty. */
 void vdc_attr_show(const struct vdc_obj *obj, unsigned attr, struct strbuf *out);
@@ -299,7 +316,11 @@ int vdc_rel_rename(struct vdc_obj *obj, unsigned dir, struct vdc_link *link,
 		   const char *name, size_t len, struct vdc_err *err);
 /* The symlink text of a link held at `depth` folders below the root. */
 void vdc_link_text(const struct vdc_link *link, unsigned depth, struct strbuf *out);
-/* The object a link names, or NULL while unresolved. */
+/*
+ * The object a link names, or NULL while unresolved: while no such object
+ * exists, or while the link's holder may not use it (a link made before
+ * its target binds only to an object its holder may link).
+ */
 struct vdc_obj *vdc_link_target(const struct vdc_link *link);
 
 /* ---- live state ---- */

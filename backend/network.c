@@ -382,7 +382,7 @@ static void attach_if_named(struct vdc_obj *nic, void *arg)
 	struct vdc_obj *net = arg;
 	struct vdc_link *l = nic->attrs[attr_of(nic, "network")].link;
 
-	if (l && !strcmp(l->tname, net->name) && nic_of(nic)->net != net) {
+	if (l && vdc_link_target(l) == net && nic_of(nic)->net != net) {
 		net_detach(nic);
 		net_attach(net, nic);
 	}
@@ -741,7 +741,7 @@ json_t *vdc_nic_json(const struct vdc_obj *nic)
 	if (c && c->addr)
 		vdc_ipv4_format(c->addr, ip);
 	return json_pack("{s:I, s:s, s:s, s:s?, s:s?}", "id", (json_int_t)nic->id, "name", nic->name, "mac", mac,
-			 "network", l ? l->tname : NULL, "ip", c && c->addr ? ip : NULL);
+			 "network", l && vdc_link_target(l) ? l->tname : NULL, "ip", c && c->addr ? ip : NULL);
 }
 
 json_t *vdc_instance_groups_json(const struct vdc_obj *inst)
@@ -751,7 +751,8 @@ json_t *vdc_instance_groups_json(const struct vdc_obj *inst)
 	unsigned i;
 
 	for (i = 0; g >= 0 && i < inst->rel[g].n; i++)
-		json_array_append_new(list, json_string(inst->rel[g].links[i]->tname));
+		if (vdc_link_target(inst->rel[g].links[i]))
+			json_array_append_new(list, json_string(inst->rel[g].links[i]->tname));
 	return list;
 }
 
@@ -833,8 +834,8 @@ static json_t *network_json(struct vdc_obj *net, const struct vdc_obj *host)
 			 "dns", dns, "server", server, "server_mac", mac, "peers", peers, "remote", remote);
 }
 
-/* The addresses of every nic of the instances in group `name`. */
-static json_t *members_json(const char *name)
+/* The addresses of every nic of the instances bound to group `group` (NULL: none). */
+static json_t *members_json(const struct vdc_obj *group)
 {
 	const struct vdc_kind *k = kind_named("instances");
 	const struct vdc_map *all = vdc_kind_objects(k);
@@ -849,7 +850,7 @@ static json_t *members_json(const char *name)
 		unsigned i;
 
 		for (i = 0; g >= 0 && i < inst->rel[g].n && !member; i++)
-			member = !strcmp(inst->rel[g].links[i]->tname, name);
+			member = group && vdc_link_target(inst->rel[g].links[i]) == group;
 		if (!member)
 			continue;
 		for (c = vdc_map_first(&inst->children, &cb); c; c = vdc_map_next(&inst->children, c, &cb)) {
@@ -892,7 +893,8 @@ void vdc_network_desired(struct vdc_obj *host, json_t *root)
 		}
 		gd = groups_dir(inst);
 		for (k = 0; gd >= 0 && k < inst->rel[gd].n; k++)
-			names_add(&group_names, inst->rel[gd].links[k]->tname);
+			if (vdc_link_target(inst->rel[gd].links[k]))
+				names_add(&group_names, inst->rel[gd].links[k]->tname);
 	}
 	/* The groups that rules name as peers (sg:NAME) are sent too, for their members. */
 	for (g = 0; g < group_names.n; g++) {
@@ -908,7 +910,7 @@ void vdc_network_desired(struct vdc_obj *host, json_t *root)
 			if (rules[k].peer_is_group)
 				names_add(&group_names, rules[k].peer_group);
 		json_array_append_new(groups, json_pack("{s:s, s:s%, s:o}", "name", group_names.v[g], "rules", text,
-							len, "members", members_json(group_names.v[g])));
+							len, "members", members_json(o)));
 	}
 	free(rules);
 	free(net_names.v);

@@ -140,8 +140,13 @@ static int volumes_dir(const struct vdc_obj *inst)
 	return -1;
 }
 
-/* The instance linking the volume named `name`, or NULL. */
-static struct vdc_obj *linked_from(const char *name, const struct vdc_obj *except)
+/*
+ * The instance other than `except` whose link is bound to volume `vol`,
+ * or, while no volume `tname` exists, whose link names it and would bind
+ * to it as the link of `except` would (same owner): NULL when none. A link
+ * that only names a volume its holder may not use is no attachment.
+ */
+static struct vdc_obj *linked_from(const struct vdc_obj *vol, const char *tname, const struct vdc_obj *except)
 {
 	const struct vdc_kind *k = vdc_kind_find("instances", 9);
 	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
@@ -157,25 +162,30 @@ static struct vdc_obj *linked_from(const char *name, const struct vdc_obj *excep
 
 		if (inst == except || d < 0)
 			continue;
-		for (i = 0; i < inst->rel[d].n; i++)
-			if (!strcmp(inst->rel[d].links[i]->tname, name))
+		for (i = 0; i < inst->rel[d].n; i++) {
+			const struct vdc_link *l = inst->rel[d].links[i];
+
+			if (vol ? vdc_link_target(l) == vol :
+			    except && !strcmp(l->tname, tname) && inst->uid == except->uid)
 				return inst;
+		}
 	}
 	return NULL;
 }
 
 struct vdc_obj *vdc_volume_instance(const struct vdc_obj *vol)
 {
-	return linked_from(vol->name, NULL);
+	return linked_from(vol, NULL, NULL);
 }
 
 int vdc_volume_rel_check(const struct vdc_obj *inst, unsigned dir, const char *tname, struct vdc_err *err)
 {
-	struct vdc_obj *other;
+	struct vdc_obj *vol, *other;
 
 	if (strcmp(inst->kind->reldirs[dir].name, "volumes"))
 		return 0;
-	other = linked_from(tname, inst);
+	vol = vdc_obj_find(vdc_kind_find("volumes", 7), NULL, tname, strlen(tname));
+	other = linked_from(vol, tname, inst);
 	if (other)
 		return vdc_err_set(err, -EBUSY, "volume %s is attached to instance %s already; a volume is attached to one instance at a time",
 				   tname, other->name);

@@ -11,6 +11,7 @@ static const struct vdc_verb_def verbs[] = {
 
 const struct vdc_kind vdc_kind_images = {
 	.name = "images",
+	.shared_by_root = true,
 	.noun = "image",
 	.runfiles = runfiles,
 	.nrunfiles = VDC_ARRAY_SIZE(runfiles),

@@ -78,6 +78,7 @@ static const struct vdc_verb_def verbs[] = {
 
 const struct vdc_kind vdc_kind_networks = {
 	.name = "networks",
+	.shared_by_root = true,
 	.noun = "network",
 	.attrs = attrs,
 	.nattrs = VDC_ARRAY_SIZE(attrs),

@@ -57,6 +57,48 @@ fails_with EACCES "they cannot link another user's image as their image" as $NOB
 like "$(get "$T/run/err")" "belongs to another user" "their run/err says why"
 fails_with EACCES "they cannot read another user's object" as $NOBODY cat "$MNT/images/other/run/state"
 
+# Root's images and networks are shared; root's volumes, security groups
+# and ssh keys are not (docs/tree.md, "Ownership").
+ok "root makes networks/rootnet" mkdir "$MNT/networks/rootnet"
+ok "root makes volumes/rootvol" mkdir "$MNT/volumes/rootvol"
+ok "root makes security-groups/web" mkdir "$MNT/security-groups/web"
+ok "root makes ssh-keys/rootkey" mkdir "$MNT/ssh-keys/rootkey"
+ok "they can make a nic for root's network" as $NOBODY mkdir "$T/nics/eth1"
+ok "they can link root's network" as $NOBODY ln -s ../../../../networks/rootnet "$T/nics/eth1/network"
+fails_with EACCES "they cannot attach root's volume" as $NOBODY ln -s ../../../volumes/rootvol "$T/volumes/rv"
+fails_with EACCES "they cannot join root's security group" as $NOBODY ln -s ../../../security-groups/web "$T/security-groups/web"
+like "$(get "$T/run/err")" "root's images and networks" "run/err says what root shares"
+fails_with EACCES "they cannot use root's ssh key" as $NOBODY ln -s ../../../ssh-keys/rootkey "$T/ssh-keys/k"
+fails_with EACCES "root cannot give them root's volume by a link either" ln -s ../../../volumes/rootvol "$T/volumes/rv"
+like "$(get "$T/run/err")" "who may not use it" "run/err says whose it is"
+ok "root's volume is free to remove" rmdir "$MNT/volumes/rootvol"
+ok "root's security group is free to remove" rmdir "$MNT/security-groups/web"
+
+# A link made before its target binds only to an object its holder may use:
+# another user who later makes an object of that name keeps it.
+V=$MNT/instances/victim
+ok "they make instances/att1" as $NOBODY mkdir "$MNT/instances/att1"
+ok "they link a volume that does not exist yet" as $NOBODY ln -s ../../../volumes/victimvol "$MNT/instances/att1/volumes/v"
+ok "they link a security group that does not exist yet" as $NOBODY ln -s ../../../security-groups/victimsg "$MNT/instances/att1/security-groups/g"
+ok "they link an image that does not exist yet" as $NOBODY ln -s ../../images/victimimg "$MNT/instances/att1/image"
+ok "another user makes volumes/victimvol" as $OTHER mkdir "$MNT/volumes/victimvol"
+ok "another user makes security-groups/victimsg" as $OTHER mkdir "$MNT/security-groups/victimsg"
+ok "another user makes images/victimimg" as $OTHER mkdir "$MNT/images/victimimg"
+ok "another user makes instances/victim" as $OTHER mkdir "$V"
+ok "she attaches her volume to her instance" as $OTHER ln -s ../../../volumes/victimvol "$V/volumes/data"
+ok "she joins her instance to her group" as $OTHER ln -s ../../../security-groups/victimsg "$V/security-groups/g"
+ok "she detaches it again" as $OTHER rm "$V/volumes/data"
+ok "she removes her group from her instance" as $OTHER rm "$V/security-groups/g"
+ok "she can remove her volume (the early link holds nothing)" as $OTHER rmdir "$MNT/volumes/victimvol"
+ok "she can remove her group" as $OTHER rmdir "$MNT/security-groups/victimsg"
+ok "she can remove her image" as $OTHER rmdir "$MNT/images/victimimg"
+ok "another user makes images/victimimg again" as $OTHER mkdir "$MNT/images/victimimg"
+ok "they power att1 on" as $NOBODY bash -c "echo on > '$MNT/instances/att1/power'"
+like "$(get "$MNT/instances/att1/run/err")" "image victimimg belongs to another user" "att1's run/err says the image is not theirs"
+ok "they power att1 off" as $NOBODY bash -c "echo off > '$MNT/instances/att1/power'"
+ok "they remove att1" as $NOBODY rm -rf "$MNT/instances/att1"
+ok "she removes her image and instance" as $OTHER rmdir "$MNT/images/victimimg" "$V"
+
 # Root sees all.
 is "$(get "$T/cpus")" 3 "root can read theirs"
 ok "root can write theirs" put 4 "$T/cpus"

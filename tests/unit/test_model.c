@@ -84,6 +84,7 @@ static const struct vdc_attr_def image_attrs[] = {
 
 static const struct vdc_kind k_images = {
 	.name = "images",
+	.shared_by_root = true,
 	.noun = "image",
 	.attrs = image_attrs,
 	.nattrs = NELEM(image_attrs),
@@ -112,6 +113,7 @@ static const struct vdc_attr_def network_attrs[] = {
 
 static const struct vdc_kind k_networks = {
 	.name = "networks",
+	.shared_by_root = true,
 	.noun = "network",
 	.attrs = network_attrs,
 	.nattrs = NELEM(network_attrs),
@@ -758,11 +760,11 @@ static void test_persistence(void **state)
 	struct timespec web_ctime, cpus_mtime;
 
 	(void)state;
-	tiny = create(&k_images, NULL, "tiny", 1000);
-	v1 = create(&k_volumes, NULL, "v1", 1000);
-	v2 = create(&k_volumes, NULL, "v2", 0);
+	tiny = create(&k_images, NULL, "tiny", 0);
+	v1 = create(&k_volumes, NULL, "v1", 1001);
+	v2 = create(&k_volumes, NULL, "v2", 1001);
 	lan = create(&k_networks, NULL, "lan", 0);
-	web = create(&k_instances, NULL, "web1", 1000);
+	web = create(&k_instances, NULL, "web1", 1001);
 	web_id = web->id;
 	web_ctime = web->ctime;
 
@@ -771,16 +773,16 @@ static void test_persistence(void **state)
 	cpus_mtime = web->attrs[A_CPUS].mtime;
 	assert_int_equal(set_rc(web, A_NOTE, S("hello\n")), 0);
 	assert_int_equal(set_rc(web, A_USERDATA, S("#cloud-config\nx: 1\n")), 0);
-	assert_int_equal(link_rc(web, A_IMAGE, "tiny", 1000), 0);
+	assert_int_equal(link_rc(web, A_IMAGE, "tiny", 1001), 0);
 	assert_int_equal(changed_attr, A_IMAGE);
 	assert_last_event(web, "instances/web1 image -> images/tiny");
-	assert_int_equal(rel_rc(web, R_VOLUMES, "data", "v1", 1000), 0);
+	assert_int_equal(rel_rc(web, R_VOLUMES, "data", "v1", 1001), 0);
 	assert_last_event(web, "instances/web1 volumes/data -> volumes/v1");
-	assert_int_equal(rel_rc(web, R_VOLUMES, "logs", "v2", 1000), 0);
-	eth0 = create(&k_nics, web, "eth0", 1000);
+	assert_int_equal(rel_rc(web, R_VOLUMES, "logs", "v2", 1001), 0);
+	eth0 = create(&k_nics, web, "eth0", 1001);
 	eth0_id = eth0->id;
 	assert_int_equal(set_rc(eth0, N_MAC, S("52:54:00:00:00:01\n")), 0);
-	assert_int_equal(link_rc(eth0, N_NETWORK, "lan", 1000), 0);
+	assert_int_equal(link_rc(eth0, N_NETWORK, "lan", 1001), 0);
 	assert_int_equal(vdc_obj_chown(web, 1001, 1002, &last), 0);
 	assert_last_event(web, "instances/web1 owner set to uid 1001 gid 1002");
 	vdc_obj_set_state(web, "running");
@@ -813,7 +815,7 @@ static void test_persistence(void **state)
 	assert_int_equal(web->id, web_id);
 	assert_int_equal(web->uid, 1001);
 	assert_int_equal(web->gid, 1002);
-	assert_int_equal(v1->uid, 1000);
+	assert_int_equal(v1->uid, 1001);
 	assert_true(ts_equal(web->ctime, web_ctime));
 	assert_true(ts_equal(web->attrs[A_CPUS].mtime, cpus_mtime));
 
@@ -1038,16 +1040,43 @@ static void test_refs(void **state)
 	assert_int_equal(vdc_obj_refs(v1), 0);
 	assert_int_equal(destroy_rc(v1), 0);
 
-	/* Owners: a user links to their own objects or root's; root to any. */
+	/*
+	 * Owners: a user links to their own objects or root's images and
+	 * networks; a link binds only what the holder's owner may use, also
+	 * when root makes it.
+	 */
 	mine = create(&k_images, NULL, "mine", 1001);
 	web2 = create(&k_instances, NULL, "web2", 1000);
 	assert_int_equal(link_rc(web2, A_IMAGE, "mine", 1000), -EACCES);
-	assert_string_equal(last.msg, "image mine belongs to another user; link only to your own objects or root's");
+	assert_string_equal(last.msg, "image mine belongs to another user; link only to your own objects or root's images and networks");
 	assert_int_equal(vdc_obj_refs(mine), 0);
+	assert_int_equal(link_rc(web2, A_IMAGE, "mine", 1001), -EACCES);
+	assert_int_equal(link_rc(web2, A_IMAGE, "mine", 0), -EACCES);
+	assert_string_equal(last.msg, "image mine belongs to uid 1001, and instance web2 to uid 1000, who may not use it; chown one of them first");
+	assert_int_equal(vdc_obj_chown(web2, 1001, 1001, &last), 0);
 	assert_int_equal(link_rc(web2, A_IMAGE, "mine", 1001), 0);
-	assert_int_equal(vdc_link_clear(web2, A_IMAGE, &last), 0);
-	assert_int_equal(link_rc(web2, A_IMAGE, "mine", 0), 0);
 	assert_int_equal(vdc_obj_refs(mine), 1);
+	/* Root's volumes are not shared; root's images are. */
+	v1 = create(&k_volumes, NULL, "rootvol", 0);
+	assert_int_equal(rel_rc(web2, R_VOLUMES, "data", "rootvol", 1001), -EACCES);
+	assert_int_equal(vdc_obj_refs(v1), 0);
+	assert_int_equal(destroy_rc(v1), 0);
+
+	/*
+	 * A link made before its target binds only if its holder may use the
+	 * object made later: another user's volume of that name is not
+	 * captured (not counted, not resolved, free to remove and attach).
+	 */
+	assert_int_equal(rel_rc(web2, R_VOLUMES, "v", "victim", 1001), 0);
+	v1 = create(&k_volumes, NULL, "victim", 1002);
+	assert_null(vdc_link_target(vdc_rel_find(web2, R_VOLUMES, S("v"))));
+	assert_int_equal(vdc_obj_refs(v1), 0);
+	assert_int_equal(destroy_rc(v1), 0);
+	v1 = create(&k_volumes, NULL, "victim", 1001);
+	assert_ptr_equal(vdc_link_target(vdc_rel_find(web2, R_VOLUMES, S("v"))), v1);
+	assert_int_equal(vdc_obj_refs(v1), 1);
+	assert_int_equal(vdc_rel_remove(web2, R_VOLUMES, vdc_rel_find(web2, R_VOLUMES, S("v")), &last), 0);
+	assert_int_equal(destroy_rc(v1), 0);
 
 	/* Counts survive a restart, dangling links included. */
 	assert_int_equal(vdc_link_clear(web, A_IMAGE, &last), 0);
