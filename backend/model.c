@@ -337,20 +337,36 @@ void vdc_obj_set_state(struct vdc_obj *obj, const char *state)
 	obj->state = xstrdup(state);
 }
 
-void vdc_obj_set_err(struct vdc_obj *obj, const char *msg)
+/*
+ * Set or clear run/err, persisted with whose it is: a sentence of the data
+ * center's (a host's report, the state machine) or a refusal of what a
+ * user asked (kept until `clear` or the user's next successful request).
+ */
+static void err_store(struct vdc_obj *obj, const char *msg, bool by_user)
 {
 	struct vdc_err err = VDC_ERR_INIT;
+	int rc;
 
-	if (!msg && !obj->err)
-		return;
-	if (vdc_store_begin(&err) == 0)
-		store_finish(vdc_store_live_put(obj->id, "err", msg, &err), &err);
+	if (vdc_store_begin(&err) == 0) {
+		rc = vdc_store_live_put(obj->id, "err", msg, &err);
+		if (rc == 0 && by_user != obj->err_by_user)
+			rc = vdc_store_live_put(obj->id, "err-by", by_user ? "user" : NULL, &err);
+		store_finish(rc, &err);
+	}
 	free(obj->err);
 	obj->err = msg ? xstrdup(msg) : NULL;
+	obj->err_by_user = msg && by_user;
 	if (msg)
 		vdc_event(obj, "error: %s", msg);
 	else if (live_hook)
 		live_hook(obj);
+}
+
+void vdc_obj_set_err(struct vdc_obj *obj, const char *msg)
+{
+	if (!msg && (!obj->err || obj->err_by_user))
+		return;
+	err_store(obj, msg, false);
 }
 
 int vdc_verb_clear(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err)
@@ -358,9 +374,16 @@ int vdc_verb_clear(struct vdc_obj *obj, const char *args, size_t len, struct vdc
 	(void)args;
 	if (len)
 		return vdc_err_set(err, -EINVAL, "clear takes no arguments");
-	vdc_obj_set_err(obj, NULL);
+	if (obj->err)
+		err_store(obj, NULL, false);
 	vdc_event(obj, "run/err cleared");
 	return 0;
+}
+
+void vdc_obj_user_ok(struct vdc_obj *obj)
+{
+	if (obj->err_by_user)
+		err_store(obj, NULL, false);
 }
 
 void vdc_report(struct vdc_obj *obj, const struct vdc_err *err)
@@ -368,7 +391,7 @@ void vdc_report(struct vdc_obj *obj, const struct vdc_err *err)
 	if (!err->msg[0])
 		return;
 	if (obj)
-		vdc_obj_set_err(obj, err->msg);
+		err_store(obj, err->msg, true);
 	else
 		vdc_event(NULL, "error: %s", err->msg);
 }
@@ -781,6 +804,7 @@ static int attr_store(struct vdc_obj *obj, unsigned attr, const char *v, size_t 
 	a->value = is_default ? NULL : xstrndup(v, len);
 	a->len = is_default ? 0 : len;
 	a->mtime = t;
+	vdc_obj_user_ok(obj);
 	if (def->flags & VDC_ATTR_MULTILINE) {
 		vdc_event(obj, "%s set (%zu bytes)", def->name, len);
 	} else {
@@ -836,8 +860,10 @@ int vdc_attr_set(struct vdc_obj *obj, unsigned attr, const char *text, size_t le
 	if (!(def->flags & VDC_ATTR_MULTILINE) && len && text[len - 1] == '\n')
 		len--;
 	cur = vdc_attr_value(obj, attr, &curlen);
-	if (curlen == len && !memcmp(cur, text, len))
+	if (curlen == len && !memcmp(cur, text, len)) {
+		vdc_obj_user_ok(obj);
 		return 0;
+	}
 	return attr_store(obj, attr, text, len, err);
 }
 
@@ -966,6 +992,7 @@ int vdc_link_set(struct vdc_obj *obj, unsigned attr, const char *tname, uid_t ca
 		return rc;
 	obj->attrs[attr].link = link_new(id, obj, (int)attr, -1, def->name, tkind, tname, t);
 	obj->mtime = t;
+	vdc_obj_user_ok(obj);
 	vdc_event(obj, "%s -> %s/%s", def->name, tkind->name, tname);
 	if (obj->kind->changed)
 		obj->kind->changed(obj, attr);
@@ -992,6 +1019,7 @@ int vdc_link_clear(struct vdc_obj *obj, unsigned attr, struct vdc_err *err)
 	link_free(l);
 	obj->attrs[attr].link = NULL;
 	obj->mtime = t;
+	vdc_obj_user_ok(obj);
 	vdc_event(obj, "%s unlinked", obj->kind->attrs[attr].name);
 	if (obj->kind->changed)
 		obj->kind->changed(obj, attr);
@@ -1068,6 +1096,8 @@ int vdc_rel_add(struct vdc_obj *obj, unsigned dir, const char *name, size_t len,
 	}
 	r->links[r->n++] = link_new(id, obj, -1, (int)dir, nm, tkind, tname, t);
 	r->mtime = t;
+	if (!obj->kind->made_by_system)
+		vdc_obj_user_ok(obj);
 	vdc_event(obj, "%s/%s -> %s/%s", def->name, nm, tkind->name, tname);
 	if (obj->kind->rel_changed)
 		obj->kind->rel_changed(obj, dir);
@@ -1099,6 +1129,8 @@ int vdc_rel_remove(struct vdc_obj *obj, unsigned dir, struct vdc_link *link, str
 	vdc_event(obj, "%s/%s unlinked", obj->kind->reldirs[dir].name, link->name);
 	link_free(link);
 	r->mtime = vdc_now();
+	if (!obj->kind->made_by_system)
+		vdc_obj_user_ok(obj);
 	if (obj->kind->rel_changed)
 		obj->kind->rel_changed(obj, dir);
 	return 0;
@@ -1126,6 +1158,7 @@ int vdc_rel_rename(struct vdc_obj *obj, unsigned dir, struct vdc_link *link,
 		return rc;
 	snprintf(link->name, sizeof(link->name), "%s", nm);
 	obj->rel[dir].mtime = vdc_now();
+	vdc_obj_user_ok(obj);
 	return 0;
 }
 
@@ -1319,6 +1352,8 @@ static int load_live(void *ctx, int64_t id, const char *name, const char *value)
 	} else if (!strcmp(name, "err")) {
 		free(obj->err);
 		obj->err = xstrdup(value);
+	} else if (!strcmp(name, "err-by")) {
+		obj->err_by_user = !strcmp(value, "user");
 	} else if (obj->kind->live_loaded) {
 		obj->kind->live_loaded(obj, name, value);
 	}

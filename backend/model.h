@@ -206,6 +206,7 @@ struct vdc_obj {
 	uint64_t fresh_mask;
 	char *state;
 	char *err;
+	bool err_by_user;                /* err refuses a user's request (see vdc_report) */
 	struct vdc_ring events;
 	struct vdc_scratch **scratch;
 	unsigned nscratch;
@@ -356,12 +357,26 @@ void vdc_obj_live_changed(struct vdc_obj *obj);
 
 /* Set run/state (persisted) and log the transition. */
 void vdc_obj_set_state(struct vdc_obj *obj, const char *state);
-/* Set run/err (persisted; NULL clears) and log it as an event. */
+/*
+ * run/err holds one sentence, of one of two origins:
+ * - the data center's own (a host's report, the state machine): set by
+ *   vdc_obj_set_err(obj, msg) and cleared by vdc_obj_set_err(obj, NULL)
+ *   when its cause is gone (the host recovers, the instance starts);
+ * - a refusal of a user's request (vdc_report): kept until the user runs
+ *   `clear` or the user's next successful request on the object
+ *   (vdc_obj_user_ok), so a report arriving meanwhile never wipes it.
+ * Both are persisted with their origin and logged as events.
+ */
 void vdc_obj_set_err(struct vdc_obj *obj, const char *msg);
 /* The verb every kind has: `clear` forgets run/err once it is dealt with. */
 int vdc_verb_clear(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
-/* Record a failed request on `obj` (or the data center when NULL). */
+/* Record a refused request on `obj` (or the data center when NULL). */
 void vdc_report(struct vdc_obj *obj, const struct vdc_err *err);
+/*
+ * A user's request on `obj` succeeded: forget the sentence of a refused
+ * one. The model's mutators call it; so does the front end after a verb.
+ */
+void vdc_obj_user_ok(struct vdc_obj *obj);
 /* Append an event line to the object's and the global log. */
 void vdc_event(const struct vdc_obj *obj, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -1391,6 +1391,52 @@ static void test_obj_mtime_survives_reopen(void **state)
 	assert_true(ts_equal(find(&k_instances, NULL, "web1")->mtime, linked));
 }
 
+/*
+ * run/err keeps a user's refused request until `clear` or the user's next
+ * success; the data center's own sentences are cleared when their cause
+ * is gone, and never wipe a user's (a host report between a refused
+ * write and the read of run/err).
+ */
+static void test_err_origin(void **state)
+{
+	struct vdc_obj *web;
+	struct vdc_err e = VDC_ERR_INIT;
+
+	(void)state;
+	web = create(&k_instances, NULL, "web1", 1000);
+	vdc_err_set(&e, -ERANGE, "cpus is 0; a number from 1 to 64 is accepted");
+	vdc_report(web, &e);
+	assert_true(web->err_by_user);
+	vdc_obj_set_err(web, NULL);     /* a report that finds nothing wrong */
+	assert_string_equal(web->err, "cpus is 0; a number from 1 to 64 is accepted");
+	reopen();
+	web = find(&k_instances, NULL, "web1");
+	assert_true(web->err_by_user);
+	vdc_obj_set_err(web, NULL);
+	assert_non_null(web->err);
+	/* The next successful write forgets it. */
+	assert_int_equal(set_rc(web, A_CPUS, S("2\n")), 0);
+	assert_null(web->err);
+	assert_false(web->err_by_user);
+
+	/* The data center's own sentence goes when its cause does. */
+	vdc_obj_set_err(web, "host a is unknown");
+	assert_false(web->err_by_user);
+	reopen();
+	web = find(&k_instances, NULL, "web1");
+	assert_false(web->err_by_user);
+	assert_string_equal(web->err, "host a is unknown");
+	vdc_obj_set_err(web, NULL);
+	assert_null(web->err);
+
+	/* clear forgets either. */
+	vdc_report(web, &e);
+	assert_int_equal(vdc_verb_clear(web, "", 0, &last), 0);
+	assert_null(web->err);
+	reopen();
+	assert_null(find(&k_instances, NULL, "web1")->err);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1407,6 +1453,7 @@ int main(void)
 		T(test_rename),
 		T(test_destroy_with_children),
 		T(test_state_and_err),
+		T(test_err_origin),
 		T(test_events_ring),
 		T(test_event_cut_keeps_utf8),
 		T(test_link_parse_quotes_absolute_target),
