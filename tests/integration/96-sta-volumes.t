@@ -165,7 +165,12 @@ ok "the LUN grows to 128M (iscsi-readcapacity16)" vdc_wait 30 eval \
 fails_with EINVAL "echo 64M > size (a shrink) is refused" put 64M "$V/size"
 like "$(get "$V/run/err")" 'only grow' "run/err says volumes only grow"
 is "$(get "$V/size")" 128M "size is still 128M"
+# The storage host reports every second and each report reconciles the
+# volume: the user's sentence must outlast them (it used to be wiped).
+sleep 3
+like "$(get "$V/run/err")" 'only grow' "run/err still says so after three host reports"
 ok "echo clear > ctl" put clear "$V/ctl"
+is "$(get "$V/run/err")" "" "clear empties run/err"
 
 # ---- kill -9 vdc-sta ----
 
