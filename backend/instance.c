@@ -151,7 +151,7 @@ void vdc_instance_reconcile(struct vdc_obj *obj)
 			 * Scheduling is over before anyone can read run/state, so
 			 * it is logged but not stored: schedule() stores the outcome.
 			 */
-			vdc_obj_set_err(obj, NULL);
+			vdc_obj_clear_err(obj);
 			vdc_event(obj, "state %s -> scheduling", obj->state);
 			free(obj->state);
 			obj->state = xstrdup("scheduling");

@@ -374,15 +374,14 @@ int vdc_verb_clear(struct vdc_obj *obj, const char *args, size_t len, struct vdc
 	(void)args;
 	if (len)
 		return vdc_err_set(err, -EINVAL, "clear takes no arguments");
-	if (obj->err)
-		err_store(obj, NULL, false);
+	vdc_obj_clear_err(obj);
 	vdc_event(obj, "run/err cleared");
 	return 0;
 }
 
-void vdc_obj_user_ok(struct vdc_obj *obj)
+void vdc_obj_clear_err(struct vdc_obj *obj)
 {
-	if (obj->err_by_user)
+	if (obj->err)
 		err_store(obj, NULL, false);
 }
 
@@ -804,7 +803,6 @@ static int attr_store(struct vdc_obj *obj, unsigned attr, const char *v, size_t 
 	a->value = is_default ? NULL : xstrndup(v, len);
 	a->len = is_default ? 0 : len;
 	a->mtime = t;
-	vdc_obj_user_ok(obj);
 	if (def->flags & VDC_ATTR_MULTILINE) {
 		vdc_event(obj, "%s set (%zu bytes)", def->name, len);
 	} else {
@@ -860,10 +858,8 @@ int vdc_attr_set(struct vdc_obj *obj, unsigned attr, const char *text, size_t le
 	if (!(def->flags & VDC_ATTR_MULTILINE) && len && text[len - 1] == '\n')
 		len--;
 	cur = vdc_attr_value(obj, attr, &curlen);
-	if (curlen == len && !memcmp(cur, text, len)) {
-		vdc_obj_user_ok(obj);
+	if (curlen == len && !memcmp(cur, text, len))
 		return 0;
-	}
 	return attr_store(obj, attr, text, len, err);
 }
 
@@ -992,7 +988,6 @@ int vdc_link_set(struct vdc_obj *obj, unsigned attr, const char *tname, uid_t ca
 		return rc;
 	obj->attrs[attr].link = link_new(id, obj, (int)attr, -1, def->name, tkind, tname, t);
 	obj->mtime = t;
-	vdc_obj_user_ok(obj);
 	vdc_event(obj, "%s -> %s/%s", def->name, tkind->name, tname);
 	if (obj->kind->changed)
 		obj->kind->changed(obj, attr);
@@ -1019,7 +1014,6 @@ int vdc_link_clear(struct vdc_obj *obj, unsigned attr, struct vdc_err *err)
 	link_free(l);
 	obj->attrs[attr].link = NULL;
 	obj->mtime = t;
-	vdc_obj_user_ok(obj);
 	vdc_event(obj, "%s unlinked", obj->kind->attrs[attr].name);
 	if (obj->kind->changed)
 		obj->kind->changed(obj, attr);
@@ -1096,8 +1090,6 @@ int vdc_rel_add(struct vdc_obj *obj, unsigned dir, const char *name, size_t len,
 	}
 	r->links[r->n++] = link_new(id, obj, -1, (int)dir, nm, tkind, tname, t);
 	r->mtime = t;
-	if (!obj->kind->made_by_system)
-		vdc_obj_user_ok(obj);
 	vdc_event(obj, "%s/%s -> %s/%s", def->name, nm, tkind->name, tname);
 	if (obj->kind->rel_changed)
 		obj->kind->rel_changed(obj, dir);
@@ -1129,8 +1121,6 @@ int vdc_rel_remove(struct vdc_obj *obj, unsigned dir, struct vdc_link *link, str
 	vdc_event(obj, "%s/%s unlinked", obj->kind->reldirs[dir].name, link->name);
 	link_free(link);
 	r->mtime = vdc_now();
-	if (!obj->kind->made_by_system)
-		vdc_obj_user_ok(obj);
 	if (obj->kind->rel_changed)
 		obj->kind->rel_changed(obj, dir);
 	return 0;
@@ -1158,7 +1148,6 @@ int vdc_rel_rename(struct vdc_obj *obj, unsigned dir, struct vdc_link *link,
 		return rc;
 	snprintf(link->name, sizeof(link->name), "%s", nm);
 	obj->rel[dir].mtime = vdc_now();
-	vdc_obj_user_ok(obj);
 	return 0;
 }
 

@@ -363,8 +363,10 @@ void vdc_obj_set_state(struct vdc_obj *obj, const char *state);
  *   vdc_obj_set_err(obj, msg) and cleared by vdc_obj_set_err(obj, NULL)
  *   when its cause is gone (the host recovers, the instance starts);
  * - a refusal of a user's request (vdc_report): kept until the user runs
- *   `clear` or the user's next successful request on the object
- *   (vdc_obj_user_ok), so a report arriving meanwhile never wipes it.
+ *   `clear`, a newer sentence replaces it, or the user powers the
+ *   instance on (vdc_obj_clear_err), so a report arriving meanwhile never
+ *   wipes it. A later successful write keeps it: `cp -r` that had one
+ *   link refused goes on with the rest, and the sentence says why.
  * Both are persisted with their origin and logged as events.
  */
 void vdc_obj_set_err(struct vdc_obj *obj, const char *msg);
@@ -372,11 +374,8 @@ void vdc_obj_set_err(struct vdc_obj *obj, const char *msg);
 int vdc_verb_clear(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
 /* Record a refused request on `obj` (or the data center when NULL). */
 void vdc_report(struct vdc_obj *obj, const struct vdc_err *err);
-/*
- * A user's request on `obj` succeeded: forget the sentence of a refused
- * one. The model's mutators call it; so does the front end after a verb.
- */
-void vdc_obj_user_ok(struct vdc_obj *obj);
+/* Empty run/err whatever its origin: `clear`, and an instance's power on. */
+void vdc_obj_clear_err(struct vdc_obj *obj);
 /* Append an event line to the object's and the global log. */
 void vdc_event(const struct vdc_obj *obj, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

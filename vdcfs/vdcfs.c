@@ -1234,7 +1234,6 @@ static int ctl_run(const struct node *n, const char *data, size_t size, struct v
 		rc = k->verbs[i].run(n->obj, line + vlen, len - vlen, err);
 		if (rc < 0)
 			return rc;
-		vdc_obj_user_ok(n->obj);
 	}
 	return (int)size;
 }
