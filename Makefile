@@ -23,12 +23,15 @@ override LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread
 BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
               backend/store.c backend/model.c backend/instance.c \
               backend/scheduler.c backend/host.c backend/tls.c backend/agentd.c \
-              backend/volume.c backend/iscsi.c backend/network.c
+              backend/volume.c backend/iscsi.c backend/network.c \
+              backend/quota.c
 VDCFS_SRC   = vdcfs/vdcfs.c vdcfs/tree.c vdcfs/instances.c vdcfs/images.c \
               vdcfs/volumes.c vdcfs/networks.c vdcfs/security_groups.c \
-              vdcfs/ssh_keys.c vdcfs/hosts.c
+              vdcfs/ssh_keys.c vdcfs/hosts.c \
+              vdcfs/quotas.c
 UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement \
-              test_volumes test_iscsi test_networks
+              test_volumes test_iscsi test_networks \
+              test_quotas
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 
 # The agents: agents/common/ is the protocol client (libcurl, jansson);
@@ -127,6 +130,8 @@ $(BUILD)/test_placement: tests/unit/test_placement.c tests/unit/unit.h tests/uni
 $(BUILD)/test_volumes: tests/unit/test_volumes.c tests/unit/unit.h tests/unit/unit_model.h $(KIND_OBJ) $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
 $(BUILD)/test_networks: tests/unit/test_networks.c tests/unit/unit.h tests/unit/unit_model.h $(KIND_OBJ) $(BUILD)/libvdc.a
+	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
+$(BUILD)/test_quotas: tests/unit/test_quotas.c tests/unit/unit.h tests/unit/unit_model.h $(KIND_OBJ) $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
 
 unit: $(UNIT_TESTS:%=$(BUILD)/%) unit-agents

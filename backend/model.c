@@ -564,6 +564,7 @@ int vdc_obj_create(const struct vdc_kind *kind, struct vdc_obj *parent,
 		   struct vdc_obj **out, struct vdc_err *err)
 {
 	char nm[VDC_NAME_MAX + 1];
+	uid_t caller = uid;
 	struct timespec t = vdc_now();
 	int64_t id;
 	int rc;
@@ -573,6 +574,11 @@ int vdc_obj_create(const struct vdc_kind *kind, struct vdc_obj *parent,
 		return rc;
 	if (vdc_obj_find(kind, parent, nm, len))
 		return vdc_err_set(err, -EEXIST, "%s %s exists already", kind->noun, nm);
+	if (kind->may_own) {
+		rc = kind->may_own(kind, parent, NULL, nm, &uid, &gid, err);
+		if (rc < 0)
+			return rc;
+	}
 	rc = vdc_store_begin(err);
 	if (rc < 0)
 		return rc;
@@ -597,7 +603,7 @@ int vdc_obj_create(const struct vdc_kind *kind, struct vdc_obj *parent,
 		parent->childdir_mtime = t;
 	else
 		kind_state(kind)->mtime = t;
-	vdc_event(*out, "created by uid %u", (unsigned)uid);
+	vdc_event(*out, "created by uid %u", (unsigned)caller);
 	if (kind->created)
 		kind->created(*out);
 	return 0;
@@ -705,6 +711,14 @@ int vdc_obj_rename(struct vdc_obj *obj, const char *name, size_t len, struct vdc
 	if (vdc_obj_refs(obj))
 		return vdc_err_set(err, -EBUSY, "%s %s is linked from elsewhere; remove the links before renaming it",
 				   obj->kind->noun, obj->name);
+	if (obj->kind->may_own) {
+		uid_t uid = obj->uid;
+		gid_t gid = obj->gid;
+
+		rc = obj->kind->may_own(obj->kind, obj->parent, obj, nm, &uid, &gid, err);
+		if (rc < 0)
+			return rc;
+	}
 	if (obj->kind->busy) {
 		rc = obj->kind->busy(obj, err);
 		if (rc < 0)
@@ -737,6 +751,14 @@ int vdc_obj_chown(struct vdc_obj *obj, uid_t uid, gid_t gid, struct vdc_err *err
 
 	if (obj->uid == uid && obj->gid == gid)
 		return 0;
+	if (obj->kind->may_own) {
+		uid_t u = uid;
+		gid_t g = gid;
+
+		rc = obj->kind->may_own(obj->kind, obj->parent, obj, obj->name, &u, &g, err);
+		if (rc < 0)
+			return rc;
+	}
 	rc = vdc_store_begin(err);
 	if (rc < 0)
 		return rc;

@@ -130,6 +130,22 @@ struct vdc_kind {
 	 * and root only.
 	 */
 	bool shared_by_root;
+	/*
+	 * May `*uid` own `obj` named `name`? `obj` is NULL at mkdir (a new
+	 * object of `kind` under `parent`); at rename `name` is the new name,
+	 * at chown `*uid` and `*gid` the new owner. Called before anything
+	 * changes: 0, or a negative errno with the sentence (a quota
+	 * exceeded: -EDQUOT). At mkdir alone the hook may name another owner
+	 * in `*uid` and `*gid` (a quota belongs to the user it limits).
+	 */
+	int (*may_own)(const struct vdc_kind *kind, struct vdc_obj *parent, const struct vdc_obj *obj,
+		       const char *name, uid_t *uid, gid_t *gid, struct vdc_err *err);
+	/*
+	 * Objects only root makes, removes, renames and writes (quotas): the
+	 * kind's folder is root's (mode 0755) and an object's files show no
+	 * write permission, so its owner (whom may_own names) only reads them.
+	 */
+	bool made_by_root;
 };
 
 struct vdc_link {

@@ -5,6 +5,7 @@
 #include "instance.h"
 #include "kinds.h"
 #include "network.h"
+#include "quota.h"
 #include "volume.h"
 
 #define MEMORY_MIN (64ULL << 20)
@@ -13,17 +14,17 @@
 static int check_cpus(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
 {
 	uint64_t n;
+	int rc = vdc_uint_parse(v, len, "cpus", 1, 128, &n, err);
 
-	(void)obj;
-	return vdc_uint_parse(v, len, "cpus", 1, 128, &n, err);
+	return rc < 0 ? rc : vdc_quota_check_value(obj, VDC_QUOTA_CPUS, n, err);
 }
 
 static int check_memory(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
 {
 	uint64_t bytes;
+	int rc = vdc_size_mib_parse(v, len, "memory", MEMORY_MIN, MEMORY_MAX, "64M to 1T", &bytes, err);
 
-	(void)obj;
-	return vdc_size_mib_parse(v, len, "memory", MEMORY_MIN, MEMORY_MAX, "64M to 1T", &bytes, err);
+	return rc < 0 ? rc : vdc_quota_check_value(obj, VDC_QUOTA_MEMORY, bytes, err);
 }
 
 static int check_power(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
@@ -99,6 +100,7 @@ static void instance_destroyed(struct vdc_obj *obj)
 {
 	vdc_nics_instance_destroyed(obj);
 	vdc_place_destroyed(obj);
+	vdc_quota_touch(obj->uid);
 }
 
 static const struct vdc_attr_def nic_attrs[] = {
@@ -145,6 +147,7 @@ const struct vdc_kind vdc_kind_instances = {
 	.initial_state = "defined",
 	.changed = instance_changed,
 	.busy = vdc_instance_busy,
+	.may_own = vdc_quota_may_own,
 	.rel_check = vdc_volume_rel_check,
 	.rel_changed = instance_rel_changed,
 	.loaded = instance_loaded,

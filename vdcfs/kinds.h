@@ -16,6 +16,7 @@ extern const struct vdc_kind vdc_kind_snapshots;
 extern const struct vdc_kind vdc_kind_instances;
 extern const struct vdc_kind vdc_kind_nics;
 extern const struct vdc_kind vdc_kind_hosts;
+extern const struct vdc_kind vdc_kind_quotas;
 
 /* The run/ files every object has. */
 #define VDC_RUN_COMMON \

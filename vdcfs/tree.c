@@ -526,8 +526,9 @@ int tree_stat(const struct node *n, struct stat *st)
 		set_times(st, start_time);
 		break;
 	case N_KINDDIR:
-		/* Anyone makes objects, except hosts: they join. */
-		st->st_mode = n->kind->made_by_system ? S_IFDIR | 0755 : S_IFDIR | S_ISVTX | 0777;
+		/* Anyone makes objects, except hosts (they join) and quotas (root makes them). */
+		st->st_mode = n->kind->made_by_system || n->kind->made_by_root ? S_IFDIR | 0755
+									     : S_IFDIR | S_ISVTX | 0777;
 		set_times(st, vdc_kind_mtime(n->kind));
 		break;
 	case N_GRUN:
@@ -599,6 +600,9 @@ int tree_stat(const struct node *n, struct stat *st)
 		return 0;
 	}
 	}
+	/* Root's kinds: their owner reads, root alone writes (root needs no w bit). */
+	if (o && o->kind->made_by_root)
+		st->st_mode &= ~(mode_t)0222;
 	if (tree_is_dir(n)) {
 		st->st_nlink = 2;
 		st->st_size = 0;

@@ -39,7 +39,9 @@
 static const struct vdc_kind *const kinds[] = {
 	/* A restore needs link targets before their sources: keep this order. */
 	&vdc_kind_images, &vdc_kind_ssh_keys, &vdc_kind_security_groups, &vdc_kind_networks,
-	&vdc_kind_volumes, &vdc_kind_instances, &vdc_kind_hosts, NULL,
+	&vdc_kind_volumes, &vdc_kind_instances, &vdc_kind_hosts,
+	&vdc_kind_quotas,   /* last: a restore makes the objects before the limits on them */
+	NULL,
 };
 
 /*

@@ -3,10 +3,29 @@
  * its snapshots in snapshots/SNAP/. The logic is in backend/volume.c.
  */
 #include "kinds.h"
+#include "quota.h"
 #include "volume.h"
 
+/* The storage host's checks first, then the owner's quota (the last, as it marks the quota's run/ changed). */
+static int check_size(const struct vdc_obj *vol, const char *v, size_t len, struct vdc_err *err)
+{
+	uint64_t bytes;
+	int rc = vdc_volume_check_size(vol, v, len, err);
+
+	if (rc < 0 || !vol)
+		return rc;
+	vdc_size_parse(v, len, "size", &bytes, NULL);
+	return vdc_quota_check_value(vol, VDC_QUOTA_VOLUME_SIZE, bytes, err);
+}
+
+static void volume_destroyed(struct vdc_obj *vol)
+{
+	vdc_volume_destroyed(vol);
+	vdc_quota_touch(vol->uid);
+}
+
 static const struct vdc_attr_def attrs[] = {
-	{ "size", VDC_ATTR_VALUE, "1G", NULL, 32, 0, vdc_volume_check_size },
+	{ "size", VDC_ATTR_VALUE, "1G", NULL, 32, 0, check_size },
 	{ "source", VDC_ATTR_LINK, NULL, "snapshots", 0, 0, vdc_volume_check_source },
 };
 
@@ -60,9 +79,10 @@ const struct vdc_kind vdc_kind_volumes = {
 	.changed = vdc_volume_changed,
 	.created = vdc_volume_created,
 	.busy = vdc_volume_busy,
+	.may_own = vdc_quota_may_own,
 	.loaded = vdc_volume_loaded,
 	.live_loaded = vdc_volume_live_loaded,
 	.renamed = vdc_volume_renamed,
-	.destroyed = vdc_volume_destroyed,
+	.destroyed = volume_destroyed,
 	.release = vdc_volume_release,
 };

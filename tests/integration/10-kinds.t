@@ -9,8 +9,8 @@ TAG_SIG="Signature: 8a477f597d28d172789f06886806bc55"
 # Names in a folder, one a line, sorted (ls -A in the C locale).
 names() { timeout 10 ls -A "$1" | tr '\n' ' ' | sed 's/ $//'; }
 
-is "$(names "$MNT")" "hosts images instances networks run security-groups ssh-keys volumes" \
-	"the root holds the six kinds, hosts/ and run/"
+is "$(names "$MNT")" "hosts images instances networks quotas run security-groups ssh-keys volumes" \
+	"the root holds the six kinds, hosts/, quotas/ and run/"
 like "$(get "$MNT/run/CACHEDIR.TAG")" "^$TAG_SIG" "run/CACHEDIR.TAG is a cache directory tag"
 like "$(get "$MNT/hosts/CACHEDIR.TAG")" "^$TAG_SIG" "hosts/CACHEDIR.TAG is a cache directory tag"
 

@@ -157,6 +157,7 @@ vdc_strerror() {
 	ENAMETOOLONG) echo "File name too long" ;;
 	ENOTEMPTY) echo "Directory not empty" ;;
 	EADDRINUSE) echo "Address already in use" ;;
+	EDQUOT) echo "Disk quota exceeded" ;;
 	*) echo "$1" ;;
 	esac
 }

@@ -15,7 +15,7 @@
 /* The kinds, in the order vdcfs registers them (targets before sources). */
 static const struct vdc_kind *const unit_kinds[] = {
 	&vdc_kind_images, &vdc_kind_ssh_keys, &vdc_kind_security_groups, &vdc_kind_networks,
-	&vdc_kind_volumes, &vdc_kind_instances, &vdc_kind_hosts, NULL,
+	&vdc_kind_volumes, &vdc_kind_instances, &vdc_kind_hosts, &vdc_kind_quotas, NULL,
 };
 
 /*
