@@ -87,6 +87,43 @@ ok "after removing them a temporary file can be made again" bash -c ": > '$I/aga
 is "$(ls -A "$I" | tr '\n' ' ')" "cpus ctl hostname memory nics power run security-groups ssh-keys user-data volumes " \
 	"the object holds only its entries"
 
+# ---- one spelling a value: each refusal keeps the old value and says why ----
+N=$MNT/networks/net1
+# refused ERRNO FILE VALUE ERR-ERE DESC: the write fails with ERRNO, the
+# object's run/err matches ERR-ERE and FILE keeps its value.
+refused() {
+	local errno=$1 f=$2 v=$3 want=$4 desc=$5 old
+	old=$(get "$f")
+	fails_with "$errno" "$desc is $errno" put "$v" "$f"
+	like "$(get "$(dirname "$f")/run/err")" "$want" "run/err says why ($desc)"
+	is "$(get "$f")" "$old" "the old value stays ($desc)"
+}
+put 2 "$I/cpus"
+refused EINVAL "$I/cpus" 010 "cpus '010' starts with a zero" "cpus 010 (a leading zero)"
+refused EINVAL "$I/memory" 0512M "memory '0512M' starts with a zero" "memory 0512M"
+put 10.0.0.0/24 "$N/cidr"
+refused EINVAL "$N/cidr" 10.0.0.0/024 "prefix length with a leading zero" "cidr 10.0.0.0/024"
+put web1 "$I/hostname"
+refused EINVAL "$I/hostname" 1.2.3.4 "hostname '1.2.3.4' ends in a label of digits only" "hostname 1.2.3.4"
+refused EINVAL "$I/hostname" 123 "needs a letter" "hostname 123"
+ok "hostname 1host (a digit first) is accepted" put 1host "$I/hostname"
+put "192.0.2.53" "$N/dns"
+refused EINVAL "$N/dns" 1.1.1.1,8.8.8.8 "holds a comma; separate the addresses with single spaces" "dns 1.1.1.1,8.8.8.8"
+refused EINVAL "$N/dns" "1.1.1.1  8.8.8.8" "single spaces" "dns with two spaces"
+ok "dns 1.1.1.1 8.8.8.8 is accepted" put "1.1.1.1 8.8.8.8" "$N/dns"
+# The bidirectional controls, as UTF-8 (the tests run in the C locale).
+printf '#cloud-config\n' | putb "$I/user-data"
+for b in 061C:'\330\234' 200E:'\342\200\216' 200F:'\342\200\217' 202A:'\342\200\252' 202B:'\342\200\253' \
+	202C:'\342\200\254' 202D:'\342\200\255' 202E:'\342\200\256' 2066:'\342\201\246' 2067:'\342\201\247' \
+	2068:'\342\201\250' 2069:'\342\201\251'; do
+	cp=${b%%:*}
+	refused EINVAL "$I/user-data" "$(printf "#cloud-config\nrunfile: exe${b#*:}.txt")" \
+		"line 2 holds bidirectional control U\\+$cp" "U+$cp in user-data"
+done
+refused EINVAL "$I/hostname" "$(printf 'web\342\200\256')" "bidirectional control U\\+202E" "U+202E in hostname"
+put 'in tcp 22 0.0.0.0/0' "$MNT/security-groups/sg/rules"
+refused EINVAL "$MNT/security-groups/sg/rules" 'in tcp 022 0.0.0.0/0' "port '022'" "rules with port 022"
+
 # ---- binary junk into every attribute ----
 put 2 "$I/cpus"
 put 1G "$I/memory"
