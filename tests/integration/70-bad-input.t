@@ -124,6 +124,46 @@ refused EINVAL "$I/hostname" "$(printf 'web\342\200\256')" "bidirectional contro
 put 'in tcp 22 0.0.0.0/0' "$MNT/security-groups/sg/rules"
 refused EINVAL "$MNT/security-groups/sg/rules" 'in tcp 022 0.0.0.0/0' "port '022'" "rules with port 022"
 
+# A multi-line value past its maximum fails at a write(2), as cat sees it,
+# not at close: write_all FILE [append] writes stdin as cat does (again
+# after a short write) and says which call failed, with its errno.
+write_all() {
+	timeout -k 2 "$VDC_TIMEOUT" python3 -c '
+import errno, os, sys
+data = sys.stdin.buffer.read()
+flags = os.O_WRONLY | (os.O_APPEND if len(sys.argv) > 2 else os.O_TRUNC)
+fd = os.open(sys.argv[1], flags)
+done = 0
+try:
+    while done < len(data):
+        done += os.write(fd, data[done:])
+except OSError as e:
+    print("write", errno.errorcode[e.errno])
+    sys.exit(0)
+try:
+    os.close(fd)
+except OSError as e:
+    print("close", errno.errorcode[e.errno])
+    sys.exit(0)
+print("ok", done)' "$@"
+}
+if command -v python3 > /dev/null; then
+	printf '#cloud-config\n' | putb "$I/user-data"
+	is "$(head -c 65537 /dev/zero | tr '\0' a | write_all "$I/user-data")" "write EFBIG" \
+		"a 65,537-byte user-data fails at write(2) with EFBIG"
+	like "$(get "$I/run/err")" "user-data takes at most 65536 bytes" "run/err says user-data's maximum"
+	is "$(get "$I/user-data")" "#cloud-config" "user-data keeps its value"
+	is "$({ head -c 65535 /dev/zero | tr '\0' a; echo; } | write_all "$I/user-data")" "ok 65536" \
+		"a 65,536-byte user-data (its newline included) is accepted"
+	is "$(head -c 40000 /dev/zero | tr '\0' b | write_all "$I/user-data")" "ok 40000" "a 40,000-byte user-data is accepted"
+	is "$(head -c 30000 /dev/zero | tr '\0' c | write_all "$I/user-data" append)" "write EFBIG" \
+		"an append that takes user-data past 65536 bytes fails at write(2)"
+	is "$(vdc_size "$I/user-data")" 40000 "and user-data keeps its 40,000 bytes"
+	printf '#cloud-config\n' | putb "$I/user-data"
+else
+	skip "python3 is needed to tell a failed write(2) from a failed close(2)"
+fi
+
 # ---- binary junk into every attribute ----
 put 2 "$I/cpus"
 put 1G "$I/memory"
