@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -1386,6 +1387,44 @@ static void remove_stale_scratch(void)
 	closedir(d);
 }
 
+/* One entry of the state folder: no group or other bit on what vdcfs keeps. */
+static int private_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if ((type == FTW_F || type == FTW_D || type == FTW_DP) && (st->st_mode & 077))
+		chmod(path, st->st_mode & 0700);
+	return 0;
+}
+
+/*
+ * The state folder holds the join token, the hosts' tokens, the TLS key
+ * and the volumes' CHAP secrets (in state.db and its WAL), so nothing in
+ * it may be readable by another user, whatever mode the operator made the
+ * folder with: the folder becomes 0700, what is in it (from an older
+ * version, or put there by hand) loses its group and other bits, and the
+ * umask keeps everything made from now on private, sqlite's -wal and -shm
+ * too (sqlite gives them the database's mode). A sticky folder is shared,
+ * like /tmp, and is refused rather than made private.
+ */
+static int state_private(const char *dir, struct vdc_err *err)
+{
+	struct stat st;
+
+	umask(077);
+	if (stat(dir, &st) < 0)
+		return vdc_err_set(err, -errno, "cannot read the state folder %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return vdc_err_set(err, -ENOTDIR, "the state folder %s is not a folder", dir);
+	if (st.st_mode & S_ISVTX)
+		return vdc_err_set(err, -EPERM, "the state folder %s is shared (sticky, like /tmp); give vdcfs a folder of its own",
+				   dir);
+	if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) < 0)
+		return vdc_err_set(err, -errno, "cannot make the state folder %s private (mode 0700): %s", dir,
+				   strerror(errno));
+	nftw(dir, private_entry, 16, FTW_PHYS | FTW_MOUNT);
+	return 0;
+}
+
 int vdc_model_open(const char *dir, const struct vdc_kind *const *kinds, bool sync_full,
 		   struct vdc_err *err)
 {
@@ -1410,6 +1449,9 @@ int vdc_model_open(const char *dir, const struct vdc_kind *const *kinds, bool sy
 	vdc_imap_init(&objs_by_id);
 	vdc_imap_init(&links_by_id);
 	vdc_imap_init(&scratch_by_ino);
+	rc = state_private(dir, err);
+	if (rc < 0)
+		return rc;
 	strbuf_addf(&p, "%s/data", dir);
 	if (mkdir(p.buf, 0700) < 0 && errno != EEXIST)
 		return vdc_err_set(err, -errno, "cannot make %s: %s", p.buf, strerror(errno));

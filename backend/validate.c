@@ -53,12 +53,16 @@ int vdc_name_check(const char *name, size_t len, struct vdc_err *err)
 	return 0;
 }
 
-/* Length of the UTF-8 sequence at s, or 0 when it is not valid UTF-8. */
-static size_t utf8_seq(const unsigned char *s, size_t len)
+/*
+ * Length of the UTF-8 sequence at s, or 0 when it is not valid UTF-8; its
+ * code point goes to *cp_out.
+ */
+static size_t utf8_seq(const unsigned char *s, size_t len, uint32_t *cp_out)
 {
 	size_t n, i;
 	uint32_t cp;
 
+	*cp_out = s[0];
 	if (s[0] < 0x80)
 		return 1;
 	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
@@ -83,7 +87,21 @@ static size_t utf8_seq(const unsigned char *s, size_t len)
 	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	*cp_out = cp;
 	return n;
+}
+
+/*
+ * The bidirectional controls: the marks (U+061C, U+200E, U+200F), the
+ * embeddings and overrides (U+202A-U+202E) and the isolates
+ * (U+2066-U+2069). Printed, they reorder the text around them, so a value
+ * or a sentence quoting it would not read as it was written (a hostname
+ * showing "txt.exe" that is "exe.txt").
+ */
+static bool bidi_control(uint32_t cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
 }
 
 int vdc_text_check(const char *s, size_t len, bool multiline, struct vdc_err *err)
@@ -102,17 +120,22 @@ int vdc_text_check(const char *s, size_t len, bool multiline, struct vdc_err *er
 			continue;
 		}
 		if (u[i] == '\t' || (u[i] >= 0x20 && u[i] != 0x7f)) {
-			n = utf8_seq(u + i, len - i);
+			uint32_t cp;
+
+			n = utf8_seq(u + i, len - i, &cp);
 			if (!n)
 				return vdc_err_set(err, -EINVAL, "line %zu is not valid UTF-8 text (byte 0x%02x); only text is accepted",
 						   line, u[i]);
 			/*
-			 * U+0080-U+009F (C2 80-9F) are the C1 controls; a terminal
-			 * may obey them (0x9b is CSI) when the value is printed.
+			 * U+0080-U+009F are the C1 controls; a terminal may obey
+			 * them (U+009B is CSI) when the value is printed.
 			 */
-			if (u[i] == 0xc2 && u[i + 1] < 0xa0)
+			if (cp >= 0x80 && cp <= 0x9f)
 				return vdc_err_set(err, -EINVAL, "line %zu holds control character U+%04X; only text is accepted",
-						   line, u[i + 1]);
+						   line, (unsigned)cp);
+			if (bidi_control(cp))
+				return vdc_err_set(err, -EINVAL, "line %zu holds bidirectional control U+%04X, which reorders the text around it; only text that shows as written is accepted",
+						   line, (unsigned)cp);
 			i += n;
 			continue;
 		}
@@ -129,6 +152,10 @@ int vdc_size_parse(const char *s, size_t len, const char *what, uint64_t *out,
 	const char *unit;
 	size_t ulen;
 
+	/* 0512M: one spelling a number, as for vdc_uint_parse. */
+	if (len > 1 && s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+		return vdc_err_set(err, -EINVAL, "%s '%s' starts with a zero; write the number without leading zeros, like 512M",
+				   what, Q(s, len));
 	while (i < len && s[i] >= '0' && s[i] <= '9') {
 		unsigned d = (unsigned)(s[i] - '0');
 
@@ -237,6 +264,10 @@ int vdc_uint_parse(const char *s, size_t len, const char *what, uint64_t min,
 	for (i = 0; i < len; i++)
 		if (s[i] < '0' || s[i] > '9')
 			goto bad;
+	/* 010 reads as eight to some tools (and to inet_aton): one spelling a number. */
+	if (len > 1 && s[0] == '0')
+		return vdc_err_set(err, -EINVAL, "%s '%s' starts with a zero; write the number without leading zeros, from %" PRIu64 " to %" PRIu64,
+				   what, Q(s, len), min, max);
 	for (i = 0; i < len; i++) {
 		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
 			goto range;
@@ -268,9 +299,15 @@ int vdc_onoff_parse(const char *s, size_t len, const char *what, bool *out,
 	return vdc_err_set(err, -EINVAL, "%s '%s' is not accepted; write on or off", what, Q(s, len));
 }
 
+/*
+ * RFC 1123 section 2.1 lets a label start with a digit but keeps the top
+ * label alphabetic, so that a host name never reads as an address:
+ * "1.2.3.4" and "123" are refused, "1host" and "web.1a" are not.
+ */
 int vdc_hostname_check(const char *s, size_t len, struct vdc_err *err)
 {
 	size_t i, label = 0;
+	bool digits_only = true;
 
 	if (len > 253)
 		return vdc_err_set(err, -EINVAL, "hostname is %zu characters long; at most 253 are accepted", len);
@@ -281,15 +318,21 @@ int vdc_hostname_check(const char *s, size_t len, struct vdc_err *err)
 			if (label == 0 || s[i - 1] == '-')
 				goto bad;
 			label = 0;
+			digits_only = true;
 			continue;
 		}
 		if (!(isalnum((unsigned char)c) || c == '-') || (c == '-' && label == 0))
 			goto bad;
+		if (!(c >= '0' && c <= '9'))
+			digits_only = false;
 		if (++label > 63)
 			goto bad;
 	}
 	if (len && (s[len - 1] == '.' || s[len - 1] == '-'))
 		goto bad;
+	if (len && digits_only)
+		return vdc_err_set(err, -EINVAL, "hostname '%s' ends in a label of digits only, so it reads as an address; the last label needs a letter (RFC 1123)",
+				   Q(s, len));
 	return 0;
 bad:
 	return vdc_err_set(err, -EINVAL, "hostname '%s' is not a valid host name; use labels of letters, digits and '-' joined by dots",
@@ -353,6 +396,9 @@ int vdc_cidr_parse(const char *s, size_t len, uint32_t *net, unsigned *prefix,
 	if (!slash)
 		return vdc_err_set(err, -EINVAL, "'%s' is not a CIDR; write an address and a prefix length, like 192.0.2.0/24",
 				   Q(s, len));
+	if (len - (size_t)(slash - s) > 2 && slash[1] == '0')
+		return vdc_err_set(err, -EINVAL, "'%s' has a prefix length with a leading zero; write it like 192.0.2.0/24",
+				   Q(s, len));
 	if (vdc_ipv4_parse(s, (size_t)(slash - s), &addr, err) < 0 ||
 	    vdc_uint_parse(slash + 1, len - (size_t)(slash - s) - 1, "prefix length", 0, 32, &p, err) < 0)
 		return vdc_err_set(err, -EINVAL, "'%s' is not a CIDR; write an address and a prefix length 0-32, like 192.0.2.0/24",
@@ -369,29 +415,42 @@ int vdc_cidr_parse(const char *s, size_t len, uint32_t *net, unsigned *prefix,
 	return 0;
 }
 
+/*
+ * docs/tree.md: up to three addresses separated by spaces. One space
+ * between two addresses and none around them, so a value has one
+ * spelling; commas (resolv.conf does not take them either) are refused
+ * with a word saying so.
+ */
 int vdc_dns_parse(const char *s, size_t len, uint32_t *out, size_t *n_out, struct vdc_err *err)
 {
 	size_t i = 0, n = 0;
 
 	while (i < len) {
-		size_t start;
+		size_t start = i;
 		uint32_t a;
 
-		while (i < len && (s[i] == ' ' || s[i] == ','))
+		while (i < len && s[i] != ' ')
 			i++;
-		if (i == len)
-			break;
-		start = i;
-		while (i < len && s[i] != ' ' && s[i] != ',')
-			i++;
+		if (i == start)
+			return vdc_err_set(err, -EINVAL, "dns '%s' has a space %s; write up to three IPv4 addresses separated by single spaces",
+					   Q(s, len), start == 0 ? "in front" : "too many");
+		if (memchr(s + start, ',', i - start))
+			return vdc_err_set(err, -EINVAL, "dns '%s' holds a comma; separate the addresses with single spaces, like 192.0.2.53 198.51.100.53",
+					   Q(s, len));
 		if (vdc_ipv4_parse(s + start, i - start, &a, err) < 0)
-			return vdc_err_set(err, -EINVAL, "dns '%s' is not accepted; write up to three IPv4 addresses separated by spaces",
+			return vdc_err_set(err, -EINVAL, "dns '%s' is not accepted; write up to three IPv4 addresses separated by single spaces",
 					   Q(s + start, i - start));
 		if (n == VDC_DNS_MAX)
 			return vdc_err_set(err, -EINVAL, "dns lists more than three servers; at most three are accepted");
 		if (out)
 			out[n] = a;
 		n++;
+		if (i < len) {
+			i++;   /* the space */
+			if (i == len)
+				return vdc_err_set(err, -EINVAL, "dns '%s' ends in a space; write up to three IPv4 addresses separated by single spaces",
+						   Q(s, len));
+		}
 	}
 	if (n_out)
 		*n_out = n;

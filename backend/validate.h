@@ -32,15 +32,18 @@ const char *vdc_quote(const char *s, size_t len, char *buf, size_t buflen);
 int vdc_name_check(const char *name, size_t len, struct vdc_err *err);
 
 /*
- * Text: valid UTF-8, no NUL and no control character but tab (and newline
- * when `multiline`). -EINVAL otherwise.
+ * Text: valid UTF-8, no NUL, no control character (C0, DEL, C1) but tab
+ * (and newline when `multiline`), and no bidirectional control (U+061C,
+ * U+200E, U+200F, U+202A-U+202E, U+2066-U+2069; the sentence names the
+ * code point). -EINVAL otherwise.
  */
 int vdc_text_check(const char *s, size_t len, bool multiline, struct vdc_err *err);
 
 /*
  * A size with a binary unit: `512M`, `2G`, `1T`, `64K`, also `2GiB`, `2GB`
- * (both 1024-based) and plain bytes. -EINVAL for bad syntax, -ERANGE for
- * overflow. `what` names the attribute in the sentence.
+ * (both 1024-based) and plain bytes, the number without leading zeros.
+ * -EINVAL for bad syntax, -ERANGE for overflow. `what` names the attribute
+ * in the sentence.
  */
 int vdc_size_parse(const char *s, size_t len, const char *what, uint64_t *out,
 		   struct vdc_err *err);
@@ -61,7 +64,10 @@ void vdc_size_format(uint64_t bytes, char *out, size_t outlen);
  */
 void vdc_size_approx(uint64_t bytes, char *out, size_t outlen);
 
-/* A decimal integer in [min, max]: -EINVAL for syntax, -ERANGE for range. */
+/*
+ * A decimal integer in [min, max], without leading zeros (`0` alone is
+ * fine): -EINVAL for syntax, -ERANGE for range.
+ */
 int vdc_uint_parse(const char *s, size_t len, const char *what, uint64_t min,
 		   uint64_t max, uint64_t *out, struct vdc_err *err);
 
@@ -69,7 +75,10 @@ int vdc_uint_parse(const char *s, size_t len, const char *what, uint64_t min,
 int vdc_onoff_parse(const char *s, size_t len, const char *what, bool *out,
 		    struct vdc_err *err);
 
-/* An RFC 1123 host name of up to 253 characters, or empty. */
+/*
+ * An RFC 1123 host name of up to 253 characters whose last label is not
+ * all digits (so no address passes for one), or empty.
+ */
 int vdc_hostname_check(const char *s, size_t len, struct vdc_err *err);
 
 /* A dotted-quad IPv4 address, in host byte order. */
@@ -86,13 +95,16 @@ void vdc_ipv4_format(uint32_t a, char out[VDC_IPV4_TEXT]);
  */
 bool vdc_ipv4_host_in(uint32_t addr, uint32_t net, unsigned prefix);
 
-/* An IPv4 network `A.B.C.D/P` with P in 0..32 and no host bits set. */
+/*
+ * An IPv4 network `A.B.C.D/P` with P in 0..32 (no leading zeros, like the
+ * address) and no host bits set.
+ */
 int vdc_cidr_parse(const char *s, size_t len, uint32_t *net, unsigned *prefix,
 		   struct vdc_err *err);
 
 /*
- * Up to VDC_DNS_MAX IPv4 addresses separated by spaces or commas, or
- * empty: into `out` (host order, VDC_DNS_MAX of them; may be NULL) and
+ * Up to VDC_DNS_MAX IPv4 addresses separated by single spaces (none in
+ * front or at the end, no commas), or empty: into `out` (host order, VDC_DNS_MAX of them; may be NULL) and
  * `*n` (may be NULL when `out` is). vdc_dns_check() is the same without
  * the output.
  */

@@ -1161,11 +1161,19 @@ static size_t complete_lines(const struct strbuf *sb)
  * written. A single-line value is committed now; a multi-line value is
  * checked line by line as it arrives and committed at close.
  */
+/*
+ * A write goes into the handle's value at its offset and is checked whole.
+ * A single-line value may carry one newline past its maximum (the model
+ * drops it); a multi-line value's maximum counts every byte, its newlines
+ * too, so the write that takes it past the maximum fails here with EFBIG
+ * and the old value stays, rather than the close that would commit it.
+ */
 static int attr_write(const struct node *n, struct handle *h, const char *data, size_t size,
 		      off_t off, struct vdc_err *err)
 {
 	const struct vdc_attr_def *def = &n->kind->attrs[n->idx];
 	bool multi = def->flags & VDC_ATTR_MULTILINE;
+	size_t limit = multi ? def->max : def->max + 1;
 	__do_strbuf struct strbuf next = STRBUF_INIT;
 	struct strbuf tmp;
 	int rc;
@@ -1173,8 +1181,9 @@ static int attr_write(const struct node *n, struct handle *h, const char *data, 
 	if ((size_t)off > h->buf.len)
 		rc = vdc_err_set(err, -EINVAL, "a write to %s must start at 0 or where the last one ended (offset %lld of %zu bytes)",
 				 def->name, (long long)off, h->buf.len);
-	else if ((size_t)off + size > def->max + 1)
-		rc = vdc_err_set(err, -EFBIG, "%s takes at most %zu bytes", def->name, def->max);
+	else if (size > limit || (size_t)off > limit - size)
+		rc = vdc_err_set(err, -EFBIG, "%s takes at most %zu bytes; this write would make it %zu", def->name,
+				 def->max, (size_t)off + size);
 	else
 		rc = 0;
 	if (rc == 0) {

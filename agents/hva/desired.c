@@ -242,7 +242,11 @@ static int parse_portal(const char *s, size_t len, struct hva_volume_spec *v, st
 		if (inet_pton(AF_INET6, buf, addr6) != 1)
 			goto bad;
 	} else {
-		if (hlen >= sizeof(buf) || vdc_hostname_check(host, hlen, NULL) < 0)
+		uint32_t addr4;
+
+		/* A host name's last label has a letter, so an IPv4 address is its own case. */
+		if (hlen >= sizeof(buf) ||
+		    (vdc_ipv4_parse(host, hlen, &addr4, NULL) < 0 && vdc_hostname_check(host, hlen, NULL) < 0))
 			goto bad;
 		memcpy(buf, host, hlen);
 		buf[hlen] = '\0';

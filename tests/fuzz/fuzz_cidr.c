@@ -2,10 +2,10 @@
  * libFuzzer target for addresses: vdc_ipv4_parse, vdc_cidr_parse and
  * vdc_dns_check.
  *
- * Dotted quads without leading zeros have one spelling per address, so an
- * accepted address must print back as exactly the input; a network must
- * have no host bits and parse back from its canonical text; a dns list is
- * compared with a reference built on vdc_ipv4_parse. The input sits in a
+ * Dotted quads and prefix lengths without leading zeros have one spelling
+ * each, so an accepted address or network must print back as exactly the
+ * input; a network must have no host bits; a dns list is compared with a
+ * reference built on vdc_ipv4_parse. The input sits in a
  * buffer of exactly its size.
  */
 #include <stdint.h>
@@ -28,26 +28,24 @@ static size_t ipv4_format(uint32_t a, char *buf, size_t len)
 	return (size_t)n;
 }
 
-/* Up to three tokens separated by runs of ' ' and ',', each an address. */
+/* Empty, or one to three addresses joined by single spaces. */
 static bool ref_dns_ok(const char *s, size_t len)
 {
-	size_t i = 0, n = 0;
+	size_t start = 0, n = 0;
 
-	while (i < len) {
-		size_t start;
+	if (len == 0)
+		return true;
+	for (;;) {
+		const char *sp = memchr(s + start, ' ', len - start);
+		size_t end = sp ? (size_t)(sp - s) : len;
 		uint32_t a;
 
-		if (s[i] == ' ' || s[i] == ',') {
-			i++;
-			continue;
-		}
-		start = i;
-		while (i < len && s[i] != ' ' && s[i] != ',')
-			i++;
-		if (vdc_ipv4_parse(s + start, i - start, &a, NULL) < 0 || ++n > 3)
+		if (vdc_ipv4_parse(s + start, end - start, &a, NULL) < 0 || ++n > 3)
 			return false;
+		if (!sp)
+			return true;
+		start = end + 1;
 	}
-	return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -81,6 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n = ipv4_format(net, buf, sizeof(buf));
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "/%u", prefix);
 		if (vdc_cidr_parse(buf, n, &back, &bprefix, NULL) != 0 || back != net || bprefix != prefix)
+			abort();
+		if (n != size || memcmp(buf, s, n))
 			abort();
 	}
 	if (vdc_cidr_parse(s, size, &net, &prefix, NULL) != rc)

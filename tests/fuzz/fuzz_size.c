@@ -4,8 +4,8 @@
  *
  * Besides the error protocol it checks that a parsed size survives
  * format-then-parse unchanged, that a plain decimal gets the same verdict
- * from the size and the integer parser, and that on/off accepts exactly
- * two spellings. The input sits in a buffer of exactly its size.
+ * from the size and the integer parser, that neither accepts a leading
+ * zero, and that on/off accepts exactly two spellings. The input sits in a buffer of exactly its size.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,6 +33,12 @@ static void check_size_round_trip(uint64_t v)
 		abort();
 }
 
+/* "010", "0512M": a zero followed by another digit. */
+static bool leading_zero(const char *s, size_t len)
+{
+	return len > 1 && s[0] == '0' && s[1] >= '0' && s[1] <= '9';
+}
+
 static bool all_digits(const char *s, size_t len)
 {
 	size_t i;
@@ -55,12 +61,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_err(rc, &err);
 	if (rc == 0)
 		check_size_round_trip(v);
+	if (rc == 0 && leading_zero(s, size))
+		abort();
 	if (vdc_size_parse(s, size, "size", &v, NULL) != rc)
 		abort();
 
 	vdc_err_clear(&err);
 	urc = vdc_uint_parse(s, size, "count", 0, UINT64_MAX, &u, &err);
 	check_err(urc, &err);
+	if (urc == 0 && leading_zero(s, size))
+		abort();
 	/* Digits alone are a byte count: both parsers must agree on them. */
 	if (all_digits(s, size) && (urc != rc || (rc == 0 && u != v)))
 		abort();

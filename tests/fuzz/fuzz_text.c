@@ -20,8 +20,8 @@
 
 /*
  * Valid UTF-8 (no overlong forms, surrogates or code points past
- * U+10FFFF) and no control character (C0, DEL, C1) but tab, and newline
- * when `multiline`.
+ * U+10FFFF), no control character (C0, DEL, C1) but tab, and newline
+ * when `multiline`, and no bidirectional control.
  */
 static bool ref_text_ok(const unsigned char *s, size_t len, bool multiline)
 {
@@ -60,6 +60,10 @@ static bool ref_text_ok(const unsigned char *s, size_t len, bool multiline)
 			return false;
 		if (cp >= 0x7f && cp <= 0x9f)
 			return false;
+		/* The bidirectional marks, embeddings, overrides and isolates. */
+		if (cp == 0x61c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069))
+			return false;
 		i += n;
 	}
 	return true;
@@ -77,10 +81,14 @@ static bool ref_name_ok(const char *s, size_t len)
 	return true;
 }
 
-/* Labels of 1-63 letters, digits and inner hyphens, dot-joined, 253 at most. */
+/*
+ * Labels of 1-63 letters, digits and inner hyphens, dot-joined, 253 at
+ * most, the last one not all digits.
+ */
 static bool ref_hostname_ok(const char *s, size_t len)
 {
 	size_t start = 0, i;
+	bool letter = false;
 
 	if (len == 0)
 		return true;
@@ -92,16 +100,19 @@ static bool ref_hostname_ok(const char *s, size_t len)
 
 		if (l < 1 || l > 63 || s[start] == '-' || s[end - 1] == '-')
 			return false;
+		letter = false;
 		for (i = start; i < end; i++) {
 			char c = s[i];
 
 			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			      (c >= '0' && c <= '9') || c == '-'))
 				return false;
+			if (!(c >= '0' && c <= '9'))
+				letter = true;
 		}
 		start = end + 1;
 	}
-	return true;
+	return letter;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

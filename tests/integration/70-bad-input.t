@@ -87,6 +87,83 @@ ok "after removing them a temporary file can be made again" bash -c ": > '$I/aga
 is "$(ls -A "$I" | tr '\n' ' ')" "cpus ctl hostname memory nics power run security-groups ssh-keys user-data volumes " \
 	"the object holds only its entries"
 
+# ---- one spelling a value: each refusal keeps the old value and says why ----
+N=$MNT/networks/net1
+# refused ERRNO FILE VALUE ERR-ERE DESC: the write fails with ERRNO, the
+# object's run/err matches ERR-ERE and FILE keeps its value.
+refused() {
+	local errno=$1 f=$2 v=$3 want=$4 desc=$5 old
+	old=$(get "$f")
+	fails_with "$errno" "$desc is $errno" put "$v" "$f"
+	like "$(get "$(dirname "$f")/run/err")" "$want" "run/err says why ($desc)"
+	is "$(get "$f")" "$old" "the old value stays ($desc)"
+}
+put 2 "$I/cpus"
+refused EINVAL "$I/cpus" 010 "cpus '010' starts with a zero" "cpus 010 (a leading zero)"
+refused EINVAL "$I/memory" 0512M "memory '0512M' starts with a zero" "memory 0512M"
+put 10.0.0.0/24 "$N/cidr"
+refused EINVAL "$N/cidr" 10.0.0.0/024 "prefix length with a leading zero" "cidr 10.0.0.0/024"
+put web1 "$I/hostname"
+refused EINVAL "$I/hostname" 1.2.3.4 "hostname '1.2.3.4' ends in a label of digits only" "hostname 1.2.3.4"
+refused EINVAL "$I/hostname" 123 "needs a letter" "hostname 123"
+ok "hostname 1host (a digit first) is accepted" put 1host "$I/hostname"
+put "192.0.2.53" "$N/dns"
+refused EINVAL "$N/dns" 1.1.1.1,8.8.8.8 "holds a comma; separate the addresses with single spaces" "dns 1.1.1.1,8.8.8.8"
+refused EINVAL "$N/dns" "1.1.1.1  8.8.8.8" "single spaces" "dns with two spaces"
+ok "dns 1.1.1.1 8.8.8.8 is accepted" put "1.1.1.1 8.8.8.8" "$N/dns"
+# The bidirectional controls, as UTF-8 (the tests run in the C locale).
+printf '#cloud-config\n' | putb "$I/user-data"
+for b in 061C:'\330\234' 200E:'\342\200\216' 200F:'\342\200\217' 202A:'\342\200\252' 202B:'\342\200\253' \
+	202C:'\342\200\254' 202D:'\342\200\255' 202E:'\342\200\256' 2066:'\342\201\246' 2067:'\342\201\247' \
+	2068:'\342\201\250' 2069:'\342\201\251'; do
+	cp=${b%%:*}
+	refused EINVAL "$I/user-data" "$(printf "#cloud-config\nrunfile: exe${b#*:}.txt")" \
+		"line 2 holds bidirectional control U\\+$cp" "U+$cp in user-data"
+done
+refused EINVAL "$I/hostname" "$(printf 'web\342\200\256')" "bidirectional control U\\+202E" "U+202E in hostname"
+put 'in tcp 22 0.0.0.0/0' "$MNT/security-groups/sg/rules"
+refused EINVAL "$MNT/security-groups/sg/rules" 'in tcp 022 0.0.0.0/0' "port '022'" "rules with port 022"
+
+# A multi-line value past its maximum fails at a write(2), as cat sees it,
+# not at close: write_all FILE [append] writes stdin as cat does (again
+# after a short write) and says which call failed, with its errno.
+write_all() {
+	timeout -k 2 "$VDC_TIMEOUT" python3 -c '
+import errno, os, sys
+data = sys.stdin.buffer.read()
+flags = os.O_WRONLY | (os.O_APPEND if len(sys.argv) > 2 else os.O_TRUNC)
+fd = os.open(sys.argv[1], flags)
+done = 0
+try:
+    while done < len(data):
+        done += os.write(fd, data[done:])
+except OSError as e:
+    print("write", errno.errorcode[e.errno])
+    sys.exit(0)
+try:
+    os.close(fd)
+except OSError as e:
+    print("close", errno.errorcode[e.errno])
+    sys.exit(0)
+print("ok", done)' "$@"
+}
+if command -v python3 > /dev/null; then
+	printf '#cloud-config\n' | putb "$I/user-data"
+	is "$(head -c 65537 /dev/zero | tr '\0' a | write_all "$I/user-data")" "write EFBIG" \
+		"a 65,537-byte user-data fails at write(2) with EFBIG"
+	like "$(get "$I/run/err")" "user-data takes at most 65536 bytes" "run/err says user-data's maximum"
+	is "$(get "$I/user-data")" "#cloud-config" "user-data keeps its value"
+	is "$({ head -c 65535 /dev/zero | tr '\0' a; echo; } | write_all "$I/user-data")" "ok 65536" \
+		"a 65,536-byte user-data (its newline included) is accepted"
+	is "$(head -c 40000 /dev/zero | tr '\0' b | write_all "$I/user-data")" "ok 40000" "a 40,000-byte user-data is accepted"
+	is "$(head -c 30000 /dev/zero | tr '\0' c | write_all "$I/user-data" append)" "write EFBIG" \
+		"an append that takes user-data past 65536 bytes fails at write(2)"
+	is "$(vdc_size "$I/user-data")" 40000 "and user-data keeps its 40,000 bytes"
+	printf '#cloud-config\n' | putb "$I/user-data"
+else
+	skip "python3 is needed to tell a failed write(2) from a failed close(2)"
+fi
+
 # ---- binary junk into every attribute ----
 put 2 "$I/cpus"
 put 1G "$I/memory"

@@ -268,6 +268,50 @@ static void test_text_bad_utf8(void **state)
 	assert_int_equal(text_rc(S("\xff"), false), -EINVAL);
 }
 
+/*
+ * The bidirectional controls reorder what is printed around them, so they
+ * are refused like control characters, and the sentence names the code
+ * point. Neighbours that are not bidirectional controls stay accepted.
+ */
+static void test_text_bidi(void **state)
+{
+	static const struct {
+		const char *utf8;
+		const char *name;
+	} bidi[] = {
+		{ "\xd8\x9c", "U+061C" },
+		{ "\xe2\x80\x8e", "U+200E" }, { "\xe2\x80\x8f", "U+200F" },
+		{ "\xe2\x80\xaa", "U+202A" }, { "\xe2\x80\xab", "U+202B" }, { "\xe2\x80\xac", "U+202C" },
+		{ "\xe2\x80\xad", "U+202D" }, { "\xe2\x80\xae", "U+202E" },
+		{ "\xe2\x81\xa6", "U+2066" }, { "\xe2\x81\xa7", "U+2067" }, { "\xe2\x81\xa8", "U+2068" },
+		{ "\xe2\x81\xa9", "U+2069" },
+	};
+	struct vdc_err err = VDC_ERR_INIT;
+	char buf[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bidi) / sizeof(bidi[0]); i++) {
+		int n = snprintf(buf, sizeof(buf), "exe%s.txt", bidi[i].utf8);
+
+		assert_int_equal(text_rc(buf, (size_t)n, false), -EINVAL);
+		assert_int_equal(text_rc(buf, (size_t)n, true), -EINVAL);
+		assert_int_equal(vdc_text_check(buf, (size_t)n, false, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, bidi[i].name));
+		assert_non_null(strstr(err.msg, "bidirectional"));
+	}
+	assert_int_equal(vdc_text_check(S("ok\nexe\xe2\x80\xae.txt"), true, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "line 2"));
+	assert_int_equal(text_rc(S("\xd8\x9b"), false), 0);        /* U+061B, Arabic semicolon */
+	assert_int_equal(text_rc(S("\xe2\x80\x8d"), false), 0);    /* U+200D, zero width joiner */
+	assert_int_equal(text_rc(S("\xe2\x80\x90"), false), 0);    /* U+2010, hyphen */
+	assert_int_equal(text_rc(S("\xe2\x80\xa9"), false), 0);    /* U+2029 */
+	assert_int_equal(text_rc(S("\xe2\x80\xaf"), false), 0);    /* U+202F, narrow no-break space */
+	assert_int_equal(text_rc(S("\xe2\x81\xa5"), false), 0);    /* U+2065 */
+	assert_int_equal(text_rc(S("\xe2\x81\xaa"), false), 0);    /* U+206A */
+	assert_int_equal(text_rc(S("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d"), false), 0);  /* Hebrew letters */
+}
+
 static void test_text_message_line(void **state)
 {
 	struct vdc_err err = VDC_ERR_INIT;
@@ -340,7 +384,16 @@ static void test_size_bad(void **state)
 	assert_int_equal(size_rc(S("5 G"), &v), -EINVAL);
 	assert_int_equal(size_rc(S("5G\0"), &v), -EINVAL);
 	assert_int_equal(size_rc(S("5\xff"), &v), -EINVAL);
+	/* No leading zeros: one spelling a number. */
+	assert_int_equal(size_rc(S("0512M"), &v), -EINVAL);
+	assert_int_equal(size_rc(S("00"), &v), -EINVAL);
+	assert_int_equal(size_rc(S("010G"), &v), -EINVAL);
+	assert_int_equal(size_rc(S("099999999999999999999999"), &v), -EINVAL);
 	assert_true(v == 42);   /* a failure leaves the output alone */
+	assert_int_equal(size_rc(S("0M"), &v), 0);
+	assert_true(v == 0);
+	assert_int_equal(size_rc(S("0B"), &v), 0);
+	assert_int_equal(size_rc(S("10G"), &v), 0);
 }
 
 /* Sizes in whole MiB within bounds: memory and volume size use this. */
@@ -555,6 +608,28 @@ static void test_uint(void **state)
 	assert_true(v == 42);
 }
 
+/* One spelling a number: 010 is eight to some tools, so no leading zeros. */
+static void test_uint_leading_zero(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	uint64_t v = 42;
+
+	(void)state;
+	assert_int_equal(uint_rc(S("010"), 1, 128, &v), -EINVAL);
+	assert_int_equal(uint_rc(S("00"), 0, 10, &v), -EINVAL);
+	assert_int_equal(uint_rc(S("01"), 0, 10, &v), -EINVAL);
+	assert_int_equal(uint_rc(S("0000000000000000000000001"), 0, 10, &v), -EINVAL);
+	assert_true(v == 42);
+	assert_int_equal(uint_rc(S("0"), 0, 10, &v), 0);
+	assert_true(v == 0);
+	assert_int_equal(uint_rc(S("10"), 0, 10, &v), 0);
+	assert_true(v == 10);
+	assert_int_equal(vdc_uint_parse(S("010"), "cpus", 1, 128, &v, &err), -EINVAL);
+	check_err(-EINVAL, &err);
+	assert_int_equal(strncmp(err.msg, "cpus '010'", 10), 0);
+	assert_non_null(strstr(err.msg, "without leading zeros"));
+}
+
 static void test_uint_message(void **state)
 {
 	struct vdc_err err = VDC_ERR_INIT;
@@ -637,6 +712,29 @@ static void test_hostname_bad(void **state)
 	assert_int_equal(hostname_rc(S("web\n")), -EINVAL);
 	assert_int_equal(hostname_rc(S("w\xc3\xa9" "b")), -EINVAL);
 	assert_int_equal(hostname_rc(S("web\0")), -EINVAL);
+}
+
+/* RFC 1123 2.1: the top label is not all digits, so no name reads as an address. */
+static void test_hostname_numeric(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+
+	(void)state;
+	assert_int_equal(hostname_rc(S("1.2.3.4")), -EINVAL);
+	assert_int_equal(hostname_rc(S("192.0.2.1")), -EINVAL);
+	assert_int_equal(hostname_rc(S("123")), -EINVAL);
+	assert_int_equal(hostname_rc(S("0")), -EINVAL);
+	assert_int_equal(hostname_rc(S("web.123")), -EINVAL);
+	assert_int_equal(hostname_rc(S("999.999.999.999")), -EINVAL);
+	assert_int_equal(hostname_rc(S("1host")), 0);
+	assert_int_equal(hostname_rc(S("web.1a")), 0);
+	assert_int_equal(hostname_rc(S("123.example")), 0);
+	assert_int_equal(hostname_rc(S("1.2.3.4a")), 0);
+	assert_int_equal(hostname_rc(S("1-2")), 0);
+	assert_int_equal(vdc_hostname_check(S("1.2.3.4"), &err), -EINVAL);
+	check_err(-EINVAL, &err);
+	assert_non_null(strstr(err.msg, "'1.2.3.4'"));
+	assert_non_null(strstr(err.msg, "needs a letter"));
 }
 
 static void test_ipv4_good(void **state)
@@ -746,6 +844,14 @@ static void test_cidr_bad(void **state)
 	assert_int_equal(cidr_rc(S("10.0.0.0/ 8"), &net, &prefix), -EINVAL);
 	assert_int_equal(cidr_rc(S("10.0.0/8"), &net, &prefix), -EINVAL);
 	assert_int_equal(cidr_rc(S("010.0.0.0/8"), &net, &prefix), -EINVAL);
+	/* The prefix length has one spelling too, like the address. */
+	assert_int_equal(cidr_rc(S("10.0.0.0/024"), &net, &prefix), -EINVAL);
+	assert_int_equal(cidr_rc(S("10.0.0.0/08"), &net, &prefix), -EINVAL);
+	assert_int_equal(cidr_rc(S("0.0.0.0/00"), &net, &prefix), -EINVAL);
+	assert_int_equal(vdc_cidr_parse(S("10.0.0.0/024"), &net, &prefix, &err), -EINVAL);
+	check_err(-EINVAL, &err);
+	assert_non_null(strstr(err.msg, "'10.0.0.0/024'"));
+	assert_non_null(strstr(err.msg, "leading zero"));
 	assert_true(net == 1 && prefix == 1);
 
 	/* The sentence suggests the network the user probably meant. */
@@ -759,12 +865,21 @@ static void test_dns(void **state)
 	assert_int_equal(dns_rc(S("")), 0);
 	assert_int_equal(dns_rc(S("192.0.2.53")), 0);
 	assert_int_equal(dns_rc(S("1.1.1.1 8.8.8.8")), 0);
-	assert_int_equal(dns_rc(S("1.1.1.1,8.8.8.8,9.9.9.9")), 0);
-	assert_int_equal(dns_rc(S("1.1.1.1, 8.8.8.8 ,9.9.9.9")), 0);
-	assert_int_equal(dns_rc(S("  1.1.1.1  ")), 0);
-	assert_int_equal(dns_rc(S(" , ")), 0);
-	assert_int_equal(dns_rc(S("1.1.1.1,8.8.8.8,9.9.9.9,")), 0);
+	assert_int_equal(dns_rc(S("1.1.1.1 8.8.8.8 9.9.9.9")), 0);
 
+	/* docs/tree.md: addresses separated by single spaces, nothing else. */
+	assert_int_equal(dns_rc(S("1.1.1.1,8.8.8.8")), -EINVAL);
+	assert_int_equal(dns_rc(S("1.1.1.1,8.8.8.8,9.9.9.9")), -EINVAL);
+	assert_int_equal(dns_rc(S("1.1.1.1, 8.8.8.8")), -EINVAL);
+	assert_int_equal(dns_rc(S("1.1.1.1 ,8.8.8.8")), -EINVAL);
+	assert_int_equal(dns_rc(S("1.1.1.1,")), -EINVAL);
+	assert_int_equal(dns_rc(S(",")), -EINVAL);
+	assert_int_equal(dns_rc(S(" , ")), -EINVAL);
+	assert_int_equal(dns_rc(S(" ")), -EINVAL);
+	assert_int_equal(dns_rc(S(" 1.1.1.1")), -EINVAL);
+	assert_int_equal(dns_rc(S("1.1.1.1 ")), -EINVAL);
+	assert_int_equal(dns_rc(S("  1.1.1.1  ")), -EINVAL);
+	assert_int_equal(dns_rc(S("1.1.1.1  8.8.8.8")), -EINVAL);
 	assert_int_equal(dns_rc(S("1.1.1.1 8.8.8.8 9.9.9.9 4.4.4.4")), -EINVAL);
 	assert_int_equal(dns_rc(S("1.1.1.1,8.8.8.8,9.9.9.9,x")), -EINVAL);
 	assert_int_equal(dns_rc(S("1.1.1")), -EINVAL);
@@ -786,12 +901,33 @@ static void test_dns_parse(void **state)
 	(void)state;
 	assert_int_equal(vdc_dns_parse(S(""), out, &n, &err), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(vdc_dns_parse(S(" 192.0.2.53, 198.51.100.53 "), out, &n, &err), 0);
+	assert_int_equal(vdc_dns_parse(S("192.0.2.53 198.51.100.53"), out, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(out[0], 0xc0000235);
 	assert_int_equal(out[1], 0xc6336435);
 	assert_int_equal(vdc_dns_parse(S("1.1.1.1 8.8.8.8 9.9.9.9 4.4.4.4"), out, &n, &err), -EINVAL);
 	check_err(-EINVAL, &err);
+}
+
+/* Each refusal of a dns value says what to write instead. */
+static void test_dns_messages(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+
+	(void)state;
+	assert_int_equal(vdc_dns_check(S("1.1.1.1,8.8.8.8"), &err), -EINVAL);
+	check_err(-EINVAL, &err);
+	assert_non_null(strstr(err.msg, "comma"));
+	assert_non_null(strstr(err.msg, "single spaces"));
+	assert_int_equal(vdc_dns_check(S("1.1.1.1  8.8.8.8"), &err), -EINVAL);
+	check_err(-EINVAL, &err);
+	assert_non_null(strstr(err.msg, "single spaces"));
+	assert_int_equal(vdc_dns_check(S("1.1.1.1 "), &err), -EINVAL);
+	check_err(-EINVAL, &err);
+	assert_non_null(strstr(err.msg, "ends in a space"));
+	assert_int_equal(vdc_dns_check(S("ns1.example.com"), &err), -EINVAL);
+	check_err(-EINVAL, &err);
+	assert_non_null(strstr(err.msg, "'ns1.example.com'"));
 }
 
 /* Host addresses: not the network or broadcast address; a /31 or /32 has no broadcast. */
@@ -885,6 +1021,9 @@ static void test_rule_bad(void **state)
 	assert_int_equal(rule_rc(S("in tcp 0 0.0.0.0/0"), &r), -EINVAL);
 	assert_int_equal(rule_rc(S("in tcp 65536 0.0.0.0/0"), &r), -EINVAL);
 	assert_int_equal(rule_rc(S("in tcp 0-22 0.0.0.0/0"), &r), -EINVAL);
+	assert_int_equal(rule_rc(S("in tcp 022 0.0.0.0/0"), &r), -EINVAL);      /* leading zero */
+	assert_int_equal(rule_rc(S("in tcp 22-080 0.0.0.0/0"), &r), -EINVAL);
+	assert_int_equal(rule_rc(S("in tcp 22 10.0.0.0/08"), &r), -EINVAL);
 	assert_int_equal(rule_rc(S("in tcp 22-65536 0.0.0.0/0"), &r), -EINVAL);
 	assert_int_equal(rule_rc(S("in tcp 22- 0.0.0.0/0"), &r), -EINVAL);
 	assert_int_equal(rule_rc(S("in tcp -22 0.0.0.0/0"), &r), -EINVAL);
@@ -1506,7 +1645,7 @@ static void test_length_not_nul(void **state)
 	assert_int_equal(cidr_rc("10.0.0.0/8x", 10, &net, &prefix), 0);
 	assert_int_equal(cidr_rc("128.0.0.0/16", 11, &net, &prefix), 0);
 	assert_int_equal(prefix, 1);
-	assert_int_equal(dns_rc("1.1.1.1 x", 8), 0);
+	assert_int_equal(dns_rc("1.1.1.1 1.1.1.2x", 15), 0);
 	assert_int_equal(rule_rc("in tcp 22 0.0.0.0/0x", 19, &r), 0);
 	assert_int_equal(vdc_rules_parse("in tcp 22 0.0.0.0/0\nbad", 20, NULL, NULL, NULL), 0);
 }
@@ -1604,6 +1743,10 @@ int main(void)
 		cmocka_unit_test(test_sshkey_bad_lines),
 		cmocka_unit_test(test_sshkey_empty),
 		cmocka_unit_test(test_length_not_nul),
+		cmocka_unit_test(test_text_bidi),
+		cmocka_unit_test(test_uint_leading_zero),
+		cmocka_unit_test(test_hostname_numeric),
+		cmocka_unit_test(test_dns_messages),
 		cmocka_unit_test(test_null_err),
 		cmocka_unit_test(test_err_reuse),
 	};
