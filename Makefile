@@ -197,7 +197,12 @@ install: $(BUILD)/vdcfs $(BUILD)/vdc-hva
 	install -D -m 0755 $(BUILD)/vdcfs $(DESTDIR)$(PREFIX)/sbin/vdcfs
 	install -D -m 0755 $(BUILD)/vdc-hva $(DESTDIR)$(PREFIX)/sbin/vdc-hva
 
+# A report, never a failure: the dependency cycles of each component (from
+# the objects' symbols) and the longest source files (tests/structure.py).
+structure: all
+	python3 tests/structure.py $(BUILD)
+
 clean:
 	rm -rf build build-asan
 
-.PHONY: all unit unit-agents integration check guest-check asan valgrind fuzz install clean
+.PHONY: structure all unit unit-agents integration check guest-check asan valgrind fuzz install clean
