@@ -14,7 +14,8 @@ WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wvla -Wpointer-arith
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
-           -DFUSE_USE_VERSION=314 -Ibackend $(shell pkg-config --cflags $(PKGS))
+           -DFUSE_USE_VERSION=314 -Ibackend $(shell pkg-config --cflags $(PKGS)) \
+           -include backend/banned.h
 ifdef WERROR
 override CFLAGS += -Werror
 endif
@@ -178,7 +179,8 @@ valgrind: all $(UNIT_TESTS:%=$(BUILD)/%)
 	    for f in $$bad; do echo "== $$f"; cat "$$f"; done; test -z "$$bad"
 
 # libFuzzer targets: each links the backend sources directly, built with clang.
-FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -Ibackend -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -Ibackend -fsanitize=fuzzer,address,undefined \
+              -include backend/banned.h
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h backend/validate.c backend/err.c backend/strbuf.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
