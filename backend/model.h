@@ -229,6 +229,17 @@ struct vdc_obj {
 	void *priv;                      /* per-kind live data */
 };
 
+/*
+ * What one kind may have: vdc_obj.hidden and the front end's inode numbers
+ * give each attribute, run file and relation folder a bit and a slot of
+ * their own. A kind declares its table sizes with VDC_NATTRS,
+ * VDC_NRUNFILES and VDC_NRELDIRS (vdcfs/kinds.h), which fail to compile
+ * past these.
+ */
+#define VDC_KIND_ATTRS_MAX    40
+#define VDC_KIND_RUNFILES_MAX 12
+#define VDC_KIND_RELDIRS_MAX  4
+
 /* Bits of vdc_obj.hidden: attribute i is bit i; these name the rest. */
 #define VDC_HIDE_CTL      (1ULL << 40)
 #define VDC_HIDE_DATA     (1ULL << 41)
@@ -237,6 +248,9 @@ struct vdc_obj {
 #define VDC_HIDE_RUN(i)   (1ULL << (44 + (i)))   /* i < 12 */
 #define VDC_HIDE_REL(i)   (1ULL << (56 + (i)))   /* i < 4 */
 #define VDC_HIDE_CHILDDIR (1ULL << 60)
+_Static_assert(VDC_KIND_ATTRS_MAX <= 40, "attribute bits run into VDC_HIDE_CTL");
+_Static_assert(44 + VDC_KIND_RUNFILES_MAX <= 56, "run file bits run into VDC_HIDE_REL");
+_Static_assert(56 + VDC_KIND_RELDIRS_MAX <= 60, "relation folder bits run into VDC_HIDE_CHILDDIR");
 #define VDC_FRESH_SECONDS 30
 
 /* ---- the model as a whole ---- */

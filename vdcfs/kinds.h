@@ -30,4 +30,16 @@ extern const struct vdc_kind vdc_kind_quotas;
 
 #define VDC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * The size of a kind's table of attributes, run files or relation
+ * folders, checked against model.h's limits when it compiles (a static
+ * assertion inside an unnamed struct is the one a C11 expression can hold).
+ */
+#define VDC_TABLE_SIZE(a, max, what) \
+	(VDC_ARRAY_SIZE(a) + 0 * sizeof(struct { \
+		_Static_assert(VDC_ARRAY_SIZE(a) <= (max), what); int x; }))
+#define VDC_NATTRS(a)    VDC_TABLE_SIZE(a, VDC_KIND_ATTRS_MAX, "a kind has at most VDC_KIND_ATTRS_MAX attributes")
+#define VDC_NRUNFILES(a) VDC_TABLE_SIZE(a, VDC_KIND_RUNFILES_MAX, "a kind has at most VDC_KIND_RUNFILES_MAX run files")
+#define VDC_NRELDIRS(a)  VDC_TABLE_SIZE(a, VDC_KIND_RELDIRS_MAX, "a kind has at most VDC_KIND_RELDIRS_MAX relation folders")
+
 #endif

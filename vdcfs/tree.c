@@ -21,6 +21,9 @@
 #define SLOT_RUN(i) (0x40 + (i))
 #define SLOT_REL(i) (0x60 + (i))
 #define SLOT_LINK 0xff
+_Static_assert(SLOT_ATTR(VDC_KIND_ATTRS_MAX) <= SLOT_CTL, "attribute slots run into SLOT_CTL");
+_Static_assert(SLOT_RUN(VDC_KIND_RUNFILES_MAX) <= SLOT_REL(0), "run file slots run into SLOT_REL");
+_Static_assert(SLOT_REL(VDC_KIND_RELDIRS_MAX) <= SLOT_LINK, "relation folder slots run into SLOT_LINK");
 
 static uint64_t obj_ino(const struct vdc_obj *o, unsigned slot);
 
