@@ -111,6 +111,12 @@ $(BUILD)/vdcfs: $(VDCFS_OBJ) $(BUILD)/libvdc.a
 $(BUILD)/mkinstances: $(BUILD)/obj/bench/mkinstances.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
+# The mount-level tests' reader of one descriptor from several threads.
+all: $(BUILD)/preadrace
+$(BUILD)/preadrace: tests/integration/preadrace.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
 $(BUILD)/bench-scheduler: $(BUILD)/obj/bench/scheduler.o $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
@@ -136,6 +142,7 @@ integration: all
 	VDCFS=$(abspath $(BUILD)/vdcfs) VDC_HVA=$(abspath $(BUILD)/vdc-hva) \
 	    VDC_STA=$(abspath $(BUILD)/vdc-sta) \
 	    MKINSTANCES=$(abspath $(BUILD)/mkinstances) \
+	    PREADRACE=$(abspath $(BUILD)/preadrace) \
 	    prove --exec bash -j2 --timer tests/integration/*.t
 
 check: unit integration
