@@ -187,16 +187,28 @@ static struct handle *fh(struct fuse_file_info *fi)
 	return (struct handle *)(uintptr_t)fi->fh;
 }
 
-/* Note the calling process (the fresh rule in model.h depends on it). */
+/*
+ * Note the calling process (the fresh rule in model.h depends on it) and
+ * user (what run/events shows, and whose a failure about no object is).
+ */
 static void begin(fuse_req_t req)
 {
 	tree_caller = fuse_req_ctx(req)->pid;
+	tree_caller_uid = fuse_req_ctx(req)->uid;
 }
 
-/* Report a failure to its object (or the data center) and return its errno. */
+/*
+ * Report a failure to its object, or, about none, to the data center's
+ * run/events for the user who asked (begin() said who), and return its errno.
+ */
 static int fail(const struct node *n, const struct vdc_err *err, int rc)
 {
-	vdc_report(n ? tree_owner(n) : NULL, err);
+	struct vdc_obj *o = n ? tree_owner(n) : NULL;
+
+	if (o)
+		vdc_report(o, err);
+	else
+		vdc_report_uid(tree_caller_uid, err);
 	return rc;
 }
 
@@ -219,6 +231,9 @@ static bool is_live(enum node_type t)
  */
 static double attr_timeout(const struct node *n)
 {
+	/* run/events has a size per reader: the kernel's one copy would be another's. */
+	if (n->type == N_GFILE && n->idx == G_RUN_EVENTS)
+		return 0;
 	return n->type == N_SCRATCH ? 0 : ATTR_TIMEOUT;
 }
 

@@ -2,7 +2,8 @@
 # Reads of one descriptor from several threads at once, on every kind of
 # file vdcfs makes up (live files of run/, attributes, ctl), as root and as
 # another user, while other processes change what they show: every read is
-# whole text, and vdcfs lives on.
+# whole text, and vdcfs lives on. And the aggregate run/events shows each
+# reader only the lines about what that reader may see (docs/tree.md).
 . "$(dirname "$0")/lib.sh"
 command -v setpriv > /dev/null || skip_all "setpriv (util-linux) is not installed"
 PREADRACE=${PREADRACE:-$VDC_SRC_ROOT/build/preadrace}
@@ -26,6 +27,48 @@ N=$MNT/instances/n1
 
 ok "root makes instances/r1" mkdir "$R"
 ok "nobody makes instances/n1" as $NOBODY mkdir "$N"
+
+# ---- run/events for each reader ----
+
+ok "root makes instances/rootsecret" mkdir "$MNT/instances/rootsecret"
+ok "root sets its host name" put root-private-name "$MNT/instances/rootsecret/hostname"
+ok "nobody makes instances/nbsecret" as $NOBODY mkdir "$MNT/instances/nbsecret"
+ok "nobody sets its host name" as $NOBODY bash -c "echo nobody-private-name > '$MNT/instances/nbsecret/hostname'"
+ok "another user makes instances/othsecret" as $OTHER mkdir "$MNT/instances/othsecret"
+ok "they set its host name" as $OTHER bash -c "echo other-private-name > '$MNT/instances/othsecret/hostname'"
+fails_with EINVAL "another user's refused value is theirs too" \
+	as $OTHER bash -c "echo 'other_refused_value' > '$MNT/instances/othsecret/hostname'"
+fails_with EINVAL "another user's refused name at the top (a line about no object)" \
+	as $OTHER mkdir "$MNT/instances/Other_Bad_Name"
+ok "they remove a second object of theirs" as $OTHER bash -c "mkdir '$MNT/instances/othgone' && rmdir '$MNT/instances/othgone'"
+
+# none_of TEXT ERE DESC: no line of TEXT matches (the first few that do are shown).
+none_of() {
+	is "$(printf '%s\n' "$1" | grep -E -- "$2" | head -n 3)" "" "$3"
+}
+nb=$(as $NOBODY cat "$MNT/run/events")
+oth=$(as $OTHER cat "$MNT/run/events")
+all=$(get "$MNT/run/events")
+like "$nb" "instances/nbsecret hostname = nobody-private-name" "nobody sees the lines about their object"
+none_of "$nb" "othsecret|other-private-name|other_refused_value|Other_Bad_Name|othgone" "nobody sees nothing of another user's objects or requests"
+none_of "$nb" "rootsecret|root-private-name|instances/r1 " "nobody sees nothing of root's objects"
+none_of "$nb" " vdc vdcfs started" "nobody does not see the data center's own lines"
+like "$oth" "instances/othsecret hostname = other-private-name" "the other user sees their value"
+like "$oth" "other_refused_value" "and the sentence of their refused value"
+like "$oth" "Other_Bad_Name" "and the sentence of their refused name at the top"
+like "$oth" "instances/othgone removed" "and the removal of their object"
+none_of "$oth" "nbsecret|nobody-private-name|rootsecret|instances/n1 " "the other user sees nothing of nobody's or root's"
+like "$all" "instances/nbsecret hostname = nobody-private-name" "root sees nobody's lines"
+like "$all" "instances/othsecret hostname = other-private-name" "root sees the other user's lines"
+like "$all" "Other_Bad_Name" "root sees the other user's refused name"
+like "$all" "instances/othgone removed" "root sees the removal"
+like "$all" "instances/rootsecret hostname = root-private-name" "root sees its own lines"
+like "$all" " vdc vdcfs started" "root sees the data center's own lines"
+is "$(as $NOBODY stat -c %s "$MNT/run/events")" "$(as $NOBODY cat "$MNT/run/events" | wc -c)" \
+	"the size nobody stats is the size nobody reads"
+is "$(stat -c %s "$MNT/run/events")" "$(get "$MNT/run/events" | wc -c)" "the size root stats is the size root reads"
+is "$(as $OTHER tail -n 1 "$MNT/run/events")" "$(printf '%s\n' "$oth" | tail -n 1)" "tail shows the other user their own last line"
+
 
 # ---- one descriptor, several threads ----
 
@@ -83,7 +126,8 @@ ok "vdcfs is still mounted" mountpoint -q "$MNT"
 like "$(get "$R/run/err")" "cpus" "run/err of r1 holds the refused write's sentence"
 is "$(get "$R/run/state")" "defined" "run/state reads back whole"
 
-ok "nobody removes their objects" as $NOBODY rmdir "$N"
-ok "root removes its objects" rmdir "$R"
+ok "nobody removes their objects" as $NOBODY rmdir "$N" "$MNT/instances/nbsecret"
+ok "the other user removes theirs" as $OTHER rmdir "$MNT/instances/othsecret"
+ok "root removes its objects" rmdir "$R" "$MNT/instances/rootsecret"
 vdc_stop
 done_testing
