@@ -159,17 +159,19 @@ asan:
 	    LDFLAGS="-fsanitize=address,undefined" check
 
 # ThreadSanitizer: vdcfs built into build-tsan/ with clang, and the tests
-# of concurrent requests on one descriptor (TSAN_TESTS) run against it; a
+# of concurrent requests on one descriptor (TSAN_TESTS) run against it
+# (the storage agent of 63 is the plain build's); a
 # data race ends vdcfs at once (halt_on_error) with status 66, which fails
 # the test. libfuse and sqlite need no suppressions: none are used, and
 # none may hide a report in vdcfs's own code.
-TSAN_TESTS = tests/integration/61-shared-reads.t
-tsan:
+TSAN_TESTS = tests/integration/61-shared-reads.t tests/integration/63-shared-volume-reads.t
+tsan: $(BUILD)/vdc-sta $(BUILD)/vdc-hva
 	$(MAKE) BUILD=build-tsan CC=clang \
 	    CFLAGS="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=thread" build-tsan/vdcfs build-tsan/preadrace
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
 	    VDCFS=$(abspath build-tsan/vdcfs) PREADRACE=$(abspath build-tsan/preadrace) \
+	    VDC_STA=$(abspath $(BUILD)/vdc-sta) VDC_HVA=$(abspath $(BUILD)/vdc-hva) \
 	    prove --exec bash --timer $(TSAN_TESTS)
 
 # Valgrind: every vdcfs and vdc-hva the integration tests start writes a

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Reads of one descriptor from several threads at once, on every kind of
-# file vdcfs makes up (live files of run/, attributes, ctl), as root and as
+# file vdcfs makes up (live files of run/, attributes, ctl) and of a data
+# file (images/NAME/data; a volume's data is 63-shared-volume-reads.t), as root and as
 # another user, while other processes change what they show: every read is
 # whole text, and vdcfs lives on. And the aggregate run/events shows each
 # reader only the lines about what that reader may see (docs/tree.md).
@@ -106,6 +107,11 @@ race() {
 	return 1
 }
 
+# A file with its bytes in the state folder (images/NAME/data) too.
+ok "root makes images/img1 with text in data" bash -c "mkdir '$MNT/images/img1' && seq 1 20000 > '$MNT/images/img1/data'"
+ok "nobody makes images/nimg with text in data" as $NOBODY bash -c "mkdir '$MNT/images/nimg' && seq 1 20000 > '$MNT/images/nimg/data'"
+race 0 "$MNT/images/img1/data"
+race $NOBODY "$MNT/images/nimg/data"
 race 0 "$MNT/run/events"
 race 0 "$R/run/events"
 race 0 "$R/run/state"
@@ -129,5 +135,7 @@ is "$(get "$R/run/state")" "defined" "run/state reads back whole"
 ok "nobody removes their objects" as $NOBODY rmdir "$N" "$MNT/instances/nbsecret"
 ok "the other user removes theirs" as $OTHER rmdir "$MNT/instances/othsecret"
 ok "root removes its objects" rmdir "$R" "$MNT/instances/rootsecret"
+ok "root removes its image" rm -r "$MNT/images/img1"
+ok "nobody removes their image" as $NOBODY rm -r "$MNT/images/nimg"
 vdc_stop
 done_testing

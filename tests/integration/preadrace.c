@@ -11,6 +11,14 @@
  *       with a message and exit status 1; a run with no read at all fails
  *       too. On success it prints the count of reads.
  *
+ *   preadrace readseq FILE THREADS SECONDS
+ *       the same, but each thread reads the whole file in order, 131072
+ *       bytes at a time from 0 to its end and again, with O_DIRECT where
+ *       the file system takes it (so every read reaches it): data of a
+ *       volume, whose handle notes where a sequential read is. The file
+ *       must be text (no NUL byte); a read short of 131072 bytes must end
+ *       at the end of the file.
+ *
  *   preadrace write FILE COUNT VALUE...
  *       open FILE once for writing and pwrite(fd, VALUE, len, 0) COUNT
  *       times, taking the values in turn (each gets a newline). A refused
@@ -34,6 +42,7 @@
 #define READ_SIZE 131072
 
 static int fd;
+static bool sequential;
 static double stop_at;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long reads;
@@ -71,20 +80,23 @@ static const char *check(const char *buf, ssize_t r, char *why, size_t n)
 
 static void *reader(void *arg)
 {
-	char *buf = malloc(READ_SIZE);
+	char *buf = NULL;
 	unsigned long n = 0;
+	off_t off = 0;
 	char why[160];
 
 	(void)arg;
-	if (!buf)
+	if (posix_memalign((void **)&buf, 4096, READ_SIZE))
 		abort();
 	while (now() < stop_at) {
 		ssize_t r;
 		const char *msg;
 
 		memset(buf, 'x', READ_SIZE);
-		r = pread(fd, buf, READ_SIZE, 0);
+		r = pread(fd, buf, READ_SIZE, off);
 		msg = check(buf, r, why, sizeof(why));
+		if (sequential && r >= 0)
+			off = r == READ_SIZE ? off + r : 0;
 		n++;
 		if (msg) {
 			pthread_mutex_lock(&lock);
@@ -108,7 +120,7 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static int run_reads(const char *path, int threads, double seconds)
+static int run_reads(const char *path, int threads, double seconds, bool seq)
 {
 	pthread_t t[64];
 	int i;
@@ -117,7 +129,10 @@ static int run_reads(const char *path, int threads, double seconds)
 		fprintf(stderr, "preadrace: 1 to 64 threads, a positive number of seconds\n");
 		return 2;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	sequential = seq;
+	fd = seq ? open(path, O_RDONLY | O_CLOEXEC | O_DIRECT) : -1;
+	if (fd < 0)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "preadrace: cannot open %s: %s\n", path, strerror(errno));
 		return 1;
@@ -177,12 +192,15 @@ static int run_writes(const char *path, long count, char **values, int nvalues, 
 int main(int argc, char **argv)
 {
 	if (argc == 5 && !strcmp(argv[1], "read"))
-		return run_reads(argv[2], atoi(argv[3]), atof(argv[4]));
+		return run_reads(argv[2], atoi(argv[3]), atof(argv[4]), false);
+	if (argc == 5 && !strcmp(argv[1], "readseq"))
+		return run_reads(argv[2], atoi(argv[3]), atof(argv[4]), true);
 	if (argc >= 5 && !strcmp(argv[1], "write"))
 		return run_writes(argv[2], atol(argv[3]), argv + 4, argc - 4, false);
 	if (argc == 4 && !strcmp(argv[1], "hostnames"))
 		return run_writes(argv[2], atol(argv[3]), NULL, 0, true);
 	fprintf(stderr, "usage: preadrace read FILE THREADS SECONDS\n"
+			"       preadrace readseq FILE THREADS SECONDS\n"
 			"       preadrace write FILE COUNT VALUE...\n"
 			"       preadrace hostnames FILE COUNT\n");
 	return 2;
