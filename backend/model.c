@@ -328,6 +328,12 @@ void vdc_event_uid(uid_t uid, const char *fmt, ...)
 	va_end(ap);
 }
 
+void vdc_report_uid(uid_t uid, const struct vdc_err *err)
+{
+	if (err->msg[0])
+		vdc_event_uid(uid, "error: %s", err->msg);
+}
+
 /* A line about `obj` that only the data center's log keeps (the object is going). */
 static void event_gone(const struct vdc_obj *obj, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -424,11 +430,6 @@ void vdc_report(struct vdc_obj *obj, const struct vdc_err *err)
 		vdc_event(NULL, "error: %s", err->msg);
 }
 
-void vdc_report_uid(uid_t uid, const struct vdc_err *err)
-{
-	if (err->msg[0])
-		vdc_event_uid(uid, "error: %s", err->msg);
-}
 
 /* ---- references ---- */
 

@@ -349,21 +349,21 @@ void vdc_obj_set_err(struct vdc_obj *obj, const char *msg);
 int vdc_verb_clear(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
 /* Record a failed request on `obj` (or the data center when NULL). */
 void vdc_report(struct vdc_obj *obj, const struct vdc_err *err);
+/* Append an event line to the object's and the global log. */
+void vdc_event(const struct vdc_obj *obj, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /*
+ * Every event line also goes to the events log of the state folder
+ * (eventlog.h). A line about an object is shown in the data center's
+ * run/events to the object's owner (and root); a line of vdc_event with
+ * `obj` NULL is the data center's own, shown to root alone. Control bytes
+ * of the text but tabs become '?', so a line is one line.
+ *
  * Record a failed request of user `uid` that is about no object (a bad
  * name at the top of a kind): a line of the data center's run/events
  * shown to that user and root.
  */
 void vdc_report_uid(uid_t uid, const struct vdc_err *err);
-/*
- * Append an event line to the object's and the data center's log, and to
- * the events log of the state folder. A line about an object is shown in
- * the data center's run/events to the object's owner (and root); a line
- * with `obj` NULL is the data center's own, shown to root alone. Control
- * bytes of the text but tabs become '?', so a line is one line.
- */
-void vdc_event(const struct vdc_obj *obj, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 /* A line about no object, caused by user `uid`: shown to that user and root. */
 void vdc_event_uid(uid_t uid, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
