@@ -160,11 +160,11 @@ asan:
 
 # ThreadSanitizer: vdcfs built into build-tsan/ with clang, and the tests
 # of concurrent requests on one descriptor (TSAN_TESTS) run against it
-# (the storage agent of 63 is the plain build's); a
+# (the storage agent of 61-shared-volume-reads is the plain build's); a
 # data race ends vdcfs at once (halt_on_error) with status 66, which fails
 # the test. libfuse and sqlite need no suppressions: none are used, and
 # none may hide a report in vdcfs's own code.
-TSAN_TESTS = tests/integration/61-shared-reads.t tests/integration/63-shared-volume-reads.t
+TSAN_TESTS = tests/integration/61-shared-reads.t tests/integration/61-shared-volume-reads.t
 tsan: $(BUILD)/vdc-sta $(BUILD)/vdc-hva
 	$(MAKE) BUILD=build-tsan CC=clang \
 	    CFLAGS="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" \

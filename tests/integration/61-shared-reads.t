@@ -1,7 +1,7 @@
 #!/bin/bash
 # Reads of one descriptor from several threads at once, on every kind of
 # file vdcfs makes up (live files of run/, attributes, ctl) and of a data
-# file (images/NAME/data; a volume's data is 63-shared-volume-reads.t), as root and as
+# file (images/NAME/data; a volume's data is 61-shared-volume-reads.t), as root and as
 # another user, while other processes change what they show: every read is
 # whole text, and vdcfs lives on. And the aggregate run/events shows each
 # reader only the lines about what that reader may see (docs/tree.md).

@@ -1,7 +1,8 @@
 /*
  * preadrace: several threads read one descriptor at once, and a writer
  * that changes attributes fast; the mount-level tests of shared reads
- * (61-shared-reads.t) and of the events log (62-events-log.t) use it.
+ * (61-shared-reads.t, 61-shared-volume-reads.t) and of the events log
+ * (61-events-log.t) use it.
  *
  *   preadrace read FILE THREADS SECONDS
  *       open FILE once; THREADS threads each pread(fd, 131072, 0) in a
