@@ -986,11 +986,15 @@ static int volume_sync(struct handle *h)
 /* The last request on the handle: nothing else runs on it now. */
 static void volume_release(struct handle *h)
 {
+	bool progress;
+
 	volume_sync(h);
-	if (h->progress) {
+	pthread_mutex_lock(&h->lock);
+	progress = h->progress;
+	h->progress = false;
+	pthread_mutex_unlock(&h->lock);
+	if (progress)
 		volume_progress(h, NULL);
-		h->progress = false;
-	}
 	if (h->wr) {
 		struct vdc_obj *vol;
 
