@@ -39,7 +39,7 @@ like "$(get "$W/run/events")" "instances/web1 created by uid 0" "from its first 
 nb=$(as $NOBODY cat "$MNT/run/events")
 like "$nb" "instances/n1 hostname = nobody-before" "nobody still sees their lines after the restart"
 like "$nb" "instances/n2 removed" "and the removal of their object"
-none_of "$nb" "web1|vdcfs started" "and still none of root's"
+none_of "$nb" "web1|vdcfs started" "and still no line about root's objects or the data center"
 like "$(as $NOBODY cat "$MNT/instances/n1/run/events")" "hostname = nobody-before" "their object's run/events too"
 
 # kill -9, and a partial last line as a crash in the middle of a write leaves.
@@ -73,7 +73,7 @@ like "$(get "$MNT/run/events" | grep -v 'vdcfs started' | tail -n 1)" "instances
 	"and the data center's"
 lines=$(get "$MNT/run/events" | wc -l)
 ok "run/events holds 1000 to 2000 lines after the restart ($lines)" test "$lines" -ge 1000 -a "$lines" -le 2000
-none_of "$(as $NOBODY cat "$MNT/run/events")" "web1" "nobody sees none of the flood of root's lines"
+none_of "$(as $NOBODY cat "$MNT/run/events")" "web1" "nobody sees no line of the flood about root's object"
 
 ok "root removes web1" rmdir "$W"
 ok "nobody removes n1" as $NOBODY rmdir "$MNT/instances/n1"

@@ -51,14 +51,14 @@ nb=$(as $NOBODY cat "$MNT/run/events")
 oth=$(as $OTHER cat "$MNT/run/events")
 all=$(get "$MNT/run/events")
 like "$nb" "instances/nbsecret hostname = nobody-private-name" "nobody sees the lines about their object"
-none_of "$nb" "othsecret|other-private-name|other_refused_value|Other_Bad_Name|othgone" "nobody sees nothing of another user's objects or requests"
-none_of "$nb" "rootsecret|root-private-name|instances/r1 " "nobody sees nothing of root's objects"
-none_of "$nb" " vdc vdcfs started" "nobody does not see the data center's own lines"
+none_of "$nb" "othsecret|other-private-name|other_refused_value|Other_Bad_Name|othgone" "nobody sees no line about another user's objects or requests"
+none_of "$nb" "rootsecret|root-private-name|instances/r1 " "nobody sees no line about root's objects"
+none_of "$nb" " vdc vdcfs started" "nobody sees none of the data center's own lines"
 like "$oth" "instances/othsecret hostname = other-private-name" "the other user sees their value"
 like "$oth" "other_refused_value" "and the sentence of their refused value"
 like "$oth" "Other_Bad_Name" "and the sentence of their refused name at the top"
 like "$oth" "instances/othgone removed" "and the removal of their object"
-none_of "$oth" "nbsecret|nobody-private-name|rootsecret|instances/n1 " "the other user sees nothing of nobody's or root's"
+none_of "$oth" "nbsecret|nobody-private-name|rootsecret|instances/n1 " "the other user sees no line about nobody's or root's objects"
 like "$all" "instances/nbsecret hostname = nobody-private-name" "root sees nobody's lines"
 like "$all" "instances/othsecret hostname = other-private-name" "root sees the other user's lines"
 like "$all" "Other_Bad_Name" "root sees the other user's refused name"
@@ -69,7 +69,6 @@ is "$(as $NOBODY stat -c %s "$MNT/run/events")" "$(as $NOBODY cat "$MNT/run/even
 	"the size nobody stats is the size nobody reads"
 is "$(stat -c %s "$MNT/run/events")" "$(get "$MNT/run/events" | wc -c)" "the size root stats is the size root reads"
 is "$(as $OTHER tail -n 1 "$MNT/run/events")" "$(printf '%s\n' "$oth" | tail -n 1)" "tail shows the other user their own last line"
-
 
 # ---- one descriptor, several threads ----
 
