@@ -165,6 +165,7 @@ asan:
 # the test. libfuse and sqlite need no suppressions: none are used, and
 # none may hide a report in vdcfs's own code.
 TSAN_TESTS = tests/integration/61-shared-reads.t tests/integration/61-shared-volume-reads.t
+.PHONY: tsan
 tsan: $(BUILD)/vdc-sta $(BUILD)/vdc-hva
 	$(MAKE) BUILD=build-tsan CC=clang \
 	    CFLAGS="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" \
@@ -220,4 +221,4 @@ install: $(BUILD)/vdcfs $(BUILD)/vdc-hva
 clean:
 	rm -rf build build-asan build-tsan
 
-.PHONY: all unit unit-agents integration check guest-check asan tsan valgrind fuzz install clean
+.PHONY: all unit unit-agents integration check guest-check asan valgrind fuzz install clean
