@@ -42,7 +42,7 @@ static char advertise[128];
 static struct MHD_Daemon *daemon_;
 static pthread_t ticker;
 static bool ticker_running;
-static volatile bool stopping;
+static _Atomic bool stopping;   /* set by vdc_agentd_stop, read by the tick thread */
 
 /* Image checksums, remembered per image file version. */
 struct sum_entry {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "eventlog.h"
 #include "model.h"
 #include "store.h"
 
@@ -216,30 +217,35 @@ static int name_copy(const char *name, size_t len, char out[VDC_NAME_MAX + 1], s
  * oldest `keep` go at once. A log that only grows and now and then shrinks
  * by half is what `tail -f` follows (it re-reads a file that got shorter).
  */
-static void ring_push(struct vdc_ring *r, unsigned keep, char *line)
+static void ring_push(struct vdc_ring *r, unsigned keep, char *line, uid_t uid)
 {
 	unsigned i;
 
 	if (!r->lines) {
 		r->cap = 2 * keep;
-		r->lines = xcalloc(r->cap, sizeof(char *));
+		r->lines = xcalloc(r->cap, sizeof(*r->lines));
 	}
 	if (r->count == r->cap) {
 		for (i = 0; i < keep; i++)
-			free(r->lines[(r->head + i) % r->cap]);
+			free(r->lines[(r->head + i) % r->cap].text);
 		r->head = (r->head + keep) % r->cap;
 		r->count -= keep;
 	}
-	r->lines[(r->head + r->count) % r->cap] = line;
+	r->lines[(r->head + r->count) % r->cap] = (struct vdc_event_line){ line, uid };
 	r->count++;
 }
 
-static void ring_show(const struct vdc_ring *r, struct strbuf *out)
+/* The lines `uid` may see (all of them for root). */
+static void ring_show(const struct vdc_ring *r, uid_t uid, struct strbuf *out)
 {
 	unsigned i;
 
 	for (i = 0; i < r->count; i++) {
-		strbuf_addstr(out, r->lines[(r->head + i) % r->cap]);
+		const struct vdc_event_line *l = &r->lines[(r->head + i) % r->cap];
+
+		if (uid != 0 && l->uid != uid)
+			continue;
+		strbuf_addstr(out, l->text);
 		strbuf_addch(out, '\n');
 	}
 }
@@ -249,7 +255,7 @@ static void ring_free(struct vdc_ring *r)
 	unsigned i;
 
 	for (i = 0; i < r->count; i++)
-		free(r->lines[(r->head + i) % r->cap]);
+		free(r->lines[(r->head + i) % r->cap].text);
 	free(r->lines);
 	memset(r, 0, sizeof(*r));
 }
@@ -264,35 +270,87 @@ void vdc_obj_path(const struct vdc_obj *obj, struct strbuf *out)
 	strbuf_addf(out, "%s/%s", obj->kind->name, obj->name);
 }
 
-void vdc_event(const struct vdc_obj *obj, const char *fmt, ...)
+/*
+ * The one writer of event lines. `obj` gets the line in its own log;
+ * `about` names the object the line is about for the events log on disk
+ * (0: none), `uid` the user it is shown to. A line that cannot reach the
+ * disk is still shown; the first of a run of such failures says why in a
+ * line of its own.
+ */
+static void event_add(struct vdc_obj *obj, const char *path, int64_t about, uid_t uid,
+		      const char *fmt, va_list ap)
 {
 	__do_strbuf struct strbuf line = STRBUF_INIT;
+	struct vdc_err err = VDC_ERR_INIT;
 	struct timespec t = vdc_now();
 	struct tm tm;
 	char stamp[32];
-	va_list ap;
+	size_t i, head;
 
 	gmtime_r(&t.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	strbuf_addf(&line, "%s ", stamp);
-	if (obj)
-		vdc_obj_path(obj, &line);
-	else
-		strbuf_addstr(&line, "vdc");
-	strbuf_addch(&line, ' ');
-	va_start(ap, fmt);
+	strbuf_addf(&line, "%s %s ", stamp, path);
+	head = line.len;
 	strbuf_vaddf(&line, fmt, ap);
-	va_end(ap);
-	if (obj) {
-		struct vdc_obj *o = (struct vdc_obj *)obj;
+	/* One event, one line: a value or a host's report cannot forge another. */
+	for (i = head; i < line.len; i++)
+		if (((unsigned char)line.buf[i] < 0x20 && line.buf[i] != '\t') || line.buf[i] == 0x7f)
+			line.buf[i] = '?';
+	if (vdc_eventlog_append(uid, about, line.buf, &err) == 1) {
+		__do_strbuf struct strbuf warn = STRBUF_INIT;
 
-		ring_push(&o->events, VDC_EVENTS_OBJ, xstrdup(line.buf));
-		o->live_mtime = t;
+		strbuf_addf(&warn, "%s vdc warning: %s", stamp, err.msg);
+		ring_push(&all_events, VDC_EVENTS_ALL, strbuf_detach(&warn, NULL), 0);
 	}
-	ring_push(&all_events, VDC_EVENTS_ALL, strbuf_detach(&line, NULL));
+	if (obj) {
+		ring_push(&obj->events, VDC_EVENTS_OBJ, xstrdup(line.buf), uid);
+		obj->live_mtime = t;
+	}
+	ring_push(&all_events, VDC_EVENTS_ALL, strbuf_detach(&line, NULL), uid);
 	all_events_mtime = t;
 	if (live_hook)
 		live_hook(obj);
+}
+
+void vdc_event(const struct vdc_obj *obj, const char *fmt, ...)
+{
+	__do_strbuf struct strbuf path = STRBUF_INIT;
+	va_list ap;
+
+	if (obj)
+		vdc_obj_path(obj, &path);
+	else
+		strbuf_addstr(&path, "vdc");
+	va_start(ap, fmt);
+	event_add((struct vdc_obj *)obj, path.buf, obj ? obj->id : 0, obj ? obj->uid : 0, fmt, ap);
+	va_end(ap);
+}
+
+void vdc_event_uid(uid_t uid, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	event_add(NULL, "vdc", 0, uid, fmt, ap);
+	va_end(ap);
+}
+
+void vdc_report_uid(uid_t uid, const struct vdc_err *err)
+{
+	if (err->msg[0])
+		vdc_event_uid(uid, "error: %s", err->msg);
+}
+
+/* A line about `obj` that only the data center's log keeps (the object is going). */
+static void event_gone(const struct vdc_obj *obj, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void event_gone(const struct vdc_obj *obj, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	event_add(NULL, "vdc", obj->id, obj->uid, fmt, ap);
+	va_end(ap);
 }
 
 void vdc_obj_live_changed(struct vdc_obj *obj)
@@ -309,7 +367,12 @@ struct timespec vdc_events_mtime(void)
 
 void vdc_events_show(const struct vdc_obj *obj, struct strbuf *out)
 {
-	ring_show(obj ? &obj->events : &all_events, out);
+	ring_show(obj ? &obj->events : &all_events, 0, out);
+}
+
+void vdc_events_show_for(uid_t uid, struct strbuf *out)
+{
+	ring_show(&all_events, uid, out);
 }
 
 void vdc_run_show_state(const struct vdc_obj *obj, struct strbuf *out)
@@ -395,6 +458,7 @@ void vdc_report(struct vdc_obj *obj, const struct vdc_err *err)
 	else
 		vdc_event(NULL, "error: %s", err->msg);
 }
+
 
 /* ---- references ---- */
 
@@ -687,7 +751,7 @@ int vdc_obj_destroy(struct vdc_obj *obj, struct vdc_err *err)
 		vdc_obj_data_path(obj, &p);
 		unlink(p.buf);
 	}
-	vdc_event(NULL, "%s removed", path.buf);
+	event_gone(obj, "%s removed", path.buf);
 	if (obj->kind->destroyed)
 		obj->kind->destroyed(obj);
 	vdc_map_del(siblings(obj->kind, obj->parent), obj->name);
@@ -1261,7 +1325,45 @@ void vdc_scratch_remove(struct vdc_obj *obj, struct vdc_scratch *s)
 
 struct loader {
 	struct vdc_map byid;
+	/* Stored event lines about objects, by object id, until the object is loaded. */
+	struct vdc_imap pending;
+	struct vdc_ring **rings;
+	size_t nrings;
 };
+
+/* A line of the events log on disk: to run/events, and to its object's log once that is loaded. */
+static void load_event(void *ctx, uid_t uid, int64_t id, const char *text)
+{
+	struct loader *ld = ctx;
+	struct vdc_ring *r;
+
+	ring_push(&all_events, VDC_EVENTS_ALL, xstrdup(text), uid);
+	if (id <= 0)
+		return;
+	r = vdc_imap_get(&ld->pending, (uint64_t)id);
+	if (!r) {
+		r = xcalloc(1, sizeof(*r));
+		ld->rings = xrealloc(ld->rings, (ld->nrings + 1) * sizeof(*ld->rings));
+		ld->rings[ld->nrings++] = r;
+		vdc_imap_put(&ld->pending, (uint64_t)id, r);
+	}
+	ring_push(r, VDC_EVENTS_OBJ, xstrdup(text), uid);
+}
+
+/* Free the stored lines of objects that were not loaded (removed ones). */
+static void load_events_done(struct loader *ld)
+{
+	size_t i;
+
+	for (i = 0; i < ld->nrings; i++) {
+		ring_free(ld->rings[i]);
+		free(ld->rings[i]);
+	}
+	free(ld->rings);
+	ld->rings = NULL;
+	ld->nrings = 0;
+	vdc_imap_clear(&ld->pending);
+}
 
 static struct vdc_obj *load_find(struct loader *ld, int64_t id)
 {
@@ -1297,6 +1399,14 @@ static int load_obj(void *ctx, int64_t id, const char *kind, int64_t parent, con
 		return 0;
 	}
 	obj = obj_alloc(k, p, id, name, uid, gid, *ct, *mt);
+	{
+		struct vdc_ring *r = vdc_imap_get(&ld->pending, (uint64_t)id);
+
+		if (r) {
+			obj->events = *r;
+			memset(r, 0, sizeof(*r));
+		}
+	}
 	snprintf(key, sizeof(key), "%" PRId64, id);
 	vdc_map_put(&ld->byid, key, obj);
 	return 0;
@@ -1460,9 +1570,14 @@ int vdc_model_open(const char *dir, const struct vdc_kind *const *kinds, bool sy
 	rc = vdc_store_open(dir, sync_full, err);
 	if (rc < 0)
 		return rc;
+	memset(&ld, 0, sizeof(ld));
 	vdc_map_init(&ld.byid);
-	rc = vdc_store_load(&l, err);
+	vdc_imap_init(&ld.pending);
+	rc = vdc_eventlog_open(dir, VDC_EVENTLOG_MAX, sync_full, load_event, &ld, err);
+	if (rc == 0)
+		rc = vdc_store_load(&l, err);
 	vdc_map_clear(&ld.byid);
+	load_events_done(&ld);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < nkinds; i++) {
@@ -1500,6 +1615,7 @@ void vdc_model_close(void)
 	vdc_imap_clear(&links_by_id);
 	vdc_imap_clear(&scratch_by_ino);
 	ring_free(&all_events);
+	vdc_eventlog_close();
 	free(datadir);
 	datadir = NULL;
 	nkinds = 0;

@@ -188,12 +188,18 @@ struct vdc_scratch {
 
 #define VDC_SCRATCH_MAX 64            /* per object */
 
-/* Events kept: at least these many, at most twice (see ring_push). */
+/* Events kept in memory: at least these many, at most twice (see ring_push). */
 #define VDC_EVENTS_OBJ 32
 #define VDC_EVENTS_ALL 1000
 
+/* A line of run/events and the user it is shown to (root sees every line). */
+struct vdc_event_line {
+	char *text;
+	uid_t uid;
+};
+
 struct vdc_ring {
-	char **lines;
+	struct vdc_event_line *lines;
 	unsigned cap, head, count;
 };
 
@@ -256,8 +262,10 @@ _Static_assert(56 + VDC_KIND_RELDIRS_MAX <= 60, "relation folder bits run into V
 /* ---- the model as a whole ---- */
 
 /*
- * Open (creating if needed) the store in `dir` and load every object.
- * `sync_full` makes every commit reach the disk before write(2) returns.
+ * Open (creating if needed) the store in `dir` and load every object, and
+ * the events log of the state folder (eventlog.h) into run/events.
+ * `sync_full` makes every commit reach the disk before write(2) returns,
+ * and every event line too.
  */
 int vdc_model_open(const char *dir, const struct vdc_kind *const *kinds,
 		   bool sync_full, struct vdc_err *err);
@@ -409,7 +417,25 @@ void vdc_obj_clear_err(struct vdc_obj *obj);
 /* Append an event line to the object's and the global log. */
 void vdc_event(const struct vdc_obj *obj, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * Every event line also goes to the events log of the state folder
+ * (eventlog.h). A line about an object is shown in the data center's
+ * run/events to the object's owner (and root); a line of vdc_event with
+ * `obj` NULL is the data center's own, shown to root alone. Control bytes
+ * of the text but tabs become '?', so a line is one line.
+ *
+ * Record a failed request of user `uid` that is about no object (a bad
+ * name at the top of a kind): a line of the data center's run/events
+ * shown to that user and root.
+ */
+void vdc_report_uid(uid_t uid, const struct vdc_err *err);
+/* A line about no object, caused by user `uid`: shown to that user and root. */
+void vdc_event_uid(uid_t uid, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Every line of an object's run/events (a reader of it may see the object). */
 void vdc_events_show(const struct vdc_obj *obj, struct strbuf *out);
+/* The data center's run/events as user `uid` may see it; root sees every line. */
+void vdc_events_show_for(uid_t uid, struct strbuf *out);
 /* When the data center's event log last changed. */
 struct timespec vdc_events_mtime(void);
 void vdc_run_show_state(const struct vdc_obj *obj, struct strbuf *out);

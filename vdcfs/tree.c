@@ -30,6 +30,7 @@ static uint64_t obj_ino(const struct vdc_obj *o, unsigned slot);
 static struct timespec start_time;
 uint64_t tree_global_hidden;
 __thread pid_t tree_caller;
+__thread uid_t tree_caller_uid = (uid_t)-1;
 static struct vdc_imap aliases;   /* inode -> inode it now stands for */
 static struct vdc_imap data_written;   /* volume id -> second of its last write through data */
 
@@ -389,7 +390,7 @@ void tree_show(const struct node *n, struct strbuf *out)
 		break;
 	case N_GFILE:
 		if (n->idx == G_RUN_EVENTS)
-			vdc_events_show(NULL, out);
+			vdc_events_show_for(tree_caller_uid, out);
 		else if (n->idx == G_HOSTS_JOIN)
 			vdc_agentd_show_join(out);
 		else

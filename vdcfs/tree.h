@@ -51,6 +51,12 @@ struct node {
 
 /* The process a request comes from: the fresh rule (model.h) needs it. */
 extern __thread pid_t tree_caller;
+/*
+ * The user a request comes from: aggregate files (run/events) show the
+ * lines that user may see. (uid_t)-1, no user, in a thread that never
+ * served a request: it sees no line of anyone's.
+ */
+extern __thread uid_t tree_caller_uid;
 
 /*
  * Step from folder `n` to its entry `name`, in place. Entries hidden by

@@ -128,7 +128,16 @@ static void tell_kernel(void)
 	nlive = 0;
 }
 
-/* An open file. */
+/*
+ * An open file. The kernel may send several requests on one handle at
+ * once (threads of a process sharing a descriptor, pread), so a request
+ * never changes what another one on the same handle reads without a lock:
+ * ino, type, fd, lun, vol and wr are set at open and never change; buf and
+ * the flags of a value being written change only under the model's write
+ * lock and are read under its read lock (a live file is rendered into a
+ * buffer of the request, never into buf); the fields of a volume's data
+ * that reads and writes update are guarded by the handle's own `lock`.
+ */
 struct handle {
 	uint64_t ino;
 	enum node_type type;
@@ -141,8 +150,9 @@ struct handle {
 	/* A volume's data (kind->data_iscsi): its own session to the LUN. */
 	struct vdc_iscsi *lun;
 	int64_t vol;        /* the volume's id (it may be renamed while open) */
-	uint64_t size;      /* end of file: the size data showed at open, or grew to */
 	bool wr;            /* opened for writing */
+	pthread_mutex_t lock;   /* guards the fields below */
+	uint64_t size;      /* end of file: the size data showed at open, or grew to */
 	bool dirty;         /* written since the last SYNCHRONIZE CACHE */
 	uint64_t seq_end;   /* where the last read or write ended */
 	time_t progress_at; /* when run/progress was last set (CLOCK_MONOTONIC s) */
@@ -164,6 +174,7 @@ static struct handle *handle_new(void)
 
 	h->fd = -1;
 	strbuf_init(&h->buf, 0);
+	pthread_mutex_init(&h->lock, NULL);
 	pthread_mutex_lock(&handles_lock);
 	h->next = handles;
 	if (handles)
@@ -178,16 +189,28 @@ static struct handle *fh(struct fuse_file_info *fi)
 	return (struct handle *)(uintptr_t)fi->fh;
 }
 
-/* Note the calling process (the fresh rule in model.h depends on it). */
+/*
+ * Note the calling process (the fresh rule in model.h depends on it) and
+ * user (what run/events shows, and whose a failure about no object is).
+ */
 static void begin(fuse_req_t req)
 {
 	tree_caller = fuse_req_ctx(req)->pid;
+	tree_caller_uid = fuse_req_ctx(req)->uid;
 }
 
-/* Report a failure to its object (or the data center) and return its errno. */
+/*
+ * Report a failure to its object, or, about none, to the data center's
+ * run/events for the user who asked (begin() said who), and return its errno.
+ */
 static int fail(const struct node *n, const struct vdc_err *err, int rc)
 {
-	vdc_report(n ? tree_owner(n) : NULL, err);
+	struct vdc_obj *o = n ? tree_owner(n) : NULL;
+
+	if (o)
+		vdc_report(o, err);
+	else
+		vdc_report_uid(tree_caller_uid, err);
 	return rc;
 }
 
@@ -210,6 +233,9 @@ static bool is_live(enum node_type t)
  */
 static double attr_timeout(const struct node *n)
 {
+	/* run/events has a size per reader: the kernel's one copy would be another's. */
+	if (n->type == N_GFILE && n->idx == G_RUN_EVENTS)
+		return 0;
 	return n->type == N_SCRATCH ? 0 : ATTR_TIMEOUT;
 }
 
@@ -630,6 +656,7 @@ static void handle_free(struct handle *h)
 	if (h->fd >= 0)
 		close(h->fd);
 	strbuf_release(&h->buf);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
 
@@ -781,7 +808,22 @@ static int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
 	return 0;
 }
 
-/* Show or clear (text NULL) this handle's copy in the volume's run/progress. */
+/* The end of file of a volume's data handle (another request may grow it). */
+static uint64_t volume_size(struct handle *h)
+{
+	uint64_t size;
+
+	pthread_mutex_lock(&h->lock);
+	size = h->size;
+	pthread_mutex_unlock(&h->lock);
+	return size;
+}
+
+/*
+ * Show or clear (text NULL) this handle's copy in the volume's run/progress.
+ * The caller keeps h->progress; the handle's lock is not held here (the
+ * model's lock is never taken inside it).
+ */
 static void volume_progress(struct handle *h, const char *text)
 {
 	struct vdc_obj *vol;
@@ -792,25 +834,37 @@ static void volume_progress(struct handle *h, const char *text)
 		vdc_volume_set_progress(vol, text);
 	tell_kernel();
 	vdc_model_unlock();
-	h->progress = text != NULL;
 }
 
-/* A sequential read or write went to `end`: tell run/progress, once a second at most. */
+/*
+ * A sequential read or write went to `end`: tell run/progress, once a
+ * second at most. Reads on one handle run at once (several threads, the
+ * kernel's readahead): the handle's lock decides which of them tells.
+ */
 static void volume_progress_note(struct handle *h, uint64_t off, size_t len, bool wrote)
 {
 	char done[16], total[16], text[64];
-	time_t now;
-	bool seq = off == h->seq_end;
+	uint64_t size;
+	bool tell;
 
+	pthread_mutex_lock(&h->lock);
+	tell = off && off == h->seq_end;
 	h->seq_end = off + len;
-	if (!seq || !off)
+	if (tell) {
+		time_t now = mono_seconds();
+
+		tell = !(h->progress && now == h->progress_at);
+		if (tell) {
+			h->progress_at = now;
+			h->progress = true;
+		}
+	}
+	size = h->size;
+	pthread_mutex_unlock(&h->lock);
+	if (!tell)
 		return;
-	now = mono_seconds();
-	if (h->progress && now == h->progress_at)
-		return;
-	h->progress_at = now;
 	vdc_size_approx(off + len, done, sizeof(done));
-	vdc_size_approx(h->size, total, sizeof(total));
+	vdc_size_approx(size, total, sizeof(total));
 	snprintf(text, sizeof(text), "data: %s %s of %s", wrote ? "wrote" : "read", done, total);
 	volume_progress(h, text);
 }
@@ -819,15 +873,15 @@ static void volume_read(fuse_req_t req, struct handle *h, size_t size, off_t off
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	__do_free char *buf = NULL;
-	uint64_t o = (uint64_t)off, lun = vdc_iscsi_size(h->lun);
+	uint64_t o = (uint64_t)off, lun = vdc_iscsi_size(h->lun), end = volume_size(h);
 	ssize_t r = 0;
 
-	if (o >= h->size) {
+	if (o >= end) {
 		fuse_reply_buf(req, NULL, 0);
 		return;
 	}
-	if (size > h->size - o)
-		size = (size_t)(h->size - o);
+	if (size > end - o)
+		size = (size_t)(end - o);
 	buf = xmalloc(size);
 	if (o < lun) {
 		r = vdc_iscsi_read(h->lun, buf, size, o, &err);
@@ -869,6 +923,7 @@ static void volume_write(fuse_req_t req, struct handle *h, const char *data, siz
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_obj *vol;
+	uint64_t end = volume_size(h);
 	ssize_t w;
 	int rc;
 
@@ -880,11 +935,11 @@ static void volume_write(fuse_req_t req, struct handle *h, const char *data, siz
 				 vol->name);
 	vdc_model_unlock();
 	/* Like a disk: a write that runs past the end is short, one at the end fails. */
-	if (rc == 0 && (uint64_t)off >= h->size)
+	if (rc == 0 && (uint64_t)off >= end)
 		rc = vdc_err_set(&err, -ENOSPC, "data of a volume of %llu bytes cannot be written past its end; grow it with size or truncate",
-				 (unsigned long long)h->size);
-	else if (rc == 0 && size > h->size - (uint64_t)off)
-		size = (size_t)(h->size - (uint64_t)off);
+				 (unsigned long long)end);
+	else if (rc == 0 && size > end - (uint64_t)off)
+		size = (size_t)(end - (uint64_t)off);
 	if (rc == 0)
 		rc = volume_wait_size(h, (uint64_t)off + size, &err);
 	if (rc < 0) {
@@ -896,30 +951,51 @@ static void volume_write(fuse_req_t req, struct handle *h, const char *data, siz
 		fuse_reply_err(req, -volume_fail(h->vol, &err, (int)w));
 		return;
 	}
+	pthread_mutex_lock(&h->lock);
 	h->dirty = true;
+	pthread_mutex_unlock(&h->lock);
 	volume_progress_note(h, (uint64_t)off, size, true);
 	fuse_reply_write(req, (size_t)w);
 }
 
-/* SYNCHRONIZE CACHE when something was written (flush, fsync). */
+/*
+ * SYNCHRONIZE CACHE when something was written (flush, fsync). The flag
+ * is taken before the command, so a write that lands during it leaves
+ * the handle dirty for the next one; a failed command puts it back.
+ */
 static int volume_sync(struct handle *h)
 {
 	struct vdc_err err = VDC_ERR_INIT;
+	bool dirty;
 	int rc;
 
-	if (!h->dirty)
+	pthread_mutex_lock(&h->lock);
+	dirty = h->dirty;
+	h->dirty = false;
+	pthread_mutex_unlock(&h->lock);
+	if (!dirty)
 		return 0;
 	rc = vdc_iscsi_sync(h->lun, &err);
-	if (rc < 0)
+	if (rc < 0) {
+		pthread_mutex_lock(&h->lock);
+		h->dirty = true;
+		pthread_mutex_unlock(&h->lock);
 		return volume_fail(h->vol, &err, rc);
-	h->dirty = false;
+	}
 	return 0;
 }
 
+/* The last request on the handle: nothing else runs on it now. */
 static void volume_release(struct handle *h)
 {
+	bool progress;
+
 	volume_sync(h);
-	if (h->progress)
+	pthread_mutex_lock(&h->lock);
+	progress = h->progress;
+	h->progress = false;
+	pthread_mutex_unlock(&h->lock);
+	if (progress)
 		volume_progress(h, NULL);
 	if (h->wr) {
 		struct vdc_obj *vol;
@@ -944,7 +1020,7 @@ static void volume_lseek(fuse_req_t req, struct handle *h, off_t off, int whence
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	if (off < 0 || o >= h->size) {
+	if (off < 0 || o >= volume_size(h)) {
 		fuse_reply_err(req, ENXIO);
 		return;
 	}
@@ -1025,8 +1101,11 @@ static int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size)
 		vdc_report(vol, &err);
 	tell_kernel();
 	vdc_model_unlock();
-	if (rc == 0 && h)
+	if (rc == 0 && h) {
+		pthread_mutex_lock(&h->lock);
 		h->size = size;
+		pthread_mutex_unlock(&h->lock);
+	}
 	return rc;
 }
 
@@ -1107,6 +1186,8 @@ static void vdcfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct handle *h = fh(fi);
 	__do_free char *buf = NULL;
+	__do_strbuf struct strbuf live = STRBUF_INIT;
+	const struct strbuf *text = &h->buf;
 	ssize_t r;
 
 	(void)ino;
@@ -1126,23 +1207,26 @@ static void vdcfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	/*
 	 * A write on the same handle may replace h->buf (attr_write, under
 	 * the write lock): copy the slice under the read lock, reply after.
-	 * Live files are read as they are now, so tail -f sees what comes.
+	 * Live files are read as they are now, for this reader (tail -f sees
+	 * what comes), into a buffer of this request: other reads of the same
+	 * handle run at the same time under the read lock.
 	 */
+	begin(req);
 	vdc_model_rdlock();
 	if (is_live(h->type)) {
 		struct node n;
 
-		strbuf_reset(&h->buf);
 		if (tree_from_ino(h->ino, &n) == 0)
-			tree_show(&n, &h->buf);
+			tree_show(&n, &live);
+		text = &live;
 	}
-	if ((size_t)off >= h->buf.len) {
+	if ((size_t)off >= text->len) {
 		size = 0;
 	} else {
-		if (size > h->buf.len - (size_t)off)
-			size = h->buf.len - (size_t)off;
+		if (size > text->len - (size_t)off)
+			size = text->len - (size_t)off;
 		buf = xmalloc(size);
-		memcpy(buf, h->buf.buf + off, size);
+		memcpy(buf, text->buf + off, size);
 	}
 	vdc_model_unlock();
 	fuse_reply_buf(req, buf, size);
@@ -1306,7 +1390,8 @@ out:
 
 /*
  * Commit what a handle still holds: a multi-line value (at every close),
- * and at the last close an attribute that was only truncated.
+ * and at the last close an attribute that was only truncated. The flags
+ * are looked at under the write lock, as writes on the handle set them.
  */
 static int commit_handle(struct handle *h, bool last)
 {
@@ -1314,9 +1399,13 @@ static int commit_handle(struct handle *h, bool last)
 	struct node n;
 	int rc = 0;
 
-	if (h->failed || h->type != N_ATTR || !(h->pending || (last && h->truncated)))
+	if (h->type != N_ATTR)
 		return 0;
 	vdc_model_wrlock();
+	if (h->failed || !(h->pending || (last && h->truncated))) {
+		vdc_model_unlock();
+		return 0;
+	}
 	rc = tree_from_ino(h->ino, &n);
 	if (rc == 0 && n.type == N_ATTR) {
 		rc = vdc_attr_set(n.obj, (unsigned)n.idx, h->buf.buf, h->buf.len, &err);
@@ -1385,8 +1474,19 @@ static void vdcfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 			fuse_reply_lseek(req, r);
 		return;
 	}
+	/* A live file's end is where its text for this reader ends now. */
+	begin(req);
 	vdc_model_rdlock();
-	len = h->buf.len;
+	if (is_live(h->type)) {
+		__do_strbuf struct strbuf live = STRBUF_INIT;
+		struct node n;
+
+		if (tree_from_ino(h->ino, &n) == 0)
+			tree_show(&n, &live);
+		len = live.len;
+	} else {
+		len = h->buf.len;
+	}
 	vdc_model_unlock();
 	if (whence == SEEK_DATA && (size_t)off < len)
 		fuse_reply_lseek(req, off);

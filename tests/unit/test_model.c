@@ -27,9 +27,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "eventlog.h"
 #include "model.h"
 #include "unit.h"
 
@@ -1311,11 +1313,174 @@ static void test_events_ring(void **state)
 	assert_last_event(NULL, want);
 	assert_int_equal(events_count(web), 1 + total - VDC_EVENTS_OBJ);
 
-	/* Events are memory only: a restart starts an empty log per object. */
-	reopen();
+	/* The log is kept in the state folder: a restart shows the same lines. */
+	vdc_events_show(web, &sb);
+	{
+		__do_free char *before = strbuf_detach(&sb, NULL);
+
+		reopen();
+		web = find(&k_instances, NULL, "web1");
+		assert_run(web, "events", before);
+	}
+	assert_last_event(NULL, want);
+}
+
+/* The events of the data center's run/events for user `uid`. */
+static bool events_for_contain(uid_t uid, const char *needle)
+{
+	struct strbuf sb = STRBUF_INIT;
+	bool found;
+
+	vdc_events_show_for(uid, &sb);
+	found = strstr(sb.buf, needle) != NULL;
+	strbuf_release(&sb);
+	return found;
+}
+
+/*
+ * run/events of the data center shows each user the lines about that
+ * user's objects and requests, root every line, before a restart and after.
+ */
+static void test_events_per_user(void **state)
+{
+	struct vdc_obj *a, *b, *gone;
+	struct vdc_err e = VDC_ERR_INIT;
+	unsigned round;
+
+	(void)state;
+	a = create(&k_instances, NULL, "alice1", 1000);
+	b = create(&k_instances, NULL, "bob1", 2000);
+	gone = create(&k_instances, NULL, "alice2", 1000);
+	assert_int_equal(set_rc(a, A_NOTE, S("alice-secret")), 0);
+	assert_int_equal(set_rc(b, A_NOTE, S("bob-secret")), 0);
+	assert_int_equal(vdc_obj_destroy(gone, &last), 0);
+	vdc_err_set(&e, -EINVAL, "'Bad_Name' is not a valid name");
+	vdc_report_uid(2000, &e);
+	vdc_event(NULL, "the data center's own line");
+	for (round = 0; round < 2; round++) {
+		assert_true(events_for_contain(1000, "instances/alice1 note = alice-secret"));
+		assert_true(events_for_contain(1000, "instances/alice2 removed"));
+		assert_false(events_for_contain(1000, "bob"));
+		assert_false(events_for_contain(1000, "Bad_Name"));
+		assert_false(events_for_contain(1000, "own line"));
+		assert_true(events_for_contain(2000, "instances/bob1 note = bob-secret"));
+		assert_true(events_for_contain(2000, "vdc error: 'Bad_Name' is not a valid name"));
+		assert_false(events_for_contain(2000, "alice"));
+		assert_false(events_for_contain(3000, "alice") || events_for_contain(3000, "bob"));
+		assert_true(events_for_contain(0, "alice-secret") && events_for_contain(0, "bob-secret"));
+		assert_true(events_for_contain(0, "Bad_Name") && events_for_contain(0, "alice2 removed"));
+		assert_true(events_for_contain(0, "vdc the data center's own line"));
+		reopen();
+	}
+}
+
+/* An event is one line: control bytes of a value or a report cannot make two. */
+static void test_event_is_one_line(void **state)
+{
+	struct vdc_obj *web;
+
+	(void)state;
+	web = create(&k_instances, NULL, "web1", 0);
+	vdc_event(web, "forged\n2024-01-01T00:00:00Z vdc joined\x1b[2J");
+	assert_last_event(web, "instances/web1 forged?2024-01-01T00:00:00Z vdc joined?[2J");
+	assert_int_equal(events_count(web), 2);
+}
+
+/* Append raw bytes to a file of the state folder. */
+static void state_append(const char *name, const char *bytes)
+{
+	char path[PATH_MAX + 32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "a");
+	assert_non_null(f);
+	assert_int_equal(fputs(bytes, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static off_t state_size(const char *name, mode_t *mode)
+{
+	char path[PATH_MAX + 32];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (stat(path, &st) < 0)
+		return -1;
+	if (mode)
+		*mode = st.st_mode & 07777;
+	return st.st_size;
+}
+
+/*
+ * A crash in the middle of an append leaves a partial last line: it is
+ * ignored at start-up and cut off, so the next line is whole. Lines that
+ * do not parse are ignored too.
+ */
+static void test_eventlog_partial_line(void **state)
+{
+	struct vdc_obj *web;
+	mode_t mode = 0;
+
+	(void)state;
+	web = create(&k_instances, NULL, "web1", 0);
+	vdc_model_unlock();
+	vdc_model_close();
+	state_append("events.log", "not a line of the log\n0 0 2024-01-01T00:00:00Z vdc half a li");
+	assert_int_equal(model_open(), 0);
+	vdc_model_wrlock();
+	assert_false(events_contain(NULL, "half a li"));
+	assert_false(events_contain(NULL, "not a line"));
 	web = find(&k_instances, NULL, "web1");
-	assert_int_equal(events_count(web), 0);
-	assert_run(web, "events", "");
+	assert_int_equal(set_rc(web, A_NOTE, S("after")), 0);
+	reopen();
+	assert_last_event(NULL, "instances/web1 note = after");
+	assert_false(events_contain(NULL, "half a li"));
+	assert_true(state_size("events.log", &mode) > 0);
+	assert_int_equal(mode, 0600);
+}
+
+static unsigned loaded_lines;
+static char loaded_last[256];
+
+static void count_line(void *ctx, uid_t uid, int64_t id, const char *text)
+{
+	(void)ctx;
+	assert_int_equal(uid, 7);
+	assert_int_equal(id, 42);
+	loaded_lines++;
+	snprintf(loaded_last, sizeof(loaded_last), "%s", text);
+}
+
+/* events.log is rotated before it passes its bound: two files, each within it. */
+static void test_eventlog_rotates(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	char text[128];
+	unsigned i, n = 2000;
+	mode_t mode = 0;
+
+	(void)state;
+	vdc_model_unlock();
+	vdc_model_close();
+	assert_int_equal(vdc_eventlog_open(dir, 4096, false, count_line, NULL, &err), 0);
+	for (i = 0; i < n; i++) {
+		snprintf(text, sizeof(text), "2024-01-01T00:00:00Z instances/x line %u", i);
+		assert_int_equal(vdc_eventlog_append(7, 42, text, &err), 0);
+		assert_true(state_size("events.log", NULL) <= 4096);
+	}
+	assert_true(state_size("events.log.1", &mode) <= 4096);
+	assert_true(state_size("events.log.1", NULL) > 4096 - 128);
+	assert_int_equal(mode, 0600);
+	vdc_eventlog_close();
+	loaded_lines = 0;
+	assert_int_equal(vdc_eventlog_open(dir, 4096, false, count_line, NULL, &err), 0);
+	vdc_eventlog_close();
+	snprintf(text, sizeof(text), "2024-01-01T00:00:00Z instances/x line %u", n - 1);
+	assert_string_equal(loaded_last, text);
+	assert_true(loaded_lines > 4096 / 64 && loaded_lines < 2 * 4096 / 40);
+	assert_int_equal(model_open(), 0);
+	vdc_model_wrlock();
 }
 
 /* ---- known bugs: see main() ---- */
@@ -1458,6 +1623,10 @@ int main(void)
 		T(test_state_and_err),
 		T(test_err_origin),
 		T(test_events_ring),
+		T(test_events_per_user),
+		T(test_event_is_one_line),
+		T(test_eventlog_partial_line),
+		T(test_eventlog_rotates),
 		T(test_event_cut_keeps_utf8),
 		T(test_link_parse_quotes_absolute_target),
 		T(test_obj_mtime_survives_reopen),
