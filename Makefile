@@ -22,13 +22,13 @@ override LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
               backend/store.c backend/model.c backend/instance.c \
-              backend/scheduler.c backend/host.c backend/tls.c backend/agentd.c \
+              backend/scheduler.c backend/host.c backend/tls.c backend/agentd.c backend/agent_doc.c \
               backend/volume.c backend/iscsi.c backend/network.c
 VDCFS_SRC   = vdcfs/vdcfs.c vdcfs/tree.c vdcfs/instances.c vdcfs/images.c \
               vdcfs/volumes.c vdcfs/networks.c vdcfs/security_groups.c \
               vdcfs/ssh_keys.c vdcfs/hosts.c
 UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement \
-              test_volumes test_iscsi test_networks
+              test_volumes test_iscsi test_networks test_agent_doc
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 
 # The agents: agents/common/ is the protocol client (libcurl, jansson);
