@@ -10,8 +10,9 @@
  * authenticated by its token from the headers, before a byte of its body is
  * read; a join may send VDC_DOC_JOIN_BYTES_MAX bytes; connections not yet
  * authenticated are bounded in all and per address; and refusals of
- * strangers are counted per address and logged at most once a minute each
- * (the numbers are in docs/agent-protocol.md, "Limits"). A refused request
+ * strangers are counted per address and logged at most once a minute each,
+ * in at most REFUSALS_FIRST_LINES + REFUSALS_SUM_LINES lines a minute in all (the numbers are in
+ * docs/agent-protocol.md, "Limits"). A refused request
  * is answered at once, without reading the rest of its body.
  */
 #include <arpa/inet.h>
@@ -48,9 +49,17 @@
 #define UNAUTH_PER_ADDR 16u
 /* Seconds a connection may idle before it is authenticated (then POLL_MAX + 30). */
 #define UNAUTH_TIMEOUT 20u
-/* Refusals of strangers: addresses remembered, and the seconds of one line of each. */
+/*
+ * Refusals of strangers: addresses remembered, the seconds of one line of
+ * each, and the lines of all addresses together in those seconds: first
+ * refusals logged as they are, and sums (apart, so that a crowd of new
+ * addresses cannot crowd out the sum of one that has been refused on and
+ * on).
+ */
 #define REFUSALS_ADDRS 256
 #define REFUSALS_WINDOW 60
+#define REFUSALS_FIRST_LINES 32
+#define REFUSALS_SUM_LINES 32
 
 static struct vdc_tls tls;
 static int listen_fd = -1;
@@ -97,6 +106,14 @@ static pthread_mutex_t refusals_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct refusals refusals[REFUSALS_ADDRS];
 /* Lines the accepting thread left for the ticker to log, so it never waits for the model's lock. */
 static struct strbuf refusals_pending = STRBUF_INIT;
+/*
+ * The lines of this minute, and what was counted without a line of its
+ * own once REFUSALS_LINES were spent: many addresses (a whole network of
+ * an attacker's) get one line between them.
+ */
+static struct timespec refusals_minute;
+static unsigned refusals_first_lines, refusals_sum_lines;
+static uint64_t overflow_count, overflow_addrs;
 
 /* What a request is, told from its headers. */
 enum route_kind { R_NONE, R_JOIN, R_DESIRED, R_REPORT, R_CONSOLE, R_IMAGE };
@@ -287,12 +304,28 @@ static long seconds_since(const struct timespec *then, const struct timespec *no
 }
 
 /* The summary line of a window of `r` into `out` ("" when it counted nothing). */
+/* May one more line of refusals (a first one, or a sum) be logged in this minute? refusals_lock held. */
+static bool refusals_line(bool sum)
+{
+	unsigned *n = sum ? &refusals_sum_lines : &refusals_first_lines;
+
+	if (*n >= (sum ? REFUSALS_SUM_LINES : REFUSALS_FIRST_LINES))
+		return false;
+	(*n)++;
+	return true;
+}
+
 static void refusals_summary(const struct refusals *r, const struct timespec *now, struct strbuf *out)
 {
 	char addr[INET_ADDRSTRLEN];
 
 	if (!r->count)
 		return;
+	if (!refusals_line(true)) {
+		overflow_count += r->count;
+		overflow_addrs++;
+		return;
+	}
 	ip_text(r->addr, addr, sizeof(addr));
 	strbuf_addf(out, "agent server: refused %" PRIu64 " unauthenticated request%s from %s in the last %ld s\n",
 		    r->count, r->count == 1 ? "" : "s", addr, seconds_since(&r->opened, now));
@@ -343,7 +376,8 @@ static bool refusal_count(uint32_t ip, struct strbuf *lines)
 		r->addr = ip;
 		r->open = true;
 		r->opened = now;
-		first = true;
+		first = refusals_line(false);
+		r->count = !first;   /* no line left: its summary counts it */
 	}
 	r->last = now;
 	pthread_mutex_unlock(&refusals_lock);
@@ -376,6 +410,16 @@ static void refusals_tick(void)
 		} else {
 			r->open = false;
 		}
+	}
+	if (seconds_since(&refusals_minute, &now) >= REFUSALS_WINDOW) {
+		if (overflow_count)
+			strbuf_addf(&lines, "agent server: refused %" PRIu64 " more unauthenticated request%s from %" PRIu64
+				    " more address%s in the last %ld s (past %d lines a minute)\n", overflow_count,
+				    overflow_count == 1 ? "" : "s", overflow_addrs, overflow_addrs == 1 ? "" : "es",
+				    seconds_since(&refusals_minute, &now), REFUSALS_FIRST_LINES + REFUSALS_SUM_LINES);
+		overflow_count = overflow_addrs = 0;
+		refusals_first_lines = refusals_sum_lines = 0;
+		refusals_minute = now;
 	}
 	strbuf_add(&lines, refusals_pending.buf, refusals_pending.len);
 	strbuf_reset(&refusals_pending);
@@ -1260,4 +1304,6 @@ void vdc_agentd_stop(void)
 	nsums = 0;
 	memset(refusals, 0, sizeof(refusals));
 	strbuf_release(&refusals_pending);
+	refusals_first_lines = refusals_sum_lines = 0;
+	overflow_count = overflow_addrs = 0;
 }

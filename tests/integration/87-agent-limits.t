@@ -45,6 +45,20 @@ is "$(grep -c "refused a join of host flood from 127.0.0.1: wrong join token" "$
 	"the first refusal is logged as it is, the rest are counted"
 ok "no host is made" test ! -e "$MNT/hosts/flood"
 
+# Many addresses (127.0.0.10 to .209, loopback all): at most 32 first
+# lines a minute between them, the rest counted and summed up.
+t0=$(date +%s)
+seq 10 209 | xargs -P 10 -I{} timeout 60 curl -sS -k --pinnedpubkey "$PIN" --interface "127.0.0.{}" \
+	-o /dev/null -w '%{http_code}\n' -d '{"name":"many","token":"0123"}' "https://$SRV/v1/join" \
+	> "$VDC_TMP/many.codes" 2> "$VDC_TMP/many.err"
+t1=$(date +%s)
+is "$(sort "$VDC_TMP/many.codes" | uniq -c | awk '{ print $1, $2 }')" "200 403" \
+	"200 addresses each send a bad join (403) ($((t1 - t0)) s)"
+# (the minutes of the budget need not start with the flood: it may span two of them, or more when slow)
+lines=$(grep -c "refused a join of host many from 127\.0\.0\." "$MNT/run/events")
+ok "at most 32 of them a minute are logged as they are ($lines)" test "$lines" -le $((32 * ((t1 - t0) / 60 + 2) - 1))
+ok "run/events still holds the line from before the floods" grep -q "networks/before-the-flood created" "$MNT/run/events"
+
 # ---- 6: bodies of strangers are not read ----
 head -c 4100000 /dev/zero > "$VDC_TMP/big"
 before=$(rss_kb)
@@ -137,13 +151,42 @@ is "${#err}" 319 "run/err holds 319 bytes of it, not 3 MB"
 like "$err" '^x+\.\.\.$' "ending in ... where it was cut"
 ok "nor does run/events hold it" test "$(wc -c < "$MNT/run/events")" -lt 1000000
 
+# A storage host's report is checked the same way (docs/storage.md).
+r=$(api POST /v1/join "" -d '{"name":"st1","token":"'"$JTOKEN"'","kind":"sta"}')
+TS=$(body "$r" | jq -r .token)
+sta_report() {   # sta_report SEQ FACTS VOLUMES
+	api POST /v1/hosts/st1/report "$TS" -d '{"epoch":1,"seq":'"$1"',"rev":0,"facts":'"$2"',"volumes":'"$3"'}'
+}
+r=$(sta_report 1 '{"disk_mib":1024,"driver":"tgt","portal":"127.0.0.1:3260","version":"t"}' '[]')
+is "$(status "$r")" 200 "a storage host's good report is accepted"
+is "$(get "$MNT/hosts/st1/run/disk")" 1024M "run/disk shows it"
+r=$(sta_report 2 '{"disk_mib":1099511627777,"portal":"127.0.0.1:3260"}' '[]')
+is "$(status "$r")" 400 "disk_mib past 1 EiB is refused"
+r=$(sta_report 3 '{"disk_mib":2048,"portal":"127.0.0.1:3260\nx"}' '[]')
+is "$(status "$r")" 400 "a portal with a newline is refused"
+r=$(sta_report 4 '{"disk_mib":2048,"portal":"127.0.0.1:3260"}' '[{"id":1,"state":"available","size":-1}]')
+is "$(status "$r")" 400 "a negative volume size is refused"
+is "$(get "$MNT/hosts/st1/run/disk")" 1024M "run/disk is unchanged"
+
 # ---- 10: the refusals are summed up once a minute ----
 ok "a line sums up the refused requests of 127.0.0.1 when the minute is over" \
 	vdc_wait 90 grep -qE "vdc agent server: refused [0-9]+ unauthenticated requests from 127.0.0.1 in the last 6[0-9] s" "$MNT/run/events"
-n=$(grep -oE "refused [0-9]+ unauthenticated requests from 127.0.0.1" "$MNT/run/events" | head -n 1 | awk '{ print $2 }')
+# Every bad join of the 200 addresses is in a line: as it is, in its address's sum, or in the sum of
+# those past the lines of a minute.
+many() {
+	local n
+	n=$(grep -c "refused a join of host many from 127\.0\.0\." "$MNT/run/events")
+	n=$((n + $(grep -oE "refused [0-9]+ (more )?unauthenticated requests? from (127\.0\.0\.([2-9][0-9]|1[0-9][0-9]|20[0-9])|[0-9]+ more address)" \
+		"$MNT/run/events" | awk '{ s += $2 } END { print s + 0 }')))
+	echo "$n"
+	test "$n" -eq 200
+}
+vdc_wait 90 many > /dev/null
+is "$(many)" 200 "every one of the 200 addresses' bad joins is counted in run/events, once"
+n=$(grep -oE "refused [0-9]+ unauthenticated requests from 127.0.0.1 " "$MNT/run/events" | head -n 1 | awk '{ print $2 }')
 ok "counting the 2499 bad joins after the first, and the rest ($n)" test "${n:-0}" -ge 2499
 ok "run/events still holds the line from before the flood" grep -q "networks/before-the-flood created" "$MNT/run/events"
-ok "and the strangers' refusals took a handful of lines ($(grep -c "from 127.0.0.1" "$MNT/run/events"))" \
-	test "$(grep -c "refused .* from 127.0.0.1" "$MNT/run/events")" -le 10
+ok "and the strangers' refusals from 127.0.0.1 took a handful of lines ($(grep -cE "refused .* from 127\.0\.0\.1[: ]" "$MNT/run/events"))" \
+	test "$(grep -cE "refused .* from 127\.0\.0\.1[: ]" "$MNT/run/events")" -le 10
 
 done_testing
