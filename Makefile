@@ -24,7 +24,7 @@ override LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
               backend/store.c backend/model.c backend/instance.c \
-              backend/scheduler.c backend/host.c backend/tls.c backend/agentd.c \
+              backend/scheduler.c backend/host.c backend/tls.c backend/agentd.c backend/agent_doc.c \
               backend/volume.c backend/iscsi.c backend/network.c \
               backend/quota.c backend/eventlog.c
 VDCFS_SRC   = vdcfs/vdcfs.c vdcfs/tree.c vdcfs/instances.c vdcfs/images.c \
@@ -33,8 +33,10 @@ VDCFS_SRC   = vdcfs/vdcfs.c vdcfs/tree.c vdcfs/instances.c vdcfs/images.c \
               vdcfs/quotas.c
 UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement \
               test_volumes test_iscsi test_networks \
-              test_quotas
+              test_quotas test_agent_doc
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
+AGENT_FUZZERS = fuzz_agent_join fuzz_agent_hva_report fuzz_agent_sta_report fuzz_agent_path
+FUZZERS    += $(AGENT_FUZZERS)
 
 # The agents: agents/common/ is the protocol client (libcurl, jansson);
 # agents/hva/ is vdc-hva (libvirt). They link the backend's small helpers
@@ -204,17 +206,30 @@ valgrind: all $(UNIT_TESTS:%=$(BUILD)/%)
 	    for f in $$bad; do echo "== $$f"; cat "$$f"; done; test -z "$$bad"
 
 # libFuzzer targets: each links the backend sources directly, built with clang.
+# A target with seeds in tests/fuzz/seeds/TARGET/ starts from a copy of
+# them in $(BUILD)/fuzz/TARGET.corpus (the JSON documents are not found
+# from nothing: jansson is not instrumented).
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -Ibackend -fsanitize=fuzzer,address,undefined \
               -include backend/banned.h
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h backend/validate.c backend/err.c backend/strbuf.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
+# The agent server's documents (backend/agent_doc.c) need jansson besides.
+$(AGENT_FUZZERS:%=$(BUILD)/fuzz/%): $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h \
+		tests/fuzz/fuzz_agent_report.h backend/agent_doc.c backend/validate.c backend/err.c backend/strbuf.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags jansson) -o $@ $(filter %.c,$^) \
+	    $(shell pkg-config --libs jansson)
+
 FUZZ_SECONDS ?= 10
 fuzz: $(FUZZERS:%=$(BUILD)/fuzz/%)
 	@set -e; for f in $(FUZZERS); do \
 	    echo "fuzz: $$f ($(FUZZ_SECONDS)s)"; \
-	    if ! ./$(BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    dict=; corpus=; case $$f in fuzz_agent_*) dict=-dict=tests/fuzz/fuzz_agent.dict;; esac; \
+	    if [ -d tests/fuzz/seeds/$$f ]; then corpus=$(BUILD)/fuzz/$$f.corpus; \
+	        mkdir -p $$corpus && cp tests/fuzz/seeds/$$f/* $$corpus/; fi; \
+	    if ! ./$(BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$dict $$corpus \
 	        -artifact_prefix=$(BUILD)/fuzz/$$f- > $(BUILD)/fuzz/$$f.log 2>&1; then \
 	        cat $(BUILD)/fuzz/$$f.log; echo "fuzz: $$f found a failure"; exit 1; fi; \
 	    tail -n 1 $(BUILD)/fuzz/$$f.log; done

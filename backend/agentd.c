@@ -4,8 +4,16 @@
  *
  * Each connection has its own thread (long-polls block in it). A request
  * is parsed without the model lock, then served under it: the read lock to
- * render a host's desired state, the write lock to record a report. Every
- * refusal is logged in run/events with the client's address.
+ * render a host's desired state, the write lock to record a report.
+ *
+ * A stranger gets as little as can be given: a joined host's request is
+ * authenticated by its token from the headers, before a byte of its body is
+ * read; a join may send VDC_DOC_JOIN_BYTES_MAX bytes; connections not yet
+ * authenticated are bounded in all and per address; and refusals of
+ * strangers are counted per address and logged at most once a minute each,
+ * in at most REFUSALS_FIRST_LINES + REFUSALS_SUM_LINES lines a minute in all (the numbers are in
+ * docs/agent-protocol.md, "Limits"). A refused request
+ * is answered at once, without reading the rest of its body.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,15 +33,33 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent_doc.h"
 #include "agentd.h"
 #include "host.h"
 #include "network.h"
 #include "tls.h"
 #include "volume.h"
 
-#define BODY_MAX (4u << 20)
 #define POLL_DEFAULT 25
 #define POLL_MAX 30
+
+/* Connections in all, and those not yet authenticated: in all and from one address. */
+#define CONN_MAX 4096u
+#define UNAUTH_MAX 128u
+#define UNAUTH_PER_ADDR 16u
+/* Seconds a connection may idle before it is authenticated (then POLL_MAX + 30). */
+#define UNAUTH_TIMEOUT 20u
+/*
+ * Refusals of strangers: addresses remembered, the seconds of one line of
+ * each, and the lines of all addresses together in those seconds: first
+ * refusals logged as they are, and sums (apart, so that a crowd of new
+ * addresses cannot crowd out the sum of one that has been refused on and
+ * on).
+ */
+#define REFUSALS_ADDRS 256
+#define REFUSALS_WINDOW 60
+#define REFUSALS_FIRST_LINES 32
+#define REFUSALS_SUM_LINES 32
 
 static struct vdc_tls tls;
 static int listen_fd = -1;
@@ -55,9 +81,50 @@ static pthread_mutex_t sums_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sum_entry *sums;
 static size_t nsums;
 
+/* One TCP connection (MHD's socket context). */
+struct conn {
+	struct conn *next;
+	uint32_t addr;                  /* IPv4, network order */
+	bool authed;                    /* a request of it was a joined host's, or a join */
+};
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct conn *conns;
+static unsigned conns_unauth;
+
+/*
+ * Refusals of strangers from one address: the first of a window is logged
+ * as it is, the rest of the window counted and logged as one line when
+ * the window ends.
+ */
+struct refusals {
+	uint32_t addr;                  /* network order; 0: a free slot */
+	bool open;                      /* a window is running */
+	struct timespec opened, last;   /* CLOCK_MONOTONIC */
+	uint64_t count;                 /* refused in this window after its first */
+};
+static pthread_mutex_t refusals_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct refusals refusals[REFUSALS_ADDRS];
+/* Lines the accepting thread left for the ticker to log, so it never waits for the model's lock. */
+static struct strbuf refusals_pending = STRBUF_INIT;
+/*
+ * The lines of this minute, and what was counted without a line of its
+ * own once REFUSALS_LINES were spent: many addresses (a whole network of
+ * an attacker's) get one line between them.
+ */
+static struct timespec refusals_minute;
+static unsigned refusals_first_lines, refusals_sum_lines;
+static uint64_t overflow_count, overflow_addrs;
+
+/* What a request is, told from its headers. */
+enum route_kind { R_NONE, R_JOIN, R_DESIRED, R_REPORT, R_CONSOLE, R_IMAGE };
+
 struct request {
 	struct strbuf body;
-	bool too_big;
+	enum route_kind kind;
+	char name[VDC_NAME_MAX + 1];    /* the host of a host's request */
+	const char *rest;               /* in the url: after /v1/hosts/NAME/ */
+	size_t limit;                   /* bytes of body allowed */
+	bool answered;                  /* a reply was queued before the body */
 };
 
 /* ---- start and stop ---- */
@@ -193,16 +260,30 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, co
 	return reply(c, status, json_pack("{s:s}", "error", msg));
 }
 
-static void client_addr(struct MHD_Connection *c, char *out, size_t n)
+static uint32_t client_ip(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
-	snprintf(out, n, "?");
 	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out, (socklen_t)n);
+		return ((const struct sockaddr_in *)ci->client_addr)->sin_addr.s_addr;
+	return 0;
 }
 
-/* Log a refusal in run/events and answer it. */
+static void ip_text(uint32_t ip, char *out, size_t n)
+{
+	struct in_addr a = { .s_addr = ip };
+
+	snprintf(out, n, "?");
+	if (ip)
+		inet_ntop(AF_INET, &a, out, (socklen_t)n);
+}
+
+static void client_addr(struct MHD_Connection *c, char *out, size_t n)
+{
+	ip_text(client_ip(c), out, n);
+}
+
+/* Log a refusal of a joined host (or of one who holds the join token) in run/events and answer it. */
 static enum MHD_Result refuse(struct MHD_Connection *c, unsigned status, const char *what, const char *why)
 {
 	char addr[INET6_ADDRSTRLEN];
@@ -215,34 +296,282 @@ static enum MHD_Result refuse(struct MHD_Connection *c, unsigned status, const c
 	return reply_error(c, status, why);
 }
 
+/* ---- refusals of strangers, counted ---- */
+
+static long seconds_since(const struct timespec *then, const struct timespec *now)
+{
+	return (long)(now->tv_sec - then->tv_sec) - (now->tv_nsec < then->tv_nsec);
+}
+
+/* The summary line of a window of `r` into `out` ("" when it counted nothing). */
+/* May one more line of refusals (a first one, or a sum) be logged in this minute? refusals_lock held. */
+static bool refusals_line(bool sum)
+{
+	unsigned *n = sum ? &refusals_sum_lines : &refusals_first_lines;
+
+	if (*n >= (sum ? REFUSALS_SUM_LINES : REFUSALS_FIRST_LINES))
+		return false;
+	(*n)++;
+	return true;
+}
+
+static void refusals_summary(const struct refusals *r, const struct timespec *now, struct strbuf *out)
+{
+	char addr[INET_ADDRSTRLEN];
+
+	if (!r->count)
+		return;
+	if (!refusals_line(true)) {
+		overflow_count += r->count;
+		overflow_addrs++;
+		return;
+	}
+	ip_text(r->addr, addr, sizeof(addr));
+	strbuf_addf(out, "agent server: refused %" PRIu64 " unauthenticated request%s from %s in the last %ld s\n",
+		    r->count, r->count == 1 ? "" : "s", addr, seconds_since(&r->opened, now));
+}
+
+/* Log each line of `lines` as an event of the data center; the model's write lock is held. */
+static void log_lines(const struct strbuf *lines)
+{
+	const char *p = lines->buf, *nl;
+
+	while (*p && (nl = strchr(p, '\n'))) {
+		vdc_event(NULL, "%.*s", (int)(nl - p), p);
+		p = nl + 1;
+	}
+}
+
+/*
+ * Count a refusal of a stranger from `ip`. True when it is the first of
+ * its address's window and so is to be logged in full; lines to log
+ * besides (the summary of an address evicted from the table) go to
+ * `lines`. The table holds REFUSALS_ADDRS addresses; a new one takes the
+ * slot of the one refused longest ago, whose count is logged then so
+ * that none is lost.
+ */
+static bool refusal_count(uint32_t ip, struct strbuf *lines)
+{
+	struct refusals *r = NULL;
+	struct timespec now;
+	bool first = false;
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&refusals_lock);
+	for (i = 0; i < REFUSALS_ADDRS && !r; i++)
+		if (refusals[i].open && refusals[i].addr == ip)
+			r = &refusals[i];
+	if (r) {
+		r->count++;
+	} else {
+		r = &refusals[0];
+		for (i = 0; i < REFUSALS_ADDRS && r->open; i++)
+			if (!refusals[i].open || refusals[i].last.tv_sec < r->last.tv_sec ||
+			    (refusals[i].last.tv_sec == r->last.tv_sec && refusals[i].last.tv_nsec < r->last.tv_nsec))
+				r = &refusals[i];
+		if (r->open)
+			refusals_summary(r, &now, lines);
+		memset(r, 0, sizeof(*r));
+		r->addr = ip;
+		r->open = true;
+		r->opened = now;
+		first = refusals_line(false);
+		r->count = !first;   /* no line left: its summary counts it */
+	}
+	r->last = now;
+	pthread_mutex_unlock(&refusals_lock);
+	return first;
+}
+
+/*
+ * Windows that have run REFUSALS_WINDOW seconds end: the count of each is
+ * logged, and an address still refused goes on in a new window without a
+ * line of its own, so it gets one line a minute. The model's write lock
+ * is held.
+ */
+static void refusals_tick(void)
+{
+	__do_strbuf struct strbuf lines = STRBUF_INIT;
+	struct timespec now;
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&refusals_lock);
+	for (i = 0; i < REFUSALS_ADDRS; i++) {
+		struct refusals *r = &refusals[i];
+
+		if (!r->open || seconds_since(&r->opened, &now) < REFUSALS_WINDOW)
+			continue;
+		refusals_summary(r, &now, &lines);
+		if (r->count) {
+			r->opened = now;
+			r->count = 0;
+		} else {
+			r->open = false;
+		}
+	}
+	if (seconds_since(&refusals_minute, &now) >= REFUSALS_WINDOW) {
+		if (overflow_count)
+			strbuf_addf(&lines, "agent server: refused %" PRIu64 " more unauthenticated request%s from %" PRIu64
+				    " more address%s in the last %ld s (past %d lines a minute)\n", overflow_count,
+				    overflow_count == 1 ? "" : "s", overflow_addrs, overflow_addrs == 1 ? "" : "es",
+				    seconds_since(&refusals_minute, &now), REFUSALS_FIRST_LINES + REFUSALS_SUM_LINES);
+		overflow_count = overflow_addrs = 0;
+		refusals_first_lines = refusals_sum_lines = 0;
+		refusals_minute = now;
+	}
+	strbuf_add(&lines, refusals_pending.buf, refusals_pending.len);
+	strbuf_reset(&refusals_pending);
+	pthread_mutex_unlock(&refusals_lock);
+	log_lines(&lines);
+}
+
+/*
+ * Count a refusal of a stranger from `ip`, logging it when it is the first
+ * of the address's window: at once, or with `defer` by the ticker within
+ * a second (the thread that accepts connections must not wait for the
+ * model's lock, which a long write may hold).
+ */
+static void stranger_refused(uint32_t ip, const char *what, const char *why, bool defer)
+{
+	__do_strbuf struct strbuf lines = STRBUF_INIT;
+	bool first = refusal_count(ip, &lines);
+	char addr[INET_ADDRSTRLEN];
+
+	if (!first && !lines.len)
+		return;
+	ip_text(ip, addr, sizeof(addr));
+	if (defer) {
+		pthread_mutex_lock(&refusals_lock);
+		strbuf_add(&refusals_pending, lines.buf, lines.len);
+		if (first)
+			strbuf_addf(&refusals_pending, "refused %s from %s: %s\n", what, addr, why);
+		pthread_mutex_unlock(&refusals_lock);
+		return;
+	}
+	vdc_model_wrlock();
+	log_lines(&lines);
+	if (first)
+		vdc_event(NULL, "refused %s from %s: %s", what, addr, why);
+	vdc_model_flush();
+	vdc_model_unlock();
+}
+
+/* Refuse a request of a stranger (no valid token): counted, and answered at once. */
+static enum MHD_Result refuse_stranger(struct MHD_Connection *c, unsigned status, const char *what,
+				       const char *why)
+{
+	stranger_refused(client_ip(c), what, why, false);
+	return reply_error(c, status, why);
+}
+
+/* ---- connections ---- */
+
+static struct conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* Not yet authenticated connections from `ip`; conns_lock held. */
+static unsigned unauth_from(uint32_t ip)
+{
+	unsigned n = 0;
+	struct conn *k;
+
+	for (k = conns; k; k = k->next)
+		n += !k->authed && k->addr == ip;
+	return n;
+}
+
+/*
+ * A new connection is accepted while fewer than UNAUTH_MAX connections in
+ * all, and UNAUTH_PER_ADDR from its address, have not yet authenticated:
+ * strangers can hold that many connections (each a thread, a TLS session
+ * and MHD's buffers) and no more, however many they open.
+ */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	uint32_t ip = sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in) ?
+		      ((const struct sockaddr_in *)sa)->sin_addr.s_addr : 0;
+	unsigned all, mine;
+	char why[128];
+
+	(void)cls;
+	pthread_mutex_lock(&conns_lock);
+	all = conns_unauth;
+	mine = unauth_from(ip);
+	pthread_mutex_unlock(&conns_lock);
+	if (all < UNAUTH_MAX && mine < UNAUTH_PER_ADDR)
+		return MHD_YES;
+	if (mine >= UNAUTH_PER_ADDR)
+		snprintf(why, sizeof(why), "it has %u connections that have not authenticated", mine);
+	else
+		snprintf(why, sizeof(why), "%u connections have not authenticated", all);
+	stranger_refused(ip, "a connection", why, true);
+	return MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct conn *k = *socket_ctx, **p;
+
+	(void)cls;
+	pthread_mutex_lock(&conns_lock);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		k = xcalloc(1, sizeof(*k));
+		k->addr = client_ip(c);
+		k->next = conns;
+		conns = k;
+		conns_unauth++;
+		*socket_ctx = k;
+	} else if (k) {
+		for (p = &conns; *p && *p != k; p = &(*p)->next)
+			;
+		if (*p)
+			*p = k->next;
+		if (!k->authed)
+			conns_unauth--;
+		free(k);
+		*socket_ctx = NULL;
+	}
+	pthread_mutex_unlock(&conns_lock);
+}
+
+/* The connection carried a joined host's request: it no longer counts as a stranger's. */
+static void conn_authenticated(struct MHD_Connection *c)
+{
+	struct conn *k = conn_of(c);
+
+	pthread_mutex_lock(&conns_lock);
+	if (k && !k->authed) {
+		k->authed = true;
+		conns_unauth--;
+	}
+	pthread_mutex_unlock(&conns_lock);
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)(POLL_MAX + 30));
+}
+
 /* ---- join ---- */
 
 static enum MHD_Result serve_join(struct MHD_Connection *c, const struct request *rq)
 {
 	struct vdc_err err = VDC_ERR_INIT;
-	json_error_t jerr;
-	json_t *body = json_loadb(rq->body.buf, rq->body.len, 0, &jerr);
-	const char *name = NULL, *token = NULL, *kind = "hva", *want;
+	struct vdc_doc_join j;
+	const char *want;
 	char host_token[65];
 	bool ok;
 	int rc;
 
-	if (!body || json_unpack(body, "{s:s, s:s, s?s}", "name", &name, "token", &token, "kind", &kind) < 0) {
-		json_decref(body);
-		return refuse(c, MHD_HTTP_BAD_REQUEST, "a join", "the body is not {\"name\": ..., \"token\": ...}");
-	}
-	if (strcmp(kind, "hva") && strcmp(kind, "sta")) {
-		json_decref(body);
-		return refuse(c, MHD_HTTP_BAD_REQUEST, "a join", "kind must be \"hva\" or \"sta\"");
-	}
-	if (vdc_name_check(name, strlen(name), &err) < 0) {
-		json_decref(body);
-		return refuse(c, MHD_HTTP_BAD_REQUEST, "a join", err.msg);
-	}
+	if (vdc_doc_join_parse(rq->body.buf, rq->body.len, &j, &err) < 0)
+		return refuse_stranger(c, MHD_HTTP_BAD_REQUEST, "a join", err.msg);
 	vdc_model_wrlock();
 	want = vdc_model_meta("join-token");
-	ok = want && vdc_secret_equal(want, token);
-	rc = ok ? vdc_host_join(name, strcmp(kind, "sta") ? VDC_ROLE_HVA : VDC_ROLE_STA, host_token, &err) :
+	ok = want && vdc_secret_equal(want, j.token);
+	rc = ok ? vdc_host_join(j.name, j.sta ? VDC_ROLE_STA : VDC_ROLE_HVA, host_token, &err) :
 		  vdc_err_set(&err, -EACCES, "wrong join token");
 	vdc_model_flush();
 	vdc_model_unlock();
@@ -251,13 +580,13 @@ static enum MHD_Result serve_join(struct MHD_Connection *c, const struct request
 		unsigned status = rc == -EACCES ? MHD_HTTP_FORBIDDEN :
 				  rc == -EEXIST ? MHD_HTTP_CONFLICT : MHD_HTTP_INTERNAL_SERVER_ERROR;
 
-		snprintf(what, sizeof(what), "a join of host %s", name);
-		json_decref(body);
+		snprintf(what, sizeof(what), "a join of host %s", j.name);
+		if (!ok)
+			return refuse_stranger(c, status, what, err.msg);
 		return refuse(c, status, what, err.msg);
 	}
-	rc = reply(c, MHD_HTTP_OK, json_pack("{s:s, s:s}", "name", name, "token", host_token));
-	json_decref(body);
-	return rc;
+	conn_authenticated(c);
+	return reply(c, MHD_HTTP_OK, json_pack("{s:s, s:s}", "name", j.name, "token", host_token));
 }
 
 /* ---- a joined host's requests ---- */
@@ -274,20 +603,36 @@ static const char *bearer(struct MHD_Connection *c)
 /*
  * The host a request may act for. On success the model's read lock is
  * held; the caller lets go of it (or trades it for the write lock).
+ * -EACCES for a stranger (no token, or nobody's), -EPERM for a joined
+ * host that gave its own token for another host's request.
  */
 static int authorize(struct MHD_Connection *c, const char *name, struct vdc_obj **host,
 		     struct vdc_err *err)
 {
 	const char *token = bearer(c);
+	int rc = -EACCES;
 
 	if (!token)
 		return vdc_err_set(err, -EACCES, "no token was given for host %s", VDC_Q(name));
 	vdc_model_rdlock();
 	if (vdc_host_auth(name, token, host, err) < 0) {
+		if (*host)
+			rc = -EPERM;
 		vdc_model_unlock();
-		return -EACCES;
+		return rc;
 	}
 	return 0;
+}
+
+/*
+ * Refuse a request that failed authorize() with `rc`: a stranger's is
+ * counted, a joined host's forgery is logged every time (403 either way).
+ */
+static enum MHD_Result refuse_auth(struct MHD_Connection *c, int rc, const char *what, const char *why)
+{
+	if (rc == -EPERM)
+		return refuse(c, MHD_HTTP_FORBIDDEN, what, why);
+	return refuse_stranger(c, MHD_HTTP_FORBIDDEN, what, why);
 }
 
 static void image_sum(const struct vdc_obj *image, char *hex_out, off_t *size, bool *qcow2)
@@ -436,12 +781,13 @@ static json_t *desired_json(struct vdc_obj *host)
 	return root;
 }
 
+/* A number of the query; a malformed one is `def`, as an agent of an older protocol may send anything. */
 static uint64_t arg_u64(struct MHD_Connection *c, const char *name, uint64_t def)
 {
 	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 	uint64_t n;
 
-	if (!v || vdc_uint_parse(v, strlen(v), name, 0, UINT64_MAX - 1, &n, NULL) < 0)
+	if (vdc_doc_query_u64(v, name, 0, UINT64_MAX - 1, def, &n, NULL) < 0)
 		return def;
 	return n;
 }
@@ -453,6 +799,7 @@ static enum MHD_Result serve_desired(struct MHD_Connection *c, const char *name)
 	uint64_t rev = arg_u64(c, "rev", 0), wait = arg_u64(c, "wait", POLL_DEFAULT), seen;
 	struct timespec deadline;
 	json_t *j;
+	int rc;
 
 	if (wait > POLL_MAX)
 		wait = POLL_MAX;
@@ -460,8 +807,8 @@ static enum MHD_Result serve_desired(struct MHD_Connection *c, const char *name)
 	deadline.tv_sec += (time_t)wait;
 	for (;;) {
 		seen = vdc_hosts_bumps();
-		if (authorize(c, name, &host, &err) < 0)
-			return refuse(c, MHD_HTTP_FORBIDDEN, "a desired-state request", err.msg);
+		if ((rc = authorize(c, name, &host, &err)) < 0)
+			return refuse_auth(c, rc, "a desired-state request", err.msg);
 		if (vdc_host_of(host)->rev > rev || rev == 0 || stopping) {
 			j = desired_json(host);
 			vdc_model_unlock();
@@ -522,140 +869,146 @@ static bool report_is_new(struct vdc_host *h, json_int_t epoch, json_int_t seq)
 	return true;
 }
 
-/* A storage host's report (docs/storage.md); the caller has authorized it. */
-static enum MHD_Result serve_sta_report(struct MHD_Connection *c, const char *name, json_t *body)
+/* A storage host's report as volume.c reads it: the checked fields only, texts cleaned. */
+static json_t *sta_volumes_json(const struct vdc_doc_sta_report *r)
 {
-	json_t *facts = NULL, *vols = NULL;
-	json_int_t epoch = 0, seq = 0, disk = 0;
-	const char *driver = "", *portal = "", *version = "";
-	struct vdc_obj *host;
+	json_t *list = json_array();
+	size_t i, k;
 
-	if (json_unpack(body, "{s:I, s:I, s:o, s:o}", "epoch", &epoch, "seq", &seq, "facts", &facts, "volumes",
-			&vols) < 0 || !json_is_array(vols) ||
-	    json_unpack(facts, "{s:I, s?s, s:s, s?s}", "disk_mib", &disk, "driver", &driver, "portal", &portal,
-			"version", &version) < 0 || disk < 0 || strlen(portal) >= sizeof(((struct vdc_host *)0)->portal)) {
-		json_decref(body);
-		return reply_error(c, MHD_HTTP_BAD_REQUEST, "the report is not what docs/storage.md describes");
+	for (i = 0; i < r->n; i++) {
+		const struct vdc_doc_sta_vol *v = &r->vols[i];
+		json_t *snaps = json_array();
+
+		for (k = 0; k < v->nsnaps; k++)
+			json_array_append_new(snaps, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)v->snaps[k].id,
+							       "state", v->snaps[k].state, "err", v->snaps[k].err));
+		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:s, s:o}", "id",
+						      (json_int_t)v->id, "state", v->state, "err", v->err, "size",
+						      (json_int_t)v->size, "allocated", (json_int_t)v->allocated,
+						      "restore", (json_int_t)v->restore, "progress", v->progress,
+						      "snapshots", snaps));
 	}
+	return list;
+}
+
+/* A refused report: logged with the host's name (it is known by its token) and answered 400. */
+static enum MHD_Result refuse_report(struct MHD_Connection *c, const char *name, const char *why)
+{
+	char what[VDC_NAME_MAX + 32];
+
+	snprintf(what, sizeof(what), "a report of host %s", name);
+	return refuse(c, MHD_HTTP_BAD_REQUEST, what, why);
+}
+
+/* A storage host's report (docs/storage.md); the caller has authorized it. */
+static enum MHD_Result serve_sta_report(struct MHD_Connection *c, const char *name, const struct request *rq)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_doc_sta_report r;
+	struct vdc_obj *host;
+	json_t *vols;
+
+	if (vdc_doc_sta_report_parse(rq->body.buf, rq->body.len, &r, &err) < 0)
+		return refuse_report(c, name, err.msg);
+	vols = sta_volumes_json(&r);
 	vdc_model_wrlock();
 	host = vdc_host_find(name);
-	if (host && report_is_new(vdc_host_of(host), epoch, seq)) {
+	if (host && report_is_new(vdc_host_of(host), r.epoch, r.seq)) {
 		struct vdc_host *h = vdc_host_of(host);
 		char d[sizeof(h->driver)];
 
-		snprintf(d, sizeof(d), "%s, vdc-sta %s", driver, version);
-		fact_bytes(host, "disk", &h->disk, (uint64_t)disk << 20);
+		snprintf(d, sizeof(d), "%s, vdc-sta %s", r.driver, r.version);
+		fact_bytes(host, "disk", &h->disk, r.disk_mib << 20);
 		fact_text(host, "driver", h->driver, sizeof(h->driver), d);
-		fact_text(host, "portal", h->portal, sizeof(h->portal), portal);
+		fact_text(host, "portal", h->portal, sizeof(h->portal), r.portal);
 		vdc_host_report(host, NULL, 0);   /* up first: what turns available is told to hypervisors */
 		vdc_sta_report(host, vols);
 	}
 	vdc_model_flush();
 	vdc_model_unlock();
-	json_decref(body);
+	json_decref(vols);
+	vdc_doc_sta_report_release(&r);
 	return reply(c, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1));
 }
 
-/* The volumes of one instance in a hypervisor's report; NULL on a bad shape. */
-static struct vdc_seen_vol *report_vols(json_t *vols, unsigned *n)
+/* The report's instances as host.c takes them: pointers into `r`, and one list of volumes. */
+static struct vdc_report_inst *report_insts(const struct vdc_doc_hva_report *r, struct vdc_seen_vol **vols_out)
 {
-	struct vdc_seen_vol *list;
-	json_t *it;
-	size_t i;
+	struct vdc_report_inst *list = xcalloc(r->n ? r->n : 1, sizeof(*list));
+	struct vdc_seen_vol *vols;
+	size_t i, nv = 0, at = 0;
+	unsigned k;
 
-	*n = (unsigned)json_array_size(vols);
-	if (!*n)
-		return NULL;
-	list = xcalloc(*n, sizeof(*list));
-	json_array_foreach(vols, i, it) {
-		json_int_t id = 0;
-		const char *state = "", *err = NULL;
+	for (i = 0; i < r->n; i++)
+		nv += r->insts[i].nvols;
+	vols = xcalloc(nv ? nv : 1, sizeof(*vols));
+	for (i = 0; i < r->n; i++) {
+		const struct vdc_doc_inst *in = &r->insts[i];
 
-		if (json_unpack(it, "{s:I, s:s, s?s}", "id", &id, "state", &state, "err", &err) < 0)
-			continue;
-		list[i].id = id;
-		snprintf(list[i].state, sizeof(list[i].state), "%s", state);
-		list[i].err = (char *)err;   /* borrowed from the body; vdc_host_report copies */
+		list[i].id = in->id;
+		list[i].state = in->state;
+		list[i].err = in->err;
+		list[i].ip = in->ip;
+		list[i].reboot = in->reboot;
+		list[i].reset = in->reset;
+		list[i].vols = in->nvols ? &vols[at] : NULL;
+		list[i].nvols = in->nvols;
+		for (k = 0; k < in->nvols; k++, at++) {
+			vols[at].id = in->vols[k].id;
+			snprintf(vols[at].state, sizeof(vols[at].state), "%s", in->vols[k].state);
+			vols[at].err = (char *)in->vols[k].err;   /* borrowed; vdc_host_report copies */
+		}
 	}
+	*vols_out = vols;
 	return list;
 }
 
 static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, const struct request *rq)
 {
 	struct vdc_err err = VDC_ERR_INIT;
-	json_error_t jerr;
-	json_t *body, *facts = NULL, *insts = NULL, *it;
-	struct vdc_report_inst *list = NULL;
-	json_int_t epoch = 0, seq = 0, cpus = 0, mem = 0;
-	const char *driver = "", *virt = "", *libvirt = "", *version = "", *underlay = "";
+	struct vdc_doc_hva_report r;
+	struct vdc_report_inst *list;
+	struct vdc_seen_vol *vols;
 	struct vdc_obj *host;
 	struct vdc_host *h;
-	uint32_t underlay_addr;
-	size_t i, n = 0;
-
-	/* Whoever it is must be the host before anything of the body is read. */
 	bool sta;
+	int rc;
 
-	if (authorize(c, name, &host, &err) < 0)
-		return refuse(c, MHD_HTTP_FORBIDDEN, "a report", err.msg);
+	/* The headers were authenticated before the body was read; the host may have gone since. */
+	if ((rc = authorize(c, name, &host, &err)) < 0)
+		return refuse_auth(c, rc, "a report", err.msg);
 	sta = vdc_host_of(host)->role == VDC_ROLE_STA;
 	vdc_model_unlock();
-	body = json_loadb(rq->body.buf, rq->body.len, 0, &jerr);
-	if (body && sta)
-		return serve_sta_report(c, name, body);
-	if (!body || json_unpack(body, "{s:I, s:I, s:o, s:o}", "epoch", &epoch, "seq", &seq, "facts", &facts,
-				 "instances", &insts) < 0 || !json_is_array(insts) ||
-	    json_unpack(facts, "{s:I, s:I, s?s, s?s, s?s, s?s, s?s}", "cpus", &cpus, "memory_mib", &mem, "driver",
-			&driver, "virt", &virt, "libvirt", &libvirt, "version", &version, "underlay", &underlay) < 0 ||
-	    cpus < 0 || mem < 0 || (*underlay && vdc_ipv4_parse(underlay, strlen(underlay), &underlay_addr, NULL) < 0)) {
-		json_decref(body);
-		return reply_error(c, MHD_HTTP_BAD_REQUEST, "the report is not what docs/agent-protocol.md describes");
-	}
-	n = json_array_size(insts);
-	list = xcalloc(n ? n : 1, sizeof(*list));
-	json_array_foreach(insts, i, it) {
-		json_int_t id = 0, reboot = 0, reset = 0;
-		json_t *vols = NULL;
-
-		if (json_unpack(it, "{s:I, s:s, s?s, s?s, s?I, s?I, s?o}", "id", &id, "state", &list[i].state, "err",
-				&list[i].err, "ip", &list[i].ip, "reboot", &reboot, "reset", &reset, "volumes", &vols) < 0) {
-			for (size_t k = 0; k < i; k++)
-				free((void *)list[k].vols);
-			free(list);
-			json_decref(body);
-			return reply_error(c, MHD_HTTP_BAD_REQUEST, "an instance of the report lacks id or state");
-		}
-		list[i].id = id;
-		list[i].reboot = (uint64_t)reboot;
-		list[i].reset = (uint64_t)reset;
-		list[i].vols = report_vols(vols, &list[i].nvols);
-	}
+	if (sta)
+		return serve_sta_report(c, name, rq);
+	if (vdc_doc_hva_report_parse(rq->body.buf, rq->body.len, &r, &err) < 0)
+		return refuse_report(c, name, err.msg);
+	list = report_insts(&r, &vols);
 	vdc_model_wrlock();
 	host = vdc_host_find(name);   /* it may have gone between the locks */
 	if (host) {
 		h = vdc_host_of(host);
-		if (report_is_new(h, epoch, seq)) {
+		if (report_is_new(h, r.epoch, r.seq)) {
 			char d[sizeof(h->driver)], num[32];
 
-			snprintf(d, sizeof(d), "%s %s, libvirt %s, vdc-hva %s", driver, virt, libvirt, version);
-			if (h->cpus != (unsigned)cpus) {
-				h->cpus = (unsigned)cpus;
+			snprintf(d, sizeof(d), "%s %s, libvirt %s, vdc-hva %s", r.driver, r.virt, r.libvirt, r.version);
+			if (h->cpus != r.cpus) {
+				h->cpus = r.cpus;
 				snprintf(num, sizeof(num), "%u", h->cpus);
 				persist_fact(host, "cpus", num);
 			}
-			fact_bytes(host, "memory", &h->memory, (uint64_t)mem << 20);
+			fact_bytes(host, "memory", &h->memory, r.memory_mib << 20);
 			fact_text(host, "driver", h->driver, sizeof(h->driver), d);
-			if (fact_text(host, "underlay", h->underlay, sizeof(h->underlay), underlay))
+			if (fact_text(host, "underlay", h->underlay, sizeof(h->underlay), r.underlay))
 				vdc_network_touched();
-			vdc_host_report(host, list, n);
+			vdc_host_report(host, list, r.n);
 		}
 	}
 	vdc_model_flush();
 	vdc_model_unlock();
-	for (i = 0; i < n; i++)
-		free((void *)list[i].vols);
+	free(vols);
 	free(list);
-	json_decref(body);
+	vdc_doc_hva_report_release(&r);
 	return reply(c, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1));
 }
 
@@ -666,11 +1019,12 @@ static enum MHD_Result serve_console(struct MHD_Connection *c, const char *name,
 	struct vdc_obj *host, *inst;
 	uint64_t id, offset = arg_u64(c, "offset", 0), have = 0;
 	bool mine;
+	int rc;
 
 	if (vdc_uint_parse(idtext, strlen(idtext), "the instance id", 1, INT64_MAX, &id, &err) < 0)
 		return reply_error(c, MHD_HTTP_BAD_REQUEST, err.msg);
-	if (authorize(c, name, &host, &err) < 0)
-		return refuse(c, MHD_HTTP_FORBIDDEN, "console output", err.msg);
+	if ((rc = authorize(c, name, &host, &err)) < 0)
+		return refuse_auth(c, rc, "console output", err.msg);
 	vdc_model_unlock();
 	vdc_model_wrlock();
 	inst = vdc_obj_by_id((int64_t)id);
@@ -698,10 +1052,10 @@ static enum MHD_Result serve_image(struct MHD_Connection *c, const char *name, c
 	bool qcow2;
 	struct stat st;
 	enum MHD_Result ret;
-	int fd;
+	int fd, rc;
 
-	if (authorize(c, name, &host, &err) < 0)
-		return refuse(c, MHD_HTTP_FORBIDDEN, "an image download", err.msg);
+	if ((rc = authorize(c, name, &host, &err)) < 0)
+		return refuse_auth(c, rc, "an image download", err.msg);
 	img = vdc_obj_find(vdc_kind_find("images", 6), NULL, image, strlen(image));
 	if (img) {
 		image_sum(img, sum, &size, &qcow2);
@@ -726,43 +1080,114 @@ static enum MHD_Result serve_image(struct MHD_Connection *c, const char *name, c
 
 /* ---- routing ---- */
 
-/* Split "/v1/hosts/NAME/REST" into NAME and REST ("desired", "console/12"). */
-static bool host_path(const char *url, char *name, size_t n, const char **rest)
+/*
+ * What the request is, from its method and path, and how many bytes of
+ * body it may bring: a join VDC_DOC_JOIN_BYTES_MAX, a report
+ * VDC_DOC_REPORT_BYTES_MAX (the largest report of the largest host,
+ * agent_doc.h), console output VDC_CONSOLE_MAX, the rest none.
+ */
+static enum route_kind route_of(const char *url, const char *method, struct request *rq)
 {
-	const char *p = url + strlen("/v1/hosts/"), *slash;
+	bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
+	const char *rest;
 
-	if (strncmp(url, "/v1/hosts/", 10))
-		return false;
-	slash = strchr(p, '/');
-	if (!slash || slash == p || (size_t)(slash - p) >= n)
-		return false;
-	memcpy(name, p, (size_t)(slash - p));
-	name[slash - p] = 0;
-	*rest = slash + 1;
-	return true;
+	if (!strcmp(url, "/v1/join")) {
+		rq->limit = VDC_DOC_JOIN_BYTES_MAX;
+		return post ? R_JOIN : R_NONE;
+	}
+	if (vdc_doc_host_path(url, rq->name, &rest, NULL) < 0)
+		return R_NONE;
+	rq->rest = rest;
+	if (get && !strcmp(rest, "desired"))
+		return R_DESIRED;
+	if (post && !strcmp(rest, "report")) {
+		rq->limit = VDC_DOC_REPORT_BYTES_MAX;
+		return R_REPORT;
+	}
+	if (post && !strncmp(rest, "console/", 8)) {
+		rq->limit = VDC_CONSOLE_MAX;
+		return R_CONSOLE;
+	}
+	if (get && !strncmp(rest, "images/", 7) && !strchr(rest + 7, '/'))
+		return R_IMAGE;
+	return R_NONE;
 }
 
-static enum MHD_Result route(struct MHD_Connection *c, const char *url, const char *method,
-			     const struct request *rq)
+/* What a request is called in run/events. */
+static const char *what_of(enum route_kind k)
 {
-	char name[VDC_NAME_MAX + 1];
-	const char *rest;
-	bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
+	switch (k) {
+	case R_JOIN: return "a join";
+	case R_DESIRED: return "a desired-state request";
+	case R_REPORT: return "a report";
+	case R_CONSOLE: return "console output";
+	case R_IMAGE: return "an image download";
+	case R_NONE: break;
+	}
+	return "a request";
+}
 
-	if (rq->too_big)
-		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "the body is too large");
-	if (post && !strcmp(url, "/v1/join"))
+/* The body the headers announce is larger than `limit`? (A chunked one is counted as it comes.) */
+static bool announced_too_big(struct MHD_Connection *c, size_t limit)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	uint64_t n;
+
+	return cl && (vdc_uint_parse(cl, strlen(cl), "Content-Length", 0, UINT64_MAX, &n, NULL) < 0 || n > limit);
+}
+
+/*
+ * The headers of a request are in, its body not yet read: route it, and
+ * for a joined host's request check the token now. A refusal is queued at
+ * once (MHD then closes the connection without reading the body).
+ */
+static enum MHD_Result begin(struct MHD_Connection *c, const char *url, const char *method, struct request *rq)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *host;
+	char why[96];
+
+	rq->kind = route_of(url, method, rq);
+	if (rq->kind == R_NONE) {
+		rq->answered = true;
+		return refuse_stranger(c, MHD_HTTP_NOT_FOUND, "a request", "no such request; see docs/agent-protocol.md");
+	}
+	if (rq->kind != R_JOIN) {
+		int rc = authorize(c, rq->name, &host, &err);
+
+		if (rc < 0) {
+			rq->answered = true;
+			return refuse_auth(c, rc, what_of(rq->kind), err.msg);
+		}
+		vdc_model_unlock();
+		conn_authenticated(c);
+	}
+	if (announced_too_big(c, rq->limit)) {
+		rq->answered = true;
+		snprintf(why, sizeof(why), "the body is larger than %zu bytes", rq->limit);
+		if (rq->kind == R_JOIN)
+			return refuse_stranger(c, MHD_HTTP_CONTENT_TOO_LARGE, "a join", why);
+		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, why);
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result route(struct MHD_Connection *c, const struct request *rq)
+{
+	switch (rq->kind) {
+	case R_JOIN:
 		return serve_join(c, rq);
-	if (!host_path(url, name, sizeof(name), &rest))
-		return reply_error(c, MHD_HTTP_NOT_FOUND, "no such request; see docs/agent-protocol.md");
-	if (get && !strcmp(rest, "desired"))
-		return serve_desired(c, name);
-	if (post && !strcmp(rest, "report"))
-		return serve_report(c, name, rq);
-	if (post && !strncmp(rest, "console/", 8))
-		return serve_console(c, name, rest + 8, rq);
-	if (get && !strncmp(rest, "images/", 7) && !strchr(rest + 7, '/'))
-		return serve_image(c, name, rest + 7);
+	case R_DESIRED:
+		return serve_desired(c, rq->name);
+	case R_REPORT:
+		return serve_report(c, rq->name, rq);
+	case R_CONSOLE:
+		return serve_console(c, rq->name, rq->rest + 8, rq);
+	case R_IMAGE:
+		return serve_image(c, rq->name, rq->rest + 7);
+	case R_NONE:
+		break;
+	}
 	return reply_error(c, MHD_HTTP_NOT_FOUND, "no such request; see docs/agent-protocol.md");
 }
 
@@ -777,17 +1202,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rq = xcalloc(1, sizeof(*rq));
 		strbuf_init(&rq->body, 0);
 		*ctx = rq;
-		return MHD_YES;
+		return begin(c, url, method, rq);
 	}
-	if (*upload_size) {
-		if (rq->body.len + *upload_size > BODY_MAX)
-			rq->too_big = true;
-		else
-			strbuf_add(&rq->body, upload, *upload_size);
+	if (rq->answered) {
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	return route(c, url, method, rq);
+	if (*upload_size) {
+		/*
+		 * A body without a Content-Length (chunked) that grows past
+		 * its limit: MHD cannot answer in the middle of a body, so the
+		 * connection is closed.
+		 */
+		if (rq->body.len + *upload_size > rq->limit) {
+			if (rq->kind == R_JOIN)
+				stranger_refused(client_ip(c), "a join", "the body is too large", false);
+			return MHD_NO;
+		}
+		strbuf_add(&rq->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	return route(c, rq);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_RequestTerminationCode t)
@@ -811,6 +1247,7 @@ static void *tick(void *arg)
 	while (!stopping) {
 		sleep(1);
 		vdc_model_wrlock();
+		refusals_tick();
 		vdc_hosts_tick();
 		vdc_model_flush();
 		vdc_model_unlock();
@@ -828,13 +1265,14 @@ int vdc_agentd_start(struct vdc_err *err)
 	if (rc < 0)
 		return rc;
 	daemon_ = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS,
-				   0, NULL, NULL, on_request, NULL,
+				   0, on_accept, NULL, on_request, NULL,
 				   MHD_OPTION_LISTEN_SOCKET, listen_fd,
 				   MHD_OPTION_HTTPS_MEM_KEY, tls.key_pem,
 				   MHD_OPTION_HTTPS_MEM_CERT, tls.cert_pem,
 				   MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-				   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(POLL_MAX + 30),
-				   MHD_OPTION_CONNECTION_LIMIT, 4096u,
+				   MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+				   MHD_OPTION_CONNECTION_TIMEOUT, UNAUTH_TIMEOUT,
+				   MHD_OPTION_CONNECTION_LIMIT, CONN_MAX,
 				   MHD_OPTION_END);
 	if (!daemon_)
 		return vdc_err_set(err, -EIO, "cannot start the agent server on %s", advertise);
@@ -864,4 +1302,8 @@ void vdc_agentd_stop(void)
 	free(sums);
 	sums = NULL;
 	nsums = 0;
+	memset(refusals, 0, sizeof(refusals));
+	strbuf_release(&refusals_pending);
+	refusals_first_lines = refusals_sum_lines = 0;
+	overflow_count = overflow_addrs = 0;
 }

@@ -212,10 +212,13 @@ int vdc_host_auth(const char *name, const char *token, struct vdc_obj **out, str
 	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
 		struct vdc_obj *o = e->value;
 
-		if (vdc_secret_equal(vdc_host_of(o)->token_sha, digest))
+		if (vdc_secret_equal(vdc_host_of(o)->token_sha, digest)) {
+			*out = o;
 			return vdc_err_set(err, -EACCES, "the token of host %s was used for host %s", o->name,
 					   VDC_Q(name));
+		}
 	}
+	*out = NULL;
 	if (!host)
 		return vdc_err_set(err, -EACCES, "no host %s has joined", VDC_Q(name));
 	return vdc_err_set(err, -EACCES, "a wrong token was given for host %s", name);

@@ -96,7 +96,8 @@ struct vdc_place *vdc_place_of(struct vdc_obj *instance);
 int vdc_host_join(const char *name, enum vdc_host_role role, char *token_hex, struct vdc_err *err);
 /*
  * The host `name` if `token` is its token; else -EACCES with a sentence
- * saying whose token it was, if anyone's. Read lock is enough.
+ * saying whose token it was, if anyone's, and that host in *out (NULL
+ * when the token is nobody's). Read lock is enough.
  */
 int vdc_host_auth(const char *name, const char *token, struct vdc_obj **out, struct vdc_err *err);
 

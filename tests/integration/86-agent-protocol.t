@@ -55,7 +55,7 @@ is "$(status "$r")" 400 "a bad host name is refused (400)"
 r=$(api POST /v1/join "" -d 'not json')
 is "$(status "$r")" 400 "a body that is not JSON is refused (400)"
 r=$(api POST /v1/join "" --data-binary @<(head -c 5000000 /dev/zero))
-is "$(status "$r")" 413 "a body over 4 MiB is refused (413)"
+is "$(status "$r")" 413 "a join body over 4096 bytes is refused (413)"
 
 # ---- tokens are bound to their host ----
 r=$(api GET "/v1/hosts/hv1/desired?rev=0")
