@@ -292,6 +292,70 @@ static struct vdc_link *host_link(struct vdc_obj *host, const char *iname)
 	return vdc_rel_find(host, 0, iname, strlen(iname));
 }
 
+/*
+ * Add to `set` the networks the nics of `inst` link (by name, whether the
+ * network exists yet or not), but `skip`'s. The desired state of a host
+ * carries the networks that have a cidr; counting every linked one keeps
+ * the count from growing behind the check when a cidr is written later.
+ */
+static void networks_of(const struct vdc_obj *inst, const struct vdc_obj *skip, struct vdc_map *set)
+{
+	struct vdc_map_entry *e;
+	size_t b;
+
+	for (e = vdc_map_first(&inst->children, &b); e; e = vdc_map_next(&inst->children, e, &b)) {
+		const struct vdc_obj *nic = e->value;
+		int a = vdc_attr_index(nic->kind, "network", 7);
+		const struct vdc_link *l = a >= 0 ? nic->attrs[a].link : NULL;
+
+		if (l && nic != skip)
+			vdc_map_put(set, l->tname, (void *)nic);
+	}
+}
+
+/*
+ * Into `set`: the networks the desired state of `host` holds, with those
+ * of `extra` (an instance about to be placed there, or NULL) counted in
+ * and the present link of `nic` (about to be changed, or NULL) out. The
+ * caller clears `set`.
+ */
+static void host_networks(const struct vdc_obj *host, const struct vdc_obj *extra, const struct vdc_obj *nic,
+			  struct vdc_map *set)
+{
+	const struct vdc_reldir *r = &host->rel[0];
+	unsigned i;
+
+	for (i = 0; i < r->n; i++) {
+		struct vdc_obj *inst = vdc_link_target(r->links[i]);
+
+		if (inst && inst != extra && !vdc_place_of(inst)->leaving)
+			networks_of(inst, nic, set);
+	}
+	if (extra)
+		networks_of(extra, nic, set);
+}
+
+int vdc_place_networks_check(const struct vdc_obj *nic, const char *net, struct vdc_err *err)
+{
+	struct vdc_obj *inst = nic->parent;
+	struct vdc_place *p = inst ? vdc_place_of(inst) : NULL;
+	struct vdc_obj *host = p && p->host[0] ? vdc_host_find(p->host) : NULL;
+	struct vdc_map set;
+	size_t n;
+
+	if (!host)
+		return 0;
+	vdc_map_init(&set);
+	host_networks(host, NULL, nic, &set);
+	n = vdc_map_get(&set, net) ? set.count : set.count + 1;
+	vdc_map_clear(&set);
+	if (n <= VDC_HOST_NETWORKS_MAX)
+		return 0;
+	return vdc_err_set(err, -ENOSPC,
+			   "host %s, where instance %s is placed, carries %zu networks already, the most one host takes (%d); nic %s cannot be on network %s there",
+			   host->name, inst->name, n - 1, VDC_HOST_NETWORKS_MAX, nic->name, net);
+}
+
 int vdc_place_set(struct vdc_obj *instance, const char *hostname, struct vdc_err *err)
 {
 	struct vdc_place *p = vdc_place_of(instance);
@@ -449,7 +513,7 @@ static bool host_schedulable(const struct vdc_obj *host)
 	return len == 2 && !memcmp(v, "on", 2);
 }
 
-size_t vdc_hosts_caps(struct vdc_host_cap **caps)
+size_t vdc_hosts_caps(const struct vdc_obj *instance, struct vdc_host_cap **caps)
 {
 	const struct vdc_kind *k = vdc_hosts_kind();
 	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
@@ -475,6 +539,17 @@ size_t vdc_hosts_caps(struct vdc_host_cap **caps)
 		host_use(o, &c->cpus_used, &c->memory_used);
 		c->schedulable = host_schedulable(o);
 		c->up = h->reported && !strcmp(o->state, "up");
+		/* An instance without a network adds none: no host can be over the limit by it. */
+		if (instance && instance->children.count) {
+			struct vdc_map set;
+
+			vdc_map_init(&set);
+			networks_of(instance, NULL, &set);
+			if (set.count)
+				host_networks(o, instance, NULL, &set);
+			c->networks = (unsigned)set.count;
+			vdc_map_clear(&set);
+		}
 	}
 	return n;
 }

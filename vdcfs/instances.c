@@ -7,15 +7,16 @@
 #include "network.h"
 #include "volume.h"
 
-#define MEMORY_MIN (64ULL << 20)
-#define MEMORY_MAX (1ULL << 40)
-
+/*
+ * The limits below are vdc-hva's too (backend/vdc_limits.h): a value it
+ * would refuse in the desired state is refused here, at the write.
+ */
 static int check_cpus(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
 {
 	uint64_t n;
 
 	(void)obj;
-	return vdc_uint_parse(v, len, "cpus", 1, 128, &n, err);
+	return vdc_uint_parse(v, len, "cpus", 1, VDC_CPUS_MAX, &n, err);
 }
 
 static int check_memory(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
@@ -23,7 +24,9 @@ static int check_memory(const struct vdc_obj *obj, const char *v, size_t len, st
 	uint64_t bytes;
 
 	(void)obj;
-	return vdc_size_mib_parse(v, len, "memory", MEMORY_MIN, MEMORY_MAX, "64M to 1T", &bytes, err);
+	_Static_assert(VDC_MEMORY_MIN == 64ULL << 20 && VDC_MEMORY_MAX == 1ULL << 40,
+		       "the sentence names the memory range");
+	return vdc_size_mib_parse(v, len, "memory", VDC_MEMORY_MIN, VDC_MEMORY_MAX, "64M to 1T", &bytes, err);
 }
 
 static int check_power(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
@@ -43,17 +46,35 @@ static int check_hostname(const struct vdc_obj *obj, const char *v, size_t len, 
 static const struct vdc_attr_def attrs[] = {
 	{ "cpus", VDC_ATTR_VALUE, "1", NULL, 8, 0, check_cpus },
 	{ "memory", VDC_ATTR_VALUE, "512M", NULL, 32, 0, check_memory },
-	{ "hostname", VDC_ATTR_VALUE, "", NULL, 253, 0, check_hostname },
-	{ "user-data", VDC_ATTR_VALUE, "", NULL, 65536, VDC_ATTR_MULTILINE, NULL },
+	{ "hostname", VDC_ATTR_VALUE, "", NULL, VDC_HOSTNAME_MAX, 0, check_hostname },
+	{ "user-data", VDC_ATTR_VALUE, "", NULL, VDC_USER_DATA_MAX, VDC_ATTR_MULTILINE, NULL },
 	{ "power", VDC_ATTR_VALUE, "off", NULL, 8, 0, check_power },
 	{ "image", VDC_ATTR_LINK, NULL, "images", 0, 0, NULL },
 };
 
 static const struct vdc_reldir_def reldirs[] = {
-	{ "volumes", "volumes" },
-	{ "security-groups", "security-groups" },
-	{ "ssh-keys", "ssh-keys" },
+	{ "volumes", "volumes", VDC_INSTANCE_VOLUMES_MAX },
+	{ "security-groups", "security-groups", VDC_INSTANCE_GROUPS_MAX },
+	{ "ssh-keys", "ssh-keys", VDC_SSH_KEYS_MAX },
 };
+
+/*
+ * A link in a relation folder: a volume is attached once
+ * (vdc_volume_rel_check), and a key linked must hold one, since vdc-hva
+ * refuses an empty key. A key that does not exist yet (a restore makes
+ * links first) is checked when it is written (ssh_keys.c).
+ */
+static int instance_rel_check(const struct vdc_obj *obj, unsigned dir, const char *tname, struct vdc_err *err)
+{
+	const struct vdc_kind *keys = vdc_kind_find("ssh-keys", 8);
+	struct vdc_obj *key;
+	size_t len = 0;
+
+	if (!strcmp(obj->kind->reldirs[dir].name, "ssh-keys") && keys &&
+	    (key = vdc_obj_find(keys, NULL, tname, strlen(tname))) && (vdc_attr_value(key, 0, &len), len == 0))
+		return vdc_err_set(err, -EINVAL, "ssh key %s is empty; write its public-key before linking it", tname);
+	return vdc_volume_rel_check(obj, dir, tname, err);
+}
 
 static const struct vdc_run_def runfiles[] = {
 	VDC_RUN_COMMON,
@@ -101,8 +122,20 @@ static void instance_destroyed(struct vdc_obj *obj)
 	vdc_place_destroyed(obj);
 }
 
+/*
+ * A nic's network: its address is checked by the network
+ * (vdc_nic_check_network), and the host its instance is placed on must
+ * have room for one more network (vdc_place_networks_check).
+ */
+static int check_nic_network(const struct vdc_obj *nic, const char *tname, size_t len, struct vdc_err *err)
+{
+	int rc = vdc_place_networks_check(nic, tname, err);
+
+	return rc < 0 ? rc : vdc_nic_check_network(nic, tname, len, err);
+}
+
 static const struct vdc_attr_def nic_attrs[] = {
-	{ "network", VDC_ATTR_LINK, NULL, "networks", 0, 0, vdc_nic_check_network },
+	{ "network", VDC_ATTR_LINK, NULL, "networks", 0, 0, check_nic_network },
 	{ "ip", VDC_ATTR_VALUE, "", NULL, 15, 0, vdc_nic_check_ip },
 };
 
@@ -142,10 +175,11 @@ const struct vdc_kind vdc_kind_instances = {
 	.nverbs = VDC_ARRAY_SIZE(verbs),
 	.child = &vdc_kind_nics,
 	.childdir = "nics",
+	.child_max = VDC_NICS_MAX,
 	.initial_state = "defined",
 	.changed = instance_changed,
 	.busy = vdc_instance_busy,
-	.rel_check = vdc_volume_rel_check,
+	.rel_check = instance_rel_check,
 	.rel_changed = instance_rel_changed,
 	.loaded = instance_loaded,
 	.live_loaded = vdc_place_live_loaded,

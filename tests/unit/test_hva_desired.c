@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "desired.h"
+#include "strbuf.h"
 #include "unit.h"
 
 #define SHA "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -450,6 +451,91 @@ static void test_sha_and_format(void **state)
 	hva_desired_release(&d);
 }
 
+/*
+ * One instance that breaks a limit among good ones: the good ones are
+ * parsed, the bad one keeps its id with the reason, and the document as a
+ * whole is taken (issue 11: one tenant must not stop a host for all).
+ */
+static void test_one_bad_among_good(void **state)
+{
+	struct strbuf doc = STRBUF_INIT;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+	int i;
+
+	(void)state;
+	strbuf_addstr(&doc, "{\"rev\": 1, \"dc\": \"a\", \"instances\": [{" BASE "},"
+		      " {\"id\": 6, \"name\": \"many\", \"domain\": \"vdc-6\", \"power\": \"on\", \"cpus\": 1,"
+		      " \"memory_mib\": 64, \"nics\": [");
+	for (i = 0; i <= HVA_NICS_MAX; i++)
+		strbuf_addf(&doc, "%s{\"name\": \"eth%d\", \"mac\": \"52:54:00:00:01:%02x\"}", i ? ", " : "", i, i);
+	strbuf_addstr(&doc, "]}, {\"id\": 7, \"name\": \"big\", \"domain\": \"vdc-7\", \"power\": \"on\","
+		      " \"cpus\": 1, \"memory_mib\": 64, \"volumes\": []},"
+		      " {\"id\": 8, \"name\": \"fat\", \"domain\": \"vdc-8\", \"power\": \"on\", \"cpus\": 1,"
+		      " \"memory_mib\": 999999999}]}");
+	assert_int_equal(hva_desired_parse(doc.buf, doc.len, &d, &err), 0);
+	assert_int_equal(d.n, 4);
+	assert_string_equal(d.inst[0].err, "");
+	assert_non_null(strstr(d.inst[1].err, "17 interfaces; at most 16"));
+	assert_int_equal(d.inst[1].id, 6);
+	assert_string_equal(d.inst[2].err, "");
+	assert_string_equal(d.inst[2].name, "big");
+	assert_non_null(strstr(d.inst[3].err, "memory_mib"));
+	hva_desired_release(&d);
+	strbuf_release(&doc);
+}
+
+/*
+ * More networks or security groups than a host takes: the document is
+ * still taken; the entries past the limit are refused with the reason,
+ * and so are the instances on them alone.
+ */
+static void test_host_limits(void **state)
+{
+	struct strbuf doc = STRBUF_INIT;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+	int i, rc;
+
+	(void)state;
+	strbuf_addstr(&doc, "{\"rev\": 1, \"dc\": \"a\", \"instances\": ["
+		      "{" BASE ", \"nics\": [{\"id\": 1, \"name\": \"eth0\", \"mac\": \"52:54:00:00:00:01\","
+		      " \"network\": \"n0\"}], \"security_groups\": [\"g0\"]},"
+		      " {\"id\": 6, \"name\": \"y\", \"domain\": \"vdc-6\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64,"
+		      " \"nics\": [{\"id\": 2, \"name\": \"eth0\", \"mac\": \"52:54:00:00:00:02\", \"network\": \"n256\"}]},"
+		      " {\"id\": 7, \"name\": \"z\", \"domain\": \"vdc-7\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64,"
+		      " \"security_groups\": [\"g1024\"]}], \"networks\": [");
+	for (i = 0; i <= HVA_NETWORKS_MAX; i++)
+		strbuf_addf(&doc, "%s{\"name\": \"n%d\", \"vni\": %d, \"cidr\": \"10.%d.%d.0/24\", \"gateway\": \"10.%d.%d.1\","
+			    " \"dhcp\": true, \"server\": \"10.%d.%d.2\", \"server_mac\": \"52:54:01:00:00:01\"}",
+			    i ? ", " : "", i, i + 1, i / 256, i % 256, i / 256, i % 256, i / 256, i % 256);
+	strbuf_addstr(&doc, "], \"security_groups\": [");
+	for (i = 0; i <= HVA_DOC_GROUPS_MAX; i++)
+		strbuf_addf(&doc, "%s{\"name\": \"g%d\", \"rules\": \"in tcp 22 0.0.0.0/0\\n\"}", i ? ", " : "", i);
+	strbuf_addstr(&doc, "]}");
+	assert_int_equal(hva_desired_parse(doc.buf, doc.len, &d, &err), 0);
+	assert_int_equal(d.n, 3);
+	assert_int_equal(d.n_networks, HVA_NETWORKS_MAX + 1);
+	assert_string_equal(d.networks[HVA_NETWORKS_MAX - 1].err, "");
+	assert_non_null(strstr(d.networks[HVA_NETWORKS_MAX].err, "at most 256 networks"));
+	assert_int_equal(d.n_groups, HVA_DOC_GROUPS_MAX + 1);
+	assert_string_equal(d.groups[0].err, "");
+	assert_non_null(strstr(d.groups[HVA_DOC_GROUPS_MAX].err, "at most 1024 security groups"));
+	/* The instance on n0 and in g0 is fine. */
+	assert_string_equal(d.inst[0].err, "");
+	assert_int_equal(hva_instance_networks_ok(&d.inst[0], &err), 0);
+	/* The one on n256 cannot start there, and says why. */
+	rc = hva_instance_networks_ok(&d.inst[1], &err);
+	assert_int_equal(rc, -EINVAL);
+	check_err(rc, &err);
+	assert_non_null(strstr(err.msg, "at most 256 networks"));
+	/* The one in g1024 is refused with the group's reason. */
+	assert_non_null(strstr(d.inst[2].err, "security group g1024"));
+	assert_non_null(strstr(d.inst[2].err, "at most 1024 security groups"));
+	hva_desired_release(&d);
+	strbuf_release(&doc);
+}
+
 static void test_mac(void **state)
 {
 	struct vdc_err err = VDC_ERR_INIT;
@@ -489,6 +575,8 @@ int main(void)
 		cmocka_unit_test(test_volume_portals),
 		cmocka_unit_test(test_bad_volumes),
 		cmocka_unit_test(test_no_initiator),
+		cmocka_unit_test(test_one_bad_among_good),
+		cmocka_unit_test(test_host_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,6 +49,32 @@ static int sched(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint
 
 /* ---- why nothing fits ---- */
 
+/*
+ * A host whose desired state would carry more than VDC_HOST_NETWORKS_MAX
+ * networks with the instance's is no fit, however much room it has; when
+ * every host is so, the sentence says it is the networks.
+ */
+static void test_networks_limit(void **state)
+{
+	struct vdc_host_cap hosts[] = { HOST("roomy", 64, 64 * GiB), HOST("small", 2, 2 * GiB) };
+	char msg[VDC_ERR_MSG_MAX];
+
+	(void)state;
+	hosts[0].networks = VDC_HOST_NETWORKS_MAX;
+	assert_int_equal(sched(hosts, 2, 1, 512 * MiB, NULL, 0), 0);
+	hosts[0].networks = VDC_HOST_NETWORKS_MAX + 1;
+	assert_int_equal(sched(hosts, 2, 1, 512 * MiB, NULL, 0), 1);
+	hosts[1].networks = VDC_HOST_NETWORKS_MAX + 1;
+	assert_int_equal(sched(hosts, 2, 1, 512 * MiB, msg, sizeof(msg)), -ENOSPC);
+	assert_non_null(strstr(msg, "networks"));
+	assert_non_null(strstr(msg, "256"));
+	/* One too crowded, the other too small: the closest miss is the small one. */
+	hosts[1].networks = 3;
+	assert_int_equal(sched(hosts, 2, 4, 512 * MiB, msg, sizeof(msg)), -ENOSPC);
+	assert_non_null(strstr(msg, "within the networks limit"));
+	assert_non_null(strstr(msg, "small"));
+}
+
 static void test_no_hosts(void **state)
 {
 	char msg[VDC_ERR_MSG_MAX];
@@ -405,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_extreme_values),
 		cmocka_unit_test(test_no_room_names_closest_miss),
 		cmocka_unit_test(test_cpus_need_wraps),
+		cmocka_unit_test(test_networks_limit),
 	};
 	int failed = cmocka_run_group_tests_name("scheduler", tests, NULL, NULL);
 
