@@ -61,6 +61,12 @@ static int parse_image(json_t *img, struct hva_image_spec *out, struct vdc_err *
 	if (rc < 0)
 		return vdc_err_wrap(err, rc, "image");
 	sha = vdc_json_str(img, "sha256", &len);
+	if (!json_object_get(img, "sha256") || json_is_null(json_object_get(img, "sha256"))) {
+		/* Absent or null: vdcfs is still computing it (docs/agent-protocol.md). */
+		out->present = true;
+		out->pending = true;
+		return 0;
+	}
 	if (!sha || len != 64)
 		return vdc_err_set(err, -EINVAL, "image \"sha256\" is not 64 hexadecimal digits");
 	for (i = 0; i < 64; i++) {

@@ -59,8 +59,10 @@ const char *hva_format_name(enum hva_image_format f);
 
 struct hva_image_spec {
 	bool present;                    /* false: no image is linked */
+	/* vdcfs is computing its checksum (no "sha256"): wait for the next revision */
+	bool pending;
 	char name[VDC_NAME_MAX + 1];
-	char sha256[65];                 /* lowercase hex */
+	char sha256[65];                 /* lowercase hex; empty while pending */
 	uint64_t size;                   /* bytes; 0 when not said */
 	enum hva_image_format format;
 };

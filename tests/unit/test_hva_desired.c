@@ -446,6 +446,7 @@ static void test_sha_and_format(void **state)
 	assert_int_equal(d.inst[0].image.format, HVA_FORMAT_QCOW2);
 	assert_int_equal(d.inst[1].image.format, HVA_FORMAT_NONE);
 	assert_int_equal(d.inst[1].image.size, 0);
+	assert_false(d.inst[0].image.pending);
 	assert_string_equal(hva_format_name(HVA_FORMAT_QCOW2), "qcow2");
 	assert_null(hva_format_name(HVA_FORMAT_NONE));
 	hva_desired_release(&d);
@@ -536,6 +537,28 @@ static void test_host_limits(void **state)
 	strbuf_release(&doc);
 }
 
+/* An image without "sha256" (or null): vdcfs is computing it; the entry is fine and waits. */
+static void test_image_pending(void **state)
+{
+	static const char doc[] =
+		"{\"rev\": 1, \"dc\": \"a\", \"instances\": [{" BASE ", \"image\": {\"name\": \"big\", \"size\": 2147483648,"
+		" \"format\": \"raw\"}}, {\"id\": 6, \"name\": \"y\", \"domain\": \"vdc-6\", \"power\": \"on\","
+		" \"cpus\": 1, \"memory_mib\": 64, \"image\": {\"name\": \"big\", \"sha256\": null}}]}";
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+
+	(void)state;
+	assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+	assert_string_equal(d.inst[0].err, "");
+	assert_true(d.inst[0].image.present);
+	assert_true(d.inst[0].image.pending);
+	assert_string_equal(d.inst[0].image.name, "big");
+	assert_string_equal(d.inst[0].image.sha256, "");
+	assert_string_equal(d.inst[1].err, "");
+	assert_true(d.inst[1].image.pending);
+	hva_desired_release(&d);
+}
+
 static void test_mac(void **state)
 {
 	struct vdc_err err = VDC_ERR_INIT;
@@ -577,6 +600,7 @@ int main(void)
 		cmocka_unit_test(test_no_initiator),
 		cmocka_unit_test(test_one_bad_among_good),
 		cmocka_unit_test(test_host_limits),
+		cmocka_unit_test(test_image_pending),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
