@@ -40,6 +40,15 @@
 /* A hypervisor host: the distinct networks of the instances placed on it. */
 #define VDC_HOST_NETWORKS_MAX 256
 
+/* A network: its nics (every host is told the nics of the others). */
+#define VDC_NETWORK_NICS_MAX 65536
+/*
+ * A security group: its member instances, and the addresses of their nics
+ * that every host of a member is told.
+ */
+#define VDC_GROUP_INSTANCES_MAX 4096
+#define VDC_GROUP_MEMBERS_MAX 65536
+
 /* A volume and its storage host. */
 #define VDC_VOLUME_SIZE_MIN (1ULL << 20)
 #define VDC_VOLUME_SIZE_MAX (16ULL << 40)     /* 16 TiB */
@@ -53,6 +62,9 @@ _Static_assert(VDC_SSH_KEYS_MAX <= VDC_REL_MAX && VDC_INSTANCE_GROUPS_MAX <= VDC
 /* The agents speak memory in MiB: the bounds must be whole MiB. */
 _Static_assert(VDC_MEMORY_MIN % (1 << 20) == 0 && VDC_MEMORY_MAX % (1 << 20) == 0,
 	       "memory bounds are whole MiB");
+/* A group's addresses are at most one a nic of each member instance. */
+_Static_assert((unsigned long long)VDC_GROUP_INSTANCES_MAX * VDC_NICS_MAX <= VDC_GROUP_MEMBERS_MAX,
+	       "the members of a full group must fit the addresses an agent takes");
 /* Every nic of an instance may be on a network of its own. */
 _Static_assert(VDC_NICS_MAX <= VDC_HOST_NETWORKS_MAX, "one instance must fit a host's networks");
 

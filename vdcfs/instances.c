@@ -60,19 +60,25 @@ static const struct vdc_reldir_def reldirs[] = {
 
 /*
  * A link in a relation folder: a volume is attached once
- * (vdc_volume_rel_check), and a key linked must hold one, since vdc-hva
- * refuses an empty key. A key that does not exist yet (a restore makes
- * links first) is checked when it is written (ssh_keys.c).
+ * (vdc_volume_rel_check); a key linked must hold one, since vdc-hva
+ * refuses an empty key (a key that does not exist yet, as a restore makes
+ * links first, is checked when it is written: ssh_keys.c); a group takes
+ * at most VDC_GROUP_INSTANCES_MAX members, so the addresses every host of
+ * a member is told stay within what vdc-hva takes.
  */
 static int instance_rel_check(const struct vdc_obj *obj, unsigned dir, const char *tname, struct vdc_err *err)
 {
-	const struct vdc_kind *keys = vdc_kind_find("ssh-keys", 8);
-	struct vdc_obj *key;
+	const char *dname = obj->kind->reldirs[dir].name;
+	const struct vdc_kind *tk = vdc_kind_find(obj->kind->reldirs[dir].target,
+						  strlen(obj->kind->reldirs[dir].target));
+	struct vdc_obj *t = tk ? vdc_obj_find(tk, NULL, tname, strlen(tname)) : NULL;
 	size_t len = 0;
 
-	if (!strcmp(obj->kind->reldirs[dir].name, "ssh-keys") && keys &&
-	    (key = vdc_obj_find(keys, NULL, tname, strlen(tname))) && (vdc_attr_value(key, 0, &len), len == 0))
+	if (!strcmp(dname, "ssh-keys") && t && (vdc_attr_value(t, 0, &len), len == 0))
 		return vdc_err_set(err, -EINVAL, "ssh key %s is empty; write its public-key before linking it", tname);
+	if (!strcmp(dname, "security-groups") && t && vdc_obj_refs(t) >= VDC_GROUP_INSTANCES_MAX)
+		return vdc_err_set(err, -ENOSPC, "security group %s has %d members already, the most a group takes",
+				   tname, VDC_GROUP_INSTANCES_MAX);
 	return vdc_volume_rel_check(obj, dir, tname, err);
 }
 
@@ -124,13 +130,21 @@ static void instance_destroyed(struct vdc_obj *obj)
 
 /*
  * A nic's network: its address is checked by the network
- * (vdc_nic_check_network), and the host its instance is placed on must
- * have room for one more network (vdc_place_networks_check).
+ * (vdc_nic_check_network); the network takes at most
+ * VDC_NETWORK_NICS_MAX nics (every host of one is told of the others);
+ * and the host its instance is placed on must have room for one more
+ * network (vdc_place_networks_check).
  */
 static int check_nic_network(const struct vdc_obj *nic, const char *tname, size_t len, struct vdc_err *err)
 {
-	int rc = vdc_place_networks_check(nic, tname, err);
+	const struct vdc_kind *nets = vdc_kind_find("networks", 8);
+	struct vdc_obj *net = nets ? vdc_obj_find(nets, NULL, tname, len) : NULL;
+	int rc;
 
+	if (net && vdc_obj_refs(net) >= VDC_NETWORK_NICS_MAX)
+		return vdc_err_set(err, -ENOSPC, "network %s has %d nics already, the most a network takes", net->name,
+				   VDC_NETWORK_NICS_MAX);
+	rc = vdc_place_networks_check(nic, tname, err);
 	return rc < 0 ? rc : vdc_nic_check_network(nic, tname, len, err);
 }
 
