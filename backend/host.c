@@ -335,6 +335,134 @@ static void host_networks(const struct vdc_obj *host, const struct vdc_obj *extr
 		networks_of(extra, nic, set);
 }
 
+/* A list of names without repeats: the order they came in, and a map to find them. */
+struct name_set {
+	char (*v)[VDC_NAME_MAX + 1];
+	size_t n;
+	struct vdc_map map;
+};
+
+static void name_set_add(struct name_set *s, const char *name)
+{
+	if (vdc_map_get(&s->map, name))
+		return;
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	snprintf(s->v[s->n], sizeof(*s->v), "%s", name);
+	vdc_map_put(&s->map, name, s->v);   /* any non-NULL value */
+	s->n++;
+}
+
+static void instance_groups(const struct vdc_obj *inst, struct name_set *s)
+{
+	unsigned d, k;
+
+	for (d = 0; d < inst->kind->nreldirs; d++)
+		if (!strcmp(inst->kind->reldirs[d].name, "security-groups"))
+			for (k = 0; k < inst->rel[d].n; k++)
+				name_set_add(s, inst->rel[d].links[k]->tname);
+}
+
+/* A group's rules as they are about to be written (for a check before the write). */
+struct rules_override {
+	const char *group;
+	const char *text;
+	size_t len;
+};
+
+/*
+ * How many security groups the desired state of `host` names, with
+ * instance `extra` placed there too, group `group` joined and the rules
+ * of `over` written (each may be NULL): the groups of its instances and
+ * every group their rules name as a peer (sg:NAME), transitively, as
+ * vdc_network_desired() sends them. `*has` (when not NULL) says whether
+ * `over`'s group is among them. Counting stops past VDC_HOST_GROUPS_MAX.
+ */
+static size_t host_groups(const struct vdc_obj *host, const struct vdc_obj *extra, const char *group,
+			  const struct rules_override *over, bool *has)
+{
+	const struct vdc_kind *gk = vdc_kind_find("security-groups", 15);
+	const struct vdc_reldir *r = &host->rel[0];
+	struct vdc_rule *rules = xcalloc(VDC_RULES_MAX, sizeof(*rules));
+	struct name_set s = { NULL, 0, { NULL, 0, 0 } };
+	size_t g, n;
+	unsigned i;
+
+	vdc_map_init(&s.map);
+	for (i = 0; i < r->n; i++) {
+		struct vdc_obj *inst = vdc_link_target(r->links[i]);
+
+		if (inst && inst != extra && !vdc_place_of(inst)->leaving)
+			instance_groups(inst, &s);
+	}
+	if (extra)
+		instance_groups(extra, &s);
+	if (group)
+		name_set_add(&s, group);
+	/* s.n grows as peers are found; stop counting once past the limit. */
+	for (g = 0; g < s.n && s.n <= VDC_HOST_GROUPS_MAX; g++) {
+		struct vdc_obj *o = gk ? vdc_obj_find(gk, NULL, s.v[g], strlen(s.v[g])) : NULL;
+		int a = o ? vdc_attr_index(gk, "rules", 5) : -1;
+		size_t len = 0, k;
+		const char *text = a >= 0 ? vdc_attr_value(o, (unsigned)a, &len) : "";
+
+		if (over && !strcmp(s.v[g], over->group)) {
+			text = over->text;
+			len = over->len;
+		}
+		n = 0;
+		if (len && vdc_rules_parse(text, len, rules, &n, NULL) < 0)
+			n = 0;
+		for (k = 0; k < n; k++)
+			if (rules[k].peer_is_group)
+				name_set_add(&s, rules[k].peer_group);
+	}
+	n = s.n;
+	if (has)
+		*has = over && vdc_map_get(&s.map, over->group);
+	vdc_map_clear(&s.map);
+	free(s.v);
+	free(rules);
+	return n;
+}
+
+int vdc_place_groups_check(const struct vdc_obj *instance, const char *group, struct vdc_err *err)
+{
+	struct vdc_place *p = vdc_place_of((struct vdc_obj *)instance);
+	struct vdc_obj *host = p->host[0] ? vdc_host_find(p->host) : NULL;
+	size_t n;
+
+	if (!host)
+		return 0;
+	n = host_groups(host, NULL, group, NULL, NULL);
+	if (n <= VDC_HOST_GROUPS_MAX)
+		return 0;
+	return vdc_err_set(err, -ENOSPC,
+			   "host %s, where instance %s is placed, would carry more than %d security groups (those of its instances and the groups their rules name); instance %s cannot join group %s there",
+			   host->name, instance->name, VDC_HOST_GROUPS_MAX, instance->name, group);
+}
+
+int vdc_hosts_rules_check(const struct vdc_obj *group, const char *rules, size_t len, struct vdc_err *err)
+{
+	const struct vdc_kind *k = vdc_hosts_kind();
+	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
+	struct rules_override over = { group->name, rules, len };
+	struct vdc_map_entry *e;
+	size_t b;
+
+	for (e = all ? vdc_map_first(all, &b) : NULL; e; e = vdc_map_next(all, e, &b)) {
+		struct vdc_obj *host = e->value;
+		bool has = false;
+
+		if (vdc_host_of(host)->role != VDC_ROLE_HVA || !host->rel[0].n)
+			continue;
+		if (host_groups(host, NULL, NULL, &over, &has) > VDC_HOST_GROUPS_MAX && has)
+			return vdc_err_set(err, -ENOSPC,
+					   "with these rules host %s would carry more than %d security groups (those of its instances and the groups their rules name); name fewer sg: peers",
+					   host->name, VDC_HOST_GROUPS_MAX);
+	}
+	return 0;
+}
+
 int vdc_place_networks_check(const struct vdc_obj *nic, const char *net, struct vdc_err *err)
 {
 	struct vdc_obj *inst = nic->parent;
@@ -549,6 +677,17 @@ size_t vdc_hosts_caps(const struct vdc_obj *instance, struct vdc_host_cap **caps
 				host_networks(o, instance, NULL, &set);
 			c->networks = (unsigned)set.count;
 			vdc_map_clear(&set);
+		}
+		/* Likewise an instance in no security group adds none. */
+		if (instance) {
+			struct name_set mine = { NULL, 0, { NULL, 0, 0 } };
+
+			vdc_map_init(&mine.map);
+			instance_groups(instance, &mine);
+			if (mine.n)
+				c->groups = (unsigned)host_groups(o, instance, NULL, NULL, NULL);
+			vdc_map_clear(&mine.map);
+			free(mine.v);
 		}
 	}
 	return n;

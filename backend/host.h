@@ -130,8 +130,8 @@ uint64_t vdc_console_append(struct vdc_obj *instance, uint64_t offset, const cha
 
 /*
  * The hosts' capacity and use, for the scheduler to place `instance`
- * (caller frees *caps): with the networks each host's desired state
- * would carry with it.
+ * (caller frees *caps): with the networks and security groups each
+ * host's desired state would carry with it.
  */
 size_t vdc_hosts_caps(const struct vdc_obj *instance, struct vdc_host_cap **caps);
 
@@ -141,6 +141,20 @@ size_t vdc_hosts_caps(const struct vdc_obj *instance, struct vdc_host_cap **caps
  * VDC_HOST_NETWORKS_MAX networks: 0 or -ENOSPC with the sentence.
  */
 int vdc_place_networks_check(const struct vdc_obj *nic, const char *net, struct vdc_err *err);
+
+/*
+ * May `instance` join security group `group`? Not when it is placed on a
+ * host whose desired state would then name more than VDC_HOST_GROUPS_MAX
+ * groups: 0 or -ENOSPC with the sentence.
+ */
+int vdc_place_groups_check(const struct vdc_obj *instance, const char *group, struct vdc_err *err);
+
+/*
+ * May security group `group` take `rules` (its sg:NAME peers)? Not when
+ * a host whose desired state names the group would then name more than
+ * VDC_HOST_GROUPS_MAX groups: 0 or -ENOSPC with the sentence.
+ */
+int vdc_hosts_rules_check(const struct vdc_obj *group, const char *rules, size_t len, struct vdc_err *err);
 
 /* An instance's cpus or memory changed: its host's use is counted again. */
 void vdc_place_resized(struct vdc_obj *instance);

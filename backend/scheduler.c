@@ -21,6 +21,12 @@ static bool better(const struct vdc_host_cap *a, const struct vdc_host_cap *b)
 	return strcmp(a->name, b->name) < 0;
 }
 
+/* Would the host's desired state pass a per-host limit with the instance's networks or groups? */
+static bool crowded_by(const struct vdc_host_cap *h)
+{
+	return h->networks > VDC_HOST_NETWORKS_MAX || h->groups > VDC_HOST_GROUPS_MAX;
+}
+
 /* How many of cpus and memory the host lacks room for: 0, 1 or 2. */
 static int misses(const struct vdc_host_cap *h, unsigned cpus, uint64_t memory)
 {
@@ -64,7 +70,7 @@ int vdc_schedule(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint
 		if (!h->schedulable)
 			continue;
 		sched++;
-		if (h->networks > VDC_HOST_NETWORKS_MAX) {
+		if (crowded_by(h)) {
 			crowded++;
 			continue;
 		}
@@ -81,11 +87,11 @@ int vdc_schedule(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint
 		return vdc_err_set(err, -ENOSPC, "no reporting host is schedulable (schedulable is off on all %zu)", up);
 	if (crowded == sched)
 		return vdc_err_set(err, -ENOSPC,
-				   "no host can take this instance's networks: on each of the %zu schedulable hosts they would make more than %d networks, the most one host takes",
-				   sched, VDC_HOST_NETWORKS_MAX);
+				   "no host can take this instance's networks and security groups: on each of the %zu schedulable hosts they would pass the most one host takes (%d networks, %d security groups)",
+				   sched, VDC_HOST_NETWORKS_MAX, VDC_HOST_GROUPS_MAX);
 	/* Nothing fits: find the closest miss for the sentence (rare, so a second pass). */
 	for (i = 0; i < n; i++)
-		if (hosts[i].up && hosts[i].schedulable && hosts[i].networks <= VDC_HOST_NETWORKS_MAX &&
+		if (hosts[i].up && hosts[i].schedulable && !crowded_by(&hosts[i]) &&
 		    (closest < 0 || nearer(&hosts[i], &hosts[closest], cpus, memory)))
 			closest = (long)i;
 	vdc_size_format(memory, need, sizeof(need));
@@ -96,7 +102,7 @@ int vdc_schedule(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint
 				sizeof(free_mem));
 		return vdc_err_set(err, -ENOSPC,
 				   "no host has room for %u cpus and %s memory among %zu schedulable%s; the closest, %s, has %u cpus and %s free",
-				   cpus, need, sched - crowded, crowded ? " within the networks limit" : "", c->name,
+				   cpus, need, sched - crowded, crowded ? " within the networks and groups limits" : "", c->name,
 				   c->cpus > c->cpus_used ? c->cpus - c->cpus_used : 0, free_mem);
 	}
 }

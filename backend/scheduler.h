@@ -24,15 +24,16 @@ struct vdc_host_cap {
 	uint64_t memory, memory_used;   /* bytes */
 	bool schedulable;
 	bool up;                        /* reporting */
-	/* Networks its desired state would carry with the instance placed on it (0: not counted). */
-	unsigned networks;
+	/* Networks and security groups its desired state would carry with the instance placed on it (0: not counted). */
+	unsigned networks, groups;
 };
 
 /*
  * Choose among `hosts` for an instance needing `cpus` and `memory`.
  * Returns the index, or -ENOSPC with the reason in `err` (no host joined,
- * none schedulable, none within VDC_HOST_NETWORKS_MAX networks, none with
- * room) and the closest miss named.
+ * none schedulable, none within VDC_HOST_NETWORKS_MAX networks and
+ * VDC_HOST_GROUPS_MAX security groups, none with room) and the closest
+ * miss named.
  */
 int vdc_schedule(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint64_t memory,
 		 struct vdc_err *err);

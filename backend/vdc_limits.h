@@ -13,9 +13,9 @@
  *   (agents/hva/desired.h, agents/sta/desired.h) and refuse only the one
  *   instance or volume that breaks them, never the whole document: a
  *   desired state may come from an older vdcfs, or be forged.
- * - A per-host total (networks on a hypervisor host) is a condition of
- *   placement too: a host whose desired state would break it is no fit
- *   for the instance (backend/scheduler.h).
+ * - A per-host total (networks, security groups on a hypervisor host) is
+ *   a condition of placement too: a host whose desired state would break
+ *   it is no fit for the instance (backend/scheduler.h).
  */
 #ifndef VDC_LIMITS_H
 #define VDC_LIMITS_H
@@ -37,8 +37,13 @@
 /* A relation folder that names no limit of its own. */
 #define VDC_REL_MAX 64
 
-/* A hypervisor host: the distinct networks of the instances placed on it. */
+/*
+ * A hypervisor host: the distinct networks of the instances placed on it,
+ * and the security groups its desired state names (those of its
+ * instances and, transitively, the sg:NAME peers of their rules).
+ */
 #define VDC_HOST_NETWORKS_MAX 256
+#define VDC_HOST_GROUPS_MAX 1024
 
 /* A network: its nics (every host is told the nics of the others). */
 #define VDC_NETWORK_NICS_MAX 65536

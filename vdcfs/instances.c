@@ -64,7 +64,8 @@ static const struct vdc_reldir_def reldirs[] = {
  * refuses an empty key (a key that does not exist yet, as a restore makes
  * links first, is checked when it is written: ssh_keys.c); a group takes
  * at most VDC_GROUP_INSTANCES_MAX members, so the addresses every host of
- * a member is told stay within what vdc-hva takes.
+ * a member is told stay within what vdc-hva takes, and the host a placed
+ * instance is on must have room for the group (vdc_place_groups_check).
  */
 static int instance_rel_check(const struct vdc_obj *obj, unsigned dir, const char *tname, struct vdc_err *err)
 {
@@ -76,9 +77,12 @@ static int instance_rel_check(const struct vdc_obj *obj, unsigned dir, const cha
 
 	if (!strcmp(dname, "ssh-keys") && t && (vdc_attr_value(t, 0, &len), len == 0))
 		return vdc_err_set(err, -EINVAL, "ssh key %s is empty; write its public-key before linking it", tname);
-	if (!strcmp(dname, "security-groups") && t && vdc_obj_refs(t) >= VDC_GROUP_INSTANCES_MAX)
-		return vdc_err_set(err, -ENOSPC, "security group %s has %d members already, the most a group takes",
-				   tname, VDC_GROUP_INSTANCES_MAX);
+	if (!strcmp(dname, "security-groups")) {
+		if (t && vdc_obj_refs(t) >= VDC_GROUP_INSTANCES_MAX)
+			return vdc_err_set(err, -ENOSPC, "security group %s has %d members already, the most a group takes",
+					   tname, VDC_GROUP_INSTANCES_MAX);
+		return vdc_place_groups_check(obj, tname, err);
+	}
 	return vdc_volume_rel_check(obj, dir, tname, err);
 }
 

@@ -43,7 +43,7 @@
 #define HVA_LUN_MAX 16383
 #define HVA_PEERS_MAX 4096
 #define HVA_REMOTE_MAX VDC_NETWORK_NICS_MAX
-#define HVA_DOC_GROUPS_MAX 1024          /* security groups in one host's document */
+#define HVA_DOC_GROUPS_MAX VDC_HOST_GROUPS_MAX   /* security groups in one host's document */
 #define HVA_MEMBERS_MAX VDC_GROUP_MEMBERS_MAX
 #define HVA_DNS_MAX VDC_DNS_MAX
 #define HVA_NIC_ID_MAX 99999999999ull      /* vdcnID fits a 15-character name */

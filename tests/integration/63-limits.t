@@ -4,7 +4,8 @@
 # "Limits"). The per-host total, networks on one hypervisor host, is met
 # with a host played by curl (as in 86-agent-protocol.t: no libvirt, no
 # guests): the 257th network fails with ENOSPC, and an instance that would
-# take a host past it is unschedulable with the reason.
+# take a host past it is unschedulable with the reason; likewise the
+# 1025th security group.
 . "$(dirname "$0")/lib.sh"
 
 command -v curl >/dev/null && command -v jq >/dev/null || skip_all "curl or jq is missing (scripts/install-deps)"
@@ -94,8 +95,36 @@ put 64M "$I/late/memory"
 ok "a nic of an instance not placed may be on the 257th network" ln -s ../../../../networks/n256 "$I/late/nics/eth0/network"
 put on "$I/late/power"
 is "$(get "$I/late/run/state")" unschedulable "but it cannot be placed on hv1"
-like "$(get "$I/late/run/err")" "no host can take this instance's networks: on each of the 1 schedulable hosts they would make more than 256 networks" \
+like "$(get "$I/late/run/err")" "no host can take this instance's networks and security groups: on each of the 1 schedulable hosts they would pass the most one host takes \(256 networks, 1024 security groups\)" \
 	"run/err says it is the networks"
 is "$(api GET '/v1/hosts/hv1/desired?rev=0' "$T" | jq '.networks | length')" 256 "hv1's desired state still carries 256 networks"
+
+# ---- security groups on one host ----
+# A host's desired state names the groups of its instances and, through
+# their rules, every sg:NAME peer (which need not exist): four hubs of 255
+# peers each make 1024.
+for h in 0 1 2 3; do
+	mkdir "$MNT/security-groups/hub$h"
+	for p in $(seq 1 255); do echo "in tcp 22 sg:p$h-$p"; done | putb "$MNT/security-groups/hub$h/rules"
+	ln -s "../../../security-groups/hub$h" "$I/i16/security-groups/hub$h" || break
+done
+is "$(api GET '/v1/hosts/hv1/desired?rev=0' "$T" | jq '.security_groups | length')" 1024 "hv1's desired state names 1024 security groups"
+mkdir "$MNT/security-groups/one-more" "$MNT/security-groups/p0-1"
+fails_with ENOSPC "a placed instance joining the 1025th group fails" ln -s ../../../security-groups/one-more "$I/i16/security-groups/one-more"
+like "$(get "$I/i16/run/err")" "host hv1, where instance i16 is placed, would carry more than 1024 security groups .*; instance i16 cannot join group one-more there" \
+	"run/err says why"
+ok "a group hv1 names already may be joined" ln -s ../../../security-groups/hub0 "$I/i15/security-groups/hub0"
+fails_with ENOSPC "rules naming a 1025th group, of a group hv1 names, fail" put "in tcp 22 sg:p-new" "$MNT/security-groups/p0-1/rules"
+ok "(that group exists)" test -d "$MNT/security-groups/p0-1"
+like "$(get "$MNT/security-groups/p0-1/run/err")" "with these rules host hv1 would carry more than 1024 security groups" "run/err of the group says why"
+ok "rules naming groups hv1 names already are fine" put "in tcp 22 sg:p1-1" "$MNT/security-groups/p0-1/rules"
+ok "so are those of a group no host names" put "in tcp 22 sg:p-new" "$MNT/security-groups/one-more/rules"
+mkdir "$I/late2"
+ln -s ../../images/tiny "$I/late2/image"
+put 64M "$I/late2/memory"
+ln -s ../../../security-groups/one-more "$I/late2/security-groups/one-more"
+put on "$I/late2/power"
+is "$(get "$I/late2/run/state")" unschedulable "an instance in a group hv1 cannot add is not placed there"
+is "$(api GET '/v1/hosts/hv1/desired?rev=0' "$T" | jq '.security_groups | length')" 1024 "hv1's desired state still names 1024 groups"
 
 done_testing

@@ -51,8 +51,9 @@ static int sched(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint
 
 /*
  * A host whose desired state would carry more than VDC_HOST_NETWORKS_MAX
- * networks with the instance's is no fit, however much room it has; when
- * every host is so, the sentence says it is the networks.
+ * networks (or VDC_HOST_GROUPS_MAX groups) with the instance's is no fit,
+ * however much room it has; when every host is so, the sentence says it
+ * is the networks and groups.
  */
 static void test_networks_limit(void **state)
 {
@@ -71,8 +72,16 @@ static void test_networks_limit(void **state)
 	/* One too crowded, the other too small: the closest miss is the small one. */
 	hosts[1].networks = 3;
 	assert_int_equal(sched(hosts, 2, 4, 512 * MiB, msg, sizeof(msg)), -ENOSPC);
-	assert_non_null(strstr(msg, "within the networks limit"));
+	assert_non_null(strstr(msg, "within the networks and groups limits"));
 	assert_non_null(strstr(msg, "small"));
+	/* Security groups count the same way. */
+	hosts[0].networks = 0;
+	hosts[0].groups = VDC_HOST_GROUPS_MAX + 1;
+	hosts[1].groups = VDC_HOST_GROUPS_MAX;
+	assert_int_equal(sched(hosts, 2, 1, 512 * MiB, NULL, 0), 1);
+	hosts[1].groups = VDC_HOST_GROUPS_MAX + 1;
+	assert_int_equal(sched(hosts, 2, 1, 512 * MiB, msg, sizeof(msg)), -ENOSPC);
+	assert_non_null(strstr(msg, "1024 security groups"));
 }
 
 static void test_no_hosts(void **state)
