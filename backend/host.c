@@ -294,11 +294,12 @@ static struct vdc_link *host_link(struct vdc_obj *host, const char *iname)
 
 /*
  * Add to `set` the networks the nics of `inst` link (by name, whether the
- * network exists yet or not), but `skip`'s. The desired state of a host
- * carries the networks that have a cidr; counting every linked one keeps
- * the count from growing behind the check when a cidr is written later.
+ * network exists yet or not), but `skip`'s, and to `*nics` how many nics
+ * link one. The desired state of a host carries the networks that have a
+ * cidr; counting every linked one keeps the count from growing behind the
+ * check when a cidr is written later.
  */
-static void networks_of(const struct vdc_obj *inst, const struct vdc_obj *skip, struct vdc_map *set)
+static void networks_of(const struct vdc_obj *inst, const struct vdc_obj *skip, struct vdc_map *set, size_t *nics)
 {
 	struct vdc_map_entry *e;
 	size_t b;
@@ -308,19 +309,21 @@ static void networks_of(const struct vdc_obj *inst, const struct vdc_obj *skip, 
 		int a = vdc_attr_index(nic->kind, "network", 7);
 		const struct vdc_link *l = a >= 0 ? nic->attrs[a].link : NULL;
 
-		if (l && nic != skip)
+		if (l && nic != skip) {
 			vdc_map_put(set, l->tname, (void *)nic);
+			++*nics;
+		}
 	}
 }
 
 /*
  * Into `set`: the networks the desired state of `host` holds, with those
  * of `extra` (an instance about to be placed there, or NULL) counted in
- * and the present link of `nic` (about to be changed, or NULL) out. The
- * caller clears `set`.
+ * and the present link of `nic` (about to be changed, or NULL) out; into
+ * `*nics`, the nics on them. The caller clears `set`.
  */
 static void host_networks(const struct vdc_obj *host, const struct vdc_obj *extra, const struct vdc_obj *nic,
-			  struct vdc_map *set)
+			  struct vdc_map *set, size_t *nics)
 {
 	const struct vdc_reldir *r = &host->rel[0];
 	unsigned i;
@@ -329,10 +332,10 @@ static void host_networks(const struct vdc_obj *host, const struct vdc_obj *extr
 		struct vdc_obj *inst = vdc_link_target(r->links[i]);
 
 		if (inst && inst != extra && !vdc_place_of(inst)->leaving)
-			networks_of(inst, nic, set);
+			networks_of(inst, nic, set, nics);
 	}
 	if (extra)
-		networks_of(extra, nic, set);
+		networks_of(extra, nic, set, nics);
 }
 
 /* A list of names without repeats: the order they came in, and a map to find them. */
@@ -469,14 +472,18 @@ int vdc_place_networks_check(const struct vdc_obj *nic, const char *net, struct 
 	struct vdc_place *p = inst ? vdc_place_of(inst) : NULL;
 	struct vdc_obj *host = p && p->host[0] ? vdc_host_find(p->host) : NULL;
 	struct vdc_map set;
-	size_t n;
+	size_t n, nics = 0;
 
 	if (!host)
 		return 0;
 	vdc_map_init(&set);
-	host_networks(host, NULL, nic, &set);
+	host_networks(host, NULL, nic, &set, &nics);
 	n = vdc_map_get(&set, net) ? set.count : set.count + 1;
 	vdc_map_clear(&set);
+	if (nics + 1 > VDC_HOST_NICS_MAX)
+		return vdc_err_set(err, -ENOSPC,
+				   "host %s, where instance %s is placed, has %zu nics on networks already, the most one host fences (%d); nic %s cannot be on a network there",
+				   host->name, inst->name, nics, VDC_HOST_NICS_MAX, nic->name);
 	if (n <= VDC_HOST_NETWORKS_MAX)
 		return 0;
 	return vdc_err_set(err, -ENOSPC,
@@ -670,12 +677,16 @@ size_t vdc_hosts_caps(const struct vdc_obj *instance, struct vdc_host_cap **caps
 		/* An instance without a network adds none: no host can be over the limit by it. */
 		if (instance && instance->children.count) {
 			struct vdc_map set;
+			size_t nics = 0;
 
 			vdc_map_init(&set);
-			networks_of(instance, NULL, &set);
-			if (set.count)
-				host_networks(o, instance, NULL, &set);
+			networks_of(instance, NULL, &set, &nics);
+			if (set.count) {
+				nics = 0;
+				host_networks(o, instance, NULL, &set, &nics);
+			}
 			c->networks = (unsigned)set.count;
+			c->nics = (unsigned)nics;
 			vdc_map_clear(&set);
 		}
 		/* Likewise an instance in no security group adds none. */

@@ -21,10 +21,10 @@ static bool better(const struct vdc_host_cap *a, const struct vdc_host_cap *b)
 	return strcmp(a->name, b->name) < 0;
 }
 
-/* Would the host's desired state pass a per-host limit with the instance's networks or groups? */
+/* Would the host's desired state pass a per-host limit with the instance's networks, groups or nics? */
 static bool crowded_by(const struct vdc_host_cap *h)
 {
-	return h->networks > VDC_HOST_NETWORKS_MAX || h->groups > VDC_HOST_GROUPS_MAX;
+	return h->networks > VDC_HOST_NETWORKS_MAX || h->groups > VDC_HOST_GROUPS_MAX || h->nics > VDC_HOST_NICS_MAX;
 }
 
 /* How many of cpus and memory the host lacks room for: 0, 1 or 2. */
@@ -87,8 +87,8 @@ int vdc_schedule(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint
 		return vdc_err_set(err, -ENOSPC, "no reporting host is schedulable (schedulable is off on all %zu)", up);
 	if (crowded == sched)
 		return vdc_err_set(err, -ENOSPC,
-				   "no host can take this instance's networks and security groups: on each of the %zu schedulable hosts they would pass the most one host takes (%d networks, %d security groups)",
-				   sched, VDC_HOST_NETWORKS_MAX, VDC_HOST_GROUPS_MAX);
+				   "no host can take this instance's networks and security groups: on each of the %zu schedulable hosts they would pass the most one host takes (%d networks, %d security groups, %d nics on networks)",
+				   sched, VDC_HOST_NETWORKS_MAX, VDC_HOST_GROUPS_MAX, VDC_HOST_NICS_MAX);
 	/* Nothing fits: find the closest miss for the sentence (rare, so a second pass). */
 	for (i = 0; i < n; i++)
 		if (hosts[i].up && hosts[i].schedulable && !crowded_by(&hosts[i]) &&

@@ -24,15 +24,18 @@ struct vdc_host_cap {
 	uint64_t memory, memory_used;   /* bytes */
 	bool schedulable;
 	bool up;                        /* reporting */
-	/* Networks and security groups its desired state would carry with the instance placed on it (0: not counted). */
-	unsigned networks, groups;
+	/*
+	 * Networks, security groups and nics on networks its desired state
+	 * would carry with the instance placed on it (0: not counted).
+	 */
+	unsigned networks, groups, nics;
 };
 
 /*
  * Choose among `hosts` for an instance needing `cpus` and `memory`.
  * Returns the index, or -ENOSPC with the reason in `err` (no host joined,
- * none schedulable, none within VDC_HOST_NETWORKS_MAX networks and
- * VDC_HOST_GROUPS_MAX security groups, none with room) and the closest
+ * none schedulable, none within the per-host limits of vdc_limits.h
+ * (networks, security groups, nics), none with room) and the closest
  * miss named.
  */
 int vdc_schedule(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint64_t memory,

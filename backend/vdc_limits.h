@@ -44,6 +44,8 @@
  */
 #define VDC_HOST_NETWORKS_MAX 256
 #define VDC_HOST_GROUPS_MAX 1024
+/* A hypervisor host: the nics on networks of the instances placed on it (its firewall's slots). */
+#define VDC_HOST_NICS_MAX 32767
 
 /* A network: its nics (every host is told the nics of the others). */
 #define VDC_NETWORK_NICS_MAX 65536
@@ -70,6 +72,8 @@ _Static_assert(VDC_MEMORY_MIN % (1 << 20) == 0 && VDC_MEMORY_MAX % (1 << 20) == 
 /* A group's addresses are at most one a nic of each member instance. */
 _Static_assert((unsigned long long)VDC_GROUP_INSTANCES_MAX * VDC_NICS_MAX <= VDC_GROUP_MEMBERS_MAX,
 	       "the members of a full group must fit the addresses an agent takes");
+/* One instance must fit a host: every nic of it may be on a network of its own. */
+_Static_assert(VDC_NICS_MAX <= VDC_HOST_NICS_MAX, "one instance must fit a host's nics");
 /* Every nic of an instance may be on a network of its own. */
 _Static_assert(VDC_NICS_MAX <= VDC_HOST_NETWORKS_MAX, "one instance must fit a host's networks");
 

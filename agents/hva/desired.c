@@ -8,9 +8,13 @@
 #include <jansson.h>
 
 #include "desired.h"
+#include "firewall.h"
 #include "json_member.h"
 #include "log.h"
 #include "strbuf.h"
+
+/* The instances past HVA_HOST_NICS_MAX are refused here, so the firewall never has more nics than slots. */
+_Static_assert(HVA_HOST_NICS_MAX <= HVA_FW_SLOTS_MAX, "every nic on a network takes a slot of the firewall");
 
 const char *hva_format_name(enum hva_image_format f)
 {
@@ -697,14 +701,24 @@ int hva_instance_networks_ok(const struct hva_instance_spec *in, struct vdc_err 
  */
 static void resolve_refs(struct hva_desired *d)
 {
-	size_t i, k;
+	size_t i, k, on_nets = 0;
 
 	for (i = 0; i < d->n; i++) {
 		struct hva_instance_spec *in = &d->inst[i];
+		size_t mine = 0;
 
-		for (k = 0; k < in->n_nics; k++)
-			if (in->nics[k].network[0])
+		for (k = 0; k < in->n_nics; k++) {
+			if (in->nics[k].network[0]) {
 				in->nics[k].net = hva_network_find(d, in->nics[k].network);
+				mine++;
+			}
+		}
+		/* The firewall fences HVA_HOST_NICS_MAX nics on networks: the instances past them are refused. */
+		if (!in->err[0] && on_nets + mine > HVA_HOST_NICS_MAX)
+			snprintf(in->err, sizeof(in->err), "this host fences at most %d nics on networks; this instance's %zu would make %zu",
+				 HVA_HOST_NICS_MAX, mine, on_nets + mine);
+		else if (!in->err[0])
+			on_nets += mine;
 		for (k = 0; !in->err[0] && k < in->n_groups; k++) {
 			const struct hva_group_spec *g = hva_group_find(d, in->groups[k]);
 

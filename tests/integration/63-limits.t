@@ -95,7 +95,7 @@ put 64M "$I/late/memory"
 ok "a nic of an instance not placed may be on the 257th network" ln -s ../../../../networks/n256 "$I/late/nics/eth0/network"
 put on "$I/late/power"
 is "$(get "$I/late/run/state")" unschedulable "but it cannot be placed on hv1"
-like "$(get "$I/late/run/err")" "no host can take this instance's networks and security groups: on each of the 1 schedulable hosts they would pass the most one host takes \(256 networks, 1024 security groups\)" \
+like "$(get "$I/late/run/err")" "no host can take this instance's networks and security groups: on each of the 1 schedulable hosts they would pass the most one host takes \(256 networks, 1024 security groups, 32767 nics on networks\)" \
 	"run/err says it is the networks"
 is "$(api GET '/v1/hosts/hv1/desired?rev=0' "$T" | jq '.networks | length')" 256 "hv1's desired state still carries 256 networks"
 

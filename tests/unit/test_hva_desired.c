@@ -559,6 +559,39 @@ static void test_image_pending(void **state)
 	hva_desired_release(&d);
 }
 
+/*
+ * More nics on networks than a host's firewall fences: the instances
+ * past the limit are refused one by one, those before it are not.
+ */
+static void test_host_nics(void **state)
+{
+	struct strbuf doc = STRBUF_INIT;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+	size_t i, full = HVA_HOST_NICS_MAX / HVA_NICS_MAX, nic = 1;
+	int k;
+
+	(void)state;
+	strbuf_addstr(&doc, "{\"rev\": 1, \"dc\": \"a\", \"instances\": [");
+	for (i = 0; i <= full; i++) {
+		strbuf_addf(&doc, "%s{\"id\": %zu, \"name\": \"i%zu\", \"domain\": \"vdc-%zu\", \"power\": \"on\","
+			    " \"cpus\": 1, \"memory_mib\": 64, \"nics\": [", i ? ", " : "", i + 1, i, i + 1);
+		for (k = 0; k < HVA_NICS_MAX; k++, nic++)
+			strbuf_addf(&doc, "%s{\"id\": %zu, \"name\": \"eth%d\", \"mac\": \"52:54:00:%02zx:%02zx:%02zx\","
+				    " \"network\": \"n%d\"}", k ? ", " : "", nic, k, (nic >> 16) & 0xff, (nic >> 8) & 0xff,
+				    nic & 0xff, k);
+		strbuf_addstr(&doc, "]}");
+	}
+	strbuf_addstr(&doc, "]}");
+	assert_int_equal(hva_desired_parse(doc.buf, doc.len, &d, &err), 0);
+	assert_int_equal(d.n, full + 1);
+	assert_string_equal(d.inst[0].err, "");
+	assert_string_equal(d.inst[full - 1].err, "");
+	assert_non_null(strstr(d.inst[full].err, "this host fences at most 32767 nics on networks"));
+	hva_desired_release(&d);
+	strbuf_release(&doc);
+}
+
 static void test_mac(void **state)
 {
 	struct vdc_err err = VDC_ERR_INIT;
@@ -601,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_one_bad_among_good),
 		cmocka_unit_test(test_host_limits),
 		cmocka_unit_test(test_image_pending),
+		cmocka_unit_test(test_host_nics),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -82,6 +82,12 @@ static void test_networks_limit(void **state)
 	hosts[1].groups = VDC_HOST_GROUPS_MAX + 1;
 	assert_int_equal(sched(hosts, 2, 1, 512 * MiB, msg, sizeof(msg)), -ENOSPC);
 	assert_non_null(strstr(msg, "1024 security groups"));
+	/* And nics on networks (the slots of a host's firewall). */
+	hosts[0].groups = 0;
+	hosts[0].nics = VDC_HOST_NICS_MAX + 1;
+	hosts[1].groups = 0;
+	hosts[1].nics = VDC_HOST_NICS_MAX;
+	assert_int_equal(sched(hosts, 2, 1, 512 * MiB, NULL, 0), 1);
 }
 
 static void test_no_hosts(void **state)
