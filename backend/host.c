@@ -295,6 +295,205 @@ static struct vdc_link *host_link(struct vdc_obj *host, const char *iname)
 	return vdc_rel_find(host, 0, iname, strlen(iname));
 }
 
+/*
+ * Add to `set` the networks the nics of `inst` link (by name, whether the
+ * network exists yet or not), but `skip`'s, and to `*nics` how many nics
+ * link one. The desired state of a host carries the networks that have a
+ * cidr; counting every linked one keeps the count from growing behind the
+ * check when a cidr is written later.
+ */
+static void networks_of(const struct vdc_obj *inst, const struct vdc_obj *skip, struct vdc_map *set, size_t *nics)
+{
+	struct vdc_map_entry *e;
+	size_t b;
+
+	for (e = vdc_map_first(&inst->children, &b); e; e = vdc_map_next(&inst->children, e, &b)) {
+		const struct vdc_obj *nic = e->value;
+		int a = vdc_attr_index(nic->kind, "network", 7);
+		const struct vdc_link *l = a >= 0 ? nic->attrs[a].link : NULL;
+
+		if (l && nic != skip) {
+			vdc_map_put(set, l->tname, (void *)nic);
+			++*nics;
+		}
+	}
+}
+
+/*
+ * Into `set`: the networks the desired state of `host` holds, with those
+ * of `extra` (an instance about to be placed there, or NULL) counted in
+ * and the present link of `nic` (about to be changed, or NULL) out; into
+ * `*nics`, the nics on them. The caller clears `set`.
+ */
+static void host_networks(const struct vdc_obj *host, const struct vdc_obj *extra, const struct vdc_obj *nic,
+			  struct vdc_map *set, size_t *nics)
+{
+	const struct vdc_reldir *r = &host->rel[0];
+	unsigned i;
+
+	for (i = 0; i < r->n; i++) {
+		struct vdc_obj *inst = vdc_link_target(r->links[i]);
+
+		if (inst && inst != extra && !vdc_place_of(inst)->leaving)
+			networks_of(inst, nic, set, nics);
+	}
+	if (extra)
+		networks_of(extra, nic, set, nics);
+}
+
+/* A list of names without repeats: the order they came in, and a map to find them. */
+struct name_set {
+	char (*v)[VDC_NAME_MAX + 1];
+	size_t n;
+	struct vdc_map map;
+};
+
+static void name_set_add(struct name_set *s, const char *name)
+{
+	if (vdc_map_get(&s->map, name))
+		return;
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	snprintf(s->v[s->n], sizeof(*s->v), "%s", name);
+	vdc_map_put(&s->map, name, s->v);   /* any non-NULL value */
+	s->n++;
+}
+
+static void instance_groups(const struct vdc_obj *inst, struct name_set *s)
+{
+	unsigned d, k;
+
+	for (d = 0; d < inst->kind->nreldirs; d++)
+		if (!strcmp(inst->kind->reldirs[d].name, "security-groups"))
+			for (k = 0; k < inst->rel[d].n; k++)
+				name_set_add(s, inst->rel[d].links[k]->tname);
+}
+
+/* A group's rules as they are about to be written (for a check before the write). */
+struct rules_override {
+	const char *group;
+	const char *text;
+	size_t len;
+};
+
+/*
+ * How many security groups the desired state of `host` names, with
+ * instance `extra` placed there too, group `group` joined and the rules
+ * of `over` written (each may be NULL): the groups of its instances and
+ * every group their rules name as a peer (sg:NAME), transitively, as
+ * vdc_network_desired() sends them. `*has` (when not NULL) says whether
+ * `over`'s group is among them. Counting stops past VDC_HOST_GROUPS_MAX.
+ */
+static size_t host_groups(const struct vdc_obj *host, const struct vdc_obj *extra, const char *group,
+			  const struct rules_override *over, bool *has)
+{
+	const struct vdc_kind *gk = vdc_kind_find("security-groups", 15);
+	const struct vdc_reldir *r = &host->rel[0];
+	struct vdc_rule *rules = xcalloc(VDC_RULES_MAX, sizeof(*rules));
+	struct name_set s = { NULL, 0, { NULL, 0, 0 } };
+	size_t g, n;
+	unsigned i;
+
+	vdc_map_init(&s.map);
+	for (i = 0; i < r->n; i++) {
+		struct vdc_obj *inst = vdc_link_target(r->links[i]);
+
+		if (inst && inst != extra && !vdc_place_of(inst)->leaving)
+			instance_groups(inst, &s);
+	}
+	if (extra)
+		instance_groups(extra, &s);
+	if (group)
+		name_set_add(&s, group);
+	/* s.n grows as peers are found; stop counting once past the limit. */
+	for (g = 0; g < s.n && s.n <= VDC_HOST_GROUPS_MAX; g++) {
+		struct vdc_obj *o = gk ? vdc_obj_find(gk, NULL, s.v[g], strlen(s.v[g])) : NULL;
+		int a = o ? vdc_attr_index(gk, "rules", 5) : -1;
+		size_t len = 0, k;
+		const char *text = a >= 0 ? vdc_attr_value(o, (unsigned)a, &len) : "";
+
+		if (over && !strcmp(s.v[g], over->group)) {
+			text = over->text;
+			len = over->len;
+		}
+		n = 0;
+		if (len && vdc_rules_parse(text, len, rules, &n, NULL) < 0)
+			n = 0;
+		for (k = 0; k < n; k++)
+			if (rules[k].peer_is_group)
+				name_set_add(&s, rules[k].peer_group);
+	}
+	n = s.n;
+	if (has)
+		*has = over && vdc_map_get(&s.map, over->group);
+	vdc_map_clear(&s.map);
+	free(s.v);
+	free(rules);
+	return n;
+}
+
+int vdc_place_groups_check(const struct vdc_obj *instance, const char *group, struct vdc_err *err)
+{
+	struct vdc_place *p = vdc_place_of((struct vdc_obj *)instance);
+	struct vdc_obj *host = p->host[0] ? vdc_host_find(p->host) : NULL;
+	size_t n;
+
+	if (!host)
+		return 0;
+	n = host_groups(host, NULL, group, NULL, NULL);
+	if (n <= VDC_HOST_GROUPS_MAX)
+		return 0;
+	return vdc_err_set(err, -ENOSPC,
+			   "host %s, where instance %s is placed, would carry more than %d security groups (those of its instances and the groups their rules name); instance %s cannot join group %s there",
+			   host->name, instance->name, VDC_HOST_GROUPS_MAX, instance->name, group);
+}
+
+int vdc_hosts_rules_check(const struct vdc_obj *group, const char *rules, size_t len, struct vdc_err *err)
+{
+	const struct vdc_kind *k = vdc_hosts_kind();
+	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
+	struct rules_override over = { group->name, rules, len };
+	struct vdc_map_entry *e;
+	size_t b;
+
+	for (e = all ? vdc_map_first(all, &b) : NULL; e; e = vdc_map_next(all, e, &b)) {
+		struct vdc_obj *host = e->value;
+		bool has = false;
+
+		if (vdc_host_of(host)->role != VDC_ROLE_HVA || !host->rel[0].n)
+			continue;
+		if (host_groups(host, NULL, NULL, &over, &has) > VDC_HOST_GROUPS_MAX && has)
+			return vdc_err_set(err, -ENOSPC,
+					   "with these rules host %s would carry more than %d security groups (those of its instances and the groups their rules name); name fewer sg: peers",
+					   host->name, VDC_HOST_GROUPS_MAX);
+	}
+	return 0;
+}
+
+int vdc_place_networks_check(const struct vdc_obj *nic, const char *net, struct vdc_err *err)
+{
+	struct vdc_obj *inst = nic->parent;
+	struct vdc_place *p = inst ? vdc_place_of(inst) : NULL;
+	struct vdc_obj *host = p && p->host[0] ? vdc_host_find(p->host) : NULL;
+	struct vdc_map set;
+	size_t n, nics = 0;
+
+	if (!host)
+		return 0;
+	vdc_map_init(&set);
+	host_networks(host, NULL, nic, &set, &nics);
+	n = vdc_map_get(&set, net) ? set.count : set.count + 1;
+	vdc_map_clear(&set);
+	if (nics + 1 > VDC_HOST_NICS_MAX)
+		return vdc_err_set(err, -ENOSPC,
+				   "host %s, where instance %s is placed, has %zu nics on networks already, the most one host fences (%d); nic %s cannot be on a network there",
+				   host->name, inst->name, nics, VDC_HOST_NICS_MAX, nic->name);
+	if (n <= VDC_HOST_NETWORKS_MAX)
+		return 0;
+	return vdc_err_set(err, -ENOSPC,
+			   "host %s, where instance %s is placed, carries %zu networks already, the most one host takes (%d); nic %s cannot be on network %s there",
+			   host->name, inst->name, n - 1, VDC_HOST_NETWORKS_MAX, nic->name, net);
+}
+
 int vdc_place_set(struct vdc_obj *instance, const char *hostname, struct vdc_err *err)
 {
 	struct vdc_place *p = vdc_place_of(instance);
@@ -452,7 +651,7 @@ static bool host_schedulable(const struct vdc_obj *host)
 	return len == 2 && !memcmp(v, "on", 2);
 }
 
-size_t vdc_hosts_caps(struct vdc_host_cap **caps)
+size_t vdc_hosts_caps(const struct vdc_obj *instance, struct vdc_host_cap **caps)
 {
 	const struct vdc_kind *k = vdc_hosts_kind();
 	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
@@ -478,6 +677,32 @@ size_t vdc_hosts_caps(struct vdc_host_cap **caps)
 		host_use(o, &c->cpus_used, &c->memory_used);
 		c->schedulable = host_schedulable(o);
 		c->up = h->reported && !strcmp(o->state, "up");
+		/* An instance without a network adds none: no host can be over the limit by it. */
+		if (instance && instance->children.count) {
+			struct vdc_map set;
+			size_t nics = 0;
+
+			vdc_map_init(&set);
+			networks_of(instance, NULL, &set, &nics);
+			if (set.count) {
+				nics = 0;
+				host_networks(o, instance, NULL, &set, &nics);
+			}
+			c->networks = (unsigned)set.count;
+			c->nics = (unsigned)nics;
+			vdc_map_clear(&set);
+		}
+		/* Likewise an instance in no security group adds none. */
+		if (instance) {
+			struct name_set mine = { NULL, 0, { NULL, 0, 0 } };
+
+			vdc_map_init(&mine.map);
+			instance_groups(instance, &mine);
+			if (mine.n)
+				c->groups = (unsigned)host_groups(o, instance, NULL, NULL, NULL);
+			vdc_map_clear(&mine.map);
+			free(mine.v);
+		}
 	}
 	return n;
 }

@@ -129,8 +129,33 @@ void vdc_hosts_tick(void);
 /* Console bytes from an agent, starting at `offset`; returns what vdcfs has. */
 uint64_t vdc_console_append(struct vdc_obj *instance, uint64_t offset, const char *buf, size_t len);
 
-/* The hosts' capacity and use, for the scheduler (caller frees *caps). */
-size_t vdc_hosts_caps(struct vdc_host_cap **caps);
+/*
+ * The hosts' capacity and use, for the scheduler to place `instance`
+ * (caller frees *caps): with the networks and security groups each
+ * host's desired state would carry with it.
+ */
+size_t vdc_hosts_caps(const struct vdc_obj *instance, struct vdc_host_cap **caps);
+
+/*
+ * May nic `nic` link network `net`? Not when its instance is placed on a
+ * host whose desired state would then carry more than
+ * VDC_HOST_NETWORKS_MAX networks: 0 or -ENOSPC with the sentence.
+ */
+int vdc_place_networks_check(const struct vdc_obj *nic, const char *net, struct vdc_err *err);
+
+/*
+ * May `instance` join security group `group`? Not when it is placed on a
+ * host whose desired state would then name more than VDC_HOST_GROUPS_MAX
+ * groups: 0 or -ENOSPC with the sentence.
+ */
+int vdc_place_groups_check(const struct vdc_obj *instance, const char *group, struct vdc_err *err);
+
+/*
+ * May security group `group` take `rules` (its sg:NAME peers)? Not when
+ * a host whose desired state names the group would then name more than
+ * VDC_HOST_GROUPS_MAX groups: 0 or -ENOSPC with the sentence.
+ */
+int vdc_hosts_rules_check(const struct vdc_obj *group, const char *rules, size_t len, struct vdc_err *err);
 
 /* An instance's cpus or memory changed: its host's use is counted again. */
 void vdc_place_resized(struct vdc_obj *instance);

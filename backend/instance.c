@@ -58,7 +58,7 @@ static void schedule(struct vdc_obj *obj)
 		return;
 	}
 	vdc_instance_size(obj, &cpus, &memory);
-	n = vdc_hosts_caps(&caps);
+	n = vdc_hosts_caps(obj, &caps);
 	rc = vdc_schedule(caps, n, cpus, memory, &err);
 	if (rc >= 0 && vdc_place_set(obj, caps[rc].name, &err) == 0) {
 		set_err(obj, NULL);

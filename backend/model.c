@@ -639,6 +639,10 @@ int vdc_obj_create(const struct vdc_kind *kind, struct vdc_obj *parent,
 		return rc;
 	if (vdc_obj_find(kind, parent, nm, len))
 		return vdc_err_set(err, -EEXIST, "%s %s exists already", kind->noun, nm);
+	if (parent && parent->kind->child_max && parent->children.count >= parent->kind->child_max)
+		return vdc_err_set(err, -ENOSPC, "%s %s has %u %s already; it takes at most %u", parent->kind->noun,
+				   parent->name, parent->kind->child_max, parent->kind->childdir,
+				   parent->kind->child_max);
 	if (kind->may_own) {
 		rc = kind->may_own(kind, parent, NULL, nm, &uid, &gid, err);
 		if (rc < 0)
@@ -1120,8 +1124,6 @@ struct vdc_link *vdc_rel_find(const struct vdc_obj *obj, unsigned dir, const cha
 	return NULL;
 }
 
-#define VDC_REL_MAX 64
-
 int vdc_rel_add(struct vdc_obj *obj, unsigned dir, const char *name, size_t len,
 		const char *tname, uid_t caller, struct vdc_err *err)
 {
@@ -1143,8 +1145,9 @@ int vdc_rel_add(struct vdc_obj *obj, unsigned dir, const char *name, size_t len,
 		if (!strcmp(r->links[i]->tname, tname))
 			return vdc_err_set(err, -EEXIST, "%s %s is linked already as %s/%s", tkind->noun, tname,
 					   def->name, r->links[i]->name);
-	if (r->n >= VDC_REL_MAX && !obj->kind->made_by_system)
-		return vdc_err_set(err, -ENOSPC, "%s/ holds at most %d links", def->name, VDC_REL_MAX);
+	if (r->n >= (def->max ? def->max : VDC_REL_MAX) && !obj->kind->made_by_system)
+		return vdc_err_set(err, -ENOSPC, "%s/ holds at most %u links", def->name,
+				   def->max ? def->max : VDC_REL_MAX);
 	rc = link_owner_check(obj, tkind, tname, caller, err);
 	if (rc == 0 && obj->kind->rel_check)
 		rc = obj->kind->rel_check(obj, dir, tname, err);

@@ -29,6 +29,7 @@
 #include "map.h"
 #include "strbuf.h"
 #include "validate.h"
+#include "vdc_limits.h"
 
 struct vdc_obj;
 
@@ -60,6 +61,7 @@ struct vdc_attr_def {
 struct vdc_reldir_def {
 	const char *name;
 	const char *target;     /* the kind every link in it must point at */
+	unsigned max;           /* links it holds at most; 0: VDC_REL_MAX (vdc_limits.h) */
 };
 
 /* A file of run/: shows live state. */
@@ -88,6 +90,7 @@ struct vdc_kind {
 	unsigned nverbs;
 	const struct vdc_kind *child;   /* kind of the objects in childdir */
 	const char *childdir;           /* "nics" */
+	unsigned child_max;             /* objects childdir holds at most (mkdir: ENOSPC); 0: no limit */
 	bool has_data;                  /* a `data` file of bytes */
 	/* data is a volume's LUN, reached through libiscsi (see volume.h), not a file */
 	bool data_iscsi;

@@ -21,6 +21,12 @@ static bool better(const struct vdc_host_cap *a, const struct vdc_host_cap *b)
 	return strcmp(a->name, b->name) < 0;
 }
 
+/* Would the host's desired state pass a per-host limit with the instance's networks, groups or nics? */
+static bool crowded_by(const struct vdc_host_cap *h)
+{
+	return h->networks > VDC_HOST_NETWORKS_MAX || h->groups > VDC_HOST_GROUPS_MAX || h->nics > VDC_HOST_NICS_MAX;
+}
+
 /* How many of cpus and memory the host lacks room for: 0, 1 or 2. */
 static int misses(const struct vdc_host_cap *h, unsigned cpus, uint64_t memory)
 {
@@ -49,7 +55,7 @@ static bool nearer(const struct vdc_host_cap *a, const struct vdc_host_cap *b, u
 int vdc_schedule(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint64_t memory,
 		 struct vdc_err *err)
 {
-	size_t i, up = 0, sched = 0;
+	size_t i, up = 0, sched = 0, crowded = 0;
 	long best = -1, closest = -1;
 	char need[32], free_mem[32];
 
@@ -64,6 +70,10 @@ int vdc_schedule(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint
 		if (!h->schedulable)
 			continue;
 		sched++;
+		if (crowded_by(h)) {
+			crowded++;
+			continue;
+		}
 		if (misses(h, cpus, memory))
 			continue;
 		if (best < 0 || better(h, &hosts[best]))
@@ -75,9 +85,13 @@ int vdc_schedule(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint
 		return vdc_err_set(err, -ENOSPC, "none of the %zu joined hosts is reporting", n);
 	if (!sched)
 		return vdc_err_set(err, -ENOSPC, "no reporting host is schedulable (schedulable is off on all %zu)", up);
+	if (crowded == sched)
+		return vdc_err_set(err, -ENOSPC,
+				   "no host can take this instance's networks and security groups: on each of the %zu schedulable hosts they would pass the most one host takes (%d networks, %d security groups, %d nics on networks)",
+				   sched, VDC_HOST_NETWORKS_MAX, VDC_HOST_GROUPS_MAX, VDC_HOST_NICS_MAX);
 	/* Nothing fits: find the closest miss for the sentence (rare, so a second pass). */
 	for (i = 0; i < n; i++)
-		if (hosts[i].up && hosts[i].schedulable &&
+		if (hosts[i].up && hosts[i].schedulable && !crowded_by(&hosts[i]) &&
 		    (closest < 0 || nearer(&hosts[i], &hosts[closest], cpus, memory)))
 			closest = (long)i;
 	vdc_size_format(memory, need, sizeof(need));
@@ -87,8 +101,8 @@ int vdc_schedule(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint
 		vdc_size_format(c->memory > c->memory_used ? c->memory - c->memory_used : 0, free_mem,
 				sizeof(free_mem));
 		return vdc_err_set(err, -ENOSPC,
-				   "no host has room for %u cpus and %s memory among %zu schedulable; the closest, %s, has %u cpus and %s free",
-				   cpus, need, sched, c->name, c->cpus > c->cpus_used ? c->cpus - c->cpus_used : 0,
-				   free_mem);
+				   "no host has room for %u cpus and %s memory among %zu schedulable%s; the closest, %s, has %u cpus and %s free",
+				   cpus, need, sched - crowded, crowded ? " within the networks and groups limits" : "", c->name,
+				   c->cpus > c->cpus_used ? c->cpus - c->cpus_used : 0, free_mem);
 	}
 }

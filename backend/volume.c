@@ -557,7 +557,7 @@ int vdc_volume_check_size(const struct vdc_obj *vol, const char *text, size_t le
 	struct vdc_obj *host;
 	struct vdc_host *h;
 
-	if (vdc_size_mib_parse(text, len, "size", 1ULL << 20, 16ULL << 40, "1M to 16T", &bytes, err) < 0)
+	if (vdc_size_mib_parse(text, len, "size", VDC_VOLUME_SIZE_MIN, VDC_VOLUME_SIZE_MAX, "1M to 16T", &bytes, err) < 0)
 		return -EINVAL;
 	if (!vol)
 		return 0;

@@ -20,8 +20,8 @@ static const struct vdc_attr_def attrs[] = {
 };
 
 static const struct vdc_reldir_def reldirs[] = {
-	{ "instances", "instances" },
-	{ "volumes", "volumes" },
+	{ "instances", "instances", 0 },
+	{ "volumes", "volumes", 0 },
 };
 
 static const struct vdc_run_def runfiles[] = {

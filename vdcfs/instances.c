@@ -8,13 +8,14 @@
 #include "quota.h"
 #include "volume.h"
 
-#define MEMORY_MIN (64ULL << 20)
-#define MEMORY_MAX (1ULL << 40)
-
+/*
+ * The limits below are vdc-hva's too (backend/vdc_limits.h): a value it
+ * would refuse in the desired state is refused here, at the write.
+ */
 static int check_cpus(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
 {
 	uint64_t n;
-	int rc = vdc_uint_parse(v, len, "cpus", 1, 128, &n, err);
+	int rc = vdc_uint_parse(v, len, "cpus", 1, VDC_CPUS_MAX, &n, err);
 
 	return rc < 0 ? rc : vdc_quota_check_value(obj, VDC_QUOTA_CPUS, n, err);
 }
@@ -22,8 +23,11 @@ static int check_cpus(const struct vdc_obj *obj, const char *v, size_t len, stru
 static int check_memory(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
 {
 	uint64_t bytes;
-	int rc = vdc_size_mib_parse(v, len, "memory", MEMORY_MIN, MEMORY_MAX, "64M to 1T", &bytes, err);
+	int rc;
 
+	_Static_assert(VDC_MEMORY_MIN == 64ULL << 20 && VDC_MEMORY_MAX == 1ULL << 40,
+		       "the sentence names the memory range");
+	rc = vdc_size_mib_parse(v, len, "memory", VDC_MEMORY_MIN, VDC_MEMORY_MAX, "64M to 1T", &bytes, err);
 	return rc < 0 ? rc : vdc_quota_check_value(obj, VDC_QUOTA_MEMORY, bytes, err);
 }
 
@@ -44,17 +48,45 @@ static int check_hostname(const struct vdc_obj *obj, const char *v, size_t len, 
 static const struct vdc_attr_def attrs[] = {
 	{ "cpus", VDC_ATTR_VALUE, "1", NULL, 8, 0, check_cpus },
 	{ "memory", VDC_ATTR_VALUE, "512M", NULL, 32, 0, check_memory },
-	{ "hostname", VDC_ATTR_VALUE, "", NULL, 253, 0, check_hostname },
-	{ "user-data", VDC_ATTR_VALUE, "", NULL, 65536, VDC_ATTR_MULTILINE, NULL },
+	{ "hostname", VDC_ATTR_VALUE, "", NULL, VDC_HOSTNAME_MAX, 0, check_hostname },
+	{ "user-data", VDC_ATTR_VALUE, "", NULL, VDC_USER_DATA_MAX, VDC_ATTR_MULTILINE, NULL },
 	{ "power", VDC_ATTR_VALUE, "off", NULL, 8, 0, check_power },
 	{ "image", VDC_ATTR_LINK, NULL, "images", 0, 0, NULL },
 };
 
 static const struct vdc_reldir_def reldirs[] = {
-	{ "volumes", "volumes" },
-	{ "security-groups", "security-groups" },
-	{ "ssh-keys", "ssh-keys" },
+	{ "volumes", "volumes", VDC_INSTANCE_VOLUMES_MAX },
+	{ "security-groups", "security-groups", VDC_INSTANCE_GROUPS_MAX },
+	{ "ssh-keys", "ssh-keys", VDC_SSH_KEYS_MAX },
 };
+
+/*
+ * A link in a relation folder: a volume is attached once
+ * (vdc_volume_rel_check); a key linked must hold one, since vdc-hva
+ * refuses an empty key (a key that does not exist yet, as a restore makes
+ * links first, is checked when it is written: ssh_keys.c); a group takes
+ * at most VDC_GROUP_INSTANCES_MAX members, so the addresses every host of
+ * a member is told stay within what vdc-hva takes, and the host a placed
+ * instance is on must have room for the group (vdc_place_groups_check).
+ */
+static int instance_rel_check(const struct vdc_obj *obj, unsigned dir, const char *tname, struct vdc_err *err)
+{
+	const char *dname = obj->kind->reldirs[dir].name;
+	const struct vdc_kind *tk = vdc_kind_find(obj->kind->reldirs[dir].target,
+						  strlen(obj->kind->reldirs[dir].target));
+	struct vdc_obj *t = tk ? vdc_obj_find(tk, NULL, tname, strlen(tname)) : NULL;
+	size_t len = 0;
+
+	if (!strcmp(dname, "ssh-keys") && t && (vdc_attr_value(t, 0, &len), len == 0))
+		return vdc_err_set(err, -EINVAL, "ssh key %s is empty; write its public-key before linking it", tname);
+	if (!strcmp(dname, "security-groups")) {
+		if (t && vdc_obj_refs(t) >= VDC_GROUP_INSTANCES_MAX)
+			return vdc_err_set(err, -ENOSPC, "security group %s has %d members already, the most a group takes",
+					   tname, VDC_GROUP_INSTANCES_MAX);
+		return vdc_place_groups_check(obj, tname, err);
+	}
+	return vdc_volume_rel_check(obj, dir, tname, err);
+}
 
 static const struct vdc_run_def runfiles[] = {
 	VDC_RUN_COMMON,
@@ -103,8 +135,28 @@ static void instance_destroyed(struct vdc_obj *obj)
 	vdc_quota_touch(obj->uid);
 }
 
+/*
+ * A nic's network: its address is checked by the network
+ * (vdc_nic_check_network); the network takes at most
+ * VDC_NETWORK_NICS_MAX nics (every host of one is told of the others);
+ * and the host its instance is placed on must have room for one more
+ * network (vdc_place_networks_check).
+ */
+static int check_nic_network(const struct vdc_obj *nic, const char *tname, size_t len, struct vdc_err *err)
+{
+	const struct vdc_kind *nets = vdc_kind_find("networks", 8);
+	struct vdc_obj *net = nets ? vdc_obj_find(nets, NULL, tname, len) : NULL;
+	int rc;
+
+	if (net && vdc_obj_refs(net) >= VDC_NETWORK_NICS_MAX)
+		return vdc_err_set(err, -ENOSPC, "network %s has %d nics already, the most a network takes", net->name,
+				   VDC_NETWORK_NICS_MAX);
+	rc = vdc_place_networks_check(nic, tname, err);
+	return rc < 0 ? rc : vdc_nic_check_network(nic, tname, len, err);
+}
+
 static const struct vdc_attr_def nic_attrs[] = {
-	{ "network", VDC_ATTR_LINK, NULL, "networks", 0, 0, vdc_nic_check_network },
+	{ "network", VDC_ATTR_LINK, NULL, "networks", 0, 0, check_nic_network },
 	{ "ip", VDC_ATTR_VALUE, "", NULL, 15, 0, vdc_nic_check_ip },
 };
 
@@ -144,11 +196,12 @@ const struct vdc_kind vdc_kind_instances = {
 	.nverbs = VDC_ARRAY_SIZE(verbs),
 	.child = &vdc_kind_nics,
 	.childdir = "nics",
+	.child_max = VDC_NICS_MAX,
 	.initial_state = "defined",
 	.changed = instance_changed,
 	.busy = vdc_instance_busy,
 	.may_own = vdc_quota_may_own,
-	.rel_check = vdc_volume_rel_check,
+	.rel_check = instance_rel_check,
 	.rel_changed = instance_rel_changed,
 	.loaded = instance_loaded,
 	.live_loaded = vdc_place_live_loaded,

@@ -1,11 +1,14 @@
 /* security-groups/NAME/: inbound and outbound rules, one a line. */
+#include "host.h"
 #include "kinds.h"
 #include "network.h"
 
+/* Rules that parse, and whose sg: peers keep every host within VDC_HOST_GROUPS_MAX groups. */
 static int check_rules(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
 {
-	(void)obj;
-	return vdc_rules_parse(v, len, NULL, NULL, err);
+	int rc = vdc_rules_parse(v, len, NULL, NULL, err);
+
+	return rc < 0 ? rc : vdc_hosts_rules_check(obj, v, len, err);
 }
 
 static const struct vdc_attr_def attrs[] = {

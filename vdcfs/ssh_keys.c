@@ -1,14 +1,22 @@
 /* ssh-keys/NAME/: an OpenSSH public key for cloud-init. */
 #include "kinds.h"
 
+/*
+ * An OpenSSH key, or empty while no instance links it: vdc-hva refuses an
+ * instance with an empty key, so a linked key cannot be emptied.
+ */
 static int check_key(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
 {
-	(void)obj;
+	unsigned refs = vdc_obj_refs(obj);
+
+	if (len == 0 && refs)
+		return vdc_err_set(err, -EINVAL, "ssh key %s is linked by %u instance%s; unlink it before emptying it",
+				   obj->name, refs, refs == 1 ? "" : "s");
 	return vdc_sshkey_check(v, len, err);
 }
 
 static const struct vdc_attr_def attrs[] = {
-	{ "public-key", VDC_ATTR_VALUE, "", NULL, 16384, 0, check_key },
+	{ "public-key", VDC_ATTR_VALUE, "", NULL, VDC_SSH_KEY_MAX, 0, check_key },
 };
 
 static const struct vdc_run_def runfiles[] = {

@@ -73,6 +73,7 @@ const struct vdc_kind vdc_kind_volumes = {
 	.nverbs = VDC_ARRAY_SIZE(verbs),
 	.child = &vdc_kind_snapshots,
 	.childdir = "snapshots",
+	.child_max = VDC_SNAPSHOTS_MAX,       /* vdc-sta's limit too */
 	.has_data = true,
 	.data_iscsi = true,
 	.initial_state = "defined",

@@ -8,9 +8,13 @@
 #include <jansson.h>
 
 #include "desired.h"
+#include "firewall.h"
 #include "json_member.h"
 #include "log.h"
 #include "strbuf.h"
+
+/* The instances past HVA_HOST_NICS_MAX are refused here, so the firewall never has more nics than slots. */
+_Static_assert(HVA_HOST_NICS_MAX <= HVA_FW_SLOTS_MAX, "every nic on a network takes a slot of the firewall");
 
 const char *hva_format_name(enum hva_image_format f)
 {
@@ -61,6 +65,12 @@ static int parse_image(json_t *img, struct hva_image_spec *out, struct vdc_err *
 	if (rc < 0)
 		return vdc_err_wrap(err, rc, "image");
 	sha = vdc_json_str(img, "sha256", &len);
+	if (!json_object_get(img, "sha256") || json_is_null(json_object_get(img, "sha256"))) {
+		/* Absent or null: vdcfs is still computing it (docs/agent-protocol.md). */
+		out->present = true;
+		out->pending = true;
+		return 0;
+	}
 	if (!sha || len != 64)
 		return vdc_err_set(err, -EINVAL, "image \"sha256\" is not 64 hexadecimal digits");
 	for (i = 0; i < 64; i++) {
@@ -560,8 +570,11 @@ static int parse_network_body(json_t *o, struct hva_network_spec *n, struct vdc_
 }
 
 /*
- * "networks": a malformed entry keeps its name and says why in its err;
- * the document as a whole fails only when the list is not a list.
+ * "networks": a malformed entry keeps its name and says why in its err,
+ * and so does every entry past the first HVA_NETWORKS_MAX (this host
+ * builds those and no more; the instances with a nic on another are
+ * refused one by one). The document as a whole fails only when the list
+ * is not a list.
  */
 static int parse_networks(json_t *list, struct hva_desired *d, struct vdc_err *err)
 {
@@ -570,8 +583,8 @@ static int parse_networks(json_t *list, struct hva_desired *d, struct vdc_err *e
 
 	if (!list || json_is_null(list))
 		return 0;
-	if (!json_is_array(list) || json_array_size(list) > HVA_NETWORKS_MAX)
-		return vdc_err_set(err, -EINVAL, "\"networks\" is not a list of at most %d networks", HVA_NETWORKS_MAX);
+	if (!json_is_array(list))
+		return vdc_err_set(err, -EINVAL, "\"networks\" is not a list");
 	d->networks = xcalloc(json_array_size(list) ? json_array_size(list) : 1, sizeof(*d->networks));
 	json_array_foreach(list, i, o) {
 		struct hva_network_spec *n = &d->networks[d->n_networks];
@@ -580,6 +593,11 @@ static int parse_networks(json_t *list, struct hva_desired *d, struct vdc_err *e
 		if (!json_is_object(o) || vdc_json_name(o, "name", VDC_JSON_REQUIRED, n->name, NULL) < 0)
 			continue;   /* nothing can name it */
 		d->n_networks++;
+		if (d->n_networks > HVA_NETWORKS_MAX) {
+			snprintf(n->err, sizeof(n->err), "this host carries at most %d networks; it was sent %zu",
+				 HVA_NETWORKS_MAX, json_array_size(list));
+			continue;
+		}
 		if (parse_network_body(o, n, &why) < 0) {
 			snprintf(n->err, sizeof(n->err), "%s", why.msg);
 			continue;
@@ -607,6 +625,10 @@ static int parse_group_body(json_t *o, struct hva_group_spec *g, struct vdc_err 
 	return get_ipv4_list(o, "members", HVA_MEMBERS_MAX, &g->members, &g->n_members, err);
 }
 
+/*
+ * "security_groups": like "networks", a malformed entry, or one past the
+ * first HVA_DOC_GROUPS_MAX, keeps its name and says why in its err.
+ */
 static int parse_groups(json_t *list, struct hva_desired *d, struct vdc_err *err)
 {
 	json_t *o;
@@ -614,9 +636,8 @@ static int parse_groups(json_t *list, struct hva_desired *d, struct vdc_err *err
 
 	if (!list || json_is_null(list))
 		return 0;
-	if (!json_is_array(list) || json_array_size(list) > 4 * HVA_GROUPS_MAX)
-		return vdc_err_set(err, -EINVAL, "\"security_groups\" is not a list of at most %d groups",
-				   4 * HVA_GROUPS_MAX);
+	if (!json_is_array(list))
+		return vdc_err_set(err, -EINVAL, "\"security_groups\" is not a list");
 	d->groups = xcalloc(json_array_size(list) ? json_array_size(list) : 1, sizeof(*d->groups));
 	json_array_foreach(list, i, o) {
 		struct hva_group_spec *g = &d->groups[d->n_groups];
@@ -625,7 +646,10 @@ static int parse_groups(json_t *list, struct hva_desired *d, struct vdc_err *err
 		if (!json_is_object(o) || vdc_json_name(o, "name", VDC_JSON_REQUIRED, g->name, NULL) < 0)
 			continue;
 		d->n_groups++;
-		if (parse_group_body(o, g, &why) < 0)
+		if (d->n_groups > HVA_DOC_GROUPS_MAX)
+			snprintf(g->err, sizeof(g->err), "this host carries at most %d security groups; it was sent %zu",
+				 HVA_DOC_GROUPS_MAX, json_array_size(list));
+		else if (parse_group_body(o, g, &why) < 0)
 			snprintf(g->err, sizeof(g->err), "%s", why.msg);
 		for (j = 0; j + 1 < d->n_groups; j++)
 			if (strcmp(d->groups[j].name, g->name) == 0)
@@ -667,21 +691,46 @@ int hva_instance_networks_ok(const struct hva_instance_spec *in, struct vdc_err 
 			return vdc_err_set(err, -EINVAL, "interface %s: network %s is not ready: it does not exist or has no cidr",
 					   nic->name, nic->network);
 		if (nic->net->err[0])
-			return vdc_err_set(err, -EINVAL, "interface %s: network %s is malformed in the desired state: %s",
+			return vdc_err_set(err, -EINVAL, "interface %s: network %s is refused by this host: %s",
 					   nic->name, nic->network, nic->net->err);
 	}
 	return 0;
 }
 
-/* Point every nic at the entry of its network, once both lists are parsed. */
-static void resolve_nics(struct hva_desired *d)
+/*
+ * Point every nic at the entry of its network, once every list is
+ * parsed; an instance in a security group whose entry was refused is
+ * refused too (its firewall would not be what vdcfs asked for), with the
+ * group's reason.
+ */
+static void resolve_refs(struct hva_desired *d)
 {
-	size_t i, k;
+	size_t i, k, on_nets = 0;
 
-	for (i = 0; i < d->n; i++)
-		for (k = 0; k < d->inst[i].n_nics; k++)
-			if (d->inst[i].nics[k].network[0])
-				d->inst[i].nics[k].net = hva_network_find(d, d->inst[i].nics[k].network);
+	for (i = 0; i < d->n; i++) {
+		struct hva_instance_spec *in = &d->inst[i];
+		size_t mine = 0;
+
+		for (k = 0; k < in->n_nics; k++) {
+			if (in->nics[k].network[0]) {
+				in->nics[k].net = hva_network_find(d, in->nics[k].network);
+				mine++;
+			}
+		}
+		/* The firewall fences HVA_HOST_NICS_MAX nics on networks: the instances past them are refused. */
+		if (!in->err[0] && on_nets + mine > HVA_HOST_NICS_MAX)
+			snprintf(in->err, sizeof(in->err), "this host fences at most %d nics on networks; this instance's %zu would make %zu",
+				 HVA_HOST_NICS_MAX, mine, on_nets + mine);
+		else if (!in->err[0])
+			on_nets += mine;
+		for (k = 0; !in->err[0] && k < in->n_groups; k++) {
+			const struct hva_group_spec *g = hva_group_find(d, in->groups[k]);
+
+			if (g && g->err[0])
+				snprintf(in->err, sizeof(in->err), "security group %s is refused by this host: %.200s",
+					 g->name, g->err);
+		}
+	}
 }
 
 int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_err *err)
@@ -747,7 +796,7 @@ int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_er
 		rc = parse_groups(json_object_get(root, "security_groups"), d, err);
 	if (rc < 0)
 		return vdc_err_wrap(err, rc, "the desired state");
-	resolve_nics(d);
+	resolve_refs(d);
 	return 0;
 }
 

@@ -17,30 +17,35 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "vdc_limits.h"
 #include "validate.h"
 
+/* The limits vdcfs enforces first, at write(2) (backend/limits.h). */
+#define HVA_HOSTNAME_MAX VDC_HOSTNAME_MAX
+#define HVA_USER_DATA_MAX VDC_USER_DATA_MAX
+#define HVA_SSH_KEY_MAX VDC_SSH_KEY_MAX
+#define HVA_SSH_KEYS_MAX VDC_SSH_KEYS_MAX
+#define HVA_NICS_MAX VDC_NICS_MAX
+#define HVA_CPUS_MAX VDC_CPUS_MAX
+#define HVA_MEMORY_MIB_MIN (VDC_MEMORY_MIN >> 20)
+#define HVA_MEMORY_MIB_MAX (VDC_MEMORY_MAX >> 20)
+#define HVA_VOLUMES_MAX VDC_INSTANCE_VOLUMES_MAX
+#define HVA_GROUPS_MAX VDC_INSTANCE_GROUPS_MAX
+#define HVA_NETWORKS_MAX VDC_HOST_NETWORKS_MAX
+#define HVA_HOST_NICS_MAX VDC_HOST_NICS_MAX   /* nics on networks, over the document */
+
 #define HVA_DC_MAX 64
-#define HVA_HOSTNAME_MAX 253
-#define HVA_USER_DATA_MAX (64 * 1024)
-#define HVA_SSH_KEY_MAX (16 * 1024)
-#define HVA_SSH_KEYS_MAX 64
-#define HVA_NICS_MAX 16
-#define HVA_CPUS_MAX 256
-#define HVA_MEMORY_MIB_MIN 16
-#define HVA_MEMORY_MIB_MAX (16u << 20)   /* 16 TiB */
 #define HVA_HEARTBEAT_MAX 3600
-#define HVA_VOLUMES_MAX 16               /* vdc..vdr after the boot disk and seed */
 #define HVA_IQN_MAX 223                  /* RFC 3720's limit */
 #define HVA_PORTAL_HOST_MAX 253
 #define HVA_CHAP_USER_MAX 64
 #define HVA_CHAP_SECRET_MAX 64           /* hex digits */
 #define HVA_SERIAL_MAX 20                /* virtio-blk's serial field */
 #define HVA_LUN_MAX 16383
-#define HVA_NETWORKS_MAX 256
 #define HVA_PEERS_MAX 4096
-#define HVA_REMOTE_MAX 65536
-#define HVA_GROUPS_MAX 256
-#define HVA_MEMBERS_MAX 65536
+#define HVA_REMOTE_MAX VDC_NETWORK_NICS_MAX
+#define HVA_DOC_GROUPS_MAX VDC_HOST_GROUPS_MAX   /* security groups in one host's document */
+#define HVA_MEMBERS_MAX VDC_GROUP_MEMBERS_MAX
 #define HVA_DNS_MAX VDC_DNS_MAX
 #define HVA_NIC_ID_MAX 99999999999ull      /* vdcnID fits a 15-character name */
 
@@ -55,8 +60,10 @@ const char *hva_format_name(enum hva_image_format f);
 
 struct hva_image_spec {
 	bool present;                    /* false: no image is linked */
+	/* vdcfs is computing its checksum (no "sha256"): wait for the next revision */
+	bool pending;
 	char name[VDC_NAME_MAX + 1];
-	char sha256[65];                 /* lowercase hex */
+	char sha256[65];                 /* lowercase hex; empty while pending */
 	uint64_t size;                   /* bytes; 0 when not said */
 	enum hva_image_format format;
 };

@@ -280,7 +280,7 @@ static void prune_images(struct worker *w)
 	DIR *d;
 
 	for (i = 0; i < w->desired.n; i++) {
-		if (!w->desired.inst[i].image.present)
+		if (!w->desired.inst[i].image.present || w->desired.inst[i].image.pending)
 			continue;
 		keep = xrealloc(keep, (n + 1) * sizeof(*keep));
 		memcpy(keep[n++], w->desired.inst[i].image.sha256, 65);
@@ -365,6 +365,10 @@ static void start_instance(struct worker *w, virConnectPtr conn, const struct hv
 		track_error(t, &err);
 		wake_at(w, now + RETRY_MIN_MS);
 		return;
+	}
+	if (in->image.pending) {
+		track_ok(t, HVA_PHASE_STARTING);
+		return;   /* vdcfs computes the image's checksum; a new revision brings it */
 	}
 	if (in->image.present) {
 		rc = hva_image_want(&h->images, &in->image, image_path, &err);

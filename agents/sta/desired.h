@@ -21,13 +21,14 @@
 
 #include "err.h"
 #include "validate.h"
+#include "vdc_limits.h"
 
 #define STA_DC_MAX 64
 #define STA_IQN_MAX 223                   /* RFC 3720's limit */
 #define STA_SECRET_LEN 32
 #define STA_INITIATORS_MAX 64
-#define STA_SNAPSHOTS_MAX 1024
-#define STA_SIZE_MAX (16ULL << 40)        /* 16 TiB */
+#define STA_SNAPSHOTS_MAX VDC_SNAPSHOTS_MAX   /* vdcfs refuses more first (backend/vdc_limits.h) */
+#define STA_SIZE_MAX VDC_VOLUME_SIZE_MAX
 #define STA_HEARTBEAT_MAX 3600
 /* What every IQN of vdcfs starts with; then DC12 and ':'. */
 #define STA_IQN_BASE "iqn.2026-11.org.vdcfs:"

@@ -9,6 +9,8 @@ for o in images/tiny volumes/data1 volumes/data2 volumes/data3 networks/net1 sec
 	mkdir "$MNT/$o" || { echo "Bail out! mkdir $o failed"; exit 1; }
 done
 W=$MNT/instances/web1
+# An empty key cannot be linked (docs/tree.md, "Limits").
+put "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl test" "$MNT/ssh-keys/admin/public-key"
 
 # ---- the relation links ----
 ok "ln -s ../../images/tiny instances/web1/image" ln -s ../../images/tiny "$W/image"

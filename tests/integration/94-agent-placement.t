@@ -106,6 +106,9 @@ ok "i1 (2G) powers on" new_instance i1 2G
 ok "i1 is placed" vdc_wait 10 placed i1
 is "$(host_of i1)" b "i1 goes to b: a has no room for 2G"
 like "$(get "$MNT/instances/i1/run/state")" '^(scheduling|starting)$' "i1 is starting until b reports it"
+# The image's checksum is computed off the model's lock: a later revision carries it.
+has_sum() { desired "$1" | jq -e '.instances[0].image.sha256 != null' > /dev/null; }
+ok "b's desired state names the image's checksum once it is computed" vdc_wait 10 has_sum b
 d=$(desired b)
 is "$(jq -r '.instances | length' <<< "$d")" 1 "b's desired state holds one instance"
 is "$(jq -r '.instances[0].name' <<< "$d")" i1 "... i1"

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "desired.h"
+#include "strbuf.h"
 #include "unit.h"
 
 #define SHA "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -445,9 +446,150 @@ static void test_sha_and_format(void **state)
 	assert_int_equal(d.inst[0].image.format, HVA_FORMAT_QCOW2);
 	assert_int_equal(d.inst[1].image.format, HVA_FORMAT_NONE);
 	assert_int_equal(d.inst[1].image.size, 0);
+	assert_false(d.inst[0].image.pending);
 	assert_string_equal(hva_format_name(HVA_FORMAT_QCOW2), "qcow2");
 	assert_null(hva_format_name(HVA_FORMAT_NONE));
 	hva_desired_release(&d);
+}
+
+/*
+ * One instance that breaks a limit among good ones: the good ones are
+ * parsed, the bad one keeps its id with the reason, and the document as a
+ * whole is taken (issue 11: one tenant must not stop a host for all).
+ */
+static void test_one_bad_among_good(void **state)
+{
+	struct strbuf doc = STRBUF_INIT;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+	int i;
+
+	(void)state;
+	strbuf_addstr(&doc, "{\"rev\": 1, \"dc\": \"a\", \"instances\": [{" BASE "},"
+		      " {\"id\": 6, \"name\": \"many\", \"domain\": \"vdc-6\", \"power\": \"on\", \"cpus\": 1,"
+		      " \"memory_mib\": 64, \"nics\": [");
+	for (i = 0; i <= HVA_NICS_MAX; i++)
+		strbuf_addf(&doc, "%s{\"name\": \"eth%d\", \"mac\": \"52:54:00:00:01:%02x\"}", i ? ", " : "", i, i);
+	strbuf_addstr(&doc, "]}, {\"id\": 7, \"name\": \"big\", \"domain\": \"vdc-7\", \"power\": \"on\","
+		      " \"cpus\": 1, \"memory_mib\": 64, \"volumes\": []},"
+		      " {\"id\": 8, \"name\": \"fat\", \"domain\": \"vdc-8\", \"power\": \"on\", \"cpus\": 1,"
+		      " \"memory_mib\": 999999999}]}");
+	assert_int_equal(hva_desired_parse(doc.buf, doc.len, &d, &err), 0);
+	assert_int_equal(d.n, 4);
+	assert_string_equal(d.inst[0].err, "");
+	assert_non_null(strstr(d.inst[1].err, "17 interfaces; at most 16"));
+	assert_int_equal(d.inst[1].id, 6);
+	assert_string_equal(d.inst[2].err, "");
+	assert_string_equal(d.inst[2].name, "big");
+	assert_non_null(strstr(d.inst[3].err, "memory_mib"));
+	hva_desired_release(&d);
+	strbuf_release(&doc);
+}
+
+/*
+ * More networks or security groups than a host takes: the document is
+ * still taken; the entries past the limit are refused with the reason,
+ * and so are the instances on them alone.
+ */
+static void test_host_limits(void **state)
+{
+	struct strbuf doc = STRBUF_INIT;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+	int i, rc;
+
+	(void)state;
+	strbuf_addstr(&doc, "{\"rev\": 1, \"dc\": \"a\", \"instances\": ["
+		      "{" BASE ", \"nics\": [{\"id\": 1, \"name\": \"eth0\", \"mac\": \"52:54:00:00:00:01\","
+		      " \"network\": \"n0\"}], \"security_groups\": [\"g0\"]},"
+		      " {\"id\": 6, \"name\": \"y\", \"domain\": \"vdc-6\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64,"
+		      " \"nics\": [{\"id\": 2, \"name\": \"eth0\", \"mac\": \"52:54:00:00:00:02\", \"network\": \"n256\"}]},"
+		      " {\"id\": 7, \"name\": \"z\", \"domain\": \"vdc-7\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64,"
+		      " \"security_groups\": [\"g1024\"]}], \"networks\": [");
+	for (i = 0; i <= HVA_NETWORKS_MAX; i++)
+		strbuf_addf(&doc, "%s{\"name\": \"n%d\", \"vni\": %d, \"cidr\": \"10.%d.%d.0/24\", \"gateway\": \"10.%d.%d.1\","
+			    " \"dhcp\": true, \"server\": \"10.%d.%d.2\", \"server_mac\": \"52:54:01:00:00:01\"}",
+			    i ? ", " : "", i, i + 1, i / 256, i % 256, i / 256, i % 256, i / 256, i % 256);
+	strbuf_addstr(&doc, "], \"security_groups\": [");
+	for (i = 0; i <= HVA_DOC_GROUPS_MAX; i++)
+		strbuf_addf(&doc, "%s{\"name\": \"g%d\", \"rules\": \"in tcp 22 0.0.0.0/0\\n\"}", i ? ", " : "", i);
+	strbuf_addstr(&doc, "]}");
+	assert_int_equal(hva_desired_parse(doc.buf, doc.len, &d, &err), 0);
+	assert_int_equal(d.n, 3);
+	assert_int_equal(d.n_networks, HVA_NETWORKS_MAX + 1);
+	assert_string_equal(d.networks[HVA_NETWORKS_MAX - 1].err, "");
+	assert_non_null(strstr(d.networks[HVA_NETWORKS_MAX].err, "at most 256 networks"));
+	assert_int_equal(d.n_groups, HVA_DOC_GROUPS_MAX + 1);
+	assert_string_equal(d.groups[0].err, "");
+	assert_non_null(strstr(d.groups[HVA_DOC_GROUPS_MAX].err, "at most 1024 security groups"));
+	/* The instance on n0 and in g0 is fine. */
+	assert_string_equal(d.inst[0].err, "");
+	assert_int_equal(hva_instance_networks_ok(&d.inst[0], &err), 0);
+	/* The one on n256 cannot start there, and says why. */
+	rc = hva_instance_networks_ok(&d.inst[1], &err);
+	assert_int_equal(rc, -EINVAL);
+	check_err(rc, &err);
+	assert_non_null(strstr(err.msg, "at most 256 networks"));
+	/* The one in g1024 is refused with the group's reason. */
+	assert_non_null(strstr(d.inst[2].err, "security group g1024"));
+	assert_non_null(strstr(d.inst[2].err, "at most 1024 security groups"));
+	hva_desired_release(&d);
+	strbuf_release(&doc);
+}
+
+/* An image without "sha256" (or null): vdcfs is computing it; the entry is fine and waits. */
+static void test_image_pending(void **state)
+{
+	static const char doc[] =
+		"{\"rev\": 1, \"dc\": \"a\", \"instances\": [{" BASE ", \"image\": {\"name\": \"big\", \"size\": 2147483648,"
+		" \"format\": \"raw\"}}, {\"id\": 6, \"name\": \"y\", \"domain\": \"vdc-6\", \"power\": \"on\","
+		" \"cpus\": 1, \"memory_mib\": 64, \"image\": {\"name\": \"big\", \"sha256\": null}}]}";
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+
+	(void)state;
+	assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+	assert_string_equal(d.inst[0].err, "");
+	assert_true(d.inst[0].image.present);
+	assert_true(d.inst[0].image.pending);
+	assert_string_equal(d.inst[0].image.name, "big");
+	assert_string_equal(d.inst[0].image.sha256, "");
+	assert_string_equal(d.inst[1].err, "");
+	assert_true(d.inst[1].image.pending);
+	hva_desired_release(&d);
+}
+
+/*
+ * More nics on networks than a host's firewall fences: the instances
+ * past the limit are refused one by one, those before it are not.
+ */
+static void test_host_nics(void **state)
+{
+	struct strbuf doc = STRBUF_INIT;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+	size_t i, full = HVA_HOST_NICS_MAX / HVA_NICS_MAX, nic = 1;
+	int k;
+
+	(void)state;
+	strbuf_addstr(&doc, "{\"rev\": 1, \"dc\": \"a\", \"instances\": [");
+	for (i = 0; i <= full; i++) {
+		strbuf_addf(&doc, "%s{\"id\": %zu, \"name\": \"i%zu\", \"domain\": \"vdc-%zu\", \"power\": \"on\","
+			    " \"cpus\": 1, \"memory_mib\": 64, \"nics\": [", i ? ", " : "", i + 1, i, i + 1);
+		for (k = 0; k < HVA_NICS_MAX; k++, nic++)
+			strbuf_addf(&doc, "%s{\"id\": %zu, \"name\": \"eth%d\", \"mac\": \"52:54:00:%02zx:%02zx:%02zx\","
+				    " \"network\": \"n%d\"}", k ? ", " : "", nic, k, (nic >> 16) & 0xff, (nic >> 8) & 0xff,
+				    nic & 0xff, k);
+		strbuf_addstr(&doc, "]}");
+	}
+	strbuf_addstr(&doc, "]}");
+	assert_int_equal(hva_desired_parse(doc.buf, doc.len, &d, &err), 0);
+	assert_int_equal(d.n, full + 1);
+	assert_string_equal(d.inst[0].err, "");
+	assert_string_equal(d.inst[full - 1].err, "");
+	assert_non_null(strstr(d.inst[full].err, "this host fences at most 32767 nics on networks"));
+	hva_desired_release(&d);
+	strbuf_release(&doc);
 }
 
 static void test_mac(void **state)
@@ -489,6 +631,10 @@ int main(void)
 		cmocka_unit_test(test_volume_portals),
 		cmocka_unit_test(test_bad_volumes),
 		cmocka_unit_test(test_no_initiator),
+		cmocka_unit_test(test_one_bad_among_good),
+		cmocka_unit_test(test_host_limits),
+		cmocka_unit_test(test_image_pending),
+		cmocka_unit_test(test_host_nics),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

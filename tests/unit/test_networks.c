@@ -114,6 +114,35 @@ static void join_group(struct vdc_obj *inst, const char *group)
 	assert_int_equal(vdc_rel_add(inst, dir_, group, strlen(group), group, 0, &err), 0);
 }
 
+/*
+ * A security group takes at most VDC_GROUP_INSTANCES_MAX members, so the
+ * addresses every host of a member is told stay within what vdc-hva
+ * takes (backend/vdc_limits.h): one more is ENOSPC with a sentence.
+ */
+static void test_group_members_limit(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *extra;
+	unsigned dir_ = 0;
+	char name[32];
+	int i, rc;
+
+	(void)state;
+	make(&vdc_kind_security_groups, NULL, "big");
+	for (i = 0; i < VDC_GROUP_INSTANCES_MAX; i++) {
+		snprintf(name, sizeof(name), "i%d", i);
+		join_group(make(&vdc_kind_instances, NULL, name), "big");
+	}
+	extra = make(&vdc_kind_instances, NULL, "extra");
+	while (strcmp(extra->kind->reldirs[dir_].name, "security-groups"))
+		dir_++;
+	rc = vdc_rel_add(extra, dir_, "big", 3, "big", 0, &err);
+	assert_int_equal(rc, -ENOSPC);
+	check_err(rc, &err);
+	assert_non_null(strstr(err.msg, "security group big has 4096 members already"));
+	assert_int_equal(extra->rel[dir_].n, 0);
+}
+
 /* ---- tests ---- */
 
 /* The reserved addresses: the gateway (default the first) and the DHCP server (the last but the gateway). */
@@ -428,6 +457,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reserved),
 		cmocka_unit_test_setup_teardown(test_vni, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_members_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_addresses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mac, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pins, setup, teardown),

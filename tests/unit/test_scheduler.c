@@ -49,6 +49,47 @@ static int sched(const struct vdc_host_cap *hosts, size_t n, unsigned cpus, uint
 
 /* ---- why nothing fits ---- */
 
+/*
+ * A host whose desired state would carry more than VDC_HOST_NETWORKS_MAX
+ * networks (or VDC_HOST_GROUPS_MAX groups) with the instance's is no fit,
+ * however much room it has; when every host is so, the sentence says it
+ * is the networks and groups.
+ */
+static void test_networks_limit(void **state)
+{
+	struct vdc_host_cap hosts[] = { HOST("roomy", 64, 64 * GiB), HOST("small", 2, 2 * GiB) };
+	char msg[VDC_ERR_MSG_MAX];
+
+	(void)state;
+	hosts[0].networks = VDC_HOST_NETWORKS_MAX;
+	assert_int_equal(sched(hosts, 2, 1, 512 * MiB, NULL, 0), 0);
+	hosts[0].networks = VDC_HOST_NETWORKS_MAX + 1;
+	assert_int_equal(sched(hosts, 2, 1, 512 * MiB, NULL, 0), 1);
+	hosts[1].networks = VDC_HOST_NETWORKS_MAX + 1;
+	assert_int_equal(sched(hosts, 2, 1, 512 * MiB, msg, sizeof(msg)), -ENOSPC);
+	assert_non_null(strstr(msg, "networks"));
+	assert_non_null(strstr(msg, "256"));
+	/* One too crowded, the other too small: the closest miss is the small one. */
+	hosts[1].networks = 3;
+	assert_int_equal(sched(hosts, 2, 4, 512 * MiB, msg, sizeof(msg)), -ENOSPC);
+	assert_non_null(strstr(msg, "within the networks and groups limits"));
+	assert_non_null(strstr(msg, "small"));
+	/* Security groups count the same way. */
+	hosts[0].networks = 0;
+	hosts[0].groups = VDC_HOST_GROUPS_MAX + 1;
+	hosts[1].groups = VDC_HOST_GROUPS_MAX;
+	assert_int_equal(sched(hosts, 2, 1, 512 * MiB, NULL, 0), 1);
+	hosts[1].groups = VDC_HOST_GROUPS_MAX + 1;
+	assert_int_equal(sched(hosts, 2, 1, 512 * MiB, msg, sizeof(msg)), -ENOSPC);
+	assert_non_null(strstr(msg, "1024 security groups"));
+	/* And nics on networks (the slots of a host's firewall). */
+	hosts[0].groups = 0;
+	hosts[0].nics = VDC_HOST_NICS_MAX + 1;
+	hosts[1].groups = 0;
+	hosts[1].nics = VDC_HOST_NICS_MAX;
+	assert_int_equal(sched(hosts, 2, 1, 512 * MiB, NULL, 0), 1);
+}
+
 static void test_no_hosts(void **state)
 {
 	char msg[VDC_ERR_MSG_MAX];
@@ -405,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_extreme_values),
 		cmocka_unit_test(test_no_room_names_closest_miss),
 		cmocka_unit_test(test_cpus_need_wraps),
+		cmocka_unit_test(test_networks_limit),
 	};
 	int failed = cmocka_run_group_tests_name("scheduler", tests, NULL, NULL);
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "desired.h"
+#include "strbuf.h"
 #include "unit.h"
 
 #define IQN "iqn.2026-11.org.vdcfs:8d7f0a1b2c3d"
@@ -105,6 +106,40 @@ static void test_bad_volumes(void **state)
 		   "restore");
 }
 
+/*
+ * One volume past a limit (more snapshots than a storage host keeps, a
+ * size over VDC_VOLUME_SIZE_MAX) among good ones: the good ones are
+ * taken, the bad ones keep their ids with the reason, the document stands.
+ */
+static void test_one_bad_among_good(void **state)
+{
+	struct strbuf doc = STRBUF_INIT;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct sta_desired d;
+	int i;
+
+	(void)state;
+	strbuf_addstr(&doc, "{\"rev\": 1, \"dc\": \"8d7f0a1b2c3d\", \"volumes\": ["
+		      " {\"id\": 4, \"iqn\": \"" IQN ":vol-4\", \"size\": 1048576, \"chap_user\": \"vol-4\","
+		      " \"chap_secret\": \"" SECRET "\"},"
+		      " {\"id\": 5, \"iqn\": \"" IQN ":vol-5\", \"size\": 1048576, " GOOD_CHAP ", \"snapshots\": [");
+	for (i = 0; i <= STA_SNAPSHOTS_MAX; i++)
+		strbuf_addf(&doc, "%s{\"id\": %d}", i ? ", " : "", i + 100);
+	strbuf_addf(&doc, "]}, {\"id\": 6, \"iqn\": \"" IQN ":vol-6\", \"size\": %llu, \"chap_user\": \"vol-6\","
+		    " \"chap_secret\": \"" SECRET "\"},"
+		    " {\"id\": 8, \"iqn\": \"" IQN ":vol-8\", \"size\": 2097152, \"chap_user\": \"vol-8\","
+		    " \"chap_secret\": \"" SECRET "\"}]}", VDC_VOLUME_SIZE_MAX + 512);
+	assert_int_equal(sta_desired_parse(doc.buf, doc.len, &d, &err), 0);
+	assert_int_equal(d.n, 4);
+	assert_string_equal(sta_desired_volume(&d, 4)->err, "");
+	assert_non_null(strstr(sta_desired_volume(&d, 5)->err, "at most 1024 snapshots"));
+	assert_non_null(strstr(sta_desired_volume(&d, 6)->err, "size"));
+	assert_string_equal(sta_desired_volume(&d, 8)->err, "");
+	assert_int_equal(sta_desired_volume(&d, 8)->size, 2097152);
+	sta_desired_release(&d);
+	strbuf_release(&doc);
+}
+
 static void test_bad_documents(void **state)
 {
 	static const char *docs[] = {
@@ -165,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_bad_documents),
 		cmocka_unit_test(test_no_id_dropped),
 		cmocka_unit_test(test_iqn_check),
+		cmocka_unit_test(test_one_bad_among_good),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
