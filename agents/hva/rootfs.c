@@ -117,11 +117,21 @@ fail:
 	return rc;
 }
 
+/*
+ * statx's STATX_ATTR_MOUNT_ROOT (Linux 5.8) also tells a bind mount of a
+ * folder of the same filesystem, such as the idmapped lower layer, which
+ * has its parent's st_dev; without it, the devices are compared.
+ */
 bool hva_rootfs_mounted(const char *path)
 {
 	char parent[PATH_MAX];
+	struct statx stx;
 	struct stat a, b;
 
+	if (statx(AT_FDCWD, path, 0, STATX_BASIC_STATS, &stx) < 0)
+		return false;
+	if (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+		return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
 	vdc_path(parent, "%s/..", path);
 	if (stat(path, &a) < 0 || stat(parent, &b) < 0)
 		return false;

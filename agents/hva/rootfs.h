@@ -100,7 +100,7 @@ int hva_rootfs_dir_open(const struct hva_inst_paths *p, uint32_t base, struct vd
  */
 int hva_rootfs_extract(const char *cache_dir, const char *sha256, char *out, struct vdc_err *err);
 
-/* Whether `path` is a mount point (another filesystem than its parent's). */
+/* Whether `path` is a mount point (the root of a mount, also a bind mount). */
 bool hva_rootfs_mounted(const char *path);
 
 /*

@@ -233,12 +233,18 @@ ok "the network's bridge goes with its last member" \
 
 # ---- rmdir ----
 
+ok "the image is mounted on the instance's lower/, as a crash between two steps of a mount leaves it" \
+	vdc_host_exec a mount --bind "/var/lib/vdc-hva/images/$sha" "/var/lib/vdc-hva/instances/$dom/lower"
 ok "rmdir of the stopped instance" rmdir "$I"
 ok "its domain goes away" vdc_wait 30 eval '[ -z "$(vdc_domains a)" ]'
 ok "its root is unmounted" vdc_wait 10 eval '! vdc_host_exec a grep -q " $root " /proc/self/mounts'
 ok "its folder goes away" vdc_wait 10 eval '[ ! -e "$hva/instances/$dom" ]'
 ok "hosts/a/instances/ is empty" vdc_wait 10 eval '[ -z "$(ls "$MNT/hosts/a/instances")" ]'
 ok "the extracted image stays in the cache for the next instance" eval 'ls -d "$hva"/images/*.rootfs > /dev/null'
+ok "... whole: the mount on lower/ was undone before the folder was removed, not emptied through" \
+	test -x "$hva/images/$sha/bin/busybox"
+ok "... and no mount is left below the instance folders" \
+	eval '! vdc_host_exec a grep -q " /var/lib/vdc-hva/instances/" /proc/self/mounts'
 
 vdc_hva_stop a
 vdc_stop

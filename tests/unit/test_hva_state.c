@@ -18,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <time.h>
 
@@ -348,6 +351,43 @@ static void test_idmap_blocks(void **state)
 	assert_int_equal(vdc_remove_tree(dir, NULL), 0);
 }
 
+/*
+ * A mount point is told also when it is a bind mount of a folder of the
+ * same filesystem (the idmapped lower layer of a container, which a crash
+ * may leave): same st_dev as its parent. Root only (a mount namespace of
+ * a child's own); others check that a plain folder is no mount point.
+ */
+static void test_rootfs_mounted(void **state)
+{
+	char dir[] = "/tmp/test_hva_mounted.XXXXXX", a[PATH_MAX], b[PATH_MAX];
+	int status = -1;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	assert_int_equal(mkdir(a, 0700), 0);
+	assert_int_equal(mkdir(b, 0700), 0);
+	assert_false(hva_rootfs_mounted(a));
+	assert_false(hva_rootfs_mounted(b));
+	assert_true(hva_rootfs_mounted("/"));
+	if (geteuid() == 0) {
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+			    mount(a, b, NULL, MS_BIND, NULL) < 0)
+				_exit(2);
+			_exit(hva_rootfs_mounted(b) && !hva_rootfs_mounted(a) ? 0 : 1);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(vdc_remove_tree(dir, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_rootfs_seed),
 		cmocka_unit_test(test_idmap_parse),
 		cmocka_unit_test(test_idmap_blocks),
+		cmocka_unit_test(test_rootfs_mounted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
