@@ -425,12 +425,33 @@ static int lower_mount(const struct hva_inst_paths *p, const char *lower, uint32
 		goto out;
 	}
 	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-		rc = vdc_err_set(err, -errno, "cannot map the owners of %s to host ids from %" PRIu32 " (an idmapped mount, which needs Linux 5.12 and a filesystem that supports it: ext4, xfs, btrfs): %s",
+		rc = vdc_err_set(err, -errno, "cannot map the owners of %s to host ids from %" PRIu32 " (an idmapped mount, which needs Linux 5.19 or later and ext4, xfs or btrfs): %s",
 				 lower, base, strerror(errno));
 	else if (move_mount(tree, "", AT_FDCWD, at, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		rc = vdc_err_set(err, -errno, "cannot mount %s on %s: %s", lower, at, strerror(errno));
 	close(tree);
 out:
+	close(ns);
+	return rc;
+}
+
+int hva_rootfs_idmap_probe(const char *dir, struct vdc_err *err)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY };
+	int tree, ns, rc = 0;
+
+	ns = userns_open(HVA_IDMAP_FIRST, err);
+	if (ns < 0)
+		return ns;
+	attr.userns_fd = (uint64_t)ns;
+	tree = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		rc = vdc_err_set(err, -errno, "cannot clone the mount of %s: %s", dir, strerror(errno));
+	else if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		rc = vdc_err_set(err, -errno, "the filesystem of %s cannot be mounted idmapped, which containers' roots need (Linux 5.19 or later; ext4, xfs or btrfs): %s",
+				 dir, strerror(errno));
+	if (tree >= 0)
+		close(tree);   /* never attached: the mount goes with it */
 	close(ns);
 	return rc;
 }

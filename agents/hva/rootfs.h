@@ -87,6 +87,13 @@ int hva_rootfs_idmap(const char *statedir, const struct hva_inst_paths *p, uint3
 /* The block recorded in p->dir: -ENOENT when there is none. */
 int hva_rootfs_idmap_read(const struct hva_inst_paths *p, uint32_t *base, struct vdc_err *err);
 
+/*
+ * Whether containers' roots can be made under `dir` (the state folder):
+ * a user namespace can be made and the filesystem mounted idmapped. 0,
+ * or an error with a sentence naming what is missing.
+ */
+int hva_rootfs_idmap_probe(const char *dir, struct vdc_err *err);
+
 /* Make the instance folder, root's alone (0700), and an empty console.log. */
 int hva_rootfs_dir_make(const struct hva_inst_paths *p, struct vdc_err *err);
 

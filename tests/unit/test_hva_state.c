@@ -388,6 +388,20 @@ static void test_rootfs_mounted(void **state)
 	assert_int_equal(vdc_remove_tree(dir, NULL), 0);
 }
 
+/* procfs cannot be mounted idmapped: the lxc driver's probe says so, and so what is missing. */
+static void test_idmap_probe(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	int rc;
+
+	(void)state;
+	rc = hva_rootfs_idmap_probe("/proc", &err);
+	assert_true(rc < 0);
+	check_err(rc, &err);
+	if (geteuid() == 0)
+		assert_non_null(strstr(err.msg, "cannot be mounted idmapped"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_idmap_parse),
 		cmocka_unit_test(test_idmap_blocks),
 		cmocka_unit_test(test_rootfs_mounted),
+		cmocka_unit_test(test_idmap_probe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
