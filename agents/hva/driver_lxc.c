@@ -112,7 +112,7 @@ static int lxc_probe(struct hva *h, struct vdc_err *err)
 	if (!has_overlayfs())
 		return vdc_err_set(err, -ENODEV, "the kernel has no overlayfs, which container roots need (modprobe overlay)");
 	/* Containers are never root on the host: without mappings, no container runs. */
-	if ((rc = hva_rootfs_idmap_probe(h->statedir, err)) < 0)
+	if ((rc = hva_rootfs_helper_init(err)) < 0 || (rc = hva_rootfs_idmap_probe(h->statedir, err)) < 0)
 		return rc;
 	if (hybrid_cgroups(where, sizeof(where)))
 		log_warn("cgroup2 is mounted at %s beside cgroup v1 hierarchies: libvirt's lxc driver (9.0) "

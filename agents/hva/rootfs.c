@@ -400,60 +400,110 @@ static int lower_unmount(const struct hva_inst_paths *p, struct vdc_err *err)
 }
 
 /*
- * The extracted image seen through an idmapped mount on p->dir/lower:
- * its owner N is host id BASE + N there (mount_setattr(MOUNT_ATTR_IDMAP)),
- * read-only, without devices.
+ * A copy of the mount of `src` whose owners N are host ids BASE + N
+ * (mount_setattr(MOUNT_ATTR_IDMAP)), read-only, without devices: put on
+ * `at`, or, with `at` NULL, only made (a probe) and dropped.
  */
-static int lower_mount(const struct hva_inst_paths *p, const char *lower, uint32_t base, char *at,
-		       struct vdc_err *err)
+static int idmapped_clone(const char *src, uint32_t base, const char *at, struct vdc_err *err)
 {
 	struct mount_attr attr = {
 		.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV,
 	};
 	int tree, ns, rc = 0;
 
-	vdc_path(at, "%s/" HVA_ROOTFS_LOWER, p->dir);
-	if ((rc = lower_unmount(p, err)) < 0 || (rc = vdc_mkdirs(at, 0700, err)) < 0)
-		return rc;
 	ns = userns_open(base, err);
 	if (ns < 0)
 		return ns;
 	attr.userns_fd = (uint64_t)ns;
-	tree = open_tree(AT_FDCWD, lower, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0) {
-		rc = vdc_err_set(err, -errno, "cannot clone the mount of %s: %s", lower, strerror(errno));
+		rc = vdc_err_set(err, -errno, "cannot clone the mount of %s: %s", src, strerror(errno));
 		goto out;
 	}
 	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-		rc = vdc_err_set(err, -errno, "cannot map the owners of %s to host ids from %" PRIu32 " (an idmapped mount, which needs Linux 5.19 or later and ext4, xfs or btrfs): %s",
-				 lower, base, strerror(errno));
-	else if (move_mount(tree, "", AT_FDCWD, at, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		rc = vdc_err_set(err, -errno, "cannot mount %s on %s: %s", lower, at, strerror(errno));
-	close(tree);
+		rc = vdc_err_set(err, -errno, "the filesystem of %s cannot be mounted idmapped, which containers' roots need (Linux 5.19 or later; ext4, xfs or btrfs): %s",
+				 src, strerror(errno));
+	else if (at && move_mount(tree, "", AT_FDCWD, at, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		rc = vdc_err_set(err, -errno, "cannot mount %s on %s: %s", src, at, strerror(errno));
+	close(tree);   /* a mount never attached goes with it */
 out:
 	close(ns);
 	return rc;
 }
 
+/* The agent's program, run as its own helper for idmapped mounts; empty: they are made here. */
+static char helper_path[PATH_MAX];
+
+int hva_rootfs_helper_init(struct vdc_err *err)
+{
+	ssize_t n = readlink("/proc/self/exe", helper_path, sizeof(helper_path) - 1);
+
+	if (n <= 0 || (size_t)n >= sizeof(helper_path) - 1) {
+		helper_path[0] = '\0';
+		return vdc_err_set(err, n < 0 ? -errno : -ENAMETOOLONG, "cannot tell the path of this program (/proc/self/exe)");
+	}
+	helper_path[n] = '\0';
+	return 0;
+}
+
+int hva_rootfs_helper_main(int argc, char **argv)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	uint32_t base;
+	int rc;
+
+	if (argc != 5 || strcmp(argv[1], HVA_ROOTFS_HELPER) != 0 || argv[2][0] != '/' ||
+	    (argv[4][0] && argv[4][0] != '/') || hva_idmap_parse(argv[3], strlen(argv[3]), &base) < 0) {
+		printf("usage: vdc-hva %s SOURCE BASE TARGET (an empty TARGET: only try)\n", HVA_ROOTFS_HELPER);
+		return 2;
+	}
+	rc = idmapped_clone(argv[2], base, argv[4][0] ? argv[4] : NULL, &err);
+	if (rc < 0)
+		printf("%s\n", err.msg);
+	return rc < 0 ? 1 : 0;
+}
+
+/*
+ * idmapped_clone(), in a process of its own when the agent has its path:
+ * what runs under valgrind (3.19 knows neither open_tree nor
+ * mount_setattr) then still runs them, in a child it does not follow.
+ * The child's sentence is the error's.
+ */
+static int idmapped(const char *src, uint32_t base, const char *at, struct vdc_err *err)
+{
+	struct strbuf said = STRBUF_INIT;
+	char text[16];
+	const char *argv[] = { helper_path, HVA_ROOTFS_HELPER, src, text, at ? at : "", NULL };
+	int rc;
+
+	if (!helper_path[0])
+		return idmapped_clone(src, base, at, err);
+	snprintf(text, sizeof(text), "%" PRIu32, base);
+	rc = vdc_spawn_output(argv, NULL, 60, &said, VDC_ERR_MSG_MAX, err);
+	if (rc < 0 && said.len) {
+		while (said.len && said.buf[said.len - 1] == '\n')
+			strbuf_setlen(&said, said.len - 1);
+		vdc_err_set(err, rc, "%s", said.buf);
+	}
+	strbuf_release(&said);
+	return rc;
+}
+
+/* The extracted image `lower` mapped to the block from `base`, on `at` (p->dir/lower). */
+static int lower_mount(const struct hva_inst_paths *p, const char *lower, uint32_t base, char *at,
+		       struct vdc_err *err)
+{
+	int rc;
+
+	vdc_path(at, "%s/" HVA_ROOTFS_LOWER, p->dir);
+	if ((rc = lower_unmount(p, err)) < 0 || (rc = vdc_mkdirs(at, 0700, err)) < 0)
+		return rc;
+	return idmapped(lower, base, at, err);
+}
+
 int hva_rootfs_idmap_probe(const char *dir, struct vdc_err *err)
 {
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY };
-	int tree, ns, rc = 0;
-
-	ns = userns_open(HVA_IDMAP_FIRST, err);
-	if (ns < 0)
-		return ns;
-	attr.userns_fd = (uint64_t)ns;
-	tree = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	if (tree < 0)
-		rc = vdc_err_set(err, -errno, "cannot clone the mount of %s: %s", dir, strerror(errno));
-	else if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-		rc = vdc_err_set(err, -errno, "the filesystem of %s cannot be mounted idmapped, which containers' roots need (Linux 5.19 or later; ext4, xfs or btrfs): %s",
-				 dir, strerror(errno));
-	if (tree >= 0)
-		close(tree);   /* never attached: the mount goes with it */
-	close(ns);
-	return rc;
+	return idmapped(dir, HVA_IDMAP_FIRST, NULL, err);
 }
 
 int hva_rootfs_mount(const struct hva_inst_paths *p, const char *lower, uint32_t base, struct vdc_err *err)

@@ -88,6 +88,18 @@ int hva_rootfs_idmap(const char *statedir, const struct hva_inst_paths *p, uint3
 int hva_rootfs_idmap_read(const struct hva_inst_paths *p, uint32_t *base, struct vdc_err *err);
 
 /*
+ * Idmapped mounts are made by the agent's own program run again as a
+ * helper, `vdc-hva --idmapped-mount SOURCE BASE TARGET` (an empty TARGET:
+ * only try), once hva_rootfs_helper_init() has found the program
+ * (/proc/self/exe); before that, in the calling process. main() hands
+ * such a command line to hva_rootfs_helper_main() first thing, whose
+ * value is the exit status (its sentence on standard output).
+ */
+#define HVA_ROOTFS_HELPER "--idmapped-mount"
+int hva_rootfs_helper_init(struct vdc_err *err);
+int hva_rootfs_helper_main(int argc, char **argv);
+
+/*
  * Whether containers' roots can be made under `dir` (the state folder):
  * a user namespace can be made and the filesystem mounted idmapped. 0,
  * or an error with a sentence naming what is missing.
