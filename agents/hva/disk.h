@@ -13,7 +13,8 @@
  *
  * The folder is 0711 and its files 0600: qemu, which libvirt may run as
  * another user, reaches the files by name once libvirt (dynamic_ownership)
- * has given them to it; other users cannot list or read them.
+ * has given them to it; other users cannot list or read them. A
+ * container's folder is 0710 instead, group its root's host id (rootfs.h).
  */
 #ifndef VDC_HVA_DISK_H
 #define VDC_HVA_DISK_H

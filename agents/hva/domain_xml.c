@@ -452,10 +452,19 @@ static int lxc_xml(const struct hva_domain_def *d, struct strbuf *out, struct vd
 	if ((rc = check_path("root filesystem", d->rootfs_path, err)) < 0 ||
 	    (rc = check_path("init", d->init_path, err)) < 0)
 		return rc;
+	if (d->idmap_count == 0 || d->idmap_base == 0 ||
+	    (uint64_t)d->idmap_base + d->idmap_count > UINT32_MAX)
+		return vdc_err_set(err, -EINVAL, "container %s needs a user-namespace mapping to host ids other than root's",
+				   d->name);
 	add_head(d, "lxc", out);
 	strbuf_addstr(out, "  <os>\n    <type arch='x86_64'>exe</type>\n    <init>");
 	hva_xml_escape(out, d->init_path);
 	strbuf_addstr(out, "</init>\n  </os>\n");
+	/* Its own user namespace: its root is host id idmap_base (rootfs.h). */
+	strbuf_addf(out, "  <idmap>\n"
+			 "    <uid start='0' target='%" PRIu32 "' count='%" PRIu32 "'/>\n"
+			 "    <gid start='0' target='%" PRIu32 "' count='%" PRIu32 "'/>\n"
+			 "  </idmap>\n", d->idmap_base, d->idmap_count, d->idmap_base, d->idmap_count);
 	/* Its own network namespace: lo, and a veth for each nic on a virtual network. */
 	strbuf_addstr(out, "  <features>\n    <privnet/>\n  </features>\n");
 	strbuf_addstr(out, "  <clock offset='utc'/>\n");

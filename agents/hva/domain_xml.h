@@ -90,6 +90,8 @@ struct hva_domain_def {
 	const char *console_path;     /* the serial console log */
 	const char *rootfs_path;      /* lxc: the root filesystem folder */
 	const char *init_path;        /* lxc: the container's init, e.g. /sbin/init */
+	uint32_t idmap_base;          /* lxc: the host id of the container's id 0 */
+	uint32_t idmap_count;         /* lxc: how many ids from there are the container's (> 0) */
 	const struct hva_nic_spec *nics;
 	size_t n_nics;
 	const struct hva_volume_disk *volumes;   /* qemu: iSCSI volumes, in order */
@@ -100,7 +102,9 @@ struct hva_domain_def {
 
 /*
  * The domain XML of `def` for its type. -EINVAL when a needed path is
- * missing or a path is not absolute.
+ * missing or a path is not absolute, or a container has no user-namespace
+ * mapping (idmap_count 0, or a block that holds host id 0 or runs past
+ * the 32-bit ids): a container is never root on the host.
  */
 int hva_domain_xml(const struct hva_domain_def *def, struct strbuf *out, struct vdc_err *err);
 

@@ -111,6 +111,9 @@ static int lxc_probe(struct hva *h, struct vdc_err *err)
 		return vdc_err_set(err, -ENOENT, "tar is not installed (apt-get install tar)");
 	if (!has_overlayfs())
 		return vdc_err_set(err, -ENODEV, "the kernel has no overlayfs, which container roots need (modprobe overlay)");
+	/* Containers are never root on the host: without mappings, no container runs. */
+	if ((rc = hva_rootfs_helper_init(err)) < 0 || (rc = hva_rootfs_idmap_probe(h->statedir, err)) < 0)
+		return rc;
 	if (hybrid_cgroups(where, sizeof(where)))
 		log_warn("cgroup2 is mounted at %s beside cgroup v1 hierarchies: libvirt's lxc driver (9.0) "
 			 "cannot start containers on such a hybrid layout; unmount it in libvirtd's mount "
@@ -141,11 +144,17 @@ static int root_image(const struct hva_inst_paths *p, const char *sha, char out[
 	return 0;
 }
 
+/*
+ * The instance folder is made root's alone (0700) and opened to the
+ * container's group (0710) only once the block is known: at no moment can
+ * another user pass through it to the container's root.
+ */
 static int lxc_prepare(struct hva *h, const struct hva_instance_spec *in, const char *image_path,
 		       struct vdc_err *err)
 {
 	struct hva_inst_paths p;
 	char sha[65], lower[PATH_MAX];
+	uint32_t base;
 	int rc;
 
 	if (!image_path)
@@ -157,21 +166,23 @@ static int lxc_prepare(struct hva *h, const struct hva_instance_spec *in, const 
 		return vdc_err_set(err, -EINVAL, "image %s is a disk image, not a root filesystem tarball: the lxc driver runs containers from a tar archive of a root filesystem",
 				   in->image.name);
 	hva_inst_paths(h->statedir, in->domain, &p);
-	if ((rc = hva_inst_dir_make(&p, err)) < 0)
+	if ((rc = hva_rootfs_dir_make(&p, err)) < 0)
 		return rc;
 	/* Like a boot disk, the root is made once: relinking the image does not replace it. */
 	if ((rc = root_image(&p, in->image.sha256, sha, err)) < 0)
 		return rc;
+	if ((rc = hva_rootfs_idmap(h->statedir, &p, &base, err)) < 0)
+		return vdc_err_wrap(err, rc, "cannot give the container a block of host ids");
 	if (!hva_rootfs_mounted(p.rootfs)) {
 		if ((rc = hva_rootfs_extract(h->images.dir, sha, lower, err)) < 0)
 			return rc;
-		if ((rc = hva_rootfs_mount(&p, lower, err)) < 0)
+		if ((rc = hva_rootfs_mount(&p, lower, base, err)) < 0)
 			return rc;
 	}
-	rc = hva_rootfs_seed(p.rootfs, in, err);
+	rc = hva_rootfs_seed(p.rootfs, in, base, base, err);
 	if (rc < 0)
 		return vdc_err_wrap(err, rc, "cannot write the NoCloud seed");
-	return 0;
+	return hva_rootfs_dir_open(&p, base, err);
 }
 
 static int lxc_domain_xml(struct hva *h, const struct hva_instance_spec *in, const struct hva_define *how,
@@ -188,9 +199,14 @@ static int lxc_domain_xml(struct hva *h, const struct hva_instance_spec *in, con
 		.nics = in->nics,
 		.n_nics = in->n_nics,
 		.meta = how->meta,
+		.idmap_count = HVA_IDMAP_COUNT,
 	};
+	int rc;
 
 	hva_inst_paths(h->statedir, in->domain, &p);
+	/* prepare recorded it: the same block at every start, also after the agent restarts. */
+	if ((rc = hva_rootfs_idmap_read(&p, &def.idmap_base, err)) < 0)
+		return rc;
 	def.rootfs_path = p.rootfs;
 	def.console_path = p.console;
 	return hva_domain_xml(&def, out, err);

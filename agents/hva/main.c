@@ -24,6 +24,7 @@
 #include "file.h"
 #include "hva.h"
 #include "log.h"
+#include "rootfs.h"
 #include "validate.h"
 
 #define PROG "vdc-hva"
@@ -287,6 +288,9 @@ int main(int argc, char **argv)
 	int lock_fd = -1, rc, sig;
 	sigset_t sigs;
 
+	/* The lxc driver's helper for idmapped mounts (rootfs.h). */
+	if (argc > 1 && strcmp(argv[1], HVA_ROOTFS_HELPER) == 0)
+		return hva_rootfs_helper_main(argc, argv);
 	rc = parse_options(argc, argv, &h->opt);
 	if (rc)
 		return rc < 0 ? 0 : rc;

@@ -18,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <time.h>
 
@@ -207,6 +210,10 @@ static void test_rootfs_seed(void **state)
 	struct hva_instance_spec in;
 	struct vdc_err err = VDC_ERR_INIT;
 	struct strbuf text = STRBUF_INIT;
+	/* A container's root where the test may give files away; its own ids otherwise. */
+	uid_t owner = geteuid() == 0 ? HVA_IDMAP_FIRST + HVA_IDMAP_COUNT : geteuid();
+	gid_t group = geteuid() == 0 ? HVA_IDMAP_FIRST + HVA_IDMAP_COUNT : getegid();
+	struct stat st;
 	int rc;
 
 	(void)state;
@@ -221,10 +228,18 @@ static void test_rootfs_seed(void **state)
 
 	snprintf(path, sizeof(path), "%s/a", dir);
 	assert_int_equal(mkdir(path, 0755), 0);
-	assert_int_equal(hva_rootfs_seed(path, &in, &err), 0);
+	assert_int_equal(hva_rootfs_seed(path, &in, owner, group, &err), 0);
 	snprintf(path, sizeof(path), "%s/a/%s/user-data", dir, HVA_ROOTFS_SEED_DIR);
 	assert_int_equal(vdc_file_read(path, 4096, &text, NULL), 0);
 	assert_string_equal(text.buf, "#!/bin/sh\necho hi\n");
+	/* The container's root owns the files and the folders made for them. */
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_uid, owner);
+	assert_int_equal(st.st_gid, group);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	snprintf(path, sizeof(path), "%s/a/var/lib", dir);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_uid, owner);
 	snprintf(path, sizeof(path), "%s/a/%s/meta-data", dir, HVA_ROOTFS_SEED_DIR);
 	assert_int_equal(access(path, F_OK), 0);
 	snprintf(path, sizeof(path), "%s/a/%s/network-config", dir, HVA_ROOTFS_SEED_DIR);
@@ -239,7 +254,7 @@ static void test_rootfs_seed(void **state)
 	snprintf(path, sizeof(path), "%s/b/var/lib/cloud", dir);
 	assert_int_equal(symlink(outside, path), 0);
 	snprintf(path, sizeof(path), "%s/b", dir);
-	rc = hva_rootfs_seed(path, &in, &err);
+	rc = hva_rootfs_seed(path, &in, owner, group, &err);
 	assert_true(rc < 0);
 	check_err(rc, &err);
 	assert_non_null(strstr(err.msg, "not a folder"));
@@ -248,6 +263,143 @@ static void test_rootfs_seed(void **state)
 
 	strbuf_release(&text);
 	assert_int_equal(vdc_remove_tree(dir, NULL), 0);
+}
+
+/* The records of blocks of host ids: the first id of a block, in decimal, nothing else. */
+static void test_idmap_parse(void **state)
+{
+	static const char *const bad[] = {
+		"", "\n", "0", "100000", "1879048191", "1879048193", "1879113727", "01879048192",
+		"+1879048192", "1879048192x", "1879048192\n\n", " 1879048192", "2147352576",
+		"4294901760", "99999999999",
+	};
+	uint32_t base = 7;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(hva_idmap_parse("1879048192\n", 11, &base), 0);
+	assert_int_equal(base, HVA_IDMAP_FIRST);
+	assert_int_equal(hva_idmap_parse("1879113728", 10, &base), 0);
+	assert_int_equal(base, HVA_IDMAP_FIRST + HVA_IDMAP_COUNT);
+	/* The last block ends below systemd's foreign range (0x7FFE0000). */
+	assert_int_equal(hva_idmap_parse("2147287040", 10, &base), 0);
+	assert_int_equal(base, 0x7FFD0000u);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		base = 7;
+		if (hva_idmap_parse(bad[i], strlen(bad[i]), &base) != -EINVAL)
+			print_error("case %zu: '%s'\n", i, bad[i]);
+		assert_int_equal(hva_idmap_parse(bad[i], strlen(bad[i]), &base), -EINVAL);
+		assert_int_equal(base, 7);
+	}
+}
+
+/*
+ * Blocks are given lowest free first, kept by the instance that has one
+ * (as after a restart of the agent), and never given twice.
+ */
+static void test_idmap_blocks(void **state)
+{
+	char dir[] = "/tmp/test_hva_idmap.XXXXXX", path[PATH_MAX + 64];
+	struct hva_inst_paths a, b, c;
+	struct vdc_err err = VDC_ERR_INIT;
+	uint32_t base;
+	int rc;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	hva_inst_paths(dir, "vdc-1", &a);
+	hva_inst_paths(dir, "vdc-2", &b);
+	hva_inst_paths(dir, "vdc-3", &c);
+	assert_int_equal(hva_rootfs_dir_make(&a, &err), 0);
+	assert_int_equal(hva_rootfs_dir_make(&b, &err), 0);
+	assert_int_equal(hva_rootfs_dir_make(&c, &err), 0);
+	rc = hva_rootfs_idmap_read(&a, &base, &err);
+	assert_int_equal(rc, -ENOENT);
+	check_err(rc, &err);
+
+	assert_int_equal(hva_rootfs_idmap(dir, &a, &base, &err), 0);
+	assert_int_equal(base, HVA_IDMAP_FIRST);
+	assert_int_equal(hva_rootfs_idmap(dir, &b, &base, &err), 0);
+	assert_int_equal(base, HVA_IDMAP_FIRST + HVA_IDMAP_COUNT);
+	/* Asked again: the same block, not a new one. */
+	assert_int_equal(hva_rootfs_idmap(dir, &a, &base, &err), 0);
+	assert_int_equal(base, HVA_IDMAP_FIRST);
+	assert_int_equal(hva_rootfs_idmap_read(&b, &base, &err), 0);
+	assert_int_equal(base, HVA_IDMAP_FIRST + HVA_IDMAP_COUNT);
+	/* The first instance goes: its block is the lowest free again. */
+	assert_int_equal(vdc_remove_tree(a.dir, NULL), 0);
+	assert_int_equal(hva_rootfs_idmap(dir, &c, &base, &err), 0);
+	assert_int_equal(base, HVA_IDMAP_FIRST);
+	/* A damaged record is refused, not replaced by another block. */
+	snprintf(path, sizeof(path), "%s/%s", b.dir, HVA_IDMAP_FILE);
+	assert_int_equal(vdc_file_write_atomic(path, "12\n", 3, 0600, NULL), 0);
+	rc = hva_rootfs_idmap(dir, &b, &base, &err);
+	assert_int_equal(rc, -EINVAL);
+	check_err(rc, &err);
+	/* The folder: root's alone until opened to the container's group. */
+	if (geteuid() == 0) {
+		struct stat st;
+
+		assert_int_equal(lstat(c.dir, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0700);
+		assert_int_equal(hva_rootfs_dir_open(&c, HVA_IDMAP_FIRST, &err), 0);
+		assert_int_equal(lstat(c.dir, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0710);
+		assert_int_equal(st.st_uid, 0);
+		assert_int_equal(st.st_gid, HVA_IDMAP_FIRST);
+	}
+	assert_int_equal(vdc_remove_tree(dir, NULL), 0);
+}
+
+/*
+ * A mount point is told also when it is a bind mount of a folder of the
+ * same filesystem (the idmapped lower layer of a container, which a crash
+ * may leave): same st_dev as its parent. Root only (a mount namespace of
+ * a child's own); others check that a plain folder is no mount point.
+ */
+static void test_rootfs_mounted(void **state)
+{
+	char dir[] = "/tmp/test_hva_mounted.XXXXXX", a[PATH_MAX], b[PATH_MAX];
+	int status = -1;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	assert_int_equal(mkdir(a, 0700), 0);
+	assert_int_equal(mkdir(b, 0700), 0);
+	assert_false(hva_rootfs_mounted(a));
+	assert_false(hva_rootfs_mounted(b));
+	assert_true(hva_rootfs_mounted("/"));
+	if (geteuid() == 0) {
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+			    mount(a, b, NULL, MS_BIND, NULL) < 0)
+				_exit(2);
+			_exit(hva_rootfs_mounted(b) && !hva_rootfs_mounted(a) ? 0 : 1);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(vdc_remove_tree(dir, NULL), 0);
+}
+
+/* procfs cannot be mounted idmapped: the lxc driver's probe says so, and so what is missing. */
+static void test_idmap_probe(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	int rc;
+
+	(void)state;
+	rc = hva_rootfs_idmap_probe("/proc", &err);
+	assert_true(rc < 0);
+	check_err(rc, &err);
+	if (geteuid() == 0)
+		assert_non_null(strstr(err.msg, "cannot be mounted idmapped"));
 }
 
 int main(void)
@@ -260,6 +412,10 @@ int main(void)
 		cmocka_unit_test(test_spawn_timeout),
 		cmocka_unit_test(test_kvm_probe),
 		cmocka_unit_test(test_rootfs_seed),
+		cmocka_unit_test(test_idmap_parse),
+		cmocka_unit_test(test_idmap_blocks),
+		cmocka_unit_test(test_rootfs_mounted),
+		cmocka_unit_test(test_idmap_probe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,10 +97,49 @@ static void test_lxc(void **state)
 		.init_path = "/sbin/init",
 		.console_path = "/var/lib/vdc-hva/instances/vdc-7/console.log",
 		.meta = &meta,
+		.idmap_base = 0x70010000,
+		.idmap_count = 65536,
 	};
 
 	(void)state;
 	check_golden(&d, "hva-lxc.xml");
+}
+
+/* A container is never root on the host: no mapping, or one onto root or past 32 bits, is refused. */
+static void test_lxc_idmap_refused(void **state)
+{
+	static const struct { uint32_t base, count; } bad[] = {
+		{ 0x70000000, 0 }, { 0, 65536 }, { 0xFFFF0000u, 65536 }, { 0xFFFFFFFFu, 1 },
+	};
+	struct hva_domain_def d = {
+		.type = HVA_DOMAIN_LXC,
+		.name = "vdc-7",
+		.cpus = 1,
+		.memory_mib = 64,
+		.rootfs_path = "/var/lib/vdc-hva/instances/vdc-7/rootfs",
+		.init_path = "/sbin/init",
+	};
+	struct vdc_err err = VDC_ERR_INIT;
+	struct strbuf out = STRBUF_INIT;
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		d.idmap_base = bad[i].base;
+		d.idmap_count = bad[i].count;
+		rc = hva_domain_xml(&d, &out, &err);
+		assert_int_equal(rc, -EINVAL);
+		check_err(rc, &err);
+		assert_non_null(strstr(err.msg, "user-namespace mapping"));
+		assert_int_equal(out.len, 0);
+	}
+	/* The last block below 2^32 fits exactly. */
+	d.idmap_base = 0xFFFF0000u;
+	d.idmap_count = 65535;
+	assert_int_equal(hva_domain_xml(&d, &out, &err), 0);
+	assert_non_null(strstr(out.buf, "<uid start='0' target='4294901760' count='65535'/>"));
+	strbuf_release(&out);
 }
 
 /* Paths go into attributes: every markup character is escaped. */
@@ -398,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_qemu_tcg),
 		cmocka_unit_test(test_qemu_kvm),
 		cmocka_unit_test(test_lxc),
+		cmocka_unit_test(test_lxc_idmap_refused),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_meta_round_trip),
