@@ -151,7 +151,7 @@ static const struct vdc_attr_def instance_attrs[] = {
 };
 
 static const struct vdc_reldir_def instance_reldirs[] = {
-	[R_VOLUMES] = { "volumes", "volumes" },
+	[R_VOLUMES] = { .name = "volumes", .target = "volumes" },
 };
 
 static void instance_changed(struct vdc_obj *obj, unsigned attr)
