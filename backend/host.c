@@ -7,9 +7,7 @@
 #include <string.h>
 
 #include "host.h"
-#include "instance.h"
 #include "network.h"
-#include "volume.h"
 
 static unsigned host_timeout = 15;    /* seconds of silence before unknown */
 static unsigned heartbeat = 5;        /* seconds between reports, asked of agents */
@@ -643,7 +641,7 @@ void vdc_place_resized(struct vdc_obj *instance)
 		host_recount(host);
 }
 
-static bool host_schedulable(const struct vdc_obj *host)
+bool vdc_host_schedulable(const struct vdc_obj *host)
 {
 	size_t len;
 	const char *v = vdc_attr_value(host, (unsigned)attr_index(host, "schedulable"), &len);
@@ -675,7 +673,7 @@ size_t vdc_hosts_caps(const struct vdc_obj *instance, struct vdc_host_cap **caps
 		c->cpus = h->cpus;
 		c->memory = h->memory;
 		host_use(o, &c->cpus_used, &c->memory_used);
-		c->schedulable = host_schedulable(o);
+		c->schedulable = vdc_host_schedulable(o);
 		c->up = h->reported && !strcmp(o->state, "up");
 		/* An instance without a network adds none: no host can be over the limit by it. */
 		if (instance && instance->children.count) {
@@ -707,28 +705,11 @@ size_t vdc_hosts_caps(const struct vdc_obj *instance, struct vdc_host_cap **caps
 	return n;
 }
 
-void vdc_instances_retry(void)
-{
-	const struct vdc_kind *k = vdc_kind_find("instances", 9);
-	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
-	struct vdc_map_entry *e;
-	size_t b;
-
-	if (!all)
-		return;
-	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
-		struct vdc_obj *o = e->value;
-
-		if (!strcmp(o->state, "unschedulable"))
-			vdc_instance_reconcile(o);
-	}
-}
-
 /*
  * The instances placed on `host`, as a copy (free it): reconciling may move
  * an instance off the host, which changes its list of links.
  */
-static struct vdc_obj **placed_copy(const struct vdc_obj *host, unsigned *n)
+struct vdc_obj **vdc_placed_on(const struct vdc_obj *host, unsigned *n)
 {
 	const struct vdc_reldir *r = &host->rel[0];
 	struct vdc_obj **list = xcalloc(r->n ? r->n : 1, sizeof(*list));
@@ -740,22 +721,10 @@ static struct vdc_obj **placed_copy(const struct vdc_obj *host, unsigned *n)
 	return list;
 }
 
-/* Reconcile every instance placed on `host`. */
-static void host_reconcile(struct vdc_obj *host)
-{
-	unsigned i, n;
-	struct vdc_obj **list = placed_copy(host, &n);
-
-	for (i = 0; i < n; i++)
-		if (list[i])
-			vdc_instance_reconcile(list[i]);
-	free(list);
-}
-
 /* ---- reports and heartbeats ---- */
 
 /* How many volumes the host's instances hold, as last reported. */
-static unsigned seen_volumes(const struct vdc_host *h)
+unsigned vdc_host_seen_volumes(const struct vdc_host *h)
 {
 	unsigned n = 0;
 	size_t i;
@@ -766,10 +735,9 @@ static unsigned seen_volumes(const struct vdc_host *h)
 	return n;
 }
 
-void vdc_host_report(struct vdc_obj *host, const struct vdc_report_inst *insts, size_t n)
+void vdc_host_record(struct vdc_obj *host, const struct vdc_report_inst *insts, size_t n)
 {
 	struct vdc_host *h = vdc_host_of(host);
-	unsigned vols_before = seen_volumes(h);
 	size_t i;
 
 	seen_clear(h);
@@ -804,41 +772,22 @@ void vdc_host_report(struct vdc_obj *host, const struct vdc_report_inst *insts, 
 		vdc_obj_set_state(host, "up");
 		vdc_obj_set_err(host, NULL);
 	}
-	host_reconcile(host);
-	vdc_instances_retry();
-	vdc_volumes_reconcile_all();
-	/* A volume let go here may be waiting to attach on another host. */
-	if (seen_volumes(h) < vols_before)
-		vdc_host_bump(NULL);
 }
 
-void vdc_hosts_tick(void)
+bool vdc_host_silenced(struct vdc_obj *o, const struct timespec *now)
 {
-	const struct vdc_kind *k = vdc_hosts_kind();
-	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
-	struct vdc_map_entry *e;
-	struct timespec now;
-	size_t b;
+	struct vdc_host *h = vdc_host_of(o);
 
-	if (!all)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
-		struct vdc_obj *o = e->value;
-		struct vdc_host *h = vdc_host_of(o);
-
-		if (!strcmp(o->state, "unknown") || now.tv_sec - h->last_seen.tv_sec < (time_t)host_timeout)
-			continue;
-		if (!strcmp(o->state, "joined") && !h->reported)
-			continue;   /* never reported: nothing of it can be unknown */
-		h->reported = false;
-		vdc_obj_set_state(o, "unknown");
-		vdc_obj_set_err(o, h->role == VDC_ROLE_STA ?
-				"no report for more than the host timeout; its volumes are unknown until it reports again" :
-				"no report for more than the host timeout; its instances are unknown until it reports again");
-		host_reconcile(o);
-		vdc_volumes_reconcile_all();
-	}
+	if (!strcmp(o->state, "unknown") || now->tv_sec - h->last_seen.tv_sec < (time_t)host_timeout)
+		return false;
+	if (!strcmp(o->state, "joined") && !h->reported)
+		return false;   /* never reported: nothing of it can be unknown */
+	h->reported = false;
+	vdc_obj_set_state(o, "unknown");
+	vdc_obj_set_err(o, h->role == VDC_ROLE_STA ?
+			"no report for more than the host timeout; its volumes are unknown until it reports again" :
+			"no report for more than the host timeout; its instances are unknown until it reports again");
+	return true;
 }
 
 /* ---- console ---- */
@@ -945,44 +894,6 @@ void vdc_instance_show_console(const struct vdc_obj *obj, struct strbuf *out)
 
 /* ---- the hosts kind's hooks ---- */
 
-int vdc_host_verb_evacuate(struct vdc_obj *host, const char *args, size_t len, struct vdc_err *err)
-{
-	struct vdc_obj **list;
-	unsigned i, n = host->rel[0].n;
-	int rc;
-
-	(void)args;
-	if (len)
-		return vdc_err_set(err, -EINVAL, "evacuate takes no arguments");
-	if (!strcmp(host->state, "unknown"))
-		return vdc_err_set(err, -EBUSY,
-				   "host %s is unknown, so its guests may still run; bring it back, or rmdir hosts/%s to declare it gone",
-				   host->name, host->name);
-	if (host_schedulable(host)) {
-		rc = vdc_attr_set(host, (unsigned)attr_index(host, "schedulable"), "off", 3, err);
-		if (rc < 0)
-			return rc;
-	}
-	vdc_event(host, "evacuating %u instance%s", n, n == 1 ? "" : "s");
-	list = placed_copy(host, &n);
-	for (i = 0; i < n; i++) {
-		if (!list[i])
-			continue;
-		vdc_place_leave(list[i]);
-		vdc_instance_reconcile(list[i]);
-	}
-	free(list);
-	return 0;
-}
-
-void vdc_host_changed(struct vdc_obj *host, unsigned attr)
-{
-	if (!strcmp(host->kind->attrs[attr].name, "schedulable")) {
-		vdc_event(host, "schedulable %s", host_schedulable(host) ? "on" : "off");
-		vdc_instances_retry();
-	}
-}
-
 int vdc_host_busy(const struct vdc_obj *host, struct vdc_err *err)
 {
 	unsigned n = host->rel[0].n, nv = host->kind->nreldirs > 1 ? host->rel[1].n : 0;
@@ -994,32 +905,6 @@ int vdc_host_busy(const struct vdc_obj *host, struct vdc_err *err)
 		return 0;
 	return vdc_err_set(err, -EBUSY, "host %s holds %u instance%s; echo evacuate > hosts/%s/ctl and wait for it to empty first",
 			   host->name, n, n == 1 ? "" : "s", host->name);
-}
-
-/*
- * rmdir of a host: with no instances, or unknown, which is the operator
- * declaring it gone. Its instances are then placed anew.
- */
-void vdc_host_destroyed(struct vdc_obj *host)
-{
-	struct vdc_err ignored = VDC_ERR_INIT;
-	unsigned i, n;
-	struct vdc_obj **list = placed_copy(host, &n);
-
-	for (i = 0; i < n; i++) {
-		if (!list[i])
-			continue;
-		vdc_event(list[i], "host %s was removed", host->name);
-		vdc_obj_live_put(list[i], "host", NULL, &ignored);
-		vdc_obj_live_put(list[i], "leaving", NULL, &ignored);
-		vdc_place_of(list[i])->host[0] = 0;
-		vdc_place_of(list[i])->leaving = false;
-	}
-	/* The instances reconcile once the host is gone (see instance.c). */
-	for (i = 0; i < n; i++)
-		if (list[i])
-			vdc_instance_reconcile(list[i]);
-	free(list);
 }
 
 void vdc_host_live_loaded(struct vdc_obj *host, const char *name, const char *value)

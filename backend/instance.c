@@ -214,6 +214,23 @@ int vdc_instance_verb_reset(struct vdc_obj *obj, const char *args, size_t len, s
 	return verb_count(obj, "reset", &vdc_place_of(obj)->reset, len, err);
 }
 
+void vdc_instances_retry(void)
+{
+	const struct vdc_kind *k = vdc_kind_find("instances", 9);
+	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
+	struct vdc_map_entry *e;
+	size_t b;
+
+	if (!all)
+		return;
+	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
+		struct vdc_obj *o = e->value;
+
+		if (!strcmp(o->state, "unschedulable"))
+			vdc_instance_reconcile(o);
+	}
+}
+
 /* Anything an agent builds from changed: tell the instance's host. */
 void vdc_instance_touched(struct vdc_obj *obj)
 {
