@@ -12,6 +12,7 @@
 
 #include "host.h"
 #include "instance.h"
+#include "place.h"
 #include "reconcile.h"
 #include "volume.h"
 
