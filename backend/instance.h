@@ -1,4 +1,7 @@
 /*
+ * Layer: kinds, above host.h, place.h and network.h (which it calls);
+ * below volume.c and reconcile.c (docs/HACKING.md, "Layers").
+ *
  * The instance state machine (docs/states.md).
  *
  *   defined -(power on)-> scheduling -> starting -> running
