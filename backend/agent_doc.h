@@ -1,4 +1,7 @@
 /*
+ * Layer: support of the agent server, at the top: it calls nothing of
+ * the model.
+ *
  * The documents the agent server accepts (docs/agent-protocol.md), parsed
  * and checked into plain C structs: the join request, a hypervisor's
  * report, a storage host's report, and a request's path and numbers.

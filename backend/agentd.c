@@ -36,7 +36,10 @@
 #include "agent_doc.h"
 #include "agentd.h"
 #include "host.h"
+#include "instance.h"
 #include "network.h"
+#include "place.h"
+#include "reconcile.h"
 #include "tls.h"
 #include "volume.h"
 
@@ -1163,8 +1166,7 @@ static enum MHD_Result serve_sta_report(struct MHD_Connection *c, const char *na
 		fact_bytes(host, "disk", &h->disk, r.disk_mib << 20);
 		fact_text(host, "driver", h->driver, sizeof(h->driver), d);
 		fact_text(host, "portal", h->portal, sizeof(h->portal), r.portal);
-		vdc_host_report(host, NULL, 0);   /* up first: what turns available is told to hypervisors */
-		vdc_sta_report(host, vols);
+		vdc_host_report_sta(host, vols);
 	}
 	vdc_model_flush();
 	vdc_model_unlock();

@@ -1,4 +1,7 @@
 /*
+ * Layer: the top, beside the front end: it calls reconcile.h and the
+ * kinds; only vdcfs calls it (docs/HACKING.md, "Layers").
+ *
  * The agent server (docs/agent-protocol.md): agents dial in over HTTPS,
  * join with the data center's join token, long-poll their host's desired
  * state and report what they observe.

@@ -1,4 +1,6 @@
 /*
+ * Layer: the bottom, under the model; only model.c calls it.
+ *
  * The events log on disk: the audit trail of run/events, kept in the state
  * folder so that it survives a restart of vdcfs (docs/durability.md).
  *

@@ -1,6 +1,9 @@
 /*
- * The physical layer: hosts that joined, what their agents report, and
- * where each instance is placed.
+ * Layer: hosts, the lowest of the kinds, just above the model. Hosts
+ * that joined, their tokens, the revision of their desired state, and
+ * what their agents last reported. It calls nothing above the model:
+ * where instances are placed is place.h's, what a report means for the
+ * kinds is reconcile.h's (docs/HACKING.md, "Layers").
  *
  * Contract
  * --------
@@ -9,10 +12,6 @@
  * - A host is an object of the kind "hosts", made by vdc_host_join() and
  *   never by mkdir. Its obj->priv is a `struct vdc_host`: what its agent
  *   last reported. Nothing of it is desired state.
- * - An instance's obj->priv is a `struct vdc_place`: the host it is placed
- *   on (persisted as the live value "host"), whether it is leaving that
- *   host (evacuation), the reboot/reset counters asked for, and the tail
- *   of its serial console.
  * - The desired state of a host has a revision (`rev`) that goes up with
  *   every change that could alter it (vdc_host_bump); agents long-poll it.
  */
@@ -24,9 +23,6 @@
 #include <time.h>
 
 #include "model.h"
-#include "scheduler.h"
-
-#define VDC_CONSOLE_MAX (64 * 1024)
 
 enum vdc_host_state { VDC_HOST_JOINED, VDC_HOST_UP, VDC_HOST_UNKNOWN };
 
@@ -70,15 +66,6 @@ struct vdc_host {
 	char underlay[16];              /* hypervisor: the IPv4 address its VXLAN tunnels use */
 };
 
-struct vdc_place {
-	char host[VDC_NAME_MAX + 1];    /* "" when not placed */
-	bool leaving;                   /* evacuating: gone from desired */
-	uint64_t reboot, reset;         /* counters asked for */
-	char *console;                  /* the last VDC_CONSOLE_MAX bytes */
-	size_t console_len;
-	uint64_t console_have;          /* bytes received in all */
-};
-
 /* Settings of the physical layer; set before agents connect. */
 void vdc_hosts_configure(unsigned host_timeout_s, unsigned heartbeat_s);
 unsigned vdc_hosts_heartbeat(void);
@@ -87,7 +74,6 @@ unsigned vdc_hosts_heartbeat(void);
 const struct vdc_kind *vdc_hosts_kind(void);
 struct vdc_obj *vdc_host_find(const char *name);
 struct vdc_host *vdc_host_of(struct vdc_obj *host);
-struct vdc_place *vdc_place_of(struct vdc_obj *instance);
 
 /*
  * Join: make hosts/NAME with a new host token (returned in token_hex,
@@ -108,7 +94,7 @@ uint64_t vdc_hosts_bumps(void);
 /* Wait (no model lock held) until the bump counter differs from `seen` or the deadline. */
 void vdc_hosts_wait(uint64_t seen, const struct timespec *deadline_monotonic);
 
-/* A report was accepted: record it (facts set by the caller) and reconcile. */
+/* What a hypervisor's report says of one instance. */
 struct vdc_report_inst {
 	int64_t id;
 	const char *state;
@@ -118,86 +104,56 @@ struct vdc_report_inst {
 	const struct vdc_seen_vol *vols;
 	unsigned nvols;
 };
-void vdc_host_report(struct vdc_obj *host, const struct vdc_report_inst *insts, size_t n);
-/* The instance as its host last reported it, or NULL. */
-const struct vdc_seen *vdc_seen_of(const struct vdc_obj *instance);
+/*
+ * A report was accepted: record what it says of the host's instances
+ * (facts set by the caller) and turn the host up. What that means for
+ * the kinds above is reconcile.c's (vdc_host_report).
+ */
+void vdc_host_record(struct vdc_obj *host, const struct vdc_report_inst *insts, size_t n);
+/* How many volumes the host's instances hold, as last reported. */
+unsigned vdc_host_seen_volumes(const struct vdc_host *h);
 bool vdc_host_is_up(const struct vdc_obj *host);
 
-/* Heartbeats: turn silent hosts unknown. Call about once a second. */
-void vdc_hosts_tick(void);
-
-/* Console bytes from an agent, starting at `offset`; returns what vdcfs has. */
-uint64_t vdc_console_append(struct vdc_obj *instance, uint64_t offset, const char *buf, size_t len);
-
 /*
- * The hosts' capacity and use, for the scheduler to place `instance`
- * (caller frees *caps): with the networks and security groups each
- * host's desired state would carry with it.
+ * Heartbeats: turn `host` unknown if it has been silent for more than the
+ * host timeout at `now` (CLOCK_MONOTONIC); true when it turned so now.
+ * reconcile.c's vdc_hosts_tick() calls it for each host.
  */
-size_t vdc_hosts_caps(const struct vdc_obj *instance, struct vdc_host_cap **caps);
+bool vdc_host_silenced(struct vdc_obj *host, const struct timespec *now);
+/* Is the host's attribute schedulable on? */
+bool vdc_host_schedulable(const struct vdc_obj *host);
 
-/*
- * May nic `nic` link network `net`? Not when its instance is placed on a
- * host whose desired state would then carry more than
- * VDC_HOST_NETWORKS_MAX networks: 0 or -ENOSPC with the sentence.
- */
-int vdc_place_networks_check(const struct vdc_obj *nic, const char *net, struct vdc_err *err);
+/* What the instances placed on the host take (counted by place.c). */
+void vdc_host_use(const struct vdc_obj *host, unsigned *cpus, uint64_t *memory);
 
-/*
- * May `instance` join security group `group`? Not when it is placed on a
- * host whose desired state would then name more than VDC_HOST_GROUPS_MAX
- * groups: 0 or -ENOSPC with the sentence.
- */
-int vdc_place_groups_check(const struct vdc_obj *instance, const char *group, struct vdc_err *err);
-
-/*
- * May security group `group` take `rules` (its sg:NAME peers)? Not when
- * a host whose desired state names the group would then name more than
- * VDC_HOST_GROUPS_MAX groups: 0 or -ENOSPC with the sentence.
- */
-int vdc_hosts_rules_check(const struct vdc_obj *group, const char *rules, size_t len, struct vdc_err *err);
-
-/* An instance's cpus or memory changed: its host's use is counted again. */
-void vdc_place_resized(struct vdc_obj *instance);
-
-/* Placement of an instance. */
-int vdc_place_set(struct vdc_obj *instance, const char *host, struct vdc_err *err);
-void vdc_place_leave(struct vdc_obj *instance);
-
-/* Instances that could not be placed: try again (capacity changed). */
-void vdc_instances_retry(void);
-
-/* Run files of a host and the instance files that come from agents. */
+/* Run files of a host. */
 void vdc_host_show_cpus(const struct vdc_obj *host, struct strbuf *out);
 void vdc_host_show_memory(const struct vdc_obj *host, struct strbuf *out);
 void vdc_host_show_cpus_used(const struct vdc_obj *host, struct strbuf *out);
 void vdc_host_show_memory_used(const struct vdc_obj *host, struct strbuf *out);
 void vdc_host_show_driver(const struct vdc_obj *host, struct strbuf *out);
 void vdc_host_show_underlay(const struct vdc_obj *host, struct strbuf *out);
-void vdc_instance_show_host(const struct vdc_obj *obj, struct strbuf *out);
-void vdc_instance_show_console(const struct vdc_obj *obj, struct strbuf *out);
 
-/* Kind hooks of hosts (vdcfs/hosts.c) and instances. */
-int vdc_host_verb_evacuate(struct vdc_obj *host, const char *args, size_t len, struct vdc_err *err);
-void vdc_host_changed(struct vdc_obj *host, unsigned attr);
+/* Kind hooks of hosts (vdcfs/hosts.c). */
 int vdc_host_busy(const struct vdc_obj *host, struct vdc_err *err);
-void vdc_host_destroyed(struct vdc_obj *host);
 void vdc_host_live_loaded(struct vdc_obj *host, const char *name, const char *value);
-void vdc_host_loaded(struct vdc_obj *host);
 void vdc_host_release(struct vdc_obj *host);
-void vdc_place_live_loaded(struct vdc_obj *instance, const char *name, const char *value);
-void vdc_place_release(struct vdc_obj *instance);
-void vdc_place_destroyed(struct vdc_obj *instance);
-void vdc_place_renamed(struct vdc_obj *instance, const char *old);
 
-/* What an instance asks of a host: its cpus and memory (bytes). */
-void vdc_instance_size(const struct vdc_obj *obj, unsigned *cpus, uint64_t *memory);
 /* Tokens compared in time independent of where they differ. */
 bool vdc_secret_equal(const char *a, const char *b);
 /* `n` bytes as 2n lower-case hex digits and a NUL into `out`. */
 void vdc_hex(const unsigned char *b, size_t n, char *out);
 
-/* Is the instance's desired power on? */
-bool vdc_instance_power_on(const struct vdc_obj *obj);
+
+/*
+ * Not a dependency of host.c: the front end's kinds (vdcfs/hosts.c,
+ * instances.c, security_groups.c), bench/placement.c and the unit tests
+ * name placement, the report path and the hosts' hooks that moved up to
+ * place.h and reconcile.h through this header. Until they include those
+ * themselves they come along; nothing in backend/ relies on it (each
+ * file there includes what it uses).
+ */
+#include "place.h"
+#include "reconcile.h"
 
 #endif

@@ -1,3 +1,8 @@
+/*
+ * The instance state machine (instance.h) and its placement through the
+ * scheduler. Above host.c, place.c and network.c, which it calls; below
+ * volume.c and reconcile.c, which call it (docs/HACKING.md, "Layers").
+ */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -5,6 +10,8 @@
 
 #include "host.h"
 #include "instance.h"
+#include "network.h"
+#include "place.h"
 #include "scheduler.h"
 
 static bool state_is(const struct vdc_obj *obj, const char *s)
@@ -15,6 +22,27 @@ static bool state_is(const struct vdc_obj *obj, const char *s)
 static int attr_of(const struct vdc_obj *obj, const char *name)
 {
 	return vdc_attr_index(obj->kind, name, strlen(name));
+}
+
+bool vdc_instance_power_on(const struct vdc_obj *obj)
+{
+	size_t len;
+	const char *v = vdc_attr_value(obj, (unsigned)attr_of(obj, "power"), &len);
+
+	return len == 2 && !memcmp(v, "on", 2);
+}
+
+/*
+ * Place the instance on `host` ("" takes it off). Its nics' MACs then
+ * live elsewhere: the other hosts of its networks hear of it.
+ */
+static int place_set(struct vdc_obj *obj, const char *host, struct vdc_err *err)
+{
+	int rc = vdc_place_set(obj, host, err);
+
+	if (rc == 0 && vdc_instance_networked(obj))
+		vdc_network_touched();
+	return rc;
 }
 
 /* Set run/err only when it says something new, so retries log nothing. */
@@ -60,7 +88,7 @@ static void schedule(struct vdc_obj *obj)
 	vdc_instance_size(obj, &cpus, &memory);
 	n = vdc_hosts_caps(obj, &caps);
 	rc = vdc_schedule(caps, n, cpus, memory, &err);
-	if (rc >= 0 && vdc_place_set(obj, caps[rc].name, &err) == 0) {
+	if (rc >= 0 && place_set(obj, caps[rc].name, &err) == 0) {
 		set_err(obj, NULL);
 		vdc_obj_set_state(obj, "starting");
 	} else {
@@ -123,7 +151,7 @@ void vdc_instance_reconcile(struct vdc_obj *obj)
 	struct vdc_err err = VDC_ERR_INIT;
 
 	if (p->host[0] && !host)
-		vdc_place_set(obj, "", &err);   /* its host is gone */
+		place_set(obj, "", &err);   /* its host is gone */
 	if (host && p->leaving) {
 		struct vdc_host *h = vdc_host_of(host);
 
@@ -136,7 +164,7 @@ void vdc_instance_reconcile(struct vdc_obj *obj)
 			return;
 		}
 		/* The old host has let go of it: now it may go elsewhere. */
-		vdc_place_set(obj, "", &err);
+		place_set(obj, "", &err);
 		host = NULL;
 		if (!on)
 			vdc_obj_set_state(obj, "stopped");
@@ -212,6 +240,23 @@ int vdc_instance_verb_reset(struct vdc_obj *obj, const char *args, size_t len, s
 {
 	(void)args;
 	return verb_count(obj, "reset", &vdc_place_of(obj)->reset, len, err);
+}
+
+void vdc_instances_retry(void)
+{
+	const struct vdc_kind *k = vdc_kind_find("instances", 9);
+	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
+	struct vdc_map_entry *e;
+	size_t b;
+
+	if (!all)
+		return;
+	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
+		struct vdc_obj *o = e->value;
+
+		if (!strcmp(o->state, "unschedulable"))
+			vdc_instance_reconcile(o);
+	}
 }
 
 /* Anything an agent builds from changed: tell the instance's host. */

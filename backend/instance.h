@@ -1,4 +1,7 @@
 /*
+ * Layer: kinds, above host.h, place.h and network.h (which it calls);
+ * below volume.c and reconcile.c (docs/HACKING.md, "Layers").
+ *
  * The instance state machine (docs/states.md).
  *
  *   defined -(power on)-> scheduling -> starting -> running
@@ -21,6 +24,10 @@ void vdc_instance_reconcile(struct vdc_obj *obj);
 void vdc_instance_loaded(struct vdc_obj *obj);
 /* 0 when the instance may be removed or renamed, else -EBUSY. */
 int vdc_instance_busy(const struct vdc_obj *obj, struct vdc_err *err);
+/* Is the instance's desired power on? */
+bool vdc_instance_power_on(const struct vdc_obj *obj);
+/* Instances that could not be placed: try again (capacity changed). */
+void vdc_instances_retry(void);
 /* Something its host builds it from changed (an attribute, a link). */
 void vdc_instance_touched(struct vdc_obj *obj);
 /* The verbs of ctl that act through the host. */

@@ -1,4 +1,6 @@
 /*
+ * Layer: support, under the front end: it calls nothing of the model.
+ *
  * A small libiscsi client for the bytes of a volume (volumes/NAME/data).
  *
  * A `struct vdc_iscsi` is one iSCSI session to one LUN, logged in with

@@ -1,4 +1,8 @@
 /*
+ * Layer: the model, at the bottom over the store (store.c) and the
+ * events log (eventlog.c); it reaches the kinds only through their tables'
+ * hooks (docs/HACKING.md, "Layers").
+ *
  * The model: every object of the virtual data center, in memory, backed by
  * the sqlite store.
  *

@@ -6,6 +6,7 @@
 
 #include "host.h"
 #include "network.h"
+#include "place.h"
 
 #define NO_ADDRESS "no address: "
 

@@ -1,4 +1,7 @@
 /*
+ * Layer: kinds, above host.h and place.h (which it calls); below
+ * instance.c, reconcile.c and the agent server (docs/HACKING.md, "Layers").
+ *
  * Virtual networks on the vdcfs side (docs/networks.md): each network's
  * overlay id (VNI) and DHCP server address, the address and MAC of every
  * nic, security-group membership, and the part of a hypervisor host's

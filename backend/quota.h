@@ -1,4 +1,6 @@
 /*
+ * Layer: kinds, beside the others: it calls only the model.
+ *
  * Quotas per user (quotas/USER in docs/tree.md): what a user's objects
  * take, and the check the kinds call before that use grows.
  *

@@ -1,4 +1,7 @@
 /*
+ * Layer: support, under the kinds: a pure function, calling nothing of
+ * the model (instance.c calls it with place.c's vdc_hosts_caps()).
+ *
  * The scheduler: picks a host for an instance.
  *
  * Placement is a pure function of the hosts' capacity and use, so it is

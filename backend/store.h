@@ -1,4 +1,6 @@
 /*
+ * Layer: the bottom, under the model; only model.c calls it.
+ *
  * The sqlite store: the durable copy of the model.
  *
  * One database file, state.db, in WAL mode. Every change the model makes

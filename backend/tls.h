@@ -1,4 +1,6 @@
 /*
+ * Layer: support of the agent server, at the top.
+ *
  * The agent server's TLS identity: a self-signed ECDSA P-256 certificate
  * made at first start in STATE/tls/ (0600), and its pin, which agents
  * check instead of a CA (docs/agent-protocol.md).

@@ -19,6 +19,7 @@
 
 #include "host.h"
 #include "instance.h"
+#include "place.h"
 #include "volume.h"
 
 struct vdc_vol {

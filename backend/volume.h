@@ -1,4 +1,8 @@
 /*
+ * Layer: kinds, the highest: above host.h, place.h and instance.h (which
+ * it calls); below reconcile.c and the agent server (docs/HACKING.md,
+ * "Layers").
+ *
  * Volumes on storage hosts (docs/storage.md): placement on a storage host,
  * the states, snapshots, restores, attachment to instances, and what the
  * data path needs to reach a volume's target.

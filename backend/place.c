@@ -1,0 +1,538 @@
+/*
+ * The placement of instances on hosts: which host each instance is on
+ * (struct vdc_place), the links of hosts/NAME/instances/, what placed
+ * instances take of a host, and the limits of networks and security
+ * groups a host's desired state may carry. Above host.c (hosts as they
+ * joined and reported) and below the kinds that place or read placement
+ * (instance.c, network.c, volume.c); it calls nothing above it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+#include "place.h"
+
+static int attr_index(const struct vdc_obj *obj, const char *name)
+{
+	return vdc_attr_index(obj->kind, name, strlen(name));
+}
+
+struct vdc_place *vdc_place_of(struct vdc_obj *instance)
+{
+	if (!instance->priv)
+		instance->priv = xcalloc(1, sizeof(struct vdc_place));
+	return instance->priv;
+}
+
+void vdc_place_release(struct vdc_obj *instance)
+{
+	struct vdc_place *p = instance->priv;
+
+	if (p)
+		free(p->console);
+	free(p);
+}
+
+/* ---- placement ---- */
+
+static void host_recount(struct vdc_obj *host);
+
+static struct vdc_obj *host_of_instance(struct vdc_obj *instance)
+{
+	struct vdc_place *p = vdc_place_of(instance);
+
+	return p->host[0] ? vdc_host_find(p->host) : NULL;
+}
+
+static struct vdc_link *host_link(struct vdc_obj *host, const char *iname)
+{
+	return vdc_rel_find(host, 0, iname, strlen(iname));
+}
+
+/*
+ * Add to `set` the networks the nics of `inst` link (by name, whether the
+ * network exists yet or not), but `skip`'s, and to `*nics` how many nics
+ * link one. The desired state of a host carries the networks that have a
+ * cidr; counting every linked one keeps the count from growing behind the
+ * check when a cidr is written later.
+ */
+static void networks_of(const struct vdc_obj *inst, const struct vdc_obj *skip, struct vdc_map *set, size_t *nics)
+{
+	struct vdc_map_entry *e;
+	size_t b;
+
+	for (e = vdc_map_first(&inst->children, &b); e; e = vdc_map_next(&inst->children, e, &b)) {
+		const struct vdc_obj *nic = e->value;
+		int a = vdc_attr_index(nic->kind, "network", 7);
+		const struct vdc_link *l = a >= 0 ? nic->attrs[a].link : NULL;
+
+		if (l && nic != skip) {
+			vdc_map_put(set, l->tname, (void *)nic);
+			++*nics;
+		}
+	}
+}
+
+/*
+ * Into `set`: the networks the desired state of `host` holds, with those
+ * of `extra` (an instance about to be placed there, or NULL) counted in
+ * and the present link of `nic` (about to be changed, or NULL) out; into
+ * `*nics`, the nics on them. The caller clears `set`.
+ */
+static void host_networks(const struct vdc_obj *host, const struct vdc_obj *extra, const struct vdc_obj *nic,
+			  struct vdc_map *set, size_t *nics)
+{
+	const struct vdc_reldir *r = &host->rel[0];
+	unsigned i;
+
+	for (i = 0; i < r->n; i++) {
+		struct vdc_obj *inst = vdc_link_target(r->links[i]);
+
+		if (inst && inst != extra && !vdc_place_of(inst)->leaving)
+			networks_of(inst, nic, set, nics);
+	}
+	if (extra)
+		networks_of(extra, nic, set, nics);
+}
+
+/* A list of names without repeats: the order they came in, and a map to find them. */
+struct name_set {
+	char (*v)[VDC_NAME_MAX + 1];
+	size_t n;
+	struct vdc_map map;
+};
+
+static void name_set_add(struct name_set *s, const char *name)
+{
+	if (vdc_map_get(&s->map, name))
+		return;
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	snprintf(s->v[s->n], sizeof(*s->v), "%s", name);
+	vdc_map_put(&s->map, name, s->v);   /* any non-NULL value */
+	s->n++;
+}
+
+static void instance_groups(const struct vdc_obj *inst, struct name_set *s)
+{
+	unsigned d, k;
+
+	for (d = 0; d < inst->kind->nreldirs; d++)
+		if (!strcmp(inst->kind->reldirs[d].name, "security-groups"))
+			for (k = 0; k < inst->rel[d].n; k++)
+				name_set_add(s, inst->rel[d].links[k]->tname);
+}
+
+/* A group's rules as they are about to be written (for a check before the write). */
+struct rules_override {
+	const char *group;
+	const char *text;
+	size_t len;
+};
+
+/*
+ * How many security groups the desired state of `host` names, with
+ * instance `extra` placed there too, group `group` joined and the rules
+ * of `over` written (each may be NULL): the groups of its instances and
+ * every group their rules name as a peer (sg:NAME), transitively, as
+ * vdc_network_desired() sends them. `*has` (when not NULL) says whether
+ * `over`'s group is among them. Counting stops past VDC_HOST_GROUPS_MAX.
+ */
+static size_t host_groups(const struct vdc_obj *host, const struct vdc_obj *extra, const char *group,
+			  const struct rules_override *over, bool *has)
+{
+	const struct vdc_kind *gk = vdc_kind_find("security-groups", 15);
+	const struct vdc_reldir *r = &host->rel[0];
+	struct vdc_rule *rules = xcalloc(VDC_RULES_MAX, sizeof(*rules));
+	struct name_set s = { NULL, 0, { NULL, 0, 0 } };
+	size_t g, n;
+	unsigned i;
+
+	vdc_map_init(&s.map);
+	for (i = 0; i < r->n; i++) {
+		struct vdc_obj *inst = vdc_link_target(r->links[i]);
+
+		if (inst && inst != extra && !vdc_place_of(inst)->leaving)
+			instance_groups(inst, &s);
+	}
+	if (extra)
+		instance_groups(extra, &s);
+	if (group)
+		name_set_add(&s, group);
+	/* s.n grows as peers are found; stop counting once past the limit. */
+	for (g = 0; g < s.n && s.n <= VDC_HOST_GROUPS_MAX; g++) {
+		struct vdc_obj *o = gk ? vdc_obj_find(gk, NULL, s.v[g], strlen(s.v[g])) : NULL;
+		int a = o ? vdc_attr_index(gk, "rules", 5) : -1;
+		size_t len = 0, k;
+		const char *text = a >= 0 ? vdc_attr_value(o, (unsigned)a, &len) : "";
+
+		if (over && !strcmp(s.v[g], over->group)) {
+			text = over->text;
+			len = over->len;
+		}
+		n = 0;
+		if (len && vdc_rules_parse(text, len, rules, &n, NULL) < 0)
+			n = 0;
+		for (k = 0; k < n; k++)
+			if (rules[k].peer_is_group)
+				name_set_add(&s, rules[k].peer_group);
+	}
+	n = s.n;
+	if (has)
+		*has = over && vdc_map_get(&s.map, over->group);
+	vdc_map_clear(&s.map);
+	free(s.v);
+	free(rules);
+	return n;
+}
+
+int vdc_place_groups_check(const struct vdc_obj *instance, const char *group, struct vdc_err *err)
+{
+	struct vdc_place *p = vdc_place_of((struct vdc_obj *)instance);
+	struct vdc_obj *host = p->host[0] ? vdc_host_find(p->host) : NULL;
+	size_t n;
+
+	if (!host)
+		return 0;
+	n = host_groups(host, NULL, group, NULL, NULL);
+	if (n <= VDC_HOST_GROUPS_MAX)
+		return 0;
+	return vdc_err_set(err, -ENOSPC,
+			   "host %s, where instance %s is placed, would carry more than %d security groups (those of its instances and the groups their rules name); instance %s cannot join group %s there",
+			   host->name, instance->name, VDC_HOST_GROUPS_MAX, instance->name, group);
+}
+
+int vdc_hosts_rules_check(const struct vdc_obj *group, const char *rules, size_t len, struct vdc_err *err)
+{
+	const struct vdc_kind *k = vdc_hosts_kind();
+	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
+	struct rules_override over = { group->name, rules, len };
+	struct vdc_map_entry *e;
+	size_t b;
+
+	for (e = all ? vdc_map_first(all, &b) : NULL; e; e = vdc_map_next(all, e, &b)) {
+		struct vdc_obj *host = e->value;
+		bool has = false;
+
+		if (vdc_host_of(host)->role != VDC_ROLE_HVA || !host->rel[0].n)
+			continue;
+		if (host_groups(host, NULL, NULL, &over, &has) > VDC_HOST_GROUPS_MAX && has)
+			return vdc_err_set(err, -ENOSPC,
+					   "with these rules host %s would carry more than %d security groups (those of its instances and the groups their rules name); name fewer sg: peers",
+					   host->name, VDC_HOST_GROUPS_MAX);
+	}
+	return 0;
+}
+
+int vdc_place_networks_check(const struct vdc_obj *nic, const char *net, struct vdc_err *err)
+{
+	struct vdc_obj *inst = nic->parent;
+	struct vdc_place *p = inst ? vdc_place_of(inst) : NULL;
+	struct vdc_obj *host = p && p->host[0] ? vdc_host_find(p->host) : NULL;
+	struct vdc_map set;
+	size_t n, nics = 0;
+
+	if (!host)
+		return 0;
+	vdc_map_init(&set);
+	host_networks(host, NULL, nic, &set, &nics);
+	n = vdc_map_get(&set, net) ? set.count : set.count + 1;
+	vdc_map_clear(&set);
+	if (nics + 1 > VDC_HOST_NICS_MAX)
+		return vdc_err_set(err, -ENOSPC,
+				   "host %s, where instance %s is placed, has %zu nics on networks already, the most one host fences (%d); nic %s cannot be on a network there",
+				   host->name, inst->name, nics, VDC_HOST_NICS_MAX, nic->name);
+	if (n <= VDC_HOST_NETWORKS_MAX)
+		return 0;
+	return vdc_err_set(err, -ENOSPC,
+			   "host %s, where instance %s is placed, carries %zu networks already, the most one host takes (%d); nic %s cannot be on network %s there",
+			   host->name, inst->name, n - 1, VDC_HOST_NETWORKS_MAX, nic->name, net);
+}
+
+int vdc_place_set(struct vdc_obj *instance, const char *hostname, struct vdc_err *err)
+{
+	struct vdc_place *p = vdc_place_of(instance);
+	struct vdc_obj *old = host_of_instance(instance), *host = *hostname ? vdc_host_find(hostname) : NULL;
+	struct vdc_err ignored = VDC_ERR_INIT;
+	struct vdc_link *l;
+	int rc;
+
+	rc = vdc_obj_live_put(instance, "host", *hostname ? hostname : NULL, err);
+	if (rc < 0)
+		return rc;
+	if (p->leaving)
+		vdc_obj_live_put(instance, "leaving", NULL, &ignored);
+	p->leaving = false;
+	if (old && (l = host_link(old, instance->name)))
+		vdc_rel_remove(old, 0, l, &ignored);
+	if (old) {
+		host_recount(old);
+		vdc_host_bump(old);
+	}
+	snprintf(p->host, sizeof(p->host), "%s", hostname);
+	if (host) {
+		if (!host_link(host, instance->name))
+			vdc_rel_add(host, 0, instance->name, strlen(instance->name), instance->name, 0, &ignored);
+		host_recount(host);
+		vdc_host_bump(host);
+		vdc_event(instance, "placed on host %s", hostname);
+	}
+	instance->live_mtime = vdc_now();
+	return 0;
+}
+
+void vdc_place_leave(struct vdc_obj *instance)
+{
+	struct vdc_place *p = vdc_place_of(instance);
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *host = host_of_instance(instance);
+
+	if (!host || p->leaving)
+		return;
+	if (vdc_obj_live_put(instance, "leaving", "1", &err) < 0) {
+		vdc_event(instance, "warning: %s", err.msg);
+		return;
+	}
+	p->leaving = true;
+	vdc_event(instance, "leaving host %s", p->host);
+	vdc_host_bump(host);
+}
+
+void vdc_place_live_loaded(struct vdc_obj *instance, const char *name, const char *value)
+{
+	struct vdc_place *p = vdc_place_of(instance);
+
+	if (!strcmp(name, "host"))
+		snprintf(p->host, sizeof(p->host), "%s", value);
+	else if (!strcmp(name, "leaving"))
+		p->leaving = true;
+	else if (!strcmp(name, "reboot"))
+		p->reboot = strtoull(value, NULL, 10);
+	else if (!strcmp(name, "reset"))
+		p->reset = strtoull(value, NULL, 10);
+}
+
+void vdc_place_destroyed(struct vdc_obj *instance)
+{
+	struct vdc_obj *host = host_of_instance(instance);
+	struct vdc_err ignored = VDC_ERR_INIT;
+	struct vdc_link *l;
+
+	if (!host)
+		return;
+	l = host_link(host, instance->name);
+	if (l)
+		vdc_rel_remove(host, 0, l, &ignored);
+	host_recount(host);
+	vdc_host_bump(host);
+}
+
+void vdc_place_renamed(struct vdc_obj *instance, const char *old)
+{
+	struct vdc_obj *host = host_of_instance(instance);
+	struct vdc_err ignored = VDC_ERR_INIT;
+	struct vdc_link *l;
+
+	if (!host)
+		return;
+	l = host_link(host, old);
+	if (l)
+		vdc_rel_remove(host, 0, l, &ignored);
+	vdc_rel_add(host, 0, instance->name, strlen(instance->name), instance->name, 0, &ignored);
+	vdc_host_bump(host);
+}
+
+/* ---- capacity ---- */
+
+void vdc_instance_size(const struct vdc_obj *obj, unsigned *cpus, uint64_t *memory)
+{
+	uint64_t c = 1, m = 0;
+	size_t len;
+	const char *v;
+
+	v = vdc_attr_value(obj, (unsigned)attr_index(obj, "cpus"), &len);
+	vdc_uint_parse(v, len, "cpus", 1, UINT32_MAX, &c, NULL);
+	v = vdc_attr_value(obj, (unsigned)attr_index(obj, "memory"), &len);
+	vdc_size_parse(v, len, "memory", &m, NULL);
+	*cpus = (unsigned)c;
+	*memory = m;
+}
+
+/* Count what the instances placed on `host` take, kept in its vdc_host. */
+static void host_recount(struct vdc_obj *host)
+{
+	struct vdc_host *h = vdc_host_of(host);
+	const struct vdc_reldir *r = &host->rel[0];
+	unsigned i, c;
+	uint64_t m;
+
+	h->cpus_used = 0;
+	h->memory_used = 0;
+	for (i = 0; i < r->n; i++) {
+		struct vdc_obj *inst = vdc_link_target(r->links[i]);
+
+		if (!inst)
+			continue;
+		vdc_instance_size(inst, &c, &m);
+		h->cpus_used += c;
+		h->memory_used += m;
+	}
+}
+
+void vdc_place_resized(struct vdc_obj *instance)
+{
+	struct vdc_obj *host = host_of_instance(instance);
+
+	if (host)
+		host_recount(host);
+}
+
+size_t vdc_hosts_caps(const struct vdc_obj *instance, struct vdc_host_cap **caps)
+{
+	const struct vdc_kind *k = vdc_hosts_kind();
+	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
+	struct vdc_map_entry *e;
+	size_t n = 0, b;
+
+	*caps = NULL;
+	if (!all || !all->count)
+		return 0;
+	*caps = xcalloc(all->count, sizeof(**caps));
+	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
+		struct vdc_obj *o = e->value;
+		struct vdc_host *h = vdc_host_of(o);
+		struct vdc_host_cap *c;
+
+		if (h->role != VDC_ROLE_HVA)
+			continue;
+		c = &(*caps)[n++];
+
+		c->name = o->name;
+		c->cpus = h->cpus;
+		c->memory = h->memory;
+		vdc_host_use(o, &c->cpus_used, &c->memory_used);
+		c->schedulable = vdc_host_schedulable(o);
+		c->up = h->reported && !strcmp(o->state, "up");
+		/* An instance without a network adds none: no host can be over the limit by it. */
+		if (instance && instance->children.count) {
+			struct vdc_map set;
+			size_t nics = 0;
+
+			vdc_map_init(&set);
+			networks_of(instance, NULL, &set, &nics);
+			if (set.count) {
+				nics = 0;
+				host_networks(o, instance, NULL, &set, &nics);
+			}
+			c->networks = (unsigned)set.count;
+			c->nics = (unsigned)nics;
+			vdc_map_clear(&set);
+		}
+		/* Likewise an instance in no security group adds none. */
+		if (instance) {
+			struct name_set mine = { NULL, 0, { NULL, 0, 0 } };
+
+			vdc_map_init(&mine.map);
+			instance_groups(instance, &mine);
+			if (mine.n)
+				c->groups = (unsigned)host_groups(o, instance, NULL, NULL, NULL);
+			vdc_map_clear(&mine.map);
+			free(mine.v);
+		}
+	}
+	return n;
+}
+
+/*
+ * The instances placed on `host`, as a copy (free it): reconciling may move
+ * an instance off the host, which changes its list of links.
+ */
+struct vdc_obj **vdc_placed_on(const struct vdc_obj *host, unsigned *n)
+{
+	const struct vdc_reldir *r = &host->rel[0];
+	struct vdc_obj **list = xcalloc(r->n ? r->n : 1, sizeof(*list));
+	unsigned i;
+
+	for (i = 0; i < r->n; i++)
+		list[i] = vdc_link_target(r->links[i]);
+	*n = r->n;
+	return list;
+}
+
+/* ---- console ---- */
+
+uint64_t vdc_console_append(struct vdc_obj *instance, uint64_t offset, const char *buf, size_t len)
+{
+	struct vdc_place *p = vdc_place_of(instance);
+	uint64_t end = offset + len;
+	size_t skip, keep;
+
+	if (end <= p->console_have)
+		return p->console_have;
+	skip = offset < p->console_have ? (size_t)(p->console_have - offset) : 0;
+	buf += skip;
+	len -= skip;
+	if (len >= VDC_CONSOLE_MAX) {
+		buf += len - VDC_CONSOLE_MAX;
+		len = VDC_CONSOLE_MAX;
+	}
+	if (!p->console)
+		p->console = xmalloc(VDC_CONSOLE_MAX);
+	keep = p->console_len + len > VDC_CONSOLE_MAX ? VDC_CONSOLE_MAX - len : p->console_len;
+	memmove(p->console, p->console + p->console_len - keep, keep);
+	memcpy(p->console + keep, buf, len);
+	p->console_len = keep + len;
+	p->console_have = end;
+	instance->live_mtime = vdc_now();
+	return p->console_have;
+}
+
+/* ---- what the tree shows ---- */
+
+void vdc_instance_show_host(const struct vdc_obj *obj, struct strbuf *out)
+{
+	const struct vdc_place *p = vdc_place_of((struct vdc_obj *)obj);
+
+	if (p->host[0])
+		strbuf_addf(out, "%s\n", p->host);
+}
+
+const struct vdc_seen *vdc_seen_of(const struct vdc_obj *obj)
+{
+	struct vdc_obj *host = host_of_instance((struct vdc_obj *)obj);
+
+	return host ? vdc_imap_get(&vdc_host_of(host)->seen, (uint64_t)obj->id) : NULL;
+}
+
+void vdc_instance_show_console(const struct vdc_obj *obj, struct strbuf *out)
+{
+	const struct vdc_place *p = vdc_place_of((struct vdc_obj *)obj);
+
+	if (p->console_len)
+		strbuf_add(out, p->console, p->console_len);
+}
+
+/* ---- the hosts kind's hooks ---- */
+
+/*
+ * After a restart the links of hosts/NAME/instances/ and the instances'
+ * own "host" values are made to agree; the instance's value wins.
+ */
+void vdc_host_loaded(struct vdc_obj *host)
+{
+	struct vdc_reldir *r = &host->rel[0];
+	struct vdc_err ignored = VDC_ERR_INIT;
+	unsigned i = 0;
+
+	vdc_host_of(host);
+	while (i < r->n) {
+		struct vdc_obj *inst = vdc_link_target(r->links[i]);
+
+		if (!inst || strcmp(vdc_place_of(inst)->host, host->name)) {
+			if (vdc_rel_remove(host, 0, r->links[i], &ignored) == 0)
+				continue;
+		}
+		i++;
+	}
+	host_recount(host);
+}
