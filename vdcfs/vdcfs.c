@@ -30,9 +30,11 @@
 #include <unistd.h>
 
 #include "agentd.h"
+#include "ctl.h"
 #include "host.h"
 #include "iscsi.h"
 #include "kinds.h"
+#include "notify.h"
 #include "tree.h"
 #include "volume.h"
 
@@ -44,89 +46,7 @@ static const struct vdc_kind *const kinds[] = {
 	NULL,
 };
 
-/*
- * What the kernel may cache. Names and attributes change only through the
- * mount, where the kernel sees every change, except the live files of run/
- * (never cached) and a temporary file renamed onto an attribute (see
- * attr_timeout()). So entries, attributes and "no such file" answers are
- * cached for a minute.
- */
-#define ENTRY_TIMEOUT 60.0
-#define ATTR_TIMEOUT 60.0
-
 static bool no_opendir;   /* the kernel can skip OPENDIR and RELEASEDIR */
-
-/*
- * Telling the kernel that live files changed. The model calls live_changed()
- * with its lock held; the request that caused the change tells the kernel
- * before it lets go of the lock (tell_kernel()), so no reader can see the
- * new content with the old size, and the caller's next stat sees the new
- * one. Only attributes are invalidated, which needs nothing from vdcfs:
- * safe inside a request and under the lock.
- */
-#define LIVE_MAX 64
-static struct fuse_session *session;
-static __thread uint64_t live_inos[LIVE_MAX];
-static __thread size_t nlive;
-
-/*
- * The live files the kernel has an inode for, with the kernel's lookup
- * count (every entry handed out adds one, FORGET takes its count back, in
- * whatever order they are served): only those need telling, which spares a
- * system call per run/ file of every object a write touches.
- */
-static pthread_mutex_t known_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct vdc_imap known;
-
-static void kernel_learns(const struct node *n, uint64_t ino)
-{
-	if (n->type != N_RUNFILE && n->type != N_GFILE && !(n->type == N_DATA && n->kind->data_iscsi))
-		return;
-	pthread_mutex_lock(&known_lock);
-	vdc_imap_put(&known, ino, (void *)((intptr_t)vdc_imap_get(&known, ino) + 1));
-	pthread_mutex_unlock(&known_lock);
-}
-
-static void kernel_forgets(uint64_t ino, uint64_t nlookup)
-{
-	intptr_t n;
-
-	pthread_mutex_lock(&known_lock);
-	n = (intptr_t)vdc_imap_get(&known, ino) - (intptr_t)nlookup;
-	if (n > 0)
-		vdc_imap_put(&known, ino, (void *)n);
-	else
-		vdc_imap_del(&known, ino);
-	pthread_mutex_unlock(&known_lock);
-}
-
-static void live_changed(const struct vdc_obj *obj)
-{
-	uint64_t inos[16];
-	size_t i, j, n = tree_live_inos(obj, inos, 16);
-
-	pthread_mutex_lock(&known_lock);
-	for (i = 0, j = 0; i < n; i++)
-		if (vdc_imap_get(&known, inos[i]))
-			inos[j++] = inos[i];
-	pthread_mutex_unlock(&known_lock);
-	n = j;
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < nlive && live_inos[j] != inos[i]; j++)
-			;
-		if (j == nlive && nlive < LIVE_MAX)
-			live_inos[nlive++] = inos[i];
-	}
-}
-
-static void tell_kernel(void)
-{
-	size_t i;
-
-	for (i = 0; i < nlive; i++)
-		fuse_lowlevel_notify_inval_inode(session, live_inos[i], -1, 0);
-	nlive = 0;
-}
 
 /*
  * An open file. The kernel may send several requests on one handle at
@@ -223,30 +143,6 @@ static bool is_backed(enum node_type t)
 static bool is_live(enum node_type t)
 {
 	return t == N_RUNFILE || t == N_GFILE;
-}
-
-/*
- * A temporary file's attributes are not cached: once renamed onto an
- * attribute, its inode stands for the attribute (tree_alias) and must
- * report the attribute's number. Live files are cached like the rest; the
- * kernel is told when they change (live_changed()).
- */
-static double attr_timeout(const struct node *n)
-{
-	/* run/events has a size per reader: the kernel's one copy would be another's. */
-	if (n->type == N_GFILE && n->idx == G_RUN_EVENTS)
-		return 0;
-	return n->type == N_SCRATCH ? 0 : ATTR_TIMEOUT;
-}
-
-static void fill_entry(const struct node *n, struct fuse_entry_param *e)
-{
-	memset(e, 0, sizeof(*e));
-	tree_stat(n, &e->attr);
-	e->ino = e->attr.st_ino;
-	kernel_learns(n, e->ino);
-	e->entry_timeout = ENTRY_TIMEOUT;
-	e->attr_timeout = attr_timeout(n);
 }
 
 /* Hide or show a fixed entry (unlink, and re-making it with create or mkdir). */
@@ -1005,8 +901,7 @@ static void volume_release(struct handle *h)
 		if (vol)
 			tree_data_written(vol);
 		vdc_model_unlock();
-		if (session)
-			fuse_lowlevel_notify_inval_inode(session, h->ino, -1, 0);
+		kernel_inval_inode(h->ino);
 	}
 }
 
@@ -1289,47 +1184,6 @@ static int attr_write(const struct node *n, struct handle *h, const char *data, 
 	tmp = h->buf;
 	h->buf = next;
 	next = tmp;
-	return (int)size;
-}
-
-/* Run the verbs in a write to ctl, one a line. */
-static int ctl_run(const struct node *n, const char *data, size_t size, struct vdc_err *err)
-{
-	const struct vdc_kind *k = n->kind;
-	size_t pos = 0;
-	int rc = vdc_text_check(data, size, true, err);
-
-	if (rc < 0)
-		return rc;
-	while (pos < size) {
-		const char *line = data + pos, *nl = memchr(line, '\n', size - pos);
-		size_t len = nl ? (size_t)(nl - line) : size - pos, vlen;
-		unsigned i;
-
-		pos += len + 1;
-		while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
-			len--;
-		if (!len)
-			continue;
-		for (vlen = 0; vlen < len && line[vlen] != ' '; vlen++)
-			;
-		for (i = 0; i < k->nverbs; i++)
-			if (strlen(k->verbs[i].name) == vlen && !memcmp(k->verbs[i].name, line, vlen))
-				break;
-		if (i == k->nverbs) {
-			__do_strbuf struct strbuf list = STRBUF_INIT;
-
-			for (i = 0; i < k->nverbs; i++)
-				strbuf_addf(&list, "%s%s", i ? ", " : "", k->verbs[i].usage);
-			return vdc_err_set(err, -EINVAL, "'%.*s' is not a verb of %s; write one of: %s", (int)vlen,
-					   line, k->name, list.buf);
-		}
-		while (vlen < len && line[vlen] == ' ')
-			vlen++;
-		rc = k->verbs[i].run(n->obj, line + vlen, len - vlen, err);
-		if (rc < 0)
-			return rc;
-	}
 	return (int)size;
 }
 
@@ -2195,8 +2049,8 @@ static void vdcfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fu
 			 * the size changes of run/ never name: make it look data
 			 * up again (after the reply: the rename holds the folder).
 			 */
-			if (session && rc == 0)
-				fuse_lowlevel_notify_inval_entry(session, dirino, "data", 4);
+			if (rc == 0)
+				kernel_inval_entry(dirino, "data", 4);
 			return;
 		}
 		if (exists) {
@@ -2504,7 +2358,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "vdcfs: %s\n", err.msg);
 		goto done;
 	}
-	session = se;
+	notify_start(se);
 	vdc_model_set_live_hook(live_changed);
 	vdc_model_set_flush_hook(tell_kernel);
 	vdc_event(NULL, "vdcfs started on %s with state %s", mnt, state);
@@ -2529,8 +2383,7 @@ stop:
 	vdc_agentd_stop();
 	agentd = false;
 	vdc_model_close();
-	session = NULL;
-	vdc_imap_clear(&known);
+	notify_stop();
 done:
 	if (agentd)
 		vdc_agentd_stop();
