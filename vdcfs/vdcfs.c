@@ -4,17 +4,15 @@
  * This file holds the fuse_lowlevel_ops table and nothing that knows about
  * a particular kind: each operation turns its inode number into a node
  * (tree.c), takes the model lock, calls one model function and ends in
- * exactly one reply. It is the only place where an error becomes a reply:
- * every failing mutation leaves its sentence in the object's run/err (or in
- * run/events for the data center) before its errno goes back to the kernel.
+ * exactly one reply. The operations, with the data back ends they call
+ * for an open file's reads and writes (handle.h), are the only place where
+ * an error becomes a reply: every failing mutation leaves its sentence in
+ * the object's run/err (or in run/events for the data center) before its
+ * errno goes back to the kernel.
  *
  * Inode numbers are the tree's own and stable (tree.c), so the kernel can
  * cache entries: a second for names and attributes, and nothing for the
  * attributes of live files in run/, whose size changes without a write.
- *
- * Writes to attribute files follow docs/tree.md: a single-line value is
- * validated and committed by the write(2) that carries it; a multi-line
- * value is checked as it arrives and committed when the file is closed.
  */
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
@@ -31,12 +29,12 @@
 
 #include "agentd.h"
 #include "ctl.h"
+#include "frontend.h"
+#include "handle.h"
 #include "host.h"
-#include "iscsi.h"
 #include "kinds.h"
 #include "notify.h"
 #include "tree.h"
-#include "volume.h"
 
 static const struct vdc_kind *const kinds[] = {
 	/* A restore needs link targets before their sources: keep this order. */
@@ -47,103 +45,6 @@ static const struct vdc_kind *const kinds[] = {
 };
 
 static bool no_opendir;   /* the kernel can skip OPENDIR and RELEASEDIR */
-
-/*
- * An open file. The kernel may send several requests on one handle at
- * once (threads of a process sharing a descriptor, pread), so a request
- * never changes what another one on the same handle reads without a lock:
- * ino, type, fd, lun, vol and wr are set at open and never change; buf and
- * the flags of a value being written change only under the model's write
- * lock and are read under its read lock (a live file is rendered into a
- * buffer of the request, never into buf); the fields of a volume's data
- * that reads and writes update are guarded by the handle's own `lock`.
- */
-struct handle {
-	uint64_t ino;
-	enum node_type type;
-	int fd;             /* N_DATA and N_SCRATCH: the backing file, else -1 */
-	struct strbuf buf;  /* the text read, or the value being written */
-	bool truncated;     /* opened with O_TRUNC and not written since */
-	bool written;       /* a write succeeded */
-	bool pending;       /* a multi-line value waits for close */
-	bool failed;        /* a write failed: commit nothing more */
-	/* A volume's data (kind->data_iscsi): its own session to the LUN. */
-	struct vdc_iscsi *lun;
-	int64_t vol;        /* the volume's id (it may be renamed while open) */
-	bool wr;            /* opened for writing */
-	pthread_mutex_t lock;   /* guards the fields below */
-	uint64_t size;      /* end of file: the size data showed at open, or grew to */
-	bool dirty;         /* written since the last SYNCHRONIZE CACHE */
-	uint64_t seq_end;   /* where the last read or write ended */
-	time_t progress_at; /* when run/progress was last set (CLOCK_MONOTONIC s) */
-	bool progress;      /* run/progress shows this handle's copy */
-	struct handle *prev, *next;   /* every open handle, see handle_new */
-};
-
-/*
- * Every open handle is on one list, so that those the kernel never
- * released (a RELEASE still queued when the mount went away) are freed
- * at exit rather than leaked.
- */
-static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct handle *handles;
-
-static struct handle *handle_new(void)
-{
-	struct handle *h = xcalloc(1, sizeof(*h));
-
-	h->fd = -1;
-	strbuf_init(&h->buf, 0);
-	pthread_mutex_init(&h->lock, NULL);
-	pthread_mutex_lock(&handles_lock);
-	h->next = handles;
-	if (handles)
-		handles->prev = h;
-	handles = h;
-	pthread_mutex_unlock(&handles_lock);
-	return h;
-}
-
-static struct handle *fh(struct fuse_file_info *fi)
-{
-	return (struct handle *)(uintptr_t)fi->fh;
-}
-
-/*
- * Note the calling process (the fresh rule in model.h depends on it) and
- * user (what run/events shows, and whose a failure about no object is).
- */
-static void begin(fuse_req_t req)
-{
-	tree_caller = fuse_req_ctx(req)->pid;
-	tree_caller_uid = fuse_req_ctx(req)->uid;
-}
-
-/*
- * Report a failure to its object, or, about none, to the data center's
- * run/events for the user who asked (begin() said who), and return its errno.
- */
-static int fail(const struct node *n, const struct vdc_err *err, int rc)
-{
-	struct vdc_obj *o = n ? tree_owner(n) : NULL;
-
-	if (o)
-		vdc_report(o, err);
-	else
-		vdc_report_uid(tree_caller_uid, err);
-	return rc;
-}
-
-static bool is_backed(enum node_type t)
-{
-	return t == N_DATA || t == N_SCRATCH;
-}
-
-/* Files whose content changes without a write: run/ files and run/events. */
-static bool is_live(enum node_type t)
-{
-	return t == N_RUNFILE || t == N_GFILE;
-}
 
 /* Hide or show a fixed entry (unlink, and re-making it with create or mkdir). */
 static void set_hidden(const struct node *n, bool hidden)
@@ -529,531 +430,6 @@ static void vdcfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_in
 
 /* ---- opening, reading and writing files ---- */
 
-static int open_backing(const struct node *n, int flags, struct handle *h)
-{
-	__do_strbuf struct strbuf p = STRBUF_INIT;
-
-	tree_backing_path(n, &p);
-	h->fd = open(p.buf, (flags & (O_ACCMODE | O_TRUNC | O_APPEND)) | O_CLOEXEC);
-	return h->fd < 0 ? -errno : 0;
-}
-
-static void handle_free(struct handle *h)
-{
-	pthread_mutex_lock(&handles_lock);
-	if (h->prev)
-		h->prev->next = h->next;
-	else
-		handles = h->next;
-	if (h->next)
-		h->next->prev = h->prev;
-	pthread_mutex_unlock(&handles_lock);
-	vdc_iscsi_close(h->lun);
-	if (h->fd >= 0)
-		close(h->fd);
-	strbuf_release(&h->buf);
-	pthread_mutex_destroy(&h->lock);
-	free(h);
-}
-
-/*
- * ---- a volume's data ----
- *
- * volumes/NAME/data is the volume's LUN (docs/storage.md). Every open file
- * has its own iSCSI session (iscsi.h) as vdcfs's initiator; nothing of it
- * runs under the model lock, which is taken only to read the endpoint, to
- * check that the volume may be written and to set run/progress.
- * Sequential reads are read ahead inside the session (iscsi.h) on top of
- * the kernel's readahead, so several READs are in flight at once.
- */
-#define VOLUME_WAIT_MS 30000   /* opening data of a volume that is not available */
-#define VOLUME_POLL_MS 100
-
-static bool is_volume_data(const struct node *n)
-{
-	return n->type == N_DATA && n->kind->data_iscsi;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&t, NULL);
-}
-
-static time_t mono_seconds(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec;
-}
-
-/* Record the failure of a request on data in the volume's run/err. */
-static int volume_fail(int64_t vol, const struct vdc_err *err, int rc)
-{
-	vdc_model_wrlock();
-	vdc_report(vdc_obj_by_id(vol), err);
-	tell_kernel();
-	vdc_model_unlock();
-	return rc;
-}
-
-/*
- * The endpoint of the volume of data inode `ino`, waiting up to 30 s while
- * it is not available (-EAGAIN); with `wr`, it must be writable now.
- * Returns 0, a negative errno, or 1 for a volume on no storage host (no
- * bytes anywhere: *size is 0 and there is no target to log in to).
- */
-static int volume_endpoint(fuse_ino_t ino, bool wr, struct vdc_volume_ep *ep, int64_t *vol,
-			   uint64_t *size, struct vdc_err *err)
-{
-	unsigned waited = 0;
-	struct node n;
-	int rc;
-
-	for (;;) {
-		vdc_err_clear(err);
-		vdc_model_rdlock();
-		rc = tree_from_ino(ino, &n);
-		if (rc == 0 && !is_volume_data(&n))
-			rc = -EINVAL;
-		if (rc == 0) {
-			*vol = n.obj->id;
-			if (!vdc_volume_placed(n.obj)) {
-				/* No storage host: no bytes anywhere, nothing to wait for. */
-				vdc_model_unlock();
-				memset(ep, 0, sizeof(*ep));
-				*size = 0;
-				return 1;
-			}
-			rc = vdc_volume_endpoint(n.obj, ep, err);
-		}
-		if (rc == 0 && wr)
-			rc = vdc_volume_writable(n.obj, err);
-		if (rc == 0)
-			*size = tree_data_size(n.obj);
-		vdc_model_unlock();
-		if (rc != -EAGAIN || waited >= VOLUME_WAIT_MS)
-			return rc;
-		sleep_ms(VOLUME_POLL_MS);
-		waited += VOLUME_POLL_MS;
-	}
-}
-
-static int volume_connect(const struct vdc_volume_ep *ep, struct vdc_iscsi **lun, struct vdc_err *err)
-{
-	struct vdc_iscsi_target t = {
-		.portal = ep->portal, .iqn = ep->iqn, .initiator = ep->initiator,
-		.user = ep->user, .secret = ep->secret, .lun = ep->lun,
-	};
-
-	return vdc_iscsi_open(&t, lun, err);
-}
-
-/*
- * Open data of a volume (no lock held): wait for the volume, log in, and
- * with `trunc` discard every block. Fills fi for the reply.
- */
-static int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_volume_ep ep;
-	struct handle *h;
-	bool wr = (fi->flags & O_ACCMODE) != O_RDONLY, unplaced;
-	int64_t vol = 0;
-	uint64_t size = 0;
-	int rc;
-
-	rc = volume_endpoint(ino, wr, &ep, &vol, &size, &err);
-	if (rc < 0)
-		return vol ? volume_fail(vol, &err, rc) : rc;
-	unplaced = rc == 1;
-	h = handle_new();
-	h->ino = ino;
-	h->type = N_DATA;
-	h->vol = vol;
-	h->size = size;
-	h->wr = wr;
-	rc = unplaced ? 0 : volume_connect(&ep, &h->lun, &err);
-	if (rc == 0 && trunc && wr && h->lun)
-		rc = vdc_iscsi_discard_all(h->lun, &err);
-	explicit_bzero(ep.secret, sizeof(ep.secret));
-	if (rc < 0) {
-		handle_free(h);
-		return volume_fail(vol, &err, rc);
-	}
-	/*
-	 * Through the page cache: tar --sparse reads 512 bytes at a time,
-	 * which the kernel's readahead turns into large reads. An open keeps
-	 * what the cache held only while nothing but vdcfs could have
-	 * written the volume since the last open (vdc_volume_cache_ok): once
-	 * a guest or a restore may have, it starts afresh, so a reader sees
-	 * what a guest wrote before it opened data.
-	 */
-	fi->direct_io = 0;
-	vdc_model_wrlock();
-	{
-		struct vdc_obj *o = vdc_obj_by_id(vol);
-
-		fi->keep_cache = o && h->lun && vdc_volume_cache_ok(o);
-	}
-	vdc_model_unlock();
-	fi->noflush = !wr;
-	fi->fh = (uintptr_t)h;
-	return 0;
-}
-
-/* The end of file of a volume's data handle (another request may grow it). */
-static uint64_t volume_size(struct handle *h)
-{
-	uint64_t size;
-
-	pthread_mutex_lock(&h->lock);
-	size = h->size;
-	pthread_mutex_unlock(&h->lock);
-	return size;
-}
-
-/*
- * Show or clear (text NULL) this handle's copy in the volume's run/progress.
- * The caller keeps h->progress; the handle's lock is not held here (the
- * model's lock is never taken inside it).
- */
-static void volume_progress(struct handle *h, const char *text)
-{
-	struct vdc_obj *vol;
-
-	vdc_model_wrlock();
-	vol = vdc_obj_by_id(h->vol);
-	if (vol)
-		vdc_volume_set_progress(vol, text);
-	tell_kernel();
-	vdc_model_unlock();
-}
-
-/*
- * A sequential read or write went to `end`: tell run/progress, once a
- * second at most. Reads on one handle run at once (several threads, the
- * kernel's readahead): the handle's lock decides which of them tells.
- */
-static void volume_progress_note(struct handle *h, uint64_t off, size_t len, bool wrote)
-{
-	char done[16], total[16], text[64];
-	uint64_t size;
-	bool tell;
-
-	pthread_mutex_lock(&h->lock);
-	tell = off && off == h->seq_end;
-	h->seq_end = off + len;
-	if (tell) {
-		time_t now = mono_seconds();
-
-		tell = !(h->progress && now == h->progress_at);
-		if (tell) {
-			h->progress_at = now;
-			h->progress = true;
-		}
-	}
-	size = h->size;
-	pthread_mutex_unlock(&h->lock);
-	if (!tell)
-		return;
-	vdc_size_approx(off + len, done, sizeof(done));
-	vdc_size_approx(size, total, sizeof(total));
-	snprintf(text, sizeof(text), "data: %s %s of %s", wrote ? "wrote" : "read", done, total);
-	volume_progress(h, text);
-}
-
-static void volume_read(fuse_req_t req, struct handle *h, size_t size, off_t off)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-	__do_free char *buf = NULL;
-	uint64_t o = (uint64_t)off, lun = vdc_iscsi_size(h->lun), end = volume_size(h);
-	ssize_t r = 0;
-
-	if (o >= end) {
-		fuse_reply_buf(req, NULL, 0);
-		return;
-	}
-	if (size > end - o)
-		size = (size_t)(end - o);
-	buf = xmalloc(size);
-	if (o < lun) {
-		r = vdc_iscsi_read(h->lun, buf, size, o, &err);
-		if (r < 0) {
-			fuse_reply_err(req, -volume_fail(h->vol, &err, (int)r));
-			return;
-		}
-	}
-	/* Past the LUN, inside the size the volume grows to: zeros. */
-	memset(buf + r, 0, size - (size_t)r);
-	volume_progress_note(h, o, size, false);
-	fuse_reply_buf(req, buf, size);
-}
-
-/*
- * Wait (up to 30 s) until the LUN reaches `end`: a volume grown by
- * truncate(2) or `size` gets its new blocks once the storage host has
- * grown the target.
- */
-static int volume_wait_size(struct handle *h, uint64_t end, struct vdc_err *err)
-{
-	unsigned waited = 0;
-	int rc;
-
-	while (vdc_iscsi_size(h->lun) < end) {
-		if (waited >= VOLUME_WAIT_MS)
-			return vdc_err_set(err, -EAGAIN, "the volume has not grown to %llu bytes on its storage host yet",
-					   (unsigned long long)end);
-		sleep_ms(VOLUME_POLL_MS);
-		waited += VOLUME_POLL_MS;
-		rc = vdc_iscsi_refresh(h->lun, err);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
-static void volume_write(fuse_req_t req, struct handle *h, const char *data, size_t size, off_t off)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_obj *vol;
-	uint64_t end = volume_size(h);
-	ssize_t w;
-	int rc;
-
-	vdc_model_rdlock();
-	vol = vdc_obj_by_id(h->vol);
-	rc = vol ? vdc_volume_writable(vol, &err) : -ENOENT;
-	if (rc == 0 && !h->lun)
-		rc = vdc_err_set(&err, -EAGAIN, "volume %s has no storage host yet, so it can hold no bytes; a storage host must join (or have room) first",
-				 vol->name);
-	vdc_model_unlock();
-	/* Like a disk: a write that runs past the end is short, one at the end fails. */
-	if (rc == 0 && (uint64_t)off >= end)
-		rc = vdc_err_set(&err, -ENOSPC, "data of a volume of %llu bytes cannot be written past its end; grow it with size or truncate",
-				 (unsigned long long)end);
-	else if (rc == 0 && size > end - (uint64_t)off)
-		size = (size_t)(end - (uint64_t)off);
-	if (rc == 0)
-		rc = volume_wait_size(h, (uint64_t)off + size, &err);
-	if (rc < 0) {
-		fuse_reply_err(req, -(rc == -ENOENT ? rc : volume_fail(h->vol, &err, rc)));
-		return;
-	}
-	w = vdc_iscsi_write(h->lun, data, size, (uint64_t)off, &err);
-	if (w < 0) {
-		fuse_reply_err(req, -volume_fail(h->vol, &err, (int)w));
-		return;
-	}
-	pthread_mutex_lock(&h->lock);
-	h->dirty = true;
-	pthread_mutex_unlock(&h->lock);
-	volume_progress_note(h, (uint64_t)off, size, true);
-	fuse_reply_write(req, (size_t)w);
-}
-
-/*
- * SYNCHRONIZE CACHE when something was written (flush, fsync). The flag
- * is taken before the command, so a write that lands during it leaves
- * the handle dirty for the next one; a failed command puts it back.
- */
-static int volume_sync(struct handle *h)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-	bool dirty;
-	int rc;
-
-	pthread_mutex_lock(&h->lock);
-	dirty = h->dirty;
-	h->dirty = false;
-	pthread_mutex_unlock(&h->lock);
-	if (!dirty)
-		return 0;
-	rc = vdc_iscsi_sync(h->lun, &err);
-	if (rc < 0) {
-		pthread_mutex_lock(&h->lock);
-		h->dirty = true;
-		pthread_mutex_unlock(&h->lock);
-		return volume_fail(h->vol, &err, rc);
-	}
-	return 0;
-}
-
-/* The last request on the handle: nothing else runs on it now. */
-static void volume_release(struct handle *h)
-{
-	bool progress;
-
-	volume_sync(h);
-	pthread_mutex_lock(&h->lock);
-	progress = h->progress;
-	h->progress = false;
-	pthread_mutex_unlock(&h->lock);
-	if (progress)
-		volume_progress(h, NULL);
-	if (h->wr) {
-		struct vdc_obj *vol;
-
-		vdc_model_wrlock();
-		vol = vdc_obj_by_id(h->vol);
-		if (vol)
-			tree_data_written(vol);
-		vdc_model_unlock();
-		kernel_inval_inode(h->ino);
-	}
-}
-
-static void volume_lseek(fuse_req_t req, struct handle *h, off_t off, int whence)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-	uint64_t o = (uint64_t)off;
-	int64_t r;
-
-	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
-	if (off < 0 || o >= volume_size(h)) {
-		fuse_reply_err(req, ENXIO);
-		return;
-	}
-	if (o >= vdc_iscsi_size(h->lun)) {
-		/* Grown, not yet on the LUN: a hole to the end. */
-		if (whence == SEEK_DATA)
-			fuse_reply_err(req, ENXIO);
-		else
-			fuse_reply_lseek(req, off);
-		return;
-	}
-	r = vdc_iscsi_seek(h->lun, o, whence, &err);
-	if (r < 0)
-		fuse_reply_err(req, r == -ENXIO ? ENXIO : -volume_fail(h->vol, &err, (int)r));
-	else
-		fuse_reply_lseek(req, (off_t)r);
-}
-
-/*
- * truncate(2) of a volume's data (no lock held): to 0 discards every
- * block, to the size it has changes nothing, to a larger size (whole MiB)
- * grows the volume like writing `size`, to a smaller one is refused.
- */
-static int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_iscsi *tmp = NULL;
-	struct vdc_volume_ep ep;
-	struct vdc_obj *vol;
-	int64_t id = 0;
-	uint64_t cur = 0;
-	char text[32];
-	int rc = 0, a;
-
-	vdc_model_rdlock();
-	{
-		struct node n;
-
-		rc = tree_from_ino(ino, &n);
-		if (rc == 0) {
-			id = n.obj->id;
-			cur = tree_data_size(n.obj);
-			if (size == 0)
-				rc = vdc_volume_writable(n.obj, &err);
-		}
-	}
-	vdc_model_unlock();
-	if (rc < 0)
-		return id ? volume_fail(id, &err, rc) : rc;
-	if (size == cur)
-		return 0;
-	if (size == 0) {
-		if (!h) {
-			rc = volume_endpoint(ino, true, &ep, &id, &cur, &err);
-			if (rc == 0)
-				rc = volume_connect(&ep, &tmp, &err);
-			explicit_bzero(ep.secret, sizeof(ep.secret));
-		}
-		if (rc == 0)
-			rc = vdc_iscsi_discard_all(h ? h->lun : tmp, &err);
-		vdc_iscsi_close(tmp);
-		return rc < 0 ? volume_fail(id, &err, rc) : 0;
-	}
-	if (size < cur)
-		return volume_fail(id, &err, vdc_err_set(&err, -EINVAL,
-			"volumes only grow: truncate data to 0 to discard every block, or to more than %llu bytes to grow it",
-			(unsigned long long)cur));
-	if (size % (1ULL << 20))
-		return volume_fail(id, &err, vdc_err_set(&err, -EINVAL,
-			"volumes grow in whole MiB; %llu bytes is not a multiple of 1048576",
-			(unsigned long long)size));
-	snprintf(text, sizeof(text), "%lluM", (unsigned long long)(size >> 20));
-	vdc_model_wrlock();
-	vol = vdc_obj_by_id(id);
-	a = vol ? vdc_attr_index(vol->kind, "size", 4) : -1;
-	rc = a < 0 ? -ENOENT : vdc_attr_set(vol, (unsigned)a, text, strlen(text), &err);
-	if (rc < 0 && vol)
-		vdc_report(vol, &err);
-	tell_kernel();
-	vdc_model_unlock();
-	if (rc == 0 && h) {
-		pthread_mutex_lock(&h->lock);
-		h->size = size;
-		pthread_mutex_unlock(&h->lock);
-	}
-	return rc;
-}
-
-/* Open a file node. The model lock is held. */
-static int open_node(const struct node *n, struct fuse_file_info *fi, bool created)
-{
-	bool wr = (fi->flags & O_ACCMODE) != O_RDONLY;
-	struct handle *h;
-	int rc;
-
-	switch (n->type) {
-	case N_GFILE:
-		if (wr && !created)
-			return -EACCES;
-		break;
-	case N_ATTR: case N_CTL: case N_RUNFILE: case N_TAG: case N_DATA: case N_SCRATCH:
-		break;
-	default:
-		return tree_is_dir(n) ? -EISDIR : -EINVAL;
-	}
-	h = handle_new();
-	h->ino = tree_ino(n);
-	h->type = n->type;
-	if (is_backed(n->type)) {
-		rc = open_backing(n, fi->flags | (created ? O_TRUNC : 0), h);
-		if (rc < 0) {
-			handle_free(h);
-			return rc;
-		}
-	} else if (n->type == N_ATTR && (created || (fi->flags & O_TRUNC))) {
-		/*
-		 * The new value arrives with write(2). Truncation alone commits
-		 * at the last close (a shell closes a dup of the file before it
-		 * writes, so an earlier commit would be wrong).
-		 */
-		h->truncated = true;
-	} else if (n->type != N_CTL && !is_live(n->type)) {
-		/* Live files are shown afresh at every read (vdcfs_read). */
-		tree_show(n, &h->buf);
-	}
-	/*
-	 * Live files go around the page cache: a reader that keeps them open
-	 * (tail -f) must get what was added, not a cached page. Other files
-	 * change only through the mount and use it, which spares a round
-	 * trip per read. Only a multi-line value needs FLUSH.
-	 */
-	fi->direct_io = is_live(n->type);
-	fi->keep_cache = n->type == N_TAG || (n->type == N_GFILE && n->idx != G_RUN_EVENTS);
-	fi->noflush = !(wr && n->type == N_ATTR && (n->kind->attrs[n->idx].flags & VDC_ATTR_MULTILINE));
-	fi->fh = (uintptr_t)h;
-	return 0;
-}
-
 static void vdcfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct node n;
@@ -1067,7 +443,7 @@ static void vdcfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		rc = volume_open(ino, fi, (fi->flags & O_TRUNC) != 0);
 	} else {
 		if (rc == 0)
-			rc = open_node(&n, fi, false);
+			rc = handle_open(&n, fi, false);
 		vdc_model_unlock();
 	}
 	if (rc < 0)
@@ -1080,207 +456,27 @@ static void vdcfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
 	struct handle *h = fh(fi);
-	__do_free char *buf = NULL;
-	__do_strbuf struct strbuf live = STRBUF_INIT;
-	const struct strbuf *text = &h->buf;
-	ssize_t r;
 
 	(void)ino;
-	if (h->lun) {
-		volume_read(req, h, size, off);
-		return;
-	}
-	if (h->fd >= 0) {
-		buf = xmalloc(size);
-		r = pread(h->fd, buf, size, off);
-		if (r < 0)
-			fuse_reply_err(req, errno);
-		else
-			fuse_reply_buf(req, buf, (size_t)r);
-		return;
-	}
-	/*
-	 * A write on the same handle may replace h->buf (attr_write, under
-	 * the write lock): copy the slice under the read lock, reply after.
-	 * Live files are read as they are now, for this reader (tail -f sees
-	 * what comes), into a buffer of this request: other reads of the same
-	 * handle run at the same time under the read lock.
-	 */
-	begin(req);
-	vdc_model_rdlock();
-	if (is_live(h->type)) {
-		struct node n;
-
-		if (tree_from_ino(h->ino, &n) == 0)
-			tree_show(&n, &live);
-		text = &live;
-	}
-	if ((size_t)off >= text->len) {
-		size = 0;
-	} else {
-		if (size > text->len - (size_t)off)
-			size = text->len - (size_t)off;
-		buf = xmalloc(size);
-		memcpy(buf, text->buf + off, size);
-	}
-	vdc_model_unlock();
-	fuse_reply_buf(req, buf, size);
-}
-
-/* Length of the complete lines at the start of a value. */
-static size_t complete_lines(const struct strbuf *sb)
-{
-	const char *nl = memrchr(sb->buf, '\n', sb->len);
-
-	return nl ? (size_t)(nl - sb->buf) + 1 : 0;
-}
-
-/*
- * A write to an attribute: place the bytes at `off` of the value being
- * written. A single-line value is committed now; a multi-line value is
- * checked line by line as it arrives and committed at close.
- */
-/*
- * A write goes into the handle's value at its offset and is checked whole.
- * A single-line value may carry one newline past its maximum (the model
- * drops it); a multi-line value's maximum counts every byte, its newlines
- * too, so the write that takes it past the maximum fails here with EFBIG
- * and the old value stays, rather than the close that would commit it.
- */
-static int attr_write(const struct node *n, struct handle *h, const char *data, size_t size,
-		      off_t off, struct vdc_err *err)
-{
-	const struct vdc_attr_def *def = &n->kind->attrs[n->idx];
-	bool multi = def->flags & VDC_ATTR_MULTILINE;
-	size_t limit = multi ? def->max : def->max + 1;
-	__do_strbuf struct strbuf next = STRBUF_INIT;
-	struct strbuf tmp;
-	int rc;
-
-	if ((size_t)off > h->buf.len)
-		rc = vdc_err_set(err, -EINVAL, "a write to %s must start at 0 or where the last one ended (offset %lld of %zu bytes)",
-				 def->name, (long long)off, h->buf.len);
-	else if (size > limit || (size_t)off > limit - size)
-		rc = vdc_err_set(err, -EFBIG, "%s takes at most %zu bytes; this write would make it %zu", def->name,
-				 def->max, (size_t)off + size);
-	else
-		rc = 0;
-	if (rc == 0) {
-		strbuf_add(&next, h->buf.buf, h->buf.len);
-		strbuf_splice_at(&next, (size_t)off, data, size);
-		if (multi)
-			rc = vdc_attr_check(n->obj, (unsigned)n->idx, next.buf, complete_lines(&next), err);
-		else
-			rc = vdc_attr_set(n->obj, (unsigned)n->idx, next.buf, next.len, err);
-	}
-	if (rc < 0) {
-		/* Nothing of this handle is committed later: not a truncation, not the rest. */
-		h->failed = true;
-		return rc;
-	}
-	h->pending = multi;
-	h->written = true;
-	h->truncated = false;
-	tmp = h->buf;
-	h->buf = next;
-	next = tmp;
-	return (int)size;
+	h->be->read(req, h, size, off);
 }
 
 static void vdcfs_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t off,
 			struct fuse_file_info *fi)
 {
-	struct vdc_err err = VDC_ERR_INIT;
 	struct handle *h = fh(fi);
-	struct node n;
-	ssize_t w;
-	int rc;
 
 	(void)ino;
-	if (h->lun) {
-		volume_write(req, h, data, size, off);
-		return;
-	}
-	if (h->fd >= 0) {
-		w = pwrite(h->fd, data, size, off);
-		if (w < 0)
-			fuse_reply_err(req, errno);
-		else
-			fuse_reply_write(req, (size_t)w);
-		return;
-	}
-	begin(req);
-	vdc_model_wrlock();
-	rc = tree_from_ino(h->ino, &n);
-	if (rc < 0)
-		goto out;
-	switch (n.type) {
-	case N_ATTR:
-		rc = attr_write(&n, h, data, size, off, &err);
-		break;
-	case N_CTL:
-		rc = ctl_run(&n, data, size, &err);
-		break;
-	case N_RUNFILE:
-	case N_TAG:
-	case N_GFILE:
-		/* Live state: a copy written back (cp -r, tar x) changes nothing. */
-		rc = (int)size;
-		break;
-	default:
-		rc = -EINVAL;
-		break;
-	}
-	if (rc < 0)
-		rc = fail(&n, &err, rc);
-out:
-	tell_kernel();
-	vdc_model_unlock();
-	if (rc < 0)
-		fuse_reply_err(req, -rc);
-	else
-		fuse_reply_write(req, (size_t)rc);
-}
-
-/*
- * Commit what a handle still holds: a multi-line value (at every close),
- * and at the last close an attribute that was only truncated. The flags
- * are looked at under the write lock, as writes on the handle set them.
- */
-static int commit_handle(struct handle *h, bool last)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-	struct node n;
-	int rc = 0;
-
-	if (h->type != N_ATTR)
-		return 0;
-	vdc_model_wrlock();
-	if (h->failed || !(h->pending || (last && h->truncated))) {
-		vdc_model_unlock();
-		return 0;
-	}
-	rc = tree_from_ino(h->ino, &n);
-	if (rc == 0 && n.type == N_ATTR) {
-		rc = vdc_attr_set(n.obj, (unsigned)n.idx, h->buf.buf, h->buf.len, &err);
-		if (rc < 0)
-			rc = fail(&n, &err, rc);
-	}
-	h->pending = false;
-	h->truncated = false;
-	tell_kernel();
-	vdc_model_unlock();
-	return rc;
+	h->be->write(req, h, data, size, off);
 }
 
 static void vdcfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct handle *h = fh(fi);
+
 	(void)ino;
 	begin(req);
-	if (fh(fi)->lun)
-		fuse_reply_err(req, -volume_sync(fh(fi)));
-	else
-		fuse_reply_err(req, -commit_handle(fh(fi), false));
+	fuse_reply_err(req, h->be->flush ? -h->be->flush(h) : 0);
 }
 
 static void vdcfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -1288,9 +484,8 @@ static void vdcfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	struct handle *h = fh(fi);
 
 	(void)ino;
-	if (h->lun)
-		volume_release(h);
-	commit_handle(h, true);
+	if (h->be->release)
+		h->be->release(h);
 	handle_free(h);
 	fuse_reply_err(req, 0);
 }
@@ -1300,54 +495,16 @@ static void vdcfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fus
 	struct handle *h = fh(fi);
 
 	(void)ino;
-	if (h->lun)
-		fuse_reply_err(req, -volume_sync(h));
-	else if (h->fd >= 0 && (datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0)
-		fuse_reply_err(req, errno);
-	else
-		fuse_reply_err(req, 0);
+	fuse_reply_err(req, h->be->fsync ? -h->be->fsync(h, datasync) : 0);
 }
 
 static void vdcfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 			struct fuse_file_info *fi)
 {
 	struct handle *h = fh(fi);
-	size_t len;
-	off_t r;
 
 	(void)ino;
-	if (h->lun) {
-		volume_lseek(req, h, off, whence);
-		return;
-	}
-	if (h->fd >= 0) {
-		r = lseek(h->fd, off, whence);
-		if (r < 0)
-			fuse_reply_err(req, errno);
-		else
-			fuse_reply_lseek(req, r);
-		return;
-	}
-	/* A live file's end is where its text for this reader ends now. */
-	begin(req);
-	vdc_model_rdlock();
-	if (is_live(h->type)) {
-		__do_strbuf struct strbuf live = STRBUF_INIT;
-		struct node n;
-
-		if (tree_from_ino(h->ino, &n) == 0)
-			tree_show(&n, &live);
-		len = live.len;
-	} else {
-		len = h->buf.len;
-	}
-	vdc_model_unlock();
-	if (whence == SEEK_DATA && (size_t)off < len)
-		fuse_reply_lseek(req, off);
-	else if (whence == SEEK_HOLE && (size_t)off <= len)
-		fuse_reply_lseek(req, (off_t)len);
-	else
-		fuse_reply_err(req, whence == SEEK_DATA || whence == SEEK_HOLE ? ENXIO : EINVAL);
+	h->be->lseek(req, h, off, whence);
 }
 
 /* ---- attributes of files: size, owner, mode, times ---- */
@@ -1574,7 +731,7 @@ static void vdcfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 		/* Re-making a file that unlink hid: it comes back, to be written. */
 		set_hidden(&n, false);
 		n.hidden = false;
-		rc = open_node(&n, fi, true);
+		rc = handle_open(&n, fi, true);
 		goto done;
 	}
 	switch (dir.type) {
@@ -1587,7 +744,7 @@ static void vdcfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 		n = dir;
 		n.type = N_SCRATCH;
 		n.scratch = s;
-		rc = open_node(&n, fi, true);
+		rc = handle_open(&n, fi, true);
 		break;
 	case N_RUNDIR:
 		rc = vdc_err_set(&err, -EACCES, "run/ holds live state only; %s cannot be made in it", VDC_Q(name));
@@ -1937,72 +1094,6 @@ static int rename_to_backup(struct node *src, const struct node *dir, const char
 	}
 	set_hidden(src, true);
 	return 0;
-}
-
-/*
- * A scratch file renamed onto a volume's data (rsync without --inplace):
- * its bytes are copied to the volume, its holes discarded, outside the
- * model's lock; then the scratch is gone and data stands for its inode.
- */
-static int volume_take_scratch(uint64_t sino, const char *spath, fuse_ino_t dino, struct vdc_err *err)
-{
-	struct vdc_volume_ep ep;
-	struct vdc_iscsi *lun = NULL;
-	__do_free char *buf = NULL;
-	uint64_t size = 0;
-	int64_t vol = 0;
-	off_t end, at = 0, hole;
-	int fd, rc;
-
-	fd = open(spath, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return vdc_err_set(err, -errno, "cannot read the temporary file: %s", strerror(errno));
-	end = lseek(fd, 0, SEEK_END);
-	rc = volume_endpoint(dino, true, &ep, &vol, &size, err);
-	if (rc == 1)   /* no storage host: only an empty file fits */
-		rc = end == 0 ? 0 : vdc_err_set(err, -EAGAIN, "the volume has no storage host yet, so it can hold no bytes");
-	else if (rc == 0 && (uint64_t)end > size)
-		rc = vdc_err_set(err, -ENOSPC, "%lld bytes do not fit a volume of %llu bytes; grow it first", (long long)end,
-				 (unsigned long long)size);
-	else if (rc == 0)
-		rc = volume_connect(&ep, &lun, err);
-	explicit_bzero(ep.secret, sizeof(ep.secret));
-	if (rc == 0 && lun)
-		rc = vdc_iscsi_discard_all(lun, err);
-	if (lun)
-		buf = xmalloc(1 << 20);
-	while (rc == 0 && lun && at < end && (at = lseek(fd, at, SEEK_DATA)) >= 0) {
-		hole = lseek(fd, at, SEEK_HOLE);
-		while (rc == 0 && at < hole) {
-			size_t want = (size_t)(hole - at < (1 << 20) ? hole - at : (1 << 20));
-			ssize_t r = pread(fd, buf, want, at);
-
-			if (r <= 0)
-				rc = vdc_err_set(err, -EIO, "cannot read the temporary file");
-			else if (vdc_iscsi_write(lun, buf, (size_t)r, (uint64_t)at, err) != r)
-				rc = rc ? rc : -EIO;
-			at += r > 0 ? r : 0;
-		}
-	}
-	if (rc == 0 && lun)
-		rc = vdc_iscsi_sync(lun, err);
-	vdc_iscsi_close(lun);
-	close(fd);
-	vdc_model_wrlock();
-	if (rc == 0) {
-		struct vdc_scratch *sc = vdc_scratch_by_ino(sino);
-		struct vdc_obj *o = vdc_obj_by_id(vol);
-
-		if (sc)
-			vdc_scratch_remove(sc->owner, sc);
-		tree_alias(sino, dino);
-		if (o)
-			tree_data_written(o);
-	}
-	vdc_model_unlock();
-	if (rc < 0 && vol)
-		rc = volume_fail(vol, err, rc);
-	return rc;
 }
 
 static void vdcfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
@@ -2378,8 +1469,7 @@ int main(int argc, char *argv[])
 		fuse_loop_cfg_destroy(lc);
 	}
 stop:
-	while (handles)   /* opened, never released: the mount is gone */
-		handle_free(handles);
+	handle_free_all();   /* opened, never released: the mount is gone */
 	vdc_agentd_stop();
 	agentd = false;
 	vdc_model_close();
