@@ -53,6 +53,9 @@ static inline bool is_live(enum node_type t)
 	return t == N_RUNFILE || t == N_GFILE;
 }
 
+/* The operations vdcfs serves (vdcfs.c), for main.c to mount. */
+extern const struct fuse_lowlevel_ops vdcfs_ops;
+
 /* A volume's data: its bytes are on an iSCSI LUN (handle_iscsi.c). */
 static inline bool is_volume_data(const struct node *n)
 {
