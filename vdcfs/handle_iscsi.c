@@ -144,7 +144,8 @@ int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
 	}
 	/*
 	 * A volume on no storage host has no session: its handle stays a
-	 * text one, which reads as empty.
+	 * text one, which reads as empty and refuses a write with EINVAL like
+	 * any fixed file's, as the operations did before they had back ends.
 	 */
 	if (h->lun)
 		h->be = &handle_iscsi;
