@@ -27,7 +27,10 @@ BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
               backend/scheduler.c backend/host.c backend/place.c backend/reconcile.c backend/tls.c backend/agentd.c backend/agent_doc.c \
               backend/volume.c backend/iscsi.c backend/network.c \
               backend/quota.c backend/eventlog.c
-VDCFS_SRC   = vdcfs/vdcfs.c vdcfs/tree.c vdcfs/instances.c vdcfs/images.c \
+# The front end (every file but the kinds' tables, which unit tests link alone).
+VDCFS_FRONT = vdcfs/main.c vdcfs/vdcfs.c vdcfs/namespace.c vdcfs/handle.c vdcfs/handle_iscsi.c \
+              vdcfs/notify.c vdcfs/ctl.c vdcfs/tree.c
+VDCFS_SRC   = $(VDCFS_FRONT) vdcfs/instances.c vdcfs/images.c \
               vdcfs/volumes.c vdcfs/networks.c vdcfs/security_groups.c \
               vdcfs/ssh_keys.c vdcfs/hosts.c \
               vdcfs/quotas.c
@@ -50,7 +53,7 @@ STA_SRC         = $(wildcard agents/sta/*.c)
 
 BACKEND_OBJ = $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 VDCFS_OBJ   = $(VDCFS_SRC:%.c=$(BUILD)/obj/%.o)
-KIND_OBJ    = $(filter-out %/vdcfs.o %/tree.o,$(VDCFS_OBJ))
+KIND_OBJ    = $(filter-out $(VDCFS_FRONT:%.c=$(BUILD)/obj/%.o),$(VDCFS_OBJ))
 AGENT_OBJ   = $(AGENT_LIB_SRC:%.c=$(BUILD)/obj/%.o) $(AGENT_COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 HVA_OBJ     = $(HVA_SRC:%.c=$(BUILD)/obj/%.o)
 STA_OBJ     = $(STA_SRC:%.c=$(BUILD)/obj/%.o)

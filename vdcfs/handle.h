@@ -1,0 +1,114 @@
+/*
+ * Open files: the handle the kernel gets for every open, and the table of
+ * data back ends that serve its reads and writes.
+ *
+ * A handle has one back end, chosen when it is opened and never changed:
+ *   handle_text  - text vdcfs makes up or takes (attributes, ctl, run/
+ *                  files, tags, run/events, hosts/join), in handle.c;
+ *   handle_file  - bytes in a backing file of the state folder (the data
+ *                  of kinds without a LUN, scratch files), in handle.c;
+ *   handle_iscsi - a volume's data on its LUN, through the handle's own
+ *                  iSCSI session (handle_iscsi.c).
+ * The operations (vdcfs.c) call h->be's slot and nothing else: read, write
+ * and lseek end in exactly one reply of their own; flush and fsync return
+ * 0 or a negative errno for the operation to reply with; release runs at
+ * the last close, before handle_free(). A NULL flush, fsync or release has
+ * nothing to do.
+ *
+ * Locking: read, write and lseek are called without the model's lock and
+ * take it themselves as they need it; so is every function of this header
+ * unless it says otherwise.
+ */
+#ifndef VDCFS_HANDLE_H
+#define VDCFS_HANDLE_H
+
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "iscsi.h"
+#include "tree.h"
+
+struct handle;
+
+struct handle_backend {
+	const char *name;
+	void (*read)(fuse_req_t req, struct handle *h, size_t size, off_t off);
+	void (*write)(fuse_req_t req, struct handle *h, const char *data, size_t size, off_t off);
+	void (*lseek)(fuse_req_t req, struct handle *h, off_t off, int whence);
+	int (*flush)(struct handle *h);
+	int (*fsync)(struct handle *h, int datasync);
+	void (*release)(struct handle *h);
+};
+
+extern const struct handle_backend handle_text, handle_file, handle_iscsi;
+
+/*
+ * An open file. The kernel may send several requests on one handle at
+ * once (threads of a process sharing a descriptor, pread), so a request
+ * never changes what another one on the same handle reads without a lock:
+ * ino, type, be, fd, lun, vol and wr are set at open and never change; buf and
+ * the flags of a value being written change only under the model's write
+ * lock and are read under its read lock (a live file is rendered into a
+ * buffer of the request, never into buf); the fields of a volume's data
+ * that reads and writes update are guarded by the handle's own `lock`.
+ */
+struct handle {
+	uint64_t ino;
+	enum node_type type;
+	const struct handle_backend *be;   /* set at open, never changed */
+	int fd;             /* N_DATA and N_SCRATCH: the backing file, else -1 */
+	struct strbuf buf;  /* the text read, or the value being written */
+	bool truncated;     /* opened with O_TRUNC and not written since */
+	bool written;       /* a write succeeded */
+	bool pending;       /* a multi-line value waits for close */
+	bool failed;        /* a write failed: commit nothing more */
+	/* A volume's data (kind->data_iscsi): its own session to the LUN. */
+	struct vdc_iscsi *lun;
+	int64_t vol;        /* the volume's id (it may be renamed while open) */
+	bool wr;            /* opened for writing */
+	pthread_mutex_t lock;   /* guards the fields below */
+	uint64_t size;      /* end of file: the size data showed at open, or grew to */
+	bool dirty;         /* written since the last SYNCHRONIZE CACHE */
+	uint64_t seq_end;   /* where the last read or write ended */
+	time_t progress_at; /* when run/progress was last set (CLOCK_MONOTONIC s) */
+	bool progress;      /* run/progress shows this handle's copy */
+	struct handle *prev, *next;   /* every open handle, see handle_new */
+};
+
+/* A new handle on the list of open ones, with back end `be` and no file yet. */
+struct handle *handle_new(const struct handle_backend *be);
+/* Take a handle off the list, close what it holds and free it. */
+void handle_free(struct handle *h);
+/* Free the handles the kernel never released (at exit, the mount gone). */
+void handle_free_all(void);
+
+static inline struct handle *fh(struct fuse_file_info *fi)
+{
+	return (struct handle *)(uintptr_t)fi->fh;
+}
+
+/*
+ * Open file node `n` (not a volume's data) for fi->flags, `created` by
+ * this request, and fill fi for the reply. The model lock is held.
+ */
+int handle_open(const struct node *n, struct fuse_file_info *fi, bool created);
+
+/* ---- a volume's data (handle_iscsi.c); none of these holds the model's lock ---- */
+
+/*
+ * Open data of a volume: wait for the volume, log in, and with `trunc`
+ * discard every block. Fills fi for the reply.
+ */
+int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc);
+/* truncate(2) of a volume's data, through open handle `h` or none. */
+int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size);
+/*
+ * A scratch file (inode `sino`, its bytes at `spath`) renamed onto the
+ * volume's data `dino`: copy it to the LUN; then data stands for `sino`.
+ */
+int volume_take_scratch(uint64_t sino, const char *spath, fuse_ino_t dino, struct vdc_err *err);
+
+#endif
