@@ -255,6 +255,14 @@ int vdc_volume_endpoint(const struct vdc_obj *vol, struct vdc_volume_ep *ep, str
 	if (!available_on_host(vol))
 		return vdc_err_set(err, -EAGAIN, "volume %s is %s, not yet available on a storage host", vol->name,
 				   vol->state);
+	/*
+	 * A volume that never held data may be made smaller: its storage host
+	 * takes the LUN away and adds it again at the new size, and a login
+	 * meanwhile finds no LUN. Until the host reports the new size, wait.
+	 */
+	if (v->seen_size > vdc_volume_size(vol))
+		return vdc_err_set(err, -EAGAIN, "volume %s is being made %" PRIu64 "M on its storage host", vol->name,
+				   vdc_volume_size(vol) >> 20);
 	snprintf(ep->portal, sizeof(ep->portal), "%s", vdc_host_of(host)->portal);
 	vdc_volume_iqn(vol, ep->iqn, sizeof(ep->iqn));
 	vdc_initiator_iqn(NULL, ep->initiator, sizeof(ep->initiator));

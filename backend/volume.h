@@ -34,7 +34,8 @@ struct vdc_volume_ep {
 
 /*
  * The endpoint of `vol` (model lock held, read is enough): 0, or -EAGAIN
- * with the sentence when the volume is not available on a storage host.
+ * with the sentence when the volume is not available on a storage host,
+ * or while the host has not yet made it the smaller size it was given.
  */
 int vdc_volume_endpoint(const struct vdc_obj *vol, struct vdc_volume_ep *ep, struct vdc_err *err);
 /* Is `vol` placed on a storage host that exists? Unplaced, it holds no bytes. */

@@ -187,6 +187,21 @@ is "$(vdc_tgt_targets s | uniq -d)" "" "no target twice in tgtadm show"
 is "$(sum_data)" "$sum_before" "the volume's bytes are unchanged"
 ok "snapshot s1 is still available" vdc_is "$V/snapshots/s1/run/state" available
 
+# ---- a write right after a shrink ----
+
+# An empty volume made smaller: its host takes the LUN away and adds it
+# again at the new size, and a write to data meanwhile waits for that
+# (docs/storage.md) instead of failing with EIO.
+for n in 1 2 3; do
+	w=$MNT/volumes/shrunk$n
+	mkdir "$w" && vdc_wait_vol_state "shrunk$n" available 30
+	echo 4M > "$w/size"
+	ok "a write right after volumes/shrunk$n is made 4M waits for its host" \
+		timeout -k 2 60 bash -c "yes 0123456789abcde | head -c 4194304 > '$w/data'"
+	is "$(timeout -k 2 60 tail -c 16 "$w/data")" "0123456789abcde" "... and its data reads back"
+	rmdir "$w"
+done
+
 # ---- rmdir ----
 
 ok "rmdir snapshots/s1" rmdir "$V/snapshots/s1"
