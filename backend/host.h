@@ -145,15 +145,4 @@ bool vdc_secret_equal(const char *a, const char *b);
 void vdc_hex(const unsigned char *b, size_t n, char *out);
 
 
-/*
- * Not a dependency of host.c: the front end's kinds (vdcfs/hosts.c,
- * instances.c, security_groups.c), bench/placement.c and the unit tests
- * name placement, the report path and the hosts' hooks that moved up to
- * place.h and reconcile.h through this header. Until they include those
- * themselves they come along; nothing in backend/ relies on it (each
- * file there includes what it uses).
- */
-#include "place.h"
-#include "reconcile.h"
-
 #endif

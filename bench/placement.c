@@ -26,6 +26,8 @@
 
 #include "host.h"
 #include "kinds.h"
+#include "place.h"
+#include "reconcile.h"
 
 static const struct vdc_kind *const kinds[] = {
 	&vdc_kind_images, &vdc_kind_ssh_keys, &vdc_kind_security_groups, &vdc_kind_networks,

@@ -5,6 +5,8 @@
  */
 #include "host.h"
 #include "kinds.h"
+#include "place.h"
+#include "reconcile.h"
 #include "volume.h"
 
 static int check_schedulable(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)

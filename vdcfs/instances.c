@@ -5,6 +5,7 @@
 #include "instance.h"
 #include "kinds.h"
 #include "network.h"
+#include "place.h"
 #include "quota.h"
 #include "volume.h"
 

@@ -2,6 +2,7 @@
 #include "host.h"
 #include "kinds.h"
 #include "network.h"
+#include "place.h"
 
 /* Rules that parse, and whose sg: peers keep every host within VDC_HOST_GROUPS_MAX groups. */
 static int check_rules(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)

@@ -10,6 +10,8 @@
 
 #include "host.h"
 #include "kinds.h"
+#include "place.h"
+#include "reconcile.h"
 #include "unit.h"
 
 /* The kinds, in the order vdcfs registers them (targets before sources). */
