@@ -777,10 +777,9 @@ static void sum_announce(int64_t id)
 		struct vdc_obj *host = e->value;
 		unsigned i;
 
-		for (i = 0; i < host->rel[0].n; i++) {
-			struct vdc_obj *inst = vdc_link_target(host->rel[0].links[i]);
-			int a = inst ? vdc_attr_index(inst->kind, "image", 5) : -1;
-			struct vdc_link *l = a >= 0 ? inst->attrs[a].link : NULL;
+		for (i = 0; i < host->rel[VDC_HOST_INSTANCES].n; i++) {
+			struct vdc_obj *inst = vdc_link_target(host->rel[VDC_HOST_INSTANCES].links[i]);
+			struct vdc_link *l = inst ? inst->attrs[VDC_INSTANCE_IMAGE].link : NULL;
 			struct vdc_obj *img = l ? vdc_link_target(l) : NULL;
 
 			if (img && img->id == id) {
@@ -930,11 +929,10 @@ static void sums_stop(void)
 	sum_stop = false;
 }
 
-static json_t *attr_json(const struct vdc_obj *o, const char *name)
+static json_t *attr_json(const struct vdc_obj *o, unsigned attr)
 {
-	int a = vdc_attr_index(o->kind, name, strlen(name));
 	size_t len = 0;
-	const char *v = a >= 0 ? vdc_attr_value(o, (unsigned)a, &len) : "";
+	const char *v = vdc_attr_value(o, attr, &len);
 
 	return json_stringn(v, len);
 }
@@ -942,8 +940,7 @@ static json_t *attr_json(const struct vdc_obj *o, const char *name)
 static json_t *instance_json(struct vdc_obj *inst)
 {
 	struct vdc_place *p = vdc_place_of(inst);
-	int img = vdc_attr_index(inst->kind, "image", 5);
-	struct vdc_link *il = img >= 0 ? inst->attrs[img].link : NULL;
+	struct vdc_link *il = inst->attrs[VDC_INSTANCE_IMAGE].link;
 	struct vdc_obj *image = il ? vdc_link_target(il) : NULL;
 	json_t *j, *keys = json_array(), *nics = json_array(), *jimg = json_null();
 	const struct vdc_map *children = &inst->children;
@@ -955,17 +952,11 @@ static json_t *instance_json(struct vdc_obj *inst)
 	unsigned i;
 
 	vdc_instance_size(inst, &cpus, &mem);
-	for (i = 0; i < inst->kind->nreldirs; i++) {
-		unsigned k;
+	for (i = 0; i < inst->rel[VDC_INSTANCE_SSH_KEYS].n; i++) {
+		struct vdc_obj *key = vdc_link_target(inst->rel[VDC_INSTANCE_SSH_KEYS].links[i]);
 
-		if (strcmp(inst->kind->reldirs[i].name, "ssh-keys"))
-			continue;
-		for (k = 0; k < inst->rel[i].n; k++) {
-			struct vdc_obj *key = vdc_link_target(inst->rel[i].links[k]);
-
-			if (key)
-				json_array_append_new(keys, attr_json(key, "public-key"));
-		}
+		if (key)
+			json_array_append_new(keys, attr_json(key, VDC_SSH_KEY_PUBLIC_KEY));
 	}
 	for (e = vdc_map_first(children, &b); e; e = vdc_map_next(children, e, &b))
 		json_array_append_new(nics, vdc_nic_json(e->value));
@@ -985,7 +976,7 @@ static json_t *instance_json(struct vdc_obj *inst)
 		      "id", (json_int_t)inst->id, "name", inst->name, "domain", domain,
 		      "power", vdc_instance_power_on(inst) ? "on" : "off",
 		      "cpus", (json_int_t)cpus, "memory_mib", (json_int_t)(mem >> 20),
-		      "hostname", attr_json(inst, "hostname"), "user_data", attr_json(inst, "user-data"),
+		      "hostname", attr_json(inst, VDC_INSTANCE_HOSTNAME), "user_data", attr_json(inst, VDC_INSTANCE_USER_DATA),
 		      "ssh_keys", keys, "image", jimg, "nics", nics,
 		      "reboot", (json_int_t)p->reboot, "reset", (json_int_t)p->reset);
 	if (j) {
@@ -1002,7 +993,7 @@ static json_t *instance_json(struct vdc_obj *inst)
 static json_t *desired_json(struct vdc_obj *host)
 {
 	struct vdc_host *h = vdc_host_of(host);
-	const struct vdc_reldir *r = &host->rel[0];
+	const struct vdc_reldir *r = &host->rel[VDC_HOST_INSTANCES];
 	json_t *list, *root;
 	char initiator[VDC_IQN_MAX];
 	unsigned i;
@@ -1272,7 +1263,7 @@ static enum MHD_Result serve_console(struct MHD_Connection *c, const char *name,
 	vdc_model_unlock();
 	vdc_model_wrlock();
 	inst = vdc_obj_by_id((int64_t)id);
-	mine = inst && inst->kind == vdc_kind_find("instances", 9) && !strcmp(vdc_place_of(inst)->host, name);
+	mine = inst && inst->kind == vdc_kind(VDC_KIND_INSTANCES) && !strcmp(vdc_place_of(inst)->host, name);
 	if (mine) {
 		have = vdc_console_append(inst, offset, rq->body.buf, rq->body.len);
 		if (rq->body.len)
@@ -1300,7 +1291,7 @@ static enum MHD_Result serve_image(struct MHD_Connection *c, const char *name, c
 
 	if ((rc = authorize(c, name, &host, &err)) < 0)
 		return refuse_auth(c, rc, "an image download", err.msg);
-	img = vdc_obj_find(vdc_kind_find("images", 6), NULL, image, strlen(image));
+	img = vdc_obj_find(vdc_kind(VDC_KIND_IMAGES), NULL, image, strlen(image));
 	if (img) {
 		known = image_sum(img, sum, &size, &qcow2);
 		vdc_obj_data_path(img, &path);

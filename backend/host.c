@@ -40,7 +40,7 @@ unsigned vdc_hosts_heartbeat(void)
 
 const struct vdc_kind *vdc_hosts_kind(void)
 {
-	return vdc_kind_find("hosts", 5);
+	return vdc_kind(VDC_KIND_HOSTS);
 }
 
 struct vdc_obj *vdc_host_find(const char *name)
@@ -48,11 +48,6 @@ struct vdc_obj *vdc_host_find(const char *name)
 	const struct vdc_kind *k = vdc_hosts_kind();
 
 	return k ? vdc_obj_find(k, NULL, name, strlen(name)) : NULL;
-}
-
-static int attr_index(const struct vdc_obj *obj, const char *name)
-{
-	return vdc_attr_index(obj->kind, name, strlen(name));
 }
 
 static uint64_t next_rev(void)
@@ -279,7 +274,7 @@ void vdc_host_use(const struct vdc_obj *host, unsigned *cpus, uint64_t *memory)
 bool vdc_host_schedulable(const struct vdc_obj *host)
 {
 	size_t len;
-	const char *v = vdc_attr_value(host, (unsigned)attr_index(host, "schedulable"), &len);
+	const char *v = vdc_attr_value(host, VDC_HOST_SCHEDULABLE, &len);
 
 	return len == 2 && !memcmp(v, "on", 2);
 }
@@ -408,7 +403,7 @@ void vdc_host_show_underlay(const struct vdc_obj *host, struct strbuf *out)
 
 int vdc_host_busy(const struct vdc_obj *host, struct vdc_err *err)
 {
-	unsigned n = host->rel[0].n, nv = host->kind->nreldirs > 1 ? host->rel[1].n : 0;
+	unsigned n = host->rel[VDC_HOST_INSTANCES].n, nv = host->rel[VDC_HOST_VOLUMES].n;
 
 	if (nv && strcmp(host->state, "unknown"))
 		return vdc_err_set(err, -EBUSY, "storage host %s holds %u volume%s; remove them first", host->name, nv,

@@ -19,15 +19,10 @@ static bool state_is(const struct vdc_obj *obj, const char *s)
 	return !strcmp(obj->state, s);
 }
 
-static int attr_of(const struct vdc_obj *obj, const char *name)
-{
-	return vdc_attr_index(obj->kind, name, strlen(name));
-}
-
 bool vdc_instance_power_on(const struct vdc_obj *obj)
 {
 	size_t len;
-	const char *v = vdc_attr_value(obj, (unsigned)attr_of(obj, "power"), &len);
+	const char *v = vdc_attr_value(obj, VDC_INSTANCE_POWER, &len);
 
 	return len == 2 && !memcmp(v, "on", 2);
 }
@@ -61,8 +56,7 @@ static void set_err(struct vdc_obj *obj, const char *msg)
 static void schedule(struct vdc_obj *obj)
 {
 	struct vdc_err err = VDC_ERR_INIT;
-	int img = attr_of(obj, "image");
-	struct vdc_link *link = img >= 0 ? obj->attrs[img].link : NULL;
+	struct vdc_link *link = obj->attrs[VDC_INSTANCE_IMAGE].link;
 	struct vdc_host_cap *caps;
 	unsigned cpus;
 	uint64_t memory;
@@ -244,7 +238,7 @@ int vdc_instance_verb_reset(struct vdc_obj *obj, const char *args, size_t len, s
 
 void vdc_instances_retry(void)
 {
-	const struct vdc_kind *k = vdc_kind_find("instances", 9);
+	const struct vdc_kind *k = vdc_kind(VDC_KIND_INSTANCES);
 	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
 	struct vdc_map_entry *e;
 	size_t b;

@@ -143,6 +143,19 @@ static const struct vdc_kind *kind_parent(const struct vdc_kind *child)
 	return NULL;
 }
 
+const struct vdc_kind *vdc_kind(enum vdc_kind_id id)
+{
+	unsigned i;
+
+	for (i = 0; i < nkinds && id != VDC_KIND_OTHER; i++) {
+		if (kstate[i].kind->id == id)
+			return kstate[i].kind;
+		if (kstate[i].kind->child && kstate[i].kind->child->id == id)
+			return kstate[i].kind->child;
+	}
+	return NULL;
+}
+
 const struct vdc_kind *vdc_kind_find(const char *name, size_t len)
 {
 	unsigned i;

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "kind_ids.h"
 #include "map.h"
 #include "strbuf.h"
 #include "validate.h"
@@ -82,6 +83,7 @@ struct vdc_verb_def {
 };
 
 struct vdc_kind {
+	enum vdc_kind_id id;    /* what the backend names it by (kind_ids.h) */
 	const char *name;       /* folder name: "instances" */
 	const char *noun;       /* one of them: "instance" */
 	const struct vdc_attr_def *attrs;
@@ -284,6 +286,8 @@ void vdc_model_unlock(void);
 /* The kinds, in the order a restore needs them (targets before sources). */
 const struct vdc_kind *const *vdc_kinds(void);
 const struct vdc_kind *vdc_kind_find(const char *name, size_t len);
+/* The registered kind (a child kind too) with `id`; NULL when none is. */
+const struct vdc_kind *vdc_kind(enum vdc_kind_id id);
 /* The objects of a top-level kind, by name. */
 const struct vdc_map *vdc_kind_objects(const struct vdc_kind *kind);
 struct timespec vdc_kind_mtime(const struct vdc_kind *kind);

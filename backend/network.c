@@ -10,11 +10,6 @@
 
 #define NO_ADDRESS "no address: "
 
-static int attr_of(const struct vdc_obj *obj, const char *name)
-{
-	return vdc_attr_index(obj->kind, name, strlen(name));
-}
-
 static struct vdc_net *net_of(struct vdc_obj *net)
 {
 	if (!net->priv)
@@ -27,11 +22,6 @@ static struct vdc_nic *nic_of(struct vdc_obj *nic)
 	if (!nic->priv)
 		nic->priv = xcalloc(1, sizeof(struct vdc_nic));
 	return nic->priv;
-}
-
-static const struct vdc_kind *kind_named(const char *name)
-{
-	return vdc_kind_find(name, strlen(name));
 }
 
 /* ---- a network's addresses ---- */
@@ -67,7 +57,7 @@ static struct params params_from(uint32_t net, unsigned prefix, uint32_t gateway
 int vdc_network_cidr(const struct vdc_obj *net, uint32_t *addr, unsigned *prefix)
 {
 	size_t len;
-	const char *v = vdc_attr_value(net, (unsigned)attr_of(net, "cidr"), &len);
+	const char *v = vdc_attr_value(net, VDC_NETWORK_CIDR, &len);
 
 	if (!len)
 		return -ENOENT;
@@ -78,7 +68,7 @@ int vdc_network_cidr(const struct vdc_obj *net, uint32_t *addr, unsigned *prefix
 static uint32_t gateway_attr(const struct vdc_obj *net)
 {
 	size_t len;
-	const char *v = vdc_attr_value(net, (unsigned)attr_of(net, "gateway"), &len);
+	const char *v = vdc_attr_value(net, VDC_NETWORK_GATEWAY, &len);
 	uint32_t gw = 0;
 
 	if (len && vdc_ipv4_parse(v, len, &gw, NULL) < 0)
@@ -113,7 +103,7 @@ static const char *addr_unusable(const struct params *p, uint32_t a)
 static bool nic_pin(const struct vdc_obj *nic, uint32_t *pin)
 {
 	size_t len;
-	const char *v = vdc_attr_value(nic, (unsigned)attr_of(nic, "ip"), &len);
+	const char *v = vdc_attr_value(nic, VDC_NIC_IP, &len);
 
 	return len && vdc_ipv4_parse(v, len, pin, NULL) == 0;
 }
@@ -121,7 +111,7 @@ static bool nic_pin(const struct vdc_obj *nic, uint32_t *pin)
 /* The network a nic's link names, if it exists. */
 static struct vdc_obj *nic_target(const struct vdc_obj *nic)
 {
-	struct vdc_link *l = nic->attrs[attr_of(nic, "network")].link;
+	struct vdc_link *l = nic->attrs[VDC_NIC_NETWORK].link;
 
 	return l ? vdc_link_target(l) : NULL;
 }
@@ -363,7 +353,7 @@ static void network_state(struct vdc_obj *net)
 /* Every nic of every instance, with `fn` called on each. */
 static void each_nic(void (*fn)(struct vdc_obj *nic, void *arg), void *arg)
 {
-	const struct vdc_kind *k = kind_named("instances");
+	const struct vdc_kind *k = vdc_kind(VDC_KIND_INSTANCES);
 	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
 	struct vdc_map_entry *e, *c;
 	size_t b, cb;
@@ -381,7 +371,7 @@ static void each_nic(void (*fn)(struct vdc_obj *nic, void *arg), void *arg)
 static void attach_if_named(struct vdc_obj *nic, void *arg)
 {
 	struct vdc_obj *net = arg;
-	struct vdc_link *l = nic->attrs[attr_of(nic, "network")].link;
+	struct vdc_link *l = nic->attrs[VDC_NIC_NETWORK].link;
 
 	if (l && vdc_link_target(l) == net && nic_of(nic)->net != net) {
 		net_detach(nic);
@@ -421,9 +411,7 @@ void vdc_network_live_loaded(struct vdc_obj *net, const char *name, const char *
 
 void vdc_network_changed(struct vdc_obj *net, unsigned attr)
 {
-	const char *name = net->kind->attrs[attr].name;
-
-	if (!strcmp(name, "cidr") || !strcmp(name, "gateway")) {
+	if (attr == VDC_NETWORK_CIDR || attr == VDC_NETWORK_GATEWAY) {
 		network_assign(net);
 		network_state(net);
 	}
@@ -540,7 +528,7 @@ int vdc_nic_check_ip(const struct vdc_obj *nic, const char *v, size_t len, struc
 
 int vdc_nic_check_network(const struct vdc_obj *nic, const char *tname, size_t len, struct vdc_err *err)
 {
-	struct vdc_obj *net = vdc_obj_find(kind_named("networks"), NULL, tname, len);
+	struct vdc_obj *net = vdc_obj_find(vdc_kind(VDC_KIND_NETWORKS), NULL, tname, len);
 	struct params p = params_of(net);
 	uint32_t pin;
 
@@ -650,14 +638,10 @@ void vdc_nics_instance_destroyed(struct vdc_obj *inst)
 		vdc_network_touched();
 }
 
+/* An instance's security-groups/ folder; -1 for an object of another kind. */
 static int groups_dir(const struct vdc_obj *inst)
 {
-	unsigned i;
-
-	for (i = 0; i < inst->kind->nreldirs; i++)
-		if (!strcmp(inst->kind->reldirs[i].name, "security-groups"))
-			return (int)i;
-	return -1;
+	return inst->kind->id == VDC_KIND_INSTANCES ? VDC_INSTANCE_SECURITY_GROUPS : -1;
 }
 
 void vdc_network_rel_changed(struct vdc_obj *inst, unsigned dir)
@@ -734,7 +718,7 @@ void vdc_network_touched(void)
 
 json_t *vdc_nic_json(const struct vdc_obj *nic)
 {
-	struct vdc_link *l = nic->attrs[attr_of(nic, "network")].link;
+	struct vdc_link *l = nic->attrs[VDC_NIC_NETWORK].link;
 	const struct vdc_nic *c = nic->priv;
 	char mac[18], ip[VDC_IPV4_TEXT];
 
@@ -814,7 +798,7 @@ static json_t *network_json(struct vdc_obj *net, const struct vdc_obj *host)
 	}
 	free(seen.v);
 	/* The value was checked with the same parser when it was written. */
-	d = vdc_attr_value(net, (unsigned)attr_of(net, "dns"), &len);
+	d = vdc_attr_value(net, VDC_NETWORK_DNS, &len);
 	if (vdc_dns_parse(d, len, servers, &n_dns, NULL) < 0)
 		n_dns = 0;
 	for (i = 0; i < n_dns; i++) {
@@ -829,7 +813,7 @@ static json_t *network_json(struct vdc_obj *net, const struct vdc_obj *host)
 	vdc_ipv4_format(p.server, server);
 	snprintf(mac, sizeof(mac), "52:54:01:%02x:%02x:%02x", (n->vni >> 16) & 0xff, (n->vni >> 8) & 0xff,
 		 n->vni & 0xff);
-	d = vdc_attr_value(net, (unsigned)attr_of(net, "dhcp"), &len);
+	d = vdc_attr_value(net, VDC_NETWORK_DHCP, &len);
 	return json_pack("{s:s, s:I, s:s, s:s, s:b, s:o, s:s, s:s, s:o, s:o}", "name", net->name, "vni",
 			 (json_int_t)n->vni, "cidr", cidr, "gateway", gw, "dhcp", len == 2 && !memcmp(d, "on", 2),
 			 "dns", dns, "server", server, "server_mac", mac, "peers", peers, "remote", remote);
@@ -838,7 +822,7 @@ static json_t *network_json(struct vdc_obj *net, const struct vdc_obj *host)
 /* The addresses of every nic of the instances bound to group `group` (NULL: none). */
 static json_t *members_json(const struct vdc_obj *group)
 {
-	const struct vdc_kind *k = kind_named("instances");
+	const struct vdc_kind *k = vdc_kind(VDC_KIND_INSTANCES);
 	const struct vdc_map *all = vdc_kind_objects(k);
 	json_t *list = json_array();
 	struct vdc_map_entry *e, *c;
@@ -869,8 +853,8 @@ static json_t *members_json(const struct vdc_obj *group)
 
 void vdc_network_desired(struct vdc_obj *host, json_t *root)
 {
-	const struct vdc_kind *gk = kind_named("security-groups");
-	const struct vdc_reldir *r = &host->rel[0];
+	const struct vdc_kind *gk = vdc_kind(VDC_KIND_SECURITY_GROUPS);
+	const struct vdc_reldir *r = &host->rel[VDC_HOST_INSTANCES];
 	json_t *nets = json_array(), *groups = json_array();
 	struct names net_names = { NULL, 0 }, group_names = { NULL, 0 };
 	struct vdc_rule *rules = xcalloc(VDC_RULES_MAX, sizeof(*rules));
@@ -901,7 +885,7 @@ void vdc_network_desired(struct vdc_obj *host, json_t *root)
 	for (g = 0; g < group_names.n; g++) {
 		struct vdc_obj *o = vdc_obj_find(gk, NULL, group_names.v[g], strlen(group_names.v[g]));
 		size_t len, n = 0, k;
-		const char *text = o ? vdc_attr_value(o, (unsigned)attr_of(o, "rules"), &len) : "";
+		const char *text = o ? vdc_attr_value(o, VDC_GROUP_RULES, &len) : "";
 
 		if (!o)
 			len = 0;

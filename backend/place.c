@@ -13,11 +13,6 @@
 #include "host.h"
 #include "place.h"
 
-static int attr_index(const struct vdc_obj *obj, const char *name)
-{
-	return vdc_attr_index(obj->kind, name, strlen(name));
-}
-
 struct vdc_place *vdc_place_of(struct vdc_obj *instance)
 {
 	if (!instance->priv)
@@ -64,8 +59,7 @@ static void networks_of(const struct vdc_obj *inst, const struct vdc_obj *skip, 
 
 	for (e = vdc_map_first(&inst->children, &b); e; e = vdc_map_next(&inst->children, e, &b)) {
 		const struct vdc_obj *nic = e->value;
-		int a = vdc_attr_index(nic->kind, "network", 7);
-		const struct vdc_link *l = a >= 0 ? nic->attrs[a].link : NULL;
+		const struct vdc_link *l = nic->attrs[VDC_NIC_NETWORK].link;
 
 		if (l && nic != skip) {
 			vdc_map_put(set, l->tname, (void *)nic);
@@ -83,7 +77,7 @@ static void networks_of(const struct vdc_obj *inst, const struct vdc_obj *skip, 
 static void host_networks(const struct vdc_obj *host, const struct vdc_obj *extra, const struct vdc_obj *nic,
 			  struct vdc_map *set, size_t *nics)
 {
-	const struct vdc_reldir *r = &host->rel[0];
+	const struct vdc_reldir *r = &host->rel[VDC_HOST_INSTANCES];
 	unsigned i;
 
 	for (i = 0; i < r->n; i++) {
@@ -115,12 +109,11 @@ static void name_set_add(struct name_set *s, const char *name)
 
 static void instance_groups(const struct vdc_obj *inst, struct name_set *s)
 {
-	unsigned d, k;
+	const struct vdc_reldir *r = &inst->rel[VDC_INSTANCE_SECURITY_GROUPS];
+	unsigned k;
 
-	for (d = 0; d < inst->kind->nreldirs; d++)
-		if (!strcmp(inst->kind->reldirs[d].name, "security-groups"))
-			for (k = 0; k < inst->rel[d].n; k++)
-				name_set_add(s, inst->rel[d].links[k]->tname);
+	for (k = 0; k < r->n; k++)
+		name_set_add(s, r->links[k]->tname);
 }
 
 /* A group's rules as they are about to be written (for a check before the write). */
@@ -141,8 +134,8 @@ struct rules_override {
 static size_t host_groups(const struct vdc_obj *host, const struct vdc_obj *extra, const char *group,
 			  const struct rules_override *over, bool *has)
 {
-	const struct vdc_kind *gk = vdc_kind_find("security-groups", 15);
-	const struct vdc_reldir *r = &host->rel[0];
+	const struct vdc_kind *gk = vdc_kind(VDC_KIND_SECURITY_GROUPS);
+	const struct vdc_reldir *r = &host->rel[VDC_HOST_INSTANCES];
 	struct vdc_rule *rules = xcalloc(VDC_RULES_MAX, sizeof(*rules));
 	struct name_set s = { NULL, 0, { NULL, 0, 0 } };
 	size_t g, n;
@@ -162,9 +155,8 @@ static size_t host_groups(const struct vdc_obj *host, const struct vdc_obj *extr
 	/* s.n grows as peers are found; stop counting once past the limit. */
 	for (g = 0; g < s.n && s.n <= VDC_HOST_GROUPS_MAX; g++) {
 		struct vdc_obj *o = gk ? vdc_obj_find(gk, NULL, s.v[g], strlen(s.v[g])) : NULL;
-		int a = o ? vdc_attr_index(gk, "rules", 5) : -1;
 		size_t len = 0, k;
-		const char *text = a >= 0 ? vdc_attr_value(o, (unsigned)a, &len) : "";
+		const char *text = o ? vdc_attr_value(o, VDC_GROUP_RULES, &len) : "";
 
 		if (over && !strcmp(s.v[g], over->group)) {
 			text = over->text;
@@ -214,7 +206,7 @@ int vdc_hosts_rules_check(const struct vdc_obj *group, const char *rules, size_t
 		struct vdc_obj *host = e->value;
 		bool has = false;
 
-		if (vdc_host_of(host)->role != VDC_ROLE_HVA || !host->rel[0].n)
+		if (vdc_host_of(host)->role != VDC_ROLE_HVA || !host->rel[VDC_HOST_INSTANCES].n)
 			continue;
 		if (host_groups(host, NULL, NULL, &over, &has) > VDC_HOST_GROUPS_MAX && has)
 			return vdc_err_set(err, -ENOSPC,
@@ -350,9 +342,9 @@ void vdc_instance_size(const struct vdc_obj *obj, unsigned *cpus, uint64_t *memo
 	size_t len;
 	const char *v;
 
-	v = vdc_attr_value(obj, (unsigned)attr_index(obj, "cpus"), &len);
+	v = vdc_attr_value(obj, VDC_INSTANCE_CPUS, &len);
 	vdc_uint_parse(v, len, "cpus", 1, UINT32_MAX, &c, NULL);
-	v = vdc_attr_value(obj, (unsigned)attr_index(obj, "memory"), &len);
+	v = vdc_attr_value(obj, VDC_INSTANCE_MEMORY, &len);
 	vdc_size_parse(v, len, "memory", &m, NULL);
 	*cpus = (unsigned)c;
 	*memory = m;
@@ -362,7 +354,7 @@ void vdc_instance_size(const struct vdc_obj *obj, unsigned *cpus, uint64_t *memo
 static void host_recount(struct vdc_obj *host)
 {
 	struct vdc_host *h = vdc_host_of(host);
-	const struct vdc_reldir *r = &host->rel[0];
+	const struct vdc_reldir *r = &host->rel[VDC_HOST_INSTANCES];
 	unsigned i, c;
 	uint64_t m;
 
@@ -449,7 +441,7 @@ size_t vdc_hosts_caps(const struct vdc_obj *instance, struct vdc_host_cap **caps
  */
 struct vdc_obj **vdc_placed_on(const struct vdc_obj *host, unsigned *n)
 {
-	const struct vdc_reldir *r = &host->rel[0];
+	const struct vdc_reldir *r = &host->rel[VDC_HOST_INSTANCES];
 	struct vdc_obj **list = xcalloc(r->n ? r->n : 1, sizeof(*list));
 	unsigned i;
 
@@ -520,7 +512,7 @@ void vdc_instance_show_console(const struct vdc_obj *obj, struct strbuf *out)
  */
 void vdc_host_loaded(struct vdc_obj *host)
 {
-	struct vdc_reldir *r = &host->rel[0];
+	struct vdc_reldir *r = &host->rel[VDC_HOST_INSTANCES];
 	struct vdc_err ignored = VDC_ERR_INIT;
 	unsigned i = 0;
 

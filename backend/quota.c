@@ -56,7 +56,7 @@ void vdc_quota_format(enum vdc_quota_res r, uint64_t v, char *out, size_t outlen
 
 struct vdc_obj *vdc_quota_of(uid_t uid)
 {
-	const struct vdc_kind *k = vdc_kind_find("quotas", 6);
+	const struct vdc_kind *k = vdc_kind(VDC_KIND_QUOTAS);
 	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
 	struct vdc_map_entry *e;
 	size_t b;
@@ -74,30 +74,24 @@ struct vdc_obj *vdc_quota_of(uid_t uid)
 
 uint64_t vdc_quota_limit(const struct vdc_obj *quota, enum vdc_quota_res r)
 {
-	const char *name = vdc_quota_names[r];
-	int a = vdc_attr_index(quota->kind, name, strlen(name));
 	uint64_t limit;
 	const char *v;
 	size_t len;
 
-	if (a < 0)
-		return VDC_QUOTA_NONE;
-	v = vdc_attr_value(quota, (unsigned)a, &len);
+	v = vdc_attr_value(quota, r, &len);   /* the attributes are the resources, in order */
 	return vdc_quota_limit_parse(r, v, len, &limit, NULL) < 0 ? VDC_QUOTA_NONE : limit;
 }
 
 /* A number or size attribute of `obj`, or its default when `obj` is NULL; 0 when absent. */
-static uint64_t attr_amount(const struct vdc_kind *kind, const struct vdc_obj *obj, const char *name, bool size)
+static uint64_t attr_amount(const struct vdc_kind *kind, const struct vdc_obj *obj, unsigned a, bool size)
 {
-	int a = vdc_attr_index(kind, name, strlen(name));
+	const char *name = kind->attrs[a].name;
 	uint64_t n = 0;
 	const char *v;
 	size_t len;
 
-	if (a < 0)
-		return 0;
 	if (obj) {
-		v = vdc_attr_value(obj, (unsigned)a, &len);
+		v = vdc_attr_value(obj, a, &len);
 	} else {
 		v = kind->attrs[a].def;
 		len = strlen(v);
@@ -112,12 +106,12 @@ static uint64_t attr_amount(const struct vdc_kind *kind, const struct vdc_obj *o
 void vdc_quota_share(const struct vdc_kind *kind, const struct vdc_obj *obj, struct vdc_quota_use *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (!strcmp(kind->name, "instances")) {
+	if (kind->id == VDC_KIND_INSTANCES) {
 		out->n[VDC_QUOTA_INSTANCES] = 1;
-		out->n[VDC_QUOTA_CPUS] = attr_amount(kind, obj, "cpus", false);
-		out->n[VDC_QUOTA_MEMORY] = attr_amount(kind, obj, "memory", true);
-	} else if (!strcmp(kind->name, "volumes")) {
-		out->n[VDC_QUOTA_VOLUME_SIZE] = attr_amount(kind, obj, "size", true);
+		out->n[VDC_QUOTA_CPUS] = attr_amount(kind, obj, VDC_INSTANCE_CPUS, false);
+		out->n[VDC_QUOTA_MEMORY] = attr_amount(kind, obj, VDC_INSTANCE_MEMORY, true);
+	} else if (kind->id == VDC_KIND_VOLUMES) {
+		out->n[VDC_QUOTA_VOLUME_SIZE] = attr_amount(kind, obj, VDC_VOLUME_SIZE, true);
 	}
 }
 
@@ -128,12 +122,12 @@ static uint64_t add_sat(uint64_t a, uint64_t b)
 
 void vdc_quota_use(uid_t uid, struct vdc_quota_use *use)
 {
-	static const char *const counted[] = { "instances", "volumes" };
+	static const enum vdc_kind_id counted[] = { VDC_KIND_INSTANCES, VDC_KIND_VOLUMES };
 	unsigned i, r;
 
 	memset(use, 0, sizeof(*use));
 	for (i = 0; i < sizeof(counted) / sizeof(counted[0]); i++) {
-		const struct vdc_kind *k = vdc_kind_find(counted[i], strlen(counted[i]));
+		const struct vdc_kind *k = vdc_kind(counted[i]);
 		const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
 		struct vdc_map_entry *e;
 		size_t b;

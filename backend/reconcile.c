@@ -16,11 +16,6 @@
 #include "reconcile.h"
 #include "volume.h"
 
-static int attr_index(const struct vdc_obj *obj, const char *name)
-{
-	return vdc_attr_index(obj->kind, name, strlen(name));
-}
-
 /* Reconcile every instance placed on `host`. */
 static void host_reconcile(struct vdc_obj *host)
 {
@@ -81,7 +76,7 @@ void vdc_hosts_tick(void)
 int vdc_host_verb_evacuate(struct vdc_obj *host, const char *args, size_t len, struct vdc_err *err)
 {
 	struct vdc_obj **list;
-	unsigned i, n = host->rel[0].n;
+	unsigned i, n = host->rel[VDC_HOST_INSTANCES].n;
 	int rc;
 
 	(void)args;
@@ -92,7 +87,7 @@ int vdc_host_verb_evacuate(struct vdc_obj *host, const char *args, size_t len, s
 				   "host %s is unknown, so its guests may still run; bring it back, or rmdir hosts/%s to declare it gone",
 				   host->name, host->name);
 	if (vdc_host_schedulable(host)) {
-		rc = vdc_attr_set(host, (unsigned)attr_index(host, "schedulable"), "off", 3, err);
+		rc = vdc_attr_set(host, VDC_HOST_SCHEDULABLE, "off", 3, err);
 		if (rc < 0)
 			return rc;
 	}

@@ -45,7 +45,7 @@ struct vdc_vol {
 
 static const struct vdc_kind *volumes_kind(void)
 {
-	return vdc_kind_find("volumes", 7);
+	return vdc_kind(VDC_KIND_VOLUMES);
 }
 
 static struct vdc_vol *vol_of(const struct vdc_obj *vol)
@@ -77,10 +77,9 @@ static void set_text(char **slot, const char *text)
 
 uint64_t vdc_volume_size(const struct vdc_obj *vol)
 {
-	int a = vdc_attr_index(vol->kind, "size", 4);
 	uint64_t bytes = 0;
 	size_t len;
-	const char *v = vdc_attr_value(vol, (unsigned)a, &len);
+	const char *v = vdc_attr_value(vol, VDC_VOLUME_SIZE, &len);
 
 	vdc_size_parse(v, len, "size", &bytes, NULL);
 	return bytes;
@@ -131,14 +130,10 @@ void vdc_initiator_iqn(const char *host, char *out, size_t n)
 
 /* ---- attachment ---- */
 
+/* An instance's volumes/ folder; -1 for an object of another kind. */
 static int volumes_dir(const struct vdc_obj *inst)
 {
-	unsigned i;
-
-	for (i = 0; i < inst->kind->nreldirs; i++)
-		if (!strcmp(inst->kind->reldirs[i].name, "volumes"))
-			return (int)i;
-	return -1;
+	return inst->kind->id == VDC_KIND_INSTANCES ? VDC_INSTANCE_VOLUMES : -1;
 }
 
 /*
@@ -149,7 +144,7 @@ static int volumes_dir(const struct vdc_obj *inst)
  */
 static struct vdc_obj *linked_from(const struct vdc_obj *vol, const char *tname, const struct vdc_obj *except)
 {
-	const struct vdc_kind *k = vdc_kind_find("instances", 9);
+	const struct vdc_kind *k = vdc_kind(VDC_KIND_INSTANCES);
 	const struct vdc_map *all = k ? vdc_kind_objects(k) : NULL;
 	struct vdc_map_entry *e;
 	size_t b;
@@ -183,9 +178,9 @@ int vdc_volume_rel_check(const struct vdc_obj *inst, unsigned dir, const char *t
 {
 	struct vdc_obj *vol, *other;
 
-	if (strcmp(inst->kind->reldirs[dir].name, "volumes"))
+	if ((int)dir != volumes_dir(inst))
 		return 0;
-	vol = vdc_obj_find(vdc_kind_find("volumes", 7), NULL, tname, strlen(tname));
+	vol = vdc_obj_find(vdc_kind(VDC_KIND_VOLUMES), NULL, tname, strlen(tname));
 	other = linked_from(vol, tname, inst);
 	if (other)
 		return vdc_err_set(err, -EBUSY, "volume %s is attached to instance %s already; a volume is attached to one instance at a time",
@@ -347,7 +342,7 @@ static struct vdc_obj *pick_host(uint64_t size, const char *only, bool *any_sta,
 		*any_sta = true;
 		if (only && strcmp(o->name, only))
 			continue;
-		sched = vdc_attr_value(o, (unsigned)vdc_attr_index(o->kind, "schedulable", 11), &len);
+		sched = vdc_attr_value(o, VDC_HOST_SCHEDULABLE, &len);
 		if (!vdc_host_is_up(o) || len != 2 || memcmp(sched, "on", 2))
 			continue;
 		seen++;
@@ -661,7 +656,7 @@ void vdc_volume_changed(struct vdc_obj *vol, unsigned attr)
 /* An instance's volumes/ changed: its hypervisor and the storage hosts hear of it. */
 void vdc_volumes_rel_changed(struct vdc_obj *inst, unsigned dir)
 {
-	if (strcmp(inst->kind->reldirs[dir].name, "volumes"))
+	if ((int)dir != volumes_dir(inst))
 		return;
 	vdc_instance_touched(inst);
 	vdc_host_bump(NULL);
@@ -672,8 +667,7 @@ void vdc_volumes_rel_changed(struct vdc_obj *inst, unsigned dir)
 
 static struct vdc_obj *source_snapshot(const struct vdc_obj *vol)
 {
-	int a = vdc_attr_index(vol->kind, "source", 6);
-	struct vdc_link *l = a >= 0 ? vol->attrs[a].link : NULL;
+	struct vdc_link *l = vol->attrs[VDC_VOLUME_SOURCE].link;
 
 	return l ? vdc_link_target(l) : NULL;
 }

@@ -430,7 +430,7 @@ int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size)
 	int64_t id = 0;
 	uint64_t cur = 0;
 	char text[32];
-	int rc = 0, a;
+	int rc = 0;
 
 	vdc_model_rdlock();
 	{
@@ -472,8 +472,7 @@ int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size)
 	snprintf(text, sizeof(text), "%lluM", (unsigned long long)(size >> 20));
 	vdc_model_wrlock();
 	vol = vdc_obj_by_id(id);
-	a = vol ? vdc_attr_index(vol->kind, "size", 4) : -1;
-	rc = a < 0 ? -ENOENT : vdc_attr_set(vol, (unsigned)a, text, strlen(text), &err);
+	rc = vol ? vdc_attr_set(vol, VDC_VOLUME_SIZE, text, strlen(text), &err) : -ENOENT;
 	if (rc < 0 && vol)
 		vdc_report(vol, &err);
 	tell_kernel();

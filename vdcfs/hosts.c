@@ -18,13 +18,15 @@ static int check_schedulable(const struct vdc_obj *obj, const char *v, size_t le
 }
 
 static const struct vdc_attr_def attrs[] = {
-	{ "schedulable", VDC_ATTR_VALUE, "on", NULL, 8, 0, check_schedulable },
+	[VDC_HOST_SCHEDULABLE] = { "schedulable", VDC_ATTR_VALUE, "on", NULL, 8, 0, check_schedulable },
 };
 
 static const struct vdc_reldir_def reldirs[] = {
-	{ "instances", "instances", 0 },
-	{ "volumes", "volumes", 0 },
+	[VDC_HOST_INSTANCES] = { "instances", "instances", 0 },
+	[VDC_HOST_VOLUMES] = { "volumes", "volumes", 0 },
 };
+VDC_TABLE_IS(attrs, VDC_HOST_NATTRS);
+VDC_TABLE_IS(reldirs, VDC_HOST_NRELS);
 
 static const struct vdc_run_def runfiles[] = {
 	VDC_RUN_COMMON,
@@ -44,6 +46,7 @@ static const struct vdc_verb_def verbs[] = {
 };
 
 const struct vdc_kind vdc_kind_hosts = {
+	.id = VDC_KIND_HOSTS,
 	.name = "hosts",
 	.noun = "host",
 	.attrs = attrs,

@@ -10,6 +10,7 @@ static const struct vdc_verb_def verbs[] = {
 };
 
 const struct vdc_kind vdc_kind_images = {
+	.id = VDC_KIND_IMAGES,
 	.name = "images",
 	.shared_by_root = true,
 	.noun = "image",

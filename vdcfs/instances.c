@@ -47,19 +47,21 @@ static int check_hostname(const struct vdc_obj *obj, const char *v, size_t len, 
 }
 
 static const struct vdc_attr_def attrs[] = {
-	{ "cpus", VDC_ATTR_VALUE, "1", NULL, 8, 0, check_cpus },
-	{ "memory", VDC_ATTR_VALUE, "512M", NULL, 32, 0, check_memory },
-	{ "hostname", VDC_ATTR_VALUE, "", NULL, VDC_HOSTNAME_MAX, 0, check_hostname },
-	{ "user-data", VDC_ATTR_VALUE, "", NULL, VDC_USER_DATA_MAX, VDC_ATTR_MULTILINE, NULL },
-	{ "power", VDC_ATTR_VALUE, "off", NULL, 8, 0, check_power },
-	{ "image", VDC_ATTR_LINK, NULL, "images", 0, 0, NULL },
+	[VDC_INSTANCE_CPUS] = { "cpus", VDC_ATTR_VALUE, "1", NULL, 8, 0, check_cpus },
+	[VDC_INSTANCE_MEMORY] = { "memory", VDC_ATTR_VALUE, "512M", NULL, 32, 0, check_memory },
+	[VDC_INSTANCE_HOSTNAME] = { "hostname", VDC_ATTR_VALUE, "", NULL, VDC_HOSTNAME_MAX, 0, check_hostname },
+	[VDC_INSTANCE_USER_DATA] = { "user-data", VDC_ATTR_VALUE, "", NULL, VDC_USER_DATA_MAX, VDC_ATTR_MULTILINE, NULL },
+	[VDC_INSTANCE_POWER] = { "power", VDC_ATTR_VALUE, "off", NULL, 8, 0, check_power },
+	[VDC_INSTANCE_IMAGE] = { "image", VDC_ATTR_LINK, NULL, "images", 0, 0, NULL },
 };
 
 static const struct vdc_reldir_def reldirs[] = {
-	{ "volumes", "volumes", VDC_INSTANCE_VOLUMES_MAX },
-	{ "security-groups", "security-groups", VDC_INSTANCE_GROUPS_MAX },
-	{ "ssh-keys", "ssh-keys", VDC_SSH_KEYS_MAX },
+	[VDC_INSTANCE_VOLUMES] = { "volumes", "volumes", VDC_INSTANCE_VOLUMES_MAX },
+	[VDC_INSTANCE_SECURITY_GROUPS] = { "security-groups", "security-groups", VDC_INSTANCE_GROUPS_MAX },
+	[VDC_INSTANCE_SSH_KEYS] = { "ssh-keys", "ssh-keys", VDC_SSH_KEYS_MAX },
 };
+VDC_TABLE_IS(attrs, VDC_INSTANCE_NATTRS);
+VDC_TABLE_IS(reldirs, VDC_INSTANCE_NRELS);
 
 /*
  * A link in a relation folder: a volume is attached once
@@ -72,15 +74,14 @@ static const struct vdc_reldir_def reldirs[] = {
  */
 static int instance_rel_check(const struct vdc_obj *obj, unsigned dir, const char *tname, struct vdc_err *err)
 {
-	const char *dname = obj->kind->reldirs[dir].name;
 	const struct vdc_kind *tk = vdc_kind_find(obj->kind->reldirs[dir].target,
 						  strlen(obj->kind->reldirs[dir].target));
 	struct vdc_obj *t = tk ? vdc_obj_find(tk, NULL, tname, strlen(tname)) : NULL;
 	size_t len = 0;
 
-	if (!strcmp(dname, "ssh-keys") && t && (vdc_attr_value(t, 0, &len), len == 0))
+	if (dir == VDC_INSTANCE_SSH_KEYS && t && (vdc_attr_value(t, VDC_SSH_KEY_PUBLIC_KEY, &len), len == 0))
 		return vdc_err_set(err, -EINVAL, "ssh key %s is empty; write its public-key before linking it", tname);
-	if (!strcmp(dname, "security-groups")) {
+	if (dir == VDC_INSTANCE_SECURITY_GROUPS) {
 		if (t && vdc_obj_refs(t) >= VDC_GROUP_INSTANCES_MAX)
 			return vdc_err_set(err, -ENOSPC, "security group %s has %d members already, the most a group takes",
 					   tname, VDC_GROUP_INSTANCES_MAX);
@@ -108,11 +109,9 @@ static const struct vdc_verb_def nic_verbs[] = {
 
 static void instance_changed(struct vdc_obj *obj, unsigned attr)
 {
-	const char *name = obj->kind->attrs[attr].name;
-
-	if (!strcmp(name, "cpus") || !strcmp(name, "memory"))
+	if (attr == VDC_INSTANCE_CPUS || attr == VDC_INSTANCE_MEMORY)
 		vdc_place_resized(obj);
-	if (!strcmp(name, "power") || !strcmp(name, "image"))
+	if (attr == VDC_INSTANCE_POWER || attr == VDC_INSTANCE_IMAGE)
 		vdc_instance_reconcile(obj);
 	vdc_instance_touched(obj);
 }
@@ -145,7 +144,7 @@ static void instance_destroyed(struct vdc_obj *obj)
  */
 static int check_nic_network(const struct vdc_obj *nic, const char *tname, size_t len, struct vdc_err *err)
 {
-	const struct vdc_kind *nets = vdc_kind_find("networks", 8);
+	const struct vdc_kind *nets = vdc_kind(VDC_KIND_NETWORKS);
 	struct vdc_obj *net = nets ? vdc_obj_find(nets, NULL, tname, len) : NULL;
 	int rc;
 
@@ -157,9 +156,10 @@ static int check_nic_network(const struct vdc_obj *nic, const char *tname, size_
 }
 
 static const struct vdc_attr_def nic_attrs[] = {
-	{ "network", VDC_ATTR_LINK, NULL, "networks", 0, 0, check_nic_network },
-	{ "ip", VDC_ATTR_VALUE, "", NULL, 15, 0, vdc_nic_check_ip },
+	[VDC_NIC_NETWORK] = { "network", VDC_ATTR_LINK, NULL, "networks", 0, 0, check_nic_network },
+	[VDC_NIC_IP] = { "ip", VDC_ATTR_VALUE, "", NULL, 15, 0, vdc_nic_check_ip },
 };
+VDC_TABLE_IS(nic_attrs, VDC_NIC_NATTRS);
 
 static const struct vdc_run_def nic_runfiles[] = {
 	{ "err", vdc_run_show_err },
@@ -169,6 +169,7 @@ static const struct vdc_run_def nic_runfiles[] = {
 };
 
 const struct vdc_kind vdc_kind_nics = {
+	.id = VDC_KIND_NICS,
 	.name = "nics",
 	.noun = "nic",
 	.attrs = nic_attrs,
@@ -185,6 +186,7 @@ const struct vdc_kind vdc_kind_nics = {
 };
 
 const struct vdc_kind vdc_kind_instances = {
+	.id = VDC_KIND_INSTANCES,
 	.name = "instances",
 	.noun = "instance",
 	.attrs = attrs,

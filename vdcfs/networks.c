@@ -22,7 +22,7 @@ static int check_cidr(const struct vdc_obj *obj, const char *v, size_t len, stru
 		return rc;
 	if (prefix < 8 || prefix > 30)
 		return vdc_err_set(err, -ERANGE, "cidr %.*s has prefix /%u; networks take /8 to /30", (int)len, v, prefix);
-	g = vdc_attr_value(obj, (unsigned)vdc_attr_index(obj->kind, "gateway", 7), &glen);
+	g = vdc_attr_value(obj, VDC_NETWORK_GATEWAY, &glen);
 	if (glen && vdc_ipv4_parse(g, glen, &gw, NULL) == 0 && !vdc_ipv4_host_in(gw, net, prefix))
 		return vdc_err_set(err, -EINVAL, "gateway %.*s is outside %.*s; change gateway first", (int)glen, g,
 				   (int)len, v);
@@ -60,11 +60,12 @@ static int check_dns(const struct vdc_obj *obj, const char *v, size_t len, struc
 }
 
 static const struct vdc_attr_def attrs[] = {
-	{ "cidr", VDC_ATTR_VALUE, "", NULL, 18, 0, check_cidr },
-	{ "gateway", VDC_ATTR_VALUE, "", NULL, 15, 0, check_gateway },
-	{ "dhcp", VDC_ATTR_VALUE, "on", NULL, 3, 0, check_dhcp },
-	{ "dns", VDC_ATTR_VALUE, "", NULL, 64, 0, check_dns },
+	[VDC_NETWORK_CIDR] = { "cidr", VDC_ATTR_VALUE, "", NULL, 18, 0, check_cidr },
+	[VDC_NETWORK_GATEWAY] = { "gateway", VDC_ATTR_VALUE, "", NULL, 15, 0, check_gateway },
+	[VDC_NETWORK_DHCP] = { "dhcp", VDC_ATTR_VALUE, "on", NULL, 3, 0, check_dhcp },
+	[VDC_NETWORK_DNS] = { "dns", VDC_ATTR_VALUE, "", NULL, 64, 0, check_dns },
 };
+VDC_TABLE_IS(attrs, VDC_NETWORK_NATTRS);
 
 static const struct vdc_run_def runfiles[] = {
 	VDC_RUN_COMMON,
@@ -77,6 +78,7 @@ static const struct vdc_verb_def verbs[] = {
 };
 
 const struct vdc_kind vdc_kind_networks = {
+	.id = VDC_KIND_NETWORKS,
 	.name = "networks",
 	.shared_by_root = true,
 	.noun = "network",

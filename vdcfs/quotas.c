@@ -44,11 +44,12 @@ static int check_volume_size(const struct vdc_obj *obj, const char *v, size_t le
 
 /* In the order of enum vdc_quota_res. */
 static const struct vdc_attr_def attrs[] = {
-	{ "instances", VDC_ATTR_VALUE, "none", NULL, 32, 0, check_instances },
-	{ "cpus", VDC_ATTR_VALUE, "none", NULL, 32, 0, check_cpus },
-	{ "memory", VDC_ATTR_VALUE, "none", NULL, 32, 0, check_memory },
-	{ "volume-size", VDC_ATTR_VALUE, "none", NULL, 32, 0, check_volume_size },
+	[VDC_QUOTA_INSTANCES] = { "instances", VDC_ATTR_VALUE, "none", NULL, 32, 0, check_instances },
+	[VDC_QUOTA_CPUS] = { "cpus", VDC_ATTR_VALUE, "none", NULL, 32, 0, check_cpus },
+	[VDC_QUOTA_MEMORY] = { "memory", VDC_ATTR_VALUE, "none", NULL, 32, 0, check_memory },
+	[VDC_QUOTA_VOLUME_SIZE] = { "volume-size", VDC_ATTR_VALUE, "none", NULL, 32, 0, check_volume_size },
 };
+VDC_TABLE_IS(attrs, VDC_QUOTA_NRES);
 
 /* run/RESOURCE: what the user's objects take now, in the units of the limit. */
 static void show_use(const struct vdc_obj *quota, enum vdc_quota_res r, struct strbuf *out)
@@ -162,6 +163,7 @@ static int quota_may_own(const struct vdc_kind *kind, struct vdc_obj *parent, co
 }
 
 const struct vdc_kind vdc_kind_quotas = {
+	.id = VDC_KIND_QUOTAS,
 	.name = "quotas",
 	.noun = "quota",
 	.attrs = attrs,

@@ -13,8 +13,9 @@ static int check_rules(const struct vdc_obj *obj, const char *v, size_t len, str
 }
 
 static const struct vdc_attr_def attrs[] = {
-	{ "rules", VDC_ATTR_VALUE, "", NULL, 65536, VDC_ATTR_MULTILINE, check_rules },
+	[VDC_GROUP_RULES] = { "rules", VDC_ATTR_VALUE, "", NULL, 65536, VDC_ATTR_MULTILINE, check_rules },
 };
+VDC_TABLE_IS(attrs, VDC_GROUP_NATTRS);
 
 static const struct vdc_run_def runfiles[] = {
 	VDC_RUN_COMMON,
@@ -25,6 +26,7 @@ static const struct vdc_verb_def verbs[] = {
 };
 
 const struct vdc_kind vdc_kind_security_groups = {
+	.id = VDC_KIND_SECURITY_GROUPS,
 	.name = "security-groups",
 	.noun = "security group",
 	.attrs = attrs,

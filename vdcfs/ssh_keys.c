@@ -16,8 +16,9 @@ static int check_key(const struct vdc_obj *obj, const char *v, size_t len, struc
 }
 
 static const struct vdc_attr_def attrs[] = {
-	{ "public-key", VDC_ATTR_VALUE, "", NULL, VDC_SSH_KEY_MAX, 0, check_key },
+	[VDC_SSH_KEY_PUBLIC_KEY] = { "public-key", VDC_ATTR_VALUE, "", NULL, VDC_SSH_KEY_MAX, 0, check_key },
 };
+VDC_TABLE_IS(attrs, VDC_SSH_KEY_NATTRS);
 
 static const struct vdc_run_def runfiles[] = {
 	VDC_RUN_COMMON,
@@ -28,6 +29,7 @@ static const struct vdc_verb_def verbs[] = {
 };
 
 const struct vdc_kind vdc_kind_ssh_keys = {
+	.id = VDC_KIND_SSH_KEYS,
 	.name = "ssh-keys",
 	.noun = "ssh key",
 	.attrs = attrs,

@@ -469,8 +469,7 @@ static void volume_data_stat(const struct node *n, struct stat *st)
 {
 	const struct vdc_obj *o = n->obj;
 	uint64_t size = tree_data_size(o);
-	int a = vdc_attr_index(o->kind, "size", 4);
-	struct timespec t = a >= 0 ? o->attrs[a].mtime : o->ctime;
+	struct timespec t = o->attrs[VDC_VOLUME_SIZE].mtime;
 	time_t w = (time_t)(intptr_t)vdc_imap_get(&data_written, (uint64_t)o->id);
 
 	if (w > t.tv_sec)

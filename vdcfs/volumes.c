@@ -25,9 +25,10 @@ static void volume_destroyed(struct vdc_obj *vol)
 }
 
 static const struct vdc_attr_def attrs[] = {
-	{ "size", VDC_ATTR_VALUE, "1G", NULL, 32, 0, check_size },
-	{ "source", VDC_ATTR_LINK, NULL, "snapshots", 0, 0, vdc_volume_check_source },
+	[VDC_VOLUME_SIZE] = { "size", VDC_ATTR_VALUE, "1G", NULL, 32, 0, check_size },
+	[VDC_VOLUME_SOURCE] = { "source", VDC_ATTR_LINK, NULL, "snapshots", 0, 0, vdc_volume_check_source },
 };
+VDC_TABLE_IS(attrs, VDC_VOLUME_NATTRS);
 
 static const struct vdc_run_def runfiles[] = {
 	VDC_RUN_COMMON,
@@ -50,6 +51,7 @@ static const struct vdc_verb_def snapshot_verbs[] = {
 };
 
 const struct vdc_kind vdc_kind_snapshots = {
+	.id = VDC_KIND_SNAPSHOTS,
 	.name = "snapshots",
 	.noun = "snapshot",
 	.runfiles = snapshot_runfiles,
@@ -63,6 +65,7 @@ const struct vdc_kind vdc_kind_snapshots = {
 };
 
 const struct vdc_kind vdc_kind_volumes = {
+	.id = VDC_KIND_VOLUMES,
 	.name = "volumes",
 	.noun = "volume",
 	.attrs = attrs,
