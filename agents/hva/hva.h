@@ -16,8 +16,9 @@
  *   console    follows console logs (console.c)
  *   images     downloads images into the cache (image.c)
  *
- * `lock` guards the fields marked [lock]; `conn_lock` guards the libvirt
- * connection. No libvirt or HTTP call is made with `lock` held.
+ * `core.lock` guards the fields marked [lock] (agents/common/core.h);
+ * `conn_lock` guards the libvirt connection. No libvirt or HTTP call is
+ * made with `core.lock` held.
  */
 #ifndef VDC_HVA_H
 #define VDC_HVA_H
@@ -31,6 +32,7 @@
 
 #include "agent.h"
 #include "console.h"
+#include "core.h"
 #include "desired.h"
 #include "domain_xml.h"
 #include "driver.h"
@@ -83,7 +85,6 @@ struct hva {
 	unsigned cpus;
 	uint64_t memory_mib;
 	char libvirt_version[32];
-	uint64_t epoch_us;
 	uint32_t underlay;            /* the VXLAN tunnels' address, host order */
 	char underlay_text[16];
 
@@ -95,17 +96,9 @@ struct hva {
 	virConnectPtr conn;           /* [conn_lock] NULL while disconnected */
 	int cb_lifecycle, cb_reboot, cb_removed;   /* [conn_lock] */
 
-	pthread_mutex_t lock;
-	pthread_cond_t worker_cond;   /* on CLOCK_MONOTONIC */
-	pthread_cond_t report_cond;   /* on CLOCK_MONOTONIC */
-	pthread_cond_t quit_cond;     /* on CLOCK_MONOTONIC: naps that end on quit */
-	bool quit;                    /* [lock] */
-	bool worker_kick;             /* [lock] look again now */
-	bool report_kick;             /* [lock] report now */
+	/* The lock, kicks, pending desired state (a struct hva_desired) and epoch. */
+	struct vdc_agent_core core;
 	bool conn_lost;               /* [lock] libvirt closed the connection */
-	struct hva_desired *pending;  /* [lock] newest desired state not yet taken */
-	uint64_t rev_done;            /* [lock] the revision last carried out */
-	unsigned server_heartbeat;    /* [lock] */
 	bool have_status;             /* [lock] the first pass is done: reports may go */
 	struct hva_status *status;    /* [lock] one per desired instance */
 	size_t n_status;
@@ -144,6 +137,9 @@ int hva_virt_err(struct vdc_err *err, int code, const char *fmt, ...)
 int hva_domain_meta(virDomainPtr dom, struct hva_meta *meta);
 /* Write `meta` into `dom`'s live and persistent definitions. */
 int hva_domain_meta_set(virDomainPtr dom, const struct hva_meta *meta, struct vdc_err *err);
+
+/* What the agent core needs of vdc-hva (poller.c). */
+extern const struct vdc_agent_core_ops hva_core_ops;
 
 /* poller.c, reconcile.c, report.c: the threads' bodies. */
 void *hva_poller_thread(void *arg);

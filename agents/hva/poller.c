@@ -39,15 +39,9 @@ static void hand_over(void *agent, void *desired)
 	struct hva *h = agent;
 	struct hva_desired *d = desired;
 
-	log_debug("desired state revision %" PRIu64 ": %zu instances", d->rev, d->n);
-	pthread_mutex_lock(&h->lock);
-	if (h->pending)
-		desired_free(h->pending);
-	h->pending = d;
-	h->server_heartbeat = d->heartbeat;
-	h->worker_kick = true;
-	pthread_cond_signal(&h->worker_cond);
-	pthread_mutex_unlock(&h->lock);
+	const struct vdc_agent_desired_info info = { .rev = d->rev, .heartbeat = d->heartbeat, .n = d->n };
+
+	vdc_agent_core_hand_over(&h->core, d, &info);
 }
 
 /* vdcfs answers again: it may have restarted and lost the consoles it keeps in memory. */
@@ -63,9 +57,9 @@ void *hva_poller_thread(void *arg)
 	struct hva *h = arg;
 	const struct vdc_agent_poller poller = {
 		.proto = &h->proto,
-		.lock = &h->lock,
-		.quit_cond = &h->quit_cond,
-		.quit = &h->quit,
+		.lock = &h->core.lock,
+		.quit_cond = &h->core.quit_cond,
+		.quit = &h->core.quit,
 		.name = h->name,
 		.statedir = h->statedir,
 		.agent = h,
@@ -78,3 +72,9 @@ void *hva_poller_thread(void *arg)
 	vdc_agent_poll_loop(&poller);
 	return NULL;
 }
+
+const struct vdc_agent_core_ops hva_core_ops = {
+	.entries = "instances",
+	.free_desired = desired_free,
+	.answering = answering,
+};

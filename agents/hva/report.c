@@ -64,12 +64,12 @@ const char *hva_report_state(const struct hva_status *st, bool defined, int stat
 
 void hva_kick_report(struct hva *h)
 {
-	vdc_agent_kick(&h->lock, &h->report_cond, &h->report_kick);
+	vdc_agent_core_kick_report(&h->core);
 }
 
 bool hva_quitting(struct hva *h)
 {
-	return vdc_agent_flag_get(&h->lock, &h->quit);
+	return vdc_agent_core_quitting(&h->core);
 }
 
 /* One domain's state from a stats record. */
@@ -182,7 +182,7 @@ static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const str
 						      "volumes", volumes_json(st[i].id, vs, nv)));
 	}
 	return json_pack("{s:I, s:I, s:I, s:{s:i, s:I, s:s, s:s, s:s, s:s, s:s}, s:o}",
-			 "epoch", (json_int_t)h->epoch_us,
+			 "epoch", (json_int_t)h->core.epoch_us,
 			 "seq", (json_int_t)seq,
 			 "rev", (json_int_t)rev,
 			 "facts",
@@ -198,8 +198,7 @@ static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const str
 
 static unsigned heartbeat_s(struct hva *h)
 {
-	return vdc_agent_heartbeat_s(&h->lock, &h->server_heartbeat, h->opt.agent.heartbeat_s,
-				     h->opt.agent.heartbeat_given);
+	return vdc_agent_core_heartbeat_s(&h->core, h->opt.agent.heartbeat_s, h->opt.agent.heartbeat_given);
 }
 
 void *hva_reporter_thread(void *arg)
@@ -227,26 +226,26 @@ void *hva_reporter_thread(void *arg)
 		size_t n, nv;
 		int nds = 0;
 
-		pthread_mutex_lock(&h->lock);
-		while (!h->quit && !(h->report_kick && h->have_status) && (next == 0 || vdc_agent_now_ms() < next)) {
+		pthread_mutex_lock(&h->core.lock);
+		while (!h->core.quit && !(h->core.report_kick && h->have_status) && (next == 0 || vdc_agent_now_ms() < next)) {
 			struct timespec ts;
 
 			if (next == 0) {
-				pthread_cond_wait(&h->report_cond, &h->lock);
+				pthread_cond_wait(&h->core.report_cond, &h->core.lock);
 				continue;
 			}
 			ts.tv_sec = next / 1000;
 			ts.tv_nsec = (next % 1000) * 1000000;
-			pthread_cond_timedwait(&h->report_cond, &h->lock, &ts);
+			pthread_cond_timedwait(&h->core.report_cond, &h->core.lock, &ts);
 		}
-		if (h->quit) {
-			pthread_mutex_unlock(&h->lock);
+		if (h->core.quit) {
+			pthread_mutex_unlock(&h->core.lock);
 			break;
 		}
-		h->report_kick = false;
+		h->core.report_kick = false;
 		if (!h->have_status) {
 			/* Nothing to say before the first pass: vdcfs would read no instances as gone. */
-			pthread_mutex_unlock(&h->lock);
+			pthread_mutex_unlock(&h->core.lock);
 			next = vdc_agent_now_ms() + 1000;
 			continue;
 		}
@@ -258,8 +257,8 @@ void *hva_reporter_thread(void *arg)
 		vs = xcalloc(nv ? nv : 1, sizeof(*vs));
 		if (nv)
 			memcpy(vs, h->vol_status, nv * sizeof(*vs));
-		rev = h->rev_done;
-		pthread_mutex_unlock(&h->lock);
+		rev = h->core.rev_done;
+		pthread_mutex_unlock(&h->core.lock);
 
 		next = vdc_agent_now_ms() + (long)heartbeat_s(h) * 1000;
 		conn = hva_libvirt_get(h);

@@ -38,15 +38,9 @@ static void hand_over(void *agent, void *desired)
 	struct sta *s = agent;
 	struct sta_desired *d = desired;
 
-	log_debug("desired state revision %" PRIu64 ": %zu volumes", d->rev, d->n);
-	pthread_mutex_lock(&s->lock);
-	if (s->pending)
-		desired_free(s->pending);
-	s->pending = d;
-	s->server_heartbeat = d->heartbeat;
-	s->worker_kick = true;
-	pthread_cond_signal(&s->worker_cond);
-	pthread_mutex_unlock(&s->lock);
+	const struct vdc_agent_desired_info info = { .rev = d->rev, .heartbeat = d->heartbeat, .n = d->n };
+
+	vdc_agent_core_hand_over(&s->core, d, &info);
 }
 
 void *sta_poller_thread(void *arg)
@@ -54,9 +48,9 @@ void *sta_poller_thread(void *arg)
 	struct sta *s = arg;
 	const struct vdc_agent_poller poller = {
 		.proto = &s->proto,
-		.lock = &s->lock,
-		.quit_cond = &s->quit_cond,
-		.quit = &s->quit,
+		.lock = &s->core.lock,
+		.quit_cond = &s->core.quit_cond,
+		.quit = &s->core.quit,
 		.name = s->name,
 		.statedir = s->statedir,
 		.agent = s,
@@ -68,3 +62,17 @@ void *sta_poller_thread(void *arg)
 	vdc_agent_poll_loop(&poller);
 	return NULL;
 }
+
+/* The copier waits on a condition of its own. */
+static void wake(void *agent)
+{
+	struct sta *s = agent;
+
+	pthread_cond_broadcast(&s->copier_cond);
+}
+
+const struct vdc_agent_core_ops sta_core_ops = {
+	.entries = "volumes",
+	.free_desired = desired_free,
+	.wake = wake,
+};

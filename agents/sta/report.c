@@ -25,18 +25,17 @@
 
 void sta_kick_report(struct sta *s)
 {
-	vdc_agent_kick(&s->lock, &s->report_cond, &s->report_kick);
+	vdc_agent_core_kick_report(&s->core);
 }
 
 bool sta_quitting(struct sta *s)
 {
-	return vdc_agent_flag_get(&s->lock, &s->quit);
+	return vdc_agent_core_quitting(&s->core);
 }
 
 static unsigned heartbeat_s(struct sta *s)
 {
-	return vdc_agent_heartbeat_s(&s->lock, &s->server_heartbeat, s->opt.agent.heartbeat_s,
-				     s->opt.agent.heartbeat_given);
+	return vdc_agent_core_heartbeat_s(&s->core, s->opt.agent.heartbeat_s, s->opt.agent.heartbeat_given);
 }
 
 /* Add each volume's allocated bytes (its file now) and the progress line. */
@@ -62,7 +61,7 @@ static void complete(struct sta *s, json_t *vols, uint64_t progress_vol, const c
 static json_t *build_report(struct sta *s, uint64_t seq, uint64_t rev, json_t *vols)
 {
 	return json_pack("{s:I, s:I, s:I, s:{s:I, s:s, s:s, s:s}, s:o}",
-			 "epoch", (json_int_t)s->epoch_us,
+			 "epoch", (json_int_t)s->core.epoch_us,
 			 "seq", (json_int_t)seq,
 			 "rev", (json_int_t)rev,
 			 "facts",
@@ -76,14 +75,14 @@ static json_t *build_report(struct sta *s, uint64_t seq, uint64_t rev, json_t *v
 /* Wait until a report is due; false when the agent stops. Takes `lock` and leaves it held. */
 static bool wait_due(struct sta *s, long next, long last)
 {
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->core.lock);
 	for (;;) {
 		struct timespec ts;
 		long now = vdc_agent_now_ms(), at = next;
 
-		if (s->quit)
+		if (s->core.quit)
 			return false;
-		if (s->report_kick && s->volumes) {
+		if (s->core.report_kick && s->volumes) {
 			/* Progress alone does not report more than once a second. */
 			if (now - last >= PROGRESS_EVERY_MS || !s->running)
 				return true;
@@ -93,7 +92,7 @@ static bool wait_due(struct sta *s, long next, long last)
 			return true;
 		ts.tv_sec = at / 1000;
 		ts.tv_nsec = (at % 1000) * 1000000;
-		pthread_cond_timedwait(&s->report_cond, &s->lock, &ts);
+		pthread_cond_timedwait(&s->core.report_cond, &s->core.lock, &ts);
 	}
 }
 
@@ -116,15 +115,15 @@ void *sta_reporter_thread(void *arg)
 		json_t *vols, *report;
 
 		if (!wait_due(s, next ? next : vdc_agent_now_ms() + 1000, last)) {
-			pthread_mutex_unlock(&s->lock);
+			pthread_mutex_unlock(&s->core.lock);
 			break;
 		}
-		s->report_kick = false;
+		s->core.report_kick = false;
 		vols = json_deep_copy(s->volumes);
-		rev = s->rev_done;
+		rev = s->core.rev_done;
 		progress_vol = s->progress_vol;
 		memcpy(progress, s->progress, sizeof(progress));
-		pthread_mutex_unlock(&s->lock);
+		pthread_mutex_unlock(&s->core.lock);
 
 		last = vdc_agent_now_ms();
 		next = last + (long)heartbeat_s(s) * 1000;

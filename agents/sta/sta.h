@@ -16,8 +16,8 @@
  *   reporter   posts reports (report.c): after each pass of the worker,
  *              on progress, and every heartbeat
  *
- * `lock` guards the fields marked [lock]. No tgtadm run, copy or HTTP
- * call is made with it held.
+ * `core.lock` guards the fields marked [lock] (agents/common/core.h). No
+ * tgtadm run, copy or HTTP call is made with it held.
  */
 #ifndef VDC_STA_H
 #define VDC_STA_H
@@ -30,6 +30,7 @@
 #include <jansson.h>
 
 #include "agent.h"
+#include "core.h"
 #include "desired.h"
 #include "err.h"
 #include "proto.h"
@@ -74,22 +75,13 @@ struct sta {
 	struct sta_target_ctx ctx;
 	char statedir[PATH_MAX];
 	char name[VDC_NAME_MAX + 1];
-	uint64_t epoch_us;
 	uint64_t disk_mib;            /* facts, fixed at start */
 
 	struct vdc_proto proto;
 
-	pthread_mutex_t lock;
-	pthread_cond_t worker_cond;   /* on CLOCK_MONOTONIC */
-	pthread_cond_t report_cond;
-	pthread_cond_t copier_cond;
-	pthread_cond_t quit_cond;
-	bool quit;                    /* [lock] */
-	bool worker_kick;             /* [lock] */
-	bool report_kick;             /* [lock] */
-	struct sta_desired *pending;  /* [lock] newest desired state not yet taken */
-	unsigned server_heartbeat;    /* [lock] */
-	uint64_t rev_done;            /* [lock] the revision last carried out */
+	/* The lock, kicks, pending desired state (a struct sta_desired) and epoch. */
+	struct vdc_agent_core core;
+	pthread_cond_t copier_cond;   /* on CLOCK_MONOTONIC */
 	json_t *volumes;              /* [lock] the report's volume list, without
 	                                 allocated and progress; NULL before the first pass */
 	struct sta_job *jobs;         /* [lock] the copies wanted, in order */
@@ -115,6 +107,9 @@ uint64_t sta_restore_done(const struct sta *s, uint64_t id);
 void sta_kick_worker(struct sta *s);
 void sta_kick_report(struct sta *s);
 bool sta_quitting(struct sta *s);
+
+/* What the agent core needs of vdc-sta (poller.c). */
+extern const struct vdc_agent_core_ops sta_core_ops;
 
 void *sta_poller_thread(void *arg);
 void *sta_worker_thread(void *arg);
