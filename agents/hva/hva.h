@@ -108,13 +108,6 @@ struct hva {
 	size_t n_rebooted;
 };
 
-/* Wake the worker (a new desired state, an event, a finished download). */
-void hva_kick_worker(struct hva *h);
-/* Ask the reporter for a report now. */
-void hva_kick_report(struct hva *h);
-/* Whether the agent is shutting down. */
-bool hva_quitting(struct hva *h);
-
 /* libvirt.c */
 
 /* Set up libvirt's event loop and its thread; call before connecting. */

@@ -54,7 +54,7 @@ static void *event_loop(void *arg)
 {
 	struct hva *h = arg;
 
-	while (!hva_quitting(h)) {
+	while (!vdc_agent_core_quitting(&h->core)) {
 		if (virEventRunDefaultImpl() < 0)
 			log_error("libvirt's event loop failed: %s", virGetLastErrorMessage());
 	}

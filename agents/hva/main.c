@@ -276,7 +276,9 @@ static int underlay_pick(struct hva *h, struct vdc_err *err)
 
 static void image_done(void *arg)
 {
-	hva_kick_worker(arg);
+	struct hva *h = arg;
+
+	vdc_agent_core_kick_worker(&h->core);
 }
 
 int main(int argc, char **argv)

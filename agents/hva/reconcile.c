@@ -788,11 +788,6 @@ static void pass(struct worker *w)
 }
 
 /* The image cache's `done`: a download ended. */
-void hva_kick_worker(struct hva *h)
-{
-	vdc_agent_core_kick_worker(&h->core);
-}
-
 void *hva_worker_thread(void *arg)
 {
 	struct worker w = { .h = arg };

@@ -62,16 +62,6 @@ const char *hva_report_state(const struct hva_status *st, bool defined, int stat
 	}
 }
 
-void hva_kick_report(struct hva *h)
-{
-	vdc_agent_core_kick_report(&h->core);
-}
-
-bool hva_quitting(struct hva *h)
-{
-	return vdc_agent_core_quitting(&h->core);
-}
-
 /* One domain's state from a stats record. */
 struct dom_state {
 	const char *name;

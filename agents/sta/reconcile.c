@@ -911,11 +911,6 @@ static void pass(struct worker *w)
 	publish_volumes(w);
 }
 
-void sta_kick_worker(struct sta *s)
-{
-	vdc_agent_core_kick_worker(&s->core);
-}
-
 void *sta_worker_thread(void *arg)
 {
 	struct worker w = { .s = arg };

@@ -23,16 +23,6 @@
 /* Reports on progress alone are at least this far apart. */
 #define PROGRESS_EVERY_MS 1000L
 
-void sta_kick_report(struct sta *s)
-{
-	vdc_agent_core_kick_report(&s->core);
-}
-
-bool sta_quitting(struct sta *s)
-{
-	return vdc_agent_core_quitting(&s->core);
-}
-
 static unsigned heartbeat_s(struct sta *s)
 {
 	return vdc_agent_core_heartbeat_s(&s->core, s->opt.agent.heartbeat_s, s->opt.agent.heartbeat_given);

@@ -104,10 +104,6 @@ void sta_snapshot_tmp_path(const struct sta *s, uint64_t id, char *out);
 /* The restores carried out into volume `id` (STATE/volumes/ID.restore; 0 when none). */
 uint64_t sta_restore_done(const struct sta *s, uint64_t id);
 
-void sta_kick_worker(struct sta *s);
-void sta_kick_report(struct sta *s);
-bool sta_quitting(struct sta *s);
-
 /* What the agent core needs of vdc-sta (poller.c). */
 extern const struct vdc_agent_core_ops sta_core_ops;
 
