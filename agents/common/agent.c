@@ -21,9 +21,6 @@
 #include "log.h"
 #include "validate.h"
 
-/* How long a long-poll of the desired state waits for a change (vdcfs caps it at 30). */
-#define POLL_WAIT_S 25
-
 int vdc_agent_usage_error(const char *prog, const char *fmt, ...)
 {
 	va_list ap;
@@ -386,30 +383,6 @@ bool vdc_agent_flag_get(pthread_mutex_t *lock, const bool *flag)
 	return value;
 }
 
-/*
- * Sleep `ms` unless `*quit` is set first (the setter broadcasts
- * `quit_cond` under `lock`); false when the agent stops.
- */
-static bool nap(pthread_mutex_t *lock, pthread_cond_t *quit_cond, const bool *quit, long ms)
-{
-	struct timespec ts;
-	bool stop;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(lock);
-	while (!*quit && pthread_cond_timedwait(quit_cond, lock, &ts) == 0)
-		;
-	stop = *quit;
-	pthread_mutex_unlock(lock);
-	return !stop;
-}
-
 bool vdc_agent_worker_wait(pthread_mutex_t *lock, pthread_cond_t *cond, const bool *quit,
 			   bool *kick, long at)
 {
@@ -448,84 +421,6 @@ unsigned vdc_agent_heartbeat_s(pthread_mutex_t *lock, const unsigned *server, un
 		return asked ? asked : mine;
 	/* Both are honoured: no report is further apart than either asks. */
 	return asked && asked < mine ? asked : mine;
-}
-
-/*
- * A long-poll failed with `rc` (`err` says why): log it once while it
- * lasts (and every time when it is not transient), with a hint when vdcfs
- * refuses the host token. Counts the failure; returns how long to wait.
- */
-static long poll_failed(const struct vdc_agent_poller *p, int rc, unsigned *failures,
-			const struct vdc_err *err)
-{
-	long wait;
-
-	if (rc == -EACCES && *failures == 0)
-		log_error("%s; if hosts/%s was removed, remove %s/host.token and start the agent again to join anew",
-			  err->msg, p->name, p->statedir);
-	else if (*failures == 0 || (!vdc_proto_transient(rc) && rc != -EACCES))
-		log_error("%s", err->msg);
-	wait = vdc_agent_backoff_ms(*failures);
-	(*failures)++;
-	return wait < VDC_AGENT_BACKOFF_MAX_MS ? wait : VDC_AGENT_BACKOFF_MAX_MS;
-}
-
-/* One long-poll: 0 with `*d` (the caller's) and its revision on an answer, else a negative errno. */
-static int poll_once(const struct vdc_agent_poller *p, struct vdc_link *link, uint64_t rev,
-		     void **d, uint64_t *got, struct vdc_err *err)
-{
-	json_t *json = NULL;
-	int rc;
-
-	rc = vdc_proto_desired(link, rev, POLL_WAIT_S, &json, err);
-	if (rc < 0)
-		return rc;
-	rc = p->parse(json, d, got, err);
-	json_decref(json);
-	return rc;
-}
-
-void vdc_agent_poll_loop(const struct vdc_agent_poller *p)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_link link;
-	unsigned failures = 0;
-	uint64_t rev = 0, got = 0;
-	bool have = false;
-
-	if (vdc_link_init(&link, p->proto, &err) < 0) {
-		log_error("poller: %s", err.msg);
-		return;
-	}
-	while (!vdc_agent_flag_get(p->lock, p->quit)) {
-		void *d = NULL;
-		int rc;
-
-		vdc_err_clear(&err);
-		rc = poll_once(p, &link, have ? rev : 0, &d, &got, &err);
-		if (rc == -ECANCELED)
-			break;
-		if (rc < 0) {
-			if (!nap(p->lock, p->quit_cond, p->quit, poll_failed(p, rc, &failures, &err)))
-				break;
-			continue;
-		}
-		if (failures) {
-			log_info("vdcfs answers again");
-			if (p->answering)
-				p->answering(p->agent);
-		}
-		failures = 0;
-		if (have && got == rev) {
-			/* The wait ran out: nothing changed. */
-			p->free_desired(d);
-			continue;
-		}
-		rev = got;
-		have = true;
-		p->hand_over(p->agent, d);
-	}
-	vdc_link_release(&link);
 }
 
 int vdc_agent_report_send(struct vdc_link *link, json_t *report, unsigned *failures, long *next,

@@ -207,38 +207,6 @@ unsigned vdc_agent_heartbeat_s(pthread_mutex_t *lock, const unsigned *server, un
 			       bool given);
 
 /*
- * What the long-poll loop needs of an agent: where it stops, and how its
- * desired state is read, freed and handed to its worker. The desired
- * states are the agent's own types, seen here as `void *`.
- */
-struct vdc_agent_poller {
-	struct vdc_proto *proto;
-	pthread_mutex_t *lock;         /* guards *quit */
-	pthread_cond_t *quit_cond;     /* broadcast when *quit is set */
-	const bool *quit;
-	const char *name, *statedir;   /* for the hint when vdcfs refuses the token */
-	void *agent;                   /* passed to hand_over and answering */
-	/* Read an answer into a new desired state `*d` and its revision; 0 or a negative errno. */
-	int (*parse)(json_t *json, void **d, uint64_t *rev, struct vdc_err *err);
-	/* Free a desired state `parse` made. */
-	void (*free_desired)(void *d);
-	/* Give a new revision to the worker, which now owns `d`. */
-	void (*hand_over)(void *agent, void *d);
-	/* vdcfs answers again after failures; NULL when nothing is to be done. */
-	void (*answering)(void *agent);
-};
-
-/*
- * The poller thread's loop: long-poll the desired state (GET desired,
- * waiting up to 25 s for a revision newer than the last) and hand every
- * new revision over, until the agent stops. While vdcfs is unreachable it
- * tries again with backoff (1 s doubling to 30 s), logging the failure
- * once while it lasts. A refused host token is not replaced by joining
- * again: removing a host must not be undone by its agent.
- */
-void vdc_agent_poll_loop(const struct vdc_agent_poller *p);
-
-/*
  * Post `report` (taken) on `link`. A failure is logged (once while it
  * lasts, unless not transient), counted in `*failures` and brings the
  * next report (`*next`, monotonic ms) forward to the backoff's end; a

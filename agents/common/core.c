@@ -3,12 +3,17 @@
  * desired state vdc-hva and vdc-sta share, so that neither keeps its own
  * copy of them.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "agent.h"
 #include "core.h"
 #include "log.h"
+
+/* How long a long-poll of the desired state waits for a change (vdcfs caps it at 30). */
+#define POLL_WAIT_S 25
 
 void vdc_agent_core_init(struct vdc_agent_core *c, const struct vdc_agent_core_ops *ops, void *agent,
 			 struct vdc_proto *proto, const char *name, const char *statedir)
@@ -71,6 +76,111 @@ void *vdc_agent_core_take(struct vdc_agent_core *c)
 unsigned vdc_agent_core_heartbeat_s(struct vdc_agent_core *c, unsigned mine, bool given)
 {
 	return vdc_agent_heartbeat_s(&c->lock, &c->server_heartbeat, mine, given);
+}
+
+/*
+ * Sleep `ms` unless `quit` is set first (vdc_agent_core_stop() broadcasts
+ * `quit_cond`); false when the agent stops.
+ */
+static bool nap(struct vdc_agent_core *c, long ms)
+{
+	struct timespec ts;
+	bool stop;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&c->lock);
+	while (!c->quit && pthread_cond_timedwait(&c->quit_cond, &c->lock, &ts) == 0)
+		;
+	stop = c->quit;
+	pthread_mutex_unlock(&c->lock);
+	return !stop;
+}
+
+/*
+ * A long-poll failed with `rc` (`err` says why): log it once while it
+ * lasts (and every time when it is not transient), with a hint when vdcfs
+ * refuses the host token. Counts the failure; returns how long to wait.
+ */
+static long poll_failed(struct vdc_agent_core *c, int rc, unsigned *failures,
+			const struct vdc_err *err)
+{
+	long wait;
+
+	if (rc == -EACCES && *failures == 0)
+		log_error("%s; if hosts/%s was removed, remove %s/host.token and start the agent again to join anew",
+			  err->msg, c->name, c->statedir);
+	else if (*failures == 0 || (!vdc_proto_transient(rc) && rc != -EACCES))
+		log_error("%s", err->msg);
+	wait = vdc_agent_backoff_ms(*failures);
+	(*failures)++;
+	return wait < VDC_AGENT_BACKOFF_MAX_MS ? wait : VDC_AGENT_BACKOFF_MAX_MS;
+}
+
+/* One long-poll: 0 with `*d` (the caller's) and what it says on an answer, else a negative errno. */
+static int poll_once(struct vdc_agent_core *c, struct vdc_link *link, uint64_t rev,
+		     void **d, struct vdc_agent_desired_info *info, struct vdc_err *err)
+{
+	json_t *json = NULL;
+	int rc;
+
+	rc = vdc_proto_desired(link, rev, POLL_WAIT_S, &json, err);
+	if (rc < 0)
+		return rc;
+	rc = c->ops->parse(json, d, info, err);
+	json_decref(json);
+	return rc;
+}
+
+void *vdc_agent_core_poller_thread(void *core)
+{
+	struct vdc_agent_core *c = core;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_link link;
+	unsigned failures = 0;
+	uint64_t rev = 0;
+	bool have = false;
+
+	if (vdc_link_init(&link, c->proto, &err) < 0) {
+		log_error("poller: %s", err.msg);
+		return NULL;
+	}
+	while (!vdc_agent_core_quitting(c)) {
+		struct vdc_agent_desired_info info = { 0 };
+		void *d = NULL;
+		int rc;
+
+		vdc_err_clear(&err);
+		rc = poll_once(c, &link, have ? rev : 0, &d, &info, &err);
+		if (rc == -ECANCELED)
+			break;
+		if (rc < 0) {
+			if (!nap(c, poll_failed(c, rc, &failures, &err)))
+				break;
+			continue;
+		}
+		if (failures) {
+			log_info("vdcfs answers again");
+			if (c->ops->answering)
+				c->ops->answering(c->agent);
+		}
+		failures = 0;
+		if (have && info.rev == rev) {
+			/* The wait ran out: nothing changed. */
+			c->ops->free_desired(d);
+			continue;
+		}
+		rev = info.rev;
+		have = true;
+		vdc_agent_core_hand_over(c, d, &info);
+	}
+	vdc_link_release(&link);
+	return NULL;
 }
 
 void vdc_agent_core_stop(struct vdc_agent_core *c)

@@ -105,6 +105,17 @@ void *vdc_agent_core_take(struct vdc_agent_core *c);
 unsigned vdc_agent_core_heartbeat_s(struct vdc_agent_core *c, unsigned mine, bool given);
 
 /*
+ * The poller thread (its argument is the core): long-poll the desired
+ * state (GET desired, waiting up to 25 s for a revision newer than the
+ * last) and hand every new revision over, until the agent stops. While
+ * vdcfs is unreachable it tries again with backoff (1 s doubling to 30 s),
+ * logging the failure once while it lasts. A refused host token is not
+ * replaced by joining again: removing a host must not be undone by its
+ * agent.
+ */
+void *vdc_agent_core_poller_thread(void *core);
+
+/*
  * Stop the agent: set `quit`, wake every waiter (the agent's own through
  * ops->wake) and abort the HTTP calls under way. The caller joins the
  * threads afterwards.

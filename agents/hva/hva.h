@@ -4,8 +4,9 @@
  * Threads, and what each owns:
  *
  *   main       options, setup, then waits for SIGTERM/SIGINT
- *   poller     long-polls the desired state (poller.c); hands each new
- *              one to the worker through `pending`
+ *   poller     long-polls the desired state (agents/common/core.c, with
+ *              poller.c's callbacks); hands each new one to the worker
+ *              through `core.pending`
  *   worker     the reconcile loop (reconcile.c): the only thread that
  *              changes domains and instance folders; publishes what it
  *              knows of each instance in `status`
@@ -134,8 +135,7 @@ int hva_domain_meta_set(virDomainPtr dom, const struct hva_meta *meta, struct vd
 /* What the agent core needs of vdc-hva (poller.c). */
 extern const struct vdc_agent_core_ops hva_core_ops;
 
-/* poller.c, reconcile.c, report.c: the threads' bodies. */
-void *hva_poller_thread(void *arg);
+/* reconcile.c, report.c: the threads' bodies (the poller's is the core's). */
 void *hva_worker_thread(void *arg);
 void *hva_reporter_thread(void *arg);
 

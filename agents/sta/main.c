@@ -195,7 +195,9 @@ int main(int argc, char **argv)
 	static struct sta sta;
 	struct sta *s = &sta;
 	struct vdc_err err = VDC_ERR_INIT;
-	void *(*bodies[])(void *) = { sta_worker_thread, sta_copier_thread, sta_poller_thread, sta_reporter_thread };
+	void *(*bodies[])(void *) = { sta_worker_thread, sta_copier_thread, vdc_agent_core_poller_thread,
+				      sta_reporter_thread };
+	void *args[] = { s, s, &s->core, s };
 	pthread_t threads[4];
 	char tgtadm[PATH_MAX];
 	int lock_fd = -1, rc, sig;
@@ -242,7 +244,7 @@ int main(int argc, char **argv)
 		 s->name, s->opt.control_port, s->opt.portal, s->disk_mib, s->statedir);
 
 	for (i = 0; i < sizeof(threads) / sizeof(threads[0]); i++) {
-		if (pthread_create(&threads[i], NULL, bodies[i], s)) {
+		if (pthread_create(&threads[i], NULL, bodies[i], args[i])) {
 			vdc_err_set(&err, -EAGAIN, "cannot start the agent's threads");
 			stop_threads(s, threads, i);
 			goto fail;

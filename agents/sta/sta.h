@@ -4,8 +4,9 @@
  * Threads, and what each owns:
  *
  *   main       options, setup, then waits for SIGTERM/SIGINT
- *   poller     long-polls the desired state (poller.c); hands each new
- *              one to the worker through `pending`
+ *   poller     long-polls the desired state (agents/common/core.c, with
+ *              poller.c's callbacks); hands each new one to the worker
+ *              through `core.pending`
  *   worker     the reconcile loop (reconcile.c): the only thread that
  *              runs tgtadm and makes, grows or removes volume files;
  *              publishes the volumes' report entries in `volumes` and the
@@ -107,7 +108,6 @@ uint64_t sta_restore_done(const struct sta *s, uint64_t id);
 /* What the agent core needs of vdc-sta (poller.c). */
 extern const struct vdc_agent_core_ops sta_core_ops;
 
-void *sta_poller_thread(void *arg);
 void *sta_worker_thread(void *arg);
 void *sta_copier_thread(void *arg);
 void *sta_reporter_thread(void *arg);
