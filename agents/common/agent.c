@@ -422,27 +422,3 @@ unsigned vdc_agent_heartbeat_s(pthread_mutex_t *lock, const unsigned *server, un
 	/* Both are honoured: no report is further apart than either asks. */
 	return asked && asked < mine ? asked : mine;
 }
-
-int vdc_agent_report_send(struct vdc_link *link, json_t *report, unsigned *failures, long *next,
-			  struct vdc_err *err)
-{
-	long wait = vdc_agent_backoff_ms(*failures);
-	int rc;
-
-	vdc_err_clear(err);
-	rc = vdc_proto_report(link, report, err);
-	json_decref(report);
-	if (rc == -ECANCELED)
-		return rc;
-	if (rc < 0) {
-		if ((*failures)++ == 0 || !vdc_proto_transient(rc))
-			log_warn("%s", err->msg);
-		if (vdc_agent_now_ms() + wait < *next)
-			*next = vdc_agent_now_ms() + wait;
-		return 0;
-	}
-	if (*failures)
-		log_info("reports reach vdcfs again");
-	*failures = 0;
-	return 0;
-}

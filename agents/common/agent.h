@@ -206,14 +206,4 @@ bool vdc_agent_worker_wait(pthread_mutex_t *lock, pthread_cond_t *cond, const bo
 unsigned vdc_agent_heartbeat_s(pthread_mutex_t *lock, const unsigned *server, unsigned mine,
 			       bool given);
 
-/*
- * Post `report` (taken) on `link`. A failure is logged (once while it
- * lasts, unless not transient), counted in `*failures` and brings the
- * next report (`*next`, monotonic ms) forward to the backoff's end; a
- * success after failures is logged and resets the count. -ECANCELED when
- * the agent stops (vdc_proto_abort); else 0, whatever became of it.
- */
-int vdc_agent_report_send(struct vdc_link *link, json_t *report, unsigned *failures, long *next,
-			  struct vdc_err *err);
-
 #endif

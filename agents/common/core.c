@@ -183,6 +183,65 @@ void *vdc_agent_core_poller_thread(void *core)
 	return NULL;
 }
 
+/*
+ * Post `report` (taken) on `link`. A failure is logged (once while it
+ * lasts, unless not transient), counted in `*failures` and brings the
+ * next report (`*next`, monotonic ms) forward to the backoff's end; a
+ * success after failures is logged and resets the count. -ECANCELED when
+ * the agent stops (vdc_proto_abort); else 0, whatever became of it.
+ */
+static int report_send(struct vdc_link *link, json_t *report, unsigned *failures, long *next,
+		       struct vdc_err *err)
+{
+	long wait = vdc_agent_backoff_ms(*failures);
+	int rc;
+
+	vdc_err_clear(err);
+	rc = vdc_proto_report(link, report, err);
+	json_decref(report);
+	if (rc == -ECANCELED)
+		return rc;
+	if (rc < 0) {
+		if ((*failures)++ == 0 || !vdc_proto_transient(rc))
+			log_warn("%s", err->msg);
+		if (vdc_agent_now_ms() + wait < *next)
+			*next = vdc_agent_now_ms() + wait;
+		return 0;
+	}
+	if (*failures)
+		log_info("reports reach vdcfs again");
+	*failures = 0;
+	return 0;
+}
+
+void *vdc_agent_core_reporter_thread(void *core)
+{
+	struct vdc_agent_core *c = core;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_link link;
+	unsigned failures = 0;
+	uint64_t seq = 0;
+	long next = 0;
+
+	if (vdc_link_init(&link, c->proto, &err) < 0) {
+		log_error("reporter: %s", err.msg);
+		return NULL;
+	}
+	for (;;) {
+		json_t *report = NULL;
+
+		if (c->ops->report(c->agent, seq + 1, &next, &report) < 0)
+			break;
+		if (!report)
+			continue;
+		seq++;
+		if (report_send(&link, report, &failures, &next, &err) == -ECANCELED)
+			break;
+	}
+	vdc_link_release(&link);
+	return NULL;
+}
+
 void vdc_agent_core_stop(struct vdc_agent_core *c)
 {
 	pthread_mutex_lock(&c->lock);

@@ -1,17 +1,19 @@
 /*
  * The agent core: the state vdc-hva and vdc-sta keep alike between their
- * threads, and the long-poll loop that fills it. Each agent embeds one
- * `struct vdc_agent_core` (its `core`) and describes what is its own in a
- * small table of callbacks (`struct vdc_agent_core_ops`): how its desired
- * state is read from vdcfs's answer and freed, what else wakes when it
- * stops, and what it does when vdcfs answers again.
+ * threads, the long-poll loop that fills it, and the report loop. Each
+ * agent embeds one `struct vdc_agent_core` (its `core`) and describes
+ * what is its own in a small table of callbacks (`struct
+ * vdc_agent_core_ops`): how its desired state is read from vdcfs's answer
+ * and freed, when a report is due and what it says, what else wakes when
+ * it stops, and what it does when vdcfs answers again.
  *
  * The threads meet here: the poller hands each new desired state over in
  * `pending` and kicks the worker; the worker takes it, and publishes the
- * revision it carried out in `rev_done`; anyone kicks the reporter; main
- * sets `quit`. `lock` guards the fields marked [lock], and each agent's
- * own fields it marks [lock] too: one lock per agent, never held across a
- * libvirt, tgtadm or HTTP call.
+ * revision it carried out in `rev_done`; anyone kicks the reporter, whose
+ * loop numbers and posts the reports the agent builds; main sets `quit`.
+ * `lock` guards the fields marked [lock], and each agent's own fields it
+ * marks [lock] too: one lock per agent, never held across a libvirt,
+ * tgtadm or HTTP call.
  *
  * The functions here do not fail; the agent's setup (main) calls
  * vdc_agent_core_init() first and vdc_agent_core_release() last.
@@ -44,6 +46,14 @@ struct vdc_agent_core_ops {
 	int (*parse)(json_t *json, void **d, struct vdc_agent_desired_info *info, struct vdc_err *err);
 	/* Free a desired state `parse` made. */
 	void (*free_desired)(void *d);
+	/*
+	 * The reporter's turn: wait until a report is due (the agent's own
+	 * rule; `*next` is the monotonic ms of the next heartbeat, 0 before
+	 * the first, and is the agent's to move) and build report number
+	 * `seq` into `*report`, or leave it NULL when nothing goes this time.
+	 * -ECANCELED when the agent stops.
+	 */
+	int (*report)(void *agent, uint64_t seq, long *next, json_t **report);
 	/* vdcfs answers again after failures; NULL when nothing is to be done. */
 	void (*answering)(void *agent);
 	/* Wake the agent's own waiters when it stops (`lock` held); NULL when it has none. */
@@ -114,6 +124,15 @@ unsigned vdc_agent_core_heartbeat_s(struct vdc_agent_core *c, unsigned mine, boo
  * agent.
  */
 void *vdc_agent_core_poller_thread(void *core);
+
+/*
+ * The reporter thread (its argument is the core): each report ops->report
+ * builds is posted, numbered from 1 in the agent's epoch so that vdcfs
+ * drops one that arrives late. A failure is logged (once while it lasts,
+ * unless not transient) and brings the next report forward to the
+ * backoff's end; a success after failures is logged.
+ */
+void *vdc_agent_core_reporter_thread(void *core);
 
 /*
  * Stop the agent: set `quit`, wake every waiter (the agent's own through

@@ -135,9 +135,16 @@ int hva_domain_meta_set(virDomainPtr dom, const struct hva_meta *meta, struct vd
 /* What the agent core needs of vdc-hva (poller.c). */
 extern const struct vdc_agent_core_ops hva_core_ops;
 
-/* reconcile.c, report.c: the threads' bodies (the poller's is the core's). */
+/* reconcile.c: the worker thread's body (the poller and the reporter are the core's). */
 void *hva_worker_thread(void *arg);
-void *hva_reporter_thread(void *arg);
+
+/*
+ * The reporter's turn (report.c; the core's ops->report): wait until a
+ * report is due (kicked once the first pass is done, or the heartbeat)
+ * and build it, with libvirt's state of every domain; none while libvirt
+ * is unreachable.
+ */
+int hva_report_next(void *agent, uint64_t seq, long *next, json_t **report);
 
 /*
  * The word a report says for an instance (report.c; pure): from what the

@@ -344,7 +344,7 @@ int main(int argc, char **argv)
 		goto fail;
 	if (pthread_create(&worker, NULL, hva_worker_thread, h) ||
 	    pthread_create(&poller, NULL, vdc_agent_core_poller_thread, &h->core) ||
-	    pthread_create(&reporter, NULL, hva_reporter_thread, h)) {
+	    pthread_create(&reporter, NULL, vdc_agent_core_reporter_thread, &h->core)) {
 		vdc_err_set(&err, -EAGAIN, "cannot start the agent's threads");
 		goto fail;
 	}

@@ -49,5 +49,6 @@ const struct vdc_agent_core_ops hva_core_ops = {
 	.entries = "instances",
 	.parse = desired_parse,
 	.free_desired = desired_free,
+	.report = hva_report_next,
 	.answering = answering,
 };

@@ -10,6 +10,7 @@
  * No report goes while libvirt is unreachable: vdcfs then sees a silent
  * host and shows its instances `unknown`, which is the truth.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,88 +192,73 @@ static unsigned heartbeat_s(struct hva *h)
 	return vdc_agent_core_heartbeat_s(&h->core, h->opt.agent.heartbeat_s, h->opt.agent.heartbeat_given);
 }
 
-void *hva_reporter_thread(void *arg)
+int hva_report_next(void *agent, uint64_t seq, long *next, json_t **report)
 {
-	struct hva *h = arg;
-	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_link link;
-	unsigned failures = 0;
-	uint64_t seq = 0;
-	long next = 0;
+	struct hva *h = agent;
+	virDomainStatsRecordPtr *recs = NULL;
+	virDomainPtr *doms = NULL;
+	struct hva_status *st = NULL;
+	struct hva_vol_status *vs = NULL;
+	struct dom_state *ds = NULL;
+	virConnectPtr conn;
+	uint64_t rev;
+	size_t n, nv;
+	int nds = 0;
 
-	if (vdc_link_init(&link, &h->proto, &err) < 0) {
-		log_error("reporter: %s", err.msg);
-		return NULL;
+	*report = NULL;
+	pthread_mutex_lock(&h->core.lock);
+	while (!h->core.quit && !(h->core.report_kick && h->have_status) && (*next == 0 || vdc_agent_now_ms() < *next)) {
+		struct timespec ts;
+
+		if (*next == 0) {
+			pthread_cond_wait(&h->core.report_cond, &h->core.lock);
+			continue;
+		}
+		ts.tv_sec = *next / 1000;
+		ts.tv_nsec = (*next % 1000) * 1000000;
+		pthread_cond_timedwait(&h->core.report_cond, &h->core.lock, &ts);
 	}
-	for (;;) {
-		virDomainStatsRecordPtr *recs = NULL;
-		virDomainPtr *doms = NULL;
-		struct hva_status *st = NULL;
-		struct hva_vol_status *vs = NULL;
-		struct dom_state *ds = NULL;
-		virConnectPtr conn;
-		json_t *report;
-		uint64_t rev;
-		size_t n, nv;
-		int nds = 0;
-
-		pthread_mutex_lock(&h->core.lock);
-		while (!h->core.quit && !(h->core.report_kick && h->have_status) && (next == 0 || vdc_agent_now_ms() < next)) {
-			struct timespec ts;
-
-			if (next == 0) {
-				pthread_cond_wait(&h->core.report_cond, &h->core.lock);
-				continue;
-			}
-			ts.tv_sec = next / 1000;
-			ts.tv_nsec = (next % 1000) * 1000000;
-			pthread_cond_timedwait(&h->core.report_cond, &h->core.lock, &ts);
-		}
-		if (h->core.quit) {
-			pthread_mutex_unlock(&h->core.lock);
-			break;
-		}
-		h->core.report_kick = false;
-		if (!h->have_status) {
-			/* Nothing to say before the first pass: vdcfs would read no instances as gone. */
-			pthread_mutex_unlock(&h->core.lock);
-			next = vdc_agent_now_ms() + 1000;
-			continue;
-		}
-		n = h->n_status;
-		st = xcalloc(n ? n : 1, sizeof(*st));
-		if (n)
-			memcpy(st, h->status, n * sizeof(*st));
-		nv = h->n_vol_status;
-		vs = xcalloc(nv ? nv : 1, sizeof(*vs));
-		if (nv)
-			memcpy(vs, h->vol_status, nv * sizeof(*vs));
-		rev = h->core.rev_done;
+	if (h->core.quit) {
 		pthread_mutex_unlock(&h->core.lock);
+		return -ECANCELED;
+	}
+	h->core.report_kick = false;
+	if (!h->have_status) {
+		/* Nothing to say before the first pass: vdcfs would read no instances as gone. */
+		pthread_mutex_unlock(&h->core.lock);
+		*next = vdc_agent_now_ms() + 1000;
+		return 0;
+	}
+	n = h->n_status;
+	st = xcalloc(n ? n : 1, sizeof(*st));
+	if (n)
+		memcpy(st, h->status, n * sizeof(*st));
+	nv = h->n_vol_status;
+	vs = xcalloc(nv ? nv : 1, sizeof(*vs));
+	if (nv)
+		memcpy(vs, h->vol_status, nv * sizeof(*vs));
+	rev = h->core.rev_done;
+	pthread_mutex_unlock(&h->core.lock);
 
-		next = vdc_agent_now_ms() + (long)heartbeat_s(h) * 1000;
-		conn = hva_libvirt_get(h);
+	*next = vdc_agent_now_ms() + (long)heartbeat_s(h) * 1000;
+	conn = hva_libvirt_get(h);
+	if (conn)
+		ds = read_states(conn, &recs, &doms, &nds);
+	if (!ds) {
 		if (conn)
-			ds = read_states(conn, &recs, &doms, &nds);
-		if (!ds) {
-			if (conn)
-				log_warn("cannot read the domains' states from libvirt: %s", virGetLastErrorMessage());
-			else
-				log_debug("no report: libvirt is not connected");
-			if (conn)
-				virConnectClose(conn);
-			free(st);
-			free(vs);
-			continue;
-		}
-		report = build_report(h, ++seq, rev, st, n, vs, nv, ds, nds);
-		free_states(ds, recs, doms, nds);
-		virConnectClose(conn);
+			log_warn("cannot read the domains' states from libvirt: %s", virGetLastErrorMessage());
+		else
+			log_debug("no report: libvirt is not connected");
+		if (conn)
+			virConnectClose(conn);
 		free(st);
 		free(vs);
-		if (vdc_agent_report_send(&link, report, &failures, &next, &err) == -ECANCELED)
-			break;
+		return 0;
 	}
-	vdc_link_release(&link);
-	return NULL;
+	*report = build_report(h, seq, rev, st, n, vs, nv, ds, nds);
+	free_states(ds, recs, doms, nds);
+	virConnectClose(conn);
+	free(st);
+	free(vs);
+	return 0;
 }

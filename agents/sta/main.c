@@ -196,8 +196,8 @@ int main(int argc, char **argv)
 	struct sta *s = &sta;
 	struct vdc_err err = VDC_ERR_INIT;
 	void *(*bodies[])(void *) = { sta_worker_thread, sta_copier_thread, vdc_agent_core_poller_thread,
-				      sta_reporter_thread };
-	void *args[] = { s, s, &s->core, s };
+				      vdc_agent_core_reporter_thread };
+	void *args[] = { s, s, &s->core, &s->core };
 	pthread_t threads[4];
 	char tgtadm[PATH_MAX];
 	int lock_fd = -1, rc, sig;

@@ -48,5 +48,6 @@ const struct vdc_agent_core_ops sta_core_ops = {
 	.entries = "volumes",
 	.parse = desired_parse,
 	.free_desired = desired_free,
+	.report = sta_report_next,
 	.wake = wake,
 };

@@ -10,6 +10,7 @@
  * Nothing is reported before the first pass: an empty volume list would
  * read as "everything is gone".
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,42 +87,28 @@ static bool wait_due(struct sta *s, long next, long last)
 	}
 }
 
-void *sta_reporter_thread(void *arg)
+int sta_report_next(void *agent, uint64_t seq, long *next, json_t **report)
 {
-	struct sta *s = arg;
-	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_link link;
-	unsigned failures = 0;
-	uint64_t seq = 0;
-	long next = 0, last = 0;
+	struct sta *s = agent;
+	char progress[sizeof(s->progress)];
+	uint64_t rev, progress_vol;
+	json_t *vols;
 
-	if (vdc_link_init(&link, &s->proto, &err) < 0) {
-		log_error("reporter: %s", err.msg);
-		return NULL;
-	}
-	for (;;) {
-		char progress[sizeof(s->progress)];
-		uint64_t rev, progress_vol;
-		json_t *vols, *report;
-
-		if (!wait_due(s, next ? next : vdc_agent_now_ms() + 1000, last)) {
-			pthread_mutex_unlock(&s->core.lock);
-			break;
-		}
-		s->core.report_kick = false;
-		vols = json_deep_copy(s->volumes);
-		rev = s->core.rev_done;
-		progress_vol = s->progress_vol;
-		memcpy(progress, s->progress, sizeof(progress));
+	*report = NULL;
+	if (!wait_due(s, *next ? *next : vdc_agent_now_ms() + 1000, s->report_last)) {
 		pthread_mutex_unlock(&s->core.lock);
-
-		last = vdc_agent_now_ms();
-		next = last + (long)heartbeat_s(s) * 1000;
-		complete(s, vols, progress_vol, progress);
-		report = build_report(s, ++seq, rev, vols);
-		if (vdc_agent_report_send(&link, report, &failures, &next, &err) == -ECANCELED)
-			break;
+		return -ECANCELED;
 	}
-	vdc_link_release(&link);
-	return NULL;
+	s->core.report_kick = false;
+	vols = json_deep_copy(s->volumes);
+	rev = s->core.rev_done;
+	progress_vol = s->progress_vol;
+	memcpy(progress, s->progress, sizeof(progress));
+	pthread_mutex_unlock(&s->core.lock);
+
+	s->report_last = vdc_agent_now_ms();
+	*next = s->report_last + (long)heartbeat_s(s) * 1000;
+	complete(s, vols, progress_vol, progress);
+	*report = build_report(s, seq, rev, vols);
+	return 0;
 }

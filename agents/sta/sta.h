@@ -92,6 +92,7 @@ struct sta {
 	bool cancel;                  /* [lock] `current` is no longer wanted */
 	uint64_t progress_vol;        /* [lock] the volume `progress` is about; 0: none */
 	char progress[128];           /* [lock] */
+	long report_last;             /* the reporter's own: when it last reported (monotonic ms) */
 	struct sta_job_result *results;   /* [lock] finished copies not yet taken */
 	size_t n_results;
 };
@@ -110,7 +111,12 @@ extern const struct vdc_agent_core_ops sta_core_ops;
 
 void *sta_worker_thread(void *arg);
 void *sta_copier_thread(void *arg);
-void *sta_reporter_thread(void *arg);
+/*
+ * The reporter's turn (report.c; the core's ops->report): wait until a
+ * report is due (kicked, or the heartbeat; progress alone at most once a
+ * second; never before the first pass) and build it.
+ */
+int sta_report_next(void *agent, uint64_t seq, long *next, json_t **report);
 
 /* copy.c */
 
