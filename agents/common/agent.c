@@ -1,5 +1,5 @@
 /*
- * The setup and the thread helpers vdc-hva and vdc-sta share (agent.h).
+ * The setup and the clocks vdc-hva and vdc-sta share (agent.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -363,62 +363,4 @@ uint64_t vdc_agent_epoch_us(void)
 
 	gettimeofday(&tv, NULL);
 	return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
-}
-
-void vdc_agent_kick(pthread_mutex_t *lock, pthread_cond_t *cond, bool *flag)
-{
-	pthread_mutex_lock(lock);
-	*flag = true;
-	pthread_cond_signal(cond);
-	pthread_mutex_unlock(lock);
-}
-
-bool vdc_agent_flag_get(pthread_mutex_t *lock, const bool *flag)
-{
-	bool value;
-
-	pthread_mutex_lock(lock);
-	value = *flag;
-	pthread_mutex_unlock(lock);
-	return value;
-}
-
-bool vdc_agent_worker_wait(pthread_mutex_t *lock, pthread_cond_t *cond, const bool *quit,
-			   bool *kick, long at)
-{
-	bool stop;
-
-	pthread_mutex_lock(lock);
-	while (!*quit && !*kick) {
-		struct timespec ts;
-
-		if (!at) {
-			pthread_cond_wait(cond, lock);
-			continue;
-		}
-		if (vdc_agent_now_ms() >= at)
-			break;
-		ts.tv_sec = at / 1000;
-		ts.tv_nsec = (at % 1000) * 1000000;
-		pthread_cond_timedwait(cond, lock, &ts);
-	}
-	stop = *quit;
-	if (!stop)
-		*kick = false;
-	pthread_mutex_unlock(lock);
-	return !stop;
-}
-
-unsigned vdc_agent_heartbeat_s(pthread_mutex_t *lock, const unsigned *server, unsigned mine,
-			       bool given)
-{
-	unsigned asked;
-
-	pthread_mutex_lock(lock);
-	asked = *server;
-	pthread_mutex_unlock(lock);
-	if (!given)
-		return asked ? asked : mine;
-	/* Both are honoured: no report is further apart than either asks. */
-	return asked && asked < mine ? asked : mine;
 }

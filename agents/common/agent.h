@@ -2,10 +2,9 @@
  * What vdc-hva and vdc-sta do alike around their own work: checking the
  * options both take, naming the host, preparing and locking the state
  * directory, the pidfile, the signals, joining vdcfs with backoff, and
- * the small waits and retries of their poller, worker and reporter
- * threads. Each agent keeps its own options, state and threads; these
- * helpers take the pieces they need (a lock, a condition, a flag) so that
- * neither agent's structure is imposed on the other.
+ * the clocks their threads use. Each agent keeps its own options; what
+ * its threads share at run time (the lock, the kicks, the long-poll and
+ * report loops) is the agent core (core.h).
  *
  * The option helpers print their sentence on standard error, prefixed
  * with the program's name and followed by a pointer to --help, and return
@@ -182,28 +181,5 @@ long vdc_agent_now_ms(void);
 
 /* The wall clock in microseconds: an agent's epoch, to order its reports. */
 uint64_t vdc_agent_epoch_us(void);
-
-/* Set `*flag` and signal `cond`, under `lock`: wakes the thread that waits for it. */
-void vdc_agent_kick(pthread_mutex_t *lock, pthread_cond_t *cond, bool *flag);
-
-/* `*flag` read under `lock`. */
-bool vdc_agent_flag_get(pthread_mutex_t *lock, const bool *flag);
-
-/*
- * A worker's wait: until `*kick` or `*quit` is set (under `lock`,
- * signalling `cond`) or, when `at` is not 0, until the monotonic time
- * `at` (ms). False when the agent stops; else `*kick` is cleared and it
- * is time for a pass. `lock` is not held on return.
- */
-bool vdc_agent_worker_wait(pthread_mutex_t *lock, pthread_cond_t *cond, const bool *quit,
-			   bool *kick, long at);
-
-/*
- * The seconds between reports: the agent's --heartbeat when given and
- * shorter than what vdcfs asks (`*server`, read under `lock`, 0 when it
- * has not said), else what vdcfs asks, else `mine`.
- */
-unsigned vdc_agent_heartbeat_s(pthread_mutex_t *lock, const unsigned *server, unsigned mine,
-			       bool given);
 
 #endif

@@ -29,24 +29,58 @@ void vdc_agent_core_init(struct vdc_agent_core *c, const struct vdc_agent_core_o
 	vdc_agent_cond_init(&c->quit_cond);
 }
 
+/* Set `*flag` and signal `cond`, under the lock: wakes the thread that waits for it. */
+static void kick(struct vdc_agent_core *c, pthread_cond_t *cond, bool *flag)
+{
+	pthread_mutex_lock(&c->lock);
+	*flag = true;
+	pthread_cond_signal(cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
 void vdc_agent_core_kick_worker(struct vdc_agent_core *c)
 {
-	vdc_agent_kick(&c->lock, &c->worker_cond, &c->worker_kick);
+	kick(c, &c->worker_cond, &c->worker_kick);
 }
 
 void vdc_agent_core_kick_report(struct vdc_agent_core *c)
 {
-	vdc_agent_kick(&c->lock, &c->report_cond, &c->report_kick);
+	kick(c, &c->report_cond, &c->report_kick);
 }
 
 bool vdc_agent_core_quitting(struct vdc_agent_core *c)
 {
-	return vdc_agent_flag_get(&c->lock, &c->quit);
+	bool value;
+
+	pthread_mutex_lock(&c->lock);
+	value = c->quit;
+	pthread_mutex_unlock(&c->lock);
+	return value;
 }
 
 bool vdc_agent_core_worker_wait(struct vdc_agent_core *c, long at)
 {
-	return vdc_agent_worker_wait(&c->lock, &c->worker_cond, &c->quit, &c->worker_kick, at);
+	bool stop;
+
+	pthread_mutex_lock(&c->lock);
+	while (!c->quit && !c->worker_kick) {
+		struct timespec ts;
+
+		if (!at) {
+			pthread_cond_wait(&c->worker_cond, &c->lock);
+			continue;
+		}
+		if (vdc_agent_now_ms() >= at)
+			break;
+		ts.tv_sec = at / 1000;
+		ts.tv_nsec = (at % 1000) * 1000000;
+		pthread_cond_timedwait(&c->worker_cond, &c->lock, &ts);
+	}
+	stop = c->quit;
+	if (!stop)
+		c->worker_kick = false;
+	pthread_mutex_unlock(&c->lock);
+	return !stop;
 }
 
 void vdc_agent_core_hand_over(struct vdc_agent_core *c, void *d, const struct vdc_agent_desired_info *info)
@@ -75,7 +109,15 @@ void *vdc_agent_core_take(struct vdc_agent_core *c)
 
 unsigned vdc_agent_core_heartbeat_s(struct vdc_agent_core *c, unsigned mine, bool given)
 {
-	return vdc_agent_heartbeat_s(&c->lock, &c->server_heartbeat, mine, given);
+	unsigned asked;
+
+	pthread_mutex_lock(&c->lock);
+	asked = c->server_heartbeat;
+	pthread_mutex_unlock(&c->lock);
+	if (!given)
+		return asked ? asked : mine;
+	/* Both are honoured: no report is further apart than either asks. */
+	return asked && asked < mine ? asked : mine;
 }
 
 /*
