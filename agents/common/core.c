@@ -29,23 +29,30 @@ void vdc_agent_core_init(struct vdc_agent_core *c, const struct vdc_agent_core_o
 	vdc_agent_cond_init(&c->quit_cond);
 }
 
-/* Set `*flag` and signal `cond`, under the lock: wakes the thread that waits for it. */
-static void kick(struct vdc_agent_core *c, pthread_cond_t *cond, bool *flag)
+void vdc_agent_core_kick_locked(struct vdc_agent_core *c, bool worker, bool report)
 {
-	pthread_mutex_lock(&c->lock);
-	*flag = true;
-	pthread_cond_signal(cond);
-	pthread_mutex_unlock(&c->lock);
+	if (worker) {
+		c->worker_kick = true;
+		pthread_cond_signal(&c->worker_cond);
+	}
+	if (report) {
+		c->report_kick = true;
+		pthread_cond_signal(&c->report_cond);
+	}
 }
 
 void vdc_agent_core_kick_worker(struct vdc_agent_core *c)
 {
-	kick(c, &c->worker_cond, &c->worker_kick);
+	pthread_mutex_lock(&c->lock);
+	vdc_agent_core_kick_locked(c, true, false);
+	pthread_mutex_unlock(&c->lock);
 }
 
 void vdc_agent_core_kick_report(struct vdc_agent_core *c)
 {
-	kick(c, &c->report_cond, &c->report_kick);
+	pthread_mutex_lock(&c->lock);
+	vdc_agent_core_kick_locked(c, false, true);
+	pthread_mutex_unlock(&c->lock);
 }
 
 bool vdc_agent_core_quitting(struct vdc_agent_core *c)
@@ -91,8 +98,7 @@ void vdc_agent_core_hand_over(struct vdc_agent_core *c, void *d, const struct vd
 		c->ops->free_desired(c->pending);
 	c->pending = d;
 	c->server_heartbeat = info->heartbeat;
-	c->worker_kick = true;
-	pthread_cond_signal(&c->worker_cond);
+	vdc_agent_core_kick_locked(c, true, false);
 	pthread_mutex_unlock(&c->lock);
 }
 

@@ -91,6 +91,12 @@ void vdc_agent_core_init(struct vdc_agent_core *c, const struct vdc_agent_core_o
 void vdc_agent_core_kick_worker(struct vdc_agent_core *c);
 /* Ask the reporter for a report now. */
 void vdc_agent_core_kick_report(struct vdc_agent_core *c);
+/*
+ * The kicks for a thread that holds `lock` already (it changed what the
+ * worker or the reporter reads under it): wake the worker, the reporter
+ * or both.
+ */
+void vdc_agent_core_kick_locked(struct vdc_agent_core *c, bool worker, bool report);
 /* Whether the agent is shutting down. */
 bool vdc_agent_core_quitting(struct vdc_agent_core *c);
 

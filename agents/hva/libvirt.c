@@ -107,10 +107,7 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 	(void)conn;
 	log_debug("domain %s: %s (detail %d)", virDomainGetName(dom), lifecycle_word(event), detail);
 	pthread_mutex_lock(&h->core.lock);
-	h->core.worker_kick = true;
-	h->core.report_kick = true;
-	pthread_cond_signal(&h->core.worker_cond);
-	pthread_cond_signal(&h->core.report_cond);
+	vdc_agent_core_kick_locked(&h->core, true, true);
 	pthread_mutex_unlock(&h->core.lock);
 	return 0;
 }
@@ -125,10 +122,7 @@ static void on_reboot(virConnectPtr conn, virDomainPtr dom, void *opaque)
 	pthread_mutex_lock(&h->core.lock);
 	h->rebooted = xrealloc(h->rebooted, (h->n_rebooted + 1) * sizeof(*h->rebooted));
 	snprintf(h->rebooted[h->n_rebooted++], sizeof(*h->rebooted), "%s", name ? name : "");
-	h->core.worker_kick = true;
-	h->core.report_kick = true;
-	pthread_cond_signal(&h->core.worker_cond);
-	pthread_cond_signal(&h->core.report_cond);
+	vdc_agent_core_kick_locked(&h->core, true, true);
 	pthread_mutex_unlock(&h->core.lock);
 }
 
@@ -140,10 +134,7 @@ static void on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *
 	(void)conn;
 	log_debug("domain %s: device %s removed", virDomainGetName(dom), alias);
 	pthread_mutex_lock(&h->core.lock);
-	h->core.worker_kick = true;
-	h->core.report_kick = true;
-	pthread_cond_signal(&h->core.worker_cond);
-	pthread_cond_signal(&h->core.report_cond);
+	vdc_agent_core_kick_locked(&h->core, true, true);
 	pthread_mutex_unlock(&h->core.lock);
 }
 
@@ -155,8 +146,7 @@ static void on_close(virConnectPtr conn, int reason, void *opaque)
 	log_warn("the connection to libvirt closed (reason %d); connecting again", reason);
 	pthread_mutex_lock(&h->core.lock);
 	h->conn_lost = true;
-	h->core.worker_kick = true;
-	pthread_cond_signal(&h->core.worker_cond);
+	vdc_agent_core_kick_locked(&h->core, true, false);
 	pthread_mutex_unlock(&h->core.lock);
 }
 

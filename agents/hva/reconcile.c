@@ -678,8 +678,7 @@ static void publish(struct worker *w, bool done)
 	if (done) {
 		h->core.rev_done = w->desired.rev;
 		h->have_status = true;
-		h->core.report_kick = true;
-		pthread_cond_signal(&h->core.report_cond);
+		vdc_agent_core_kick_locked(&h->core, false, true);
 	}
 	pthread_mutex_unlock(&h->core.lock);
 

@@ -51,8 +51,7 @@ static bool on_progress(void *arg, uint64_t done, uint64_t total)
 		snprintf(s->progress, sizeof(s->progress), "%s %s: starting",
 			 c->job->kind == STA_JOB_SNAPSHOT ? "snapshot" : "restore from", c->job->snap_name);
 	go = !s->cancel && !s->core.quit;
-	s->core.report_kick = true;
-	pthread_cond_signal(&s->core.report_cond);
+	vdc_agent_core_kick_locked(&s->core, false, true);
 	pthread_mutex_unlock(&s->core.lock);
 	return go;
 }
@@ -185,10 +184,7 @@ static void finish_job(struct sta *s, const struct sta_job *job, int rc, const s
 	r->job = *job;
 	r->rc = rc;
 	snprintf(r->err, sizeof(r->err), "%s", rc < 0 ? err->msg : "");
-	s->core.worker_kick = true;
-	pthread_cond_signal(&s->core.worker_cond);
-	s->core.report_kick = true;
-	pthread_cond_signal(&s->core.report_cond);
+	vdc_agent_core_kick_locked(&s->core, true, true);
 	pthread_mutex_unlock(&s->core.lock);
 }
 

@@ -853,8 +853,7 @@ static void publish_volumes(struct worker *w)
 	json_decref(s->volumes);
 	s->volumes = list;
 	s->core.rev_done = w->desired.rev;
-	s->core.report_kick = true;
-	pthread_cond_signal(&s->core.report_cond);
+	vdc_agent_core_kick_locked(&s->core, false, true);
 	pthread_mutex_unlock(&s->core.lock);
 }
 

@@ -171,6 +171,13 @@ static void test_kicks_and_stop(void **state)
 	assert_true(vdc_agent_now_ms() - t0 >= 50);
 	vdc_agent_core_kick_report(&f.core);
 	assert_true(f.core.report_kick);
+	/* Both at once, by a thread that holds the lock. */
+	f.core.report_kick = false;
+	pthread_mutex_lock(&f.core.lock);
+	vdc_agent_core_kick_locked(&f.core, true, true);
+	pthread_mutex_unlock(&f.core.lock);
+	assert_true(f.core.report_kick);
+	assert_true(vdc_agent_core_worker_wait(&f.core, 0));
 	assert_false(vdc_agent_core_quitting(&f.core));
 	vdc_agent_core_stop(&f.core);
 	assert_true(vdc_agent_core_quitting(&f.core));
