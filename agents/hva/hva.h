@@ -10,8 +10,9 @@
  *   worker     the reconcile loop (reconcile.c): the only thread that
  *              changes domains and instance folders; publishes what it
  *              knows of each instance in `status`
- *   reporter   posts reports (report.c): after each domain event, after
- *              each pass of the worker, and every heartbeat
+ *   reporter   posts reports (agents/common/core.c; when and what:
+ *              report.c): after each domain event, after each pass of
+ *              the worker, and every heartbeat
  *   events     runs libvirt's event loop (libvirt.c); its callbacks only
  *              record and wake the worker and the reporter
  *   console    follows console logs (console.c)

@@ -1,13 +1,13 @@
 /*
- * What the agent core needs of vdc-hva (agents/common/core.h): its
- * desired state read and freed, and the consoles resent when vdcfs
- * answers again. The core's poller thread long-polls the desired state of
- * this host and hands every new revision to the worker. While
- * vdcfs is unreachable the guests run on, since nothing is done without a
- * desired state. A host token vdcfs refuses (the host was removed with
- * rmdir hosts/NAME) is not replaced by joining again on the agent's own
- * account: removing a host must not be undone by its agent. The operator
- * removes STATE/host.token to join anew.
+ * What the agent core needs of vdc-hva (agents/common/core.h): its desired
+ * state read and freed, its reports (report.c), and the consoles resent
+ * when vdcfs answers again. The core's poller thread long-polls the
+ * desired state of this host and hands every new revision to the worker.
+ * While vdcfs is unreachable the guests run on, since nothing is done
+ * without a desired state. A host token vdcfs refuses (the host was
+ * removed with rmdir hosts/NAME) is not replaced by joining again on the
+ * agent's own account: removing a host must not be undone by its agent.
+ * The operator removes STATE/host.token to join anew.
  */
 #include <stdlib.h>
 

@@ -1,11 +1,13 @@
 /*
- * The reporter: posts the observed state of the host (POST
- * /v1/hosts/NAME/report) after every domain event, after every pass of
- * the worker, and at least every heartbeat. Each report is whole: every
- * desired instance with libvirt's state of its domain (read in one call,
- * virConnectGetAllDomainStats) and what the worker adds (starting,
- * stopping, error and its sentence). Reports carry the agent's epoch and
- * a sequence number, so vdcfs drops one that arrives late.
+ * The reporter's part that is vdc-hva's own (the loop that numbers and
+ * posts is the agent core's, agents/common/core.c): the observed state of
+ * the host (POST /v1/hosts/NAME/report), due after every domain event,
+ * after every pass of the worker, and at least every heartbeat. Each
+ * report is whole: every desired instance with libvirt's state of its
+ * domain (read in one call, virConnectGetAllDomainStats) and what the
+ * worker adds (starting, stopping, error and its sentence). Reports carry
+ * the agent's epoch and a sequence number, so vdcfs drops one that arrives
+ * late.
  *
  * No report goes while libvirt is unreachable: vdcfs then sees a silent
  * host and shows its instances `unknown`, which is the truth.

@@ -1,12 +1,11 @@
 /*
- * What the agent core needs of vdc-sta (agents/common/core.h): its
- * desired state read and freed, and the copier woken when the agent
- * stops. The core's poller thread long-polls the desired state of this
- * storage host and hands every new revision to the worker. While vdcfs is
- * unreachable the targets serve on, since nothing is done without a
- * desired state. A host token vdcfs refuses is not replaced by
- * joining again on the agent's own account (see docs/vdc-hva.md, "Joins
- * once").
+ * What the agent core needs of vdc-sta (agents/common/core.h): its desired
+ * state read and freed, its reports (report.c), and the copier woken when
+ * the agent stops. The core's poller thread long-polls the desired state
+ * of this storage host and hands every new revision to the worker. While
+ * vdcfs is unreachable the targets serve on, since nothing is done without
+ * a desired state. A host token vdcfs refuses is not replaced by joining
+ * again on the agent's own account (see docs/vdc-hva.md, "Joins once").
  */
 #include <stdlib.h>
 

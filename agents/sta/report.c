@@ -1,11 +1,12 @@
 /*
- * The reporter: posts the observed state of the storage host (POST
- * /v1/hosts/NAME/report) after every pass of the worker, while a copy
- * makes progress (at most once a second), and at least every heartbeat.
- * Each report is whole: every desired volume as the worker last saw it,
- * with the bytes its file holds now and the copy under way. Reports carry
- * the agent's epoch and a sequence number, so vdcfs drops one that
- * arrives late.
+ * The reporter's part that is vdc-sta's own (the loop that numbers and
+ * posts is the agent core's, agents/common/core.c): the observed state of
+ * the storage host (POST /v1/hosts/NAME/report), due after every pass of
+ * the worker, while a copy makes progress (at most once a second), and at
+ * least every heartbeat. Each report is whole: every desired volume as the
+ * worker last saw it, with the bytes its file holds now and the copy under
+ * way. Reports carry the agent's epoch and a sequence number, so vdcfs
+ * drops one that arrives late.
  *
  * Nothing is reported before the first pass: an empty volume list would
  * read as "everything is gone".

@@ -14,8 +14,9 @@
  *   copier     carries out copies (copier.c): snapshots and restores, one
  *              at a time, however long they take; publishes `progress`
  *              and hands each outcome back in `results`
- *   reporter   posts reports (report.c): after each pass of the worker,
- *              on progress, and every heartbeat
+ *   reporter   posts reports (agents/common/core.c; when and what:
+ *              report.c): after each pass of the worker, on progress,
+ *              and every heartbeat
  *
  * `core.lock` guards the fields marked [lock] (agents/common/core.h). No
  * tgtadm run, copy or HTTP call is made with it held.
