@@ -2,10 +2,9 @@
  * What vdc-hva and vdc-sta do alike around their own work: checking the
  * options both take, naming the host, preparing and locking the state
  * directory, the pidfile, the signals, joining vdcfs with backoff, and
- * the small waits and retries of their poller, worker and reporter
- * threads. Each agent keeps its own options, state and threads; these
- * helpers take the pieces they need (a lock, a condition, a flag) so that
- * neither agent's structure is imposed on the other.
+ * the clocks their threads use. Each agent keeps its own options; what
+ * its threads share at run time (the lock, the kicks, the long-poll and
+ * report loops) is the agent core (core.h).
  *
  * The option helpers print their sentence on standard error, prefixed
  * with the program's name and followed by a pointer to --help, and return
@@ -182,70 +181,5 @@ long vdc_agent_now_ms(void);
 
 /* The wall clock in microseconds: an agent's epoch, to order its reports. */
 uint64_t vdc_agent_epoch_us(void);
-
-/* Set `*flag` and signal `cond`, under `lock`: wakes the thread that waits for it. */
-void vdc_agent_kick(pthread_mutex_t *lock, pthread_cond_t *cond, bool *flag);
-
-/* `*flag` read under `lock`. */
-bool vdc_agent_flag_get(pthread_mutex_t *lock, const bool *flag);
-
-/*
- * A worker's wait: until `*kick` or `*quit` is set (under `lock`,
- * signalling `cond`) or, when `at` is not 0, until the monotonic time
- * `at` (ms). False when the agent stops; else `*kick` is cleared and it
- * is time for a pass. `lock` is not held on return.
- */
-bool vdc_agent_worker_wait(pthread_mutex_t *lock, pthread_cond_t *cond, const bool *quit,
-			   bool *kick, long at);
-
-/*
- * The seconds between reports: the agent's --heartbeat when given and
- * shorter than what vdcfs asks (`*server`, read under `lock`, 0 when it
- * has not said), else what vdcfs asks, else `mine`.
- */
-unsigned vdc_agent_heartbeat_s(pthread_mutex_t *lock, const unsigned *server, unsigned mine,
-			       bool given);
-
-/*
- * What the long-poll loop needs of an agent: where it stops, and how its
- * desired state is read, freed and handed to its worker. The desired
- * states are the agent's own types, seen here as `void *`.
- */
-struct vdc_agent_poller {
-	struct vdc_proto *proto;
-	pthread_mutex_t *lock;         /* guards *quit */
-	pthread_cond_t *quit_cond;     /* broadcast when *quit is set */
-	const bool *quit;
-	const char *name, *statedir;   /* for the hint when vdcfs refuses the token */
-	void *agent;                   /* passed to hand_over and answering */
-	/* Read an answer into a new desired state `*d` and its revision; 0 or a negative errno. */
-	int (*parse)(json_t *json, void **d, uint64_t *rev, struct vdc_err *err);
-	/* Free a desired state `parse` made. */
-	void (*free_desired)(void *d);
-	/* Give a new revision to the worker, which now owns `d`. */
-	void (*hand_over)(void *agent, void *d);
-	/* vdcfs answers again after failures; NULL when nothing is to be done. */
-	void (*answering)(void *agent);
-};
-
-/*
- * The poller thread's loop: long-poll the desired state (GET desired,
- * waiting up to 25 s for a revision newer than the last) and hand every
- * new revision over, until the agent stops. While vdcfs is unreachable it
- * tries again with backoff (1 s doubling to 30 s), logging the failure
- * once while it lasts. A refused host token is not replaced by joining
- * again: removing a host must not be undone by its agent.
- */
-void vdc_agent_poll_loop(const struct vdc_agent_poller *p);
-
-/*
- * Post `report` (taken) on `link`. A failure is logged (once while it
- * lasts, unless not transient), counted in `*failures` and brings the
- * next report (`*next`, monotonic ms) forward to the backoff's end; a
- * success after failures is logged and resets the count. -ECANCELED when
- * the agent stops (vdc_proto_abort); else 0, whatever became of it.
- */
-int vdc_agent_report_send(struct vdc_link *link, json_t *report, unsigned *failures, long *next,
-			  struct vdc_err *err);
 
 #endif

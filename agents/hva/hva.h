@@ -4,20 +4,23 @@
  * Threads, and what each owns:
  *
  *   main       options, setup, then waits for SIGTERM/SIGINT
- *   poller     long-polls the desired state (poller.c); hands each new
- *              one to the worker through `pending`
+ *   poller     long-polls the desired state (agents/common/core.c, with
+ *              poller.c's callbacks); hands each new one to the worker
+ *              through `core.pending`
  *   worker     the reconcile loop (reconcile.c): the only thread that
  *              changes domains and instance folders; publishes what it
  *              knows of each instance in `status`
- *   reporter   posts reports (report.c): after each domain event, after
- *              each pass of the worker, and every heartbeat
+ *   reporter   posts reports (agents/common/core.c; when and what:
+ *              report.c): after each domain event, after each pass of
+ *              the worker, and every heartbeat
  *   events     runs libvirt's event loop (libvirt.c); its callbacks only
  *              record and wake the worker and the reporter
  *   console    follows console logs (console.c)
  *   images     downloads images into the cache (image.c)
  *
- * `lock` guards the fields marked [lock]; `conn_lock` guards the libvirt
- * connection. No libvirt or HTTP call is made with `lock` held.
+ * `core.lock` guards the fields marked [lock] (agents/common/core.h);
+ * `conn_lock` guards the libvirt connection. No libvirt or HTTP call is
+ * made with `core.lock` held.
  */
 #ifndef VDC_HVA_H
 #define VDC_HVA_H
@@ -31,6 +34,7 @@
 
 #include "agent.h"
 #include "console.h"
+#include "core.h"
 #include "desired.h"
 #include "domain_xml.h"
 #include "driver.h"
@@ -83,7 +87,6 @@ struct hva {
 	unsigned cpus;
 	uint64_t memory_mib;
 	char libvirt_version[32];
-	uint64_t epoch_us;
 	uint32_t underlay;            /* the VXLAN tunnels' address, host order */
 	char underlay_text[16];
 
@@ -95,17 +98,9 @@ struct hva {
 	virConnectPtr conn;           /* [conn_lock] NULL while disconnected */
 	int cb_lifecycle, cb_reboot, cb_removed;   /* [conn_lock] */
 
-	pthread_mutex_t lock;
-	pthread_cond_t worker_cond;   /* on CLOCK_MONOTONIC */
-	pthread_cond_t report_cond;   /* on CLOCK_MONOTONIC */
-	pthread_cond_t quit_cond;     /* on CLOCK_MONOTONIC: naps that end on quit */
-	bool quit;                    /* [lock] */
-	bool worker_kick;             /* [lock] look again now */
-	bool report_kick;             /* [lock] report now */
+	/* The lock, kicks, pending desired state (a struct hva_desired) and epoch. */
+	struct vdc_agent_core core;
 	bool conn_lost;               /* [lock] libvirt closed the connection */
-	struct hva_desired *pending;  /* [lock] newest desired state not yet taken */
-	uint64_t rev_done;            /* [lock] the revision last carried out */
-	unsigned server_heartbeat;    /* [lock] */
 	bool have_status;             /* [lock] the first pass is done: reports may go */
 	struct hva_status *status;    /* [lock] one per desired instance */
 	size_t n_status;
@@ -114,13 +109,6 @@ struct hva {
 	char (*rebooted)[VDC_NAME_MAX + 1];   /* [lock] REBOOT events since the last pass */
 	size_t n_rebooted;
 };
-
-/* Wake the worker (a new desired state, an event, a finished download). */
-void hva_kick_worker(struct hva *h);
-/* Ask the reporter for a report now. */
-void hva_kick_report(struct hva *h);
-/* Whether the agent is shutting down. */
-bool hva_quitting(struct hva *h);
 
 /* libvirt.c */
 
@@ -145,10 +133,19 @@ int hva_domain_meta(virDomainPtr dom, struct hva_meta *meta);
 /* Write `meta` into `dom`'s live and persistent definitions. */
 int hva_domain_meta_set(virDomainPtr dom, const struct hva_meta *meta, struct vdc_err *err);
 
-/* poller.c, reconcile.c, report.c: the threads' bodies. */
-void *hva_poller_thread(void *arg);
+/* What the agent core needs of vdc-hva (poller.c). */
+extern const struct vdc_agent_core_ops hva_core_ops;
+
+/* reconcile.c: the worker thread's body (the poller and the reporter are the core's). */
 void *hva_worker_thread(void *arg);
-void *hva_reporter_thread(void *arg);
+
+/*
+ * The reporter's turn (report.c; the core's ops->report): wait until a
+ * report is due (kicked once the first pass is done, or the heartbeat)
+ * and build it, with libvirt's state of every domain; none while libvirt
+ * is unreachable.
+ */
+int hva_report_next(void *agent, uint64_t seq, long *next, json_t **report);
 
 /*
  * The word a report says for an instance (report.c; pure): from what the

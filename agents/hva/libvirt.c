@@ -54,7 +54,7 @@ static void *event_loop(void *arg)
 {
 	struct hva *h = arg;
 
-	while (!hva_quitting(h)) {
+	while (!vdc_agent_core_quitting(&h->core)) {
 		if (virEventRunDefaultImpl() < 0)
 			log_error("libvirt's event loop failed: %s", virGetLastErrorMessage());
 	}
@@ -106,12 +106,9 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 
 	(void)conn;
 	log_debug("domain %s: %s (detail %d)", virDomainGetName(dom), lifecycle_word(event), detail);
-	pthread_mutex_lock(&h->lock);
-	h->worker_kick = true;
-	h->report_kick = true;
-	pthread_cond_signal(&h->worker_cond);
-	pthread_cond_signal(&h->report_cond);
-	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_lock(&h->core.lock);
+	vdc_agent_core_kick_locked(&h->core, true, true);
+	pthread_mutex_unlock(&h->core.lock);
 	return 0;
 }
 
@@ -122,14 +119,11 @@ static void on_reboot(virConnectPtr conn, virDomainPtr dom, void *opaque)
 
 	(void)conn;
 	log_debug("domain %s: rebooted", name);
-	pthread_mutex_lock(&h->lock);
+	pthread_mutex_lock(&h->core.lock);
 	h->rebooted = xrealloc(h->rebooted, (h->n_rebooted + 1) * sizeof(*h->rebooted));
 	snprintf(h->rebooted[h->n_rebooted++], sizeof(*h->rebooted), "%s", name ? name : "");
-	h->worker_kick = true;
-	h->report_kick = true;
-	pthread_cond_signal(&h->worker_cond);
-	pthread_cond_signal(&h->report_cond);
-	pthread_mutex_unlock(&h->lock);
+	vdc_agent_core_kick_locked(&h->core, true, true);
+	pthread_mutex_unlock(&h->core.lock);
 }
 
 /* A device left a running guest (an unplug completed): the volume is detached. */
@@ -139,12 +133,9 @@ static void on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *
 
 	(void)conn;
 	log_debug("domain %s: device %s removed", virDomainGetName(dom), alias);
-	pthread_mutex_lock(&h->lock);
-	h->worker_kick = true;
-	h->report_kick = true;
-	pthread_cond_signal(&h->worker_cond);
-	pthread_cond_signal(&h->report_cond);
-	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_lock(&h->core.lock);
+	vdc_agent_core_kick_locked(&h->core, true, true);
+	pthread_mutex_unlock(&h->core.lock);
 }
 
 static void on_close(virConnectPtr conn, int reason, void *opaque)
@@ -153,11 +144,10 @@ static void on_close(virConnectPtr conn, int reason, void *opaque)
 
 	(void)conn;
 	log_warn("the connection to libvirt closed (reason %d); connecting again", reason);
-	pthread_mutex_lock(&h->lock);
+	pthread_mutex_lock(&h->core.lock);
 	h->conn_lost = true;
-	h->worker_kick = true;
-	pthread_cond_signal(&h->worker_cond);
-	pthread_mutex_unlock(&h->lock);
+	vdc_agent_core_kick_locked(&h->core, true, false);
+	pthread_mutex_unlock(&h->core.lock);
 }
 
 int hva_libvirt_connect(struct hva *h, struct vdc_err *err)
@@ -197,9 +187,9 @@ int hva_libvirt_connect(struct hva *h, struct vdc_err *err)
 	h->cb_reboot = rb;
 	h->cb_removed = rm;
 	pthread_mutex_unlock(&h->conn_lock);
-	pthread_mutex_lock(&h->lock);
+	pthread_mutex_lock(&h->core.lock);
 	h->conn_lost = false;
-	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_unlock(&h->core.lock);
 	return 0;
 }
 

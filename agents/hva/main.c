@@ -276,7 +276,9 @@ static int underlay_pick(struct hva *h, struct vdc_err *err)
 
 static void image_done(void *arg)
 {
-	hva_kick_worker(arg);
+	struct hva *h = arg;
+
+	vdc_agent_core_kick_worker(&h->core);
 }
 
 int main(int argc, char **argv)
@@ -298,11 +300,8 @@ int main(int argc, char **argv)
 	h->drv = hva_driver_find(h->opt.driver);
 	if (!h->opt.uri)
 		h->opt.uri = h->drv->default_uri;
-	pthread_mutex_init(&h->lock, NULL);
+	vdc_agent_core_init(&h->core, &hva_core_ops, h, &h->proto, h->name, h->statedir);
 	pthread_mutex_init(&h->conn_lock, NULL);
-	vdc_agent_cond_init(&h->worker_cond);
-	vdc_agent_cond_init(&h->report_cond);
-	vdc_agent_cond_init(&h->quit_cond);
 
 	/* Every thread inherits the mask: the signals are taken by sigwait() below only. */
 	vdc_agent_signals_setup(&sigs);
@@ -333,7 +332,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	if (rc < 0)
 		goto fail;
-	h->epoch_us = vdc_agent_epoch_us();
+	h->core.epoch_us = vdc_agent_epoch_us();
 	log_info("host %s: %s driver, %s, %u cpus, %" PRIu64 " MiB, libvirt %s at %s, underlay %s, state in %s",
 		 h->name, h->drv->name, h->virt, h->cpus, h->memory_mib, h->libvirt_version, h->opt.uri,
 		 h->underlay_text, h->statedir);
@@ -344,21 +343,15 @@ int main(int argc, char **argv)
 	    hva_console_start(&h->console, &err) < 0)
 		goto fail;
 	if (pthread_create(&worker, NULL, hva_worker_thread, h) ||
-	    pthread_create(&poller, NULL, hva_poller_thread, h) ||
-	    pthread_create(&reporter, NULL, hva_reporter_thread, h)) {
+	    pthread_create(&poller, NULL, vdc_agent_core_poller_thread, &h->core) ||
+	    pthread_create(&reporter, NULL, vdc_agent_core_reporter_thread, &h->core)) {
 		vdc_err_set(&err, -EAGAIN, "cannot start the agent's threads");
 		goto fail;
 	}
 
 	sig = vdc_agent_signal_wait(&sigs);
 	log_info("stopping on signal %d; the guests run on", sig);
-	pthread_mutex_lock(&h->lock);
-	h->quit = true;
-	pthread_cond_broadcast(&h->worker_cond);
-	pthread_cond_broadcast(&h->report_cond);
-	pthread_cond_broadcast(&h->quit_cond);
-	pthread_mutex_unlock(&h->lock);
-	vdc_proto_abort(&h->proto);
+	vdc_agent_core_stop(&h->core);
 	pthread_join(poller, NULL);
 	pthread_join(reporter, NULL);
 	pthread_join(worker, NULL);
@@ -367,10 +360,7 @@ int main(int argc, char **argv)
 	/* After the event thread has ended: no stream callback runs any more. */
 	hva_libvirt_close(h);
 	hva_drv_release(h);
-	if (h->pending) {
-		hva_desired_release(h->pending);
-		free(h->pending);
-	}
+	vdc_agent_core_release(&h->core);
 	free(h->status);
 	free(h->vol_status);
 	free(h->rebooted);

@@ -1,18 +1,18 @@
 /*
- * The poller: long-polls the desired state of this host and hands every
- * new revision to the worker (the loop is vdc_agent_poll_loop()). While
- * vdcfs is unreachable the guests run on, since nothing is done without a
- * desired state. A host token vdcfs refuses (the host was removed with
- * rmdir hosts/NAME) is not replaced by joining again on the agent's own
- * account: removing a host must not be undone by its agent. The operator
- * removes STATE/host.token to join anew.
+ * What the agent core needs of vdc-hva (agents/common/core.h): its desired
+ * state read and freed, its reports (report.c), and the consoles resent
+ * when vdcfs answers again. The core's poller thread long-polls the
+ * desired state of this host and hands every new revision to the worker.
+ * While vdcfs is unreachable the guests run on, since nothing is done
+ * without a desired state. A host token vdcfs refuses (the host was
+ * removed with rmdir hosts/NAME) is not replaced by joining again on the
+ * agent's own account: removing a host must not be undone by its agent.
+ * The operator removes STATE/host.token to join anew.
  */
-#include <inttypes.h>
 #include <stdlib.h>
 
-#include "agent.h"
+#include "core.h"
 #include "hva.h"
-#include "log.h"
 
 static void desired_free(void *d)
 {
@@ -20,7 +20,8 @@ static void desired_free(void *d)
 	free(d);
 }
 
-static int desired_parse(json_t *json, void **out, uint64_t *rev, struct vdc_err *err)
+static int desired_parse(json_t *json, void **out, struct vdc_agent_desired_info *info,
+			 struct vdc_err *err)
 {
 	struct hva_desired *d = xcalloc(1, sizeof(*d));
 	int rc = hva_desired_from_json(json, d, err);
@@ -29,25 +30,11 @@ static int desired_parse(json_t *json, void **out, uint64_t *rev, struct vdc_err
 		desired_free(d);
 		return rc;
 	}
-	*rev = d->rev;
+	info->rev = d->rev;
+	info->heartbeat = d->heartbeat;
+	info->n = d->n;
 	*out = d;
 	return 0;
-}
-
-static void hand_over(void *agent, void *desired)
-{
-	struct hva *h = agent;
-	struct hva_desired *d = desired;
-
-	log_debug("desired state revision %" PRIu64 ": %zu instances", d->rev, d->n);
-	pthread_mutex_lock(&h->lock);
-	if (h->pending)
-		desired_free(h->pending);
-	h->pending = d;
-	h->server_heartbeat = d->heartbeat;
-	h->worker_kick = true;
-	pthread_cond_signal(&h->worker_cond);
-	pthread_mutex_unlock(&h->lock);
 }
 
 /* vdcfs answers again: it may have restarted and lost the consoles it keeps in memory. */
@@ -58,23 +45,10 @@ static void answering(void *agent)
 	hva_console_resync(&h->console);
 }
 
-void *hva_poller_thread(void *arg)
-{
-	struct hva *h = arg;
-	const struct vdc_agent_poller poller = {
-		.proto = &h->proto,
-		.lock = &h->lock,
-		.quit_cond = &h->quit_cond,
-		.quit = &h->quit,
-		.name = h->name,
-		.statedir = h->statedir,
-		.agent = h,
-		.parse = desired_parse,
-		.free_desired = desired_free,
-		.hand_over = hand_over,
-		.answering = answering,
-	};
-
-	vdc_agent_poll_loop(&poller);
-	return NULL;
-}
+const struct vdc_agent_core_ops hva_core_ops = {
+	.entries = "instances",
+	.parse = desired_parse,
+	.free_desired = desired_free,
+	.report = hva_report_next,
+	.answering = answering,
+};

@@ -132,10 +132,7 @@ static bool take_desired(struct worker *w)
 	struct hva *h = w->h;
 	struct hva_desired *d;
 
-	pthread_mutex_lock(&h->lock);
-	d = h->pending;
-	h->pending = NULL;
-	pthread_mutex_unlock(&h->lock);
+	d = vdc_agent_core_take(&h->core);
 	if (!d)
 		return false;
 	if (w->have_desired)
@@ -152,7 +149,7 @@ static void take_reboots(struct worker *w)
 	struct hva *h = w->h;
 	size_t i, j;
 
-	pthread_mutex_lock(&h->lock);
+	pthread_mutex_lock(&h->core.lock);
 	for (i = 0; i < h->n_rebooted; i++)
 		for (j = 0; j < w->n_tracks; j++)
 			if (strcmp(w->tracks[j].domain, h->rebooted[i]) == 0)
@@ -160,7 +157,7 @@ static void take_reboots(struct worker *w)
 	free(h->rebooted);
 	h->rebooted = NULL;
 	h->n_rebooted = 0;
-	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_unlock(&h->core.lock);
 }
 
 /* Make sure libvirt is connected; false (with a retry timer) when it is not. */
@@ -172,9 +169,9 @@ static bool ensure_connected(struct worker *w)
 	bool lost;
 	long now = vdc_agent_now_ms();
 
-	pthread_mutex_lock(&h->lock);
+	pthread_mutex_lock(&h->core.lock);
 	lost = h->conn_lost;
-	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_unlock(&h->core.lock);
 	conn = hva_libvirt_get(h);
 	if (conn && !lost && virConnectIsAlive(conn) == 1) {
 		virConnectClose(conn);
@@ -671,7 +668,7 @@ static void publish(struct worker *w, bool done)
 		}
 	}
 	nv = hva_volumes_status(&w->vols, &vs);
-	pthread_mutex_lock(&h->lock);
+	pthread_mutex_lock(&h->core.lock);
 	free(h->status);
 	h->status = st;
 	h->n_status = n;
@@ -679,12 +676,11 @@ static void publish(struct worker *w, bool done)
 	h->vol_status = vs;
 	h->n_vol_status = nv;
 	if (done) {
-		h->rev_done = w->desired.rev;
+		h->core.rev_done = w->desired.rev;
 		h->have_status = true;
-		h->report_kick = true;
-		pthread_cond_signal(&h->report_cond);
+		vdc_agent_core_kick_locked(&h->core, false, true);
 	}
-	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_unlock(&h->core.lock);
 
 	changed = nc != w->n_console || (nc && memcmp(ct, w->console, nc * sizeof(*ct)) != 0);
 	if (changed) {
@@ -791,19 +787,13 @@ static void pass(struct worker *w)
 }
 
 /* The image cache's `done`: a download ended. */
-void hva_kick_worker(struct hva *h)
-{
-	vdc_agent_kick(&h->lock, &h->worker_cond, &h->worker_kick);
-}
-
 void *hva_worker_thread(void *arg)
 {
 	struct worker w = { .h = arg };
 	struct hva *h = w.h;
 
 	hva_vnets_init(&w.vnets, h->underlay);
-	while (vdc_agent_worker_wait(&h->lock, &h->worker_cond, &h->quit, &h->worker_kick,
-				     w.next_wake))
+	while (vdc_agent_core_worker_wait(&h->core, w.next_wake))
 		pass(&w);
 	if (w.have_desired)
 		hva_desired_release(&w.desired);

@@ -1,15 +1,18 @@
 /*
- * The reporter: posts the observed state of the host (POST
- * /v1/hosts/NAME/report) after every domain event, after every pass of
- * the worker, and at least every heartbeat. Each report is whole: every
- * desired instance with libvirt's state of its domain (read in one call,
- * virConnectGetAllDomainStats) and what the worker adds (starting,
- * stopping, error and its sentence). Reports carry the agent's epoch and
- * a sequence number, so vdcfs drops one that arrives late.
+ * The reporter's part that is vdc-hva's own (the loop that numbers and
+ * posts is the agent core's, agents/common/core.c): the observed state of
+ * the host (POST /v1/hosts/NAME/report), due after every domain event,
+ * after every pass of the worker, and at least every heartbeat. Each
+ * report is whole: every desired instance with libvirt's state of its
+ * domain (read in one call, virConnectGetAllDomainStats) and what the
+ * worker adds (starting, stopping, error and its sentence). Reports carry
+ * the agent's epoch and a sequence number, so vdcfs drops one that arrives
+ * late.
  *
  * No report goes while libvirt is unreachable: vdcfs then sees a silent
  * host and shows its instances `unknown`, which is the truth.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,16 +63,6 @@ const char *hva_report_state(const struct hva_status *st, bool defined, int stat
 	default:
 		return st->power_on ? "starting" : "stopped";
 	}
-}
-
-void hva_kick_report(struct hva *h)
-{
-	vdc_agent_kick(&h->lock, &h->report_cond, &h->report_kick);
-}
-
-bool hva_quitting(struct hva *h)
-{
-	return vdc_agent_flag_get(&h->lock, &h->quit);
 }
 
 /* One domain's state from a stats record. */
@@ -182,7 +175,7 @@ static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const str
 						      "volumes", volumes_json(st[i].id, vs, nv)));
 	}
 	return json_pack("{s:I, s:I, s:I, s:{s:i, s:I, s:s, s:s, s:s, s:s, s:s}, s:o}",
-			 "epoch", (json_int_t)h->epoch_us,
+			 "epoch", (json_int_t)h->core.epoch_us,
 			 "seq", (json_int_t)seq,
 			 "rev", (json_int_t)rev,
 			 "facts",
@@ -198,92 +191,76 @@ static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const str
 
 static unsigned heartbeat_s(struct hva *h)
 {
-	return vdc_agent_heartbeat_s(&h->lock, &h->server_heartbeat, h->opt.agent.heartbeat_s,
-				     h->opt.agent.heartbeat_given);
+	return vdc_agent_core_heartbeat_s(&h->core, h->opt.agent.heartbeat_s, h->opt.agent.heartbeat_given);
 }
 
-void *hva_reporter_thread(void *arg)
+int hva_report_next(void *agent, uint64_t seq, long *next, json_t **report)
 {
-	struct hva *h = arg;
-	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_link link;
-	unsigned failures = 0;
-	uint64_t seq = 0;
-	long next = 0;
+	struct hva *h = agent;
+	virDomainStatsRecordPtr *recs = NULL;
+	virDomainPtr *doms = NULL;
+	struct hva_status *st = NULL;
+	struct hva_vol_status *vs = NULL;
+	struct dom_state *ds = NULL;
+	virConnectPtr conn;
+	uint64_t rev;
+	size_t n, nv;
+	int nds = 0;
 
-	if (vdc_link_init(&link, &h->proto, &err) < 0) {
-		log_error("reporter: %s", err.msg);
-		return NULL;
+	*report = NULL;
+	pthread_mutex_lock(&h->core.lock);
+	while (!h->core.quit && !(h->core.report_kick && h->have_status) && (*next == 0 || vdc_agent_now_ms() < *next)) {
+		struct timespec ts;
+
+		if (*next == 0) {
+			pthread_cond_wait(&h->core.report_cond, &h->core.lock);
+			continue;
+		}
+		ts.tv_sec = *next / 1000;
+		ts.tv_nsec = (*next % 1000) * 1000000;
+		pthread_cond_timedwait(&h->core.report_cond, &h->core.lock, &ts);
 	}
-	for (;;) {
-		virDomainStatsRecordPtr *recs = NULL;
-		virDomainPtr *doms = NULL;
-		struct hva_status *st = NULL;
-		struct hva_vol_status *vs = NULL;
-		struct dom_state *ds = NULL;
-		virConnectPtr conn;
-		json_t *report;
-		uint64_t rev;
-		size_t n, nv;
-		int nds = 0;
+	if (h->core.quit) {
+		pthread_mutex_unlock(&h->core.lock);
+		return -ECANCELED;
+	}
+	h->core.report_kick = false;
+	if (!h->have_status) {
+		/* Nothing to say before the first pass: vdcfs would read no instances as gone. */
+		pthread_mutex_unlock(&h->core.lock);
+		*next = vdc_agent_now_ms() + 1000;
+		return 0;
+	}
+	n = h->n_status;
+	st = xcalloc(n ? n : 1, sizeof(*st));
+	if (n)
+		memcpy(st, h->status, n * sizeof(*st));
+	nv = h->n_vol_status;
+	vs = xcalloc(nv ? nv : 1, sizeof(*vs));
+	if (nv)
+		memcpy(vs, h->vol_status, nv * sizeof(*vs));
+	rev = h->core.rev_done;
+	pthread_mutex_unlock(&h->core.lock);
 
-		pthread_mutex_lock(&h->lock);
-		while (!h->quit && !(h->report_kick && h->have_status) && (next == 0 || vdc_agent_now_ms() < next)) {
-			struct timespec ts;
-
-			if (next == 0) {
-				pthread_cond_wait(&h->report_cond, &h->lock);
-				continue;
-			}
-			ts.tv_sec = next / 1000;
-			ts.tv_nsec = (next % 1000) * 1000000;
-			pthread_cond_timedwait(&h->report_cond, &h->lock, &ts);
-		}
-		if (h->quit) {
-			pthread_mutex_unlock(&h->lock);
-			break;
-		}
-		h->report_kick = false;
-		if (!h->have_status) {
-			/* Nothing to say before the first pass: vdcfs would read no instances as gone. */
-			pthread_mutex_unlock(&h->lock);
-			next = vdc_agent_now_ms() + 1000;
-			continue;
-		}
-		n = h->n_status;
-		st = xcalloc(n ? n : 1, sizeof(*st));
-		if (n)
-			memcpy(st, h->status, n * sizeof(*st));
-		nv = h->n_vol_status;
-		vs = xcalloc(nv ? nv : 1, sizeof(*vs));
-		if (nv)
-			memcpy(vs, h->vol_status, nv * sizeof(*vs));
-		rev = h->rev_done;
-		pthread_mutex_unlock(&h->lock);
-
-		next = vdc_agent_now_ms() + (long)heartbeat_s(h) * 1000;
-		conn = hva_libvirt_get(h);
+	*next = vdc_agent_now_ms() + (long)heartbeat_s(h) * 1000;
+	conn = hva_libvirt_get(h);
+	if (conn)
+		ds = read_states(conn, &recs, &doms, &nds);
+	if (!ds) {
 		if (conn)
-			ds = read_states(conn, &recs, &doms, &nds);
-		if (!ds) {
-			if (conn)
-				log_warn("cannot read the domains' states from libvirt: %s", virGetLastErrorMessage());
-			else
-				log_debug("no report: libvirt is not connected");
-			if (conn)
-				virConnectClose(conn);
-			free(st);
-			free(vs);
-			continue;
-		}
-		report = build_report(h, ++seq, rev, st, n, vs, nv, ds, nds);
-		free_states(ds, recs, doms, nds);
-		virConnectClose(conn);
+			log_warn("cannot read the domains' states from libvirt: %s", virGetLastErrorMessage());
+		else
+			log_debug("no report: libvirt is not connected");
+		if (conn)
+			virConnectClose(conn);
 		free(st);
 		free(vs);
-		if (vdc_agent_report_send(&link, report, &failures, &next, &err) == -ECANCELED)
-			break;
+		return 0;
 	}
-	vdc_link_release(&link);
-	return NULL;
+	*report = build_report(h, seq, rev, st, n, vs, nv, ds, nds);
+	free_states(ds, recs, doms, nds);
+	virConnectClose(conn);
+	free(st);
+	free(vs);
+	return 0;
 }

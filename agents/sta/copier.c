@@ -41,7 +41,7 @@ static bool on_progress(void *arg, uint64_t done, uint64_t total)
 
 	vdc_size_approx(done, d, sizeof(d));
 	vdc_size_approx(total, t, sizeof(t));
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->core.lock);
 	s->progress_vol = c->job->vol_id;
 	if (total)
 		snprintf(s->progress, sizeof(s->progress), "%s %s: %u%% (%s of %s)",
@@ -50,10 +50,9 @@ static bool on_progress(void *arg, uint64_t done, uint64_t total)
 	else
 		snprintf(s->progress, sizeof(s->progress), "%s %s: starting",
 			 c->job->kind == STA_JOB_SNAPSHOT ? "snapshot" : "restore from", c->job->snap_name);
-	go = !s->cancel && !s->quit;
-	s->report_kick = true;
-	pthread_cond_signal(&s->report_cond);
-	pthread_mutex_unlock(&s->lock);
+	go = !s->cancel && !s->core.quit;
+	vdc_agent_core_kick_locked(&s->core, false, true);
+	pthread_mutex_unlock(&s->core.lock);
 	return go;
 }
 
@@ -151,18 +150,18 @@ static int do_restore(struct sta *s, const struct sta_job *job, struct vdc_err *
 /* Take the first job wanted, as `current`; false when the agent stops. */
 static bool take_job(struct sta *s, struct sta_job *job)
 {
-	pthread_mutex_lock(&s->lock);
-	while (!s->quit && s->n_jobs == 0)
-		pthread_cond_wait(&s->copier_cond, &s->lock);
-	if (s->quit) {
-		pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&s->core.lock);
+	while (!s->core.quit && s->n_jobs == 0)
+		pthread_cond_wait(&s->copier_cond, &s->core.lock);
+	if (s->core.quit) {
+		pthread_mutex_unlock(&s->core.lock);
 		return false;
 	}
 	*job = s->jobs[0];
 	s->current = *job;
 	s->running = true;
 	s->cancel = false;
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->core.lock);
 	return true;
 }
 
@@ -171,7 +170,7 @@ static void finish_job(struct sta *s, const struct sta_job *job, int rc, const s
 	struct sta_job_result *r;
 	size_t i, kept = 0;
 
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->core.lock);
 	s->running = false;
 	s->progress_vol = 0;
 	s->progress[0] = '\0';
@@ -185,11 +184,8 @@ static void finish_job(struct sta *s, const struct sta_job *job, int rc, const s
 	r->job = *job;
 	r->rc = rc;
 	snprintf(r->err, sizeof(r->err), "%s", rc < 0 ? err->msg : "");
-	s->worker_kick = true;
-	pthread_cond_signal(&s->worker_cond);
-	s->report_kick = true;
-	pthread_cond_signal(&s->report_cond);
-	pthread_mutex_unlock(&s->lock);
+	vdc_agent_core_kick_locked(&s->core, true, true);
+	pthread_mutex_unlock(&s->core.lock);
 }
 
 void *sta_copier_thread(void *arg)

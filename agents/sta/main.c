@@ -175,24 +175,14 @@ static void stop_threads(struct sta *s, pthread_t *threads, size_t n)
 {
 	size_t i;
 
-	pthread_mutex_lock(&s->lock);
-	s->quit = true;
-	pthread_cond_broadcast(&s->worker_cond);
-	pthread_cond_broadcast(&s->report_cond);
-	pthread_cond_broadcast(&s->copier_cond);
-	pthread_cond_broadcast(&s->quit_cond);
-	pthread_mutex_unlock(&s->lock);
-	vdc_proto_abort(&s->proto);
+	vdc_agent_core_stop(&s->core);
 	for (i = 0; i < n; i++)
 		pthread_join(threads[i], NULL);
 }
 
 static void release(struct sta *s)
 {
-	if (s->pending) {
-		sta_desired_release(s->pending);
-		free(s->pending);
-	}
+	vdc_agent_core_release(&s->core);
 	json_decref(s->volumes);
 	free(s->jobs);
 	free(s->results);
@@ -205,7 +195,9 @@ int main(int argc, char **argv)
 	static struct sta sta;
 	struct sta *s = &sta;
 	struct vdc_err err = VDC_ERR_INIT;
-	void *(*bodies[])(void *) = { sta_worker_thread, sta_copier_thread, sta_poller_thread, sta_reporter_thread };
+	void *(*bodies[])(void *) = { sta_worker_thread, sta_copier_thread, vdc_agent_core_poller_thread,
+				      vdc_agent_core_reporter_thread };
+	void *args[] = { s, s, &s->core, &s->core };
 	pthread_t threads[4];
 	char tgtadm[PATH_MAX];
 	int lock_fd = -1, rc, sig;
@@ -218,11 +210,8 @@ int main(int argc, char **argv)
 	vdc_log_setup(PROG, s->opt.agent.verbosity ? VDC_LOG_DEBUG : VDC_LOG_INFO);
 	s->drv = &sta_target_tgt;
 	s->ctx.control_port = s->opt.control_port;
-	pthread_mutex_init(&s->lock, NULL);
-	vdc_agent_cond_init(&s->worker_cond);
-	vdc_agent_cond_init(&s->report_cond);
+	vdc_agent_core_init(&s->core, &sta_core_ops, s, &s->proto, s->name, s->statedir);
 	vdc_agent_cond_init(&s->copier_cond);
-	vdc_agent_cond_init(&s->quit_cond);
 
 	/* Every thread inherits the mask: the signals are taken by sigwait() only. */
 	vdc_agent_signals_setup(&sigs);
@@ -250,12 +239,12 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	if (rc < 0)
 		goto fail;
-	s->epoch_us = vdc_agent_epoch_us();
+	s->core.epoch_us = vdc_agent_epoch_us();
 	log_info("storage host %s: tgt (control port %u) at portal %s, %" PRIu64 " MiB offered, state in %s",
 		 s->name, s->opt.control_port, s->opt.portal, s->disk_mib, s->statedir);
 
 	for (i = 0; i < sizeof(threads) / sizeof(threads[0]); i++) {
-		if (pthread_create(&threads[i], NULL, bodies[i], s)) {
+		if (pthread_create(&threads[i], NULL, bodies[i], args[i])) {
 			vdc_err_set(&err, -EAGAIN, "cannot start the agent's threads");
 			stop_threads(s, threads, i);
 			goto fail;

@@ -163,10 +163,7 @@ static void take_desired(struct worker *w)
 	struct sta *s = w->s;
 	struct sta_desired *d;
 
-	pthread_mutex_lock(&s->lock);
-	d = s->pending;
-	s->pending = NULL;
-	pthread_mutex_unlock(&s->lock);
+	d = vdc_agent_core_take(&s->core);
 	if (!d)
 		return;
 	if (w->have_desired)
@@ -222,12 +219,12 @@ static void take_results(struct worker *w)
 	long now = vdc_agent_now_ms();
 	size_t i, n;
 
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->core.lock);
 	res = s->results;
 	n = s->n_results;
 	s->results = NULL;
 	s->n_results = 0;
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->core.lock);
 	for (i = 0; i < n; i++) {
 		if (res[i].job.kind == STA_JOB_SNAPSHOT)
 			take_snapshot_result(w, &res[i], now);
@@ -644,10 +641,10 @@ static void remove_snapshot_files(struct worker *w)
 	uint64_t current;
 	DIR *d;
 
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->core.lock);
 	running = s->running && s->current.kind == STA_JOB_SNAPSHOT;
 	current = s->current.snap_id;
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->core.lock);
 	vdc_path(dir, "%s/snapshots", s->statedir);
 	d = opendir(dir);
 	if (!d)
@@ -775,7 +772,7 @@ static void publish_jobs(struct worker *w)
 	for (i = 0; i < w->desired.n; i++)
 		if (!w->desired.vol[i].err[0])
 			want_snapshots(w, &w->desired.vol[i], &jobs, &n);
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->core.lock);
 	for (i = 0; i < n && s->running; i++)
 		wanted |= sta_job_equal(&jobs[i], &s->current);
 	if (s->running && !wanted) {
@@ -791,7 +788,7 @@ static void publish_jobs(struct worker *w)
 	s->jobs = jobs;
 	s->n_jobs = n;
 	pthread_cond_signal(&s->copier_cond);
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->core.lock);
 }
 
 /* Whether a restore into `v` waits or runs: the volume is not ready for use until it is done. */
@@ -852,13 +849,12 @@ static void publish_volumes(struct worker *w)
 
 	for (i = 0; i < w->desired.n; i++)
 		json_array_append_new(list, volume_entry(w, &w->desired.vol[i]));
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->core.lock);
 	json_decref(s->volumes);
 	s->volumes = list;
-	s->rev_done = w->desired.rev;
-	s->report_kick = true;
-	pthread_cond_signal(&s->report_cond);
-	pthread_mutex_unlock(&s->lock);
+	s->core.rev_done = w->desired.rev;
+	vdc_agent_core_kick_locked(&s->core, false, true);
+	pthread_mutex_unlock(&s->core.lock);
 }
 
 /* Forget what is known of volumes and snapshots no longer desired. */
@@ -914,18 +910,12 @@ static void pass(struct worker *w)
 	publish_volumes(w);
 }
 
-void sta_kick_worker(struct sta *s)
-{
-	vdc_agent_kick(&s->lock, &s->worker_cond, &s->worker_kick);
-}
-
 void *sta_worker_thread(void *arg)
 {
 	struct worker w = { .s = arg };
 	struct sta *s = w.s;
 
-	while (vdc_agent_worker_wait(&s->lock, &s->worker_cond, &s->quit, &s->worker_kick,
-				     w.next_wake))
+	while (vdc_agent_core_worker_wait(&s->core, w.next_wake))
 		pass(&w);
 	if (w.have_desired)
 		sta_desired_release(&w.desired);

@@ -1,15 +1,17 @@
 /*
- * The reporter: posts the observed state of the storage host (POST
- * /v1/hosts/NAME/report) after every pass of the worker, while a copy
- * makes progress (at most once a second), and at least every heartbeat.
- * Each report is whole: every desired volume as the worker last saw it,
- * with the bytes its file holds now and the copy under way. Reports carry
- * the agent's epoch and a sequence number, so vdcfs drops one that
- * arrives late.
+ * The reporter's part that is vdc-sta's own (the loop that numbers and
+ * posts is the agent core's, agents/common/core.c): the observed state of
+ * the storage host (POST /v1/hosts/NAME/report), due after every pass of
+ * the worker, while a copy makes progress (at most once a second), and at
+ * least every heartbeat. Each report is whole: every desired volume as the
+ * worker last saw it, with the bytes its file holds now and the copy under
+ * way. Reports carry the agent's epoch and a sequence number, so vdcfs
+ * drops one that arrives late.
  *
  * Nothing is reported before the first pass: an empty volume list would
  * read as "everything is gone".
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,20 +25,9 @@
 /* Reports on progress alone are at least this far apart. */
 #define PROGRESS_EVERY_MS 1000L
 
-void sta_kick_report(struct sta *s)
-{
-	vdc_agent_kick(&s->lock, &s->report_cond, &s->report_kick);
-}
-
-bool sta_quitting(struct sta *s)
-{
-	return vdc_agent_flag_get(&s->lock, &s->quit);
-}
-
 static unsigned heartbeat_s(struct sta *s)
 {
-	return vdc_agent_heartbeat_s(&s->lock, &s->server_heartbeat, s->opt.agent.heartbeat_s,
-				     s->opt.agent.heartbeat_given);
+	return vdc_agent_core_heartbeat_s(&s->core, s->opt.agent.heartbeat_s, s->opt.agent.heartbeat_given);
 }
 
 /* Add each volume's allocated bytes (its file now) and the progress line. */
@@ -62,7 +53,7 @@ static void complete(struct sta *s, json_t *vols, uint64_t progress_vol, const c
 static json_t *build_report(struct sta *s, uint64_t seq, uint64_t rev, json_t *vols)
 {
 	return json_pack("{s:I, s:I, s:I, s:{s:I, s:s, s:s, s:s}, s:o}",
-			 "epoch", (json_int_t)s->epoch_us,
+			 "epoch", (json_int_t)s->core.epoch_us,
 			 "seq", (json_int_t)seq,
 			 "rev", (json_int_t)rev,
 			 "facts",
@@ -76,14 +67,14 @@ static json_t *build_report(struct sta *s, uint64_t seq, uint64_t rev, json_t *v
 /* Wait until a report is due; false when the agent stops. Takes `lock` and leaves it held. */
 static bool wait_due(struct sta *s, long next, long last)
 {
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->core.lock);
 	for (;;) {
 		struct timespec ts;
 		long now = vdc_agent_now_ms(), at = next;
 
-		if (s->quit)
+		if (s->core.quit)
 			return false;
-		if (s->report_kick && s->volumes) {
+		if (s->core.report_kick && s->volumes) {
 			/* Progress alone does not report more than once a second. */
 			if (now - last >= PROGRESS_EVERY_MS || !s->running)
 				return true;
@@ -93,46 +84,32 @@ static bool wait_due(struct sta *s, long next, long last)
 			return true;
 		ts.tv_sec = at / 1000;
 		ts.tv_nsec = (at % 1000) * 1000000;
-		pthread_cond_timedwait(&s->report_cond, &s->lock, &ts);
+		pthread_cond_timedwait(&s->core.report_cond, &s->core.lock, &ts);
 	}
 }
 
-void *sta_reporter_thread(void *arg)
+int sta_report_next(void *agent, uint64_t seq, long *next, json_t **report)
 {
-	struct sta *s = arg;
-	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_link link;
-	unsigned failures = 0;
-	uint64_t seq = 0;
-	long next = 0, last = 0;
+	struct sta *s = agent;
+	char progress[sizeof(s->progress)];
+	uint64_t rev, progress_vol;
+	json_t *vols;
 
-	if (vdc_link_init(&link, &s->proto, &err) < 0) {
-		log_error("reporter: %s", err.msg);
-		return NULL;
+	*report = NULL;
+	if (!wait_due(s, *next ? *next : vdc_agent_now_ms() + 1000, s->report_last)) {
+		pthread_mutex_unlock(&s->core.lock);
+		return -ECANCELED;
 	}
-	for (;;) {
-		char progress[sizeof(s->progress)];
-		uint64_t rev, progress_vol;
-		json_t *vols, *report;
+	s->core.report_kick = false;
+	vols = json_deep_copy(s->volumes);
+	rev = s->core.rev_done;
+	progress_vol = s->progress_vol;
+	memcpy(progress, s->progress, sizeof(progress));
+	pthread_mutex_unlock(&s->core.lock);
 
-		if (!wait_due(s, next ? next : vdc_agent_now_ms() + 1000, last)) {
-			pthread_mutex_unlock(&s->lock);
-			break;
-		}
-		s->report_kick = false;
-		vols = json_deep_copy(s->volumes);
-		rev = s->rev_done;
-		progress_vol = s->progress_vol;
-		memcpy(progress, s->progress, sizeof(progress));
-		pthread_mutex_unlock(&s->lock);
-
-		last = vdc_agent_now_ms();
-		next = last + (long)heartbeat_s(s) * 1000;
-		complete(s, vols, progress_vol, progress);
-		report = build_report(s, ++seq, rev, vols);
-		if (vdc_agent_report_send(&link, report, &failures, &next, &err) == -ECANCELED)
-			break;
-	}
-	vdc_link_release(&link);
-	return NULL;
+	s->report_last = vdc_agent_now_ms();
+	*next = s->report_last + (long)heartbeat_s(s) * 1000;
+	complete(s, vols, progress_vol, progress);
+	*report = build_report(s, seq, rev, vols);
+	return 0;
 }

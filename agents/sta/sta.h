@@ -4,8 +4,9 @@
  * Threads, and what each owns:
  *
  *   main       options, setup, then waits for SIGTERM/SIGINT
- *   poller     long-polls the desired state (poller.c); hands each new
- *              one to the worker through `pending`
+ *   poller     long-polls the desired state (agents/common/core.c, with
+ *              poller.c's callbacks); hands each new one to the worker
+ *              through `core.pending`
  *   worker     the reconcile loop (reconcile.c): the only thread that
  *              runs tgtadm and makes, grows or removes volume files;
  *              publishes the volumes' report entries in `volumes` and the
@@ -13,11 +14,12 @@
  *   copier     carries out copies (copier.c): snapshots and restores, one
  *              at a time, however long they take; publishes `progress`
  *              and hands each outcome back in `results`
- *   reporter   posts reports (report.c): after each pass of the worker,
- *              on progress, and every heartbeat
+ *   reporter   posts reports (agents/common/core.c; when and what:
+ *              report.c): after each pass of the worker, on progress,
+ *              and every heartbeat
  *
- * `lock` guards the fields marked [lock]. No tgtadm run, copy or HTTP
- * call is made with it held.
+ * `core.lock` guards the fields marked [lock] (agents/common/core.h). No
+ * tgtadm run, copy or HTTP call is made with it held.
  */
 #ifndef VDC_STA_H
 #define VDC_STA_H
@@ -30,6 +32,7 @@
 #include <jansson.h>
 
 #include "agent.h"
+#include "core.h"
 #include "desired.h"
 #include "err.h"
 #include "proto.h"
@@ -74,22 +77,13 @@ struct sta {
 	struct sta_target_ctx ctx;
 	char statedir[PATH_MAX];
 	char name[VDC_NAME_MAX + 1];
-	uint64_t epoch_us;
 	uint64_t disk_mib;            /* facts, fixed at start */
 
 	struct vdc_proto proto;
 
-	pthread_mutex_t lock;
-	pthread_cond_t worker_cond;   /* on CLOCK_MONOTONIC */
-	pthread_cond_t report_cond;
-	pthread_cond_t copier_cond;
-	pthread_cond_t quit_cond;
-	bool quit;                    /* [lock] */
-	bool worker_kick;             /* [lock] */
-	bool report_kick;             /* [lock] */
-	struct sta_desired *pending;  /* [lock] newest desired state not yet taken */
-	unsigned server_heartbeat;    /* [lock] */
-	uint64_t rev_done;            /* [lock] the revision last carried out */
+	/* The lock, kicks, pending desired state (a struct sta_desired) and epoch. */
+	struct vdc_agent_core core;
+	pthread_cond_t copier_cond;   /* on CLOCK_MONOTONIC */
 	json_t *volumes;              /* [lock] the report's volume list, without
 	                                 allocated and progress; NULL before the first pass */
 	struct sta_job *jobs;         /* [lock] the copies wanted, in order */
@@ -99,6 +93,7 @@ struct sta {
 	bool cancel;                  /* [lock] `current` is no longer wanted */
 	uint64_t progress_vol;        /* [lock] the volume `progress` is about; 0: none */
 	char progress[128];           /* [lock] */
+	long report_last;             /* the reporter's own: when it last reported (monotonic ms) */
 	struct sta_job_result *results;   /* [lock] finished copies not yet taken */
 	size_t n_results;
 };
@@ -112,14 +107,17 @@ void sta_snapshot_tmp_path(const struct sta *s, uint64_t id, char *out);
 /* The restores carried out into volume `id` (STATE/volumes/ID.restore; 0 when none). */
 uint64_t sta_restore_done(const struct sta *s, uint64_t id);
 
-void sta_kick_worker(struct sta *s);
-void sta_kick_report(struct sta *s);
-bool sta_quitting(struct sta *s);
+/* What the agent core needs of vdc-sta (poller.c). */
+extern const struct vdc_agent_core_ops sta_core_ops;
 
-void *sta_poller_thread(void *arg);
 void *sta_worker_thread(void *arg);
 void *sta_copier_thread(void *arg);
-void *sta_reporter_thread(void *arg);
+/*
+ * The reporter's turn (report.c; the core's ops->report): wait until a
+ * report is due (kicked, or the heartbeat; progress alone at most once a
+ * second; never before the first pass) and build it.
+ */
+int sta_report_next(void *agent, uint64_t seq, long *next, json_t **report);
 
 /* copy.c */
 
