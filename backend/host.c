@@ -43,6 +43,22 @@ const struct vdc_kind *vdc_hosts_kind(void)
 	return vdc_kind(VDC_KIND_HOSTS);
 }
 
+static const char *const host_states[VDC_HSTATE_COUNT] = {
+	[VDC_HSTATE_JOINED] = "joined",
+	[VDC_HSTATE_UP] = "up",
+	[VDC_HSTATE_UNKNOWN] = "unknown",
+};
+
+bool vdc_host_in(const struct vdc_obj *host, enum vdc_host_state s)
+{
+	return !strcmp(host->state, host_states[s]);
+}
+
+static void host_set_state(struct vdc_obj *host, enum vdc_host_state s)
+{
+	vdc_obj_set_state(host, host_states[s]);
+}
+
 struct vdc_obj *vdc_host_find(const char *name)
 {
 	const struct vdc_kind *k = vdc_hosts_kind();
@@ -326,8 +342,8 @@ void vdc_host_record(struct vdc_obj *host, const struct vdc_report_inst *insts, 
 	clock_gettime(CLOCK_MONOTONIC, &h->last_seen);
 	h->reported = true;
 	host->live_mtime = vdc_now();
-	if (strcmp(host->state, "up")) {
-		vdc_obj_set_state(host, "up");
+	if (!vdc_host_in(host, VDC_HSTATE_UP)) {
+		host_set_state(host, VDC_HSTATE_UP);
 		vdc_obj_set_err(host, NULL);
 	}
 }
@@ -336,12 +352,12 @@ bool vdc_host_silenced(struct vdc_obj *o, const struct timespec *now)
 {
 	struct vdc_host *h = vdc_host_of(o);
 
-	if (!strcmp(o->state, "unknown") || now->tv_sec - h->last_seen.tv_sec < (time_t)host_timeout)
+	if (vdc_host_in(o, VDC_HSTATE_UNKNOWN) || now->tv_sec - h->last_seen.tv_sec < (time_t)host_timeout)
 		return false;
-	if (!strcmp(o->state, "joined") && !h->reported)
+	if (vdc_host_in(o, VDC_HSTATE_JOINED) && !h->reported)
 		return false;   /* never reported: nothing of it can be unknown */
 	h->reported = false;
-	vdc_obj_set_state(o, "unknown");
+	host_set_state(o, VDC_HSTATE_UNKNOWN);
 	vdc_obj_set_err(o, h->role == VDC_ROLE_STA ?
 			"no report for more than the host timeout; its volumes are unknown until it reports again" :
 			"no report for more than the host timeout; its instances are unknown until it reports again");
@@ -405,10 +421,10 @@ int vdc_host_busy(const struct vdc_obj *host, struct vdc_err *err)
 {
 	unsigned n = host->rel[VDC_HOST_INSTANCES].n, nv = host->rel[VDC_HOST_VOLUMES].n;
 
-	if (nv && strcmp(host->state, "unknown"))
+	if (nv && !vdc_host_in(host, VDC_HSTATE_UNKNOWN))
 		return vdc_err_set(err, -EBUSY, "storage host %s holds %u volume%s; remove them first", host->name, nv,
 				   nv == 1 ? "" : "s");
-	if (!n || !strcmp(host->state, "unknown"))
+	if (!n || vdc_host_in(host, VDC_HSTATE_UNKNOWN))
 		return 0;
 	return vdc_err_set(err, -EBUSY, "host %s holds %u instance%s; echo evacuate > hosts/%s/ctl and wait for it to empty first",
 			   host->name, n, n == 1 ? "" : "s", host->name);
@@ -440,5 +456,5 @@ bool vdc_host_is_up(const struct vdc_obj *host)
 {
 	const struct vdc_host *h = vdc_host_of((struct vdc_obj *)host);
 
-	return h->reported && !strcmp(host->state, "up");
+	return h->reported && vdc_host_in(host, VDC_HSTATE_UP);
 }

@@ -24,7 +24,11 @@
 
 #include "model.h"
 
-enum vdc_host_state { VDC_HOST_JOINED, VDC_HOST_UP, VDC_HOST_UNKNOWN };
+/* The words of a host's run/state, named by constants (as instance.h's). */
+enum vdc_host_state { VDC_HSTATE_JOINED, VDC_HSTATE_UP, VDC_HSTATE_UNKNOWN, VDC_HSTATE_COUNT };
+
+/* Is host `host` in state `s`? */
+bool vdc_host_in(const struct vdc_obj *host, enum vdc_host_state s);
 
 /* A volume of an instance, as its hypervisor last reported it. */
 struct vdc_seen_vol {

@@ -14,9 +14,31 @@
 #include "place.h"
 #include "scheduler.h"
 
-static bool state_is(const struct vdc_obj *obj, const char *s)
+static const char *const states[VDC_ISTATE_COUNT] = {
+	[VDC_ISTATE_DEFINED] = "defined",
+	[VDC_ISTATE_SCHEDULING] = "scheduling",
+	[VDC_ISTATE_UNSCHEDULABLE] = "unschedulable",
+	[VDC_ISTATE_STARTING] = "starting",
+	[VDC_ISTATE_RUNNING] = "running",
+	[VDC_ISTATE_STOPPING] = "stopping",
+	[VDC_ISTATE_STOPPED] = "stopped",
+	[VDC_ISTATE_ERROR] = "error",
+	[VDC_ISTATE_UNKNOWN] = "unknown",
+};
+
+const char *vdc_instance_state_word(enum vdc_instance_state s)
 {
-	return !strcmp(obj->state, s);
+	return states[s];
+}
+
+bool vdc_instance_is(const struct vdc_obj *obj, enum vdc_instance_state s)
+{
+	return !strcmp(obj->state, states[s]);
+}
+
+static void set_state(struct vdc_obj *obj, enum vdc_instance_state s)
+{
+	vdc_obj_set_state(obj, states[s]);
 }
 
 bool vdc_instance_power_on(const struct vdc_obj *obj)
@@ -64,12 +86,12 @@ static void schedule(struct vdc_obj *obj)
 	int rc;
 
 	if (!link) {
-		vdc_obj_set_state(obj, "error");
+		set_state(obj, VDC_ISTATE_ERROR);
 		set_err(obj, "no image is linked; link one with ln -s ../../images/NAME image");
 		return;
 	}
 	if (!vdc_link_target(link)) {
-		vdc_obj_set_state(obj, "error");
+		set_state(obj, VDC_ISTATE_ERROR);
 		if (vdc_obj_find(link->tkind, NULL, link->tname, strlen(link->tname)))
 			vdc_err_set(&err, -EACCES, "image %s belongs to another user and is not shared; link your own image or root's",
 				    link->tname);
@@ -84,9 +106,9 @@ static void schedule(struct vdc_obj *obj)
 	rc = vdc_schedule(caps, n, cpus, memory, &err);
 	if (rc >= 0 && place_set(obj, caps[rc].name, &err) == 0) {
 		set_err(obj, NULL);
-		vdc_obj_set_state(obj, "starting");
+		set_state(obj, VDC_ISTATE_STARTING);
 	} else {
-		vdc_obj_set_state(obj, "unschedulable");
+		set_state(obj, VDC_ISTATE_UNSCHEDULABLE);
 		set_err(obj, err.msg);
 	}
 	free(caps);
@@ -98,43 +120,43 @@ static void schedule(struct vdc_obj *obj)
  * A report older than the last change may still show the old state; the
  * words below stay right for it ("starting" until the host says running).
  */
-static const char *placed_state(bool on, const struct vdc_seen *s)
+static enum vdc_instance_state placed_state(bool on, const struct vdc_seen *s)
 {
-	const char *st = s ? s->state : "";
+	const char *st = s ? s->state : "";   /* the agent's word for its domain */
 
 	if (!strcmp(st, "error"))
-		return on ? "error" : "stopped";
+		return on ? VDC_ISTATE_ERROR : VDC_ISTATE_STOPPED;
 	if (on) {
 		if (!strcmp(st, "running") || !strcmp(st, "paused"))
-			return "running";
-		return "starting";
+			return VDC_ISTATE_RUNNING;
+		return VDC_ISTATE_STARTING;
 	}
 	if (!strcmp(st, "running") || !strcmp(st, "paused") || !strcmp(st, "starting") ||
 	    !strcmp(st, "stopping"))
-		return "stopping";
-	return "stopped";
+		return VDC_ISTATE_STOPPING;
+	return VDC_ISTATE_STOPPED;
 }
 
 static void reconcile_placed(struct vdc_obj *obj, struct vdc_obj *host)
 {
 	struct vdc_host *h = vdc_host_of(host);
 	const struct vdc_seen *s = vdc_imap_get(&h->seen, (uint64_t)obj->id);
-	const char *next;
+	enum vdc_instance_state next;
 
-	if (state_is(host, "unknown")) {
-		vdc_obj_set_state(obj, "unknown");
+	if (vdc_host_in(host, VDC_HSTATE_UNKNOWN)) {
+		set_state(obj, VDC_ISTATE_UNKNOWN);
 		return;
 	}
 	if (!h->reported)
 		return;   /* vdcfs just started: keep the state until the host reports */
 	next = placed_state(vdc_instance_power_on(obj), s);
-	if (!strcmp(next, "error")) {
+	if (next == VDC_ISTATE_ERROR) {
 		set_err(obj, s && s->err ? s->err : "the host reported an error without a reason");
-	} else if (state_is(obj, "error") || state_is(obj, "unknown")) {
-		if (!strcmp(next, "running"))
+	} else if (vdc_instance_is(obj, VDC_ISTATE_ERROR) || vdc_instance_is(obj, VDC_ISTATE_UNKNOWN)) {
+		if (next == VDC_ISTATE_RUNNING)
 			set_err(obj, NULL);
 	}
-	vdc_obj_set_state(obj, next);
+	set_state(obj, next);
 }
 
 void vdc_instance_reconcile(struct vdc_obj *obj)
@@ -149,26 +171,26 @@ void vdc_instance_reconcile(struct vdc_obj *obj)
 	if (host && p->leaving) {
 		struct vdc_host *h = vdc_host_of(host);
 
-		if (state_is(host, "unknown")) {
-			vdc_obj_set_state(obj, "unknown");
+		if (vdc_host_in(host, VDC_HSTATE_UNKNOWN)) {
+			set_state(obj, VDC_ISTATE_UNKNOWN);
 			return;
 		}
 		if (!h->reported || vdc_imap_get(&h->seen, (uint64_t)obj->id)) {
-			vdc_obj_set_state(obj, "stopping");
+			set_state(obj, VDC_ISTATE_STOPPING);
 			return;
 		}
 		/* The old host has let go of it: now it may go elsewhere. */
 		place_set(obj, "", &err);
 		host = NULL;
 		if (!on)
-			vdc_obj_set_state(obj, "stopped");
+			set_state(obj, VDC_ISTATE_STOPPED);
 	}
 	if (host) {
 		reconcile_placed(obj, host);
 		return;
 	}
 	if (on) {
-		if (!state_is(obj, "scheduling") && !state_is(obj, "unschedulable")) {
+		if (!vdc_instance_is(obj, VDC_ISTATE_SCHEDULING) && !vdc_instance_is(obj, VDC_ISTATE_UNSCHEDULABLE)) {
 			/*
 			 * Scheduling is over before anyone can read run/state, so
 			 * it is logged but not stored: schedule() stores the outcome.
@@ -176,26 +198,28 @@ void vdc_instance_reconcile(struct vdc_obj *obj)
 			vdc_obj_clear_err(obj);
 			vdc_event(obj, "state %s -> scheduling", obj->state);
 			free(obj->state);
-			obj->state = xstrdup("scheduling");
+			obj->state = xstrdup(states[VDC_ISTATE_SCHEDULING]);
 		}
 		schedule(obj);
 		return;
 	}
-	if (state_is(obj, "scheduling") || state_is(obj, "unschedulable") || state_is(obj, "error")) {
+	if (vdc_instance_is(obj, VDC_ISTATE_SCHEDULING) || vdc_instance_is(obj, VDC_ISTATE_UNSCHEDULABLE) || vdc_instance_is(obj, VDC_ISTATE_ERROR)) {
 		vdc_obj_set_err(obj, NULL);
-		vdc_obj_set_state(obj, "defined");
-	} else if (!state_is(obj, "defined") && !state_is(obj, "stopped")) {
-		vdc_obj_set_state(obj, "stopped");
+		set_state(obj, VDC_ISTATE_DEFINED);
+	} else if (!vdc_instance_is(obj, VDC_ISTATE_DEFINED) && !vdc_instance_is(obj, VDC_ISTATE_STOPPED)) {
+		set_state(obj, VDC_ISTATE_STOPPED);
 	}
 }
 
 int vdc_instance_busy(const struct vdc_obj *obj, struct vdc_err *err)
 {
-	static const char *const idle[] = { "defined", "stopped", "unschedulable", "error" };
+	static const enum vdc_instance_state idle[] = {
+		VDC_ISTATE_DEFINED, VDC_ISTATE_STOPPED, VDC_ISTATE_UNSCHEDULABLE, VDC_ISTATE_ERROR,
+	};
 	size_t i;
 
 	for (i = 0; i < sizeof(idle) / sizeof(idle[0]); i++)
-		if (state_is(obj, idle[i]))
+		if (vdc_instance_is(obj, idle[i]))
 			return 0;
 	return vdc_err_set(err, -EBUSY, "instance %s is %s; write off to power and wait for stopped first",
 			   obj->name, obj->state);
@@ -211,7 +235,7 @@ static int verb_count(struct vdc_obj *obj, const char *verb, uint64_t *counter, 
 
 	if (len)
 		return vdc_err_set(err, -EINVAL, "%s takes no arguments", verb);
-	if (!state_is(obj, "running") || !host)
+	if (!vdc_instance_is(obj, VDC_ISTATE_RUNNING) || !host)
 		return vdc_err_set(err, -EINVAL, "instance %s is %s; %s acts on a running instance", obj->name,
 				   obj->state, verb);
 	snprintf(v, sizeof(v), "%" PRIu64, *counter + 1);
@@ -248,7 +272,7 @@ void vdc_instances_retry(void)
 	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
 		struct vdc_obj *o = e->value;
 
-		if (!strcmp(o->state, "unschedulable"))
+		if (vdc_instance_is(o, VDC_ISTATE_UNSCHEDULABLE))
 			vdc_instance_reconcile(o);
 	}
 }

@@ -19,6 +19,29 @@
 
 #include "model.h"
 
+/*
+ * The words of an instance's run/state (docs/tree.md, "The state
+ * machine"), named by constants: the model keeps the word, the instance
+ * code says which with these, so a misspelt state does not compile.
+ */
+enum vdc_instance_state {
+	VDC_ISTATE_DEFINED,
+	VDC_ISTATE_SCHEDULING,
+	VDC_ISTATE_UNSCHEDULABLE,
+	VDC_ISTATE_STARTING,
+	VDC_ISTATE_RUNNING,
+	VDC_ISTATE_STOPPING,
+	VDC_ISTATE_STOPPED,
+	VDC_ISTATE_ERROR,
+	VDC_ISTATE_UNKNOWN,
+	VDC_ISTATE_COUNT
+};
+
+/* The word of state `s` ("running"). */
+const char *vdc_instance_state_word(enum vdc_instance_state s);
+/* Is instance `obj` in state `s`? */
+bool vdc_instance_is(const struct vdc_obj *obj, enum vdc_instance_state s);
+
 void vdc_instance_reconcile(struct vdc_obj *obj);
 /* The kind's loaded hook: placement links agree, then reconcile. */
 void vdc_instance_loaded(struct vdc_obj *obj);

@@ -404,7 +404,7 @@ size_t vdc_hosts_caps(const struct vdc_obj *instance, struct vdc_host_cap **caps
 		c->memory = h->memory;
 		vdc_host_use(o, &c->cpus_used, &c->memory_used);
 		c->schedulable = vdc_host_schedulable(o);
-		c->up = h->reported && !strcmp(o->state, "up");
+		c->up = h->reported && vdc_host_in(o, VDC_HSTATE_UP);
 		/* An instance without a network adds none: no host can be over the limit by it. */
 		if (instance && instance->children.count) {
 			struct vdc_map set;

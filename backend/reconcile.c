@@ -82,7 +82,7 @@ int vdc_host_verb_evacuate(struct vdc_obj *host, const char *args, size_t len, s
 	(void)args;
 	if (len)
 		return vdc_err_set(err, -EINVAL, "evacuate takes no arguments");
-	if (!strcmp(host->state, "unknown"))
+	if (vdc_host_in(host, VDC_HSTATE_UNKNOWN))
 		return vdc_err_set(err, -EBUSY,
 				   "host %s is unknown, so its guests may still run; bring it back, or rmdir hosts/%s to declare it gone",
 				   host->name, host->name);
