@@ -1,3 +1,16 @@
+/*
+ * The model (model.h): objects, attributes, links, the references between
+ * them, live state and events, behind one lock.
+ *
+ * Why one file of about 1,600 lines: everything here is state that the
+ * one model lock guards, and every mutation touches several parts at once
+ * (a link binds and counts a reference and logs an event in the same
+ * transaction). Kept in one file, those structures are static: nothing
+ * outside can reach them except through model.h's locked functions. Split
+ * by section, they would need a private header that any file could use
+ * without the lock. The sections below (events, references, objects,
+ * attributes, links, scratch files, loading) each open with a marker.
+ */
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
