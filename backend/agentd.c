@@ -1105,28 +1105,6 @@ static bool report_is_new(struct vdc_host *h, json_int_t epoch, json_int_t seq)
 	return true;
 }
 
-/* A storage host's report as volume.c reads it: the checked fields only, texts cleaned. */
-static json_t *sta_volumes_json(const struct vdc_doc_sta_report *r)
-{
-	json_t *list = json_array();
-	size_t i, k;
-
-	for (i = 0; i < r->n; i++) {
-		const struct vdc_doc_sta_vol *v = &r->vols[i];
-		json_t *snaps = json_array();
-
-		for (k = 0; k < v->nsnaps; k++)
-			json_array_append_new(snaps, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)v->snaps[k].id,
-							       "state", v->snaps[k].state, "err", v->snaps[k].err));
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:s, s:o}", "id",
-						      (json_int_t)v->id, "state", v->state, "err", v->err, "size",
-						      (json_int_t)v->size, "allocated", (json_int_t)v->allocated,
-						      "restore", (json_int_t)v->restore, "progress", v->progress,
-						      "snapshots", snaps));
-	}
-	return list;
-}
-
 /* A refused report: logged with the host's name (it is known by its token) and answered 400. */
 static enum MHD_Result refuse_report(struct MHD_Connection *c, const char *name, const char *why)
 {
@@ -1142,11 +1120,9 @@ static enum MHD_Result serve_sta_report(struct MHD_Connection *c, const char *na
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_doc_sta_report r;
 	struct vdc_obj *host;
-	json_t *vols;
 
 	if (vdc_doc_sta_report_parse(rq->body.buf, rq->body.len, &r, &err) < 0)
 		return refuse_report(c, name, err.msg);
-	vols = sta_volumes_json(&r);
 	vdc_model_wrlock();
 	host = vdc_host_find(name);
 	if (host && report_is_new(vdc_host_of(host), r.epoch, r.seq)) {
@@ -1157,11 +1133,10 @@ static enum MHD_Result serve_sta_report(struct MHD_Connection *c, const char *na
 		fact_bytes(host, "disk", &h->disk, r.disk_mib << 20);
 		fact_text(host, "driver", h->driver, sizeof(h->driver), d);
 		fact_text(host, "portal", h->portal, sizeof(h->portal), r.portal);
-		vdc_host_report_sta(host, vols);
+		vdc_host_report_sta(host, r.vols, r.n);
 	}
 	vdc_model_flush();
 	vdc_model_unlock();
-	json_decref(vols);
 	vdc_doc_sta_report_release(&r);
 	return reply(c, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1));
 }

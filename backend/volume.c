@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_doc.h"
 #include "host.h"
 #include "instance.h"
 #include "place.h"
@@ -833,21 +834,16 @@ json_t *vdc_instance_volumes_json(const struct vdc_obj *inst)
 }
 
 /* One volume of a storage host's report. */
-static void seen_volume(struct vdc_obj *host, json_t *it)
+static void seen_volume(struct vdc_obj *host, const struct vdc_doc_sta_vol *it)
 {
-	json_int_t id = 0, size = 0, allocated = 0, restored = 0;
-	const char *state = "", *err = "", *progress = "";
-	json_t *snaps = NULL, *s;
+	int64_t id = it->id, size = it->size, allocated = it->allocated, restored = it->restore;
+	const char *state = it->state, *err = it->err, *progress = it->progress;
 	struct vdc_obj *vol;
 	struct vdc_vol *v;
 	bool was_available;
 	uint64_t was_size;
-	size_t i;
+	unsigned i;
 
-	if (json_unpack(it, "{s:I, s:s, s?s, s?I, s?I, s?I, s?s, s?o}", "id", &id, "state", &state, "err", &err,
-			"size", &size, "allocated", &allocated, "restore", &restored, "progress", &progress,
-			"snapshots", &snaps) < 0)
-		return;
 	vol = vdc_obj_by_id(id);
 	if (!vol || vol->kind != volumes_kind() || strcmp(vol_of(vol)->host, host->name)) {
 		vdc_host_of(host)->disk_used += size > 0 ? (uint64_t)size : 0;   /* being deleted */
@@ -859,7 +855,7 @@ static void seen_volume(struct vdc_obj *host, json_t *it)
 	v->seen = true;
 	snprintf(v->seen_state, sizeof(v->seen_state), "%s", state);
 	set_text(&v->seen_err, err);
-	if (strcmp(v->progress ? v->progress : "", progress ? progress : ""))
+	if (strcmp(v->progress ? v->progress : "", progress))
 		vol->live_mtime = vdc_now();
 	set_text(&v->progress, progress);
 	if (v->seen_size != (uint64_t)(size > 0 ? size : 0))
@@ -878,30 +874,25 @@ static void seen_volume(struct vdc_obj *host, json_t *it)
 		if (inst)
 			vdc_instance_touched(inst);
 	}
-	json_array_foreach(snaps, i, s) {
-		json_int_t sid = 0;
-		const char *sstate = "", *serr = "";
-		struct vdc_obj *snap;
+	for (i = 0; i < it->nsnaps; i++) {
+		const char *sstate = it->snaps[i].state, *serr = it->snaps[i].err;
+		struct vdc_obj *snap = vdc_obj_by_id(it->snaps[i].id);
 
-		if (json_unpack(s, "{s:I, s:s, s?s}", "id", &sid, "state", &sstate, "err", &serr) < 0)
-			continue;
-		snap = vdc_obj_by_id(sid);
 		if (!snap || snap->parent != vol)
 			continue;
 		if (!strcmp(sstate, "available") || !strcmp(sstate, "creating") || !strcmp(sstate, "error")) {
 			if (strcmp(snap->state, sstate))
 				vdc_obj_set_state(snap, sstate);
-			if (!strcmp(sstate, "error") && serr && *serr && (!snap->err || strcmp(snap->err, serr)))
+			if (!strcmp(sstate, "error") && *serr && (!snap->err || strcmp(snap->err, serr)))
 				vdc_obj_set_err(snap, serr);
 		}
 	}
 }
 
-void vdc_sta_report(struct vdc_obj *host, json_t *volumes)
+void vdc_volumes_report(struct vdc_obj *host, const struct vdc_doc_sta_vol *vols, size_t n)
 {
 	const struct vdc_map *all = vdc_kind_objects(volumes_kind());
 	struct vdc_map_entry *e;
-	json_t *it;
 	size_t i, b;
 
 	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
@@ -911,8 +902,8 @@ void vdc_sta_report(struct vdc_obj *host, json_t *volumes)
 			v->seen = false;
 	}
 	host_recount(host);
-	json_array_foreach(volumes, i, it)
-		seen_volume(host, it);
+	for (i = 0; i < n; i++)
+		seen_volume(host, &vols[i]);
 	vdc_volumes_reconcile_all();
 }
 

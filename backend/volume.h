@@ -17,6 +17,8 @@
 
 #include "model.h"
 
+struct vdc_doc_sta_vol;
+
 #define VDC_IQN_PREFIX "iqn.2026-11.org.vdcfs"
 #define VDC_IQN_MAX 224
 
@@ -67,7 +69,11 @@ void vdc_volumes_reconcile_all(void);
 /* The agents' side (agentd.c): JSON of docs/storage.md. */
 json_t *vdc_sta_desired_volumes(const struct vdc_obj *host);
 json_t *vdc_instance_volumes_json(const struct vdc_obj *inst);
-void vdc_sta_report(struct vdc_obj *host, json_t *volumes);
+/*
+ * A storage host's report: its `n` volumes as the agent server parsed
+ * and checked them (agent_doc.h), texts cleaned.
+ */
+void vdc_volumes_report(struct vdc_obj *host, const struct vdc_doc_sta_vol *vols, size_t n);
 
 /* Hooks of the volumes and snapshots kinds (vdcfs/volumes.c) and of instances. */
 int vdc_volume_check_size(const struct vdc_obj *vol, const char *text, size_t len, struct vdc_err *err);
