@@ -3,14 +3,28 @@
  * JSON built from and read into the plain structs the kinds give and
  * take. The documents agents send are parsed and checked in agent_doc.c.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent_doc.h"
+#include "host.h"
+#include "instance.h"
+#include "network.h"
+#include "place.h"
 #include "strbuf.h"
 #include "volume.h"
 #include "wire.h"
+
+/* A document as the agent server sends it (compact), released; NULL stays NULL. */
+static char *dump(json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_COMPACT);
+
+	json_decref(doc);
+	return text;
+}
 
 /* ---- what storage hosts report ---- */
 
@@ -63,4 +77,121 @@ void vdc_sta_report(struct vdc_obj *host, json_t *volumes)
 	for (i = 0; i < n; i++)
 		free(vols[i].snaps);
 	free(vols);
+}
+
+/* ---- the desired state ---- */
+
+static json_t *attr_json(const struct vdc_obj *o, unsigned attr)
+{
+	size_t len = 0;
+	const char *v = vdc_attr_value(o, attr, &len);
+
+	return json_stringn(v, len);
+}
+
+static json_t *instance_json(struct vdc_obj *inst, vdc_wire_image_sum_fn *image_sum)
+{
+	struct vdc_place *p = vdc_place_of(inst);
+	struct vdc_link *il = inst->attrs[VDC_INSTANCE_IMAGE].link;
+	struct vdc_obj *image = il ? vdc_link_target(il) : NULL;
+	json_t *j, *keys = json_array(), *nics = json_array(), *jimg = json_null();
+	const struct vdc_map *children = &inst->children;
+	struct vdc_map_entry *e;
+	unsigned cpus;
+	uint64_t mem;
+	char domain[32];
+	size_t b;
+	unsigned i;
+
+	vdc_instance_size(inst, &cpus, &mem);
+	for (i = 0; i < inst->rel[VDC_INSTANCE_SSH_KEYS].n; i++) {
+		struct vdc_obj *key = vdc_link_target(inst->rel[VDC_INSTANCE_SSH_KEYS].links[i]);
+
+		if (key)
+			json_array_append_new(keys, attr_json(key, VDC_SSH_KEY_PUBLIC_KEY));
+	}
+	for (e = vdc_map_first(children, &b); e; e = vdc_map_next(children, e, &b))
+		json_array_append_new(nics, vdc_nic_json(e->value));
+	if (image) {
+		char sum[65];
+		off_t size;
+		bool qcow2, known = image_sum(image, sum, &size, &qcow2);
+
+		/* No "sha256" while it is being computed: the agent waits for the next revision. */
+		jimg = json_pack("{s:s, s:I, s:s}", "name", image->name, "size", (json_int_t)size, "format",
+				 qcow2 ? "qcow2" : "raw");
+		if (jimg && known)
+			json_object_set_new(jimg, "sha256", json_string(sum));
+	}
+	snprintf(domain, sizeof(domain), "vdc-%" PRId64, inst->id);
+	j = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:I}",
+		      "id", (json_int_t)inst->id, "name", inst->name, "domain", domain,
+		      "power", vdc_instance_power_on(inst) ? "on" : "off",
+		      "cpus", (json_int_t)cpus, "memory_mib", (json_int_t)(mem >> 20),
+		      "hostname", attr_json(inst, VDC_INSTANCE_HOSTNAME), "user_data", attr_json(inst, VDC_INSTANCE_USER_DATA),
+		      "ssh_keys", keys, "image", jimg, "nics", nics,
+		      "reboot", (json_int_t)p->reboot, "reset", (json_int_t)p->reset);
+	if (j) {
+		json_object_set_new(j, "volumes", vdc_instance_volumes_json(inst));
+		json_object_set_new(j, "security_groups", vdc_instance_groups_json(inst));
+	}
+	/* An empty hostname means the instance's name. */
+	if (j && !json_string_length(json_object_get(j, "hostname")))
+		json_object_set_new(j, "hostname", json_string(inst->name));
+	return j;
+}
+
+/* The desired state of a host; read lock held. */
+static json_t *desired_json(struct vdc_obj *host, vdc_wire_image_sum_fn *image_sum)
+{
+	struct vdc_host *h = vdc_host_of(host);
+	const struct vdc_reldir *r = &host->rel[VDC_HOST_INSTANCES];
+	json_t *list, *root;
+	char initiator[VDC_IQN_MAX];
+	unsigned i;
+
+	if (h->role == VDC_ROLE_STA)
+		return json_pack("{s:I, s:s, s:I, s:o}", "rev", (json_int_t)h->rev, "dc", vdc_model_meta("dc"),
+				 "heartbeat", (json_int_t)vdc_hosts_heartbeat(), "volumes", vdc_sta_desired_volumes(host));
+	list = json_array();
+	vdc_initiator_iqn(host->name, initiator, sizeof(initiator));
+	for (i = 0; i < r->n; i++) {
+		struct vdc_obj *inst = vdc_link_target(r->links[i]);
+
+		if (!inst || vdc_place_of(inst)->leaving)
+			continue;
+		json_array_append_new(list, instance_json(inst, image_sum));
+	}
+	root = json_pack("{s:I, s:s, s:I, s:s, s:o}", "rev", (json_int_t)h->rev, "dc", vdc_model_meta("dc"),
+			 "heartbeat", (json_int_t)vdc_hosts_heartbeat(), "initiator", initiator, "instances", list);
+	if (root)
+		vdc_network_desired(host, root);
+	return root;
+}
+
+char *vdc_wire_desired(struct vdc_obj *host, vdc_wire_image_sum_fn *image_sum)
+{
+	return dump(desired_json(host, image_sum));
+}
+
+/* ---- the server's short answers ---- */
+
+char *vdc_wire_error(const char *msg)
+{
+	return dump(json_pack("{s:s}", "error", msg));
+}
+
+char *vdc_wire_ok(void)
+{
+	return dump(json_pack("{s:b}", "ok", 1));
+}
+
+char *vdc_wire_have(uint64_t have)
+{
+	return dump(json_pack("{s:I}", "have", (json_int_t)have));
+}
+
+char *vdc_wire_joined(const char *name, const char *token)
+{
+	return dump(json_pack("{s:s, s:s}", "name", name, "token", token));
 }

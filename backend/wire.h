@@ -25,8 +25,31 @@
 #define VDC_WIRE_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "model.h"
+
+/*
+ * What the agent server knows of an image's data (agentd.c computes the
+ * sums in the background): true with its sha256 in `hex` once known; its
+ * size and whether it is qcow2 in any case.
+ */
+typedef bool vdc_wire_image_sum_fn(const struct vdc_obj *image, char hex[65], off_t *size, bool *qcow2);
+
+/*
+ * GET /v1/hosts/NAME/desired: the desired state of `host` (read lock
+ * held), a hypervisor's instances, volumes, networks and security groups
+ * or a storage host's volumes.
+ */
+char *vdc_wire_desired(struct vdc_obj *host, vdc_wire_image_sum_fn *image_sum);
+
+/* The short answers: {"error": msg}, {"ok": true}, a console's {"have": n}, a join's {"name", "token"}. */
+char *vdc_wire_error(const char *msg);
+char *vdc_wire_ok(void);
+char *vdc_wire_have(uint64_t have);
+char *vdc_wire_joined(const char *name, const char *token);
 
 /*
  * A storage host's list of volumes as JSON (each {"id", "state", "err"?,
