@@ -79,6 +79,73 @@ void vdc_sta_report(struct vdc_obj *host, json_t *volumes)
 	free(vols);
 }
 
+/* ---- the desired state: networks (network.c's part) ---- */
+
+json_t *vdc_nic_json(const struct vdc_obj *nic)
+{
+	struct vdc_nic_desired d;
+
+	vdc_nic_desired_get(nic, &d);
+	return json_pack("{s:I, s:s, s:s, s:s?, s:s?}", "id", (json_int_t)d.id, "name", d.name, "mac", d.mac,
+			 "network", d.network, "ip", d.ip[0] ? d.ip : NULL);
+}
+
+json_t *vdc_instance_groups_json(const struct vdc_obj *inst)
+{
+	json_t *list = json_array();
+	size_t i, n;
+	const char **names = vdc_instance_groups(inst, &n);
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(list, json_string(names[i]));
+	free(names);
+	return list;
+}
+
+static json_t *network_json(const struct vdc_net_desired *d)
+{
+	json_t *peers = json_array(), *remote = json_array(), *dns = json_array();
+	size_t i;
+
+	for (i = 0; i < d->npeers; i++)
+		json_array_append_new(peers, json_string(d->peers[i]));
+	for (i = 0; i < d->nremote; i++)
+		json_array_append_new(remote, json_pack("{s:s, s:s?, s:s}", "mac", d->remote[i].mac, "ip",
+							d->remote[i].ip[0] ? d->remote[i].ip : NULL, "peer",
+							d->remote[i].peer));
+	for (i = 0; i < d->ndns; i++)
+		json_array_append_new(dns, json_string(d->dns[i]));
+	return json_pack("{s:s, s:I, s:s, s:s, s:b, s:o, s:s, s:s, s:o, s:o}", "name", d->name, "vni",
+			 (json_int_t)d->vni, "cidr", d->cidr, "gateway", d->gateway, "dhcp", d->dhcp,
+			 "dns", dns, "server", d->server, "server_mac", d->server_mac, "peers", peers, "remote", remote);
+}
+
+static json_t *group_json(const struct vdc_group_desired *g)
+{
+	json_t *members = json_array();
+	size_t i;
+
+	for (i = 0; i < g->nmembers; i++)
+		json_array_append_new(members, json_string(g->members[i]));
+	return json_pack("{s:s, s:s%, s:o}", "name", g->name, "rules", g->rules, g->rules_len, "members", members);
+}
+
+void vdc_network_desired(struct vdc_obj *host, json_t *root)
+{
+	json_t *nets = json_array(), *groups = json_array();
+	struct vdc_network_desired d;
+	size_t i;
+
+	vdc_network_desired_get(host, &d);
+	for (i = 0; i < d.nnets; i++)
+		json_array_append_new(nets, network_json(&d.nets[i]));
+	for (i = 0; i < d.ngroups; i++)
+		json_array_append_new(groups, group_json(&d.groups[i]));
+	vdc_network_desired_release(&d);
+	json_object_set_new(root, "networks", nets);
+	json_object_set_new(root, "security_groups", groups);
+}
+
 /* ---- the desired state ---- */
 
 static json_t *attr_json(const struct vdc_obj *o, unsigned attr)

@@ -45,6 +45,15 @@ typedef bool vdc_wire_image_sum_fn(const struct vdc_obj *image, char hex[65], of
  */
 char *vdc_wire_desired(struct vdc_obj *host, vdc_wire_image_sum_fn *image_sum);
 
+/*
+ * The desired state's parts of networks (from network.c's structs): a
+ * nic's entry, the groups an instance is in, and the "networks" and
+ * "security_groups" of hypervisor host `host` (added to `root`).
+ */
+json_t *vdc_nic_json(const struct vdc_obj *nic);
+json_t *vdc_instance_groups_json(const struct vdc_obj *inst);
+void vdc_network_desired(struct vdc_obj *host, json_t *root);
+
 /* The short answers: {"error": msg}, {"ok": true}, a console's {"have": n}, a join's {"name", "token"}. */
 char *vdc_wire_error(const char *msg);
 char *vdc_wire_ok(void);
