@@ -146,6 +146,58 @@ void vdc_network_desired(struct vdc_obj *host, json_t *root)
 	json_object_set_new(root, "security_groups", groups);
 }
 
+/* ---- the desired state: volumes (volume.c's part) ---- */
+
+static json_t *sta_volume_json(const struct vdc_sta_vol_desired *d)
+{
+	json_t *snaps = json_array(), *initiators = json_array(), *restore = json_null();
+	size_t i;
+
+	for (i = 0; i < d->nsnaps; i++)
+		json_array_append_new(snaps, json_pack("{s:I, s:s}", "id", (json_int_t)d->snaps[i].id, "name",
+						       d->snaps[i].name));
+	if (d->restore_n)
+		restore = json_pack("{s:I, s:I}", "n", (json_int_t)d->restore_n, "snapshot",
+				    (json_int_t)d->restore_snap);
+	for (i = 0; i < d->ninitiators; i++)
+		json_array_append_new(initiators, json_string(d->initiators[i]));
+	return json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)d->id, "name",
+			 d->name, "iqn", d->iqn, "size", (json_int_t)d->size, "chap_user", d->chap_user,
+			 "chap_secret", d->chap_secret, "initiators", initiators, "snapshots", snaps,
+			 "restore", restore);
+}
+
+json_t *vdc_sta_desired_volumes(const struct vdc_obj *host)
+{
+	json_t *list = json_array();
+	size_t i, n;
+	struct vdc_sta_vol_desired *vols = vdc_sta_volumes_get(host, &n);
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(list, sta_volume_json(&vols[i]));
+	vdc_sta_volumes_release(vols, n);
+	return list;
+}
+
+json_t *vdc_instance_volumes_json(const struct vdc_obj *inst)
+{
+	json_t *list = json_array();
+	size_t i, n;
+	struct vdc_inst_vol_desired *vols = vdc_instance_volumes(inst, &n);
+
+	for (i = 0; i < n; i++) {
+		const struct vdc_inst_vol_desired *d = &vols[i];
+
+		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:s}", "id",
+						      (json_int_t)d->id, "name", d->name, "link", d->link,
+						      "portal", d->ep.portal, "iqn", d->ep.iqn, "lun", d->ep.lun,
+						      "chap_user", d->ep.user, "chap_secret", d->ep.secret, "size",
+						      (json_int_t)d->ep.size, "serial", d->serial));
+	}
+	free(vols);
+	return list;
+}
+
 /* ---- the desired state ---- */
 
 static json_t *attr_json(const struct vdc_obj *o, unsigned attr)

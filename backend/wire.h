@@ -54,6 +54,14 @@ json_t *vdc_nic_json(const struct vdc_obj *nic);
 json_t *vdc_instance_groups_json(const struct vdc_obj *inst);
 void vdc_network_desired(struct vdc_obj *host, json_t *root);
 
+/*
+ * The desired state's parts of volumes (from volume.c's structs, JSON of
+ * docs/storage.md): a storage host's "volumes", and those an instance
+ * attaches.
+ */
+json_t *vdc_sta_desired_volumes(const struct vdc_obj *host);
+json_t *vdc_instance_volumes_json(const struct vdc_obj *inst);
+
 /* The short answers: {"error": msg}, {"ok": true}, a console's {"have": n}, a join's {"name", "token"}. */
 char *vdc_wire_error(const char *msg);
 char *vdc_wire_ok(void);
