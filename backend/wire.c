@@ -4,6 +4,7 @@
  * take. The documents agents send are parsed and checked in agent_doc.c.
  */
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -8,9 +8,11 @@
  * desired state of a host and the server's short answers rendered here,
  * the documents agents send parsed by its other half, agent_doc.c. These
  * two files are the only ones of backend/ and vdcfs/ that include
- * <jansson.h>: the kinds give their part of the desired state and take
+ * jansson's header: the kinds give their part of the desired state and take
  * reports as plain C structs (their own headers, agent_doc.h), and the
- * agent server sends and receives text.
+ * agent server sends and receives text. The parts of the desired state
+ * and the storage report in jansson's terms (struct json_t, below) are
+ * for wire.c itself and the unit tests that look into them.
  *
  * Contract
  * --------
@@ -24,12 +26,13 @@
 #ifndef VDC_WIRE_H
 #define VDC_WIRE_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "model.h"
+
+struct json_t;   /* jansson's json_t: only wire.c and the unit tests see inside it */
 
 /*
  * What the agent server knows of an image's data (agentd.c computes the
@@ -50,17 +53,17 @@ char *vdc_wire_desired(struct vdc_obj *host, vdc_wire_image_sum_fn *image_sum);
  * nic's entry, the groups an instance is in, and the "networks" and
  * "security_groups" of hypervisor host `host` (added to `root`).
  */
-json_t *vdc_nic_json(const struct vdc_obj *nic);
-json_t *vdc_instance_groups_json(const struct vdc_obj *inst);
-void vdc_network_desired(struct vdc_obj *host, json_t *root);
+struct json_t *vdc_nic_json(const struct vdc_obj *nic);
+struct json_t *vdc_instance_groups_json(const struct vdc_obj *inst);
+void vdc_network_desired(struct vdc_obj *host, struct json_t *root);
 
 /*
  * The desired state's parts of volumes (from volume.c's structs, JSON of
  * docs/storage.md): a storage host's "volumes", and those an instance
  * attaches.
  */
-json_t *vdc_sta_desired_volumes(const struct vdc_obj *host);
-json_t *vdc_instance_volumes_json(const struct vdc_obj *inst);
+struct json_t *vdc_sta_desired_volumes(const struct vdc_obj *host);
+struct json_t *vdc_instance_volumes_json(const struct vdc_obj *inst);
 
 /* The short answers: {"error": msg}, {"ok": true}, a console's {"have": n}, a join's {"name", "token"}. */
 char *vdc_wire_error(const char *msg);
@@ -75,6 +78,6 @@ char *vdc_wire_joined(const char *name, const char *token);
  * left out. The agent server parses reports with agent_doc.c instead;
  * this is the same record from a document already in jansson's hands.
  */
-void vdc_sta_report(struct vdc_obj *host, json_t *volumes);
+void vdc_sta_report(struct vdc_obj *host, struct json_t *volumes);
 
 #endif
