@@ -201,56 +201,39 @@ json_t *vdc_instance_volumes_json(const struct vdc_obj *inst)
 
 /* ---- the desired state ---- */
 
-static json_t *attr_json(const struct vdc_obj *o, unsigned attr)
-{
-	size_t len = 0;
-	const char *v = vdc_attr_value(o, attr, &len);
-
-	return json_stringn(v, len);
-}
-
 static json_t *instance_json(struct vdc_obj *inst, vdc_wire_image_sum_fn *image_sum)
 {
-	struct vdc_place *p = vdc_place_of(inst);
-	struct vdc_link *il = inst->attrs[VDC_INSTANCE_IMAGE].link;
-	struct vdc_obj *image = il ? vdc_link_target(il) : NULL;
+	struct vdc_instance_desired d;
 	json_t *j, *keys = json_array(), *nics = json_array(), *jimg = json_null();
 	const struct vdc_map *children = &inst->children;
 	struct vdc_map_entry *e;
-	unsigned cpus;
-	uint64_t mem;
-	char domain[32];
-	size_t b;
-	unsigned i;
+	size_t b, i;
 
-	vdc_instance_size(inst, &cpus, &mem);
-	for (i = 0; i < inst->rel[VDC_INSTANCE_SSH_KEYS].n; i++) {
-		struct vdc_obj *key = vdc_link_target(inst->rel[VDC_INSTANCE_SSH_KEYS].links[i]);
-
-		if (key)
-			json_array_append_new(keys, attr_json(key, VDC_SSH_KEY_PUBLIC_KEY));
-	}
+	vdc_instance_desired_get(inst, &d);
+	for (i = 0; i < d.nkeys; i++)
+		json_array_append_new(keys, json_stringn(d.ssh_keys[i], d.ssh_key_lens[i]));
 	for (e = vdc_map_first(children, &b); e; e = vdc_map_next(children, e, &b))
 		json_array_append_new(nics, vdc_nic_json(e->value));
-	if (image) {
+	if (d.image) {
 		char sum[65];
 		off_t size;
-		bool qcow2, known = image_sum(image, sum, &size, &qcow2);
+		bool qcow2, known = image_sum(d.image, sum, &size, &qcow2);
 
 		/* No "sha256" while it is being computed: the agent waits for the next revision. */
-		jimg = json_pack("{s:s, s:I, s:s}", "name", image->name, "size", (json_int_t)size, "format",
+		jimg = json_pack("{s:s, s:I, s:s}", "name", d.image->name, "size", (json_int_t)size, "format",
 				 qcow2 ? "qcow2" : "raw");
 		if (jimg && known)
 			json_object_set_new(jimg, "sha256", json_string(sum));
 	}
-	snprintf(domain, sizeof(domain), "vdc-%" PRId64, inst->id);
 	j = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:I}",
-		      "id", (json_int_t)inst->id, "name", inst->name, "domain", domain,
-		      "power", vdc_instance_power_on(inst) ? "on" : "off",
-		      "cpus", (json_int_t)cpus, "memory_mib", (json_int_t)(mem >> 20),
-		      "hostname", attr_json(inst, VDC_INSTANCE_HOSTNAME), "user_data", attr_json(inst, VDC_INSTANCE_USER_DATA),
+		      "id", (json_int_t)d.id, "name", d.name, "domain", d.domain,
+		      "power", d.power_on ? "on" : "off",
+		      "cpus", (json_int_t)d.cpus, "memory_mib", (json_int_t)d.memory_mib,
+		      "hostname", json_stringn(d.hostname, d.hostname_len),
+		      "user_data", json_stringn(d.user_data, d.user_data_len),
 		      "ssh_keys", keys, "image", jimg, "nics", nics,
-		      "reboot", (json_int_t)p->reboot, "reset", (json_int_t)p->reset);
+		      "reboot", (json_int_t)d.reboot, "reset", (json_int_t)d.reset);
+	vdc_instance_desired_release(&d);
 	if (j) {
 		json_object_set_new(j, "volumes", vdc_instance_volumes_json(inst));
 		json_object_set_new(j, "security_groups", vdc_instance_groups_json(inst));
