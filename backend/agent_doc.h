@@ -1,6 +1,6 @@
 /*
- * Layer: support of the agent server, at the top: it calls nothing of
- * the model.
+ * Layer: the wire format's parsing half, beside wire.c (wire.h): it
+ * calls nothing of the model. The kinds take its structs as they are.
  *
  * The documents the agent server accepts (docs/agent-protocol.md), parsed
  * and checked into plain C structs: the join request, a hypervisor's

@@ -1,6 +1,7 @@
 /*
- * The agent server: HTTPS (libmicrohttpd with GnuTLS), JSON (jansson), the
- * protocol of docs/agent-protocol.md.
+ * The agent server: HTTPS (libmicrohttpd with GnuTLS), the protocol of
+ * docs/agent-protocol.md; its JSON documents are rendered and parsed by
+ * the wire module (wire.c, agent_doc.c).
  *
  * Each connection has its own thread (long-polls block in it). A request
  * is parsed without the model lock, then served under it: the read lock to
@@ -21,7 +22,6 @@
 #include <gnutls/crypto.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <microhttpd.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -42,6 +42,7 @@
 #include "reconcile.h"
 #include "tls.h"
 #include "volume.h"
+#include "wire.h"
 
 #define POLL_DEFAULT 25
 #define POLL_MAX 30
@@ -263,13 +264,12 @@ void vdc_agentd_show_join(struct strbuf *out)
 
 /* ---- replies ---- */
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, json_t *body)
+/* Answer with `text` (wire.c's JSON, taken over; NULL: out of memory, the connection is dropped). */
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, char *text)
 {
-	char *text = json_dumps(body, JSON_COMPACT);
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	json_decref(body);
 	if (!text)
 		return MHD_NO;
 	r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
@@ -281,7 +281,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, json_t *
 
 static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, const char *msg)
 {
-	return reply(c, status, json_pack("{s:s}", "error", msg));
+	return reply(c, status, vdc_wire_error(msg));
 }
 
 static uint32_t client_ip(struct MHD_Connection *c)
@@ -610,7 +610,7 @@ static enum MHD_Result serve_join(struct MHD_Connection *c, const struct request
 		return refuse(c, status, what, err.msg);
 	}
 	conn_authenticated(c);
-	return reply(c, MHD_HTTP_OK, json_pack("{s:s, s:s}", "name", j.name, "token", host_token));
+	return reply(c, MHD_HTTP_OK, vdc_wire_joined(j.name, host_token));
 }
 
 /* ---- a joined host's requests ---- */
@@ -929,94 +929,6 @@ static void sums_stop(void)
 	sum_stop = false;
 }
 
-static json_t *attr_json(const struct vdc_obj *o, unsigned attr)
-{
-	size_t len = 0;
-	const char *v = vdc_attr_value(o, attr, &len);
-
-	return json_stringn(v, len);
-}
-
-static json_t *instance_json(struct vdc_obj *inst)
-{
-	struct vdc_place *p = vdc_place_of(inst);
-	struct vdc_link *il = inst->attrs[VDC_INSTANCE_IMAGE].link;
-	struct vdc_obj *image = il ? vdc_link_target(il) : NULL;
-	json_t *j, *keys = json_array(), *nics = json_array(), *jimg = json_null();
-	const struct vdc_map *children = &inst->children;
-	struct vdc_map_entry *e;
-	unsigned cpus;
-	uint64_t mem;
-	char domain[32];
-	size_t b;
-	unsigned i;
-
-	vdc_instance_size(inst, &cpus, &mem);
-	for (i = 0; i < inst->rel[VDC_INSTANCE_SSH_KEYS].n; i++) {
-		struct vdc_obj *key = vdc_link_target(inst->rel[VDC_INSTANCE_SSH_KEYS].links[i]);
-
-		if (key)
-			json_array_append_new(keys, attr_json(key, VDC_SSH_KEY_PUBLIC_KEY));
-	}
-	for (e = vdc_map_first(children, &b); e; e = vdc_map_next(children, e, &b))
-		json_array_append_new(nics, vdc_nic_json(e->value));
-	if (image) {
-		char sum[65];
-		off_t size;
-		bool qcow2, known = image_sum(image, sum, &size, &qcow2);
-
-		/* No "sha256" while it is being computed: the agent waits for the next revision. */
-		jimg = json_pack("{s:s, s:I, s:s}", "name", image->name, "size", (json_int_t)size, "format",
-				 qcow2 ? "qcow2" : "raw");
-		if (jimg && known)
-			json_object_set_new(jimg, "sha256", json_string(sum));
-	}
-	snprintf(domain, sizeof(domain), "vdc-%" PRId64, inst->id);
-	j = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:I}",
-		      "id", (json_int_t)inst->id, "name", inst->name, "domain", domain,
-		      "power", vdc_instance_power_on(inst) ? "on" : "off",
-		      "cpus", (json_int_t)cpus, "memory_mib", (json_int_t)(mem >> 20),
-		      "hostname", attr_json(inst, VDC_INSTANCE_HOSTNAME), "user_data", attr_json(inst, VDC_INSTANCE_USER_DATA),
-		      "ssh_keys", keys, "image", jimg, "nics", nics,
-		      "reboot", (json_int_t)p->reboot, "reset", (json_int_t)p->reset);
-	if (j) {
-		json_object_set_new(j, "volumes", vdc_instance_volumes_json(inst));
-		json_object_set_new(j, "security_groups", vdc_instance_groups_json(inst));
-	}
-	/* An empty hostname means the instance's name. */
-	if (j && !json_string_length(json_object_get(j, "hostname")))
-		json_object_set_new(j, "hostname", json_string(inst->name));
-	return j;
-}
-
-/* The desired state of a host; read lock held. */
-static json_t *desired_json(struct vdc_obj *host)
-{
-	struct vdc_host *h = vdc_host_of(host);
-	const struct vdc_reldir *r = &host->rel[VDC_HOST_INSTANCES];
-	json_t *list, *root;
-	char initiator[VDC_IQN_MAX];
-	unsigned i;
-
-	if (h->role == VDC_ROLE_STA)
-		return json_pack("{s:I, s:s, s:I, s:o}", "rev", (json_int_t)h->rev, "dc", vdc_model_meta("dc"),
-				 "heartbeat", (json_int_t)vdc_hosts_heartbeat(), "volumes", vdc_sta_desired_volumes(host));
-	list = json_array();
-	vdc_initiator_iqn(host->name, initiator, sizeof(initiator));
-	for (i = 0; i < r->n; i++) {
-		struct vdc_obj *inst = vdc_link_target(r->links[i]);
-
-		if (!inst || vdc_place_of(inst)->leaving)
-			continue;
-		json_array_append_new(list, instance_json(inst));
-	}
-	root = json_pack("{s:I, s:s, s:I, s:s, s:o}", "rev", (json_int_t)h->rev, "dc", vdc_model_meta("dc"),
-			 "heartbeat", (json_int_t)vdc_hosts_heartbeat(), "initiator", initiator, "instances", list);
-	if (root)
-		vdc_network_desired(host, root);
-	return root;
-}
-
 /* A number of the query; a malformed one is `def`, as an agent of an older protocol may send anything. */
 static uint64_t arg_u64(struct MHD_Connection *c, const char *name, uint64_t def)
 {
@@ -1034,7 +946,7 @@ static enum MHD_Result serve_desired(struct MHD_Connection *c, const char *name)
 	struct vdc_obj *host;
 	uint64_t rev = arg_u64(c, "rev", 0), wait = arg_u64(c, "wait", POLL_DEFAULT), seen;
 	struct timespec deadline;
-	json_t *j;
+	char *j;
 	int rc;
 
 	if (wait > POLL_MAX)
@@ -1046,7 +958,7 @@ static enum MHD_Result serve_desired(struct MHD_Connection *c, const char *name)
 		if ((rc = authorize(c, name, &host, &err)) < 0)
 			return refuse_auth(c, rc, "a desired-state request", err.msg);
 		if (vdc_host_of(host)->rev > rev || rev == 0 || stopping) {
-			j = desired_json(host);
+			j = vdc_wire_desired(host, image_sum);
 			vdc_model_unlock();
 			return reply(c, MHD_HTTP_OK, j);
 		}
@@ -1096,35 +1008,13 @@ static bool fact_text(struct vdc_obj *host, const char *name, char *field, size_
 }
 
 /* Is (epoch, seq) newer than the host's last accepted report? Then it is the last one. */
-static bool report_is_new(struct vdc_host *h, json_int_t epoch, json_int_t seq)
+static bool report_is_new(struct vdc_host *h, int64_t epoch, int64_t seq)
 {
 	if (!(epoch > h->epoch || (epoch == h->epoch && seq > h->seq)))
 		return false;
 	h->epoch = epoch;
 	h->seq = seq;
 	return true;
-}
-
-/* A storage host's report as volume.c reads it: the checked fields only, texts cleaned. */
-static json_t *sta_volumes_json(const struct vdc_doc_sta_report *r)
-{
-	json_t *list = json_array();
-	size_t i, k;
-
-	for (i = 0; i < r->n; i++) {
-		const struct vdc_doc_sta_vol *v = &r->vols[i];
-		json_t *snaps = json_array();
-
-		for (k = 0; k < v->nsnaps; k++)
-			json_array_append_new(snaps, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)v->snaps[k].id,
-							       "state", v->snaps[k].state, "err", v->snaps[k].err));
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:s, s:o}", "id",
-						      (json_int_t)v->id, "state", v->state, "err", v->err, "size",
-						      (json_int_t)v->size, "allocated", (json_int_t)v->allocated,
-						      "restore", (json_int_t)v->restore, "progress", v->progress,
-						      "snapshots", snaps));
-	}
-	return list;
 }
 
 /* A refused report: logged with the host's name (it is known by its token) and answered 400. */
@@ -1142,11 +1032,9 @@ static enum MHD_Result serve_sta_report(struct MHD_Connection *c, const char *na
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_doc_sta_report r;
 	struct vdc_obj *host;
-	json_t *vols;
 
 	if (vdc_doc_sta_report_parse(rq->body.buf, rq->body.len, &r, &err) < 0)
 		return refuse_report(c, name, err.msg);
-	vols = sta_volumes_json(&r);
 	vdc_model_wrlock();
 	host = vdc_host_find(name);
 	if (host && report_is_new(vdc_host_of(host), r.epoch, r.seq)) {
@@ -1157,13 +1045,12 @@ static enum MHD_Result serve_sta_report(struct MHD_Connection *c, const char *na
 		fact_bytes(host, "disk", &h->disk, r.disk_mib << 20);
 		fact_text(host, "driver", h->driver, sizeof(h->driver), d);
 		fact_text(host, "portal", h->portal, sizeof(h->portal), r.portal);
-		vdc_host_report_sta(host, vols);
+		vdc_host_report_sta(host, r.vols, r.n);
 	}
 	vdc_model_flush();
 	vdc_model_unlock();
-	json_decref(vols);
 	vdc_doc_sta_report_release(&r);
-	return reply(c, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1));
+	return reply(c, MHD_HTTP_OK, vdc_wire_ok());
 }
 
 /* The report's instances as host.c takes them: pointers into `r`, and one list of volumes. */
@@ -1244,7 +1131,7 @@ static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, 
 	free(vols);
 	free(list);
 	vdc_doc_hva_report_release(&r);
-	return reply(c, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1));
+	return reply(c, MHD_HTTP_OK, vdc_wire_ok());
 }
 
 static enum MHD_Result serve_console(struct MHD_Connection *c, const char *name, const char *idtext,
@@ -1273,7 +1160,7 @@ static enum MHD_Result serve_console(struct MHD_Connection *c, const char *name,
 	vdc_model_unlock();
 	if (!mine)
 		return reply_error(c, MHD_HTTP_NOT_FOUND, "no instance of that id is placed on this host");
-	return reply(c, MHD_HTTP_OK, json_pack("{s:I}", "have", (json_int_t)have));
+	return reply(c, MHD_HTTP_OK, vdc_wire_have(have));
 }
 
 static enum MHD_Result serve_image(struct MHD_Connection *c, const char *name, const char *image)

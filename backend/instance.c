@@ -297,3 +297,45 @@ void vdc_instance_loaded(struct vdc_obj *obj)
 		vdc_rel_add(host, 0, obj->name, strlen(obj->name), obj->name, 0, &ignored);
 	vdc_instance_reconcile(obj);
 }
+
+/* ---- the desired state ---- */
+
+void vdc_instance_desired_get(struct vdc_obj *inst, struct vdc_instance_desired *out)
+{
+	struct vdc_place *p = vdc_place_of(inst);
+	struct vdc_link *il = inst->attrs[VDC_INSTANCE_IMAGE].link;
+	const struct vdc_reldir *keys = &inst->rel[VDC_INSTANCE_SSH_KEYS];
+	uint64_t mem;
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	vdc_instance_size(inst, &out->cpus, &mem);
+	out->memory_mib = mem >> 20;
+	out->ssh_keys = xcalloc(keys->n + 1, sizeof(*out->ssh_keys));
+	out->ssh_key_lens = xcalloc(keys->n + 1, sizeof(*out->ssh_key_lens));
+	for (i = 0; i < keys->n; i++) {
+		struct vdc_obj *key = vdc_link_target(keys->links[i]);
+
+		if (key) {
+			out->ssh_keys[out->nkeys] = vdc_attr_value(key, VDC_SSH_KEY_PUBLIC_KEY,
+								   &out->ssh_key_lens[out->nkeys]);
+			out->nkeys++;
+		}
+	}
+	out->image = il ? vdc_link_target(il) : NULL;
+	out->id = inst->id;
+	out->name = inst->name;
+	snprintf(out->domain, sizeof(out->domain), "vdc-%" PRId64, inst->id);
+	out->power_on = vdc_instance_power_on(inst);
+	out->hostname = vdc_attr_value(inst, VDC_INSTANCE_HOSTNAME, &out->hostname_len);
+	out->user_data = vdc_attr_value(inst, VDC_INSTANCE_USER_DATA, &out->user_data_len);
+	out->reboot = p->reboot;
+	out->reset = p->reset;
+}
+
+void vdc_instance_desired_release(struct vdc_instance_desired *d)
+{
+	free(d->ssh_keys);
+	free(d->ssh_key_lens);
+	memset(d, 0, sizeof(*d));
+}

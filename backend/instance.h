@@ -1,6 +1,7 @@
 /*
  * Layer: kinds, above host.h, place.h and network.h (which it calls);
- * below volume.c and reconcile.c (docs/HACKING.md, "Layers").
+ * below volume.c, reconcile.c and the wire format (wire.c)
+ * (docs/HACKING.md, "Layers").
  *
  * The instance state machine (docs/states.md).
  *
@@ -56,5 +57,28 @@ void vdc_instance_touched(struct vdc_obj *obj);
 /* The verbs of ctl that act through the host. */
 int vdc_instance_verb_reboot(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
 int vdc_instance_verb_reset(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
+
+/*
+ * An instance as its hypervisor is told (docs/agent-protocol.md), a plain
+ * struct that wire.c renders (read lock held; texts point into the model
+ * and live as long as the lock). Its nics, volumes and groups are
+ * network.c's and volume.c's parts.
+ */
+struct vdc_instance_desired {
+	int64_t id;
+	const char *name;
+	char domain[32];                        /* "vdc-ID" */
+	bool power_on;
+	unsigned cpus;
+	uint64_t memory_mib;
+	const char *hostname, *user_data;       /* the attributes' values, *_len bytes */
+	size_t hostname_len, user_data_len;
+	const char **ssh_keys;                  /* the linked keys' public keys, ssh_key_lens bytes */
+	size_t *ssh_key_lens, nkeys;
+	struct vdc_obj *image;                  /* the linked image; NULL: none */
+	uint64_t reboot, reset;                 /* counters asked for */
+};
+void vdc_instance_desired_get(struct vdc_obj *inst, struct vdc_instance_desired *out);
+void vdc_instance_desired_release(struct vdc_instance_desired *d);
 
 #endif

@@ -716,28 +716,30 @@ void vdc_network_touched(void)
 
 /* ---- the desired state ---- */
 
-json_t *vdc_nic_json(const struct vdc_obj *nic)
+void vdc_nic_desired_get(const struct vdc_obj *nic, struct vdc_nic_desired *out)
 {
 	struct vdc_link *l = nic->attrs[VDC_NIC_NETWORK].link;
 	const struct vdc_nic *c = nic->priv;
-	char mac[18], ip[VDC_IPV4_TEXT];
 
-	vdc_nic_mac(nic, mac);
+	out->id = nic->id;
+	out->name = nic->name;
+	vdc_nic_mac(nic, out->mac);
+	out->network = l && vdc_link_target(l) ? l->tname : NULL;
+	out->ip[0] = '\0';
 	if (c && c->addr)
-		vdc_ipv4_format(c->addr, ip);
-	return json_pack("{s:I, s:s, s:s, s:s?, s:s?}", "id", (json_int_t)nic->id, "name", nic->name, "mac", mac,
-			 "network", l && vdc_link_target(l) ? l->tname : NULL, "ip", c && c->addr ? ip : NULL);
+		vdc_ipv4_format(c->addr, out->ip);
 }
 
-json_t *vdc_instance_groups_json(const struct vdc_obj *inst)
+const char **vdc_instance_groups(const struct vdc_obj *inst, size_t *n)
 {
-	json_t *list = json_array();
 	int g = groups_dir(inst);
+	const char **list = xcalloc(g >= 0 ? inst->rel[g].n + 1 : 1, sizeof(*list));
 	unsigned i;
 
+	*n = 0;
 	for (i = 0; g >= 0 && i < inst->rel[g].n; i++)
 		if (vdc_link_target(inst->rel[g].links[i]))
-			json_array_append_new(list, json_string(inst->rel[g].links[i]->tname));
+			list[(*n)++] = inst->rel[g].links[i]->tname;
 	return list;
 }
 
@@ -770,61 +772,59 @@ static const char *underlay_of(const struct vdc_obj *inst, const char **host_nam
 	return h && h->role == VDC_ROLE_HVA && h->underlay[0] ? h->underlay : NULL;
 }
 
-static json_t *network_json(struct vdc_obj *net, const struct vdc_obj *host)
+static void network_desired(struct vdc_obj *net, const struct vdc_obj *host, struct vdc_net_desired *out)
 {
 	struct vdc_net *n = net_of(net);
 	struct params p = params_of(net);
-	json_t *peers = json_array(), *remote = json_array(), *dns = json_array();
-	char cidr[VDC_IPV4_TEXT + 4], gw[VDC_IPV4_TEXT], server[VDC_IPV4_TEXT], mac[18];
 	struct names seen = { NULL, 0 };
 	uint32_t servers[VDC_DNS_MAX];
 	size_t len, i, n_dns = 0;
 	const char *d;
 	unsigned k;
 
+	memset(out, 0, sizeof(*out));
+	out->peers = xcalloc(n->n + 1, sizeof(*out->peers));
+	out->remote = xcalloc(n->n + 1, sizeof(*out->remote));
 	for (k = 0; k < n->n; k++) {
 		struct vdc_obj *nic = n->nics[k];
 		const char *where, *under = nic->parent ? underlay_of(nic->parent, &where) : NULL;
-		char nmac[18], ip[VDC_IPV4_TEXT];
+		struct vdc_net_remote *r = &out->remote[out->nremote];
 
 		if (!under || !strcmp(where, host->name))
 			continue;
 		if (names_add(&seen, under))
-			json_array_append_new(peers, json_string(under));
-		vdc_nic_mac(nic, nmac);
-		vdc_ipv4_format(nic_of(nic)->addr, ip);
-		json_array_append_new(remote, json_pack("{s:s, s:s?, s:s}", "mac", nmac, "ip",
-							nic_of(nic)->addr ? ip : NULL, "peer", under));
+			out->peers[out->npeers++] = under;
+		vdc_nic_mac(nic, r->mac);
+		if (nic_of(nic)->addr)
+			vdc_ipv4_format(nic_of(nic)->addr, r->ip);
+		r->peer = under;
+		out->nremote++;
 	}
 	free(seen.v);
 	/* The value was checked with the same parser when it was written. */
 	d = vdc_attr_value(net, VDC_NETWORK_DNS, &len);
 	if (vdc_dns_parse(d, len, servers, &n_dns, NULL) < 0)
 		n_dns = 0;
-	for (i = 0; i < n_dns; i++) {
-		char text[VDC_IPV4_TEXT];
-
-		vdc_ipv4_format(servers[i], text);
-		json_array_append_new(dns, json_string(text));
-	}
-	vdc_ipv4_format(p.net, cidr);
-	snprintf(cidr + strlen(cidr), sizeof(cidr) - strlen(cidr), "/%u", p.prefix);
-	vdc_ipv4_format(p.gw, gw);
-	vdc_ipv4_format(p.server, server);
-	snprintf(mac, sizeof(mac), "52:54:01:%02x:%02x:%02x", (n->vni >> 16) & 0xff, (n->vni >> 8) & 0xff,
-		 n->vni & 0xff);
+	for (i = 0; i < n_dns; i++)
+		vdc_ipv4_format(servers[i], out->dns[i]);
+	out->ndns = n_dns;
+	out->name = net->name;
+	out->vni = n->vni;
+	vdc_ipv4_format(p.net, out->cidr);
+	snprintf(out->cidr + strlen(out->cidr), sizeof(out->cidr) - strlen(out->cidr), "/%u", p.prefix);
+	vdc_ipv4_format(p.gw, out->gateway);
+	vdc_ipv4_format(p.server, out->server);
+	snprintf(out->server_mac, sizeof(out->server_mac), "52:54:01:%02x:%02x:%02x", (n->vni >> 16) & 0xff,
+		 (n->vni >> 8) & 0xff, n->vni & 0xff);
 	d = vdc_attr_value(net, VDC_NETWORK_DHCP, &len);
-	return json_pack("{s:s, s:I, s:s, s:s, s:b, s:o, s:s, s:s, s:o, s:o}", "name", net->name, "vni",
-			 (json_int_t)n->vni, "cidr", cidr, "gateway", gw, "dhcp", len == 2 && !memcmp(d, "on", 2),
-			 "dns", dns, "server", server, "server_mac", mac, "peers", peers, "remote", remote);
+	out->dhcp = len == 2 && !memcmp(d, "on", 2);
 }
 
-/* The addresses of every nic of the instances bound to group `group` (NULL: none). */
-static json_t *members_json(const struct vdc_obj *group)
+/* The addresses of every nic of the instances bound to group `group` (NULL: none), into `out`. */
+static void members_desired(const struct vdc_obj *group, struct vdc_group_desired *out)
 {
 	const struct vdc_kind *k = vdc_kind(VDC_KIND_INSTANCES);
 	const struct vdc_map *all = vdc_kind_objects(k);
-	json_t *list = json_array();
 	struct vdc_map_entry *e, *c;
 	size_t b, cb;
 
@@ -840,27 +840,25 @@ static json_t *members_json(const struct vdc_obj *group)
 			continue;
 		for (c = vdc_map_first(&inst->children, &cb); c; c = vdc_map_next(&inst->children, c, &cb)) {
 			const struct vdc_nic *nc = ((struct vdc_obj *)c->value)->priv;
-			char ip[VDC_IPV4_TEXT];
 
 			if (!nc || !nc->addr)
 				continue;
-			vdc_ipv4_format(nc->addr, ip);
-			json_array_append_new(list, json_string(ip));
+			out->members = xrealloc(out->members, (out->nmembers + 1) * sizeof(*out->members));
+			vdc_ipv4_format(nc->addr, out->members[out->nmembers++]);
 		}
 	}
-	return list;
 }
 
-void vdc_network_desired(struct vdc_obj *host, json_t *root)
+void vdc_network_desired_get(struct vdc_obj *host, struct vdc_network_desired *out)
 {
 	const struct vdc_kind *gk = vdc_kind(VDC_KIND_SECURITY_GROUPS);
 	const struct vdc_reldir *r = &host->rel[VDC_HOST_INSTANCES];
-	json_t *nets = json_array(), *groups = json_array();
 	struct names net_names = { NULL, 0 }, group_names = { NULL, 0 };
 	struct vdc_rule *rules = xcalloc(VDC_RULES_MAX, sizeof(*rules));
 	unsigned i;
 	size_t g;
 
+	memset(out, 0, sizeof(*out));
 	for (i = 0; i < r->n; i++) {
 		struct vdc_obj *inst = vdc_link_target(r->links[i]);
 		struct vdc_map_entry *e;
@@ -873,8 +871,10 @@ void vdc_network_desired(struct vdc_obj *host, json_t *root)
 		for (e = vdc_map_first(&inst->children, &b); e; e = vdc_map_next(&inst->children, e, &b)) {
 			struct vdc_obj *net = nic_of(e->value)->net;
 
-			if (net && params_of(net).ok && names_add(&net_names, net->name))
-				json_array_append_new(nets, network_json(net, host));
+			if (net && params_of(net).ok && names_add(&net_names, net->name)) {
+				out->nets = xrealloc(out->nets, (out->nnets + 1) * sizeof(*out->nets));
+				network_desired(net, host, &out->nets[out->nnets++]);
+			}
 		}
 		gd = groups_dir(inst);
 		for (k = 0; gd >= 0 && k < inst->rel[gd].n; k++)
@@ -886,6 +886,7 @@ void vdc_network_desired(struct vdc_obj *host, json_t *root)
 		struct vdc_obj *o = vdc_obj_find(gk, NULL, group_names.v[g], strlen(group_names.v[g]));
 		size_t len, n = 0, k;
 		const char *text = o ? vdc_attr_value(o, VDC_GROUP_RULES, &len) : "";
+		struct vdc_group_desired *gr;
 
 		if (!o)
 			len = 0;
@@ -894,12 +895,30 @@ void vdc_network_desired(struct vdc_obj *host, json_t *root)
 		for (k = 0; k < n; k++)
 			if (rules[k].peer_is_group)
 				names_add(&group_names, rules[k].peer_group);
-		json_array_append_new(groups, json_pack("{s:s, s:s%, s:o}", "name", group_names.v[g], "rules", text,
-							len, "members", members_json(o)));
+		out->groups = xrealloc(out->groups, (out->ngroups + 1) * sizeof(*out->groups));
+		gr = &out->groups[out->ngroups++];
+		memset(gr, 0, sizeof(*gr));
+		snprintf(gr->name, sizeof(gr->name), "%s", group_names.v[g]);
+		gr->rules = text;
+		gr->rules_len = len;
+		members_desired(o, gr);
 	}
 	free(rules);
 	free(net_names.v);
 	free(group_names.v);
-	json_object_set_new(root, "networks", nets);
-	json_object_set_new(root, "security_groups", groups);
+}
+
+void vdc_network_desired_release(struct vdc_network_desired *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nnets; i++) {
+		free(d->nets[i].peers);
+		free(d->nets[i].remote);
+	}
+	for (i = 0; i < d->ngroups; i++)
+		free(d->groups[i].members);
+	free(d->nets);
+	free(d->groups);
+	memset(d, 0, sizeof(*d));
 }

@@ -1,6 +1,7 @@
 /*
  * Layer: kinds, above host.h and place.h (which it calls); below
- * instance.c, reconcile.c and the agent server (docs/HACKING.md, "Layers").
+ * instance.c, reconcile.c, the wire format (wire.c) and the agent server
+ * (docs/HACKING.md, "Layers").
  *
  * Virtual networks on the vdcfs side (docs/networks.md): each network's
  * overlay id (VNI) and DHCP server address, the address and MAC of every
@@ -10,7 +11,7 @@
  * Contract
  * --------
  * - Every function expects the model's write lock, like the rest of the
- *   model; the show and json functions need only the read lock.
+ *   model; the show and desired-state functions need only the read lock.
  * - A network's obj->priv is a `struct vdc_net`, a nic's a `struct
  *   vdc_nic`: both are live state, derived from the tree and persisted
  *   only as live values (a network's "vni", a nic's "ip"), so an export of
@@ -37,8 +38,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-
-#include <jansson.h>
 
 #include "model.h"
 
@@ -135,12 +134,59 @@ void vdc_group_destroyed(struct vdc_obj *group);
 void vdc_network_touched(void);
 
 /*
- * The desired state's parts (docs/agent-protocol.md): a nic's entry, the
- * groups an instance is in, and the "networks" and "security_groups" of
- * hypervisor host `host` (added to `root`).
+ * The desired state's parts (docs/agent-protocol.md), as plain structs
+ * that wire.c renders (read lock held; names point into the model and
+ * live as long as the lock): a nic's entry, the groups an instance is in,
+ * and the networks and security groups of hypervisor host `host`.
  */
-json_t *vdc_nic_json(const struct vdc_obj *nic);
-json_t *vdc_instance_groups_json(const struct vdc_obj *inst);
-void vdc_network_desired(struct vdc_obj *host, json_t *root);
+struct vdc_nic_desired {
+	int64_t id;
+	const char *name;
+	char mac[18];
+	const char *network;                    /* the network's name; NULL: none */
+	char ip[VDC_IPV4_TEXT];                 /* "": none */
+};
+void vdc_nic_desired_get(const struct vdc_obj *nic, struct vdc_nic_desired *out);
+/* The names of the groups `inst` is in, `*n` of them, in its order (the caller frees the list). */
+const char **vdc_instance_groups(const struct vdc_obj *inst, size_t *n);
+
+/* A nic of the network on another hypervisor. */
+struct vdc_net_remote {
+	char mac[18];
+	char ip[VDC_IPV4_TEXT];                 /* "": none */
+	const char *peer;                       /* its host's underlay address */
+};
+
+struct vdc_net_desired {
+	const char *name;
+	uint32_t vni;
+	char cidr[VDC_IPV4_TEXT + 4], gateway[VDC_IPV4_TEXT];
+	bool dhcp;
+	char dns[VDC_DNS_MAX][VDC_IPV4_TEXT];
+	size_t ndns;
+	char server[VDC_IPV4_TEXT], server_mac[18];
+	const char **peers;                     /* the other hosts' underlay addresses, each once */
+	size_t npeers;
+	struct vdc_net_remote *remote;
+	size_t nremote;
+};
+
+struct vdc_group_desired {
+	char name[VDC_NAME_MAX + 1];
+	const char *rules;                      /* its rules' text, rules_len bytes */
+	size_t rules_len;
+	char (*members)[VDC_IPV4_TEXT];         /* the addresses of its instances' nics */
+	size_t nmembers;
+};
+
+/* The networks the host's instances are on, and their groups and the groups their rules name. */
+struct vdc_network_desired {
+	struct vdc_net_desired *nets;
+	size_t nnets;
+	struct vdc_group_desired *groups;
+	size_t ngroups;
+};
+void vdc_network_desired_get(struct vdc_obj *host, struct vdc_network_desired *out);
+void vdc_network_desired_release(struct vdc_network_desired *d);
 
 #endif

@@ -44,10 +44,10 @@ void vdc_host_report(struct vdc_obj *host, const struct vdc_report_inst *insts, 
 		vdc_host_bump(NULL);
 }
 
-void vdc_host_report_sta(struct vdc_obj *host, json_t *volumes)
+void vdc_host_report_sta(struct vdc_obj *host, const struct vdc_doc_sta_vol *vols, size_t n)
 {
 	vdc_host_report(host, NULL, 0);   /* up first: what turns available is told to hypervisors */
-	vdc_sta_report(host, volumes);
+	vdc_volumes_report(host, vols, n);
 }
 
 void vdc_hosts_tick(void)

@@ -17,7 +17,7 @@
 
 #include "host.h"
 
-struct json_t;   /* jansson's; the report's list is handed on to volume.c as it came */
+struct vdc_doc_sta_vol;   /* agent_doc.h: a storage host's report, parsed and checked */
 
 /*
  * A hypervisor's report was accepted: record it (facts set by the
@@ -28,9 +28,9 @@ void vdc_host_report(struct vdc_obj *host, const struct vdc_report_inst *insts, 
 /*
  * A storage host's report was accepted (facts set by the caller): the
  * host turns up first, so what turns available is told to hypervisors,
- * then its `volumes` (the report's list) are recorded and reconciled.
+ * then its `n` volumes (the report's list) are recorded and reconciled.
  */
-void vdc_host_report_sta(struct vdc_obj *host, struct json_t *volumes);
+void vdc_host_report_sta(struct vdc_obj *host, const struct vdc_doc_sta_vol *vols, size_t n);
 
 /* Heartbeats: turn silent hosts unknown, and their instances and volumes with them. Call about once a second. */
 void vdc_hosts_tick(void);

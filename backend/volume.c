@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_doc.h"
 #include "host.h"
 #include "instance.h"
 #include "place.h"
@@ -740,59 +741,70 @@ void vdc_snapshot_destroyed(struct vdc_obj *snap)
 
 /* ---- the agents' side ---- */
 
-static json_t *initiators_json(const struct vdc_obj *vol)
+/* Who may log in to the target of `vol`: vdcfs, and the hypervisor of the instance that links it. */
+static void initiators_desired(const struct vdc_obj *vol, struct vdc_sta_vol_desired *out)
 {
-	json_t *list = json_array();
 	struct vdc_obj *inst = vdc_volume_instance(vol);
-	char iqn[VDC_IQN_MAX];
 
-	vdc_initiator_iqn(NULL, iqn, sizeof(iqn));
-	json_array_append_new(list, json_string(iqn));
+	vdc_initiator_iqn(NULL, out->initiators[0], sizeof(out->initiators[0]));
+	out->ninitiators = 1;
 	if (inst && vdc_place_of(inst)->host[0]) {
-		vdc_initiator_iqn(vdc_place_of(inst)->host, iqn, sizeof(iqn));
-		json_array_append_new(list, json_string(iqn));
+		vdc_initiator_iqn(vdc_place_of(inst)->host, out->initiators[1], sizeof(out->initiators[1]));
+		out->ninitiators = 2;
 	}
-	return list;
 }
 
-static json_t *sta_volume_json(const struct vdc_obj *vol)
+static void sta_volume_desired(const struct vdc_obj *vol, struct vdc_sta_vol_desired *out)
 {
 	const struct vdc_vol *v = vol_of(vol);
-	json_t *snaps = json_array(), *restore = json_null();
-	char iqn[VDC_IQN_MAX], user[32];
 	struct vdc_map_entry *e;
 	size_t b;
 
+	memset(out, 0, sizeof(*out));
+	out->snaps = xcalloc(vol->children.count + 1, sizeof(*out->snaps));
 	for (e = vdc_map_first(&vol->children, &b); e; e = vdc_map_next(&vol->children, e, &b)) {
 		const struct vdc_obj *s = e->value;
 
-		json_array_append_new(snaps, json_pack("{s:I, s:s}", "id", (json_int_t)s->id, "name", s->name));
+		out->snaps[out->nsnaps].id = s->id;
+		out->snaps[out->nsnaps++].name = s->name;
 	}
-	if (v->restore_n)
-		restore = json_pack("{s:I, s:I}", "n", (json_int_t)v->restore_n, "snapshot",
-				    (json_int_t)v->restore_snap);
-	vdc_volume_iqn(vol, iqn, sizeof(iqn));
-	snprintf(user, sizeof(user), "vol-%" PRId64, vol->id);
-	return json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)vol->id, "name",
-			 vol->name, "iqn", iqn, "size", (json_int_t)vdc_volume_size(vol), "chap_user", user,
-			 "chap_secret", v->secret, "initiators", initiators_json(vol), "snapshots", snaps,
-			 "restore", restore);
+	out->restore_n = v->restore_n;
+	out->restore_snap = v->restore_snap;
+	vdc_volume_iqn(vol, out->iqn, sizeof(out->iqn));
+	snprintf(out->chap_user, sizeof(out->chap_user), "vol-%" PRId64, vol->id);
+	out->id = vol->id;
+	out->name = vol->name;
+	out->size = vdc_volume_size(vol);
+	out->chap_secret = v->secret;
+	initiators_desired(vol, out);
 }
 
-json_t *vdc_sta_desired_volumes(const struct vdc_obj *host)
+struct vdc_sta_vol_desired *vdc_sta_volumes_get(const struct vdc_obj *host, size_t *n)
 {
 	const struct vdc_map *all = vdc_kind_objects(volumes_kind());
-	json_t *list = json_array();
+	struct vdc_sta_vol_desired *list = NULL;
 	struct vdc_map_entry *e;
 	size_t b;
 
+	*n = 0;
 	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
 		const struct vdc_obj *vol = e->value;
 
-		if (!strcmp(vol_of(vol)->host, host->name))
-			json_array_append_new(list, sta_volume_json(vol));
+		if (!strcmp(vol_of(vol)->host, host->name)) {
+			list = xrealloc(list, (*n + 1) * sizeof(*list));
+			sta_volume_desired(vol, &list[(*n)++]);
+		}
 	}
 	return list;
+}
+
+void vdc_sta_volumes_release(struct vdc_sta_vol_desired *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(list[i].snaps);
+	free(list);
 }
 
 /* Does a hypervisor still report `vol` on an instance other than `inst` (a detach under way)? */
@@ -808,46 +820,40 @@ static bool held_elsewhere(const struct vdc_obj *vol, const struct vdc_obj *inst
 	return false;
 }
 
-json_t *vdc_instance_volumes_json(const struct vdc_obj *inst)
+struct vdc_inst_vol_desired *vdc_instance_volumes(const struct vdc_obj *inst, size_t *n)
 {
-	json_t *list = json_array();
 	int d = volumes_dir(inst);
+	struct vdc_inst_vol_desired *list = xcalloc(d >= 0 ? inst->rel[d].n + 1 : 1, sizeof(*list));
 	unsigned i;
 
+	*n = 0;
 	for (i = 0; d >= 0 && i < inst->rel[d].n; i++) {
 		struct vdc_link *l = inst->rel[d].links[i];
 		struct vdc_obj *vol = vdc_link_target(l);
-		struct vdc_volume_ep ep;
-		char serial[24];
+		struct vdc_inst_vol_desired *out = &list[*n];
 
-		if (!vol || vdc_volume_endpoint(vol, &ep, NULL) < 0 || held_elsewhere(vol, inst))
+		if (!vol || vdc_volume_endpoint(vol, &out->ep, NULL) < 0 || held_elsewhere(vol, inst))
 			continue;
-		snprintf(serial, sizeof(serial), "vdc-vol-%" PRId64, vol->id);
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:s}", "id",
-						      (json_int_t)vol->id, "name", vol->name, "link", l->name,
-						      "portal", ep.portal, "iqn", ep.iqn, "lun", ep.lun,
-						      "chap_user", ep.user, "chap_secret", ep.secret, "size",
-						      (json_int_t)ep.size, "serial", serial));
+		snprintf(out->serial, sizeof(out->serial), "vdc-vol-%" PRId64, vol->id);
+		out->id = vol->id;
+		out->name = vol->name;
+		out->link = l->name;
+		(*n)++;
 	}
 	return list;
 }
 
 /* One volume of a storage host's report. */
-static void seen_volume(struct vdc_obj *host, json_t *it)
+static void seen_volume(struct vdc_obj *host, const struct vdc_doc_sta_vol *it)
 {
-	json_int_t id = 0, size = 0, allocated = 0, restored = 0;
-	const char *state = "", *err = "", *progress = "";
-	json_t *snaps = NULL, *s;
+	int64_t id = it->id, size = it->size, allocated = it->allocated, restored = it->restore;
+	const char *state = it->state, *err = it->err, *progress = it->progress;
 	struct vdc_obj *vol;
 	struct vdc_vol *v;
 	bool was_available;
 	uint64_t was_size;
-	size_t i;
+	unsigned i;
 
-	if (json_unpack(it, "{s:I, s:s, s?s, s?I, s?I, s?I, s?s, s?o}", "id", &id, "state", &state, "err", &err,
-			"size", &size, "allocated", &allocated, "restore", &restored, "progress", &progress,
-			"snapshots", &snaps) < 0)
-		return;
 	vol = vdc_obj_by_id(id);
 	if (!vol || vol->kind != volumes_kind() || strcmp(vol_of(vol)->host, host->name)) {
 		vdc_host_of(host)->disk_used += size > 0 ? (uint64_t)size : 0;   /* being deleted */
@@ -859,7 +865,7 @@ static void seen_volume(struct vdc_obj *host, json_t *it)
 	v->seen = true;
 	snprintf(v->seen_state, sizeof(v->seen_state), "%s", state);
 	set_text(&v->seen_err, err);
-	if (strcmp(v->progress ? v->progress : "", progress ? progress : ""))
+	if (strcmp(v->progress ? v->progress : "", progress))
 		vol->live_mtime = vdc_now();
 	set_text(&v->progress, progress);
 	if (v->seen_size != (uint64_t)(size > 0 ? size : 0))
@@ -878,30 +884,25 @@ static void seen_volume(struct vdc_obj *host, json_t *it)
 		if (inst)
 			vdc_instance_touched(inst);
 	}
-	json_array_foreach(snaps, i, s) {
-		json_int_t sid = 0;
-		const char *sstate = "", *serr = "";
-		struct vdc_obj *snap;
+	for (i = 0; i < it->nsnaps; i++) {
+		const char *sstate = it->snaps[i].state, *serr = it->snaps[i].err;
+		struct vdc_obj *snap = vdc_obj_by_id(it->snaps[i].id);
 
-		if (json_unpack(s, "{s:I, s:s, s?s}", "id", &sid, "state", &sstate, "err", &serr) < 0)
-			continue;
-		snap = vdc_obj_by_id(sid);
 		if (!snap || snap->parent != vol)
 			continue;
 		if (!strcmp(sstate, "available") || !strcmp(sstate, "creating") || !strcmp(sstate, "error")) {
 			if (strcmp(snap->state, sstate))
 				vdc_obj_set_state(snap, sstate);
-			if (!strcmp(sstate, "error") && serr && *serr && (!snap->err || strcmp(snap->err, serr)))
+			if (!strcmp(sstate, "error") && *serr && (!snap->err || strcmp(snap->err, serr)))
 				vdc_obj_set_err(snap, serr);
 		}
 	}
 }
 
-void vdc_sta_report(struct vdc_obj *host, json_t *volumes)
+void vdc_volumes_report(struct vdc_obj *host, const struct vdc_doc_sta_vol *vols, size_t n)
 {
 	const struct vdc_map *all = vdc_kind_objects(volumes_kind());
 	struct vdc_map_entry *e;
-	json_t *it;
 	size_t i, b;
 
 	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
@@ -911,8 +912,8 @@ void vdc_sta_report(struct vdc_obj *host, json_t *volumes)
 			v->seen = false;
 	}
 	host_recount(host);
-	json_array_foreach(volumes, i, it)
-		seen_volume(host, it);
+	for (i = 0; i < n; i++)
+		seen_volume(host, &vols[i]);
 	vdc_volumes_reconcile_all();
 }
 

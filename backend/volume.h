@@ -1,7 +1,7 @@
 /*
  * Layer: kinds, the highest: above host.h, place.h and instance.h (which
- * it calls); below reconcile.c and the agent server (docs/HACKING.md,
- * "Layers").
+ * it calls); below reconcile.c, the wire format (wire.c) and the agent
+ * server (docs/HACKING.md, "Layers").
  *
  * Volumes on storage hosts (docs/storage.md): placement on a storage host,
  * the states, snapshots, restores, attachment to instances, and what the
@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "model.h"
+
+struct vdc_doc_sta_vol;
 
 #define VDC_IQN_PREFIX "iqn.2026-11.org.vdcfs"
 #define VDC_IQN_MAX 224
@@ -64,10 +64,50 @@ int vdc_volume_restore(struct vdc_obj *vol, struct vdc_obj *snap, struct vdc_err
 /* Take the next step for every volume (after a report, a link, a timeout). */
 void vdc_volumes_reconcile_all(void);
 
-/* The agents' side (agentd.c): JSON of docs/storage.md. */
-json_t *vdc_sta_desired_volumes(const struct vdc_obj *host);
-json_t *vdc_instance_volumes_json(const struct vdc_obj *inst);
-void vdc_sta_report(struct vdc_obj *host, json_t *volumes);
+/*
+ * The agents' side: the parts of the desired state of docs/storage.md as
+ * plain structs that wire.c renders (read lock held; names point into the
+ * model and live as long as the lock).
+ */
+struct vdc_sta_snap_desired {
+	int64_t id;
+	const char *name;
+};
+
+/* A volume as its storage host is told. */
+struct vdc_sta_vol_desired {
+	int64_t id;
+	const char *name;
+	char iqn[VDC_IQN_MAX];
+	uint64_t size;
+	char chap_user[32];
+	const char *chap_secret;
+	char initiators[2][VDC_IQN_MAX];        /* vdcfs's own; the hypervisor of its instance */
+	unsigned ninitiators;
+	struct vdc_sta_snap_desired *snaps;
+	size_t nsnaps;
+	uint64_t restore_n;                     /* restores asked for; 0: none ("restore": null) */
+	int64_t restore_snap;                   /* of the last one */
+};
+/* The volumes placed on storage host `host`, `*n` of them; release with vdc_sta_volumes_release(). */
+struct vdc_sta_vol_desired *vdc_sta_volumes_get(const struct vdc_obj *host, size_t *n);
+void vdc_sta_volumes_release(struct vdc_sta_vol_desired *list, size_t n);
+
+/* A volume as the hypervisor of the instance that links it is told. */
+struct vdc_inst_vol_desired {
+	int64_t id;
+	const char *name;
+	const char *link;                       /* the link's name in the instance's volumes/ */
+	struct vdc_volume_ep ep;
+	char serial[24];
+};
+/* The volumes `inst` may attach now, `*n` of them (the caller frees the list). */
+struct vdc_inst_vol_desired *vdc_instance_volumes(const struct vdc_obj *inst, size_t *n);
+/*
+ * A storage host's report: its `n` volumes as the agent server parsed
+ * and checked them (agent_doc.h), texts cleaned.
+ */
+void vdc_volumes_report(struct vdc_obj *host, const struct vdc_doc_sta_vol *vols, size_t n);
 
 /* Hooks of the volumes and snapshots kinds (vdcfs/volumes.c) and of instances. */
 int vdc_volume_check_size(const struct vdc_obj *vol, const char *text, size_t len, struct vdc_err *err);

@@ -21,6 +21,7 @@
 
 #include "network.h"
 #include "unit_model.h"
+#include "wire.h"
 
 static char dir[256];
 

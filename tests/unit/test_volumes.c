@@ -32,6 +32,7 @@
 #include "strbuf.h"
 #include "unit_model.h"
 #include "volume.h"
+#include "wire.h"
 
 #define DC "8d7f0a1b2c3d4e5f8d7f0a1b2c3d4e5f"
 #define DC12 "8d7f0a1b2c3d"
