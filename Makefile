@@ -24,7 +24,7 @@ override LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
               backend/store.c backend/model.c backend/instance.c \
-              backend/scheduler.c backend/host.c backend/place.c backend/reconcile.c backend/tls.c backend/agentd.c backend/agent_doc.c \
+              backend/scheduler.c backend/host.c backend/place.c backend/reconcile.c backend/tls.c backend/agentd.c backend/imagesum.c backend/agent_doc.c \
               backend/wire.c \
               backend/volume.c backend/iscsi.c backend/network.c \
               backend/quota.c backend/eventlog.c
