@@ -193,7 +193,14 @@ vdc_restart
 read -r -a JOIN2 < "$MNT/hosts/join"
 is "${JOIN2[4]} ${JOIN2[6]}" "$PIN $JTOKEN" "after a restart: the same pin and join token"
 SRV=${JOIN2[2]}
-is "$(get "$MNT/instances/web1/run/host") $(get "$MNT/instances/web1/run/state")" "$before" "the placement and state are kept"
+after="$(get "$MNT/instances/web1/run/host") $(get "$MNT/instances/web1/run/state")"
+# With host-timeout=2 and no agent reporting, a restart slower than 2 s
+# finds hv1 silent: then the state is unknown, as it would be without one.
+if [ "$after" = "hv1 unknown" ] && [ "$(get "$MNT/hosts/hv1/run/state")" = unknown ]; then
+	pass "the placement is kept (the state is unknown: hv1 fell silent during a slow restart)"
+else
+	is "$after" "$before" "the placement and state are kept"
+fi
 like "$before" "^hv1 (running|unknown)$" "(they were hv1 and running, or unknown after a slow stretch)"
 r=$(api GET "/v1/hosts/hv1/desired?rev=0" "$T1")
 is "$(status "$r")" 200 "hv1's token still works"
