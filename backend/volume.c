@@ -397,10 +397,25 @@ static int place(struct vdc_obj *vol, struct vdc_obj *host, struct vdc_err *err)
 
 static struct vdc_obj *source_snapshot(const struct vdc_obj *vol);
 
-static void set_state(struct vdc_obj *vol, const char *state, const char *err)
+static const char *const vol_states[VDC_VSTATE_COUNT] = {
+	[VDC_VSTATE_DEFINED] = "defined",
+	[VDC_VSTATE_UNSCHEDULABLE] = "unschedulable",
+	[VDC_VSTATE_CREATING] = "creating",
+	[VDC_VSTATE_AVAILABLE] = "available",
+	[VDC_VSTATE_ATTACHED] = "attached",
+	[VDC_VSTATE_ERROR] = "error",
+	[VDC_VSTATE_UNKNOWN] = "unknown",
+};
+
+bool vdc_volume_is(const struct vdc_obj *obj, enum vdc_volume_state s)
 {
-	if (strcmp(vol->state, state))
-		vdc_obj_set_state(vol, state);
+	return !strcmp(obj->state, vol_states[s]);
+}
+
+static void set_state(struct vdc_obj *vol, enum vdc_volume_state state, const char *err)
+{
+	if (!vdc_volume_is(vol, state))
+		vdc_obj_set_state(vol, vol_states[state]);
 	if (err) {
 		if (!vol->err || strcmp(vol->err, err))
 			vdc_obj_set_err(vol, err);
@@ -421,30 +436,30 @@ static void volume_reconcile(struct vdc_obj *vol)
 		struct vdc_obj *pick = pick_host(vdc_volume_size(vol), shost ? shost->name : NULL, &any_sta, &err);
 
 		if (!any_sta) {
-			set_state(vol, "defined", NULL);
+			set_state(vol, VDC_VSTATE_DEFINED, NULL);
 			return;
 		}
 		if (!pick || place(vol, pick, &err) < 0) {
-			set_state(vol, "unschedulable", err.msg);
+			set_state(vol, VDC_VSTATE_UNSCHEDULABLE, err.msg);
 			return;
 		}
 		host = pick;
-		set_state(vol, "creating", NULL);
+		set_state(vol, VDC_VSTATE_CREATING, NULL);
 		if (vol->err)
 			vdc_obj_set_err(vol, NULL);
 		return;
 	}
-	if (!strcmp(host->state, "unknown")) {
-		set_state(vol, "unknown", NULL);
+	if (vdc_host_in(host, VDC_HSTATE_UNKNOWN)) {
+		set_state(vol, VDC_VSTATE_UNKNOWN, NULL);
 		return;
 	}
 	if (!v->seen) {
-		if (strcmp(vol->state, "available") && strcmp(vol->state, "attached"))
-			set_state(vol, "creating", NULL);
+		if (!vdc_volume_is(vol, VDC_VSTATE_AVAILABLE) && !vdc_volume_is(vol, VDC_VSTATE_ATTACHED))
+			set_state(vol, VDC_VSTATE_CREATING, NULL);
 		return;
 	}
 	if (!strcmp(v->seen_state, "error")) {
-		set_state(vol, "error", v->seen_err ? v->seen_err : "the storage host failed without a reason");
+		set_state(vol, VDC_VSTATE_ERROR, v->seen_err ? v->seen_err : "the storage host failed without a reason");
 		return;
 	}
 	if (!strcmp(v->seen_state, "available")) {
@@ -452,15 +467,15 @@ static void volume_reconcile(struct vdc_obj *vol)
 		const struct vdc_seen_vol *sv = seen_on(inst, vol);
 
 		if (sv && !strcmp(sv->state, "error")) {
-			set_state(vol, "error", sv->err ? sv->err : "the hypervisor could not attach it");
+			set_state(vol, VDC_VSTATE_ERROR, sv->err ? sv->err : "the hypervisor could not attach it");
 			return;
 		}
-		set_state(vol, sv && !strcmp(sv->state, "attached") ? "attached" : "available", NULL);
-		if (vol->err && !strcmp(vol->state, "available") && !v->seen_err)
+		set_state(vol, sv && !strcmp(sv->state, "attached") ? VDC_VSTATE_ATTACHED : VDC_VSTATE_AVAILABLE, NULL);
+		if (vol->err && vdc_volume_is(vol, VDC_VSTATE_AVAILABLE) && !v->seen_err)
 			vdc_obj_set_err(vol, NULL);
 		return;
 	}
-	set_state(vol, "creating", NULL);
+	set_state(vol, VDC_VSTATE_CREATING, NULL);
 }
 
 void vdc_volumes_reconcile_all(void)
@@ -610,7 +625,7 @@ static void seed_from_source(struct vdc_obj *vol)
 	struct vdc_obj *shost = snap ? host_of(snap->parent) : NULL;
 	struct vdc_err err = VDC_ERR_INIT;
 
-	if (!snap || !shost || strcmp(snap->state, "available")) {
+	if (!snap || !shost || !vdc_volume_is(snap, VDC_VSTATE_AVAILABLE)) {
 		if (snap)
 			vdc_event(vol, "source %s/%s is %s: no byte is copied", snap->parent->name, snap->name,
 				  snap->state);
@@ -688,7 +703,7 @@ int vdc_volume_restore(struct vdc_obj *vol, struct vdc_obj *snap, struct vdc_err
 	if (shost != host)
 		return vdc_err_set(err, -EXDEV, "snapshot %s/%s is on storage host %s and volume %s on %s; a restore stays on one host",
 				   snap->parent->name, snap->name, shost ? shost->name : "none", vol->name, host->name);
-	if (strcmp(snap->state, "available"))
+	if (!vdc_volume_is(snap, VDC_VSTATE_AVAILABLE))
 		return vdc_err_set(err, -EAGAIN, "snapshot %s/%s is %s, not available", snap->parent->name, snap->name,
 				   snap->state);
 	snprintf(text, sizeof(text), "%" PRIu64 " %" PRId64, v->restore_n + 1, snap->id);

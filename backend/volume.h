@@ -15,6 +15,25 @@
 
 #include "model.h"
 
+/*
+ * The words of a volume's (and a volume snapshot's) run/state, named by
+ * constants as instance.h's; a snapshot is only creating, available or
+ * error.
+ */
+enum vdc_volume_state {
+	VDC_VSTATE_DEFINED,
+	VDC_VSTATE_UNSCHEDULABLE,
+	VDC_VSTATE_CREATING,
+	VDC_VSTATE_AVAILABLE,
+	VDC_VSTATE_ATTACHED,
+	VDC_VSTATE_ERROR,
+	VDC_VSTATE_UNKNOWN,
+	VDC_VSTATE_COUNT
+};
+
+/* Is volume or snapshot `obj` in state `s`? */
+bool vdc_volume_is(const struct vdc_obj *obj, enum vdc_volume_state s);
+
 struct vdc_doc_sta_vol;
 
 #define VDC_IQN_PREFIX "iqn.2026-11.org.vdcfs"
