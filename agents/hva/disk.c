@@ -25,11 +25,11 @@ void hva_inst_paths(const char *statedir, const char *domain, struct hva_inst_pa
 	vdc_path(p->work, "%s/work", p->dir);
 }
 
-int hva_inst_dir_make(const struct hva_inst_paths *p, struct vdc_err *err)
+int hva_inst_dir_make(const struct hva_inst_paths *p, mode_t mode, struct vdc_err *err)
 {
 	int fd, rc;
 
-	rc = vdc_mkdirs(p->dir, 0711, err);
+	rc = vdc_mkdirs(p->dir, mode, err);
 	if (rc < 0)
 		return rc;
 	fd = open(p->console, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);

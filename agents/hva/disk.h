@@ -37,8 +37,8 @@ struct hva_inst_paths {
 
 void hva_inst_paths(const char *statedir, const char *domain, struct hva_inst_paths *p);
 
-/* Make the folder (and an empty console.log, so it can be followed at once). */
-int hva_inst_dir_make(const struct hva_inst_paths *p, struct vdc_err *err);
+/* Make the folder with `mode` (and an empty console.log, so it can be followed at once). */
+int hva_inst_dir_make(const struct hva_inst_paths *p, mode_t mode, struct vdc_err *err);
 
 /*
  * Make the boot disk unless it exists: `qemu-img create -f qcow2 -F FMT

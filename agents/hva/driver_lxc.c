@@ -166,7 +166,8 @@ static int lxc_prepare(struct hva *h, const struct hva_instance_spec *in, const 
 		return vdc_err_set(err, -EINVAL, "image %s is a disk image, not a root filesystem tarball: the lxc driver runs containers from a tar archive of a root filesystem",
 				   in->image.name);
 	hva_inst_paths(h->statedir, in->domain, &p);
-	if ((rc = hva_rootfs_dir_make(&p, err)) < 0)
+	/* The container's folder is root's alone (a qemu instance's is 0711). */
+	if ((rc = hva_inst_dir_make(&p, 0700, err)) < 0)
 		return rc;
 	/* Like a boot disk, the root is made once: relinking the image does not replace it. */
 	if ((rc = root_image(&p, in->image.sha256, sha, err)) < 0)

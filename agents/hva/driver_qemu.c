@@ -104,7 +104,7 @@ static int qemu_prepare(struct hva *h, const struct hva_instance_spec *in, const
 	if (!image_path)
 		return vdc_err_set(err, -ENOENT, "no image is linked; link one (ln -s ../../images/NAME image) before power on");
 	hva_inst_paths(h->statedir, in->domain, &p);
-	rc = hva_inst_dir_make(&p, err);
+	rc = hva_inst_dir_make(&p, 0711, err);
 	if (rc < 0)
 		return rc;
 	rc = hva_image_format_of(image_path, in->image.format, &format, err);

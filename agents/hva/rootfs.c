@@ -236,20 +236,6 @@ int hva_rootfs_idmap(const char *statedir, const struct hva_inst_paths *p, uint3
 	return vdc_file_write_atomic(path, text, strlen(text), 0600, err);
 }
 
-int hva_rootfs_dir_make(const struct hva_inst_paths *p, struct vdc_err *err)
-{
-	int fd, rc;
-
-	rc = vdc_mkdirs(p->dir, 0700, err);
-	if (rc < 0)
-		return rc;
-	fd = open(p->console, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return vdc_err_set(err, -errno, "cannot create %s: %s", p->console, strerror(errno));
-	close(fd);
-	return 0;
-}
-
 int hva_rootfs_dir_open(const struct hva_inst_paths *p, uint32_t base, struct vdc_err *err)
 {
 	if (lchown(p->dir, 0, base) < 0 || chmod(p->dir, 0710) < 0)

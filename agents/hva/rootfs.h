@@ -106,8 +106,6 @@ int hva_rootfs_helper_main(int argc, char **argv);
  */
 int hva_rootfs_idmap_probe(const char *dir, struct vdc_err *err);
 
-/* Make the instance folder, root's alone (0700), and an empty console.log. */
-int hva_rootfs_dir_make(const struct hva_inst_paths *p, struct vdc_err *err);
 
 /* Let the container's root (group `base`) through the instance folder: 0710. */
 int hva_rootfs_dir_open(const struct hva_inst_paths *p, uint32_t base, struct vdc_err *err);

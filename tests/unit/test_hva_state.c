@@ -310,9 +310,9 @@ static void test_idmap_blocks(void **state)
 	hva_inst_paths(dir, "vdc-1", &a);
 	hva_inst_paths(dir, "vdc-2", &b);
 	hva_inst_paths(dir, "vdc-3", &c);
-	assert_int_equal(hva_rootfs_dir_make(&a, &err), 0);
-	assert_int_equal(hva_rootfs_dir_make(&b, &err), 0);
-	assert_int_equal(hva_rootfs_dir_make(&c, &err), 0);
+	assert_int_equal(hva_inst_dir_make(&a, 0700, &err), 0);
+	assert_int_equal(hva_inst_dir_make(&b, 0700, &err), 0);
+	assert_int_equal(hva_inst_dir_make(&c, 0700, &err), 0);
 	rc = hva_rootfs_idmap_read(&a, &base, &err);
 	assert_int_equal(rc, -ENOENT);
 	check_err(rc, &err);
