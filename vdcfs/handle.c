@@ -119,11 +119,16 @@ int handle_open(const struct node *n, struct fuse_file_info *fi, bool created)
 	}
 	/*
 	 * Live files go around the page cache: a reader that keeps them open
-	 * (tail -f) must get what was added, not a cached page. Other files
-	 * change only through the mount and use it, which spares a round
-	 * trip per read. Only a multi-line value needs FLUSH.
+	 * (tail -f) must get what was added, not a cached page. So do
+	 * attributes: another process's write changes their mtime, and the
+	 * kernel (6.18, iomap buffered reads) then drops their pages while
+	 * readers of one descriptor fill them, which fails a pread with EIO
+	 * (61-shared-reads.t). A value is read whole in one request anyway.
+	 * Other files change only through the mount and use the page cache,
+	 * which spares a round trip per read. Only a multi-line value needs
+	 * FLUSH.
 	 */
-	fi->direct_io = is_live(n->type);
+	fi->direct_io = is_live(n->type) || n->type == N_ATTR;
 	fi->keep_cache = n->type == N_TAG || (n->type == N_GFILE && n->idx != G_RUN_EVENTS);
 	fi->noflush = !(wr && n->type == N_ATTR && (n->kind->attrs[n->idx].flags & VDC_ATTR_MULTILINE));
 	fi->fh = (uintptr_t)h;
