@@ -172,29 +172,80 @@ static void pick_advertise(const char *given)
 	snprintf(advertise, sizeof(advertise), "%s:%u", addr, ntohs(bound.sin_port));
 }
 
+/* A listening socket on `sa`, or -errno. */
+static int bind_listen(const struct sockaddr_in *sa)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, rc;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 || listen(fd, 128) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/*
+ * The address agents dial is the data center's: the one given with
+ * -o listen, else the one kept in STATE/listen by an earlier mount (the
+ * agents of this data center dial it), else the default, 0.0.0.0:7443, or
+ * a free port when another program (a second vdcfs) holds 7443. The
+ * address bound is kept for the next mount (docs/agent-protocol.md).
+ */
 int vdc_agentd_prepare(const char *statedir, const char *listen_spec, const char *advertise_spec,
 		       struct vdc_err *err)
 {
+	__do_strbuf struct strbuf kept_path = STRBUF_INIT;
+	__do_strbuf struct strbuf line = STRBUF_INIT;
+	__do_free char *kept = NULL;
+	const char *spec = listen_spec;
+	char addr[INET_ADDRSTRLEN], now[INET_ADDRSTRLEN + 8];
 	socklen_t len = sizeof(bound);
-	int one = 1, rc;
+	int rc;
 
-	rc = parse_listen(listen_spec ? listen_spec : "0.0.0.0:7443", &bound, err);
+	strbuf_addf(&kept_path, "%s/listen", statedir);
+	if (!spec && vdc_state_read(kept_path.buf, &kept, NULL) == 0) {
+		kept[strcspn(kept, "\n")] = 0;
+		spec = kept;
+	}
+	rc = parse_listen(spec ? spec : VDC_AGENTD_LISTEN, &bound, err);
+	if (rc < 0 && kept)
+		return vdc_err_set(err, rc, "%s holds '%s', which is not ADDRESS:PORT; remove it or give -o listen=ADDR:PORT",
+				   kept_path.buf, VDC_Q(kept));
 	if (rc < 0)
 		return rc;
 	rc = vdc_tls_setup(statedir, &tls, err);
 	if (rc < 0)
 		return rc;
-	listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (listen_fd < 0)
-		return vdc_err_set(err, -errno, "cannot make a socket: %s", strerror(errno));
-	setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(listen_fd, (struct sockaddr *)&bound, sizeof(bound)) < 0 || listen(listen_fd, 128) < 0) {
-		rc = -errno;
-		close(listen_fd);
+	listen_fd = bind_listen(&bound);
+	if (listen_fd == -EADDRINUSE && !spec) {
+		bound.sin_port = 0;
+		listen_fd = bind_listen(&bound);
+	}
+	if (listen_fd < 0) {
+		rc = listen_fd;
 		listen_fd = -1;
-		return vdc_err_set(err, rc, "cannot listen on %s for agents: %s", listen_spec, strerror(-rc));
+		if (kept)
+			return vdc_err_set(err, rc, "cannot listen on %s for agents: %s (the address kept in %s, which this data center's agents dial; free it, or give -o listen=ADDR:PORT)",
+					   kept, strerror(-rc), kept_path.buf);
+		return vdc_err_set(err, rc, "cannot listen on %s for agents: %s",
+				   spec ? spec : VDC_AGENTD_LISTEN, strerror(-rc));
 	}
 	getsockname(listen_fd, (struct sockaddr *)&bound, &len);
+	inet_ntop(AF_INET, &bound.sin_addr, addr, sizeof(addr));
+	snprintf(now, sizeof(now), "%s:%u", addr, ntohs(bound.sin_port));
+	if (!kept || strcmp(kept, now) != 0) {
+		strbuf_addf(&line, "%s\n", now);
+		rc = vdc_state_write(kept_path.buf, line.buf, line.len, err);
+		if (rc < 0) {
+			close(listen_fd);
+			listen_fd = -1;
+			return rc;
+		}
+	}
 	pick_advertise(advertise_spec);
 	return 0;
 }

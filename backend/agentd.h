@@ -16,10 +16,16 @@
 #include "err.h"
 #include "strbuf.h"
 
+/* Where agents dial when nothing else is said. */
+#define VDC_AGENTD_LISTEN "0.0.0.0:7443"
+
 /*
- * Load or make the certificate in STATE/tls/ and bind `listen` (ADDR:PORT,
- * default 0.0.0.0:7443; port 0 picks one). `advertise` (HOST:PORT or NULL)
- * is the address hosts/join tells agents to dial.
+ * Load or make the certificate in STATE/tls/ and bind `listen` (ADDR:PORT;
+ * port 0 picks one). Without it, the address kept in STATE/listen by an
+ * earlier mount, else VDC_AGENTD_LISTEN or, when another program holds
+ * that port, a free port of the same address. The address bound is kept
+ * in STATE/listen. `advertise` (HOST:PORT or NULL) is the address
+ * hosts/join tells agents to dial.
  */
 int vdc_agentd_prepare(const char *statedir, const char *listen, const char *advertise,
 		       struct vdc_err *err);

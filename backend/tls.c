@@ -13,7 +13,7 @@
 #include "strbuf.h"
 #include "tls.h"
 
-static int read_all(const char *path, char **out, struct vdc_err *err)
+int vdc_state_read(const char *path, char **out, struct vdc_err *err)
 {
 	__do_strbuf struct strbuf b = STRBUF_INIT;
 	char chunk[4096];
@@ -31,8 +31,7 @@ static int read_all(const char *path, char **out, struct vdc_err *err)
 	return 0;
 }
 
-/* Write a file whole, mode 0600, by rename so a crash leaves old or new. */
-static int write_secret(const char *path, const void *data, size_t len, struct vdc_err *err)
+int vdc_state_write(const char *path, const void *data, size_t len, struct vdc_err *err)
 {
 	__do_strbuf struct strbuf tmp = STRBUF_INIT;
 	int fd;
@@ -164,15 +163,15 @@ int vdc_tls_setup(const char *statedir, struct vdc_tls *t, struct vdc_err *err)
 		return vdc_err_set(err, -errno, "cannot make %s: %s", dir.buf, strerror(errno));
 	strbuf_addf(&cp, "%s/cert.pem", dir.buf);
 	strbuf_addf(&kp, "%s/key.pem", dir.buf);
-	if (read_all(kp.buf, &t->key_pem, err) == 0 && read_all(cp.buf, &t->cert_pem, err) == 0)
+	if (vdc_state_read(kp.buf, &t->key_pem, err) == 0 && vdc_state_read(cp.buf, &t->cert_pem, err) == 0)
 		return make_pin(t->cert_pem, t->pin, err);
 	vdc_tls_release(t);
 	/* First start (or a half-made pair): make both, the key first. */
 	rc = make_cert(&t->cert_pem, &t->key_pem, err);
 	if (rc == 0)
-		rc = write_secret(kp.buf, t->key_pem, strlen(t->key_pem), err);
+		rc = vdc_state_write(kp.buf, t->key_pem, strlen(t->key_pem), err);
 	if (rc == 0)
-		rc = write_secret(cp.buf, t->cert_pem, strlen(t->cert_pem), err);
+		rc = vdc_state_write(cp.buf, t->cert_pem, strlen(t->cert_pem), err);
 	if (rc == 0)
 		rc = make_pin(t->cert_pem, t->pin, err);
 	if (rc < 0)

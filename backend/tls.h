@@ -8,6 +8,8 @@
 #ifndef VDC_TLS_H
 #define VDC_TLS_H
 
+#include <stddef.h>
+
 #include "err.h"
 
 struct vdc_tls {
@@ -19,5 +21,14 @@ struct vdc_tls {
 /* Load STATE/tls/{cert,key}.pem, making them when missing. */
 int vdc_tls_setup(const char *statedir, struct vdc_tls *t, struct vdc_err *err);
 void vdc_tls_release(struct vdc_tls *t);
+
+/*
+ * A small file of the state folder read whole (malloc'd into *out;
+ * -ENOENT and friends as they are, unset err, when it cannot be opened),
+ * and written whole, mode 0600, through a temporary file and rename, so a
+ * crash leaves the old or the new content.
+ */
+int vdc_state_read(const char *path, char **out, struct vdc_err *err);
+int vdc_state_write(const char *path, const void *data, size_t len, struct vdc_err *err);
 
 #endif

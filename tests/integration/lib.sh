@@ -251,8 +251,11 @@ _vdc_mount() {
 	local name=$1 st=$VDC_TMP/state-$1 mnt=$VDC_TMP/mnt-$1 pid i
 	mkdir -p "$mnt"
 	grep -qxF "$mnt" "$VDC_TMP/.mounts" || echo "$mnt" >> "$VDC_TMP/.mounts"
+	# VDC_LISTEN=none: no listen option (vdcfs picks, keeps STATE/listen).
+	local listen=,listen=${VDC_LISTEN:-127.0.0.1:0}
+	[ "${VDC_LISTEN:-}" != none ] || listen=
 	# shellcheck disable=SC2086
-	$VDCFS_WRAP "$VDCFS" -f -o "state=$st,allow_other,listen=${VDC_LISTEN:-127.0.0.1:0}${VDCFS_OPTS:+,$VDCFS_OPTS}" "$mnt" >> "$VDC_TMP/vdcfs-$name.log" 2>&1 < /dev/null &
+	$VDCFS_WRAP "$VDCFS" -f -o "state=$st,allow_other$listen${VDCFS_OPTS:+,$VDCFS_OPTS}" "$mnt" >> "$VDC_TMP/vdcfs-$name.log" 2>&1 < /dev/null &
 	pid=$!
 	echo "$pid $mnt" >> "$VDC_TMP/.pids"
 	eval "VDC_PID_$name=$pid"
