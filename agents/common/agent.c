@@ -1,9 +1,11 @@
 /*
  * The setup and the clocks vdc-hva and vdc-sta share (agent.h).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,8 +167,11 @@ int vdc_agent_options_check(const char *prog, const struct vdc_agent_options *o)
 	return 0;
 }
 
-/* The short host name, lower-cased, if it is a usable host name in vdcfs. */
-static int default_name(char *out, struct vdc_err *err)
+/*
+ * The short host name, lower-cased, and `suffix` (NULL: none), if it is
+ * a usable host name in vdcfs.
+ */
+static int default_name(const char *suffix, char *out, struct vdc_err *err)
 {
 	char host[256];
 	size_t i;
@@ -175,6 +180,8 @@ static int default_name(char *out, struct vdc_err *err)
 		return vdc_err_set(err, -errno, "cannot read the host name: %s", strerror(errno));
 	host[sizeof(host) - 1] = '\0';
 	host[strcspn(host, ".")] = '\0';
+	if (suffix && strlen(host) + strlen(suffix) <= VDC_NAME_MAX)
+		memcpy(host + strlen(host), suffix, strlen(suffix) + 1);
 	for (i = 0; host[i]; i++)
 		if (host[i] >= 'A' && host[i] <= 'Z')
 			host[i] = (char)(host[i] - 'A' + 'a');
@@ -185,7 +192,46 @@ static int default_name(char *out, struct vdc_err *err)
 	return 0;
 }
 
-int vdc_agent_name_pick(const char *prog, const char *statedir, const char *given, char *out)
+int vdc_agent_local_addr(const char *server, char *out, size_t n, struct vdc_err *err)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const char *colon = strrchr(server, ':');
+	char host[256], addr[INET6_ADDRSTRLEN];
+	size_t hlen;
+	int fd, rc;
+
+	if (!colon || (size_t)(colon - server) >= sizeof(host))
+		return vdc_err_set(err, -EINVAL, "--server '%s' is not ADDR:PORT", VDC_Q(server));
+	hlen = (size_t)(colon - server);
+	if (server[0] == '[' && hlen >= 2 && server[hlen - 1] == ']')
+		snprintf(host, sizeof(host), "%.*s", (int)hlen - 2, server + 1);
+	else
+		snprintf(host, sizeof(host), "%.*s", (int)hlen, server);
+	rc = getaddrinfo(host, colon + 1, &hints, &res);
+	if (rc != 0)
+		return vdc_err_set(err, -EHOSTUNREACH, "cannot resolve %s: %s", VDC_Q(host), gai_strerror(rc));
+	fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	rc = fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+	     getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ? -errno : 0;
+	freeaddrinfo(res);
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		return vdc_err_set(err, rc, "no route from this host to %s: %s", VDC_Q(server), strerror(-rc));
+	if (ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
+		snprintf(out, n, "[%s]", addr);
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
+		snprintf(out, n, "%s", addr);
+	}
+	return 0;
+}
+
+int vdc_agent_name_pick(const char *prog, const char *statedir, const char *given, const char *suffix,
+			char *out)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	char saved[VDC_NAME_MAX + 1];
@@ -200,7 +246,7 @@ int vdc_agent_name_pick(const char *prog, const char *statedir, const char *give
 		snprintf(out, VDC_NAME_MAX + 1, "%s", given);
 	else if (rc == 0)
 		snprintf(out, VDC_NAME_MAX + 1, "%s", saved);
-	else if (default_name(out, &err) < 0) {
+	else if (default_name(suffix, out, &err) < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err.msg);
 		return VDC_AGENT_EXIT_USAGE;
 	}

@@ -123,10 +123,20 @@ int vdc_agent_options_check(const char *prog, const struct vdc_agent_options *o)
 /*
  * The host's name, into `out` (VDC_NAME_MAX + 1 bytes): `given` (--name)
  * if set; else the name the state directory joined under; else the short
- * host name. A --name that contradicts the joined one, or a host name
- * that is not a vdcfs name, is a usage error (printed; the code returned).
+ * host name with `suffix` (NULL: none; vdc-sta's "-sta", so the two
+ * agents of one machine join under two names). A --name that contradicts
+ * the joined one, or a host name that is not a vdcfs name, is a usage
+ * error (printed; the code returned).
  */
-int vdc_agent_name_pick(const char *prog, const char *statedir, const char *given, char *out);
+int vdc_agent_name_pick(const char *prog, const char *statedir, const char *given, const char *suffix,
+			char *out);
+
+/*
+ * This host's address toward `server` (ADDR:PORT, as --server), the one
+ * its packets to vdcfs leave from, into `out` (IPv6 in brackets). Nothing
+ * is sent: a UDP socket is connected and asked its address.
+ */
+int vdc_agent_local_addr(const char *server, char *out, size_t n, struct vdc_err *err);
 
 /*
  * Make the state directory `given` (mode `mode`) and its folders

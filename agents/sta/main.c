@@ -5,6 +5,7 @@
  * the threads and waits for a signal to stop. Stopping never touches a
  * target: tgtd is not the agent's child and serves on.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -37,7 +38,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " PROG " --server ADDR:PORT --pin sha256//BASE64 --portal ADDR:PORT [--token TOKEN] [options]\n"
+		"usage: " PROG " --server ADDR:PORT --pin sha256//BASE64 [--token TOKEN] [options]\n"
 		"\n"
 		"The agent of a vdcfs storage host: it joins vdcfs, exports the volumes vdcfs\n"
 		"places here as iSCSI targets of the tgtd running on this host (which the\n"
@@ -48,9 +49,10 @@ static void usage(FILE *f)
 		"  --pin sha256//BASE64    the SHA-256 of vdcfs's public key (pinned; no CA)\n"
 		"  --token TOKEN           the join token; needed only until the host has joined\n"
 		"  --name NAME             this host's name (default: the joined name, else the\n"
-		"                          short host name)\n"
+		"                          short host name and -sta)\n"
 		"  --state DIR             state directory, holding the volumes (default " DEFAULT_STATEDIR ")\n"
-		"  --portal ADDR:PORT      where initiators reach tgtd; reported to vdcfs (required)\n"
+		"  --portal ADDR:PORT      where initiators reach tgtd; reported to vdcfs (default:\n"
+		"                          this host's address toward vdcfs, port 3260)\n"
 		"  --tgt-control-port N    tgtd's control port (tgtd -C N, tgtadm -C N; default 0)\n"
 		"  --disk SIZE             offer at most SIZE for volumes, like 500G (default: the\n"
 		"                          free space of the state directory's filesystem)\n"
@@ -84,10 +86,18 @@ static int check_options(struct sta_options *o)
 
 	if (vdc_agent_options_require(PROG, &o->agent))
 		return EXIT_USAGE;
-	if (!o->portal)
-		return usage_error("--portal ADDR:PORT is needed: where initiators reach this host's tgtd");
 	if (vdc_agent_options_check(PROG, &o->agent))
 		return EXIT_USAGE;
+	if (!o->portal) {
+		/* Where the host meets vdcfs, and tgtd's own port. */
+		char addr[INET6_ADDRSTRLEN + 2];
+
+		if (vdc_agent_local_addr(o->agent.server, addr, sizeof(addr), &err) < 0)
+			return usage_error("--portal ADDR:PORT is needed, and the default (this host's address toward vdcfs) is unknown: %s",
+					   err.msg);
+		snprintf(o->portal_default, sizeof(o->portal_default), "%s:%u", addr, STA_PORTAL_PORT);
+		o->portal = o->portal_default;
+	}
 	if (vdc_server_parse(o->portal, &url, &err) < 0)
 		return usage_error("--portal: %s", err.msg);
 	free(url);
@@ -225,7 +235,7 @@ int main(int argc, char **argv)
 				     (const char *const[]){ "volumes", "snapshots", NULL }, s->statedir,
 				     &lock_fd, &err) < 0)
 		goto fail;
-	rc = vdc_agent_name_pick(PROG, s->statedir, s->opt.agent.name, s->name);
+	rc = vdc_agent_name_pick(PROG, s->statedir, s->opt.agent.name, STA_NAME_SUFFIX, s->name);
 	if (rc)
 		return rc;
 	if (s->opt.agent.pidfile && vdc_agent_pidfile_write(s->opt.agent.pidfile, &err) < 0)

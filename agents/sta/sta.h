@@ -40,9 +40,15 @@
 
 #define STA_VERSION "0.4"
 
+/* tgtd's port, the portal's default with the host's address toward vdcfs. */
+#define STA_PORTAL_PORT 3260u
+/* After the short host name, the default name: a vdc-hva of the same machine has the bare one. */
+#define STA_NAME_SUFFIX "-sta"
+
 struct sta_options {
 	struct vdc_agent_options agent;   /* --server ... --pidfile, -v */
-	const char *portal;
+	const char *portal;           /* --portal, or portal_default */
+	char portal_default[64];
 	unsigned control_port;        /* tgtadm -C N */
 	uint64_t disk;                /* bytes; 0: no cap */
 };

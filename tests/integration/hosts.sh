@@ -34,7 +34,8 @@
 #                       host, such as iSCSI, are answered); hostname vdct-NAME;
 #                       private /run, /var/lib/libvirt, /var/log/libvirt,
 #                       /var/cache/libvirt, /etc/libvirt (a copy, see
-#                       _vdc_host_libvirt_conf) and /var/lib/vdc-hva;
+#                       _vdc_host_libvirt_conf), /var/lib/vdc-hva and
+#                       /var/lib/vdc-sta (the agents' default states);
 #                       virtlogd and libvirtd started and answering.
 #                       Returns non-zero (with diag) on failure; the host's
 #                       leftovers are removed by vdc_host_down/cleanup.
@@ -51,7 +52,8 @@
 #                       -9 it to crash an agent). Ended by vdc_host_down.
 #   vdc_host_dir NAME   the host's folder in the root namespace: HD/run is
 #                       the host's /run, HD/lib /var/lib/libvirt, HD/log
-#                       /var/log/libvirt, HD/hva /var/lib/vdc-hva, HD/etc
+#                       /var/log/libvirt, HD/hva /var/lib/vdc-hva, HD/stalib
+#                       /var/lib/vdc-sta, HD/etc
 #                       /etc/libvirt; HD/tmp is free for the test. Paths
 #                       under VDC_TMP are the same inside and outside.
 #   vdc_host_addr NAME  the host's address
@@ -307,6 +309,7 @@ mount --bind "$hd/log" /var/log/libvirt
 mount --bind "$hd/cache" /var/cache/libvirt
 mount --bind "$hd/etc" /etc/libvirt
 mount --bind "$hd/hva" /var/lib/vdc-hva
+mount --bind "$hd/stalib" /var/lib/vdc-sta
 if [ "$lxc" = 1 ] && mountpoint -q /sys/fs/cgroup/unified; then
 	umount -l /sys/fs/cgroup/unified
 	if grep -q " /sys/fs/cgroup/unified " /proc/self/mounts; then
@@ -335,14 +338,14 @@ vdc_host_up() {
 		diag "vdc_host_up: index $index is taken by another host"
 		return 1
 	fi
-	mkdir -p "$hd"/{run,lib,log,cache,etc,hva,tmp}
+	mkdir -p "$hd"/{run,lib,log,cache,etc,hva,stalib,tmp}
 	echo "$ns" > "$hd/netns"
 	echo "$veth" > "$hd/veth"
 	echo "$addr" > "$hd/addr"
 	: > "$hd/spawned"
 	_vdc_host_libvirt_conf "$hd/etc"
-	# The mount point of the agent's state (the package would make it).
-	mkdir -p /var/lib/vdc-hva
+	# The mount points of the agents' states (the package would make them).
+	mkdir -p /var/lib/vdc-hva /var/lib/vdc-sta
 
 	# Network: eth0 in the host, $veth in the root namespace, /32 routes.
 	if ! { ip netns add "$ns" &&

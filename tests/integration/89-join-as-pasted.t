@@ -1,0 +1,43 @@
+#!/bin/bash
+# Both lines of hosts/join work as pasted, on one machine: vdc-hva and
+# vdc-sta with no option but the line's own join under two names (the
+# short host name, and it with -sta), in their default state folders, and
+# vdc-sta's portal is the host's address toward vdcfs with tgtd's port.
+VDC_WATCHDOG=300
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/hosts.sh"
+. "$(dirname "$0")/hva.sh"
+. "$(dirname "$0")/sta.sh"
+vdc_start
+
+vdc_host_up m 1 || { echo "Bail out! host m did not come up"; exit 1; }
+vdc_tgtd_start m || { echo "Bail out! tgtd did not start in host m"; exit 1; }
+ADDR=$(vdc_host_addr m)
+
+mapfile -t LINES < <(get "$MNT/hosts/join")
+is "${#LINES[@]}" 2 "hosts/join has two lines"
+read -r -a HVA_LINE <<< "${LINES[0]}"
+read -r -a STA_LINE <<< "${LINES[1]}"
+is "${HVA_LINE[0]}" vdc-hva "the first is vdc-hva's"
+is "${STA_LINE[0]}" vdc-sta "the second is vdc-sta's"
+
+# Each line as pasted: the program is the built one, the words are the line's.
+vdc_host_spawn m "$VDC_TMP/hva-m.log" "$VDC_HVA" "${HVA_LINE[@]:1}"
+vdc_host_spawn m "$VDC_TMP/sta-m.log" "$VDC_STA" "${STA_LINE[@]:1}"
+
+ok "vdc-hva joins as the short host name" vdc_wait_host_state vdct-m up 60
+ok "vdc-sta joins beside it as the short host name with -sta" vdc_wait_host_state vdct-m-sta up 60
+ok "vdc-hva keeps its token in its default state folder" test -s "$(vdc_host_dir m)/hva/host.token"
+ok "vdc-sta keeps its token in its default state folder" test -s "$(vdc_host_dir m)/stalib/host.token"
+like "$(get "$MNT/hosts/vdct-m-sta/run/driver")" tgt "the second is the storage host (run/driver names tgt)"
+
+ok "a volume is made" mkdir "$MNT/volumes/v1"
+ok "run/state becomes available" vdc_wait_vol_state v1 available 60
+is "$(get "$MNT/volumes/v1/run/host")" vdct-m-sta "on the storage host"
+like "$(vdc_vol_target v1)" "^$ADDR:3260 " \
+	"its portal is the host's address toward vdcfs, port 3260"
+is "$(cat "$MNT/hosts/vdct-m-sta/run/err")" "" "the storage host reports no error"
+ok "the volume is removed" rmdir "$MNT/volumes/v1"
+
+VDC_DONE=1
+done_testing
