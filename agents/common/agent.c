@@ -230,12 +230,12 @@ int vdc_agent_local_addr(const char *server, char *out, size_t n, struct vdc_err
 	return 0;
 }
 
-int vdc_agent_name_pick(const char *prog, const char *statedir, const char *given, const char *suffix,
-			char *out)
+int vdc_agent_name_pick(const char *prog, const char *statedir, const char *pin, const char *given,
+			const char *suffix, char *out)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	char saved[VDC_NAME_MAX + 1];
-	int rc = vdc_proto_saved_name(statedir, saved, NULL);
+	int rc = vdc_proto_saved_name(statedir, pin, saved, NULL);
 
 	if (rc == 0 && given && strcmp(saved, given) != 0) {
 		fprintf(stderr, "%s: %s joined vdcfs as %s, not %s; use --name %s, or remove %s/host.token and host.name to join anew\n",

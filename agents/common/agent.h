@@ -122,14 +122,15 @@ int vdc_agent_options_check(const char *prog, const struct vdc_agent_options *o)
 
 /*
  * The host's name, into `out` (VDC_NAME_MAX + 1 bytes): `given` (--name)
- * if set; else the name the state directory joined under; else the short
+ * if set; else the name the state directory joined under in the data
+ * center of `pin` (--pin; another data center's name does not count); else the short
  * host name with `suffix` (NULL: none; vdc-sta's "-sta", so the two
  * agents of one machine join under two names). A --name that contradicts
  * the joined one, or a host name that is not a vdcfs name, is a usage
  * error (printed; the code returned).
  */
-int vdc_agent_name_pick(const char *prog, const char *statedir, const char *given, const char *suffix,
-			char *out);
+int vdc_agent_name_pick(const char *prog, const char *statedir, const char *pin, const char *given,
+			const char *suffix, char *out);
 
 /*
  * This host's address toward `server` (ADDR:PORT, as --server), the one

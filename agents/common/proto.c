@@ -157,6 +157,9 @@ int vdc_proto_init(struct vdc_proto *p, const char *server, const char *pin,
 	p->token_path = strbuf_detach(&sb, NULL);
 	strbuf_addf(&sb, "%s/host.name", statedir);
 	p->name_path = strbuf_detach(&sb, NULL);
+	strbuf_addf(&sb, "%s/host.dc", statedir);
+	p->dc_path = strbuf_detach(&sb, NULL);
+	p->other_dc = vdc_proto_other_dc(statedir, pin);
 	return 0;
 }
 
@@ -169,6 +172,7 @@ void vdc_proto_release(struct vdc_proto *p)
 	free(p->join_token);
 	free(p->token_path);
 	free(p->name_path);
+	free(p->dc_path);
 	pthread_mutex_destroy(&p->lock);
 	memset(p, 0, sizeof(*p));
 }
@@ -195,11 +199,40 @@ static int read_line_file(const char *path, char *out, size_t outlen, struct vdc
 	return 0;
 }
 
-int vdc_proto_saved_name(const char *statedir, char *out, struct vdc_err *err)
+/* Whether two --pin lists ("sha256//A;sha256//B") name a key in common. */
+static bool pins_meet(const char *a, const char *b)
+{
+	const char *p, *q;
+	size_t la, lb;
+
+	for (p = a; *p; p += la + (p[la] == ';')) {
+		la = strcspn(p, ";");
+		for (q = b; *q; q += lb + (q[lb] == ';')) {
+			lb = strcspn(q, ";");
+			if (la == lb && la && memcmp(p, q, la) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+bool vdc_proto_other_dc(const char *statedir, const char *pin)
+{
+	char path[PATH_MAX], saved[512];
+
+	snprintf(path, sizeof(path), "%s/host.dc", statedir);
+	if (read_line_file(path, saved, sizeof(saved), NULL) < 0)
+		return false;   /* joined before host.dc was kept, or never */
+	return !pins_meet(saved, pin);
+}
+
+int vdc_proto_saved_name(const char *statedir, const char *pin, char *out, struct vdc_err *err)
 {
 	char path[PATH_MAX];
 	int rc;
 
+	if (pin && vdc_proto_other_dc(statedir, pin))
+		return -ENOENT;
 	snprintf(path, sizeof(path), "%s/host.name", statedir);
 	rc = read_line_file(path, out, VDC_NAME_MAX + 1, err);
 	if (rc < 0)
@@ -527,12 +560,25 @@ static int save_token(struct vdc_proto *p, const char *token, struct vdc_err *er
 	int rc;
 
 	snprintf(line, sizeof(line), "%s\n", token);
-	/* The name first: a token without it would be used under another name. */
+	/*
+	 * The name and the data center (its pin) first: a token without them
+	 * would be used under another name, or in another data center. A
+	 * token of another data center goes before them: a crash between
+	 * leaves no token, and the next start joins again.
+	 */
+	if (p->other_dc && unlink(p->token_path) < 0 && errno != ENOENT)
+		return vdc_err_set(err, -errno, "cannot remove %s: %s", p->token_path, strerror(errno));
 	strbuf_addf(&name, "%s\n", p->name);
 	rc = vdc_file_write_atomic(p->name_path, name.buf, name.len, 0644, err);
+	strbuf_reset(&name);
+	strbuf_addf(&name, "%s\n", p->pin);
+	if (rc == 0)
+		rc = vdc_file_write_atomic(p->dc_path, name.buf, name.len, 0644, err);
 	strbuf_release(&name);
 	if (rc == 0)
 		rc = vdc_file_write_atomic(p->token_path, line, strlen(line), 0600, err);
+	if (rc == 0)
+		p->other_dc = false;
 	explicit_bzero(line, sizeof(line));
 	return rc;
 }
@@ -589,6 +635,13 @@ int vdc_proto_ensure_token(struct vdc_link *l, struct vdc_err *err)
 	char token[VDC_TOKEN_LEN + 1];
 	int rc;
 
+	if (p->other_dc) {
+		/* The saved token is another data center's: never shown to this one. */
+		if (!p->join_token)
+			return vdc_err_set(err, -ENOKEY, "this host is in another data center (%s names another key than --pin); give this one's --token, from `cat /vdc/hosts/join`, to join it",
+					   p->dc_path);
+		return join(l, err);
+	}
 	rc = read_line_file(p->token_path, token, sizeof(token), err);
 	if (rc == 0) {
 		rc = vdc_token_check(token, err);

@@ -84,6 +84,8 @@ struct vdc_proto {
 	char *join_token;    /* NULL when only the saved host token may be used */
 	char *token_path;    /* STATEDIR/host.token */
 	char *name_path;     /* STATEDIR/host.name */
+	char *dc_path;       /* STATEDIR/host.dc: the --pin of the data center joined */
+	bool other_dc;       /* host.dc names another data center: join anew */
 	bool verbose;        /* curl's own trace on stderr */
 	long connect_timeout_s;   /* TCP and TLS handshake; vdc_proto_init sets VDC_PROTO_HANDSHAKE_S */
 	int abort;           /* set by vdc_proto_abort(); read atomically */
@@ -122,10 +124,20 @@ int vdc_proto_init(struct vdc_proto *p, const char *server, const char *pin,
 void vdc_proto_release(struct vdc_proto *p);
 
 /*
- * The name a state directory joined under (STATEDIR/host.name), copied to
- * `out` (VDC_NAME_MAX + 1 bytes); -ENOENT when it has not joined.
+ * Whether the state directory joined another data center than the one of
+ * `pin` (--pin): STATEDIR/host.dc, kept at each join, shares no key with
+ * it. False when there is no host.dc (never joined, or joined by an agent
+ * that did not keep it). The saved token and name of another data center
+ * are never used: the join token joins this one.
  */
-int vdc_proto_saved_name(const char *statedir, char *out, struct vdc_err *err);
+bool vdc_proto_other_dc(const char *statedir, const char *pin);
+
+/*
+ * The name a state directory joined under (STATEDIR/host.name), copied to
+ * `out` (VDC_NAME_MAX + 1 bytes); -ENOENT when it has not joined, or
+ * (`pin` not NULL) joined another data center than `pin`'s.
+ */
+int vdc_proto_saved_name(const char *statedir, const char *pin, char *out, struct vdc_err *err);
 
 /*
  * Make sure the host holds a host token: load STATEDIR/host.token, or

@@ -313,7 +313,7 @@ int main(int argc, char **argv)
 	if (vdc_agent_statedir_setup(PROG, h->opt.agent.statedir, 0711, (const char *const[]){ "instances", "networks", NULL },
 				     h->statedir, &lock_fd, &err) < 0)
 		goto fail;
-	rc = vdc_agent_name_pick(PROG, h->statedir, h->opt.agent.name, NULL, h->name);
+	rc = vdc_agent_name_pick(PROG, h->statedir, h->opt.agent.pin, h->opt.agent.name, NULL, h->name);
 	if (rc)
 		return rc;
 	if (h->opt.agent.pidfile && vdc_agent_pidfile_write(h->opt.agent.pidfile, &err) < 0)

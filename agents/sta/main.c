@@ -235,7 +235,7 @@ int main(int argc, char **argv)
 				     (const char *const[]){ "volumes", "snapshots", NULL }, s->statedir,
 				     &lock_fd, &err) < 0)
 		goto fail;
-	rc = vdc_agent_name_pick(PROG, s->statedir, s->opt.agent.name, STA_NAME_SUFFIX, s->name);
+	rc = vdc_agent_name_pick(PROG, s->statedir, s->opt.agent.pin, s->opt.agent.name, STA_NAME_SUFFIX, s->name);
 	if (rc)
 		return rc;
 	if (s->opt.agent.pidfile && vdc_agent_pidfile_write(s->opt.agent.pidfile, &err) < 0)

@@ -23,7 +23,9 @@ is "${STA_LINE[0]}" vdc-sta "the second is vdc-sta's"
 
 # Each line as pasted: the program is the built one, the words are the line's.
 vdc_host_spawn m "$VDC_TMP/hva-m.log" "$VDC_HVA" "${HVA_LINE[@]:1}"
+HVA=$VDC_HOST_PID
 vdc_host_spawn m "$VDC_TMP/sta-m.log" "$VDC_STA" "${STA_LINE[@]:1}"
+STA=$VDC_HOST_PID
 
 ok "vdc-hva joins as the short host name" vdc_wait_host_state vdct-m up 60
 ok "vdc-sta joins beside it as the short host name with -sta" vdc_wait_host_state vdct-m-sta up 60
@@ -38,6 +40,35 @@ like "$(vdc_vol_target v1)" "^$ADDR:3260 " \
 	"its portal is the host's address toward vdcfs, port 3260"
 is "$(cat "$MNT/hosts/vdct-m-sta/run/err")" "" "the storage host reports no error"
 ok "the volume is removed" rmdir "$MNT/volumes/v1"
+
+# ---- the host moves to another data center ----
+# The agents stop; the join lines of a second data center, pasted on the
+# same host (same state folders), join it: the first one's saved tokens
+# are not shown to it (each agent keeps the pin of its data center in
+# host.dc), and each host is named as before.
+stop_agent() {
+	kill "$1" 2> /dev/null
+	vdc_wait 30 bash -c "! kill -0 $1 2> /dev/null" || kill -9 "$1" 2> /dev/null
+	wait "$1" 2> /dev/null
+}
+stop_agent "$HVA"
+stop_agent "$STA"
+is "$(cat "$(vdc_host_dir m)/hva/host.dc")" "${HVA_LINE[4]}" "vdc-hva kept the pin of its data center in host.dc"
+vdc_start b
+mapfile -t LINES < <(get "$MNT_b/hosts/join")
+read -r -a HVA_LINE <<< "${LINES[0]}"
+read -r -a STA_LINE <<< "${LINES[1]}"
+isnt "${HVA_LINE[4]}" "$(cat "$(vdc_host_dir m)/hva/host.dc")" "the second data center has another key"
+vdc_host_spawn m "$VDC_TMP/hva-m.log" "$VDC_HVA" "${HVA_LINE[@]:1}"
+vdc_host_spawn m "$VDC_TMP/sta-m.log" "$VDC_STA" "${STA_LINE[@]:1}"
+MNT_SAVE=$MNT
+MNT=$MNT_b
+ok "vdc-hva joins the second data center with its join line" vdc_wait_host_state vdct-m up 60
+ok "so does vdc-sta" vdc_wait_host_state vdct-m-sta up 60
+MNT=$MNT_SAVE
+is "$(cat "$(vdc_host_dir m)/hva/host.dc")" "${HVA_LINE[4]}" "host.dc names the second data center now"
+is "$(cat "$(vdc_host_dir m)/stalib/host.dc")" "${STA_LINE[4]}" "for vdc-sta too"
+unlike "$(cat "$VDC_TMP/hva-m.log")" "403" "no agent showed the first data center's token to the second (no 403)"
 
 VDC_DONE=1
 done_testing

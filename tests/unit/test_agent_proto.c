@@ -48,6 +48,8 @@
 
 #define TOKEN_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define TOKEN_B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+/* The pin of another data center's key. */
+#define OTHER_PIN "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 #define WRONG_PIN "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 
 /* What the server answers next, and what it saw last. */
@@ -341,7 +343,7 @@ static void test_join(void **state)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	struct strbuf file = STRBUF_INIT;
-	char path[128], name[VDC_NAME_MAX + 1];
+	char path[128], dcpath[128], name[VDC_NAME_MAX + 1], pins[256];
 	struct vdc_proto p;
 	struct vdc_link l;
 	struct stat st;
@@ -390,7 +392,7 @@ static void test_join(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(vdc_file_read(path, 100, &file, &err), 0);
 	assert_string_equal(file.buf, TOKEN_B "\n");
-	assert_int_equal(vdc_proto_saved_name(srv.dir, name, &err), 0);
+	assert_int_equal(vdc_proto_saved_name(srv.dir, NULL, name, &err), 0);
 	assert_string_equal(name, "hv1");
 	client_release(&p, &l);
 
@@ -402,8 +404,45 @@ static void test_join(void **state)
 	assert_string_equal(p.host_token, TOKEN_B);
 	assert_int_equal(srv.fake.requests, before);
 	client_release(&p, &l);
+
+	/* The data center is kept beside the token: this server's pin. */
+	assert_false(vdc_proto_other_dc(srv.dir, srv.pin));
+	assert_true(vdc_proto_other_dc(srv.dir, OTHER_PIN));
+	assert_false(vdc_proto_other_dc(srv.dir, (snprintf(pins, sizeof(pins), "%s;%s", OTHER_PIN, srv.pin), pins)));
+
+	/*
+	 * A state folder that joined another data center (host.dc names
+	 * another key): its token and name are not used here. Without a
+	 * join token it says so and sends nothing; with one it joins anew,
+	 * under the name given, and keeps this data center.
+	 */
+	snprintf(dcpath, sizeof(dcpath), "%s/host.dc", srv.dir);
+	assert_int_equal(vdc_file_write_atomic(dcpath, OTHER_PIN "\n", strlen(OTHER_PIN) + 1, 0644, &err), 0);
+	assert_int_equal(vdc_proto_saved_name(srv.dir, srv.pin, name, &err), -ENOENT);
+	assert_int_equal(vdc_proto_saved_name(srv.dir, OTHER_PIN, name, &err), 0);
+	before = srv.fake.requests;
+	client(&p, &l, srv.pin, NULL);
+	p.host_token[0] = '\0';
+	rc = vdc_proto_ensure_token(&l, &err);
+	assert_int_equal(rc, -ENOKEY);
+	check_err(rc, &err);
+	assert_int_equal(srv.fake.requests, before);
+	client_release(&p, &l);
+	ANSWER(200, "{\"name\": \"hv1\", \"token\": \"" TOKEN_A "\"}");
+	client(&p, &l, srv.pin, TOKEN_B);
+	p.host_token[0] = '\0';
+	assert_int_equal(vdc_proto_ensure_token(&l, &err), 0);
+	assert_string_equal(p.host_token, TOKEN_A);
+	assert_string_equal(srv.fake.path, "/v1/join");
+	assert_int_equal(srv.fake.requests, before + 1);
+	client_release(&p, &l);
+	assert_false(vdc_proto_other_dc(srv.dir, srv.pin));
+	strbuf_reset(&file);
+	assert_int_equal(vdc_file_read(path, 100, &file, &err), 0);
+	assert_string_equal(file.buf, TOKEN_A "\n");
 	strbuf_release(&file);
 	unlink(path);
+	unlink(dcpath);
 }
 
 static void test_desired(void **state)
