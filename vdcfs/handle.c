@@ -255,6 +255,10 @@ static void text_write(fuse_req_t req, struct handle *h, const char *data, size_
 		/* Live state: a copy written back (cp -r, tar x) changes nothing. */
 		rc = (int)size;
 		break;
+	case N_DATA:
+		/* A volume's data opened while it had no storage host (volume_open). */
+		rc = is_volume_data(&n) ? volume_no_host(n.obj, &err) : -EINVAL;
+		break;
 	default:
 		rc = -EINVAL;
 		break;

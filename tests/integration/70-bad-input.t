@@ -249,6 +249,21 @@ is "$(cat "$VDC_TMP/mwriterra.fails") $(cat "$VDC_TMP/mwriterrb.fails")" "0 0" "
 rules=$(get "$MNT/security-groups/sg/rules")
 ok "the rules are one of the two whole values" test "$rules" = "$(cat "$VDC_TMP/ra")" -o "$rules" = "$(cat "$VDC_TMP/rb")"
 
+# Bytes for a volume on no storage host (none has joined) have nowhere to
+# go: refused with EAGAIN and a sentence in run/err, never an unexplained
+# EINVAL - also for tar x of a data center's volume into this mount.
+fails_with EAGAIN "bytes written to a volume on no storage host are refused" \
+	bash -c "echo hello > '$MNT/volumes/v/data'"
+like "$(get "$MNT/volumes/v/run/err")" "volume v has no storage host yet" "run/err says why"
+mkdir -p "$VDC_TMP/src/volumes/vt"
+echo 1M > "$VDC_TMP/src/volumes/vt/size"
+echo some-bytes > "$VDC_TMP/src/volumes/vt/data"
+tar -C "$VDC_TMP/src" -cf "$VDC_TMP/vt.tar" volumes/vt/size volumes/vt/data
+out=$(tar -C "$MNT" -xf "$VDC_TMP/vt.tar" 2>&1)
+isnt "$?" 0 "tar x of a volume's bytes into a data center with no storage host fails"
+like "$out" "Cannot write: Resource temporarily unavailable" "with EAGAIN, not EINVAL"
+like "$(get "$MNT/volumes/vt/run/err")" "volume vt has no storage host yet" "and the volume's run/err says why"
+
 ok "vdcfs is still up at the end" mountpoint -q "$MNT"
 ok "and its process is alive" kill -0 "$VDC_PID_main"
 done_testing

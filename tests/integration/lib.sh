@@ -158,6 +158,7 @@ vdc_strerror() {
 	ENOTEMPTY) echo "Directory not empty" ;;
 	EADDRINUSE) echo "Address already in use" ;;
 	EDQUOT) echo "Disk quota exceeded" ;;
+	EAGAIN) echo "Resource temporarily unavailable" ;;
 	*) echo "$1" ;;
 	esac
 }
