@@ -239,10 +239,22 @@ fuzz: $(FUZZERS:%=$(BUILD)/fuzz/%)
 	        cat $(BUILD)/fuzz/$$f.log; echo "fuzz: $$f found a failure"; exit 1; fi; \
 	    tail -n 1 $(BUILD)/fuzz/$$f.log; done
 
-PREFIX ?= /usr/local
-install: $(BUILD)/vdcfs $(BUILD)/vdc-hva
-	install -D -m 0755 $(BUILD)/vdcfs $(DESTDIR)$(PREFIX)/sbin/vdcfs
-	install -D -m 0755 $(BUILD)/vdc-hva $(DESTDIR)$(PREFIX)/sbin/vdc-hva
+# Every program hosts/join names, the docs the units point to, and systemd
+# units for the agents (systemd/, docs/install.md), so a host that
+# reboots comes back into its data center.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+DOCDIR     ?= $(PREFIX)/share/doc/vdcfs
+SYSTEMDDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,/etc/systemd/system)
+install: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/vdc-sta
+	install -D -m 0755 $(BUILD)/vdcfs $(DESTDIR)$(SBINDIR)/vdcfs
+	install -D -m 0755 $(BUILD)/vdc-hva $(DESTDIR)$(SBINDIR)/vdc-hva
+	install -D -m 0755 $(BUILD)/vdc-sta $(DESTDIR)$(SBINDIR)/vdc-sta
+	install -d $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSTEMDDIR)
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
+	for u in vdc-hva vdc-sta; do \
+	    sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/$$u.service.in \
+	        > $(DESTDIR)$(SYSTEMDDIR)/$$u.service && chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$$u.service; done
 
 # A report, never a failure: the dependency cycles of each component (from
 # the objects' symbols) and the longest source files (tests/structure.py).
