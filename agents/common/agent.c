@@ -161,6 +161,11 @@ int vdc_agent_options_check(const char *prog, const struct vdc_agent_options *o)
 		return vdc_agent_usage_error(prog, "--token: %s", err.msg);
 	if (o->name && vdc_name_check(o->name, strlen(o->name), &err) < 0)
 		return vdc_agent_usage_error(prog, "--name: %s", err.msg);
+	return vdc_agent_statedir_check(prog, o);
+}
+
+int vdc_agent_statedir_check(const char *prog, const struct vdc_agent_options *o)
+{
 	if (!*o->statedir || strlen(o->statedir) > PATH_MAX - 256)
 		return vdc_agent_usage_error(prog, "--state needs a folder name of at most %d characters",
 					     PATH_MAX - 256);

@@ -119,6 +119,8 @@ int vdc_agent_options_require(const char *prog, const struct vdc_agent_options *
  * length. 0 or a usage error.
  */
 int vdc_agent_options_check(const char *prog, const struct vdc_agent_options *o);
+/* The state directory's part of it alone (an agent's --leave asks vdcfs nothing). */
+int vdc_agent_statedir_check(const char *prog, const struct vdc_agent_options *o);
 
 /*
  * The host's name, into `out` (VDC_NAME_MAX + 1 bytes): `given` (--name)

@@ -56,6 +56,7 @@ struct hva_options {
 	unsigned shutdown_timeout_s;
 	const char *underlay;         /* --underlay; NULL: the address vdcfs is reached from */
 	bool verbose;
+	bool leave;                   /* --leave: remove what the agent made, forget the join */
 };
 
 /* What the worker adds to libvirt's view of an instance, for the report. */
@@ -138,6 +139,23 @@ extern const struct vdc_agent_core_ops hva_core_ops;
 
 /* reconcile.c: the worker thread's body (the poller and the reporter are the core's). */
 void *hva_worker_thread(void *arg);
+
+/*
+ * The data center's id (the desired state's "dc", which marks every
+ * domain, bridge and ruleset the agent makes) kept in STATE/dc.id, so
+ * that --leave knows what is the data center's without asking vdcfs.
+ */
+#define HVA_DC_FILE "dc.id"
+int hva_dc_save(const char *statedir, const char *dc);
+
+/*
+ * vdc-hva --leave: remove everything this agent made for data center `dc`
+ * on the host: its libvirt domains (stopped at once) and their folders,
+ * its bridges, VXLAN devices, DHCP servers and nftables tables, and the
+ * image cache. libvirt must be connected; no other thread runs. 0, or
+ * why something is left (then run it again).
+ */
+int hva_leave(struct hva *h, const char *dc, struct vdc_err *err);
 
 /*
  * The reporter's turn (report.c; the core's ops->report): wait until a

@@ -63,6 +63,11 @@ static void usage(FILE *f)
 		"  --underlay ADDR         the IPv4 address of this host that VXLAN tunnels of\n"
 		"                          virtual networks use (default: the one vdcfs is\n"
 		"                          reached from)\n"
+		"  --leave                 remove everything the agent made on this host for its\n"
+		"                          data center (guests and their disks, networks, DHCP\n"
+		"                          servers, rules, images) and forget the join; needs\n"
+		"                          libvirt, the same --state, --driver and --connect,\n"
+		"                          and no other option\n"
 		"  --pidfile FILE          write the agent's pid to FILE\n"
 		"  -f, --foreground        accepted for symmetry with vdcfs; always in the foreground\n"
 		"  -v, --verbose           log every event (-vv: also curl's trace)\n"
@@ -73,7 +78,7 @@ static void usage(FILE *f)
 
 enum {
 	OPT_CONNECT = VDC_AGENT_OPT_OWN, OPT_DRIVER, OPT_VIRT, OPT_CPUS, OPT_MEMORY,
-	OPT_SHUTDOWN_TIMEOUT, OPT_UNDERLAY,
+	OPT_SHUTDOWN_TIMEOUT, OPT_UNDERLAY, OPT_LEAVE,
 };
 
 static const struct option long_options[] = {
@@ -85,6 +90,7 @@ static const struct option long_options[] = {
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 	{ "underlay", required_argument, NULL, OPT_UNDERLAY },
+	{ "leave", no_argument, NULL, OPT_LEAVE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -119,6 +125,7 @@ static int take_option(int c, void *opts)
 		return 0;
 	}
 	case OPT_DRIVER: o->driver = optarg; return 0;
+	case OPT_LEAVE: o->leave = true; return 0;
 	case OPT_VIRT: return virt_option(optarg, o);
 	case OPT_MEMORY:
 		return vdc_agent_size_option(PROG, "--memory", optarg, 64u << 20, "64M", &o->memory);
@@ -140,7 +147,11 @@ static int take_option(int c, void *opts)
 /* Check what needs more than one option's value. */
 static int check_options(struct hva_options *o)
 {
-	if (vdc_agent_options_require(PROG, &o->agent) || vdc_agent_options_check(PROG, &o->agent))
+	/* Leaving asks vdcfs nothing: it may be gone. */
+	if (o->leave && (o->agent.server || o->agent.pin || o->agent.token))
+		return usage_error("--leave takes no --server, --pin or --token: it asks vdcfs nothing");
+	if (o->leave ? vdc_agent_statedir_check(PROG, &o->agent)
+		     : vdc_agent_options_require(PROG, &o->agent) || vdc_agent_options_check(PROG, &o->agent))
 		return EXIT_USAGE;
 	if (!hva_driver_find(o->driver))
 		return usage_error("--driver is qemu or lxc, not '%s'", VDC_Q(o->driver));
@@ -281,6 +292,56 @@ static void image_done(void *arg)
 	vdc_agent_core_kick_worker(&h->core);
 }
 
+/*
+ * --leave: take away what the agent made for its data center (the one in
+ * STATE/dc.id), then the join (host.token, host.name, host.dc), so the
+ * host can join another data center with nothing of this one left.
+ */
+static int leave(struct hva *h)
+{
+	static const char *const files[] = { "host.token", "host.name", "host.dc", HVA_DC_FILE, NULL };
+	struct vdc_err err = VDC_ERR_INIT;
+	struct strbuf dc = STRBUF_INIT;
+	char path[PATH_MAX];
+	size_t i;
+	int rc;
+
+	vdc_path(path, "%s/" HVA_DC_FILE, h->statedir);
+	rc = vdc_file_read(path, HVA_DC_MAX + 2, &dc, &err);
+	if (rc == -ENOENT) {
+		log_info("%s is missing: this agent made nothing for a data center here", path);
+		rc = 0;
+	} else if (rc < 0) {
+		goto out;
+	} else {
+		while (dc.len && dc.buf[dc.len - 1] == '\n')
+			strbuf_setlen(&dc, dc.len - 1);
+		rc = hva_libvirt_init(h, &err);
+		if (rc == 0)
+			rc = hva_libvirt_connect(h, &err);
+		if (rc == 0)
+			rc = hva_leave(h, dc.buf, &err);
+		vdc_agent_core_stop(&h->core);   /* ends libvirt's event thread */
+		hva_libvirt_close(h);
+		if (rc < 0)
+			goto out;
+	}
+	for (i = 0; files[i]; i++) {
+		vdc_path(path, "%s/%s", h->statedir, files[i]);
+		if (unlink(path) < 0 && errno != ENOENT) {
+			rc = vdc_err_set(&err, -errno, "cannot remove %s: %s", path, strerror(errno));
+			goto out;
+		}
+	}
+	log_info("left data center %s: nothing of it is left on this host, and %s has joined none",
+		 dc.len ? dc.buf : "(none known)", h->statedir);
+out:
+	if (rc < 0)
+		log_error("--leave: %s", err.msg);
+	strbuf_release(&dc);
+	return rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct hva hva;
@@ -313,6 +374,11 @@ int main(int argc, char **argv)
 	if (vdc_agent_statedir_setup(PROG, h->opt.agent.statedir, 0711, (const char *const[]){ "instances", "networks", NULL },
 				     h->statedir, &lock_fd, &err) < 0)
 		goto fail;
+	if (h->opt.leave) {
+		rc = leave(h);
+		close(lock_fd);
+		return rc;
+	}
 	rc = vdc_agent_name_pick(PROG, h->statedir, h->opt.agent.pin, h->opt.agent.name, NULL, h->name);
 	if (rc)
 		return rc;

@@ -18,6 +18,7 @@
  */
 #include <dirent.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,7 @@ struct worker {
 	size_t n_console;
 	struct hva_volumes vols;
 	struct hva_vnets vnets;
+	char dc_saved[HVA_DC_MAX + 1];   /* what STATE/dc.id holds, as far as this worker knows */
 };
 
 /* One domain libvirt has, as this pass sees it. */
@@ -140,6 +142,8 @@ static bool take_desired(struct worker *w)
 	w->desired = *d;
 	w->have_desired = true;
 	free(d);
+	if (strcmp(w->desired.dc, w->dc_saved) != 0 && hva_dc_save(h->statedir, w->desired.dc) == 0)
+		snprintf(w->dc_saved, sizeof(w->dc_saved), "%s", w->desired.dc);
 	return true;
 }
 
@@ -802,4 +806,79 @@ void *hva_worker_thread(void *arg)
 	hva_volumes_release(&w.vols);
 	hva_vnets_release(&w.vnets);
 	return NULL;
+}
+
+/* ---- leaving the data center (vdc-hva --leave) ---- */
+
+int hva_dc_save(const char *statedir, const char *dc)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	char path[PATH_MAX], line[HVA_DC_MAX + 2];
+	int rc;
+
+	vdc_path(path, "%s/" HVA_DC_FILE, statedir);
+	snprintf(line, sizeof(line), "%s\n", dc);
+	rc = vdc_file_write_atomic(path, line, strlen(line), 0600, &err);
+	if (rc < 0)
+		log_warn("%s (vdc-hva --leave will not know this data center's things)", err.msg);
+	return rc;
+}
+
+/* The domains of data center `dc` libvirt has; each removed when `remove`. */
+static size_t leave_domains(struct worker *w, virConnectPtr conn, const char *dc, bool remove)
+{
+	virDomainPtr *list = NULL;
+	size_t i, ours = 0;
+	int got = virConnectListAllDomains(conn, &list, 0);
+
+	for (i = 0; got > 0 && i < (size_t)got; i++) {
+		struct dom_entry e = { .dom = list[i], .name = virDomainGetName(list[i]) };
+
+		if (hva_domain_meta(list[i], &e.meta) == 0 && strcmp(e.meta.dc, dc) == 0) {
+			ours++;
+			if (remove)
+				remove_domain(w, &e);
+		}
+		virDomainFree(list[i]);
+	}
+	free(list);
+	return got < 0 ? SIZE_MAX : ours;
+}
+
+int hva_leave(struct hva *h, const char *dc, struct vdc_err *err)
+{
+	struct worker w = { .h = h };
+	char dir[PATH_MAX];
+	virConnectPtr conn = hva_libvirt_get(h);
+	size_t left;
+	int rc = 0;
+
+	if (!conn)
+		return vdc_err_set(err, -ENOTCONN, "libvirt at %s is not connected", h->opt.uri);
+	snprintf(w.desired.dc, sizeof(w.desired.dc), "%s", dc);
+	w.have_desired = true;
+	/* The guests first (their taps hang on the bridges), then their folders. */
+	leave_domains(&w, conn, dc, true);
+	sweep_folders(&w, NULL, 0);
+	/* An empty desired state: no rules (the tables go), no network, no DHCP server. */
+	hva_vnets_init(&w.vnets, h->underlay);
+	hva_vnets_pass(&w.vnets, h->statedir, dc, &w.desired);
+	hva_vnets_prune(&w.vnets, h->statedir, &w.desired);
+	if (w.vnets.fw_err[0])
+		rc = vdc_err_set(err, -EIO, "%s", w.vnets.fw_err);
+	else if (w.vnets.retry_at)
+		rc = vdc_err_set(err, -EBUSY, "some of the data center's networks could not be removed (the log says which)");
+	hva_vnets_release(&w.vnets);
+	left = leave_domains(&w, conn, dc, false);
+	virConnectClose(conn);
+	if (rc == 0 && left == SIZE_MAX)
+		rc = hva_virt_err(err, -EIO, "cannot list libvirt's domains");
+	else if (rc == 0 && left)
+		rc = vdc_err_set(err, -EBUSY, "%zu domain%s of the data center could not be removed (the log says why)",
+				 left, left == 1 ? "" : "s");
+	if (rc < 0)
+		return rc;
+	/* The image cache: every image came from this data center. */
+	vdc_path(dir, "%s/images", h->statedir);
+	return vdc_remove_tree(dir, err);
 }
