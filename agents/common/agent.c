@@ -415,3 +415,71 @@ uint64_t vdc_agent_epoch_us(void)
 	gettimeofday(&tv, NULL);
 	return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
 }
+
+/* ---- the data center joined, and leaving it ---- */
+
+int vdc_agent_dc_save(const char *statedir, const char *dc)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct strbuf line = STRBUF_INIT;
+	char path[PATH_MAX];
+	int rc;
+
+	vdc_path(path, "%s/" VDC_AGENT_DC_FILE, statedir);
+	strbuf_addf(&line, "%s\n", dc);
+	rc = vdc_file_write_atomic(path, line.buf, line.len, 0600, &err);
+	strbuf_release(&line);
+	if (rc < 0)
+		log_warn("%s (--leave will not know this data center's things)", err.msg);
+	return rc;
+}
+
+int vdc_agent_dc_load(const char *statedir, struct strbuf *out, struct vdc_err *err)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	vdc_path(path, "%s/" VDC_AGENT_DC_FILE, statedir);
+	rc = vdc_file_read(path, 256, out, err);
+	while (rc == 0 && out->len && out->buf[out->len - 1] == '\n')
+		strbuf_setlen(out, out->len - 1);
+	return rc;
+}
+
+int vdc_agent_forget_join(const char *statedir, struct vdc_err *err)
+{
+	static const char *const files[] = { "host.token", "host.name", "host.dc", VDC_AGENT_DC_FILE, NULL };
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; files[i]; i++) {
+		vdc_path(path, "%s/%s", statedir, files[i]);
+		if (unlink(path) < 0 && errno != ENOENT)
+			return vdc_err_set(err, -errno, "cannot remove %s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+int vdc_agent_leave(const char *statedir, int (*remove)(void *agent, const char *dc, struct vdc_err *err),
+		    void *agent)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct strbuf dc = STRBUF_INIT;
+	int rc = vdc_agent_dc_load(statedir, &dc, &err);
+
+	if (rc == -ENOENT) {
+		log_info("%s has no " VDC_AGENT_DC_FILE ": this agent made nothing for a data center here", statedir);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = remove(agent, dc.buf, &err);
+	}
+	if (rc == 0)
+		rc = vdc_agent_forget_join(statedir, &err);
+	if (rc == 0)
+		log_info("left data center %s: nothing of it is left on this host, and %s has joined none",
+			 dc.len ? dc.buf : "(none known)", statedir);
+	else
+		log_error("--leave: %s", err.msg);
+	strbuf_release(&dc);
+	return rc < 0 ? 1 : 0;
+}

@@ -195,4 +195,25 @@ long vdc_agent_now_ms(void);
 /* The wall clock in microseconds: an agent's epoch, to order its reports. */
 uint64_t vdc_agent_epoch_us(void);
 
+/*
+ * The data center an agent serves: its id (the desired state's "dc",
+ * which marks what the agent makes) kept in STATE/dc.id at each change,
+ * so that --leave knows what is the data center's without asking vdcfs
+ * (which may be gone). Saving logs a failure and returns it; loading
+ * returns -ENOENT (err unset) when there is none.
+ */
+#define VDC_AGENT_DC_FILE "dc.id"
+int vdc_agent_dc_save(const char *statedir, const char *dc);
+int vdc_agent_dc_load(const char *statedir, struct strbuf *out, struct vdc_err *err);
+/* Forget the join: host.token, host.name, host.dc and dc.id go. */
+int vdc_agent_forget_join(const char *statedir, struct vdc_err *err);
+/*
+ * --leave: `remove` takes away what the agent made for the data center of
+ * STATE/dc.id (not called when there is none), then the join is
+ * forgotten. Logs what happened; the exit code (0, or 1 when something is
+ * left: run it again).
+ */
+int vdc_agent_leave(const char *statedir, int (*remove)(void *agent, const char *dc, struct vdc_err *err),
+		    void *agent);
+
 #endif

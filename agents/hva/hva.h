@@ -141,14 +141,6 @@ extern const struct vdc_agent_core_ops hva_core_ops;
 void *hva_worker_thread(void *arg);
 
 /*
- * The data center's id (the desired state's "dc", which marks every
- * domain, bridge and ruleset the agent makes) kept in STATE/dc.id, so
- * that --leave knows what is the data center's without asking vdcfs.
- */
-#define HVA_DC_FILE "dc.id"
-int hva_dc_save(const char *statedir, const char *dc);
-
-/*
  * vdc-hva --leave: remove everything this agent made for data center `dc`
  * on the host: its libvirt domains (stopped at once) and their folders,
  * its bridges, VXLAN devices, DHCP servers and nftables tables, and the

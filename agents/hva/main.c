@@ -292,54 +292,19 @@ static void image_done(void *arg)
 	vdc_agent_core_kick_worker(&h->core);
 }
 
-/*
- * --leave: take away what the agent made for its data center (the one in
- * STATE/dc.id), then the join (host.token, host.name, host.dc), so the
- * host can join another data center with nothing of this one left.
- */
-static int leave(struct hva *h)
+/* --leave's part that is vdc-hva's (vdc_agent_leave): libvirt is needed for it alone. */
+static int leave(void *agent, const char *dc, struct vdc_err *err)
 {
-	static const char *const files[] = { "host.token", "host.name", "host.dc", HVA_DC_FILE, NULL };
-	struct vdc_err err = VDC_ERR_INIT;
-	struct strbuf dc = STRBUF_INIT;
-	char path[PATH_MAX];
-	size_t i;
-	int rc;
+	struct hva *h = agent;
+	int rc = hva_libvirt_init(h, err);
 
-	vdc_path(path, "%s/" HVA_DC_FILE, h->statedir);
-	rc = vdc_file_read(path, HVA_DC_MAX + 2, &dc, &err);
-	if (rc == -ENOENT) {
-		log_info("%s is missing: this agent made nothing for a data center here", path);
-		rc = 0;
-	} else if (rc < 0) {
-		goto out;
-	} else {
-		while (dc.len && dc.buf[dc.len - 1] == '\n')
-			strbuf_setlen(&dc, dc.len - 1);
-		rc = hva_libvirt_init(h, &err);
-		if (rc == 0)
-			rc = hva_libvirt_connect(h, &err);
-		if (rc == 0)
-			rc = hva_leave(h, dc.buf, &err);
-		vdc_agent_core_stop(&h->core);   /* ends libvirt's event thread */
-		hva_libvirt_close(h);
-		if (rc < 0)
-			goto out;
-	}
-	for (i = 0; files[i]; i++) {
-		vdc_path(path, "%s/%s", h->statedir, files[i]);
-		if (unlink(path) < 0 && errno != ENOENT) {
-			rc = vdc_err_set(&err, -errno, "cannot remove %s: %s", path, strerror(errno));
-			goto out;
-		}
-	}
-	log_info("left data center %s: nothing of it is left on this host, and %s has joined none",
-		 dc.len ? dc.buf : "(none known)", h->statedir);
-out:
-	if (rc < 0)
-		log_error("--leave: %s", err.msg);
-	strbuf_release(&dc);
-	return rc < 0 ? 1 : 0;
+	if (rc == 0)
+		rc = hva_libvirt_connect(h, err);
+	if (rc == 0)
+		rc = hva_leave(h, dc, err);
+	vdc_agent_core_stop(&h->core);   /* ends libvirt's event thread */
+	hva_libvirt_close(h);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -375,7 +340,7 @@ int main(int argc, char **argv)
 				     h->statedir, &lock_fd, &err) < 0)
 		goto fail;
 	if (h->opt.leave) {
-		rc = leave(h);
+		rc = vdc_agent_leave(h->statedir, leave, h);
 		close(lock_fd);
 		return rc;
 	}

@@ -142,7 +142,7 @@ static bool take_desired(struct worker *w)
 	w->desired = *d;
 	w->have_desired = true;
 	free(d);
-	if (strcmp(w->desired.dc, w->dc_saved) != 0 && hva_dc_save(h->statedir, w->desired.dc) == 0)
+	if (strcmp(w->desired.dc, w->dc_saved) != 0 && vdc_agent_dc_save(h->statedir, w->desired.dc) == 0)
 		snprintf(w->dc_saved, sizeof(w->dc_saved), "%s", w->desired.dc);
 	return true;
 }
@@ -809,20 +809,6 @@ void *hva_worker_thread(void *arg)
 }
 
 /* ---- leaving the data center (vdc-hva --leave) ---- */
-
-int hva_dc_save(const char *statedir, const char *dc)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-	char path[PATH_MAX], line[HVA_DC_MAX + 2];
-	int rc;
-
-	vdc_path(path, "%s/" HVA_DC_FILE, statedir);
-	snprintf(line, sizeof(line), "%s\n", dc);
-	rc = vdc_file_write_atomic(path, line, strlen(line), 0600, &err);
-	if (rc < 0)
-		log_warn("%s (vdc-hva --leave will not know this data center's things)", err.msg);
-	return rc;
-}
 
 /* The domains of data center `dc` libvirt has; each removed when `remove`. */
 static size_t leave_domains(struct worker *w, virConnectPtr conn, const char *dc, bool remove)

@@ -60,6 +60,10 @@ static void usage(FILE *f)
 		"                          vdcfs asks; both are honoured when given)\n"
 		"  --handshake-timeout S   give up a connection to vdcfs whose TCP connect and\n"
 		"                          TLS handshake take over S seconds, 1..15 (default 5)\n"
+		"  --leave                 remove everything the agent made on this host for its\n"
+		"                          data center (targets, CHAP accounts, volumes and\n"
+		"                          snapshots: their bytes are gone) and forget the join;\n"
+		"                          needs tgtd, the same --state and --tgt-control-port\n"
 		"  --pidfile FILE          write the agent's pid to FILE\n"
 		"  -f, --foreground        accepted; always in the foreground\n"
 		"  -v, --verbose           log every event (-vv: also curl's trace)\n"
@@ -68,13 +72,14 @@ static void usage(FILE *f)
 }
 
 
-enum { OPT_PORTAL = VDC_AGENT_OPT_OWN, OPT_CONTROL_PORT, OPT_DISK };
+enum { OPT_PORTAL = VDC_AGENT_OPT_OWN, OPT_CONTROL_PORT, OPT_DISK, OPT_LEAVE };
 
 static const struct option long_options[] = {
 	VDC_AGENT_LONG_OPTIONS,
 	{ "portal", required_argument, NULL, OPT_PORTAL },
 	{ "tgt-control-port", required_argument, NULL, OPT_CONTROL_PORT },
 	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "leave", no_argument, NULL, OPT_LEAVE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -84,6 +89,11 @@ static int check_options(struct sta_options *o)
 	struct vdc_err err = VDC_ERR_INIT;
 	char *url = NULL;
 
+	/* Leaving asks vdcfs nothing: it may be gone. */
+	if (o->leave && (o->agent.server || o->agent.pin || o->agent.token || o->portal))
+		return usage_error("--leave takes no --server, --pin, --token or --portal: it asks vdcfs nothing");
+	if (o->leave)
+		return vdc_agent_statedir_check(PROG, &o->agent) ? EXIT_USAGE : 0;
 	if (vdc_agent_options_require(PROG, &o->agent))
 		return EXIT_USAGE;
 	if (vdc_agent_options_check(PROG, &o->agent))
@@ -112,6 +122,7 @@ static int take_option(int c, void *opts)
 
 	switch (c) {
 	case OPT_PORTAL: o->portal = optarg; return 0;
+	case OPT_LEAVE: o->leave = true; return 0;
 	case OPT_DISK:
 		return vdc_agent_size_option(PROG, "--disk", optarg, 1u << 20, "1M", &o->disk);
 	case OPT_CONTROL_PORT:
@@ -200,6 +211,12 @@ static void release(struct sta *s)
 	curl_global_cleanup();
 }
 
+/* --leave's part that is vdc-sta's (vdc_agent_leave). */
+static int leave(void *agent, const char *dc, struct vdc_err *err)
+{
+	return sta_leave(agent, dc, err);
+}
+
 int main(int argc, char **argv)
 {
 	static struct sta sta;
@@ -235,6 +252,11 @@ int main(int argc, char **argv)
 				     (const char *const[]){ "volumes", "snapshots", NULL }, s->statedir,
 				     &lock_fd, &err) < 0)
 		goto fail;
+	if (s->opt.leave) {
+		rc = vdc_agent_leave(s->statedir, leave, s);
+		close(lock_fd);
+		return rc;
+	}
 	rc = vdc_agent_name_pick(PROG, s->statedir, s->opt.agent.pin, s->opt.agent.name, STA_NAME_SUFFIX, s->name);
 	if (rc)
 		return rc;

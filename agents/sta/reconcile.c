@@ -76,6 +76,7 @@ struct worker {
 	long next_wake;
 	char tgt_err[VDC_ERR_MSG_MAX];    /* tgtd could not be read this pass */
 	bool warned_malformed;
+	char dc_saved[STA_DC_MAX + 1];    /* what STATE/dc.id holds, as far as this worker knows */
 };
 
 static void wake_at(struct worker *w, long at)
@@ -171,6 +172,8 @@ static void take_desired(struct worker *w)
 	w->desired = *d;
 	w->have_desired = true;
 	free(d);
+	if (strcmp(w->desired.dc, w->dc_saved) != 0 && vdc_agent_dc_save(s->statedir, w->desired.dc) == 0)
+		snprintf(w->dc_saved, sizeof(w->dc_saved), "%s", w->desired.dc);
 }
 
 static void take_snapshot_result(struct worker *w, const struct sta_job_result *r, long now)
@@ -922,4 +925,49 @@ void *sta_worker_thread(void *arg)
 	free(w.vols);
 	free(w.snaps);
 	return NULL;
+}
+
+/* ---- leaving the data center (vdc-sta --leave) ---- */
+
+/* The targets of the data center tgtd has (its IQN prefix), or -errno. */
+static int leave_count(struct sta *s, const char *prefix, size_t *n, struct vdc_err *err)
+{
+	struct sta_tgt_view view;
+	size_t i;
+	int rc = s->drv->view(&s->ctx, &view, err);
+
+	*n = 0;
+	for (i = 0; rc == 0 && i < view.n; i++)
+		*n += strncmp(view.t[i].iqn, prefix, strlen(prefix)) == 0;
+	if (rc == 0)
+		sta_tgt_view_release(&view);
+	return rc;
+}
+
+int sta_leave(struct sta *s, const char *dc, struct vdc_err *err)
+{
+	struct worker w = { .s = s };
+	struct sta_tgt_view view;
+	size_t left;
+	int rc;
+
+	snprintf(w.desired.dc, sizeof(w.desired.dc), "%s", dc);
+	snprintf(w.desired.iqn_prefix, sizeof(w.desired.iqn_prefix), STA_IQN_BASE "%.12s:", dc);
+	w.have_desired = true;
+	rc = s->drv->view(&s->ctx, &view, err);
+	if (rc < 0)
+		return rc;
+	/* An empty desired state: every target, account, volume and snapshot goes. */
+	remove_targets(&w, &view);
+	remove_accounts(&w, &view);
+	sta_tgt_view_release(&view);
+	remove_volume_files(&w);
+	remove_snapshot_files(&w);
+	free(w.vols);
+	free(w.snaps);
+	rc = leave_count(s, w.desired.iqn_prefix, &left, err);
+	if (rc == 0 && left)
+		rc = vdc_err_set(err, -EBUSY, "%zu target%s of the data center could not be removed (the log says why)",
+				 left, left == 1 ? "" : "s");
+	return rc;
 }

@@ -51,6 +51,7 @@ struct sta_options {
 	char portal_default[64];
 	unsigned control_port;        /* tgtadm -C N */
 	uint64_t disk;                /* bytes; 0: no cap */
+	bool leave;                   /* --leave: remove what the agent made, forget the join */
 };
 
 enum sta_job_kind { STA_JOB_SNAPSHOT, STA_JOB_RESTORE };
@@ -117,6 +118,14 @@ uint64_t sta_restore_done(const struct sta *s, uint64_t id);
 extern const struct vdc_agent_core_ops sta_core_ops;
 
 void *sta_worker_thread(void *arg);
+
+/*
+ * vdc-sta --leave: remove everything this agent made for data center `dc`
+ * (STATE/dc.id) on the host: its tgtd targets (their sessions end), CHAP
+ * accounts, volume and snapshot files. No other thread runs. 0, or why
+ * something is left (then run it again).
+ */
+int sta_leave(struct sta *s, const char *dc, struct vdc_err *err);
 void *sta_copier_thread(void *arg);
 /*
  * The reporter's turn (report.c; the core's ops->report): wait until a

@@ -1,8 +1,12 @@
 #!/bin/bash
-# Both lines of hosts/join work as pasted, on one machine: vdc-hva and
-# vdc-sta with no option but the line's own join under two names (the
-# short host name, and it with -sta), in their default state folders, and
-# vdc-sta's portal is the host's address toward vdcfs with tgtd's port.
+# Hosts change data centers. Both lines of hosts/join work as pasted, on
+# one machine: vdc-hva and vdc-sta with no option but the line's own join
+# under two names (the short host name, and it with -sta), in their
+# default state folders, and vdc-sta's portal is the host's address
+# toward vdcfs with tgtd's port. The same lines of a second data center
+# join it (the first one's tokens are not shown to it). And
+# `vdc-sta --leave` takes away every target and volume file of its data
+# center (vdc-hva's is 99-hva-leave.t).
 VDC_WATCHDOG=300
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hosts.sh"
@@ -69,6 +73,27 @@ MNT=$MNT_SAVE
 is "$(cat "$(vdc_host_dir m)/hva/host.dc")" "${HVA_LINE[4]}" "host.dc names the second data center now"
 is "$(cat "$(vdc_host_dir m)/stalib/host.dc")" "${STA_LINE[4]}" "for vdc-sta too"
 unlike "$(cat "$VDC_TMP/hva-m.log")" "403" "no agent showed the first data center's token to the second (no 403)"
+
+# ---- the storage host leaves the second data center ----
+MNT=$MNT_b
+ok "a volume of the second data center" mkdir "$MNT/volumes/w1"
+ok "is made on the storage host" vdc_wait_vol_state w1 available 60
+IQN=$(vdc_vol_iqn w1)
+is "$(vdc_tgt_targets m | grep -cxF "$IQN")" 1 "tgtd serves its target"
+ok "its file is in the state folder" bash -c "ls '$(vdc_host_dir m)/stalib/volumes' | grep -q '\.img\$'"
+MNT=$MNT_SAVE
+pids=$(for p in $(vdc_host_pids m); do [ "$(cat /proc/$p/comm 2> /dev/null)" = vdc-sta ] && echo "$p"; done)
+for p in $pids; do stop_agent "$p"; done
+out=$(vdc_host_exec m timeout -k 2 60 "$VDC_STA" --leave 2>&1)
+is "$?" 0 "vdc-sta --leave exits 0" || diag "$out"
+like "$out" "left data center" "it says it left"
+is "$(vdc_tgt_targets m | grep -cF "$IQN")" 0 "tgtd serves no target of the data center any more"
+is "$(ls -A "$(vdc_host_dir m)/stalib/volumes")" "" "no volume file is left"
+for f in host.token host.name host.dc dc.id; do
+	nok "no $f is left" test -e "$(vdc_host_dir m)/stalib/$f"
+done
+out=$(vdc_host_exec m timeout -k 2 60 "$VDC_STA" --leave --portal 192.0.2.1:3260 2>&1)
+is "$?" 2 "--leave with --portal is a usage error (it asks vdcfs nothing)"
 
 VDC_DONE=1
 done_testing
