@@ -74,7 +74,7 @@ struct vdc_host {
 void vdc_hosts_configure(unsigned host_timeout_s, unsigned heartbeat_s);
 unsigned vdc_hosts_heartbeat(void);
 
-/* The kind of hosts/ (vdcfs/hosts.c registers it). */
+/* The kind of hosts/ (kinds/hosts.c registers it). */
 const struct vdc_kind *vdc_hosts_kind(void);
 struct vdc_obj *vdc_host_find(const char *name);
 struct vdc_host *vdc_host_of(struct vdc_obj *host);
@@ -138,7 +138,7 @@ void vdc_host_show_memory_used(const struct vdc_obj *host, struct strbuf *out);
 void vdc_host_show_driver(const struct vdc_obj *host, struct strbuf *out);
 void vdc_host_show_underlay(const struct vdc_obj *host, struct strbuf *out);
 
-/* Kind hooks of hosts (vdcfs/hosts.c). */
+/* Kind hooks of hosts (kinds/hosts.c). */
 int vdc_host_busy(const struct vdc_obj *host, struct vdc_err *err);
 void vdc_host_live_loaded(struct vdc_obj *host, const char *name, const char *value);
 void vdc_host_release(struct vdc_obj *host);

@@ -3,8 +3,8 @@
  * constants the compiler checks. The backend says
  * vdc_attr_value(inst, VDC_INSTANCE_POWER, &len) and
  * host->rel[VDC_HOST_INSTANCES], never "power" or rel[0]; the kinds'
- * tables in vdcfs/ are indexed by the same constants (designated
- * initializers) and assert their length (VDC_TABLE_IS in vdcfs/kinds.h),
+ * tables in kinds/ are indexed by the same constants (designated
+ * initializers) and assert their length (VDC_TABLE_IS in kinds/kinds.h),
  * so an attribute added, renamed or moved in a table without its
  * constant here fails to compile instead of at run time.
  *

@@ -18,7 +18,7 @@
  * - Reads never touch sqlite: the store is read once, at vdc_model_open().
  *
  * Kinds describe themselves with `struct vdc_kind` (one per folder under
- * the root, defined in vdcfs/<kind>.c): their attributes with defaults and
+ * the root, defined in kinds/<kind>.c): their attributes with defaults and
  * checks, their relation folders, their live files and their verbs.
  */
 #ifndef VDC_MODEL_H
@@ -248,7 +248,7 @@ struct vdc_obj {
  * What one kind may have: vdc_obj.hidden and the front end's inode numbers
  * give each attribute, run file and relation folder a bit and a slot of
  * their own. A kind declares its table sizes with VDC_NATTRS,
- * VDC_NRUNFILES and VDC_NRELDIRS (vdcfs/kinds.h), which fail to compile
+ * VDC_NRUNFILES and VDC_NRELDIRS (kinds/kinds.h), which fail to compile
  * past these.
  */
 #define VDC_KIND_ATTRS_MAX    40

@@ -69,7 +69,7 @@ void vdc_network_reserved(uint32_t net, unsigned prefix, uint32_t gateway, uint3
 int vdc_network_cidr(const struct vdc_obj *net, uint32_t *addr, unsigned *prefix);
 
 /*
- * Checks of the networks kind (vdcfs/networks.c) that depend on the nics:
+ * Checks of the networks kind (kinds/networks.c) that depend on the nics:
  * may network `net` take the cidr `addr`/`prefix` (with its gateway), or
  * the gateway `gw`? 0, or a negative errno with the sentence.
  */

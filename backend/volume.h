@@ -128,7 +128,7 @@ struct vdc_inst_vol_desired *vdc_instance_volumes(const struct vdc_obj *inst, si
  */
 void vdc_volumes_report(struct vdc_obj *host, const struct vdc_doc_sta_vol *vols, size_t n);
 
-/* Hooks of the volumes and snapshots kinds (vdcfs/volumes.c) and of instances. */
+/* Hooks of the volumes and snapshots kinds (kinds/volumes.c) and of instances. */
 int vdc_volume_check_size(const struct vdc_obj *vol, const char *text, size_t len, struct vdc_err *err);
 int vdc_volume_check_source(const struct vdc_obj *vol, const char *tname, size_t len, struct vdc_err *err);
 void vdc_volume_changed(struct vdc_obj *vol, unsigned attr);

@@ -1,9 +1,13 @@
 /*
- * The kinds of the tree, one file each in vdcfs/: every kind is a table of
- * attributes with their defaults and checks (see backend/model.h).
+ * The kinds of the tree, one module each in kinds/: every kind is a table
+ * of attributes with their defaults and checks (see backend/model.h)
+ * beside its behaviour, and vdc_kind_list[] (kinds.c) is the one list of
+ * them.
+ * The front end and the tests reach the kinds only through that list and
+ * these typed tables.
  */
-#ifndef VDCFS_KINDS_H
-#define VDCFS_KINDS_H
+#ifndef VDC_KINDS_H
+#define VDC_KINDS_H
 
 #include "model.h"
 
@@ -17,6 +21,13 @@ extern const struct vdc_kind vdc_kind_instances;
 extern const struct vdc_kind vdc_kind_nics;
 extern const struct vdc_kind vdc_kind_hosts;
 extern const struct vdc_kind vdc_kind_quotas;
+
+/*
+ * Every top-level kind vdcfs serves, NULL-terminated, in the order a
+ * restore needs (link targets before their sources); nics and snapshots
+ * are their parents' children, not in the list.
+ */
+extern const struct vdc_kind *const vdc_kind_list[];
 
 /* The run/ files every object has. */
 #define VDC_RUN_COMMON \
