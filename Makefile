@@ -23,17 +23,18 @@ endif
 override LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
-              backend/store.c backend/model.c backend/instance.c \
-              backend/scheduler.c backend/host.c backend/place.c backend/reconcile.c backend/tls.c backend/agentd.c backend/imagesum.c backend/agent_doc.c \
+              backend/store.c backend/model.c \
+              backend/scheduler.c backend/reconcile.c backend/tls.c backend/agentd.c backend/imagesum.c backend/agent_doc.c \
               backend/wire.c \
-              backend/volume.c backend/iscsi.c backend/network.c \
-              backend/quota.c backend/eventlog.c
-# The kinds (kinds/): each kind's table beside its behaviour, and the one
-# list of them (kinds.c); in libvdc.a, so the unit tests link no front end.
-KINDS_SRC   = kinds/kinds.c kinds/instances.c kinds/images.c \
-              kinds/volumes.c kinds/networks.c kinds/security_groups.c \
-              kinds/ssh_keys.c kinds/hosts.c \
-              kinds/quotas.c
+              backend/iscsi.c \
+              backend/eventlog.c
+# The kinds (kinds/): each kind's table (KIND.c) beside its behaviour, and
+# the one list of them (kinds.c); in libvdc.a, so the unit tests link no
+# front end.
+KINDS_SRC   = kinds/kinds.c kinds/instances.c kinds/instance.c kinds/images.c \
+              kinds/volumes.c kinds/volume.c kinds/networks.c kinds/network.c \
+              kinds/security_groups.c kinds/ssh_keys.c kinds/hosts.c kinds/host.c \
+              kinds/place.c kinds/quotas.c kinds/quota.c
 # The front end: it holds no kind.
 VDCFS_SRC   = vdcfs/main.c vdcfs/vdcfs.c vdcfs/namespace.c vdcfs/handle.c vdcfs/handle_iscsi.c \
               vdcfs/notify.c vdcfs/ctl.c vdcfs/tree.c

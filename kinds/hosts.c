@@ -1,7 +1,7 @@
 /*
  * hosts/NAME/: a machine whose agent joined (made by joining, never by
  * mkdir). What it offers and what its instances take are in run/; the
- * links of instances/ are the data center's own (backend/host.c).
+ * links of instances/ are the data center's own (kinds/host.c).
  */
 #include "host.h"
 #include "kinds.h"
