@@ -24,6 +24,20 @@
 
 #include "model.h"
 
+/*
+ * hosts/NAME/: the attributes and relation folders its table
+ * (kinds/hosts.c) is indexed by (kind_ids.h says why).
+ */
+enum vdc_host_attr {
+	VDC_HOST_SCHEDULABLE,
+	VDC_HOST_NATTRS
+};
+enum vdc_host_rel {
+	VDC_HOST_INSTANCES,
+	VDC_HOST_VOLUMES,
+	VDC_HOST_NRELS
+};
+
 /* The words of a host's run/state, named by constants (as instance.h's). */
 enum vdc_host_state { VDC_HSTATE_JOINED, VDC_HSTATE_UP, VDC_HSTATE_UNKNOWN, VDC_HSTATE_COUNT };
 

@@ -54,9 +54,10 @@ extern const struct vdc_kind *const vdc_kind_list[];
 #define VDC_NRELDIRS(a)  VDC_TABLE_SIZE(a, VDC_KIND_RELDIRS_MAX, "a kind has at most VDC_KIND_RELDIRS_MAX relation folders")
 
 /*
- * A table indexed by kind_ids.h's constants holds exactly `n` entries: one
- * added to a table without its constant (or the reverse) fails to compile.
+ * A table indexed by a kind's constants (its header in kinds/, or
+ * kind_ids.h's) holds exactly `n` entries: one added to a table without
+ * its constant (or the reverse) fails to compile.
  */
-#define VDC_TABLE_IS(a, n) _Static_assert(VDC_ARRAY_SIZE(a) == (n), #a " has an entry for each of its constants in kind_ids.h")
+#define VDC_TABLE_IS(a, n) _Static_assert(VDC_ARRAY_SIZE(a) == (n), #a " has an entry for each of its constants")
 
 #endif

@@ -16,6 +16,16 @@
 #include "model.h"
 
 /*
+ * volumes/NAME/: the attributes its table (kinds/volumes.c) is indexed
+ * by (kind_ids.h says why).
+ */
+enum vdc_volume_attr {
+	VDC_VOLUME_SIZE,
+	VDC_VOLUME_SOURCE,
+	VDC_VOLUME_NATTRS
+};
+
+/*
  * The words of a volume's (and a volume snapshot's) run/state, named by
  * constants as instance.h's; a snapshot is only creating, available or
  * error.
