@@ -40,7 +40,7 @@ VDCFS_SRC   = vdcfs/main.c vdcfs/vdcfs.c vdcfs/namespace.c vdcfs/handle.c vdcfs/
               vdcfs/notify.c vdcfs/ctl.c vdcfs/tree.c
 UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement \
               test_volumes test_iscsi test_networks \
-              test_quotas test_agent_doc
+              test_quotas test_agent_doc test_kinds
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 AGENT_FUZZERS = fuzz_agent_join fuzz_agent_hva_report fuzz_agent_sta_report fuzz_agent_path
 FUZZERS    += $(AGENT_FUZZERS)
