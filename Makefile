@@ -67,7 +67,7 @@ all: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/vdc-sta $(BUILD)/mkinstances $(BUI
 
 $(BUILD)/obj/%.o: %.c $(wildcard backend/*.h kinds/*.h vdcfs/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ivdcfs -c -o $@ $<
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/agents/%.o: agents/%.c $(wildcard backend/*.h agents/*/*.h)
 	@mkdir -p $(dir $@)
@@ -140,7 +140,7 @@ $(BUILD)/bench-placement: $(BUILD)/obj/bench/placement.o $(BUILD)/libvdc.a
 
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/libvdc.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka $(LDLIBS)
 
 # The tests of the kinds use their real tables, from libvdc.a.
 $(BUILD)/test_placement $(BUILD)/test_volumes $(BUILD)/test_networks $(BUILD)/test_quotas: tests/unit/unit_model.h
