@@ -1,10 +1,14 @@
 /*
+ * Layer: the kinds' tables, on top beside the front end (docs/HACKING.md,
+ * "Layers"): a table names its hooks wherever they live, and nothing
+ * below the front end names a table (the backend says vdc_kind(VDC_KIND_X)).
+ *
  * The kinds of the tree, one module each in kinds/: every kind is a table
- * of attributes with their defaults and checks (see backend/model.h)
- * beside its behaviour, and vdc_kind_list[] (kinds.c) is the one list of
- * them.
- * The front end and the tests reach the kinds only through that list and
- * these typed tables.
+ * of attributes with their defaults and checks (see backend/model.h),
+ * KIND.c, beside its behaviour and its attributes' constants (instance.c
+ * and instance.h beside instances.c), and vdc_kind_list[] (kinds.c) is
+ * the one list of them. The front end reaches the kinds only through that
+ * list and these typed tables; the unit tests name the tables.
  */
 #ifndef VDC_KINDS_H
 #define VDC_KINDS_H
