@@ -15,7 +15,7 @@ WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wvla -Wpointer-arith
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
-           -DFUSE_USE_VERSION=314 -Ibackend $(shell pkg-config --cflags $(PKGS)) \
+           -DFUSE_USE_VERSION=314 -Ibackend -Ikinds $(shell pkg-config --cflags $(PKGS)) \
            -include backend/banned.h
 ifdef WERROR
 override CFLAGS += -Werror
@@ -23,21 +23,24 @@ endif
 override LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
-              backend/store.c backend/model.c backend/instance.c \
-              backend/scheduler.c backend/host.c backend/place.c backend/reconcile.c backend/tls.c backend/agentd.c backend/imagesum.c backend/agent_doc.c \
+              backend/store.c backend/model.c \
+              backend/scheduler.c backend/reconcile.c backend/tls.c backend/agentd.c backend/imagesum.c backend/agent_doc.c \
               backend/wire.c \
-              backend/volume.c backend/iscsi.c backend/network.c \
-              backend/quota.c backend/eventlog.c
-# The front end (every file but the kinds' tables, which unit tests link alone).
-VDCFS_FRONT = vdcfs/main.c vdcfs/vdcfs.c vdcfs/namespace.c vdcfs/handle.c vdcfs/handle_iscsi.c \
+              backend/iscsi.c \
+              backend/eventlog.c
+# The kinds (kinds/): each kind's table (KIND.c) beside its behaviour, and
+# the one list of them (kinds.c); in libvdc.a, so the unit tests link no
+# front end.
+KINDS_SRC   = kinds/kinds.c kinds/instances.c kinds/instance.c kinds/images.c \
+              kinds/volumes.c kinds/volume.c kinds/networks.c kinds/network.c \
+              kinds/security_groups.c kinds/ssh_keys.c kinds/hosts.c kinds/host.c \
+              kinds/place.c kinds/quotas.c kinds/quota.c
+# The front end: it holds no kind.
+VDCFS_SRC   = vdcfs/main.c vdcfs/vdcfs.c vdcfs/namespace.c vdcfs/handle.c vdcfs/handle_iscsi.c \
               vdcfs/notify.c vdcfs/ctl.c vdcfs/tree.c
-VDCFS_SRC   = $(VDCFS_FRONT) vdcfs/instances.c vdcfs/images.c \
-              vdcfs/volumes.c vdcfs/networks.c vdcfs/security_groups.c \
-              vdcfs/ssh_keys.c vdcfs/hosts.c \
-              vdcfs/quotas.c
 UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement \
               test_volumes test_iscsi test_networks \
-              test_quotas test_agent_doc
+              test_quotas test_agent_doc test_kinds
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 AGENT_FUZZERS = fuzz_agent_join fuzz_agent_hva_report fuzz_agent_sta_report fuzz_agent_path
 FUZZERS    += $(AGENT_FUZZERS)
@@ -53,8 +56,8 @@ HVA_SRC         = $(wildcard agents/hva/*.c)
 STA_SRC         = $(wildcard agents/sta/*.c)
 
 BACKEND_OBJ = $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
+KINDS_OBJ   = $(KINDS_SRC:%.c=$(BUILD)/obj/%.o)
 VDCFS_OBJ   = $(VDCFS_SRC:%.c=$(BUILD)/obj/%.o)
-KIND_OBJ    = $(filter-out $(VDCFS_FRONT:%.c=$(BUILD)/obj/%.o),$(VDCFS_OBJ))
 AGENT_OBJ   = $(AGENT_LIB_SRC:%.c=$(BUILD)/obj/%.o) $(AGENT_COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 HVA_OBJ     = $(HVA_SRC:%.c=$(BUILD)/obj/%.o)
 STA_OBJ     = $(STA_SRC:%.c=$(BUILD)/obj/%.o)
@@ -62,9 +65,9 @@ STA_OBJ     = $(STA_SRC:%.c=$(BUILD)/obj/%.o)
 all: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/vdc-sta $(BUILD)/mkinstances $(BUILD)/bench-scheduler \
      $(BUILD)/bench-placement
 
-$(BUILD)/obj/%.o: %.c $(wildcard backend/*.h vdcfs/*.h)
+$(BUILD)/obj/%.o: %.c $(wildcard backend/*.h kinds/*.h vdcfs/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ivdcfs -c -o $@ $<
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/agents/%.o: agents/%.c $(wildcard backend/*.h agents/*/*.h)
 	@mkdir -p $(dir $@)
@@ -114,7 +117,7 @@ $(BUILD)/test_sta_desired: agents/sta/desired.c agents/common/json_member.c agen
 unit-agents: $(AGENT_UNIT_TESTS:%=$(BUILD)/%) $(STA_UNIT_TESTS:%=$(BUILD)/%)
 	@set -e; for t in $(AGENT_UNIT_TESTS) $(STA_UNIT_TESTS); do $(UNIT_WRAP) ./$(BUILD)/$$t; done
 
-$(BUILD)/libvdc.a: $(BACKEND_OBJ)
+$(BUILD)/libvdc.a: $(BACKEND_OBJ) $(KINDS_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/vdcfs: $(VDCFS_OBJ) $(BUILD)/libvdc.a
@@ -132,22 +135,15 @@ $(BUILD)/preadrace: tests/integration/preadrace.c
 $(BUILD)/bench-scheduler: $(BUILD)/obj/bench/scheduler.o $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/bench-placement: $(BUILD)/obj/bench/placement.o $(KIND_OBJ) $(BUILD)/libvdc.a
+$(BUILD)/bench-placement: $(BUILD)/obj/bench/placement.o $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/libvdc.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka $(LDLIBS)
 
-# The placement tests use the real kinds of vdcfs/ (not the front end).
-$(BUILD)/test_placement: tests/unit/test_placement.c tests/unit/unit.h tests/unit/unit_model.h $(KIND_OBJ) $(BUILD)/libvdc.a
-	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
-$(BUILD)/test_volumes: tests/unit/test_volumes.c tests/unit/unit.h tests/unit/unit_model.h $(KIND_OBJ) $(BUILD)/libvdc.a
-	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
-$(BUILD)/test_networks: tests/unit/test_networks.c tests/unit/unit.h tests/unit/unit_model.h $(KIND_OBJ) $(BUILD)/libvdc.a
-	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
-$(BUILD)/test_quotas: tests/unit/test_quotas.c tests/unit/unit.h tests/unit/unit_model.h $(KIND_OBJ) $(BUILD)/libvdc.a
-	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
+# The tests of the kinds use their real tables, from libvdc.a.
+$(BUILD)/test_placement $(BUILD)/test_volumes $(BUILD)/test_networks $(BUILD)/test_quotas: tests/unit/unit_model.h
 
 unit: $(UNIT_TESTS:%=$(BUILD)/%) unit-agents
 	@set -e; for t in $(UNIT_TESTS); do ./$(BUILD)/$$t; done

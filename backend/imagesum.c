@@ -20,6 +20,7 @@
 
 #include "host.h"
 #include "imagesum.h"
+#include "instance.h"
 
 /*
  * Image checksums, remembered per image file version (device, inode,

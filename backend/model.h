@@ -18,7 +18,7 @@
  * - Reads never touch sqlite: the store is read once, at vdc_model_open().
  *
  * Kinds describe themselves with `struct vdc_kind` (one per folder under
- * the root, defined in vdcfs/<kind>.c): their attributes with defaults and
+ * the root, defined in kinds/<kind>.c): their attributes with defaults and
  * checks, their relation folders, their live files and their verbs.
  */
 #ifndef VDC_MODEL_H
@@ -75,6 +75,17 @@ struct vdc_run_def {
 	void (*show)(const struct vdc_obj *obj, struct strbuf *out);
 };
 
+/*
+ * A file of a kind's own folder, beside its objects (hosts/join): what
+ * the data center says about the kind as a whole. `show` NULL: the cache
+ * directory tag, so tar --exclude-caches leaves the folder's objects out.
+ */
+struct vdc_kind_file_def {
+	const char *name;
+	unsigned mode;          /* permission bits: 0444, or 0400 for root's alone */
+	void (*show)(struct strbuf *out);
+};
+
 /* A verb for ctl: `name [args]`. */
 struct vdc_verb_def {
 	const char *name;
@@ -94,6 +105,8 @@ struct vdc_kind {
 	unsigned nrunfiles;
 	const struct vdc_verb_def *verbs;
 	unsigned nverbs;
+	const struct vdc_kind_file_def *files;   /* files of the kind's folder */
+	unsigned nfiles;
 	const struct vdc_kind *child;   /* kind of the objects in childdir */
 	const char *childdir;           /* "nics" */
 	unsigned child_max;             /* objects childdir holds at most (mkdir: ENOSPC); 0: no limit */
@@ -247,13 +260,15 @@ struct vdc_obj {
 /*
  * What one kind may have: vdc_obj.hidden and the front end's inode numbers
  * give each attribute, run file and relation folder a bit and a slot of
- * their own. A kind declares its table sizes with VDC_NATTRS,
- * VDC_NRUNFILES and VDC_NRELDIRS (vdcfs/kinds.h), which fail to compile
- * past these.
+ * their own, and each file of the kind's folder one of the data center's
+ * (the front end's tree_global_hidden). A kind declares its table sizes
+ * with VDC_NATTRS, VDC_NRUNFILES, VDC_NRELDIRS and VDC_NFILES
+ * (kinds/kinds.h), which fail to compile past these.
  */
 #define VDC_KIND_ATTRS_MAX    40
 #define VDC_KIND_RUNFILES_MAX 12
 #define VDC_KIND_RELDIRS_MAX  4
+#define VDC_KIND_FILES_MAX    3
 
 /* Bits of vdc_obj.hidden: attribute i is bit i; these name the rest. */
 #define VDC_HIDE_CTL      (1ULL << 40)

@@ -35,7 +35,7 @@ void vdc_host_report_sta(struct vdc_obj *host, const struct vdc_doc_sta_vol *vol
 /* Heartbeats: turn silent hosts unknown, and their instances and volumes with them. Call about once a second. */
 void vdc_hosts_tick(void);
 
-/* Kind hooks of hosts (vdcfs/hosts.c) that move or reconcile the instances on them. */
+/* Kind hooks of hosts (kinds/hosts.c) that move or reconcile the instances on them. */
 int vdc_host_verb_evacuate(struct vdc_obj *host, const char *args, size_t len, struct vdc_err *err);
 void vdc_host_changed(struct vdc_obj *host, unsigned attr);
 /*

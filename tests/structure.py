@@ -5,11 +5,11 @@ each component, from the symbols of its objects, and the longest sources.
     tests/structure.py [BUILD]        (default: build; run `make` first)
 
 A file depends on another when its object uses (nm: U) a symbol the other
-defines (T, D, B, R). Files are grouped by component (backend, vdcfs,
+defines (T, D, B, R). Files are grouped by component (backend, kinds, vdcfs,
 agents/common, agents/hva, agents/sta, bench): a cycle is a strongly
 connected set of two or more files of one component, edges between
-components included (the control plane's components are backend and vdcfs
-together, since vdcfs links libvdc.a). It is a report: it prints and exits
+components included (the control plane's components are backend, kinds and
+vdcfs together, since vdcfs links libvdc.a). It is a report: it prints and exits
 0; CI shows it (scripts/test), so a new cycle is seen, not hidden.
 """
 import os
@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 COMPONENTS = [
-    ("control plane", ("backend/", "vdcfs/")),
+    ("control plane", ("backend/", "kinds/", "vdcfs/")),
     ("agents/common", ("agents/common/",)),
     ("vdc-hva", ("agents/hva/", "agents/common/")),
     ("vdc-sta", ("agents/sta/", "agents/common/")),
@@ -103,7 +103,7 @@ def main():
         for c in cycles:
             print("  cycle: " + " ".join(x[:-2] for x in c))
     longest = []
-    for d in ("backend", "vdcfs", "agents", "tests", "bench"):
+    for d in ("backend", "kinds", "vdcfs", "agents", "tests", "bench"):
         for dirpath, _, fs in os.walk(d):
             for f in fs:
                 if f.endswith((".c", ".h")):

@@ -1,6 +1,6 @@
 /*
- * vdcfs's start-up: its options, the kinds it serves (in the order a
- * restore needs), mounting and serving the tree until it is unmounted,
+ * vdcfs's start-up: its options, the kinds it serves (kinds/kinds.c's
+ * vdc_kind_list[]), mounting and serving the tree until it is unmounted,
  * and letting go of what the kernel never released.
  */
 #include <errno.h>
@@ -20,14 +20,6 @@
 #include "host.h"
 #include "kinds.h"
 #include "notify.h"
-
-static const struct vdc_kind *const kinds[] = {
-	/* A restore needs link targets before their sources: keep this order. */
-	&vdc_kind_images, &vdc_kind_ssh_keys, &vdc_kind_security_groups, &vdc_kind_networks,
-	&vdc_kind_volumes, &vdc_kind_instances, &vdc_kind_hosts,
-	&vdc_kind_quotas,   /* last: a restore makes the objects before the limits on them */
-	NULL,
-};
 
 /*
  * Readahead of the mount: the kernel gives a FUSE mount 128 KiB, which
@@ -205,7 +197,7 @@ int main(int argc, char *argv[])
 		goto done;
 	}
 	/* Check the state before going to the background, where errors are unseen. */
-	if (vdc_model_open(state, kinds, sync_full, &err) < 0) {
+	if (vdc_model_open(state, vdc_kind_list, sync_full, &err) < 0) {
 		fprintf(stderr, "vdcfs: %s\n", err.msg);
 		goto done;
 	}
@@ -229,7 +221,7 @@ int main(int argc, char *argv[])
 	tune_readahead(mnt);
 	if (fuse_daemonize(cl.foreground) < 0)
 		goto done;
-	if (vdc_model_open(state, kinds, sync_full, &err) < 0) {
+	if (vdc_model_open(state, vdc_kind_list, sync_full, &err) < 0) {
 		fprintf(stderr, "vdcfs: %s\n", err.msg);
 		goto done;
 	}

@@ -1,8 +1,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "agentd.h"
-#include "kinds.h"
 #include "tree.h"
 #include "volume.h"
 
@@ -10,6 +8,15 @@
 #define INO_KIND(i) (2 + (i))
 #define INO_GRUN 21
 #define INO_GFILE(i) (22 + (i))
+/*
+ * The kinds' own files take global hide bits and inode numbers after
+ * run/'s: as many as INO_KIND leaves kinds (up to INO_GRUN), each with
+ * VDC_KIND_FILES_MAX, fit both.
+ */
+_Static_assert(G_KIND_FILES + (INO_GRUN - INO_KIND(0)) * VDC_KIND_FILES_MAX <= 64,
+	       "the kinds' own files run out of tree_global_hidden's bits");
+_Static_assert(INO_GFILE(G_KIND_FILES + (INO_GRUN - INO_KIND(0)) * VDC_KIND_FILES_MAX) < 256,
+	       "the kinds' own files run into the objects' inode numbers");
 
 /* Slots of an object's entries in the low byte of their inode numbers. */
 #define SLOT_ATTR(i) (1 + (i))
@@ -37,6 +44,33 @@ static struct vdc_imap data_written;   /* volume id -> second of its last write 
 static bool is(const char *c, size_t l, const char *word)
 {
 	return l == strlen(word) && !memcmp(c, word, l);
+}
+
+int tree_kind_file(const struct vdc_kind *k, unsigned f)
+{
+	const struct vdc_kind *const *kinds = vdc_kinds();
+	unsigned i, g = G_KIND_FILES;
+
+	for (i = 0; kinds[i] && kinds[i] != k; i++)
+		g += kinds[i]->nfiles;
+	return (int)(g + f);
+}
+
+/* The kind whose own file global file `g` is, and the file's index in it; NULL for run/'s or none. */
+static const struct vdc_kind *kind_file_of(unsigned g, unsigned *f)
+{
+	const struct vdc_kind *const *kinds = vdc_kinds();
+	unsigned i, base = G_KIND_FILES;
+
+	if (g < G_KIND_FILES)
+		return NULL;
+	for (i = 0; kinds[i]; base += kinds[i]->nfiles, i++) {
+		if (g < base + kinds[i]->nfiles) {
+			*f = g - base;
+			return kinds[i];
+		}
+	}
+	return NULL;
 }
 
 /* Is the entry with hide-bit `bit` of `obj` absent for the caller? */
@@ -147,11 +181,13 @@ static int step(struct node *n, const char *c, size_t l)
 		n->type = N_KINDDIR;
 		return 0;
 	case N_KINDDIR:
-		if (n->kind == &vdc_kind_hosts && (is(c, l, "CACHEDIR.TAG") || is(c, l, "join"))) {
-			n->type = N_GFILE;
-			n->idx = is(c, l, "join") ? G_HOSTS_JOIN : G_HOSTS_TAG;
-			n->hidden = (tree_global_hidden & tree_hide_bit(n)) != 0;
-			return 0;
+		for (i = 0; i < n->kind->nfiles; i++) {
+			if (is(c, l, n->kind->files[i].name)) {
+				n->type = N_GFILE;
+				n->idx = tree_kind_file(n->kind, i);
+				n->hidden = (tree_global_hidden & tree_hide_bit(n)) != 0;
+				return 0;
+			}
 		}
 		n->obj = vdc_obj_find(n->kind, NULL, c, l);
 		if (!n->obj)
@@ -280,7 +316,14 @@ int tree_from_ino(uint64_t ino, struct node *n)
 		n->type = N_GRUN;
 		return 0;
 	}
-	if (ino >= INO_GFILE(0) && ino <= INO_GFILE(G_HOSTS_JOIN)) {
+	if (ino >= INO_GFILE(0) && ino < INO_GFILE(G_KIND_FILES)) {
+		n->type = N_GFILE;
+		n->idx = (int)(ino - INO_GFILE(0));
+		n->hidden = (tree_global_hidden & tree_hide_bit(n)) != 0;
+		return 0;
+	}
+	if (ino >= INO_GFILE(G_KIND_FILES) && ino < 256 &&
+	    (n->kind = kind_file_of((unsigned)(ino - INO_GFILE(0)), &i))) {
 		n->type = N_GFILE;
 		n->idx = (int)(ino - INO_GFILE(0));
 		n->hidden = (tree_global_hidden & tree_hide_bit(n)) != 0;
@@ -378,6 +421,9 @@ void tree_link_from(const struct node *n, struct strbuf *out)
 
 void tree_show(const struct node *n, struct strbuf *out)
 {
+	const struct vdc_kind *k;
+	unsigned f;
+
 	switch (n->type) {
 	case N_ATTR:
 		vdc_attr_show(n->obj, (unsigned)n->idx, out);
@@ -391,8 +437,8 @@ void tree_show(const struct node *n, struct strbuf *out)
 	case N_GFILE:
 		if (n->idx == G_RUN_EVENTS)
 			vdc_events_show_for(tree_caller_uid, out);
-		else if (n->idx == G_HOSTS_JOIN)
-			vdc_agentd_show_join(out);
+		else if ((k = kind_file_of((unsigned)n->idx, &f)) && k->files[f].show)
+			k->files[f].show(out);
 		else
 			strbuf_addstr(out, CACHEDIR_TAG);
 		break;
@@ -512,6 +558,8 @@ int tree_stat(const struct node *n, struct stat *st)
 {
 	const struct vdc_obj *o = n->obj;
 	__do_strbuf struct strbuf text = STRBUF_INIT;
+	const struct vdc_kind *k;
+	unsigned f;
 
 	if (!start_time.tv_sec)
 		start_time = vdc_now();
@@ -539,8 +587,9 @@ int tree_stat(const struct node *n, struct stat *st)
 		set_times(st, start_time);
 		break;
 	case N_GFILE:
-		/* hosts/join holds the join secret: root's alone. */
-		st->st_mode = n->idx == G_HOSTS_JOIN ? S_IFREG | 0400 : S_IFREG | 0444;
+		/* A kind's file says its mode (hosts/join, the join secret, is root's alone). */
+		k = kind_file_of((unsigned)n->idx, &f);
+		st->st_mode = S_IFREG | (k ? k->files[f].mode : 0444);
 		/* A tag never changes: a fixed time lets rsync see it is the same. */
 		set_times(st, n->idx == G_RUN_EVENTS ? vdc_events_mtime() : (struct timespec){ 0, 0 });
 		break;

@@ -18,7 +18,7 @@ enum node_type {
 	N_ROOT,
 	N_KINDDIR,     /* instances/ */
 	N_GRUN,        /* run/ */
-	N_GFILE,       /* run/events, run/CACHEDIR.TAG, hosts/CACHEDIR.TAG, hosts/join */
+	N_GFILE,       /* run/events, run/CACHEDIR.TAG, a kind's own files (hosts/join) */
 	N_OBJ,         /* instances/web1/, instances/web1/nics/eth0/ */
 	N_ATTR,        /* a VALUE attribute file */
 	N_LINK,        /* a LINK attribute: a symlink */
@@ -33,7 +33,12 @@ enum node_type {
 	N_SCRATCH,
 };
 
-enum gfile { G_RUN_TAG, G_RUN_EVENTS, G_HOSTS_TAG, G_HOSTS_JOIN };
+/*
+ * The global files' indexes: run/'s, then the files of the kinds' own
+ * folders (struct vdc_kind's files: hosts/CACHEDIR.TAG, hosts/join) from
+ * G_KIND_FILES on, kind after kind in the order of vdc_kinds().
+ */
+enum gfile { G_RUN_TAG, G_RUN_EVENTS, G_KIND_FILES };
 
 struct node {
 	enum node_type type;
@@ -103,8 +108,10 @@ unsigned tree_link_depth(const struct node *n);
 void tree_link_from(const struct node *n, struct strbuf *out);
 /* The object whose owner governs this node, or NULL (root, kinds, run). */
 struct vdc_obj *tree_owner(const struct node *n);
-/* Hidden bits of the files in hosts/ and run/ (bit = enum gfile). */
+/* Hidden bits of run/'s files and the kinds' own (bit = enum gfile). */
 extern uint64_t tree_global_hidden;
+/* The global file index (enum gfile) of file `f` of kind `k`'s folder. */
+int tree_kind_file(const struct vdc_kind *k, unsigned f);
 /* The hidden-bit for a fixed entry, 0 for entries that cannot hide. */
 uint64_t tree_hide_bit(const struct node *n);
 /* Path of a scratch file relative to its object ("sedXYZ", "volumes/x"). */

@@ -26,7 +26,6 @@
 
 #include "frontend.h"
 #include "handle.h"
-#include "kinds.h"
 #include "namespace.h"
 #include "notify.h"
 #include "tree.h"
@@ -264,14 +263,11 @@ static void list_dir(struct lister *l, const struct node *dir)
 		list_node(l, "run", &n);
 		break;
 	case N_KINDDIR:
-		if (dir->kind == &vdc_kind_hosts) {
+		for (i = 0; i < dir->kind->nfiles; i++) {
 			n.type = N_GFILE;
-			n.idx = G_HOSTS_TAG;
+			n.idx = tree_kind_file(dir->kind, i);
 			n.hidden = (tree_global_hidden & tree_hide_bit(&n)) != 0;
-			list_node(l, "CACHEDIR.TAG", &n);
-			n.idx = G_HOSTS_JOIN;
-			n.hidden = (tree_global_hidden & tree_hide_bit(&n)) != 0;
-			list_node(l, "join", &n);
+			list_node(l, dir->kind->files[i].name, &n);
 		}
 		list_map(l, dir->kind, vdc_kind_objects(dir->kind));
 		break;

@@ -1,7 +1,7 @@
 /*
  * quotas/USER/: the limits of one user's instances and volumes, made by
  * root and named after the user's login name. The sums and the check the
- * limited kinds call are in backend/quota.c.
+ * limited kinds call are in kinds/quota.c.
  */
 #include <pwd.h>
 #include <stdlib.h>

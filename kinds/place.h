@@ -96,7 +96,7 @@ struct vdc_obj **vdc_placed_on(const struct vdc_obj *host, unsigned *n);
 void vdc_instance_show_host(const struct vdc_obj *obj, struct strbuf *out);
 void vdc_instance_show_console(const struct vdc_obj *obj, struct strbuf *out);
 
-/* Kind hooks of instances (vdcfs/instances.c) and the hosts' loaded hook (vdcfs/hosts.c). */
+/* Kind hooks of instances (kinds/instances.c) and the hosts' loaded hook (kinds/hosts.c). */
 void vdc_place_live_loaded(struct vdc_obj *instance, const char *name, const char *value);
 void vdc_place_release(struct vdc_obj *instance);
 void vdc_place_destroyed(struct vdc_obj *instance);

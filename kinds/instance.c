@@ -13,6 +13,7 @@
 #include "network.h"
 #include "place.h"
 #include "scheduler.h"
+#include "ssh_key.h"
 
 static const char *const states[VDC_ISTATE_COUNT] = {
 	[VDC_ISTATE_DEFINED] = "defined",

@@ -1,5 +1,6 @@
 /* ssh-keys/NAME/: an OpenSSH public key for cloud-init. */
 #include "kinds.h"
+#include "ssh_key.h"
 
 /*
  * An OpenSSH key, or empty while no instance links it: vdc-hva refuses an

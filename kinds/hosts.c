@@ -1,8 +1,11 @@
 /*
  * hosts/NAME/: a machine whose agent joined (made by joining, never by
  * mkdir). What it offers and what its instances take are in run/; the
- * links of instances/ are the data center's own (backend/host.c).
+ * links of instances/ are the data center's own (kinds/host.c). The
+ * folder hosts/ has files of its own: join, the command that joins a
+ * host (the agent server's), and a CACHEDIR.TAG.
  */
+#include "agentd.h"
 #include "host.h"
 #include "kinds.h"
 #include "place.h"
@@ -45,6 +48,12 @@ static const struct vdc_verb_def verbs[] = {
 	VDC_VERBS_COMMON,
 };
 
+/* hosts/join holds the join secret: root's alone. The tag keeps hosts out of tar. */
+static const struct vdc_kind_file_def files[] = {
+	{ "CACHEDIR.TAG", 0444, NULL },
+	{ "join", 0400, vdc_agentd_show_join },
+};
+
 const struct vdc_kind vdc_kind_hosts = {
 	.id = VDC_KIND_HOSTS,
 	.name = "hosts",
@@ -57,6 +66,8 @@ const struct vdc_kind vdc_kind_hosts = {
 	.nrunfiles = VDC_NRUNFILES(runfiles),
 	.verbs = verbs,
 	.nverbs = VDC_ARRAY_SIZE(verbs),
+	.files = files,
+	.nfiles = VDC_NFILES(files),
 	.initial_state = "joined",
 	.changed = vdc_host_changed,
 	.busy = vdc_host_busy,

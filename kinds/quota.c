@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "instance.h"
 #include "quota.h"
+#include "volume.h"
 
 /* The largest limit: a count of a million, a size of 1024T. */
 #define LIMIT_COUNT_MAX 1000000ULL

@@ -16,6 +16,16 @@
 #include "model.h"
 
 /*
+ * volumes/NAME/: the attributes its table (kinds/volumes.c) is indexed
+ * by (kind_ids.h says why).
+ */
+enum vdc_volume_attr {
+	VDC_VOLUME_SIZE,
+	VDC_VOLUME_SOURCE,
+	VDC_VOLUME_NATTRS
+};
+
+/*
  * The words of a volume's (and a volume snapshot's) run/state, named by
  * constants as instance.h's; a snapshot is only creating, available or
  * error.
@@ -128,7 +138,7 @@ struct vdc_inst_vol_desired *vdc_instance_volumes(const struct vdc_obj *inst, si
  */
 void vdc_volumes_report(struct vdc_obj *host, const struct vdc_doc_sta_vol *vols, size_t n);
 
-/* Hooks of the volumes and snapshots kinds (vdcfs/volumes.c) and of instances. */
+/* Hooks of the volumes and snapshots kinds (kinds/volumes.c) and of instances. */
 int vdc_volume_check_size(const struct vdc_obj *vol, const char *text, size_t len, struct vdc_err *err);
 int vdc_volume_check_source(const struct vdc_obj *vol, const char *tname, size_t len, struct vdc_err *err);
 void vdc_volume_changed(struct vdc_obj *vol, unsigned attr);

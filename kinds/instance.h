@@ -21,6 +21,26 @@
 #include "model.h"
 
 /*
+ * instances/NAME/: the attributes and relation folders its table
+ * (kinds/instances.c) is indexed by (kind_ids.h says why).
+ */
+enum vdc_instance_attr {
+	VDC_INSTANCE_CPUS,
+	VDC_INSTANCE_MEMORY,
+	VDC_INSTANCE_HOSTNAME,
+	VDC_INSTANCE_USER_DATA,
+	VDC_INSTANCE_POWER,
+	VDC_INSTANCE_IMAGE,
+	VDC_INSTANCE_NATTRS
+};
+enum vdc_instance_rel {
+	VDC_INSTANCE_VOLUMES,
+	VDC_INSTANCE_SECURITY_GROUPS,
+	VDC_INSTANCE_SSH_KEYS,
+	VDC_INSTANCE_NRELS
+};
+
+/*
  * The words of an instance's run/state (docs/tree.md, "The state
  * machine"), named by constants: the model keeps the word, the instance
  * code says which with these, so a misspelt state does not compile.

@@ -41,6 +41,33 @@
 
 #include "model.h"
 
+/*
+ * The attributes the tables of networks/NAME/ (kinds/networks.c), of
+ * instances/NAME/nics/NIC/ (kinds/instances.c) and of
+ * security-groups/NAME/ (kinds/security_groups.c) are indexed by, whose
+ * behaviour is network.c's (kind_ids.h says why).
+ */
+enum vdc_network_attr {
+	VDC_NETWORK_CIDR,
+	VDC_NETWORK_GATEWAY,
+	VDC_NETWORK_DHCP,
+	VDC_NETWORK_DNS,
+	VDC_NETWORK_NATTRS
+};
+
+/* instances/NAME/nics/NIC/ */
+enum vdc_nic_attr {
+	VDC_NIC_NETWORK,
+	VDC_NIC_IP,
+	VDC_NIC_NATTRS
+};
+
+/* security-groups/NAME/ */
+enum vdc_group_attr {
+	VDC_GROUP_RULES,
+	VDC_GROUP_NATTRS
+};
+
 #define VDC_VNI_MAX 16777215u
 
 /* A network's live state. */
@@ -69,7 +96,7 @@ void vdc_network_reserved(uint32_t net, unsigned prefix, uint32_t gateway, uint3
 int vdc_network_cidr(const struct vdc_obj *net, uint32_t *addr, unsigned *prefix);
 
 /*
- * Checks of the networks kind (vdcfs/networks.c) that depend on the nics:
+ * Checks of the networks kind (kinds/networks.c) that depend on the nics:
  * may network `net` take the cidr `addr`/`prefix` (with its gateway), or
  * the gateway `gw`? 0, or a negative errno with the sentence.
  */

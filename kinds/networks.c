@@ -1,6 +1,6 @@
 /*
  * networks/NAME/: a virtual IPv4 network. Its addresses, overlay id and
- * what hypervisors build of it live in backend/network.c.
+ * what hypervisors build of it live in kinds/network.c.
  */
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /*
  * volumes/NAME/: a block volume on a storage host (docs/storage.md), with
- * its snapshots in snapshots/SNAP/. The logic is in backend/volume.c.
+ * its snapshots in snapshots/SNAP/. The logic is in kinds/volume.c.
  */
 #include "kinds.h"
 #include "quota.h"

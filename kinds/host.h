@@ -24,6 +24,20 @@
 
 #include "model.h"
 
+/*
+ * hosts/NAME/: the attributes and relation folders its table
+ * (kinds/hosts.c) is indexed by (kind_ids.h says why).
+ */
+enum vdc_host_attr {
+	VDC_HOST_SCHEDULABLE,
+	VDC_HOST_NATTRS
+};
+enum vdc_host_rel {
+	VDC_HOST_INSTANCES,
+	VDC_HOST_VOLUMES,
+	VDC_HOST_NRELS
+};
+
 /* The words of a host's run/state, named by constants (as instance.h's). */
 enum vdc_host_state { VDC_HSTATE_JOINED, VDC_HSTATE_UP, VDC_HSTATE_UNKNOWN, VDC_HSTATE_COUNT };
 
@@ -74,7 +88,7 @@ struct vdc_host {
 void vdc_hosts_configure(unsigned host_timeout_s, unsigned heartbeat_s);
 unsigned vdc_hosts_heartbeat(void);
 
-/* The kind of hosts/ (vdcfs/hosts.c registers it). */
+/* The kind of hosts/ (kinds/hosts.c registers it). */
 const struct vdc_kind *vdc_hosts_kind(void);
 struct vdc_obj *vdc_host_find(const char *name);
 struct vdc_host *vdc_host_of(struct vdc_obj *host);
@@ -138,7 +152,7 @@ void vdc_host_show_memory_used(const struct vdc_obj *host, struct strbuf *out);
 void vdc_host_show_driver(const struct vdc_obj *host, struct strbuf *out);
 void vdc_host_show_underlay(const struct vdc_obj *host, struct strbuf *out);
 
-/* Kind hooks of hosts (vdcfs/hosts.c). */
+/* Kind hooks of hosts (kinds/hosts.c). */
 int vdc_host_busy(const struct vdc_obj *host, struct vdc_err *err);
 void vdc_host_live_loaded(struct vdc_obj *host, const char *name, const char *value);
 void vdc_host_release(struct vdc_obj *host);

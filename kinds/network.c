@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "instance.h"
 #include "network.h"
 #include "place.h"
 

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "host.h"
+#include "instance.h"
+#include "network.h"
 #include "place.h"
 
 struct vdc_place *vdc_place_of(struct vdc_obj *instance)

@@ -7,6 +7,7 @@
 #include "network.h"
 #include "place.h"
 #include "quota.h"
+#include "ssh_key.h"
 #include "volume.h"
 
 /*
