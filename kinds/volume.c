@@ -211,6 +211,12 @@ static int in_use(const struct vdc_obj *vol, const char *what, struct vdc_err *e
 	return 0;
 }
 
+int vdc_volume_no_host(const struct vdc_obj *vol, struct vdc_err *err)
+{
+	return vdc_err_set(err, -EAGAIN, "volume %s has no storage host yet, so it can hold no bytes; a storage host must join (or have room) first",
+			   vol->name);
+}
+
 int vdc_volume_writable(const struct vdc_obj *vol, struct vdc_err *err)
 {
 	return in_use(vol, "writing through data", err);

@@ -72,6 +72,11 @@ bool vdc_volume_placed(const struct vdc_obj *vol);
 /* 0 when `vol` may be written through data now, else -EBUSY with the sentence. */
 int vdc_volume_writable(const struct vdc_obj *vol, struct vdc_err *err);
 /*
+ * The refusal of bytes written to a volume on no storage host (they would
+ * have nowhere to go): -EAGAIN and the sentence for run/err.
+ */
+int vdc_volume_no_host(const struct vdc_obj *vol, struct vdc_err *err);
+/*
  * May an open of data keep the kernel's cached pages (write lock held)?
  * Only while nothing but vdcfs could have written the volume since the
  * last open: no restore, no guest.

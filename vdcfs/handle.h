@@ -103,11 +103,6 @@ int handle_open(const struct node *n, struct fuse_file_info *fi, bool created);
  * discard every block. Fills fi for the reply.
  */
 int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc);
-/*
- * The refusal of bytes written to a volume on no storage host (they would
- * have nowhere to go): -EAGAIN and the sentence. The model's lock is held.
- */
-int volume_no_host(const struct vdc_obj *vol, struct vdc_err *err);
 /* truncate(2) of a volume's data, through open handle `h` or none. */
 int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size);
 /*

@@ -145,7 +145,7 @@ int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
 	/*
 	 * A volume on no storage host has no session: its handle stays a
 	 * text one, which reads as empty and refuses a write with EAGAIN and
-	 * volume_no_host()'s sentence in run/err (text_write).
+	 * vdc_volume_no_host()'s sentence in run/err (text_write).
 	 */
 	if (h->lun)
 		h->be = &handle_iscsi;
@@ -281,12 +281,6 @@ static int volume_wait_size(struct handle *h, uint64_t end, struct vdc_err *err)
 	return 0;
 }
 
-int volume_no_host(const struct vdc_obj *vol, struct vdc_err *err)
-{
-	return vdc_err_set(err, -EAGAIN, "volume %s has no storage host yet, so it can hold no bytes; a storage host must join (or have room) first",
-			   vol->name);
-}
-
 static void volume_write(fuse_req_t req, struct handle *h, const char *data, size_t size, off_t off)
 {
 	struct vdc_err err = VDC_ERR_INIT;
@@ -299,7 +293,7 @@ static void volume_write(fuse_req_t req, struct handle *h, const char *data, siz
 	vol = vdc_obj_by_id(h->vol);
 	rc = vol ? vdc_volume_writable(vol, &err) : -ENOENT;
 	if (rc == 0 && !h->lun)
-		rc = volume_no_host(vol, &err);
+		rc = vdc_volume_no_host(vol, &err);
 	vdc_model_unlock();
 	/* Like a disk: a write that runs past the end is short, one at the end fails. */
 	if (rc == 0 && (uint64_t)off >= end)
