@@ -1,4 +1,5 @@
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,4 +216,35 @@ void vdc_imap_del(struct vdc_imap *m, uint64_t key)
 			return;
 		}
 	}
+}
+
+void vdc_name_set_init(struct vdc_name_set *s)
+{
+	s->v = NULL;
+	s->n = 0;
+	vdc_map_init(&s->map);
+}
+
+bool vdc_name_set_add(struct vdc_name_set *s, const char *name)
+{
+	if (vdc_map_get(&s->map, name))
+		return false;
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	snprintf(s->v[s->n], sizeof(*s->v), "%s", name);
+	vdc_map_put(&s->map, name, s);   /* any non-NULL value */
+	s->n++;
+	return true;
+}
+
+bool vdc_name_set_has(const struct vdc_name_set *s, const char *name)
+{
+	return vdc_map_get(&s->map, name) != NULL;
+}
+
+void vdc_name_set_release(struct vdc_name_set *s)
+{
+	vdc_map_clear(&s->map);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
 }

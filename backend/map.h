@@ -7,6 +7,7 @@
 #ifndef VDC_MAP_H
 #define VDC_MAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,23 @@ void *vdc_map_del(struct vdc_map *m, const char *key);
 /* Iterate: `for (e = vdc_map_first(m, &i); e; e = vdc_map_next(m, e, &i))`. */
 struct vdc_map_entry *vdc_map_first(const struct vdc_map *m, size_t *bucket);
 struct vdc_map_entry *vdc_map_next(const struct vdc_map *m, struct vdc_map_entry *e, size_t *bucket);
+
+/*
+ * A set of names (up to VDC_NAME_MAX bytes each: objects' names) in the
+ * order they were added, each once: v[0..n). Zero it with
+ * VDC_NAME_SET_INIT or vdc_name_set_init(); release frees it.
+ */
+struct vdc_name_set {
+	char (*v)[64];
+	size_t n;
+	struct vdc_map map;
+};
+#define VDC_NAME_SET_INIT { NULL, 0, { NULL, 0, 0 } }
+void vdc_name_set_init(struct vdc_name_set *s);
+/* Add `name` (cut at 63 bytes); true when it was not there. */
+bool vdc_name_set_add(struct vdc_name_set *s, const char *name);
+bool vdc_name_set_has(const struct vdc_name_set *s, const char *name);
+void vdc_name_set_release(struct vdc_name_set *s);
 
 #endif
 

@@ -1,5 +1,6 @@
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -854,12 +855,13 @@ void vdc_network_desired_get(struct vdc_obj *host, struct vdc_network_desired *o
 {
 	const struct vdc_kind *gk = vdc_kind(VDC_KIND_SECURITY_GROUPS);
 	const struct vdc_reldir *r = &host->rel[VDC_HOST_INSTANCES];
-	struct names net_names = { NULL, 0 }, group_names = { NULL, 0 };
-	struct vdc_rule *rules = xcalloc(VDC_RULES_MAX, sizeof(*rules));
+	struct names net_names = { NULL, 0 };
+	struct vdc_name_set groups = VDC_NAME_SET_INIT;
 	unsigned i;
 	size_t g;
 
 	memset(out, 0, sizeof(*out));
+	vdc_name_set_init(&groups);
 	for (i = 0; i < r->n; i++) {
 		struct vdc_obj *inst = vdc_link_target(r->links[i]);
 		struct vdc_map_entry *e;
@@ -880,33 +882,26 @@ void vdc_network_desired_get(struct vdc_obj *host, struct vdc_network_desired *o
 		gd = groups_dir(inst);
 		for (k = 0; gd >= 0 && k < inst->rel[gd].n; k++)
 			if (vdc_link_target(inst->rel[gd].links[k]))
-				names_add(&group_names, inst->rel[gd].links[k]->tname);
+				vdc_name_set_add(&groups, inst->rel[gd].links[k]->tname);
 	}
 	/* The groups that rules name as peers (sg:NAME) are sent too, for their members. */
-	for (g = 0; g < group_names.n; g++) {
-		struct vdc_obj *o = vdc_obj_find(gk, NULL, group_names.v[g], strlen(group_names.v[g]));
-		size_t len, n = 0, k;
+	vdc_groups_close(&groups, NULL, NULL, 0, SIZE_MAX);
+	for (g = 0; g < groups.n; g++) {
+		struct vdc_obj *o = vdc_obj_find(gk, NULL, groups.v[g], strlen(groups.v[g]));
+		size_t len = 0;
 		const char *text = o ? vdc_attr_value(o, VDC_GROUP_RULES, &len) : "";
 		struct vdc_group_desired *gr;
 
-		if (!o)
-			len = 0;
-		if (len && vdc_rules_parse(text, len, rules, &n, NULL) < 0)
-			n = 0;
-		for (k = 0; k < n; k++)
-			if (rules[k].peer_is_group)
-				names_add(&group_names, rules[k].peer_group);
 		out->groups = xrealloc(out->groups, (out->ngroups + 1) * sizeof(*out->groups));
 		gr = &out->groups[out->ngroups++];
 		memset(gr, 0, sizeof(*gr));
-		snprintf(gr->name, sizeof(gr->name), "%s", group_names.v[g]);
+		snprintf(gr->name, sizeof(gr->name), "%s", groups.v[g]);
 		gr->rules = text;
 		gr->rules_len = len;
 		members_desired(o, gr);
 	}
-	free(rules);
 	free(net_names.v);
-	free(group_names.v);
+	vdc_name_set_release(&groups);
 }
 
 void vdc_network_desired_release(struct vdc_network_desired *d)

@@ -93,29 +93,40 @@ static void host_networks(const struct vdc_obj *host, const struct vdc_obj *extr
 }
 
 /* A list of names without repeats: the order they came in, and a map to find them. */
-struct name_set {
-	char (*v)[VDC_NAME_MAX + 1];
-	size_t n;
-	struct vdc_map map;
-};
-
-static void name_set_add(struct name_set *s, const char *name)
-{
-	if (vdc_map_get(&s->map, name))
-		return;
-	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
-	snprintf(s->v[s->n], sizeof(*s->v), "%s", name);
-	vdc_map_put(&s->map, name, s->v);   /* any non-NULL value */
-	s->n++;
-}
-
-static void instance_groups(const struct vdc_obj *inst, struct name_set *s)
+static void instance_groups(const struct vdc_obj *inst, struct vdc_name_set *s)
 {
 	const struct vdc_reldir *r = &inst->rel[VDC_INSTANCE_SECURITY_GROUPS];
 	unsigned k;
 
 	for (k = 0; k < r->n; k++)
-		name_set_add(s, r->links[k]->tname);
+		vdc_name_set_add(s, r->links[k]->tname);
+}
+
+void vdc_groups_close(struct vdc_name_set *s, const char *over_group, const char *over_text, size_t over_len,
+		      size_t limit)
+{
+	const struct vdc_kind *gk = vdc_kind(VDC_KIND_SECURITY_GROUPS);
+	struct vdc_rule *rules = xcalloc(VDC_RULES_MAX, sizeof(*rules));
+	size_t g, n, k;
+
+	/* s->n grows as peers are found. */
+	for (g = 0; g < s->n && s->n <= limit; g++) {
+		struct vdc_obj *o = gk ? vdc_obj_find(gk, NULL, s->v[g], strlen(s->v[g])) : NULL;
+		size_t len = 0;
+		const char *text = o ? vdc_attr_value(o, VDC_GROUP_RULES, &len) : "";
+
+		if (over_group && !strcmp(s->v[g], over_group)) {
+			text = over_text;
+			len = over_len;
+		}
+		n = 0;
+		if (len && vdc_rules_parse(text, len, rules, &n, NULL) < 0)
+			n = 0;
+		for (k = 0; k < n; k++)
+			if (rules[k].peer_is_group)
+				vdc_name_set_add(s, rules[k].peer_group);
+	}
+	free(rules);
 }
 
 /* A group's rules as they are about to be written (for a check before the write). */
@@ -129,21 +140,19 @@ struct rules_override {
  * How many security groups the desired state of `host` names, with
  * instance `extra` placed there too, group `group` joined and the rules
  * of `over` written (each may be NULL): the groups of its instances and
- * every group their rules name as a peer (sg:NAME), transitively, as
- * vdc_network_desired() sends them. `*has` (when not NULL) says whether
- * `over`'s group is among them. Counting stops past VDC_HOST_GROUPS_MAX.
+ * their peers (vdc_groups_close), as vdc_network_desired() sends them.
+ * `*has` (when not NULL) says whether `over`'s group is among them.
+ * Counting stops past VDC_HOST_GROUPS_MAX.
  */
 static size_t host_groups(const struct vdc_obj *host, const struct vdc_obj *extra, const char *group,
 			  const struct rules_override *over, bool *has)
 {
-	const struct vdc_kind *gk = vdc_kind(VDC_KIND_SECURITY_GROUPS);
 	const struct vdc_reldir *r = &host->rel[VDC_HOST_INSTANCES];
-	struct vdc_rule *rules = xcalloc(VDC_RULES_MAX, sizeof(*rules));
-	struct name_set s = { NULL, 0, { NULL, 0, 0 } };
-	size_t g, n;
+	struct vdc_name_set s = VDC_NAME_SET_INIT;
+	size_t n;
 	unsigned i;
 
-	vdc_map_init(&s.map);
+	vdc_name_set_init(&s);
 	for (i = 0; i < r->n; i++) {
 		struct vdc_obj *inst = vdc_link_target(r->links[i]);
 
@@ -153,30 +162,13 @@ static size_t host_groups(const struct vdc_obj *host, const struct vdc_obj *extr
 	if (extra)
 		instance_groups(extra, &s);
 	if (group)
-		name_set_add(&s, group);
-	/* s.n grows as peers are found; stop counting once past the limit. */
-	for (g = 0; g < s.n && s.n <= VDC_HOST_GROUPS_MAX; g++) {
-		struct vdc_obj *o = gk ? vdc_obj_find(gk, NULL, s.v[g], strlen(s.v[g])) : NULL;
-		size_t len = 0, k;
-		const char *text = o ? vdc_attr_value(o, VDC_GROUP_RULES, &len) : "";
-
-		if (over && !strcmp(s.v[g], over->group)) {
-			text = over->text;
-			len = over->len;
-		}
-		n = 0;
-		if (len && vdc_rules_parse(text, len, rules, &n, NULL) < 0)
-			n = 0;
-		for (k = 0; k < n; k++)
-			if (rules[k].peer_is_group)
-				name_set_add(&s, rules[k].peer_group);
-	}
+		vdc_name_set_add(&s, group);
+	vdc_groups_close(&s, over ? over->group : NULL, over ? over->text : NULL, over ? over->len : 0,
+			 VDC_HOST_GROUPS_MAX);
 	n = s.n;
 	if (has)
-		*has = over && vdc_map_get(&s.map, over->group);
-	vdc_map_clear(&s.map);
-	free(s.v);
-	free(rules);
+		*has = over && vdc_name_set_has(&s, over->group);
+	vdc_name_set_release(&s);
 	return n;
 }
 
@@ -423,16 +415,8 @@ size_t vdc_hosts_caps(const struct vdc_obj *instance, struct vdc_host_cap **caps
 			vdc_map_clear(&set);
 		}
 		/* Likewise an instance in no security group adds none. */
-		if (instance) {
-			struct name_set mine = { NULL, 0, { NULL, 0, 0 } };
-
-			vdc_map_init(&mine.map);
-			instance_groups(instance, &mine);
-			if (mine.n)
-				c->groups = (unsigned)host_groups(o, instance, NULL, NULL, NULL);
-			vdc_map_clear(&mine.map);
-			free(mine.v);
-		}
+		if (instance && instance->rel[VDC_INSTANCE_SECURITY_GROUPS].n)
+			c->groups = (unsigned)host_groups(o, instance, NULL, NULL, NULL);
 	}
 	return n;
 }

@@ -104,4 +104,15 @@ void vdc_place_renamed(struct vdc_obj *instance, const char *old);
 /* After a restart the links of hosts/NAME/instances/ and the instances' "host" values agree. */
 void vdc_host_loaded(struct vdc_obj *host);
 
+/*
+ * Close `s` over the security groups' peers: add every group that the
+ * rules of a group in `s` name (sg:NAME), transitively, as the desired
+ * state of a host carries them (network.c's vdc_network_desired_get and
+ * placement's count agree through this one function). The rules of
+ * `over_group` are read as `over_text` (about to be written) when it is
+ * not NULL. Stops once s->n passes `limit`. The model lock is held.
+ */
+void vdc_groups_close(struct vdc_name_set *s, const char *over_group, const char *over_text, size_t over_len,
+		      size_t limit);
+
 #endif
