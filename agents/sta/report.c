@@ -21,6 +21,7 @@
 #include "agent.h"
 #include "log.h"
 #include "sta.h"
+#include "wire_doc.h"
 
 /* Reports on progress alone are at least this far apart. */
 #define PROGRESS_EVERY_MS 1000L
@@ -37,7 +38,7 @@ static void complete(struct sta *s, json_t *vols, uint64_t progress_vol, const c
 	json_t *v;
 
 	json_array_foreach(vols, i, v) {
-		uint64_t id = (uint64_t)json_integer_value(json_object_get(v, "id"));
+		uint64_t id = (uint64_t)json_integer_value(json_object_get(v, VDC_WIRE_ID));
 		char path[PATH_MAX];
 		struct stat sb;
 		uint64_t allocated = 0;
@@ -45,23 +46,23 @@ static void complete(struct sta *s, json_t *vols, uint64_t progress_vol, const c
 		sta_volume_path(s, id, path);
 		if (stat(path, &sb) == 0)
 			allocated = (uint64_t)sb.st_blocks * 512;
-		json_object_set_new(v, "allocated", json_integer((json_int_t)allocated));
-		json_object_set_new(v, "progress", json_string(id == progress_vol ? progress : ""));
+		json_object_set_new(v, VDC_WIRE_ALLOCATED, json_integer((json_int_t)allocated));
+		json_object_set_new(v, VDC_WIRE_PROGRESS, json_string(id == progress_vol ? progress : ""));
 	}
 }
 
 static json_t *build_report(struct sta *s, uint64_t seq, uint64_t rev, json_t *vols)
 {
 	return json_pack("{s:I, s:I, s:I, s:{s:I, s:s, s:s, s:s}, s:o}",
-			 "epoch", (json_int_t)s->core.epoch_us,
-			 "seq", (json_int_t)seq,
-			 "rev", (json_int_t)rev,
-			 "facts",
-			 "disk_mib", (json_int_t)s->disk_mib,
-			 "driver", s->drv->name,
-			 "portal", s->opt.portal,
-			 "version", STA_VERSION,
-			 "volumes", vols);
+			 VDC_WIRE_EPOCH, (json_int_t)s->core.epoch_us,
+			 VDC_WIRE_SEQ, (json_int_t)seq,
+			 VDC_WIRE_REV, (json_int_t)rev,
+			 VDC_WIRE_FACTS,
+			 VDC_WIRE_DISK_MIB, (json_int_t)s->disk_mib,
+			 VDC_WIRE_DRIVER, s->drv->name,
+			 VDC_WIRE_PORTAL, s->opt.portal,
+			 VDC_WIRE_VERSION, STA_VERSION,
+			 VDC_WIRE_VOLUMES, vols);
 }
 
 /* Wait until a report is due; false when the agent stops. Takes `lock` and leaves it held. */
