@@ -37,7 +37,7 @@ VDCFS_SRC   = $(VDCFS_FRONT) vdcfs/instances.c vdcfs/images.c \
               vdcfs/quotas.c
 UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement \
               test_volumes test_iscsi test_networks \
-              test_quotas test_agent_doc
+              test_quotas test_agent_doc test_wire_roundtrip
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 AGENT_FUZZERS = fuzz_agent_join fuzz_agent_hva_report fuzz_agent_sta_report fuzz_agent_path
 FUZZERS    += $(AGENT_FUZZERS)
@@ -148,6 +148,11 @@ $(BUILD)/test_networks: tests/unit/test_networks.c tests/unit/unit.h tests/unit/
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
 $(BUILD)/test_quotas: tests/unit/test_quotas.c tests/unit/unit.h tests/unit/unit_model.h $(KIND_OBJ) $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
+# The round trips of the agents' documents: the kinds and wire.c on one side, the agents' parsers on the other.
+$(BUILD)/test_wire_roundtrip: tests/unit/test_wire_roundtrip.c tests/unit/unit.h tests/unit/unit_model.h \
+		agents/hva/desired.c agents/sta/desired.c agents/common/json_member.c agents/common/log.c \
+		$(KIND_OBJ) $(BUILD)/libvdc.a $(wildcard agents/*/*.h)
+	$(CC) $(CFLAGS) -Ivdcfs -Iagents -Iagents/common $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
 
 unit: $(UNIT_TESTS:%=$(BUILD)/%) unit-agents
 	@set -e; for t in $(UNIT_TESTS); do ./$(BUILD)/$$t; done

@@ -8,7 +8,9 @@
  * vdcfs, and every enumerated word one of them carries, is spelled once,
  * here (docs/agent-protocol.md is the protocol, docs/storage.md and
  * docs/networks.md its parts). Both sides write and read these constants,
- * so a renamed member is renamed on both sides at once.
+ * so a renamed member is renamed on both sides at once, and the round-trip
+ * tests (tests/unit/test_wire_roundtrip.c) render each document with one
+ * side and parse it with the other.
  *
  * Contract
  * --------
