@@ -150,7 +150,8 @@ $(BUILD)/test_quotas: tests/unit/test_quotas.c tests/unit/unit.h tests/unit/unit
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
 # The round trips of the agents' documents: the kinds and wire.c on one side, the agents' parsers on the other.
 $(BUILD)/test_wire_roundtrip: tests/unit/test_wire_roundtrip.c tests/unit/unit.h tests/unit/unit_model.h \
-		agents/hva/desired.c agents/sta/desired.c agents/common/json_member.c agents/common/log.c \
+		agents/hva/desired.c agents/sta/desired.c agents/hva/report_doc.c agents/sta/report_doc.c \
+		agents/common/json_member.c agents/common/log.c \
 		$(KIND_OBJ) $(BUILD)/libvdc.a $(wildcard agents/*/*.h)
 	$(CC) $(CFLAGS) -Ivdcfs -Iagents -Iagents/common $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
 

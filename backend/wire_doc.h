@@ -30,8 +30,9 @@
 
 /*
  * The desired state of a hypervisor, GET /v1/hosts/NAME/desired
- * (docs/agent-protocol.md, "Desired state (long-poll)"). Written by backend/wire.c
- * (vdc_wire_desired), read by agents/hva/desired.c (hva_desired_parse).
+ * (docs/agent-protocol.md, "Desired state (long-poll)"). Written by
+ * backend/wire.c (vdc_wire_desired), read by agents/hva/desired.c
+ * (hva_desired_parse).
  *
  * {rev, dc, heartbeat, initiator, instances: [instance], networks:
  *  [network], security_groups: [group]}
@@ -131,8 +132,8 @@
 
 /*
  * A hypervisor's report, POST /v1/hosts/NAME/report
- * (docs/agent-protocol.md, "Report"). Written by agents/hva/report.c
- * (the volumes' entries by words of agents/hva/volume.c), read by
+ * (docs/agent-protocol.md, "Report"). Written by agents/hva/report_doc.c
+ * (the words of agents/hva/report.c and volume.c), read by
  * backend/agent_doc.c (vdc_doc_hva_report_parse).
  *
  * {epoch, seq, rev, facts: {cpus, memory_mib, driver, virt, libvirt,
@@ -166,9 +167,10 @@
 #define VDC_WIRE_ATTACH_DETACHING "detaching"
 
 /*
- * A storage host's report (docs/storage.md, "Report of a storage host"). Written by
- * agents/sta/reconcile.c (each volume's entry) and agents/sta/report.c
- * (the rest), read by backend/agent_doc.c (vdc_doc_sta_report_parse).
+ * A storage host's report (docs/storage.md, "Report of a storage
+ * host"). Written by agents/sta/report_doc.c (the words of
+ * agents/sta/reconcile.c), read by backend/agent_doc.c
+ * (vdc_doc_sta_report_parse).
  *
  * {epoch, seq, rev, facts: {disk_mib, driver, portal, version}, volumes:
  *  [{id, state, err, size, restore, snapshots: [{id, state, err}],

@@ -7,7 +7,7 @@
  * domain (read in one call, virConnectGetAllDomainStats) and what the
  * worker adds (starting, stopping, error and its sentence). Reports carry
  * the agent's epoch and a sequence number, so vdcfs drops one that arrives
- * late.
+ * late. The document itself is written by report_doc.c.
  *
  * No report goes while libvirt is unreachable: vdcfs then sees a silent
  * host and shows its instances `unknown`, which is the truth.
@@ -23,6 +23,7 @@
 #include "agent.h"
 #include "hva.h"
 #include "log.h"
+#include "report_doc.h"
 #include "wire_doc.h"
 
 #define DEFAULT_HEARTBEAT_S 5
@@ -142,9 +143,8 @@ static json_t *volumes_json(uint64_t id, const struct hva_vol_status *vs, size_t
 
 		if (vs[i].inst_id != id || !word)
 			continue;
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s}", VDC_WIRE_ID, (json_int_t)vs[i].vol_id,
-						      VDC_WIRE_STATE, word,
-						      VDC_WIRE_ERR, vs[i].state == HVA_VOL_ERROR ? vs[i].err : ""));
+		json_array_append_new(list, hva_report_volume_json(vs[i].vol_id, word,
+								   vs[i].state == HVA_VOL_ERROR ? vs[i].err : ""));
 	}
 	return list;
 }
@@ -153,6 +153,10 @@ static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const str
 			    size_t n, const struct hva_vol_status *vs, size_t nv, const struct dom_state *ds,
 			    int nds)
 {
+	const struct hva_report_facts facts = {
+		.cpus = h->cpus, .memory_mib = h->memory_mib, .driver = h->drv->name, .virt = h->virt,
+		.libvirt = h->libvirt_version, .version = HVA_VERSION, .underlay = h->underlay_text,
+	};
 	json_t *list = json_array();
 	size_t i;
 	int k;
@@ -165,30 +169,12 @@ static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const str
 			if (strcmp(ds[k].name, st[i].domain) == 0)
 				d = &ds[k];
 		state = hva_report_state(&st[i], d != NULL, d ? d->state : 0, d ? d->reason : 0);
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:o}",
-						      VDC_WIRE_ID, (json_int_t)st[i].id,
-						      VDC_WIRE_DOMAIN, st[i].domain,
-						      VDC_WIRE_STATE, state,
-						      VDC_WIRE_ERR,
-						      strcmp(state, VDC_WIRE_STATE_ERROR) == 0 ? st[i].err : "",
-						      VDC_WIRE_IP, "",
-						      VDC_WIRE_REBOOT, (json_int_t)st[i].reboot,
-						      VDC_WIRE_RESET, (json_int_t)st[i].reset,
-						      VDC_WIRE_VOLUMES, volumes_json(st[i].id, vs, nv)));
+		json_array_append_new(list, hva_report_instance_json(st[i].id, st[i].domain, state,
+								     strcmp(state, VDC_WIRE_STATE_ERROR) == 0 ? st[i].err : "",
+								     st[i].reboot, st[i].reset,
+								     volumes_json(st[i].id, vs, nv)));
 	}
-	return json_pack("{s:I, s:I, s:I, s:{s:i, s:I, s:s, s:s, s:s, s:s, s:s}, s:o}",
-			 VDC_WIRE_EPOCH, (json_int_t)h->core.epoch_us,
-			 VDC_WIRE_SEQ, (json_int_t)seq,
-			 VDC_WIRE_REV, (json_int_t)rev,
-			 VDC_WIRE_FACTS,
-			 VDC_WIRE_CPUS, (int)h->cpus,
-			 VDC_WIRE_MEMORY_MIB, (json_int_t)h->memory_mib,
-			 VDC_WIRE_DRIVER, h->drv->name,
-			 VDC_WIRE_VIRT, h->virt,
-			 VDC_WIRE_LIBVIRT, h->libvirt_version,
-			 VDC_WIRE_VERSION, HVA_VERSION,
-			 VDC_WIRE_UNDERLAY, h->underlay_text,
-			 VDC_WIRE_INSTANCES, list);
+	return hva_report_json(h->core.epoch_us, seq, rev, &facts, list);
 }
 
 static unsigned heartbeat_s(struct hva *h)

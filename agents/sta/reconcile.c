@@ -38,6 +38,7 @@
 #include "agent.h"
 #include "file.h"
 #include "log.h"
+#include "report_doc.h"
 #include "sta.h"
 #include "wire_doc.h"
 
@@ -813,9 +814,8 @@ static json_t *snapshot_entries(struct worker *w, const struct sta_volume_spec *
 			state = VDC_WIRE_VOL_AVAILABLE;
 		else if (st->err[0])
 			state = VDC_WIRE_STATE_ERROR;
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s}", VDC_WIRE_ID, (json_int_t)v->snapshots[k].id,
-						      VDC_WIRE_STATE, state,
-						      VDC_WIRE_ERR, strcmp(state, VDC_WIRE_STATE_ERROR) == 0 ? st->err : ""));
+		json_array_append_new(list, sta_report_snapshot_json(v->snapshots[k].id, state,
+								     strcmp(state, VDC_WIRE_STATE_ERROR) == 0 ? st->err : ""));
 	}
 	return list;
 }
@@ -838,10 +838,8 @@ static json_t *volume_entry(struct worker *w, const struct sta_volume_spec *v)
 	} else if (!vt->lu_size || restore_pending(w, v)) {
 		state = VDC_WIRE_VOL_CREATING;
 	}
-	return json_pack("{s:I, s:s, s:s, s:I, s:I, s:o}", VDC_WIRE_ID, (json_int_t)v->id, VDC_WIRE_STATE, state,
-			 VDC_WIRE_ERR, err, VDC_WIRE_SIZE, (json_int_t)vt->lu_size,
-			 VDC_WIRE_RESTORE, (json_int_t)sta_restore_done(w->s, v->id),
-			 VDC_WIRE_SNAPSHOTS, snapshot_entries(w, v));
+	return sta_report_volume_json(v->id, state, err, vt->lu_size, sta_restore_done(w->s, v->id),
+				      snapshot_entries(w, v));
 }
 
 static void publish_volumes(struct worker *w)

@@ -8,16 +8,14 @@
  *   test_volumes.c and test_networks.c) and parsed by the agents' own
  *   parsers, agents/hva/desired.c and agents/sta/desired.c, hold the
  *   values the kinds gave (their plain structs);
- * - a hypervisor's and a storage host's report, and a join, written in
- *   the agents' shape (agents/hva/report.c, agents/sta/reconcile.c and
- *   report.c, agents/common/proto.c build them inside libvirt's and the
- *   worker's state, so they are built here member by member with the
- *   same constants and format strings), are accepted by
+ * - a hypervisor's and a storage host's report, written by the agents'
+ *   own writers (agents/hva/report_doc.c, agents/sta/report_doc.c), and
+ *   a join in the shape agents/common/proto.c sends, are accepted by
  *   backend/agent_doc.c with the same values; the storage host's report
  *   is then recorded through the real path (reconcile.c).
  *
- * Links the kinds of vdcfs/, libvdc.a, agents/hva/desired.c,
- * agents/sta/desired.c and agents/common/{json_member,log}.c.
+ * Links the kinds of vdcfs/, libvdc.a, agents/{hva,sta}/desired.c,
+ * agents/{hva,sta}/report_doc.c and agents/common/{json_member,log}.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,9 +32,11 @@
 
 #include "agent_doc.h"
 #include "hva/desired.h"
+#include "hva/report_doc.h"
 #include "instance.h"
 #include "network.h"
 #include "sta/desired.h"
+#include "sta/report_doc.h"
 #include "unit_model.h"
 #include "volume.h"
 #include "wire.h"
@@ -127,7 +127,7 @@ static bool image_sum(const struct vdc_obj *image, char hex[65], off_t *size, bo
 	return true;
 }
 
-/* ---- a storage host's report, in vdc-sta's shape ---- */
+/* ---- a storage host's report, by vdc-sta's writer ---- */
 
 /* One volume's state as vdc-sta's worker sees it, and the snapshot it holds (0: none). */
 struct sta_vol_seen {
@@ -139,49 +139,26 @@ struct sta_vol_seen {
 	const char *snap_state;
 };
 
-/* A snapshot's entry, as agents/sta/reconcile.c's snapshot_entries() writes it. */
-static json_t *sta_snapshot_json(const struct sta_vol_seen *v)
-{
-	json_t *list = json_array();
-
-	if (v->snap)
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s}", VDC_WIRE_ID, (json_int_t)v->snap,
-						      VDC_WIRE_STATE, v->snap_state, VDC_WIRE_ERR, ""));
-	return list;
-}
-
-/*
- * The report's text as vdc-sta writes it: each volume as reconcile.c's
- * volume_entry(), completed as report.c's complete() does, in the
- * document of report.c's build_report().
- */
+/* The report's text as vdc-sta writes it (agents/sta/report_doc.c), with the values of `vols`. */
 static char *sta_report_text(uint64_t disk_mib, const struct sta_vol_seen *vols, size_t n)
 {
+	const struct sta_report_facts f = { .disk_mib = disk_mib, .driver = "tgt", .portal = PORTAL, .version = "0.1" };
 	json_t *list = json_array(), *doc;
 	char *text;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		const struct sta_vol_seen *v = &vols[i];
-		json_t *e = json_pack("{s:I, s:s, s:s, s:I, s:I, s:o}", VDC_WIRE_ID, (json_int_t)v->id,
-				      VDC_WIRE_STATE, v->state, VDC_WIRE_ERR, v->err ? v->err : "",
-				      VDC_WIRE_SIZE, (json_int_t)v->size, VDC_WIRE_RESTORE, (json_int_t)v->restore,
-				      VDC_WIRE_SNAPSHOTS, sta_snapshot_json(v));
+		json_t *snaps = json_array(), *e;
 
-		json_object_set_new(e, VDC_WIRE_ALLOCATED, json_integer((json_int_t)v->allocated));
-		json_object_set_new(e, VDC_WIRE_PROGRESS, json_string(v->progress ? v->progress : ""));
+		if (v->snap)
+			json_array_append_new(snaps, sta_report_snapshot_json((uint64_t)v->snap, v->snap_state, ""));
+		e = sta_report_volume_json((uint64_t)v->id, v->state, v->err ? v->err : "", v->size, v->restore, snaps);
+		assert_int_equal(sta_report_volume_id(e), v->id);
+		sta_report_volume_complete(e, v->allocated, v->progress ? v->progress : "");
 		json_array_append_new(list, e);
 	}
-	doc = json_pack("{s:I, s:I, s:I, s:{s:I, s:s, s:s, s:s}, s:o}",
-			VDC_WIRE_EPOCH, (json_int_t)1700000000000000,
-			VDC_WIRE_SEQ, (json_int_t)7,
-			VDC_WIRE_REV, (json_int_t)3,
-			VDC_WIRE_FACTS,
-			VDC_WIRE_DISK_MIB, (json_int_t)disk_mib,
-			VDC_WIRE_DRIVER, "tgt",
-			VDC_WIRE_PORTAL, PORTAL,
-			VDC_WIRE_VERSION, "0.1",
-			VDC_WIRE_VOLUMES, list);
+	doc = sta_report_json(1700000000000000, 7, 3, &f, list);
 	assert_non_null(doc);
 	text = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
@@ -553,50 +530,25 @@ static void test_sta_desired(void **state)
 	free(text);
 }
 
-/* A hypervisor's report as vdc-hva writes it (agents/hva/report.c) is read by agent_doc.c as written. */
+/* A hypervisor's report as vdc-hva writes it (agents/hva/report_doc.c) is read by agent_doc.c as written. */
 static void test_hva_report(void **state)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_doc_hva_report r;
+	const struct hva_report_facts facts = {
+		.cpus = 16, .memory_mib = 65536, .driver = "qemu", .virt = "kvm", .libvirt = "10.0.0",
+		.version = "0.1", .underlay = "198.51.100.18",
+	};
 	json_t *vols = json_array(), *insts = json_array(), *doc;
 	char *text;
 
 	(void)state;
-	json_array_append_new(vols, json_pack("{s:I, s:s, s:s}", VDC_WIRE_ID, (json_int_t)31,
-					      VDC_WIRE_STATE, VDC_WIRE_ATTACH_ATTACHED, VDC_WIRE_ERR, ""));
-	json_array_append_new(vols, json_pack("{s:I, s:s, s:s}", VDC_WIRE_ID, (json_int_t)32,
-					      VDC_WIRE_STATE, VDC_WIRE_STATE_ERROR, VDC_WIRE_ERR, "no such LUN"));
-	json_array_append_new(insts, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:o}",
-					       VDC_WIRE_ID, (json_int_t)12,
-					       VDC_WIRE_DOMAIN, "vdc-12",
-					       VDC_WIRE_STATE, VDC_WIRE_INST_RUNNING,
-					       VDC_WIRE_ERR, "",
-					       VDC_WIRE_IP, "",
-					       VDC_WIRE_REBOOT, (json_int_t)2,
-					       VDC_WIRE_RESET, (json_int_t)1,
-					       VDC_WIRE_VOLUMES, vols));
-	json_array_append_new(insts, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:o}",
-					       VDC_WIRE_ID, (json_int_t)13,
-					       VDC_WIRE_DOMAIN, "vdc-13",
-					       VDC_WIRE_STATE, VDC_WIRE_STATE_ERROR,
-					       VDC_WIRE_ERR, "cannot start: no memory",
-					       VDC_WIRE_IP, "",
-					       VDC_WIRE_REBOOT, (json_int_t)0,
-					       VDC_WIRE_RESET, (json_int_t)0,
-					       VDC_WIRE_VOLUMES, json_array()));
-	doc = json_pack("{s:I, s:I, s:I, s:{s:i, s:I, s:s, s:s, s:s, s:s, s:s}, s:o}",
-			VDC_WIRE_EPOCH, (json_int_t)1700000000000000,
-			VDC_WIRE_SEQ, (json_int_t)9,
-			VDC_WIRE_REV, (json_int_t)4,
-			VDC_WIRE_FACTS,
-			VDC_WIRE_CPUS, 16,
-			VDC_WIRE_MEMORY_MIB, (json_int_t)65536,
-			VDC_WIRE_DRIVER, "qemu",
-			VDC_WIRE_VIRT, "kvm",
-			VDC_WIRE_LIBVIRT, "10.0.0",
-			VDC_WIRE_VERSION, "0.1",
-			VDC_WIRE_UNDERLAY, "198.51.100.18",
-			VDC_WIRE_INSTANCES, insts);
+	json_array_append_new(vols, hva_report_volume_json(31, VDC_WIRE_ATTACH_ATTACHED, ""));
+	json_array_append_new(vols, hva_report_volume_json(32, VDC_WIRE_STATE_ERROR, "no such LUN"));
+	json_array_append_new(insts, hva_report_instance_json(12, "vdc-12", VDC_WIRE_INST_RUNNING, "", 2, 1, vols));
+	json_array_append_new(insts, hva_report_instance_json(13, "vdc-13", VDC_WIRE_STATE_ERROR,
+							      "cannot start: no memory", 0, 0, json_array()));
+	doc = hva_report_json(1700000000000000, 9, 4, &facts, insts);
 	assert_non_null(doc);
 	text = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
