@@ -14,6 +14,7 @@
 
 #include "agent_doc.h"
 #include "strbuf.h"
+#include "wire_doc.h"
 
 /* ---- host text ---- */
 
@@ -206,7 +207,7 @@ static int get_word(json_t *o, const char *where, const char *key, char out[VDC_
 static int get_fact(json_t *o, const char *key, bool required, char out[VDC_DOC_FACT_MAX + 1],
 		    struct vdc_err *err)
 {
-	return get_token(o, "facts", key, required, VDC_DOC_FACT_MAX, fact_char,
+	return get_token(o, VDC_WIRE_FACTS, key, required, VDC_DOC_FACT_MAX, fact_char,
 			 "letters, digits and ._+~-", out, err);
 }
 
@@ -272,7 +273,7 @@ static json_t *load(const char *buf, size_t len, const char *what, struct vdc_er
 int vdc_doc_join_parse(const char *buf, size_t len, struct vdc_doc_join *out, struct vdc_err *err)
 {
 	json_t *root = load(buf, len, "join request", err);
-	char kind[VDC_DOC_WORD_MAX + 1] = "hva";
+	char kind[VDC_DOC_WORD_MAX + 1] = VDC_WIRE_KIND_HVA;
 	const char *name = "";
 	size_t nlen = 0;
 	int rc;
@@ -280,74 +281,109 @@ int vdc_doc_join_parse(const char *buf, size_t len, struct vdc_doc_join *out, st
 	memset(out, 0, sizeof(*out));
 	if (!root)
 		return -EINVAL;
-	rc = get_str(root, "", "name", true, &name, &nlen, err);
+	rc = get_str(root, "", VDC_WIRE_NAME, true, &name, &nlen, err);
 	if (rc == 0 && vdc_name_check(name, nlen, NULL) < 0)
 		rc = vdc_err_set(err, -EINVAL, "name %s is not a host name: 1-63 of a-z, 0-9 and '-', starting with a letter",
 				 vdc_quote(name, nlen, (char[200]){0}, 200));
 	if (rc == 0)
 		memcpy(out->name, name, nlen + 1);
 	if (rc == 0)
-		rc = get_token(root, "", "token", true, VDC_DOC_TOKEN_MAX, portal_char, "printable ASCII", out->token,
-			       err);
-	if (rc == 0 && member(root, "kind"))
-		rc = get_token(root, "", "kind", false, VDC_DOC_WORD_MAX, word_char, "\"hva\" or \"sta\"", kind, err);
-	if (rc == 0 && strcmp(kind, "hva") && strcmp(kind, "sta"))
+		rc = get_token(root, "", VDC_WIRE_TOKEN, true, VDC_DOC_TOKEN_MAX, portal_char, "printable ASCII",
+			       out->token, err);
+	if (rc == 0 && member(root, VDC_WIRE_KIND))
+		rc = get_token(root, "", VDC_WIRE_KIND, false, VDC_DOC_WORD_MAX, word_char, "\"hva\" or \"sta\"",
+			       kind, err);
+	if (rc == 0 && strcmp(kind, VDC_WIRE_KIND_HVA) && strcmp(kind, VDC_WIRE_KIND_STA))
 		rc = vdc_err_set(err, -EINVAL, "kind must be \"hva\" or \"sta\"");
-	out->sta = !strcmp(kind, "sta");
+	out->sta = !strcmp(kind, VDC_WIRE_KIND_STA);
 	json_decref(root);
 	if (rc < 0)
 		memset(out, 0, sizeof(*out));
 	return rc;
 }
 
-/* ---- a hypervisor's report ---- */
+/* ---- what both reports share ---- */
 
-/* A volume of an instance, or a snapshot of a volume: {"id", "state", "err"}. */
-static int parse_vol(json_t *v, const char *where, struct vdc_doc_vol *out, struct vdc_err *err)
+/*
+ * What every entry of a report starts with, {"id", "state", "err"}: an
+ * instance or volume of a hypervisor, a volume or snapshot of a storage
+ * host.
+ */
+static int get_entry(json_t *it, const char *where, int64_t *id, char state[VDC_DOC_WORD_MAX + 1],
+		     char text[VDC_DOC_TEXT_MAX + 1], struct vdc_err *err)
 {
-	int rc;
-
-	if (!json_is_object(v))
-		return vdc_err_set(err, -EINVAL, "%s is not an object", where);
-	if ((rc = get_int(v, where, "id", true, 1, INT64_MAX, 0, &out->id, err)) < 0 ||
-	    (rc = get_word(v, where, "state", out->state, err)) < 0 ||
-	    (rc = get_text(v, where, "err", out->err, err)) < 0)
-		return rc;
-	return 0;
-}
-
-static int parse_inst(json_t *it, const char *where, struct vdc_doc_inst *out, struct vdc_err *err)
-{
-	json_t *vols, *v;
-	int64_t reboot, reset;
-	size_t i;
 	int rc;
 
 	if (!json_is_object(it))
 		return vdc_err_set(err, -EINVAL, "%s is not an object", where);
-	if ((rc = get_int(it, where, "id", true, 1, INT64_MAX, 0, &out->id, err)) < 0 ||
-	    (rc = get_word(it, where, "state", out->state, err)) < 0 ||
-	    (rc = get_text(it, where, "err", out->err, err)) < 0 ||
-	    (rc = get_ipv4(it, where, "ip", out->ip, err)) < 0 ||
-	    (rc = get_int(it, where, "reboot", false, 0, INT64_MAX, 0, &reboot, err)) < 0 ||
-	    (rc = get_int(it, where, "reset", false, 0, INT64_MAX, 0, &reset, err)) < 0 ||
-	    (rc = get_list(it, where, "volumes", false, VDC_DOC_INST_VOLUMES_MAX, &vols, err)) < 0)
+	if ((rc = get_int(it, where, VDC_WIRE_ID, true, 1, INT64_MAX, 0, id, err)) < 0 ||
+	    (rc = get_word(it, where, VDC_WIRE_STATE, state, err)) < 0 ||
+	    (rc = get_text(it, where, VDC_WIRE_ERR, text, err)) < 0)
 		return rc;
-	out->reboot = (uint64_t)reboot;
-	out->reset = (uint64_t)reset;
-	out->nvols = (unsigned)json_array_size(vols);
-	if (!out->nvols)
+	return 0;
+}
+
+/*
+ * The list `list` of `n` volumes of an instance or snapshots of a volume
+ * (member `key` of entry `where`), each nothing but its entry, into a
+ * new `*out` (left NULL when `n` is 0).
+ */
+static int parse_vols(json_t *list, const char *where, const char *key, unsigned n, struct vdc_doc_vol **out,
+		      struct vdc_err *err)
+{
+	json_t *v;
+	size_t i;
+	int rc;
+
+	if (!n)
 		return 0;
-	out->vols = xcalloc(out->nvols, sizeof(*out->vols));
-	json_array_foreach(vols, i, v) {
+	*out = xcalloc(n, sizeof(**out));
+	json_array_foreach(list, i, v) {
+		struct vdc_doc_vol *vol = &(*out)[i];
 		char w[64];
 
-		snprintf(w, sizeof(w), "%s.volumes[%zu]", where, i);
-		rc = parse_vol(v, w, &out->vols[i], err);
+		snprintf(w, sizeof(w), "%s.%s[%zu]", where, key, i);
+		rc = get_entry(v, w, &vol->id, vol->state, vol->err, err);
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
+}
+
+/* What both reports start with: "epoch", "seq", "rev" (checked, not kept) and the object "facts". */
+static int get_head(json_t *root, int64_t *epoch, int64_t *seq, json_t **facts, struct vdc_err *err)
+{
+	int64_t rev;
+	int rc;
+
+	*facts = member(root, VDC_WIRE_FACTS);
+	if ((rc = get_int(root, "", VDC_WIRE_EPOCH, true, 0, INT64_MAX, 0, epoch, err)) < 0 ||
+	    (rc = get_int(root, "", VDC_WIRE_SEQ, true, 0, INT64_MAX, 0, seq, err)) < 0 ||
+	    (rc = get_int(root, "", VDC_WIRE_REV, false, 0, INT64_MAX, 0, &rev, err)) < 0)
+		return rc;
+	if (!json_is_object(*facts))
+		return vdc_err_set(err, -EINVAL, "facts is missing or not an object");
+	return 0;
+}
+
+/* ---- a hypervisor's report ---- */
+
+static int parse_inst(json_t *it, const char *where, struct vdc_doc_inst *out, struct vdc_err *err)
+{
+	json_t *vols;
+	int64_t reboot, reset;
+	int rc;
+
+	if ((rc = get_entry(it, where, &out->id, out->state, out->err, err)) < 0 ||
+	    (rc = get_ipv4(it, where, VDC_WIRE_IP, out->ip, err)) < 0 ||
+	    (rc = get_int(it, where, VDC_WIRE_REBOOT, false, 0, INT64_MAX, 0, &reboot, err)) < 0 ||
+	    (rc = get_int(it, where, VDC_WIRE_RESET, false, 0, INT64_MAX, 0, &reset, err)) < 0 ||
+	    (rc = get_list(it, where, VDC_WIRE_VOLUMES, false, VDC_DOC_INST_VOLUMES_MAX, &vols, err)) < 0)
+		return rc;
+	out->reboot = (uint64_t)reboot;
+	out->reset = (uint64_t)reset;
+	out->nvols = (unsigned)json_array_size(vols);
+	return parse_vols(vols, where, VDC_WIRE_VOLUMES, out->nvols, &out->vols, err);
 }
 
 void vdc_doc_hva_report_release(struct vdc_doc_hva_report *r)
@@ -364,30 +400,24 @@ int vdc_doc_hva_report_parse(const char *buf, size_t len, struct vdc_doc_hva_rep
 			     struct vdc_err *err)
 {
 	json_t *root = load(buf, len, "report", err), *facts, *insts = NULL, *it;
-	int64_t cpus = 0, mem = 0, rev;
+	int64_t cpus = 0, mem = 0;
 	size_t i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!root)
 		return -EINVAL;
-	facts = member(root, "facts");
-	if ((rc = get_int(root, "", "epoch", true, 0, INT64_MAX, 0, &out->epoch, err)) < 0 ||
-	    (rc = get_int(root, "", "seq", true, 0, INT64_MAX, 0, &out->seq, err)) < 0 ||
-	    (rc = get_int(root, "", "rev", false, 0, INT64_MAX, 0, &rev, err)) < 0)
+	if ((rc = get_head(root, &out->epoch, &out->seq, &facts, err)) < 0)
 		goto out;
-	if (!json_is_object(facts)) {
-		rc = vdc_err_set(err, -EINVAL, "facts is missing or not an object");
-		goto out;
-	}
-	if ((rc = get_int(facts, "facts", "cpus", true, 0, VDC_DOC_CPUS_MAX, 0, &cpus, err)) < 0 ||
-	    (rc = get_int(facts, "facts", "memory_mib", true, 0, (int64_t)VDC_DOC_MEMORY_MIB_MAX, 0, &mem, err)) < 0 ||
-	    (rc = get_fact(facts, "driver", false, out->driver, err)) < 0 ||
-	    (rc = get_fact(facts, "virt", false, out->virt, err)) < 0 ||
-	    (rc = get_fact(facts, "libvirt", false, out->libvirt, err)) < 0 ||
-	    (rc = get_fact(facts, "version", false, out->version, err)) < 0 ||
-	    (rc = get_ipv4(facts, "facts", "underlay", out->underlay, err)) < 0 ||
-	    (rc = get_list(root, "", "instances", true, VDC_DOC_INSTANCES_MAX, &insts, err)) < 0)
+	if ((rc = get_int(facts, VDC_WIRE_FACTS, VDC_WIRE_CPUS, true, 0, VDC_DOC_CPUS_MAX, 0, &cpus, err)) < 0 ||
+	    (rc = get_int(facts, VDC_WIRE_FACTS, VDC_WIRE_MEMORY_MIB, true, 0, (int64_t)VDC_DOC_MEMORY_MIB_MAX, 0,
+			  &mem, err)) < 0 ||
+	    (rc = get_fact(facts, VDC_WIRE_DRIVER, false, out->driver, err)) < 0 ||
+	    (rc = get_fact(facts, VDC_WIRE_VIRT, false, out->virt, err)) < 0 ||
+	    (rc = get_fact(facts, VDC_WIRE_LIBVIRT, false, out->libvirt, err)) < 0 ||
+	    (rc = get_fact(facts, VDC_WIRE_VERSION, false, out->version, err)) < 0 ||
+	    (rc = get_ipv4(facts, VDC_WIRE_FACTS, VDC_WIRE_UNDERLAY, out->underlay, err)) < 0 ||
+	    (rc = get_list(root, "", VDC_WIRE_INSTANCES, true, VDC_DOC_INSTANCES_MAX, &insts, err)) < 0)
 		goto out;
 	out->cpus = (unsigned)cpus;
 	out->memory_mib = (uint64_t)mem;
@@ -396,7 +426,7 @@ int vdc_doc_hva_report_parse(const char *buf, size_t len, struct vdc_doc_hva_rep
 	json_array_foreach(insts, i, it) {
 		char w[32];
 
-		snprintf(w, sizeof(w), "instances[%zu]", i);
+		snprintf(w, sizeof(w), VDC_WIRE_INSTANCES "[%zu]", i);
 		rc = parse_inst(it, w, &out->insts[i], err);
 		if (rc < 0)
 			break;
@@ -413,37 +443,21 @@ out:
 static int parse_sta_vol(json_t *it, const char *where, struct vdc_doc_sta_vol *out, size_t *snaps_left,
 			 struct vdc_err *err)
 {
-	json_t *snaps, *s;
-	size_t i;
+	json_t *snaps;
 	int rc;
 
-	if (!json_is_object(it))
-		return vdc_err_set(err, -EINVAL, "%s is not an object", where);
-	if ((rc = get_int(it, where, "id", true, 1, INT64_MAX, 0, &out->id, err)) < 0 ||
-	    (rc = get_word(it, where, "state", out->state, err)) < 0 ||
-	    (rc = get_text(it, where, "err", out->err, err)) < 0 ||
-	    (rc = get_text(it, where, "progress", out->progress, err)) < 0 ||
-	    (rc = get_int(it, where, "size", false, 0, INT64_MAX, 0, &out->size, err)) < 0 ||
-	    (rc = get_int(it, where, "allocated", false, 0, INT64_MAX, 0, &out->allocated, err)) < 0 ||
-	    (rc = get_int(it, where, "restore", false, 0, INT64_MAX, 0, &out->restore, err)) < 0 ||
-	    (rc = get_list(it, where, "snapshots", false, VDC_DOC_SNAPSHOTS_MAX, &snaps, err)) < 0)
+	if ((rc = get_entry(it, where, &out->id, out->state, out->err, err)) < 0 ||
+	    (rc = get_text(it, where, VDC_WIRE_PROGRESS, out->progress, err)) < 0 ||
+	    (rc = get_int(it, where, VDC_WIRE_SIZE, false, 0, INT64_MAX, 0, &out->size, err)) < 0 ||
+	    (rc = get_int(it, where, VDC_WIRE_ALLOCATED, false, 0, INT64_MAX, 0, &out->allocated, err)) < 0 ||
+	    (rc = get_int(it, where, VDC_WIRE_RESTORE, false, 0, INT64_MAX, 0, &out->restore, err)) < 0 ||
+	    (rc = get_list(it, where, VDC_WIRE_SNAPSHOTS, false, VDC_DOC_SNAPSHOTS_MAX, &snaps, err)) < 0)
 		return rc;
 	out->nsnaps = (unsigned)json_array_size(snaps);
 	if (out->nsnaps > *snaps_left)
 		return vdc_err_set(err, -EINVAL, "the report lists more than %d snapshots in all", VDC_DOC_SNAPSHOTS_MAX);
 	*snaps_left -= out->nsnaps;
-	if (!out->nsnaps)
-		return 0;
-	out->snaps = xcalloc(out->nsnaps, sizeof(*out->snaps));
-	json_array_foreach(snaps, i, s) {
-		char w[64];
-
-		snprintf(w, sizeof(w), "%s.snapshots[%zu]", where, i);
-		rc = parse_vol(s, w, &out->snaps[i], err);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	return parse_vols(snaps, where, VDC_WIRE_SNAPSHOTS, out->nsnaps, &out->snaps, err);
 }
 
 void vdc_doc_sta_report_release(struct vdc_doc_sta_report *r)
@@ -461,27 +475,21 @@ int vdc_doc_sta_report_parse(const char *buf, size_t len, struct vdc_doc_sta_rep
 {
 	json_t *root = load(buf, len, "report", err), *facts, *vols = NULL, *it;
 	size_t i, snaps_left = VDC_DOC_SNAPSHOTS_MAX;
-	int64_t disk = 0, rev;
+	int64_t disk = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!root)
 		return -EINVAL;
-	facts = member(root, "facts");
-	if ((rc = get_int(root, "", "epoch", true, 0, INT64_MAX, 0, &out->epoch, err)) < 0 ||
-	    (rc = get_int(root, "", "seq", true, 0, INT64_MAX, 0, &out->seq, err)) < 0 ||
-	    (rc = get_int(root, "", "rev", false, 0, INT64_MAX, 0, &rev, err)) < 0)
+	if ((rc = get_head(root, &out->epoch, &out->seq, &facts, err)) < 0)
 		goto out;
-	if (!json_is_object(facts)) {
-		rc = vdc_err_set(err, -EINVAL, "facts is missing or not an object");
-		goto out;
-	}
-	if ((rc = get_int(facts, "facts", "disk_mib", true, 0, (int64_t)VDC_DOC_DISK_MIB_MAX, 0, &disk, err)) < 0 ||
-	    (rc = get_fact(facts, "driver", false, out->driver, err)) < 0 ||
-	    (rc = get_token(facts, "facts", "portal", true, VDC_DOC_PORTAL_MAX, portal_char,
+	if ((rc = get_int(facts, VDC_WIRE_FACTS, VDC_WIRE_DISK_MIB, true, 0, (int64_t)VDC_DOC_DISK_MIB_MAX, 0,
+			  &disk, err)) < 0 ||
+	    (rc = get_fact(facts, VDC_WIRE_DRIVER, false, out->driver, err)) < 0 ||
+	    (rc = get_token(facts, VDC_WIRE_FACTS, VDC_WIRE_PORTAL, true, VDC_DOC_PORTAL_MAX, portal_char,
 			    "printable ASCII without spaces", out->portal, err)) < 0 ||
-	    (rc = get_fact(facts, "version", false, out->version, err)) < 0 ||
-	    (rc = get_list(root, "", "volumes", true, VDC_DOC_VOLUMES_MAX, &vols, err)) < 0)
+	    (rc = get_fact(facts, VDC_WIRE_VERSION, false, out->version, err)) < 0 ||
+	    (rc = get_list(root, "", VDC_WIRE_VOLUMES, true, VDC_DOC_VOLUMES_MAX, &vols, err)) < 0)
 		goto out;
 	out->disk_mib = (uint64_t)disk;
 	out->n = json_array_size(vols);
@@ -489,7 +497,7 @@ int vdc_doc_sta_report_parse(const char *buf, size_t len, struct vdc_doc_sta_rep
 	json_array_foreach(vols, i, it) {
 		char w[32];
 
-		snprintf(w, sizeof(w), "volumes[%zu]", i);
+		snprintf(w, sizeof(w), VDC_WIRE_VOLUMES "[%zu]", i);
 		rc = parse_sta_vol(it, w, &out->vols[i], &snaps_left, err);
 		if (rc < 0)
 			break;

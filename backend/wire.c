@@ -1,7 +1,7 @@
 /*
  * The wire format of the agents' documents (wire.h has the contract):
- * JSON built from and read into the plain structs the kinds give and
- * take. The documents agents send are parsed and checked in agent_doc.c.
+ * JSON built from the plain structs the kinds give. The documents agents
+ * send are parsed and checked into plain structs in agent_doc.c.
  */
 #include <inttypes.h>
 #include <jansson.h>
@@ -9,14 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_doc.h"
 #include "host.h"
 #include "instance.h"
 #include "network.h"
 #include "place.h"
-#include "strbuf.h"
 #include "volume.h"
 #include "wire.h"
+#include "wire_doc.h"
 
 /* A document as the agent server sends it (compact), released; NULL stays NULL. */
 static char *dump(json_t *doc)
@@ -27,59 +26,6 @@ static char *dump(json_t *doc)
 	return text;
 }
 
-/* ---- what storage hosts report ---- */
-
-/* One volume of the list as volume.c takes it; false when it is not of the list's shape. */
-static bool sta_vol_of(json_t *it, struct vdc_doc_sta_vol *out)
-{
-	json_int_t id = 0, size = 0, allocated = 0, restored = 0;
-	const char *state = "", *err = "", *progress = "";
-	json_t *snaps = NULL, *s;
-	size_t i;
-
-	if (json_unpack(it, "{s:I, s:s, s?s, s?I, s?I, s?I, s?s, s?o}", "id", &id, "state", &state, "err", &err,
-			"size", &size, "allocated", &allocated, "restore", &restored, "progress", &progress,
-			"snapshots", &snaps) < 0)
-		return false;
-	memset(out, 0, sizeof(*out));
-	out->id = id;
-	snprintf(out->state, sizeof(out->state), "%s", state);
-	snprintf(out->err, sizeof(out->err), "%s", err ? err : "");
-	snprintf(out->progress, sizeof(out->progress), "%s", progress ? progress : "");
-	out->size = size;
-	out->allocated = allocated;
-	out->restore = restored;
-	out->snaps = xcalloc(json_array_size(snaps) + 1, sizeof(*out->snaps));
-	json_array_foreach(snaps, i, s) {
-		json_int_t sid = 0;
-		const char *sstate = "", *serr = "";
-		struct vdc_doc_vol *snap = &out->snaps[out->nsnaps];
-
-		if (json_unpack(s, "{s:I, s:s, s?s}", "id", &sid, "state", &sstate, "err", &serr) < 0)
-			continue;
-		snap->id = sid;
-		snprintf(snap->state, sizeof(snap->state), "%s", sstate);
-		snprintf(snap->err, sizeof(snap->err), "%s", serr ? serr : "");
-		out->nsnaps++;
-	}
-	return true;
-}
-
-void vdc_sta_report(struct vdc_obj *host, json_t *volumes)
-{
-	struct vdc_doc_sta_vol *vols = xcalloc(json_array_size(volumes) + 1, sizeof(*vols));
-	size_t i, n = 0;
-	json_t *it;
-
-	json_array_foreach(volumes, i, it)
-		if (sta_vol_of(it, &vols[n]))
-			n++;
-	vdc_volumes_report(host, vols, n);
-	for (i = 0; i < n; i++)
-		free(vols[i].snaps);
-	free(vols);
-}
-
 /* ---- the desired state: networks (network.c's part) ---- */
 
 json_t *vdc_nic_json(const struct vdc_obj *nic)
@@ -87,8 +33,8 @@ json_t *vdc_nic_json(const struct vdc_obj *nic)
 	struct vdc_nic_desired d;
 
 	vdc_nic_desired_get(nic, &d);
-	return json_pack("{s:I, s:s, s:s, s:s?, s:s?}", "id", (json_int_t)d.id, "name", d.name, "mac", d.mac,
-			 "network", d.network, "ip", d.ip[0] ? d.ip : NULL);
+	return json_pack("{s:I, s:s, s:s, s:s?, s:s?}", VDC_WIRE_ID, (json_int_t)d.id, VDC_WIRE_NAME, d.name,
+			 VDC_WIRE_MAC, d.mac, VDC_WIRE_NETWORK, d.network, VDC_WIRE_IP, d.ip[0] ? d.ip : NULL);
 }
 
 json_t *vdc_instance_groups_json(const struct vdc_obj *inst)
@@ -111,14 +57,16 @@ static json_t *network_json(const struct vdc_net_desired *d)
 	for (i = 0; i < d->npeers; i++)
 		json_array_append_new(peers, json_string(d->peers[i]));
 	for (i = 0; i < d->nremote; i++)
-		json_array_append_new(remote, json_pack("{s:s, s:s?, s:s}", "mac", d->remote[i].mac, "ip",
-							d->remote[i].ip[0] ? d->remote[i].ip : NULL, "peer",
-							d->remote[i].peer));
+		json_array_append_new(remote, json_pack("{s:s, s:s?, s:s}", VDC_WIRE_MAC, d->remote[i].mac,
+							VDC_WIRE_IP, d->remote[i].ip[0] ? d->remote[i].ip : NULL,
+							VDC_WIRE_PEER, d->remote[i].peer));
 	for (i = 0; i < d->ndns; i++)
 		json_array_append_new(dns, json_string(d->dns[i]));
-	return json_pack("{s:s, s:I, s:s, s:s, s:b, s:o, s:s, s:s, s:o, s:o}", "name", d->name, "vni",
-			 (json_int_t)d->vni, "cidr", d->cidr, "gateway", d->gateway, "dhcp", d->dhcp,
-			 "dns", dns, "server", d->server, "server_mac", d->server_mac, "peers", peers, "remote", remote);
+	return json_pack("{s:s, s:I, s:s, s:s, s:b, s:o, s:s, s:s, s:o, s:o}",
+			 VDC_WIRE_NAME, d->name, VDC_WIRE_VNI, (json_int_t)d->vni, VDC_WIRE_CIDR, d->cidr,
+			 VDC_WIRE_GATEWAY, d->gateway, VDC_WIRE_DHCP, d->dhcp, VDC_WIRE_DNS, dns,
+			 VDC_WIRE_SERVER, d->server, VDC_WIRE_SERVER_MAC, d->server_mac, VDC_WIRE_PEERS, peers,
+			 VDC_WIRE_REMOTE, remote);
 }
 
 static json_t *group_json(const struct vdc_group_desired *g)
@@ -128,7 +76,8 @@ static json_t *group_json(const struct vdc_group_desired *g)
 
 	for (i = 0; i < g->nmembers; i++)
 		json_array_append_new(members, json_string(g->members[i]));
-	return json_pack("{s:s, s:s%, s:o}", "name", g->name, "rules", g->rules, g->rules_len, "members", members);
+	return json_pack("{s:s, s:s%, s:o}", VDC_WIRE_NAME, g->name, VDC_WIRE_RULES, g->rules, g->rules_len,
+			 VDC_WIRE_MEMBERS, members);
 }
 
 void vdc_network_desired(struct vdc_obj *host, json_t *root)
@@ -143,8 +92,8 @@ void vdc_network_desired(struct vdc_obj *host, json_t *root)
 	for (i = 0; i < d.ngroups; i++)
 		json_array_append_new(groups, group_json(&d.groups[i]));
 	vdc_network_desired_release(&d);
-	json_object_set_new(root, "networks", nets);
-	json_object_set_new(root, "security_groups", groups);
+	json_object_set_new(root, VDC_WIRE_NETWORKS, nets);
+	json_object_set_new(root, VDC_WIRE_SECURITY_GROUPS, groups);
 }
 
 /* ---- the desired state: volumes (volume.c's part) ---- */
@@ -155,17 +104,18 @@ static json_t *sta_volume_json(const struct vdc_sta_vol_desired *d)
 	size_t i;
 
 	for (i = 0; i < d->nsnaps; i++)
-		json_array_append_new(snaps, json_pack("{s:I, s:s}", "id", (json_int_t)d->snaps[i].id, "name",
-						       d->snaps[i].name));
+		json_array_append_new(snaps, json_pack("{s:I, s:s}", VDC_WIRE_ID, (json_int_t)d->snaps[i].id,
+						       VDC_WIRE_NAME, d->snaps[i].name));
 	if (d->restore_n)
-		restore = json_pack("{s:I, s:I}", "n", (json_int_t)d->restore_n, "snapshot",
-				    (json_int_t)d->restore_snap);
+		restore = json_pack("{s:I, s:I}", VDC_WIRE_N, (json_int_t)d->restore_n,
+				    VDC_WIRE_SNAPSHOT, (json_int_t)d->restore_snap);
 	for (i = 0; i < d->ninitiators; i++)
 		json_array_append_new(initiators, json_string(d->initiators[i]));
-	return json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)d->id, "name",
-			 d->name, "iqn", d->iqn, "size", (json_int_t)d->size, "chap_user", d->chap_user,
-			 "chap_secret", d->chap_secret, "initiators", initiators, "snapshots", snaps,
-			 "restore", restore);
+	return json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:o}",
+			 VDC_WIRE_ID, (json_int_t)d->id, VDC_WIRE_NAME, d->name, VDC_WIRE_IQN, d->iqn,
+			 VDC_WIRE_SIZE, (json_int_t)d->size, VDC_WIRE_CHAP_USER, d->chap_user,
+			 VDC_WIRE_CHAP_SECRET, d->chap_secret, VDC_WIRE_INITIATORS, initiators,
+			 VDC_WIRE_SNAPSHOTS, snaps, VDC_WIRE_RESTORE, restore);
 }
 
 json_t *vdc_sta_desired_volumes(const struct vdc_obj *host)
@@ -189,11 +139,14 @@ json_t *vdc_instance_volumes_json(const struct vdc_obj *inst)
 	for (i = 0; i < n; i++) {
 		const struct vdc_inst_vol_desired *d = &vols[i];
 
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:s}", "id",
-						      (json_int_t)d->id, "name", d->name, "link", d->link,
-						      "portal", d->ep.portal, "iqn", d->ep.iqn, "lun", d->ep.lun,
-						      "chap_user", d->ep.user, "chap_secret", d->ep.secret, "size",
-						      (json_int_t)d->ep.size, "serial", d->serial));
+		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:s}",
+						      VDC_WIRE_ID, (json_int_t)d->id, VDC_WIRE_NAME, d->name,
+						      VDC_WIRE_LINK, d->link, VDC_WIRE_PORTAL, d->ep.portal,
+						      VDC_WIRE_IQN, d->ep.iqn, VDC_WIRE_LUN, d->ep.lun,
+						      VDC_WIRE_CHAP_USER, d->ep.user,
+						      VDC_WIRE_CHAP_SECRET, d->ep.secret,
+						      VDC_WIRE_SIZE, (json_int_t)d->ep.size,
+						      VDC_WIRE_SERIAL, d->serial));
 	}
 	free(vols);
 	return list;
@@ -220,27 +173,27 @@ static json_t *instance_json(struct vdc_obj *inst, vdc_wire_image_sum_fn *image_
 		bool qcow2, known = image_sum(d.image, sum, &size, &qcow2);
 
 		/* No "sha256" while it is being computed: the agent waits for the next revision. */
-		jimg = json_pack("{s:s, s:I, s:s}", "name", d.image->name, "size", (json_int_t)size, "format",
-				 qcow2 ? "qcow2" : "raw");
+		jimg = json_pack("{s:s, s:I, s:s}", VDC_WIRE_NAME, d.image->name, VDC_WIRE_SIZE, (json_int_t)size,
+				 VDC_WIRE_FORMAT, qcow2 ? VDC_WIRE_FORMAT_QCOW2 : VDC_WIRE_FORMAT_RAW);
 		if (jimg && known)
-			json_object_set_new(jimg, "sha256", json_string(sum));
+			json_object_set_new(jimg, VDC_WIRE_SHA256, json_string(sum));
 	}
 	j = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:I}",
-		      "id", (json_int_t)d.id, "name", d.name, "domain", d.domain,
-		      "power", d.power_on ? "on" : "off",
-		      "cpus", (json_int_t)d.cpus, "memory_mib", (json_int_t)d.memory_mib,
-		      "hostname", json_stringn(d.hostname, d.hostname_len),
-		      "user_data", json_stringn(d.user_data, d.user_data_len),
-		      "ssh_keys", keys, "image", jimg, "nics", nics,
-		      "reboot", (json_int_t)d.reboot, "reset", (json_int_t)d.reset);
+		      VDC_WIRE_ID, (json_int_t)d.id, VDC_WIRE_NAME, d.name, VDC_WIRE_DOMAIN, d.domain,
+		      VDC_WIRE_POWER, d.power_on ? VDC_WIRE_POWER_ON : VDC_WIRE_POWER_OFF,
+		      VDC_WIRE_CPUS, (json_int_t)d.cpus, VDC_WIRE_MEMORY_MIB, (json_int_t)d.memory_mib,
+		      VDC_WIRE_HOSTNAME, json_stringn(d.hostname, d.hostname_len),
+		      VDC_WIRE_USER_DATA, json_stringn(d.user_data, d.user_data_len),
+		      VDC_WIRE_SSH_KEYS, keys, VDC_WIRE_IMAGE, jimg, VDC_WIRE_NICS, nics,
+		      VDC_WIRE_REBOOT, (json_int_t)d.reboot, VDC_WIRE_RESET, (json_int_t)d.reset);
 	vdc_instance_desired_release(&d);
 	if (j) {
-		json_object_set_new(j, "volumes", vdc_instance_volumes_json(inst));
-		json_object_set_new(j, "security_groups", vdc_instance_groups_json(inst));
+		json_object_set_new(j, VDC_WIRE_VOLUMES, vdc_instance_volumes_json(inst));
+		json_object_set_new(j, VDC_WIRE_SECURITY_GROUPS, vdc_instance_groups_json(inst));
 	}
 	/* An empty hostname means the instance's name. */
-	if (j && !json_string_length(json_object_get(j, "hostname")))
-		json_object_set_new(j, "hostname", json_string(inst->name));
+	if (j && !json_string_length(json_object_get(j, VDC_WIRE_HOSTNAME)))
+		json_object_set_new(j, VDC_WIRE_HOSTNAME, json_string(inst->name));
 	return j;
 }
 
@@ -254,8 +207,10 @@ static json_t *desired_json(struct vdc_obj *host, vdc_wire_image_sum_fn *image_s
 	unsigned i;
 
 	if (h->role == VDC_ROLE_STA)
-		return json_pack("{s:I, s:s, s:I, s:o}", "rev", (json_int_t)h->rev, "dc", vdc_model_meta("dc"),
-				 "heartbeat", (json_int_t)vdc_hosts_heartbeat(), "volumes", vdc_sta_desired_volumes(host));
+		return json_pack("{s:I, s:s, s:I, s:o}", VDC_WIRE_REV, (json_int_t)h->rev,
+				 VDC_WIRE_DC, vdc_model_meta("dc"),
+				 VDC_WIRE_HEARTBEAT, (json_int_t)vdc_hosts_heartbeat(),
+				 VDC_WIRE_VOLUMES, vdc_sta_desired_volumes(host));
 	list = json_array();
 	vdc_initiator_iqn(host->name, initiator, sizeof(initiator));
 	for (i = 0; i < r->n; i++) {
@@ -265,8 +220,9 @@ static json_t *desired_json(struct vdc_obj *host, vdc_wire_image_sum_fn *image_s
 			continue;
 		json_array_append_new(list, instance_json(inst, image_sum));
 	}
-	root = json_pack("{s:I, s:s, s:I, s:s, s:o}", "rev", (json_int_t)h->rev, "dc", vdc_model_meta("dc"),
-			 "heartbeat", (json_int_t)vdc_hosts_heartbeat(), "initiator", initiator, "instances", list);
+	root = json_pack("{s:I, s:s, s:I, s:s, s:o}", VDC_WIRE_REV, (json_int_t)h->rev,
+			 VDC_WIRE_DC, vdc_model_meta("dc"), VDC_WIRE_HEARTBEAT, (json_int_t)vdc_hosts_heartbeat(),
+			 VDC_WIRE_INITIATOR, initiator, VDC_WIRE_INSTANCES, list);
 	if (root)
 		vdc_network_desired(host, root);
 	return root;
@@ -281,20 +237,20 @@ char *vdc_wire_desired(struct vdc_obj *host, vdc_wire_image_sum_fn *image_sum)
 
 char *vdc_wire_error(const char *msg)
 {
-	return dump(json_pack("{s:s}", "error", msg));
+	return dump(json_pack("{s:s}", VDC_WIRE_ERROR, msg));
 }
 
 char *vdc_wire_ok(void)
 {
-	return dump(json_pack("{s:b}", "ok", 1));
+	return dump(json_pack("{s:b}", VDC_WIRE_OK, 1));
 }
 
 char *vdc_wire_have(uint64_t have)
 {
-	return dump(json_pack("{s:I}", "have", (json_int_t)have));
+	return dump(json_pack("{s:I}", VDC_WIRE_HAVE, (json_int_t)have));
 }
 
 char *vdc_wire_joined(const char *name, const char *token)
 {
-	return dump(json_pack("{s:s, s:s}", "name", name, "token", token));
+	return dump(json_pack("{s:s, s:s}", VDC_WIRE_NAME, name, VDC_WIRE_TOKEN, token));
 }

@@ -11,15 +11,14 @@
  * jansson's header: the kinds give their part of the desired state and take
  * reports as plain C structs (their own headers, agent_doc.h), and the
  * agent server sends and receives text. The parts of the desired state
- * and the storage report in jansson's terms (struct json_t, below) are
- * for wire.c itself and the unit tests that look into them.
+ * in jansson's terms (struct json_t, below) are for wire.c itself and the
+ * unit tests that look into them.
  *
  * Contract
  * --------
  * - Field names, order and types are the protocol's: a change here is a
  *   change of the protocol, which the agents in agents/ read.
- * - Rendering expects the model's read lock; the functions that record
- *   (vdc_sta_report) the write lock, like the rest of the model.
+ * - Rendering expects the model's read lock, like the rest of the model.
  * - Texts returned are compact JSON, malloc'd, the caller frees them;
  *   NULL only when memory ran out.
  */
@@ -70,14 +69,5 @@ char *vdc_wire_error(const char *msg);
 char *vdc_wire_ok(void);
 char *vdc_wire_have(uint64_t have);
 char *vdc_wire_joined(const char *name, const char *token);
-
-/*
- * A storage host's list of volumes as JSON (each {"id", "state", "err"?,
- * "size"?, "allocated"?, "restore"?, "progress"?, "snapshots"?}), recorded
- * through vdc_volumes_report(); entries that are not of that shape are
- * left out. The agent server parses reports with agent_doc.c instead;
- * this is the same record from a document already in jansson's hands.
- */
-void vdc_sta_report(struct vdc_obj *host, struct json_t *volumes);
 
 #endif

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "proto.h"
 #include "validate.h"
+#include "wire_doc.h"
 
 const struct vdc_msg_info vdc_msg_info[VDC_MSG_MAX] = {
 	[VDC_MSG_JOIN] = { "join", "POST", false, 30 },
@@ -385,7 +386,7 @@ static void answer_sentence(const struct strbuf *body, char *out, size_t outlen)
 
 	if (body->len) {
 		j = json_loadb(body->buf, body->len, 0, NULL);
-		e = json_object_get(j, "error");
+		e = json_object_get(j, VDC_WIRE_ERROR);
 		if (json_is_string(e))
 			text = json_string_value(e);
 	}
@@ -595,7 +596,8 @@ static int join(struct vdc_link *l, struct vdc_err *err)
 
 	if (!p->join_token)
 		return vdc_err_set(err, -ENOKEY, "this host has no host token in %s and no --token to join with", p->token_path);
-	body = json_pack("{s:s, s:s, s:s}", "name", p->name, "token", p->join_token, "kind", p->kind);
+	body = json_pack("{s:s, s:s, s:s}", VDC_WIRE_NAME, p->name, VDC_WIRE_TOKEN, p->join_token,
+			 VDC_WIRE_KIND, p->kind);
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	rq.body = text;
@@ -613,7 +615,7 @@ static int join(struct vdc_link *l, struct vdc_err *err)
 	rc = answer_json(l, VDC_MSG_JOIN, &answer, err);
 	if (rc < 0)
 		return rc;
-	tok = json_object_get(answer, "token");
+	tok = json_object_get(answer, VDC_WIRE_TOKEN);
 	if (!json_is_string(tok) || vdc_token_check(json_string_value(tok), NULL) < 0) {
 		json_decref(answer);
 		return vdc_err_set(err, -EINVAL, "the join answer from vdcfs carries no valid host token");
@@ -717,7 +719,7 @@ int vdc_proto_console(struct vdc_link *l, uint64_t id, uint64_t offset, const vo
 	rc = answer_json(l, VDC_MSG_CONSOLE, &answer, err);
 	if (rc < 0)
 		return rc;
-	h = json_object_get(answer, "have");
+	h = json_object_get(answer, VDC_WIRE_HAVE);
 	if (!json_is_integer(h) || json_integer_value(h) < 0) {
 		json_decref(answer);
 		return vdc_err_set(err, -EINVAL, "the console answer from vdcfs has no \"have\" count");

@@ -12,6 +12,7 @@
 #include "json_member.h"
 #include "log.h"
 #include "strbuf.h"
+#include "wire_doc.h"
 
 /* The instances past HVA_HOST_NICS_MAX are refused here, so the firewall never has more nics than slots. */
 _Static_assert(HVA_HOST_NICS_MAX <= HVA_FW_SLOTS_MAX, "every nic on a network takes a slot of the firewall");
@@ -19,8 +20,8 @@ _Static_assert(HVA_HOST_NICS_MAX <= HVA_FW_SLOTS_MAX, "every nic on a network ta
 const char *hva_format_name(enum hva_image_format f)
 {
 	switch (f) {
-	case HVA_FORMAT_RAW: return "raw";
-	case HVA_FORMAT_QCOW2: return "qcow2";
+	case HVA_FORMAT_RAW: return VDC_WIRE_FORMAT_RAW;
+	case HVA_FORMAT_QCOW2: return VDC_WIRE_FORMAT_QCOW2;
 	case HVA_FORMAT_NONE: break;
 	}
 	return NULL;
@@ -61,11 +62,11 @@ static int parse_image(json_t *img, struct hva_image_spec *out, struct vdc_err *
 		return 0;
 	if (!json_is_object(img))
 		return vdc_err_set(err, -EINVAL, "\"image\" is neither an object nor null");
-	rc = vdc_json_name(img, "name", VDC_JSON_REQUIRED, out->name, err);
+	rc = vdc_json_name(img, VDC_WIRE_NAME, VDC_JSON_REQUIRED, out->name, err);
 	if (rc < 0)
 		return vdc_err_wrap(err, rc, "image");
-	sha = vdc_json_str(img, "sha256", &len);
-	if (!json_object_get(img, "sha256") || json_is_null(json_object_get(img, "sha256"))) {
+	sha = vdc_json_str(img, VDC_WIRE_SHA256, &len);
+	if (!json_object_get(img, VDC_WIRE_SHA256) || json_is_null(json_object_get(img, VDC_WIRE_SHA256))) {
 		/* Absent or null: vdcfs is still computing it (docs/agent-protocol.md). */
 		out->present = true;
 		out->pending = true;
@@ -79,15 +80,15 @@ static int parse_image(json_t *img, struct hva_image_spec *out, struct vdc_err *
 		out->sha256[i] = (char)tolower((unsigned char)sha[i]);
 	}
 	out->sha256[64] = '\0';
-	rc = vdc_json_uint(img, "size", 0, UINT64_MAX >> 1, &out->size, err);
+	rc = vdc_json_uint(img, VDC_WIRE_SIZE, 0, UINT64_MAX >> 1, &out->size, err);
 	if (rc < 0 && rc != -ENOENT)
 		return vdc_err_wrap(err, rc, "image");
-	fmt = vdc_json_str(img, "format", NULL);
+	fmt = vdc_json_str(img, VDC_WIRE_FORMAT, NULL);
 	if (!fmt || !*fmt)
 		out->format = HVA_FORMAT_NONE;
-	else if (strcmp(fmt, "raw") == 0)
+	else if (strcmp(fmt, VDC_WIRE_FORMAT_RAW) == 0)
 		out->format = HVA_FORMAT_RAW;
-	else if (strcmp(fmt, "qcow2") == 0)
+	else if (strcmp(fmt, VDC_WIRE_FORMAT_QCOW2) == 0)
 		out->format = HVA_FORMAT_QCOW2;
 	else
 		return vdc_err_set(err, -EINVAL, "image format '%s' is neither raw nor qcow2", VDC_Q(fmt));
@@ -158,24 +159,24 @@ static int parse_nics(json_t *nics, struct hva_instance_spec *in, struct vdc_err
 		if (!json_is_object(n))
 			return vdc_err_set(err, -EINVAL, "interface %zu is not an object", i);
 		in->n_nics = i + 1;
-		rc = vdc_json_name(n, "name", VDC_JSON_REQUIRED, nic->name, err);
+		rc = vdc_json_name(n, VDC_WIRE_NAME, VDC_JSON_REQUIRED, nic->name, err);
 		if (rc < 0)
 			return vdc_err_wrap(err, rc, "interface %zu", i);
-		rc = vdc_json_name(n, "network", VDC_JSON_NULLABLE, nic->network, err);
+		rc = vdc_json_name(n, VDC_WIRE_NETWORK, VDC_JSON_NULLABLE, nic->network, err);
 		if (rc < 0)
 			return vdc_err_wrap(err, rc, "interface %s", nic->name);
-		mac = vdc_json_str(n, "mac", NULL);
+		mac = vdc_json_str(n, VDC_WIRE_MAC, NULL);
 		if (!mac)
 			return vdc_err_set(err, -EINVAL, "interface %s has no \"mac\"", nic->name);
 		rc = hva_mac_parse(mac, nic->mac, err);
 		if (rc < 0)
 			return vdc_err_wrap(err, rc, "interface %s", nic->name);
-		rc = vdc_json_uint(n, "id", 1, HVA_NIC_ID_MAX, &nic->id, err);
+		rc = vdc_json_uint(n, VDC_WIRE_ID, 1, HVA_NIC_ID_MAX, &nic->id, err);
 		if (rc == -ENOENT && nic->network[0])
 			return vdc_err_set(err, -EINVAL, "interface %s is on a network but has no \"id\"", nic->name);
 		if (rc < 0 && rc != -ENOENT)
 			return vdc_err_wrap(err, rc, "interface %s", nic->name);
-		rc = get_ipv4(n, "ip", false, &nic->ip, err);
+		rc = get_ipv4(n, VDC_WIRE_IP, false, &nic->ip, err);
 		if (rc < 0)
 			return vdc_err_wrap(err, rc, "interface %s", nic->name);
 		for (j = 0; j < i; j++)
@@ -296,31 +297,31 @@ static int parse_volume_body(json_t *o, struct hva_volume_spec *v, struct vdc_er
 	uint64_t lun;
 	int rc;
 
-	if ((rc = vdc_json_name(o, "name", VDC_JSON_REQUIRED, v->name, err)) < 0 ||
-	    (rc = vdc_json_name(o, "link", VDC_JSON_REQUIRED, v->link, err)) < 0)
+	if ((rc = vdc_json_name(o, VDC_WIRE_NAME, VDC_JSON_REQUIRED, v->name, err)) < 0 ||
+	    (rc = vdc_json_name(o, VDC_WIRE_LINK, VDC_JSON_REQUIRED, v->link, err)) < 0)
 		return rc;
-	s = vdc_json_str(o, "portal", &len);
+	s = vdc_json_str(o, VDC_WIRE_PORTAL, &len);
 	if (!s)
 		return vdc_err_set(err, -EINVAL, "\"portal\" is missing");
 	if ((rc = parse_portal(s, len, v, err)) < 0)
 		return rc;
-	s = vdc_json_str(o, "iqn", &len);
+	s = vdc_json_str(o, VDC_WIRE_IQN, &len);
 	if (!s)
 		return vdc_err_set(err, -EINVAL, "\"iqn\" is missing");
 	if ((rc = hva_iqn_check(s, len, err)) < 0)
 		return vdc_err_wrap(err, rc, "\"iqn\"");
 	memcpy(v->iqn, s, len + 1);
-	rc = vdc_json_uint(o, "lun", 0, HVA_LUN_MAX, &lun, err);
+	rc = vdc_json_uint(o, VDC_WIRE_LUN, 0, HVA_LUN_MAX, &lun, err);
 	if (rc == -ENOENT)
 		return vdc_err_set(err, -EINVAL, "\"lun\" is missing");
 	if (rc < 0)
 		return rc;
 	v->lun = (unsigned)lun;
-	if ((rc = get_token(o, "chap_user", "._:-", HVA_CHAP_USER_MAX, v->chap_user, err)) < 0 ||
-	    (rc = get_token(o, "chap_secret", NULL, HVA_CHAP_SECRET_MAX, v->chap_secret, err)) < 0 ||
-	    (rc = get_token(o, "serial", "-", HVA_SERIAL_MAX, v->serial, err)) < 0)
+	if ((rc = get_token(o, VDC_WIRE_CHAP_USER, "._:-", HVA_CHAP_USER_MAX, v->chap_user, err)) < 0 ||
+	    (rc = get_token(o, VDC_WIRE_CHAP_SECRET, NULL, HVA_CHAP_SECRET_MAX, v->chap_secret, err)) < 0 ||
+	    (rc = get_token(o, VDC_WIRE_SERIAL, "-", HVA_SERIAL_MAX, v->serial, err)) < 0)
 		return rc;
-	rc = vdc_json_uint(o, "size", 1, UINT64_MAX >> 1, &v->size, err);
+	rc = vdc_json_uint(o, VDC_WIRE_SIZE, 1, UINT64_MAX >> 1, &v->size, err);
 	if (rc == -ENOENT)
 		return vdc_err_set(err, -EINVAL, "\"size\" is missing");
 	if (rc < 0)
@@ -342,7 +343,7 @@ static int parse_volume(json_t *o, size_t i, struct hva_volume_spec *v, struct v
 
 	if (!json_is_object(o))
 		return vdc_err_set(err, -EINVAL, "volume %zu is not an object", i + 1);
-	rc = vdc_json_uint(o, "id", 1, UINT64_MAX >> 1, &v->id, err);
+	rc = vdc_json_uint(o, VDC_WIRE_ID, 1, UINT64_MAX >> 1, &v->id, err);
 	if (rc == -ENOENT)
 		return vdc_err_set(err, -EINVAL, "volume %zu has no \"id\"", i + 1);
 	if (rc < 0)
@@ -421,25 +422,25 @@ static int parse_instance_body(json_t *o, struct hva_instance_spec *in, struct v
 	size_t len;
 	int rc;
 
-	rc = vdc_json_name(o, "name", VDC_JSON_REQUIRED, in->name, err);
+	rc = vdc_json_name(o, VDC_WIRE_NAME, VDC_JSON_REQUIRED, in->name, err);
 	if (rc < 0)
 		return rc;
-	power = vdc_json_str(o, "power", NULL);
-	if (!power || (strcmp(power, "on") != 0 && strcmp(power, "off") != 0))
+	power = vdc_json_str(o, VDC_WIRE_POWER, NULL);
+	if (!power || (strcmp(power, VDC_WIRE_POWER_ON) != 0 && strcmp(power, VDC_WIRE_POWER_OFF) != 0))
 		return vdc_err_set(err, -EINVAL, "\"power\" is neither \"on\" nor \"off\"");
-	in->power_on = strcmp(power, "on") == 0;
-	rc = vdc_json_uint(o, "cpus", 1, HVA_CPUS_MAX, &v, err);
+	in->power_on = strcmp(power, VDC_WIRE_POWER_ON) == 0;
+	rc = vdc_json_uint(o, VDC_WIRE_CPUS, 1, HVA_CPUS_MAX, &v, err);
 	if (rc == -ENOENT)
 		return vdc_err_set(err, -EINVAL, "\"cpus\" is missing");
 	if (rc < 0)
 		return rc;
 	in->cpus = (unsigned)v;
-	rc = vdc_json_uint(o, "memory_mib", HVA_MEMORY_MIB_MIN, HVA_MEMORY_MIB_MAX, &in->memory_mib, err);
+	rc = vdc_json_uint(o, VDC_WIRE_MEMORY_MIB, HVA_MEMORY_MIB_MIN, HVA_MEMORY_MIB_MAX, &in->memory_mib, err);
 	if (rc == -ENOENT)
 		return vdc_err_set(err, -EINVAL, "\"memory_mib\" is missing");
 	if (rc < 0)
 		return rc;
-	host = vdc_json_str(o, "hostname", &len);
+	host = vdc_json_str(o, VDC_WIRE_HOSTNAME, &len);
 	if (host && len) {
 		struct vdc_err why = VDC_ERR_INIT;
 
@@ -449,7 +450,7 @@ static int parse_instance_body(json_t *o, struct hva_instance_spec *in, struct v
 	} else {
 		snprintf(in->hostname, sizeof(in->hostname), "%s", in->name);
 	}
-	ud = vdc_json_str(o, "user_data", &len);
+	ud = vdc_json_str(o, VDC_WIRE_USER_DATA, &len);
 	if (ud) {
 		if (len > HVA_USER_DATA_MAX)
 			return vdc_err_set(err, -EINVAL, "user-data is %zu bytes; at most %d are accepted",
@@ -460,32 +461,32 @@ static int parse_instance_body(json_t *o, struct hva_instance_spec *in, struct v
 		in->user_data = xstrndup(ud, len);
 		in->user_data_len = len;
 	}
-	rc = parse_keys(json_object_get(o, "ssh_keys"), in, err);
+	rc = parse_keys(json_object_get(o, VDC_WIRE_SSH_KEYS), in, err);
 	if (rc < 0)
 		return rc;
-	rc = parse_image(json_object_get(o, "image"), &in->image, err);
+	rc = parse_image(json_object_get(o, VDC_WIRE_IMAGE), &in->image, err);
 	if (rc < 0)
 		return rc;
-	rc = parse_nics(json_object_get(o, "nics"), in, err);
+	rc = parse_nics(json_object_get(o, VDC_WIRE_NICS), in, err);
 	if (rc < 0)
 		return rc;
-	rc = parse_instance_groups(json_object_get(o, "security_groups"), in, err);
+	rc = parse_instance_groups(json_object_get(o, VDC_WIRE_SECURITY_GROUPS), in, err);
 	if (rc < 0)
 		return rc;
-	rc = vdc_json_uint(o, "reboot", 0, UINT64_MAX >> 1, &in->reboot, err);
+	rc = vdc_json_uint(o, VDC_WIRE_REBOOT, 0, UINT64_MAX >> 1, &in->reboot, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
-	rc = vdc_json_uint(o, "reset", 0, UINT64_MAX >> 1, &in->reset, err);
+	rc = vdc_json_uint(o, VDC_WIRE_RESET, 0, UINT64_MAX >> 1, &in->reset, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
-	return parse_volumes(json_object_get(o, "volumes"), in, err);
+	return parse_volumes(json_object_get(o, VDC_WIRE_VOLUMES), in, err);
 }
 
 /* This host's initiator IQN, when sent; a malformed one is kept out and said in `why`. */
 static void parse_initiator(json_t *root, struct hva_desired *d, struct vdc_err *why)
 {
 	size_t len;
-	const char *s = vdc_json_str(root, "initiator", &len);
+	const char *s = vdc_json_str(root, VDC_WIRE_INITIATOR, &len);
 
 	if (!s) {
 		vdc_err_set(why, -EINVAL, "the desired state names no initiator IQN for this host");
@@ -511,12 +512,13 @@ static int parse_remote(json_t *list, struct hva_network_spec *n, struct vdc_err
 	n->remote = xcalloc(json_array_size(list) ? json_array_size(list) : 1, sizeof(*n->remote));
 	json_array_foreach(list, i, r) {
 		struct hva_remote_nic *x = &n->remote[i];
-		const char *mac = json_is_object(r) ? vdc_json_str(r, "mac", NULL) : NULL;
+		const char *mac = json_is_object(r) ? vdc_json_str(r, VDC_WIRE_MAC, NULL) : NULL;
 
 		if (!mac)
 			return vdc_err_set(err, -EINVAL, "remote nic %zu has no \"mac\"", i + 1);
-		if ((rc = hva_mac_parse(mac, x->mac, err)) < 0 || (rc = get_ipv4(r, "ip", false, &x->ip, err)) < 0 ||
-		    (rc = get_ipv4(r, "peer", true, &x->peer, err)) < 0)
+		if ((rc = hva_mac_parse(mac, x->mac, err)) < 0 ||
+		    (rc = get_ipv4(r, VDC_WIRE_IP, false, &x->ip, err)) < 0 ||
+		    (rc = get_ipv4(r, VDC_WIRE_PEER, true, &x->peer, err)) < 0)
 			return vdc_err_wrap(err, rc, "remote nic %zu", i + 1);
 		n->n_remote = i + 1;
 	}
@@ -533,40 +535,40 @@ static int parse_network_body(json_t *o, struct hva_network_spec *n, struct vdc_
 	size_t len, i;
 	int rc;
 
-	rc = vdc_json_uint(o, "vni", 1, 16777215, &vni, err);
+	rc = vdc_json_uint(o, VDC_WIRE_VNI, 1, 16777215, &vni, err);
 	if (rc == -ENOENT)
 		return vdc_err_set(err, -EINVAL, "\"vni\" is missing");
 	if (rc < 0)
 		return rc;
 	n->vni = (uint32_t)vni;
-	cidr = vdc_json_str(o, "cidr", &len);
+	cidr = vdc_json_str(o, VDC_WIRE_CIDR, &len);
 	if (!cidr || vdc_cidr_parse(cidr, len, &n->net, &n->prefix, NULL) < 0 || n->prefix < 8 || n->prefix > 30)
 		return vdc_err_set(err, -EINVAL, "\"cidr\" is not an IPv4 network of prefix /8 to /30");
-	if ((rc = get_ipv4(o, "gateway", true, &n->gateway, err)) < 0 ||
-	    (rc = get_ipv4(o, "server", true, &n->server, err)) < 0)
+	if ((rc = get_ipv4(o, VDC_WIRE_GATEWAY, true, &n->gateway, err)) < 0 ||
+	    (rc = get_ipv4(o, VDC_WIRE_SERVER, true, &n->server, err)) < 0)
 		return rc;
 	if (!vdc_ipv4_host_in(n->gateway, n->net, n->prefix) || !vdc_ipv4_host_in(n->server, n->net, n->prefix) ||
 	    n->gateway == n->server)
 		return vdc_err_set(err, -EINVAL, "the gateway and the DHCP server must be two host addresses of the cidr");
-	dhcp = json_object_get(o, "dhcp");
+	dhcp = json_object_get(o, VDC_WIRE_DHCP);
 	if (!json_is_boolean(dhcp))
 		return vdc_err_set(err, -EINVAL, "\"dhcp\" is not true or false");
 	n->dhcp = json_is_true(dhcp);
-	mac = vdc_json_str(o, "server_mac", NULL);
+	mac = vdc_json_str(o, VDC_WIRE_SERVER_MAC, NULL);
 	if (!mac)
 		return vdc_err_set(err, -EINVAL, "\"server_mac\" is missing");
 	if ((rc = hva_mac_parse(mac, n->server_mac, err)) < 0)
 		return vdc_err_wrap(err, rc, "\"server_mac\"");
-	rc = get_ipv4_list(o, "dns", HVA_DNS_MAX, &dns, &n->n_dns, err);
+	rc = get_ipv4_list(o, VDC_WIRE_DNS, HVA_DNS_MAX, &dns, &n->n_dns, err);
 	for (i = 0; rc == 0 && i < n->n_dns; i++)
 		n->dns[i] = dns[i];
 	free(dns);
 	if (rc < 0)
 		return rc;
-	rc = get_ipv4_list(o, "peers", HVA_PEERS_MAX, &n->peers, &n->n_peers, err);
+	rc = get_ipv4_list(o, VDC_WIRE_PEERS, HVA_PEERS_MAX, &n->peers, &n->n_peers, err);
 	if (rc < 0)
 		return rc;
-	return parse_remote(json_object_get(o, "remote"), n, err);
+	return parse_remote(json_object_get(o, VDC_WIRE_REMOTE), n, err);
 }
 
 /*
@@ -590,7 +592,7 @@ static int parse_networks(json_t *list, struct hva_desired *d, struct vdc_err *e
 		struct hva_network_spec *n = &d->networks[d->n_networks];
 		struct vdc_err why = VDC_ERR_INIT;
 
-		if (!json_is_object(o) || vdc_json_name(o, "name", VDC_JSON_REQUIRED, n->name, NULL) < 0)
+		if (!json_is_object(o) || vdc_json_name(o, VDC_WIRE_NAME, VDC_JSON_REQUIRED, n->name, NULL) < 0)
 			continue;   /* nothing can name it */
 		d->n_networks++;
 		if (d->n_networks > HVA_NETWORKS_MAX) {
@@ -613,7 +615,7 @@ static int parse_networks(json_t *list, struct hva_desired *d, struct vdc_err *e
 static int parse_group_body(json_t *o, struct hva_group_spec *g, struct vdc_err *err)
 {
 	size_t len;
-	const char *rules = vdc_json_str(o, "rules", &len);
+	const char *rules = vdc_json_str(o, VDC_WIRE_RULES, &len);
 	int rc;
 
 	if (rules && len) {
@@ -622,7 +624,7 @@ static int parse_group_body(json_t *o, struct hva_group_spec *g, struct vdc_err 
 		if (rc < 0)
 			return rc;
 	}
-	return get_ipv4_list(o, "members", HVA_MEMBERS_MAX, &g->members, &g->n_members, err);
+	return get_ipv4_list(o, VDC_WIRE_MEMBERS, HVA_MEMBERS_MAX, &g->members, &g->n_members, err);
 }
 
 /*
@@ -643,7 +645,7 @@ static int parse_groups(json_t *list, struct hva_desired *d, struct vdc_err *err
 		struct hva_group_spec *g = &d->groups[d->n_groups];
 		struct vdc_err why = VDC_ERR_INIT;
 
-		if (!json_is_object(o) || vdc_json_name(o, "name", VDC_JSON_REQUIRED, g->name, NULL) < 0)
+		if (!json_is_object(o) || vdc_json_name(o, VDC_WIRE_NAME, VDC_JSON_REQUIRED, g->name, NULL) < 0)
 			continue;
 		d->n_groups++;
 		if (d->n_groups > HVA_DOC_GROUPS_MAX)
@@ -745,12 +747,12 @@ int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_er
 	memset(d, 0, sizeof(*d));
 	if (!json_is_object(root))
 		return vdc_err_set(err, -EINVAL, "the desired state is not a JSON object");
-	rc = vdc_json_uint(root, "rev", 0, UINT64_MAX >> 1, &d->rev, err);
+	rc = vdc_json_uint(root, VDC_WIRE_REV, 0, UINT64_MAX >> 1, &d->rev, err);
 	if (rc == -ENOENT)
 		return vdc_err_set(err, -EINVAL, "the desired state has no \"rev\"");
 	if (rc < 0)
 		return vdc_err_wrap(err, rc, "the desired state");
-	dc = vdc_json_str(root, "dc", &len);
+	dc = vdc_json_str(root, VDC_WIRE_DC, &len);
 	if (!dc || len == 0 || len > HVA_DC_MAX)
 		return vdc_err_set(err, -EINVAL, "the desired state has no data center id (\"dc\") of 1-%d characters",
 				   HVA_DC_MAX);
@@ -759,11 +761,11 @@ int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_er
 			return vdc_err_set(err, -EINVAL, "the data center id holds '%s'; it takes letters, digits and '-'",
 					   VDC_Q(((char[2]){ dc[i], 0 })));
 	memcpy(d->dc, dc, len + 1);
-	rc = vdc_json_uint(root, "heartbeat", 1, HVA_HEARTBEAT_MAX, &v, err);
+	rc = vdc_json_uint(root, VDC_WIRE_HEARTBEAT, 1, HVA_HEARTBEAT_MAX, &v, err);
 	if (rc == 0)
 		d->heartbeat = (unsigned)v;
 	parse_initiator(root, d, &no_initiator);
-	list = json_object_get(root, "instances");
+	list = json_object_get(root, VDC_WIRE_INSTANCES);
 	if (!json_is_array(list))
 		return vdc_err_set(err, -EINVAL, "the desired state has no \"instances\" list");
 	d->inst = xcalloc(json_array_size(list), sizeof(*d->inst));
@@ -772,8 +774,8 @@ int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_er
 		struct vdc_err why = VDC_ERR_INIT;
 		uint64_t id;
 
-		if (!json_is_object(o) || vdc_json_uint(o, "id", 1, UINT64_MAX >> 1, &id, NULL) < 0 ||
-		    vdc_json_name(o, "domain", VDC_JSON_REQUIRED, in->domain, NULL) < 0)
+		if (!json_is_object(o) || vdc_json_uint(o, VDC_WIRE_ID, 1, UINT64_MAX >> 1, &id, NULL) < 0 ||
+		    vdc_json_name(o, VDC_WIRE_DOMAIN, VDC_JSON_REQUIRED, in->domain, NULL) < 0)
 			continue;   /* cannot even be reported */
 		in->id = id;
 		in->user_data = xstrdup("");
@@ -791,9 +793,9 @@ int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_er
 		else if (in->n_volumes && !d->initiator[0])
 			snprintf(in->err, sizeof(in->err), "cannot attach volumes: %s", no_initiator.msg);
 	}
-	rc = parse_networks(json_object_get(root, "networks"), d, err);
+	rc = parse_networks(json_object_get(root, VDC_WIRE_NETWORKS), d, err);
 	if (rc == 0)
-		rc = parse_groups(json_object_get(root, "security_groups"), d, err);
+		rc = parse_groups(json_object_get(root, VDC_WIRE_SECURITY_GROUPS), d, err);
 	if (rc < 0)
 		return vdc_err_wrap(err, rc, "the desired state");
 	resolve_refs(d);

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "rootfs.h"
 #include "validate.h"
+#include "wire_doc.h"
 
 #define PROG "vdc-hva"
 #define EXIT_USAGE VDC_AGENT_EXIT_USAGE
@@ -350,7 +351,7 @@ int main(int argc, char **argv)
 	if (h->opt.agent.pidfile && vdc_agent_pidfile_write(h->opt.agent.pidfile, &err) < 0)
 		goto fail;
 
-	if (vdc_agent_proto_init(&h->proto, &h->opt.agent, h->name, "hva", h->statedir, &err) < 0)
+	if (vdc_agent_proto_init(&h->proto, &h->opt.agent, h->name, VDC_WIRE_KIND_HVA, h->statedir, &err) < 0)
 		goto fail;
 
 	if (hva_libvirt_init(h, &err) < 0 || wait_for(h, &sigs, hva_libvirt_connect, "libvirt", &err) < 0)

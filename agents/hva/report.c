@@ -7,7 +7,7 @@
  * domain (read in one call, virConnectGetAllDomainStats) and what the
  * worker adds (starting, stopping, error and its sentence). Reports carry
  * the agent's epoch and a sequence number, so vdcfs drops one that arrives
- * late.
+ * late. The document itself is written by report_doc.c.
  *
  * No report goes while libvirt is unreachable: vdcfs then sees a silent
  * host and shows its instances `unknown`, which is the truth.
@@ -23,6 +23,8 @@
 #include "agent.h"
 #include "hva.h"
 #include "log.h"
+#include "report_doc.h"
+#include "wire_doc.h"
 
 #define DEFAULT_HEARTBEAT_S 5
 
@@ -30,38 +32,38 @@ const char *hva_report_state(const struct hva_status *st, bool defined, int stat
 {
 	switch (st->phase) {
 	case HVA_PHASE_ERROR:
-		return "error";
+		return VDC_WIRE_STATE_ERROR;
 	case HVA_PHASE_STARTING:
-		return "starting";
+		return VDC_WIRE_INST_STARTING;
 	case HVA_PHASE_STOPPING:
-		return defined && state != VIR_DOMAIN_SHUTOFF ? "stopping" : "stopped";
+		return defined && state != VIR_DOMAIN_SHUTOFF ? VDC_WIRE_INST_STOPPING : VDC_WIRE_INST_STOPPED;
 	case HVA_PHASE_NONE:
 		break;
 	}
 	if (!defined)
-		return st->power_on ? "starting" : "stopped";
+		return st->power_on ? VDC_WIRE_INST_STARTING : VDC_WIRE_INST_STOPPED;
 	switch (state) {
 	case VIR_DOMAIN_RUNNING:
 	case VIR_DOMAIN_BLOCKED:
-		return "running";
+		return VDC_WIRE_INST_RUNNING;
 	case VIR_DOMAIN_PAUSED:
 		if (reason == VIR_DOMAIN_PAUSED_STARTING_UP)
-			return "starting";
+			return VDC_WIRE_INST_STARTING;
 		if (reason == VIR_DOMAIN_PAUSED_SHUTTING_DOWN)
-			return "stopping";
+			return VDC_WIRE_INST_STOPPING;
 		if (reason == VIR_DOMAIN_PAUSED_CRASHED)
-			return "crashed";
-		return "paused";
+			return VDC_WIRE_INST_CRASHED;
+		return VDC_WIRE_INST_PAUSED;
 	case VIR_DOMAIN_SHUTDOWN:
-		return "stopping";
+		return VDC_WIRE_INST_STOPPING;
 	case VIR_DOMAIN_SHUTOFF:
-		return reason == VIR_DOMAIN_SHUTOFF_CRASHED ? "crashed" : "stopped";
+		return reason == VIR_DOMAIN_SHUTOFF_CRASHED ? VDC_WIRE_INST_CRASHED : VDC_WIRE_INST_STOPPED;
 	case VIR_DOMAIN_CRASHED:
-		return "crashed";
+		return VDC_WIRE_INST_CRASHED;
 	case VIR_DOMAIN_PMSUSPENDED:
-		return "paused";
+		return VDC_WIRE_INST_PAUSED;
 	default:
-		return st->power_on ? "starting" : "stopped";
+		return st->power_on ? VDC_WIRE_INST_STARTING : VDC_WIRE_INST_STOPPED;
 	}
 }
 
@@ -141,9 +143,8 @@ static json_t *volumes_json(uint64_t id, const struct hva_vol_status *vs, size_t
 
 		if (vs[i].inst_id != id || !word)
 			continue;
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)vs[i].vol_id,
-						      "state", word,
-						      "err", vs[i].state == HVA_VOL_ERROR ? vs[i].err : ""));
+		json_array_append_new(list, hva_report_volume_json(vs[i].vol_id, word,
+								   vs[i].state == HVA_VOL_ERROR ? vs[i].err : ""));
 	}
 	return list;
 }
@@ -152,6 +153,10 @@ static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const str
 			    size_t n, const struct hva_vol_status *vs, size_t nv, const struct dom_state *ds,
 			    int nds)
 {
+	const struct hva_report_facts facts = {
+		.cpus = h->cpus, .memory_mib = h->memory_mib, .driver = h->drv->name, .virt = h->virt,
+		.libvirt = h->libvirt_version, .version = HVA_VERSION, .underlay = h->underlay_text,
+	};
 	json_t *list = json_array();
 	size_t i;
 	int k;
@@ -164,29 +169,12 @@ static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const str
 			if (strcmp(ds[k].name, st[i].domain) == 0)
 				d = &ds[k];
 		state = hva_report_state(&st[i], d != NULL, d ? d->state : 0, d ? d->reason : 0);
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:o}",
-						      "id", (json_int_t)st[i].id,
-						      "domain", st[i].domain,
-						      "state", state,
-						      "err", strcmp(state, "error") == 0 ? st[i].err : "",
-						      "ip", "",
-						      "reboot", (json_int_t)st[i].reboot,
-						      "reset", (json_int_t)st[i].reset,
-						      "volumes", volumes_json(st[i].id, vs, nv)));
+		json_array_append_new(list, hva_report_instance_json(st[i].id, st[i].domain, state,
+								     strcmp(state, VDC_WIRE_STATE_ERROR) == 0 ? st[i].err : "",
+								     st[i].reboot, st[i].reset,
+								     volumes_json(st[i].id, vs, nv)));
 	}
-	return json_pack("{s:I, s:I, s:I, s:{s:i, s:I, s:s, s:s, s:s, s:s, s:s}, s:o}",
-			 "epoch", (json_int_t)h->core.epoch_us,
-			 "seq", (json_int_t)seq,
-			 "rev", (json_int_t)rev,
-			 "facts",
-			 "cpus", (int)h->cpus,
-			 "memory_mib", (json_int_t)h->memory_mib,
-			 "driver", h->drv->name,
-			 "virt", h->virt,
-			 "libvirt", h->libvirt_version,
-			 "version", HVA_VERSION,
-			 "underlay", h->underlay_text,
-			 "instances", list);
+	return hva_report_json(h->core.epoch_us, seq, rev, &facts, list);
 }
 
 static unsigned heartbeat_s(struct hva *h)

@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "hva.h"
 #include "log.h"
+#include "wire_doc.h"
 
 #define RETRY_MIN_MS 2000L
 #define RETRY_MAX_MS 60000L
@@ -49,9 +50,9 @@ struct dom_disks {
 const char *hva_vol_state_word(enum hva_vol_state s)
 {
 	switch (s) {
-	case HVA_VOL_ATTACHED: return "attached";
-	case HVA_VOL_DETACHING: return "detaching";
-	case HVA_VOL_ERROR: return "error";
+	case HVA_VOL_ATTACHED: return VDC_WIRE_ATTACH_ATTACHED;
+	case HVA_VOL_DETACHING: return VDC_WIRE_ATTACH_DETACHING;
+	case HVA_VOL_ERROR: return VDC_WIRE_STATE_ERROR;
 	case HVA_VOL_NONE: break;
 	}
 	return NULL;

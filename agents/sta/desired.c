@@ -10,6 +10,7 @@
 #include "json_member.h"
 #include "log.h"
 #include "strbuf.h"
+#include "wire_doc.h"
 
 int sta_iqn_check(const char *iqn, struct vdc_err *err)
 {
@@ -29,7 +30,7 @@ int sta_iqn_check(const char *iqn, struct vdc_err *err)
 
 static int parse_iqn(json_t *o, const char *prefix, struct sta_volume_spec *v, struct vdc_err *err)
 {
-	const char *s = vdc_json_str(o, "iqn", NULL);
+	const char *s = vdc_json_str(o, VDC_WIRE_IQN, NULL);
 	int rc;
 
 	if (!s)
@@ -49,10 +50,10 @@ static int parse_chap(json_t *o, struct sta_volume_spec *v, struct vdc_err *err)
 	const char *s;
 	int rc;
 
-	rc = vdc_json_name(o, "chap_user", VDC_JSON_REQUIRED, v->chap_user, err);
+	rc = vdc_json_name(o, VDC_WIRE_CHAP_USER, VDC_JSON_REQUIRED, v->chap_user, err);
 	if (rc < 0)
 		return rc;
-	s = vdc_json_str(o, "chap_secret", &len);
+	s = vdc_json_str(o, VDC_WIRE_CHAP_SECRET, &len);
 	if (!s || len != STA_SECRET_LEN)
 		return vdc_err_set(err, -EINVAL, "\"chap_secret\" is not %d hexadecimal digits", STA_SECRET_LEN);
 	for (i = 0; i < len; i++)
@@ -64,7 +65,7 @@ static int parse_chap(json_t *o, struct sta_volume_spec *v, struct vdc_err *err)
 
 static int parse_initiators(json_t *o, struct sta_volume_spec *v, struct vdc_err *err)
 {
-	json_t *list = json_object_get(o, "initiators"), *it;
+	json_t *list = json_object_get(o, VDC_WIRE_INITIATORS), *it;
 	size_t i, j;
 
 	if (!list || json_is_null(list))
@@ -92,7 +93,7 @@ static int parse_initiators(json_t *o, struct sta_volume_spec *v, struct vdc_err
 
 static int parse_snapshots(json_t *o, struct sta_volume_spec *v, struct vdc_err *err)
 {
-	json_t *list = json_object_get(o, "snapshots"), *it;
+	json_t *list = json_object_get(o, VDC_WIRE_SNAPSHOTS), *it;
 	size_t i;
 	int rc;
 
@@ -106,9 +107,9 @@ static int parse_snapshots(json_t *o, struct sta_volume_spec *v, struct vdc_err 
 
 		if (!json_is_object(it))
 			return vdc_err_set(err, -EINVAL, "a snapshot is not an object");
-		rc = vdc_json_uint(it, "id", 1, INT64_MAX, &s->id, err);
+		rc = vdc_json_uint(it, VDC_WIRE_ID, 1, INT64_MAX, &s->id, err);
 		if (rc == 0)
-			rc = vdc_json_name(it, "name", VDC_JSON_OPTIONAL, s->name, err);
+			rc = vdc_json_name(it, VDC_WIRE_NAME, VDC_JSON_OPTIONAL, s->name, err);
 		if (rc < 0)
 			return vdc_err_wrap(err, rc, "snapshot");
 		v->n_snapshots++;
@@ -118,16 +119,16 @@ static int parse_snapshots(json_t *o, struct sta_volume_spec *v, struct vdc_err 
 
 static int parse_restore(json_t *o, struct sta_volume_spec *v, struct vdc_err *err)
 {
-	json_t *r = json_object_get(o, "restore");
+	json_t *r = json_object_get(o, VDC_WIRE_RESTORE);
 	int rc;
 
 	if (!r || json_is_null(r))
 		return 0;
 	if (!json_is_object(r))
 		return vdc_err_set(err, -EINVAL, "\"restore\" is neither an object nor null");
-	rc = vdc_json_uint(r, "n", 0, INT64_MAX, &v->restore_n, err);
+	rc = vdc_json_uint(r, VDC_WIRE_N, 0, INT64_MAX, &v->restore_n, err);
 	if (rc == 0)
-		rc = vdc_json_uint(r, "snapshot", 1, INT64_MAX, &v->restore_snapshot, err);
+		rc = vdc_json_uint(r, VDC_WIRE_SNAPSHOT, 1, INT64_MAX, &v->restore_snapshot, err);
 	if (rc < 0)
 		return vdc_err_wrap(err, rc, "restore");
 	v->restore = true;
@@ -141,14 +142,14 @@ static int parse_volume(json_t *o, const char *prefix, struct sta_volume_spec *v
 
 	if (!json_is_object(o))
 		return vdc_err_set(err, -EINVAL, "a volume is not an object");
-	rc = vdc_json_uint(o, "id", 1, INT64_MAX, &v->id, err);
+	rc = vdc_json_uint(o, VDC_WIRE_ID, 1, INT64_MAX, &v->id, err);
 	if (rc < 0)
 		return rc;
-	rc = vdc_json_name(o, "name", VDC_JSON_OPTIONAL, v->name, err);
+	rc = vdc_json_name(o, VDC_WIRE_NAME, VDC_JSON_OPTIONAL, v->name, err);
 	if (rc == 0)
 		rc = parse_iqn(o, prefix, v, err);
 	if (rc == 0)
-		rc = vdc_json_uint(o, "size", 512, STA_SIZE_MAX, &v->size, err);
+		rc = vdc_json_uint(o, VDC_WIRE_SIZE, 512, STA_SIZE_MAX, &v->size, err);
 	if (rc == 0 && v->size % 512)
 		rc = vdc_err_set(err, -EINVAL, "\"size\" %" PRIu64 " is not a multiple of 512", v->size);
 	if (rc == 0)
@@ -165,7 +166,7 @@ static int parse_volume(json_t *o, const char *prefix, struct sta_volume_spec *v
 static int parse_dc(json_t *root, struct sta_desired *d, struct vdc_err *err)
 {
 	size_t len, i;
-	const char *dc = vdc_json_str(root, "dc", &len);
+	const char *dc = vdc_json_str(root, VDC_WIRE_DC, &len);
 
 	if (!dc || len < 12 || len > STA_DC_MAX)
 		return vdc_err_set(err, -EINVAL, "the desired state has no data center id of 12-%d hexadecimal digits", STA_DC_MAX);
@@ -187,15 +188,15 @@ int sta_desired_from_json(const void *json, struct sta_desired *d, struct vdc_er
 	memset(d, 0, sizeof(*d));
 	if (!json_is_object(root))
 		return vdc_err_set(err, -EINVAL, "the desired state is not a JSON object");
-	rc = vdc_json_uint(root, "rev", 0, INT64_MAX, &d->rev, err);
+	rc = vdc_json_uint(root, VDC_WIRE_REV, 0, INT64_MAX, &d->rev, err);
 	if (rc < 0)
 		return vdc_err_wrap(err, -EINVAL, "the desired state");
 	rc = parse_dc(root, d, err);
 	if (rc < 0)
 		return rc;
-	if (vdc_json_uint(root, "heartbeat", 1, STA_HEARTBEAT_MAX, &v, NULL) == 0)
+	if (vdc_json_uint(root, VDC_WIRE_HEARTBEAT, 1, STA_HEARTBEAT_MAX, &v, NULL) == 0)
 		d->heartbeat = (unsigned)v;
-	list = json_object_get(root, "volumes");
+	list = json_object_get(root, VDC_WIRE_VOLUMES);
 	if (!json_is_array(list))
 		return vdc_err_set(err, -EINVAL, "the desired state has no \"volumes\" list");
 	d->vol = xcalloc(json_array_size(list) + 1, sizeof(*d->vol));

@@ -28,6 +28,7 @@
 #include "process.h"
 #include "sta.h"
 #include "validate.h"
+#include "wire_doc.h"
 
 #define PROG "vdc-sta"
 #define EXIT_USAGE VDC_AGENT_EXIT_USAGE
@@ -264,7 +265,7 @@ int main(int argc, char **argv)
 		goto fail;
 	if (measure(s, &err) < 0)
 		goto fail;
-	if (vdc_agent_proto_init(&s->proto, &s->opt.agent, s->name, "sta", s->statedir, &err) < 0)
+	if (vdc_agent_proto_init(&s->proto, &s->opt.agent, s->name, VDC_WIRE_KIND_STA, s->statedir, &err) < 0)
 		goto fail;
 	rc = vdc_agent_token_get(PROG, &s->proto, &sigs, &err);
 	if (rc == -ENOKEY)

@@ -38,7 +38,9 @@
 #include "agent.h"
 #include "file.h"
 #include "log.h"
+#include "report_doc.h"
 #include "sta.h"
+#include "wire_doc.h"
 
 /* How often a pass runs when nothing happens: tgtd may have lost its targets. */
 #define RESCAN_MS 10000L
@@ -808,15 +810,15 @@ static json_t *snapshot_entries(struct worker *w, const struct sta_volume_spec *
 
 	for (k = 0; k < v->n_snapshots; k++) {
 		struct snap_track *st = snap_track(w, v->snapshots[k].id);
-		const char *state = "creating";
+		const char *state = VDC_WIRE_VOL_CREATING;
 
 		sta_snapshot_path(w->s, v->snapshots[k].id, path);
 		if (file_exists(path))
-			state = "available";
+			state = VDC_WIRE_VOL_AVAILABLE;
 		else if (st->err[0])
-			state = "error";
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)v->snapshots[k].id,
-						      "state", state, "err", strcmp(state, "error") == 0 ? st->err : ""));
+			state = VDC_WIRE_STATE_ERROR;
+		json_array_append_new(list, sta_report_snapshot_json(v->snapshots[k].id, state,
+								     strcmp(state, VDC_WIRE_STATE_ERROR) == 0 ? st->err : ""));
 	}
 	return list;
 }
@@ -825,23 +827,22 @@ static json_t *snapshot_entries(struct worker *w, const struct sta_volume_spec *
 static json_t *volume_entry(struct worker *w, const struct sta_volume_spec *v)
 {
 	struct vol_track *vt = vol_track(w, v->id);
-	const char *state = "available", *err = "";
+	const char *state = VDC_WIRE_VOL_AVAILABLE, *err = "";
 
 	if (w->tgt_err[0] && !v->err[0]) {
-		state = "error";
+		state = VDC_WIRE_STATE_ERROR;
 		err = w->tgt_err;
 	} else if (vt->err[0]) {
-		state = "error";
+		state = VDC_WIRE_STATE_ERROR;
 		err = vt->err;
 	} else if (vt->restore_err[0]) {
-		state = "error";
+		state = VDC_WIRE_STATE_ERROR;
 		err = vt->restore_err;
 	} else if (!vt->lu_size || restore_pending(w, v)) {
-		state = "creating";
+		state = VDC_WIRE_VOL_CREATING;
 	}
-	return json_pack("{s:I, s:s, s:s, s:I, s:I, s:o}", "id", (json_int_t)v->id, "state", state, "err", err,
-			 "size", (json_int_t)vt->lu_size, "restore", (json_int_t)sta_restore_done(w->s, v->id),
-			 "snapshots", snapshot_entries(w, v));
+	return sta_report_volume_json(v->id, state, err, vt->lu_size, sta_restore_done(w->s, v->id),
+				      snapshot_entries(w, v));
 }
 
 static void publish_volumes(struct worker *w)

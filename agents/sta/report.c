@@ -6,7 +6,8 @@
  * least every heartbeat. Each report is whole: every desired volume as the
  * worker last saw it, with the bytes its file holds now and the copy under
  * way. Reports carry the agent's epoch and a sequence number, so vdcfs
- * drops one that arrives late.
+ * drops one that arrives late. The document itself is written by
+ * report_doc.c.
  *
  * Nothing is reported before the first pass: an empty volume list would
  * read as "everything is gone".
@@ -20,6 +21,7 @@
 
 #include "agent.h"
 #include "log.h"
+#include "report_doc.h"
 #include "sta.h"
 
 /* Reports on progress alone are at least this far apart. */
@@ -37,7 +39,7 @@ static void complete(struct sta *s, json_t *vols, uint64_t progress_vol, const c
 	json_t *v;
 
 	json_array_foreach(vols, i, v) {
-		uint64_t id = (uint64_t)json_integer_value(json_object_get(v, "id"));
+		uint64_t id = sta_report_volume_id(v);
 		char path[PATH_MAX];
 		struct stat sb;
 		uint64_t allocated = 0;
@@ -45,23 +47,17 @@ static void complete(struct sta *s, json_t *vols, uint64_t progress_vol, const c
 		sta_volume_path(s, id, path);
 		if (stat(path, &sb) == 0)
 			allocated = (uint64_t)sb.st_blocks * 512;
-		json_object_set_new(v, "allocated", json_integer((json_int_t)allocated));
-		json_object_set_new(v, "progress", json_string(id == progress_vol ? progress : ""));
+		sta_report_volume_complete(v, allocated, id == progress_vol ? progress : "");
 	}
 }
 
 static json_t *build_report(struct sta *s, uint64_t seq, uint64_t rev, json_t *vols)
 {
-	return json_pack("{s:I, s:I, s:I, s:{s:I, s:s, s:s, s:s}, s:o}",
-			 "epoch", (json_int_t)s->core.epoch_us,
-			 "seq", (json_int_t)seq,
-			 "rev", (json_int_t)rev,
-			 "facts",
-			 "disk_mib", (json_int_t)s->disk_mib,
-			 "driver", s->drv->name,
-			 "portal", s->opt.portal,
-			 "version", STA_VERSION,
-			 "volumes", vols);
+	const struct sta_report_facts f = {
+		.disk_mib = s->disk_mib, .driver = s->drv->name, .portal = s->opt.portal, .version = STA_VERSION,
+	};
+
+	return sta_report_json(s->core.epoch_us, seq, rev, &f, vols);
 }
 
 /* Wait until a report is due; false when the agent stops. Takes `lock` and leaves it held. */

@@ -6,9 +6,9 @@
  * mkdtemp() directory.
  *
  * A storage agent is played by calling what the agent server calls for
- * its report (agentd.c's serve_sta_report): the facts set in its struct
- * vdc_host, vdc_sta_report() with the report's "volumes", then
- * vdc_host_report() with no instances. A hypervisor is played as in
+ * its report (agentd.c's serve_sta_report): the report parsed by
+ * agent_doc.c, the facts set in its struct vdc_host, then
+ * vdc_host_report_sta() with its volumes. A hypervisor is played as in
  * test_placement.c. The write lock is held through each test.
  */
 #include <stdarg.h>
@@ -26,6 +26,7 @@
 
 #include <jansson.h>
 
+#include "agent_doc.h"
 #include "host.h"
 #include "instance.h"
 #include "kinds.h"
@@ -162,23 +163,23 @@ static void sta_report(struct vdc_obj *host, uint64_t disk_mib, const char *volu
 static void sta_report(struct vdc_obj *host, uint64_t disk_mib, const char *volumes, ...)
 {
 	struct vdc_host *h = vdc_host_of(host);
-	json_error_t jerr;
-	char text[2048];
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_doc_sta_report r;
+	char text[2048], doc[2304];
 	va_list ap;
-	json_t *j;
 
 	va_start(ap, volumes);
 	vsnprintf(text, sizeof(text), volumes, ap);
 	va_end(ap);
-	j = json_loads(text, 0, &jerr);
-	if (!j)
-		fail_msg("bad report in the test: %s: %s", jerr.text, text);
+	snprintf(doc, sizeof(doc), "{\"epoch\": 1, \"seq\": 1, \"facts\": {\"disk_mib\": %" PRIu64
+		 ", \"portal\": \"%s\"}, \"volumes\": %s}", disk_mib, PORTAL, text);
+	if (vdc_doc_sta_report_parse(doc, strlen(doc), &r, &err) < 0)
+		fail_msg("bad report in the test: %s: %s", err.msg, text);
 	h->disk = MIB(disk_mib);
 	snprintf(h->portal, sizeof(h->portal), "%s", PORTAL);
 	snprintf(h->driver, sizeof(h->driver), "tgt, vdc-sta test");
-	vdc_sta_report(host, j);
-	vdc_host_report(host, NULL, 0);
-	json_decref(j);
+	vdc_host_report_sta(host, r.vols, r.n);
+	vdc_doc_sta_report_release(&r);
 }
 
 /* A hypervisor's report: capacity, and instances with their volumes. */

@@ -1,0 +1,45 @@
+/*
+ * vdc-hva's report written from plain values (report_doc.h has the
+ * contract); the members and their order are the protocol's.
+ */
+#include "report_doc.h"
+#include "wire_doc.h"
+
+json_t *hva_report_volume_json(uint64_t id, const char *state, const char *err)
+{
+	return json_pack("{s:I, s:s, s:s}", VDC_WIRE_ID, (json_int_t)id,
+			 VDC_WIRE_STATE, state,
+			 VDC_WIRE_ERR, err);
+}
+
+json_t *hva_report_instance_json(uint64_t id, const char *domain, const char *state, const char *err,
+				 uint64_t reboot, uint64_t reset, json_t *volumes)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:o}",
+			 VDC_WIRE_ID, (json_int_t)id,
+			 VDC_WIRE_DOMAIN, domain,
+			 VDC_WIRE_STATE, state,
+			 VDC_WIRE_ERR, err,
+			 VDC_WIRE_IP, "",
+			 VDC_WIRE_REBOOT, (json_int_t)reboot,
+			 VDC_WIRE_RESET, (json_int_t)reset,
+			 VDC_WIRE_VOLUMES, volumes);
+}
+
+json_t *hva_report_json(uint64_t epoch, uint64_t seq, uint64_t rev, const struct hva_report_facts *f,
+			json_t *instances)
+{
+	return json_pack("{s:I, s:I, s:I, s:{s:i, s:I, s:s, s:s, s:s, s:s, s:s}, s:o}",
+			 VDC_WIRE_EPOCH, (json_int_t)epoch,
+			 VDC_WIRE_SEQ, (json_int_t)seq,
+			 VDC_WIRE_REV, (json_int_t)rev,
+			 VDC_WIRE_FACTS,
+			 VDC_WIRE_CPUS, (int)f->cpus,
+			 VDC_WIRE_MEMORY_MIB, (json_int_t)f->memory_mib,
+			 VDC_WIRE_DRIVER, f->driver,
+			 VDC_WIRE_VIRT, f->virt,
+			 VDC_WIRE_LIBVIRT, f->libvirt,
+			 VDC_WIRE_VERSION, f->version,
+			 VDC_WIRE_UNDERLAY, f->underlay,
+			 VDC_WIRE_INSTANCES, instances);
+}

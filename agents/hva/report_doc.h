@@ -1,0 +1,38 @@
+/*
+ * The report vdc-hva sends, POST /v1/hosts/NAME/report
+ * (docs/agent-protocol.md, "Report"), written from plain values with the
+ * member names of backend/wire_doc.h. report.c gathers the values (the
+ * worker's, libvirt's); these only write them, so that
+ * tests/unit/test_wire_roundtrip.c hands what vdc-hva writes to vdcfs's
+ * parser (backend/agent_doc.c) without libvirt.
+ *
+ * Each returns a new reference (NULL only when memory ran out); a json_t
+ * passed in is taken (stolen), as json_pack's "o" does.
+ */
+#ifndef VDC_HVA_REPORT_DOC_H
+#define VDC_HVA_REPORT_DOC_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* What the host says of itself. */
+struct hva_report_facts {
+	unsigned cpus;
+	uint64_t memory_mib;
+	const char *driver, *virt, *libvirt, *version;
+	const char *underlay;                 /* "" or a dotted quad */
+};
+
+/* A volume of an instance: {id, state, err}. */
+json_t *hva_report_volume_json(uint64_t id, const char *state, const char *err);
+
+/* An instance: {id, domain, state, err, ip (always ""), reboot, reset, volumes}. */
+json_t *hva_report_instance_json(uint64_t id, const char *domain, const char *state, const char *err,
+				 uint64_t reboot, uint64_t reset, json_t *volumes);
+
+/* The report: {epoch, seq, rev, facts, instances}. */
+json_t *hva_report_json(uint64_t epoch, uint64_t seq, uint64_t rev, const struct hva_report_facts *f,
+			json_t *instances);
+
+#endif
