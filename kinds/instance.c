@@ -14,6 +14,7 @@
 #include "place.h"
 #include "scheduler.h"
 #include "ssh_key.h"
+#include "wire_doc.h"
 
 static const char *const states[VDC_ISTATE_COUNT] = {
 	[VDC_ISTATE_DEFINED] = "defined",
@@ -125,15 +126,15 @@ static enum vdc_instance_state placed_state(bool on, const struct vdc_seen *s)
 {
 	const char *st = s ? s->state : "";   /* the agent's word for its domain */
 
-	if (!strcmp(st, "error"))
+	if (!strcmp(st, VDC_WIRE_STATE_ERROR))
 		return on ? VDC_ISTATE_ERROR : VDC_ISTATE_STOPPED;
 	if (on) {
-		if (!strcmp(st, "running") || !strcmp(st, "paused"))
+		if (!strcmp(st, VDC_WIRE_INST_RUNNING) || !strcmp(st, VDC_WIRE_INST_PAUSED))
 			return VDC_ISTATE_RUNNING;
 		return VDC_ISTATE_STARTING;
 	}
-	if (!strcmp(st, "running") || !strcmp(st, "paused") || !strcmp(st, "starting") ||
-	    !strcmp(st, "stopping"))
+	if (!strcmp(st, VDC_WIRE_INST_RUNNING) || !strcmp(st, VDC_WIRE_INST_PAUSED) ||
+	    !strcmp(st, VDC_WIRE_INST_STARTING) || !strcmp(st, VDC_WIRE_INST_STOPPING))
 		return VDC_ISTATE_STOPPING;
 	return VDC_ISTATE_STOPPED;
 }

@@ -22,6 +22,7 @@
 #include "instance.h"
 #include "place.h"
 #include "volume.h"
+#include "wire_doc.h"
 
 struct vdc_vol {
 	char host[VDC_NAME_MAX + 1];    /* "" while not placed */
@@ -245,7 +246,7 @@ static bool available_on_host(const struct vdc_obj *vol)
 	const struct vdc_vol *v = vol_of(vol);
 	struct vdc_obj *host = host_of(vol);
 
-	return host && vdc_host_is_up(host) && v->seen && !strcmp(v->seen_state, "available");
+	return host && vdc_host_is_up(host) && v->seen && !strcmp(v->seen_state, VDC_WIRE_VOL_AVAILABLE);
 }
 
 int vdc_volume_endpoint(const struct vdc_obj *vol, struct vdc_volume_ep *ep, struct vdc_err *err)
@@ -464,19 +465,19 @@ static void volume_reconcile(struct vdc_obj *vol)
 			set_state(vol, VDC_VSTATE_CREATING, NULL);
 		return;
 	}
-	if (!strcmp(v->seen_state, "error")) {
+	if (!strcmp(v->seen_state, VDC_WIRE_STATE_ERROR)) {
 		set_state(vol, VDC_VSTATE_ERROR, v->seen_err ? v->seen_err : "the storage host failed without a reason");
 		return;
 	}
-	if (!strcmp(v->seen_state, "available")) {
+	if (!strcmp(v->seen_state, VDC_WIRE_VOL_AVAILABLE)) {
 		struct vdc_obj *inst = vdc_volume_instance(vol);
 		const struct vdc_seen_vol *sv = seen_on(inst, vol);
 
-		if (sv && !strcmp(sv->state, "error")) {
+		if (sv && !strcmp(sv->state, VDC_WIRE_STATE_ERROR)) {
 			set_state(vol, VDC_VSTATE_ERROR, sv->err ? sv->err : "the hypervisor could not attach it");
 			return;
 		}
-		set_state(vol, sv && !strcmp(sv->state, "attached") ? VDC_VSTATE_ATTACHED : VDC_VSTATE_AVAILABLE, NULL);
+		set_state(vol, sv && !strcmp(sv->state, VDC_WIRE_ATTACH_ATTACHED) ? VDC_VSTATE_ATTACHED : VDC_VSTATE_AVAILABLE, NULL);
 		if (vol->err && vdc_volume_is(vol, VDC_VSTATE_AVAILABLE) && !v->seen_err)
 			vdc_obj_set_err(vol, NULL);
 		return;
@@ -911,10 +912,11 @@ static void seen_volume(struct vdc_obj *host, const struct vdc_doc_sta_vol *it)
 
 		if (!snap || snap->parent != vol)
 			continue;
-		if (!strcmp(sstate, "available") || !strcmp(sstate, "creating") || !strcmp(sstate, "error")) {
+		if (!strcmp(sstate, VDC_WIRE_VOL_AVAILABLE) || !strcmp(sstate, VDC_WIRE_VOL_CREATING) ||
+		    !strcmp(sstate, VDC_WIRE_STATE_ERROR)) {
 			if (strcmp(snap->state, sstate))
 				vdc_obj_set_state(snap, sstate);
-			if (!strcmp(sstate, "error") && *serr && (!snap->err || strcmp(snap->err, serr)))
+			if (!strcmp(sstate, VDC_WIRE_STATE_ERROR) && *serr && (!snap->err || strcmp(snap->err, serr)))
 				vdc_obj_set_err(snap, serr);
 		}
 	}
