@@ -353,11 +353,11 @@ int vdc_agent_proto_init(struct vdc_proto *proto, const struct vdc_agent_options
 /* Load the host token or join, waiting for vdcfs with backoff. */
 static int token_wait(struct vdc_proto *proto, sigset_t *sigs, struct vdc_err *err)
 {
-	struct vdc_link link;
+	struct vdc_conn link;
 	unsigned failures = 0;
 	int rc;
 
-	rc = vdc_link_init(&link, proto, err);
+	rc = vdc_conn_init(&link, proto, err);
 	if (rc < 0)
 		return rc;
 	for (;;) {
@@ -376,7 +376,7 @@ static int token_wait(struct vdc_proto *proto, sigset_t *sigs, struct vdc_err *e
 			break;
 		}
 	}
-	vdc_link_release(&link);
+	vdc_conn_release(&link);
 	return rc;
 }
 

@@ -171,7 +171,7 @@ static long poll_failed(struct vdc_agent_core *c, int rc, unsigned *failures,
 }
 
 /* One long-poll: 0 with `*d` (the caller's) and what it says on an answer, else a negative errno. */
-static int poll_once(struct vdc_agent_core *c, struct vdc_link *link, uint64_t rev,
+static int poll_once(struct vdc_agent_core *c, struct vdc_conn *link, uint64_t rev,
 		     void **d, struct vdc_agent_desired_info *info, struct vdc_err *err)
 {
 	json_t *json = NULL;
@@ -189,12 +189,12 @@ void *vdc_agent_core_poller_thread(void *core)
 {
 	struct vdc_agent_core *c = core;
 	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_link link;
+	struct vdc_conn link;
 	unsigned failures = 0;
 	uint64_t rev = 0;
 	bool have = false;
 
-	if (vdc_link_init(&link, c->proto, &err) < 0) {
+	if (vdc_conn_init(&link, c->proto, &err) < 0) {
 		log_error("poller: %s", err.msg);
 		return NULL;
 	}
@@ -227,7 +227,7 @@ void *vdc_agent_core_poller_thread(void *core)
 		have = true;
 		vdc_agent_core_hand_over(c, d, &info);
 	}
-	vdc_link_release(&link);
+	vdc_conn_release(&link);
 	return NULL;
 }
 
@@ -238,7 +238,7 @@ void *vdc_agent_core_poller_thread(void *core)
  * success after failures is logged and resets the count. -ECANCELED when
  * the agent stops (vdc_proto_abort); else 0, whatever became of it.
  */
-static int report_send(struct vdc_link *link, json_t *report, unsigned *failures, long *next,
+static int report_send(struct vdc_conn *link, json_t *report, unsigned *failures, long *next,
 		       struct vdc_err *err)
 {
 	long wait = vdc_agent_backoff_ms(*failures);
@@ -266,12 +266,12 @@ void *vdc_agent_core_reporter_thread(void *core)
 {
 	struct vdc_agent_core *c = core;
 	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_link link;
+	struct vdc_conn link;
 	unsigned failures = 0;
 	uint64_t seq = 0;
 	long next = 0;
 
-	if (vdc_link_init(&link, c->proto, &err) < 0) {
+	if (vdc_conn_init(&link, c->proto, &err) < 0) {
 		log_error("reporter: %s", err.msg);
 		return NULL;
 	}
@@ -286,7 +286,7 @@ void *vdc_agent_core_reporter_thread(void *core)
 		if (report_send(&link, report, &failures, &next, &err) == -ECANCELED)
 			break;
 	}
-	vdc_link_release(&link);
+	vdc_conn_release(&link);
 	return NULL;
 }
 

@@ -241,7 +241,7 @@ int vdc_proto_saved_name(const char *statedir, const char *pin, char *out, struc
 	return vdc_name_check(out, strlen(out), err);
 }
 
-int vdc_link_init(struct vdc_link *l, struct vdc_proto *p, struct vdc_err *err)
+int vdc_conn_init(struct vdc_conn *l, struct vdc_proto *p, struct vdc_err *err)
 {
 	memset(l, 0, sizeof(*l));
 	l->proto = p;
@@ -252,7 +252,7 @@ int vdc_link_init(struct vdc_link *l, struct vdc_proto *p, struct vdc_err *err)
 	return 0;
 }
 
-void vdc_link_release(struct vdc_link *l)
+void vdc_conn_release(struct vdc_conn *l)
 {
 	if (l->curl)
 		curl_easy_cleanup(l->curl);
@@ -262,7 +262,7 @@ void vdc_link_release(struct vdc_link *l)
 
 /* One request in flight: where its answer goes. */
 struct request {
-	struct vdc_link *link;
+	struct vdc_conn *link;
 	enum vdc_msg_type type;
 	const char *path;             /* after the base URL, starting with '/' */
 	const void *body;             /* NULL for GET */
@@ -440,7 +440,7 @@ bool vdc_proto_transient(int code)
  */
 static int request_send(struct request *rq, struct vdc_err *err)
 {
-	struct vdc_link *l = rq->link;
+	struct vdc_conn *l = rq->link;
 	struct vdc_proto *p = l->proto;
 	const struct vdc_msg_info *mi = &vdc_msg_info[rq->type];
 	struct curl_slist *headers = NULL;
@@ -539,7 +539,7 @@ out:
 }
 
 /* Parse l->body as a JSON object. */
-static int answer_json(struct vdc_link *l, enum vdc_msg_type type, json_t **out, struct vdc_err *err)
+static int answer_json(struct vdc_conn *l, enum vdc_msg_type type, json_t **out, struct vdc_err *err)
 {
 	json_error_t je;
 	json_t *j;
@@ -585,7 +585,7 @@ static int save_token(struct vdc_proto *p, const char *token, struct vdc_err *er
 }
 
 /* POST /v1/join and keep the host token it answers. */
-static int join(struct vdc_link *l, struct vdc_err *err)
+static int join(struct vdc_conn *l, struct vdc_err *err)
 {
 	struct vdc_proto *p = l->proto;
 	struct request rq = { .link = l, .type = VDC_MSG_JOIN, .path = "/v1/join",
@@ -631,7 +631,7 @@ static int join(struct vdc_link *l, struct vdc_err *err)
 	return rc;
 }
 
-int vdc_proto_ensure_token(struct vdc_link *l, struct vdc_err *err)
+int vdc_proto_ensure_token(struct vdc_conn *l, struct vdc_err *err)
 {
 	struct vdc_proto *p = l->proto;
 	char token[VDC_TOKEN_LEN + 1];
@@ -660,7 +660,7 @@ int vdc_proto_ensure_token(struct vdc_link *l, struct vdc_err *err)
 	return join(l, err);
 }
 
-int vdc_proto_desired(struct vdc_link *l, uint64_t rev, unsigned wait_s, json_t **out,
+int vdc_proto_desired(struct vdc_conn *l, uint64_t rev, unsigned wait_s, json_t **out,
 		      struct vdc_err *err)
 {
 	struct request rq = { .link = l, .type = VDC_MSG_DESIRED, .fd = -1 };
@@ -679,7 +679,7 @@ int vdc_proto_desired(struct vdc_link *l, uint64_t rev, unsigned wait_s, json_t 
 	return answer_json(l, VDC_MSG_DESIRED, out, err);
 }
 
-int vdc_proto_report(struct vdc_link *l, json_t *report, struct vdc_err *err)
+int vdc_proto_report(struct vdc_conn *l, json_t *report, struct vdc_err *err)
 {
 	struct request rq = { .link = l, .type = VDC_MSG_REPORT, .fd = -1,
 			      .content_type = "application/json" };
@@ -699,7 +699,7 @@ int vdc_proto_report(struct vdc_link *l, json_t *report, struct vdc_err *err)
 	return rc;
 }
 
-int vdc_proto_console(struct vdc_link *l, uint64_t id, uint64_t offset, const void *buf,
+int vdc_proto_console(struct vdc_conn *l, uint64_t id, uint64_t offset, const void *buf,
 		      size_t len, uint64_t *have, struct vdc_err *err)
 {
 	struct request rq = { .link = l, .type = VDC_MSG_CONSOLE, .fd = -1, .body = buf,
@@ -729,7 +729,7 @@ int vdc_proto_console(struct vdc_link *l, uint64_t id, uint64_t offset, const vo
 	return 0;
 }
 
-int vdc_proto_image(struct vdc_link *l, const char *image, const char *want_sha256,
+int vdc_proto_image(struct vdc_conn *l, const char *image, const char *want_sha256,
 		    uint64_t max_size, int fd, uint64_t *size, struct vdc_err *err)
 {
 	struct request rq = { .link = l, .type = VDC_MSG_IMAGE, .fd = fd, .max_size = max_size };

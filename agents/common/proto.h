@@ -14,7 +14,7 @@
  *  - `struct vdc_proto`, one per agent: the server, the pin, the host's
  *    name and its host token. Shared by every thread; the token is guarded
  *    by its lock because a re-join may replace it.
- *  - `struct vdc_link`, one per thread: a curl handle (curl handles are not
+ *  - `struct vdc_conn`, one per thread: a curl handle (curl handles are not
  *    shared between threads) and a buffer for answers.
  *
  * Every function returns 0 or a negative errno with a sentence in `err`
@@ -94,7 +94,12 @@ struct vdc_proto {
 	char host_token[VDC_TOKEN_LEN + 1];   /* "" until joined */
 };
 
-struct vdc_link {
+/*
+ * One connection to vdcfs (a curl handle and its last answer), owned by
+ * one thread: the poller, the reporter and the image and console uploads
+ * each have their own. (Not the model's struct vdc_link, a symlink.)
+ */
+struct vdc_conn {
 	struct vdc_proto *proto;
 	void *curl;          /* CURL *, private */
 	struct strbuf body;  /* the last answer's body */
@@ -145,7 +150,7 @@ int vdc_proto_saved_name(const char *statedir, const char *pin, char *out, struc
  * temporary file and renamed, so a crash leaves the old file or the new
  * one). -ENOKEY when there is neither a saved token nor a join token.
  */
-int vdc_proto_ensure_token(struct vdc_link *l, struct vdc_err *err);
+int vdc_proto_ensure_token(struct vdc_conn *l, struct vdc_err *err);
 
 /*
  * Make every request in flight, and every later one, fail at once with
@@ -153,24 +158,24 @@ int vdc_proto_ensure_token(struct vdc_link *l, struct vdc_err *err);
  */
 void vdc_proto_abort(struct vdc_proto *p);
 
-int vdc_link_init(struct vdc_link *l, struct vdc_proto *p, struct vdc_err *err);
-void vdc_link_release(struct vdc_link *l);
+int vdc_conn_init(struct vdc_conn *l, struct vdc_proto *p, struct vdc_err *err);
+void vdc_conn_release(struct vdc_conn *l);
 
 /*
  * GET desired, answering when the revision passes `rev` or after `wait_s`
  * seconds. `*out` is the parsed JSON object (the caller decrefs it).
  */
-int vdc_proto_desired(struct vdc_link *l, uint64_t rev, unsigned wait_s, json_t **out,
+int vdc_proto_desired(struct vdc_conn *l, uint64_t rev, unsigned wait_s, json_t **out,
 		      struct vdc_err *err);
 
 /* POST a report (a JSON object the caller keeps). */
-int vdc_proto_report(struct vdc_link *l, json_t *report, struct vdc_err *err);
+int vdc_proto_report(struct vdc_conn *l, json_t *report, struct vdc_err *err);
 
 /*
  * POST console bytes `buf`/`len` of instance `id`, from byte `offset` of
  * its console log (len 0 only asks). `*have` is what vdcfs holds.
  */
-int vdc_proto_console(struct vdc_link *l, uint64_t id, uint64_t offset, const void *buf,
+int vdc_proto_console(struct vdc_conn *l, uint64_t id, uint64_t offset, const void *buf,
 		      size_t len, uint64_t *have, struct vdc_err *err);
 
 /*
@@ -180,7 +185,7 @@ int vdc_proto_console(struct vdc_link *l, uint64_t id, uint64_t offset, const vo
  * body (0: no bound). -EBADMSG on a checksum or size mismatch. `*size`
  * gets the byte count written.
  */
-int vdc_proto_image(struct vdc_link *l, const char *image, const char *want_sha256,
+int vdc_proto_image(struct vdc_conn *l, const char *image, const char *want_sha256,
 		    uint64_t max_size, int fd, uint64_t *size, struct vdc_err *err);
 
 /* Whether an error is worth retrying later (the server may come back). */

@@ -137,7 +137,7 @@ static void fail_later(struct hva_follow *f, long now)
 }
 
 /* Send what vdcfs lacks of one log. */
-static void pump(struct vdc_link *link, struct hva_follow *f, long now)
+static void pump(struct vdc_conn *link, struct hva_follow *f, long now)
 {
 	static char buf[VDC_CONSOLE_CHUNK];
 	struct vdc_err err = VDC_ERR_INIT;
@@ -224,9 +224,9 @@ static void *follower_thread(void *arg)
 {
 	struct hva_console *c = arg;
 	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_link link;
+	struct vdc_conn link;
 
-	if (vdc_link_init(&link, c->proto, &err) < 0) {
+	if (vdc_conn_init(&link, c->proto, &err) < 0) {
 		log_error("console follower: %s", err.msg);
 		return NULL;
 	}
@@ -289,7 +289,7 @@ static void *follower_thread(void *arg)
 				pump(&link, f, now);
 		}
 	}
-	vdc_link_release(&link);
+	vdc_conn_release(&link);
 	return NULL;
 }
 

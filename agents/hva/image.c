@@ -249,7 +249,7 @@ void hva_image_cache_prune(struct hva_image_cache *c, const char *const *keep, s
 }
 
 /* Fetch one image into the cache: download beside, check, rename. */
-static int fetch(struct hva_image_cache *c, struct vdc_link *link, const struct hva_image_spec *img,
+static int fetch(struct hva_image_cache *c, struct vdc_conn *link, const struct hva_image_spec *img,
 		 struct vdc_err *err)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
@@ -293,9 +293,9 @@ static void *fetch_thread(void *arg)
 {
 	struct hva_image_cache *c = arg;
 	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_link link;
+	struct vdc_conn link;
 
-	if (vdc_link_init(&link, c->proto, &err) < 0) {
+	if (vdc_conn_init(&link, c->proto, &err) < 0) {
 		log_error("image fetcher: %s", err.msg);
 		return NULL;
 	}
@@ -342,7 +342,7 @@ static void *fetch_thread(void *arg)
 		pthread_mutex_lock(&c->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
-	vdc_link_release(&link);
+	vdc_conn_release(&link);
 	return NULL;
 }
 

@@ -278,7 +278,7 @@ static int teardown(void **state)
 }
 
 /* A client of the test server as host `name`, with `pin`. */
-static void client(struct vdc_proto *p, struct vdc_link *l, const char *pin, const char *join)
+static void client(struct vdc_proto *p, struct vdc_conn *l, const char *pin, const char *join)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	char server[64];
@@ -287,13 +287,13 @@ static void client(struct vdc_proto *p, struct vdc_link *l, const char *pin, con
 	assert_int_equal(vdc_proto_init(p, server, pin, "hv1", "hva", srv.dir, join, &err), 0);
 	/* Handshakes under valgrind on a busy machine take their time. */
 	p->connect_timeout_s = 60;
-	assert_int_equal(vdc_link_init(l, p, &err), 0);
+	assert_int_equal(vdc_conn_init(l, p, &err), 0);
 	snprintf(p->host_token, sizeof(p->host_token), "%s", TOKEN_B);
 }
 
-static void client_release(struct vdc_proto *p, struct vdc_link *l)
+static void client_release(struct vdc_proto *p, struct vdc_conn *l)
 {
-	vdc_link_release(l);
+	vdc_conn_release(l);
 	vdc_proto_release(p);
 }
 
@@ -301,7 +301,7 @@ static void test_pin(void **state)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_proto p;
-	struct vdc_link l;
+	struct vdc_conn l;
 	json_t *j = NULL;
 	int rc, before;
 
@@ -345,7 +345,7 @@ static void test_join(void **state)
 	struct strbuf file = STRBUF_INIT;
 	char path[128], dcpath[128], name[VDC_NAME_MAX + 1], pins[256];
 	struct vdc_proto p;
-	struct vdc_link l;
+	struct vdc_conn l;
 	struct stat st;
 	json_t *sent;
 	int rc, before;
@@ -449,7 +449,7 @@ static void test_desired(void **state)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_proto p;
-	struct vdc_link l;
+	struct vdc_conn l;
 	json_t *j = NULL;
 	int rc;
 
@@ -488,7 +488,7 @@ static void test_report_and_console(void **state)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_proto p;
-	struct vdc_link l;
+	struct vdc_conn l;
 	json_t *report = json_pack("{s:I, s:I}", "epoch", (json_int_t)1, "seq", (json_int_t)2);
 	uint64_t have = 0;
 	int rc;
@@ -547,7 +547,7 @@ static void test_image(void **state)
 	struct strbuf got = STRBUF_INIT;
 	char sha[65], header[128], path[128];
 	struct vdc_proto p;
-	struct vdc_link l;
+	struct vdc_conn l;
 	struct stat st;
 	uint64_t size = 0;
 	int fd, rc;
@@ -627,7 +627,7 @@ static void test_unreachable(void **state)
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t slen = sizeof(sa);
 	struct vdc_proto p;
-	struct vdc_link l;
+	struct vdc_conn l;
 	char server[64];
 	json_t *j;
 	int fd, rc;
@@ -640,7 +640,7 @@ static void test_unreachable(void **state)
 	close(fd);
 	snprintf(server, sizeof(server), "127.0.0.1:%d", ntohs(sa.sin_port));
 	assert_int_equal(vdc_proto_init(&p, server, srv.pin, "hv1", "hva", srv.dir, NULL, &err), 0);
-	assert_int_equal(vdc_link_init(&l, &p, &err), 0);
+	assert_int_equal(vdc_conn_init(&l, &p, &err), 0);
 	rc = vdc_proto_desired(&l, 0, 0, &j, &err);
 	assert_int_equal(rc, -ECONNREFUSED);
 	assert_true(vdc_proto_transient(rc));
@@ -665,7 +665,7 @@ static void test_abort(void **state)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_proto p;
-	struct vdc_link l;
+	struct vdc_conn l;
 	struct abort_arg a = { &p };
 	struct timespec t0, t1;
 	pthread_t t;
