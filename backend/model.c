@@ -678,7 +678,7 @@ int vdc_obj_create(const struct vdc_kind *kind, struct vdc_obj *parent,
 	if (rc < 0)
 		return rc;
 	rc = vdc_store_obj_insert(kind->name, parent ? parent->id : 0, nm, uid, gid, &t, &id, err);
-	if (rc == 0 && kind->has_data && !kind->data_iscsi) {
+	if (rc == 0 && kind->has_data && !kind->block) {
 		__do_strbuf struct strbuf p = STRBUF_INIT;
 		int fd;
 

@@ -86,6 +86,50 @@ struct vdc_kind_file_def {
 	void (*show)(struct strbuf *out);
 };
 
+#define VDC_IQN_MAX 224
+
+/* Where and how vdcfs's own initiator reaches the LUN of a kind's block data. */
+struct vdc_block_ep {
+	char portal[80];                /* "198.51.100.17:3260" */
+	char iqn[VDC_IQN_MAX];          /* the target */
+	char initiator[VDC_IQN_MAX];    /* vdcfs's own initiator name */
+	char user[32];                  /* CHAP */
+	char secret[72];
+	int lun;
+	uint64_t size;                  /* bytes, as the storage host reports */
+	bool writable;                  /* false while attached to a running instance */
+};
+
+/*
+ * The entry points of a kind whose `data` is a block device on a storage
+ * host (volumes: kinds/volume.c fills them in), through which the front
+ * end reads and writes it over iSCSI without knowing the kind, as
+ * libvirt's driver tables do for a resource. The model's lock is held in
+ * each (the read lock is enough unless it says the write lock).
+ */
+struct vdc_block_ops {
+	/* Is `obj` placed on a storage host that exists? Unplaced, it holds no bytes. */
+	bool (*placed)(const struct vdc_obj *obj);
+	/*
+	 * Its endpoint: 0, or -EAGAIN with the sentence when it is not
+	 * available on its storage host (yet).
+	 */
+	int (*endpoint)(const struct vdc_obj *obj, struct vdc_block_ep *ep, struct vdc_err *err);
+	/* 0 when it may be written now, else -EBUSY with the sentence. */
+	int (*writable)(const struct vdc_obj *obj, struct vdc_err *err);
+	/* The refusal of bytes while it is on no storage host: -EAGAIN and the sentence. */
+	int (*no_host)(const struct vdc_obj *obj, struct vdc_err *err);
+	/* May an open keep the kernel's cached pages (write lock)? */
+	bool (*cache_ok)(struct vdc_obj *obj);
+	/* run/progress of a copy through data (write lock); NULL clears. */
+	void (*set_progress)(struct vdc_obj *obj, const char *text);
+	/* The size it was given, and the bytes its storage host holds for it. */
+	uint64_t (*size)(const struct vdc_obj *obj);
+	uint64_t (*allocated)(const struct vdc_obj *obj);
+	/* The attribute that holds its size (truncate(2) of data writes it). */
+	unsigned size_attr;
+};
+
 /* A verb for ctl: `name [args]`. */
 struct vdc_verb_def {
 	const char *name;
@@ -111,8 +155,8 @@ struct vdc_kind {
 	const char *childdir;           /* "nics" */
 	unsigned child_max;             /* objects childdir holds at most (mkdir: ENOSPC); 0: no limit */
 	bool has_data;                  /* a `data` file of bytes */
-	/* data is a volume's LUN, reached through libiscsi (see volume.h), not a file */
-	bool data_iscsi;
+	/* data is a block device reached through libiscsi (volumes), not a file; NULL: a file */
+	const struct vdc_block_ops *block;
 	const char *initial_state;      /* run/state after mkdir */
 	/* Called after an attribute of `obj` committed (write lock held). */
 	void (*changed)(struct vdc_obj *obj, unsigned attr);

@@ -249,7 +249,7 @@ static bool available_on_host(const struct vdc_obj *vol)
 	return host && vdc_host_is_up(host) && v->seen && !strcmp(v->seen_state, VDC_WIRE_VOL_AVAILABLE);
 }
 
-int vdc_volume_endpoint(const struct vdc_obj *vol, struct vdc_volume_ep *ep, struct vdc_err *err)
+int vdc_volume_endpoint(const struct vdc_obj *vol, struct vdc_block_ep *ep, struct vdc_err *err)
 {
 	const struct vdc_vol *v = vol_of(vol);
 	struct vdc_obj *host = host_of(vol);
@@ -955,3 +955,15 @@ void vdc_host_show_disk_used(const struct vdc_obj *host, struct strbuf *out)
 	if (h->role == VDC_ROLE_STA)
 		strbuf_addf(out, "%" PRIu64 "M\n", h->disk_used >> 20);
 }
+
+const struct vdc_block_ops vdc_volume_block = {
+	.placed = vdc_volume_placed,
+	.endpoint = vdc_volume_endpoint,
+	.writable = vdc_volume_writable,
+	.no_host = vdc_volume_no_host,
+	.cache_ok = vdc_volume_cache_ok,
+	.set_progress = vdc_volume_set_progress,
+	.size = vdc_volume_size,
+	.allocated = vdc_volume_allocated,
+	.size_attr = VDC_VOLUME_SIZE,
+};

@@ -47,26 +47,15 @@ bool vdc_volume_is(const struct vdc_obj *obj, enum vdc_volume_state s);
 struct vdc_doc_sta_vol;
 
 #define VDC_IQN_PREFIX "iqn.2026-11.org.vdcfs"
-#define VDC_IQN_MAX 224
-
-/* Where and how vdcfs's own initiator reaches a volume's LUN. */
-struct vdc_volume_ep {
-	char portal[80];                /* "198.51.100.17:3260" */
-	char iqn[VDC_IQN_MAX];          /* the target */
-	char initiator[VDC_IQN_MAX];    /* vdcfs's own initiator name */
-	char user[32];                  /* CHAP */
-	char secret[72];
-	int lun;
-	uint64_t size;                  /* bytes, as the storage host reports */
-	bool writable;                  /* false while attached to a running instance */
-};
+/* The volume kind's block entry points (model.h), kinds/volumes.c's table points at them. */
+extern const struct vdc_block_ops vdc_volume_block;
 
 /*
  * The endpoint of `vol` (model lock held, read is enough): 0, or -EAGAIN
  * with the sentence when the volume is not available on a storage host,
  * or while the host has not yet made it the smaller size it was given.
  */
-int vdc_volume_endpoint(const struct vdc_obj *vol, struct vdc_volume_ep *ep, struct vdc_err *err);
+int vdc_volume_endpoint(const struct vdc_obj *vol, struct vdc_block_ep *ep, struct vdc_err *err);
 /* Is `vol` placed on a storage host that exists? Unplaced, it holds no bytes. */
 bool vdc_volume_placed(const struct vdc_obj *vol);
 /* 0 when `vol` may be written through data now, else -EBUSY with the sentence. */
@@ -132,7 +121,7 @@ struct vdc_inst_vol_desired {
 	int64_t id;
 	const char *name;
 	const char *link;                       /* the link's name in the instance's volumes/ */
-	struct vdc_volume_ep ep;
+	struct vdc_block_ep ep;
 	char serial[24];
 };
 /* The volumes `inst` may attach now, `*n` of them (the caller frees the list). */

@@ -59,7 +59,7 @@ extern const struct fuse_lowlevel_ops vdcfs_ops;
 /* A volume's data: its bytes are on an iSCSI LUN (handle_iscsi.c). */
 static inline bool is_volume_data(const struct node *n)
 {
-	return n->type == N_DATA && n->kind->data_iscsi;
+	return n->type == N_DATA && n->kind->block;
 }
 
 #endif

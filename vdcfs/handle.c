@@ -20,7 +20,6 @@
 #include "frontend.h"
 #include "handle.h"
 #include "notify.h"
-#include "volume.h"
 
 /*
  * Every open handle is on one list, so that those the kernel never
@@ -258,7 +257,7 @@ static void text_write(fuse_req_t req, struct handle *h, const char *data, size_
 		break;
 	case N_DATA:
 		/* A volume's data opened while it had no storage host (volume_open). */
-		rc = is_volume_data(&n) ? vdc_volume_no_host(n.obj, &err) : -EINVAL;
+		rc = is_volume_data(&n) ? n.obj->kind->block->no_host(n.obj, &err) : -EINVAL;
 		break;
 	default:
 		rc = -EINVAL;

@@ -65,7 +65,7 @@ struct handle {
 	bool written;       /* a write succeeded */
 	bool pending;       /* a multi-line value waits for close */
 	bool failed;        /* a write failed: commit nothing more */
-	/* A volume's data (kind->data_iscsi): its own session to the LUN. */
+	/* A volume's data (kind->block): its own session to the LUN. */
 	struct vdc_iscsi *lun;
 	int64_t vol;        /* the volume's id (it may be renamed while open) */
 	bool wr;            /* opened for writing */

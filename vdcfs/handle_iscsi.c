@@ -18,7 +18,6 @@
 #include "handle.h"
 #include "iscsi.h"
 #include "notify.h"
-#include "volume.h"
 
 /*
  * ---- a volume's data ----
@@ -64,7 +63,7 @@ static int volume_fail(int64_t vol, const struct vdc_err *err, int rc)
  * Returns 0, a negative errno, or 1 for a volume on no storage host (no
  * bytes anywhere: *size is 0 and there is no target to log in to).
  */
-static int volume_endpoint(fuse_ino_t ino, bool wr, struct vdc_volume_ep *ep, int64_t *vol,
+static int volume_endpoint(fuse_ino_t ino, bool wr, struct vdc_block_ep *ep, int64_t *vol,
 			   uint64_t *size, struct vdc_err *err)
 {
 	unsigned waited = 0;
@@ -79,17 +78,17 @@ static int volume_endpoint(fuse_ino_t ino, bool wr, struct vdc_volume_ep *ep, in
 			rc = -EINVAL;
 		if (rc == 0) {
 			*vol = n.obj->id;
-			if (!vdc_volume_placed(n.obj)) {
+			if (!n.obj->kind->block->placed(n.obj)) {
 				/* No storage host: no bytes anywhere, nothing to wait for. */
 				vdc_model_unlock();
 				memset(ep, 0, sizeof(*ep));
 				*size = 0;
 				return 1;
 			}
-			rc = vdc_volume_endpoint(n.obj, ep, err);
+			rc = n.obj->kind->block->endpoint(n.obj, ep, err);
 		}
 		if (rc == 0 && wr)
-			rc = vdc_volume_writable(n.obj, err);
+			rc = n.obj->kind->block->writable(n.obj, err);
 		if (rc == 0)
 			*size = tree_data_size(n.obj);
 		vdc_model_unlock();
@@ -100,7 +99,7 @@ static int volume_endpoint(fuse_ino_t ino, bool wr, struct vdc_volume_ep *ep, in
 	}
 }
 
-static int volume_connect(const struct vdc_volume_ep *ep, struct vdc_iscsi **lun, struct vdc_err *err)
+static int volume_connect(const struct vdc_block_ep *ep, struct vdc_iscsi **lun, struct vdc_err *err)
 {
 	struct vdc_iscsi_target t = {
 		.portal = ep->portal, .iqn = ep->iqn, .initiator = ep->initiator,
@@ -117,7 +116,7 @@ static int volume_connect(const struct vdc_volume_ep *ep, struct vdc_iscsi **lun
 int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
 {
 	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_volume_ep ep;
+	struct vdc_block_ep ep;
 	struct handle *h;
 	bool wr = (fi->flags & O_ACCMODE) != O_RDONLY, unplaced;
 	int64_t vol = 0;
@@ -145,7 +144,7 @@ int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
 	/*
 	 * A volume on no storage host has no session: its handle stays a
 	 * text one, which reads as empty and refuses a write with EAGAIN and
-	 * vdc_volume_no_host()'s sentence in run/err (text_write).
+	 * the kind's no_host sentence in run/err (text_write).
 	 */
 	if (h->lun)
 		h->be = &handle_iscsi;
@@ -153,7 +152,7 @@ int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
 	 * Through the page cache: tar --sparse reads 512 bytes at a time,
 	 * which the kernel's readahead turns into large reads. An open keeps
 	 * what the cache held only while nothing but vdcfs could have
-	 * written the volume since the last open (vdc_volume_cache_ok): once
+	 * written the volume since the last open (the kind's cache_ok): once
 	 * a guest or a restore may have, it starts afresh, so a reader sees
 	 * what a guest wrote before it opened data.
 	 */
@@ -162,7 +161,7 @@ int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
 	{
 		struct vdc_obj *o = vdc_obj_by_id(vol);
 
-		fi->keep_cache = o && h->lun && vdc_volume_cache_ok(o);
+		fi->keep_cache = o && h->lun && o->kind->block->cache_ok(o);
 	}
 	vdc_model_unlock();
 	fi->noflush = !wr;
@@ -193,7 +192,7 @@ static void volume_progress(struct handle *h, const char *text)
 	vdc_model_wrlock();
 	vol = vdc_obj_by_id(h->vol);
 	if (vol)
-		vdc_volume_set_progress(vol, text);
+		vol->kind->block->set_progress(vol, text);
 	tell_kernel();
 	vdc_model_unlock();
 }
@@ -291,9 +290,9 @@ static void volume_write(fuse_req_t req, struct handle *h, const char *data, siz
 
 	vdc_model_rdlock();
 	vol = vdc_obj_by_id(h->vol);
-	rc = vol ? vdc_volume_writable(vol, &err) : -ENOENT;
+	rc = vol ? vol->kind->block->writable(vol, &err) : -ENOENT;
 	if (rc == 0 && !h->lun)
-		rc = vdc_volume_no_host(vol, &err);
+		rc = vol->kind->block->no_host(vol, &err);
 	vdc_model_unlock();
 	/* Like a disk: a write that runs past the end is short, one at the end fails. */
 	if (rc == 0 && (uint64_t)off >= end)
@@ -424,7 +423,7 @@ int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_iscsi *tmp = NULL;
-	struct vdc_volume_ep ep;
+	struct vdc_block_ep ep;
 	struct vdc_obj *vol;
 	int64_t id = 0;
 	uint64_t cur = 0;
@@ -440,7 +439,7 @@ int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size)
 			id = n.obj->id;
 			cur = tree_data_size(n.obj);
 			if (size == 0)
-				rc = vdc_volume_writable(n.obj, &err);
+				rc = n.obj->kind->block->writable(n.obj, &err);
 		}
 	}
 	vdc_model_unlock();
@@ -471,7 +470,7 @@ int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size)
 	snprintf(text, sizeof(text), "%lluM", (unsigned long long)(size >> 20));
 	vdc_model_wrlock();
 	vol = vdc_obj_by_id(id);
-	rc = vol ? vdc_attr_set(vol, VDC_VOLUME_SIZE, text, strlen(text), &err) : -ENOENT;
+	rc = vol ? vdc_attr_set(vol, vol->kind->block->size_attr, text, strlen(text), &err) : -ENOENT;
 	if (rc < 0 && vol)
 		vdc_report(vol, &err);
 	tell_kernel();
@@ -490,7 +489,7 @@ int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size)
  */
 int volume_take_scratch(uint64_t sino, const char *spath, fuse_ino_t dino, struct vdc_err *err)
 {
-	struct vdc_volume_ep ep;
+	struct vdc_block_ep ep;
 	struct vdc_iscsi *lun = NULL;
 	__do_free char *buf = NULL;
 	uint64_t size = 0;

@@ -35,7 +35,7 @@ static struct vdc_imap known;
 
 static void kernel_learns(const struct node *n, uint64_t ino)
 {
-	if (n->type != N_RUNFILE && n->type != N_GFILE && !(n->type == N_DATA && n->kind->data_iscsi))
+	if (n->type != N_RUNFILE && n->type != N_GFILE && !(n->type == N_DATA && n->kind->block))
 		return;
 	pthread_mutex_lock(&known_lock);
 	vdc_imap_put(&known, ino, (void *)((intptr_t)vdc_imap_get(&known, ino) + 1));

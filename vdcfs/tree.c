@@ -2,7 +2,6 @@
 #include <sys/stat.h>
 
 #include "tree.h"
-#include "volume.h"
 
 #define INO_ROOT 1
 #define INO_KIND(i) (2 + (i))
@@ -371,7 +370,7 @@ size_t tree_live_inos(const struct vdc_obj *obj, uint64_t *out, size_t max)
 	for (i = 0; obj && i < obj->kind->nrunfiles && n < max; i++)
 		out[n++] = obj_ino(obj, SLOT_RUN(i));
 	/* A volume's data shows the size its storage host reports. */
-	if (obj && obj->kind->data_iscsi && n < max)
+	if (obj && obj->kind->block && n < max)
 		out[n++] = obj_ino(obj, SLOT_DATA);
 	return n;
 }
@@ -493,12 +492,12 @@ void tree_data_written(const struct vdc_obj *obj)
 
 uint64_t tree_data_size(const struct vdc_obj *obj)
 {
-	struct vdc_volume_ep ep;
-	uint64_t want = vdc_volume_size(obj);
+	struct vdc_block_ep ep;
+	uint64_t want = obj->kind->block->size(obj);
 
-	if (!vdc_volume_placed(obj))
+	if (!obj->kind->block->placed(obj))
 		return 0;   /* no storage host: no bytes anywhere yet */
-	if (vdc_volume_endpoint(obj, &ep, NULL) == 0 && ep.size > want)
+	if (obj->kind->block->endpoint(obj, &ep, NULL) == 0 && ep.size > want)
 		return ep.size;
 	return want;
 }
@@ -515,7 +514,7 @@ static void volume_data_stat(const struct node *n, struct stat *st)
 {
 	const struct vdc_obj *o = n->obj;
 	uint64_t size = tree_data_size(o);
-	struct timespec t = o->attrs[VDC_VOLUME_SIZE].mtime;
+	struct timespec t = o->attrs[o->kind->block->size_attr].mtime;
 	time_t w = (time_t)(intptr_t)vdc_imap_get(&data_written, (uint64_t)o->id);
 
 	if (w > t.tv_sec)
@@ -529,7 +528,7 @@ static void volume_data_stat(const struct node *n, struct stat *st)
 	 * --sparse=auto look for holes with SEEK_HOLE).
 	 */
 	{
-		uint64_t blocks = vdc_volume_allocated(o) / 512, full = (size + 511) / 512;
+		uint64_t blocks = o->kind->block->allocated(o) / 512, full = (size + 511) / 512;
 
 		if (size >= 1024 && blocks > full - 1)
 			blocks = full - 1;
@@ -643,7 +642,7 @@ int tree_stat(const struct node *n, struct stat *st)
 		__do_strbuf struct strbuf p = STRBUF_INIT;
 		struct stat b;
 
-		if (n->type == N_DATA && n->kind->data_iscsi) {
+		if (n->type == N_DATA && n->kind->block) {
 			volume_data_stat(n, st);
 			return 0;
 		}

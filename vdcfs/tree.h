@@ -87,7 +87,7 @@ uint64_t tree_ino(const struct node *n);
 /* The file that holds the bytes of N_DATA and N_SCRATCH. */
 void tree_backing_path(const struct node *n, struct strbuf *out);
 /*
- * A volume's data (kind->data_iscsi): the size it shows (see tree.c), and
+ * A volume's data (kind->block): the size it shows (see tree.c), and
  * noting a write through it for its mtime (write lock held).
  */
 uint64_t tree_data_size(const struct vdc_obj *obj);

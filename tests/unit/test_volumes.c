@@ -314,7 +314,7 @@ static void test_placed_on_the_host_with_most_room(void **state_)
 static void test_creating_then_available(void **state_)
 {
 	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_volume_ep ep;
+	struct vdc_block_ep ep;
 	struct vdc_obj *v, *s1;
 	char want[256];
 	json_t *list, *d;
@@ -615,7 +615,7 @@ static void test_busy_while_linked_from_a_running_instance(void **state_)
 	check_err(rc, &err);
 	assert_int_equal(rc, -EBUSY);
 	{
-		struct vdc_volume_ep ep;
+		struct vdc_block_ep ep;
 
 		assert_int_equal(vdc_volume_endpoint(v, &ep, &err), 0);
 		assert_false(ep.writable);
@@ -750,7 +750,7 @@ static void test_silent_storage_host_makes_its_volumes_unknown(void **state_)
 	assert_string_equal(s1->state, "unknown");
 	assert_string_equal(v->state, "unknown");
 	/* Unknown is not available: the data path waits. */
-	assert_int_equal(vdc_volume_endpoint(v, &(struct vdc_volume_ep){ 0 }, NULL), -EAGAIN);
+	assert_int_equal(vdc_volume_endpoint(v, &(struct vdc_block_ep){ 0 }, NULL), -EAGAIN);
 	/* Never placed elsewhere meanwhile. */
 	assert_string_equal(placed(v), "s1\n");
 	sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\"}]", v->id);
