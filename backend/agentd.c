@@ -16,7 +16,7 @@
  * docs/agent-protocol.md, "Limits"). A refused request
  * is answered at once, without reading the rest of its body.
  *
- * About 1,100 lines: the HTTP routes and every bound a stranger meets
+ * About 1,200 lines: the HTTP routes and every bound a stranger meets
  * (connections, bodies, refusals and their counting) stay in one file so
  * that what reaches the model from the network can be read in one place.
  * Image checksums are imagesum.c's, the documents wire.c's.
