@@ -77,6 +77,50 @@ static void set_err(struct vdc_obj *obj, const char *msg)
  * instance is `unschedulable` with the reason. An instance needs an image
  * that exists before it is worth a host.
  */
+/*
+ * Why `link` has no target: its object does not exist, or belongs to
+ * another user and is not shared (-ENOENT or -EACCES, with the sentence).
+ */
+static int link_missing(const struct vdc_link *link, struct vdc_err *err)
+{
+	const struct vdc_kind *k = link->tkind;
+
+	if (vdc_obj_find(k, NULL, link->tname, strlen(link->tname)))
+		return vdc_err_set(err, -EACCES, "%s %s belongs to another user and is not shared; link your own %s%s",
+				   k->noun, link->tname, k->noun, k->shared_by_root ? " or root's" : "");
+	return vdc_err_set(err, -ENOENT, "%s %s does not exist; make %s/%s or link another %s",
+			   k->noun, link->tname, k->name, link->tname, k->noun);
+}
+
+/*
+ * The first network (of a nic) or security group the instance links that
+ * is not there for it, said in `err` (a restored server on another data
+ * center says which is missing); 0 when all are.
+ */
+static int missing_links(const struct vdc_obj *obj, struct vdc_err *err)
+{
+	const struct vdc_reldir *groups = &obj->rel[VDC_INSTANCE_SECURITY_GROUPS];
+	struct vdc_map_entry *e;
+	size_t b;
+	unsigned k;
+
+	for (e = vdc_map_first(&obj->children, &b); e; e = vdc_map_next(&obj->children, e, &b)) {
+		const struct vdc_obj *nic = e->value;
+		const struct vdc_link *net = nic->attrs[VDC_NIC_NETWORK].link;
+
+		if (net && !vdc_link_target(net)) {
+			struct vdc_err why = VDC_ERR_INIT;
+			int rc = link_missing(net, &why);
+
+			return vdc_err_set(err, rc, "nic %s: %s", nic->name, why.msg);
+		}
+	}
+	for (k = 0; k < groups->n; k++)
+		if (!vdc_link_target(groups->links[k]))
+			return link_missing(groups->links[k], err);
+	return 0;
+}
+
 static void schedule(struct vdc_obj *obj)
 {
 	struct vdc_err err = VDC_ERR_INIT;
@@ -92,14 +136,10 @@ static void schedule(struct vdc_obj *obj)
 		set_err(obj, "no image is linked; link one with ln -s ../../images/NAME image");
 		return;
 	}
-	if (!vdc_link_target(link)) {
+	if (!vdc_link_target(link) || missing_links(obj, &err) < 0) {
 		set_state(obj, VDC_ISTATE_ERROR);
-		if (vdc_obj_find(link->tkind, NULL, link->tname, strlen(link->tname)))
-			vdc_err_set(&err, -EACCES, "image %s belongs to another user and is not shared; link your own image or root's",
-				    link->tname);
-		else
-			vdc_err_set(&err, -ENOENT, "image %s does not exist; make images/%s or link another image",
-				    link->tname, link->tname);
+		if (!vdc_link_target(link))
+			link_missing(link, &err);
 		set_err(obj, err.msg);
 		return;
 	}
