@@ -43,7 +43,9 @@ UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement
               test_quotas test_agent_doc test_kinds test_wire_roundtrip
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 AGENT_FUZZERS = fuzz_agent_join fuzz_agent_hva_report fuzz_agent_sta_report fuzz_agent_path
-FUZZERS    += $(AGENT_FUZZERS)
+# The desired states as the agents read them (their own parsers).
+DESIRED_FUZZERS = fuzz_hva_desired fuzz_sta_desired
+FUZZERS    += $(AGENT_FUZZERS) $(DESIRED_FUZZERS)
 
 # The agents: agents/common/ is the protocol client (libcurl, jansson);
 # agents/hva/ is vdc-hva (libvirt). They link the backend's small helpers
@@ -229,11 +231,21 @@ $(AGENT_FUZZERS:%=$(BUILD)/fuzz/%): $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/f
 	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags jansson) -o $@ $(filter %.c,$^) \
 	    $(shell pkg-config --libs jansson)
 
+# The agents' desired-state parsers: their files, agents/common's JSON helpers and jansson.
+$(BUILD)/fuzz/fuzz_hva_desired: agents/hva/desired.c agents/hva/firewall.c
+$(BUILD)/fuzz/fuzz_sta_desired: agents/sta/desired.c
+$(DESIRED_FUZZERS:%=$(BUILD)/fuzz/%): $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h \
+		agents/common/json_member.c agents/common/log.c backend/validate.c backend/err.c backend/strbuf.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -Iagents/common -Iagents/$(if $(findstring hva,$*),hva,sta) \
+	    $(shell pkg-config --cflags jansson libnftables gnutls) -o $@ $(filter %.c,$^) \
+	    $(shell pkg-config --libs jansson libnftables gnutls)
+
 FUZZ_SECONDS ?= 10
 fuzz: $(FUZZERS:%=$(BUILD)/fuzz/%)
 	@set -e; for f in $(FUZZERS); do \
 	    echo "fuzz: $$f ($(FUZZ_SECONDS)s)"; \
-	    dict=; corpus=; case $$f in fuzz_agent_*) dict=-dict=tests/fuzz/fuzz_agent.dict;; esac; \
+	    dict=; corpus=; case $$f in fuzz_agent_*|fuzz_*_desired) dict=-dict=tests/fuzz/fuzz_agent.dict;; esac; \
 	    if [ -d tests/fuzz/seeds/$$f ]; then corpus=$(BUILD)/fuzz/$$f.corpus; \
 	        mkdir -p $$corpus && cp tests/fuzz/seeds/$$f/* $$corpus/; fi; \
 	    if ! ./$(BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$dict $$corpus \

@@ -811,7 +811,7 @@ int hva_desired_parse(const char *json, size_t len, struct hva_desired *d, struc
 	memset(d, 0, sizeof(*d));
 	root = json_loadb(json, len, 0, &je);
 	if (!root)
-		return vdc_err_set(err, -EINVAL, "the desired state is not JSON: %s at line %d", je.text, je.line);
+		return vdc_err_set(err, -EINVAL, "the desired state is not JSON: %s at line %d", VDC_Q(je.text), je.line);
 	rc = hva_desired_from_json(root, d, err);
 	json_decref(root);
 	return rc;

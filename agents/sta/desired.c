@@ -228,7 +228,7 @@ int sta_desired_parse(const char *json, size_t len, struct sta_desired *d, struc
 	memset(d, 0, sizeof(*d));
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return vdc_err_set(err, -EINVAL, "the desired state is not JSON: %s", jerr.text);
+		return vdc_err_set(err, -EINVAL, "the desired state is not JSON: %s", VDC_Q(jerr.text));
 	rc = sta_desired_from_json(root, d, err);
 	json_decref(root);
 	return rc;
