@@ -195,9 +195,9 @@ static int bind_listen(const struct sockaddr_in *sa)
  * a free port when another program (a second vdcfs) holds 7443. The
  * address bound is kept for the next mount (docs/agent-protocol.md).
  */
-int vdc_agentd_prepare(const char *statedir, const char *listen_spec, const char *advertise_spec,
-		       struct vdc_err *err)
+int vdc_agentd_prepare(const char *statedir, const struct vdc_agentd_opts *o, struct vdc_err *err)
 {
+	const char *listen_spec = o->listen, *advertise_spec = o->advertise;
 	__do_strbuf struct strbuf kept_path = STRBUF_INIT;
 	__do_strbuf struct strbuf line = STRBUF_INIT;
 	__do_free char *kept = NULL;
@@ -206,6 +206,7 @@ int vdc_agentd_prepare(const char *statedir, const char *listen_spec, const char
 	socklen_t len = sizeof(bound);
 	int rc;
 
+	vdc_hosts_configure(o->host_timeout_s, o->heartbeat_s);
 	strbuf_addf(&kept_path, "%s/listen", statedir);
 	if (!spec && vdc_state_read(kept_path.buf, &kept, NULL) == 0) {
 		kept[strcspn(kept, "\n")] = 0;

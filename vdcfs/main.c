@@ -17,7 +17,6 @@
 #include "agentd.h"
 #include "frontend.h"
 #include "handle.h"
-#include "host.h"
 #include "kinds.h"
 #include "notify.h"
 
@@ -175,7 +174,6 @@ int main(int argc, char *argv[])
 	if (seconds_opt("heartbeat", opt.heartbeat, 5, &heartbeat) < 0 ||
 	    seconds_opt("host-timeout", opt.host_timeout, 15, &host_timeout) < 0)
 		return 1;
-	vdc_hosts_configure(host_timeout, heartbeat);
 	if (mkdir(opt.state, 0700) < 0 && errno != EEXIST) {
 		fprintf(stderr, "vdcfs: cannot make %s: %s\n", opt.state, strerror(errno));
 		return 1;
@@ -203,7 +201,8 @@ int main(int argc, char *argv[])
 	}
 	vdc_model_close();
 	vdc_model_set_mountpoint(mnt);
-	if (vdc_agentd_prepare(state, opt.listen, opt.advertise, &err) < 0) {
+	if (vdc_agentd_prepare(state, &(struct vdc_agentd_opts){ opt.listen, opt.advertise, heartbeat, host_timeout },
+			       &err) < 0) {
 		fprintf(stderr, "vdcfs: %s\n", err.msg);
 		goto done;
 	}
