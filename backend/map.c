@@ -218,13 +218,6 @@ void vdc_imap_del(struct vdc_imap *m, uint64_t key)
 	}
 }
 
-void vdc_name_set_init(struct vdc_name_set *s)
-{
-	s->v = NULL;
-	s->n = 0;
-	vdc_map_init(&s->map);
-}
-
 bool vdc_name_set_add(struct vdc_name_set *s, const char *name)
 {
 	if (vdc_map_get(&s->map, name))

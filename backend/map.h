@@ -38,8 +38,8 @@ struct vdc_map_entry *vdc_map_next(const struct vdc_map *m, struct vdc_map_entry
 
 /*
  * A set of names (up to VDC_NAME_MAX bytes each: objects' names) in the
- * order they were added, each once: v[0..n). Zero it with
- * VDC_NAME_SET_INIT or vdc_name_set_init(); release frees it.
+ * order they were added, each once: v[0..n). It starts as
+ * VDC_NAME_SET_INIT (all zero, like an empty map); release frees it.
  */
 struct vdc_name_set {
 	char (*v)[64];
@@ -47,7 +47,6 @@ struct vdc_name_set {
 	struct vdc_map map;
 };
 #define VDC_NAME_SET_INIT { NULL, 0, { NULL, 0, 0 } }
-void vdc_name_set_init(struct vdc_name_set *s);
 /* Add `name` (cut at 63 bytes); true when it was not there. */
 bool vdc_name_set_add(struct vdc_name_set *s, const char *name);
 bool vdc_name_set_has(const struct vdc_name_set *s, const char *name);

@@ -745,24 +745,6 @@ const char **vdc_instance_groups(const struct vdc_obj *inst, size_t *n)
 	return list;
 }
 
-/* A set of names, kept in the order they were added. */
-struct names {
-	char (*v)[VDC_NAME_MAX + 1];
-	size_t n;
-};
-
-static bool names_add(struct names *s, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i], name))
-			return false;
-	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
-	snprintf(s->v[s->n++], sizeof(*s->v), "%s", name);
-	return true;
-}
-
 /* The underlay address of the host an instance is placed on, or NULL. */
 static const char *underlay_of(const struct vdc_obj *inst, const char **host_name)
 {
@@ -778,7 +760,7 @@ static void network_desired(struct vdc_obj *net, const struct vdc_obj *host, str
 {
 	struct vdc_net *n = net_of(net);
 	struct params p = params_of(net);
-	struct names seen = { NULL, 0 };
+	struct vdc_name_set seen = VDC_NAME_SET_INIT;
 	uint32_t servers[VDC_DNS_MAX];
 	size_t len, i, n_dns = 0;
 	const char *d;
@@ -794,7 +776,7 @@ static void network_desired(struct vdc_obj *net, const struct vdc_obj *host, str
 
 		if (!under || !strcmp(where, host->name))
 			continue;
-		if (names_add(&seen, under))
+		if (vdc_name_set_add(&seen, under))
 			out->peers[out->npeers++] = under;
 		vdc_nic_mac(nic, r->mac);
 		if (nic_of(nic)->addr)
@@ -802,7 +784,7 @@ static void network_desired(struct vdc_obj *net, const struct vdc_obj *host, str
 		r->peer = under;
 		out->nremote++;
 	}
-	free(seen.v);
+	vdc_name_set_release(&seen);
 	/* The value was checked with the same parser when it was written. */
 	d = vdc_attr_value(net, VDC_NETWORK_DNS, &len);
 	if (vdc_dns_parse(d, len, servers, &n_dns, NULL) < 0)
@@ -855,13 +837,12 @@ void vdc_network_desired_get(struct vdc_obj *host, struct vdc_network_desired *o
 {
 	const struct vdc_kind *gk = vdc_kind(VDC_KIND_SECURITY_GROUPS);
 	const struct vdc_reldir *r = &host->rel[VDC_HOST_INSTANCES];
-	struct names net_names = { NULL, 0 };
+	struct vdc_name_set net_names = VDC_NAME_SET_INIT;
 	struct vdc_name_set groups = VDC_NAME_SET_INIT;
 	unsigned i;
 	size_t g;
 
 	memset(out, 0, sizeof(*out));
-	vdc_name_set_init(&groups);
 	for (i = 0; i < r->n; i++) {
 		struct vdc_obj *inst = vdc_link_target(r->links[i]);
 		struct vdc_map_entry *e;
@@ -874,7 +855,7 @@ void vdc_network_desired_get(struct vdc_obj *host, struct vdc_network_desired *o
 		for (e = vdc_map_first(&inst->children, &b); e; e = vdc_map_next(&inst->children, e, &b)) {
 			struct vdc_obj *net = nic_of(e->value)->net;
 
-			if (net && params_of(net).ok && names_add(&net_names, net->name)) {
+			if (net && params_of(net).ok && vdc_name_set_add(&net_names, net->name)) {
 				out->nets = xrealloc(out->nets, (out->nnets + 1) * sizeof(*out->nets));
 				network_desired(net, host, &out->nets[out->nnets++]);
 			}
@@ -900,7 +881,7 @@ void vdc_network_desired_get(struct vdc_obj *host, struct vdc_network_desired *o
 		gr->rules_len = len;
 		members_desired(o, gr);
 	}
-	free(net_names.v);
+	vdc_name_set_release(&net_names);
 	vdc_name_set_release(&groups);
 }
 

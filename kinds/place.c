@@ -152,7 +152,6 @@ static size_t host_groups(const struct vdc_obj *host, const struct vdc_obj *extr
 	size_t n;
 	unsigned i;
 
-	vdc_name_set_init(&s);
 	for (i = 0; i < r->n; i++) {
 		struct vdc_obj *inst = vdc_link_target(r->links[i]);
 

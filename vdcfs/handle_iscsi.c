@@ -482,6 +482,19 @@ int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size)
 	}
 	return rc;
 }
+/* The kind's refusal of bytes for volume `vol` on no storage host (no lock held). */
+static int no_host(int64_t vol, struct vdc_err *err)
+{
+	struct vdc_obj *o;
+	int rc;
+
+	vdc_model_rdlock();
+	o = vdc_obj_by_id(vol);
+	rc = o ? o->kind->block->no_host(o, err) : -ENOENT;
+	vdc_model_unlock();
+	return rc;
+}
+
 /*
  * A scratch file renamed onto a volume's data (rsync without --inplace):
  * its bytes are copied to the volume, its holes discarded, outside the
@@ -503,7 +516,7 @@ int volume_take_scratch(uint64_t sino, const char *spath, fuse_ino_t dino, struc
 	end = lseek(fd, 0, SEEK_END);
 	rc = volume_endpoint(dino, true, &ep, &vol, &size, err);
 	if (rc == 1)   /* no storage host: only an empty file fits */
-		rc = end == 0 ? 0 : vdc_err_set(err, -EAGAIN, "the volume has no storage host yet, so it can hold no bytes");
+		rc = end == 0 ? 0 : no_host(vol, err);
 	else if (rc == 0 && (uint64_t)end > size)
 		rc = vdc_err_set(err, -ENOSPC, "%lld bytes do not fit a volume of %llu bytes; grow it first", (long long)end,
 				 (unsigned long long)size);
