@@ -64,6 +64,8 @@
 #define VDC_WIRE_REBOOT "reboot"
 #define VDC_WIRE_RESET "reset"
 #define VDC_WIRE_VOLUMES "volumes"
+#define VDC_WIRE_DISK "disk"        /* the root disk on a storage host: a volume's endpoint and "ready" */
+#define VDC_WIRE_READY "ready"
 
 /* The words of "power". */
 #define VDC_WIRE_POWER_ON "on"
@@ -122,7 +124,9 @@
  *
  * {rev, dc, heartbeat, volumes: [volume]}
  * A volume: {id, name, iqn, size, chap_user, chap_secret, initiators:
- * [iqn], snapshots: [{id, name}], restore: {n, snapshot} or null}.
+ * [iqn], snapshots: [{id, name}], restore: {n, snapshot} or null,
+ * image: (an instance's root disk) the image it is first made from, as an
+ * instance's "image", or absent}.
  */
 #define VDC_WIRE_INITIATORS "initiators"
 #define VDC_WIRE_SNAPSHOTS "snapshots"
