@@ -12,6 +12,7 @@
 
 #include "host.h"
 #include "instance.h"
+#include "lun.h"
 #include "place.h"
 #include "reconcile.h"
 #include "volume.h"
@@ -38,7 +39,7 @@ void vdc_host_report(struct vdc_obj *host, const struct vdc_report_inst *insts, 
 	vdc_host_record(host, insts, n);
 	host_reconcile(host);
 	vdc_instances_retry();
-	vdc_volumes_reconcile_all();
+	vdc_luns_reconcile_all();
 	/* A volume let go here may be waiting to attach on another host. */
 	if (vdc_host_seen_volumes(h) < vols_before)
 		vdc_host_bump(NULL);
@@ -47,7 +48,7 @@ void vdc_host_report(struct vdc_obj *host, const struct vdc_report_inst *insts, 
 void vdc_host_report_sta(struct vdc_obj *host, const struct vdc_doc_sta_vol *vols, size_t n)
 {
 	vdc_host_report(host, NULL, 0);   /* up first: what turns available is told to hypervisors */
-	vdc_volumes_report(host, vols, n);
+	vdc_luns_report(host, vols, n);
 }
 
 void vdc_hosts_tick(void)
@@ -67,7 +68,7 @@ void vdc_hosts_tick(void)
 		if (!vdc_host_silenced(o, &now))
 			continue;
 		host_reconcile(o);
-		vdc_volumes_reconcile_all();
+		vdc_luns_reconcile_all();
 	}
 }
 

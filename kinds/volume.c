@@ -1,17 +1,14 @@
 /*
  * Volumes on storage hosts (docs/storage.md).
  *
- * A volume's obj->priv is a `struct vdc_vol`. What is desired lives in the
- * tree (size, snapshots, links from instances) and in live values kept
- * with the volume: "host" (its storage host), "chap" (its CHAP secret) and
- * "restore" ("N SNAPSHOT-ID": restores asked for). What its storage host
- * last reported lives in vdc_vol too and is never stored: the next report
- * brings it back. The state shown is derived from both, level-triggered,
- * by volume_reconcile(), which is safe to call at any time.
+ * A volume's obj->priv is its `struct vdc_lun` (lun.h: its storage host,
+ * its secret, the restores asked for, what the host last reported). What
+ * is desired lives in the tree (size, snapshots, links from instances)
+ * and in the LUN's live values. The state shown is derived from both,
+ * level-triggered, by volume_reconcile(), which is safe to call at any
+ * time.
  */
 #include <errno.h>
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,57 +21,25 @@
 #include "volume.h"
 #include "wire_doc.h"
 
-struct vdc_vol {
-	char host[VDC_NAME_MAX + 1];    /* "" while not placed */
-	char secret[33];                /* CHAP secret, hex */
-	uint64_t restore_n;             /* restores asked for */
-	int64_t restore_snap;           /* of the last one asked for */
-	/* As its storage host last reported it. */
-	bool seen;
-	char seen_state[16];
-	char *seen_err;
-	uint64_t seen_size, allocated, restored;
-	char *progress;                 /* the agent's */
-	char *data_progress;            /* the data path's */
-	/*
-	 * The kernel may keep data's pages from one open to the next while
-	 * nothing but vdcfs could have written the volume: `cache_gen` moves
-	 * whenever something else may have (a restore, an attachment), and
-	 * an open keeps the cache only if it has not moved since the last.
-	 */
-	uint64_t cache_gen, cache_gen_open;
-};
-
 static const struct vdc_kind *volumes_kind(void)
 {
 	return vdc_kind(VDC_KIND_VOLUMES);
 }
 
-static struct vdc_vol *vol_of(const struct vdc_obj *vol)
+static const struct vdc_lun_ops volume_lun_ops;
+
+static struct vdc_lun *vol_of(const struct vdc_obj *vol)
 {
 	struct vdc_obj *o = (struct vdc_obj *)vol;
 
 	if (!o->priv)
-		o->priv = xcalloc(1, sizeof(struct vdc_vol));
+		o->priv = vdc_lun_new(o, &volume_lun_ops);
 	return o->priv;
 }
 
 void vdc_volume_release(struct vdc_obj *vol)
 {
-	struct vdc_vol *v = vol->priv;
-
-	if (v) {
-		free(v->seen_err);
-		free(v->progress);
-		free(v->data_progress);
-	}
-	free(v);
-}
-
-static void set_text(char **slot, const char *text)
-{
-	free(*slot);
-	*slot = text && *text ? xstrdup(text) : NULL;
+	vdc_lun_free(vol->priv);
 }
 
 uint64_t vdc_volume_size(const struct vdc_obj *vol)
@@ -94,9 +59,7 @@ uint64_t vdc_volume_allocated(const struct vdc_obj *vol)
 
 static struct vdc_obj *host_of(const struct vdc_obj *vol)
 {
-	const struct vdc_vol *v = vol_of(vol);
-
-	return v->host[0] ? vdc_host_find(v->host) : NULL;
+	return vdc_lun_host(vol_of(vol));
 }
 
 bool vdc_volume_placed(const struct vdc_obj *vol)
@@ -104,30 +67,9 @@ bool vdc_volume_placed(const struct vdc_obj *vol)
 	return host_of(vol) != NULL;
 }
 
-static void dc12(char *out)
-{
-	const char *dc = vdc_model_meta("dc");
-
-	snprintf(out, 13, "%s", dc ? dc : "000000000000");
-}
-
 void vdc_volume_iqn(const struct vdc_obj *vol, char *out, size_t n)
 {
-	char dc[13];
-
-	dc12(dc);
-	snprintf(out, n, "%s:%s:vol-%" PRId64, VDC_IQN_PREFIX, dc, vol->id);
-}
-
-void vdc_initiator_iqn(const char *host, char *out, size_t n)
-{
-	char dc[13];
-
-	dc12(dc);
-	if (host)
-		snprintf(out, n, "%s:%s:host-%s", VDC_IQN_PREFIX, dc, host);
-	else
-		snprintf(out, n, "%s:%s:control", VDC_IQN_PREFIX, dc);
+	vdc_lun_iqn(vol_of(vol), out, n);
 }
 
 /* ---- attachment ---- */
@@ -223,39 +165,19 @@ int vdc_volume_writable(const struct vdc_obj *vol, struct vdc_err *err)
 	return in_use(vol, "writing through data", err);
 }
 
-static void cache_stale(const struct vdc_obj *vol)
-{
-	vol_of(vol)->cache_gen++;
-}
-
 bool vdc_volume_cache_ok(struct vdc_obj *vol)
 {
-	struct vdc_vol *v = vol_of(vol);
-	bool ok = v->cache_gen == v->cache_gen_open && in_use(vol, "", NULL) == 0;
-
-	if (in_use(vol, "", NULL) < 0)
-		v->cache_gen++;   /* a guest may write it: the next open starts afresh too */
-	v->cache_gen_open = v->cache_gen;
-	return ok;
+	return vdc_lun_cache_ok(vol_of(vol), in_use(vol, "", NULL) < 0);
 }
 
 /* ---- what the tree shows ---- */
 
-static bool available_on_host(const struct vdc_obj *vol)
-{
-	const struct vdc_vol *v = vol_of(vol);
-	struct vdc_obj *host = host_of(vol);
-
-	return host && vdc_host_is_up(host) && v->seen && !strcmp(v->seen_state, VDC_WIRE_VOL_AVAILABLE);
-}
-
 int vdc_volume_endpoint(const struct vdc_obj *vol, struct vdc_block_ep *ep, struct vdc_err *err)
 {
-	const struct vdc_vol *v = vol_of(vol);
-	struct vdc_obj *host = host_of(vol);
+	const struct vdc_lun *v = vol_of(vol);
 
 	memset(ep, 0, sizeof(*ep));
-	if (!available_on_host(vol))
+	if (!vdc_lun_available(v))
 		return vdc_err_set(err, -EAGAIN, "volume %s is %s, not yet available on a storage host", vol->name,
 				   vol->state);
 	/*
@@ -266,138 +188,42 @@ int vdc_volume_endpoint(const struct vdc_obj *vol, struct vdc_block_ep *ep, stru
 	if (v->seen_size > vdc_volume_size(vol))
 		return vdc_err_set(err, -EAGAIN, "volume %s is being made %" PRIu64 "M on its storage host", vol->name,
 				   vdc_volume_size(vol) >> 20);
-	snprintf(ep->portal, sizeof(ep->portal), "%s", vdc_host_of(host)->portal);
-	vdc_volume_iqn(vol, ep->iqn, sizeof(ep->iqn));
-	vdc_initiator_iqn(NULL, ep->initiator, sizeof(ep->initiator));
-	snprintf(ep->user, sizeof(ep->user), "vol-%" PRId64, vol->id);
-	snprintf(ep->secret, sizeof(ep->secret), "%s", v->secret);
-	ep->lun = 1;
-	ep->size = v->seen_size;
+	vdc_lun_endpoint(v, ep);
 	ep->writable = vdc_volume_writable(vol, NULL) == 0;
 	return 0;
 }
 
 void vdc_volume_set_progress(struct vdc_obj *vol, const char *text)
 {
-	set_text(&vol_of(vol)->data_progress, text);
-	vdc_obj_live_changed(vol);
+	vdc_lun_set_progress(vol_of(vol), text);
 }
 
 void vdc_volume_show_host(const struct vdc_obj *vol, struct strbuf *out)
 {
-	const struct vdc_vol *v = vol_of(vol);
-
-	if (v->host[0])
-		strbuf_addf(out, "%s\n", v->host);
+	vdc_lun_show_host(vol_of(vol), out);
 }
 
 void vdc_volume_show_target(const struct vdc_obj *vol, struct strbuf *out)
 {
-	struct vdc_obj *host = host_of(vol);
-	char iqn[VDC_IQN_MAX];
-
-	if (!host || !vol_of(vol)->seen || !vdc_host_of(host)->portal[0])
-		return;
-	vdc_volume_iqn(vol, iqn, sizeof(iqn));
-	strbuf_addf(out, "%s %s 1\n", vdc_host_of(host)->portal, iqn);
+	vdc_lun_show_target(vol_of(vol), out);
 }
 
 void vdc_volume_show_progress(const struct vdc_obj *vol, struct strbuf *out)
 {
-	const struct vdc_vol *v = vol_of(vol);
-
-	if (v->progress)
-		strbuf_addf(out, "%s\n", v->progress);
-	if (v->data_progress)
-		strbuf_addf(out, "%s\n", v->data_progress);
+	vdc_lun_show_progress(vol_of(vol), out);
 }
 
 /* ---- placement ---- */
 
-/* Bytes the volumes placed on `host` take (their sizes), and the orphans'. */
-static void host_recount(struct vdc_obj *host)
-{
-	struct vdc_host *h = vdc_host_of(host);
-	const struct vdc_map *all = vdc_kind_objects(volumes_kind());
-	struct vdc_map_entry *e;
-	size_t b;
-
-	h->disk_used = 0;
-	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b))
-		if (!strcmp(vol_of(e->value)->host, host->name))
-			h->disk_used += vdc_volume_size(e->value);
-}
-
-static struct vdc_obj *pick_host(uint64_t size, const char *only, bool *any_sta, struct vdc_err *err)
-{
-	const struct vdc_map *all = vdc_kind_objects(vdc_hosts_kind());
-	struct vdc_obj *best = NULL;
-	uint64_t best_free = 0;
-	struct vdc_map_entry *e;
-	unsigned seen = 0;
-	size_t b;
-
-	*any_sta = false;
-	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
-		struct vdc_obj *o = e->value;
-		struct vdc_host *h = vdc_host_of(o);
-		size_t len;
-		const char *sched;
-		uint64_t free_;
-
-		if (h->role != VDC_ROLE_STA)
-			continue;
-		*any_sta = true;
-		if (only && strcmp(o->name, only))
-			continue;
-		sched = vdc_attr_value(o, VDC_HOST_SCHEDULABLE, &len);
-		if (!vdc_host_is_up(o) || len != 2 || memcmp(sched, "on", 2))
-			continue;
-		seen++;
-		free_ = h->disk > h->disk_used ? h->disk - h->disk_used : 0;
-		if (free_ >= size && (!best || free_ > best_free)) {
-			best = o;
-			best_free = free_;
-		}
-	}
-	if (!best && *any_sta) {
-		if (only)
-			vdc_err_set(err, -ENOSPC, "its source snapshot is on storage host %s, which is not up, not schedulable or has no room for %" PRIu64 "M",
-				    only, size >> 20);
-		else if (!seen)
-			vdc_err_set(err, -ENOSPC, "no storage host is up and schedulable");
-		else
-			vdc_err_set(err, -ENOSPC, "no storage host has %" PRIu64 "M free", size >> 20);
-	}
-	return best;
-}
-
 static int place(struct vdc_obj *vol, struct vdc_obj *host, struct vdc_err *err)
 {
-	struct vdc_vol *v = vol_of(vol);
 	struct vdc_err ignored = VDC_ERR_INIT;
-	int rc;
+	int rc = vdc_lun_place(vol_of(vol), host, err);
 
-	if (!v->secret[0]) {
-		unsigned char raw[16];
-
-		if (gnutls_rnd(GNUTLS_RND_KEY, raw, sizeof(raw)) < 0)
-			return vdc_err_set(err, -EIO, "no random bytes for a CHAP secret");
-		vdc_hex(raw, sizeof(raw), v->secret);
-		rc = vdc_obj_live_put(vol, "chap", v->secret, err);
-		if (rc < 0) {
-			v->secret[0] = 0;
-			return rc;
-		}
-	}
-	rc = vdc_obj_live_put(vol, "host", host->name, err);
 	if (rc < 0)
 		return rc;
-	snprintf(v->host, sizeof(v->host), "%s", host->name);
 	if (!vdc_rel_find(host, 1, vol->name, strlen(vol->name)))
 		vdc_rel_add(host, 1, vol->name, strlen(vol->name), vol->name, 0, &ignored);
-	host_recount(host);
-	vdc_host_bump(host);
 	vdc_event(vol, "placed on storage host %s", host->name);
 	return 0;
 }
@@ -432,7 +258,7 @@ static void set_state(struct vdc_obj *vol, enum vdc_volume_state state, const ch
 /* Take the next step for `vol`; safe at any time. */
 static void volume_reconcile(struct vdc_obj *vol)
 {
-	struct vdc_vol *v = vol_of(vol);
+	struct vdc_lun *v = vol_of(vol);
 	struct vdc_obj *host = host_of(vol);
 
 	if (!host) {
@@ -440,7 +266,7 @@ static void volume_reconcile(struct vdc_obj *vol)
 		struct vdc_obj *snap = source_snapshot(vol);
 		struct vdc_obj *shost = snap ? host_of(snap->parent) : NULL;
 		bool any_sta;
-		struct vdc_obj *pick = pick_host(vdc_volume_size(vol), shost ? shost->name : NULL, &any_sta, &err);
+		struct vdc_obj *pick = vdc_lun_pick_host(vdc_volume_size(vol), shost ? shost->name : NULL, &any_sta, &err);
 
 		if (!any_sta) {
 			set_state(vol, VDC_VSTATE_DEFINED, NULL);
@@ -524,20 +350,13 @@ void vdc_volume_loaded(struct vdc_obj *vol)
 	if (host && !vdc_rel_find(host, 1, vol->name, strlen(vol->name)))
 		vdc_rel_add(host, 1, vol->name, strlen(vol->name), vol->name, 0, &ignored);
 	if (host)
-		host_recount(host);
+		vdc_luns_recount(host);
 	volume_reconcile(vol);
 }
 
 void vdc_volume_live_loaded(struct vdc_obj *vol, const char *name, const char *value)
 {
-	struct vdc_vol *v = vol_of(vol);
-
-	if (!strcmp(name, "host"))
-		snprintf(v->host, sizeof(v->host), "%s", value);
-	else if (!strcmp(name, "chap"))
-		snprintf(v->secret, sizeof(v->secret), "%s", value);
-	else if (!strcmp(name, "restore"))
-		sscanf(value, "%" SCNu64 " %" SCNd64, &v->restore_n, &v->restore_snap);
+	vdc_lun_live_loaded(vol_of(vol), name, value);
 }
 
 int vdc_volume_busy(const struct vdc_obj *vol, struct vdc_err *err)
@@ -558,7 +377,7 @@ void vdc_volume_destroyed(struct vdc_obj *vol)
 		vdc_rel_remove(host, 1, l, &ignored);
 	vdc_event(host, "deleting volume %s (id %" PRId64 ")", vol->name, vol->id);
 	vol_of(vol)->host[0] = 0;
-	host_recount(host);
+	vdc_luns_recount(host);
 	vdc_host_of(host)->disk_used += vdc_volume_size(vol);   /* until the host reports it gone */
 	vdc_host_bump(host);
 }
@@ -648,7 +467,7 @@ static void seed_from_source(struct vdc_obj *vol)
 			return;
 		}
 		if (host) {
-			host_recount(host);
+			vdc_luns_recount(host);
 			vdc_host_bump(host);
 		}
 		vol_of(vol)->seen = false;
@@ -665,7 +484,7 @@ void vdc_volume_changed(struct vdc_obj *vol, unsigned attr)
 	if (!strcmp(name, "size")) {
 		vdc_obj_live_changed(vol);   /* data shows the new size */
 		if (host) {
-			host_recount(host);
+			vdc_luns_recount(host);
 			vdc_event(vol, "growing to %" PRIu64 "M", vdc_volume_size(vol) >> 20);
 		}
 		bump_both(vol);
@@ -697,9 +516,7 @@ static struct vdc_obj *source_snapshot(const struct vdc_obj *vol)
 
 int vdc_volume_restore(struct vdc_obj *vol, struct vdc_obj *snap, struct vdc_err *err)
 {
-	struct vdc_vol *v = vol_of(vol);
 	struct vdc_obj *host = host_of(vol), *shost = host_of(snap->parent);
-	char text[48];
 	int rc;
 
 	rc = in_use(vol, "restoring a snapshot", err);
@@ -713,16 +530,11 @@ int vdc_volume_restore(struct vdc_obj *vol, struct vdc_obj *snap, struct vdc_err
 	if (!vdc_volume_is(snap, VDC_VSTATE_AVAILABLE))
 		return vdc_err_set(err, -EAGAIN, "snapshot %s/%s is %s, not available", snap->parent->name, snap->name,
 				   snap->state);
-	snprintf(text, sizeof(text), "%" PRIu64 " %" PRId64, v->restore_n + 1, snap->id);
-	rc = vdc_obj_live_put(vol, "restore", text, err);
+	rc = vdc_lun_restore(vol_of(vol), snap->id, err);
 	if (rc < 0)
 		return rc;
-	v->restore_n++;
-	v->restore_snap = snap->id;
-	cache_stale(vol);
 	vdc_event(vol, "restore from snapshot %s/%s asked of storage host %s", snap->parent->name, snap->name,
 		  host->name);
-	vdc_host_bump(host);
 	return 0;
 }
 
@@ -748,7 +560,7 @@ void vdc_snapshot_created(struct vdc_obj *snap)
 
 int vdc_snapshot_busy(const struct vdc_obj *snap, struct vdc_err *err)
 {
-	const struct vdc_vol *v = vol_of(snap->parent);
+	const struct vdc_lun *v = vol_of(snap->parent);
 
 	if (v->restore_snap == snap->id && v->restore_n > v->restored && v->seen)
 		return vdc_err_set(err, -EBUSY, "volume %s is being restored from snapshot %s", snap->parent->name,
@@ -763,26 +575,24 @@ void vdc_snapshot_destroyed(struct vdc_obj *snap)
 
 /* ---- the agents' side ---- */
 
-/* Who may log in to the target of `vol`: vdcfs, and the hypervisor of the instance that links it. */
-static void initiators_desired(const struct vdc_obj *vol, struct vdc_sta_vol_desired *out)
+static uint64_t lun_size(const struct vdc_obj *vol)
+{
+	return vdc_volume_size(vol);
+}
+
+/* Who may log in besides vdcfs: the hypervisor of the instance that links it. */
+static const char *lun_hypervisor(const struct vdc_obj *vol)
 {
 	struct vdc_obj *inst = vdc_volume_instance(vol);
 
-	vdc_initiator_iqn(NULL, out->initiators[0], sizeof(out->initiators[0]));
-	out->ninitiators = 1;
-	if (inst && vdc_place_of(inst)->host[0]) {
-		vdc_initiator_iqn(vdc_place_of(inst)->host, out->initiators[1], sizeof(out->initiators[1]));
-		out->ninitiators = 2;
-	}
+	return inst ? vdc_place_of(inst)->host : NULL;
 }
 
-static void sta_volume_desired(const struct vdc_obj *vol, struct vdc_sta_vol_desired *out)
+static void lun_desired(const struct vdc_obj *vol, struct vdc_sta_vol_desired *out)
 {
-	const struct vdc_vol *v = vol_of(vol);
 	struct vdc_map_entry *e;
 	size_t b;
 
-	memset(out, 0, sizeof(*out));
 	out->snaps = xcalloc(vol->children.count + 1, sizeof(*out->snaps));
 	for (e = vdc_map_first(&vol->children, &b); e; e = vdc_map_next(&vol->children, e, &b)) {
 		const struct vdc_obj *s = e->value;
@@ -790,43 +600,6 @@ static void sta_volume_desired(const struct vdc_obj *vol, struct vdc_sta_vol_des
 		out->snaps[out->nsnaps].id = s->id;
 		out->snaps[out->nsnaps++].name = s->name;
 	}
-	out->restore_n = v->restore_n;
-	out->restore_snap = v->restore_snap;
-	vdc_volume_iqn(vol, out->iqn, sizeof(out->iqn));
-	snprintf(out->chap_user, sizeof(out->chap_user), "vol-%" PRId64, vol->id);
-	out->id = vol->id;
-	out->name = vol->name;
-	out->size = vdc_volume_size(vol);
-	out->chap_secret = v->secret;
-	initiators_desired(vol, out);
-}
-
-struct vdc_sta_vol_desired *vdc_sta_volumes_get(const struct vdc_obj *host, size_t *n)
-{
-	const struct vdc_map *all = vdc_kind_objects(volumes_kind());
-	struct vdc_sta_vol_desired *list = NULL;
-	struct vdc_map_entry *e;
-	size_t b;
-
-	*n = 0;
-	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
-		const struct vdc_obj *vol = e->value;
-
-		if (!strcmp(vol_of(vol)->host, host->name)) {
-			list = xrealloc(list, (*n + 1) * sizeof(*list));
-			sta_volume_desired(vol, &list[(*n)++]);
-		}
-	}
-	return list;
-}
-
-void vdc_sta_volumes_release(struct vdc_sta_vol_desired *list, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(list[i].snaps);
-	free(list);
 }
 
 /* Does a hypervisor still report `vol` on an instance other than `inst` (a detach under way)? */
@@ -865,42 +638,13 @@ struct vdc_inst_vol_desired *vdc_instance_volumes(const struct vdc_obj *inst, si
 	return list;
 }
 
-/* One volume of a storage host's report. */
-static void seen_volume(struct vdc_obj *host, const struct vdc_doc_sta_vol *it)
+/* The volume's part of its storage host's report: the hypervisor hears of a change, the snapshots' states. */
+static void lun_seen(struct vdc_obj *vol, const struct vdc_doc_sta_vol *it, bool moved)
 {
-	int64_t id = it->id, size = it->size, allocated = it->allocated, restored = it->restore;
-	const char *state = it->state, *err = it->err, *progress = it->progress;
-	struct vdc_obj *vol;
-	struct vdc_vol *v;
-	bool was_available;
-	uint64_t was_size;
 	unsigned i;
 
-	vol = vdc_obj_by_id(id);
-	if (!vol || vol->kind != volumes_kind() || strcmp(vol_of(vol)->host, host->name)) {
-		vdc_host_of(host)->disk_used += size > 0 ? (uint64_t)size : 0;   /* being deleted */
-		return;
-	}
-	v = vol_of(vol);
-	was_available = available_on_host(vol);
-	was_size = v->seen_size;
-	v->seen = true;
-	snprintf(v->seen_state, sizeof(v->seen_state), "%s", state);
-	set_text(&v->seen_err, err);
-	if (strcmp(v->progress ? v->progress : "", progress))
-		vol->live_mtime = vdc_now();
-	set_text(&v->progress, progress);
-	if (v->seen_size != (uint64_t)(size > 0 ? size : 0))
-		vdc_obj_live_changed(vol);
-	v->seen_size = size > 0 ? (uint64_t)size : 0;
-	v->allocated = allocated > 0 ? (uint64_t)allocated : 0;
-	if ((uint64_t)restored > v->restored && v->restored)
-		vdc_event(vol, "restore %" PRIu64 " carried out", (uint64_t)restored);
-	if ((uint64_t)(restored > 0 ? restored : 0) != v->restored)
-		cache_stale(vol);
-	v->restored = restored > 0 ? (uint64_t)restored : 0;
 	/* What a hypervisor is told changed: it attaches once available, grows the disk with it. */
-	if (available_on_host(vol) != was_available || v->seen_size != was_size) {
+	if (moved) {
 		struct vdc_obj *inst = vdc_volume_instance(vol);
 
 		if (inst)
@@ -922,39 +666,14 @@ static void seen_volume(struct vdc_obj *host, const struct vdc_doc_sta_vol *it)
 	}
 }
 
-void vdc_volumes_report(struct vdc_obj *host, const struct vdc_doc_sta_vol *vols, size_t n)
-{
-	const struct vdc_map *all = vdc_kind_objects(volumes_kind());
-	struct vdc_map_entry *e;
-	size_t i, b;
-
-	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
-		struct vdc_vol *v = vol_of(e->value);
-
-		if (!strcmp(v->host, host->name))
-			v->seen = false;
-	}
-	host_recount(host);
-	for (i = 0; i < n; i++)
-		seen_volume(host, &vols[i]);
-	vdc_volumes_reconcile_all();
-}
-
-void vdc_host_show_disk(const struct vdc_obj *host, struct strbuf *out)
-{
-	const struct vdc_host *h = vdc_host_of((struct vdc_obj *)host);
-
-	if (h->role == VDC_ROLE_STA)
-		strbuf_addf(out, "%" PRIu64 "M\n", h->disk >> 20);
-}
-
-void vdc_host_show_disk_used(const struct vdc_obj *host, struct strbuf *out)
-{
-	const struct vdc_host *h = vdc_host_of((struct vdc_obj *)host);
-
-	if (h->role == VDC_ROLE_STA)
-		strbuf_addf(out, "%" PRIu64 "M\n", h->disk_used >> 20);
-}
+static const struct vdc_lun_ops volume_lun_ops = {
+	.prefix = "vol",
+	.size = lun_size,
+	.hypervisor = lun_hypervisor,
+	.desired = lun_desired,
+	.seen = lun_seen,
+	.reconcile = volume_reconcile,
+};
 
 const struct vdc_block_ops vdc_volume_block = {
 	.placed = vdc_volume_placed,

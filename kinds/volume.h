@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lun.h"
 #include "model.h"
 
 /*
@@ -46,7 +47,6 @@ bool vdc_volume_is(const struct vdc_obj *obj, enum vdc_volume_state s);
 
 struct vdc_doc_sta_vol;
 
-#define VDC_IQN_PREFIX "iqn.2026-11.org.vdcfs"
 /* The volume kind's block entry points (model.h), kinds/volumes.c's table points at them. */
 extern const struct vdc_block_ops vdc_volume_block;
 
@@ -74,9 +74,8 @@ bool vdc_volume_cache_ok(struct vdc_obj *vol);
 /* run/progress of a copy through data (write lock held); NULL clears. */
 void vdc_volume_set_progress(struct vdc_obj *vol, const char *text);
 
-/* The names of docs/storage.md: a volume's target, an initiator (host NULL: vdcfs's own). */
+/* The name of its target (docs/storage.md). */
 void vdc_volume_iqn(const struct vdc_obj *vol, char *out, size_t n);
-void vdc_initiator_iqn(const char *host, char *out, size_t n);
 uint64_t vdc_volume_size(const struct vdc_obj *vol);
 /* Bytes its storage host last reported allocated (the file's blocks). */
 uint64_t vdc_volume_allocated(const struct vdc_obj *vol);
@@ -86,35 +85,6 @@ struct vdc_obj *vdc_volume_instance(const struct vdc_obj *vol);
 int vdc_volume_restore(struct vdc_obj *vol, struct vdc_obj *snap, struct vdc_err *err);
 /* Take the next step for every volume (after a report, a link, a timeout). */
 void vdc_volumes_reconcile_all(void);
-
-/*
- * The agents' side: the parts of the desired state of docs/storage.md as
- * plain structs that wire.c renders (read lock held; names point into the
- * model and live as long as the lock).
- */
-struct vdc_sta_snap_desired {
-	int64_t id;
-	const char *name;
-};
-
-/* A volume as its storage host is told. */
-struct vdc_sta_vol_desired {
-	int64_t id;
-	const char *name;
-	char iqn[VDC_IQN_MAX];
-	uint64_t size;
-	char chap_user[32];
-	const char *chap_secret;
-	char initiators[2][VDC_IQN_MAX];        /* vdcfs's own; the hypervisor of its instance */
-	unsigned ninitiators;
-	struct vdc_sta_snap_desired *snaps;
-	size_t nsnaps;
-	uint64_t restore_n;                     /* restores asked for; 0: none ("restore": null) */
-	int64_t restore_snap;                   /* of the last one */
-};
-/* The volumes placed on storage host `host`, `*n` of them; release with vdc_sta_volumes_release(). */
-struct vdc_sta_vol_desired *vdc_sta_volumes_get(const struct vdc_obj *host, size_t *n);
-void vdc_sta_volumes_release(struct vdc_sta_vol_desired *list, size_t n);
 
 /* A volume as the hypervisor of the instance that links it is told. */
 struct vdc_inst_vol_desired {
@@ -126,12 +96,6 @@ struct vdc_inst_vol_desired {
 };
 /* The volumes `inst` may attach now, `*n` of them (the caller frees the list). */
 struct vdc_inst_vol_desired *vdc_instance_volumes(const struct vdc_obj *inst, size_t *n);
-/*
- * A storage host's report: its `n` volumes as the agent server parsed
- * and checked them (agent_doc.h), texts cleaned.
- */
-void vdc_volumes_report(struct vdc_obj *host, const struct vdc_doc_sta_vol *vols, size_t n);
-
 /* Hooks of the volumes and snapshots kinds (kinds/volumes.c) and of instances. */
 int vdc_volume_check_size(const struct vdc_obj *vol, const char *text, size_t len, struct vdc_err *err);
 int vdc_volume_check_source(const struct vdc_obj *vol, const char *tname, size_t len, struct vdc_err *err);
@@ -152,7 +116,5 @@ int vdc_snapshot_busy(const struct vdc_obj *snap, struct vdc_err *err);
 void vdc_snapshot_destroyed(struct vdc_obj *snap);
 int vdc_volume_rel_check(const struct vdc_obj *inst, unsigned dir, const char *tname, struct vdc_err *err);
 void vdc_volumes_rel_changed(struct vdc_obj *inst, unsigned dir);
-void vdc_host_show_disk(const struct vdc_obj *host, struct strbuf *out);
-void vdc_host_show_disk_used(const struct vdc_obj *host, struct strbuf *out);
 
 #endif

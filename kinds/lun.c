@@ -1,0 +1,411 @@
+/*
+ * LUNs on storage hosts (docs/storage.md): what volumes and instances'
+ * root disks have in common. What is desired lives with the object (its
+ * size, and the live values "host", "chap" and "restore"); what its
+ * storage host last reported lives in struct vdc_lun and is never stored.
+ * The state shown is the kind's to derive (its ops->reconcile).
+ */
+#include <errno.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_doc.h"
+#include "host.h"
+#include "lun.h"
+#include "wire_doc.h"
+
+static struct vdc_lun *all_luns;
+
+struct vdc_lun *vdc_lun_new(struct vdc_obj *obj, const struct vdc_lun_ops *ops)
+{
+	struct vdc_lun *lun = xcalloc(1, sizeof(*lun));
+
+	lun->obj = obj;
+	lun->ops = ops;
+	lun->next = all_luns;
+	if (all_luns)
+		all_luns->prev = lun;
+	all_luns = lun;
+	return lun;
+}
+
+void vdc_lun_free(struct vdc_lun *lun)
+{
+	if (!lun)
+		return;
+	if (lun->prev)
+		lun->prev->next = lun->next;
+	else
+		all_luns = lun->next;
+	if (lun->next)
+		lun->next->prev = lun->prev;
+	free(lun->seen_err);
+	free(lun->progress);
+	free(lun->data_progress);
+	free(lun);
+}
+
+static void set_text(char **slot, const char *text)
+{
+	free(*slot);
+	*slot = text && *text ? xstrdup(text) : NULL;
+}
+
+struct vdc_obj *vdc_lun_host(const struct vdc_lun *lun)
+{
+	return lun->host[0] ? vdc_host_find(lun->host) : NULL;
+}
+
+bool vdc_lun_available(const struct vdc_lun *lun)
+{
+	struct vdc_obj *host = vdc_lun_host(lun);
+
+	return host && vdc_host_is_up(host) && lun->seen && !strcmp(lun->seen_state, VDC_WIRE_VOL_AVAILABLE);
+}
+
+bool vdc_lun_live_loaded(struct vdc_lun *lun, const char *name, const char *value)
+{
+	if (!strcmp(name, "host"))
+		snprintf(lun->host, sizeof(lun->host), "%s", value);
+	else if (!strcmp(name, "chap"))
+		snprintf(lun->secret, sizeof(lun->secret), "%s", value);
+	else if (!strcmp(name, "restore"))
+		sscanf(value, "%" SCNu64 " %" SCNd64, &lun->restore_n, &lun->restore_snap);
+	else
+		return false;
+	return true;
+}
+
+/* ---- names ---- */
+
+static void dc12(char *out)
+{
+	const char *dc = vdc_model_meta("dc");
+
+	snprintf(out, 13, "%s", dc ? dc : "000000000000");
+}
+
+void vdc_lun_iqn(const struct vdc_lun *lun, char *out, size_t n)
+{
+	char dc[13];
+
+	dc12(dc);
+	snprintf(out, n, "%s:%s:%s-%" PRId64, VDC_IQN_PREFIX, dc, lun->ops->prefix, lun->obj->id);
+}
+
+void vdc_initiator_iqn(const char *host, char *out, size_t n)
+{
+	char dc[13];
+
+	dc12(dc);
+	if (host)
+		snprintf(out, n, "%s:%s:host-%s", VDC_IQN_PREFIX, dc, host);
+	else
+		snprintf(out, n, "%s:%s:control", VDC_IQN_PREFIX, dc);
+}
+
+static void chap_user(const struct vdc_lun *lun, char *out, size_t n)
+{
+	snprintf(out, n, "%s-%" PRId64, lun->ops->prefix, lun->obj->id);
+}
+
+void vdc_lun_endpoint(const struct vdc_lun *lun, struct vdc_block_ep *ep)
+{
+	struct vdc_obj *host = vdc_lun_host(lun);
+
+	memset(ep, 0, sizeof(*ep));
+	if (host)
+		snprintf(ep->portal, sizeof(ep->portal), "%s", vdc_host_of(host)->portal);
+	vdc_lun_iqn(lun, ep->iqn, sizeof(ep->iqn));
+	vdc_initiator_iqn(NULL, ep->initiator, sizeof(ep->initiator));
+	chap_user(lun, ep->user, sizeof(ep->user));
+	snprintf(ep->secret, sizeof(ep->secret), "%s", lun->secret);
+	ep->lun = 1;
+	ep->size = lun->seen_size;
+}
+
+/* ---- placement ---- */
+
+void vdc_luns_recount(struct vdc_obj *host)
+{
+	struct vdc_host *h = vdc_host_of(host);
+	const struct vdc_lun *lun;
+
+	h->disk_used = 0;
+	for (lun = all_luns; lun; lun = lun->next)
+		if (!strcmp(lun->host, host->name))
+			h->disk_used += lun->ops->size(lun->obj);
+}
+
+struct vdc_obj *vdc_lun_pick_host(uint64_t size, const char *only, bool *any_sta, struct vdc_err *err)
+{
+	const struct vdc_map *all = vdc_kind_objects(vdc_hosts_kind());
+	struct vdc_obj *best = NULL;
+	uint64_t best_free = 0;
+	struct vdc_map_entry *e;
+	unsigned seen = 0;
+	size_t b;
+
+	*any_sta = false;
+	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
+		struct vdc_obj *o = e->value;
+		struct vdc_host *h = vdc_host_of(o);
+		size_t len;
+		const char *sched;
+		uint64_t free_;
+
+		if (h->role != VDC_ROLE_STA)
+			continue;
+		*any_sta = true;
+		if (only && strcmp(o->name, only))
+			continue;
+		sched = vdc_attr_value(o, VDC_HOST_SCHEDULABLE, &len);
+		if (!vdc_host_is_up(o) || len != 2 || memcmp(sched, "on", 2))
+			continue;
+		seen++;
+		free_ = h->disk > h->disk_used ? h->disk - h->disk_used : 0;
+		if (free_ >= size && (!best || free_ > best_free)) {
+			best = o;
+			best_free = free_;
+		}
+	}
+	if (!best && *any_sta) {
+		if (only)
+			vdc_err_set(err, -ENOSPC, "its source snapshot is on storage host %s, which is not up, not schedulable or has no room for %" PRIu64 "M",
+				    only, size >> 20);
+		else if (!seen)
+			vdc_err_set(err, -ENOSPC, "no storage host is up and schedulable");
+		else
+			vdc_err_set(err, -ENOSPC, "no storage host has %" PRIu64 "M free", size >> 20);
+	}
+	return best;
+}
+
+int vdc_lun_place(struct vdc_lun *lun, struct vdc_obj *host, struct vdc_err *err)
+{
+	int rc;
+
+	if (!lun->secret[0]) {
+		unsigned char raw[16];
+
+		if (gnutls_rnd(GNUTLS_RND_KEY, raw, sizeof(raw)) < 0)
+			return vdc_err_set(err, -EIO, "no random bytes for a CHAP secret");
+		vdc_hex(raw, sizeof(raw), lun->secret);
+		rc = vdc_obj_live_put(lun->obj, "chap", lun->secret, err);
+		if (rc < 0) {
+			lun->secret[0] = 0;
+			return rc;
+		}
+	}
+	rc = vdc_obj_live_put(lun->obj, "host", host->name, err);
+	if (rc < 0)
+		return rc;
+	snprintf(lun->host, sizeof(lun->host), "%s", host->name);
+	vdc_luns_recount(host);
+	vdc_host_bump(host);
+	return 0;
+}
+
+int vdc_lun_restore(struct vdc_lun *lun, int64_t snap_id, struct vdc_err *err)
+{
+	char text[48];
+	int rc;
+
+	snprintf(text, sizeof(text), "%" PRIu64 " %" PRId64, lun->restore_n + 1, snap_id);
+	rc = vdc_obj_live_put(lun->obj, "restore", text, err);
+	if (rc < 0)
+		return rc;
+	lun->restore_n++;
+	lun->restore_snap = snap_id;
+	vdc_lun_cache_stale(lun);
+	vdc_host_bump(vdc_lun_host(lun));
+	return 0;
+}
+
+/* ---- the data path ---- */
+
+void vdc_lun_cache_stale(struct vdc_lun *lun)
+{
+	lun->cache_gen++;
+}
+
+bool vdc_lun_cache_ok(struct vdc_lun *lun, bool in_use)
+{
+	bool ok = lun->cache_gen == lun->cache_gen_open && !in_use;
+
+	if (in_use)
+		lun->cache_gen++;   /* a guest may write it: the next open starts afresh too */
+	lun->cache_gen_open = lun->cache_gen;
+	return ok;
+}
+
+void vdc_lun_set_progress(struct vdc_lun *lun, const char *text)
+{
+	set_text(&lun->data_progress, text);
+	vdc_obj_live_changed(lun->obj);
+}
+
+/* ---- what the tree shows ---- */
+
+void vdc_lun_show_host(const struct vdc_lun *lun, struct strbuf *out)
+{
+	if (lun->host[0])
+		strbuf_addf(out, "%s\n", lun->host);
+}
+
+void vdc_lun_show_target(const struct vdc_lun *lun, struct strbuf *out)
+{
+	struct vdc_obj *host = vdc_lun_host(lun);
+	char iqn[VDC_IQN_MAX];
+
+	if (!host || !lun->seen || !vdc_host_of(host)->portal[0])
+		return;
+	vdc_lun_iqn(lun, iqn, sizeof(iqn));
+	strbuf_addf(out, "%s %s 1\n", vdc_host_of(host)->portal, iqn);
+}
+
+void vdc_lun_show_progress(const struct vdc_lun *lun, struct strbuf *out)
+{
+	if (lun->progress)
+		strbuf_addf(out, "%s\n", lun->progress);
+	if (lun->data_progress)
+		strbuf_addf(out, "%s\n", lun->data_progress);
+}
+
+void vdc_host_show_disk(const struct vdc_obj *host, struct strbuf *out)
+{
+	const struct vdc_host *h = vdc_host_of((struct vdc_obj *)host);
+
+	if (h->role == VDC_ROLE_STA)
+		strbuf_addf(out, "%" PRIu64 "M\n", h->disk >> 20);
+}
+
+void vdc_host_show_disk_used(const struct vdc_obj *host, struct strbuf *out)
+{
+	const struct vdc_host *h = vdc_host_of((struct vdc_obj *)host);
+
+	if (h->role == VDC_ROLE_STA)
+		strbuf_addf(out, "%" PRIu64 "M\n", h->disk_used >> 20);
+}
+
+/* ---- the storage hosts' side ---- */
+
+static void lun_desired(const struct vdc_lun *lun, struct vdc_sta_vol_desired *out)
+{
+	const char *hv = lun->ops->hypervisor(lun->obj);
+
+	memset(out, 0, sizeof(*out));
+	out->id = lun->obj->id;
+	out->name = lun->obj->name;
+	out->size = lun->ops->size(lun->obj);
+	vdc_lun_iqn(lun, out->iqn, sizeof(out->iqn));
+	chap_user(lun, out->chap_user, sizeof(out->chap_user));
+	out->chap_secret = lun->secret;
+	out->restore_n = lun->restore_n;
+	out->restore_snap = lun->restore_snap;
+	vdc_initiator_iqn(NULL, out->initiators[0], sizeof(out->initiators[0]));
+	out->ninitiators = 1;
+	if (hv && *hv) {
+		vdc_initiator_iqn(hv, out->initiators[1], sizeof(out->initiators[1]));
+		out->ninitiators = 2;
+	}
+	lun->ops->desired(lun->obj, out);
+}
+
+struct vdc_sta_vol_desired *vdc_sta_volumes_get(const struct vdc_obj *host, size_t *n)
+{
+	struct vdc_sta_vol_desired *list = NULL;
+	const struct vdc_lun *lun;
+	size_t have = 0;
+
+	*n = 0;
+	for (lun = all_luns; lun; lun = lun->next) {
+		if (strcmp(lun->host, host->name))
+			continue;
+		if (*n == have) {
+			have = have ? 2 * have : 16;
+			list = xrealloc(list, have * sizeof(*list));
+		}
+		lun_desired(lun, &list[(*n)++]);
+	}
+	return list;
+}
+
+void vdc_sta_volumes_release(struct vdc_sta_vol_desired *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(list[i].snaps);
+	free(list);
+}
+
+static struct vdc_lun *lun_on(const struct vdc_obj *host, int64_t id)
+{
+	struct vdc_lun *lun;
+
+	for (lun = all_luns; lun; lun = lun->next)
+		if (lun->obj->id == id && !strcmp(lun->host, host->name))
+			return lun;
+	return NULL;
+}
+
+/* One LUN of a storage host's report. */
+static void seen_lun(struct vdc_obj *host, const struct vdc_doc_sta_vol *it)
+{
+	struct vdc_lun *lun = lun_on(host, it->id);
+	uint64_t size = it->size > 0 ? (uint64_t)it->size : 0, was_size;
+	uint64_t restored = it->restore > 0 ? (uint64_t)it->restore : 0;
+	bool was_available;
+
+	if (!lun) {
+		vdc_host_of(host)->disk_used += size;   /* being deleted */
+		return;
+	}
+	was_available = vdc_lun_available(lun);
+	was_size = lun->seen_size;
+	lun->seen = true;
+	snprintf(lun->seen_state, sizeof(lun->seen_state), "%s", it->state);
+	set_text(&lun->seen_err, it->err);
+	if (strcmp(lun->progress ? lun->progress : "", it->progress))
+		lun->obj->live_mtime = vdc_now();
+	set_text(&lun->progress, it->progress);
+	if (lun->seen_size != size)
+		vdc_obj_live_changed(lun->obj);
+	lun->seen_size = size;
+	lun->allocated = it->allocated > 0 ? (uint64_t)it->allocated : 0;
+	if (restored > lun->restored && lun->restored)
+		vdc_event(lun->obj, "restore %" PRIu64 " carried out", restored);
+	if (restored != lun->restored)
+		vdc_lun_cache_stale(lun);
+	lun->restored = restored;
+	lun->ops->seen(lun->obj, it, vdc_lun_available(lun) != was_available || lun->seen_size != was_size);
+}
+
+void vdc_luns_report(struct vdc_obj *host, const struct vdc_doc_sta_vol *vols, size_t n)
+{
+	struct vdc_lun *lun;
+	size_t i;
+
+	for (lun = all_luns; lun; lun = lun->next)
+		if (!strcmp(lun->host, host->name))
+			lun->seen = false;
+	vdc_luns_recount(host);
+	for (i = 0; i < n; i++)
+		seen_lun(host, &vols[i]);
+	vdc_luns_reconcile_all();
+}
+
+void vdc_luns_reconcile_all(void)
+{
+	struct vdc_lun *lun, *next;
+
+	for (lun = all_luns; lun; lun = next) {
+		next = lun->next;
+		lun->ops->reconcile(lun->obj);
+	}
+}
