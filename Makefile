@@ -34,7 +34,7 @@ BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
 KINDS_SRC   = kinds/kinds.c kinds/instances.c kinds/instance.c kinds/images.c \
               kinds/volumes.c kinds/volume.c kinds/networks.c kinds/network.c \
               kinds/security_groups.c kinds/ssh_keys.c kinds/hosts.c kinds/host.c \
-              kinds/place.c kinds/quotas.c kinds/quota.c kinds/lun.c
+              kinds/place.c kinds/quotas.c kinds/quota.c kinds/lun.c kinds/disk.c
 # The front end: it holds no kind.
 VDCFS_SRC   = vdcfs/main.c vdcfs/vdcfs.c vdcfs/namespace.c vdcfs/handle.c vdcfs/handle_iscsi.c \
               vdcfs/notify.c vdcfs/ctl.c vdcfs/tree.c

@@ -155,6 +155,14 @@ struct vdc_kind {
 	const char *childdir;           /* "nics" */
 	unsigned child_max;             /* objects childdir holds at most (mkdir: ENOSPC); 0: no limit */
 	bool has_data;                  /* a `data` file of bytes */
+	const char *data_name;          /* that file's name; NULL: "data" */
+	/*
+	 * Where a listing of an object's folder shows that file: 0 after
+	 * everything; i + 1 just before attribute i. `tar x` writes files in
+	 * the order it met them, so an instance lists its disk before power:
+	 * the bytes are in before the server starts.
+	 */
+	unsigned data_before;
 	/* data is a block device reached through libiscsi (volumes), not a file; NULL: a file */
 	const struct vdc_block_ops *block;
 	const char *initial_state;      /* run/state after mkdir */
@@ -345,6 +353,11 @@ void vdc_model_unlock(void);
 /* The kinds, in the order a restore needs them (targets before sources). */
 const struct vdc_kind *const *vdc_kinds(void);
 const struct vdc_kind *vdc_kind_find(const char *name, size_t len);
+/* The name of the data file of `kind` (has_data): "data" unless it says. */
+static inline const char *vdc_kind_data_name(const struct vdc_kind *kind)
+{
+	return kind->data_name ? kind->data_name : "data";
+}
 /* The registered kind (a child kind too) with `id`; NULL when none is. */
 const struct vdc_kind *vdc_kind(enum vdc_kind_id id);
 /* The objects of a top-level kind, by name. */

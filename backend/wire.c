@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disk.h"
 #include "host.h"
 #include "instance.h"
 #include "network.h"
@@ -98,9 +99,27 @@ void vdc_network_desired(struct vdc_obj *host, json_t *root)
 
 /* ---- the desired state: volumes (volume.c's part) ---- */
 
-static json_t *sta_volume_json(const struct vdc_sta_vol_desired *d)
+/*
+ * An image as an agent is told: {name, size, format, sha256}; no
+ * "sha256" while it is being computed (the agent waits for the next
+ * revision).
+ */
+static json_t *image_json(const struct vdc_obj *img, vdc_wire_image_sum_fn *image_sum)
 {
-	json_t *snaps = json_array(), *initiators = json_array(), *restore = json_null();
+	char sum[65];
+	off_t size;
+	bool qcow2, known = image_sum(img, sum, &size, &qcow2);
+	json_t *j = json_pack("{s:s, s:I, s:s}", VDC_WIRE_NAME, img->name, VDC_WIRE_SIZE, (json_int_t)size,
+			      VDC_WIRE_FORMAT, qcow2 ? VDC_WIRE_FORMAT_QCOW2 : VDC_WIRE_FORMAT_RAW);
+
+	if (j && known)
+		json_object_set_new(j, VDC_WIRE_SHA256, json_string(sum));
+	return j;
+}
+
+static json_t *sta_volume_json(const struct vdc_sta_vol_desired *d, vdc_wire_image_sum_fn *image_sum)
+{
+	json_t *snaps = json_array(), *initiators = json_array(), *restore = json_null(), *j;
 	size_t i;
 
 	for (i = 0; i < d->nsnaps; i++)
@@ -111,21 +130,24 @@ static json_t *sta_volume_json(const struct vdc_sta_vol_desired *d)
 				    VDC_WIRE_SNAPSHOT, (json_int_t)d->restore_snap);
 	for (i = 0; i < d->ninitiators; i++)
 		json_array_append_new(initiators, json_string(d->initiators[i]));
-	return json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:o}",
-			 VDC_WIRE_ID, (json_int_t)d->id, VDC_WIRE_NAME, d->name, VDC_WIRE_IQN, d->iqn,
-			 VDC_WIRE_SIZE, (json_int_t)d->size, VDC_WIRE_CHAP_USER, d->chap_user,
-			 VDC_WIRE_CHAP_SECRET, d->chap_secret, VDC_WIRE_INITIATORS, initiators,
-			 VDC_WIRE_SNAPSHOTS, snaps, VDC_WIRE_RESTORE, restore);
+	j = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:o}",
+		      VDC_WIRE_ID, (json_int_t)d->id, VDC_WIRE_NAME, d->name, VDC_WIRE_IQN, d->iqn,
+		      VDC_WIRE_SIZE, (json_int_t)d->size, VDC_WIRE_CHAP_USER, d->chap_user,
+		      VDC_WIRE_CHAP_SECRET, d->chap_secret, VDC_WIRE_INITIATORS, initiators,
+		      VDC_WIRE_SNAPSHOTS, snaps, VDC_WIRE_RESTORE, restore);
+	if (j && d->image)
+		json_object_set_new(j, VDC_WIRE_IMAGE, image_json(d->image, image_sum));
+	return j;
 }
 
-json_t *vdc_sta_desired_volumes(const struct vdc_obj *host)
+json_t *vdc_sta_desired_volumes(const struct vdc_obj *host, vdc_wire_image_sum_fn *image_sum)
 {
 	json_t *list = json_array();
 	size_t i, n;
 	struct vdc_sta_vol_desired *vols = vdc_sta_volumes_get(host, &n);
 
 	for (i = 0; i < n; i++)
-		json_array_append_new(list, sta_volume_json(&vols[i]));
+		json_array_append_new(list, sta_volume_json(&vols[i], image_sum));
 	vdc_sta_volumes_release(vols, n);
 	return list;
 }
@@ -154,8 +176,18 @@ json_t *vdc_instance_volumes_json(const struct vdc_obj *inst)
 
 /* ---- the desired state ---- */
 
+/* An instance's root disk on a storage host (disk.c's part). */
+static json_t *disk_json(int64_t id, const struct vdc_inst_disk_desired *d)
+{
+	return json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:I, s:s, s:b}",
+			 VDC_WIRE_ID, (json_int_t)id, VDC_WIRE_PORTAL, d->ep.portal, VDC_WIRE_IQN, d->ep.iqn,
+			 VDC_WIRE_LUN, d->ep.lun, VDC_WIRE_CHAP_USER, d->ep.user, VDC_WIRE_CHAP_SECRET, d->ep.secret,
+			 VDC_WIRE_SIZE, (json_int_t)d->size, VDC_WIRE_SERIAL, d->serial, VDC_WIRE_READY, d->ready);
+}
+
 static json_t *instance_json(struct vdc_obj *inst, vdc_wire_image_sum_fn *image_sum)
 {
+	struct vdc_inst_disk_desired disk;
 	struct vdc_instance_desired d;
 	json_t *j, *keys = json_array(), *nics = json_array(), *jimg = json_null();
 	const struct vdc_map *children = &inst->children;
@@ -167,17 +199,8 @@ static json_t *instance_json(struct vdc_obj *inst, vdc_wire_image_sum_fn *image_
 		json_array_append_new(keys, json_stringn(d.ssh_keys[i], d.ssh_key_lens[i]));
 	for (e = vdc_map_first(children, &b); e; e = vdc_map_next(children, e, &b))
 		json_array_append_new(nics, vdc_nic_json(e->value));
-	if (d.image) {
-		char sum[65];
-		off_t size;
-		bool qcow2, known = image_sum(d.image, sum, &size, &qcow2);
-
-		/* No "sha256" while it is being computed: the agent waits for the next revision. */
-		jimg = json_pack("{s:s, s:I, s:s}", VDC_WIRE_NAME, d.image->name, VDC_WIRE_SIZE, (json_int_t)size,
-				 VDC_WIRE_FORMAT, qcow2 ? VDC_WIRE_FORMAT_QCOW2 : VDC_WIRE_FORMAT_RAW);
-		if (jimg && known)
-			json_object_set_new(jimg, VDC_WIRE_SHA256, json_string(sum));
-	}
+	if (d.image)
+		jimg = image_json(d.image, image_sum);
 	j = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:I}",
 		      VDC_WIRE_ID, (json_int_t)d.id, VDC_WIRE_NAME, d.name, VDC_WIRE_DOMAIN, d.domain,
 		      VDC_WIRE_POWER, d.power_on ? VDC_WIRE_POWER_ON : VDC_WIRE_POWER_OFF,
@@ -189,6 +212,8 @@ static json_t *instance_json(struct vdc_obj *inst, vdc_wire_image_sum_fn *image_
 	vdc_instance_desired_release(&d);
 	if (j) {
 		json_object_set_new(j, VDC_WIRE_VOLUMES, vdc_instance_volumes_json(inst));
+		if (vdc_disk_desired(inst, &disk))
+			json_object_set_new(j, VDC_WIRE_DISK, disk_json(inst->id, &disk));
 		json_object_set_new(j, VDC_WIRE_SECURITY_GROUPS, vdc_instance_groups_json(inst));
 	}
 	/* An empty hostname means the instance's name. */
@@ -210,7 +235,7 @@ static json_t *desired_json(struct vdc_obj *host, vdc_wire_image_sum_fn *image_s
 		return json_pack("{s:I, s:s, s:I, s:o}", VDC_WIRE_REV, (json_int_t)h->rev,
 				 VDC_WIRE_DC, vdc_model_meta("dc"),
 				 VDC_WIRE_HEARTBEAT, (json_int_t)vdc_hosts_heartbeat(),
-				 VDC_WIRE_VOLUMES, vdc_sta_desired_volumes(host));
+				 VDC_WIRE_VOLUMES, vdc_sta_desired_volumes(host, image_sum));
 	list = json_array();
 	vdc_initiator_iqn(host->name, initiator, sizeof(initiator));
 	for (i = 0; i < r->n; i++) {

@@ -61,7 +61,7 @@ void vdc_network_desired(struct vdc_obj *host, struct json_t *root);
  * docs/storage.md): a storage host's "volumes", and those an instance
  * attaches.
  */
-struct json_t *vdc_sta_desired_volumes(const struct vdc_obj *host);
+struct json_t *vdc_sta_desired_volumes(const struct vdc_obj *host, vdc_wire_image_sum_fn *image_sum);
 struct json_t *vdc_instance_volumes_json(const struct vdc_obj *inst);
 
 /* The short answers: {"error": msg}, {"ok": true}, a console's {"have": n}, a join's {"name", "token"}. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disk.h"
 #include "host.h"
 #include "instance.h"
 #include "network.h"
@@ -59,6 +60,8 @@ static int place_set(struct vdc_obj *obj, const char *host, struct vdc_err *err)
 {
 	int rc = vdc_place_set(obj, host, err);
 
+	if (rc == 0)
+		vdc_disk_moved(obj);
 	if (rc == 0 && vdc_instance_networked(obj))
 		vdc_network_touched();
 	return rc;
@@ -143,6 +146,11 @@ static void schedule(struct vdc_obj *obj)
 		set_err(obj, err.msg);
 		return;
 	}
+	if (vdc_disk_for_start(obj, &err) < 0) {
+		set_state(obj, VDC_ISTATE_UNSCHEDULABLE);
+		set_err(obj, err.msg);
+		return;
+	}
 	vdc_instance_size(obj, &cpus, &memory);
 	n = vdc_hosts_caps(obj, &caps);
 	rc = vdc_schedule(caps, n, cpus, memory, &err);
@@ -192,6 +200,15 @@ static void reconcile_placed(struct vdc_obj *obj, struct vdc_obj *host)
 	if (!h->reported)
 		return;   /* vdcfs just started: keep the state until the host reports */
 	next = placed_state(vdc_instance_power_on(obj), s);
+	if (next == VDC_ISTATE_STARTING) {
+		struct vdc_err err = VDC_ERR_INIT;
+
+		if (vdc_disk_failed(obj, &err) < 0) {
+			set_state(obj, VDC_ISTATE_ERROR);
+			set_err(obj, err.msg);
+			return;
+		}
+	}
 	if (next == VDC_ISTATE_ERROR) {
 		set_err(obj, s && s->err ? s->err : "the host reported an error without a reason");
 	} else if (vdc_instance_is(obj, VDC_ISTATE_ERROR) || vdc_instance_is(obj, VDC_ISTATE_UNKNOWN)) {

@@ -29,8 +29,9 @@ enum vdc_instance_attr {
 	VDC_INSTANCE_MEMORY,
 	VDC_INSTANCE_HOSTNAME,
 	VDC_INSTANCE_USER_DATA,
-	VDC_INSTANCE_POWER,
 	VDC_INSTANCE_IMAGE,
+	VDC_INSTANCE_DISK_SIZE,
+	VDC_INSTANCE_POWER,             /* the last: an instance lists disk before it (tar x) */
 	VDC_INSTANCE_NATTRS
 };
 enum vdc_instance_rel {

@@ -1,6 +1,7 @@
 /* instances/NAME/: a server. */
 #include <string.h>
 
+#include "disk.h"
 #include "host.h"
 #include "instance.h"
 #include "kinds.h"
@@ -52,8 +53,9 @@ static const struct vdc_attr_def attrs[] = {
 	[VDC_INSTANCE_MEMORY] = { "memory", VDC_ATTR_VALUE, "512M", NULL, 32, 0, check_memory },
 	[VDC_INSTANCE_HOSTNAME] = { "hostname", VDC_ATTR_VALUE, "", NULL, VDC_HOSTNAME_MAX, 0, check_hostname },
 	[VDC_INSTANCE_USER_DATA] = { "user-data", VDC_ATTR_VALUE, "", NULL, VDC_USER_DATA_MAX, VDC_ATTR_MULTILINE, NULL },
-	[VDC_INSTANCE_POWER] = { "power", VDC_ATTR_VALUE, "off", NULL, 8, 0, check_power },
 	[VDC_INSTANCE_IMAGE] = { "image", VDC_ATTR_LINK, NULL, "images", 0, 0, NULL },
+	[VDC_INSTANCE_DISK_SIZE] = { "disk-size", VDC_ATTR_VALUE, "", NULL, 32, 0, vdc_disk_check_size },
+	[VDC_INSTANCE_POWER] = { "power", VDC_ATTR_VALUE, "off", NULL, 8, 0, check_power },
 };
 
 static const struct vdc_reldir_def reldirs[] = {
@@ -96,6 +98,8 @@ static const struct vdc_run_def runfiles[] = {
 	{ "host", vdc_instance_show_host },
 	{ "ip", vdc_instance_show_ip },
 	{ "console", vdc_instance_show_console },
+	{ "disk-host", vdc_disk_show_host },
+	{ "progress", vdc_disk_show_progress },
 };
 
 static const struct vdc_verb_def verbs[] = {
@@ -112,6 +116,8 @@ static void instance_changed(struct vdc_obj *obj, unsigned attr)
 {
 	if (attr == VDC_INSTANCE_CPUS || attr == VDC_INSTANCE_MEMORY)
 		vdc_place_resized(obj);
+	if (attr == VDC_INSTANCE_IMAGE || attr == VDC_INSTANCE_DISK_SIZE)
+		vdc_disk_changed(obj, attr);
 	if (attr == VDC_INSTANCE_POWER || attr == VDC_INSTANCE_IMAGE)
 		vdc_instance_reconcile(obj);
 	vdc_instance_touched(obj);
@@ -123,8 +129,26 @@ static void instance_rel_changed(struct vdc_obj *obj, unsigned dir)
 	vdc_network_rel_changed(obj, dir);
 }
 
+static void instance_created(struct vdc_obj *obj)
+{
+	vdc_disk_created(obj);
+}
+
+static void instance_live_loaded(struct vdc_obj *obj, const char *name, const char *value)
+{
+	if (!vdc_disk_live_loaded(obj, name, value))
+		vdc_place_live_loaded(obj, name, value);
+}
+
+static void instance_release(struct vdc_obj *obj)
+{
+	vdc_disk_release(obj);
+	vdc_place_release(obj);
+}
+
 static void instance_loaded(struct vdc_obj *obj)
 {
+	vdc_disk_created(obj);
 	vdc_nics_loaded(obj);
 	vdc_instance_loaded(obj);
 }
@@ -132,6 +156,7 @@ static void instance_loaded(struct vdc_obj *obj)
 static void instance_destroyed(struct vdc_obj *obj)
 {
 	vdc_nics_instance_destroyed(obj);
+	vdc_disk_destroyed(obj);
 	vdc_place_destroyed(obj);
 	vdc_quota_touch(obj->uid);
 }
@@ -201,15 +226,20 @@ const struct vdc_kind vdc_kind_instances = {
 	.child = &vdc_kind_nics,
 	.childdir = "nics",
 	.child_max = VDC_NICS_MAX,
+	.has_data = true,
+	.data_name = "disk",
+	.data_before = VDC_INSTANCE_POWER + 1,
+	.block = &vdc_disk_block,
 	.initial_state = "defined",
 	.changed = instance_changed,
+	.created = instance_created,
 	.busy = vdc_instance_busy,
 	.may_own = vdc_quota_may_own,
 	.rel_check = instance_rel_check,
 	.rel_changed = instance_rel_changed,
 	.loaded = instance_loaded,
-	.live_loaded = vdc_place_live_loaded,
+	.live_loaded = instance_live_loaded,
 	.renamed = vdc_place_renamed,
 	.destroyed = instance_destroyed,
-	.release = vdc_place_release,
+	.release = instance_release,
 };

@@ -67,8 +67,22 @@ bool vdc_lun_available(const struct vdc_lun *lun)
 	return host && vdc_host_is_up(host) && lun->seen && !strcmp(lun->seen_state, VDC_WIRE_VOL_AVAILABLE);
 }
 
+/* Store the live value `name` (after the kind's prefix) of its object. */
+static int live_put(struct vdc_lun *lun, const char *name, const char *value, struct vdc_err *err)
+{
+	char full[32];
+
+	snprintf(full, sizeof(full), "%s%s", lun->ops->live, name);
+	return vdc_obj_live_put(lun->obj, full, value, err);
+}
+
 bool vdc_lun_live_loaded(struct vdc_lun *lun, const char *name, const char *value)
 {
+	size_t n = strlen(lun->ops->live);
+
+	if (strncmp(name, lun->ops->live, n))
+		return false;
+	name += n;
 	if (!strcmp(name, "host"))
 		snprintf(lun->host, sizeof(lun->host), "%s", value);
 	else if (!strcmp(name, "chap"))
@@ -195,13 +209,13 @@ int vdc_lun_place(struct vdc_lun *lun, struct vdc_obj *host, struct vdc_err *err
 		if (gnutls_rnd(GNUTLS_RND_KEY, raw, sizeof(raw)) < 0)
 			return vdc_err_set(err, -EIO, "no random bytes for a CHAP secret");
 		vdc_hex(raw, sizeof(raw), lun->secret);
-		rc = vdc_obj_live_put(lun->obj, "chap", lun->secret, err);
+		rc = live_put(lun, "chap", lun->secret, err);
 		if (rc < 0) {
 			lun->secret[0] = 0;
 			return rc;
 		}
 	}
-	rc = vdc_obj_live_put(lun->obj, "host", host->name, err);
+	rc = live_put(lun, "host", host->name, err);
 	if (rc < 0)
 		return rc;
 	snprintf(lun->host, sizeof(lun->host), "%s", host->name);
@@ -216,7 +230,7 @@ int vdc_lun_restore(struct vdc_lun *lun, int64_t snap_id, struct vdc_err *err)
 	int rc;
 
 	snprintf(text, sizeof(text), "%" PRIu64 " %" PRId64, lun->restore_n + 1, snap_id);
-	rc = vdc_obj_live_put(lun->obj, "restore", text, err);
+	rc = live_put(lun, "restore", text, err);
 	if (rc < 0)
 		return rc;
 	lun->restore_n++;

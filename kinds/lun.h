@@ -41,6 +41,8 @@ struct vdc_sta_vol_desired;
 struct vdc_lun_ops {
 	/* The target's tail and the CHAP user: PREFIX-ID ("vol", "disk"). */
 	const char *prefix;
+	/* What its live values' names start with: "" (a volume's), "disk-" (an instance has its own "host"). */
+	const char *live;
 	/* The size it is given (bytes). */
 	uint64_t (*size)(const struct vdc_obj *obj);
 	/* The hypervisor that may log in besides vdcfs, or NULL (read lock). */
@@ -88,7 +90,7 @@ void vdc_lun_free(struct vdc_lun *lun);
 struct vdc_obj *vdc_lun_host(const struct vdc_lun *lun);
 /* Is it reported available by its storage host, which is up? */
 bool vdc_lun_available(const struct vdc_lun *lun);
-/* A live value of its object ("host", "chap", "restore") read back at load; false: not the LUN's. */
+/* A live value of its object (ops->live + "host", "chap", "restore") read back at load; false: not the LUN's. */
 bool vdc_lun_live_loaded(struct vdc_lun *lun, const char *name, const char *value);
 
 /* The names of docs/storage.md: its target, an initiator (host NULL: vdcfs's own). */
@@ -127,14 +129,6 @@ struct vdc_sta_snap_desired {
 	const char *name;
 };
 
-/* An image a LUN is first made from (an instance's root disk). */
-struct vdc_sta_image_desired {
-	const char *name;
-	const char *sha256;
-	uint64_t size;
-	const char *format;                     /* "raw" or "qcow2" */
-};
-
 /*
  * A LUN as its storage host is told (read lock held; names point into
  * the model and live as long as the lock).
@@ -152,8 +146,7 @@ struct vdc_sta_vol_desired {
 	size_t nsnaps;
 	uint64_t restore_n;                     /* restores asked for; 0: none ("restore": null) */
 	int64_t restore_snap;                   /* of the last one */
-	struct vdc_sta_image_desired image;     /* name NULL: none */
-	char sha256[65];                        /* room for image.sha256 */
+	const struct vdc_obj *image;            /* the image it is first made from (a disk's); NULL: none */
 };
 /* The LUNs placed on storage host `host`, `*n` of them; release with vdc_sta_volumes_release(). */
 struct vdc_sta_vol_desired *vdc_sta_volumes_get(const struct vdc_obj *host, size_t *n);

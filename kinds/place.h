@@ -28,8 +28,12 @@
 
 #define VDC_CONSOLE_MAX (64 * 1024)
 
+struct vdc_lun;
+
 struct vdc_place {
 	char host[VDC_NAME_MAX + 1];    /* "" when not placed */
+	struct vdc_lun *disk;           /* its root disk (disk.h) */
+	bool disk_local;                /* the disk stays on its hypervisor (disk.h) */
 	bool leaving;                   /* evacuating: gone from desired */
 	uint64_t reboot, reset;         /* counters asked for */
 	char *console;                  /* the last VDC_CONSOLE_MAX bytes */

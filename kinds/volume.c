@@ -668,6 +668,7 @@ static void lun_seen(struct vdc_obj *vol, const struct vdc_doc_sta_vol *it, bool
 
 static const struct vdc_lun_ops volume_lun_ops = {
 	.prefix = "vol",
+	.live = "",
 	.size = lun_size,
 	.hypervisor = lun_hypervisor,
 	.desired = lun_desired,

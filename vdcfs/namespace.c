@@ -522,6 +522,7 @@ void vdcfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_
 			uint64_t sino = src.scratch->ino, dino = tree_ino(&dst);
 
 			fuse_ino_t dirino = newparent;
+			const char *dname = vdc_kind_data_name(dst.kind);
 
 			vdc_model_unlock();
 			rc = volume_take_scratch(sino, spath, dino, &err);
@@ -532,7 +533,7 @@ void vdcfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_
 			 * up again (after the reply: the rename holds the folder).
 			 */
 			if (rc == 0)
-				kernel_inval_entry(dirino, "data", 4);
+				kernel_inval_entry(dirino, dname, strlen(dname));
 			return;
 		}
 		if (exists) {

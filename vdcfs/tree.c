@@ -145,7 +145,7 @@ static int obj_step(struct node *n, const char *c, size_t l)
 		n->type = N_RUNDIR;
 	} else if (k->childdir && is(c, l, k->childdir)) {
 		n->type = N_CHILDDIR;
-	} else if (k->has_data && is(c, l, "data")) {
+	} else if (k->has_data && is(c, l, vdc_kind_data_name(k))) {
 		n->type = N_DATA;
 	} else {
 		for (i = 0; i < k->nreldirs; i++) {

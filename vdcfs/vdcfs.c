@@ -183,6 +183,18 @@ static void list_node(struct lister *l, const char *name, const struct node *n)
 	list_add(l, name, n, 0);
 }
 
+/* The data file of object `obj` (the folder `dir`): "data", or what its kind calls it. */
+static void list_data(struct lister *l, struct vdc_obj *obj, const struct node *dir)
+{
+	struct node n = *dir;
+
+	n.type = N_DATA;
+	n.idx = 0;
+	n.link = NULL;
+	n.hidden = tree_entry_hidden(obj, tree_hide_bit(&n));
+	list_node(l, vdc_kind_data_name(dir->kind), &n);
+}
+
 static void list_obj(struct lister *l, const struct node *dir)
 {
 	const struct vdc_kind *k = dir->kind;
@@ -191,6 +203,8 @@ static void list_obj(struct lister *l, const struct node *dir)
 	unsigned i;
 
 	for (i = 0; i < k->nattrs; i++) {
+		if (k->has_data && k->data_before == i + 1)
+			list_data(l, obj, dir);
 		n.idx = (int)i;
 		n.link = obj->attrs[i].link;
 		if (k->attrs[i].type == VDC_ATTR_LINK) {
@@ -220,8 +234,8 @@ static void list_obj(struct lister *l, const struct node *dir)
 	n.idx = 0;
 	if (k->childdir)
 		LIST_FIXED(N_CHILDDIR, k->childdir);
-	if (k->has_data)
-		LIST_FIXED(N_DATA, "data");
+	if (k->has_data && !k->data_before)
+		list_data(l, obj, dir);
 #undef LIST_FIXED
 	n.type = N_SCRATCH;
 	n.hidden = false;
