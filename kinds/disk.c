@@ -26,6 +26,8 @@
 #include "wire_doc.h"
 
 static const struct vdc_lun_ops disk_lun_ops;
+/* place() writes disk-size down: its changed hook must not take that for a grow. */
+static bool placing;
 
 static struct vdc_lun *lun_of(const struct vdc_obj *inst)
 {
@@ -163,7 +165,9 @@ static int place(struct vdc_obj *inst, struct vdc_err *err)
 
 		/* The image's size, written down: the disk keeps it whatever the image becomes. */
 		snprintf(text, sizeof(text), "%" PRIu64 "M", size >> 20);
+		placing = true;
 		vdc_attr_set(inst, VDC_INSTANCE_DISK_SIZE, text, strlen(text), &ignored);
+		placing = false;
 	}
 	vdc_event(inst, "disk of %" PRIu64 "M placed on storage host %s", size >> 20, host->name);
 	vdc_obj_live_changed(inst);
@@ -188,7 +192,7 @@ void vdc_disk_changed(struct vdc_obj *inst, unsigned attr)
 		vdc_disk_reconcile(inst);
 		return;
 	}
-	if (attr != VDC_INSTANCE_DISK_SIZE)
+	if (attr != VDC_INSTANCE_DISK_SIZE || placing)
 		return;   /* a made disk keeps its bytes whatever the image becomes */
 	vdc_luns_recount(host);
 	vdc_event(inst, "growing its disk to %" PRIu64 "M", vdc_disk_size(inst) >> 20);
@@ -404,7 +408,10 @@ bool vdc_disk_desired(const struct vdc_obj *inst, struct vdc_inst_disk_desired *
 
 void vdc_disk_created(struct vdc_obj *inst)
 {
-	lun_of(inst);
+	struct vdc_obj *host = vdc_lun_host(lun_of(inst));
+
+	if (host)
+		vdc_luns_recount(host);   /* loaded: its host's disk-used counts it before the host reports */
 }
 
 bool vdc_disk_live_loaded(struct vdc_obj *inst, const char *name, const char *value)

@@ -103,6 +103,23 @@ like "$(get "$I/run/err")" "written only while it is off" "... run/err says why"
 ok "reading disk of an instance that is on works" timeout 30 dd if="$I/disk" of=/dev/null bs=1M count=1 status=none
 ok "power off" put off "$I/power"
 
+# ---- kill -9 of vdcfs: the disk is where it was ----
+
+sum_before=$(disk_sum 8388608)
+vdc_join_read
+{ vdc_kill9; } 2> /dev/null
+nok "kill -9 vdcfs: it is gone" mountpoint -q "$MNT"
+# The same address and port, so the agent finds it again (as 92-hva-faults.t).
+VDC_LISTEN=$JOIN_SERVER
+ok "mount the same state again" vdc_restart
+ok "s reports again" vdc_wait 30 file_is "$MNT/hosts/s/run/state" up
+is "$(get "$I/run/disk-host")" s "run/disk-host is still s"
+is "$(get "$I/disk-size")" 8M "disk-size is still 8M"
+ok "disk shows 8M" wait_disk 8388608
+is "$(disk_sum 8388608)" "$sum_before" "the disk's bytes are the same"
+is "$(vdc_tgt_targets s | grep -cxF "$iqn")" 1 "one target for the disk, as before"
+is "$(get "$MNT/hosts/s/run/disk-used")" 8M "disk-used counts it once"
+
 # ---- the order tar meets the files in ----
 
 order=$(cd "$I" && ls -f | grep -nxE 'image|disk-size|disk|power' | cut -d: -f2 | tr '\n' ' ')
