@@ -107,7 +107,7 @@ $(BUILD)/test_hva_fw: agents/hva/firewall.c agents/hva/desired.c agents/common/i
 		agents/common/log.c
 
 # vdc-sta's unit tests: the same rule, with agents/sta on the include path.
-STA_UNIT_TESTS    = test_sta_tgt test_sta_desired
+STA_UNIT_TESTS    = test_sta_tgt test_sta_desired test_sta_disk
 STA_TEST_CFLAGS   = -Iagents/common -Iagents/sta $(shell pkg-config --cflags $(AGENT_PKGS))
 
 $(STA_UNIT_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/unit/%.c tests/unit/unit.h \
@@ -115,7 +115,9 @@ $(STA_UNIT_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/unit/%.c tests/unit/unit.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(STA_TEST_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(AGENT_TEST_LIBS)
 $(BUILD)/test_sta_tgt: agents/sta/target_tgt.c agents/common/process.c agents/common/log.c
-$(BUILD)/test_sta_desired: agents/sta/desired.c agents/common/json_member.c agents/common/log.c
+$(BUILD)/test_sta_desired: agents/sta/desired.c agents/common/image.c agents/common/json_member.c agents/common/log.c
+$(BUILD)/test_sta_disk: agents/sta/disk.c agents/sta/copy.c agents/sta/statedir.c agents/sta/desired.c \
+		$(AGENT_COMMON_SRC)
 
 unit-agents: $(AGENT_UNIT_TESTS:%=$(BUILD)/%) $(STA_UNIT_TESTS:%=$(BUILD)/%)
 	@set -e; for t in $(AGENT_UNIT_TESTS) $(STA_UNIT_TESTS); do $(UNIT_WRAP) ./$(BUILD)/$$t; done
@@ -234,7 +236,7 @@ $(AGENT_FUZZERS:%=$(BUILD)/fuzz/%): $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/f
 
 # The agents' desired-state parsers: their files, agents/common's JSON helpers and jansson.
 $(BUILD)/fuzz/fuzz_hva_desired: agents/hva/desired.c agents/hva/firewall.c agents/common/image.c
-$(BUILD)/fuzz/fuzz_sta_desired: agents/sta/desired.c
+$(BUILD)/fuzz/fuzz_sta_desired: agents/sta/desired.c agents/common/image.c
 $(DESIRED_FUZZERS:%=$(BUILD)/fuzz/%): $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h \
 		agents/common/json_member.c agents/common/log.c backend/validate.c backend/err.c backend/strbuf.c
 	@mkdir -p $(dir $@)

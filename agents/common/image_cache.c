@@ -16,12 +16,18 @@
 #include "file.h"
 #include "image_cache.h"
 #include "log.h"
+#include "process.h"
+
+/* How long `qemu-img convert` may take to make a raw disk of an image. */
+#define CONVERT_TIMEOUT_S 3600
 
 struct vdc_image_job {
 	struct vdc_image_job *next;
 	struct vdc_image_spec img;
 	bool running;
 	bool failed;
+	int fd;                          /* the download's file while it arrives, else -1 */
+	bool converting;                 /* raw: qemu-img convert runs */
 	long retry_at;                   /* CLOCK_MONOTONIC seconds, when failed */
 	int code;
 	char err[VDC_ERR_MSG_MAX];
@@ -51,12 +57,12 @@ static bool is_sha_name(const char *name)
 	return i == 64;
 }
 
-/* Whether `name` is "SHA256.rootfs" (an extracted root filesystem). */
-static bool is_rootfs_name(const char *name)
+/* Whether `name` is "SHA256" and then `suffix`. */
+static bool is_sha_with(const char *name, const char *suffix)
 {
 	char sha[65];
 
-	if (strlen(name) != 64 + 7 || strcmp(name + 64, ".rootfs") != 0)
+	if (strlen(name) != 64 + strlen(suffix) || strcmp(name + 64, suffix) != 0)
 		return false;
 	memcpy(sha, name, 64);
 	sha[64] = '\0';
@@ -134,7 +140,7 @@ void vdc_image_cache_prune(struct vdc_image_cache *c, const char *const *keep, s
 			}
 			continue;
 		}
-		if (is_rootfs_name(de->d_name)) {
+		if (is_sha_with(de->d_name, ".rootfs")) {
 			char sha[65];
 
 			/* An extracted root goes with its image's last use. */
@@ -146,6 +152,21 @@ void vdc_image_cache_prune(struct vdc_image_cache *c, const char *const *keep, s
 			vdc_path(path, "%s/%s", c->dir, de->d_name);
 			if (!busy && vdc_remove_tree(path, NULL) == 0)
 				log_info("removed the root filesystem of image %.12s... from the cache", de->d_name);
+			continue;
+		}
+		if (is_sha_with(de->d_name, VDC_IMAGE_RAW_SUFFIX)) {
+			char sha[65];
+
+			/* A raw disk (vdc-sta's cache) is the image itself. */
+			memcpy(sha, de->d_name, 64);
+			sha[64] = '\0';
+			pthread_mutex_lock(&c->lock);
+			busy = now - *use_of(c, sha, now) < VDC_IMAGE_KEEP_S;
+			pthread_mutex_unlock(&c->lock);
+			vdc_path(path, "%s/%s", c->dir, de->d_name);
+			if (!busy && unlink(path) == 0)
+				log_info("removed the raw disk of image %.12s... from the cache: no volume named it for %d s",
+					 de->d_name, VDC_IMAGE_KEEP_S);
 			continue;
 		}
 		if (!is_sha_name(de->d_name))
@@ -163,23 +184,71 @@ void vdc_image_cache_prune(struct vdc_image_cache *c, const char *const *keep, s
 	closedir(d);
 }
 
-/* Fetch one image into the cache: download beside, check, rename. */
-static int fetch(struct vdc_image_cache *c, struct vdc_conn *link, const struct vdc_image_spec *img,
+/* The path of image `sha256` in the cache: SHA256, or SHA256.raw in a cache of raw disks. */
+static void entry_path(const struct vdc_image_cache *c, const char *sha256, char *path)
+{
+	vdc_path(path, "%s/%s%s", c->dir, sha256, c->raw ? VDC_IMAGE_RAW_SUFFIX : "");
+}
+
+/*
+ * Make `path` the raw disk of the qcow2 image `src` (checked: it stands
+ * alone): qemu-img convert into a temporary file beside (it writes no
+ * block of zeros, so holes stay holes), synced, then renamed.
+ */
+static int convert_raw(struct vdc_image_cache *c, struct vdc_image_job *j, const char *src,
+		       const char *path, struct vdc_err *err)
+{
+	char tmp[PATH_MAX];
+	int fd, rc;
+
+	vdc_path(tmp, "%s/.%s%s.XXXXXX", c->dir, j->img.sha256, VDC_IMAGE_RAW_SUFFIX);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return vdc_err_set(err, -errno, "cannot make a file in %s: %s", c->dir, strerror(errno));
+	pthread_mutex_lock(&c->lock);
+	j->converting = true;
+	pthread_mutex_unlock(&c->lock);
+	log_info("converting image %s (%.12s...) from qcow2 to a raw disk", j->img.name, j->img.sha256);
+	rc = vdc_spawn((const char *const[]){ "qemu-img", "convert", "-q", "-f", "qcow2", "-O", "raw", src, tmp, NULL },
+		       NULL, CONVERT_TIMEOUT_S, err);
+	if (rc < 0)
+		vdc_err_wrap(err, rc, "cannot convert image %s to a raw disk", j->img.name);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = vdc_err_set(err, -errno, "cannot sync %s: %s", tmp, strerror(errno));
+	if (rc == 0 && fchmod(fd, 0644) < 0)
+		rc = vdc_err_set(err, -errno, "cannot set the mode of %s: %s", tmp, strerror(errno));
+	close(fd);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = vdc_err_set(err, -errno, "cannot rename %s: %s", tmp, strerror(errno));
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+/* Fetch one image into the cache: download beside, check, rename (or convert). */
+static int fetch(struct vdc_image_cache *c, struct vdc_conn *link, struct vdc_image_job *j,
 		 struct vdc_err *err)
 {
+	const struct vdc_image_spec *img = &j->img;
 	char tmp[PATH_MAX], path[PATH_MAX];
 	enum vdc_image_format use;
 	uint64_t size = 0;
 	long t0 = mono_s();
 	int fd, rc;
 
-	vdc_path(path, "%s/%s", c->dir, img->sha256);
+	entry_path(c, img->sha256, path);
 	vdc_path(tmp, "%s/.%s.XXXXXX", c->dir, img->sha256);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return vdc_err_set(err, -errno, "cannot make a file in %s: %s", c->dir, strerror(errno));
 	log_info("fetching image %s (%.12s..., %" PRIu64 " bytes)", img->name, img->sha256, img->size);
+	pthread_mutex_lock(&c->lock);
+	j->fd = fd;
+	pthread_mutex_unlock(&c->lock);
 	rc = vdc_proto_image(link, img->name, img->sha256, img->size, fd, &size, err);
+	pthread_mutex_lock(&c->lock);
+	j->fd = -1;
+	pthread_mutex_unlock(&c->lock);
 	if (rc == 0 && img->size && size != img->size)
 		rc = vdc_err_set(err, -EBADMSG, "image %s arrived with %" PRIu64 " bytes, not the %" PRIu64 " vdcfs named",
 				 img->name, size, img->size);
@@ -193,8 +262,12 @@ static int fetch(struct vdc_image_cache *c, struct vdc_conn *link, const struct 
 		if (rc < 0)
 			vdc_err_wrap(err, rc, "image %s is refused", img->name);
 	}
-	if (rc == 0 && rename(tmp, path) < 0)
+	if (rc == 0 && c->raw && use == VDC_IMAGE_FORMAT_QCOW2) {
+		rc = convert_raw(c, j, tmp, path, err);
+		unlink(tmp);
+	} else if (rc == 0 && rename(tmp, path) < 0) {
 		rc = vdc_err_set(err, -errno, "cannot rename %s: %s", tmp, strerror(errno));
+	}
 	if (rc < 0) {
 		unlink(tmp);
 		return rc;
@@ -217,7 +290,6 @@ static void *fetch_thread(void *arg)
 	pthread_mutex_lock(&c->lock);
 	while (!c->stop) {
 		struct vdc_image_job *j;
-		struct vdc_image_spec img;
 		int rc;
 
 		for (j = c->jobs; j; j = j->next)
@@ -228,16 +300,18 @@ static void *fetch_thread(void *arg)
 			continue;
 		}
 		j->running = true;
-		img = j->img;
+		j->converting = false;
 		pthread_mutex_unlock(&c->lock);
 
+		/* `j` stays while it runs: only the fetcher and release (after it) free jobs. */
 		vdc_err_clear(&err);
-		rc = fetch(c, &link, &img, &err);
+		rc = fetch(c, &link, j, &err);
 		if (rc < 0)
-			log_error("image %s: %s", img.name, err.msg);
+			log_error("image %s: %s", j->img.name, err.msg);
 
 		pthread_mutex_lock(&c->lock);
 		j->running = false;
+		j->converting = false;
 		if (rc < 0) {
 			j->failed = true;
 			j->code = rc;
@@ -313,7 +387,7 @@ int vdc_image_want(struct vdc_image_cache *c, const struct vdc_image_spec *img, 
 	struct stat st;
 	int rc = -EINPROGRESS;
 
-	vdc_path(path, "%s/%s", c->dir, img->sha256);
+	entry_path(c, img->sha256, path);
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
 		return 0;
 	pthread_mutex_lock(&c->lock);
@@ -330,6 +404,7 @@ int vdc_image_want(struct vdc_image_cache *c, const struct vdc_image_spec *img, 
 	} else if (!j) {
 		j = xcalloc(1, sizeof(*j));
 		j->img = *img;
+		j->fd = -1;
 		j->next = c->jobs;
 		c->jobs = j;
 		pthread_cond_signal(&c->cond);
@@ -337,5 +412,30 @@ int vdc_image_want(struct vdc_image_cache *c, const struct vdc_image_spec *img, 
 	pthread_mutex_unlock(&c->lock);
 	if (rc == -EINPROGRESS)
 		vdc_err_set(err, rc, "image %s is being fetched", img->name);
+	return rc;
+}
+
+int vdc_image_cache_progress(struct vdc_image_cache *c, const char *sha256, uint64_t *done)
+{
+	struct vdc_image_job *j;
+	int rc = -ENOENT;
+
+	*done = 0;
+	pthread_mutex_lock(&c->lock);
+	for (j = c->jobs; j; j = j->next) {
+		if (!j->running || strcmp(j->img.sha256, sha256) != 0)
+			continue;
+		if (j->converting) {
+			rc = 1;
+		} else {
+			/* The download writes at its position (it seeks over zeros): what arrived. */
+			off_t pos = j->fd >= 0 ? lseek(j->fd, 0, SEEK_CUR) : 0;
+
+			*done = pos > 0 ? (uint64_t)pos : 0;
+			rc = 0;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&c->lock);
 	return rc;
 }

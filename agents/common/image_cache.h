@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "image.h"
@@ -32,6 +33,8 @@
  * instance made again soon after does not fetch it again.
  */
 #define VDC_IMAGE_KEEP_S 3600
+/* A cache of raw disks names each image SHA256.raw. */
+#define VDC_IMAGE_RAW_SUFFIX ".raw"
 
 struct vdc_image_job;
 struct vdc_image_use;
@@ -41,6 +44,12 @@ struct vdc_image_cache {
 	struct vdc_proto *proto;
 	void (*done)(void *arg);         /* a download ended (called without the lock) */
 	void *done_arg;
+	/*
+	 * Keep each image as a raw disk, SHA256.raw (vdc-sta: a disk is made
+	 * by cloning it): a qcow2 image is converted once, after its checksum
+	 * is checked, and only the raw disk is kept. Set before start.
+	 */
+	bool raw;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -71,11 +80,19 @@ int vdc_image_want(struct vdc_image_cache *c, const struct vdc_image_spec *img, 
 		   struct vdc_err *err);
 
 /*
+ * How far the fetch of image `sha256` is: 0 while it downloads, with the
+ * bytes arrived in `*done`; 1 while it is converted to a raw disk;
+ * -ENOENT when no fetch of it runs.
+ */
+int vdc_image_cache_progress(struct vdc_image_cache *c, const char *sha256, uint64_t *done);
+
+/*
  * Note that the images `keep` (`n` strings of 64 hex digits) are in use,
  * and remove the cached images no instance has used for
  * VDC_IMAGE_KEEP_S, and stale downloads. An image found in the cache at
  * start counts as used then. An image's extracted root filesystem
- * (SHA256.rootfs/, made by the lxc driver) goes with it.
+ * (SHA256.rootfs/, made by the lxc driver) goes with it; a raw disk
+ * (SHA256.raw) is the image itself.
  */
 void vdc_image_cache_prune(struct vdc_image_cache *c, const char *const *keep, size_t n);
 
