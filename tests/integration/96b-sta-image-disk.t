@@ -10,6 +10,11 @@
 # errors with a sentence; a change of image never remakes a disk; a
 # kill -9 during a fetch, and a disk left half made, are redone after the
 # restart; a volume removed goes, its image stays in the cache.
+#
+# VDC_STA_FS=xfs (96c-sta-image-disk-xfs.t) puts the agent's state folder
+# on an XFS file system with reflinks in a loop-mounted file, where every
+# disk is a clone of the cached image (FICLONE); otherwise it is on the
+# test's own folder (ext4 on these machines: sparse copies).
 
 VDC_WATCHDOG=$(( ${VDC_WATCHDOG:-0} > 300 ? VDC_WATCHDOG : 300 ))
 . "$(dirname "$0")/lib.sh"
@@ -100,6 +105,22 @@ wait_state() { vdc_wait "$3" state_is "$1" "$2" || diag "volume $1: $(field "$1"
 # ---- the storage host ----
 
 S=$(vdc_sta_state s)
+if [ "${VDC_STA_FS:-}" = xfs ]; then
+	command -v mkfs.xfs > /dev/null || skip_all "mkfs.xfs is missing (Debian: xfsprogs)"
+	LOOP=
+	# After the hosts are down (nothing holds a file there): unmount, detach.
+	_xfs_down() {
+		mountpoint -q "$VDC_TMP/xfs" && umount "$VDC_TMP/xfs"
+		[ -n "$LOOP" ] && losetup -d "$LOOP" 2> /dev/null
+		LOOP=
+	}
+	VDC_CLEANUP_HOOKS="${VDC_CLEANUP_HOOKS:-} _xfs_down"
+	truncate -s 1G "$VDC_TMP/xfs.img" && LOOP=$(losetup -f --show "$VDC_TMP/xfs.img") &&
+		mkfs.xfs -q -m reflink=1 "$LOOP" && mkdir -p "$VDC_TMP/xfs" && mount "$LOOP" "$VDC_TMP/xfs" ||
+		skip_all "cannot mount an XFS file system in a loop-mounted file"
+	# Mounted before the host is made, so the host's mount namespace has it too.
+	S=$VDC_TMP/xfs/sta
+fi
 sta_start() {
 	vdc_host_spawn s "$VDC_TMP/sta-s.log" $VDC_STA_WRAP "$VDC_STA" --server "$VDC_SERVER_ADDR:$PORT" \
 		--pin "$PIN" --token "$(printf '%064d' 1)" --name s --state "$S" \
@@ -130,6 +151,10 @@ ok "holes stay holes (under 1M of 8M allocated)" test "$(( $(stat -c %b "$S/volu
 is "$(field 12 size)" $((8 * MIB)) "the report's size is the disk's"
 ok "its target serves it" eval 'vdc_tgt_targets s | grep -qx "$IQN:disk-12"'
 ok "the cache holds the image as a raw disk under its checksum" test -f "$S/images/$TINY.raw"
+if [ "${VDC_STA_FS:-}" = xfs ]; then
+	ok "on XFS the disk is a clone of the cached image (FICLONE)" \
+		grep -q 'volume 12: made from image tiny (.*) by sharing extents (FICLONE)' "$VDC_TMP/sta-s.log"
+fi
 is "$(grep -c 'fetching image tiny (' "$VDC_TMP/sta-s.log")" 1 "the image was fetched once"
 
 # ---- a disk from a qcow2 image ----
