@@ -85,7 +85,7 @@ $(BUILD)/vdc-sta: $(STA_OBJ) $(AGENT_OBJ)
 # each compiles the agent sources it tests, named below, instead of
 # linking libvdc.a. `make unit-agents` runs them; UNIT_WRAP wraps each,
 # e.g. UNIT_WRAP="valgrind -q --error-exitcode=99 --leak-check=full".
-AGENT_UNIT_TESTS  = test_hva_xml test_hva_desired test_hva_seed test_hva_image \
+AGENT_UNIT_TESTS  = test_hva_xml test_hva_desired test_hva_seed test_agent_image \
                     test_hva_state test_agent_proto test_hva_fw test_agent_core
 AGENT_TEST_CFLAGS = -Iagents/common -Iagents/hva $(shell pkg-config --cflags $(HVA_PKGS))
 AGENT_TEST_LIBS   = -lcmocka $(shell pkg-config --libs $(HVA_PKGS)) -lpthread
@@ -96,17 +96,18 @@ $(AGENT_UNIT_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/unit/%.c tests/unit/unit.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(AGENT_TEST_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(AGENT_TEST_LIBS)
 $(BUILD)/test_hva_xml: agents/hva/domain_xml.c
-$(BUILD)/test_hva_desired: agents/hva/desired.c agents/common/json_member.c agents/common/log.c
-$(BUILD)/test_hva_seed: agents/hva/seed.c agents/common/process.c agents/hva/desired.c \
+$(BUILD)/test_hva_desired: agents/hva/desired.c agents/common/image.c agents/common/json_member.c agents/common/log.c
+$(BUILD)/test_hva_seed: agents/hva/seed.c agents/common/process.c agents/hva/desired.c agents/common/image.c \
 		agents/common/json_member.c agents/common/file.c agents/common/log.c
-$(BUILD)/test_hva_image: agents/hva/image.c agents/hva/desired.c $(AGENT_COMMON_SRC)
+$(BUILD)/test_agent_image: $(AGENT_COMMON_SRC)
 $(BUILD)/test_hva_state: $(HVA_LIB_SRC) $(AGENT_COMMON_SRC)
 $(BUILD)/test_agent_proto: $(AGENT_COMMON_SRC)
 $(BUILD)/test_agent_core: $(AGENT_COMMON_SRC)
-$(BUILD)/test_hva_fw: agents/hva/firewall.c agents/hva/desired.c agents/common/json_member.c agents/common/log.c
+$(BUILD)/test_hva_fw: agents/hva/firewall.c agents/hva/desired.c agents/common/image.c agents/common/json_member.c \
+		agents/common/log.c
 
 # vdc-sta's unit tests: the same rule, with agents/sta on the include path.
-STA_UNIT_TESTS    = test_sta_tgt test_sta_desired
+STA_UNIT_TESTS    = test_sta_tgt test_sta_desired test_sta_disk
 STA_TEST_CFLAGS   = -Iagents/common -Iagents/sta $(shell pkg-config --cflags $(AGENT_PKGS))
 
 $(STA_UNIT_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/unit/%.c tests/unit/unit.h \
@@ -114,7 +115,9 @@ $(STA_UNIT_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/unit/%.c tests/unit/unit.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(STA_TEST_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(AGENT_TEST_LIBS)
 $(BUILD)/test_sta_tgt: agents/sta/target_tgt.c agents/common/process.c agents/common/log.c
-$(BUILD)/test_sta_desired: agents/sta/desired.c agents/common/json_member.c agents/common/log.c
+$(BUILD)/test_sta_desired: agents/sta/desired.c agents/common/image.c agents/common/json_member.c agents/common/log.c
+$(BUILD)/test_sta_disk: agents/sta/disk.c agents/sta/copy.c agents/sta/statedir.c agents/sta/desired.c \
+		$(AGENT_COMMON_SRC)
 
 unit-agents: $(AGENT_UNIT_TESTS:%=$(BUILD)/%) $(STA_UNIT_TESTS:%=$(BUILD)/%)
 	@set -e; for t in $(AGENT_UNIT_TESTS) $(STA_UNIT_TESTS); do $(UNIT_WRAP) ./$(BUILD)/$$t; done
@@ -149,7 +152,7 @@ $(BUILD)/test_placement $(BUILD)/test_volumes $(BUILD)/test_networks $(BUILD)/te
 # The round trips of the agents' documents: the kinds and wire.c on one side, the agents' parsers on the other.
 $(BUILD)/test_wire_roundtrip: tests/unit/test_wire_roundtrip.c tests/unit/unit.h tests/unit/unit_model.h \
 		agents/hva/desired.c agents/sta/desired.c agents/hva/report_doc.c agents/sta/report_doc.c \
-		agents/common/json_member.c agents/common/log.c \
+		agents/common/json_member.c agents/common/log.c agents/common/image.c \
 		$(BUILD)/libvdc.a $(wildcard agents/*/*.h)
 	$(CC) $(CFLAGS) -Iagents -Iagents/common $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
 
@@ -232,8 +235,8 @@ $(AGENT_FUZZERS:%=$(BUILD)/fuzz/%): $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/f
 	    $(shell pkg-config --libs jansson)
 
 # The agents' desired-state parsers: their files, agents/common's JSON helpers and jansson.
-$(BUILD)/fuzz/fuzz_hva_desired: agents/hva/desired.c agents/hva/firewall.c
-$(BUILD)/fuzz/fuzz_sta_desired: agents/sta/desired.c
+$(BUILD)/fuzz/fuzz_hva_desired: agents/hva/desired.c agents/hva/firewall.c agents/common/image.c
+$(BUILD)/fuzz/fuzz_sta_desired: agents/sta/desired.c agents/common/image.c
 $(DESIRED_FUZZERS:%=$(BUILD)/fuzz/%): $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h \
 		agents/common/json_member.c agents/common/log.c backend/validate.c backend/err.c backend/strbuf.c
 	@mkdir -p $(dir $@)

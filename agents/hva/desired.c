@@ -17,16 +17,6 @@
 /* The instances past HVA_HOST_NICS_MAX are refused here, so the firewall never has more nics than slots. */
 _Static_assert(HVA_HOST_NICS_MAX <= HVA_FW_SLOTS_MAX, "every nic on a network takes a slot of the firewall");
 
-const char *hva_format_name(enum hva_image_format f)
-{
-	switch (f) {
-	case HVA_FORMAT_RAW: return VDC_WIRE_FORMAT_RAW;
-	case HVA_FORMAT_QCOW2: return VDC_WIRE_FORMAT_QCOW2;
-	case HVA_FORMAT_NONE: break;
-	}
-	return NULL;
-}
-
 int hva_mac_parse(const char *s, char out[18], struct vdc_err *err)
 {
 	size_t i;
@@ -49,51 +39,6 @@ int hva_mac_parse(const char *s, char out[18], struct vdc_err *err)
 	return 0;
 bad:
 	return vdc_err_set(err, -EINVAL, "'%s' is not a MAC address like 52:54:00:00:00:0c", VDC_Q(s));
-}
-
-static int parse_image(json_t *img, struct hva_image_spec *out, struct vdc_err *err)
-{
-	const char *sha, *fmt;
-	size_t len, i;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (!img || json_is_null(img))
-		return 0;
-	if (!json_is_object(img))
-		return vdc_err_set(err, -EINVAL, "\"image\" is neither an object nor null");
-	rc = vdc_json_name(img, VDC_WIRE_NAME, VDC_JSON_REQUIRED, out->name, err);
-	if (rc < 0)
-		return vdc_err_wrap(err, rc, "image");
-	sha = vdc_json_str(img, VDC_WIRE_SHA256, &len);
-	if (!json_object_get(img, VDC_WIRE_SHA256) || json_is_null(json_object_get(img, VDC_WIRE_SHA256))) {
-		/* Absent or null: vdcfs is still computing it (docs/agent-protocol.md). */
-		out->present = true;
-		out->pending = true;
-		return 0;
-	}
-	if (!sha || len != 64)
-		return vdc_err_set(err, -EINVAL, "image \"sha256\" is not 64 hexadecimal digits");
-	for (i = 0; i < 64; i++) {
-		if (!isxdigit((unsigned char)sha[i]))
-			return vdc_err_set(err, -EINVAL, "image \"sha256\" is not 64 hexadecimal digits");
-		out->sha256[i] = (char)tolower((unsigned char)sha[i]);
-	}
-	out->sha256[64] = '\0';
-	rc = vdc_json_uint(img, VDC_WIRE_SIZE, 0, UINT64_MAX >> 1, &out->size, err);
-	if (rc < 0 && rc != -ENOENT)
-		return vdc_err_wrap(err, rc, "image");
-	fmt = vdc_json_str(img, VDC_WIRE_FORMAT, NULL);
-	if (!fmt || !*fmt)
-		out->format = HVA_FORMAT_NONE;
-	else if (strcmp(fmt, VDC_WIRE_FORMAT_RAW) == 0)
-		out->format = HVA_FORMAT_RAW;
-	else if (strcmp(fmt, VDC_WIRE_FORMAT_QCOW2) == 0)
-		out->format = HVA_FORMAT_QCOW2;
-	else
-		return vdc_err_set(err, -EINVAL, "image format '%s' is neither raw nor qcow2", VDC_Q(fmt));
-	out->present = true;
-	return 0;
 }
 
 /*
@@ -464,7 +409,7 @@ static int parse_instance_body(json_t *o, struct hva_instance_spec *in, struct v
 	rc = parse_keys(json_object_get(o, VDC_WIRE_SSH_KEYS), in, err);
 	if (rc < 0)
 		return rc;
-	rc = parse_image(json_object_get(o, VDC_WIRE_IMAGE), &in->image, err);
+	rc = vdc_image_spec_parse(json_object_get(o, VDC_WIRE_IMAGE), &in->image, err);
 	if (rc < 0)
 		return rc;
 	rc = parse_nics(json_object_get(o, VDC_WIRE_NICS), in, err);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "image.h"                /* struct vdc_image_spec, shared with vdc-sta */
 #include "vdc_limits.h"
 #include "validate.h"
 
@@ -48,25 +49,6 @@
 #define HVA_MEMBERS_MAX VDC_GROUP_MEMBERS_MAX
 #define HVA_DNS_MAX VDC_DNS_MAX
 #define HVA_NIC_ID_MAX 99999999999ull      /* vdcnID fits a 15-character name */
-
-enum hva_image_format {
-	HVA_FORMAT_NONE,     /* not said: told by the file's first bytes */
-	HVA_FORMAT_RAW,
-	HVA_FORMAT_QCOW2,
-};
-
-/* "raw", "qcow2", or NULL for HVA_FORMAT_NONE. */
-const char *hva_format_name(enum hva_image_format f);
-
-struct hva_image_spec {
-	bool present;                    /* false: no image is linked */
-	/* vdcfs is computing its checksum (no "sha256"): wait for the next revision */
-	bool pending;
-	char name[VDC_NAME_MAX + 1];
-	char sha256[65];                 /* lowercase hex; empty while pending */
-	uint64_t size;                   /* bytes; 0 when not said */
-	enum hva_image_format format;
-};
 
 /* A guest's nic on another host, as the VXLAN device's forwarding database needs it. */
 struct hva_remote_nic {
@@ -156,7 +138,7 @@ struct hva_instance_spec {
 	size_t user_data_len;
 	char **ssh_keys;
 	size_t n_ssh_keys;
-	struct hva_image_spec image;
+	struct vdc_image_spec image;
 	struct hva_nic_spec *nics;
 	size_t n_nics;
 	uint64_t reboot, reset;

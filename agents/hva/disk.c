@@ -40,7 +40,7 @@ int hva_inst_dir_make(const struct hva_inst_paths *p, mode_t mode, struct vdc_er
 }
 
 int hva_boot_disk_make(const struct hva_inst_paths *p, const char *image_path,
-		       enum hva_image_format format, const char *sha256, struct vdc_err *err)
+		       enum vdc_image_format format, const char *sha256, struct vdc_err *err)
 {
 	char tmp[PATH_MAX + 8], ref[80];
 	const char *argv[12];
@@ -62,7 +62,7 @@ int hva_boot_disk_make(const struct hva_inst_paths *p, const char *image_path,
 	argv[3] = "-f";
 	argv[4] = "qcow2";
 	argv[5] = "-F";
-	argv[6] = hva_format_name(format);
+	argv[6] = vdc_image_format_name(format);
 	argv[7] = "-b";
 	argv[8] = image_path;
 	argv[9] = tmp;

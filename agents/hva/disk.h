@@ -47,7 +47,7 @@ int hva_inst_dir_make(const struct hva_inst_paths *p, mode_t mode, struct vdc_er
  * link does not replace the disk of an instance that has one.
  */
 int hva_boot_disk_make(const struct hva_inst_paths *p, const char *image_path,
-		       enum hva_image_format format, const char *sha256, struct vdc_err *err);
+		       enum vdc_image_format format, const char *sha256, struct vdc_err *err);
 
 /*
  * Remove the folder and everything in it; a container root mounted on

@@ -159,7 +159,7 @@ static int lxc_prepare(struct hva *h, const struct hva_instance_spec *in, const 
 
 	if (!image_path)
 		return vdc_err_set(err, -ENOENT, "no image is linked; link a root filesystem tarball (ln -s ../../images/NAME image) before power on");
-	rc = hva_image_tar_of(image_path, err);
+	rc = vdc_image_tar_of(image_path, err);
 	if (rc < 0)
 		return vdc_err_wrap(err, rc, "image %s cannot be used", in->image.name);
 	if (rc == 0)

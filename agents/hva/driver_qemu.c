@@ -98,7 +98,7 @@ static int qemu_prepare(struct hva *h, const struct hva_instance_spec *in, const
 			struct vdc_err *err)
 {
 	struct hva_inst_paths p;
-	enum hva_image_format format;
+	enum vdc_image_format format;
 	int rc;
 
 	if (!image_path)
@@ -107,7 +107,7 @@ static int qemu_prepare(struct hva *h, const struct hva_instance_spec *in, const
 	rc = hva_inst_dir_make(&p, 0711, err);
 	if (rc < 0)
 		return rc;
-	rc = hva_image_format_of(image_path, in->image.format, &format, err);
+	rc = vdc_image_format_of(image_path, in->image.format, &format, err);
 	if (rc < 0)
 		return vdc_err_wrap(err, rc, "image %s cannot be used", in->image.name);
 	rc = hva_boot_disk_make(&p, image_path, format, in->image.sha256, err);

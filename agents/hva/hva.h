@@ -39,7 +39,7 @@
 #include "domain_xml.h"
 #include "driver.h"
 #include "err.h"
-#include "image.h"
+#include "image_cache.h"
 #include "proto.h"
 #include "volume.h"
 
@@ -92,7 +92,7 @@ struct hva {
 	char underlay_text[16];
 
 	struct vdc_proto proto;
-	struct hva_image_cache images;
+	struct vdc_image_cache images;
 	struct hva_console console;
 
 	pthread_mutex_t conn_lock;

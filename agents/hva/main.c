@@ -369,8 +369,8 @@ int main(int argc, char **argv)
 		 h->name, h->drv->name, h->virt, h->cpus, h->memory_mib, h->libvirt_version, h->opt.uri,
 		 h->underlay_text, h->statedir);
 
-	if (hva_image_cache_init(&h->images, h->statedir, &h->proto, image_done, h, &err) < 0 ||
-	    hva_image_cache_start(&h->images, &err) < 0 ||
+	if (vdc_image_cache_init(&h->images, h->statedir, &h->proto, image_done, h, &err) < 0 ||
+	    vdc_image_cache_start(&h->images, &err) < 0 ||
 	    hva_console_init(&h->console, &h->proto, &err) < 0 ||
 	    hva_console_start(&h->console, &err) < 0)
 		goto fail;
@@ -388,7 +388,7 @@ int main(int argc, char **argv)
 	pthread_join(reporter, NULL);
 	pthread_join(worker, NULL);
 	hva_console_release(&h->console);
-	hva_image_cache_release(&h->images);
+	vdc_image_cache_release(&h->images);
 	/* After the event thread has ended: no stream callback runs any more. */
 	hva_libvirt_close(h);
 	hva_drv_release(h);

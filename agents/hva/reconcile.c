@@ -308,7 +308,7 @@ static void prune_images(struct worker *w)
 	ptrs = xcalloc(n ? n : 1, sizeof(*ptrs));
 	for (i = 0; i < n; i++)
 		ptrs[i] = keep[i];
-	hva_image_cache_prune(&h->images, ptrs, n);
+	vdc_image_cache_prune(&h->images, ptrs, n);
 	w->prune_at = vdc_agent_now_ms() + PRUNE_EVERY_MS;
 out:
 	free(ptrs);
@@ -372,14 +372,14 @@ static void start_instance(struct worker *w, virConnectPtr conn, const struct hv
 		return;   /* vdcfs computes the image's checksum; a new revision brings it */
 	}
 	if (in->image.present) {
-		rc = hva_image_want(&h->images, &in->image, image_path, &err);
+		rc = vdc_image_want(&h->images, &in->image, image_path, &err);
 		if (rc == -EINPROGRESS) {
 			track_ok(t, HVA_PHASE_STARTING);
 			return;   /* the cache wakes the loop when the download ends */
 		}
 		if (rc < 0) {
 			track_error(t, &err);
-			wake_at(w, now + HVA_IMAGE_RETRY_S * 1000L);
+			wake_at(w, now + VDC_IMAGE_RETRY_S * 1000L);
 			return;
 		}
 		image = image_path;

@@ -1,6 +1,6 @@
 /*
- * The copier: carries out the copies the worker wants (snapshots and
- * restores), one at a time, in a thread of its own so that a copy of
+ * The copier: carries out the copies the worker wants (disks made from
+ * images, snapshots and restores: disk.c, below), one at a time, in a thread of its own so that a copy of
  * any length never holds up the reconcile loop or the reports. While a
  * copy runs its volume's `progress` says how far it is
  * ("snapshot s1: 40% (410M of 1G)"). Each outcome goes back to the
@@ -31,6 +31,16 @@ struct copy_ctx {
 	const struct sta_job *job;
 };
 
+static const char *job_word(const struct sta_job *job)
+{
+	switch (job->kind) {
+	case STA_JOB_SNAPSHOT: return "snapshot";
+	case STA_JOB_RESTORE: return "restore from";
+	case STA_JOB_IMAGE: break;
+	}
+	return "making the disk from image";
+}
+
 /* Publish the progress line and tell whether the copy is still wanted. */
 static bool on_progress(void *arg, uint64_t done, uint64_t total)
 {
@@ -43,13 +53,13 @@ static bool on_progress(void *arg, uint64_t done, uint64_t total)
 	vdc_size_approx(total, t, sizeof(t));
 	pthread_mutex_lock(&s->core.lock);
 	s->progress_vol = c->job->vol_id;
-	if (total)
-		snprintf(s->progress, sizeof(s->progress), "%s %s: %u%% (%s of %s)",
-			 c->job->kind == STA_JOB_SNAPSHOT ? "snapshot" : "restore from", c->job->snap_name,
-			 (unsigned)(done * 100 / total), d, t);
+	if (c->job->kind == STA_JOB_IMAGE && (!total || done >= total))
+		snprintf(s->progress, sizeof(s->progress), "%s %s", job_word(c->job), c->job->snap_name);
+	else if (total)
+		snprintf(s->progress, sizeof(s->progress), "%s %s: %u%% (%s of %s)", job_word(c->job),
+			 c->job->snap_name, (unsigned)(done * 100 / total), d, t);
 	else
-		snprintf(s->progress, sizeof(s->progress), "%s %s: starting",
-			 c->job->kind == STA_JOB_SNAPSHOT ? "snapshot" : "restore from", c->job->snap_name);
+		snprintf(s->progress, sizeof(s->progress), "%s %s: starting", job_word(c->job), c->job->snap_name);
 	go = !s->cancel && !s->core.quit;
 	vdc_agent_core_kick_locked(&s->core, false, true);
 	pthread_mutex_unlock(&s->core.lock);
@@ -200,11 +210,12 @@ void *sta_copier_thread(void *arg)
 		on_progress(&(struct copy_ctx){ s, &job }, 0, 0);
 		if (job.kind == STA_JOB_SNAPSHOT)
 			rc = do_snapshot(s, &job, &err);
-		else
+		else if (job.kind == STA_JOB_RESTORE)
 			rc = do_restore(s, &job, &err);
+		else
+			rc = sta_disk_make(s, &job, on_progress, &(struct copy_ctx){ s, &job }, &err);
 		if (rc < 0 && rc != -ECANCELED && rc != -EAGAIN)
-			log_error("volume %" PRIu64 ": %s %s: %s", job.vol_id,
-				  job.kind == STA_JOB_SNAPSHOT ? "snapshot" : "restore from", job.snap_name, err.msg);
+			log_error("volume %" PRIu64 ": %s %s: %s", job.vol_id, job_word(&job), job.snap_name, err.msg);
 		finish_job(s, &job, rc, &err);
 	}
 	return NULL;

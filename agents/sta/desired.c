@@ -28,6 +28,17 @@ int sta_iqn_check(const char *iqn, struct vdc_err *err)
 	return 0;
 }
 
+int sta_image_fits(const struct sta_volume_spec *v, uint64_t image_size, struct vdc_err *err)
+{
+	char d[16], i[16];
+
+	if (v->size >= image_size)
+		return 0;
+	vdc_size_approx(v->size, d, sizeof(d));
+	vdc_size_approx(image_size, i, sizeof(i));
+	return vdc_err_set(err, -EFBIG, "disk of %s is smaller than image %s's %s", d, v->image.name, i);
+}
+
 static int parse_iqn(json_t *o, const char *prefix, struct sta_volume_spec *v, struct vdc_err *err)
 {
 	const char *s = vdc_json_str(o, VDC_WIRE_IQN, NULL);
@@ -160,6 +171,8 @@ static int parse_volume(json_t *o, const char *prefix, struct sta_volume_spec *v
 		rc = parse_snapshots(o, v, err);
 	if (rc == 0)
 		rc = parse_restore(o, v, err);
+	if (rc == 0)
+		rc = vdc_image_spec_parse(json_object_get(o, VDC_WIRE_IMAGE), &v->image, err);
 	return rc;
 }
 

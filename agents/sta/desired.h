@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "image.h"
 #include "validate.h"
 #include "vdc_limits.h"
 
@@ -51,6 +52,8 @@ struct sta_volume_spec {
 	size_t n_snapshots;
 	bool restore;                         /* a restore counter was sent */
 	uint64_t restore_n, restore_snapshot;
+	/* What a new file is made from (an instance's disk); ignored once the file exists. */
+	struct vdc_image_spec image;
 	char err[VDC_ERR_MSG_MAX];            /* non-empty: malformed, not acted on */
 };
 
@@ -85,6 +88,13 @@ const struct sta_volume_spec *sta_desired_by_iqn(const struct sta_desired *d, co
 /* Whether snapshot `id` is in the list of any volume; `*vol` gets its volume. */
 bool sta_desired_has_snapshot(const struct sta_desired *d, uint64_t id,
 			      const struct sta_volume_spec **vol);
+
+/*
+ * Whether a disk of `v->size` bytes holds image `v->image` whose raw
+ * form is `image_size` bytes: -EFBIG with a sentence ("disk of 16M is
+ * smaller than image tiny's 32M") when it does not.
+ */
+int sta_image_fits(const struct sta_volume_spec *v, uint64_t image_size, struct vdc_err *err);
 
 /* Check an IQN: "iqn." then 1-223 of [a-z0-9.:-]; -EINVAL with a sentence. */
 int sta_iqn_check(const char *iqn, struct vdc_err *err);

@@ -204,12 +204,22 @@ static void stop_threads(struct sta *s, pthread_t *threads, size_t n)
 
 static void release(struct sta *s)
 {
+	vdc_image_cache_release(&s->images);
 	vdc_agent_core_release(&s->core);
 	json_decref(s->volumes);
 	free(s->jobs);
 	free(s->results);
+	free(s->fetches);
 	vdc_proto_release(&s->proto);
 	curl_global_cleanup();
+}
+
+/* An image arrived (or its fetch failed): the worker looks again. */
+static void image_done(void *arg)
+{
+	struct sta *s = arg;
+
+	vdc_agent_core_kick_worker(&s->core);
 }
 
 /* --leave's part that is vdc-sta's (vdc_agent_leave). */
@@ -275,6 +285,11 @@ int main(int argc, char **argv)
 	s->core.epoch_us = vdc_agent_epoch_us();
 	log_info("storage host %s: tgt (control port %u) at portal %s, %" PRIu64 " MiB offered, state in %s",
 		 s->name, s->opt.control_port, s->opt.portal, s->disk_mib, s->statedir);
+	if (vdc_image_cache_init(&s->images, s->statedir, &s->proto, image_done, s, &err) < 0)
+		goto fail;
+	s->images.raw = true;
+	if (vdc_image_cache_start(&s->images, &err) < 0)
+		goto fail;
 
 	for (i = 0; i < sizeof(threads) / sizeof(threads[0]); i++) {
 		if (pthread_create(&threads[i], NULL, bodies[i], args[i])) {

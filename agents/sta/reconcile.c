@@ -21,6 +21,11 @@
  * capacity at its next READ CAPACITY; a command that arrives in the few
  * milliseconds between the two tgtadm runs is answered ILLEGAL REQUEST
  * (LOGICAL UNIT NOT SUPPORTED). docs/vdc-sta.md says why this way.
+ *
+ * Over 1,000 lines because every step of a pass reads and writes the
+ * worker's own record of each volume and snapshot (struct vol_track,
+ * struct snap_track), which stays private to this file; what needs no
+ * such record lives beside it (disk.c, copier.c, copy.c, statedir.c).
  */
 #include <dirent.h>
 #include <gnutls/crypto.h>
@@ -57,6 +62,11 @@ struct vol_track {
 	unsigned restore_failures;
 	uint64_t lu_size;                 /* bytes tgt serves; 0: no LUN */
 	bool seen;
+	bool image_ready;                 /* no file yet; its image is ready to make it from */
+	bool fetching;                    /* no file yet; its image is being fetched */
+	char make_err[VDC_ERR_MSG_MAX];   /* the last making from its image failed */
+	long make_retry_at;
+	unsigned make_failures;
 };
 
 struct snap_track {
@@ -94,39 +104,6 @@ static long backoff_ms(unsigned failures)
 	return ms < RETRY_MAX_MS ? ms : RETRY_MAX_MS;
 }
 
-void sta_volume_path(const struct sta *s, uint64_t id, char *out)
-{
-	vdc_path(out, "%s/volumes/%" PRIu64 ".img", s->statedir, id);
-}
-
-void sta_restore_path(const struct sta *s, uint64_t id, char *out)
-{
-	vdc_path(out, "%s/volumes/%" PRIu64 ".restore", s->statedir, id);
-}
-
-void sta_snapshot_path(const struct sta *s, uint64_t id, char *out)
-{
-	vdc_path(out, "%s/snapshots/%" PRIu64 ".img", s->statedir, id);
-}
-
-void sta_snapshot_tmp_path(const struct sta *s, uint64_t id, char *out)
-{
-	vdc_path(out, "%s/snapshots/.%" PRIu64 ".img.tmp", s->statedir, id);
-}
-
-uint64_t sta_restore_done(const struct sta *s, uint64_t id)
-{
-	struct strbuf text = STRBUF_INIT;
-	char path[PATH_MAX];
-	uint64_t n = 0;
-
-	sta_restore_path(s, id, path);
-	if (vdc_file_read(path, 64, &text, NULL) == 0)
-		n = strtoull(text.buf, NULL, 10);
-	strbuf_release(&text);
-	return n;
-}
-
 static struct vol_track *vol_track(struct worker *w, uint64_t id)
 {
 	size_t i;
@@ -158,6 +135,14 @@ static bool file_exists(const char *path)
 	struct stat sb;
 
 	return stat(path, &sb) == 0;
+}
+
+static bool volume_file_exists(struct worker *w, uint64_t id)
+{
+	char path[PATH_MAX];
+
+	sta_volume_path(w->s, id, path);
+	return file_exists(path);
 }
 
 /* Take the newest desired state from the poller, if there is one. */
@@ -216,6 +201,20 @@ static void take_restore_result(struct worker *w, const struct sta_job_result *r
 	snprintf(t->restore_err, sizeof(t->restore_err), "restore from snapshot %s: %s", r->job.snap_name, r->err);
 }
 
+static void take_image_result(struct worker *w, const struct sta_job_result *r, long now)
+{
+	struct vol_track *t = vol_track(w, r->job.vol_id);
+
+	if (r->rc == 0 || r->rc == -ECANCELED) {
+		t->make_failures = 0;
+		t->make_err[0] = '\0';
+		return;
+	}
+	t->make_failures++;
+	t->make_retry_at = now + backoff_ms(t->make_failures);
+	snprintf(t->make_err, sizeof(t->make_err), "making the disk from image %s: %s", r->job.snap_name, r->err);
+}
+
 /* The outcomes of the copies that ended since the last pass. */
 static void take_results(struct worker *w)
 {
@@ -233,8 +232,10 @@ static void take_results(struct worker *w)
 	for (i = 0; i < n; i++) {
 		if (res[i].job.kind == STA_JOB_SNAPSHOT)
 			take_snapshot_result(w, &res[i], now);
-		else
+		else if (res[i].job.kind == STA_JOB_RESTORE)
 			take_restore_result(w, &res[i], now);
+		else
+			take_image_result(w, &res[i], now);
 	}
 	free(res);
 }
@@ -470,10 +471,21 @@ static void reconcile_volume(struct worker *w, struct sta_tgt_view *view, const 
 	int rc;
 
 	vt->seen = true;
+	vt->image_ready = vt->fetching = false;
 	snprintf(was, sizeof(was), "%s", vt->err);
 	vt->err[0] = '\0';
 	if (v->err[0]) {
 		vdc_err_set(&err, -EINVAL, "%s", v->err);
+		goto fail;
+	}
+	if (v->image.present && !volume_file_exists(w, v->id)) {
+		/* Made from its image by the copier (publish_jobs); no target until then. */
+		rc = sta_disk_image_ready(w->s, v, &err);
+		vt->image_ready = rc == 0;
+		vt->fetching = rc == -EINPROGRESS;
+		if (rc == 0 || rc == -EINPROGRESS)
+			return;
+		wake_at(w, vdc_agent_now_ms() + VDC_IMAGE_RETRY_S * 1000L);
 		goto fail;
 	}
 	rc = ensure_file(w, v, &size, &err);
@@ -612,7 +624,21 @@ static void remove_file(const char *dir, const char *name, const char *why)
 		log_error("cannot remove %s: %s", path, strerror(errno));
 }
 
-/* Remove the volume files and restore counters of volumes no longer desired. */
+/* Whether the copier makes volume `id` from its image, or may start to: its temporary file is in use. */
+static bool image_job_wanted(struct sta *s, uint64_t id)
+{
+	bool wanted;
+	size_t i;
+
+	pthread_mutex_lock(&s->core.lock);
+	wanted = s->running && s->current.kind == STA_JOB_IMAGE && s->current.vol_id == id;
+	for (i = 0; i < s->n_jobs; i++)
+		wanted |= s->jobs[i].kind == STA_JOB_IMAGE && s->jobs[i].vol_id == id;
+	pthread_mutex_unlock(&s->core.lock);
+	return wanted;
+}
+
+/* Remove the volume files and restore counters of volumes no longer desired, and disks half made. */
 static void remove_volume_files(struct worker *w)
 {
 	char dir[PATH_MAX];
@@ -632,6 +658,9 @@ static void remove_volume_files(struct worker *w)
 			id = file_id(de->d_name, ".chap");
 		if (id && !sta_desired_volume(&w->desired, id))
 			remove_file(dir, de->d_name, "its volume is no longer wanted");
+		id = de->d_name[0] == '.' ? file_id(de->d_name + 1, ".img.tmp") : 0;
+		if (id && !image_job_wanted(w->s, id))
+			remove_file(dir, de->d_name, "a disk whose making did not finish");
 	}
 	closedir(d);
 }
@@ -694,7 +723,7 @@ static void want_restore(struct worker *w, const struct sta_volume_spec *v, stru
 	struct sta_job *j;
 	long now = vdc_agent_now_ms();
 
-	if (!v->restore || v->restore_n <= sta_restore_done(w->s, v->id)) {
+	if (!v->restore || v->restore_n <= sta_restore_done(w->s, v->id) || !volume_file_exists(w, v->id)) {
 		vt->restore_err[0] = '\0';
 		vt->restore_failures = 0;
 		return;
@@ -763,7 +792,30 @@ static void want_snapshots(struct worker *w, const struct sta_volume_spec *v, st
 	}
 }
 
-/* Hand the copier the copies wanted now (restores first); cancel the running one if it is not. */
+/* Add the making of a volume's file from its image, once that is ready. */
+static void want_image(struct worker *w, const struct sta_volume_spec *v, struct sta_job **jobs, size_t *n)
+{
+	struct vol_track *vt = vol_track(w, v->id);
+	long now = vdc_agent_now_ms();
+	struct sta_job *j;
+
+	if (!vt->image_ready)
+		return;
+	if (now < vt->make_retry_at) {
+		wake_at(w, vt->make_retry_at);
+		return;
+	}
+	*jobs = xrealloc(*jobs, (*n + 1) * sizeof(**jobs));
+	j = &(*jobs)[(*n)++];
+	memset(j, 0, sizeof(*j));
+	j->kind = STA_JOB_IMAGE;
+	j->vol_id = v->id;
+	j->size = v->size;
+	snprintf(j->snap_name, sizeof(j->snap_name), "%s", v->image.name);
+	snprintf(j->sha256, sizeof(j->sha256), "%s", v->image.sha256);
+}
+
+/* Hand the copier the copies wanted now (disks from images, then restores); cancel the running one if it is not. */
 static void publish_jobs(struct worker *w)
 {
 	struct sta *s = w->s;
@@ -771,6 +823,9 @@ static void publish_jobs(struct worker *w)
 	size_t i, n = 0;
 	bool wanted = false;
 
+	for (i = 0; i < w->desired.n; i++)
+		if (!w->desired.vol[i].err[0])
+			want_image(w, &w->desired.vol[i], &jobs, &n);
 	for (i = 0; i < w->desired.n; i++)
 		if (!w->desired.vol[i].err[0])
 			want_restore(w, &w->desired.vol[i], &jobs, &n);
@@ -838,6 +893,9 @@ static json_t *volume_entry(struct worker *w, const struct sta_volume_spec *v)
 	} else if (vt->restore_err[0]) {
 		state = VDC_WIRE_STATE_ERROR;
 		err = vt->restore_err;
+	} else if (vt->make_err[0]) {
+		state = VDC_WIRE_STATE_ERROR;
+		err = vt->make_err;
 	} else if (!vt->lu_size || restore_pending(w, v)) {
 		state = VDC_WIRE_VOL_CREATING;
 	}
@@ -849,13 +907,24 @@ static void publish_volumes(struct worker *w)
 {
 	struct sta *s = w->s;
 	json_t *list = json_array();
-	size_t i;
+	struct sta_fetch *fetches = NULL;
+	size_t i, n = 0;
 
-	for (i = 0; i < w->desired.n; i++)
-		json_array_append_new(list, volume_entry(w, &w->desired.vol[i]));
+	for (i = 0; i < w->desired.n; i++) {
+		const struct sta_volume_spec *v = &w->desired.vol[i];
+
+		json_array_append_new(list, volume_entry(w, v));
+		if (vol_track(w, v->id)->fetching) {
+			fetches = xrealloc(fetches, (n + 1) * sizeof(*fetches));
+			fetches[n++] = (struct sta_fetch){ .vol_id = v->id, .image = v->image };
+		}
+	}
 	pthread_mutex_lock(&s->core.lock);
 	json_decref(s->volumes);
 	s->volumes = list;
+	free(s->fetches);
+	s->fetches = fetches;
+	s->n_fetches = n;
 	s->core.rev_done = w->desired.rev;
 	vdc_agent_core_kick_locked(&s->core, false, true);
 	pthread_mutex_unlock(&s->core.lock);
@@ -910,6 +979,8 @@ static void pass(struct worker *w)
 		forget(w);
 	}
 	sta_tgt_view_release(&view);
+	if (!any_malformed(w))
+		sta_disk_prune(s, &w->desired);
 	publish_jobs(w);
 	publish_volumes(w);
 }
@@ -949,6 +1020,7 @@ int sta_leave(struct sta *s, const char *dc, struct vdc_err *err)
 {
 	struct worker w = { .s = s };
 	struct sta_tgt_view view;
+	char images[PATH_MAX];
 	size_t left;
 	int rc;
 
@@ -964,6 +1036,9 @@ int sta_leave(struct sta *s, const char *dc, struct vdc_err *err)
 	sta_tgt_view_release(&view);
 	remove_volume_files(&w);
 	remove_snapshot_files(&w);
+	vdc_path(images, "%s/images", s->statedir);
+	if (vdc_remove_tree(images, err) < 0)
+		log_error("%s", err->msg);
 	free(w.vols);
 	free(w.snaps);
 	rc = leave_count(s, w.desired.iqn_prefix, &left, err);

@@ -32,22 +32,29 @@ static unsigned heartbeat_s(struct sta *s)
 	return vdc_agent_core_heartbeat_s(&s->core, s->opt.agent.heartbeat_s, s->opt.agent.heartbeat_given);
 }
 
-/* Add each volume's allocated bytes (its file now) and the progress line. */
-static void complete(struct sta *s, json_t *vols, uint64_t progress_vol, const char *progress)
+/*
+ * Add each volume's allocated bytes (its file now) and the progress line:
+ * the copier's, or how far the fetch of the image it waits for is.
+ */
+static void complete(struct sta *s, json_t *vols, uint64_t progress_vol, const char *progress,
+		     const struct sta_fetch *fetches, size_t n_fetches)
 {
-	size_t i;
+	size_t i, k;
 	json_t *v;
 
 	json_array_foreach(vols, i, v) {
 		uint64_t id = sta_report_volume_id(v);
-		char path[PATH_MAX];
+		char path[PATH_MAX], line[sizeof(s->progress)] = "";
 		struct stat sb;
 		uint64_t allocated = 0;
 
 		sta_volume_path(s, id, path);
 		if (stat(path, &sb) == 0)
 			allocated = (uint64_t)sb.st_blocks * 512;
-		sta_report_volume_complete(v, allocated, id == progress_vol ? progress : "");
+		for (k = 0; k < n_fetches && id != progress_vol; k++)
+			if (fetches[k].vol_id == id)
+				sta_disk_fetch_progress(s, &fetches[k].image, line, sizeof(line));
+		sta_report_volume_complete(v, allocated, id == progress_vol ? progress : line);
 	}
 }
 
@@ -89,6 +96,8 @@ int sta_report_next(void *agent, uint64_t seq, long *next, json_t **report)
 	struct sta *s = agent;
 	char progress[sizeof(s->progress)];
 	uint64_t rev, progress_vol;
+	struct sta_fetch *fetches;
+	size_t n_fetches;
 	json_t *vols;
 
 	*report = NULL;
@@ -101,11 +110,18 @@ int sta_report_next(void *agent, uint64_t seq, long *next, json_t **report)
 	rev = s->core.rev_done;
 	progress_vol = s->progress_vol;
 	memcpy(progress, s->progress, sizeof(progress));
+	n_fetches = s->n_fetches;
+	fetches = xmalloc((n_fetches + 1) * sizeof(*fetches));
+	memcpy(fetches, s->fetches, n_fetches * sizeof(*fetches));
 	pthread_mutex_unlock(&s->core.lock);
 
 	s->report_last = vdc_agent_now_ms();
 	*next = s->report_last + (long)heartbeat_s(s) * 1000;
-	complete(s, vols, progress_vol, progress);
+	/* While images arrive, their progress is told every second. */
+	if (n_fetches && *next > s->report_last + PROGRESS_EVERY_MS)
+		*next = s->report_last + PROGRESS_EVERY_MS;
+	complete(s, vols, progress_vol, progress, fetches, n_fetches);
+	free(fetches);
 	*report = build_report(s, seq, rev, vols);
 	return 0;
 }

@@ -11,9 +11,12 @@
  *              runs tgtadm and makes, grows or removes volume files;
  *              publishes the volumes' report entries in `volumes` and the
  *              copies it wants in `jobs`
- *   copier     carries out copies (copier.c): snapshots and restores, one
- *              at a time, however long they take; publishes `progress`
- *              and hands each outcome back in `results`
+ *   copier     carries out copies (copier.c): disks made from images,
+ *              snapshots and restores, one at a time, however long they
+ *              take; publishes `progress` and hands each outcome back in
+ *              `results`
+ *   fetcher    fetches images into STATE/images as raw disks
+ *              (agents/common/image_cache.c), each once
  *   reporter   posts reports (agents/common/core.c; when and what:
  *              report.c): after each pass of the worker, on progress,
  *              and every heartbeat
@@ -35,6 +38,7 @@
 #include "core.h"
 #include "desired.h"
 #include "err.h"
+#include "image_cache.h"
 #include "proto.h"
 #include "target.h"
 
@@ -54,7 +58,7 @@ struct sta_options {
 	bool leave;                   /* --leave: remove what the agent made, forget the join */
 };
 
-enum sta_job_kind { STA_JOB_SNAPSHOT, STA_JOB_RESTORE };
+enum sta_job_kind { STA_JOB_SNAPSHOT, STA_JOB_RESTORE, STA_JOB_IMAGE };
 
 /* A copy the worker wants done. */
 struct sta_job {
@@ -62,7 +66,9 @@ struct sta_job {
 	uint64_t vol_id;              /* snapshot: of this volume; restore: into it */
 	uint64_t snap_id;
 	uint64_t restore_n;           /* restore: the counter it carries out */
-	char snap_name[VDC_NAME_MAX + 1];   /* for the progress line */
+	char snap_name[VDC_NAME_MAX + 1];   /* for the progress line (image: the image's name) */
+	char sha256[65];              /* image: the raw disk in the cache it is made from */
+	uint64_t size;                /* image: the volume's size */
 };
 
 static inline bool sta_job_equal(const struct sta_job *a, const struct sta_job *b)
@@ -78,6 +84,12 @@ struct sta_job_result {
 	char err[VDC_ERR_MSG_MAX];
 };
 
+/* A volume whose file waits for its image (the reporter tells how far). */
+struct sta_fetch {
+	uint64_t vol_id;
+	struct vdc_image_spec image;
+};
+
 struct sta {
 	struct sta_options opt;
 	const struct sta_target_ops *drv;
@@ -87,6 +99,7 @@ struct sta {
 	uint64_t disk_mib;            /* facts, fixed at start */
 
 	struct vdc_proto proto;
+	struct vdc_image_cache images;    /* STATE/images: raw disks, by checksum */
 
 	/* The lock, kicks, pending desired state (a struct sta_desired) and epoch. */
 	struct vdc_agent_core core;
@@ -99,10 +112,12 @@ struct sta {
 	struct sta_job current;       /* [lock] */
 	bool cancel;                  /* [lock] `current` is no longer wanted */
 	uint64_t progress_vol;        /* [lock] the volume `progress` is about; 0: none */
-	char progress[128];           /* [lock] */
+	char progress[192];           /* [lock] */
 	long report_last;             /* the reporter's own: when it last reported (monotonic ms) */
 	struct sta_job_result *results;   /* [lock] finished copies not yet taken */
 	size_t n_results;
+	struct sta_fetch *fetches;    /* [lock] volumes waiting for their image, for `progress` */
+	size_t n_fetches;
 };
 
 /* Paths of the state directory (PATH_MAX bytes each). */
@@ -110,6 +125,7 @@ void sta_volume_path(const struct sta *s, uint64_t id, char *out);
 void sta_restore_path(const struct sta *s, uint64_t id, char *out);
 void sta_snapshot_path(const struct sta *s, uint64_t id, char *out);
 void sta_snapshot_tmp_path(const struct sta *s, uint64_t id, char *out);
+void sta_volume_tmp_path(const struct sta *s, uint64_t id, char *out);
 
 /* The restores carried out into volume `id` (STATE/volumes/ID.restore; 0 when none). */
 uint64_t sta_restore_done(const struct sta *s, uint64_t id);
@@ -154,6 +170,34 @@ int sta_copy_snapshot(int src, int dst, bool *cloned, sta_copy_cb cb, void *arg,
  * zeros after them, and be max(its size, src's size) long.
  */
 int sta_copy_restore(int src, int dst, sta_copy_cb cb, void *arg, struct vdc_err *err);
+
+/* disk.c: volumes made from images (an instance's disk) */
+
+/*
+ * Whether volume `v`'s image is ready to make its file from: 0 when the
+ * raw disk is in the cache and fits `v->size`; -EINPROGRESS while vdcfs
+ * computes its checksum or the fetcher fetches it (started here); another
+ * negative errno with the sentence (a failed fetch, a disk too small).
+ */
+int sta_disk_image_ready(struct sta *s, const struct sta_volume_spec *v, struct vdc_err *err);
+
+/*
+ * Make volume `job->vol_id`'s file from the raw disk of image
+ * `job->sha256` (the copier's job): cloned (FICLONE) or copied with its
+ * holes into STATE/volumes/.ID.img.tmp, grown to `job->size`, synced and
+ * renamed, so a crash at any moment leaves no volume file and the next
+ * pass makes it again.
+ */
+int sta_disk_make(struct sta *s, const struct sta_job *job, sta_copy_cb cb, void *arg, struct vdc_err *err);
+
+/*
+ * Remove from the cache the images no volume of `d` has named for
+ * VDC_IMAGE_KEEP_S (a volume made from one still names it).
+ */
+void sta_disk_prune(struct sta *s, const struct sta_desired *d);
+
+/* The progress line of a volume waiting for image `img`: "fetching image tiny: 40% (13M of 32M)". */
+void sta_disk_fetch_progress(struct sta *s, const struct vdc_image_spec *img, char *out, size_t len);
 
 
 #endif

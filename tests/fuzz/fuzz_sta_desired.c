@@ -5,8 +5,10 @@
  * yields volumes whose well-formed entries have an id (a name, if any, is
  * a vdcfs name), an IQN under the
  * data center's prefix, a size in 512-byte sectors within the limit, a
- * CHAP account and at most STA_SNAPSHOTS_MAX snapshots; malformed entries
- * say why. Every string ends within its field.
+ * CHAP account and at most STA_SNAPSHOTS_MAX snapshots, and an image
+ * (if any) that is named and, unless pending, has 64 lowercase hex digits
+ * and a known format; malformed entries say why. Every string ends
+ * within its field.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,6 +47,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (k = 0; k < v->n_snapshots; k++)
 				if (!v->snapshots[k].id)
 					abort();
+			if (v->image.present && vdc_name_check(v->image.name, strlen(v->image.name), NULL) < 0)
+				abort();
+			if (v->image.present && !v->image.pending &&
+			    (strlen(v->image.sha256) != 64 || strspn(v->image.sha256, "0123456789abcdef") != 64 ||
+			     v->image.format > VDC_IMAGE_FORMAT_QCOW2))
+				abort();
 		}
 	}
 	sta_desired_release(&d);

@@ -72,7 +72,7 @@ static void test_example(void **state)
 	assert_string_equal(in->image.name, "tiny");
 	assert_string_equal(in->image.sha256, SHA);
 	assert_int_equal(in->image.size, 33554432);
-	assert_int_equal(in->image.format, HVA_FORMAT_RAW);
+	assert_int_equal(in->image.format, VDC_IMAGE_FORMAT_RAW);
 	assert_int_equal(in->n_nics, 1);
 	assert_string_equal(in->nics[0].name, "eth0");
 	assert_string_equal(in->nics[0].mac, "52:54:00:00:00:0c");
@@ -443,12 +443,12 @@ static void test_sha_and_format(void **state)
 	(void)state;
 	assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
 	assert_string_equal(d.inst[0].image.sha256, SHA);
-	assert_int_equal(d.inst[0].image.format, HVA_FORMAT_QCOW2);
-	assert_int_equal(d.inst[1].image.format, HVA_FORMAT_NONE);
+	assert_int_equal(d.inst[0].image.format, VDC_IMAGE_FORMAT_QCOW2);
+	assert_int_equal(d.inst[1].image.format, VDC_IMAGE_FORMAT_NONE);
 	assert_int_equal(d.inst[1].image.size, 0);
 	assert_false(d.inst[0].image.pending);
-	assert_string_equal(hva_format_name(HVA_FORMAT_QCOW2), "qcow2");
-	assert_null(hva_format_name(HVA_FORMAT_NONE));
+	assert_string_equal(vdc_image_format_name(VDC_IMAGE_FORMAT_QCOW2), "qcow2");
+	assert_null(vdc_image_format_name(VDC_IMAGE_FORMAT_NONE));
 	hva_desired_release(&d);
 }
 

@@ -4,7 +4,11 @@
  * answer from reaching a path or a tgtadm argv. A document unusable as a
  * whole is refused; a bad volume keeps its id with a sentence in `err`.
  *
- * Links agents/sta/desired.c, agents/common/log.c, backend, jansson.
+ * A volume may name the image its file is made from ("image", an
+ * instance's disk): parsed by agents/common/image.c, checked here.
+ *
+ * Links agents/sta/desired.c, agents/common/{image,json_member,log}.c,
+ * backend, jansson.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -192,6 +196,95 @@ static void test_iqn_check(void **state)
 	check_err(rc, &err);
 }
 
+#define SHA_TAIL "86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+#define SHA "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+#define DISK "\"iqn\": \"" IQN ":disk-5\", \"size\": 33554432, \"chap_user\": \"disk-5\", \"chap_secret\": \"" SECRET "\""
+
+/* Parse one volume `body` that is well-formed; `*d` is released by the caller. */
+static const struct sta_volume_spec *parse_good(const char *body, struct sta_desired *d)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	char doc[4096];
+
+	snprintf(doc, sizeof(doc), "{\"rev\": 1, \"dc\": \"8d7f0a1b2c3d\", \"volumes\": [ {\"id\": 5, %s} ]}", body);
+	assert_int_equal(sta_desired_parse(doc, strlen(doc), d, &err), 0);
+	assert_int_equal(d->n, 1);
+	assert_string_equal(d->vol[0].err, "");
+	return &d->vol[0];
+}
+
+/* A disk made from an image: the member parsed, and absent or null as no image. */
+static void test_image(void **state)
+{
+	const struct sta_volume_spec *v;
+	struct sta_desired d;
+
+	(void)state;
+	v = parse_good(DISK ", \"image\": {\"name\": \"tiny\", \"sha256\": \"" SHA "\", \"size\": 33554432,"
+		       " \"format\": \"raw\"}", &d);
+	assert_true(v->image.present);
+	assert_false(v->image.pending);
+	assert_string_equal(v->image.name, "tiny");
+	assert_string_equal(v->image.sha256, SHA);
+	assert_int_equal(v->image.size, 33554432);
+	assert_int_equal(v->image.format, VDC_IMAGE_FORMAT_RAW);
+	sta_desired_release(&d);
+
+	/* Upper-case hex is taken as lower-case; qcow2; no size said. */
+	v = parse_good(DISK ", \"image\": {\"name\": \"tiny\", \"sha256\": \"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\","
+		       " \"format\": \"qcow2\"}", &d);
+	assert_string_equal(v->image.sha256, SHA);
+	assert_int_equal(v->image.format, VDC_IMAGE_FORMAT_QCOW2);
+	assert_int_equal(v->image.size, 0);
+	sta_desired_release(&d);
+
+	/* No checksum yet (vdcfs computes it): wait. */
+	v = parse_good(DISK ", \"image\": {\"name\": \"tiny\", \"sha256\": null}", &d);
+	assert_true(v->image.present);
+	assert_true(v->image.pending);
+	sta_desired_release(&d);
+
+	v = parse_good(DISK ", \"image\": null", &d);
+	assert_false(v->image.present);
+	sta_desired_release(&d);
+	v = parse_good(DISK, &d);
+	assert_false(v->image.present);
+	sta_desired_release(&d);
+}
+
+static void test_bad_image(void **state)
+{
+	(void)state;
+	expect_bad(DISK ", \"image\": \"tiny\"", "neither an object nor null");
+	expect_bad(DISK ", \"image\": {\"sha256\": \"" SHA "\"}", "image");
+	expect_bad(DISK ", \"image\": {\"name\": \"../x\", \"sha256\": \"" SHA "\"}", "image");
+	expect_bad(DISK ", \"image\": {\"name\": \"tiny\", \"sha256\": \"9f86d0\"}", "64 hexadecimal digits");
+	expect_bad(DISK ", \"image\": {\"name\": \"tiny\", \"sha256\": \"zz" SHA_TAIL "\"}", "64 hexadecimal digits");
+	expect_bad(DISK ", \"image\": {\"name\": \"tiny\", \"sha256\": 7}", "64 hexadecimal digits");
+	expect_bad(DISK ", \"image\": {\"name\": \"tiny\", \"sha256\": \"" SHA "\", \"format\": \"vmdk\"}",
+		   "neither raw nor qcow2");
+	expect_bad(DISK ", \"image\": {\"name\": \"tiny\", \"sha256\": \"" SHA "\", \"size\": -1}", "image");
+}
+
+/* A disk smaller than its image's raw form is refused with the sentence of the protocol. */
+static void test_image_fits(void **state)
+{
+	const struct sta_volume_spec *v;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct sta_desired d;
+	int rc;
+
+	(void)state;
+	v = parse_good("\"iqn\": \"" IQN ":disk-5\", \"size\": 16777216, \"chap_user\": \"disk-5\","
+		       " \"chap_secret\": \"" SECRET "\", \"image\": {\"name\": \"tiny\", \"sha256\": \"" SHA "\"}", &d);
+	assert_int_equal(sta_image_fits(v, 16777216, &err), 0);
+	assert_int_equal(sta_image_fits(v, 1000, &err), 0);
+	rc = sta_image_fits(v, 33554432, &err);
+	assert_int_equal(rc, -EFBIG);
+	check_err(rc, &err);
+	assert_string_equal(err.msg, "disk of 16M is smaller than image tiny's 32M");
+	sta_desired_release(&d);
+}
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +294,9 @@ int main(void)
 		cmocka_unit_test(test_no_id_dropped),
 		cmocka_unit_test(test_iqn_check),
 		cmocka_unit_test(test_one_bad_among_good),
+		cmocka_unit_test(test_image),
+		cmocka_unit_test(test_bad_image),
+		cmocka_unit_test(test_image_fits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -236,7 +236,7 @@ static void same_instance(struct vdc_obj *inst, const struct hva_instance_spec *
 	assert_string_equal(in->image.name, d.image->name);
 	assert_string_equal(in->image.sha256, SHA);
 	assert_int_equal(in->image.size, IMAGE_SIZE);
-	assert_int_equal(in->image.format, HVA_FORMAT_QCOW2);
+	assert_int_equal(in->image.format, VDC_IMAGE_FORMAT_QCOW2);
 	assert_int_equal(in->reboot, d.reboot);
 	assert_int_equal(in->reset, d.reset);
 	vdc_instance_desired_release(&d);

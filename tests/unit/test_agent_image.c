@@ -1,10 +1,10 @@
 /*
- * Unit tests for agents/hva/image.c: which format an image is used as
+ * Unit tests for agents/common/image.c and image_cache.c: which format an image is used as
  * and which qcow2 images are refused (those that could make qemu open
  * another file of the host), and the cache's answers for an image that
  * is there, one being fetched, and the leftovers of a crash.
  *
- * Links agents/hva/{image,desired}.c, the agents/common sources and
+ * Links the agents/common sources and
  * backend/{strbuf,err,validate,map}.c, with libcurl, jansson and gnutls.
  */
 #include <stdarg.h>
@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "file.h"
-#include "image.h"
+#include "image_cache.h"
 #include "unit.h"
 
 #define SHA "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -54,7 +54,7 @@ static void test_formats(void **state)
 {
 	unsigned char h[512];
 	struct vdc_err err = VDC_ERR_INIT;
-	enum hva_image_format use;
+	enum vdc_image_format use;
 	int rc;
 
 	(void)state;
@@ -62,28 +62,28 @@ static void test_formats(void **state)
 	memset(h, 0, sizeof(h));
 	h[510] = 0x55;
 	h[511] = 0xaa;
-	assert_int_equal(hva_image_header_check(h, sizeof(h), HVA_FORMAT_NONE, &use, &err), 0);
-	assert_int_equal(use, HVA_FORMAT_RAW);
-	assert_int_equal(hva_image_header_check(h, sizeof(h), HVA_FORMAT_RAW, &use, &err), 0);
-	assert_int_equal(use, HVA_FORMAT_RAW);
-	assert_int_equal(hva_image_header_check(h, 0, HVA_FORMAT_NONE, &use, &err), 0);
-	assert_int_equal(use, HVA_FORMAT_RAW);
-	rc = hva_image_header_check(h, sizeof(h), HVA_FORMAT_QCOW2, &use, &err);
+	assert_int_equal(vdc_image_header_check(h, sizeof(h), VDC_IMAGE_FORMAT_NONE, &use, &err), 0);
+	assert_int_equal(use, VDC_IMAGE_FORMAT_RAW);
+	assert_int_equal(vdc_image_header_check(h, sizeof(h), VDC_IMAGE_FORMAT_RAW, &use, &err), 0);
+	assert_int_equal(use, VDC_IMAGE_FORMAT_RAW);
+	assert_int_equal(vdc_image_header_check(h, 0, VDC_IMAGE_FORMAT_NONE, &use, &err), 0);
+	assert_int_equal(use, VDC_IMAGE_FORMAT_RAW);
+	rc = vdc_image_header_check(h, sizeof(h), VDC_IMAGE_FORMAT_QCOW2, &use, &err);
 	assert_int_equal(rc, -EINVAL);
 	check_err(rc, &err);
 
 	/* The magic makes qcow2, unless the desired state says raw. */
 	qcow2_header(h, 3);
-	assert_int_equal(hva_image_header_check(h, sizeof(h), HVA_FORMAT_NONE, &use, &err), 0);
-	assert_int_equal(use, HVA_FORMAT_QCOW2);
-	assert_int_equal(hva_image_header_check(h, sizeof(h), HVA_FORMAT_QCOW2, &use, &err), 0);
-	assert_int_equal(use, HVA_FORMAT_QCOW2);
+	assert_int_equal(vdc_image_header_check(h, sizeof(h), VDC_IMAGE_FORMAT_NONE, &use, &err), 0);
+	assert_int_equal(use, VDC_IMAGE_FORMAT_QCOW2);
+	assert_int_equal(vdc_image_header_check(h, sizeof(h), VDC_IMAGE_FORMAT_QCOW2, &use, &err), 0);
+	assert_int_equal(use, VDC_IMAGE_FORMAT_QCOW2);
 	qcow2_header(h, 2);
-	assert_int_equal(hva_image_header_check(h, sizeof(h), HVA_FORMAT_QCOW2, &use, &err), 0);
+	assert_int_equal(vdc_image_header_check(h, sizeof(h), VDC_IMAGE_FORMAT_QCOW2, &use, &err), 0);
 	/* Raw as said: qemu never reads the header, so nothing in it matters. */
 	put_be64(h + 8, 512);
-	assert_int_equal(hva_image_header_check(h, sizeof(h), HVA_FORMAT_RAW, &use, &err), 0);
-	assert_int_equal(use, HVA_FORMAT_RAW);
+	assert_int_equal(vdc_image_header_check(h, sizeof(h), VDC_IMAGE_FORMAT_RAW, &use, &err), 0);
+	assert_int_equal(use, VDC_IMAGE_FORMAT_RAW);
 }
 
 /* Root filesystem tarballs (the lxc driver's images): "ustar" at 257. */
@@ -93,59 +93,59 @@ static void test_tar(void **state)
 
 	(void)state;
 	memset(hdr, 0, sizeof(hdr));
-	assert_false(hva_image_is_tar(hdr, sizeof(hdr)));
+	assert_false(vdc_image_is_tar(hdr, sizeof(hdr)));
 	memcpy(hdr + 257, "ustar\0" "00", 8);      /* POSIX */
-	assert_true(hva_image_is_tar(hdr, sizeof(hdr)));
+	assert_true(vdc_image_is_tar(hdr, sizeof(hdr)));
 	memcpy(hdr + 257, "ustar  \0", 8);         /* GNU */
-	assert_true(hva_image_is_tar(hdr, sizeof(hdr)));
-	assert_false(hva_image_is_tar(hdr, 261));  /* too short to tell */
+	assert_true(vdc_image_is_tar(hdr, sizeof(hdr)));
+	assert_false(vdc_image_is_tar(hdr, 261));  /* too short to tell */
 	memcpy(hdr, "QFI\xfb", 4);
 	memcpy(hdr + 257, "ustaR", 5);
-	assert_false(hva_image_is_tar(hdr, sizeof(hdr)));
+	assert_false(vdc_image_is_tar(hdr, sizeof(hdr)));
 }
 
 static void test_qcow2_refused(void **state)
 {
 	unsigned char h[512];
 	struct vdc_err err = VDC_ERR_INIT;
-	enum hva_image_format use;
+	enum vdc_image_format use;
 	int rc;
 
 	(void)state;
 	qcow2_header(h, 3);
 	put_be64(h + 8, 512);          /* a backing file name at 512 */
 	put_be32(h + 16, 11);
-	rc = hva_image_header_check(h, sizeof(h), HVA_FORMAT_QCOW2, &use, &err);
+	rc = vdc_image_header_check(h, sizeof(h), VDC_IMAGE_FORMAT_QCOW2, &use, &err);
 	assert_int_equal(rc, -EPERM);
 	check_err(rc, &err);
 	assert_non_null(strstr(err.msg, "backing file"));
-	rc = hva_image_header_check(h, sizeof(h), HVA_FORMAT_NONE, &use, &err);
+	rc = vdc_image_header_check(h, sizeof(h), VDC_IMAGE_FORMAT_NONE, &use, &err);
 	assert_int_equal(rc, -EPERM);
 
 	qcow2_header(h, 3);
 	put_be64(h + 72, 4);           /* incompatible feature: external data file */
-	rc = hva_image_header_check(h, sizeof(h), HVA_FORMAT_QCOW2, &use, &err);
+	rc = vdc_image_header_check(h, sizeof(h), VDC_IMAGE_FORMAT_QCOW2, &use, &err);
 	assert_int_equal(rc, -EPERM);
 	check_err(rc, &err);
 	assert_non_null(strstr(err.msg, "external"));
 	/* Version 2 has no feature bits: the same bytes mean nothing there. */
 	qcow2_header(h, 2);
 	put_be64(h + 72, 4);
-	assert_int_equal(hva_image_header_check(h, sizeof(h), HVA_FORMAT_QCOW2, &use, &err), 0);
+	assert_int_equal(vdc_image_header_check(h, sizeof(h), VDC_IMAGE_FORMAT_QCOW2, &use, &err), 0);
 
 	qcow2_header(h, 3);
 	put_be32(h + 32, 1);           /* AES */
-	rc = hva_image_header_check(h, sizeof(h), HVA_FORMAT_QCOW2, &use, &err);
+	rc = vdc_image_header_check(h, sizeof(h), VDC_IMAGE_FORMAT_QCOW2, &use, &err);
 	assert_int_equal(rc, -EPERM);
 	check_err(rc, &err);
 
 	qcow2_header(h, 4);
-	rc = hva_image_header_check(h, sizeof(h), HVA_FORMAT_QCOW2, &use, &err);
+	rc = vdc_image_header_check(h, sizeof(h), VDC_IMAGE_FORMAT_QCOW2, &use, &err);
 	assert_int_equal(rc, -EINVAL);
 	check_err(rc, &err);
 
 	qcow2_header(h, 3);
-	rc = hva_image_header_check(h, 50, HVA_FORMAT_NONE, &use, &err);
+	rc = vdc_image_header_check(h, 50, VDC_IMAGE_FORMAT_NONE, &use, &err);
 	assert_int_equal(rc, -EINVAL);
 	check_err(rc, &err);
 }
@@ -156,7 +156,7 @@ static void test_format_of_file(void **state)
 	char path[] = "/tmp/vdc-test-image.XXXXXX";
 	unsigned char h[512];
 	struct vdc_err err = VDC_ERR_INIT;
-	enum hva_image_format use;
+	enum vdc_image_format use;
 	int fd, rc;
 
 	(void)state;
@@ -165,10 +165,10 @@ static void test_format_of_file(void **state)
 	qcow2_header(h, 3);
 	assert_int_equal(write(fd, h, sizeof(h)), sizeof(h));
 	close(fd);
-	assert_int_equal(hva_image_format_of(path, HVA_FORMAT_NONE, &use, &err), 0);
-	assert_int_equal(use, HVA_FORMAT_QCOW2);
+	assert_int_equal(vdc_image_format_of(path, VDC_IMAGE_FORMAT_NONE, &use, &err), 0);
+	assert_int_equal(use, VDC_IMAGE_FORMAT_QCOW2);
 	unlink(path);
-	rc = hva_image_format_of(path, HVA_FORMAT_NONE, &use, &err);
+	rc = vdc_image_format_of(path, VDC_IMAGE_FORMAT_NONE, &use, &err);
 	assert_int_equal(rc, -ENOENT);
 	check_err(rc, &err);
 }
@@ -176,9 +176,9 @@ static void test_format_of_file(void **state)
 static void test_cache(void **state)
 {
 	char dir[] = "/tmp/vdc-test-cache.XXXXXX", path[PATH_MAX], stale[PATH_MAX];
-	struct hva_image_spec img = { .present = true, .name = "tiny", .sha256 = SHA };
+	struct vdc_image_spec img = { .present = true, .name = "tiny", .sha256 = SHA };
 	struct vdc_err err = VDC_ERR_INIT;
-	struct hva_image_cache c;
+	struct vdc_image_cache c;
 	struct vdc_proto p;
 	const char *keep[] = { SHA };
 	int rc;
@@ -192,19 +192,19 @@ static void test_cache(void **state)
 	assert_int_equal(vdc_mkdirs(stale, 0755, &err), 0);
 	snprintf(stale, sizeof(stale), "%s/images/.%s.abcdef", dir, SHA);
 	assert_int_equal(vdc_file_write_atomic(stale, "x", 1, 0600, &err), 0);
-	assert_int_equal(hva_image_cache_init(&c, dir, &p, NULL, NULL, &err), 0);
+	assert_int_equal(vdc_image_cache_init(&c, dir, &p, NULL, NULL, &err), 0);
 	assert_int_not_equal(access(stale, F_OK), 0);
 
 	/* Not there: a fetch is queued (no thread runs here, so it stays queued). */
-	rc = hva_image_want(&c, &img, path, &err);
+	rc = vdc_image_want(&c, &img, path, &err);
 	assert_int_equal(rc, -EINPROGRESS);
-	rc = hva_image_want(&c, &img, path, &err);
+	rc = vdc_image_want(&c, &img, path, &err);
 	assert_int_equal(rc, -EINPROGRESS);
 
 	/* There (as after a download): ready, at its checksum's name. */
 	snprintf(stale, sizeof(stale), "%s/images/%s", dir, SHA);
 	assert_int_equal(vdc_file_write_atomic(stale, "image", 5, 0644, &err), 0);
-	assert_int_equal(hva_image_want(&c, &img, path, &err), 0);
+	assert_int_equal(vdc_image_want(&c, &img, path, &err), 0);
 	assert_string_equal(path, stale);
 
 	/* Unused images stay for a while; files that are not images are not touched. */
@@ -212,11 +212,11 @@ static void test_cache(void **state)
 	assert_int_equal(vdc_file_write_atomic(stale, "other", 5, 0644, &err), 0);
 	snprintf(path, sizeof(path), "%s/images/README", dir);
 	assert_int_equal(vdc_file_write_atomic(path, "hi", 2, 0644, &err), 0);
-	hva_image_cache_prune(&c, keep, 1);
+	vdc_image_cache_prune(&c, keep, 1);
 	assert_int_equal(access(stale, F_OK), 0);
 	assert_int_equal(access(path, F_OK), 0);
 
-	hva_image_cache_release(&c);
+	vdc_image_cache_release(&c);
 	vdc_proto_release(&p);
 	assert_int_equal(vdc_remove_tree(dir, &err), 0);
 }

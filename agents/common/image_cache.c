@@ -1,3 +1,7 @@
+/*
+ * The image cache of a host (image_cache.h): the fetcher thread, the
+ * jobs it runs and the pruning of images no longer in use.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,20 +14,26 @@
 #include <unistd.h>
 
 #include "file.h"
-#include "image.h"
+#include "image_cache.h"
 #include "log.h"
+#include "process.h"
 
-struct hva_image_job {
-	struct hva_image_job *next;
-	struct hva_image_spec img;
+/* How long `qemu-img convert` may take to make a raw disk of an image. */
+#define CONVERT_TIMEOUT_S 3600
+
+struct vdc_image_job {
+	struct vdc_image_job *next;
+	struct vdc_image_spec img;
 	bool running;
 	bool failed;
+	int fd;                          /* the download's file while it arrives, else -1 */
+	bool converting;                 /* raw: qemu-img convert runs */
 	long retry_at;                   /* CLOCK_MONOTONIC seconds, when failed */
 	int code;
 	char err[VDC_ERR_MSG_MAX];
 };
 
-struct hva_image_use {
+struct vdc_image_use {
 	char sha256[65];
 	long last;                       /* CLOCK_MONOTONIC seconds */
 };
@@ -34,95 +44,6 @@ static long mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
-}
-
-static uint64_t be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-int hva_image_header_check(const unsigned char *hdr, size_t len, enum hva_image_format want,
-			   enum hva_image_format *use, struct vdc_err *err)
-{
-	bool qcow2 = len >= 4 && memcmp(hdr, "QFI\xfb", 4) == 0;
-	uint32_t version;
-
-	if (want == HVA_FORMAT_RAW) {
-		*use = HVA_FORMAT_RAW;
-		return 0;
-	}
-	if (!qcow2) {
-		if (want == HVA_FORMAT_QCOW2)
-			return vdc_err_set(err, -EINVAL, "the image is said to be qcow2 but does not start with the qcow2 magic");
-		*use = HVA_FORMAT_RAW;
-		return 0;
-	}
-	if (len < 104)
-		return vdc_err_set(err, -EINVAL, "the qcow2 image is shorter than its header");
-	version = be32(hdr + 4);
-	if (version != 2 && version != 3)
-		return vdc_err_set(err, -EINVAL, "the qcow2 image has version %" PRIu32 "; 2 and 3 are supported", version);
-	if (be64(hdr + 8) != 0)
-		return vdc_err_set(err, -EPERM, "the qcow2 image names a backing file; an image must stand alone");
-	if (be32(hdr + 32) != 0)
-		return vdc_err_set(err, -EPERM, "the qcow2 image is encrypted; encrypted images are not supported");
-	/* Incompatible feature bit 2: the data lives in an external file. */
-	if (version == 3 && (be64(hdr + 72) & 4))
-		return vdc_err_set(err, -EPERM, "the qcow2 image keeps its data in an external file; an image must stand alone");
-	*use = HVA_FORMAT_QCOW2;
-	return 0;
-}
-
-/* The first bytes of an image file (up to 512), for the checks below. */
-static int read_header(const char *path, unsigned char *hdr, size_t size, size_t *got,
-		       struct vdc_err *err)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return vdc_err_set(err, -errno, "cannot open image %s: %s", path, strerror(errno));
-	n = pread(fd, hdr, size, 0);
-	close(fd);
-	if (n < 0)
-		return vdc_err_set(err, -errno, "cannot read image %s: %s", path, strerror(errno));
-	*got = (size_t)n;
-	return 0;
-}
-
-int hva_image_format_of(const char *path, enum hva_image_format want,
-			enum hva_image_format *use, struct vdc_err *err)
-{
-	unsigned char hdr[512];
-	size_t n;
-	int rc = read_header(path, hdr, sizeof(hdr), &n, err);
-
-	return rc < 0 ? rc : hva_image_header_check(hdr, n, want, use, err);
-}
-
-bool hva_image_is_tar(const unsigned char *hdr, size_t len)
-{
-	return len >= 262 && memcmp(hdr + 257, "ustar", 5) == 0;
-}
-
-int hva_image_tar_of(const char *path, struct vdc_err *err)
-{
-	unsigned char hdr[512];
-	size_t n;
-	int rc = read_header(path, hdr, sizeof(hdr), &n, err);
-
-	return rc < 0 ? rc : hva_image_is_tar(hdr, n);
 }
 
 /* Whether `name` is 64 lowercase hex digits (a cache entry). */
@@ -136,19 +57,19 @@ static bool is_sha_name(const char *name)
 	return i == 64;
 }
 
-/* Whether `name` is "SHA256.rootfs" (an extracted root filesystem). */
-static bool is_rootfs_name(const char *name)
+/* Whether `name` is "SHA256" and then `suffix`. */
+static bool is_sha_with(const char *name, const char *suffix)
 {
 	char sha[65];
 
-	if (strlen(name) != 64 + 7 || strcmp(name + 64, ".rootfs") != 0)
+	if (strlen(name) != 64 + strlen(suffix) || strcmp(name + 64, suffix) != 0)
 		return false;
 	memcpy(sha, name, 64);
 	sha[64] = '\0';
 	return is_sha_name(sha);
 }
 
-int hva_image_cache_init(struct hva_image_cache *c, const char *statedir, struct vdc_proto *p,
+int vdc_image_cache_init(struct vdc_image_cache *c, const char *statedir, struct vdc_proto *p,
 			 void (*done)(void *), void *arg, struct vdc_err *err)
 {
 	memset(c, 0, sizeof(*c));
@@ -160,12 +81,12 @@ int hva_image_cache_init(struct hva_image_cache *c, const char *statedir, struct
 	vdc_path(c->dir, "%s/images", statedir);
 	if (vdc_mkdirs(c->dir, 0755, err) < 0)
 		return err->code;
-	hva_image_cache_prune(c, NULL, 0);
+	vdc_image_cache_prune(c, NULL, 0);
 	return 0;
 }
 
 /* When `sha` was last in use; it counts as in use now when first seen. */
-static long *use_of(struct hva_image_cache *c, const char *sha, long now)
+static long *use_of(struct vdc_image_cache *c, const char *sha, long now)
 {
 	size_t i;
 
@@ -178,7 +99,7 @@ static long *use_of(struct hva_image_cache *c, const char *sha, long now)
 	return &c->uses[c->n_uses++].last;
 }
 
-void hva_image_cache_prune(struct hva_image_cache *c, const char *const *keep, size_t n)
+void vdc_image_cache_prune(struct vdc_image_cache *c, const char *const *keep, size_t n)
 {
 	struct dirent *de;
 	char path[PATH_MAX];
@@ -207,7 +128,7 @@ void hva_image_cache_prune(struct hva_image_cache *c, const char *const *keep, s
 		}
 		if (de->d_name[0] == '.' && strlen(de->d_name) > 66) {
 			/* ".SHA.XXXXXX": a download; stale unless one runs now. */
-			struct hva_image_job *j;
+			struct vdc_image_job *j;
 
 			pthread_mutex_lock(&c->lock);
 			for (j = c->jobs; j; j = j->next)
@@ -219,52 +140,115 @@ void hva_image_cache_prune(struct hva_image_cache *c, const char *const *keep, s
 			}
 			continue;
 		}
-		if (is_rootfs_name(de->d_name)) {
+		if (is_sha_with(de->d_name, ".rootfs")) {
 			char sha[65];
 
 			/* An extracted root goes with its image's last use. */
 			memcpy(sha, de->d_name, 64);
 			sha[64] = '\0';
 			pthread_mutex_lock(&c->lock);
-			busy = now - *use_of(c, sha, now) < HVA_IMAGE_KEEP_S;
+			busy = now - *use_of(c, sha, now) < VDC_IMAGE_KEEP_S;
 			pthread_mutex_unlock(&c->lock);
 			vdc_path(path, "%s/%s", c->dir, de->d_name);
 			if (!busy && vdc_remove_tree(path, NULL) == 0)
 				log_info("removed the root filesystem of image %.12s... from the cache", de->d_name);
 			continue;
 		}
+		if (is_sha_with(de->d_name, VDC_IMAGE_RAW_SUFFIX)) {
+			char sha[65];
+
+			/* A raw disk (vdc-sta's cache) is the image itself. */
+			memcpy(sha, de->d_name, 64);
+			sha[64] = '\0';
+			pthread_mutex_lock(&c->lock);
+			busy = now - *use_of(c, sha, now) < VDC_IMAGE_KEEP_S;
+			pthread_mutex_unlock(&c->lock);
+			vdc_path(path, "%s/%s", c->dir, de->d_name);
+			if (!busy && unlink(path) == 0)
+				log_info("removed the raw disk of image %.12s... from the cache: no volume named it for %d s",
+					 de->d_name, VDC_IMAGE_KEEP_S);
+			continue;
+		}
 		if (!is_sha_name(de->d_name))
 			continue;
 		pthread_mutex_lock(&c->lock);
-		busy = now - *use_of(c, de->d_name, now) < HVA_IMAGE_KEEP_S;
+		busy = now - *use_of(c, de->d_name, now) < VDC_IMAGE_KEEP_S;
 		pthread_mutex_unlock(&c->lock);
 		if (busy)
 			continue;
 		vdc_path(path, "%s/%s", c->dir, de->d_name);
 		if (unlink(path) == 0)
 			log_info("removed image %.12s... from the cache: no instance used it for %d s",
-				 de->d_name, HVA_IMAGE_KEEP_S);
+				 de->d_name, VDC_IMAGE_KEEP_S);
 	}
 	closedir(d);
 }
 
-/* Fetch one image into the cache: download beside, check, rename. */
-static int fetch(struct hva_image_cache *c, struct vdc_conn *link, const struct hva_image_spec *img,
+/* The path of image `sha256` in the cache: SHA256, or SHA256.raw in a cache of raw disks. */
+static void entry_path(const struct vdc_image_cache *c, const char *sha256, char *path)
+{
+	vdc_path(path, "%s/%s%s", c->dir, sha256, c->raw ? VDC_IMAGE_RAW_SUFFIX : "");
+}
+
+/*
+ * Make `path` the raw disk of the qcow2 image `src` (checked: it stands
+ * alone): qemu-img convert into a temporary file beside (it writes no
+ * block of zeros, so holes stay holes), synced, then renamed.
+ */
+static int convert_raw(struct vdc_image_cache *c, struct vdc_image_job *j, const char *src,
+		       const char *path, struct vdc_err *err)
+{
+	char tmp[PATH_MAX];
+	int fd, rc;
+
+	vdc_path(tmp, "%s/.%s%s.XXXXXX", c->dir, j->img.sha256, VDC_IMAGE_RAW_SUFFIX);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return vdc_err_set(err, -errno, "cannot make a file in %s: %s", c->dir, strerror(errno));
+	pthread_mutex_lock(&c->lock);
+	j->converting = true;
+	pthread_mutex_unlock(&c->lock);
+	log_info("converting image %s (%.12s...) from qcow2 to a raw disk", j->img.name, j->img.sha256);
+	rc = vdc_spawn((const char *const[]){ "qemu-img", "convert", "-q", "-f", "qcow2", "-O", "raw", src, tmp, NULL },
+		       NULL, CONVERT_TIMEOUT_S, err);
+	if (rc < 0)
+		vdc_err_wrap(err, rc, "cannot convert image %s to a raw disk", j->img.name);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = vdc_err_set(err, -errno, "cannot sync %s: %s", tmp, strerror(errno));
+	if (rc == 0 && fchmod(fd, 0644) < 0)
+		rc = vdc_err_set(err, -errno, "cannot set the mode of %s: %s", tmp, strerror(errno));
+	close(fd);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = vdc_err_set(err, -errno, "cannot rename %s: %s", tmp, strerror(errno));
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+/* Fetch one image into the cache: download beside, check, rename (or convert). */
+static int fetch(struct vdc_image_cache *c, struct vdc_conn *link, struct vdc_image_job *j,
 		 struct vdc_err *err)
 {
+	const struct vdc_image_spec *img = &j->img;
 	char tmp[PATH_MAX], path[PATH_MAX];
-	enum hva_image_format use;
+	enum vdc_image_format use;
 	uint64_t size = 0;
 	long t0 = mono_s();
 	int fd, rc;
 
-	vdc_path(path, "%s/%s", c->dir, img->sha256);
+	entry_path(c, img->sha256, path);
 	vdc_path(tmp, "%s/.%s.XXXXXX", c->dir, img->sha256);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return vdc_err_set(err, -errno, "cannot make a file in %s: %s", c->dir, strerror(errno));
 	log_info("fetching image %s (%.12s..., %" PRIu64 " bytes)", img->name, img->sha256, img->size);
+	pthread_mutex_lock(&c->lock);
+	j->fd = fd;
+	pthread_mutex_unlock(&c->lock);
 	rc = vdc_proto_image(link, img->name, img->sha256, img->size, fd, &size, err);
+	pthread_mutex_lock(&c->lock);
+	j->fd = -1;
+	pthread_mutex_unlock(&c->lock);
 	if (rc == 0 && img->size && size != img->size)
 		rc = vdc_err_set(err, -EBADMSG, "image %s arrived with %" PRIu64 " bytes, not the %" PRIu64 " vdcfs named",
 				 img->name, size, img->size);
@@ -274,12 +258,16 @@ static int fetch(struct hva_image_cache *c, struct vdc_conn *link, const struct 
 		rc = vdc_err_set(err, -errno, "cannot set the mode of %s: %s", tmp, strerror(errno));
 	close(fd);
 	if (rc == 0) {
-		rc = hva_image_format_of(tmp, img->format, &use, err);
+		rc = vdc_image_format_of(tmp, img->format, &use, err);
 		if (rc < 0)
 			vdc_err_wrap(err, rc, "image %s is refused", img->name);
 	}
-	if (rc == 0 && rename(tmp, path) < 0)
+	if (rc == 0 && c->raw && use == VDC_IMAGE_FORMAT_QCOW2) {
+		rc = convert_raw(c, j, tmp, path, err);
+		unlink(tmp);
+	} else if (rc == 0 && rename(tmp, path) < 0) {
 		rc = vdc_err_set(err, -errno, "cannot rename %s: %s", tmp, strerror(errno));
+	}
 	if (rc < 0) {
 		unlink(tmp);
 		return rc;
@@ -291,7 +279,7 @@ static int fetch(struct hva_image_cache *c, struct vdc_conn *link, const struct 
 
 static void *fetch_thread(void *arg)
 {
-	struct hva_image_cache *c = arg;
+	struct vdc_image_cache *c = arg;
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_conn link;
 
@@ -301,8 +289,7 @@ static void *fetch_thread(void *arg)
 	}
 	pthread_mutex_lock(&c->lock);
 	while (!c->stop) {
-		struct hva_image_job *j;
-		struct hva_image_spec img;
+		struct vdc_image_job *j;
 		int rc;
 
 		for (j = c->jobs; j; j = j->next)
@@ -313,23 +300,25 @@ static void *fetch_thread(void *arg)
 			continue;
 		}
 		j->running = true;
-		img = j->img;
+		j->converting = false;
 		pthread_mutex_unlock(&c->lock);
 
+		/* `j` stays while it runs: only the fetcher and release (after it) free jobs. */
 		vdc_err_clear(&err);
-		rc = fetch(c, &link, &img, &err);
+		rc = fetch(c, &link, j, &err);
 		if (rc < 0)
-			log_error("image %s: %s", img.name, err.msg);
+			log_error("image %s: %s", j->img.name, err.msg);
 
 		pthread_mutex_lock(&c->lock);
 		j->running = false;
+		j->converting = false;
 		if (rc < 0) {
 			j->failed = true;
 			j->code = rc;
-			j->retry_at = mono_s() + HVA_IMAGE_RETRY_S;
+			j->retry_at = mono_s() + VDC_IMAGE_RETRY_S;
 			snprintf(j->err, sizeof(j->err), "%s", err.msg);
 		} else {
-			struct hva_image_job **pp;
+			struct vdc_image_job **pp;
 
 			for (pp = &c->jobs; *pp != j; pp = &(*pp)->next)
 				;
@@ -346,7 +335,7 @@ static void *fetch_thread(void *arg)
 	return NULL;
 }
 
-int hva_image_cache_start(struct hva_image_cache *c, struct vdc_err *err)
+int vdc_image_cache_start(struct vdc_image_cache *c, struct vdc_err *err)
 {
 	int rc = pthread_create(&c->thread, NULL, fetch_thread, c);
 
@@ -356,9 +345,9 @@ int hva_image_cache_start(struct hva_image_cache *c, struct vdc_err *err)
 	return 0;
 }
 
-void hva_image_cache_release(struct hva_image_cache *c)
+void vdc_image_cache_release(struct vdc_image_cache *c)
 {
-	struct hva_image_job *j;
+	struct vdc_image_job *j;
 
 	pthread_mutex_lock(&c->lock);
 	c->stop = true;
@@ -373,7 +362,7 @@ void hva_image_cache_release(struct hva_image_cache *c)
 		struct timespec until;
 
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += HVA_IMAGE_JOIN_S;
+		until.tv_sec += VDC_IMAGE_JOIN_S;
 		if (pthread_timedjoin_np(c->thread, NULL, &until) != 0)
 			pthread_detach(c->thread);
 		c->started = false;
@@ -391,14 +380,14 @@ void hva_image_cache_release(struct hva_image_cache *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
-int hva_image_want(struct hva_image_cache *c, const struct hva_image_spec *img, char *path,
+int vdc_image_want(struct vdc_image_cache *c, const struct vdc_image_spec *img, char *path,
 		   struct vdc_err *err)
 {
-	struct hva_image_job *j;
+	struct vdc_image_job *j;
 	struct stat st;
 	int rc = -EINPROGRESS;
 
-	vdc_path(path, "%s/%s", c->dir, img->sha256);
+	entry_path(c, img->sha256, path);
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
 		return 0;
 	pthread_mutex_lock(&c->lock);
@@ -415,6 +404,7 @@ int hva_image_want(struct hva_image_cache *c, const struct hva_image_spec *img, 
 	} else if (!j) {
 		j = xcalloc(1, sizeof(*j));
 		j->img = *img;
+		j->fd = -1;
 		j->next = c->jobs;
 		c->jobs = j;
 		pthread_cond_signal(&c->cond);
@@ -422,5 +412,30 @@ int hva_image_want(struct hva_image_cache *c, const struct hva_image_spec *img, 
 	pthread_mutex_unlock(&c->lock);
 	if (rc == -EINPROGRESS)
 		vdc_err_set(err, rc, "image %s is being fetched", img->name);
+	return rc;
+}
+
+int vdc_image_cache_progress(struct vdc_image_cache *c, const char *sha256, uint64_t *done)
+{
+	struct vdc_image_job *j;
+	int rc = -ENOENT;
+
+	*done = 0;
+	pthread_mutex_lock(&c->lock);
+	for (j = c->jobs; j; j = j->next) {
+		if (!j->running || strcmp(j->img.sha256, sha256) != 0)
+			continue;
+		if (j->converting) {
+			rc = 1;
+		} else {
+			/* The download writes at its position (it seeks over zeros): what arrived. */
+			off_t pos = j->fd >= 0 ? lseek(j->fd, 0, SEEK_CUR) : 0;
+
+			*done = pos > 0 ? (uint64_t)pos : 0;
+			rc = 0;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&c->lock);
 	return rc;
 }
