@@ -158,7 +158,9 @@ static int sum_compute(const char *path, int64_t id, struct sum_key *key, char *
 
 /*
  * A sum is ready: every host with an instance of image `id` gets a new
- * revision, so its long-poll wakes and its desired state carries it.
+ * revision, so its long-poll wakes and its desired state carries it; so
+ * does every storage host (one may be making a disk from the image:
+ * a few extra revisions are cheaper than finding which one).
  */
 static void sum_announce(int64_t id)
 {
@@ -172,6 +174,10 @@ static void sum_announce(int64_t id)
 		struct vdc_obj *host = e->value;
 		unsigned i;
 
+		if (vdc_host_of(host)->role == VDC_ROLE_STA) {
+			vdc_host_bump(host);
+			continue;
+		}
 		for (i = 0; i < host->rel[VDC_HOST_INSTANCES].n; i++) {
 			struct vdc_obj *inst = vdc_link_target(host->rel[VDC_HOST_INSTANCES].links[i]);
 			struct vdc_link *l = inst ? inst->attrs[VDC_INSTANCE_IMAGE].link : NULL;

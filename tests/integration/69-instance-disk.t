@@ -71,7 +71,9 @@ wait_disk() {
 ok "disk shows 4M once the storage host made it" wait_disk 4194304
 is "$(tgt_count=$(vdc_tgt_targets s | grep -cxF "$iqn"); echo "$tgt_count")" 1 "the host's tgtd has the disk's target"
 
+# The storage host makes the disk from the image (vdc-sta, docs/vdc-sta.md).
 disk_sum() { timeout -k 2 60 head -c "$1" "$I/disk" | sha256sum | cut -d' ' -f1; }
+is "$(disk_sum 4194304)" "$img_sum" "disk holds the image's bytes"
 
 # ---- disk-size ----
 
@@ -84,6 +86,7 @@ fails_with EINVAL "emptying disk-size of a made disk: EINVAL" put "" "$I/disk-si
 ok "echo 8M > disk-size grows it" put 8M "$I/disk-size"
 ok "disk shows 8M" wait_disk 8388608
 is "$(get "$MNT/hosts/s/run/disk-used")" 8M "disk-used follows"
+is "$(disk_sum 4194304)" "$img_sum" "the image's bytes are still there after the grow"
 fails_with EINVAL "echo 6M > disk-size (shrink): EINVAL" put 6M "$I/disk-size"
 like "$(get "$I/run/err")" "disks only grow" "... run/err says disks only grow"
 is "$(timeout 30 dd if="$I/disk" bs=1M skip=4 count=4 status=none | tr -d '\0' | wc -c)" 0 \
