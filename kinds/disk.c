@@ -231,6 +231,23 @@ int vdc_disk_failed(const struct vdc_obj *inst, struct vdc_err *err)
 	return 0;
 }
 
+bool vdc_disk_movable(const struct vdc_obj *inst, struct vdc_err *err)
+{
+	if (disk_host(inst))
+		return true;
+	if (vdc_place_of((struct vdc_obj *)inst)->disk_local)
+		vdc_err_set(err, -EINVAL, "the disk of instance %s is on its hypervisor (it was first started before a storage host joined); it cannot move with it",
+			    inst->name);
+	else
+		vdc_err_set(err, -EINVAL, "instance %s has no disk on a storage host to move with", inst->name);
+	return false;
+}
+
+const char *vdc_disk_host_name(const struct vdc_obj *inst)
+{
+	return lun_of(inst)->host;
+}
+
 void vdc_disk_moved(struct vdc_obj *inst)
 {
 	struct vdc_obj *host = disk_host(inst);

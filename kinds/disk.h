@@ -57,6 +57,11 @@ int vdc_disk_for_start(struct vdc_obj *inst, struct vdc_err *err);
  */
 int vdc_disk_failed(const struct vdc_obj *inst, struct vdc_err *err);
 
+/* May the instance move to another hypervisor with its disk? false with the sentence (EINVAL) when not. */
+bool vdc_disk_movable(const struct vdc_obj *inst, struct vdc_err *err);
+/* The storage host its disk is on; "" when none. */
+const char *vdc_disk_host_name(const struct vdc_obj *inst);
+
 /* The instance moved to another hypervisor (or none): its storage host re-ACLs the target. */
 void vdc_disk_moved(struct vdc_obj *inst);
 

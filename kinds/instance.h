@@ -78,6 +78,7 @@ void vdc_instance_touched(struct vdc_obj *obj);
 /* The verbs of ctl that act through the host. */
 int vdc_instance_verb_reboot(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
 int vdc_instance_verb_reset(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
+int vdc_instance_verb_migrate(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
 
 /*
  * An instance as its hypervisor is told (docs/agent-protocol.md), a plain

@@ -105,6 +105,7 @@ static const struct vdc_run_def runfiles[] = {
 static const struct vdc_verb_def verbs[] = {
 	{ "reboot", "reboot", vdc_instance_verb_reboot },
 	{ "reset", "reset", vdc_instance_verb_reset },
+	{ "migrate", "migrate [HOST]", vdc_instance_verb_migrate },
 	VDC_VERBS_COMMON,
 };
 
