@@ -211,6 +211,11 @@ const struct vdc_kind vdc_kind_nics = {
 	.release = vdc_nic_release,
 };
 
+static const struct vdc_childdir_def childdirs[] = {
+	[VDC_INSTANCE_NICS] = { "nics", &vdc_kind_nics, VDC_NICS_MAX },
+};
+VDC_TABLE_IS(childdirs, VDC_INSTANCE_NCHILDDIRS);
+
 const struct vdc_kind vdc_kind_instances = {
 	.id = VDC_KIND_INSTANCES,
 	.name = "instances",
@@ -223,9 +228,8 @@ const struct vdc_kind vdc_kind_instances = {
 	.nrunfiles = VDC_NRUNFILES(runfiles),
 	.verbs = verbs,
 	.nverbs = VDC_ARRAY_SIZE(verbs),
-	.child = &vdc_kind_nics,
-	.childdir = "nics",
-	.child_max = VDC_NICS_MAX,
+	.childdirs = childdirs,
+	.nchilddirs = VDC_NCHILDDIRS(childdirs),
 	.has_data = true,
 	.data_name = "disk",
 	.data_before = VDC_INSTANCE_POWER + 1,

@@ -425,7 +425,7 @@ int vdc_volume_check_size(const struct vdc_obj *vol, const char *text, size_t le
 /* The check of `source`: the snapshot named `tname` ("V/S") may seed `vol` now. */
 int vdc_volume_check_source(const struct vdc_obj *vol, const char *tname, size_t len, struct vdc_err *err)
 {
-	const struct vdc_kind *sk = vol->kind->child;
+	const struct vdc_kind *sk = vol->kind->childdirs[VDC_VOLUME_SNAPSHOTS].kind;
 	const char *slash = memchr(tname, '/', len);
 	struct vdc_obj *parent, *snap;
 	int rc;
@@ -544,7 +544,7 @@ int vdc_volume_verb_rollback(struct vdc_obj *vol, const char *args, size_t len, 
 
 	if (!len)
 		return vdc_err_set(err, -EINVAL, "rollback needs the name of a snapshot: rollback SNAP");
-	snap = vdc_obj_find(vol->kind->child, vol, args, len);
+	snap = vdc_obj_find(vol->kind->childdirs[VDC_VOLUME_SNAPSHOTS].kind, vol, args, len);
 	if (!snap)
 		return vdc_err_set(err, -ENOENT, "volume %s has no snapshot %s", vol->name, vdc_quote(args, len, (char[200]){0}, 200));
 	return vdc_volume_restore(vol, snap, err);
@@ -593,8 +593,9 @@ static void lun_desired(const struct vdc_obj *vol, struct vdc_sta_vol_desired *o
 	struct vdc_map_entry *e;
 	size_t b;
 
-	out->snaps = xcalloc(vol->children.count + 1, sizeof(*out->snaps));
-	for (e = vdc_map_first(&vol->children, &b); e; e = vdc_map_next(&vol->children, e, &b)) {
+	out->snaps = xcalloc(vol->children[VDC_VOLUME_SNAPSHOTS].count + 1, sizeof(*out->snaps));
+	for (e = vdc_map_first(&vol->children[VDC_VOLUME_SNAPSHOTS], &b); e;
+	     e = vdc_map_next(&vol->children[VDC_VOLUME_SNAPSHOTS], e, &b)) {
 		const struct vdc_obj *s = e->value;
 
 		out->snaps[out->nsnaps].id = s->id;
