@@ -42,6 +42,7 @@ enum vdc_instance_rel {
 };
 enum vdc_instance_childdir {
 	VDC_INSTANCE_NICS,
+	VDC_INSTANCE_SNAPSHOTS,         /* of its disk (disk.h) */
 	VDC_INSTANCE_NCHILDDIRS
 };
 

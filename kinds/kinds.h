@@ -23,13 +23,14 @@ extern const struct vdc_kind vdc_kind_volumes;
 extern const struct vdc_kind vdc_kind_snapshots;
 extern const struct vdc_kind vdc_kind_instances;
 extern const struct vdc_kind vdc_kind_nics;
+extern const struct vdc_kind vdc_kind_instance_snapshots;
 extern const struct vdc_kind vdc_kind_hosts;
 extern const struct vdc_kind vdc_kind_quotas;
 
 /*
  * Every top-level kind vdcfs serves, NULL-terminated, in the order a
  * restore needs (link targets before their sources); nics and snapshots
- * are their parents' children, not in the list.
+ * (of volumes and of instances) are their parents' children, not in the list.
  */
 extern const struct vdc_kind *const vdc_kind_list[];
 
