@@ -2,7 +2,7 @@
  * The model (model.h): objects, attributes, links, the references between
  * them, live state and events, behind one lock.
  *
- * Why one file of about 1,600 lines: everything here is state that the
+ * Why one file of about 1,700 lines: everything here is state that the
  * one model lock guards, and every mutation touches several parts at once
  * (a link binds and counts a reference and logs an event in the same
  * transaction). Kept in one file, those structures are static: nothing
