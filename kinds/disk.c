@@ -397,7 +397,8 @@ bool vdc_disk_desired(const struct vdc_obj *inst, struct vdc_inst_disk_desired *
 	vdc_lun_endpoint(lun, &out->ep);
 	snprintf(out->serial, sizeof(out->serial), "vdc-disk-%" PRId64, inst->id);
 	out->size = vdc_disk_size(inst);
-	out->ready = vdc_lun_available(lun);
+	/* Not while a rollback asked for is not carried out: the guest would boot from bytes being copied. */
+	out->ready = vdc_lun_available(lun) && lun->restore_n <= lun->restored;
 	return true;
 }
 

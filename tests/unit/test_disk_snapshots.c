@@ -240,6 +240,7 @@ static void test_rollback(void **state)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_obj *inst, *s1, *snap;
+	struct vdc_inst_disk_desired dd;
 	json_t *e, *restore;
 	int64_t iid, sid;
 
@@ -268,7 +269,11 @@ static void test_rollback(void **state)
 	json_decref(e);
 	unit_set(inst, "power", "off");
 
+	assert_true(vdc_disk_desired(inst, &dd) && dd.ready);
 	assert_int_equal(rollback_rc(inst, "monday", &err), 0);
+	/* Its hypervisor may not start it from a disk being restored, even before the host says so. */
+	assert_true(vdc_disk_desired(inst, &dd));
+	assert_false(dd.ready);
 	e = desired_entry(s1, iid);
 	restore = json_object_get(e, "restore");
 	assert_int_equal(json_integer_value(json_object_get(restore, "n")), 1);
@@ -293,9 +298,10 @@ static void test_rollback(void **state)
 			 sid);
 	json_decref(e);
 
-	/* Carried out: the snapshot may go, and the next restore is number 2. */
+	/* Carried out: the disk is ready again, the snapshot may go, and the next restore is number 2. */
 	sta_report(s1, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"restore\": 1, \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
 		   iid, sid);
+	assert_true(vdc_disk_desired(inst, &dd) && dd.ready);
 	assert_int_equal(rollback_rc(inst, "monday", &err), 0);
 	e = desired_entry(s1, iid);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(e, "restore"), "n")), 2);
