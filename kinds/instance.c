@@ -107,7 +107,8 @@ static int missing_links(const struct vdc_obj *obj, struct vdc_err *err)
 	size_t b;
 	unsigned k;
 
-	for (e = vdc_map_first(&obj->children, &b); e; e = vdc_map_next(&obj->children, e, &b)) {
+	for (e = vdc_map_first(&obj->children[VDC_INSTANCE_NICS], &b); e;
+	     e = vdc_map_next(&obj->children[VDC_INSTANCE_NICS], e, &b)) {
 		const struct vdc_obj *nic = e->value;
 		const struct vdc_link *net = nic->attrs[VDC_NIC_NETWORK].link;
 

@@ -40,6 +40,11 @@ enum vdc_instance_rel {
 	VDC_INSTANCE_SSH_KEYS,
 	VDC_INSTANCE_NRELS
 };
+enum vdc_instance_childdir {
+	VDC_INSTANCE_NICS,
+	VDC_INSTANCE_SNAPSHOTS,         /* of its disk (disk.h) */
+	VDC_INSTANCE_NCHILDDIRS
+};
 
 /*
  * The words of an instance's run/state (docs/tree.md, "The state
