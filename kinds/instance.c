@@ -350,6 +350,8 @@ int vdc_instance_verb_migrate(struct vdc_obj *obj, const char *args, size_t len,
 		return vdc_err_set(err, -EINVAL, "instance %s is on host %s already", obj->name, want);
 	if (*want && !vdc_host_find(want))
 		return vdc_err_set(err, -ENOENT, "no host %s", vdc_quote(want, len, (char[80]){0}, 80));
+	if (*want && vdc_host_of(vdc_host_find(want))->role != VDC_ROLE_HVA)
+		return vdc_err_set(err, -EINVAL, "host %s is a storage host; instances run on hypervisors", want);
 	vdc_instance_size(obj, &cpus, &memory);
 	n = vdc_hosts_caps(obj, &caps);
 	for (i = 0; i < n; i++)
