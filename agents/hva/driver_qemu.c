@@ -95,33 +95,46 @@ static int qemu_probe(struct hva *h, struct vdc_err *err)
 	return 0;
 }
 
-/* The local boot disk: a qcow2 overlay of the cached image at `image_path`. */
-static int boot_disk(const struct hva_inst_paths *p, const struct hva_instance_spec *in, const char *image_path,
-		     struct vdc_err *err)
+/*
+ * An instance booting from its root disk on a storage host: the disk was
+ * made there from the image, so only the folder, its console log and the
+ * seed are made here.
+ */
+static int prepare_disk_instance(struct hva *h, const struct hva_instance_spec *in, struct vdc_err *err)
 {
-	enum hva_image_format format;
+	struct hva_inst_paths p;
 	int rc;
 
-	rc = hva_image_format_of(image_path, in->image.format, &format, err);
+	hva_inst_paths(h->statedir, in->domain, &p);
+	rc = hva_inst_dir_make(&p, 0711, err);
 	if (rc < 0)
-		return vdc_err_wrap(err, rc, "image %s cannot be used", in->image.name);
-	return hva_boot_disk_make(p, image_path, format, in->image.sha256, err);
+		return rc;
+	rc = hva_seed_build(p.dir, in, err);
+	if (rc < 0)
+		return vdc_err_wrap(err, rc, "cannot make the NoCloud seed");
+	return 0;
 }
 
 static int qemu_prepare(struct hva *h, const struct hva_instance_spec *in, const char *image_path,
 			struct vdc_err *err)
 {
 	struct hva_inst_paths p;
+	enum hva_image_format format;
 	int rc;
 
-	if (!image_path && !in->disk.present)
+	if (in->disk.present)
+		return prepare_disk_instance(h, in, err);
+	if (!image_path)
 		return vdc_err_set(err, -ENOENT, "no image is linked; link one (ln -s ../../images/NAME image) before power on");
 	hva_inst_paths(h->statedir, in->domain, &p);
 	rc = hva_inst_dir_make(&p, 0711, err);
 	if (rc < 0)
 		return rc;
-	/* A root disk on a storage host was made there from the image: no boot disk here. */
-	if (!in->disk.present && (rc = boot_disk(&p, in, image_path, err)) < 0)
+	rc = hva_image_format_of(image_path, in->image.format, &format, err);
+	if (rc < 0)
+		return vdc_err_wrap(err, rc, "image %s cannot be used", in->image.name);
+	rc = hva_boot_disk_make(&p, image_path, format, in->image.sha256, err);
+	if (rc < 0)
 		return rc;
 	rc = hva_seed_build(p.dir, in, err);
 	if (rc < 0)

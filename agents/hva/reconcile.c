@@ -369,16 +369,19 @@ static void start_instance(struct worker *w, virConnectPtr conn, const struct hv
 		wake_at(w, now + RETRY_MIN_MS);
 		return;
 	}
+	/* Its root disk was made from the image on its storage host: nothing is fetched here. */
 	if (in->disk.present) {
-		/* Its root disk was made from the image on its storage host: nothing is fetched here. */
 		if (!in->disk.ready) {
 			track_ok(t, HVA_PHASE_STARTING);
 			return;   /* the storage host makes the disk; a new revision says it is ready */
 		}
-	} else if (in->image.pending) {
+		goto prepare;
+	}
+	if (in->image.pending) {
 		track_ok(t, HVA_PHASE_STARTING);
 		return;   /* vdcfs computes the image's checksum; a new revision brings it */
-	} else if (in->image.present) {
+	}
+	if (in->image.present) {
 		rc = hva_image_want(&h->images, &in->image, image_path, &err);
 		if (rc == -EINPROGRESS) {
 			track_ok(t, HVA_PHASE_STARTING);
@@ -395,6 +398,7 @@ static void start_instance(struct worker *w, virConnectPtr conn, const struct hv
 		track_error(t, &err);
 		return;
 	}
+prepare:
 	track_ok(t, HVA_PHASE_STARTING);
 	rc = hva_drv_prepare(h, in, image, &err);
 	if (rc < 0)
