@@ -1,7 +1,8 @@
 /*
  * The qemu driver: full virtual machines that boot the image through the
- * BIOS from a qcow2 overlay, with the NoCloud seed as a second disk and
- * the serial console in a file.
+ * BIOS from a qcow2 overlay, or from their root disk on a storage host
+ * (an iSCSI LUN, as the volumes), with the NoCloud seed as a second disk
+ * and the serial console in a file.
  */
 #include <stdio.h>
 #include <string.h>
@@ -94,6 +95,26 @@ static int qemu_probe(struct hva *h, struct vdc_err *err)
 	return 0;
 }
 
+/*
+ * An instance booting from its root disk on a storage host: the disk was
+ * made there from the image, so only the folder, its console log and the
+ * seed are made here.
+ */
+static int prepare_disk_instance(struct hva *h, const struct hva_instance_spec *in, struct vdc_err *err)
+{
+	struct hva_inst_paths p;
+	int rc;
+
+	hva_inst_paths(h->statedir, in->domain, &p);
+	rc = hva_inst_dir_make(&p, 0711, err);
+	if (rc < 0)
+		return rc;
+	rc = hva_seed_build(p.dir, in, err);
+	if (rc < 0)
+		return vdc_err_wrap(err, rc, "cannot make the NoCloud seed");
+	return 0;
+}
+
 static int qemu_prepare(struct hva *h, const struct hva_instance_spec *in, const char *image_path,
 			struct vdc_err *err)
 {
@@ -101,6 +122,8 @@ static int qemu_prepare(struct hva *h, const struct hva_instance_spec *in, const
 	enum vdc_image_format format;
 	int rc;
 
+	if (in->disk.present)
+		return prepare_disk_instance(h, in, err);
 	if (!image_path)
 		return vdc_err_set(err, -ENOENT, "no image is linked; link one (ln -s ../../images/NAME image) before power on");
 	hva_inst_paths(h->statedir, in->domain, &p);
@@ -123,6 +146,8 @@ static int qemu_domain_xml(struct hva *h, const struct hva_instance_spec *in, co
 			   struct strbuf *out, struct vdc_err *err)
 {
 	struct hva_inst_paths p;
+	/* The root disk is the first disk, where the boot disk would be. */
+	struct hva_volume_disk root = { .vol = &in->disk.vol, .dev = "vda" };
 	struct hva_domain_def def = {
 		.type = h->domain_type,
 		.name = in->domain,
@@ -138,7 +163,10 @@ static int qemu_domain_xml(struct hva *h, const struct hva_instance_spec *in, co
 	};
 
 	hva_inst_paths(h->statedir, in->domain, &p);
-	def.disk_path = p.disk;
+	if (in->disk.present)
+		def.root = &root;
+	else
+		def.disk_path = p.disk;
 	def.seed_path = p.seed;
 	def.console_path = p.console;
 	return hva_domain_xml(&def, out, err);
@@ -168,6 +196,7 @@ const struct hva_driver hva_driver_qemu = {
 	.default_uri = "qemu:///system",
 	.needs_image = true,
 	.volumes = true,
+	.disks = true,
 	.probe = qemu_probe,
 	.prepare = qemu_prepare,
 	.domain_xml = qemu_domain_xml,
