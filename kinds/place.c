@@ -255,6 +255,13 @@ int vdc_place_set(struct vdc_obj *instance, const char *hostname, struct vdc_err
 		host_recount(old);
 		vdc_host_bump(old);
 	}
+	/*
+	 * Another host's console log starts at its own byte 0: what vdcfs has
+	 * counts from there on (the text so far stays in run/console), or the
+	 * new host's first bytes would be taken for ones already received.
+	 */
+	if (strcmp(p->host, hostname))
+		p->console_have = 0;
 	snprintf(p->host, sizeof(p->host), "%s", hostname);
 	if (host) {
 		if (!host_link(host, instance->name))
