@@ -112,6 +112,15 @@ like "$(get "$I/run/err")" "written only while it is off" "... run/err says why"
 ok "reading disk of an instance that is on works" timeout 30 dd if="$I/disk" of=/dev/null bs=1M count=1 status=none
 ok "power off" put off "$I/power"
 
+# ---- a clone: cp -r ----
+
+ok "cp -r instances/i1 instances/i2" timeout -k 2 120 cp -r "$I" "$MNT/instances/i2"
+is "$(get "$MNT/instances/i2/run/disk-host")" s "i2's disk is on s"
+is "$(get "$MNT/instances/i2/disk-size")" 8M "i2's disk-size is i1's"
+is "$(timeout -k 2 60 sha256sum < "$MNT/instances/i2/disk" | cut -d' ' -f1)" \
+	"$(timeout -k 2 60 sha256sum < "$I/disk" | cut -d' ' -f1)" "i2's disk holds i1's bytes (marker included)"
+ok "rmdir instances/i2" rmdir "$MNT/instances/i2"
+
 # ---- kill -9 of vdcfs: the disk is where it was ----
 
 sum_before=$(disk_sum 8388608)
