@@ -112,7 +112,8 @@ int sta_report_next(void *agent, uint64_t seq, long *next, json_t **report)
 	memcpy(progress, s->progress, sizeof(progress));
 	n_fetches = s->n_fetches;
 	fetches = xmalloc((n_fetches + 1) * sizeof(*fetches));
-	memcpy(fetches, s->fetches, n_fetches * sizeof(*fetches));
+	if (n_fetches)
+		memcpy(fetches, s->fetches, n_fetches * sizeof(*fetches));
 	pthread_mutex_unlock(&s->core.lock);
 
 	s->report_last = vdc_agent_now_ms();
