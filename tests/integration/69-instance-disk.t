@@ -69,11 +69,11 @@ wait_disk() {
 	return 1
 }
 ok "disk shows 4M once the storage host made it" wait_disk 4194304
-is "$(tgt_count=$(vdc_tgt_targets s | grep -cxF "$iqn"); echo "$tgt_count")" 1 "the host's tgtd has the disk's target"
 
 # The storage host makes the disk from the image (vdc-sta, docs/vdc-sta.md).
 disk_sum() { timeout -k 2 60 head -c "$1" "$I/disk" | sha256sum | cut -d' ' -f1; }
 is "$(disk_sum 4194304)" "$img_sum" "disk holds the image's bytes"
+is "$(vdc_tgt_targets s | grep -cxF "$iqn")" 1 "the host's tgtd has the disk's target"
 
 # ---- disk-size ----
 
