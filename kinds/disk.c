@@ -148,6 +148,15 @@ static int place(struct vdc_obj *inst, struct vdc_err *err)
 
 	if (lun->host[0] || vdc_place_of(inst)->disk_local)
 		return 0;
+	if (!size_written(inst)) {
+		char text[32];
+
+		/* The size it will be written down as must pass disk-size's checks (the owner's quota). */
+		snprintf(text, sizeof(text), "%" PRIu64 "M", size >> 20);
+		rc = vdc_attr_check(inst, VDC_INSTANCE_DISK_SIZE, text, strlen(text), err);
+		if (rc < 0)
+			return rc;
+	}
 	host = vdc_lun_pick_host(size, NULL, &any_sta, err);
 	if (!any_sta)
 		return 1;

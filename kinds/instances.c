@@ -42,6 +42,18 @@ static int check_power(const struct vdc_obj *obj, const char *v, size_t len, str
 	return vdc_onoff_parse(v, len, "power", &on, err);
 }
 
+/* The disk's checks first, then the owner's volume-size quota (the last, as it marks the quota's run/ changed). */
+static int check_disk_size(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
+{
+	uint64_t bytes = 0;
+	int rc = vdc_disk_check_size(obj, v, len, err);
+
+	if (rc < 0 || !obj || !len)
+		return rc;
+	vdc_size_parse(v, len, "disk-size", &bytes, NULL);
+	return vdc_quota_check_value(obj, VDC_QUOTA_VOLUME_SIZE, bytes, err);
+}
+
 static int check_hostname(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
 {
 	(void)obj;
@@ -54,7 +66,7 @@ static const struct vdc_attr_def attrs[] = {
 	[VDC_INSTANCE_HOSTNAME] = { "hostname", VDC_ATTR_VALUE, "", NULL, VDC_HOSTNAME_MAX, 0, check_hostname },
 	[VDC_INSTANCE_USER_DATA] = { "user-data", VDC_ATTR_VALUE, "", NULL, VDC_USER_DATA_MAX, VDC_ATTR_MULTILINE, NULL },
 	[VDC_INSTANCE_IMAGE] = { "image", VDC_ATTR_LINK, NULL, "images", 0, 0, NULL },
-	[VDC_INSTANCE_DISK_SIZE] = { "disk-size", VDC_ATTR_VALUE, "", NULL, 32, 0, vdc_disk_check_size },
+	[VDC_INSTANCE_DISK_SIZE] = { "disk-size", VDC_ATTR_VALUE, "", NULL, 32, 0, check_disk_size },
 	[VDC_INSTANCE_POWER] = { "power", VDC_ATTR_VALUE, "off", NULL, 8, 0, check_power },
 };
 

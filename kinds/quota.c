@@ -112,6 +112,8 @@ void vdc_quota_share(const struct vdc_kind *kind, const struct vdc_obj *obj, str
 		out->n[VDC_QUOTA_INSTANCES] = 1;
 		out->n[VDC_QUOTA_CPUS] = attr_amount(kind, obj, VDC_INSTANCE_CPUS, false);
 		out->n[VDC_QUOTA_MEMORY] = attr_amount(kind, obj, VDC_INSTANCE_MEMORY, true);
+		/* Its root disk takes storage as a volume does (written down when it is placed). */
+		out->n[VDC_QUOTA_VOLUME_SIZE] = attr_amount(kind, obj, VDC_INSTANCE_DISK_SIZE, true);
 	} else if (kind->id == VDC_KIND_VOLUMES) {
 		out->n[VDC_QUOTA_VOLUME_SIZE] = attr_amount(kind, obj, VDC_VOLUME_SIZE, true);
 	}
