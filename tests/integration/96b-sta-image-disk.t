@@ -101,6 +101,8 @@ EOF
 }
 state_is() { [ "$(field "$1" state)" = "$2" ]; }
 wait_state() { vdc_wait "$3" state_is "$1" "$2" || diag "volume $1: $(field "$1" state) $(field "$1" err)"; }
+# Waits stretch with VDC_TIMEOUT (make valgrind sets 60: the agent runs under valgrind there).
+W=$(( ${VDC_TIMEOUT:-10} * 2 > 60 ? ${VDC_TIMEOUT:-10} * 2 : 60 ))
 
 # ---- the storage host ----
 
@@ -124,12 +126,12 @@ fi
 sta_start() {
 	vdc_host_spawn s "$VDC_TMP/sta-s.log" $VDC_STA_WRAP "$VDC_STA" --server "$VDC_SERVER_ADDR:$PORT" \
 		--pin "$PIN" --token "$(printf '%064d' 1)" --name s --state "$S" \
-		--portal "$(vdc_host_addr s):$VDC_TGT_PORT" --heartbeat 2
+		--portal "$(vdc_host_addr s):$VDC_TGT_PORT" --heartbeat 2 ${VDC_STA_OPTS:-}
 	STA_PID_s=$VDC_HOST_PID
 }
 desired
 if vdc_host_up s 2 && vdc_tgtd_start s && mkdir -p "$S" && sta_start &&
-	vdc_wait 30 test -s "$F/report.json"; then
+	vdc_wait "$W" test -s "$F/report.json"; then
 	pass "storage host s joins the stand-in of vdcfs and reports"
 else
 	fail "storage host s joins the stand-in of vdcfs and reports"
@@ -141,9 +143,9 @@ fi
 # ---- a disk from a raw image ----
 
 desired "$(vol 12 $((8 * MIB)) "$(image tiny "$TINY" raw)")"
-ok "disk 12 is reported creating" vdc_wait 20 state_is 12 creating
-ok "... with the fetch's progress in percent" vdc_wait 20 grep -q '"progress":"fetching image tiny: [0-9]*% ([0-9.]*[KM]* of 4M)"' "$F/reports.log"
-ok "disk 12 becomes available" wait_state 12 available 60
+ok "disk 12 is reported creating" vdc_wait "$W" state_is 12 creating
+ok "... with the fetch's progress in percent" vdc_wait "$W" grep -q '"progress":"fetching image tiny: [0-9]*% ([0-9.]*[KM]* of 4M)"' "$F/reports.log"
+ok "disk 12 becomes available" wait_state 12 available "$W"
 is "$(stat -c %s "$S/volumes/12.img")" $((8 * MIB)) "its file is grown to the disk's size (8M)"
 ok "its first 4M are the image's bytes" cmp -n $((4 * MIB)) "$S/volumes/12.img" "$F/images/tiny"
 ok "... and the rest zeros" cmp -i $((4 * MIB)):0 -n $((4 * MIB)) "$S/volumes/12.img" /dev/zero
@@ -160,7 +162,7 @@ is "$(grep -c 'fetching image tiny (' "$VDC_TMP/sta-s.log")" 1 "the image was fe
 # ---- a disk from a qcow2 image ----
 
 desired "$(vol 12 $((8 * MIB)) "$(image tiny "$TINY" raw)")" "$(vol 13 $((6 * MIB)) "$(image tinyq "$TINYQ" qcow2)")"
-ok "disk 13 (qcow2 image) becomes available" wait_state 13 available 60
+ok "disk 13 (qcow2 image) becomes available" wait_state 13 available "$W"
 ok "its first 4M are the image's bytes as a raw disk" cmp -n $((4 * MIB)) "$S/volumes/13.img" "$F/images/tiny"
 is "$(stat -c %s "$S/volumes/13.img")" $((6 * MIB)) "... grown to 6M"
 ok "the cache keeps the raw disk of the qcow2 image, converted once" test -f "$S/images/$TINYQ.raw"
@@ -173,13 +175,13 @@ ok "... and made the disk from it" grep -q 'volume 13: made from image tinyq' "$
 D12=$(vol 12 $((8 * MIB)) "$(image tiny "$TINY" raw)")
 D13=$(vol 13 $((6 * MIB)) "$(image tinyq "$TINYQ" qcow2)")
 desired "$D12" "$D13" "$(vol 14 $((2 * MIB)) "$(image tiny "$TINY" raw)")"
-ok "a disk smaller than its image is error" wait_state 14 error 20
+ok "a disk smaller than its image is error" wait_state 14 error "$W"
 is "$(field 14 err)" "disk of 2M is smaller than image tiny's 4M" "... with the protocol's sentence"
 nok "... and has no file" test -e "$S/volumes/14.img"
 nok "... nor target" eval 'vdc_tgt_targets s | grep -qx "$IQN:disk-14"'
 
 desired "$D12" "$D13" "$(vol 15 $((8 * MIB)) "$(image tiny "$(printf '%064d' 0)" raw)")"
-ok "an image whose checksum is not the one named is error" wait_state 15 error 30
+ok "an image whose checksum is not the one named is error" wait_state 15 error "$W"
 like "$(field 15 err)" "checksum" "... saying so"
 nok "... and makes no file" test -e "$S/volumes/15.img"
 nok "... nor a cache entry" test -e "$S/images/$(printf '%064d' 0).raw"
@@ -196,12 +198,12 @@ is "$(stat -c %i "$S/volumes/12.img")" "$ino" "... its file is not made again"
 
 D16=$(vol 16 $((16 * MIB)) "$(image big "$BIG" raw)")
 desired "$D12" "$D13" "$D16"
-ok "disk 16's image is being fetched" vdc_wait 20 grep -q '"progress":"fetching image big: ' "$F/reports.log"
+ok "disk 16's image is being fetched" vdc_wait "$W" grep -q '"progress":"fetching image big: ' "$F/reports.log"
 vdc_sta_kill9 s
 ok "a fetch killed leaves a temporary file in the cache" eval 'ls -A "$S/images" | grep -q "^\.$BIG\."'
 printf 'junk' > "$S/volumes/.16.img.tmp"
 sta_start
-ok "after the restart disk 16 becomes available" wait_state 16 available 60
+ok "after the restart disk 16 becomes available" wait_state 16 available "$W"
 ok "its bytes are the image's" cmp "$S/volumes/16.img" "$F/images/big"
 nok "no temporary file is left in the cache" eval 'ls -A "$S/images" | grep -q "^\."'
 nok "nor a disk half made" test -e "$S/volumes/.16.img.tmp"
@@ -210,8 +212,8 @@ ok "disks 12 and 13 are still available" eval 'state_is 12 available && state_is
 # ---- removal ----
 
 desired "$D12" "$D16"
-ok "disk 13 removed: its file goes" vdc_wait 20 eval '! test -e "$S/volumes/13.img"'
-ok "... and its target" vdc_wait 20 eval '! vdc_tgt_targets s | grep -qx "$IQN:disk-13"'
+ok "disk 13 removed: its file goes" vdc_wait "$W" eval '! test -e "$S/volumes/13.img"'
+ok "... and its target" vdc_wait "$W" eval '! vdc_tgt_targets s | grep -qx "$IQN:disk-13"'
 ok "the image stays in the cache (disk 12 names it now)" test -f "$S/images/$TINYQ.raw"
 
 vdc_sta_stop s
