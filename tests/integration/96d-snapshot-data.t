@@ -4,7 +4,8 @@
 # holes by SEEK_HOLE), served by the snapshot's own target on the storage
 # host (vdcfs's initiator alone in its ACL); they keep the old bytes after
 # the volume or disk is overwritten; a tar of volumes/V with its snapshot
-# extracted under a fresh volume name gives the same snapshot bytes; bad
+# extracted under a fresh volume name gives the same snapshot bytes, as
+# does a tar of instances/I with its snapshot under a fresh name; bad
 # opens and writes give the errno and a sentence in run/err.
 
 VDC_WATCHDOG=$(( ${VDC_WATCHDOG:-0} > 300 ? VDC_WATCHDOG : 300 ))
@@ -110,7 +111,6 @@ ok "echo clear > snapshots/s1/ctl" put clear "$S/ctl"
 
 sum_v1=$(sum_of "$V/data")
 ok "tar --sparse of volumes/v1" timeout -k 2 120 tar --exclude-caches --sparse -C "$MNT" -cf "$VDC_TMP/v1.tar" volumes/v1
-diag "$(tar -tf "$VDC_TMP/v1.tar" | tr '\n' ' ')"
 ok "tar -xf it as volumes/v9" timeout -k 2 180 tar -C "$MNT" --transform 's,^volumes/v1,volumes/v9,' -xf "$VDC_TMP/v1.tar" ||
 	diag "v9: $(get "$MNT/volumes/v9/run/state") $(get "$MNT/volumes/v9/run/err"); s1: $(get "$MNT/volumes/v9/snapshots/s1/run/err")"
 is "$(get "$MNT/volumes/v9/size")" 16M "v9 is 16M"
@@ -138,6 +138,13 @@ ok "overwrite the disk's first 1M" timeout -k 2 30 dd if="$VDC_TMP/b" of="$I/dis
 isnt "$(sum_of "$I/disk")" "$sum_disk" "the disk changed"
 is "$(sum_of "$I/snapshots/monday/disk")" "$sum_disk" "snapshots/monday/disk still holds the old bytes"
 like "$(holes "$I/snapshots/monday/disk")" '^[0-9]+ [0-9]+$' "lseek SEEK_HOLE/SEEK_DATA on it work"
+sum_now=$(sum_of "$I/disk")
+ok "tar --sparse of instances/i1" timeout -k 2 120 tar --exclude-caches --sparse -C "$MNT" -cf "$VDC_TMP/i1.tar" instances/i1
+ok "tar -xf it as instances/i2" timeout -k 2 180 tar -C "$MNT" --transform 's,^instances/i1,instances/i2,' -xf "$VDC_TMP/i1.tar" ||
+	diag "i2: $(get "$MNT/instances/i2/run/err"); monday: $(get "$MNT/instances/i2/snapshots/monday/run/err")"
+is "$(sum_of "$MNT/instances/i2/disk")" "$sum_now" "i2/disk is i1's"
+is "$(sum_of "$MNT/instances/i2/snapshots/monday/disk")" "$sum_disk" "i2's snapshot monday holds the bytes of i1's"
+ok "rmdir instances/i2 and its snapshot" rmdir "$MNT/instances/i2/snapshots/monday" "$MNT/instances/i2"
 ok "rmdir snapshots/monday" rmdir "$I/snapshots/monday"
 ok "rmdir instances/i1" rmdir "$I"
 
