@@ -141,6 +141,11 @@ struct vdc_block_ops {
 	uint64_t (*allocated)(const struct vdc_obj *obj);
 	/* The attribute that holds its size (truncate(2) of data writes it). */
 	unsigned size_attr;
+	/*
+	 * No attribute holds its size (a snapshot's bytes): truncate(2) to
+	 * anything but 0 or its size is EINVAL, its times are its object's.
+	 */
+	bool fixed_size;
 };
 
 /* A verb for ctl: `name [args]`. */

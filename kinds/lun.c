@@ -3,7 +3,9 @@
  * root disks have in common. What is desired lives with the object (its
  * size, and the live values "host", "chap" and "restore"); what its
  * storage host last reported lives in struct vdc_lun and is never stored.
- * The state shown is the kind's to derive (its ops->reconcile).
+ * The state shown is the kind's to derive (its ops->reconcile). Snapshots
+ * of LUNs are children of the LUN's object; their bytes are served from a
+ * target of their own (vdc_lun_snap_block, at the end of this file).
  */
 #include <errno.h>
 #include <gnutls/crypto.h>
@@ -431,6 +433,39 @@ void vdc_lun_snaps_desired(const struct vdc_map *snaps, struct vdc_sta_vol_desir
 	}
 }
 
+/* The size of a snapshot's bytes: 0 until its storage host first reported it available. */
+static uint64_t snap_size(const struct vdc_obj *snap)
+{
+	return snap->priv ? *(const uint64_t *)snap->priv : 0;
+}
+
+static void snap_size_set(struct vdc_obj *snap, uint64_t size)
+{
+	if (!snap->priv)
+		snap->priv = xcalloc(1, sizeof(uint64_t));
+	*(uint64_t *)snap->priv = size;
+}
+
+void vdc_lun_snap_live_loaded(struct vdc_obj *snap, const char *name, const char *value)
+{
+	if (!strcmp(name, "size"))
+		snap_size_set(snap, strtoull(value, NULL, 10));
+}
+
+/* Taken: its size is its LUN's now (the file the host copied or cloned), kept for good. */
+static void snap_taken(struct vdc_obj *snap, uint64_t size)
+{
+	struct vdc_err ignored = VDC_ERR_INIT;
+	char text[32];
+
+	if (snap->priv || !size)
+		return;
+	snprintf(text, sizeof(text), "%" PRIu64, size);
+	if (vdc_obj_live_put(snap, "size", text, &ignored) == 0)
+		snap_size_set(snap, size);
+	vdc_obj_live_changed(snap);
+}
+
 void vdc_lun_snaps_seen(struct vdc_obj *obj, const struct vdc_doc_sta_vol *it)
 {
 	unsigned i;
@@ -445,6 +480,8 @@ void vdc_lun_snaps_seen(struct vdc_obj *obj, const struct vdc_doc_sta_vol *it)
 		    !strcmp(sstate, VDC_WIRE_STATE_ERROR)) {
 			if (strcmp(snap->state, sstate))
 				vdc_obj_set_state(snap, sstate);
+			if (!strcmp(sstate, VDC_WIRE_VOL_AVAILABLE) && it->size > 0)
+				snap_taken(snap, (uint64_t)it->size);
 			if (!strcmp(sstate, VDC_WIRE_STATE_ERROR) && *serr && (!snap->err || strcmp(snap->err, serr)))
 				vdc_obj_set_err(snap, serr);
 		}
@@ -480,3 +517,101 @@ void vdc_luns_reconcile_all(void)
 		lun->ops->reconcile(lun->obj);
 	}
 }
+
+/* ---- snapshots' bytes ---- */
+
+/* The LUN of `obj` (a volume, an instance), or NULL when it has none. */
+static struct vdc_lun *lun_of_obj(const struct vdc_obj *obj)
+{
+	struct vdc_lun *lun;
+
+	for (lun = all_luns; lun; lun = lun->next)
+		if (lun->obj == obj)
+			return lun;
+	return NULL;
+}
+
+static struct vdc_obj *snap_host(const struct vdc_obj *snap)
+{
+	struct vdc_lun *lun = lun_of_obj(snap->parent);
+
+	return lun ? vdc_lun_host(lun) : NULL;
+}
+
+static bool snap_placed(const struct vdc_obj *snap)
+{
+	return snap_host(snap) != NULL;
+}
+
+/* -EBUSY while a restore from it (a rollback, a volume's source) is asked for and not yet carried out. */
+static int snap_writable(const struct vdc_obj *snap, struct vdc_err *err)
+{
+	const struct vdc_lun *lun;
+
+	for (lun = all_luns; lun; lun = lun->next)
+		if (lun->restore_snap == snap->id && lun->restore_n > lun->restored && lun->seen)
+			return vdc_err_set(err, -EBUSY, "%s %s is being restored from snapshot %s of %s %s; its bytes are written once that is done",
+					   lun->obj->kind->noun, lun->obj->name, snap->name, snap->parent->kind->noun,
+					   snap->parent->name);
+	return 0;
+}
+
+static int snap_endpoint(const struct vdc_obj *snap, struct vdc_block_ep *ep, struct vdc_err *err)
+{
+	struct vdc_lun *lun = lun_of_obj(snap->parent);
+	struct vdc_obj *host = lun ? vdc_lun_host(lun) : NULL;
+	char dc[13];
+
+	memset(ep, 0, sizeof(*ep));
+	if (!host || !vdc_host_is_up(host) || strcmp(snap->state, VDC_WIRE_VOL_AVAILABLE) || !snap_size(snap))
+		return vdc_err_set(err, -EAGAIN, "snapshot %s of %s %s is %s, not available on a storage host%s%s",
+				   snap->name, snap->parent->kind->noun, snap->parent->name,
+				   host && !vdc_host_is_up(host) ? "unreachable" : snap->state, host ? " " : "",
+				   host ? host->name : "");
+	vdc_lun_endpoint(lun, ep);
+	dc12(dc);
+	snprintf(ep->iqn, sizeof(ep->iqn), "%s:%s:snap-%" PRId64, VDC_IQN_PREFIX, dc, snap->id);
+	snprintf(ep->user, sizeof(ep->user), "snap-%" PRId64, snap->id);
+	ep->size = snap_size(snap);
+	ep->writable = snap_writable(snap, NULL) == 0;
+	return 0;
+}
+
+static int snap_no_host(const struct vdc_obj *snap, struct vdc_err *err)
+{
+	return vdc_err_set(err, -EAGAIN, "snapshot %s of %s %s is on no storage host, so it holds no bytes; its %s must be on a storage host and the snapshot taken first",
+			   snap->name, snap->parent->kind->noun, snap->parent->name, snap->parent->kind->noun);
+}
+
+/* Each open reads afresh: a restore or a rollback never changes it, but cheap to be sure. */
+static bool snap_cache_ok(struct vdc_obj *snap)
+{
+	(void)snap;
+	return false;
+}
+
+/* A snapshot has no run/progress. */
+static void snap_set_progress(struct vdc_obj *snap, const char *text)
+{
+	(void)snap;
+	(void)text;
+}
+
+/* Not reported per snapshot: at least the block the front end shows. */
+static uint64_t snap_allocated(const struct vdc_obj *snap)
+{
+	(void)snap;
+	return 0;
+}
+
+const struct vdc_block_ops vdc_lun_snap_block = {
+	.placed = snap_placed,
+	.endpoint = snap_endpoint,
+	.writable = snap_writable,
+	.no_host = snap_no_host,
+	.cache_ok = snap_cache_ok,
+	.set_progress = snap_set_progress,
+	.size = snap_size,
+	.allocated = snap_allocated,
+	.fixed_size = true,
+};

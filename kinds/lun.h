@@ -178,6 +178,20 @@ int vdc_lun_snap_arg(struct vdc_obj *obj, unsigned dir, const char *args, size_t
 		     struct vdc_err *err);
 int vdc_lun_snap_busy(const struct vdc_lun *lun, const struct vdc_obj *snap, struct vdc_err *err);
 
+/*
+ * A snapshot's bytes (volumes/V/snapshots/S/data, instances/I/snapshots/S/disk):
+ * the block ops of both snapshot kinds, whose endpoint is the snapshot's
+ * own target on its LUN's storage host (`PREFIX:DC12:snap-ID`, CHAP user
+ * `snap-ID` with the LUN's secret, vdcfs's initiator alone in its ACL),
+ * readable while it is available, writable (the snapshot's bytes become
+ * what is written: a restore from tar) unless a restore from it is under
+ * way. Its size is its LUN's size when its storage host first reported it
+ * available, kept as the live value "size" of the snapshot (obj->priv);
+ * vdc_lun_snap_live_loaded() is the snapshot kinds' live_loaded.
+ */
+extern const struct vdc_block_ops vdc_lun_snap_block;
+void vdc_lun_snap_live_loaded(struct vdc_obj *snap, const char *name, const char *value);
+
 /* hosts/NAME/run/disk and disk-used of a storage host. */
 void vdc_host_show_disk(const struct vdc_obj *host, struct strbuf *out);
 void vdc_host_show_disk_used(const struct vdc_obj *host, struct strbuf *out);

@@ -1,6 +1,8 @@
 /*
  * The iSCSI data back end (handle.h): volumes/NAME/data read and written
- * on the volume's LUN, through an iSCSI session of the handle's own, and
+ * on the volume's LUN (and every other kind->block file the same way: an
+ * instance's disk, a snapshot's data or disk on the snapshot's own
+ * target), through an iSCSI session of the handle's own, and
  * what else reaches the LUN without a handle (truncate(2), a scratch file
  * renamed onto data). The volume's attributes are looked up in the model;
  * the session is libiscsi's (backend/iscsi.c).
@@ -427,6 +429,7 @@ int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size)
 	struct vdc_obj *vol;
 	int64_t id = 0;
 	uint64_t cur = 0;
+	bool fixed = false;
 	char text[32];
 	int rc = 0;
 
@@ -438,6 +441,7 @@ int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size)
 		if (rc == 0) {
 			id = n.obj->id;
 			cur = tree_data_size(n.obj);
+			fixed = n.obj->kind->block->fixed_size;
 			if (size == 0)
 				rc = n.obj->kind->block->writable(n.obj, &err);
 		}
@@ -447,6 +451,10 @@ int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size)
 		return id ? volume_fail(id, &err, rc) : rc;
 	if (size == cur)
 		return 0;
+	if (fixed && size)
+		return volume_fail(id, &err, vdc_err_set(&err, -EINVAL,
+			"a snapshot's bytes keep the size its volume had when it was taken (%llu bytes); truncate it to 0 to discard every block",
+			(unsigned long long)cur));
 	if (size == 0) {
 		if (!h) {
 			rc = volume_endpoint(ino, true, &ep, &id, &cur, &err);

@@ -514,14 +514,15 @@ uint64_t tree_data_size(const struct vdc_obj *obj)
  * reports and its `size` attribute, so a grow by truncate(2) or by writing
  * `size` shows at once (the bytes between read as zeros until the host has
  * grown the LUN). Its times are those of its last write through data (in
- * this run of vdcfs) or of its size, never of run/, so that tar does not
- * see it change while it reads it.
+ * this run of vdcfs) or of its size (a snapshot's, which has none: its
+ * making), never of run/, so that tar does not see it change while it
+ * reads it.
  */
 static void volume_data_stat(const struct node *n, struct stat *st)
 {
 	const struct vdc_obj *o = n->obj;
 	uint64_t size = tree_data_size(o);
-	struct timespec t = o->attrs[o->kind->block->size_attr].mtime;
+	struct timespec t = o->kind->block->fixed_size ? o->ctime : o->attrs[o->kind->block->size_attr].mtime;
 	time_t w = (time_t)(intptr_t)vdc_imap_get(&data_written, (uint64_t)o->id);
 
 	if (w > t.tv_sec)

@@ -279,6 +279,56 @@ const struct sta_volume_spec *sta_desired_by_iqn(const struct sta_desired *d, co
 	return NULL;
 }
 
+void sta_snapshot_iqn(const struct sta_desired *d, uint64_t id, char out[STA_IQN_MAX + 1])
+{
+	snprintf(out, STA_IQN_MAX + 1, "%.64ssnap-%" PRIu64, d->iqn_prefix, id);   /* the prefix is 35 bytes */
+}
+
+void sta_snapshot_user(uint64_t id, char out[VDC_NAME_MAX + 1])
+{
+	snprintf(out, VDC_NAME_MAX + 1, "snap-%" PRIu64, id);
+}
+
+void sta_control_initiator(const struct sta_desired *d, char out[STA_IQN_MAX + 1])
+{
+	snprintf(out, STA_IQN_MAX + 1, "%.64scontrol", d->iqn_prefix);
+}
+
+uint64_t sta_snapshot_user_id(const char *user)
+{
+	char *end;
+	uint64_t id;
+
+	if (strncmp(user, "snap-", 5) != 0 || user[5] < '1' || user[5] > '9')
+		return 0;
+	id = strtoull(user + 5, &end, 10);
+	return *end ? 0 : id;
+}
+
+uint64_t sta_desired_snapshot_by_iqn(const struct sta_desired *d, const char *iqn)
+{
+	size_t n = strlen(d->iqn_prefix);
+	uint64_t id;
+
+	if (!n || strncmp(iqn, d->iqn_prefix, n) != 0)
+		return 0;
+	id = sta_snapshot_user_id(iqn + n);
+	return id && sta_desired_has_snapshot(d, id, NULL) ? id : 0;
+}
+
+bool sta_desired_user(const struct sta_desired *d, const char *user)
+{
+	uint64_t id = sta_snapshot_user_id(user);
+	size_t i;
+
+	if (id)
+		return sta_desired_has_snapshot(d, id, NULL);
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->vol[i].chap_user, user) == 0)
+			return true;
+	return false;
+}
+
 bool sta_desired_has_snapshot(const struct sta_desired *d, uint64_t id,
 			      const struct sta_volume_spec **vol)
 {

@@ -90,6 +90,23 @@ bool sta_desired_has_snapshot(const struct sta_desired *d, uint64_t id,
 			      const struct sta_volume_spec **vol);
 
 /*
+ * Every available snapshot is exported as a target of its own
+ * (docs/storage.md, "Snapshots' bytes"), named from the desired state
+ * alone (nothing new is sent for it): IQN `PREFIX` "snap-ID" (the data
+ * center's prefix, d->iqn_prefix), CHAP user "snap-ID" with its volume's
+ * secret, vdcfs's initiator (`PREFIX` "control") alone in its ACL.
+ */
+void sta_snapshot_iqn(const struct sta_desired *d, uint64_t id, char out[STA_IQN_MAX + 1]);
+void sta_snapshot_user(uint64_t id, char out[VDC_NAME_MAX + 1]);
+void sta_control_initiator(const struct sta_desired *d, char out[STA_IQN_MAX + 1]);
+/* The id of the desired snapshot whose target `iqn` is, or 0. */
+uint64_t sta_desired_snapshot_by_iqn(const struct sta_desired *d, const char *iqn);
+/* Whether CHAP user `user` is wanted: a desired volume's, or a desired snapshot's "snap-ID". */
+bool sta_desired_user(const struct sta_desired *d, const char *user);
+/* The id N of a name "snap-N" (N without leading zeros), or 0. */
+uint64_t sta_snapshot_user_id(const char *user);
+
+/*
  * Whether a disk of `v->size` bytes holds image `v->image` whose raw
  * form is `image_size` bytes: -EFBIG with a sentence ("disk of 16M is
  * smaller than image tiny's 32M") when it does not.

@@ -75,6 +75,8 @@ struct snap_track {
 	unsigned failures;
 	long retry_at;
 	bool seen;
+	bool exported;                    /* its own target was made (snaptarget.c) */
+	char export_err[VDC_ERR_MSG_MAX]; /* or why not */
 };
 
 struct worker {
@@ -509,6 +511,38 @@ fail:
 	wake_at(w, vdc_agent_now_ms() + RETRY_MAX_MS / 6);
 }
 
+/* Export each snapshot of `v` whose file exists as a target of its own (snaptarget.c). */
+static void export_snapshots(struct worker *w, struct sta_tgt_view *view, const struct sta_volume_spec *v)
+{
+	char path[PATH_MAX];
+	size_t k;
+
+	if (v->err[0])
+		return;
+	for (k = 0; k < v->n_snapshots; k++) {
+		struct snap_track *st = snap_track(w, v->snapshots[k].id);
+		struct vdc_err err = VDC_ERR_INIT;
+
+		sta_snapshot_path(w->s, st->id, path);
+		st->exported = false;
+		if (!file_exists(path)) {
+			st->export_err[0] = '\0';
+			continue;
+		}
+		if (sta_snapshot_export(w->s, view, &w->desired, v, st->id, &err) == 0) {
+			if (st->export_err[0])
+				log_info("snapshot %" PRIu64 ": exported again", st->id);
+			st->export_err[0] = '\0';
+			st->exported = true;
+			continue;
+		}
+		if (strcmp(st->export_err, err.msg) != 0)
+			log_error("snapshot %" PRIu64 " of volume %" PRIu64 ": %s", st->id, v->id, err.msg);
+		snprintf(st->export_err, sizeof(st->export_err), "%s", err.msg);
+		wake_at(w, vdc_agent_now_ms() + RETRY_MAX_MS / 6);
+	}
+}
+
 /* Whether CHAP user `user` is bound (either way) to any target of `view` but `skip`. */
 static bool account_in_use(const struct sta_tgt_view *view, const char *user, const struct sta_tgt_target *skip)
 {
@@ -525,16 +559,6 @@ static bool account_in_use(const struct sta_tgt_view *view, const char *user, co
 			if (strcmp(t->outgoing[j], user) == 0)
 				return true;
 	}
-	return false;
-}
-
-static bool desired_user(const struct sta_desired *d, const char *user)
-{
-	size_t i;
-
-	for (i = 0; i < d->n; i++)
-		if (strcmp(d->vol[i].chap_user, user) == 0)
-			return true;
 	return false;
 }
 
@@ -559,7 +583,8 @@ static void remove_targets(struct worker *w, struct sta_tgt_view *view)
 		struct sta_tgt_target *t = &view->t[i];
 		struct vdc_err err = VDC_ERR_INIT;
 
-		if (strncmp(t->iqn, prefix, strlen(prefix)) != 0 || sta_desired_by_iqn(&w->desired, t->iqn))
+		if (strncmp(t->iqn, prefix, strlen(prefix)) != 0 || sta_desired_by_iqn(&w->desired, t->iqn) ||
+		    sta_desired_snapshot_by_iqn(&w->desired, t->iqn))
 			continue;
 		log_info("target %u %s is no longer wanted; removing it%s", t->tid, t->iqn,
 			 t->sessions ? " and its sessions" : "");
@@ -568,7 +593,7 @@ static void remove_targets(struct worker *w, struct sta_tgt_view *view)
 			continue;
 		}
 		for (j = 0; j < t->n_accounts; j++) {
-			if (account_in_use(view, t->accounts[j], t) || desired_user(&w->desired, t->accounts[j]))
+			if (account_in_use(view, t->accounts[j], t) || sta_desired_user(&w->desired, t->accounts[j]))
 				continue;
 			if (s->drv->account_delete(&s->ctx, t->accounts[j], &err) < 0)
 				log_error("cannot remove CHAP account %s: %s", t->accounts[j], err.msg);
@@ -579,9 +604,9 @@ static void remove_targets(struct worker *w, struct sta_tgt_view *view)
 }
 
 /*
- * Remove CHAP accounts named like a volume's ("vol-N") that no target
- * uses and no desired volume names: left by a crash between removing a
- * target and its account.
+ * Remove CHAP accounts named like a volume's ("vol-N") or a snapshot's
+ * ("snap-N") that no target uses and no desired volume names: left by a
+ * crash between removing a target and its account.
  */
 static void remove_accounts(struct worker *w, const struct sta_tgt_view *view)
 {
@@ -592,9 +617,10 @@ static void remove_accounts(struct worker *w, const struct sta_tgt_view *view)
 		const char *user = view->accounts[i];
 		struct vdc_err err = VDC_ERR_INIT;
 
-		if (strncmp(user, "vol-", 4) != 0 || strspn(user + 4, "0123456789") != strlen(user + 4) || !user[4])
+		if ((strncmp(user, "vol-", 4) != 0 || strspn(user + 4, "0123456789") != strlen(user + 4) || !user[4]) &&
+		    !sta_snapshot_user_id(user))
 			continue;
-		if (account_in_use(view, user, NULL) || desired_user(&w->desired, user))
+		if (account_in_use(view, user, NULL) || sta_desired_user(&w->desired, user))
 			continue;
 		log_info("removing CHAP account %s: no target uses it", user);
 		if (s->drv->account_delete(&s->ctx, user, &err) < 0)
@@ -686,6 +712,8 @@ static void remove_snapshot_files(struct worker *w)
 	while ((de = readdir(d)) != NULL) {
 		uint64_t id = file_id(de->d_name, ".img");
 
+		if (!id)
+			id = file_id(de->d_name, ".chap");
 		if (id && !sta_desired_has_snapshot(&w->desired, id, NULL)) {
 			remove_file(dir, de->d_name, "its snapshot is no longer wanted");
 			continue;
@@ -868,8 +896,11 @@ static json_t *snapshot_entries(struct worker *w, const struct sta_volume_spec *
 		const char *state = VDC_WIRE_VOL_CREATING;
 
 		sta_snapshot_path(w->s, v->snapshots[k].id, path);
-		if (file_exists(path))
+		/* Available once its own target serves it (or could not be made: the bytes are there for restores). */
+		if (file_exists(path) && (st->exported || st->export_err[0]))
 			state = VDC_WIRE_VOL_AVAILABLE;
+		else if (file_exists(path))
+			state = VDC_WIRE_VOL_CREATING;
 		else if (st->err[0])
 			state = VDC_WIRE_STATE_ERROR;
 		json_array_append_new(list, sta_report_snapshot_json(v->snapshots[k].id, state,
@@ -971,6 +1002,8 @@ static void pass(struct worker *w)
 	w->tgt_err[0] = '\0';
 	for (i = 0; i < w->desired.n; i++)
 		reconcile_volume(w, &view, &w->desired.vol[i]);
+	for (i = 0; i < w->desired.n; i++)
+		export_snapshots(w, &view, &w->desired.vol[i]);
 	if (!any_malformed(w)) {
 		remove_targets(w, &view);
 		remove_accounts(w, &view);

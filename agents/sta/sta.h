@@ -127,6 +127,15 @@ void sta_snapshot_path(const struct sta *s, uint64_t id, char *out);
 void sta_snapshot_tmp_path(const struct sta *s, uint64_t id, char *out);
 void sta_volume_tmp_path(const struct sta *s, uint64_t id, char *out);
 
+/*
+ * Export snapshot `id` of volume `v`, whose file exists, as its own target
+ * (snaptarget.c): made, or mended, in `view` as volumes' are. 0 or -errno
+ * with the sentence. STATE/snapshots/ID.chap records its account's secret.
+ */
+int sta_snapshot_export(struct sta *s, struct sta_tgt_view *view, const struct sta_desired *d,
+			const struct sta_volume_spec *v, uint64_t id, struct vdc_err *err);
+void sta_snapshot_chap_path(const struct sta *s, uint64_t id, char *out);
+
 /* The restores carried out into volume `id` (STATE/volumes/ID.restore; 0 when none). */
 uint64_t sta_restore_done(const struct sta *s, uint64_t id);
 

@@ -72,7 +72,7 @@ value volumes/data1/size '1G\n'
 ok "volumes/data1/snapshots/ is an empty folder" sh -c "test -d '$MNT/volumes/data1/snapshots' && test -z \"\$(ls -A '$MNT/volumes/data1/snapshots')\""
 nok "no source link before one is made" test -e "$MNT/volumes/data1/source"
 ok "mkdir volumes/data1/snapshots/s1" mkdir "$MNT/volumes/data1/snapshots/s1"
-is "$(names "$MNT/volumes/data1/snapshots/s1")" "ctl run" "a snapshot holds ctl and run"
+is "$(names "$MNT/volumes/data1/snapshots/s1")" "ctl data run" "a snapshot holds ctl, data and run"
 is "$(get "$MNT/volumes/data1/snapshots/s1/run/state")" creating "a snapshot is creating until a storage host takes it"
 ok "a snapshot can seed another volume: ln -s ../../volumes/data1/snapshots/s1 source" \
 	sh -c "mkdir '$MNT/volumes/seeded' && ln -s ../../volumes/data1/snapshots/s1 '$MNT/volumes/seeded/source'"

@@ -73,7 +73,7 @@ is "$(marker_at "$I/disk")" "$first" "the first marker reads back"
 # ---- snapshot ----
 
 ok "mkdir snapshots/monday" mkdir "$I/snapshots/monday"
-is "$(names "$I/snapshots/monday")" "ctl run" "a snapshot holds ctl and run/"
+is "$(names "$I/snapshots/monday")" "ctl disk run" "a snapshot holds ctl, disk and run/"
 ok "snapshot monday becomes available" vdc_wait 60 file_is "$I/snapshots/monday/run/state" available ||
 	diag "monday: '$(get "$I/snapshots/monday/run/state")': $(get "$I/snapshots/monday/run/err")"
 is "$(vdc_sta_desired s | jq -r '.volumes[] | select(.name == "i1") | .snapshots[].name')" monday \

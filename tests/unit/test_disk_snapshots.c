@@ -311,6 +311,45 @@ static void test_rollback(void **state)
 	assert_int_equal(vdc_obj_destroy(snap, &err), 0);
 }
 
+/* snapshots/SNAP/disk: its bytes through its own target, once available. */
+static void test_disk_of_a_snapshot(void **state)
+{
+	const struct vdc_block_ops *b = vdc_kind_instance_snapshots.block;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *inst, *s1, *snap;
+	struct vdc_block_ep ep;
+	char iqn[96];
+	int rc;
+
+	(void)state;
+	assert_true(vdc_kind_instance_snapshots.has_data);
+	assert_string_equal(vdc_kind_data_name(&vdc_kind_instance_snapshots), "disk");
+	assert_ptr_equal(b, &vdc_lun_snap_block);
+	inst = instance_with_disk(&s1);
+	assert_int_equal(snap_rc(inst, "monday", &snap, &err), 0);
+	rc = b->endpoint(snap, &ep, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EAGAIN);
+	assert_non_null(strstr(err.msg, "snapshot monday of instance web1 is creating"));
+	sta_report(s1, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
+		   inst->id, MIB(64), snap->id);
+	assert_int_equal(b->endpoint(snap, &ep, &err), 0);
+	snprintf(iqn, sizeof(iqn), VDC_IQN_PREFIX ":8d7f0a1b2c3d:snap-%" PRId64, snap->id);
+	assert_string_equal(ep.iqn, iqn);
+	assert_int_equal(ep.size, MIB(64));
+	assert_int_equal(b->size(snap), MIB(64));
+	/* Writable while the instance runs: the snapshot is not the running disk. */
+	unit_set(inst, "power", "on");
+	assert_int_equal(b->writable(snap, &err), 0);
+	unit_set(inst, "power", "off");
+	/* Not while the disk is rolled back to it. */
+	assert_int_equal(rollback_rc(inst, "monday", &err), 0);
+	rc = b->writable(snap, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EBUSY);
+	assert_string_equal(err.msg, "instance web1 is being restored from snapshot monday of instance web1; its bytes are written once that is done");
+}
+
 /* Snapshots of a volume keep their own folder: the two kinds never mix. */
 static void test_volume_snapshots_apart(void **state)
 {
@@ -342,6 +381,7 @@ int main(void)
 		T(test_desired_and_states),
 		T(test_rollback),
 		T(test_volume_snapshots_apart),
+		T(test_disk_of_a_snapshot),
 	};
 
 	return cmocka_run_group_tests_name("disk snapshots", tests, NULL, NULL);

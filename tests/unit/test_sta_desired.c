@@ -196,6 +196,44 @@ static void test_iqn_check(void **state)
 	check_err(rc, &err);
 }
 
+/* Each snapshot's own target and account, named from the desired state alone. */
+static void test_snapshot_names(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct sta_desired d;
+	char iqn[STA_IQN_MAX + 1], user[VDC_NAME_MAX + 1];
+	const char *doc = "{\"rev\": 1, \"dc\": \"8d7f0a1b2c3d\", \"volumes\": [ {\"id\": 5, \"iqn\": \"" IQN ":vol-5\", "
+			  "\"size\": 1048576, \"chap_user\": \"vol-5\", \"chap_secret\": \"" SECRET "\", "
+			  "\"initiators\": [\"" IQN ":control\"], \"snapshots\": [{\"id\": 9, \"name\": \"s1\"}]} ]}";
+
+	(void)state;
+	assert_int_equal(sta_desired_parse(doc, strlen(doc), &d, &err), 0);
+	sta_snapshot_iqn(&d, 9, iqn);
+	assert_string_equal(iqn, IQN ":snap-9");
+	sta_snapshot_user(9, user);
+	assert_string_equal(user, "snap-9");
+	sta_control_initiator(&d, iqn);
+	assert_string_equal(iqn, IQN ":control");
+	assert_true(sta_iqn_check(iqn, &err) == 0);
+
+	/* Only a desired snapshot's target and account are kept. */
+	assert_int_equal(sta_desired_snapshot_by_iqn(&d, IQN ":snap-9"), 9);
+	assert_int_equal(sta_desired_snapshot_by_iqn(&d, IQN ":snap-10"), 0);
+	assert_int_equal(sta_desired_snapshot_by_iqn(&d, IQN ":snap-09"), 0);
+	assert_int_equal(sta_desired_snapshot_by_iqn(&d, IQN ":snap-9x"), 0);
+	assert_int_equal(sta_desired_snapshot_by_iqn(&d, IQN ":vol-5"), 0);
+	assert_int_equal(sta_desired_snapshot_by_iqn(&d, "iqn.2026-11.org.vdcfs:000000000000:snap-9"), 0);
+	assert_true(sta_desired_user(&d, "snap-9"));
+	assert_true(sta_desired_user(&d, "vol-5"));
+	assert_false(sta_desired_user(&d, "snap-10"));
+	assert_false(sta_desired_user(&d, "vol-6"));
+	assert_int_equal(sta_snapshot_user_id("snap-123"), 123);
+	assert_int_equal(sta_snapshot_user_id("snap-"), 0);
+	assert_int_equal(sta_snapshot_user_id("snap-0"), 0);
+	assert_int_equal(sta_snapshot_user_id("vol-1"), 0);
+	sta_desired_release(&d);
+}
+
 #define SHA_TAIL "86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 #define SHA "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 #define DISK "\"iqn\": \"" IQN ":disk-5\", \"size\": 33554432, \"chap_user\": \"disk-5\", \"chap_secret\": \"" SECRET "\""
@@ -293,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_bad_documents),
 		cmocka_unit_test(test_no_id_dropped),
 		cmocka_unit_test(test_iqn_check),
+		cmocka_unit_test(test_snapshot_names),
 		cmocka_unit_test(test_one_bad_among_good),
 		cmocka_unit_test(test_image),
 		cmocka_unit_test(test_bad_image),

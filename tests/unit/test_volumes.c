@@ -30,6 +30,7 @@
 #include "host.h"
 #include "instance.h"
 #include "kinds.h"
+#include "lun.h"
 #include "strbuf.h"
 #include "unit_model.h"
 #include "volume.h"
@@ -577,6 +578,93 @@ static void test_rollback_asks_for_a_restore_and_persists(void **state_)
 	assert_int_equal(vdc_obj_destroy(vdc_obj_find(&vdc_kind_snapshots, v, "s1", 2), &err), 0);
 }
 
+/*
+ * A snapshot's data: its own target (snap-ID, the volume's secret), its
+ * size from the report that first says it is available (kept over a
+ * restart), refused while not available, busy while restored from.
+ */
+static void test_snapshot_data(void **state_)
+{
+	const struct vdc_block_ops *b = vdc_kind_snapshots.block;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_block_ep ep, vep;
+	struct vdc_obj *v, *s1, *snap, *v2;
+	char iqn[96], user[32];
+	int64_t vid, sid;
+	int rc;
+
+	(void)state_;
+	assert_true(vdc_kind_snapshots.has_data);
+	assert_string_equal(vdc_kind_data_name(&vdc_kind_snapshots), "data");
+	assert_ptr_equal(b, &vdc_lun_snap_block);
+	assert_true(b->fixed_size);
+	v = available_volume(&s1, "v1", "64M", 10240);
+	snap = make_snapshot(v, "s1");
+	vid = v->id;
+	sid = snap->id;
+	assert_true(b->placed(snap));
+	assert_int_equal(b->size(snap), 0);
+	rc = b->endpoint(snap, &ep, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EAGAIN);
+	assert_string_equal(err.msg, "snapshot s1 of volume v1 is creating, not available on a storage host s1");
+
+	sta_report(s1, 10240,
+		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
+		   vid, MIB(64), sid);
+	assert_int_equal(b->size(snap), MIB(64));
+	assert_int_equal(b->endpoint(snap, &ep, &err), 0);
+	assert_int_equal(vdc_volume_endpoint(v, &vep, &err), 0);
+	snprintf(iqn, sizeof(iqn), "iqn.2026-11.org.vdcfs:" DC12 ":snap-%" PRId64, sid);
+	snprintf(user, sizeof(user), "snap-%" PRId64, sid);
+	assert_string_equal(ep.iqn, iqn);
+	assert_string_equal(ep.user, user);
+	assert_string_equal(ep.secret, vep.secret);
+	assert_string_equal(ep.portal, PORTAL);
+	assert_string_equal(ep.initiator, "iqn.2026-11.org.vdcfs:" DC12 ":control");
+	assert_int_equal(ep.lun, 1);
+	assert_int_equal(ep.size, MIB(64));
+	assert_true(ep.writable);
+	assert_int_equal(b->writable(snap, &err), 0);
+
+	/* The volume grows: the snapshot keeps the size it was taken at. */
+	unit_set(v, "size", "128M");
+	sta_report(s1, 10240,
+		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
+		   vid, MIB(128), sid);
+	assert_int_equal(b->size(snap), MIB(64));
+
+	/* Seeding another volume from it: its bytes are not written meanwhile. */
+	v2 = make_volume("v2", "64M");
+	sta_report(s1, 10240,
+		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]},"
+		   " {\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]",
+		   vid, MIB(128), sid, v2->id, MIB(64));
+	assert_int_equal(vdc_volume_restore(v2, snap, &err), 0);
+	rc = b->writable(snap, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EBUSY);
+	assert_string_equal(err.msg, "volume v2 is being restored from snapshot s1 of volume v1; its bytes are written once that is done");
+	assert_int_equal(b->endpoint(snap, &ep, &err), 0);
+	assert_false(ep.writable);
+
+	/* The size is kept over a restart. */
+	unit_model_reopen(dir);
+	v = unit_find(&vdc_kind_volumes, "v1");
+	assert_non_null(v);
+	snap = vdc_obj_find(&vdc_kind_snapshots, v, "s1", 2);
+	assert_non_null(snap);
+	assert_int_equal(b->size(snap), MIB(64));
+
+	/* The refusal of bytes while on no storage host names the snapshot. */
+	v = make_volume("v3", "64M");
+	snap = make_snapshot(v, "s3");
+	rc = b->no_host(snap, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EAGAIN);
+	assert_non_null(strstr(err.msg, "snapshot s3 of volume v3"));
+}
+
 /* An empty volume linked from a running instance may not shrink either. */
 static void test_no_shrink_while_attached(void **state_)
 {
@@ -820,6 +908,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_size_grows_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_written_right_after_mkdir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_states_follow_reports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_asks_for_a_restore_and_persists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_shrink_while_attached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_while_linked_from_a_running_instance, setup, teardown),
