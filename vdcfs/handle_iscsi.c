@@ -101,14 +101,31 @@ static int volume_endpoint(fuse_ino_t ino, bool wr, struct vdc_block_ep *ep, int
 	}
 }
 
+/*
+ * Log in to the endpoint's LUN. tgt cannot change a LUN's size: a storage
+ * host grows a volume or a disk by adding its LUN again, and a login in
+ * that moment finds no LUN (-EIO). So a failed login is tried again for
+ * up to VOLUME_RELOGIN_MS before the open fails with it.
+ */
+#define VOLUME_RELOGIN_MS 5000
+
 static int volume_connect(const struct vdc_block_ep *ep, struct vdc_iscsi **lun, struct vdc_err *err)
 {
 	struct vdc_iscsi_target t = {
 		.portal = ep->portal, .iqn = ep->iqn, .initiator = ep->initiator,
 		.user = ep->user, .secret = ep->secret, .lun = ep->lun,
 	};
+	unsigned waited = 0;
+	int rc;
 
-	return vdc_iscsi_open(&t, lun, err);
+	for (;;) {
+		vdc_err_clear(err);
+		rc = vdc_iscsi_open(&t, lun, err);
+		if (rc != -EIO || waited >= VOLUME_RELOGIN_MS)
+			return rc;
+		sleep_ms(VOLUME_POLL_MS);
+		waited += VOLUME_POLL_MS;
+	}
 }
 
 /*
