@@ -234,17 +234,14 @@ static int get_token(json_t *o, const char *key, const char *chars, size_t max, 
 	return 0;
 }
 
-/* The fields of one volume entry but its id. */
-static int parse_volume_body(json_t *o, struct hva_volume_spec *v, struct vdc_err *err)
+/* Where a LUN is and how to log in, of a volume or a root disk: portal, iqn, lun, CHAP, serial, size. */
+static int parse_endpoint(json_t *o, struct hva_volume_spec *v, struct vdc_err *err)
 {
 	const char *s;
 	size_t len;
 	uint64_t lun;
 	int rc;
 
-	if ((rc = vdc_json_name(o, VDC_WIRE_NAME, VDC_JSON_REQUIRED, v->name, err)) < 0 ||
-	    (rc = vdc_json_name(o, VDC_WIRE_LINK, VDC_JSON_REQUIRED, v->link, err)) < 0)
-		return rc;
 	s = vdc_json_str(o, VDC_WIRE_PORTAL, &len);
 	if (!s)
 		return vdc_err_set(err, -EINVAL, "\"portal\" is missing");
@@ -272,6 +269,17 @@ static int parse_volume_body(json_t *o, struct hva_volume_spec *v, struct vdc_er
 	if (rc < 0)
 		return rc;
 	return 0;
+}
+
+/* The fields of one volume entry but its id. */
+static int parse_volume_body(json_t *o, struct hva_volume_spec *v, struct vdc_err *err)
+{
+	int rc;
+
+	if ((rc = vdc_json_name(o, VDC_WIRE_NAME, VDC_JSON_REQUIRED, v->name, err)) < 0 ||
+	    (rc = vdc_json_name(o, VDC_WIRE_LINK, VDC_JSON_REQUIRED, v->link, err)) < 0)
+		return rc;
+	return parse_endpoint(o, v, err);
 }
 
 static int cmp_volume(const void *a, const void *b)
@@ -338,6 +346,56 @@ const struct hva_volume_spec *hva_volume_find(const struct hva_instance_spec *in
 		if (in->volumes[i].id == id)
 			return &in->volumes[i];
 	return NULL;
+}
+
+/* The members of "disk" but its id, into `disk` of instance `in` (whose name it takes). */
+static int parse_disk_body(json_t *o, const struct hva_instance_spec *in, struct hva_disk_spec *disk,
+			   struct vdc_err *err)
+{
+	struct hva_volume_spec *v = &disk->vol;
+	char serial[HVA_SERIAL_MAX + 1];
+	json_t *ready;
+	int rc;
+
+	snprintf(v->name, sizeof(v->name), "%s", in->name);
+	rc = parse_endpoint(o, v, err);
+	if (rc < 0)
+		return rc;
+	if (strlen(v->chap_secret) != HVA_DISK_SECRET_LEN)
+		return vdc_err_set(err, -EINVAL, "\"chap_secret\" is not %d hexadecimal digits", HVA_DISK_SECRET_LEN);
+	/* As a volume's, the serial is how the disk is told apart when read back from a domain. */
+	snprintf(serial, sizeof(serial), "vdc-disk-%" PRIu64, v->id);
+	if (strcmp(serial, v->serial) != 0)
+		return vdc_err_set(err, -EINVAL, "serial '%s'; it must be %s", v->serial, serial);
+	ready = json_object_get(o, VDC_WIRE_READY);
+	if (!json_is_boolean(ready))
+		return vdc_err_set(err, -EINVAL, "\"ready\" is not true or false");
+	disk->ready = json_is_true(ready);
+	return 0;
+}
+
+/* "disk": the root disk on a storage host; absent or null: none (a local overlay of the image). */
+static int parse_disk(json_t *o, struct hva_instance_spec *in, struct vdc_err *err)
+{
+	struct hva_disk_spec *disk = &in->disk;
+	int rc;
+
+	memset(disk, 0, sizeof(*disk));
+	if (!o || json_is_null(o))
+		return 0;
+	if (!json_is_object(o))
+		return vdc_err_set(err, -EINVAL, "\"disk\" is neither an object nor null");
+	rc = vdc_json_uint(o, VDC_WIRE_ID, 1, UINT64_MAX >> 1, &disk->vol.id, err);
+	if (rc == -ENOENT)
+		return vdc_err_set(err, -EINVAL, "\"disk\" has no \"id\"");
+	if (rc < 0)
+		return vdc_err_wrap(err, rc, "disk");
+	disk->vol.root = true;
+	rc = parse_disk_body(o, in, disk, err);
+	if (rc < 0)
+		return vdc_err_wrap(err, rc, "disk %" PRIu64, disk->vol.id);
+	disk->present = true;
+	return 0;
 }
 
 static int parse_instance_groups(json_t *list, struct hva_instance_spec *in, struct vdc_err *err)
@@ -424,7 +482,10 @@ static int parse_instance_body(json_t *o, struct hva_instance_spec *in, struct v
 	rc = vdc_json_uint(o, VDC_WIRE_RESET, 0, UINT64_MAX >> 1, &in->reset, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
-	return parse_volumes(json_object_get(o, VDC_WIRE_VOLUMES), in, err);
+	rc = parse_volumes(json_object_get(o, VDC_WIRE_VOLUMES), in, err);
+	if (rc < 0)
+		return rc;
+	return parse_disk(json_object_get(o, VDC_WIRE_DISK), in, err);
 }
 
 /* This host's initiator IQN, when sent; a malformed one is kept out and said in `why`. */
@@ -737,6 +798,8 @@ int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_er
 			snprintf(in->err, sizeof(in->err), "the desired state of this instance is malformed: %s", why.msg);
 		else if (in->n_volumes && !d->initiator[0])
 			snprintf(in->err, sizeof(in->err), "cannot attach volumes: %s", no_initiator.msg);
+		else if (in->disk.present && !d->initiator[0])
+			snprintf(in->err, sizeof(in->err), "cannot boot from its disk: %s", no_initiator.msg);
 	}
 	rc = parse_networks(json_object_get(root, VDC_WIRE_NETWORKS), d, err);
 	if (rc == 0)

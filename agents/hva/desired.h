@@ -110,10 +110,12 @@ struct hva_nic_spec {
  * only [a-z0-9.:-], the portal is ADDR:PORT (an IPv4 address, a host
  * name, or [IPv6]), the CHAP secret is hex, and the serial is
  * "vdc-vol-ID", which is how a disk is told to be this volume when it is
- * read back from a domain.
+ * read back from a domain. An instance's root disk (`root`) is checked
+ * the same way, with the serial "vdc-disk-ID".
  */
 struct hva_volume_spec {
 	uint64_t id;
+	bool root;                            /* an instance's root disk, not a volume */
 	char name[VDC_NAME_MAX + 1];
 	char link[VDC_NAME_MAX + 1];          /* the link's name under instances/N/volumes */
 	char host[HVA_PORTAL_HOST_MAX + 1];   /* the portal's address, without brackets */
@@ -124,6 +126,21 @@ struct hva_volume_spec {
 	char chap_secret[HVA_CHAP_SECRET_MAX + 1];
 	uint64_t size;                        /* bytes */
 	char serial[HVA_SERIAL_MAX + 1];      /* vdc-vol-ID */
+};
+
+/*
+ * An instance's root disk on a storage host (docs/storage.md, issue 13):
+ * an iSCSI LUN reached as a volume is (`vol`, with `root` set, its name
+ * the instance's, no link), booted from instead of a local overlay of the
+ * image. Its CHAP secret is 32 hex digits and its serial "vdc-disk-ID".
+ * `ready` false: the storage host has not made it yet (or is not up), so
+ * a stopped domain is not started; a running one is left as it is.
+ */
+#define HVA_DISK_SECRET_LEN 32
+struct hva_disk_spec {
+	bool present;                         /* false: a local overlay of the image, as before */
+	bool ready;
+	struct hva_volume_spec vol;
 };
 
 struct hva_instance_spec {
@@ -144,6 +161,7 @@ struct hva_instance_spec {
 	uint64_t reboot, reset;
 	struct hva_volume_spec *volumes;      /* in the order of their ids */
 	size_t n_volumes;
+	struct hva_disk_spec disk;            /* the root disk on a storage host, when present */
 	char (*groups)[VDC_NAME_MAX + 1];     /* the security groups it is in */
 	size_t n_groups;
 	char err[VDC_ERR_MSG_MAX];            /* non-empty: malformed, not acted on */

@@ -182,25 +182,54 @@ void hva_volume_secret_usage(uint64_t vol_id, char *out, size_t outlen)
 	snprintf(out, outlen, "vdc-vol-%" PRIu64, vol_id);
 }
 
-uint64_t hva_volume_id_of(const char *s)
+void hva_disk_secret_usage(uint64_t disk_id, char *out, size_t outlen)
 {
+	snprintf(out, outlen, "vdc-disk-%" PRIu64, disk_id);
+}
+
+void hva_secret_usage_of(const struct hva_volume_spec *v, char *out, size_t outlen)
+{
+	if (v->root)
+		hva_disk_secret_usage(v->id, out, outlen);
+	else
+		hva_volume_secret_usage(v->id, out, outlen);
+}
+
+/* The id after `prefix` in "PREFIXID" (decimal, no leading zero), or 0. */
+static uint64_t id_after(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
 	char *end;
 	unsigned long long v;
 
-	if (strncmp(s, "vdc-vol-", 8) != 0 || !isdigit((unsigned char)s[8]) || s[8] == '0')
+	if (strncmp(s, prefix, n) != 0 || !isdigit((unsigned char)s[n]) || s[n] == '0')
 		return 0;
 	errno = 0;
-	v = strtoull(s + 8, &end, 10);
+	v = strtoull(s + n, &end, 10);
 	return errno || *end ? 0 : v;
+}
+
+uint64_t hva_volume_id_of(const char *s)
+{
+	return id_after(s, "vdc-vol-");
+}
+
+uint64_t hva_disk_id_of(const char *s)
+{
+	return id_after(s, "vdc-disk-");
 }
 
 void hva_volume_secret_xml(const struct hva_volume_spec *v, struct strbuf *out)
 {
 	char usage[32];
 
-	hva_volume_secret_usage(v->id, usage, sizeof(usage));
+	hva_secret_usage_of(v, usage, sizeof(usage));
 	strbuf_addstr(out, "<secret ephemeral='yes' private='yes'>\n");
-	strbuf_addf(out, "  <description>CHAP secret of volume %s (%" PRIu64 ")</description>\n", v->name, v->id);
+	if (v->root)
+		strbuf_addf(out, "  <description>CHAP secret of the disk of instance %s (%" PRIu64 ")</description>\n",
+			    v->name, v->id);
+	else
+		strbuf_addf(out, "  <description>CHAP secret of volume %s (%" PRIu64 ")</description>\n", v->name, v->id);
 	strbuf_addf(out, "  <usage type='iscsi'>\n    <target>%s</target>\n  </usage>\n</secret>\n", usage);
 }
 
@@ -209,7 +238,7 @@ void hva_volume_disk_xml(const struct hva_volume_disk *d, const char *initiator,
 	const struct hva_volume_spec *v = d->vol;
 	char usage[32];
 
-	hva_volume_secret_usage(v->id, usage, sizeof(usage));
+	hva_secret_usage_of(v, usage, sizeof(usage));
 	/* No host page cache: the volume is shared storage, and a guest's flush must reach it. */
 	strbuf_addstr(out, "    <disk type='network' device='disk'>\n"
 			   "      <driver name='qemu' type='raw' cache='none'/>\n");
@@ -224,6 +253,8 @@ void hva_volume_disk_xml(const struct hva_volume_disk *d, const char *initiator,
 	hva_xml_escape(out, v->chap_user);
 	strbuf_addf(out, "'>\n        <secret type='iscsi' usage='%s'/>\n      </auth>\n", usage);
 	strbuf_addf(out, "      <target dev='%s' bus='virtio'/>\n", d->dev);
+	if (v->root)
+		strbuf_addstr(out, "      <boot order='1'/>\n");
 	add_elem(out, 6, "serial", v->serial);
 	strbuf_addstr(out, "    </disk>\n");
 }
@@ -274,6 +305,7 @@ static bool disk_ref(const char *xml, const char *end, struct hva_disk_ref *r)
 			memcpy(serial, s, n);
 			serial[n] = '\0';
 			r->vol_id = hva_volume_id_of(serial);
+			r->disk_id = hva_disk_id_of(serial);
 		}
 	}
 	return true;
@@ -410,25 +442,35 @@ static int qemu_xml(const struct hva_domain_def *d, struct strbuf *out, struct v
 	size_t i;
 	int rc;
 
-	if ((rc = check_path("boot disk", d->disk_path, err)) < 0 ||
+	if ((!d->root && (rc = check_path("boot disk", d->disk_path, err)) < 0) ||
 	    (rc = check_path("seed", d->seed_path, err)) < 0 ||
 	    (rc = check_path("console log", d->console_path, err)) < 0)
 		return rc;
 	if (d->n_volumes && (!d->initiator || !d->initiator[0]))
 		return vdc_err_set(err, -EINVAL, "domain %s has volumes but no initiator IQN", d->name);
+	if (d->root && (!d->initiator || !d->initiator[0]))
+		return vdc_err_set(err, -EINVAL, "domain %s has a root disk but no initiator IQN", d->name);
 	add_head(d, d->type == HVA_DOMAIN_KVM ? "kvm" : "qemu", out);
-	/* Through the BIOS from the first disk, like a cloud image: no direct kernel boot. */
+	/*
+	 * Through the BIOS from the first disk, like a cloud image: no direct
+	 * kernel boot. A root disk on a storage host says so itself (its boot
+	 * order), which libvirt does not take beside <boot dev>.
+	 */
 	strbuf_addstr(out, "  <os>\n"
-			   "    <type arch='x86_64' machine='pc'>hvm</type>\n"
-			   "    <boot dev='hd'/>\n"
-			   "  </os>\n"
+			   "    <type arch='x86_64' machine='pc'>hvm</type>\n");
+	if (!d->root)
+		strbuf_addstr(out, "    <boot dev='hd'/>\n");
+	strbuf_addstr(out, "  </os>\n"
 			   "  <features>\n    <acpi/>\n    <apic/>\n  </features>\n");
 	if (d->type == HVA_DOMAIN_KVM)
 		strbuf_addstr(out, "  <cpu mode='host-passthrough' check='none'/>\n");
 	strbuf_addstr(out, "  <clock offset='utc'/>\n");
 	add_events(out);
 	strbuf_addstr(out, "  <devices>\n");
-	add_file_disk(out, "qcow2", d->disk_path, "vda", false);
+	if (d->root)
+		hva_volume_disk_xml(d->root, d->initiator, out);
+	else
+		add_file_disk(out, "qcow2", d->disk_path, "vda", false);
 	/* The seed on virtio: the guest's initramfs has no IDE or SATA driver. */
 	add_file_disk(out, "raw", d->seed_path, "vdb", true);
 	for (i = 0; i < d->n_volumes; i++)

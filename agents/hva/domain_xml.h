@@ -70,12 +70,14 @@ struct hva_volume_disk {
 /*
  * A disk read back from a domain's XML: its target device, the volume it
  * is (by its serial "vdc-vol-ID"; 0 when it is no volume), and where its
- * <disk> element lies in the text, for a detach.
+ * <disk> element lies in the text, for a detach; the root disk it is (by
+ * its serial "vdc-disk-ID"; 0 when it is none).
  */
 struct hva_disk_ref {
 	uint64_t vol_id;
 	char dev[HVA_DEV_MAX];
 	size_t off, len;
+	uint64_t disk_id;
 };
 
 /* What a domain is made of: paths vdc-hva prepared, and the desired entry. */
@@ -85,7 +87,8 @@ struct hva_domain_def {
 	const char *uuid;             /* the existing domain's, or NULL (libvirt picks) */
 	unsigned cpus;
 	uint64_t memory_mib;
-	const char *disk_path;        /* qemu: the boot disk (qcow2 overlay) */
+	const char *disk_path;        /* qemu: the boot disk (qcow2 overlay), unless `root` */
+	const struct hva_volume_disk *root;   /* qemu: the root disk on a storage host, or NULL */
 	const char *seed_path;        /* qemu: the NoCloud seed (raw vfat) */
 	const char *console_path;     /* the serial console log */
 	const char *rootfs_path;      /* lxc: the root filesystem folder */
@@ -96,12 +99,15 @@ struct hva_domain_def {
 	size_t n_nics;
 	const struct hva_volume_disk *volumes;   /* qemu: iSCSI volumes, in order */
 	size_t n_volumes;
-	const char *initiator;        /* this host's IQN; needed with volumes */
+	const char *initiator;        /* this host's IQN; needed with volumes or a root disk */
 	const struct hva_meta *meta;
 };
 
 /*
- * The domain XML of `def` for its type. -EINVAL when a needed path is
+ * The domain XML of `def` for its type. A qemu domain with a `root` disk
+ * boots from it (boot order 1, as vda, no <boot dev> in <os>) and has no
+ * file disk; without, it boots through the BIOS from disk_path, as
+ * always. -EINVAL when a needed path is
  * missing or a path is not absolute, or a container has no user-namespace
  * mapping (idmap_count 0, or a block that holds host id 0 or runs past
  * the 32-bit ids): a container is never root on the host.
@@ -113,22 +119,34 @@ int hva_domain_xml(const struct hva_domain_def *def, struct strbuf *out, struct 
  * qemu's iSCSI driver as `initiator`, CHAP through the libvirt secret of
  * usage "vdc-vol-ID" (hva_volume_secret_usage()), on virtio as `dev`, with
  * the volume's serial. Used in the domain XML and, alone, to hot-plug.
+ * An instance's root disk (vol->root) is the same element with the
+ * secret "vdc-disk-ID" and <boot order='1'/>.
  */
 void hva_volume_disk_xml(const struct hva_volume_disk *d, const char *initiator, struct strbuf *out);
 
 /*
  * The libvirt secret that holds a volume's CHAP secret: usage iscsi,
- * usage id "vdc-vol-ID", private (libvirt never hands the value out) and
- * kept by libvirtd across its restarts (ephemeral='no'). The value is set
- * apart, with virSecretSetValue().
+ * usage id "vdc-vol-ID" ("vdc-disk-ID" for a root disk), private (libvirt
+ * never hands the value out) and in libvirtd's memory only
+ * (ephemeral='yes': the agent defines it again after a libvirtd
+ * restart). The value is set apart, with virSecretSetValue().
  */
 void hva_volume_secret_xml(const struct hva_volume_spec *v, struct strbuf *out);
 
 /* The usage id of a volume's libvirt secret: "vdc-vol-ID". */
 void hva_volume_secret_usage(uint64_t vol_id, char *out, size_t outlen);
 
+/* The usage id of a root disk's libvirt secret: "vdc-disk-ID". */
+void hva_disk_secret_usage(uint64_t disk_id, char *out, size_t outlen);
+
+/* The usage id of `v`'s secret: one of the two above, as v->root says. */
+void hva_secret_usage_of(const struct hva_volume_spec *v, char *out, size_t outlen);
+
 /* The volume id in a secret usage id or disk serial "vdc-vol-ID", or 0 when it is not one. */
 uint64_t hva_volume_id_of(const char *s);
+
+/* The root disk id in a secret usage id or disk serial "vdc-disk-ID", or 0 when it is not one. */
+uint64_t hva_disk_id_of(const char *s);
 
 /*
  * Every <disk> of a domain's XML (as virDomainGetXMLDesc() returns it),

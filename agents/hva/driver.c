@@ -43,6 +43,8 @@ int hva_drv_domain_xml(struct hva *h, const struct hva_instance_spec *in, const 
 		return unsupported(h, "define a domain", err);
 	if (def->n_volumes && !h->drv->volumes)
 		return unsupported(h, "attach volumes", err);
+	if (in->disk.present && !h->drv->disks)
+		return unsupported(h, "boot from a disk on a storage host", err);
 	return h->drv->domain_xml(h, in, def, out, err);
 }
 

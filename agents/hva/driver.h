@@ -38,6 +38,7 @@ struct hva_driver {
 	const char *default_uri;      /* "qemu:///system" */
 	bool needs_image;             /* an instance cannot start without an image */
 	bool volumes;                 /* it attaches iSCSI volumes (network disks) */
+	bool disks;                   /* it boots an instance from its root disk on a storage host */
 
 	/*
 	 * Look at the host once libvirt is connected: decide facts.virt (and
@@ -46,7 +47,9 @@ struct hva_driver {
 	int (*probe)(struct hva *h, struct vdc_err *err);
 	/*
 	 * Make an instance's files before it starts: boot disk, seed, console
-	 * log. `image_path` is the cached image (NULL without one).
+	 * log. `image_path` is the cached image (NULL without one, and for an
+	 * instance with a root disk on a storage host, which has no boot disk
+	 * here).
 	 */
 	int (*prepare)(struct hva *h, const struct hva_instance_spec *in, const char *image_path,
 		       struct vdc_err *err);

@@ -1,7 +1,8 @@
 /*
  * The qemu driver: full virtual machines that boot the image through the
- * BIOS from a qcow2 overlay, with the NoCloud seed as a second disk and
- * the serial console in a file.
+ * BIOS from a qcow2 overlay, or from their root disk on a storage host
+ * (an iSCSI LUN, as the volumes), with the NoCloud seed as a second disk
+ * and the serial console in a file.
  */
 #include <stdio.h>
 #include <string.h>
@@ -94,24 +95,33 @@ static int qemu_probe(struct hva *h, struct vdc_err *err)
 	return 0;
 }
 
+/* The local boot disk: a qcow2 overlay of the cached image at `image_path`. */
+static int boot_disk(const struct hva_inst_paths *p, const struct hva_instance_spec *in, const char *image_path,
+		     struct vdc_err *err)
+{
+	enum vdc_image_format format;
+	int rc;
+
+	rc = vdc_image_format_of(image_path, in->image.format, &format, err);
+	if (rc < 0)
+		return vdc_err_wrap(err, rc, "image %s cannot be used", in->image.name);
+	return hva_boot_disk_make(p, image_path, format, in->image.sha256, err);
+}
+
 static int qemu_prepare(struct hva *h, const struct hva_instance_spec *in, const char *image_path,
 			struct vdc_err *err)
 {
 	struct hva_inst_paths p;
-	enum vdc_image_format format;
 	int rc;
 
-	if (!image_path)
+	if (!image_path && !in->disk.present)
 		return vdc_err_set(err, -ENOENT, "no image is linked; link one (ln -s ../../images/NAME image) before power on");
 	hva_inst_paths(h->statedir, in->domain, &p);
 	rc = hva_inst_dir_make(&p, 0711, err);
 	if (rc < 0)
 		return rc;
-	rc = vdc_image_format_of(image_path, in->image.format, &format, err);
-	if (rc < 0)
-		return vdc_err_wrap(err, rc, "image %s cannot be used", in->image.name);
-	rc = hva_boot_disk_make(&p, image_path, format, in->image.sha256, err);
-	if (rc < 0)
+	/* A root disk on a storage host was made there from the image: no boot disk here. */
+	if (!in->disk.present && (rc = boot_disk(&p, in, image_path, err)) < 0)
 		return rc;
 	rc = hva_seed_build(p.dir, in, err);
 	if (rc < 0)
@@ -123,6 +133,8 @@ static int qemu_domain_xml(struct hva *h, const struct hva_instance_spec *in, co
 			   struct strbuf *out, struct vdc_err *err)
 {
 	struct hva_inst_paths p;
+	/* The root disk is the first disk, where the boot disk would be. */
+	struct hva_volume_disk root = { .vol = &in->disk.vol, .dev = "vda" };
 	struct hva_domain_def def = {
 		.type = h->domain_type,
 		.name = in->domain,
@@ -138,7 +150,10 @@ static int qemu_domain_xml(struct hva *h, const struct hva_instance_spec *in, co
 	};
 
 	hva_inst_paths(h->statedir, in->domain, &p);
-	def.disk_path = p.disk;
+	if (in->disk.present)
+		def.root = &root;
+	else
+		def.disk_path = p.disk;
 	def.seed_path = p.seed;
 	def.console_path = p.console;
 	return hva_domain_xml(&def, out, err);
@@ -168,6 +183,7 @@ const struct hva_driver hva_driver_qemu = {
 	.default_uri = "qemu:///system",
 	.needs_image = true,
 	.volumes = true,
+	.disks = true,
 	.probe = qemu_probe,
 	.prepare = qemu_prepare,
 	.domain_xml = qemu_domain_xml,

@@ -281,7 +281,9 @@ static void prune_images(struct worker *w)
 	DIR *d;
 
 	for (i = 0; i < w->desired.n; i++) {
-		if (!w->desired.inst[i].image.present || w->desired.inst[i].image.pending)
+		/* An instance booting from its disk on a storage host needs no image here. */
+		if (!w->desired.inst[i].image.present || w->desired.inst[i].image.pending ||
+		    w->desired.inst[i].disk.present)
 			continue;
 		keep = xrealloc(keep, (n + 1) * sizeof(*keep));
 		memcpy(keep[n++], w->desired.inst[i].image.sha256, 65);
@@ -367,11 +369,16 @@ static void start_instance(struct worker *w, virConnectPtr conn, const struct hv
 		wake_at(w, now + RETRY_MIN_MS);
 		return;
 	}
-	if (in->image.pending) {
+	if (in->disk.present) {
+		/* Its root disk was made from the image on its storage host: nothing is fetched here. */
+		if (!in->disk.ready) {
+			track_ok(t, HVA_PHASE_STARTING);
+			return;   /* the storage host makes the disk; a new revision says it is ready */
+		}
+	} else if (in->image.pending) {
 		track_ok(t, HVA_PHASE_STARTING);
 		return;   /* vdcfs computes the image's checksum; a new revision brings it */
-	}
-	if (in->image.present) {
+	} else if (in->image.present) {
 		rc = vdc_image_want(&h->images, &in->image, image_path, &err);
 		if (rc == -EINPROGRESS) {
 			track_ok(t, HVA_PHASE_STARTING);
@@ -609,6 +616,12 @@ static void reconcile_instance(struct worker *w, virConnectPtr conn, const struc
 	t->seen = true;
 	if (in->err[0]) {
 		vdc_err_set(&err, -EINVAL, "%s", in->err);
+		track_error(t, &err);
+		return;
+	}
+	/* vdcfs sends no disk for a tar image; a container given one is not acted on. */
+	if (in->disk.present && !w->h->drv->disks) {
+		vdc_err_set(&err, -EINVAL, "a container runs from its image's files; it has no disk");
 		track_error(t, &err);
 		return;
 	}

@@ -25,6 +25,7 @@
 
 struct hva_vol_track {
 	uint64_t inst_id, vol_id;
+	bool root;                    /* the instance's root disk: never reported, only grown */
 	enum hva_vol_state state;
 	char err[VDC_ERR_MSG_MAX];
 	long retry_at;                /* ms; no attach before */
@@ -35,7 +36,7 @@ struct hva_vol_track {
 };
 
 struct hva_vol_secret {
-	uint64_t vol_id;
+	struct hva_vol_key key;
 	char value[HVA_CHAP_SECRET_MAX + 1];
 };
 
@@ -64,13 +65,13 @@ static void wake_at(struct hva_volumes *v, long at)
 		v->wake = at;
 }
 
-static struct hva_vol_track *track_get(struct hva_volumes *v, uint64_t inst_id, uint64_t vol_id)
+static struct hva_vol_track *track_get(struct hva_volumes *v, uint64_t inst_id, uint64_t vol_id, bool root)
 {
 	struct hva_vol_track *t;
 	size_t i;
 
 	for (i = 0; i < v->n; i++)
-		if (v->t[i].inst_id == inst_id && v->t[i].vol_id == vol_id) {
+		if (v->t[i].inst_id == inst_id && v->t[i].vol_id == vol_id && v->t[i].root == root) {
 			v->t[i].seen = true;
 			return &v->t[i];
 		}
@@ -79,6 +80,7 @@ static struct hva_vol_track *track_get(struct hva_volumes *v, uint64_t inst_id, 
 	memset(t, 0, sizeof(*t));
 	t->inst_id = inst_id;
 	t->vol_id = vol_id;
+	t->root = root;
 	t->seen = true;
 	return t;
 }
@@ -102,18 +104,18 @@ static void track_fail(struct hva_volumes *v, struct hva_vol_track *t, const str
 	wake_at(v, t->retry_at);
 }
 
-static void in_use_add(struct hva_volumes *v, uint64_t id)
+static void in_use_add(struct hva_volumes *v, uint64_t id, bool root)
 {
 	v->in_use = xrealloc(v->in_use, (v->n_in_use + 1) * sizeof(*v->in_use));
-	v->in_use[v->n_in_use++] = id;
+	v->in_use[v->n_in_use++] = (struct hva_vol_key){ .id = id, .root = root };
 }
 
-static bool in_use(const struct hva_volumes *v, uint64_t id)
+static bool in_use(const struct hva_volumes *v, uint64_t id, bool root)
 {
 	size_t i;
 
 	for (i = 0; i < v->n_in_use; i++)
-		if (v->in_use[i] == id)
+		if (v->in_use[i].id == id && v->in_use[i].root == root)
 			return true;
 	return false;
 }
@@ -136,40 +138,40 @@ void hva_volumes_pass_begin(struct hva_volumes *v)
 	v->wake = 0;
 }
 
-static struct hva_vol_secret *secret_cached(struct hva_volumes *v, uint64_t id)
+static struct hva_vol_secret *secret_cached(struct hva_volumes *v, uint64_t id, bool root)
 {
 	size_t i;
 
 	for (i = 0; i < v->n_secrets; i++)
-		if (v->secrets[i].vol_id == id)
+		if (v->secrets[i].key.id == id && v->secrets[i].key.root == root)
 			return &v->secrets[i];
 	return NULL;
 }
 
-static void secret_forget(struct hva_volumes *v, uint64_t id)
+static void secret_forget(struct hva_volumes *v, uint64_t id, bool root)
 {
-	struct hva_vol_secret *s = secret_cached(v, id);
+	struct hva_vol_secret *s = secret_cached(v, id, root);
 
 	if (s)
 		*s = v->secrets[--v->n_secrets];
 }
 
 /*
- * Make sure libvirt holds volume `vol`'s CHAP secret. A secret is looked
- * up every time (an operator may have removed it); its value, which
- * libvirt does not hand out (private), is set when this agent has not
- * set that value yet.
+ * Make sure libvirt holds volume `vol`'s CHAP secret (or a root disk's).
+ * A secret is looked up every time (an operator may have removed it, or
+ * libvirtd restarted and lost it); its value, which libvirt does not hand
+ * out (private), is set when this agent has not set that value yet.
  */
 static int secret_ensure(struct hva_volumes *v, virConnectPtr conn, const struct hva_volume_spec *vol,
 			 struct vdc_err *err)
 {
-	struct hva_vol_secret *cached = secret_cached(v, vol->id);
+	struct hva_vol_secret *cached = secret_cached(v, vol->id, vol->root);
 	struct strbuf xml = STRBUF_INIT;
 	char usage[32];
 	virSecretPtr sec;
 	int rc = 0;
 
-	hva_volume_secret_usage(vol->id, usage, sizeof(usage));
+	hva_secret_usage_of(vol, usage, sizeof(usage));
 	sec = virSecretLookupByUsage(conn, VIR_SECRET_USAGE_TYPE_ISCSI, usage);
 	if (sec && cached && strcmp(cached->value, vol->chap_secret) == 0)
 		goto out;
@@ -183,13 +185,13 @@ static int secret_ensure(struct hva_volumes *v, virConnectPtr conn, const struct
 	}
 	if (virSecretSetValue(sec, (const unsigned char *)vol->chap_secret, strlen(vol->chap_secret), 0) < 0) {
 		rc = hva_virt_err(err, -EIO, "cannot set the value of the libvirt secret %s", usage);
-		secret_forget(v, vol->id);
+		secret_forget(v, vol->id, vol->root);
 		goto out;
 	}
 	if (!cached) {
 		v->secrets = xrealloc(v->secrets, (v->n_secrets + 1) * sizeof(*v->secrets));
 		cached = &v->secrets[v->n_secrets++];
-		cached->vol_id = vol->id;
+		cached->key = (struct hva_vol_key){ .id = vol->id, .root = vol->root };
 	}
 	snprintf(cached->value, sizeof(cached->value), "%s", vol->chap_secret);
 out:
@@ -251,6 +253,8 @@ int hva_volumes_for_define(struct hva_volumes *v, virConnectPtr conn, virDomainP
 	int rc;
 
 	*out = NULL;
+	if (in->disk.present && (rc = secret_ensure(v, conn, &in->disk.vol, err)) < 0)
+		return rc;
 	if (!in->n_volumes)
 		return 0;
 	for (i = 0; i < in->n_volumes; i++) {
@@ -271,12 +275,13 @@ int hva_volumes_for_define(struct hva_volumes *v, virConnectPtr conn, virDomainP
 	return rc;
 }
 
-/* Grow a running guest's disk when the desired size is larger than what qemu sees. */
+/* Grow a running guest's disk (a volume or its root disk) when the desired size is larger than what qemu sees. */
 static void grow(struct hva_volumes *v, virDomainPtr dom, const struct hva_volume_spec *vol,
 		 const char *dev, struct hva_vol_track *t)
 {
 	virDomainBlockInfo info;
 	const char *name = virDomainGetName(dom);
+	const char *what = vol->root ? "disk" : "volume";
 
 	if (virDomainGetBlockInfo(dom, dev, &info, 0) < 0 || info.capacity >= vol->size) {
 		t->resize_waiting = false;
@@ -289,14 +294,14 @@ static void grow(struct hva_volumes *v, virDomainPtr dom, const struct hva_volum
 	 */
 	if (virDomainBlockResize(dom, dev, vol->size, VIR_DOMAIN_BLOCK_RESIZE_BYTES) < 0) {
 		if (!t->resize_waiting)
-			log_info("%s: volume %" PRIu64 " cannot grow to %" PRIu64 " bytes yet (%s); trying again",
-				 name, vol->id, vol->size, virGetLastErrorMessage());
+			log_info("%s: %s %" PRIu64 " cannot grow to %" PRIu64 " bytes yet (%s); trying again",
+				 name, what, vol->id, vol->size, virGetLastErrorMessage());
 		t->resize_waiting = true;
 		wake_at(v, vdc_agent_now_ms() + RESIZE_AGAIN_MS);
 		return;
 	}
 	t->resize_waiting = false;
-	log_info("%s: volume %" PRIu64 " (%s) grown from %llu to %" PRIu64 " bytes", name, vol->id, dev,
+	log_info("%s: %s %" PRIu64 " (%s) grown from %llu to %" PRIu64 " bytes", name, what, vol->id, dev,
 		 info.capacity, vol->size);
 }
 
@@ -403,8 +408,27 @@ static void detach_unwanted(struct hva_volumes *v, virDomainPtr dom, const struc
 
 			if (!id || hva_volume_find(in, id) || (k == 1 && ref_find(dd->live, dd->n_live, id)))
 				continue;
-			in_use_add(v, id);
-			detach(v, dom, dd, id, track_get(v, in->id, id));
+			in_use_add(v, id, false);
+			detach(v, dom, dd, id, track_get(v, in->id, id, false));
+		}
+}
+
+/*
+ * The root disk of a running domain: grown as a volume is. It is in the
+ * definition from the start and never plugged or unplugged: an instance
+ * whose desired state gains or loses its disk gets it at its next start.
+ */
+static void grow_root(struct hva_volumes *v, virDomainPtr dom, const struct dom_disks *dd,
+		      const struct hva_instance_spec *in)
+{
+	size_t i;
+
+	if (!in->disk.present || !dd->active)
+		return;
+	for (i = 0; i < dd->n_live; i++)
+		if (dd->live[i].disk_id == in->disk.vol.id) {
+			grow(v, dom, &in->disk.vol, dd->live[i].dev, track_get(v, in->id, in->disk.vol.id, true));
+			return;
 		}
 }
 
@@ -422,11 +446,11 @@ void hva_volumes_sync(struct hva_volumes *v, virConnectPtr conn, virDomainPtr do
 	}
 	for (i = 0; i < in->n_volumes; i++) {
 		const struct hva_volume_spec *vol = &in->volumes[i];
-		struct hva_vol_track *t = track_get(v, in->id, vol->id);
+		struct hva_vol_track *t = track_get(v, in->id, vol->id, false);
 		const struct hva_disk_ref *l = ref_find(dd.live, dd.n_live, vol->id);
 		bool in_cfg = ref_find(dd.cfg, dd.n_cfg, vol->id) != NULL;
 
-		in_use_add(v, vol->id);
+		in_use_add(v, vol->id, false);
 		if (!supported) {
 			vdc_err_set(&err, -ENOTSUP, "this host's driver cannot attach volumes");
 			track_set(t, HVA_VOL_ERROR, err.msg);
@@ -441,10 +465,11 @@ void hva_volumes_sync(struct hva_volumes *v, virConnectPtr conn, virDomainPtr do
 		attach(v, conn, dom, &dd, vol, initiator, t);
 	}
 	detach_unwanted(v, dom, &dd, in);
+	grow_root(v, dom, &dd, in);
 	disks_release(&dd);
 }
 
-/* Remove the secrets "vdc-vol-ID" of volumes no longer in use on this host. */
+/* Remove the secrets "vdc-vol-ID" and "vdc-disk-ID" of volumes and root disks no longer in use on this host. */
 static void secrets_sweep(struct hva_volumes *v, virConnectPtr conn)
 {
 	virSecretPtr *list = NULL;
@@ -457,15 +482,18 @@ static void secrets_sweep(struct hva_volumes *v, virConnectPtr conn)
 	}
 	for (i = 0; i < n; i++) {
 		const char *usage = virSecretGetUsageID(list[i]);
-		uint64_t id;
+		uint64_t id = 0;
+		bool root = false;
 
-		if (virSecretGetUsageType(list[i]) == VIR_SECRET_USAGE_TYPE_ISCSI && usage &&
-		    (id = hva_volume_id_of(usage)) != 0 && !in_use(v, id)) {
-			log_info("removing the libvirt secret %s: no instance here uses the volume", usage);
+		if (usage && (id = hva_volume_id_of(usage)) == 0 && (id = hva_disk_id_of(usage)) != 0)
+			root = true;
+		if (virSecretGetUsageType(list[i]) == VIR_SECRET_USAGE_TYPE_ISCSI && id && !in_use(v, id, root)) {
+			log_info("removing the libvirt secret %s: no instance here uses the %s", usage,
+				 root ? "disk" : "volume");
 			if (virSecretUndefine(list[i]) < 0)
 				log_warn("cannot remove the libvirt secret %s: %s", usage, virGetLastErrorMessage());
 			else
-				secret_forget(v, id);
+				secret_forget(v, id, root);
 		}
 		virSecretFree(list[i]);
 	}
@@ -476,9 +504,12 @@ void hva_volumes_pass_end(struct hva_volumes *v, virConnectPtr conn, const struc
 {
 	size_t i, j, kept = 0;
 
-	for (i = 0; i < d->n; i++)
+	for (i = 0; i < d->n; i++) {
 		for (j = 0; j < d->inst[i].n_volumes; j++)
-			in_use_add(v, d->inst[i].volumes[j].id);
+			in_use_add(v, d->inst[i].volumes[j].id, false);
+		if (d->inst[i].disk.present)
+			in_use_add(v, d->inst[i].disk.vol.id, true);
+	}
 	for (i = 0; i < v->n; i++)
 		if (v->t[i].seen)
 			v->t[kept++] = v->t[i];
@@ -492,7 +523,7 @@ size_t hva_volumes_status(const struct hva_volumes *v, struct hva_vol_status **o
 
 	*out = xcalloc(v->n ? v->n : 1, sizeof(**out));
 	for (i = 0; i < v->n; i++) {
-		if (v->t[i].state == HVA_VOL_NONE)
+		if (v->t[i].state == HVA_VOL_NONE || v->t[i].root)
 			continue;
 		(*out)[n].inst_id = v->t[i].inst_id;
 		(*out)[n].vol_id = v->t[i].vol_id;

@@ -2,7 +2,9 @@
  * Volumes of a hypervisor's instances (docs/storage.md, docs/vdc-hva.md):
  * iSCSI LUNs that qemu reaches itself (its libiscsi driver) as this
  * host's initiator, with CHAP secrets kept in libvirt secrets of usage
- * "vdc-vol-ID".
+ * "vdc-vol-ID". An instance's root disk on a storage host is reached the
+ * same way (its secret "vdc-disk-ID"); it is defined with the domain,
+ * never plugged or unplugged, and grown as a volume is.
  *
  * The worker owns a `struct hva_volumes` and calls, on each pass:
  *
@@ -48,12 +50,18 @@ const char *hva_vol_state_word(enum hva_vol_state s);
 struct hva_vol_track;
 struct hva_vol_secret;
 
+/* A volume or an instance's root disk, by id: their secrets are apart ("vdc-vol-ID", "vdc-disk-ID"). */
+struct hva_vol_key {
+	uint64_t id;
+	bool root;
+};
+
 struct hva_volumes {
-	struct hva_vol_track *t;       /* one per (instance, volume) seen */
+	struct hva_vol_track *t;       /* one per (instance, volume or root disk) seen */
 	size_t n;
 	struct hva_vol_secret *secrets;   /* the values set by this agent run */
 	size_t n_secrets;
-	uint64_t *in_use;              /* this pass: volumes wanted or still on a domain */
+	struct hva_vol_key *in_use;    /* this pass: volumes and disks wanted or still on a domain */
 	size_t n_in_use;
 	long wake;                     /* ms (CLOCK_MONOTONIC) to look again; 0: none */
 };
@@ -64,8 +72,9 @@ void hva_volumes_pass_begin(struct hva_volumes *v);
 
 /*
  * Before instance `in` is defined to start: the secret of each of its
- * volumes, and their devices (`*out`, freed by the caller), keeping the
- * device each has in `dom`'s current definition (NULL: none).
+ * volumes and of its root disk (when it has one), and the volumes'
+ * devices (`*out`, freed by the caller), keeping the device each has in
+ * `dom`'s current definition (NULL: none).
  */
 int hva_volumes_for_define(struct hva_volumes *v, virConnectPtr conn, virDomainPtr dom,
 			   const struct hva_instance_spec *in, struct hva_volume_disk **out,
@@ -75,15 +84,16 @@ int hva_volumes_for_define(struct hva_volumes *v, virConnectPtr conn, virDomainP
  * Make the defined domain `dom` of instance `in` hold exactly its volumes:
  * hot-plug (running) or add to the persistent definition (stopped) the
  * missing ones, unplug the ones no longer wanted, grow the ones whose
- * size grew. `supported`: the driver attaches volumes at all.
+ * size grew, and grow its running root disk likewise. `supported`: the
+ * driver attaches volumes at all.
  */
 void hva_volumes_sync(struct hva_volumes *v, virConnectPtr conn, virDomainPtr dom,
 		      const struct hva_instance_spec *in, const char *initiator, bool supported);
 
 /*
  * End of a pass: forget the volumes of instances not seen, and remove the
- * libvirt secrets (only "vdc-vol-*") of volumes neither `d` wants nor a
- * domain still has.
+ * libvirt secrets (only "vdc-vol-*" and "vdc-disk-*") of volumes and root
+ * disks neither `d` wants nor a domain still has.
  */
 void hva_volumes_pass_end(struct hva_volumes *v, virConnectPtr conn, const struct hva_desired *d);
 

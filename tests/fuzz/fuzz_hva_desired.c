@@ -3,7 +3,7 @@
  * /v1/hosts/NAME/desired, docs/agent-protocol.md), as vdc-hva reads it:
  * hva_desired_parse() on any bytes refuses them by the error protocol, or
  * yields instances whose well-formed entries keep every limit vdc-hva
- * acts on (names, cpus, memory, nics, volumes, groups, keys) and whose
+ * acts on (names, cpus, memory, nics, volumes, root disk, groups, keys) and whose
  * malformed entries say why; every string ends within its field. The
  * document comes from vdcfs over TLS, but an agent must not trust it with
  * its memory either.
@@ -56,8 +56,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 			}
 			for (k = 0; k < in->n_volumes; k++)
-				if (in->volumes[k].lun > HVA_LUN_MAX || !in->volumes[k].size)
+				if (in->volumes[k].lun > HVA_LUN_MAX || !in->volumes[k].size || in->volumes[k].root)
 					abort();
+			/* A root disk is checked as a volume is, with its own secret length and serial. */
+			if (in->disk.present &&
+			    (!in->disk.vol.root || !in->disk.vol.id || in->disk.vol.lun > HVA_LUN_MAX || !in->disk.vol.size ||
+			     strlen(in->disk.vol.chap_secret) != HVA_DISK_SECRET_LEN || !in->disk.vol.port ||
+			     strncmp(in->disk.vol.serial, "vdc-disk-", 9) != 0 || strncmp(in->disk.vol.iqn, "iqn.", 4) != 0 ||
+			     !d.initiator[0]))
+				abort();
 			for (k = 0; k < in->n_ssh_keys; k++)
 				if (!in->ssh_keys[k] || strlen(in->ssh_keys[k]) > HVA_SSH_KEY_MAX)
 					abort();

@@ -381,6 +381,137 @@ static void test_no_initiator(void **state)
 	}
 }
 
+/* An instance's root disk on a storage host (issue 13), as docs/storage.md shows it. */
+#define DISK(extra) "\"disk\": {\"id\": 5, \"portal\": \"198.51.100.17:3260\", \"iqn\": \"" IQN ":disk-5\"," \
+	" \"lun\": 1, \"chap_user\": \"disk-5\", \"chap_secret\": \"0123456789abcdef0123456789ABCDEF\"," \
+	" \"size\": 1073741824, \"serial\": \"vdc-disk-5\", \"ready\": true" extra "}"
+
+static void test_disk(void **state)
+{
+	static const char doc[] =
+		"{\"rev\": 1, \"dc\": \"a\", \"initiator\": \"" IQN ":host-hv1\", \"instances\": [{" BASE
+		", \"image\": {\"name\": \"tiny\", \"sha256\": \"" SHA "\"}, " DISK("") "},"
+		" {\"id\": 6, \"name\": \"y\", \"domain\": \"vdc-6\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64,"
+		" " DISK(", \"id\": 6, \"serial\": \"vdc-disk-6\", \"ready\": false, \"portal\": \"[2001:db8::1]:3261\"") "},"
+		" {\"id\": 7, \"name\": \"z\", \"domain\": \"vdc-7\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64,"
+		" \"disk\": null}]}";
+	struct vdc_err err = VDC_ERR_INIT;
+	const struct hva_volume_spec *v;
+	struct hva_desired d;
+
+	(void)state;
+	assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+	assert_int_equal(d.n, 3);
+	assert_string_equal(d.inst[0].err, "");
+	assert_true(d.inst[0].disk.present);
+	assert_true(d.inst[0].disk.ready);
+	assert_true(d.inst[0].image.present);
+	v = &d.inst[0].disk.vol;
+	assert_true(v->root);
+	assert_int_equal(v->id, 5);
+	assert_string_equal(v->name, "x");
+	assert_string_equal(v->link, "");
+	assert_string_equal(v->host, "198.51.100.17");
+	assert_int_equal(v->port, 3260);
+	assert_string_equal(v->iqn, IQN ":disk-5");
+	assert_int_equal(v->lun, 1);
+	assert_string_equal(v->chap_user, "disk-5");
+	assert_string_equal(v->chap_secret, "0123456789abcdef0123456789ABCDEF");
+	assert_int_equal(v->size, 1073741824);
+	assert_string_equal(v->serial, "vdc-disk-5");
+	/* The disk is no volume: volume 5 is not found. */
+	assert_int_equal(d.inst[0].n_volumes, 0);
+	assert_null(hva_volume_find(&d.inst[0], 5));
+	assert_string_equal(d.inst[1].err, "");
+	assert_true(d.inst[1].disk.present);
+	assert_false(d.inst[1].disk.ready);
+	assert_string_equal(d.inst[1].disk.vol.host, "2001:db8::1");
+	assert_int_equal(d.inst[1].disk.vol.port, 3261);
+	/* Null, like absent: a local overlay of the image, as before. */
+	assert_string_equal(d.inst[2].err, "");
+	assert_false(d.inst[2].disk.present);
+	hva_desired_release(&d);
+}
+
+/* Every member of "disk" is checked; a bad one is the instance's error, with a sentence. */
+static void test_bad_disks(void **state)
+{
+	static const struct {
+		const char *disk, *says;
+	} cases[] = {
+		{ "\"disk\": 5", "\"disk\" is neither an object nor null" },
+		{ "\"disk\": [\"x\"]", "\"disk\" is neither an object nor null" },
+		{ "\"disk\": {}", "\"disk\" has no \"id\"" },
+		{ DISK(", \"id\": 0"), "disk" },
+		{ DISK(", \"id\": \"5\""), "disk" },
+		{ DISK(", \"iqn\": null"), "\"iqn\" is missing" },
+		{ DISK(", \"iqn\": \"iqn.2026-11.org.vdcfs:X\""), "iSCSI name" },
+		{ DISK(", \"iqn\": \"eui.02004567a425678d\""), "iSCSI name" },
+		{ DISK(", \"portal\": null"), "\"portal\" is missing" },
+		{ DISK(", \"portal\": \"198.51.100.17\""), "portal" },
+		{ DISK(", \"portal\": \"198.51.100.17:0\""), "portal" },
+		{ DISK(", \"portal\": \"a'b:3260\""), "portal" },
+		{ DISK(", \"lun\": null"), "\"lun\" is missing" },
+		{ DISK(", \"lun\": -1"), "lun" },
+		{ DISK(", \"lun\": 99999"), "lun" },
+		{ DISK(", \"lun\": \"1\""), "lun" },
+		{ DISK(", \"chap_user\": \"a b\""), "chap_user" },
+		{ DISK(", \"chap_secret\": \"0123456789abcdef\""), "\"chap_secret\" is not 32 hexadecimal digits" },
+		{ DISK(", \"chap_secret\": \"0123456789abcdef0123456789abcdef0\""), "\"chap_secret\" is not 32" },
+		{ DISK(", \"chap_secret\": \"0123456789abcdef0123456789abcdeg\""), "chap_secret" },
+		{ DISK(", \"chap_secret\": \"\""), "chap_secret" },
+		{ DISK(", \"chap_secret\": null"), "chap_secret" },
+		{ DISK(", \"serial\": \"vdc-disk-5-and-more-than-20\""), "serial" },
+		{ DISK(", \"serial\": \"vdc-vol-5\""), "it must be vdc-disk-5" },
+		{ DISK(", \"serial\": \"vdc-disk-6\""), "it must be vdc-disk-5" },
+		{ DISK(", \"serial\": null"), "serial" },
+		{ DISK(", \"size\": 0"), "size" },
+		{ DISK(", \"size\": null"), "\"size\" is missing" },
+		{ DISK(", \"size\": -1"), "size" },
+		{ DISK(", \"ready\": null"), "\"ready\" is not true or false" },
+		{ DISK(", \"ready\": \"true\""), "\"ready\" is not true or false" },
+		{ DISK(", \"ready\": 1"), "\"ready\" is not true or false" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vdc_err err = VDC_ERR_INIT, e = { -EINVAL, "" };
+		struct hva_desired d;
+		char doc[4096];
+
+		snprintf(doc, sizeof(doc), "{\"rev\": 1, \"dc\": \"a\", \"initiator\": \"" IQN ":h\","
+			 " \"instances\": [{" BASE ", %s}]}", cases[i].disk);
+		assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+		if (d.n != 1 || !strstr(d.inst[0].err, cases[i].says))
+			print_error("case %zu: %s -> '%s'\n", i, cases[i].disk, d.n ? d.inst[0].err : "");
+		assert_int_equal(d.n, 1);
+		assert_non_null(strstr(d.inst[0].err, cases[i].says));
+		assert_non_null(strstr(d.inst[0].err, "malformed"));
+		snprintf(e.msg, sizeof(e.msg), "%s", d.inst[0].err);
+		check_err(-EINVAL, &e);
+		hva_desired_release(&d);
+	}
+}
+
+/* A disk needs this host's initiator, as volumes do. */
+static void test_disk_no_initiator(void **state)
+{
+	static const char doc[] =
+		"{\"rev\": 1, \"dc\": \"a\", \"instances\": [{" BASE ", " DISK("") "},"
+		" {\"id\": 6, \"name\": \"y\", \"domain\": \"vdc-6\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64}]}";
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+
+	(void)state;
+	assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+	assert_int_equal(d.n, 2);
+	assert_non_null(strstr(d.inst[0].err, "cannot boot from its disk"));
+	assert_non_null(strstr(d.inst[0].err, "initiator"));
+	assert_string_equal(d.inst[1].err, "");
+	hva_desired_release(&d);
+}
+
 /* Limits: user-data of 64 KiB passes, one byte more does not. */
 static void test_user_data_limit(void **state)
 {
@@ -631,6 +762,9 @@ int main(void)
 		cmocka_unit_test(test_volume_portals),
 		cmocka_unit_test(test_bad_volumes),
 		cmocka_unit_test(test_no_initiator),
+		cmocka_unit_test(test_disk),
+		cmocka_unit_test(test_bad_disks),
+		cmocka_unit_test(test_disk_no_initiator),
 		cmocka_unit_test(test_one_bad_among_good),
 		cmocka_unit_test(test_host_limits),
 		cmocka_unit_test(test_image_pending),

@@ -158,6 +158,23 @@ static void test_driver_table(void **state)
 		assert_int_equal(out.len, 0);
 		strbuf_release(&out);
 	}
+	/* A root disk on a storage host is qemu's too; a container runs from its image's files. */
+	assert_true(hva_driver_qemu.disks);
+	assert_false(hva_driver_lxc.disks);
+	{
+		struct hva_meta m = { .dc = "a", .id = 1 };
+		struct hva_instance_spec in = { .id = 1, .disk = { .present = true, .ready = true } };
+		struct hva_define def = { .meta = &m };
+		struct strbuf out = STRBUF_INIT;
+
+		h.drv = &hva_driver_lxc;
+		rc = hva_drv_domain_xml(&h, &in, &def, &out, &err);
+		assert_int_equal(rc, -ENOTSUP);
+		check_err(rc, &err);
+		assert_string_equal(err.msg, "the lxc driver cannot boot from a disk on a storage host");
+		assert_int_equal(out.len, 0);
+		strbuf_release(&out);
+	}
 }
 
 /* The words a report says of a volume; a volume not on its domain yet is not reported. */

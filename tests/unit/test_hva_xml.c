@@ -352,6 +352,78 @@ static void test_volume_secret(void **state)
 	strbuf_release(&out);
 }
 
+/* An instance's root disk on a storage host (issue 13): the same network disk as a volume's, as vda. */
+static const struct hva_volume_spec root_disk = {
+	.id = 12, .root = true, .name = "web1", .host = "198.51.100.17", .port = 3260,
+	.iqn = "iqn.2026-11.org.vdcfs:8d7f0a1b2c3d:disk-12", .lun = 1, .chap_user = "disk-12",
+	.chap_secret = "00112233445566778899aabbccddeeff", .size = 1073741824, .serial = "vdc-disk-12",
+};
+
+/*
+ * Booting from it: first disk with boot order 1 (and no <boot dev> in
+ * <os>, which libvirt refuses beside it), no file disk, the seed as vdb,
+ * a volume after; its secret of usage vdc-disk-12. Without the initiator,
+ * refused.
+ */
+static void test_qemu_root_disk(void **state)
+{
+	struct hva_domain_def d = qemu_def(HVA_DOMAIN_KVM);
+	struct hva_volume_disk root = { &root_disk, "vda" }, vol = { &vols[0], "vdc" };
+	struct vdc_err err = VDC_ERR_INIT;
+	struct strbuf out = STRBUF_INIT;
+	int rc;
+
+	(void)state;
+	d.disk_path = NULL;
+	d.root = &root;
+	d.n_nics = 1;
+	d.volumes = &vol;
+	d.n_volumes = 1;
+	d.initiator = INITIATOR;
+	check_golden(&d, "hva-qemu-disk.xml");
+	assert_int_equal(hva_domain_xml(&d, &out, &err), 0);
+	assert_null(strstr(out.buf, "<boot dev="));
+	assert_null(strstr(out.buf, "disk.qcow2"));
+	assert_non_null(strstr(out.buf, "<secret type='iscsi' usage='vdc-disk-12'/>"));
+	strbuf_release(&out);
+	/* A disk path beside it is not used: the root disk is the boot disk. */
+	d.disk_path = "relative";
+	assert_int_equal(hva_domain_xml(&d, &out, &err), 0);
+	assert_null(strstr(out.buf, "relative"));
+	strbuf_release(&out);
+	d.n_volumes = 0;
+	d.initiator = "";
+	rc = hva_domain_xml(&d, &out, &err);
+	assert_int_equal(rc, -EINVAL);
+	check_err(rc, &err);
+	assert_non_null(strstr(err.msg, "root disk but no initiator"));
+	assert_int_equal(out.len, 0);
+	strbuf_release(&out);
+}
+
+static void test_disk_secret(void **state)
+{
+	struct strbuf out = STRBUF_INIT;
+	char usage[32];
+
+	(void)state;
+	hva_volume_secret_xml(&root_disk, &out);
+	golden_check("hva-disk-secret.xml", out.buf, out.len);
+	hva_disk_secret_usage(12, usage, sizeof(usage));
+	assert_string_equal(usage, "vdc-disk-12");
+	hva_secret_usage_of(&root_disk, usage, sizeof(usage));
+	assert_string_equal(usage, "vdc-disk-12");
+	hva_secret_usage_of(&vols[0], usage, sizeof(usage));
+	assert_string_equal(usage, "vdc-vol-7");
+	assert_int_equal(hva_disk_id_of("vdc-disk-12"), 12);
+	assert_int_equal(hva_disk_id_of("vdc-disk-0"), 0);
+	assert_int_equal(hva_disk_id_of("vdc-disk-012"), 0);
+	assert_int_equal(hva_disk_id_of("vdc-disk-"), 0);
+	assert_int_equal(hva_disk_id_of("vdc-vol-12"), 0);
+	assert_int_equal(hva_volume_id_of("vdc-disk-12"), 0);
+	strbuf_release(&out);
+}
+
 /* The disks of a domain as libvirt returns its XML: targets, serials, and where each lies. */
 static void test_disks_parse(void **state)
 {
@@ -390,10 +462,39 @@ static void test_disks_parse(void **state)
 	free(r);
 }
 
+/* A root disk read back, as libvirt returns it: told by its serial, and no volume. */
+static void test_disks_parse_root(void **state)
+{
+	static const char xml[] =
+		"<domain type='kvm' id='4'>\n  <devices>\n"
+		"    <disk type='network' device='disk'>\n      <driver name='qemu' type='raw' cache='none'/>\n"
+		"      <source protocol='iscsi' name='iqn.x:disk-12/1' index='3'>\n"
+		"        <host name='198.51.100.17' port='3260'/>\n      </source>\n"
+		"      <target dev='vda' bus='virtio'/>\n      <serial>vdc-disk-12</serial>\n"
+		"      <boot order='1'/>\n      <alias name='virtio-disk0'/>\n    </disk>\n"
+		"    <disk type='file' device='disk'>\n      <target dev='vdb' bus='virtio'/>\n    </disk>\n"
+		"    <disk type='network' device='disk'>\n      <target dev='vdc' bus='virtio'/>\n"
+		"      <serial>vdc-vol-7</serial>\n    </disk>\n"
+		"  </devices>\n</domain>\n";
+	struct hva_disk_ref *r;
+	size_t n;
+
+	(void)state;
+	hva_disks_parse(xml, &r, &n);
+	assert_int_equal(n, 3);
+	assert_string_equal(r[0].dev, "vda");
+	assert_int_equal(r[0].disk_id, 12);
+	assert_int_equal(r[0].vol_id, 0);
+	assert_int_equal(r[1].disk_id, 0);
+	assert_int_equal(r[2].disk_id, 0);
+	assert_int_equal(r[2].vol_id, 7);
+	free(r);
+}
+
 /* Names: kept across redefinitions, the first free otherwise, by volume id. */
 static void test_volume_devs(void **state)
 {
-	struct hva_disk_ref prev[3] = { { 0, "vda", 0, 0 }, { 9, "vdc", 0, 0 }, { 5, "vdd", 0, 0 } };
+	struct hva_disk_ref prev[3] = { { 0, "vda", 0, 0, 0 }, { 9, "vdc", 0, 0, 0 }, { 5, "vdd", 0, 0, 0 } };
 	struct hva_volume_disk out[2];
 	struct vdc_err err = VDC_ERR_INIT;
 	char dev[HVA_DEV_MAX];
@@ -445,7 +546,10 @@ int main(void)
 		cmocka_unit_test(test_meta_refused),
 		cmocka_unit_test(test_qemu_volumes),
 		cmocka_unit_test(test_volume_secret),
+		cmocka_unit_test(test_qemu_root_disk),
+		cmocka_unit_test(test_disk_secret),
 		cmocka_unit_test(test_disks_parse),
+		cmocka_unit_test(test_disks_parse_root),
 		cmocka_unit_test(test_volume_devs),
 		cmocka_unit_test(test_volume_devs_full),
 	};
