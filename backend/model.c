@@ -2,7 +2,7 @@
  * The model (model.h): objects, attributes, links, the references between
  * them, live state and events, behind one lock.
  *
- * Why one file of about 1,600 lines: everything here is state that the
+ * Why one file of about 1,700 lines: everything here is state that the
  * one model lock guards, and every mutation touches several parts at once
  * (a link binds and counts a reference and logs an event in the same
  * transaction). Kept in one file, those structures are static: nothing
@@ -145,27 +145,65 @@ static struct kind_state *kind_state(const struct vdc_kind *kind)
 	return NULL;
 }
 
+/* The index of child kind `child`'s folder in `parent`'s childdirs; -1 when it has none. */
+static int childdir_index(const struct vdc_kind *parent, const struct vdc_kind *child)
+{
+	unsigned i;
+
+	for (i = 0; i < parent->nchilddirs; i++)
+		if (parent->childdirs[i].kind == child)
+			return (int)i;
+	return -1;
+}
+
 /* The top-level kind whose objects hold objects of `child` (nics, snapshots). */
 static const struct vdc_kind *kind_parent(const struct vdc_kind *child)
 {
 	unsigned i;
 
 	for (i = 0; i < nkinds; i++)
-		if (kstate[i].kind->child == child)
+		if (childdir_index(kstate[i].kind, child) >= 0)
 			return kstate[i].kind;
+	return NULL;
+}
+
+const struct vdc_kind *vdc_kind_parent(const struct vdc_kind *child)
+{
+	return kind_parent(child);
+}
+
+/* The folder name of child kind `child` in its parent ("nics"). */
+static const char *childdir_name(const struct vdc_kind *parent, const struct vdc_kind *child)
+{
+	return parent->childdirs[childdir_index(parent, child)].name;
+}
+
+/* Every registered kind (a child kind too) in turn: *i from 0, *j from 0, NULL at the end. */
+static const struct vdc_kind *kind_next(unsigned *i, unsigned *j)
+{
+	while (*i < nkinds) {
+		const struct vdc_kind *k = kstate[*i].kind;
+
+		if (*j == 0) {
+			(*j)++;
+			return k;
+		}
+		if (*j <= k->nchilddirs)
+			return k->childdirs[(*j)++ - 1].kind;
+		(*i)++;
+		*j = 0;
+	}
 	return NULL;
 }
 
 const struct vdc_kind *vdc_kind(enum vdc_kind_id id)
 {
-	unsigned i;
+	const struct vdc_kind *k;
+	unsigned i = 0, j = 0;
 
-	for (i = 0; i < nkinds && id != VDC_KIND_OTHER; i++) {
-		if (kstate[i].kind->id == id)
-			return kstate[i].kind;
-		if (kstate[i].kind->child && kstate[i].kind->child->id == id)
-			return kstate[i].kind->child;
-	}
+	while (id != VDC_KIND_OTHER && (k = kind_next(&i, &j)))
+		if (k->id == id)
+			return k;
 	return NULL;
 }
 
@@ -177,10 +215,12 @@ const struct vdc_kind *vdc_kind_find(const char *name, size_t len)
 		if (strlen(kstate[i].kind->name) == len && !memcmp(kstate[i].kind->name, name, len))
 			return kstate[i].kind;
 	for (i = 0; i < nkinds; i++) {
-		const struct vdc_kind *c = kstate[i].kind->child;
+		const struct vdc_kind *k = kstate[i].kind;
+		unsigned j;
 
-		if (c && strlen(c->name) == len && !memcmp(c->name, name, len))
-			return c;
+		for (j = 0; j < k->nchilddirs; j++)
+			if (strlen(k->childdirs[j].kind->name) == len && !memcmp(k->childdirs[j].kind->name, name, len))
+				return k->childdirs[j].kind;
 	}
 	return NULL;
 }
@@ -290,7 +330,7 @@ void vdc_obj_path(const struct vdc_obj *obj, struct strbuf *out)
 {
 	if (obj->parent) {
 		vdc_obj_path(obj->parent, out);
-		strbuf_addf(out, "/%s/%s", obj->parent->kind->childdir, obj->name);
+		strbuf_addf(out, "/%s/%s", obj->parent->kind->childdirs[obj->childdir].name, obj->name);
 		return;
 	}
 	strbuf_addf(out, "%s/%s", obj->kind->name, obj->name);
@@ -598,21 +638,32 @@ unsigned vdc_obj_refs(const struct vdc_obj *obj)
 
 /* ---- objects ---- */
 
+/* The map an object of `kind` under `parent` (NULL: none) lives in. */
 static struct vdc_map *siblings(const struct vdc_kind *kind, struct vdc_obj *parent)
 {
-	return parent ? &parent->children : &kind_state(kind)->objects;
+	struct kind_state *ks;
+	int d;
+
+	if (!parent) {
+		ks = kind_state(kind);
+		return ks ? &ks->objects : NULL;
+	}
+	d = childdir_index(parent->kind, kind);
+	return d >= 0 ? &parent->children[d] : NULL;
 }
 
 struct vdc_obj *vdc_obj_find(const struct vdc_kind *kind, struct vdc_obj *parent,
 			     const char *name, size_t len)
 {
 	char key[VDC_NAME_MAX + 1];
+	struct vdc_map *m;
 
 	if (len > VDC_NAME_MAX)
 		return NULL;
 	memcpy(key, name, len);
 	key[len] = '\0';
-	return vdc_map_get(siblings(kind, parent), key);
+	m = siblings(kind, parent);
+	return m ? vdc_map_get(m, key) : NULL;
 }
 
 static struct vdc_obj *obj_alloc(const struct vdc_kind *kind, struct vdc_obj *parent, int64_t id,
@@ -625,12 +676,17 @@ static struct vdc_obj *obj_alloc(const struct vdc_kind *kind, struct vdc_obj *pa
 	obj->id = id;
 	obj->kind = kind;
 	obj->parent = parent;
+	if (parent)
+		obj->childdir = (unsigned)childdir_index(parent->kind, kind);
 	snprintf(obj->name, sizeof(obj->name), "%s", name);
 	obj->uid = uid;
 	obj->gid = gid;
 	obj->ctime = ct;
 	obj->mtime = mt;
-	obj->childdir_mtime = mt;
+	for (i = 0; i < VDC_KIND_CHILDDIRS_MAX; i++) {
+		obj->childdir_mtime[i] = mt;
+		vdc_map_init(&obj->children[i]);
+	}
 	obj->live_mtime = mt;
 	obj->attrs = xcalloc(kind->nattrs, sizeof(*obj->attrs));
 	for (i = 0; i < kind->nattrs; i++)
@@ -638,7 +694,6 @@ static struct vdc_obj *obj_alloc(const struct vdc_kind *kind, struct vdc_obj *pa
 	obj->rel = xcalloc(kind->nreldirs ? kind->nreldirs : 1, sizeof(*obj->rel));
 	for (i = 0; i < kind->nreldirs; i++)
 		obj->rel[i].mtime = mt;
-	vdc_map_init(&obj->children);
 	obj->state = xstrdup(kind->initial_state ? kind->initial_state : "defined");
 	vdc_map_put(siblings(kind, parent), obj->name, obj);
 	vdc_imap_put(&objs_by_id, (uint64_t)id, obj);
@@ -663,12 +718,18 @@ int vdc_obj_create(const struct vdc_kind *kind, struct vdc_obj *parent,
 	rc = name_copy(name, len, nm, err);
 	if (rc < 0)
 		return rc;
+	if (!siblings(kind, parent))
+		return parent ? vdc_err_set(err, -EPERM, "%s %s holds no %s", parent->kind->noun, parent->name, kind->name)
+			      : vdc_err_set(err, -EPERM, "a %s is made in the folder of the object it belongs to", kind->noun);
 	if (vdc_obj_find(kind, parent, nm, len))
 		return vdc_err_set(err, -EEXIST, "%s %s exists already", kind->noun, nm);
-	if (parent && parent->kind->child_max && parent->children.count >= parent->kind->child_max)
-		return vdc_err_set(err, -ENOSPC, "%s %s has %u %s already; it takes at most %u", parent->kind->noun,
-				   parent->name, parent->kind->child_max, parent->kind->childdir,
-				   parent->kind->child_max);
+	if (parent) {
+		const struct vdc_childdir_def *cd = &parent->kind->childdirs[childdir_index(parent->kind, kind)];
+
+		if (cd->max && siblings(kind, parent)->count >= cd->max)
+			return vdc_err_set(err, -ENOSPC, "%s %s has %u %s already; it takes at most %u",
+					   parent->kind->noun, parent->name, cd->max, cd->name, cd->max);
+	}
 	if (kind->may_own) {
 		rc = kind->may_own(kind, parent, NULL, nm, &uid, &gid, err);
 		if (rc < 0)
@@ -695,7 +756,7 @@ int vdc_obj_create(const struct vdc_kind *kind, struct vdc_obj *parent,
 		return rc;
 	*out = obj_alloc(kind, parent, id, nm, uid, gid, t, t);
 	if (parent)
-		parent->childdir_mtime = t;
+		parent->childdir_mtime[(*out)->childdir] = t;
 	else
 		kind_state(kind)->mtime = t;
 	vdc_event(*out, "created by uid %u", (unsigned)caller);
@@ -710,9 +771,11 @@ static void obj_free(struct vdc_obj *obj)
 	size_t b;
 	struct vdc_map_entry *e;
 
-	for (e = vdc_map_first(&obj->children, &b); e; e = vdc_map_next(&obj->children, e, &b))
-		obj_free(e->value);
-	vdc_map_clear(&obj->children);
+	for (i = 0; i < VDC_KIND_CHILDDIRS_MAX; i++) {
+		for (e = vdc_map_first(&obj->children[i], &b); e; e = vdc_map_next(&obj->children[i], e, &b))
+			obj_free(e->value);
+		vdc_map_clear(&obj->children[i]);
+	}
 	for (i = 0; i < obj->kind->nattrs; i++) {
 		free(obj->attrs[i].value);
 		if (obj->attrs[i].link)
@@ -742,13 +805,16 @@ static void obj_free(struct vdc_obj *obj)
 static int store_delete_tree(struct vdc_obj *obj, struct vdc_err *err)
 {
 	struct vdc_map_entry *e;
+	unsigned i;
 	size_t b;
 	int rc;
 
-	for (e = vdc_map_first(&obj->children, &b); e; e = vdc_map_next(&obj->children, e, &b)) {
-		rc = store_delete_tree(e->value, err);
-		if (rc < 0)
-			return rc;
+	for (i = 0; i < obj->kind->nchilddirs; i++) {
+		for (e = vdc_map_first(&obj->children[i], &b); e; e = vdc_map_next(&obj->children[i], e, &b)) {
+			rc = store_delete_tree(e->value, err);
+			if (rc < 0)
+				return rc;
+		}
 	}
 	return vdc_store_obj_delete(obj->id, err);
 }
@@ -786,7 +852,7 @@ int vdc_obj_destroy(struct vdc_obj *obj, struct vdc_err *err)
 		obj->kind->destroyed(obj);
 	vdc_map_del(siblings(obj->kind, obj->parent), obj->name);
 	if (obj->parent)
-		obj->parent->childdir_mtime = vdc_now();
+		obj->parent->childdir_mtime[obj->childdir] = vdc_now();
 	else
 		kind_state(obj->kind)->mtime = vdc_now();
 	obj_free(obj);
@@ -831,7 +897,7 @@ int vdc_obj_rename(struct vdc_obj *obj, const char *name, size_t len, struct vdc
 	snprintf(obj->name, sizeof(obj->name), "%s", nm);
 	vdc_map_put(siblings(obj->kind, obj->parent), obj->name, obj);
 	if (obj->parent)
-		obj->parent->childdir_mtime = vdc_now();
+		obj->parent->childdir_mtime[obj->childdir] = vdc_now();
 	else
 		kind_state(obj->kind)->mtime = vdc_now();
 	vdc_event(obj, "renamed from %s", old);
@@ -1006,7 +1072,7 @@ int vdc_link_parse(const char *from, const char *target, const struct vdc_kind *
 
 	if (!pk)
 		return vdc_linkpath_parse(mountpoint, from, target, want->name, what, tname, err);
-	snprintf(pattern, sizeof(pattern), "%s/*/%s", pk->name, pk->childdir);
+	snprintf(pattern, sizeof(pattern), "%s/*/%s", pk->name, childdir_name(pk, want));
 	return vdc_linkpath_parse(mountpoint, from, target, pattern, what, tname, err);
 }
 
@@ -1277,8 +1343,8 @@ void vdc_link_text(const struct vdc_link *link, unsigned depth, struct strbuf *o
 	for (i = 0; i < depth; i++)
 		strbuf_addstr(out, "../");
 	if (pk && slash)
-		strbuf_addf(out, "%s/%.*s/%s/%s", pk->name, (int)(slash - link->tname), link->tname, pk->childdir,
-			    slash + 1);
+		strbuf_addf(out, "%s/%.*s/%s/%s", pk->name, (int)(slash - link->tname), link->tname,
+			    childdir_name(pk, link->tkind), slash + 1);
 	else
 		strbuf_addf(out, "%s/%s", link->tkind->name, link->tname);
 }
@@ -1404,14 +1470,12 @@ static struct vdc_obj *load_find(struct loader *ld, int64_t id)
 
 static const struct vdc_kind *any_kind(const char *name)
 {
-	unsigned i;
+	const struct vdc_kind *k;
+	unsigned i = 0, j = 0;
 
-	for (i = 0; i < nkinds; i++) {
-		if (!strcmp(kstate[i].kind->name, name))
-			return kstate[i].kind;
-		if (kstate[i].kind->child && !strcmp(kstate[i].kind->child->name, name))
-			return kstate[i].kind->child;
-	}
+	while ((k = kind_next(&i, &j)))
+		if (!strcmp(k->name, name))
+			return k;
 	return NULL;
 }
 
@@ -1423,7 +1487,7 @@ static int load_obj(void *ctx, int64_t id, const char *kind, int64_t parent, con
 	struct vdc_obj *p = parent ? load_find(ld, parent) : NULL, *obj;
 	char key[24];
 
-	if (!k || (parent && !p)) {
+	if (!k || (parent && !p) || (p && childdir_index(p->kind, k) < 0) || (!parent && kind_parent(k))) {
 		vdc_event(NULL, "warning: skipped stored object %s/%s of unknown kind or parent", kind, name);
 		return 0;
 	}

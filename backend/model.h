@@ -69,6 +69,19 @@ struct vdc_reldir_def {
 	unsigned max;           /* links it holds at most; 0: VDC_REL_MAX (vdc_limits.h) */
 };
 
+/*
+ * A folder of child objects, such as instances/X/nics/: objects of a kind
+ * of their own that live and die with their parent. A child kind is in one
+ * parent kind's folders only.
+ */
+struct vdc_childdir_def {
+	const char *name;               /* folder name: "nics" */
+	const struct vdc_kind *kind;    /* kind of the objects in it */
+	unsigned max;                   /* objects it holds at most (mkdir: ENOSPC); 0: no limit */
+};
+/* Child folders a kind has at most (VDC_NCHILDDIRS, kinds/kinds.h): a hide bit and an inode slot each. */
+#define VDC_KIND_CHILDDIRS_MAX 4
+
 /* A file of run/: shows live state. */
 struct vdc_run_def {
 	const char *name;
@@ -151,9 +164,8 @@ struct vdc_kind {
 	unsigned nverbs;
 	const struct vdc_kind_file_def *files;   /* files of the kind's folder */
 	unsigned nfiles;
-	const struct vdc_kind *child;   /* kind of the objects in childdir */
-	const char *childdir;           /* "nics" */
-	unsigned child_max;             /* objects childdir holds at most (mkdir: ENOSPC); 0: no limit */
+	const struct vdc_childdir_def *childdirs;   /* folders of child objects (nics/) */
+	unsigned nchilddirs;
 	bool has_data;                  /* a `data` file of bytes */
 	const char *data_name;          /* that file's name; NULL: "data" */
 	/*
@@ -281,14 +293,15 @@ struct vdc_obj {
 	int64_t id;
 	const struct vdc_kind *kind;
 	struct vdc_obj *parent;          /* the instance of a nic, else NULL */
+	unsigned childdir;               /* with a parent: its folder, parent->kind->childdirs[childdir] */
 	char name[VDC_NAME_MAX + 1];
 	uid_t uid;
 	gid_t gid;
 	struct timespec ctime, mtime;
 	struct vdc_attr *attrs;          /* kind->nattrs */
 	struct vdc_reldir *rel;          /* kind->nreldirs */
-	struct vdc_map children;         /* childdir objects by name */
-	struct timespec childdir_mtime;
+	struct vdc_map children[VDC_KIND_CHILDDIRS_MAX];   /* each child folder's objects by name */
+	struct timespec childdir_mtime[VDC_KIND_CHILDDIRS_MAX];
 	uint64_t hidden;                 /* entries removed by unlink, see VDC_HIDE_* */
 	struct timespec live_mtime;      /* last change of anything in run/ */
 	/*
@@ -311,7 +324,7 @@ struct vdc_obj {
 
 /*
  * What one kind may have: vdc_obj.hidden and the front end's inode numbers
- * give each attribute, run file and relation folder a bit and a slot of
+ * give each attribute, run file, relation folder and child folder a bit and a slot of
  * their own, and each file of the kind's folder one of the data center's
  * (the front end's tree_global_hidden). A kind declares its table sizes
  * with VDC_NATTRS, VDC_NRUNFILES, VDC_NRELDIRS and VDC_NFILES
@@ -329,10 +342,11 @@ struct vdc_obj {
 #define VDC_HIDE_RUNDIR   (1ULL << 43)
 #define VDC_HIDE_RUN(i)   (1ULL << (44 + (i)))   /* i < 12 */
 #define VDC_HIDE_REL(i)   (1ULL << (56 + (i)))   /* i < 4 */
-#define VDC_HIDE_CHILDDIR (1ULL << 60)
+#define VDC_HIDE_CHILDDIR(i) (1ULL << (60 + (i)))   /* i < 4 */
 _Static_assert(VDC_KIND_ATTRS_MAX <= 40, "attribute bits run into VDC_HIDE_CTL");
 _Static_assert(44 + VDC_KIND_RUNFILES_MAX <= 56, "run file bits run into VDC_HIDE_REL");
 _Static_assert(56 + VDC_KIND_RELDIRS_MAX <= 60, "relation folder bits run into VDC_HIDE_CHILDDIR");
+_Static_assert(60 + VDC_KIND_CHILDDIRS_MAX <= 64, "child folder bits run out of vdc_obj.hidden");
 #define VDC_FRESH_SECONDS 30
 
 /* ---- the model as a whole ---- */
@@ -358,6 +372,8 @@ static inline const char *vdc_kind_data_name(const struct vdc_kind *kind)
 {
 	return kind->data_name ? kind->data_name : "data";
 }
+/* The kind whose objects hold objects of child kind `child` in a folder; NULL for a top-level kind. */
+const struct vdc_kind *vdc_kind_parent(const struct vdc_kind *child);
 /* The registered kind (a child kind too) with `id`; NULL when none is. */
 const struct vdc_kind *vdc_kind(enum vdc_kind_id id);
 /* The objects of a top-level kind, by name. */
@@ -384,6 +400,11 @@ int vdc_obj_chown(struct vdc_obj *obj, uid_t uid, gid_t gid, struct vdc_err *err
 struct vdc_obj *vdc_obj_by_id(int64_t id);
 struct vdc_link *vdc_link_by_id(int64_t id);
 struct vdc_scratch *vdc_scratch_by_ino(uint64_t ino);
+/* The objects of `obj`'s child folder `dir` (an index of its kind's childdirs), by name. */
+static inline const struct vdc_map *vdc_obj_children(const struct vdc_obj *obj, unsigned dir)
+{
+	return &obj->children[dir];
+}
 /* Path of the object below the root, like "instances/web1/nics/eth0". */
 void vdc_obj_path(const struct vdc_obj *obj, struct strbuf *out);
 /*

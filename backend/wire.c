@@ -190,7 +190,7 @@ static json_t *instance_json(struct vdc_obj *inst, vdc_wire_image_sum_fn *image_
 	struct vdc_inst_disk_desired disk;
 	struct vdc_instance_desired d;
 	json_t *j, *keys = json_array(), *nics = json_array(), *jimg = json_null();
-	const struct vdc_map *children = &inst->children;
+	const struct vdc_map *children = &inst->children[VDC_INSTANCE_NICS];
 	struct vdc_map_entry *e;
 	size_t b, i;
 

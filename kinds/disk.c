@@ -231,6 +231,23 @@ int vdc_disk_failed(const struct vdc_obj *inst, struct vdc_err *err)
 	return 0;
 }
 
+bool vdc_disk_movable(const struct vdc_obj *inst, struct vdc_err *err)
+{
+	if (disk_host(inst))
+		return true;
+	if (vdc_place_of((struct vdc_obj *)inst)->disk_local)
+		vdc_err_set(err, -EINVAL, "the disk of instance %s is on its hypervisor (it was first started before a storage host joined); it cannot move with it",
+			    inst->name);
+	else
+		vdc_err_set(err, -EINVAL, "instance %s has no disk on a storage host to move with", inst->name);
+	return false;
+}
+
+const char *vdc_disk_host_name(const struct vdc_obj *inst)
+{
+	return lun_of(inst)->host;
+}
+
 void vdc_disk_moved(struct vdc_obj *inst)
 {
 	struct vdc_obj *host = disk_host(inst);
@@ -364,15 +381,16 @@ static void lun_desired(const struct vdc_obj *inst, struct vdc_sta_vol_desired *
 	struct image_layout layout;
 
 	out->image = disk_image(inst, &layout);
+	vdc_lun_snaps_desired(vdc_obj_children(inst, VDC_INSTANCE_SNAPSHOTS), out);
 }
 
 static void lun_seen(struct vdc_obj *inst, const struct vdc_doc_sta_vol *it, bool moved)
 {
 	struct vdc_obj *hv = vdc_host_find(vdc_place_of(inst)->host);
 
-	(void)it;
 	if (moved && hv)
 		vdc_host_bump(hv);   /* "ready", or a new size */
+	vdc_lun_snaps_seen(inst, it);
 }
 
 static void lun_reconcile(struct vdc_obj *inst)
@@ -400,8 +418,69 @@ bool vdc_disk_desired(const struct vdc_obj *inst, struct vdc_inst_disk_desired *
 	vdc_lun_endpoint(lun, &out->ep);
 	snprintf(out->serial, sizeof(out->serial), "vdc-disk-%" PRId64, inst->id);
 	out->size = vdc_disk_size(inst);
-	out->ready = vdc_lun_available(lun);
+	/* Not while a rollback asked for is not carried out: the guest would boot from bytes being copied. */
+	out->ready = vdc_lun_available(lun) && lun->restore_n <= lun->restored;
 	return true;
+}
+
+/* ---- snapshots ---- */
+
+int vdc_disk_snapshot_may_make(const struct vdc_kind *kind, struct vdc_obj *inst, const struct vdc_obj *snap,
+			       const char *name, uid_t *uid, gid_t *gid, struct vdc_err *err)
+{
+	struct vdc_err why = VDC_ERR_INIT;
+
+	(void)kind;
+	(void)uid;
+	(void)gid;
+	if (snap || disk_host(inst))
+		return 0;   /* a rename or a chown; or a disk to take it of */
+	disk_no_host(inst, &why);
+	return vdc_err_set(err, -EAGAIN, "snapshot %s cannot be taken: %s", name, why.msg);
+}
+
+/* Its storage host takes, renames or deletes it: the desired state changed. */
+void vdc_disk_snapshot_changed(struct vdc_obj *snap)
+{
+	struct vdc_obj *host = disk_host(snap->parent);
+
+	if (host)
+		vdc_host_bump(host);
+}
+
+void vdc_disk_snapshot_renamed(struct vdc_obj *snap, const char *old)
+{
+	(void)old;
+	vdc_disk_snapshot_changed(snap);
+}
+
+int vdc_disk_snapshot_busy(const struct vdc_obj *snap, struct vdc_err *err)
+{
+	return vdc_lun_snap_busy(lun_of(snap->parent), snap, err);
+}
+
+int vdc_disk_verb_rollback(struct vdc_obj *inst, const char *args, size_t len, struct vdc_err *err)
+{
+	struct vdc_lun *lun = lun_of(inst);
+	struct vdc_obj *snap, *host;
+	int rc = vdc_lun_snap_arg(inst, VDC_INSTANCE_SNAPSHOTS, args, len, &snap, err);
+
+	if (rc < 0)
+		return rc;
+	if (in_use(inst))
+		return vdc_err_set(err, -EBUSY, "instance %s is %s; its disk is rolled back only while it is off and stopped",
+				   inst->name, inst->state);
+	host = vdc_lun_host(lun);
+	if (!host)
+		return disk_no_host(inst, err);
+	if (strcmp(snap->state, VDC_WIRE_VOL_AVAILABLE))
+		return vdc_err_set(err, -EAGAIN, "snapshot %s of instance %s is %s, not available", snap->name, inst->name,
+				   snap->state);
+	rc = vdc_lun_restore(lun, snap->id, err);
+	if (rc < 0)
+		return rc;
+	vdc_event(inst, "rollback of its disk to snapshot %s asked of storage host %s", snap->name, host->name);
+	return 0;
 }
 
 /* ---- the instances kind's hooks ---- */

@@ -57,6 +57,11 @@ int vdc_disk_for_start(struct vdc_obj *inst, struct vdc_err *err);
  */
 int vdc_disk_failed(const struct vdc_obj *inst, struct vdc_err *err);
 
+/* May the instance move to another hypervisor with its disk? false with the sentence (EINVAL) when not. */
+bool vdc_disk_movable(const struct vdc_obj *inst, struct vdc_err *err);
+/* The storage host its disk is on; "" when none. */
+const char *vdc_disk_host_name(const struct vdc_obj *inst);
+
 /* The instance moved to another hypervisor (or none): its storage host re-ACLs the target. */
 void vdc_disk_moved(struct vdc_obj *inst);
 
@@ -68,6 +73,28 @@ struct vdc_inst_disk_desired {
 	bool ready;                     /* made and available on its storage host */
 };
 bool vdc_disk_desired(const struct vdc_obj *inst, struct vdc_inst_disk_desired *out);
+
+/*
+ * instances/NAME/snapshots/SNAP: snapshots of the disk, taken by its
+ * storage host as a volume's (lun.h), and `rollback SNAP` in ctl. The
+ * hooks of the snapshots kind: one is made only of a disk on a storage
+ * host (-EAGAIN with the sentence otherwise); its storage host hears of
+ * each one made, renamed or removed; one is not removed while the disk is
+ * being restored from it (-EBUSY).
+ */
+int vdc_disk_snapshot_may_make(const struct vdc_kind *kind, struct vdc_obj *inst, const struct vdc_obj *snap,
+			       const char *name, uid_t *uid, gid_t *gid, struct vdc_err *err);
+void vdc_disk_snapshot_changed(struct vdc_obj *snap);
+void vdc_disk_snapshot_renamed(struct vdc_obj *snap, const char *old);
+int vdc_disk_snapshot_busy(const struct vdc_obj *snap, struct vdc_err *err);
+/*
+ * `rollback SNAP`: ask the storage host to copy snapshot SNAP back into
+ * the disk, while the instance is off and stopped: 0, or -EINVAL (no
+ * name), -ENOENT (no such snapshot), -EBUSY (the instance is on or its
+ * hypervisor still holds it), -EAGAIN (no disk on a storage host, the
+ * snapshot not available) with the sentence.
+ */
+int vdc_disk_verb_rollback(struct vdc_obj *inst, const char *args, size_t len, struct vdc_err *err);
 
 /* Hooks of the instances kind (instances.c calls them from its own). */
 void vdc_disk_created(struct vdc_obj *inst);

@@ -107,7 +107,8 @@ static int missing_links(const struct vdc_obj *obj, struct vdc_err *err)
 	size_t b;
 	unsigned k;
 
-	for (e = vdc_map_first(&obj->children, &b); e; e = vdc_map_next(&obj->children, e, &b)) {
+	for (e = vdc_map_first(&obj->children[VDC_INSTANCE_NICS], &b); e;
+	     e = vdc_map_next(&obj->children[VDC_INSTANCE_NICS], e, &b)) {
 		const struct vdc_obj *nic = e->value;
 		const struct vdc_link *net = nic->attrs[VDC_NIC_NETWORK].link;
 
@@ -317,6 +318,55 @@ int vdc_instance_verb_reset(struct vdc_obj *obj, const char *args, size_t len, s
 {
 	(void)args;
 	return verb_count(obj, "reset", &vdc_place_of(obj)->reset, len, err);
+}
+
+/*
+ * migrate [HOST]: a stopped instance whose disk is on a storage host moves
+ * at once (nothing to copy: the new hypervisor logs in to the same disk);
+ * without HOST the scheduler picks among the other hypervisors.
+ */
+int vdc_instance_verb_migrate(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err)
+{
+	struct vdc_place *p = vdc_place_of(obj);
+	struct vdc_host_cap *caps;
+	char want[VDC_NAME_MAX + 1], from[VDC_NAME_MAX + 1];
+	unsigned cpus;
+	uint64_t memory;
+	size_t n, i;
+	int rc;
+
+	if (len > VDC_NAME_MAX)
+		return vdc_err_set(err, -EINVAL, "migrate takes a host's name: migrate [HOST]");
+	memcpy(want, args, len);
+	want[len] = 0;
+	if (!p->host[0])
+		return vdc_err_set(err, -EINVAL, "instance %s is on no host; power on places it", obj->name);
+	if (vdc_instance_power_on(obj) || vdc_instance_busy(obj, NULL) < 0)
+		return vdc_err_set(err, -EBUSY, "instance %s is %s; live migration is not available yet: write off to power, wait for stopped, then migrate",
+				   obj->name, obj->state);
+	if (!vdc_disk_movable(obj, err))
+		return -EINVAL;
+	if (*want && !strcmp(want, p->host))
+		return vdc_err_set(err, -EINVAL, "instance %s is on host %s already", obj->name, want);
+	if (*want && !vdc_host_find(want))
+		return vdc_err_set(err, -ENOENT, "no host %s", vdc_quote(want, len, (char[80]){0}, 80));
+	vdc_instance_size(obj, &cpus, &memory);
+	n = vdc_hosts_caps(obj, &caps);
+	for (i = 0; i < n; i++)
+		if (!strcmp(caps[i].name, p->host) || (*want && strcmp(caps[i].name, want)))
+			caps[i].schedulable = false;
+	rc = vdc_schedule(caps, n, cpus, memory, err);
+	snprintf(from, sizeof(from), "%s", p->host);
+	if (rc >= 0)
+		rc = place_set(obj, caps[rc].name, err);
+	if (rc == 0)
+		vdc_event(obj, "moved from host %s to host %s (cold: its disk stays on storage host %s)", from, p->host,
+			  vdc_disk_host_name(obj));
+	free(caps);
+	if (rc < 0)
+		return rc;
+	vdc_instance_reconcile(obj);
+	return 0;
 }
 
 void vdc_instances_retry(void)

@@ -40,6 +40,11 @@ enum vdc_instance_rel {
 	VDC_INSTANCE_SSH_KEYS,
 	VDC_INSTANCE_NRELS
 };
+enum vdc_instance_childdir {
+	VDC_INSTANCE_NICS,
+	VDC_INSTANCE_SNAPSHOTS,         /* of its disk (disk.h) */
+	VDC_INSTANCE_NCHILDDIRS
+};
 
 /*
  * The words of an instance's run/state (docs/tree.md, "The state
@@ -78,6 +83,7 @@ void vdc_instance_touched(struct vdc_obj *obj);
 /* The verbs of ctl that act through the host. */
 int vdc_instance_verb_reboot(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
 int vdc_instance_verb_reset(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
+int vdc_instance_verb_migrate(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
 
 /*
  * An instance as its hypervisor is told (docs/agent-protocol.md), a plain

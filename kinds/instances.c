@@ -105,6 +105,8 @@ static const struct vdc_run_def runfiles[] = {
 static const struct vdc_verb_def verbs[] = {
 	{ "reboot", "reboot", vdc_instance_verb_reboot },
 	{ "reset", "reset", vdc_instance_verb_reset },
+	{ "migrate", "migrate [HOST]", vdc_instance_verb_migrate },
+	{ "rollback", "rollback SNAP", vdc_disk_verb_rollback },
 	VDC_VERBS_COMMON,
 };
 
@@ -211,6 +213,37 @@ const struct vdc_kind vdc_kind_nics = {
 	.release = vdc_nic_release,
 };
 
+static const struct vdc_run_def snapshot_runfiles[] = {
+	VDC_RUN_COMMON,
+};
+
+static const struct vdc_verb_def snapshot_verbs[] = {
+	VDC_VERBS_COMMON,
+};
+
+/* instances/NAME/snapshots/SNAP: a snapshot of its disk (disk.c), as a volume's. */
+const struct vdc_kind vdc_kind_instance_snapshots = {
+	.id = VDC_KIND_INSTANCE_SNAPSHOTS,
+	.name = "instance-snapshots",
+	.noun = "snapshot",
+	.runfiles = snapshot_runfiles,
+	.nrunfiles = VDC_NRUNFILES(snapshot_runfiles),
+	.verbs = snapshot_verbs,
+	.nverbs = VDC_ARRAY_SIZE(snapshot_verbs),
+	.initial_state = "creating",
+	.may_own = vdc_disk_snapshot_may_make,
+	.created = vdc_disk_snapshot_changed,
+	.busy = vdc_disk_snapshot_busy,
+	.renamed = vdc_disk_snapshot_renamed,
+	.destroyed = vdc_disk_snapshot_changed,
+};
+
+static const struct vdc_childdir_def childdirs[] = {
+	[VDC_INSTANCE_NICS] = { "nics", &vdc_kind_nics, VDC_NICS_MAX },
+	[VDC_INSTANCE_SNAPSHOTS] = { "snapshots", &vdc_kind_instance_snapshots, VDC_SNAPSHOTS_MAX },   /* vdc-sta's limit too */
+};
+VDC_TABLE_IS(childdirs, VDC_INSTANCE_NCHILDDIRS);
+
 const struct vdc_kind vdc_kind_instances = {
 	.id = VDC_KIND_INSTANCES,
 	.name = "instances",
@@ -223,9 +256,8 @@ const struct vdc_kind vdc_kind_instances = {
 	.nrunfiles = VDC_NRUNFILES(runfiles),
 	.verbs = verbs,
 	.nverbs = VDC_ARRAY_SIZE(verbs),
-	.child = &vdc_kind_nics,
-	.childdir = "nics",
-	.child_max = VDC_NICS_MAX,
+	.childdirs = childdirs,
+	.nchilddirs = VDC_NCHILDDIRS(childdirs),
 	.has_data = true,
 	.data_name = "disk",
 	.data_before = VDC_INSTANCE_POWER + 1,

@@ -23,13 +23,14 @@ extern const struct vdc_kind vdc_kind_volumes;
 extern const struct vdc_kind vdc_kind_snapshots;
 extern const struct vdc_kind vdc_kind_instances;
 extern const struct vdc_kind vdc_kind_nics;
+extern const struct vdc_kind vdc_kind_instance_snapshots;
 extern const struct vdc_kind vdc_kind_hosts;
 extern const struct vdc_kind vdc_kind_quotas;
 
 /*
  * Every top-level kind vdcfs serves, NULL-terminated, in the order a
  * restore needs (link targets before their sources); nics and snapshots
- * are their parents' children, not in the list.
+ * (of volumes and of instances) are their parents' children, not in the list.
  */
 extern const struct vdc_kind *const vdc_kind_list[];
 
@@ -46,8 +47,8 @@ extern const struct vdc_kind *const vdc_kind_list[];
 #define VDC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
- * The size of a kind's table of attributes, run files, relation folders
- * or files of its own, checked against model.h's limits when it compiles (a static
+ * The size of a kind's table of attributes, run files, relation folders,
+ * child folders or files of its own, checked against model.h's limits when it compiles (a static
  * assertion inside an unnamed struct is the one a C11 expression can hold).
  */
 #define VDC_TABLE_SIZE(a, max, what) \
@@ -57,6 +58,7 @@ extern const struct vdc_kind *const vdc_kind_list[];
 #define VDC_NRUNFILES(a) VDC_TABLE_SIZE(a, VDC_KIND_RUNFILES_MAX, "a kind has at most VDC_KIND_RUNFILES_MAX run files")
 #define VDC_NRELDIRS(a)  VDC_TABLE_SIZE(a, VDC_KIND_RELDIRS_MAX, "a kind has at most VDC_KIND_RELDIRS_MAX relation folders")
 #define VDC_NFILES(a)    VDC_TABLE_SIZE(a, VDC_KIND_FILES_MAX, "a kind has at most VDC_KIND_FILES_MAX files of its own")
+#define VDC_NCHILDDIRS(a) VDC_TABLE_SIZE(a, VDC_KIND_CHILDDIRS_MAX, "a kind has at most VDC_KIND_CHILDDIRS_MAX child folders")
 
 /*
  * A table indexed by a kind's constants (its header in kinds/, or

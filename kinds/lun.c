@@ -16,6 +16,7 @@
 #include "agent_doc.h"
 #include "host.h"
 #include "lun.h"
+#include "validate.h"
 #include "wire_doc.h"
 
 static struct vdc_lun *all_luns;
@@ -412,6 +413,62 @@ void vdc_luns_report(struct vdc_obj *host, const struct vdc_doc_sta_vol *vols, s
 	for (i = 0; i < n; i++)
 		seen_lun(host, &vols[i]);
 	vdc_luns_reconcile_all();
+}
+
+/* ---- snapshots ---- */
+
+void vdc_lun_snaps_desired(const struct vdc_map *snaps, struct vdc_sta_vol_desired *out)
+{
+	struct vdc_map_entry *e;
+	size_t b;
+
+	out->snaps = xcalloc(snaps->count + 1, sizeof(*out->snaps));
+	for (e = vdc_map_first(snaps, &b); e; e = vdc_map_next(snaps, e, &b)) {
+		const struct vdc_obj *s = e->value;
+
+		out->snaps[out->nsnaps].id = s->id;
+		out->snaps[out->nsnaps++].name = s->name;
+	}
+}
+
+void vdc_lun_snaps_seen(struct vdc_obj *obj, const struct vdc_doc_sta_vol *it)
+{
+	unsigned i;
+
+	for (i = 0; i < it->nsnaps; i++) {
+		const char *sstate = it->snaps[i].state, *serr = it->snaps[i].err;
+		struct vdc_obj *snap = vdc_obj_by_id(it->snaps[i].id);
+
+		if (!snap || snap->parent != obj)
+			continue;
+		if (!strcmp(sstate, VDC_WIRE_VOL_AVAILABLE) || !strcmp(sstate, VDC_WIRE_VOL_CREATING) ||
+		    !strcmp(sstate, VDC_WIRE_STATE_ERROR)) {
+			if (strcmp(snap->state, sstate))
+				vdc_obj_set_state(snap, sstate);
+			if (!strcmp(sstate, VDC_WIRE_STATE_ERROR) && *serr && (!snap->err || strcmp(snap->err, serr)))
+				vdc_obj_set_err(snap, serr);
+		}
+	}
+}
+
+int vdc_lun_snap_arg(struct vdc_obj *obj, unsigned dir, const char *args, size_t len, struct vdc_obj **snap,
+		     struct vdc_err *err)
+{
+	if (!len)
+		return vdc_err_set(err, -EINVAL, "rollback needs the name of a snapshot: rollback SNAP");
+	*snap = vdc_obj_find(obj->kind->childdirs[dir].kind, obj, args, len);
+	if (!*snap)
+		return vdc_err_set(err, -ENOENT, "%s %s has no snapshot %s", obj->kind->noun, obj->name,
+				   vdc_quote(args, len, (char[200]){0}, 200));
+	return 0;
+}
+
+int vdc_lun_snap_busy(const struct vdc_lun *lun, const struct vdc_obj *snap, struct vdc_err *err)
+{
+	if (lun->restore_snap == snap->id && lun->restore_n > lun->restored && lun->seen)
+		return vdc_err_set(err, -EBUSY, "%s %s is being restored from snapshot %s", snap->parent->kind->noun,
+				   snap->parent->name, snap->name);
+	return 0;
 }
 
 void vdc_luns_reconcile_all(void)

@@ -159,6 +159,25 @@ void vdc_luns_report(struct vdc_obj *host, const struct vdc_doc_sta_vol *vols, s
 /* Take the next step for every LUN (after a report, a link, a timeout). */
 void vdc_luns_reconcile_all(void);
 
+/*
+ * Snapshots of a LUN: the objects of a child folder of its object
+ * (volumes/V/snapshots/, instances/I/snapshots/), which its storage host
+ * takes (atomically by reflink, or by a copy) and reports as creating,
+ * available or error. What volumes and disks share of them:
+ *
+ * - the snapshots its storage host is told: those of map `snaps` (read lock);
+ * - its report of them: each snapshot of `obj` it names gets its state
+ *   and, in error, its sentence;
+ * - the snapshot named by `rollback SNAP` in folder `dir` of `obj`:
+ *   0, -EINVAL without a name, -ENOENT when there is none, with the sentence;
+ * - may `snap` go now? -EBUSY while the LUN is being restored from it.
+ */
+void vdc_lun_snaps_desired(const struct vdc_map *snaps, struct vdc_sta_vol_desired *out);
+void vdc_lun_snaps_seen(struct vdc_obj *obj, const struct vdc_doc_sta_vol *it);
+int vdc_lun_snap_arg(struct vdc_obj *obj, unsigned dir, const char *args, size_t len, struct vdc_obj **snap,
+		     struct vdc_err *err);
+int vdc_lun_snap_busy(const struct vdc_lun *lun, const struct vdc_obj *snap, struct vdc_err *err);
+
 /* hosts/NAME/run/disk and disk-used of a storage host. */
 void vdc_host_show_disk(const struct vdc_obj *host, struct strbuf *out);
 void vdc_host_show_disk_used(const struct vdc_obj *host, struct strbuf *out);

@@ -365,7 +365,8 @@ static void each_nic(void (*fn)(struct vdc_obj *nic, void *arg), void *arg)
 	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b)) {
 		struct vdc_obj *inst = e->value;
 
-		for (c = vdc_map_first(&inst->children, &cb); c; c = vdc_map_next(&inst->children, c, &cb))
+		for (c = vdc_map_first(&inst->children[VDC_INSTANCE_NICS], &cb); c;
+		     c = vdc_map_next(&inst->children[VDC_INSTANCE_NICS], c, &cb))
 			fn(c->value, arg);
 	}
 }
@@ -599,7 +600,8 @@ void vdc_nics_loaded(struct vdc_obj *inst)
 	struct vdc_map_entry *e;
 	size_t b;
 
-	for (e = vdc_map_first(&inst->children, &b); e; e = vdc_map_next(&inst->children, e, &b)) {
+	for (e = vdc_map_first(&inst->children[VDC_INSTANCE_NICS], &b); e;
+	     e = vdc_map_next(&inst->children[VDC_INSTANCE_NICS], e, &b)) {
 		struct vdc_obj *nic = e->value, *net = nic_target(nic);
 
 		if (net)
@@ -628,7 +630,8 @@ void vdc_nics_instance_destroyed(struct vdc_obj *inst)
 	size_t b;
 	bool any = false;
 
-	for (e = vdc_map_first(&inst->children, &b); e; e = vdc_map_next(&inst->children, e, &b)) {
+	for (e = vdc_map_first(&inst->children[VDC_INSTANCE_NICS], &b); e;
+	     e = vdc_map_next(&inst->children[VDC_INSTANCE_NICS], e, &b)) {
 		struct vdc_obj *net = nic_of(e->value)->net;
 
 		net_detach(e->value);
@@ -656,7 +659,7 @@ bool vdc_instance_networked(const struct vdc_obj *inst)
 {
 	int g = groups_dir(inst);
 
-	return inst->children.count || (g >= 0 && inst->rel[g].n);
+	return inst->children[VDC_INSTANCE_NICS].count || (g >= 0 && inst->rel[g].n);
 }
 
 /* The instance's nic with the lowest name that has an address. */
@@ -666,7 +669,8 @@ static const struct vdc_obj *first_addressed_nic(const struct vdc_obj *inst)
 	struct vdc_map_entry *e;
 	size_t b;
 
-	for (e = vdc_map_first(&inst->children, &b); e; e = vdc_map_next(&inst->children, e, &b)) {
+	for (e = vdc_map_first(&inst->children[VDC_INSTANCE_NICS], &b); e;
+	     e = vdc_map_next(&inst->children[VDC_INSTANCE_NICS], e, &b)) {
 		const struct vdc_obj *nic = e->value;
 		const struct vdc_nic *c = nic->priv;
 
@@ -822,7 +826,8 @@ static void members_desired(const struct vdc_obj *group, struct vdc_group_desire
 			member = group && vdc_link_target(inst->rel[g].links[i]) == group;
 		if (!member)
 			continue;
-		for (c = vdc_map_first(&inst->children, &cb); c; c = vdc_map_next(&inst->children, c, &cb)) {
+		for (c = vdc_map_first(&inst->children[VDC_INSTANCE_NICS], &cb); c;
+		     c = vdc_map_next(&inst->children[VDC_INSTANCE_NICS], c, &cb)) {
 			const struct vdc_nic *nc = ((struct vdc_obj *)c->value)->priv;
 
 			if (!nc || !nc->addr)
@@ -852,7 +857,8 @@ void vdc_network_desired_get(struct vdc_obj *host, struct vdc_network_desired *o
 
 		if (!inst || vdc_place_of(inst)->leaving)
 			continue;
-		for (e = vdc_map_first(&inst->children, &b); e; e = vdc_map_next(&inst->children, e, &b)) {
+		for (e = vdc_map_first(&inst->children[VDC_INSTANCE_NICS], &b); e;
+		     e = vdc_map_next(&inst->children[VDC_INSTANCE_NICS], e, &b)) {
 			struct vdc_obj *net = nic_of(e->value)->net;
 
 			if (net && params_of(net).ok && vdc_name_set_add(&net_names, net->name)) {

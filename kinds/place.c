@@ -59,7 +59,8 @@ static void networks_of(const struct vdc_obj *inst, const struct vdc_obj *skip, 
 	struct vdc_map_entry *e;
 	size_t b;
 
-	for (e = vdc_map_first(&inst->children, &b); e; e = vdc_map_next(&inst->children, e, &b)) {
+	for (e = vdc_map_first(&inst->children[VDC_INSTANCE_NICS], &b); e;
+	     e = vdc_map_next(&inst->children[VDC_INSTANCE_NICS], e, &b)) {
 		const struct vdc_obj *nic = e->value;
 		const struct vdc_link *l = nic->attrs[VDC_NIC_NETWORK].link;
 
@@ -399,7 +400,7 @@ size_t vdc_hosts_caps(const struct vdc_obj *instance, struct vdc_host_cap **caps
 		c->schedulable = vdc_host_schedulable(o);
 		c->up = h->reported && vdc_host_in(o, VDC_HSTATE_UP);
 		/* An instance without a network adds none: no host can be over the limit by it. */
-		if (instance && instance->children.count) {
+		if (instance && instance->children[VDC_INSTANCE_NICS].count) {
 			struct vdc_map set;
 			size_t nics = 0;
 

@@ -425,7 +425,7 @@ int vdc_volume_check_size(const struct vdc_obj *vol, const char *text, size_t le
 /* The check of `source`: the snapshot named `tname` ("V/S") may seed `vol` now. */
 int vdc_volume_check_source(const struct vdc_obj *vol, const char *tname, size_t len, struct vdc_err *err)
 {
-	const struct vdc_kind *sk = vol->kind->child;
+	const struct vdc_kind *sk = vol->kind->childdirs[VDC_VOLUME_SNAPSHOTS].kind;
 	const char *slash = memchr(tname, '/', len);
 	struct vdc_obj *parent, *snap;
 	int rc;
@@ -541,13 +541,9 @@ int vdc_volume_restore(struct vdc_obj *vol, struct vdc_obj *snap, struct vdc_err
 int vdc_volume_verb_rollback(struct vdc_obj *vol, const char *args, size_t len, struct vdc_err *err)
 {
 	struct vdc_obj *snap;
+	int rc = vdc_lun_snap_arg(vol, VDC_VOLUME_SNAPSHOTS, args, len, &snap, err);
 
-	if (!len)
-		return vdc_err_set(err, -EINVAL, "rollback needs the name of a snapshot: rollback SNAP");
-	snap = vdc_obj_find(vol->kind->child, vol, args, len);
-	if (!snap)
-		return vdc_err_set(err, -ENOENT, "volume %s has no snapshot %s", vol->name, vdc_quote(args, len, (char[200]){0}, 200));
-	return vdc_volume_restore(vol, snap, err);
+	return rc < 0 ? rc : vdc_volume_restore(vol, snap, err);
 }
 
 void vdc_snapshot_created(struct vdc_obj *snap)
@@ -560,12 +556,7 @@ void vdc_snapshot_created(struct vdc_obj *snap)
 
 int vdc_snapshot_busy(const struct vdc_obj *snap, struct vdc_err *err)
 {
-	const struct vdc_lun *v = vol_of(snap->parent);
-
-	if (v->restore_snap == snap->id && v->restore_n > v->restored && v->seen)
-		return vdc_err_set(err, -EBUSY, "volume %s is being restored from snapshot %s", snap->parent->name,
-				   snap->name);
-	return 0;
+	return vdc_lun_snap_busy(vol_of(snap->parent), snap, err);
 }
 
 void vdc_snapshot_destroyed(struct vdc_obj *snap)
@@ -590,16 +581,7 @@ static const char *lun_hypervisor(const struct vdc_obj *vol)
 
 static void lun_desired(const struct vdc_obj *vol, struct vdc_sta_vol_desired *out)
 {
-	struct vdc_map_entry *e;
-	size_t b;
-
-	out->snaps = xcalloc(vol->children.count + 1, sizeof(*out->snaps));
-	for (e = vdc_map_first(&vol->children, &b); e; e = vdc_map_next(&vol->children, e, &b)) {
-		const struct vdc_obj *s = e->value;
-
-		out->snaps[out->nsnaps].id = s->id;
-		out->snaps[out->nsnaps++].name = s->name;
-	}
+	vdc_lun_snaps_desired(vdc_obj_children(vol, VDC_VOLUME_SNAPSHOTS), out);
 }
 
 /* Does a hypervisor still report `vol` on an instance other than `inst` (a detach under way)? */
@@ -641,8 +623,6 @@ struct vdc_inst_vol_desired *vdc_instance_volumes(const struct vdc_obj *inst, si
 /* The volume's part of its storage host's report: the hypervisor hears of a change, the snapshots' states. */
 static void lun_seen(struct vdc_obj *vol, const struct vdc_doc_sta_vol *it, bool moved)
 {
-	unsigned i;
-
 	/* What a hypervisor is told changed: it attaches once available, grows the disk with it. */
 	if (moved) {
 		struct vdc_obj *inst = vdc_volume_instance(vol);
@@ -650,20 +630,7 @@ static void lun_seen(struct vdc_obj *vol, const struct vdc_doc_sta_vol *it, bool
 		if (inst)
 			vdc_instance_touched(inst);
 	}
-	for (i = 0; i < it->nsnaps; i++) {
-		const char *sstate = it->snaps[i].state, *serr = it->snaps[i].err;
-		struct vdc_obj *snap = vdc_obj_by_id(it->snaps[i].id);
-
-		if (!snap || snap->parent != vol)
-			continue;
-		if (!strcmp(sstate, VDC_WIRE_VOL_AVAILABLE) || !strcmp(sstate, VDC_WIRE_VOL_CREATING) ||
-		    !strcmp(sstate, VDC_WIRE_STATE_ERROR)) {
-			if (strcmp(snap->state, sstate))
-				vdc_obj_set_state(snap, sstate);
-			if (!strcmp(sstate, VDC_WIRE_STATE_ERROR) && *serr && (!snap->err || strcmp(snap->err, serr)))
-				vdc_obj_set_err(snap, serr);
-		}
-	}
+	vdc_lun_snaps_seen(vol, it);
 }
 
 static const struct vdc_lun_ops volume_lun_ops = {

@@ -25,6 +25,10 @@ enum vdc_volume_attr {
 	VDC_VOLUME_SOURCE,
 	VDC_VOLUME_NATTRS
 };
+enum vdc_volume_childdir {
+	VDC_VOLUME_SNAPSHOTS,
+	VDC_VOLUME_NCHILDDIRS
+};
 
 /*
  * The words of a volume's (and a volume snapshot's) run/state, named by

@@ -64,6 +64,11 @@ const struct vdc_kind vdc_kind_snapshots = {
 	.destroyed = vdc_snapshot_destroyed,
 };
 
+static const struct vdc_childdir_def childdirs[] = {
+	[VDC_VOLUME_SNAPSHOTS] = { "snapshots", &vdc_kind_snapshots, VDC_SNAPSHOTS_MAX },   /* vdc-sta's limit too */
+};
+VDC_TABLE_IS(childdirs, VDC_VOLUME_NCHILDDIRS);
+
 const struct vdc_kind vdc_kind_volumes = {
 	.id = VDC_KIND_VOLUMES,
 	.name = "volumes",
@@ -74,9 +79,8 @@ const struct vdc_kind vdc_kind_volumes = {
 	.nrunfiles = VDC_NRUNFILES(runfiles),
 	.verbs = verbs,
 	.nverbs = VDC_ARRAY_SIZE(verbs),
-	.child = &vdc_kind_snapshots,
-	.childdir = "snapshots",
-	.child_max = VDC_SNAPSHOTS_MAX,       /* vdc-sta's limit too */
+	.childdirs = childdirs,
+	.nchilddirs = VDC_NCHILDDIRS(childdirs),
 	.has_data = true,
 	.block = &vdc_volume_block,
 	.initial_state = "defined",

@@ -195,7 +195,7 @@ void vdcfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 			rc = vdc_obj_create(dir.kind, NULL, name, strlen(name), ctx->uid, ctx->gid, &obj, &err);
 		break;
 	case N_CHILDDIR:
-		rc = vdc_obj_create(dir.kind->child, dir.obj, name, strlen(name), ctx->uid, ctx->gid, &obj, &err);
+		rc = vdc_obj_create(dir.kind->childdirs[dir.idx].kind, dir.obj, name, strlen(name), ctx->uid, ctx->gid, &obj, &err);
 		break;
 	case N_ROOT:
 		rc = vdc_err_set(&err, -EPERM, "the top folders are fixed; make objects inside them, like mkdir instances/%s",
@@ -263,7 +263,7 @@ void vdcfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		break;
 	}
 	case N_CHILDDIR:
-		rc = n.obj->children.count ? -ENOTEMPTY : 0;
+		rc = n.obj->children[n.idx].count ? -ENOTEMPTY : 0;
 		break;
 	case N_ROOT: case N_KINDDIR: case N_GRUN:
 		rc = -EBUSY;
@@ -555,7 +555,8 @@ void vdcfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_
 	case N_OBJ:
 		/* EPERM, not EXDEV: mv would fall back to copying into another kind. */
 		if (ddir.type != (src.obj->parent ? N_CHILDDIR : N_KINDDIR) || ddir.obj != src.obj->parent ||
-		    (ddir.type == N_KINDDIR && ddir.kind != src.kind)) {
+		    (ddir.type == N_KINDDIR && ddir.kind != src.kind) ||
+		    (ddir.type == N_CHILDDIR && (unsigned)ddir.idx != src.obj->childdir)) {
 			rc = vdc_err_set(&err, -EPERM, "%s %s can be renamed only within its own folder",
 					 src.kind->noun, src.obj->name);
 			break;

@@ -23,11 +23,12 @@ _Static_assert(INO_GFILE(G_KIND_FILES + (INO_GRUN - INO_KIND(0)) * VDC_KIND_FILE
 #define SLOT_RUNDIR 0x31
 #define SLOT_TAG 0x32
 #define SLOT_DATA 0x33
-#define SLOT_CHILDDIR 0x34
+#define SLOT_CHILDDIR(i) (0x34 + (i))
 #define SLOT_RUN(i) (0x40 + (i))
 #define SLOT_REL(i) (0x60 + (i))
 #define SLOT_LINK 0xff
 _Static_assert(SLOT_ATTR(VDC_KIND_ATTRS_MAX) <= SLOT_CTL, "attribute slots run into SLOT_CTL");
+_Static_assert(SLOT_CHILDDIR(VDC_KIND_CHILDDIRS_MAX) <= SLOT_RUN(0), "child folder slots run into SLOT_RUN");
 _Static_assert(SLOT_RUN(VDC_KIND_RUNFILES_MAX) <= SLOT_REL(0), "run file slots run into SLOT_REL");
 _Static_assert(SLOT_REL(VDC_KIND_RELDIRS_MAX) <= SLOT_LINK, "relation folder slots run into SLOT_LINK");
 
@@ -95,7 +96,7 @@ uint64_t tree_hide_bit(const struct node *n)
 	case N_RUNDIR: return VDC_HIDE_RUNDIR;
 	case N_RUNFILE: return VDC_HIDE_RUN(n->idx);
 	case N_RELDIR: return VDC_HIDE_REL(n->idx);
-	case N_CHILDDIR: return VDC_HIDE_CHILDDIR;
+	case N_CHILDDIR: return VDC_HIDE_CHILDDIR(n->idx);
 	case N_GFILE: return 1ULL << n->idx;
 	default: return 0;
 	}
@@ -143,8 +144,6 @@ static int obj_step(struct node *n, const char *c, size_t l)
 		n->type = N_CTL;
 	} else if (is(c, l, "run")) {
 		n->type = N_RUNDIR;
-	} else if (k->childdir && is(c, l, k->childdir)) {
-		n->type = N_CHILDDIR;
 	} else if (k->has_data && is(c, l, vdc_kind_data_name(k))) {
 		n->type = N_DATA;
 	} else {
@@ -155,7 +154,14 @@ static int obj_step(struct node *n, const char *c, size_t l)
 				break;
 			}
 		}
-		if (i == k->nreldirs)
+		for (i = 0; n->type != N_RELDIR && i < k->nchilddirs; i++) {
+			if (is(c, l, k->childdirs[i].name)) {
+				n->type = N_CHILDDIR;
+				n->idx = (int)i;
+				break;
+			}
+		}
+		if (n->type != N_RELDIR && n->type != N_CHILDDIR)
 			return scratch_step(n, c, l);
 	}
 	n->hidden = hidden_for_caller(obj, tree_hide_bit(n));
@@ -175,8 +181,8 @@ static int step(struct node *n, const char *c, size_t l)
 			return 0;
 		}
 		n->kind = vdc_kind_find(c, l);
-		if (!n->kind)
-			return -ENOENT;
+		if (!n->kind || vdc_kind_parent(n->kind))
+			return -ENOENT;   /* a child kind has no folder of its own at the top */
 		n->type = N_KINDDIR;
 		return 0;
 	case N_KINDDIR:
@@ -226,7 +232,7 @@ static int step(struct node *n, const char *c, size_t l)
 		n->type = N_REL;
 		return 0;
 	case N_CHILDDIR:
-		n->kind = n->kind->child;
+		n->kind = n->kind->childdirs[n->idx].kind;
 		n->obj = vdc_obj_find(n->kind, n->obj, c, l);
 		if (!n->obj)
 			return -ENOENT;
@@ -283,8 +289,9 @@ static int obj_slot(struct node *n, struct vdc_obj *obj, unsigned slot)
 		n->type = N_TAG;
 	} else if (slot == SLOT_DATA && k->has_data) {
 		n->type = N_DATA;
-	} else if (slot == SLOT_CHILDDIR && k->childdir) {
+	} else if (slot >= SLOT_CHILDDIR(0) && slot < SLOT_CHILDDIR(k->nchilddirs)) {
 		n->type = N_CHILDDIR;
+		n->idx = (int)(slot - SLOT_CHILDDIR(0));
 	} else if (slot >= SLOT_RUN(0) && slot < SLOT_RUN(k->nrunfiles)) {
 		n->type = N_RUNFILE;
 		n->idx = (int)(slot - SLOT_RUN(0));
@@ -469,7 +476,7 @@ uint64_t tree_ino(const struct node *n)
 	case N_TAG: return obj_ino(n->obj, SLOT_TAG);
 	case N_RUNFILE: return obj_ino(n->obj, SLOT_RUN(n->idx));
 	case N_RELDIR: return obj_ino(n->obj, SLOT_REL(n->idx));
-	case N_CHILDDIR: return obj_ino(n->obj, SLOT_CHILDDIR);
+	case N_CHILDDIR: return obj_ino(n->obj, SLOT_CHILDDIR(n->idx));
 	case N_DATA: return obj_ino(n->obj, SLOT_DATA);
 	case N_LINK: case N_REL: return ((uint64_t)n->link->id << 8) | SLOT_LINK;
 	case N_SCRATCH: return n->scratch->ino;
@@ -630,7 +637,7 @@ int tree_stat(const struct node *n, struct stat *st)
 		break;
 	case N_CHILDDIR:
 		st->st_mode = S_IFDIR | 0700;
-		set_times(st, o->childdir_mtime);
+		set_times(st, o->childdir_mtime[n->idx]);
 		break;
 	case N_LINK:
 	case N_REL:

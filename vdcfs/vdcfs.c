@@ -231,9 +231,11 @@ static void list_obj(struct lister *l, const struct node *dir)
 		n.idx = (int)i;
 		LIST_FIXED(N_RELDIR, k->reldirs[i].name);
 	}
+	for (i = 0; i < k->nchilddirs; i++) {
+		n.idx = (int)i;
+		LIST_FIXED(N_CHILDDIR, k->childdirs[i].name);
+	}
 	n.idx = 0;
-	if (k->childdir)
-		LIST_FIXED(N_CHILDDIR, k->childdir);
 	if (k->has_data && !k->data_before)
 		list_data(l, obj, dir);
 #undef LIST_FIXED
@@ -327,7 +329,7 @@ static void list_dir(struct lister *l, const struct node *dir)
 		break;
 	}
 	case N_CHILDDIR:
-		list_map(l, dir->kind->child, &dir->obj->children);
+		list_map(l, dir->kind->childdirs[dir->idx].kind, &dir->obj->children[dir->idx]);
 		break;
 	default:
 		break;

@@ -92,6 +92,12 @@ like "$(get "$I/run/err")" "disks only grow" "... run/err says disks only grow"
 is "$(timeout 30 dd if="$I/disk" bs=1M skip=4 count=4 status=none | tr -d '\0' | wc -c)" 0 \
 	"the grown part reads as zeros"
 
+# ---- migrate without a hypervisor ----
+
+fails_with EINVAL "migrate of an instance on no host: EINVAL" put migrate "$I/ctl"
+like "$(get "$I/run/err")" "on no host" "... run/err says why"
+fails_with EINVAL "migrate with a name too long: EINVAL" put "migrate $(printf 'h%.0s' $(seq 1 80))" "$I/ctl"
+
 # ---- bytes through disk ----
 
 marker=vdc-disk-marker-$RANDOM$RANDOM

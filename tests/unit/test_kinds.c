@@ -26,8 +26,13 @@ static int position(const char *name)
 	for (i = 0; vdc_kind_list[i]; i++) {
 		const struct vdc_kind *k = vdc_kind_list[i];
 
-		if (!strcmp(k->name, name) || (k->child && !strcmp(k->child->name, name)))
+		unsigned j;
+
+		if (!strcmp(k->name, name))
 			return i;
+		for (j = 0; j < k->nchilddirs; j++)
+			if (!strcmp(k->childdirs[j].kind->name, name))
+				return i;
 	}
 	return -1;
 }
@@ -58,8 +63,10 @@ static void test_restore_order(void **state)
 	(void)state;
 	for (i = 0; vdc_kind_list[i]; i++) {
 		targets_before(vdc_kind_list[i], i);
-		if (vdc_kind_list[i]->child)
-			targets_before(vdc_kind_list[i]->child, i);
+		unsigned j;
+
+		for (j = 0; j < vdc_kind_list[i]->nchilddirs; j++)
+			targets_before(vdc_kind_list[i]->childdirs[j].kind, i);
 	}
 	/* Quotas last: a restore makes the objects before the limits on them. */
 	assert_ptr_equal(vdc_kind_list[i - 1], &vdc_kind_quotas);

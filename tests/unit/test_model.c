@@ -139,6 +139,15 @@ static const struct vdc_kind k_nics = {
 	.nrunfiles = NELEM(common_runfiles),
 };
 
+/* A second child kind of instances, in a folder whose name is not the kind's. */
+static const struct vdc_kind k_isnaps = {
+	.name = "instance-snapshots",
+	.noun = "snapshot",
+	.runfiles = common_runfiles,
+	.nrunfiles = NELEM(common_runfiles),
+	.initial_state = "creating",
+};
+
 enum { A_CPUS, A_MEMORY, A_NOTE, A_USERDATA, A_IMAGE };
 enum { R_VOLUMES };
 
@@ -174,6 +183,13 @@ static void instance_loaded(struct vdc_obj *obj)
 	loaded_calls++;
 }
 
+enum { C_NICS, C_SNAPS };
+
+static const struct vdc_childdir_def instance_childdirs[] = {
+	[C_NICS] = { "nics", &k_nics, 0 },
+	[C_SNAPS] = { "snapshots", &k_isnaps, 2 },
+};
+
 static const struct vdc_kind k_instances = {
 	.name = "instances",
 	.noun = "instance",
@@ -183,8 +199,8 @@ static const struct vdc_kind k_instances = {
 	.nreldirs = NELEM(instance_reldirs),
 	.runfiles = common_runfiles,
 	.nrunfiles = NELEM(common_runfiles),
-	.child = &k_nics,
-	.childdir = "nics",
+	.childdirs = instance_childdirs,
+	.nchilddirs = NELEM(instance_childdirs),
 	.initial_state = "defined",
 	.changed = instance_changed,
 	.busy = instance_busy,
@@ -526,7 +542,7 @@ static void test_create_defaults(void **state)
 	eth0 = create(&k_nics, web, "eth0", 1000);
 	assert_ptr_equal(eth0->parent, web);
 	assert_ptr_equal(find(&k_nics, web, "eth0"), eth0);
-	assert_int_equal(web->children.count, 1);
+	assert_int_equal(web->children[C_NICS].count, 1);
 	assert_path(eth0, "instances/web1/nics/eth0");
 	assert_run(eth0, "state", "defined\n");
 	assert_shown(eth0, N_MAC, S(""));
@@ -573,7 +589,7 @@ static void test_create_errors(void **state)
 	assert_int_equal(create_rc(&k_nics, web, S("eth0"), 0, &obj), -EEXIST);
 	assert_string_equal(last.msg, "nic eth0 exists already");
 	assert_int_equal(create_rc(&k_nics, web, S("Eth0"), 0, &obj), -EINVAL);
-	assert_int_equal(web->children.count, 1);
+	assert_int_equal(web->children[C_NICS].count, 1);
 
 	/* Nothing refused reached the store. */
 	reopen();
@@ -581,7 +597,7 @@ static void test_create_errors(void **state)
 	assert_int_equal(vdc_kind_objects(&k_images)->count, 1);
 	web = find(&k_instances, NULL, "web1");
 	assert_non_null(web);
-	assert_int_equal(web->children.count, 1);
+	assert_int_equal(web->children[C_NICS].count, 1);
 	assert_int_equal(store_count("SELECT count(*) FROM obj"), 6);
 	assert_int_equal(loaded_calls, 3);
 }
@@ -860,7 +876,7 @@ static void test_persistence(void **state)
 	assert_run(v1, "state", "defined\n");
 
 	/* The child, under its parent, with its value, link and state. */
-	assert_int_equal(web->children.count, 1);
+	assert_int_equal(web->children[C_NICS].count, 1);
 	eth0 = find(&k_nics, web, "eth0");
 	assert_non_null(eth0);
 	assert_int_equal(eth0->id, eth0_id);
@@ -1154,7 +1170,90 @@ static void test_rename(void **state)
 	assert_non_null(find(&k_nics, web, "eth1"));
 	assert_null(find(&k_nics, web, "eth0"));
 	assert_shown(find(&k_instances, NULL, "web1"), A_CPUS, S("1\n"));
-	assert_int_equal(find(&k_instances, NULL, "web1")->children.count, 0);
+	assert_int_equal(find(&k_instances, NULL, "web1")->children[C_NICS].count, 0);
+}
+
+/*
+ * A kind with two child folders: each holds its own kind's objects, by
+ * names of its own, with its own limit, path, links and store rows.
+ */
+static void test_two_child_folders(void **state)
+{
+	struct vdc_obj *web, *nic, *snap, *obj;
+	struct strbuf sb = STRBUF_INIT;
+	struct vdc_link l;
+	char t[VDC_TNAME_MAX + 1];
+
+	(void)state;
+	web = create(&k_instances, NULL, "web1", 0);
+	nic = create(&k_nics, web, "eth0", 0);
+	snap = create(&k_isnaps, web, "eth0", 0);   /* the same name in the other folder */
+	assert_ptr_not_equal(nic, snap);
+	assert_int_equal(nic->childdir, C_NICS);
+	assert_int_equal(snap->childdir, C_SNAPS);
+	assert_ptr_equal(find(&k_nics, web, "eth0"), nic);
+	assert_ptr_equal(find(&k_isnaps, web, "eth0"), snap);
+	assert_int_equal(web->children[C_NICS].count, 1);
+	assert_int_equal(web->children[C_SNAPS].count, 1);
+	assert_ptr_equal(vdc_obj_children(web, C_SNAPS), &web->children[C_SNAPS]);
+	assert_string_equal(snap->state, "creating");
+	vdc_obj_path(snap, &sb);
+	assert_string_equal(sb.buf, "instances/web1/snapshots/eth0");
+	strbuf_release(&sb);
+	assert_ptr_equal(vdc_kind_parent(&k_isnaps), &k_instances);
+	assert_ptr_equal(vdc_kind_parent(&k_nics), &k_instances);
+	assert_null(vdc_kind_parent(&k_instances));
+	assert_ptr_equal(vdc_kind_find(S("instance-snapshots")), &k_isnaps);
+
+	/* Each folder's limit counts its own objects only. */
+	create(&k_isnaps, web, "monday", 0);
+	assert_int_equal(create_rc(&k_isnaps, web, S("tuesday"), 0, &obj), -ENOSPC);
+	assert_non_null(strstr(last.msg, "has 2 snapshots already; it takes at most 2"));
+	create(&k_nics, web, "eth1", 0);
+	/* A child kind is made only in its parent's folders. */
+	assert_int_equal(create_rc(&k_isnaps, NULL, S("x"), 0, &obj), -EPERM);
+	assert_int_equal(create_rc(&k_nics, create(&k_volumes, NULL, "v1", 0), S("eth0"), 0, &obj), -EPERM);
+
+	/* Links name a child by PARENT/NAME, in its own folder. */
+	assert_int_equal(parse_rc("volumes/v1", "../../instances/web1/snapshots/monday", &k_isnaps, t), 0);
+	assert_string_equal(t, "web1/monday");
+	assert_int_equal(parse_rc("volumes/v1", "../../instances/web1/nics/monday", &k_isnaps, t), -EINVAL);
+	memset(&l, 0, sizeof(l));
+	l.tkind = &k_isnaps;
+	snprintf(l.tname, sizeof(l.tname), "web1/monday");
+	vdc_link_text(&l, 2, &sb);
+	assert_string_equal(sb.buf, "../../instances/web1/snapshots/monday");
+	strbuf_release(&sb);
+	l.tkind = &k_nics;
+	vdc_link_text(&l, 2, &sb);
+	assert_string_equal(sb.buf, "../../instances/web1/nics/monday");
+	strbuf_release(&sb);
+
+	/* Rename and destroy keep to the folder. */
+	assert_int_equal(vdc_obj_rename(snap, S("sunday"), &last), 0);
+	assert_null(find(&k_isnaps, web, "eth0"));
+	assert_ptr_equal(find(&k_nics, web, "eth0"), nic);
+	assert_int_equal(destroy_rc(nic), 0);
+	assert_ptr_equal(find(&k_isnaps, web, "sunday"), snap);
+
+	/* The store brings each back into its own folder. */
+	reopen();
+	assert_false(events_contain(NULL, "skipped"));
+	web = find(&k_instances, NULL, "web1");
+	assert_int_equal(web->children[C_NICS].count, 1);
+	assert_int_equal(web->children[C_SNAPS].count, 2);
+	assert_non_null(find(&k_nics, web, "eth1"));
+	assert_null(find(&k_nics, web, "sunday"));
+	snap = find(&k_isnaps, web, "sunday");
+	assert_non_null(snap);
+	assert_int_equal(snap->childdir, C_SNAPS);
+	assert_non_null(find(&k_isnaps, web, "monday"));
+
+	/* The parent takes both folders with it. */
+	assert_int_equal(destroy_rc(web), 0);
+	vdc_model_close();
+	assert_int_equal(store_count("SELECT count(*) FROM obj WHERE parent != 0"), 0);
+	assert_int_equal(model_open(), 0);
 }
 
 static void test_destroy_with_children(void **state)
@@ -1206,7 +1305,7 @@ static void test_destroy_with_children(void **state)
 
 	/* A new object of the same name starts empty. */
 	web = create(&k_instances, NULL, "web1", 0);
-	assert_int_equal(web->children.count, 0);
+	assert_int_equal(web->children[C_NICS].count, 0);
 	assert_shown(web, A_NOTE, S(""));
 	assert_int_equal(web->rel[R_VOLUMES].n, 0);
 	assert_run(web, "err", "");
@@ -1620,6 +1719,7 @@ int main(void)
 		T(test_busy_hook),
 		T(test_rename),
 		T(test_destroy_with_children),
+		T(test_two_child_folders),
 		T(test_state_and_err),
 		T(test_err_origin),
 		T(test_events_ring),

@@ -242,7 +242,8 @@ static void same_instance(struct vdc_obj *inst, const struct hva_instance_spec *
 	vdc_instance_desired_release(&d);
 
 	n = 0;
-	for (e = vdc_map_first(&inst->children, &b); e; e = vdc_map_next(&inst->children, e, &b), n++) {
+	for (e = vdc_map_first(&inst->children[VDC_INSTANCE_NICS], &b); e;
+	     e = vdc_map_next(&inst->children[VDC_INSTANCE_NICS], e, &b), n++) {
 		struct vdc_nic_desired nd;
 		const struct hva_nic_spec *nic = NULL;
 
