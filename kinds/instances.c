@@ -120,6 +120,10 @@ static void instance_changed(struct vdc_obj *obj, unsigned attr)
 		vdc_place_resized(obj);
 	if (attr == VDC_INSTANCE_IMAGE || attr == VDC_INSTANCE_DISK_SIZE)
 		vdc_disk_changed(obj, attr);
+	if (attr == VDC_INSTANCE_POWER) {
+		vdc_disk_guest_may_write(obj);
+		vdc_volumes_guest_may_write(obj);
+	}
 	if (attr == VDC_INSTANCE_POWER || attr == VDC_INSTANCE_IMAGE)
 		vdc_instance_reconcile(obj);
 	vdc_instance_touched(obj);
