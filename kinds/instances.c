@@ -265,6 +265,7 @@ const struct vdc_kind vdc_kind_instances = {
 	.has_data = true,
 	.data_name = "disk",
 	.data_before = VDC_INSTANCE_POWER + 1,
+	.attr_last = VDC_INSTANCE_POWER + 1,
 	.block = &vdc_disk_block,
 	.initial_state = "defined",
 	.changed = instance_changed,
