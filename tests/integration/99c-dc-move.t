@@ -261,7 +261,10 @@ else
 fi
 tar -C "$C" -xf "$VDC_TMP/dc.tar" &
 T=$!
-vdc_wait 120 test -d "$C/instances/w1"
+# Killed once it has written w1's disk-size: at w1's disk, whose open
+# waits for sc to make it from the image, or its bytes.
+vdc_wait 120 file_is "$C/instances/w1/disk-size" "$((img_m + 16))M"
+sleep 0.5
 kill -9 "$T" 2> /dev/null
 wait "$T" 2> /dev/null
 is "$(get "$C/instances/w1/power")" off "C: the killed tar x did not get to w1's power"
