@@ -180,6 +180,13 @@ struct vdc_kind {
 	 * the bytes are in before the server starts.
 	 */
 	unsigned data_before;
+	/*
+	 * i + 1: attribute i is listed after everything else of the object
+	 * (its relation and child folders, the data file); 0: none. An
+	 * instance lists power last, so `tar x` makes its nics, links and
+	 * snapshots before the server starts (issue 13, item 5).
+	 */
+	unsigned attr_last;
 	/* data is a block device reached through libiscsi (volumes), not a file; NULL: a file */
 	const struct vdc_block_ops *block;
 	const char *initial_state;      /* run/state after mkdir */

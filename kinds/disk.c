@@ -211,6 +211,14 @@ void vdc_disk_changed(struct vdc_obj *inst, unsigned attr)
 		vdc_host_bump(hv);   /* a running guest's disk grows too */
 }
 
+void vdc_disk_guest_may_write(struct vdc_obj *inst)
+{
+	struct vdc_place *p = vdc_place_of(inst);
+
+	if (p->disk)   /* none yet: nothing was opened, nothing is cached */
+		vdc_lun_cache_stale(p->disk);
+}
+
 int vdc_disk_for_start(struct vdc_obj *inst, struct vdc_err *err)
 {
 	struct vdc_err ignored = VDC_ERR_INIT;

@@ -41,6 +41,14 @@ int vdc_disk_check_size(const struct vdc_obj *inst, const char *text, size_t len
 /* image or disk-size of `inst` changed: place the disk, or grow it. */
 void vdc_disk_changed(struct vdc_obj *inst, unsigned attr);
 
+/*
+ * `inst` was powered on (or off): its guest may write the disk, so the
+ * next open of `disk` drops the kernel's cached pages, even if no open
+ * happened while the guest ran (a tar x wrote the bytes, the guest
+ * booted, changed them and stopped, then the disk is read).
+ */
+void vdc_disk_guest_may_write(struct vdc_obj *inst);
+
 /* Take the disk's next step: placement on a storage host once it has something to hold. */
 void vdc_disk_reconcile(struct vdc_obj *inst);
 

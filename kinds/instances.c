@@ -132,6 +132,10 @@ static void instance_changed(struct vdc_obj *obj, unsigned attr)
 		vdc_place_resized(obj);
 	if (attr == VDC_INSTANCE_IMAGE || attr == VDC_INSTANCE_DISK_SIZE)
 		vdc_disk_changed(obj, attr);
+	if (attr == VDC_INSTANCE_POWER) {
+		vdc_disk_guest_may_write(obj);
+		vdc_volumes_guest_may_write(obj);
+	}
 	if (attr == VDC_INSTANCE_POWER || attr == VDC_INSTANCE_IMAGE)
 		vdc_instance_reconcile(obj);
 	vdc_instance_touched(obj);
@@ -277,6 +281,7 @@ const struct vdc_kind vdc_kind_instances = {
 	.has_data = true,
 	.data_name = "disk",
 	.data_before = VDC_INSTANCE_POWER + 1,
+	.attr_last = VDC_INSTANCE_POWER + 1,
 	.block = &vdc_disk_block,
 	.initial_state = "defined",
 	.changed = instance_changed,

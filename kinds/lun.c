@@ -254,9 +254,9 @@ bool vdc_lun_cache_ok(struct vdc_lun *lun, bool in_use)
 {
 	bool ok = lun->cache_gen == lun->cache_gen_open && !in_use;
 
-	if (in_use)
-		lun->cache_gen++;   /* a guest may write it: the next open starts afresh too */
 	lun->cache_gen_open = lun->cache_gen;
+	if (in_use)
+		lun->cache_gen++;   /* a guest may write it after this open: the next starts afresh too */
 	return ok;
 }
 

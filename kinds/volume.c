@@ -496,10 +496,24 @@ void vdc_volume_changed(struct vdc_obj *vol, unsigned attr)
 }
 
 /* An instance's volumes/ changed: its hypervisor and the storage hosts hear of it. */
+void vdc_volumes_guest_may_write(struct vdc_obj *inst)
+{
+	int d = volumes_dir(inst);
+	unsigned i;
+
+	for (i = 0; d >= 0 && i < inst->rel[d].n; i++) {
+		struct vdc_obj *vol = vdc_link_target(inst->rel[d].links[i]);
+
+		if (vol)
+			vdc_lun_cache_stale(vol_of(vol));
+	}
+}
+
 void vdc_volumes_rel_changed(struct vdc_obj *inst, unsigned dir)
 {
 	if ((int)dir != volumes_dir(inst))
 		return;
+	vdc_volumes_guest_may_write(inst);
 	vdc_instance_touched(inst);
 	vdc_host_bump(NULL);
 	vdc_volumes_reconcile_all();

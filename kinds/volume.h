@@ -120,5 +120,11 @@ int vdc_snapshot_busy(const struct vdc_obj *snap, struct vdc_err *err);
 void vdc_snapshot_destroyed(struct vdc_obj *snap);
 int vdc_volume_rel_check(const struct vdc_obj *inst, unsigned dir, const char *tname, struct vdc_err *err);
 void vdc_volumes_rel_changed(struct vdc_obj *inst, unsigned dir);
+/*
+ * A guest may write the volumes `inst` links (it was powered on, or a
+ * volume linked): the next open of each one's data drops the kernel's
+ * cached pages, even if no open happened while the guest ran.
+ */
+void vdc_volumes_guest_may_write(struct vdc_obj *inst);
 
 #endif

@@ -195,6 +195,25 @@ static void list_data(struct lister *l, struct vdc_obj *obj, const struct node *
 	list_node(l, vdc_kind_data_name(dir->kind), &n);
 }
 
+/* Attribute `i` of object `obj` (the folder `dir`): a value, or a link when one is made. */
+static void list_attr(struct lister *l, struct vdc_obj *obj, const struct node *dir, unsigned i)
+{
+	const struct vdc_kind *k = dir->kind;
+	struct node n = *dir;
+
+	n.idx = (int)i;
+	n.link = obj->attrs[i].link;
+	if (k->attrs[i].type == VDC_ATTR_LINK) {
+		if (!n.link)
+			return;
+		n.type = N_LINK;
+	} else {
+		n.type = N_ATTR;
+	}
+	n.hidden = tree_entry_hidden(obj, tree_hide_bit(&n));
+	list_node(l, k->attrs[i].name, &n);
+}
+
 static void list_obj(struct lister *l, const struct node *dir)
 {
 	const struct vdc_kind *k = dir->kind;
@@ -205,17 +224,8 @@ static void list_obj(struct lister *l, const struct node *dir)
 	for (i = 0; i < k->nattrs; i++) {
 		if (k->has_data && k->data_before == i + 1)
 			list_data(l, obj, dir);
-		n.idx = (int)i;
-		n.link = obj->attrs[i].link;
-		if (k->attrs[i].type == VDC_ATTR_LINK) {
-			if (!n.link)
-				continue;
-			n.type = N_LINK;
-		} else {
-			n.type = N_ATTR;
-		}
-		n.hidden = tree_entry_hidden(obj, tree_hide_bit(&n));
-		list_node(l, k->attrs[i].name, &n);
+		if (k->attr_last != i + 1)
+			list_attr(l, obj, dir, i);
 	}
 	n.link = NULL;
 	n.idx = 0;
@@ -238,6 +248,8 @@ static void list_obj(struct lister *l, const struct node *dir)
 	n.idx = 0;
 	if (k->has_data && !k->data_before)
 		list_data(l, obj, dir);
+	if (k->attr_last)
+		list_attr(l, obj, dir, k->attr_last - 1);
 #undef LIST_FIXED
 	n.type = N_SCRATCH;
 	n.hidden = false;
