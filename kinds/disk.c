@@ -187,8 +187,13 @@ void vdc_disk_reconcile(struct vdc_obj *inst)
 {
 	struct vdc_err ignored = VDC_ERR_INIT;
 
-	/* Something to hold: a size, or an image to be made from (a restore links it before it writes the disk). */
-	if (!lun_of(inst)->host[0] && vdc_disk_size(inst))
+	/*
+	 * Something to hold: a size, or an image to be made from (a restore
+	 * links it before it writes the disk). A placed or local disk is
+	 * looked at no further: this runs for every instance at every report,
+	 * and the image's size takes a read of its header.
+	 */
+	if (!lun_of(inst)->host[0] && !vdc_place_of(inst)->disk_local && vdc_lun_any_sta() && vdc_disk_size(inst))
 		place(inst, &ignored);
 }
 

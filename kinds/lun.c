@@ -202,6 +202,18 @@ struct vdc_obj *vdc_lun_pick_host(uint64_t size, const char *only, bool *any_sta
 	return best;
 }
 
+bool vdc_lun_any_sta(void)
+{
+	const struct vdc_map *all = vdc_kind_objects(vdc_hosts_kind());
+	struct vdc_map_entry *e;
+	size_t b;
+
+	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b))
+		if (vdc_host_of(e->value)->role == VDC_ROLE_STA)
+			return true;
+	return false;
+}
+
 int vdc_lun_place(struct vdc_lun *lun, struct vdc_obj *host, struct vdc_err *err)
 {
 	int rc;

@@ -105,6 +105,8 @@ void vdc_lun_endpoint(const struct vdc_lun *lun, struct vdc_block_ep *ep);
  * says whether any storage host has joined at all.
  */
 struct vdc_obj *vdc_lun_pick_host(uint64_t size, const char *only, bool *any_sta, struct vdc_err *err);
+/* Has any storage host joined? */
+bool vdc_lun_any_sta(void);
 /* Put it on `host`: its secret made if it has none, host and secret stored. */
 int vdc_lun_place(struct vdc_lun *lun, struct vdc_obj *host, struct vdc_err *err);
 /* `host`'s disk-used: the sizes of the LUNs placed on it. */
