@@ -57,8 +57,9 @@ iqn=$(vdc_sta_desired s | jq -r '.volumes[] | select(.name == "i1") | .iqn')
 like "$iqn" '^iqn\.2026-11\.org\.vdcfs:[0-9a-f]{12}:disk-[0-9]+$' "the storage host is told the disk's target ($iqn)"
 is "$(vdc_sta_desired s | jq -r '.volumes[] | select(.name == "i1") | .image.name')" blob \
 	"... and the image it is made from"
-is "$(vdc_sta_desired s | jq -r '.volumes[] | select(.name == "i1") | .image.sha256')" "$img_sum" \
-	"... with its checksum"
+# vdcfs computes the checksum in a worker thread (seconds under valgrind); the next revision names it.
+image_sum_is() { [ "$(vdc_sta_desired s | jq -r '.volumes[] | select(.name == "i1") | .image.sha256')" = "$img_sum" ]; }
+ok "... with its checksum, once vdcfs has computed it" vdc_wait "$(( ${VDC_TIMEOUT:-10} > 30 ? VDC_TIMEOUT : 30 ))" image_sum_is
 
 wait_disk() {
 	local i
