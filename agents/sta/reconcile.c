@@ -436,29 +436,16 @@ static int ensure_lun(struct worker *w, const struct sta_tgt_target *t, const st
 {
 	struct sta *s = w->s;
 	char path[PATH_MAX];
-	bool add = !t->has_lun;
+	bool readded = false;
 	int rc;
 
 	sta_volume_path(s, v->id, path);
-	if (t->has_lun && (strcmp(t->lun_path, path) != 0 || t->lun_mb != sta_tgt_size_mb(size))) {
-		/* tgt cannot change a LUN's size or file: the LUN is added again, the target stays. */
-		rc = s->drv->lun_delete(&s->ctx, t->tid, err);
-		if (rc < 0)
-			return vdc_err_wrap(err, rc, "cannot take LUN %d of target %u to grow it", STA_LUN, t->tid);
+	rc = sta_lun_ensure(s, t, path, size, &readded, err);
+	if (rc < 0)
+		return rc;
+	if (readded)
 		log_info("volume %" PRIu64 ": LUN %d added again at %" PRIu64 " bytes (it was %" PRIu64 " MB)", v->id,
 			 STA_LUN, size, t->lun_mb);
-		add = true;
-	}
-	if (add) {
-		rc = s->drv->lun_new(&s->ctx, t->tid, path, err);
-		if (rc < 0)
-			return vdc_err_wrap(err, rc, "cannot add LUN %d on %s", STA_LUN, path);
-	}
-	if (add || !t->lun_thin) {
-		rc = s->drv->lun_thin(&s->ctx, t->tid, err);
-		if (rc < 0)
-			return vdc_err_wrap(err, rc, "cannot make LUN %d thin-provisioned", STA_LUN);
-	}
 	vt->lu_size = size;
 	return 0;
 }

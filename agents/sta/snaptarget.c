@@ -145,7 +145,8 @@ static int acl(struct sta *s, const struct sta_tgt_target *t, const char *contro
 	return 0;
 }
 
-static int lun(struct sta *s, const struct sta_tgt_target *t, const char *path, uint64_t size, struct vdc_err *err)
+int sta_lun_ensure(struct sta *s, const struct sta_tgt_target *t, const char *path, uint64_t size, bool *readded,
+		   struct vdc_err *err)
 {
 	bool add = !t->has_lun;
 	int rc;
@@ -154,6 +155,8 @@ static int lun(struct sta *s, const struct sta_tgt_target *t, const char *path, 
 		rc = s->drv->lun_delete(&s->ctx, t->tid, err);
 		if (rc < 0)
 			return vdc_err_wrap(err, rc, "cannot take LUN %d of target %u to add it again", STA_LUN, t->tid);
+		if (readded)
+			*readded = true;
 		add = true;
 	}
 	if (add) {
@@ -188,6 +191,6 @@ int sta_snapshot_export(struct sta *s, struct sta_tgt_view *view, const struct s
 	if (rc == 0)
 		rc = acl(s, t, control, err);
 	if (rc == 0)
-		rc = lun(s, t, path, (uint64_t)sb.st_size, err);
+		rc = sta_lun_ensure(s, t, path, (uint64_t)sb.st_size, NULL, err);
 	return rc;
 }

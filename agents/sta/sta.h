@@ -132,6 +132,13 @@ void sta_volume_tmp_path(const struct sta *s, uint64_t id, char *out);
  * (snaptarget.c): made, or mended, in `view` as volumes' are. 0 or -errno
  * with the sentence. STATE/snapshots/ID.chap records its account's secret.
  */
+/*
+ * LUN 1 of target `t` on file `path` at `size`, thin-provisioned (tgt
+ * cannot change a LUN's size or file: it is added again, and *readded
+ * says so when given). Volumes' targets and snapshots' share it.
+ */
+int sta_lun_ensure(struct sta *s, const struct sta_tgt_target *t, const char *path, uint64_t size, bool *readded,
+		   struct vdc_err *err);
 int sta_snapshot_export(struct sta *s, struct sta_tgt_view *view, const struct sta_desired *d,
 			const struct sta_volume_spec *v, uint64_t id, struct vdc_err *err);
 void sta_snapshot_chap_path(const struct sta *s, uint64_t id, char *out);
