@@ -129,9 +129,15 @@ int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc);
 /*
  * Send what every open handle of volume `vol` gathered to its LUN: before
  * anything that reaches the LUN around them (truncate, a scratch file
- * renamed onto data). A failure is the handle's to return (wgather.h).
+ * renamed onto data). A failure is the handle's to return (handle_iscsi.c).
  */
 void volume_flush_all(int64_t vol);
+/*
+ * The same for the object that folder or file `ino` belongs to, if it
+ * has bytes on a LUN: before a snapshot is made in it (mkdir) or a verb
+ * written to its ctl, so they come after what was written before them.
+ */
+void volume_flush_for(fuse_ino_t ino);
 /* truncate(2) of a volume's data, through open handle `h` or none. */
 int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size);
 /*

@@ -263,7 +263,8 @@ static void volume_progress_note(struct handle *h, uint64_t off, size_t len, boo
  * (wgather.h), which reaches the LUN as one WRITE when it is full, when a
  * write does not continue it, before a read or lseek of the handle, at
  * fsync, at close (FLUSH) and release, and before a truncate, an O_TRUNC
- * open or a scratch file renamed onto data reaches the LUN around it.
+ * open or a scratch file renamed onto data reaches the LUN around it, or
+ * a snapshot or a ctl verb (a rollback) of its object is asked for.
  * GNU tar's 512-byte writes of a sparse member so cost a memcpy each.
  *
  * A send that fails drops what the buffer held and says why in run/err;
@@ -344,6 +345,19 @@ void volume_flush_all(int64_t vol)
 		gather_flush(v[i], false);
 		handle_put(v[i]);
 	}
+}
+
+void volume_flush_for(fuse_ino_t ino)
+{
+	struct node n;
+	int64_t id = 0;
+
+	vdc_model_rdlock();
+	if (tree_from_ino(ino, &n) == 0 && n.obj && n.obj->kind->block)
+		id = n.obj->id;
+	vdc_model_unlock();
+	if (id)
+		volume_flush_all(id);
 }
 
 /*

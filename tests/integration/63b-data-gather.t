@@ -2,7 +2,8 @@
 # (docs/storage.md, "Writes are gathered"): many small writes read back as
 # written (aligned, unaligned, in one descriptor read before close, from
 # four threads on one descriptor at once); a truncate or an O_TRUNC open
-# by another descriptor comes after what was gathered before it; a
+# by another descriptor, and a snapshot, come after what was gathered
+# before them; a
 # gathered write that cannot be stored (the instance powered on before
 # the close) fails the close with EBUSY and says so in run/err, or the
 # next write when an lseek sent it first, and changes nothing on the disk.
@@ -118,6 +119,34 @@ ok "write through one descriptor, truncate data to 0 by its path, close" holder 
 is "$(first)" 0 "data is zeros: the write came before the truncate"
 ok "write through one descriptor, open data with O_TRUNC, close" holder otrunc
 is "$(first)" 0 "data is zeros: the write came before the O_TRUNC open"
+
+# ---- a snapshot comes after the writes made before it ----
+
+# Write 512 bytes of 'S' at 0 through one descriptor, mkdir a snapshot,
+# wait until it is taken, then close: the snapshot holds them.
+out=$(timeout -k 2 90 python3 - "$V" << 'EOF'
+import os, sys, time
+v = sys.argv[1]
+fd = os.open(v + "/data", os.O_WRONLY)
+os.pwrite(fd, b"S" * 512, 0)
+os.mkdir(v + "/snapshots/s1")
+state = ""
+for _ in range(600):
+    try:
+        with open(v + "/snapshots/s1/run/state") as f:
+            state = f.read().strip()
+    except FileNotFoundError:
+        pass
+    if state == "available":
+        break
+    time.sleep(0.1)
+os.close(fd)
+print(state)
+EOF
+)
+is "$out" available "write, mkdir snapshots/s1, s1 is taken, close"
+is "$(timeout -k 2 30 dd if="$V/snapshots/s1/data" bs=512 count=1 status=none | tr -d S | wc -c)" 0 \
+	"the snapshot holds the bytes written before its mkdir"
 
 # ---- an error of a gathered write ----
 
