@@ -125,11 +125,18 @@ is "$(first)" 0 "data is zeros: the write came before the O_TRUNC open"
 # Write 512 bytes of 'S' at 0 through one descriptor, mkdir a snapshot,
 # wait until it is taken, then close: the snapshot holds them.
 out=$(timeout -k 2 90 python3 - "$V" << 'EOF'
-import os, sys, time
+import os, subprocess, sys, time
 v = sys.argv[1]
+# mkdir by another process (the maker of an object sees its files absent
+# for a while: model.h, fresh), started before data is opened: a fork
+# after it would close a copy of the descriptor, and that close sends
+# what was gathered.
+mk = subprocess.Popen(["sh", "-c", 'read x && mkdir "$1"', "sh", v + "/snapshots/s1"], stdin=subprocess.PIPE)
 fd = os.open(v + "/data", os.O_WRONLY)
 os.pwrite(fd, b"S" * 512, 0)
-os.mkdir(v + "/snapshots/s1")
+mk.communicate(b"go\n")
+if mk.returncode:
+    sys.exit("mkdir failed")
 state = ""
 for _ in range(600):
     try:
