@@ -37,11 +37,11 @@ KINDS_SRC   = kinds/kinds.c kinds/instances.c kinds/instance.c kinds/images.c \
               kinds/place.c kinds/quotas.c kinds/quota.c kinds/lun.c kinds/disk.c
 # The front end: it holds no kind.
 VDCFS_SRC   = vdcfs/main.c vdcfs/vdcfs.c vdcfs/namespace.c vdcfs/handle.c vdcfs/handle_iscsi.c \
-              vdcfs/notify.c vdcfs/ctl.c vdcfs/tree.c
+              vdcfs/notify.c vdcfs/ctl.c vdcfs/tree.c vdcfs/wgather.c
 UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement \
               test_volumes test_iscsi test_networks \
               test_quotas test_agent_doc test_kinds test_wire_roundtrip \
-              test_disk_snapshots
+              test_disk_snapshots test_wgather
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 AGENT_FUZZERS = fuzz_agent_join fuzz_agent_hva_report fuzz_agent_sta_report fuzz_agent_path
 # The desired states as the agents read them (their own parsers).
@@ -151,6 +151,9 @@ $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/libvdc.a
 # The tests of the kinds use their real tables, from libvdc.a.
 $(BUILD)/test_placement $(BUILD)/test_volumes $(BUILD)/test_networks $(BUILD)/test_quotas: tests/unit/unit_model.h
 $(BUILD)/test_disk_snapshots: tests/unit/unit_model.h
+# The front end's write gathering policy: pure, so built from its source.
+$(BUILD)/test_wgather: tests/unit/test_wgather.c tests/unit/unit.h vdcfs/wgather.c vdcfs/wgather.h $(BUILD)/libvdc.a
+	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka $(LDLIBS)
 # The round trips of the agents' documents: the kinds and wire.c on one side, the agents' parsers on the other.
 $(BUILD)/test_wire_roundtrip: tests/unit/test_wire_roundtrip.c tests/unit/unit.h tests/unit/unit_model.h \
 		agents/hva/desired.c agents/sta/desired.c agents/hva/report_doc.c agents/sta/report_doc.c \
@@ -185,7 +188,8 @@ asan:
 # data race ends vdcfs at once (halt_on_error) with status 66, which fails
 # the test. libfuse and sqlite need no suppressions: none are used, and
 # none may hide a report in vdcfs's own code.
-TSAN_TESTS = tests/integration/61-shared-reads.t tests/integration/61-shared-volume-reads.t
+TSAN_TESTS = tests/integration/61-shared-reads.t tests/integration/61-shared-volume-reads.t \
+             tests/integration/63b-data-gather.t
 .PHONY: tsan
 tsan: $(BUILD)/vdc-sta $(BUILD)/vdc-hva
 	$(MAKE) BUILD=build-tsan CC=clang \

@@ -44,7 +44,8 @@
 # PORT+1), CTL (the first tgtd's control port, default 78; the second
 # CTL+1), RUNS (default 2; the best run of each is kept), BIG (the large
 # image in MiB, default 2048), BENCH_KEEP=1 keeps the work folder (its
-# file systems are unmounted all the same).
+# file systems are unmounted all the same), PARTS (default "1 2": the
+# parts to run; PARTS=2 measures only the export and the import).
 set -euo pipefail
 BENCH=disk   # lib.sh's messages name it
 # shellcheck source=bench/lib.sh
@@ -55,6 +56,7 @@ PORT=${PORT:-13270}
 CTL=${CTL:-78}
 RUNS=${RUNS:-2}
 BIG=${BIG:-2048}
+PARTS=${PARTS:-1 2}
 SMALL=32
 need_count RUNS "$RUNS"
 need_count BIG "$BIG"
@@ -237,7 +239,7 @@ ready() {
 # ---- 1. a new instance's disk ready ----
 
 head -c "${SMALL}M" /dev/urandom >"$WORK/small.img"
-head -c "${BIG}M" /dev/urandom >"$WORK/big.img"
+[[ " $PARTS " != *" 1 "* ]] || head -c "${BIG}M" /dev/urandom >"$WORK/big.img"
 
 # part1 FS: the figures of part 1 with the agent's --state on FS (xfs or
 # ext4), printed as one line each; the warm-up instances' times too.
@@ -271,9 +273,11 @@ part1() {
 
 ext4_mib=$(((RUNS + 3) * (BIG + SMALL) + 1024))
 loop_fs xfs 16384 "$WORK/xfs"
-loop_fs ext4 "$ext4_mib" "$WORK/ext4"
-part1 xfs
-part1 ext4
+if [[ " $PARTS " == *" 1 "* ]]; then
+	loop_fs ext4 "$ext4_mib" "$WORK/ext4"
+	part1 xfs
+	part1 ext4
+fi
 
 # ---- 2. export and import of a data center ----
 

@@ -24,7 +24,9 @@
 /*
  * Every open handle is on one list, so that those the kernel never
  * released (a RELEASE still queued when the mount went away) are freed
- * at exit rather than leaked.
+ * at exit rather than leaked, and so that what the handles of a volume's
+ * data gathered can be sent before a truncate or rename reaches the LUN
+ * around them (handle_hold_all: a held handle outlives its release).
  */
 static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct handle *handles;
@@ -35,8 +37,11 @@ struct handle *handle_new(const struct handle_backend *be)
 
 	h->be = be;
 	h->fd = -1;
+	h->refs = 1;
 	strbuf_init(&h->buf, 0);
 	pthread_mutex_init(&h->lock, NULL);
+	pthread_mutex_init(&h->wlock, NULL);
+	wg_init(&h->wg, VOLUME_GATHER);
 	pthread_mutex_lock(&handles_lock);
 	h->next = handles;
 	if (handles)
@@ -46,9 +51,26 @@ struct handle *handle_new(const struct handle_backend *be)
 	return h;
 }
 
-void handle_free(struct handle *h)
+static void handle_destroy(struct handle *h)
+{
+	vdc_iscsi_close(h->lun);
+	if (h->fd >= 0)
+		close(h->fd);
+	strbuf_release(&h->buf);
+	wg_release(&h->wg);
+	pthread_mutex_destroy(&h->wlock);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+/* Drop one reference; the last takes the handle off the list and frees it. */
+void handle_put(struct handle *h)
 {
 	pthread_mutex_lock(&handles_lock);
+	if (--h->refs > 0) {
+		pthread_mutex_unlock(&handles_lock);
+		return;
+	}
 	if (h->prev)
 		h->prev->next = h->next;
 	else
@@ -56,18 +78,49 @@ void handle_free(struct handle *h)
 	if (h->next)
 		h->next->prev = h->prev;
 	pthread_mutex_unlock(&handles_lock);
-	vdc_iscsi_close(h->lun);
-	if (h->fd >= 0)
-		close(h->fd);
-	strbuf_release(&h->buf);
-	pthread_mutex_destroy(&h->lock);
-	free(h);
+	handle_destroy(h);
 }
 
+void handle_free(struct handle *h)
+{
+	handle_put(h);
+}
+
+void handle_gathers(struct handle *h, int64_t vol)
+{
+	pthread_mutex_lock(&handles_lock);
+	h->gather_vol = vol;
+	pthread_mutex_unlock(&handles_lock);
+}
+
+size_t handle_hold_all(int64_t vol, struct handle ***out)
+{
+	struct handle **v = NULL;
+	size_t n = 0, cap = 0;
+
+	pthread_mutex_lock(&handles_lock);
+	for (struct handle *h = handles; h; h = h->next) {
+		if (!vol || h->gather_vol != vol)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 4;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		h->refs++;
+		v[n++] = h;
+	}
+	pthread_mutex_unlock(&handles_lock);
+	*out = v;
+	return n;
+}
+
+/* At exit no request runs: nothing holds a handle but the list. */
 void handle_free_all(void)
 {
-	while (handles)
-		handle_free(handles);
+	while (handles) {
+		handles->refs = 1;
+		handle_put(handles);
+	}
 }
 
 static int open_backing(const struct node *n, int flags, struct handle *h)

@@ -30,6 +30,7 @@
 
 #include "iscsi.h"
 #include "tree.h"
+#include "wgather.h"
 
 struct handle;
 
@@ -45,6 +46,9 @@ struct handle_backend {
 
 extern const struct handle_backend handle_text, handle_file, handle_iscsi;
 
+/* The bytes one handle of a volume's data gathers before it sends them (wgather.h). */
+#define VOLUME_GATHER ((size_t)1 << 20)
+
 /*
  * An open file. The kernel may send several requests on one handle at
  * once (threads of a process sharing a descriptor, pread), so a request
@@ -53,7 +57,10 @@ extern const struct handle_backend handle_text, handle_file, handle_iscsi;
  * the flags of a value being written change only under the model's write
  * lock and are read under its read lock (a live file is rendered into a
  * buffer of the request, never into buf); the fields of a volume's data
- * that reads and writes update are guarded by the handle's own `lock`.
+ * that reads and writes update are guarded by the handle's own `lock`;
+ * its gathered writes by `wlock`, held while they are sent (taken before
+ * the model's lock, never inside it, and `lock` is never held while
+ * taking `wlock`).
  */
 struct handle {
 	uint64_t ino;
@@ -76,13 +83,29 @@ struct handle {
 	uint64_t seq_end;   /* where the last read or write ended */
 	time_t progress_at; /* when run/progress was last set (CLOCK_MONOTONIC s) */
 	bool progress;      /* run/progress shows this handle's copy */
+	pthread_mutex_t wlock;  /* guards the two fields below */
+	struct wgather wg;  /* writes not yet sent to the LUN (handle_iscsi.c) */
+	int wg_err;         /* a negative errno: sending them failed; not yet returned */
+	int refs;           /* the list's and handle_hold_all()'s; under the list's lock */
+	int64_t gather_vol; /* handle_hold_all() finds it by this id (0: never); ditto */
 	struct handle *prev, *next;   /* every open handle, see handle_new */
 };
 
 /* A new handle on the list of open ones, with back end `be` and no file yet. */
 struct handle *handle_new(const struct handle_backend *be);
-/* Take a handle off the list, close what it holds and free it. */
+/*
+ * Take a handle off the list, close what it holds and free it; a handle
+ * held by handle_hold_all() goes at its last handle_put().
+ */
 void handle_free(struct handle *h);
+/* From now on handle_hold_all(vol) finds handle `h` (set up in full). */
+void handle_gathers(struct handle *h, int64_t vol);
+/*
+ * Every open handle that handle_gathers() named with `vol`, each held
+ * until handle_put(): *out is an array to free(). Returns how many.
+ */
+size_t handle_hold_all(int64_t vol, struct handle ***out);
+void handle_put(struct handle *h);
 /* Free the handles the kernel never released (at exit, the mount gone). */
 void handle_free_all(void);
 
@@ -104,6 +127,18 @@ int handle_open(const struct node *n, struct fuse_file_info *fi, bool created);
  * discard every block. Fills fi for the reply.
  */
 int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc);
+/*
+ * Send what every open handle of volume `vol` gathered to its LUN: before
+ * anything that reaches the LUN around them (truncate, a scratch file
+ * renamed onto data). A failure is the handle's to return (handle_iscsi.c).
+ */
+void volume_flush_all(int64_t vol);
+/*
+ * The same for the object that folder or file `ino` belongs to, if it
+ * has bytes on a LUN: before a snapshot is made in it (mkdir) or a verb
+ * written to its ctl, so they come after what was written before them.
+ */
+void volume_flush_for(fuse_ino_t ino);
 /* truncate(2) of a volume's data, through open handle `h` or none. */
 int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size);
 /*

@@ -20,6 +20,7 @@
 #include "handle.h"
 #include "iscsi.h"
 #include "notify.h"
+#include "wgather.h"
 
 /*
  * ---- a volume's data ----
@@ -215,8 +216,10 @@ int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
 	h->wr = wr;
 	h->pin = pin;
 	rc = unplaced ? 0 : volume_connect(&ep, &h->lun, &err);
-	if (rc == 0 && trunc && wr && h->lun)
+	if (rc == 0 && trunc && wr && h->lun) {
+		volume_flush_all(vol);   /* what others gathered goes before the discard */
 		rc = vdc_iscsi_discard_all(h->lun, &err);
+	}
 	explicit_bzero(ep.secret, sizeof(ep.secret));
 	if (rc < 0) {
 		handle_free(h);
@@ -230,6 +233,8 @@ int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
 	 */
 	if (h->lun)
 		h->be = &handle_iscsi;
+	if (h->lun && wr)
+		handle_gathers(h, vol);
 	/*
 	 * Through the page cache: tar --sparse reads 512 bytes at a time,
 	 * which the kernel's readahead turns into large reads. An open keeps
@@ -313,6 +318,139 @@ static void volume_progress_note(struct handle *h, uint64_t off, size_t len, boo
 	volume_progress(h, text);
 }
 
+/*
+ * ---- gathered writes ----
+ *
+ * A write(2) of data is checked when it arrives (the volume writable, its
+ * bounds, the LUN grown to them) and fails there, changing nothing, as an
+ * ungathered one did; then its bytes go into the handle's buffer
+ * (wgather.h), which reaches the LUN as one WRITE when it is full, when a
+ * write does not continue it, before a read or lseek of the handle, at
+ * fsync, at close (FLUSH) and release, and before a truncate, an O_TRUNC
+ * open or a scratch file renamed onto data reaches the LUN around it, or
+ * a snapshot or a ctl verb (a rollback) of its object is asked for.
+ * GNU tar's 512-byte writes of a sparse member so cost a memcpy each.
+ *
+ * A send that fails drops what the buffer held and says why in run/err;
+ * its errno is returned, once, by the next write (which then changes
+ * nothing), fsync or close of the handle (docs/storage.md). A send checks
+ * again that the volume may be written: bytes gathered while an instance
+ * was off never reach its disk once its guest runs.
+ */
+
+/* Send the buffer (h->wlock held). 0, or the negative errno, in run/err. */
+static int gather_send(struct handle *h)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *vol;
+	uint64_t at = h->wg.start;
+	size_t len = h->wg.len;
+	ssize_t w = 0;
+	int rc;
+
+	if (!len)
+		return 0;
+	vdc_model_rdlock();
+	vol = vdc_obj_by_id(h->vol);
+	rc = vol ? vol->kind->block->writable(vol, &err) : -ENOENT;
+	vdc_model_unlock();
+	if (rc == 0)
+		w = vdc_iscsi_write(h->lun, h->wg.buf, len, at, &err);
+	wg_clear(&h->wg);
+	if (rc == 0 && w >= 0 && (size_t)w != len)
+		w = vdc_err_set(&err, -EIO, "the storage host took %zd of %zu bytes", w, len);
+	if (rc == 0 && w < 0)
+		rc = (int)w;
+	if (rc == -ENOENT)
+		return rc;   /* the volume is gone, and its run/err with it */
+	if (rc < 0) {
+		char why[sizeof(err.msg)];
+
+		snprintf(why, sizeof(why), "%s", err.msg);
+		vdc_err_set(&err, rc, "%zu bytes written at %llu were not stored: %s", len,
+			    (unsigned long long)at, why);
+		return volume_fail(h->vol, &err, rc);
+	}
+	pthread_mutex_lock(&h->lock);
+	h->dirty = true;
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
+/*
+ * Send what handle `h` gathered. With `report` (fsync, close), return a
+ * failure, an earlier one first; without (a read, an lseek, a truncate
+ * through another handle), keep it for the next write, fsync or close.
+ */
+static int gather_flush(struct handle *h, bool report)
+{
+	int rc;
+
+	pthread_mutex_lock(&h->wlock);
+	rc = gather_send(h);
+	if (report && h->wg_err) {
+		rc = h->wg_err;
+		h->wg_err = 0;
+	} else if (!report) {
+		if (rc < 0 && !h->wg_err)
+			h->wg_err = rc;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&h->wlock);
+	return rc;
+}
+
+void volume_flush_all(int64_t vol)
+{
+	__do_free struct handle **v = NULL;
+	size_t n = handle_hold_all(vol, &v);
+
+	for (size_t i = 0; i < n; i++) {
+		gather_flush(v[i], false);
+		handle_put(v[i]);
+	}
+}
+
+void volume_flush_for(fuse_ino_t ino)
+{
+	struct node n;
+	int64_t id = 0;
+
+	vdc_model_rdlock();
+	if (tree_from_ino(ino, &n) == 0 && n.obj && n.obj->kind->block)
+		id = n.obj->id;
+	vdc_model_unlock();
+	if (id)
+		volume_flush_all(id);
+}
+
+/*
+ * Gather `size` bytes written at `off` (checked), sending the buffer as
+ * it fills. 0, or the negative errno of this send or an earlier one.
+ */
+static int gather_write(struct handle *h, const char *data, size_t size, uint64_t off)
+{
+	size_t done = 0, n;
+	int rc;
+
+	pthread_mutex_lock(&h->wlock);
+	rc = h->wg_err;
+	h->wg_err = 0;
+	while (rc == 0 && done < size) {
+		n = wg_room(&h->wg, off + done, size - done);
+		if (n == 0) {
+			rc = gather_send(h);
+			continue;
+		}
+		wg_put(&h->wg, data + done, n, off + done);
+		done += n;
+		if (wg_full(&h->wg))
+			rc = gather_send(h);
+	}
+	pthread_mutex_unlock(&h->wlock);
+	return rc;
+}
+
 static void volume_read(fuse_req_t req, struct handle *h, size_t size, off_t off)
 {
 	struct vdc_err err = VDC_ERR_INIT;
@@ -320,6 +458,8 @@ static void volume_read(fuse_req_t req, struct handle *h, size_t size, off_t off
 	uint64_t o = (uint64_t)off, lun = vdc_iscsi_size(h->lun), end = volume_size(h);
 	ssize_t r = 0;
 
+	if (h->wr)
+		gather_flush(h, false);   /* a read sees what this handle wrote */
 	if (o >= end) {
 		fuse_reply_buf(req, NULL, 0);
 		return;
@@ -368,7 +508,6 @@ static void volume_write(fuse_req_t req, struct handle *h, const char *data, siz
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_obj *vol;
 	uint64_t end = volume_size(h);
-	ssize_t w;
 	int rc;
 
 	vdc_model_rdlock();
@@ -389,22 +528,20 @@ static void volume_write(fuse_req_t req, struct handle *h, const char *data, siz
 		fuse_reply_err(req, -(rc == -ENOENT ? rc : volume_fail(h->vol, &err, rc)));
 		return;
 	}
-	w = vdc_iscsi_write(h->lun, data, size, (uint64_t)off, &err);
-	if (w < 0) {
-		fuse_reply_err(req, -volume_fail(h->vol, &err, (int)w));
+	rc = gather_write(h, data, size, (uint64_t)off);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
 		return;
 	}
-	pthread_mutex_lock(&h->lock);
-	h->dirty = true;
-	pthread_mutex_unlock(&h->lock);
 	volume_progress_note(h, (uint64_t)off, size, true);
-	fuse_reply_write(req, (size_t)w);
+	fuse_reply_write(req, size);
 }
 
 /*
- * SYNCHRONIZE CACHE when something was written (flush, fsync). The flag
- * is taken before the command, so a write that lands during it leaves
- * the handle dirty for the next one; a failed command puts it back.
+ * Send what was gathered, then SYNCHRONIZE CACHE when something was
+ * written (flush, fsync). The flag is taken before the command, so a
+ * write that lands during it leaves the handle dirty for the next one; a
+ * failed command puts it back.
  */
 static int volume_sync(struct handle *h)
 {
@@ -412,6 +549,9 @@ static int volume_sync(struct handle *h)
 	bool dirty;
 	int rc;
 
+	rc = gather_flush(h, true);
+	if (rc < 0)
+		return rc;
 	pthread_mutex_lock(&h->lock);
 	dirty = h->dirty;
 	h->dirty = false;
@@ -468,6 +608,8 @@ static void volume_lseek(fuse_req_t req, struct handle *h, off_t off, int whence
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
+	if (h->wr)
+		gather_flush(h, false);   /* holes as this handle wrote them */
 	if (off < 0 || o >= volume_size(h)) {
 		fuse_reply_err(req, ENXIO);
 		return;
@@ -538,6 +680,7 @@ int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size)
 		return id ? volume_fail(id, &err, rc) : rc;
 	if (size == cur)
 		return 0;
+	volume_flush_all(id);   /* gathered writes go before a discard or a grow */
 	if (fixed && size)
 		return volume_fail(id, &err, vdc_err_set(&err, -EINVAL,
 			"a snapshot's bytes keep the size its volume had when it was taken (%llu bytes); truncate it to 0 to discard every block",
@@ -618,8 +761,10 @@ int volume_take_scratch(uint64_t sino, const char *spath, fuse_ino_t dino, struc
 	else if (rc == 0)
 		rc = volume_connect(&ep, &lun, err);
 	explicit_bzero(ep.secret, sizeof(ep.secret));
-	if (rc == 0 && lun)
+	if (rc == 0 && lun) {
+		volume_flush_all(vol);   /* what open handles gathered goes before the scratch's bytes */
 		rc = vdc_iscsi_discard_all(lun, err);
+	}
 	if (lun)
 		buf = xmalloc(1 << 20);
 	while (rc == 0 && lun && at < end && (at = lseek(fd, at, SEEK_DATA)) >= 0) {

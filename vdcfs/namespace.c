@@ -173,6 +173,7 @@ void vdcfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 
 	(void)mode;
 	begin(req);
+	volume_flush_for(parent);   /* a snapshot holds what was written before it */
 	vdc_model_wrlock();
 	rc = resolve_entry(parent, name, &dir, &n, &exists);
 	if (rc < 0)

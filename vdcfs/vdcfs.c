@@ -452,7 +452,8 @@ static void vdcfs_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t
 {
 	struct handle *h = fh(fi);
 
-	(void)ino;
+	if (h->type == N_CTL)
+		volume_flush_for(ino);   /* a verb (rollback) comes after the writes before it */
 	h->be->write(req, h, data, size, off);
 }
 
