@@ -378,6 +378,8 @@ const struct vdc_block_ops vdc_disk_block = {
 	.set_progress = disk_set_progress,
 	.size = vdc_disk_size,
 	.allocated = disk_allocated,
+	.clone = vdc_lun_block_clone,
+	.clone_state = vdc_lun_block_clone_state,
 	.size_attr = VDC_INSTANCE_DISK_SIZE,
 };
 
