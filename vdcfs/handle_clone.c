@@ -42,6 +42,7 @@
 #define CLONE_POLL_MS 100
 #define CLONES_MAX 8            /* clones under way at once; more fall back to a byte copy */
 #define SLOTS 64                /* write counters, by object id modulo SLOTS */
+#define REPLY_MAX 0xfffff000u   /* the most one reply counts: under 4 GiB, whole pages */
 
 static pthread_mutex_t clone_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t clone_cv = PTHREAD_COND_INITIALIZER;
@@ -271,6 +272,9 @@ void clone_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in, stru
 	}
 	if (len > size - (uint64_t)off_in)
 		len = (size_t)(size - (uint64_t)off_in);
+	/* The reply's count is 32 bits (struct fuse_write_out): a longer range is answered in parts, the next ones at once. */
+	if (len > REPLY_MAX)
+		len = REPLY_MAX;
 	pthread_mutex_lock(&clone_mu);
 	if (still_equal(in, out)) {
 		pthread_mutex_unlock(&clone_mu);

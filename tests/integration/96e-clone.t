@@ -33,7 +33,7 @@ _xfs_down() {
 	LOOP=
 }
 VDC_CLEANUP_HOOKS="${VDC_CLEANUP_HOOKS:-} _xfs_down"
-truncate -s 1G "$VDC_TMP/xfs.img" && LOOP=$(losetup -f --show "$VDC_TMP/xfs.img") &&
+truncate -s 16G "$VDC_TMP/xfs.img" && LOOP=$(losetup -f --show "$VDC_TMP/xfs.img") &&
 	mkfs.xfs -q -m reflink=1 "$LOOP" && mkdir -p "$VDC_TMP/xfs" && mount "$LOOP" "$VDC_TMP/xfs" ||
 	skip_all "cannot mount an XFS file system in a loop-mounted file"
 vdc_sta_state() {
@@ -141,6 +141,33 @@ calls=$(cp92 "$V1/data" "$V2/data")
 is "$calls" 2 "a copy per extent (as cp 9.2) makes 2 copy_file_range calls"
 is "$(sum_of "$V2/data")" "$sum_pat" "v2/data is v1's again (no stale page)"
 is "$(clones_into "$id2")" 2 "... by one more clone (the second call finds the bytes equal)"
+
+# ---- a clone over 4G: answered in parts (a reply counts at most 4G - 4K) ----
+
+B1=$MNT/volumes/big1
+B2=$MNT/volumes/big2
+ok "mkdir volumes/big1 and big2 of 5G" sh -c "mkdir '$B1' '$B2' && echo 5G > '$B1/size' && echo 5G > '$B2/size'"
+ok "big1 becomes available" vdc_wait_vol_state big1 available "$W" || vdc_sta_diag s
+ok "big2 becomes available" vdc_wait_vol_state big2 available "$W" || vdc_sta_diag s
+# 1M of the pattern at 0, across 4G (4G - 512K) and at the last 1M.
+for at in 0 4095.5 5119; do
+	ok "write 1M at ${at}M of big1" timeout -k 2 60 python3 -c "
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+os.pwrite(fd, open(sys.argv[2], 'rb').read(1 << 20), int(float(sys.argv[3]) * (1 << 20)))
+os.fsync(fd)" "$B1/data" "$pat" "$at"
+done
+ok "cat volumes/big1/data > volumes/big2/data" sh -c "timeout -k 2 120 cat '$B1/data' > '$B2/data'"
+for at in 0 4095.5 5119; do
+	is "$(timeout -k 2 60 python3 -c "
+import hashlib, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+print(hashlib.sha256(os.pread(fd, 1 << 20, int(float(sys.argv[2]) * (1 << 20)))).hexdigest())" "$B2/data" "$at")" \
+		"$(sum_range "$pat" 0 1)" "big2 holds the 1M at ${at}M"
+done
+is "$(vdc_size "$B2/data")" $((5 << 30)) "big2/data is 5G"
+is "$(clones_into "$(vdc_vol_id big2)")" 1 "... cloned once"
+ok "rmdir volumes/big1 and big2" rmdir "$B1" "$B2"
 
 # ---- what falls back to a byte copy ----
 
