@@ -36,7 +36,7 @@ KINDS_SRC   = kinds/kinds.c kinds/instances.c kinds/instance.c kinds/images.c \
               kinds/security_groups.c kinds/ssh_keys.c kinds/hosts.c kinds/host.c \
               kinds/place.c kinds/quotas.c kinds/quota.c kinds/lun.c kinds/disk.c
 # The front end: it holds no kind.
-VDCFS_SRC   = vdcfs/main.c vdcfs/vdcfs.c vdcfs/namespace.c vdcfs/handle.c vdcfs/handle_iscsi.c \
+VDCFS_SRC   = vdcfs/main.c vdcfs/vdcfs.c vdcfs/namespace.c vdcfs/handle.c vdcfs/handle_iscsi.c vdcfs/handle_clone.c \
               vdcfs/notify.c vdcfs/ctl.c vdcfs/tree.c vdcfs/wgather.c
 UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement \
               test_volumes test_iscsi test_networks \

@@ -149,6 +149,16 @@ struct vdc_block_ops {
 	int (*pin)(struct vdc_obj *obj, int64_t *pin, struct vdc_err *err);
 	int (*pin_endpoint)(const struct vdc_obj *obj, int64_t pin, struct vdc_block_ep *ep, struct vdc_err *err);
 	void (*unpin)(struct vdc_obj *obj, int64_t pin);
+	/*
+	 * Ask its storage host to make its bytes a clone of `src`'s (write
+	 * lock; `cp` of data or a disk: copy_file_range): 0 with `ticket`
+	 * for clone_state once asked, or -EOPNOTSUPP or -EXDEV with the
+	 * sentence when it cannot be done that way (the caller copies the
+	 * bytes itself; nothing was changed). NULL: never.
+	 */
+	int (*clone)(struct vdc_obj *obj, struct vdc_obj *src, uint64_t ticket[2], struct vdc_err *err);
+	/* The clone of `ticket` from object `src_id`: 1 carried out, 0 under way, or a negative errno with the sentence. */
+	int (*clone_state)(struct vdc_obj *obj, int64_t src_id, const uint64_t ticket[2], struct vdc_err *err);
 	/* The attribute that holds its size (truncate(2) of data writes it). */
 	unsigned size_attr;
 	/*

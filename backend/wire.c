@@ -127,7 +127,8 @@ static json_t *sta_volume_json(const struct vdc_sta_vol_desired *d, vdc_wire_ima
 						       VDC_WIRE_NAME, d->snaps[i].name));
 	if (d->restore_n)
 		restore = json_pack("{s:I, s:I}", VDC_WIRE_N, (json_int_t)d->restore_n,
-				    VDC_WIRE_SNAPSHOT, (json_int_t)d->restore_snap);
+				    d->restore_vol ? VDC_WIRE_VOLUME : VDC_WIRE_SNAPSHOT,
+				    (json_int_t)(d->restore_vol ? d->restore_vol : d->restore_snap));
 	for (i = 0; i < d->ninitiators; i++)
 		json_array_append_new(initiators, json_string(d->initiators[i]));
 	j = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:o}",

@@ -124,15 +124,20 @@
  *
  * {rev, dc, heartbeat, volumes: [volume]}
  * A volume: {id, name, iqn, size, chap_user, chap_secret, initiators:
- * [iqn], snapshots: [{id, name}], restore: {n, snapshot} or null,
- * image: (an instance's root disk) the image it is first made from, as an
- * instance's "image", or absent}.
+ * [iqn], snapshots: [{id, name}], restore: {n, snapshot} or {n, volume}
+ * or null, image: (an instance's root disk) the image it is first made
+ * from, as an instance's "image", or absent}.
+ * A restore names its source by exactly one of "snapshot" (a snapshot's
+ * id) and "volume" (the id of another entry of the same list: the
+ * volume's bytes become a clone of that one's, `cp` of a disk or a
+ * volume's data through copy_file_range).
  */
 #define VDC_WIRE_INITIATORS "initiators"
 #define VDC_WIRE_SNAPSHOTS "snapshots"
 #define VDC_WIRE_RESTORE "restore"
 #define VDC_WIRE_N "n"
 #define VDC_WIRE_SNAPSHOT "snapshot"
+#define VDC_WIRE_VOLUME "volume"
 
 /*
  * A hypervisor's report, POST /v1/hosts/NAME/report

@@ -402,6 +402,8 @@ const struct vdc_block_ops vdc_disk_block = {
 	.pin = disk_pin,
 	.pin_endpoint = disk_pin_endpoint,
 	.unpin = disk_unpin,
+	.clone = vdc_lun_block_clone,
+	.clone_state = vdc_lun_block_clone_state,
 	.size_attr = VDC_INSTANCE_DISK_SIZE,
 };
 

@@ -11,6 +11,7 @@
 #include "disk.h"
 #include "host.h"
 #include "instance.h"
+#include "lun.h"
 #include "network.h"
 #include "place.h"
 #include "scheduler.h"
@@ -280,7 +281,7 @@ int vdc_instance_busy(const struct vdc_obj *obj, struct vdc_err *err)
 
 	for (i = 0; i < sizeof(idle) / sizeof(idle[0]); i++)
 		if (vdc_instance_is(obj, idle[i]))
-			return 0;
+			return vdc_lun_clone_busy(obj, err);   /* a disk being cloned from this one's */
 	return vdc_err_set(err, -EBUSY, "instance %s is %s; write off to power and wait for stopped first",
 			   obj->name, obj->state);
 }

@@ -95,7 +95,8 @@ bool vdc_lun_live_loaded(struct vdc_lun *lun, const char *name, const char *valu
 	else if (!strcmp(name, "chap"))
 		snprintf(lun->secret, sizeof(lun->secret), "%s", value);
 	else if (!strcmp(name, "restore"))
-		sscanf(value, "%" SCNu64 " %" SCNd64, &lun->restore_n, &lun->restore_snap);
+		/* "N SNAP" (a snapshot's), or "N 0 VOL" (a clone of another LUN) */
+		sscanf(value, "%" SCNu64 " %" SCNd64 " %" SCNd64, &lun->restore_n, &lun->restore_snap, &lun->restore_vol);
 	else
 		return false;
 	return true;
@@ -254,8 +255,89 @@ int vdc_lun_restore(struct vdc_lun *lun, int64_t snap_id, struct vdc_err *err)
 		return rc;
 	lun->restore_n++;
 	lun->restore_snap = snap_id;
+	lun->restore_vol = 0;
 	vdc_lun_cache_stale(lun);
 	vdc_host_bump(vdc_lun_host(lun));
+	return 0;
+}
+
+/* ---- clones (a cp through copy_file_range) ---- */
+
+static struct vdc_lun *lun_of_obj(const struct vdc_obj *obj);
+
+static bool restoring(const struct vdc_lun *lun)
+{
+	return lun->restore_n > lun->restored;
+}
+
+int vdc_lun_block_clone(struct vdc_obj *dst, struct vdc_obj *src, uint64_t ticket[2], struct vdc_err *err)
+{
+	struct vdc_lun *d = lun_of_obj(dst), *s = lun_of_obj(src);
+	char text[64];
+	int rc;
+
+	if (!d || !s || d == s)
+		return vdc_err_set(err, -EOPNOTSUPP, "only a disk or a volume's data is cloned on its storage host");
+	if (!d->host[0] || strcmp(d->host, s->host))
+		return vdc_err_set(err, -EXDEV, "%s %s and %s %s are not on the same storage host", src->kind->noun,
+				   src->name, dst->kind->noun, dst->name);
+	if (!vdc_lun_available(d) || !vdc_lun_available(s) || restoring(d) || restoring(s))
+		return vdc_err_set(err, -EOPNOTSUPP, "%s %s or %s %s is not available on storage host %s now",
+				   src->kind->noun, src->name, dst->kind->noun, dst->name, d->host);
+	/* A guest may write the source while it is copied: no single point in time, copy the bytes. */
+	if (src->kind->block->writable(src, err) < 0 || dst->kind->block->writable(dst, err) < 0) {
+		err->code = -EOPNOTSUPP;   /* the kind's sentence says who uses it */
+		return -EOPNOTSUPP;
+	}
+	if (d->ops->size(dst) != s->ops->size(src) || d->seen_size != s->seen_size)
+		return vdc_err_set(err, -EOPNOTSUPP, "%s %s and %s %s differ in size", src->kind->noun, src->name,
+				   dst->kind->noun, dst->name);
+	snprintf(text, sizeof(text), "%" PRIu64 " 0 %" PRId64, d->restore_n + 1, src->id);
+	rc = live_put(d, "restore", text, err);
+	if (rc < 0)
+		return rc;
+	d->restore_n++;
+	d->restore_snap = 0;
+	d->restore_vol = src->id;
+	vdc_lun_cache_stale(d);
+	vdc_event(dst, "restore %" PRIu64 ": a clone of %s %s asked for", d->restore_n, src->kind->noun, src->name);
+	vdc_host_bump(vdc_lun_host(d));
+	ticket[0] = d->restore_n;
+	ticket[1] = s->cache_gen;
+	return 0;
+}
+
+int vdc_lun_block_clone_state(struct vdc_obj *dst, int64_t src_id, const uint64_t ticket[2], struct vdc_err *err)
+{
+	struct vdc_lun *d = lun_of_obj(dst), *s;
+	struct vdc_obj *src = vdc_obj_by_id(src_id);
+
+	if (!d || d->restore_n != ticket[0] || d->restore_vol != src_id)
+		return vdc_err_set(err, -EIO, "another restore into %s %s was asked for while it was being cloned",
+				   dst->kind->noun, dst->name);
+	s = src ? lun_of_obj(src) : NULL;
+	if (!s)
+		return vdc_err_set(err, -EIO, "the source of the clone into %s %s is gone", dst->kind->noun, dst->name);
+	if (d->restored >= ticket[0]) {
+		/* Carried out; but what a guest wrote to the source meanwhile may be in it or not. */
+		if (s->cache_gen != ticket[1] || src->kind->block->writable(src, NULL) < 0)
+			return vdc_err_set(err, -EIO, "%s %s may have been written by its guest while %s %s was cloned from it; copy it again while it is stopped",
+					   src->kind->noun, src->name, dst->kind->noun, dst->name);
+		return 1;
+	}
+	if (d->seen && !strcmp(d->seen_state, VDC_WIRE_STATE_ERROR) && d->seen_err)
+		return vdc_err_set(err, -EIO, "storage host %s: %s", d->host, d->seen_err);
+	return 0;
+}
+
+int vdc_lun_clone_busy(const struct vdc_obj *obj, struct vdc_err *err)
+{
+	const struct vdc_lun *lun;
+
+	for (lun = all_luns; lun; lun = lun->next)
+		if (lun->restore_vol == obj->id && restoring(lun) && lun->seen)
+			return vdc_err_set(err, -EBUSY, "%s %s is being cloned from %s %s; it stays until that is done",
+					   lun->obj->kind->noun, lun->obj->name, obj->kind->noun, obj->name);
 	return 0;
 }
 
@@ -340,6 +422,7 @@ static void lun_desired(const struct vdc_lun *lun, struct vdc_sta_vol_desired *o
 	out->chap_secret = lun->secret;
 	out->restore_n = lun->restore_n;
 	out->restore_snap = lun->restore_snap;
+	out->restore_vol = lun->restore_vol;
 	vdc_initiator_iqn(NULL, out->initiators[0], sizeof(out->initiators[0]));
 	out->ninitiators = 1;
 	if (hv && *hv) {

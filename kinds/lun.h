@@ -68,7 +68,8 @@ struct vdc_lun {
 	char host[VDC_NAME_MAX + 1];      /* "" while not placed */
 	char secret[33];                  /* CHAP secret, hex */
 	uint64_t restore_n;               /* restores asked for */
-	int64_t restore_snap;             /* of the last one asked for */
+	int64_t restore_snap;             /* of the last one asked for, or 0 */
+	int64_t restore_vol;              /* the last one's source LUN (a clone), or 0 */
 	/* As its storage host last reported it. */
 	bool seen;
 	char seen_state[16];
@@ -148,6 +149,25 @@ int vdc_lun_place(struct vdc_lun *lun, struct vdc_obj *host, struct vdc_err *err
 void vdc_luns_recount(struct vdc_obj *host);
 /* Ask its storage host for one more restore of snapshot `snap_id` into it. */
 int vdc_lun_restore(struct vdc_lun *lun, int64_t snap_id, struct vdc_err *err);
+
+/*
+ * Clones of LUNs (a `cp` of a disk or a volume's data: copy_file_range in
+ * vdcfs/handle_clone.c). These are the block ops `clone` and
+ * `clone_state` of volumes and disks (model.h says what they answer):
+ * the clone is one more restore into `dst` whose source is `src`'s LUN
+ * ("restore": {"n", "volume": ID}), which its storage host carries out
+ * by FICLONE where its file system shares extents and by a sparse copy
+ * elsewhere. Refused (-EOPNOTSUPP or -EXDEV, with the sentence) unless
+ * both are LUNs on the same storage host, which is up and reports both
+ * available, of equal sizes, neither in use by a guest, and `dst` not
+ * being restored already. *ticket is the restore's number and the
+ * source's cache generation at the time (a guest that wrote it since
+ * makes the clone fail rather than pass for a copy).
+ */
+int vdc_lun_block_clone(struct vdc_obj *dst, struct vdc_obj *src, uint64_t ticket[2], struct vdc_err *err);
+int vdc_lun_block_clone_state(struct vdc_obj *dst, int64_t src_id, const uint64_t ticket[2], struct vdc_err *err);
+/* -EBUSY while a clone from `obj`'s LUN is asked for and not yet carried out (the kinds' busy). */
+int vdc_lun_clone_busy(const struct vdc_obj *obj, struct vdc_err *err);
 /* Something other than vdcfs may have written it: the next open of its data drops the cache. */
 void vdc_lun_cache_stale(struct vdc_lun *lun);
 /* May this open keep the cached pages? `in_use`: a guest may write it now. */
@@ -182,7 +202,8 @@ struct vdc_sta_vol_desired {
 	struct vdc_sta_snap_desired *snaps;     /* the kind's: freed with the list */
 	size_t nsnaps;
 	uint64_t restore_n;                     /* restores asked for; 0: none ("restore": null) */
-	int64_t restore_snap;                   /* of the last one */
+	int64_t restore_snap;                   /* of the last one, a snapshot's id, or 0 */
+	int64_t restore_vol;                    /* or its source LUN's object's id (a clone), or 0 */
 	const struct vdc_obj *image;            /* the image it is first made from (a disk's); NULL: none */
 };
 /* The LUNs placed on storage host `host`, `*n` of them; release with vdc_sta_volumes_release(). */

@@ -361,7 +361,9 @@ void vdc_volume_live_loaded(struct vdc_obj *vol, const char *name, const char *v
 
 int vdc_volume_busy(const struct vdc_obj *vol, struct vdc_err *err)
 {
-	return in_use(vol, "removing it", err);
+	int rc = in_use(vol, "removing it", err);
+
+	return rc < 0 ? rc : vdc_lun_clone_busy(vol, err);
 }
 
 void vdc_volume_destroyed(struct vdc_obj *vol)
@@ -691,5 +693,7 @@ const struct vdc_block_ops vdc_volume_block = {
 	.pin = volume_pin,
 	.pin_endpoint = volume_pin_endpoint,
 	.unpin = volume_unpin,
+	.clone = vdc_lun_block_clone,
+	.clone_state = vdc_lun_block_clone_state,
 	.size_attr = VDC_VOLUME_SIZE,
 };

@@ -51,6 +51,18 @@ struct handle *handle_new(const struct handle_backend *be)
 	return h;
 }
 
+bool handle_other_writer(const struct handle *h, int64_t vol)
+{
+	const struct handle *o;
+	bool found = false;
+
+	pthread_mutex_lock(&handles_lock);
+	for (o = handles; o && !found; o = o->next)
+		found = o != h && o->vol == vol && o->wr;
+	pthread_mutex_unlock(&handles_lock);
+	return found;
+}
+
 static void handle_destroy(struct handle *h)
 {
 	vdc_iscsi_close(h->lun);

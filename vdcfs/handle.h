@@ -88,6 +88,10 @@ struct handle {
 	int wg_err;         /* a negative errno: sending them failed; not yet returned */
 	int refs;           /* the list's and handle_hold_all()'s; under the list's lock */
 	int64_t gather_vol; /* handle_hold_all() finds it by this id (0: never); ditto */
+	/* copy_file_range into it (handle_clone.c, guarded by that file's lock, as `truncated` of a LUN's handle) */
+	int64_t clone_src;          /* its bytes are a clone of object clone_src's (0: none) */
+	uint64_t clone_ticket[2];   /* the kind's ticket for clone_state */
+	uint64_t clone_gen[2];      /* the write counters of source and destination then */
 	struct handle *prev, *next;   /* every open handle, see handle_new */
 };
 
@@ -108,6 +112,8 @@ size_t handle_hold_all(int64_t vol, struct handle ***out);
 void handle_put(struct handle *h);
 /* Free the handles the kernel never released (at exit, the mount gone). */
 void handle_free_all(void);
+/* Is a handle other than `h` (NULL: any) open for writing on the data of object `vol`? */
+bool handle_other_writer(const struct handle *h, int64_t vol);
 
 static inline struct handle *fh(struct fuse_file_info *fi)
 {
@@ -146,5 +152,20 @@ int volume_set_size(fuse_ino_t ino, struct handle *h, uint64_t size);
  * volume's data `dino`: copy it to the LUN; then data stands for `sino`.
  */
 int volume_take_scratch(uint64_t sino, const char *spath, fuse_ino_t dino, struct vdc_err *err);
+
+/*
+ * ---- copy_file_range of a LUN's data (handle_clone.c); none holds the model's lock ----
+ *
+ * The operation itself (vdcfs_ops); and what every write to a handle
+ * calls around the back end's write (only a LUN's handle is concerned:
+ * it waits while a clone into or from its object runs, and ends the
+ * handle's "already a clone" state), and a truncate of object `id`'s
+ * data (through `h` or none) before it.
+ */
+void clone_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in, struct fuse_file_info *fi_in,
+			   fuse_ino_t ino_out, off_t off_out, struct fuse_file_info *fi_out, size_t len, int flags);
+void clone_write_begin(struct handle *h);
+void clone_write_end(struct handle *h);
+void clone_block_changed(int64_t id, struct handle *h);
 
 #endif

@@ -235,6 +235,7 @@ int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
 		h->be = &handle_iscsi;
 	if (h->lun && wr)
 		handle_gathers(h, vol);
+	h->truncated = h->lun && trunc && wr;   /* a clone may fill it (handle_clone.c) */
 	/*
 	 * Through the page cache: tar --sparse reads 512 bytes at a time,
 	 * which the kernel's readahead turns into large reads. An open keeps

@@ -454,7 +454,9 @@ static void vdcfs_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t
 
 	if (h->type == N_CTL)
 		volume_flush_for(ino);   /* a verb (rollback) comes after the writes before it */
+	clone_write_begin(h);
 	h->be->write(req, h, data, size, off);
+	clone_write_end(h);
 }
 
 static void vdcfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -594,10 +596,15 @@ static void vdcfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 	begin(req);
 	if (to_set & FUSE_SET_ATTR_SIZE) {
 		/* A volume's data is resized without the lock: discarding takes a while. */
+		int64_t id = 0;
+
 		vdc_model_rdlock();
 		rc = tree_from_ino(ino, &n);
+		if (rc == 0 && is_volume_data(&n))
+			id = n.obj->id;
 		vdc_model_unlock();
 		if (rc == 0 && is_volume_data(&n)) {
+			clone_block_changed(id, fi ? fh(fi) : NULL);
 			rc = volume_set_size(ino, fi ? fh(fi) : NULL, (uint64_t)attr->st_size);
 			if (rc < 0) {
 				fuse_reply_err(req, -rc);
@@ -682,4 +689,5 @@ const struct fuse_lowlevel_ops vdcfs_ops = {
 	.statfs = vdcfs_statfs,
 	.create = vdcfs_create,
 	.lseek = vdcfs_lseek,
+	.copy_file_range = clone_copy_file_range,
 };

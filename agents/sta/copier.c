@@ -35,7 +35,7 @@ static const char *job_word(const struct sta_job *job)
 {
 	switch (job->kind) {
 	case STA_JOB_SNAPSHOT: return "snapshot";
-	case STA_JOB_RESTORE: return "restore from";
+	case STA_JOB_RESTORE: return job->src_vol ? "clone of" : "restore from";
 	case STA_JOB_IMAGE: break;
 	}
 	return "making the disk from image";
@@ -127,9 +127,14 @@ static int do_restore(struct sta *s, const struct sta_job *job, struct vdc_err *
 {
 	struct copy_ctx c = { s, job };
 	char snap[PATH_MAX], vol[PATH_MAX], counter[PATH_MAX], text[32];
+	bool cloned = false;
 	int src, dst, rc;
 
-	sta_snapshot_path(s, job->snap_id, snap);
+	/* From a snapshot's file, or (a clone, job->src_vol) from another volume's. */
+	if (job->src_vol)
+		sta_volume_path(s, job->src_vol, snap);
+	else
+		sta_snapshot_path(s, job->snap_id, snap);
 	sta_volume_path(s, job->vol_id, vol);
 	sta_restore_path(s, job->vol_id, counter);
 	rc = open_file(snap, O_RDONLY, &src, err);
@@ -140,7 +145,7 @@ static int do_restore(struct sta *s, const struct sta_job *job, struct vdc_err *
 		close(src);
 		return rc;
 	}
-	rc = sta_copy_restore(src, dst, on_progress, &c, err);
+	rc = sta_copy_restore(src, dst, &cloned, on_progress, &c, err);
 	close(src);
 	if (rc == 0)
 		rc = sync_close(dst, vol, err);
@@ -152,8 +157,12 @@ static int do_restore(struct sta *s, const struct sta_job *job, struct vdc_err *
 	rc = vdc_file_write_atomic(counter, text, strlen(text), 0600, err);
 	if (rc < 0)
 		return rc;
-	log_info("volume %" PRIu64 ": restored from snapshot %s (%" PRIu64 "), restore %" PRIu64, job->vol_id,
-		 job->snap_name, job->snap_id, job->restore_n);
+	if (job->src_vol)
+		log_info("volume %" PRIu64 ": cloned from volume %s (%" PRIu64 "), restore %" PRIu64 ",%s", job->vol_id,
+			 job->snap_name, job->src_vol, job->restore_n, cloned ? " by sharing extents (FICLONE)" : " by a copy");
+	else
+		log_info("volume %" PRIu64 ": restored from snapshot %s (%" PRIu64 "), restore %" PRIu64, job->vol_id,
+			 job->snap_name, job->snap_id, job->restore_n);
 	return 0;
 }
 

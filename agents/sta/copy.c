@@ -158,7 +158,7 @@ int sta_copy_snapshot(int src, int dst, bool *cloned, sta_copy_cb cb, void *arg,
 	return 0;
 }
 
-int sta_copy_restore(int src, int dst, sta_copy_cb cb, void *arg, struct vdc_err *err)
+int sta_copy_restore(int src, int dst, bool *cloned, sta_copy_cb cb, void *arg, struct vdc_err *err)
 {
 	struct stat s, d;
 	off_t size;
@@ -170,6 +170,8 @@ int sta_copy_restore(int src, int dst, sta_copy_cb cb, void *arg, struct vdc_err
 	if (ftruncate(dst, 0) < 0 || ftruncate(dst, size) < 0)
 		return vdc_err_set(err, -errno, "cannot empty the volume: %s", strerror(errno));
 	if (ioctl(dst, FICLONE, src) == 0) {
+		if (cloned)
+			*cloned = true;
 		/* FICLONE may set the size to the snapshot's: the volume never shrinks. */
 		if (ftruncate(dst, size) < 0)
 			return vdc_err_set(err, -errno, "cannot size the volume: %s", strerror(errno));

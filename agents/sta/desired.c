@@ -138,8 +138,17 @@ static int parse_restore(json_t *o, struct sta_volume_spec *v, struct vdc_err *e
 	if (!json_is_object(r))
 		return vdc_err_set(err, -EINVAL, "\"restore\" is neither an object nor null");
 	rc = vdc_json_uint(r, VDC_WIRE_N, 0, INT64_MAX, &v->restore_n, err);
-	if (rc == 0)
+	/* Its source: a snapshot, or (a clone) another volume of this host; exactly one. */
+	if (rc == 0 && json_object_get(r, VDC_WIRE_VOLUME)) {
+		if (json_object_get(r, VDC_WIRE_SNAPSHOT))
+			rc = vdc_err_set(err, -EINVAL, "names both a \"snapshot\" and a \"volume\" to restore from");
+		else
+			rc = vdc_json_uint(r, VDC_WIRE_VOLUME, 1, INT64_MAX, &v->restore_volume, err);
+		if (rc == 0 && v->restore_volume == v->id)
+			rc = vdc_err_set(err, -EINVAL, "\"volume\" %" PRIu64 " is the volume itself", v->restore_volume);
+	} else if (rc == 0) {
 		rc = vdc_json_uint(r, VDC_WIRE_SNAPSHOT, 1, INT64_MAX, &v->restore_snapshot, err);
+	}
 	if (rc < 0)
 		return vdc_err_wrap(err, rc, "restore");
 	v->restore = true;

@@ -51,7 +51,9 @@ struct sta_volume_spec {
 	struct sta_snapshot_spec *snapshots;
 	size_t n_snapshots;
 	bool restore;                         /* a restore counter was sent */
-	uint64_t restore_n, restore_snapshot;
+	uint64_t restore_n;
+	/* Its source: exactly one of a snapshot's id and another volume's (a clone); the other is 0. */
+	uint64_t restore_snapshot, restore_volume;
 	/* What a new file is made from (an instance's disk); ignored once the file exists. */
 	struct vdc_image_spec image;
 	char err[VDC_ERR_MSG_MAX];            /* non-empty: malformed, not acted on */

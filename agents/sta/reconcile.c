@@ -200,7 +200,8 @@ static void take_restore_result(struct worker *w, const struct sta_job_result *r
 	}
 	t->restore_failures++;
 	t->restore_retry_at = now + backoff_ms(t->restore_failures);
-	snprintf(t->restore_err, sizeof(t->restore_err), "restore from snapshot %s: %s", r->job.snap_name, r->err);
+	snprintf(t->restore_err, sizeof(t->restore_err), "%s %s: %s",
+		 r->job.src_vol ? "clone of volume" : "restore from snapshot", r->job.snap_name, r->err);
 }
 
 static void take_image_result(struct worker *w, const struct sta_job_result *r, long now)
@@ -729,6 +730,43 @@ static bool any_malformed(struct worker *w)
 	return false;
 }
 
+/*
+ * A restore whose source is another volume of this host (a clone, a cp
+ * in the tree): its file must be made and not itself be restored into;
+ * until then the clone waits.
+ */
+static void want_clone(struct worker *w, const struct sta_volume_spec *v, struct sta_job **jobs, size_t *n)
+{
+	struct vol_track *vt = vol_track(w, v->id);
+	const struct sta_volume_spec *src = sta_desired_volume(&w->desired, v->restore_volume);
+	long now = vdc_agent_now_ms();
+	struct sta_job *j;
+
+	if (!src) {
+		snprintf(vt->restore_err, sizeof(vt->restore_err),
+			 "volume %" PRIu64 " to clone from is not on this storage host", v->restore_volume);
+		return;
+	}
+	if (src->err[0] || !volume_file_exists(w, src->id) ||
+	    (src->restore && src->restore_n > sta_restore_done(w->s, src->id)))
+		return;   /* being made or restored: a later pass starts the clone */
+	if (now < vt->restore_retry_at) {
+		wake_at(w, vt->restore_retry_at);
+		return;
+	}
+	*jobs = xrealloc(*jobs, (*n + 1) * sizeof(**jobs));
+	j = &(*jobs)[(*n)++];
+	memset(j, 0, sizeof(*j));
+	j->kind = STA_JOB_RESTORE;
+	j->vol_id = v->id;
+	j->src_vol = src->id;
+	j->restore_n = v->restore_n;
+	if (src->name[0])
+		snprintf(j->snap_name, sizeof(j->snap_name), "%s", src->name);
+	else
+		snprintf(j->snap_name, sizeof(j->snap_name), "%" PRIu64, src->id);
+}
+
 /* Add the restore a volume waits for to `jobs`, or say why it cannot run yet. */
 static void want_restore(struct worker *w, const struct sta_volume_spec *v, struct sta_job **jobs, size_t *n)
 {
@@ -741,6 +779,10 @@ static void want_restore(struct worker *w, const struct sta_volume_spec *v, stru
 	if (!v->restore || v->restore_n <= sta_restore_done(w->s, v->id) || !volume_file_exists(w, v->id)) {
 		vt->restore_err[0] = '\0';
 		vt->restore_failures = 0;
+		return;
+	}
+	if (v->restore_volume) {
+		want_clone(w, v, jobs, n);
 		return;
 	}
 	sta_snapshot_path(w->s, v->restore_snapshot, path);

@@ -64,7 +64,8 @@ enum sta_job_kind { STA_JOB_SNAPSHOT, STA_JOB_RESTORE, STA_JOB_IMAGE };
 struct sta_job {
 	enum sta_job_kind kind;
 	uint64_t vol_id;              /* snapshot: of this volume; restore: into it */
-	uint64_t snap_id;
+	uint64_t snap_id;             /* restore: from this snapshot, or 0 and: */
+	uint64_t src_vol;             /* restore: a clone of this volume (its file), or 0 */
 	uint64_t restore_n;           /* restore: the counter it carries out */
 	char snap_name[VDC_NAME_MAX + 1];   /* for the progress line (image: the image's name) */
 	char sha256[65];              /* image: the raw disk in the cache it is made from */
@@ -74,7 +75,7 @@ struct sta_job {
 static inline bool sta_job_equal(const struct sta_job *a, const struct sta_job *b)
 {
 	return a->kind == b->kind && a->vol_id == b->vol_id && a->snap_id == b->snap_id &&
-	       a->restore_n == b->restore_n;
+	       a->src_vol == b->src_vol && a->restore_n == b->restore_n;
 }
 
 /* How a copy ended. */
@@ -183,9 +184,11 @@ int sta_copy_snapshot(int src, int dst, bool *cloned, sta_copy_cb cb, void *arg,
 
 /*
  * Make `dst` (a volume, in place: tgtd keeps it open) hold `src`'s bytes,
- * zeros after them, and be max(its size, src's size) long.
+ * zeros after them, and be max(its size, src's size) long: `src` is a
+ * snapshot's file, or another volume's (a clone). `*cloned` (may be
+ * NULL) is set when FICLONE shared its extents, left alone after a copy.
  */
-int sta_copy_restore(int src, int dst, sta_copy_cb cb, void *arg, struct vdc_err *err);
+int sta_copy_restore(int src, int dst, bool *cloned, sta_copy_cb cb, void *arg, struct vdc_err *err);
 
 /* disk.c: volumes made from images (an instance's disk) */
 

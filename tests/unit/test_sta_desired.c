@@ -63,6 +63,7 @@ static void test_example(void **state)
 	assert_true(v->restore);
 	assert_int_equal(v->restore_n, 2);
 	assert_int_equal(v->restore_snapshot, 9);
+	assert_int_equal(v->restore_volume, 0);
 	assert_ptr_equal(sta_desired_by_iqn(&d, IQN ":vol-7"), v);
 	assert_true(sta_desired_has_snapshot(&d, 9, &owner));
 	assert_ptr_equal(owner, v);
@@ -108,6 +109,47 @@ static void test_bad_volumes(void **state)
 		   "snapshot");
 	expect_bad("\"iqn\": \"" IQN ":vol-5\", \"size\": 1048576, " GOOD_CHAP ", \"restore\": {\"n\": 1}",
 		   "restore");
+	/* A clone (restore from another volume): exactly one source, not itself. */
+	expect_bad("\"iqn\": \"" IQN ":vol-5\", \"size\": 1048576, " GOOD_CHAP ", \"restore\": {\"n\": 1, \"snapshot\": 9, \"volume\": 4}",
+		   "names both a \"snapshot\" and a \"volume\"");
+	expect_bad("\"iqn\": \"" IQN ":vol-5\", \"size\": 1048576, " GOOD_CHAP ", \"restore\": {\"n\": 1, \"volume\": 5}",
+		   "is the volume itself");
+	expect_bad("\"iqn\": \"" IQN ":vol-5\", \"size\": 1048576, " GOOD_CHAP ", \"restore\": {\"n\": 1, \"volume\": 0}",
+		   "restore");
+	expect_bad("\"iqn\": \"" IQN ":vol-5\", \"size\": 1048576, " GOOD_CHAP ", \"restore\": {\"n\": 1, \"volume\": \"4\"}",
+		   "restore");
+	expect_bad("\"iqn\": \"" IQN ":vol-5\", \"size\": 1048576, " GOOD_CHAP ", \"restore\": {\"n\": 1, \"volume\": null}",
+		   "restore");
+	expect_bad("\"iqn\": \"" IQN ":vol-5\", \"size\": 1048576, " GOOD_CHAP ", \"restore\": {\"volume\": 4}",
+		   "restore");
+}
+
+/* restore {n, volume}: a clone of another volume of the host, no snapshot. */
+static void test_clone(void **state)
+{
+	static const char doc[] =
+		"{\"rev\": 4, \"dc\": \"8d7f0a1b2c3d\", \"volumes\": ["
+		" {\"id\": 4, \"iqn\": \"" IQN ":disk-4\", \"size\": 1048576, \"chap_user\": \"disk-4\","
+		" \"chap_secret\": \"" SECRET "\", \"restore\": null},"
+		" {\"id\": 5, \"iqn\": \"" IQN ":disk-5\", \"size\": 1048576, \"chap_user\": \"disk-5\","
+		" \"chap_secret\": \"" SECRET "\", \"restore\": {\"n\": 3, \"volume\": 4}} ]}";
+	struct vdc_err err = VDC_ERR_INIT;
+	const struct sta_volume_spec *v;
+	struct sta_desired d;
+
+	(void)state;
+	assert_int_equal(sta_desired_parse(doc, strlen(doc), &d, &err), 0);
+	v = sta_desired_volume(&d, 5);
+	assert_non_null(v);
+	assert_string_equal(v->err, "");
+	assert_true(v->restore);
+	assert_int_equal(v->restore_n, 3);
+	assert_int_equal(v->restore_volume, 4);
+	assert_int_equal(v->restore_snapshot, 0);
+	v = sta_desired_volume(&d, 4);
+	assert_false(v->restore);
+	assert_int_equal(v->restore_volume, 0);
+	sta_desired_release(&d);
 }
 
 /*
@@ -328,6 +370,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_bad_volumes),
+		cmocka_unit_test(test_clone),
 		cmocka_unit_test(test_bad_documents),
 		cmocka_unit_test(test_no_id_dropped),
 		cmocka_unit_test(test_iqn_check),

@@ -372,8 +372,10 @@ static void same_sta_volumes(struct vdc_obj *host, const struct sta_desired *got
 		}
 		assert_int_equal(v->restore, w->restore_n != 0);
 		assert_int_equal(v->restore_n, w->restore_n);
-		if (w->restore_n)
+		if (w->restore_n) {
 			assert_int_equal(v->restore_snapshot, w->restore_snap);
+			assert_int_equal(v->restore_volume, w->restore_vol);
+		}
 	}
 	vdc_sta_volumes_release(vols, n);
 }
@@ -527,8 +529,36 @@ static void test_sta_desired(void **state)
 	assert_true(got.vol[0].restore);
 	assert_int_equal(got.vol[0].restore_n, 1);
 	assert_int_equal(got.vol[0].restore_snapshot, dc.snap->id);
+	assert_int_equal(got.vol[0].restore_volume, 0);
 	sta_desired_release(&got);
 	free(text);
+
+	/* A clone of v1 into v2 (cp of data): restore {n, volume}. */
+	{
+		struct sta_vol_seen seen[2] = {
+			{ .id = dc.vol->id, .state = VDC_WIRE_VOL_AVAILABLE, .size = MIB(64), .restore = 1 },
+		};
+		struct vdc_obj *v2 = make(&vdc_kind_volumes, NULL, "v2");
+		const struct sta_volume_spec *sv;
+		uint64_t ticket[2];
+
+		unit_set(v2, "size", "64M");
+		seen[1] = (struct sta_vol_seen){ .id = v2->id, .state = VDC_WIRE_VOL_AVAILABLE, .size = MIB(64) };
+		sta_report(dc.s1, 10240, seen, 2);
+		assert_int_equal(vdc_volume_block.clone(v2, dc.vol, ticket, &err), 0);
+		text = vdc_wire_desired(dc.s1, image_sum);
+		assert_int_equal(sta_desired_parse(text, strlen(text), &got, &err), 0);
+		same_sta_volumes(dc.s1, &got);
+		sv = sta_desired_volume(&got, (uint64_t)v2->id);
+		assert_non_null(sv);
+		assert_string_equal(sv->err, "");
+		assert_true(sv->restore);
+		assert_int_equal(sv->restore_n, 1);
+		assert_int_equal(sv->restore_volume, dc.vol->id);
+		assert_int_equal(sv->restore_snapshot, 0);
+		sta_desired_release(&got);
+		free(text);
+	}
 }
 
 /* A hypervisor's report as vdc-hva writes it (agents/hva/report_doc.c) is read by agent_doc.c as written. */
