@@ -149,6 +149,10 @@ guest g4 "ping:$ip2" "tcp22:$ip2" "spoof:$ip2" > "$VDC_TMP/g4.sh"
 for g in g1 g2 g3 g4; do
 	cp "$VDC_TMP/$g.sh" "$MNT/instances/$g/user-data" || fail "user-data of $g"
 done
+# A MAC written by hand (locally administered): DHCP, the firewall and
+# the other guests' probes of g2 go by it.
+ok "g2's eth0 is given MAC 02:00:00:00:00:22" put 02:00:00:00:00:22 "$MNT/instances/g2/nics/eth0/mac"
+is "$(get "$MNT/instances/g2/nics/eth0/run/mac")" 02:00:00:00:00:22 "... and has it"
 
 # ---- placement: g1, g3 on a; g2, g4 on b ----
 
@@ -168,6 +172,8 @@ for g in g1 g2 g3 g4; do
 	vdc_wait_state "$g" running 120 || vdc_hva_diag "$(get "$MNT/instances/$g/run/host")"
 done
 pass "the four guests run"
+like "$(for d in $(vdc_host_virsh b list --name); do vdc_host_virsh b dumpxml "$d"; done)" \
+	"<mac address='02:00:00:00:00:22'/>" "g2's domain on host b has the MAC its nic's mac says"
 
 # result GUEST KIND TARGET: the last result the guest printed for the probe.
 result() {
