@@ -667,7 +667,7 @@ void vdc_nic_changed(struct vdc_obj *nic, unsigned attr)
 		if (writing_hint)
 			return;
 		/* A user's auto-ip: go there if it is free, unless a guest may run with the address it has. */
-		nic_of(nic)->moving = !vdc_nic_powered_on(nic);
+		nic_of(nic)->moving = !vdc_nic_in_guest(nic);
 	}
 	nic_refresh(nic);
 	nic_of(nic)->moving = false;
@@ -759,6 +759,7 @@ void vdc_nic_live_loaded(struct vdc_obj *nic, const char *name, const char *valu
 		nic_of(nic)->addr = a;
 	if (!strcmp(name, "mac"))
 		vdc_nic_mac_loaded(nic, value);
+
 }
 
 void vdc_nic_release(struct vdc_obj *nic)

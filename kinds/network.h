@@ -25,11 +25,14 @@
  *   address stops being valid in its network (its cidr or gateway
  *   changed), and then takes the next free one.
  * - auto-ip: the address vdcfs chose for a nic that pins none, written
- *   down (so tar, cp -r and rsync carry it). A nic without an address
- *   (new, restored, moved) takes its auto-ip before the lowest free one
- *   when it is free; a write of auto-ip, or its instance's power on, moves
- *   it there if free. One that another nic holds stays written (the nic
- *   has another; run/err says why): a copy reads as its original.
+ *   down (so tar, cp -r and rsync carry it). Nics of powered-on instances
+ *   are served first. A nic without an address (new, restored, moved)
+ *   takes its auto-ip when it is free, else the lowest free address that
+ *   no nic has as its auto-ip; a write of auto-ip (unless a guest may run
+ *   with the address: vdc_nic_in_guest), or its instance's power on,
+ *   moves it there if free. One that another nic holds stays written
+ *   while the instance is off (the nic has another; run/err says why): a
+ *   copy reads as its original. On, the nic's own is written down.
  * - Pinned addresses are checked when written (EINVAL outside the cidr or
  *   on a reserved address, EADDRINUSE when another nic holds it), and
  *   again when the network changes: a cidr that would leave a pinned
@@ -134,7 +137,7 @@ void vdc_network_show_dhcp_server(const struct vdc_obj *net, struct strbuf *out)
  */
 int vdc_nic_check_ip(const struct vdc_obj *nic, const char *v, size_t len, struct vdc_err *err);
 int vdc_nic_check_network(const struct vdc_obj *nic, const char *tname, size_t len, struct vdc_err *err);
-/* auto-ip: empty or a host address of the network; EBUSY for a change while the instance is powered on. */
+/* auto-ip: empty, or a host address of the network other than its gateway and DHCP server (EINVAL, EADDRINUSE). */
 int vdc_nic_check_auto_ip(const struct vdc_obj *nic, const char *v, size_t len, struct vdc_err *err);
 /*
  * The instance was powered on: each nic takes the MAC (vdc_nic_mac_power_on)
@@ -161,9 +164,11 @@ void vdc_nic_mac(const struct vdc_obj *nic, char out[18]);
  * MAC it wants, written down when it is made; it has that one unless
  * another nic of the data center has it, and then keeps one of its own
  * (run/err says why) until its instance is next powered on with the
- * wanted one free. No two nics of the data center ever have one MAC.
+ * wanted one free. No two nics of the data center ever have one MAC. A
+ * write under a guest that may run (vdc_nic_in_guest) applies at the
+ * next power on.
  * - check_mac: empty, or a unicast MAC outside 52:54:01:* (the bridges')
- *   (EINVAL); EBUSY for a change while the instance is powered on.
+ *   (EINVAL).
  * - created, mac_changed: settle the MAC (a new nic's is written down).
  * - mac_loaded: its live "mac"; all_loaded: a nic made before MACs were
  *   written down keeps the one from its id and writes it down.
@@ -179,6 +184,12 @@ void vdc_nics_mac_all_loaded(void);
 void vdc_nic_mac_power_on(struct vdc_obj *nic);
 /* Is the instance of `nic` powered on (its guest may run with what the nic has)? */
 bool vdc_nic_powered_on(const struct vdc_obj *nic);
+/*
+ * Powered on and placed on a host: a guest may run with the nic's MAC
+ * and address (its hypervisor defines the domain with what the desired
+ * state says then), so a write moves them only at the next power on.
+ */
+bool vdc_nic_in_guest(const struct vdc_obj *nic);
 
 /* An instance was loaded or is about to be removed: its nics join or leave their networks. */
 void vdc_nics_loaded(struct vdc_obj *inst);

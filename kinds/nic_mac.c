@@ -12,7 +12,8 @@
  * into a fresh mount keeps every MAC, and a copy in the same data center
  * (cp -r) works and never shares one. A nic that waits for its MAC takes
  * it when its instance is powered on next (never under a running guest,
- * which keeps the MAC it booted with until then).
+ * which keeps the MAC it booted with until then: a server powered on but
+ * not placed on a host yet has none).
  */
 #include <inttypes.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "host.h"
 #include "instance.h"
 #include "network.h"
+#include "place.h"
 
 #define MAC_ERR "mac "
 /* vdcfs's own MACs: nics in 52:54:00:*, networks' bridges in 52:54:01:* (network.c). */
@@ -193,7 +195,7 @@ static void mac_settle(struct vdc_obj *nic, enum settle how)
 	uint64_t want = mac_wants(nic);
 	struct vdc_obj *other = want ? mac_holder(want, nic) : NULL;
 	bool on = vdc_nic_powered_on(nic);
-	bool may_move = how == SETTLE_POWER_ON || (how == SETTLE_WRITE && !on);
+	bool may_move = how == SETTLE_POWER_ON || (how == SETTLE_WRITE && !vdc_nic_in_guest(nic));
 	char w[VDC_MAC_TEXT], h[VDC_MAC_TEXT], msg[VDC_ERR_MSG_MAX];
 	__do_strbuf struct strbuf path = STRBUF_INIT;
 
@@ -303,6 +305,11 @@ bool vdc_nic_powered_on(const struct vdc_obj *nic)
 	const char *v = nic->parent ? vdc_attr_value(nic->parent, VDC_INSTANCE_POWER, &len) : "";
 
 	return nic->parent && len == 2 && !memcmp(v, "on", 2);
+}
+
+bool vdc_nic_in_guest(const struct vdc_obj *nic)
+{
+	return vdc_nic_powered_on(nic) && vdc_place_of(nic->parent)->host[0];
 }
 
 void vdc_nic_mac(const struct vdc_obj *nic, char out[18])
