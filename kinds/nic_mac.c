@@ -163,7 +163,7 @@ static void mac_err_clear(struct vdc_obj *nic)
 
 /* Why a MAC is settled: the behaviour differs only in what may move. */
 enum settle {
-	SETTLE_WRITE,           /* made, or its mac written: it may move while its instance is off */
+	SETTLE_WRITE,           /* made, or its mac written: it may move unless a guest may run with it */
 	SETTLE_POWER_ON,        /* its instance is powered on: may move, and takes its MAC back */
 	SETTLE_LOAD,            /* vdcfs started: it keeps what it has */
 };
@@ -184,8 +184,9 @@ static void mac_write_down(struct vdc_obj *nic, uint64_t mac)
  * Settle what `nic` has from what it wants: the MAC it wants when no
  * other nic has it, or at its power on when the one that has it is of an
  * instance powered off (a copy that never ran: that one takes another).
- * While its instance is powered on a guest may run with the MAC it has,
- * so a write moves it only at the next power on. When another nic has
+ * While its instance is powered on and placed on a host a guest may run
+ * with the MAC it has (vdc_nic_in_guest), so a write moves it only at
+ * the next power on. When another nic has
  * the wanted one, the nic keeps a MAC of its own; powered on, that one is
  * written down, so an archive of the running data center carries it.
  */
