@@ -32,7 +32,7 @@ BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
 # the one list of them (kinds.c); in libvdc.a, so the unit tests link no
 # front end.
 KINDS_SRC   = kinds/kinds.c kinds/instances.c kinds/instance.c kinds/images.c \
-              kinds/volumes.c kinds/volume.c kinds/networks.c kinds/network.c \
+              kinds/volumes.c kinds/volume.c kinds/networks.c kinds/network.c kinds/nic_mac.c \
               kinds/security_groups.c kinds/ssh_keys.c kinds/hosts.c kinds/host.c \
               kinds/place.c kinds/quotas.c kinds/quota.c kinds/lun.c kinds/disk.c
 # The front end: it holds no kind.

@@ -386,6 +386,58 @@ void vdc_ipv4_format(uint32_t a, char out[VDC_IPV4_TEXT])
 	snprintf(out, VDC_IPV4_TEXT, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int vdc_mac_parse(const char *s, size_t len, uint64_t *out, struct vdc_err *err)
+{
+	uint64_t v = 0;
+	char text[VDC_MAC_TEXT];
+	size_t i;
+
+	if (len != 17)
+		goto bad;
+	for (i = 0; i < 17; i++) {
+		int d = hex_digit(s[i]);
+
+		if (i % 3 == 2) {
+			if (s[i] != ':')
+				goto bad;
+			continue;
+		}
+		if (d < 0)
+			goto bad;
+		v = (v << 4) | (uint64_t)d;
+	}
+	vdc_mac_format(v, text);
+	/* The low bit of the first octet marks a group (multicast, broadcast) address. */
+	if (v & (1ULL << 40))
+		return vdc_err_set(err, -EINVAL, "mac %s is a multicast address; a nic's MAC is unicast (the first octet even)",
+				   text);
+	if (!v)
+		return vdc_err_set(err, -EINVAL, "mac %s is all zero; write a MAC like 52:54:00:12:34:56", text);
+	*out = v;
+	return 0;
+bad:
+	return vdc_err_set(err, -EINVAL, "'%s' is not a MAC address; write six pairs of hex digits joined by ':', like 52:54:00:12:34:56",
+			   Q(s, len));
+}
+
+void vdc_mac_format(uint64_t mac, char out[VDC_MAC_TEXT])
+{
+	snprintf(out, VDC_MAC_TEXT, "%02x:%02x:%02x:%02x:%02x:%02x", (unsigned)(mac >> 40) & 0xff,
+		 (unsigned)(mac >> 32) & 0xff, (unsigned)(mac >> 24) & 0xff, (unsigned)(mac >> 16) & 0xff,
+		 (unsigned)(mac >> 8) & 0xff, (unsigned)mac & 0xff);
+}
+
 int vdc_cidr_parse(const char *s, size_t len, uint32_t *net, unsigned *prefix,
 		   struct vdc_err *err)
 {

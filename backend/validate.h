@@ -89,6 +89,17 @@ int vdc_ipv4_parse(const char *s, size_t len, uint32_t *out, struct vdc_err *err
 void vdc_ipv4_format(uint32_t a, char out[VDC_IPV4_TEXT]);
 
 /*
+ * A nic's MAC address: six pairs of hex digits joined by ':' (either
+ * case), unicast (the low bit of the first octet clear) and not all
+ * zero, as a 48-bit number. EINVAL with the sentence otherwise.
+ */
+int vdc_mac_parse(const char *s, size_t len, uint64_t *out, struct vdc_err *err);
+
+/* `mac` (48 bits) as "52:54:00:0a:0b:0c" into `out` (VDC_MAC_TEXT bytes). */
+#define VDC_MAC_TEXT 18
+void vdc_mac_format(uint64_t mac, char out[VDC_MAC_TEXT]);
+
+/*
  * Is `addr` a host address of the network `net`/`prefix` (host order):
  * inside it, neither its network address nor (below /31) its broadcast
  * address?

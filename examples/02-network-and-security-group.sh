@@ -26,6 +26,14 @@ ls -l "$vdc/instances/demo-db/nics/eth0" "$vdc/instances/demo-db/security-groups
 echo "overlay id $(cat "$vdc/networks/demo-net/run/vni"), DHCP server $(cat "$vdc/networks/demo-net/run/dhcp-server")"
 echo "demo-db's eth0: $(cat "$vdc/instances/demo-db/nics/eth0/run/ip") $(cat "$vdc/instances/demo-db/nics/eth0/run/mac")"
 
+# A copy: its nic wants demo-db's address and MAC (auto-ip and mac, written
+# down so an archive carries them) and has its own while demo-db has them.
+cp -r "$vdc/instances/demo-db" "$vdc/instances/demo-db2"
+c=$vdc/instances/demo-db2/nics/eth0
+echo "demo-db2's eth0: $(cat "$c/run/ip") $(cat "$c/run/mac"), wants $(cat "$c/auto-ip") $(cat "$c/mac")"
+cat "$c/run/err"
+rmdir "$vdc/instances/demo-db2"
+
 # Pin an address on a second instance; the first one's is refused.
 mkdir "$vdc/instances/demo-web"
 mkdir "$vdc/instances/demo-web/nics/eth0"

@@ -128,11 +128,15 @@ static const struct vdc_verb_def nic_verbs[] = {
 
 static void instance_changed(struct vdc_obj *obj, unsigned attr)
 {
+	size_t len;
+
 	if (attr == VDC_INSTANCE_CPUS || attr == VDC_INSTANCE_MEMORY)
 		vdc_place_resized(obj);
 	if (attr == VDC_INSTANCE_IMAGE || attr == VDC_INSTANCE_DISK_SIZE)
 		vdc_disk_changed(obj, attr);
 	if (attr == VDC_INSTANCE_POWER) {
+		if (vdc_attr_value(obj, VDC_INSTANCE_POWER, &len), len == 2)
+			vdc_nics_power_on(obj);   /* "on": nics waiting for their MAC take it if free */
 		vdc_disk_guest_may_write(obj);
 		vdc_volumes_guest_may_write(obj);
 	}
@@ -202,6 +206,8 @@ static int check_nic_network(const struct vdc_obj *nic, const char *tname, size_
 static const struct vdc_attr_def nic_attrs[] = {
 	[VDC_NIC_NETWORK] = { "network", VDC_ATTR_LINK, NULL, "networks", 0, 0, check_nic_network },
 	[VDC_NIC_IP] = { "ip", VDC_ATTR_VALUE, "", NULL, 15, 0, vdc_nic_check_ip },
+	[VDC_NIC_AUTO_IP] = { "auto-ip", VDC_ATTR_VALUE, "", NULL, 15, 0, vdc_nic_check_auto_ip },
+	[VDC_NIC_MAC] = { "mac", VDC_ATTR_VALUE, "", NULL, 17, 0, vdc_nic_check_mac },
 };
 VDC_TABLE_IS(nic_attrs, VDC_NIC_NATTRS);
 
@@ -224,6 +230,7 @@ const struct vdc_kind vdc_kind_nics = {
 	.nverbs = VDC_ARRAY_SIZE(nic_verbs),
 	.initial_state = "defined",
 	.changed = vdc_nic_changed,
+	.created = vdc_nic_created,
 	.destroyed = vdc_nic_destroyed,
 	.live_loaded = vdc_nic_live_loaded,
 	.release = vdc_nic_release,

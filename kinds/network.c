@@ -1,3 +1,11 @@
+/*
+ * Virtual networks on the vdcfs side: what network.h documents (a
+ * network's VNI and addresses, every nic's address and auto-ip, security
+ * groups, a hypervisor's networks in its desired state); nics' MACs are
+ * apart in nic_mac.c. Over 1,000 lines: the addresses and the desired
+ * state read the same private state (struct params, holder(), the nics of
+ * a network), which a split would have to expose in network.h.
+ */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -11,6 +19,10 @@
 #include "place.h"
 
 #define NO_ADDRESS "no address: "
+#define HINT_TAKEN "auto-ip "
+
+/* Set while vdcfs writes a nic's auto-ip down itself: no change then is a user's. */
+static bool writing_hint;
 
 static struct vdc_net *net_of(struct vdc_obj *net)
 {
@@ -110,6 +122,15 @@ static bool nic_pin(const struct vdc_obj *nic, uint32_t *pin)
 	return len && vdc_ipv4_parse(v, len, pin, NULL) == 0;
 }
 
+/* A nic's auto-ip; false when it has none. */
+static bool nic_hint(const struct vdc_obj *nic, uint32_t *hint)
+{
+	size_t len;
+	const char *v = vdc_attr_value(nic, VDC_NIC_AUTO_IP, &len);
+
+	return len && vdc_ipv4_parse(v, len, hint, NULL) == 0;
+}
+
 /* The network a nic's link names, if it exists. */
 static struct vdc_obj *nic_target(const struct vdc_obj *nic)
 {
@@ -169,6 +190,65 @@ static void nic_set_addr(struct vdc_obj *nic, uint32_t a)
 		vdc_obj_live_changed(nic->parent);
 }
 
+/*
+ * `nic` of `net` has address `a`: an automatic one is written down as its
+ * auto-ip, unless its auto-ip is one another nic holds (a copy's: it
+ * stays as written, and run/err says why the nic has another).
+ */
+static void hint_write_down(struct vdc_obj *net, const struct params *p, struct vdc_obj *nic, uint32_t a)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	char text[VDC_IPV4_TEXT], htext[VDC_IPV4_TEXT], msg[VDC_ERR_MSG_MAX];
+	struct vdc_obj *other;
+	uint32_t pin, h;
+
+	if (nic_pin(nic, &pin))
+		return;
+	vdc_ipv4_format(a, text);
+	if (nic_hint(nic, &h) && h != a && !addr_unusable(p, h)) {
+		__do_strbuf struct strbuf path = STRBUF_INIT;
+
+		other = holder(net, h, nic);
+		if (other)
+			vdc_obj_path(other, &path);
+		vdc_ipv4_format(h, htext);
+		if (!vdc_nic_powered_on(nic) || !other) {
+			/* Off: a copy reads as its original until it may have it. On: it goes there at the next power on. */
+			if (other)
+				snprintf(msg, sizeof(msg), HINT_TAKEN "%s is in use by %s; this nic has %s until it is free when its instance is powered on",
+					 htext, path.buf, text);
+			else
+				snprintf(msg, sizeof(msg), HINT_TAKEN "%s is this nic's when its instance is next powered on; its guest has %s",
+					 htext, text);
+			if (!nic->err || strcmp(nic->err, msg))
+				vdc_obj_set_err(nic, msg);
+			return;
+		}
+		/* On, and another has it: this nic's own is written down, so an archive carries what the guest has. */
+		vdc_event(nic, "auto-ip %s is in use by %s, whose instance is powered on: this nic keeps %s", htext,
+			  path.buf, text);
+	}
+	if (nic->err && !strncmp(nic->err, HINT_TAKEN, strlen(HINT_TAKEN)))
+		vdc_obj_set_err(nic, NULL);
+	if (nic_hint(nic, &h) && h == a)
+		return;
+	writing_hint = true;
+	if (vdc_attr_set(nic, VDC_NIC_AUTO_IP, text, strlen(text), &err) < 0)
+		vdc_event(nic, "warning: %s", err.msg);
+	writing_hint = false;
+}
+
+static void each_nic(void (*fn)(struct vdc_obj *nic, void *arg), void *arg);
+
+/* Note the auto-ip of `nic` in the map `arg`, unless it pins an address (then it wants that one). */
+static void note_hint(struct vdc_obj *nic, void *arg)
+{
+	uint32_t h, pin;
+
+	if (!nic_pin(nic, &pin) && nic_hint(nic, &h))
+		vdc_imap_put(arg, h, nic);
+}
+
 static int cmp_obj_id(const void *a, const void *b)
 {
 	const struct vdc_obj *x = *(struct vdc_obj *const *)a, *y = *(struct vdc_obj *const *)b;
@@ -187,9 +267,9 @@ static void network_assign(struct vdc_obj *net)
 	struct vdc_net *n = net_of(net);
 	struct params p = params_of(net);
 	struct vdc_obj **list;
-	uint32_t *want, next;
-	struct vdc_imap claimed;
-	unsigned i;
+	uint32_t *want, next, fallback;
+	struct vdc_imap claimed, hinted;
+	unsigned i, pass;
 
 	if (!n->n)
 		return;
@@ -226,29 +306,63 @@ static void network_assign(struct vdc_obj *net)
 			vdc_imap_put(&claimed, pin, list[i]);
 		want[i] = why ? 0 : pin;
 	}
-	for (i = 0; i < n->n; i++) {
-		uint32_t a = nic_of(list[i])->addr, pin;
+	/*
+	 * Then, the nics of powered-on instances first (a guest may run with
+	 * the address), each keeps the address it has, then takes its
+	 * auto-ip, when free.
+	 */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n->n; i++) {
+			uint32_t a = nic_of(list[i])->addr, pin;
 
-		if (nic_pin(list[i], &pin) || !a || addr_unusable(&p, a) || vdc_imap_get(&claimed, a))
-			continue;
-		vdc_imap_put(&claimed, a, list[i]);
-		want[i] = a;
+			if (want[i] || vdc_nic_powered_on(list[i]) != !pass || nic_pin(list[i], &pin) || !a ||
+			    addr_unusable(&p, a) || vdc_imap_get(&claimed, a) || nic_of(list[i])->moving)
+				continue;
+			vdc_imap_put(&claimed, a, list[i]);
+			want[i] = a;
+		}
+		for (i = 0; i < n->n; i++) {
+			uint32_t pin, h;
+
+			if (want[i] || vdc_nic_powered_on(list[i]) != !pass || nic_pin(list[i], &pin) ||
+			    !nic_hint(list[i], &h) || addr_unusable(&p, h) || vdc_imap_get(&claimed, h))
+				continue;
+			vdc_imap_put(&claimed, h, list[i]);
+			want[i] = h;
+		}
 	}
-	next = p.first;
+	/*
+	 * The rest take the lowest free address that no nic of the data
+	 * center has as its auto-ip (a restore links nics one by one: one
+	 * not linked yet may want it), or failing that the lowest free one.
+	 */
+	vdc_imap_init(&hinted);
+	each_nic(note_hint, &hinted);
+	next = fallback = p.first;
 	for (i = 0; i < n->n; i++) {
-		uint32_t pin;
+		uint32_t pin, a = 0;
 
 		if (want[i] || nic_pin(list[i], &pin))
 			continue;
-		while (next <= p.last && (next == p.gw || next == p.server || vdc_imap_get(&claimed, next)))
+		/* Both cursors only move on: what they passed stays claimed, reserved or wanted. */
+		while (next <= p.last && (next == p.gw || next == p.server || vdc_imap_get(&claimed, next) ||
+					  vdc_imap_get(&hinted, next)))
 			next++;
-		if (next > p.last) {
+		while (next > p.last && fallback <= p.last &&
+		       (fallback == p.gw || fallback == p.server || vdc_imap_get(&claimed, fallback)))
+			fallback++;
+		if (next <= p.last)
+			a = next++;
+		else if (fallback <= p.last)
+			a = fallback++;
+		if (!a) {
 			nic_set_err(list[i], "network %s has no free address left", net->name);
 			continue;
 		}
-		vdc_imap_put(&claimed, next, list[i]);
-		want[i] = next++;
+		vdc_imap_put(&claimed, a, list[i]);
+		want[i] = a;
 	}
+	vdc_imap_clear(&hinted);
 	/* Let go first, then take: a move between two nics never shows both. */
 	for (i = 0; i < n->n; i++)
 		if (!want[i])
@@ -256,6 +370,9 @@ static void network_assign(struct vdc_obj *net)
 	for (i = 0; i < n->n; i++)
 		if (want[i])
 			nic_set_addr(list[i], want[i]);
+	for (i = 0; i < n->n; i++)
+		if (want[i])
+			hint_write_down(net, &p, list[i], want[i]);
 	vdc_imap_clear(&claimed);
 	free(want);
 	free(list);
@@ -542,9 +659,86 @@ int vdc_nic_check_network(const struct vdc_obj *nic, const char *tname, size_t l
 
 void vdc_nic_changed(struct vdc_obj *nic, unsigned attr)
 {
-	(void)attr;
+	if (attr == VDC_NIC_MAC) {
+		vdc_nic_mac_changed(nic);
+		return;
+	}
+	if (attr == VDC_NIC_AUTO_IP) {
+		if (writing_hint)
+			return;
+		/* A user's auto-ip: go there if it is free, unless a guest may run with the address it has. */
+		nic_of(nic)->moving = !vdc_nic_in_guest(nic);
+	}
 	nic_refresh(nic);
+	nic_of(nic)->moving = false;
 	vdc_network_touched();
+}
+
+int vdc_nic_check_auto_ip(const struct vdc_obj *nic, const char *v, size_t len, struct vdc_err *err)
+{
+	struct vdc_obj *net = nic ? nic_target(nic) : NULL;
+	struct params p = params_of(net);
+	const char *why;
+	uint32_t a;
+	int rc;
+
+	if (writing_hint)
+		return 0;
+	if (len) {
+		rc = vdc_ipv4_parse(v, len, &a, err);
+		if (rc < 0)
+			return rc;
+		if (p.ok && (why = addr_unusable(&p, a))) {
+			char text[VDC_IPV4_TEXT], cidr[VDC_IPV4_TEXT];
+
+			vdc_ipv4_format(a, text);
+			vdc_ipv4_format(p.net, cidr);
+			return vdc_err_set(err, a == p.gw || a == p.server ? -EADDRINUSE : -EINVAL,
+					   "auto-ip %s %s of network %s; write a host address of %s/%u other than its gateway and DHCP server, or empty auto-ip to have one chosen",
+					   text, why, net->name, cidr, p.prefix);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Powered on, a nic goes to its auto-ip when that is free, or held
+ * (automatically) by a nic of an instance powered off: a copy that never
+ * ran, which then takes another (network_assign serves powered-on nics
+ * first). Else it keeps what it has and writes that down, so an archive
+ * of the running data center carries it.
+ */
+static void vdc_nic_addr_power_on(struct vdc_obj *nic)
+{
+	struct vdc_nic *c = nic_of(nic);
+	struct vdc_obj *other;
+	struct params p;
+	uint32_t pin, h;
+
+	if (!c->net || nic_pin(nic, &pin) || !nic_hint(nic, &h) || h == c->addr)
+		return;
+	other = holder(c->net, h, nic);
+	p = params_of(c->net);
+	if (p.ok && !addr_unusable(&p, h) && (!other || (!nic_pin(other, &pin) && !vdc_nic_powered_on(other)))) {
+		c->moving = true;
+		network_assign(c->net);
+		c->moving = false;
+		vdc_network_touched();
+	}
+	if (c->addr && c->addr != h)
+		hint_write_down(c->net, &p, nic, c->addr);
+}
+
+void vdc_nics_power_on(struct vdc_obj *inst)
+{
+	struct vdc_map_entry *e;
+	size_t b;
+
+	for (e = vdc_map_first(&inst->children[VDC_INSTANCE_NICS], &b); e;
+	     e = vdc_map_next(&inst->children[VDC_INSTANCE_NICS], e, &b)) {
+		vdc_nic_mac_power_on(e->value);
+		vdc_nic_addr_power_on(e->value);
+	}
 }
 
 void vdc_nic_destroyed(struct vdc_obj *nic)
@@ -563,6 +757,9 @@ void vdc_nic_live_loaded(struct vdc_obj *nic, const char *name, const char *valu
 
 	if (!strcmp(name, "ip") && vdc_ipv4_parse(value, strlen(value), &a, NULL) == 0)
 		nic_of(nic)->addr = a;
+	if (!strcmp(name, "mac"))
+		vdc_nic_mac_loaded(nic, value);
+
 }
 
 void vdc_nic_release(struct vdc_obj *nic)
@@ -579,20 +776,6 @@ void vdc_nic_show_ip(const struct vdc_obj *nic, struct strbuf *out)
 		return;
 	vdc_ipv4_format(c->addr, text);
 	strbuf_addf(out, "%s\n", text);
-}
-
-void vdc_nic_mac(const struct vdc_obj *nic, char out[18])
-{
-	snprintf(out, 18, "52:54:00:%02x:%02x:%02x", (unsigned)(nic->id >> 16) & 0xff,
-		 (unsigned)(nic->id >> 8) & 0xff, (unsigned)nic->id & 0xff);
-}
-
-void vdc_nic_show_mac(const struct vdc_obj *nic, struct strbuf *out)
-{
-	char mac[18];
-
-	vdc_nic_mac(nic, mac);
-	strbuf_addf(out, "%s\n", mac);
 }
 
 void vdc_nics_loaded(struct vdc_obj *inst)
@@ -622,6 +805,7 @@ void vdc_networks_all_loaded(const struct vdc_kind *networks)
 
 	for (e = vdc_map_first(all, &b); e; e = vdc_map_next(all, e, &b))
 		network_assign(e->value);
+	vdc_nics_mac_all_loaded();
 }
 
 void vdc_nics_instance_destroyed(struct vdc_obj *inst)

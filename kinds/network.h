@@ -24,6 +24,15 @@
  *   across restarts of vdcfs until it is removed or unlinked, or the
  *   address stops being valid in its network (its cidr or gateway
  *   changed), and then takes the next free one.
+ * - auto-ip: the address vdcfs chose for a nic that pins none, written
+ *   down (so tar, cp -r and rsync carry it). Nics of powered-on instances
+ *   are served first. A nic without an address (new, restored, moved)
+ *   takes its auto-ip when it is free, else the lowest free address that
+ *   no nic has as its auto-ip; a write of auto-ip (unless a guest may run
+ *   with the address: vdc_nic_in_guest), or its instance's power on,
+ *   moves it there if free. One that another nic holds stays written
+ *   while the instance is off (the nic has another; run/err says why): a
+ *   copy reads as its original. On, the nic's own is written down.
  * - Pinned addresses are checked when written (EINVAL outside the cidr or
  *   on a reserved address, EADDRINUSE when another nic holds it), and
  *   again when the network changes: a cidr that would leave a pinned
@@ -59,6 +68,8 @@ enum vdc_network_attr {
 enum vdc_nic_attr {
 	VDC_NIC_NETWORK,
 	VDC_NIC_IP,
+	VDC_NIC_AUTO_IP,
+	VDC_NIC_MAC,
 	VDC_NIC_NATTRS
 };
 
@@ -81,6 +92,8 @@ struct vdc_net {
 struct vdc_nic {
 	struct vdc_obj *net;            /* the network it is on, or NULL */
 	uint32_t addr;                  /* its address, host order; 0: none; persisted as "ip" */
+	uint64_t mac;                   /* the MAC it has (nic_mac.c); 0: not settled yet; persisted as "mac" */
+	bool moving;                    /* may leave the address it has for its auto-ip (network_assign) */
 };
 
 /*
@@ -124,6 +137,14 @@ void vdc_network_show_dhcp_server(const struct vdc_obj *net, struct strbuf *out)
  */
 int vdc_nic_check_ip(const struct vdc_obj *nic, const char *v, size_t len, struct vdc_err *err);
 int vdc_nic_check_network(const struct vdc_obj *nic, const char *tname, size_t len, struct vdc_err *err);
+/* auto-ip: empty, or a host address of the network other than its gateway and DHCP server (EINVAL, EADDRINUSE). */
+int vdc_nic_check_auto_ip(const struct vdc_obj *nic, const char *v, size_t len, struct vdc_err *err);
+/*
+ * The instance was powered on: each nic takes the MAC (vdc_nic_mac_power_on)
+ * and the auto-ip it wants, if free or held by a nic of an instance
+ * powered off (which moves); else it writes down what it has.
+ */
+void vdc_nics_power_on(struct vdc_obj *inst);
 
 /* Hooks of the nics kind. */
 void vdc_nic_changed(struct vdc_obj *nic, unsigned attr);
@@ -134,8 +155,41 @@ void vdc_nic_release(struct vdc_obj *nic);
 /* run/ of a nic: its address and its MAC. */
 void vdc_nic_show_ip(const struct vdc_obj *nic, struct strbuf *out);
 void vdc_nic_show_mac(const struct vdc_obj *nic, struct strbuf *out);
-/* A nic's MAC, "52:54:00:XX:XX:XX" from its id (18 bytes). */
+/* The MAC a nic has (run/mac, what hypervisors are told), "52:54:00:0a:0b:0c" (18 bytes). */
 void vdc_nic_mac(const struct vdc_obj *nic, char out[18]);
+
+/*
+ * MACs (kinds/nic_mac.c, below network.c: it calls nothing of it;
+ * docs/networks.md "MACs and addresses"). A nic's `mac` is the
+ * MAC it wants, written down when it is made; it has that one unless
+ * another nic of the data center has it, and then keeps one of its own
+ * (run/err says why) until its instance is next powered on with the
+ * wanted one free. No two nics of the data center ever have one MAC. A
+ * write under a guest that may run (vdc_nic_in_guest) applies at the
+ * next power on.
+ * - check_mac: empty, or a unicast MAC outside 52:54:01:* (the bridges')
+ *   (EINVAL).
+ * - created, mac_changed: settle the MAC (a new nic's is written down).
+ * - mac_loaded: its live "mac"; all_loaded: a nic made before MACs were
+ *   written down keeps the one from its id and writes it down.
+ * - mac_power_on: the nic of an instance powered on takes its MAC if free
+ *   (or held by a nic of an instance powered off, which moves), else
+ *   writes down the one it has.
+ */
+int vdc_nic_check_mac(const struct vdc_obj *nic, const char *v, size_t len, struct vdc_err *err);
+void vdc_nic_created(struct vdc_obj *nic);
+void vdc_nic_mac_changed(struct vdc_obj *nic);
+void vdc_nic_mac_loaded(struct vdc_obj *nic, const char *value);
+void vdc_nics_mac_all_loaded(void);
+void vdc_nic_mac_power_on(struct vdc_obj *nic);
+/* Is the instance of `nic` powered on (its guest may run with what the nic has)? */
+bool vdc_nic_powered_on(const struct vdc_obj *nic);
+/*
+ * Powered on and placed on a host: a guest may run with the nic's MAC
+ * and address (its hypervisor defines the domain with what the desired
+ * state says then), so a write moves them only at the next power on.
+ */
+bool vdc_nic_in_guest(const struct vdc_obj *nic);
 
 /* An instance was loaded or is about to be removed: its nics join or leave their networks. */
 void vdc_nics_loaded(struct vdc_obj *inst);

@@ -96,6 +96,30 @@ void hva_dhcp_opts_text(const struct hva_dhcp_want *w, struct strbuf *out)
 		strbuf_addf(out, "option:mtu,%u\n", w->net->mtu);
 }
 
+bool hva_dhcp_rebinds(const char *old, size_t len, const struct hva_dhcp_want *w)
+{
+	size_t i = 0, k;
+
+	while (i < len) {
+		const char *line = old + i, *nl = memchr(line, '\n', len - i), *c1, *c2;
+		size_t ll = nl ? (size_t)(nl - line) : len - i;
+		uint32_t ip;
+
+		i += ll + 1;
+		/* MAC,ADDRESS,NAME as hva_dhcp_hosts_text writes it; anything else is no binding. */
+		c1 = memchr(line, ',', ll);
+		if (!c1 || c1 - line != 17)
+			continue;
+		c2 = memchr(c1 + 1, ',', ll - 18);
+		if (!c2 || vdc_ipv4_parse(c1 + 1, (size_t)(c2 - c1 - 1), &ip, NULL) < 0)
+			continue;
+		for (k = 0; k < w->n_hosts; k++)
+			if (w->hosts[k].ip == ip && strncmp(w->hosts[k].mac, line, 17))
+				return true;
+	}
+	return false;
+}
+
 /* The pid in `dir`/dnsmasq.pid, or 0. */
 static pid_t pid_read(const char *dir)
 {
@@ -183,8 +207,9 @@ int hva_dhcp_sync(const char *statedir, const struct hva_dhcp_want *w, struct vd
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	struct strbuf hosts = STRBUF_INIT, opts = STRBUF_INIT, cmdline = STRBUF_INIT;
+	struct strbuf old = STRBUF_INIT;
 	char **argv = NULL;
-	bool changed;
+	bool changed, rebinds;
 	pid_t pid;
 	int rc = 0;
 
@@ -195,6 +220,7 @@ int hva_dhcp_sync(const char *statedir, const struct hva_dhcp_want *w, struct vd
 	hva_dhcp_hosts_text(w, &hosts);
 	hva_dhcp_opts_text(w, &opts);
 	vdc_path(path, "%s/hosts", dir);
+	rebinds = vdc_file_read(path, 16 << 20, &old, NULL) == 0 && hva_dhcp_rebinds(old.buf, old.len, w);
 	changed = write_if_changed(path, &hosts, err, &rc);
 	if (rc < 0)
 		goto out;
@@ -205,12 +231,13 @@ int hva_dhcp_sync(const char *statedir, const struct hva_dhcp_want *w, struct vd
 	argv = hva_dhcp_argv(w, dir);
 	pid = pid_read(dir);
 	if (is_ours(pid, dir, &cmdline)) {
-		if (same_argv(&cmdline, argv)) {
+		if (same_argv(&cmdline, argv) && !rebinds) {
 			if (changed && kill(pid, SIGHUP) == 0)
 				log_debug("network %s: the DHCP server reads its hosts again", w->net->name);
 			goto out;
 		}
-		log_info("network %s: restarting its DHCP server with new settings", w->net->name);
+		log_info("network %s: restarting its DHCP server with %s", w->net->name,
+			 rebinds ? "an address that has a new MAC (its leases are forgotten)" : "new settings");
 		stop(pid);
 	}
 	rc = vdc_spawn((const char *const *)argv, NULL, START_TIMEOUT_S, err);
@@ -220,6 +247,7 @@ int hva_dhcp_sync(const char *statedir, const struct hva_dhcp_want *w, struct vd
 		log_info("network %s: DHCP server started (%s)", w->net->name, dir);
 out:
 	hva_dhcp_argv_free(argv);
+	strbuf_release(&old);
 	strbuf_release(&hosts);
 	strbuf_release(&opts);
 	strbuf_release(&cmdline);

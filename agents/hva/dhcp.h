@@ -16,11 +16,15 @@
  * A dnsmasq is this agent's when its /proc/PID/cmdline names this
  * folder's pid file; it is kept when its argv is the one wanted (hosts
  * and opts are written anew and it is sent SIGHUP, which makes it read
- * them again), and replaced otherwise.
+ * them again), and replaced otherwise, or when an address of its hosts
+ * now goes with another MAC (a nic's MAC was changed, docs/networks.md):
+ * its leases are in memory only (--leasefile-ro), and it would not give
+ * the address to the new MAC while the old one's lease lasts.
  */
 #ifndef VDC_HVA_DHCP_H
 #define VDC_HVA_DHCP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +52,9 @@ void hva_dhcp_argv_free(char **argv);
 /* The texts of `hosts` and `opts` (pure). */
 void hva_dhcp_hosts_text(const struct hva_dhcp_want *w, struct strbuf *out);
 void hva_dhcp_opts_text(const struct hva_dhcp_want *w, struct strbuf *out);
+
+/* Does an address of the hosts text `old` (`len` bytes) go with another MAC in `w`? (pure) */
+bool hva_dhcp_rebinds(const char *old, size_t len, const struct hva_dhcp_want *w);
 
 /* Make the network's dnsmasq run as `w` says (its bridge must have the server address). */
 int hva_dhcp_sync(const char *statedir, const struct hva_dhcp_want *w, struct vdc_err *err);

@@ -1,6 +1,7 @@
 /*
- * libFuzzer target for addresses: vdc_ipv4_parse, vdc_cidr_parse and
- * vdc_dns_check.
+ * libFuzzer target for addresses: vdc_ipv4_parse, vdc_cidr_parse,
+ * vdc_dns_check and vdc_mac_parse (a MAC prints back as the input in
+ * lower case; a multicast or all-zero one is refused).
  *
  * Dotted quads and prefix lengths without leading zeros have one spelling
  * each, so an accepted address or network must print back as exactly the
@@ -93,6 +94,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (arc == 0 && rc != 0)
 		abort();
+
+	vdc_err_clear(&err);
+	{
+		uint64_t mac = 0;
+		size_t k;
+
+		rc = vdc_mac_parse(s, size, &mac, &err);
+		check_err(rc, &err);
+		if (rc == 0) {
+			char mtext[VDC_MAC_TEXT];
+
+			if (!mac || (mac >> 40) & 1 || mac >> 48)
+				abort();
+			vdc_mac_format(mac, mtext);
+			if (size != 17)
+				abort();
+			for (k = 0; k < 17; k++)
+				if (mtext[k] != (s[k] >= 'A' && s[k] <= 'F' ? s[k] - 'A' + 'a' : s[k]))
+					abort();
+		}
+	}
 
 	/* Every address has a spelling the parser takes back. */
 	if (size >= 4) {

@@ -98,10 +98,12 @@ value ssh-keys/admin/public-key ''
 
 # A nic is a child object of an instance.
 ok "mkdir instances/web1/nics/eth0" mkdir "$MNT/instances/web1/nics/eth0"
-is "$(names "$MNT/instances/web1/nics/eth0")" "ctl ip run" "a new nic holds ctl, ip and run/ (network appears when linked)"
+is "$(names "$MNT/instances/web1/nics/eth0")" "auto-ip ctl ip mac run" "a new nic holds auto-ip, ctl, ip, mac and run/ (network appears when linked)"
 value instances/web1/nics/eth0/ip ''
 is "$(names "$MNT/instances/web1/nics/eth0/run")" "CACHEDIR.TAG err events ip mac" "a nic's run/ holds CACHEDIR.TAG err events ip mac"
 like "$(get "$MNT/instances/web1/nics/eth0/run/mac")" '^52:54:00(:[0-9a-f]{2}){3}$' "a nic's run/mac is its MAC"
+is "$(get "$MNT/instances/web1/nics/eth0/mac")" "$(get "$MNT/instances/web1/nics/eth0/run/mac")" "... written down in its mac when it was made"
+value instances/web1/nics/eth0/auto-ip ''
 is "$(get "$MNT/instances/web1/nics/eth0/run/ip")" "" "a nic on no network has no address"
 fails_with EINVAL "a nic name is checked like any name" mkdir "$MNT/instances/web1/nics/Eth0"
 

@@ -35,7 +35,7 @@ ok "mkdir nics/eth0" mkdir "$W/nics/eth0"
 ok "ln -s ../../../../networks/net1 nics/eth0/network" ln -s ../../../../networks/net1 "$W/nics/eth0/network"
 is "$(readlink "$W/nics/eth0/network")" ../../../../networks/net1 "readlink nics/eth0/network"
 is "$(get "$W/nics/eth0/network/dhcp")" on "the nic's network resolves"
-is "$(ls "$W/nics/eth0" | tr '\n' ' ')" "ctl ip network run " "the nic lists ctl, ip, network and run"
+is "$(ls "$W/nics/eth0" | tr '\n' ' ')" "auto-ip ctl ip mac network run " "the nic lists auto-ip, ctl, ip, mac, network and run"
 
 # ---- refused links ----
 fails_with EINVAL "image -> a volume (wrong kind) is refused" ln -s ../../volumes/data1 "$MNT/instances/web2/image"

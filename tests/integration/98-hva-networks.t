@@ -149,6 +149,10 @@ guest g4 "ping:$ip2" "tcp22:$ip2" "spoof:$ip2" > "$VDC_TMP/g4.sh"
 for g in g1 g2 g3 g4; do
 	cp "$VDC_TMP/$g.sh" "$MNT/instances/$g/user-data" || fail "user-data of $g"
 done
+# A MAC written by hand (locally administered): DHCP, the firewall and
+# the other guests' probes of g2 go by it.
+ok "g2's eth0 is given MAC 02:00:00:00:00:22" put 02:00:00:00:00:22 "$MNT/instances/g2/nics/eth0/mac"
+is "$(get "$MNT/instances/g2/nics/eth0/run/mac")" 02:00:00:00:00:22 "... and has it"
 
 # ---- placement: g1, g3 on a; g2, g4 on b ----
 
@@ -168,6 +172,8 @@ for g in g1 g2 g3 g4; do
 	vdc_wait_state "$g" running 120 || vdc_hva_diag "$(get "$MNT/instances/$g/run/host")"
 done
 pass "the four guests run"
+like "$(for d in $(vdc_host_virsh b list --name); do vdc_host_virsh b dumpxml "$d"; done)" \
+	"<mac address='02:00:00:00:00:22'/>" "g2's domain on host b has the MAC its nic's mac says"
 
 # result GUEST KIND TARGET: the last result the guest printed for the probe.
 result() {
@@ -297,10 +303,19 @@ ok "g2 still pings g1" settled g2 ping "$ip1" ok 30
 # ---- stop and start keeps the address ----
 
 n_leases=$(leases g4 "$ip4")
+# A MAC written while g4 runs is its at the next power on: the guest keeps the one it booted with.
+N4=$MNT/instances/g4/nics/eth0
+mac4=$(get "$N4/run/mac")
+ok "g4's eth0 is given MAC 02:00:00:00:00:44 while g4 runs" put 02:00:00:00:00:44 "$N4/mac"
+is "$(get "$N4/run/mac")" "$mac4" "... and keeps the one its guest has"
+like "$(get "$N4/run/err")" "next powered on" "... run/err says when it changes"
 ok "g4 powers off" put off "$MNT/instances/g4/power"
 vdc_wait_state g4 stopped 60
 ok "g4 powers on again" put on "$MNT/instances/g4/power"
 vdc_wait_state g4 running 120
+is "$(get "$N4/run/mac")" 02:00:00:00:00:44 "g4 has its new MAC"
+like "$(for d in $(vdc_host_virsh b list --name); do vdc_host_virsh b dumpxml "$d"; done)" \
+	"<mac address='02:00:00:00:00:44'/>" "... and so has its domain on host b"
 is "$(get "$MNT/instances/g4/nics/eth0/run/ip")" "$ip4" "g4 keeps its address"
 ok "... and DHCP gives it the same one again" vdc_wait 60 above "$n_leases" leases g4 "$ip4"
 

@@ -2,8 +2,9 @@
  * Unit tests for the small decisions of vdc-hva that do not need a
  * libvirtd: the state word a report says for each libvirt state and
  * worker phase, where a console upload resumes, the driver table's
- * refusal of an empty slot, a program that runs too long, and the KVM
- * probe (which must answer either way, with a sentence when it fails).
+ * refusal of an empty slot, a program that runs too long, the KVM probe
+ * (which must answer either way, with a sentence when it fails), and when
+ * a network's dnsmasq must be restarted (an address with a new MAC).
  *
  * Links every agents/hva source but main.c, the agents/common sources
  * and backend/{strbuf,err,validate,map}.c, with libvirt, libcurl, jansson
@@ -26,6 +27,7 @@
 #include <time.h>
 
 #include "console.h"
+#include "dhcp.h"
 #include "file.h"
 #include "hva.h"
 #include "kvm.h"
@@ -444,10 +446,36 @@ static void test_idmap_probe(void **state)
 		assert_non_null(strstr(err.msg, "cannot be mounted idmapped"));
 }
 
+#define S(lit) (lit), (sizeof(lit) - 1)
+
+/* dnsmasq is restarted, not sent SIGHUP, when an address of its hosts goes with another MAC. */
+static void test_dhcp_rebinds(void **state)
+{
+	static const struct hva_dhcp_host hosts[] = {
+		{ "52:54:00:00:00:0c", 0xc0000202, "g1" },
+		{ "02:00:00:00:00:44", 0xc0000203, "g2" },
+	};
+	struct hva_dhcp_want w = { NULL, hosts, 2 };
+	struct strbuf old = STRBUF_INIT;
+
+	(void)state;
+	hva_dhcp_hosts_text(&w, &old);
+	assert_false(hva_dhcp_rebinds(old.buf, old.len, &w));
+	assert_false(hva_dhcp_rebinds("", 0, &w));
+	/* A host gone, or new, or an address that moved to another nic's MAC. */
+	assert_false(hva_dhcp_rebinds(S("52:54:00:00:00:0c,192.0.2.2,g1\n52:54:00:00:00:0d,192.0.2.9,g3\n"), &w));
+	assert_true(hva_dhcp_rebinds(S("52:54:00:00:00:0c,192.0.2.2,g1\n52:54:00:00:00:0d,192.0.2.3,g2\n"), &w));
+	assert_true(hva_dhcp_rebinds(S("52:54:00:00:00:0d,192.0.2.3,g2"), &w));
+	/* Lines that are no binding are passed over. */
+	assert_false(hva_dhcp_rebinds(S("junk\n52:54:00:00:00:0d,192.0.2,g2\n,192.0.2.3,\n"), &w));
+	strbuf_release(&old);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report_state),
+		cmocka_unit_test(test_dhcp_rebinds),
 		cmocka_unit_test(test_console_resume),
 		cmocka_unit_test(test_driver_table),
 		cmocka_unit_test(test_volume_words),

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "network.h"
+#include "store.h"
 #include "unit_model.h"
 #include "wire.h"
 
@@ -223,10 +224,46 @@ static void test_addresses(void **state)
 	assert_string_equal(ip_of("f"), "192.0.2.2");
 }
 
+/* Place `inst` on hypervisor host "ha" (joined on the first call). */
+static void place_on_host(struct vdc_obj *inst)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	char token[65];
+
+	if (!vdc_host_find("ha"))
+		assert_int_equal(vdc_host_join("ha", VDC_ROLE_HVA, token, &err), 0);
+	assert_int_equal(vdc_place_set(inst, "ha", &err), 0);
+}
+
+/* A nic's attribute `attr`, without its newline. */
+static const char *attr_of(const char *inst, const char *attr)
+{
+	static char buf[64];
+	size_t len;
+	const char *v = vdc_attr_value(nic_of(inst), (unsigned)unit_attr(nic_of(inst), attr), &len);
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)len, v);
+	return buf;
+}
+
+/* run/mac of the nic of `inst`, without its newline. */
+static const char *mac_of(const char *inst)
+{
+	static char buf[VDC_MAC_TEXT];
+
+	vdc_nic_mac(nic_of(inst), buf);
+	return buf;
+}
+
 static void test_mac(void **state)
 {
 	struct strbuf s = STRBUF_INIT;
-	char mac[18], want[20];
+	struct vdc_err err = VDC_ERR_INIT;
+	char mac[18], want[20], a_mac[VDC_MAC_TEXT];
+	static const char *const bad[] = { "03:00:00:00:00:01", "00:00:00:00:00:00", "52:54:01:00:00:07",
+					   "52:54:00:00:00", "52-54-00-00-00-01", "52:54:00:00:00:0g", "x" };
+	unsigned i;
+	int rc;
 
 	(void)state;
 	instance("a", NULL);
@@ -236,6 +273,133 @@ static void test_mac(void **state)
 	snprintf(want, sizeof(want), "%s\n", mac);
 	assert_string_equal(s.buf, want);
 	strbuf_release(&s);
+	/* Written down when the nic is made, so an archive carries it. */
+	assert_string_equal(attr_of("a", "mac"), mac);
+	snprintf(a_mac, sizeof(a_mac), "%s", mac);
+	/* A free MAC is taken as written (either case); bad ones change nothing. */
+	unit_set(nic_of("a"), "mac", "02:AA:00:00:00:01");
+	assert_string_equal(mac_of("a"), "02:aa:00:00:00:01");
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		rc = try_set(nic_of("a"), "mac", bad[i], &err);
+		check_err(rc, &err);
+		assert_int_equal(rc, -EINVAL);
+		assert_string_equal(mac_of("a"), "02:aa:00:00:00:01");
+	}
+	/* Empty: one is chosen (the one it has, as for ip) and written down. */
+	unit_set(nic_of("a"), "mac", "");
+	assert_string_equal(mac_of("a"), "02:aa:00:00:00:01");
+	assert_string_equal(attr_of("a", "mac"), mac_of("a"));
+	snprintf(a_mac, sizeof(a_mac), "%s", mac_of("a"));
+	/* A copy wants a's MAC: it keeps a fresh one while a has it, and says why. */
+	instance("b", NULL);
+	unit_set(nic_of("b"), "mac", a_mac);
+	assert_string_equal(attr_of("b", "mac"), a_mac);
+	assert_string_not_equal(mac_of("b"), a_mac);
+	assert_string_equal(mac_of("a"), a_mac);
+	assert_non_null(strstr(nic_of("b")->err, "in use by instances/a/nics/eth0"));
+	/* A new nic never gets a MAC another has or wants. */
+	instance("c", NULL);
+	assert_string_not_equal(mac_of("c"), a_mac);
+	snprintf(want, sizeof(want), "%s", mac_of("b"));
+	assert_string_not_equal(mac_of("c"), want);
+	/* b powered on while a is off: b takes its MAC, a (never started) another. */
+	unit_set(unit_find(&vdc_kind_instances, "b"), "power", "on");
+	assert_string_equal(mac_of("b"), a_mac);
+	assert_string_not_equal(mac_of("a"), a_mac);
+	assert_null(nic_of("b")->err);
+	assert_non_null(strstr(nic_of("a")->err, "in use by instances/b/nics/eth0"));
+	/* a powered on now: b's guest has the MAC, so a keeps its own and writes it down. */
+	unit_set(unit_find(&vdc_kind_instances, "a"), "power", "on");
+	assert_string_not_equal(mac_of("a"), a_mac);
+	assert_string_equal(attr_of("a", "mac"), mac_of("a"));
+	assert_null(nic_of("a")->err);
+	/* Placed on a host, a guest may run with it: a new MAC is the nic's at the next power on. */
+	place_on_host(unit_find(&vdc_kind_instances, "a"));
+	snprintf(want, sizeof(want), "%s", mac_of("a"));
+	unit_set(nic_of("a"), "mac", "02:00:00:00:00:09");
+	assert_string_equal(mac_of("a"), want);
+	assert_non_null(strstr(nic_of("a")->err, "next powered on"));
+	unit_set(unit_find(&vdc_kind_instances, "a"), "power", "off");
+	assert_string_equal(mac_of("a"), want);
+	unit_set(unit_find(&vdc_kind_instances, "a"), "power", "on");
+	assert_string_equal(mac_of("a"), "02:00:00:00:00:09");
+	assert_null(nic_of("a")->err);
+	/* Kept across a restart. */
+	snprintf(want, sizeof(want), "%s", mac_of("a"));
+	unit_model_reopen(dir);
+	assert_string_equal(mac_of("a"), want);
+	assert_string_equal(mac_of("b"), a_mac);
+}
+
+/* auto-ip: the address chosen, written down; a copy's stays as written until it may have it. */
+static void test_auto_ip(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	int rc;
+
+	(void)state;
+	network("net1", "192.0.2.0/24");
+	instance("a", "net1");
+	assert_string_equal(ip_of("a"), "192.0.2.2");
+	assert_string_equal(attr_of("a", "auto-ip"), "192.0.2.2");
+	instance("b", "net1");
+	unit_set(nic_of("b"), "auto-ip", "192.0.2.50");
+	assert_string_equal(ip_of("b"), "192.0.2.50");
+	rc = try_set(nic_of("b"), "auto-ip", "192.0.2.1", &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EADDRINUSE);
+	rc = try_set(nic_of("b"), "auto-ip", "192.0.2.254", &err);
+	assert_int_equal(rc, -EADDRINUSE);
+	rc = try_set(nic_of("b"), "auto-ip", "10.0.0.5", &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EINVAL);
+	rc = try_set(nic_of("b"), "auto-ip", "192.0.2.300", &err);
+	assert_int_equal(rc, -EINVAL);
+	assert_string_equal(ip_of("b"), "192.0.2.50");
+	assert_string_equal(attr_of("b", "auto-ip"), "192.0.2.50");
+	/* A copy of a: it wants .2, has another, and says why. */
+	instance("c", "net1");
+	unit_set(nic_of("c"), "auto-ip", "192.0.2.2");
+	assert_string_equal(attr_of("c", "auto-ip"), "192.0.2.2");
+	assert_string_equal(ip_of("c"), "192.0.2.3");
+	assert_string_equal(ip_of("a"), "192.0.2.2");
+	assert_non_null(strstr(nic_of("c")->err, "in use by instances/a/nics/eth0"));
+	/* A pin is not written down as auto-ip. */
+	instance("d", "net1");
+	unit_set(nic_of("d"), "ip", "192.0.2.60");
+	assert_string_equal(ip_of("d"), "192.0.2.60");
+	assert_string_equal(attr_of("d", "auto-ip"), "192.0.2.4");
+	/* c powered on while a is off: c takes .2, a another. */
+	unit_set(unit_find(&vdc_kind_instances, "c"), "power", "on");
+	assert_string_equal(ip_of("c"), "192.0.2.2");
+	assert_string_not_equal(ip_of("a"), "192.0.2.2");
+	assert_string_equal(attr_of("a", "auto-ip"), "192.0.2.2");
+	assert_non_null(strstr(nic_of("a")->err, "in use by instances/c/nics/eth0"));
+	/* a powered on: c's guest has .2, so a keeps its own and writes it down. */
+	unit_set(unit_find(&vdc_kind_instances, "a"), "power", "on");
+	assert_string_not_equal(ip_of("a"), "192.0.2.2");
+	assert_string_equal(attr_of("a", "auto-ip"), ip_of("a"));
+	assert_null(nic_of("a")->err);
+	/* Placed on a host, a guest may run with it: a new auto-ip is the nic's at the next power on. */
+	place_on_host(unit_find(&vdc_kind_instances, "a"));
+	unit_set(nic_of("a"), "auto-ip", "192.0.2.99");
+	assert_string_not_equal(ip_of("a"), "192.0.2.99");
+	assert_non_null(strstr(nic_of("a")->err, "next powered on"));
+	unit_set(unit_find(&vdc_kind_instances, "a"), "power", "off");
+	unit_set(unit_find(&vdc_kind_instances, "a"), "power", "on");
+	assert_string_equal(ip_of("a"), "192.0.2.99");
+	assert_null(nic_of("a")->err);
+	/* A new nic's address is the lowest free one that no other nic has as its auto-ip. */
+	instance("e", "net1");
+	assert_string_equal(ip_of("e"), "192.0.2.3");
+	unit_set(nic_of("e"), "auto-ip", "192.0.2.9");
+	/* g is restored and not linked yet (tar makes links last): h leaves it .3; d's .4 is no wish (d pins). */
+	instance("g", NULL);
+	unit_set(nic_of("g"), "auto-ip", "192.0.2.3");
+	instance("h", "net1");
+	assert_string_equal(ip_of("h"), "192.0.2.4");
+	assert_int_equal(vdc_link_set(nic_of("g"), (unsigned)unit_attr(nic_of("g"), "network"), "net1", 0, &err), 0);
+	assert_string_equal(ip_of("g"), "192.0.2.3");
 }
 
 /* Pinned addresses: checked when written and linked, taken before automatic ones. */
@@ -341,6 +505,35 @@ static void test_dangling(void **state)
 }
 
 /* A stored address that nothing stored explains is chosen anew at load; the rest stay. */
+/* A store of an older vdcfs: nics without mac, auto-ip, or live "mac". They keep what they had, written down. */
+static void test_load_old(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct timespec t = { 0, 0 };
+	char want[VDC_MAC_TEXT];
+	int64_t id;
+
+	(void)state;
+	network("net1", "192.0.2.0/24");
+	instance("a", "net1");
+	instance("b", "net1");
+	id = nic_of("a")->id;
+	snprintf(want, sizeof(want), "52:54:00:%02x:%02x:%02x", (unsigned)(id >> 16) & 0xff,
+		 (unsigned)(id >> 8) & 0xff, (unsigned)id & 0xff);
+	assert_string_equal(mac_of("a"), want);
+	assert_int_equal(vdc_store_begin(&err), 0);
+	assert_int_equal(vdc_store_attr_put(id, "mac", NULL, 0, &t, &err), 0);
+	assert_int_equal(vdc_store_attr_put(id, "auto-ip", NULL, 0, &t, &err), 0);
+	assert_int_equal(vdc_store_live_put(id, "mac", NULL, &err), 0);
+	assert_int_equal(vdc_store_commit(&err), 0);
+	unit_model_reopen(dir);
+	assert_string_equal(mac_of("a"), want);
+	assert_string_equal(attr_of("a", "mac"), want);
+	assert_string_equal(ip_of("a"), "192.0.2.2");
+	assert_string_equal(attr_of("a", "auto-ip"), "192.0.2.2");
+	assert_string_equal(ip_of("b"), "192.0.2.3");
+}
+
 static void test_load(void **state)
 {
 	(void)state;
@@ -461,10 +654,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_group_members_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_addresses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mac, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_ip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_network_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dangling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_old, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_desired, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bumps, setup, teardown),
 	};

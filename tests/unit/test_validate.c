@@ -772,6 +772,45 @@ static void test_ipv4_format(void **state)
 	}
 }
 
+/* A nic's MAC: six hex pairs, either case; unicast, not all zero; prints back in lower case. */
+static void test_mac_parse(void **state)
+{
+	static const char *const bad[] = { "", "52:54:00:00:00", "52:54:00:00:00:0c:", "52-54-00-00-00-0c",
+					   "52:54:00:00:00:0g", "5:254:00:00:00:0c", " 52:54:00:00:00:0c",
+					   "52:54:00:00:00:0c\n", "52:54:00:00:00:00c" };
+	struct vdc_err err = VDC_ERR_INIT;
+	char text[VDC_MAC_TEXT];
+	uint64_t m = 7;
+	size_t i;
+	int rc;
+
+	(void)state;
+	assert_int_equal(vdc_mac_parse(S("52:54:00:0A:0b:0C"), &m, &err), 0);
+	assert_true(m == 0x5254000a0b0cULL);
+	vdc_mac_format(m, text);
+	assert_string_equal(text, "52:54:00:0a:0b:0c");
+	assert_int_equal(vdc_mac_parse(S("fe:ff:ff:ff:ff:ff"), &m, NULL), 0);
+	assert_int_equal(vdc_mac_parse(S("02:00:00:00:00:00"), &m, NULL), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		m = 7;
+		rc = vdc_mac_parse(bad[i], strlen(bad[i]), &m, &err);
+		check_err(rc, &err);
+		assert_int_equal(rc, -EINVAL);
+		assert_true(m == 7);
+		assert_non_null(strstr(err.msg, "not a MAC address"));
+	}
+	rc = vdc_mac_parse(S("01:00:5e:00:00:01"), &m, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EINVAL);
+	assert_non_null(strstr(err.msg, "multicast"));
+	assert_int_equal(vdc_mac_parse(S("ff:ff:ff:ff:ff:ff"), &m, NULL), -EINVAL);
+	rc = vdc_mac_parse(S("00:00:00:00:00:00"), &m, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EINVAL);
+	assert_non_null(strstr(err.msg, "all zero"));
+	assert_true(m == 7);
+}
+
 static void test_ipv4_bad(void **state)
 {
 	uint32_t a = 7;
@@ -1721,6 +1760,7 @@ int main(void)
 		cmocka_unit_test(test_ipv4_good),
 		cmocka_unit_test(test_ipv4_bad),
 		cmocka_unit_test(test_ipv4_format),
+		cmocka_unit_test(test_mac_parse),
 		cmocka_unit_test(test_ipv4_host_in),
 		cmocka_unit_test(test_cidr_good),
 		cmocka_unit_test(test_cidr_bad),
