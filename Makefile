@@ -34,14 +34,15 @@ BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
 KINDS_SRC   = kinds/kinds.c kinds/instances.c kinds/instance.c kinds/images.c \
               kinds/volumes.c kinds/volume.c kinds/networks.c kinds/network.c \
               kinds/security_groups.c kinds/ssh_keys.c kinds/hosts.c kinds/host.c \
-              kinds/place.c kinds/quotas.c kinds/quota.c kinds/lun.c kinds/disk.c
+              kinds/place.c kinds/quotas.c kinds/quota.c kinds/lun.c kinds/disk.c \
+              kinds/migrate.c
 # The front end: it holds no kind.
 VDCFS_SRC   = vdcfs/main.c vdcfs/vdcfs.c vdcfs/namespace.c vdcfs/handle.c vdcfs/handle_iscsi.c \
               vdcfs/notify.c vdcfs/ctl.c vdcfs/tree.c
 UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement \
               test_volumes test_iscsi test_networks \
               test_quotas test_agent_doc test_kinds test_wire_roundtrip \
-              test_disk_snapshots
+              test_disk_snapshots test_migrate
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 AGENT_FUZZERS = fuzz_agent_join fuzz_agent_hva_report fuzz_agent_sta_report fuzz_agent_path
 # The desired states as the agents read them (their own parsers).
@@ -150,7 +151,7 @@ $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/libvdc.a
 
 # The tests of the kinds use their real tables, from libvdc.a.
 $(BUILD)/test_placement $(BUILD)/test_volumes $(BUILD)/test_networks $(BUILD)/test_quotas: tests/unit/unit_model.h
-$(BUILD)/test_disk_snapshots: tests/unit/unit_model.h
+$(BUILD)/test_disk_snapshots $(BUILD)/test_migrate: tests/unit/unit_model.h
 # The round trips of the agents' documents: the kinds and wire.c on one side, the agents' parsers on the other.
 $(BUILD)/test_wire_roundtrip: tests/unit/test_wire_roundtrip.c tests/unit/unit.h tests/unit/unit_model.h \
 		agents/hva/desired.c agents/sta/desired.c agents/hva/report_doc.c agents/sta/report_doc.c \

@@ -67,6 +67,22 @@
 #define VDC_WIRE_DISK "disk"        /* the root disk on a storage host: a volume's endpoint and "ready" */
 #define VDC_WIRE_READY "ready"
 
+/*
+ * Live migration (docs/storage.md, "Moving"): the hypervisor's "pki"
+ * {ca, cert, key} (top level); an instance's "migrate" {seq, to, uri,
+ * address} on the source host and "incoming" {from} on the destination.
+ */
+#define VDC_WIRE_PKI "pki"
+#define VDC_WIRE_CA "ca"
+#define VDC_WIRE_CERT "cert"
+#define VDC_WIRE_KEY "key"
+#define VDC_WIRE_MIGRATE "migrate"
+#define VDC_WIRE_TO "to"
+#define VDC_WIRE_URI "uri"
+#define VDC_WIRE_ADDRESS "address"
+#define VDC_WIRE_INCOMING "incoming"
+#define VDC_WIRE_FROM "from"
+
 /* The words of "power". */
 #define VDC_WIRE_POWER_ON "on"
 #define VDC_WIRE_POWER_OFF "off"
@@ -142,7 +158,7 @@
  *
  * {epoch, seq, rev, facts: {cpus, memory_mib, driver, virt, libvirt,
  *  version, underlay}, instances: [{id, domain, state, err, ip, reboot,
- *  reset, volumes: [{id, state, err}]}]}
+ *  reset, migrated, progress, volumes: [{id, state, err}]}]}
  */
 #define VDC_WIRE_EPOCH "epoch"
 #define VDC_WIRE_SEQ "seq"
@@ -165,6 +181,12 @@
 #define VDC_WIRE_INST_STOPPING "stopping"
 #define VDC_WIRE_INST_STOPPED "stopped"
 #define VDC_WIRE_INST_CRASHED "crashed"
+/* Live migration: the source's "migrating" and "migrated", the destination's "incoming". */
+#define VDC_WIRE_INST_MIGRATING "migrating"
+#define VDC_WIRE_INST_MIGRATED "migrated"
+#define VDC_WIRE_INST_INCOMING "incoming"
+/* An instance's last migration carried out ("migrated", a counter) and its "progress" (below). */
+#define VDC_WIRE_MIGRATED "migrated"
 
 /* An attached volume's "state" as a hypervisor reports it (and "error"). */
 #define VDC_WIRE_ATTACH_ATTACHED "attached"
