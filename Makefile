@@ -67,7 +67,7 @@ HVA_OBJ     = $(HVA_SRC:%.c=$(BUILD)/obj/%.o)
 STA_OBJ     = $(STA_SRC:%.c=$(BUILD)/obj/%.o)
 
 all: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/vdc-sta $(BUILD)/mkinstances $(BUILD)/bench-scheduler \
-     $(BUILD)/bench-placement
+     $(BUILD)/bench-placement $(BUILD)/bench-migrate-ref
 
 $(BUILD)/obj/%.o: %.c $(wildcard backend/*.h kinds/*.h vdcfs/*.h)
 	@mkdir -p $(dir $@)
@@ -144,6 +144,11 @@ $(BUILD)/bench-scheduler: $(BUILD)/obj/bench/scheduler.o $(BUILD)/libvdc.a
 
 $(BUILD)/bench-placement: $(BUILD)/obj/bench/placement.o $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# bench/migrate.sh's reference: libvirt's own live migration from a small program.
+$(BUILD)/bench-migrate-ref: bench/migrate_ref.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags libvirt) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs libvirt)
 
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/libvdc.a
 	@mkdir -p $(dir $@)
