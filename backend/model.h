@@ -139,6 +139,16 @@ struct vdc_block_ops {
 	/* The size it was given, and the bytes its storage host holds for it. */
 	uint64_t (*size)(const struct vdc_obj *obj);
 	uint64_t (*allocated)(const struct vdc_obj *obj);
+	/*
+	 * Reads at one point in time (kinds/lun.h, "Point-in-time reads"):
+	 * may a guest be writing it now (NULL: never)? Then an open for
+	 * reading takes a pin, reads the pin's endpoint (-EAGAIN while it is
+	 * being taken) and gives it back at release (write lock for all).
+	 */
+	bool (*live)(const struct vdc_obj *obj);
+	int (*pin)(struct vdc_obj *obj, int64_t *pin, struct vdc_err *err);
+	int (*pin_endpoint)(const struct vdc_obj *obj, int64_t pin, struct vdc_block_ep *ep, struct vdc_err *err);
+	void (*unpin)(struct vdc_obj *obj, int64_t pin);
 	/* The attribute that holds its size (truncate(2) of data writes it). */
 	unsigned size_attr;
 	/*

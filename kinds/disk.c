@@ -354,6 +354,26 @@ static int disk_no_host(const struct vdc_obj *inst, struct vdc_err *err)
 			   inst->name);
 }
 
+static bool disk_live(const struct vdc_obj *inst)
+{
+	return in_use(inst);
+}
+
+static int disk_pin(struct vdc_obj *inst, int64_t *pin, struct vdc_err *err)
+{
+	return vdc_lun_pin(lun_of(inst), pin, err);
+}
+
+static int disk_pin_endpoint(const struct vdc_obj *inst, int64_t pin, struct vdc_block_ep *ep, struct vdc_err *err)
+{
+	return vdc_lun_pin_endpoint(lun_of(inst), pin, ep, err);
+}
+
+static void disk_unpin(struct vdc_obj *inst, int64_t pin)
+{
+	vdc_lun_unpin(lun_of(inst), pin);
+}
+
 static bool disk_cache_ok(struct vdc_obj *inst)
 {
 	return vdc_lun_cache_ok(lun_of(inst), in_use(inst));
@@ -378,6 +398,10 @@ const struct vdc_block_ops vdc_disk_block = {
 	.set_progress = disk_set_progress,
 	.size = vdc_disk_size,
 	.allocated = disk_allocated,
+	.live = disk_live,
+	.pin = disk_pin,
+	.pin_endpoint = disk_pin_endpoint,
+	.unpin = disk_unpin,
 	.size_attr = VDC_INSTANCE_DISK_SIZE,
 };
 
@@ -429,6 +453,7 @@ static const struct vdc_lun_ops disk_lun_ops = {
 	.prefix = "disk",
 	.live = "disk-",
 	.size = vdc_disk_size,
+	.snapshots_dir = VDC_INSTANCE_SNAPSHOTS,
 	.hypervisor = lun_hypervisor,
 	.incoming = lun_incoming,
 	.desired = lun_desired,

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent_doc.h"
 #include "host.h"
@@ -49,6 +50,9 @@ void vdc_lun_free(struct vdc_lun *lun)
 	free(lun->seen_err);
 	free(lun->progress);
 	free(lun->data_progress);
+	while (lun->npins)
+		free(lun->pins[--lun->npins].err);
+	free(lun->pins);
 	free(lun);
 }
 
@@ -349,6 +353,15 @@ static void lun_desired(const struct vdc_lun *lun, struct vdc_sta_vol_desired *o
 		}
 	}
 	lun->ops->desired(lun->obj, out);
+	if (lun->npins) {
+		unsigned i;
+
+		out->snaps = xrealloc(out->snaps, (out->nsnaps + lun->npins + 1) * sizeof(*out->snaps));
+		for (i = 0; i < lun->npins; i++) {
+			out->snaps[out->nsnaps].id = lun->pins[i].id;
+			out->snaps[out->nsnaps++].name = lun->pins[i].name;
+		}
+	}
 }
 
 struct vdc_sta_vol_desired *vdc_sta_volumes_get(const struct vdc_obj *host, size_t *n)
@@ -389,6 +402,94 @@ static struct vdc_lun *lun_on(const struct vdc_obj *host, int64_t id)
 	return NULL;
 }
 
+/* ---- point-in-time reads (lun.h) ---- */
+
+static struct vdc_lun_pin *pin_find(const struct vdc_lun *lun, int64_t id)
+{
+	unsigned i;
+
+	for (i = 0; i < lun->npins; i++)
+		if (lun->pins[i].id == id)
+			return &lun->pins[i];
+	return NULL;
+}
+
+int vdc_lun_pin(struct vdc_lun *lun, int64_t *id, struct vdc_err *err)
+{
+	static int64_t next;
+	struct vdc_obj *host = vdc_lun_host(lun);
+	size_t snaps = lun->obj->children[lun->ops->snapshots_dir].count;
+	struct vdc_lun_pin *p;
+
+	if (lun->npins >= VDC_LUN_PINS_MAX || snaps + lun->npins >= VDC_SNAPSHOTS_MAX)
+		return vdc_err_set(err, -EBUSY, "%u reads of the running %s %s's bytes are open, the most at once; close one",
+				   lun->npins, lun->obj->kind->noun, lun->obj->name);
+	if (!host)
+		return vdc_err_set(err, -EAGAIN, "%s %s is on no storage host", lun->obj->kind->noun, lun->obj->name);
+	if (!next)
+		next = VDC_LUN_PIN_BASE + ((int64_t)time(NULL) << 16);
+	lun->pins = xrealloc(lun->pins, (lun->npins + 1) * sizeof(*lun->pins));
+	p = &lun->pins[lun->npins++];
+	memset(p, 0, sizeof(*p));
+	p->id = ++next;
+	snprintf(p->name, sizeof(p->name), "pin-%" PRId64, p->id - VDC_LUN_PIN_BASE);
+	*id = p->id;
+	vdc_host_bump(host);
+	return 0;
+}
+
+int vdc_lun_pin_endpoint(const struct vdc_lun *lun, int64_t id, struct vdc_block_ep *ep, struct vdc_err *err)
+{
+	const struct vdc_lun_pin *p = pin_find(lun, id);
+	struct vdc_obj *host = vdc_lun_host(lun);
+	char dc[13];
+
+	memset(ep, 0, sizeof(*ep));
+	if (p && !strcmp(p->state, VDC_WIRE_STATE_ERROR))
+		return vdc_err_set(err, -EIO, "%s %s could not be read at one point in time: its storage host could not snapshot it: %s",
+				   lun->obj->kind->noun, lun->obj->name, p->err ? p->err : "no reason given");
+	if (!p || !host || !vdc_host_is_up(host) || strcmp(p->state, VDC_WIRE_VOL_AVAILABLE) || !p->size)
+		return vdc_err_set(err, -EAGAIN, "%s %s is being snapshotted for a read at one point in time",
+				   lun->obj->kind->noun, lun->obj->name);
+	vdc_lun_endpoint(lun, ep);
+	dc12(dc);
+	snprintf(ep->iqn, sizeof(ep->iqn), "%s:%s:snap-%" PRId64, VDC_IQN_PREFIX, dc, id);
+	snprintf(ep->user, sizeof(ep->user), "snap-%" PRId64, id);
+	ep->size = p->size;
+	ep->writable = false;
+	return 0;
+}
+
+void vdc_lun_unpin(struct vdc_lun *lun, int64_t id)
+{
+	struct vdc_lun_pin *p = pin_find(lun, id);
+	struct vdc_obj *host = vdc_lun_host(lun);
+
+	if (!p)
+		return;
+	free(p->err);
+	*p = lun->pins[--lun->npins];
+	if (host)
+		vdc_host_bump(host);
+}
+
+/* What a storage host's report says of the LUN's pins. */
+static void pins_seen(struct vdc_lun *lun, const struct vdc_doc_sta_vol *it)
+{
+	unsigned i;
+
+	for (i = 0; i < it->nsnaps; i++) {
+		struct vdc_lun_pin *p = pin_find(lun, it->snaps[i].id);
+
+		if (!p)
+			continue;
+		snprintf(p->state, sizeof(p->state), "%s", it->snaps[i].state);
+		set_text(&p->err, it->snaps[i].err);
+		if (!strcmp(p->state, VDC_WIRE_VOL_AVAILABLE) && !p->size && it->size > 0)
+			p->size = (uint64_t)it->size;
+	}
+}
+
 /* One LUN of a storage host's report. */
 static void seen_lun(struct vdc_obj *host, const struct vdc_doc_sta_vol *it)
 {
@@ -418,6 +519,7 @@ static void seen_lun(struct vdc_obj *host, const struct vdc_doc_sta_vol *it)
 	if (restored != lun->restored)
 		vdc_lun_cache_stale(lun);
 	lun->restored = restored;
+	pins_seen(lun, it);
 	lun->ops->seen(lun->obj, it, vdc_lun_available(lun) != was_available || lun->seen_size != was_size);
 }
 

@@ -45,6 +45,8 @@ struct vdc_lun_ops {
 	const char *live;
 	/* The size it is given (bytes). */
 	uint64_t (*size)(const struct vdc_obj *obj);
+	/* Its object's child folder of snapshots. */
+	unsigned snapshots_dir;
 	/* The hypervisor that may log in besides vdcfs, or NULL (read lock). */
 	const char *(*hypervisor)(const struct vdc_obj *obj);
 	/* The hypervisor its instance is moving to live, which may log in too, or NULL/"" (read lock). */
@@ -83,7 +85,40 @@ struct vdc_lun {
 	 * open keeps the cache only if it has not moved since the last.
 	 */
 	uint64_t cache_gen, cache_gen_open;
+	/* Point-in-time reads under way (below). */
+	struct vdc_lun_pin *pins;
+	unsigned npins;
 };
+
+/*
+ * Point-in-time reads. A read of a LUN that a guest may be writing (an
+ * instance's disk while it runs, a volume attached to one) must see one
+ * crash-consistent moment for the whole open, not the blocks as the guest
+ * rewrites them under the reader (tar of a running data center). So such
+ * an open takes a pin: a snapshot of the LUN that is no object (nothing in
+ * the tree), told to the storage host with the LUN's snapshots, taken as
+ * any (by reflink at once where the filesystem shares extents, by a copy
+ * elsewhere), read through its own target (snap-ID) and dropped when the
+ * open closes; a restarted vdcfs tells none, and the storage host removes
+ * what was left. Pin ids start at VDC_LUN_PIN_BASE + the start time
+ * (seconds) << 16, apart from object ids (sqlite rowids, far below) and
+ * from those of an earlier run. At most VDC_LUN_PINS_MAX at once a LUN,
+ * and never past VDC_SNAPSHOTS_MAX snapshots in all.
+ */
+#define VDC_LUN_PIN_BASE (INT64_C(1) << 62)
+#define VDC_LUN_PINS_MAX 16
+struct vdc_lun_pin {
+	int64_t id;
+	char name[32];                  /* "pin-ID", as its storage host is told */
+	char state[16];                 /* as its storage host reported it; "" before */
+	char *err;
+	uint64_t size;                  /* its LUN's size when it turned available */
+};
+/* Take a pin: its id in *id, or -EBUSY with the sentence (too many). The storage host hears of it. */
+int vdc_lun_pin(struct vdc_lun *lun, int64_t *id, struct vdc_err *err);
+/* Its endpoint once available: 0, -EAGAIN while it is taken, -EIO when it failed; the sentence. */
+int vdc_lun_pin_endpoint(const struct vdc_lun *lun, int64_t id, struct vdc_block_ep *ep, struct vdc_err *err);
+void vdc_lun_unpin(struct vdc_lun *lun, int64_t id);
 
 struct vdc_lun *vdc_lun_new(struct vdc_obj *obj, const struct vdc_lun_ops *ops);
 void vdc_lun_free(struct vdc_lun *lun);

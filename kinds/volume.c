@@ -658,12 +658,33 @@ static const struct vdc_lun_ops volume_lun_ops = {
 	.prefix = "vol",
 	.live = "",
 	.size = lun_size,
+	.snapshots_dir = VDC_VOLUME_SNAPSHOTS,
 	.hypervisor = lun_hypervisor,
 	.incoming = lun_incoming,
 	.desired = lun_desired,
 	.seen = lun_seen,
 	.reconcile = volume_reconcile,
 };
+
+static bool volume_live(const struct vdc_obj *vol)
+{
+	return in_use(vol, "", NULL) < 0;
+}
+
+static int volume_pin(struct vdc_obj *vol, int64_t *pin, struct vdc_err *err)
+{
+	return vdc_lun_pin(vol_of(vol), pin, err);
+}
+
+static int volume_pin_endpoint(const struct vdc_obj *vol, int64_t pin, struct vdc_block_ep *ep, struct vdc_err *err)
+{
+	return vdc_lun_pin_endpoint(vol_of(vol), pin, ep, err);
+}
+
+static void volume_unpin(struct vdc_obj *vol, int64_t pin)
+{
+	vdc_lun_unpin(vol_of(vol), pin);
+}
 
 const struct vdc_block_ops vdc_volume_block = {
 	.placed = vdc_volume_placed,
@@ -674,5 +695,9 @@ const struct vdc_block_ops vdc_volume_block = {
 	.set_progress = vdc_volume_set_progress,
 	.size = vdc_volume_size,
 	.allocated = vdc_volume_allocated,
+	.live = volume_live,
+	.pin = volume_pin,
+	.pin_endpoint = volume_pin_endpoint,
+	.unpin = volume_unpin,
 	.size_attr = VDC_VOLUME_SIZE,
 };

@@ -69,6 +69,7 @@ struct handle {
 	struct vdc_iscsi *lun;
 	int64_t vol;        /* the volume's id (it may be renamed while open) */
 	bool wr;            /* opened for writing */
+	int64_t pin;        /* a read at one point in time: its pin (kinds/lun.h), or 0 */
 	pthread_mutex_t lock;   /* guards the fields below */
 	uint64_t size;      /* end of file: the size data showed at open, or grew to */
 	bool dirty;         /* written since the last SYNCHRONIZE CACHE */

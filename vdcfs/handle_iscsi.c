@@ -129,6 +129,63 @@ static int volume_connect(const struct vdc_block_ep *ep, struct vdc_iscsi **lun,
 }
 
 /*
+ * Point-in-time reads (kinds/lun.h): a read-only open of bytes a guest may
+ * be writing now pins them and reads the pin, so the whole open sees one
+ * moment. Taking the pin is the storage host's snapshot: at once by a
+ * reflink, a copy on a filesystem without them, so the open waits longer
+ * than for a volume to become available.
+ */
+#define PIN_WAIT_MS 300000
+
+static void volume_unpin(int64_t vol, int64_t pin)
+{
+	struct vdc_obj *o;
+
+	if (!pin)
+		return;
+	vdc_model_wrlock();
+	o = vdc_obj_by_id(vol);
+	if (o)
+		o->kind->block->unpin(o, pin);
+	vdc_model_unlock();
+}
+
+static int volume_pin(int64_t vol, int64_t *pin, struct vdc_block_ep *ep, uint64_t *size, struct vdc_err *err)
+{
+	unsigned waited = 0;
+	struct vdc_obj *o;
+	int rc = 0;
+
+	*pin = 0;
+	vdc_model_wrlock();
+	o = vdc_obj_by_id(vol);
+	if (o && o->kind->block->live && o->kind->block->live(o))
+		rc = o->kind->block->pin(o, pin, err);
+	vdc_model_unlock();
+	if (rc < 0 || !*pin)
+		return rc;
+	for (;;) {
+		vdc_err_clear(err);
+		explicit_bzero(ep->secret, sizeof(ep->secret));
+		vdc_model_rdlock();
+		o = vdc_obj_by_id(vol);
+		rc = o ? o->kind->block->pin_endpoint(o, *pin, ep, err) : -ENOENT;
+		vdc_model_unlock();
+		if (rc == 0) {
+			*size = ep->size;
+			return 0;
+		}
+		if (rc != -EAGAIN || waited >= PIN_WAIT_MS)
+			break;
+		sleep_ms(VOLUME_POLL_MS);
+		waited += VOLUME_POLL_MS;
+	}
+	volume_unpin(vol, *pin);
+	*pin = 0;
+	return rc;
+}
+
+/*
  * Open data of a volume (no lock held): wait for the volume, log in, and
  * with `trunc` discard every block. Fills fi for the reply.
  */
@@ -138,13 +195,17 @@ int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
 	struct vdc_block_ep ep;
 	struct handle *h;
 	bool wr = (fi->flags & O_ACCMODE) != O_RDONLY, unplaced;
-	int64_t vol = 0;
+	int64_t vol = 0, pin = 0;
 	uint64_t size = 0;
 	int rc;
 
 	rc = volume_endpoint(ino, wr, &ep, &vol, &size, &err);
-	if (rc < 0)
+	if (rc == 0 && !wr)
+		rc = volume_pin(vol, &pin, &ep, &size, &err);
+	if (rc < 0) {
+		explicit_bzero(ep.secret, sizeof(ep.secret));
 		return vol ? volume_fail(vol, &err, rc) : rc;
+	}
 	unplaced = rc == 1;
 	h = handle_new(&handle_text);
 	h->ino = ino;
@@ -152,12 +213,14 @@ int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
 	h->vol = vol;
 	h->size = size;
 	h->wr = wr;
+	h->pin = pin;
 	rc = unplaced ? 0 : volume_connect(&ep, &h->lun, &err);
 	if (rc == 0 && trunc && wr && h->lun)
 		rc = vdc_iscsi_discard_all(h->lun, &err);
 	explicit_bzero(ep.secret, sizeof(ep.secret));
 	if (rc < 0) {
 		handle_free(h);
+		volume_unpin(vol, pin);
 		return volume_fail(vol, &err, rc);
 	}
 	/*
@@ -180,7 +243,8 @@ int volume_open(fuse_ino_t ino, struct fuse_file_info *fi, bool trunc)
 	{
 		struct vdc_obj *o = vdc_obj_by_id(vol);
 
-		fi->keep_cache = o && h->lun && o->kind->block->cache_ok(o);
+		/* A pinned open reads its own moment: never what the cache held. */
+		fi->keep_cache = o && h->lun && !pin && o->kind->block->cache_ok(o);
 	}
 	vdc_model_unlock();
 	fi->noflush = !wr;
@@ -385,6 +449,12 @@ static void volume_release(struct handle *h)
 			tree_data_written(vol);
 		vdc_model_unlock();
 		kernel_inval_inode(h->ino);
+	}
+	if (h->pin) {
+		vdc_iscsi_close(h->lun);   /* the pin's target goes with it */
+		h->lun = NULL;
+		volume_unpin(h->vol, h->pin);
+		h->pin = 0;
 	}
 }
 

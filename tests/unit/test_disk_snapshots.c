@@ -371,6 +371,71 @@ static void test_volume_snapshots_apart(void **state)
 	}
 }
 
+/*
+ * A read of the disk while its guest may write it is pinned: a snapshot
+ * that is no object, told to the storage host, read through its own
+ * target once available, gone from the desired state when unpinned.
+ */
+static void test_point_in_time_reads(void **state)
+{
+	const struct vdc_block_ops *b = vdc_kind_instances.block;
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *inst, *s1, *snap;
+	struct vdc_block_ep ep;
+	int64_t pin, pins[VDC_LUN_PINS_MAX];
+	json_t *e, *snaps;
+	char iqn[96];
+	unsigned i;
+	int rc;
+
+	(void)state;
+	inst = instance_with_disk(&s1);
+	assert_int_equal(snap_rc(inst, "monday", &snap, &err), 0);
+	assert_false(b->live(inst));   /* off: a read needs no pin */
+	unit_set(inst, "power", "on");
+	assert_true(b->live(inst));
+	assert_int_equal(b->pin(inst, &pin, &err), 0);
+	assert_true(pin > VDC_LUN_PIN_BASE);
+	e = desired_entry(s1, inst->id);
+	snaps = json_object_get(e, "snapshots");
+	assert_int_equal(json_array_size(snaps), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(snaps, 1), "id")), pin);
+	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(snaps, 1), "name")), "pin-"));
+	json_decref(e);
+	/* Not readable until its storage host took it. */
+	rc = b->pin_endpoint(inst, pin, &ep, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EAGAIN);
+	sta_report(s1, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
+		   inst->id, MIB(64), pin);
+	assert_int_equal(b->pin_endpoint(inst, pin, &ep, &err), 0);
+	snprintf(iqn, sizeof(iqn), VDC_IQN_PREFIX ":8d7f0a1b2c3d:snap-%" PRId64, pin);
+	assert_string_equal(ep.iqn, iqn);
+	assert_int_equal(ep.size, MIB(64));
+	assert_false(ep.writable);
+	assert_string_equal(snap->state, "creating");   /* a pin is no snapshot of the tree */
+	/* A storage host that cannot take it: the open fails with the reason. */
+	sta_report(s1, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"error\", \"err\": \"disk full\"}]}]",
+		   inst->id, MIB(64), pin);
+	rc = b->pin_endpoint(inst, pin, &ep, &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EIO);
+	assert_non_null(strstr(err.msg, "disk full"));
+	/* At most VDC_LUN_PINS_MAX at once. */
+	for (i = 1; i < VDC_LUN_PINS_MAX; i++)
+		assert_int_equal(b->pin(inst, &pins[i], &err), 0);
+	rc = b->pin(inst, &pins[0], &err);
+	check_err(rc, &err);
+	assert_int_equal(rc, -EBUSY);
+	for (i = 1; i < VDC_LUN_PINS_MAX; i++)
+		b->unpin(inst, pins[i]);
+	b->unpin(inst, pin);
+	b->unpin(inst, pin);   /* twice: nothing */
+	e = desired_entry(s1, inst->id);
+	assert_int_equal(json_array_size(json_object_get(e, "snapshots")), 1);
+	json_decref(e);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -378,6 +443,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_folder),
 		T(test_refused_without_a_disk),
+		T(test_point_in_time_reads),
 		T(test_desired_and_states),
 		T(test_rollback),
 		T(test_volume_snapshots_apart),
