@@ -713,13 +713,17 @@ static void reconcile_incoming(struct worker *w, virConnectPtr conn, const struc
 	}
 	if (hva_vnets_instance_ok(&w->vnets, in, &err) < 0)
 		goto fail;
-	/* Once per arrival: the incoming qemu may hold the seed open already. */
-	if (!e && t->phase != HVA_PHASE_INCOMING) {
-		if (hva_drv_prepare(w->h, in, NULL, &err) < 0 ||
-		    hva_volumes_for_define(&w->vols, conn, NULL, in, &disks, &err) < 0)
+	/* The folder and seed once per arrival: the incoming qemu may hold the seed open already. */
+	if (!e && t->phase != HVA_PHASE_INCOMING && hva_drv_prepare(w->h, in, NULL, &err) < 0)
+		goto fail;
+	/* The secrets at every pass until it arrived: a restart of libvirtd forgets ephemeral ones. */
+	if (!e) {
+		if (hva_volumes_for_define(&w->vols, conn, NULL, in, &disks, &err) < 0)
 			goto fail;
 		free(disks);
-		log_info("%s: ready for instance %s (%" PRIu64 ") to arrive live", in->domain, in->name, in->id);
+		disks = NULL;
+		if (t->phase != HVA_PHASE_INCOMING)
+			log_info("%s: ready for instance %s (%" PRIu64 ") to arrive live", in->domain, in->name, in->id);
 	}
 	track_ok(t, HVA_PHASE_INCOMING);
 	return;
