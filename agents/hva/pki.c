@@ -101,3 +101,28 @@ int hva_pki_reload(struct vdc_err *err)
 		vdc_err_set(err, -ENOENT, "virt-admin is not installed (apt-get install libvirt-clients)");
 	return rc;
 }
+
+int hva_pki_sync(const char *statedir, const struct hva_pki_spec *pki, char *said, size_t said_len)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	bool changed = false;
+
+	if (pki->err[0] && strcmp(pki->err, said) != 0) {
+		log_error("the desired state's TLS files are not used: %s", pki->err);
+		snprintf(said, said_len, "%s", pki->err);
+	}
+	if (!pki->present)
+		return 0;
+	if (hva_pki_write(statedir, pki, &changed, &err) < 0) {
+		log_error("%s", err.msg);
+		return err.code;
+	}
+	if (!changed)
+		return 0;
+	log_info("wrote this host's TLS files (the data center's CA, its certificate and key) to %s/pki", statedir);
+	if (hva_pki_reload(&err) < 0)
+		log_warn("libvirtd did not load them now (%s); it does when it starts again", err.msg);
+	else
+		log_info("libvirtd loaded its TLS files again");
+	return 0;
+}

@@ -9,6 +9,7 @@
 #define VDC_HVA_PKI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "desired.h"
 #include "err.h"
@@ -33,5 +34,13 @@ int hva_pki_write(const char *statedir, const struct hva_pki_spec *pki, bool *ch
  * listen with TLS, no admin socket, no virt-admin).
  */
 int hva_pki_reload(struct vdc_err *err);
+
+/*
+ * The worker's step: write `pki` (hva_pki_write) and, when a file
+ * changed, reload (hva_pki_reload, a failure only logged). A malformed
+ * pki is logged once per sentence (`said`, the last one logged). 0, or
+ * the write's failure (logged): then try again later.
+ */
+int hva_pki_sync(const char *statedir, const struct hva_pki_spec *pki, char *said, size_t said_len);
 
 #endif

@@ -617,40 +617,14 @@ static void reconcile_power(struct worker *w, virConnectPtr conn, const struct h
 	}
 }
 
-/*
- * STATE/pki from the desired state's pki, when it brought one; a new
- * file makes libvirtd load them again (best effort: a libvirtd that does
- * not listen with TLS yet uses them when it starts).
- */
+/* STATE/pki from the desired state's pki (pki.c), when a new desired state or a failed write asks. */
 static void sync_pki(struct worker *w)
 {
-	const struct hva_pki_spec *pki = &w->desired.pki;
-	struct vdc_err err = VDC_ERR_INIT;
-	bool changed = false;
-
 	if (!w->pki_pending)
 		return;
-	w->pki_pending = false;
-	if (pki->err[0] && strcmp(pki->err, w->pki_said) != 0) {
-		log_error("the desired state's TLS files are not used: %s", pki->err);
-		snprintf(w->pki_said, sizeof(w->pki_said), "%s", pki->err);
-	}
-	if (!pki->present)
-		return;
-	if (hva_pki_write(w->h->statedir, pki, &changed, &err) < 0) {
-		log_error("%s", err.msg);
-		w->pki_pending = true;
+	w->pki_pending = hva_pki_sync(w->h->statedir, &w->desired.pki, w->pki_said, sizeof(w->pki_said)) < 0;
+	if (w->pki_pending)
 		wake_at(w, vdc_agent_now_ms() + RETRY_MIN_MS);
-		return;
-	}
-	if (!changed)
-		return;
-	log_info("wrote this host's TLS files (the data center's CA, its certificate and key) to %s/pki",
-		 w->h->statedir);
-	if (hva_pki_reload(&err) < 0)
-		log_warn("libvirtd did not load them now (%s); it does when it starts again", err.msg);
-	else
-		log_info("libvirtd loaded its TLS files again");
 }
 
 /* Source: an entry with "migrate" (migrate.c); nothing else is done to its domain meanwhile. */
