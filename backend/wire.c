@@ -236,8 +236,8 @@ static void pki_json(const struct vdc_host *h, json_t *root)
 {
 	if (pki_ca && h->pki_cert && h->pki_key)
 		json_object_set_new(root, VDC_WIRE_PKI,
-				    json_pack("{s:s, s:s, s:s}", VDC_WIRE_CA, pki_ca, VDC_WIRE_CERT, h->pki_cert,
-					      VDC_WIRE_KEY, h->pki_key));
+				    json_pack("{s:s, s:s, s:s}", VDC_WIRE_PKI_CA, pki_ca, VDC_WIRE_PKI_CERT, h->pki_cert,
+					      VDC_WIRE_PKI_KEY, h->pki_key));
 }
 
 /* The source's "migrate" of a live migration, when there is one to carry out. */
@@ -247,8 +247,8 @@ static void migrate_json(const struct vdc_obj *inst, json_t *j)
 
 	if (j && vdc_migrate_desired(inst, &m))
 		json_object_set_new(j, VDC_WIRE_MIGRATE,
-				    json_pack("{s:I, s:s, s:s, s:s}", VDC_WIRE_SEQ, (json_int_t)m.seq, VDC_WIRE_TO, m.to,
-					      VDC_WIRE_URI, m.uri, VDC_WIRE_ADDRESS, m.address));
+				    json_pack("{s:I, s:s, s:s, s:s}", VDC_WIRE_SEQ, (json_int_t)m.seq, VDC_WIRE_MIGRATE_TO, m.to,
+					      VDC_WIRE_MIGRATE_URI, m.uri, VDC_WIRE_MIGRATE_ADDRESS, m.address));
 }
 
 /* The instances migrating live to `host`, each with its "incoming". */
@@ -266,7 +266,7 @@ static void incoming_json(const struct vdc_obj *host, json_t *list, vdc_wire_ima
 		vdc_migrate_incoming_from(moving[i], from);
 		j = instance_json(moving[i], image_sum);
 		if (j)
-			json_object_set_new(j, VDC_WIRE_INCOMING, json_pack("{s:s}", VDC_WIRE_FROM, from));
+			json_object_set_new(j, VDC_WIRE_INCOMING, json_pack("{s:s}", VDC_WIRE_INCOMING_FROM, from));
 		json_array_append_new(list, j);
 	}
 	free(moving);

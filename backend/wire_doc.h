@@ -73,15 +73,15 @@
  * address} on the source host and "incoming" {from} on the destination.
  */
 #define VDC_WIRE_PKI "pki"
-#define VDC_WIRE_CA "ca"
-#define VDC_WIRE_CERT "cert"
-#define VDC_WIRE_KEY "key"
+#define VDC_WIRE_PKI_CA "ca"
+#define VDC_WIRE_PKI_CERT "cert"
+#define VDC_WIRE_PKI_KEY "key"
 #define VDC_WIRE_MIGRATE "migrate"
-#define VDC_WIRE_TO "to"
-#define VDC_WIRE_URI "uri"
-#define VDC_WIRE_ADDRESS "address"
+#define VDC_WIRE_MIGRATE_TO "to"
+#define VDC_WIRE_MIGRATE_URI "uri"
+#define VDC_WIRE_MIGRATE_ADDRESS "address"
 #define VDC_WIRE_INCOMING "incoming"
-#define VDC_WIRE_FROM "from"
+#define VDC_WIRE_INCOMING_FROM "from"
 
 /* The words of "power". */
 #define VDC_WIRE_POWER_ON "on"

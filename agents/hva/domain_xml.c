@@ -41,8 +41,12 @@ void hva_meta_xml(const struct hva_meta *m, bool qualified, struct strbuf *out)
 	hva_xml_escape(out, m->dc);
 	strbuf_addf(out, "</%sdc><%sid>%" PRIu64 "</%sid><%sname>", p, p, m->id, p, p);
 	hva_xml_escape(out, m->name);
-	strbuf_addf(out, "</%sname><%sreboot>%" PRIu64 "</%sreboot><%sreset>%" PRIu64 "</%sreset></%sinstance>",
-		    p, p, m->reboot, p, p, m->reset, p, p);
+	strbuf_addf(out, "</%sname><%sreboot>%" PRIu64 "</%sreboot><%sreset>%" PRIu64 "</%sreset>",
+		    p, p, m->reboot, p, p, m->reset, p);
+	/* Only once a live migration was started: the metadata of every other domain stays as it was. */
+	if (m->migrate)
+		strbuf_addf(out, "<%smigrate>%" PRIu64 "</%smigrate>", p, m->migrate, p);
+	strbuf_addf(out, "</%sinstance>", p);
 }
 
 /*
@@ -123,6 +127,8 @@ int hva_meta_parse(const char *xml, struct hva_meta *m, struct vdc_err *err)
 		m->name[0] = '\0';
 	if (meta_uint(xml, "reboot", &m->reboot) < 0 || meta_uint(xml, "reset", &m->reset) < 0)
 		return vdc_err_set(err, -ENODATA, "the metadata has no reboot and reset counters");
+	if (meta_uint(xml, "migrate", &m->migrate) < 0)
+		m->migrate = 0;
 	return 0;
 }
 

@@ -35,6 +35,7 @@ struct hva_meta {
 	uint64_t id;
 	char name[VDC_NAME_MAX + 1];
 	uint64_t reboot, reset;
+	uint64_t migrate;        /* the last live migration seq started from this host; 0: none (not written) */
 };
 
 /*

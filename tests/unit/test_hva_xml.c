@@ -211,6 +211,29 @@ static void check_meta(const struct hva_meta *got, const struct hva_meta *want)
 	assert_string_equal(got->name, want->name);
 	assert_int_equal(got->reboot, want->reboot);
 	assert_int_equal(got->reset, want->reset);
+	assert_int_equal(got->migrate, want->migrate);
+}
+
+/* The seq of a live migration started, written only once there is one. */
+static void test_meta_migrate(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct strbuf bare = STRBUF_INIT;
+	struct hva_meta m = meta, got;
+
+	(void)state;
+	m.migrate = 7;
+	hva_meta_xml(&m, false, &bare);
+	assert_string_equal(bare.buf,
+		"<instance><dc>8d7f3c2a</dc><id>12</id><name>web1</name><reboot>3</reboot>"
+		"<reset>1</reset><migrate>7</migrate></instance>");
+	assert_int_equal(hva_meta_parse(bare.buf, &got, &err), 0);
+	check_meta(&got, &m);
+	strbuf_release(&bare);
+	/* A malformed one is none: the domain stays ours. */
+	assert_int_equal(hva_meta_parse("<instance><dc>a</dc><id>3</id><reboot>0</reboot><reset>0</reset>"
+					 "<migrate>x</migrate></instance>", &got, &err), 0);
+	assert_int_equal(got.migrate, 0);
 }
 
 static void test_meta_round_trip(void **state)
@@ -542,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_meta_round_trip),
+		cmocka_unit_test(test_meta_migrate),
 		cmocka_unit_test(test_meta_from_libvirt),
 		cmocka_unit_test(test_meta_refused),
 		cmocka_unit_test(test_qemu_volumes),
