@@ -247,8 +247,9 @@ static void migrate_json(const struct vdc_obj *inst, json_t *j)
 
 	if (j && vdc_migrate_desired(inst, &m))
 		json_object_set_new(j, VDC_WIRE_MIGRATE,
-				    json_pack("{s:I, s:s, s:s, s:s}", VDC_WIRE_SEQ, (json_int_t)m.seq, VDC_WIRE_MIGRATE_TO, m.to,
-					      VDC_WIRE_MIGRATE_URI, m.uri, VDC_WIRE_MIGRATE_ADDRESS, m.address));
+				    json_pack("{s:I, s:s, s:s, s:s, s:s}", VDC_WIRE_SEQ, (json_int_t)m.seq, VDC_WIRE_MIGRATE_TO,
+					      m.to, VDC_WIRE_MIGRATE_URI, m.uri, VDC_WIRE_MIGRATE_ADDRESS, m.address,
+					      VDC_WIRE_MIGRATE_INITIATOR, m.initiator));
 }
 
 /* The instances migrating live to `host`, each with its "incoming". */

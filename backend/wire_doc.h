@@ -70,7 +70,8 @@
 /*
  * Live migration (docs/storage.md, "Moving"): the hypervisor's "pki"
  * {ca, cert, key} (top level); an instance's "migrate" {seq, to, uri,
- * address} on the source host and "incoming" {from} on the destination.
+ * address, initiator} on the source host and "incoming" {from} on the
+ * destination.
  */
 #define VDC_WIRE_PKI "pki"
 #define VDC_WIRE_PKI_CA "ca"
@@ -80,6 +81,7 @@
 #define VDC_WIRE_MIGRATE_TO "to"
 #define VDC_WIRE_MIGRATE_URI "uri"
 #define VDC_WIRE_MIGRATE_ADDRESS "address"
+#define VDC_WIRE_MIGRATE_INITIATOR "initiator"  /* the destination's iSCSI initiator name */
 #define VDC_WIRE_INCOMING "incoming"
 #define VDC_WIRE_INCOMING_FROM "from"
 

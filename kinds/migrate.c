@@ -11,6 +11,7 @@
 #include "disk.h"
 #include "host.h"
 #include "instance.h"
+#include "lun.h"
 #include "migrate.h"
 #include "place.h"
 #include "scheduler.h"
@@ -229,6 +230,7 @@ bool vdc_migrate_desired(const struct vdc_obj *obj, struct vdc_migrate_desired *
 	out->to = dst->name;
 	snprintf(out->address, sizeof(out->address), "%s", addr);
 	snprintf(out->uri, sizeof(out->uri), "qemu+tls://%s/system", addr);
+	vdc_initiator_iqn(dst->name, out->initiator, sizeof(out->initiator));
 	return true;
 }
 

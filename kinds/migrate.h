@@ -57,6 +57,7 @@ struct vdc_migrate_desired {
 	const char *to;                 /* the destination's name */
 	char uri[64];                   /* "qemu+tls://ADDRESS/system" */
 	char address[16];               /* the destination's underlay address */
+	char initiator[VDC_IQN_MAX];    /* the destination's iSCSI initiator: its guest logs in as it */
 };
 /* The source's "migrate" of instance `obj`: false while there is none to carry out. */
 bool vdc_migrate_desired(const struct vdc_obj *obj, struct vdc_migrate_desired *out);

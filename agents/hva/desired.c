@@ -431,6 +431,7 @@ static int parse_migrate(json_t *o, struct hva_instance_spec *in, struct vdc_err
 {
 	struct hva_migrate_spec *m = &in->migrate;
 	const char *uri;
+	json_t *iqn;
 	size_t len;
 	int rc;
 
@@ -454,6 +455,15 @@ static int parse_migrate(json_t *o, struct hva_instance_spec *in, struct vdc_err
 	memcpy(m->uri, uri, len + 1);
 	if ((rc = get_ipv4(o, VDC_WIRE_MIGRATE_ADDRESS, true, &m->address, err)) < 0)
 		return vdc_err_wrap(err, rc, "migrate");
+	/* Optional: absent or null, the domain keeps this host's initiator there. */
+	iqn = json_object_get(o, VDC_WIRE_MIGRATE_INITIATOR);
+	if (iqn && !json_is_null(iqn)) {
+		if (!json_is_string(iqn))
+			return vdc_err_set(err, -EINVAL, "migrate: \"initiator\" is not a string");
+		if ((rc = hva_iqn_check(json_string_value(iqn), json_string_length(iqn), err)) < 0)
+			return vdc_err_wrap(err, rc, "migrate: \"initiator\"");
+		memcpy(m->initiator, json_string_value(iqn), json_string_length(iqn) + 1);
+	}
 	m->present = true;
 	return 0;
 }

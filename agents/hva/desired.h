@@ -150,7 +150,9 @@ struct hva_disk_spec {
  * (a counter, as reboot) of a live migration to host `to`, whose libvirtd
  * is `uri` (qemu+tls://HOST[:PORT]/system, nothing after the path: the
  * agent adds ?pkipath=) and whose underlay address `address` takes qemu's
- * migration stream.
+ * migration stream. `initiator`, when sent, is the destination's iSCSI
+ * name: the domain arrives there logging in to its disk and volumes as
+ * that host, not as this one.
  */
 struct hva_migrate_spec {
 	bool present;
@@ -158,6 +160,7 @@ struct hva_migrate_spec {
 	char to[VDC_NAME_MAX + 1];
 	char uri[HVA_MIG_URI_MAX + 1];
 	uint32_t address;                     /* host order */
+	char initiator[HVA_IQN_MAX + 1];      /* "": not sent (the domain keeps this host's) */
 };
 
 /* "incoming" of an entry on the destination: the source's underlay address. */

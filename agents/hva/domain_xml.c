@@ -544,3 +544,30 @@ int hva_domain_xml(const struct hva_domain_def *def, struct strbuf *out, struct 
 	}
 	return vdc_err_set(err, -EINVAL, "domain %s has an unknown type", def->name);
 }
+
+void hva_xml_set_initiator(const char *xml, const char *iqn, struct strbuf *out)
+{
+	const char *p = xml;
+
+	for (;;) {
+		const char *init = strstr(p, "<initiator>"), *end, *tag, *name, *q;
+
+		if (!init || !(end = strstr(init, "</initiator>")))
+			break;
+		/* Each <iqn name='...'/> (or "...") between the two. */
+		for (tag = strstr(init, "<iqn "); tag && tag < end; tag = strstr(tag + 1, "<iqn ")) {
+			name = strstr(tag, "name=");
+			if (!name || name > end || (name[5] != '\'' && name[5] != '"'))
+				continue;
+			q = strchr(name + 6, name[5]);
+			if (!q || q > end)
+				continue;
+			strbuf_add(out, p, (size_t)(name + 6 - p));
+			hva_xml_escape(out, iqn);
+			p = q;
+		}
+		strbuf_add(out, p, (size_t)(end - p));
+		p = end;
+	}
+	strbuf_addstr(out, p);
+}

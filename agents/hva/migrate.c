@@ -55,6 +55,11 @@ static void *mig_thread(void *arg)
 	char msg[VDC_ERR_MSG_MAX] = "";
 
 	rc = virTypedParamsAddString(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_URI, j->stream);
+	if (rc == 0 && j->dest_xml)
+		rc = virTypedParamsAddString(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_DEST_XML, j->dest_xml);
+	if (rc == 0 && j->persist_xml)
+		rc = virTypedParamsAddString(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_PERSIST_XML,
+					     j->persist_xml);
 	if (rc == 0)
 		rc = virDomainMigrateToURI3(j->dom, j->uri, params, (unsigned)nparams, flags);
 	if (rc < 0)
@@ -67,6 +72,32 @@ static void *mig_thread(void *arg)
 	vdc_agent_core_kick_locked(&j->h->core, true, true);
 	pthread_mutex_unlock(&j->h->core.lock);
 	return NULL;
+}
+
+static void job_free(struct hva_mig *j)
+{
+	free(j->dest_xml);
+	free(j->persist_xml);
+	free(j);
+}
+
+/*
+ * `dom`'s definition (live, or the persistent one with
+ * VIR_DOMAIN_XML_INACTIVE) as migratable XML, with its disks' initiator
+ * set to the destination's, into `*out` (malloc'd).
+ */
+static int domain_xml_for(virDomainPtr dom, unsigned flags, const char *initiator, char **out,
+			  struct vdc_err *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *xml = virDomainGetXMLDesc(dom, flags | VIR_DOMAIN_XML_MIGRATABLE);
+
+	if (!xml)
+		return hva_virt_err(err, -EIO, "cannot read the definition of domain %s", virDomainGetName(dom));
+	hva_xml_set_initiator(xml, initiator, &sb);
+	free(xml);
+	*out = strbuf_detach(&sb, NULL);
+	return 0;
 }
 
 int hva_mig_start(struct hva *h, struct hva_migs *m, virDomainPtr dom, const struct hva_instance_spec *in,
@@ -87,21 +118,27 @@ int hva_mig_start(struct hva *h, struct hva_migs *m, virDomainPtr dom, const str
 	vdc_ipv4_format(in->migrate.address, addr);
 	snprintf(j->stream, sizeof(j->stream), "tcp://%s", addr);
 	j->h = h;
+	if (in->migrate.initiator[0] &&
+	    (domain_xml_for(dom, 0, in->migrate.initiator, &j->dest_xml, err) < 0 ||
+	     domain_xml_for(dom, VIR_DOMAIN_XML_INACTIVE, in->migrate.initiator, &j->persist_xml, err) < 0)) {
+		job_free(j);
+		return -EIO;
+	}
 	if (virDomainRef(dom) < 0) {
-		free(j);
+		job_free(j);
 		return hva_virt_err(err, -EIO, "cannot hold domain %s", in->domain);
 	}
 	j->dom = dom;
 	rc = pthread_create(&t, NULL, mig_thread, j);
 	if (rc) {
 		virDomainFree(dom);
-		free(j);
+		job_free(j);
 		return vdc_err_set(err, -rc, "cannot start the migration's thread: %s", strerror(rc));
 	}
 	/* Nothing waits for it: its job says when it ended. */
 	pthread_detach(t);
-	log_info("%s: live migration %" PRIu64 " to %s (%s, stream %s) started", in->domain, j->seq, j->to,
-		 in->migrate.uri, j->stream);
+	log_info("%s: live migration %" PRIu64 " to %s (%s, stream %s%s%s) started", in->domain, j->seq, j->to,
+		 in->migrate.uri, j->stream, j->dest_xml ? ", initiator " : "", j->dest_xml ? in->migrate.initiator : "");
 	m->v = xrealloc(m->v, (m->n + 1) * sizeof(*m->v));
 	m->v[m->n++] = j;
 	return 0;
@@ -138,7 +175,7 @@ void hva_mig_reap(struct hva_migs *m, struct hva_mig *j)
 			continue;
 		m->v[i] = m->v[--m->n];
 		virDomainFree(j->dom);
-		free(j);
+		job_free(j);
 		return;
 	}
 }
@@ -155,7 +192,7 @@ void hva_migs_release(struct hva_migs *m)
 		pthread_mutex_unlock(&m->v[i]->h->core.lock);
 		if (done) {
 			virDomainFree(m->v[i]->dom);
-			free(m->v[i]);
+			job_free(m->v[i]);
 		} else {
 			log_info("%s: the live migration goes on in libvirtd", m->v[i]->domain);
 		}

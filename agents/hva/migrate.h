@@ -35,6 +35,7 @@ struct hva_mig {
 	char to[VDC_NAME_MAX + 1];
 	char uri[HVA_MIG_URI_MAX + 16 + PATH_MAX * 3];   /* with ?pkipath= (escaped) */
 	char stream[32];                  /* tcp://ADDRESS */
+	char *dest_xml, *persist_xml;     /* with the destination's initiator; NULL: as here */
 	virDomainPtr dom;                 /* the thread's reference */
 	struct hva *h;
 	bool done;                        /* [core.lock] */

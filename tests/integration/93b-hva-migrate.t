@@ -16,7 +16,8 @@
 #   running with migrated = 1 and the reason in err;
 # - once it listens: migrating with progress, then migrated on a; on b
 #   incoming then running, the domain there and gone from a, the ticks
-#   going on in b's console log; the fence goes with "incoming";
+#   going on in b's console log, its disk logged in as b (the migrate's
+#   initiator); the fence goes with "incoming";
 # - back from b to a with b's agent killed -9 mid-way and restarted: the
 #   migration goes on in libvirtd, and the restarted agent reports
 #   migrating, then migrated; the guest runs on a.
@@ -205,7 +206,12 @@ hva_set() {
 	set_desired "$1" "$(printf '{"dc": "%s", "heartbeat": 1, "initiator": "%s:host-%s", "pki": %s, "instances": [%s]}' \
 		"$DC" "$IQN" "$1" "$(pki "$1")" "${2:-}")"
 }
-migrate() { printf '"migrate": {"seq": %s, "to": "%s", "uri": "qemu+tls://%s/system", "address": "%s"}' "$1" "$2" "$3" "$3"; }
+migrate() {
+	printf '"migrate": {"seq": %s, "to": "%s", "uri": "qemu+tls://%s/system", "address": "%s", "initiator": "%s:host-%s"}' \
+		"$1" "$2" "$3" "$3" "$IQN" "$2"
+}
+# sessions: the initiators logged in to s's disk target
+sessions() { vdc_tgtadm s --op show --mode target 2> /dev/null | grep -o "Initiator: $IQN:host-[a-z]*" | sort -u | sed 's/.*://'; }
 incoming() { printf '"incoming": {"from": "%s"}' "$1"; }
 
 hva_start() {
@@ -295,6 +301,9 @@ is "$(states_since b "$n_b" | tr '\n' ' ')" "incoming running " "b's reports: in
 is "$(domstate b)" running "libvirt on b runs it"
 ok "... defined there for good (PERSIST_DEST)" eval 'vdc_host_virsh b dominfo "$DOM" | grep -q "^Persistent: *yes"'
 ok "the guest's ticks go on in b's console log" vdc_wait 60 eval '[ "$(ticks b)" -gt "${t0:-0}" ] 2> /dev/null'
+ok "on b the guest's disk logs in as b (the migrate's initiator)" eval 'vdc_host_virsh b dumpxml "$DOM" | grep -q "<iqn name=.$IQN:host-b./>"'
+ok "... its persistent definition too" eval 'vdc_host_virsh b dumpxml --inactive "$DOM" | grep -q "<iqn name=.$IQN:host-b./>"'
+ok "s sees b's session only" vdc_wait 20 eval '[ "$(sessions | tr "\n" " ")" = "host-b " ]'
 sleep 2
 is "$(domstate a)" "" "a never defines it again while its entry has migrate"
 is "$(field a state)" migrated "... and keeps reporting migrated"
@@ -336,5 +345,6 @@ ok "a reports it running" wait_state a running "$W"
 is "$(domstate a)" running "libvirt on a runs it"
 t1=$(ticks b)
 ok "the ticks go on in a's console log" vdc_wait 60 eval '[ "$(ticks a)" -gt "${t1:-0}" ] 2> /dev/null'
+ok "s sees a's session only" vdc_wait 20 eval '[ "$(sessions | tr "\n" " ")" = "host-a " ]'
 
 done_testing

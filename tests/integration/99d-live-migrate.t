@@ -61,7 +61,8 @@ ok "b's libvirtd listens with TLS" vdc_host_libvirt_tls b
 # ---- two guests on net1 ----
 
 ok "mkdir net1 192.0.2.0/24" eval "mkdir '$N/net1' && put 192.0.2.0/24 '$N/net1/cidr'"
-ok "group web: icmp and tcp 2000 from the network" putb "$G/web/rules" << 'EOF'
+ok "mkdir group web" mkdir "$G/web"
+ok "web: icmp and tcp 2000 from the network" putb "$G/web/rules" << 'EOF'
 in icmp - 192.0.2.0/24
 in tcp 2000 192.0.2.0/24
 EOF

@@ -529,14 +529,16 @@ static void test_migration(void **state)
 		" {\"id\": 6, \"name\": \"y\", \"domain\": \"vdc-6\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64,"
 		" \"incoming\": {\"from\": \"198.51.100.18\"}},"
 		" {\"id\": 7, \"name\": \"z\", \"domain\": \"vdc-7\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64,"
-		" \"migrate\": null, \"incoming\": null}]}";
+		" \"migrate\": null, \"incoming\": null},"
+		" {\"id\": 8, \"name\": \"v\", \"domain\": \"vdc-8\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64,"
+		" " MIG(", \"initiator\": \"" IQN ":host-b\"") "}]}";
 	static const char empty[] = "{\"rev\": 1, \"dc\": \"a\", \"instances\": []}";
 	struct vdc_err err = VDC_ERR_INIT;
 	struct hva_desired d;
 
 	(void)state;
 	assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
-	assert_int_equal(d.n, 3);
+	assert_int_equal(d.n, 4);
 	assert_true(d.pki.present);
 	assert_string_equal(d.pki.err, "");
 	assert_string_equal(d.pki.ca, PEM_CERT_TEXT);
@@ -548,6 +550,7 @@ static void test_migration(void **state)
 	assert_string_equal(d.inst[0].migrate.to, "b");
 	assert_string_equal(d.inst[0].migrate.uri, "qemu+tls://198.51.100.19/system");
 	assert_int_equal(d.inst[0].migrate.address, 0xc6336413);
+	assert_string_equal(d.inst[0].migrate.initiator, "");
 	assert_false(d.inst[0].incoming.present);
 	assert_string_equal(d.inst[1].err, "");
 	assert_true(d.inst[1].incoming.present);
@@ -557,6 +560,9 @@ static void test_migration(void **state)
 	assert_string_equal(d.inst[2].err, "");
 	assert_false(d.inst[2].migrate.present);
 	assert_false(d.inst[2].incoming.present);
+	/* The destination's initiator, when sent. */
+	assert_string_equal(d.inst[3].err, "");
+	assert_string_equal(d.inst[3].migrate.initiator, IQN ":host-b");
 	hva_desired_release(&d);
 
 	/* No pki: none (the agent keeps what it has). */
@@ -589,6 +595,9 @@ static void test_bad_migration(void **state)
 		{ MIG(", \"uri\": \"qemu+tls://h@x/system\""), "qemu+tls://HOST" },
 		{ MIG(", \"address\": null"), "\"address\" is missing" },
 		{ MIG(", \"address\": \"b\""), "\"address\" is not an IPv4 address" },
+		{ MIG(", \"initiator\": 5"), "\"initiator\" is not a string" },
+		{ MIG(", \"initiator\": \"eui.02004567a425678d\""), "iSCSI name" },
+		{ MIG(", \"initiator\": \"iqn.2026-11.org.vdcfs:X'\""), "iSCSI name" },
 		{ "\"incoming\": true", "\"incoming\" is neither an object nor null" },
 		{ "\"incoming\": {}", "\"from\" is missing" },
 		{ "\"incoming\": {\"from\": \"::1\"}", "\"from\" is not an IPv4 address" },

@@ -246,6 +246,7 @@ static void test_live_migration_steps(void **state_)
 	assert_string_equal(json_string_value(json_object_get(m, "to")), "hb");
 	assert_string_equal(json_string_value(json_object_get(m, "uri")), "qemu+tls://" ADDR_B "/system");
 	assert_string_equal(json_string_value(json_object_get(m, "address")), ADDR_B);
+	assert_string_equal(json_string_value(json_object_get(m, "initiator")), "iqn.2026-11.org.vdcfs:8d7f0a1b2c3d:host-hb");
 	json_decref(e);
 
 	/* Under way: run/progress says how far. */
