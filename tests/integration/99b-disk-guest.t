@@ -121,9 +121,11 @@ ok "the read's snapshot is gone from s once closed" \
 ok "b takes instances" put on "$MNT/hosts/b/schedulable"
 # The hosts' libvirtd have no TLS listener here (99d-live-migrate.t has
 # them): a live move is tried and fails, and w1 runs on as it was.
+ok "clear run/err" put clear "$I/ctl"
 ok "migrate b of the running w1 tries a live move" put "migrate b" "$I/ctl"
 ok "... which fails with the reason in run/err" vdc_wait 120 eval "[ -n \"\$(get '$I/run/err')\" ]"
-like "$(get "$I/run/err")" "." "run/err: $(get "$I/run/err")"
+like "$(get "$I/run/err")" "16514|[Cc]onnection|TLS|refused" "run/err: $(get "$I/run/err")"
+ok "the event says the live move failed" vdc_events_has "w1.*live migration to host b failed"
 ok "w1 runs on a still" vdc_wait_state w1 running 60
 is "$(get "$I/run/host")" a "run/host is a"
 ok "power off" put off "$I/power"
