@@ -371,17 +371,20 @@ static int get_head(json_t *root, int64_t *epoch, int64_t *seq, json_t **facts, 
 static int parse_inst(json_t *it, const char *where, struct vdc_doc_inst *out, struct vdc_err *err)
 {
 	json_t *vols;
-	int64_t reboot, reset;
+	int64_t reboot, reset, migrated;
 	int rc;
 
 	if ((rc = get_entry(it, where, &out->id, out->state, out->err, err)) < 0 ||
 	    (rc = get_ipv4(it, where, VDC_WIRE_IP, out->ip, err)) < 0 ||
 	    (rc = get_int(it, where, VDC_WIRE_REBOOT, false, 0, INT64_MAX, 0, &reboot, err)) < 0 ||
 	    (rc = get_int(it, where, VDC_WIRE_RESET, false, 0, INT64_MAX, 0, &reset, err)) < 0 ||
+	    (rc = get_int(it, where, VDC_WIRE_MIGRATED, false, 0, INT64_MAX, 0, &migrated, err)) < 0 ||
+	    (rc = get_text(it, where, VDC_WIRE_PROGRESS, out->progress, err)) < 0 ||
 	    (rc = get_list(it, where, VDC_WIRE_VOLUMES, false, VDC_DOC_INST_VOLUMES_MAX, &vols, err)) < 0)
 		return rc;
 	out->reboot = (uint64_t)reboot;
 	out->reset = (uint64_t)reset;
+	out->migrated = (uint64_t)migrated;
 	out->nvols = (unsigned)json_array_size(vols);
 	return parse_vols(vols, where, VDC_WIRE_VOLUMES, out->nvols, &out->vols, err);
 }

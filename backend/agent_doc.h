@@ -113,6 +113,8 @@ struct vdc_doc_inst {
 	char err[VDC_DOC_TEXT_MAX + 1];
 	char ip[VDC_IPV4_TEXT];                    /* "" or a dotted quad */
 	uint64_t reboot, reset;
+	uint64_t migrated;                         /* the last live migration carried out */
+	char progress[VDC_DOC_TEXT_MAX + 1];       /* of a live migration under way */
 	struct vdc_doc_vol *vols;
 	unsigned nvols;
 };

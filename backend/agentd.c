@@ -72,6 +72,7 @@
 #define REFUSALS_SUM_LINES 32
 
 static struct vdc_tls tls;
+static struct vdc_tls ca;   /* the data center's CA for its hypervisors' libvirtd (tls.h) */
 static int listen_fd = -1;
 static struct sockaddr_in bound;
 static char advertise[128];
@@ -219,8 +220,11 @@ int vdc_agentd_prepare(const char *statedir, const struct vdc_agentd_opts *o, st
 	if (rc < 0)
 		return rc;
 	rc = vdc_tls_setup(statedir, &tls, err);
+	if (rc == 0)
+		rc = vdc_tls_ca_setup(statedir, &ca, err);
 	if (rc < 0)
 		return rc;
+	vdc_wire_pki_ca(ca.cert_pem);
 	listen_fd = bind_listen(&bound);
 	if (listen_fd == -EADDRINUSE && !spec) {
 		bound.sin_port = 0;
@@ -763,6 +767,35 @@ static bool fact_text(struct vdc_obj *host, const char *name, char *field, size_
 	return true;
 }
 
+/*
+ * A hypervisor's libvirtd certificate, issued by the data center's CA for
+ * the address it reports (its underlay, which migrating peers dial): made
+ * at its first report and again when the address changes; persisted.
+ */
+static void host_pki(struct vdc_obj *host)
+{
+	struct vdc_host *h = vdc_host_of(host);
+	struct vdc_err err = VDC_ERR_INIT;
+	char *cert = NULL, *key = NULL;
+
+	if (!h->underlay[0] || !ca.cert_pem || (h->pki_cert && !strcmp(h->pki_ip, h->underlay)))
+		return;
+	if (vdc_tls_issue(&ca, host->name, h->underlay, &cert, &key, &err) < 0) {
+		vdc_event(host, "warning: %s", err.msg);
+		return;
+	}
+	persist_fact(host, "pki-key", key);
+	persist_fact(host, "pki-cert", cert);
+	persist_fact(host, "pki-ip", h->underlay);
+	free(h->pki_cert);
+	free(h->pki_key);
+	h->pki_cert = cert;
+	h->pki_key = key;
+	snprintf(h->pki_ip, sizeof(h->pki_ip), "%s", h->underlay);
+	vdc_event(host, "certificate for its libvirtd issued (%s)", h->underlay);
+	vdc_host_bump(host);
+}
+
 /* Is (epoch, seq) newer than the host's last accepted report? Then it is the last one. */
 static bool report_is_new(struct vdc_host *h, int64_t epoch, int64_t seq)
 {
@@ -829,6 +862,8 @@ static struct vdc_report_inst *report_insts(const struct vdc_doc_hva_report *r, 
 		list[i].ip = in->ip;
 		list[i].reboot = in->reboot;
 		list[i].reset = in->reset;
+		list[i].migrated = in->migrated;
+		list[i].progress = in->progress;
 		list[i].vols = in->nvols ? &vols[at] : NULL;
 		list[i].nvols = in->nvols;
 		for (k = 0; k < in->nvols; k++, at++) {
@@ -879,6 +914,7 @@ static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, 
 			fact_text(host, "driver", h->driver, sizeof(h->driver), d);
 			if (fact_text(host, "underlay", h->underlay, sizeof(h->underlay), r.underlay))
 				vdc_network_touched();
+			host_pki(host);
 			vdc_host_report(host, list, r.n);
 		}
 	}
@@ -1180,6 +1216,8 @@ void vdc_agentd_stop(void)
 		pthread_join(ticker, NULL);
 	ticker_running = false;
 	vdc_tls_release(&tls);
+	vdc_wire_pki_ca(NULL);
+	vdc_tls_release(&ca);
 	vdc_image_sums_stop();
 	memset(refusals, 0, sizeof(refusals));
 	strbuf_release(&refusals_pending);

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disk.h"
 #include "host.h"
 #include "instance.h"
 #include "lun.h"
+#include "migrate.h"
 #include "place.h"
 #include "reconcile.h"
 #include "volume.h"
@@ -38,6 +40,7 @@ void vdc_host_report(struct vdc_obj *host, const struct vdc_report_inst *insts, 
 
 	vdc_host_record(host, insts, n);
 	host_reconcile(host);
+	vdc_migrations_reconcile();
 	vdc_instances_retry();
 	vdc_luns_reconcile_all();
 	/* A volume let go here may be waiting to attach on another host. */
@@ -68,6 +71,7 @@ void vdc_hosts_tick(void)
 		if (!vdc_host_silenced(o, &now))
 			continue;
 		host_reconcile(o);
+		vdc_migrations_reconcile();
 		vdc_luns_reconcile_all();
 	}
 }
@@ -95,8 +99,22 @@ int vdc_host_verb_evacuate(struct vdc_obj *host, const char *args, size_t len, s
 	vdc_event(host, "evacuating %u instance%s", n, n == 1 ? "" : "s");
 	list = vdc_placed_on(host, &n);
 	for (i = 0; i < n; i++) {
+		struct vdc_err why = VDC_ERR_INIT;
+
 		if (!list[i])
 			continue;
+		/*
+		 * A running instance whose disk is on a storage host moves live;
+		 * the others (stopped, or with a local disk, or with nowhere to
+		 * go live) leave and are placed anew with their disks.
+		 */
+		if (vdc_instance_is(list[i], VDC_ISTATE_MIGRATING))
+			continue;
+		if (vdc_instance_is(list[i], VDC_ISTATE_RUNNING) && vdc_disk_host_name(list[i])[0]) {
+			if (vdc_migrate_live(list[i], "", &why) == 0)
+				continue;
+			vdc_event(list[i], "cannot move live (%s): it stops and starts on another host", why.msg);
+		}
 		vdc_place_leave(list[i]);
 		vdc_instance_reconcile(list[i]);
 	}

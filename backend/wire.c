@@ -12,6 +12,7 @@
 #include "disk.h"
 #include "host.h"
 #include "instance.h"
+#include "migrate.h"
 #include "network.h"
 #include "place.h"
 #include "volume.h"
@@ -223,6 +224,56 @@ static json_t *instance_json(struct vdc_obj *inst, vdc_wire_image_sum_fn *image_
 	return j;
 }
 
+/* The data center's CA (agentd.c sets it at start; tls.h). */
+static const char *pki_ca;
+
+void vdc_wire_pki_ca(const char *ca_pem)
+{
+	pki_ca = ca_pem;
+}
+
+/* A hypervisor's "pki": the CA, its certificate and key, once it has them. */
+static void pki_json(const struct vdc_host *h, json_t *root)
+{
+	if (pki_ca && h->pki_cert && h->pki_key)
+		json_object_set_new(root, VDC_WIRE_PKI,
+				    json_pack("{s:s, s:s, s:s}", VDC_WIRE_PKI_CA, pki_ca, VDC_WIRE_PKI_CERT, h->pki_cert,
+					      VDC_WIRE_PKI_KEY, h->pki_key));
+}
+
+/* The source's "migrate" of a live migration, when there is one to carry out. */
+static void migrate_json(const struct vdc_obj *inst, json_t *j)
+{
+	struct vdc_migrate_desired m;
+
+	if (j && vdc_migrate_desired(inst, &m))
+		json_object_set_new(j, VDC_WIRE_MIGRATE,
+				    json_pack("{s:I, s:s, s:s, s:s, s:s}", VDC_WIRE_SEQ, (json_int_t)m.seq, VDC_WIRE_MIGRATE_TO,
+					      m.to, VDC_WIRE_MIGRATE_URI, m.uri, VDC_WIRE_MIGRATE_ADDRESS, m.address,
+					      VDC_WIRE_MIGRATE_INITIATOR, m.initiator));
+}
+
+/* The instances migrating live to `host`, each with its "incoming". */
+static void incoming_json(const struct vdc_obj *host, json_t *list, vdc_wire_image_sum_fn *image_sum)
+{
+	size_t i, n;
+	struct vdc_obj **moving = vdc_place_migrating(&n);
+
+	for (i = 0; i < n; i++) {
+		char from[16];
+		json_t *j;
+
+		if (strcmp(vdc_place_of(moving[i])->migrate_to, host->name))
+			continue;
+		vdc_migrate_incoming_from(moving[i], from);
+		j = instance_json(moving[i], image_sum);
+		if (j)
+			json_object_set_new(j, VDC_WIRE_INCOMING, json_pack("{s:s}", VDC_WIRE_INCOMING_FROM, from));
+		json_array_append_new(list, j);
+	}
+	free(moving);
+}
+
 /* The desired state of a host; read lock held. */
 static json_t *desired_json(struct vdc_obj *host, vdc_wire_image_sum_fn *image_sum)
 {
@@ -242,15 +293,22 @@ static json_t *desired_json(struct vdc_obj *host, vdc_wire_image_sum_fn *image_s
 	for (i = 0; i < r->n; i++) {
 		struct vdc_obj *inst = vdc_link_target(r->links[i]);
 
+		json_t *j;
+
 		if (!inst || vdc_place_of(inst)->leaving)
 			continue;
-		json_array_append_new(list, instance_json(inst, image_sum));
+		j = instance_json(inst, image_sum);
+		migrate_json(inst, j);
+		json_array_append_new(list, j);
 	}
+	incoming_json(host, list, image_sum);
 	root = json_pack("{s:I, s:s, s:I, s:s, s:o}", VDC_WIRE_REV, (json_int_t)h->rev,
 			 VDC_WIRE_DC, vdc_model_meta("dc"), VDC_WIRE_HEARTBEAT, (json_int_t)vdc_hosts_heartbeat(),
 			 VDC_WIRE_INITIATOR, initiator, VDC_WIRE_INSTANCES, list);
-	if (root)
+	if (root) {
 		vdc_network_desired(host, root);
+		pki_json(h, root);
+	}
 	return root;
 }
 

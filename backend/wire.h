@@ -46,6 +46,8 @@ typedef bool vdc_wire_image_sum_fn(const struct vdc_obj *image, char hex[65], of
  * or a storage host's volumes.
  */
 char *vdc_wire_desired(struct vdc_obj *host, vdc_wire_image_sum_fn *image_sum);
+/* The data center's CA certificate (PEM) a hypervisor's "pki" carries; NULL: none (no "pki"). */
+void vdc_wire_pki_ca(const char *ca_pem);
 
 /*
  * The desired state's parts of networks (from network.c's structs): a

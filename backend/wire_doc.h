@@ -67,6 +67,24 @@
 #define VDC_WIRE_DISK "disk"        /* the root disk on a storage host: a volume's endpoint and "ready" */
 #define VDC_WIRE_READY "ready"
 
+/*
+ * Live migration (docs/storage.md, "Moving"): the hypervisor's "pki"
+ * {ca, cert, key} (top level); an instance's "migrate" {seq, to, uri,
+ * address, initiator} on the source host and "incoming" {from} on the
+ * destination.
+ */
+#define VDC_WIRE_PKI "pki"
+#define VDC_WIRE_PKI_CA "ca"
+#define VDC_WIRE_PKI_CERT "cert"
+#define VDC_WIRE_PKI_KEY "key"
+#define VDC_WIRE_MIGRATE "migrate"
+#define VDC_WIRE_MIGRATE_TO "to"
+#define VDC_WIRE_MIGRATE_URI "uri"
+#define VDC_WIRE_MIGRATE_ADDRESS "address"
+#define VDC_WIRE_MIGRATE_INITIATOR "initiator"  /* the destination's iSCSI initiator name */
+#define VDC_WIRE_INCOMING "incoming"
+#define VDC_WIRE_INCOMING_FROM "from"
+
 /* The words of "power". */
 #define VDC_WIRE_POWER_ON "on"
 #define VDC_WIRE_POWER_OFF "off"
@@ -147,7 +165,7 @@
  *
  * {epoch, seq, rev, facts: {cpus, memory_mib, driver, virt, libvirt,
  *  version, underlay}, instances: [{id, domain, state, err, ip, reboot,
- *  reset, volumes: [{id, state, err}]}]}
+ *  reset, migrated, progress, volumes: [{id, state, err}]}]}
  */
 #define VDC_WIRE_EPOCH "epoch"
 #define VDC_WIRE_SEQ "seq"
@@ -170,6 +188,12 @@
 #define VDC_WIRE_INST_STOPPING "stopping"
 #define VDC_WIRE_INST_STOPPED "stopped"
 #define VDC_WIRE_INST_CRASHED "crashed"
+/* Live migration: the source's "migrating" and "migrated", the destination's "incoming". */
+#define VDC_WIRE_INST_MIGRATING "migrating"
+#define VDC_WIRE_INST_MIGRATED "migrated"
+#define VDC_WIRE_INST_INCOMING "incoming"
+/* An instance's last migration carried out ("migrated", a counter) and its "progress" (below). */
+#define VDC_WIRE_MIGRATED "migrated"
 
 /* An attached volume's "state" as a hypervisor reports it (and "error"). */
 #define VDC_WIRE_ATTACH_ATTACHED "attached"

@@ -424,6 +424,11 @@ static const char *lun_hypervisor(const struct vdc_obj *inst)
 	return vdc_place_of((struct vdc_obj *)inst)->host;
 }
 
+static const char *lun_incoming(const struct vdc_obj *inst)
+{
+	return vdc_place_of((struct vdc_obj *)inst)->migrate_to;
+}
+
 static void lun_desired(const struct vdc_obj *inst, struct vdc_sta_vol_desired *out)
 {
 	struct image_layout layout;
@@ -452,6 +457,7 @@ static const struct vdc_lun_ops disk_lun_ops = {
 	.size = vdc_disk_size,
 	.snapshots_dir = VDC_INSTANCE_SNAPSHOTS,
 	.hypervisor = lun_hypervisor,
+	.incoming = lun_incoming,
 	.desired = lun_desired,
 	.seen = lun_seen,
 	.reconcile = lun_reconcile,

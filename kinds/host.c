@@ -101,6 +101,7 @@ static void seen_free(struct vdc_seen *s)
 		free(s->vols[i].err);
 	free(s->vols);
 	free(s->err);
+	free(s->progress);
 	free(s);
 }
 
@@ -123,6 +124,8 @@ void vdc_host_release(struct vdc_obj *host)
 		return;
 	seen_clear(h);
 	vdc_imap_clear(&h->seen);
+	free(h->pki_cert);
+	free(h->pki_key);
 	free(h);
 }
 
@@ -324,6 +327,8 @@ void vdc_host_record(struct vdc_obj *host, const struct vdc_report_inst *insts, 
 		snprintf(s->ip, sizeof(s->ip), "%s", insts[i].ip ? insts[i].ip : "");
 		s->reboot = insts[i].reboot;
 		s->reset = insts[i].reset;
+		s->migrated = insts[i].migrated;
+		s->progress = insts[i].progress && *insts[i].progress ? xstrdup(insts[i].progress) : NULL;
 		if (insts[i].nvols) {
 			unsigned v;
 
@@ -424,7 +429,13 @@ int vdc_host_busy(const struct vdc_obj *host, struct vdc_err *err)
 	if (nv && !vdc_host_in(host, VDC_HSTATE_UNKNOWN))
 		return vdc_err_set(err, -EBUSY, "storage host %s holds %u volume%s; remove them first", host->name, nv,
 				   nv == 1 ? "" : "s");
-	if (!n || vdc_host_in(host, VDC_HSTATE_UNKNOWN))
+	if (vdc_host_in(host, VDC_HSTATE_UNKNOWN))
+		return 0;
+	/* With none placed, what it has reserved is for instances migrating here live (place.h). */
+	if (!n && vdc_host_of((struct vdc_obj *)host)->cpus_used)
+		return vdc_err_set(err, -EBUSY, "an instance is migrating live to host %s; wait until it is there, then evacuate",
+				   host->name);
+	if (!n)
 		return 0;
 	return vdc_err_set(err, -EBUSY, "host %s holds %u instance%s; echo evacuate > hosts/%s/ctl and wait for it to empty first",
 			   host->name, n, n == 1 ? "" : "s", host->name);
@@ -450,6 +461,12 @@ void vdc_host_live_loaded(struct vdc_obj *host, const char *name, const char *va
 		snprintf(h->portal, sizeof(h->portal), "%s", value);
 	else if (!strcmp(name, "underlay"))
 		snprintf(h->underlay, sizeof(h->underlay), "%s", value);
+	else if (!strcmp(name, "pki-cert"))
+		free(h->pki_cert), h->pki_cert = xstrdup(value);
+	else if (!strcmp(name, "pki-key"))
+		free(h->pki_key), h->pki_key = xstrdup(value);
+	else if (!strcmp(name, "pki-ip"))
+		snprintf(h->pki_ip, sizeof(h->pki_ip), "%s", value);
 }
 
 bool vdc_host_is_up(const struct vdc_obj *host)

@@ -58,6 +58,8 @@ struct vdc_seen {
 	char *err;
 	char ip[64];
 	uint64_t reboot, reset;
+	uint64_t migrated;              /* the last live migration carried out */
+	char *progress;                 /* of a live migration under way, or NULL */
 	struct vdc_seen_vol *vols;
 	unsigned nvols;
 };
@@ -82,6 +84,8 @@ struct vdc_host {
 	uint64_t disk_used;             /* storage: sizes of its volumes, and of those being deleted */
 	char portal[80];                /* storage: "ADDR:PORT" of its tgtd */
 	char underlay[16];              /* hypervisor: the IPv4 address its VXLAN tunnels use */
+	char *pki_cert, *pki_key;       /* hypervisor: its libvirtd's certificate (tls.h), or NULL */
+	char pki_ip[16];                /* the address pki_cert names */
 };
 
 /* Settings of the physical layer; set before agents connect. */
@@ -119,6 +123,8 @@ struct vdc_report_inst {
 	const char *err;
 	const char *ip;
 	uint64_t reboot, reset;
+	uint64_t migrated;
+	const char *progress;
 	const struct vdc_seen_vol *vols;
 	unsigned nvols;
 };

@@ -28,6 +28,7 @@ static const char *const states[VDC_ISTATE_COUNT] = {
 	[VDC_ISTATE_STOPPED] = "stopped",
 	[VDC_ISTATE_ERROR] = "error",
 	[VDC_ISTATE_UNKNOWN] = "unknown",
+	[VDC_ISTATE_MIGRATING] = "migrating",
 };
 
 const char *vdc_instance_state_word(enum vdc_instance_state s)
@@ -57,7 +58,7 @@ bool vdc_instance_power_on(const struct vdc_obj *obj)
  * Place the instance on `host` ("" takes it off). Its nics' MACs then
  * live elsewhere: the other hosts of its networks hear of it.
  */
-static int place_set(struct vdc_obj *obj, const char *host, struct vdc_err *err)
+int vdc_instance_place(struct vdc_obj *obj, const char *host, struct vdc_err *err)
 {
 	int rc = vdc_place_set(obj, host, err);
 
@@ -156,7 +157,7 @@ static void schedule(struct vdc_obj *obj)
 	vdc_instance_size(obj, &cpus, &memory);
 	n = vdc_hosts_caps(obj, &caps);
 	rc = vdc_schedule(caps, n, cpus, memory, &err);
-	if (rc >= 0 && place_set(obj, caps[rc].name, &err) == 0) {
+	if (rc >= 0 && vdc_instance_place(obj, caps[rc].name, &err) == 0) {
 		set_err(obj, NULL);
 		set_state(obj, VDC_ISTATE_STARTING);
 	} else {
@@ -181,6 +182,8 @@ static enum vdc_instance_state placed_state(bool on, const struct vdc_seen *s)
 	if (on) {
 		if (!strcmp(st, VDC_WIRE_INST_RUNNING) || !strcmp(st, VDC_WIRE_INST_PAUSED))
 			return VDC_ISTATE_RUNNING;
+		if (!strcmp(st, VDC_WIRE_INST_INCOMING))
+			return VDC_ISTATE_MIGRATING;   /* moved live: here once the host reports it */
 		return VDC_ISTATE_STARTING;
 	}
 	if (!strcmp(st, VDC_WIRE_INST_RUNNING) || !strcmp(st, VDC_WIRE_INST_PAUSED) ||
@@ -201,6 +204,10 @@ static void reconcile_placed(struct vdc_obj *obj, struct vdc_obj *host)
 	}
 	if (!h->reported)
 		return;   /* vdcfs just started: keep the state until the host reports */
+	if (vdc_place_of(obj)->migrate_to[0]) {
+		set_state(obj, VDC_ISTATE_MIGRATING);   /* migrate.c takes the steps */
+		return;
+	}
 	next = placed_state(vdc_instance_power_on(obj), s);
 	if (next == VDC_ISTATE_STARTING) {
 		struct vdc_err err = VDC_ERR_INIT;
@@ -228,7 +235,7 @@ void vdc_instance_reconcile(struct vdc_obj *obj)
 	struct vdc_err err = VDC_ERR_INIT;
 
 	if (p->host[0] && !host)
-		place_set(obj, "", &err);   /* its host is gone */
+		vdc_instance_place(obj, "", &err);   /* its host is gone */
 	if (host && p->leaving) {
 		struct vdc_host *h = vdc_host_of(host);
 
@@ -241,7 +248,7 @@ void vdc_instance_reconcile(struct vdc_obj *obj)
 			return;
 		}
 		/* The old host has let go of it: now it may go elsewhere. */
-		place_set(obj, "", &err);
+		vdc_instance_place(obj, "", &err);
 		host = NULL;
 		if (!on)
 			set_state(obj, VDC_ISTATE_STOPPED);
@@ -319,57 +326,6 @@ int vdc_instance_verb_reset(struct vdc_obj *obj, const char *args, size_t len, s
 {
 	(void)args;
 	return verb_count(obj, "reset", &vdc_place_of(obj)->reset, len, err);
-}
-
-/*
- * migrate [HOST]: a stopped instance whose disk is on a storage host moves
- * at once (nothing to copy: the new hypervisor logs in to the same disk);
- * without HOST the scheduler picks among the other hypervisors.
- */
-int vdc_instance_verb_migrate(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err)
-{
-	struct vdc_place *p = vdc_place_of(obj);
-	struct vdc_host_cap *caps;
-	char want[VDC_NAME_MAX + 1], from[VDC_NAME_MAX + 1];
-	unsigned cpus;
-	uint64_t memory;
-	size_t n, i;
-	int rc;
-
-	if (len > VDC_NAME_MAX)
-		return vdc_err_set(err, -EINVAL, "migrate takes a host's name: migrate [HOST]");
-	memcpy(want, args, len);
-	want[len] = 0;
-	if (!p->host[0])
-		return vdc_err_set(err, -EINVAL, "instance %s is on no host; power on places it", obj->name);
-	if (vdc_instance_power_on(obj) || vdc_instance_busy(obj, NULL) < 0)
-		return vdc_err_set(err, -EBUSY, "instance %s is %s; live migration is not available yet: write off to power, wait for stopped, then migrate",
-				   obj->name, obj->state);
-	if (!vdc_disk_movable(obj, err))
-		return -EINVAL;
-	if (*want && !strcmp(want, p->host))
-		return vdc_err_set(err, -EINVAL, "instance %s is on host %s already", obj->name, want);
-	if (*want && !vdc_host_find(want))
-		return vdc_err_set(err, -ENOENT, "no host %s", vdc_quote(want, len, (char[80]){0}, 80));
-	if (*want && vdc_host_of(vdc_host_find(want))->role != VDC_ROLE_HVA)
-		return vdc_err_set(err, -EINVAL, "host %s is a storage host; instances run on hypervisors", want);
-	vdc_instance_size(obj, &cpus, &memory);
-	n = vdc_hosts_caps(obj, &caps);
-	for (i = 0; i < n; i++)
-		if (!strcmp(caps[i].name, p->host) || (*want && strcmp(caps[i].name, want)))
-			caps[i].schedulable = false;
-	rc = vdc_schedule(caps, n, cpus, memory, err);
-	snprintf(from, sizeof(from), "%s", p->host);
-	if (rc >= 0)
-		rc = place_set(obj, caps[rc].name, err);
-	if (rc == 0)
-		vdc_event(obj, "moved from host %s to host %s (cold: its disk stays on storage host %s)", from, p->host,
-			  vdc_disk_host_name(obj));
-	free(caps);
-	if (rc < 0)
-		return rc;
-	vdc_instance_reconcile(obj);
-	return 0;
 }
 
 void vdc_instances_retry(void)

@@ -9,6 +9,8 @@
  *   running -(power off)-> stopping -> stopped
  *   scheduling -> unschedulable (no host fits; reason in run/err)
  *   any -> error (reason in run/err); a silent host -> unknown
+ *   running -(ctl migrate)-> migrating -> running (on the other host, or
+ *   on its own with the reason in run/err when the move failed)
  *
  * It is level-triggered: vdc_instance_reconcile() compares the desired
  * state (power, image) with the placement and with what the instance's
@@ -61,6 +63,7 @@ enum vdc_instance_state {
 	VDC_ISTATE_STOPPED,
 	VDC_ISTATE_ERROR,
 	VDC_ISTATE_UNKNOWN,
+	VDC_ISTATE_MIGRATING,           /* moving live to another host (migrate.h) */
 	VDC_ISTATE_COUNT
 };
 
@@ -83,7 +86,11 @@ void vdc_instance_touched(struct vdc_obj *obj);
 /* The verbs of ctl that act through the host. */
 int vdc_instance_verb_reboot(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
 int vdc_instance_verb_reset(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
-int vdc_instance_verb_migrate(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
+/*
+ * Place the instance on `host` ("" takes it off), telling its disk's
+ * storage host and, when it has nics or groups, the networks.
+ */
+int vdc_instance_place(struct vdc_obj *obj, const char *host, struct vdc_err *err);
 
 /*
  * An instance as its hypervisor is told (docs/agent-protocol.md), a plain

@@ -5,6 +5,7 @@
 #include "host.h"
 #include "instance.h"
 #include "kinds.h"
+#include "migrate.h"
 #include "network.h"
 #include "place.h"
 #include "quota.h"
@@ -37,9 +38,12 @@ static int check_memory(const struct vdc_obj *obj, const char *v, size_t len, st
 static int check_power(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
 {
 	bool on;
+	int rc = vdc_onoff_parse(v, len, "power", &on, err);
 
-	(void)obj;
-	return vdc_onoff_parse(v, len, "power", &on, err);
+	if (rc == 0 && !on && obj && vdc_place_of((struct vdc_obj *)obj)->migrate_to[0])
+		return vdc_err_set(err, -EBUSY, "instance %s is migrating to host %s; power it off once it is running there",
+				   obj->name, vdc_place_of((struct vdc_obj *)obj)->migrate_to);
+	return rc;
 }
 
 /* The disk's checks first, then the owner's volume-size quota (the last, as it marks the quota's run/ changed). */
@@ -111,13 +115,13 @@ static const struct vdc_run_def runfiles[] = {
 	{ "ip", vdc_instance_show_ip },
 	{ "console", vdc_instance_show_console },
 	{ "disk-host", vdc_disk_show_host },
-	{ "progress", vdc_disk_show_progress },
+	{ "progress", vdc_migrate_show_progress },
 };
 
 static const struct vdc_verb_def verbs[] = {
 	{ "reboot", "reboot", vdc_instance_verb_reboot },
 	{ "reset", "reset", vdc_instance_verb_reset },
-	{ "migrate", "migrate [HOST]", vdc_instance_verb_migrate },
+	{ "migrate", "migrate [HOST]", vdc_migrate_verb },
 	{ "rollback", "rollback SNAP", vdc_disk_verb_rollback },
 	VDC_VERBS_COMMON,
 };

@@ -426,8 +426,14 @@ static void lun_desired(const struct vdc_lun *lun, struct vdc_sta_vol_desired *o
 	vdc_initiator_iqn(NULL, out->initiators[0], sizeof(out->initiators[0]));
 	out->ninitiators = 1;
 	if (hv && *hv) {
+		const char *next = lun->ops->incoming ? lun->ops->incoming(lun->obj) : NULL;
+
 		vdc_initiator_iqn(hv, out->initiators[1], sizeof(out->initiators[1]));
 		out->ninitiators = 2;
+		if (next && *next) {
+			vdc_initiator_iqn(next, out->initiators[2], sizeof(out->initiators[2]));
+			out->ninitiators = 3;
+		}
 	}
 	lun->ops->desired(lun->obj, out);
 	if (lun->npins) {

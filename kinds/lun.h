@@ -49,6 +49,8 @@ struct vdc_lun_ops {
 	unsigned snapshots_dir;
 	/* The hypervisor that may log in besides vdcfs, or NULL (read lock). */
 	const char *(*hypervisor)(const struct vdc_obj *obj);
+	/* The hypervisor its instance is moving to live, which may log in too, or NULL/"" (read lock). */
+	const char *(*incoming)(const struct vdc_obj *obj);
 	/* The kind's part of its entry in the storage host's desired state (read lock). */
 	void (*desired)(const struct vdc_obj *obj, struct vdc_sta_vol_desired *out);
 	/*
@@ -197,7 +199,7 @@ struct vdc_sta_vol_desired {
 	uint64_t size;
 	char chap_user[32];
 	const char *chap_secret;
-	char initiators[2][VDC_IQN_MAX];        /* vdcfs's own; the hypervisor that uses it */
+	char initiators[3][VDC_IQN_MAX];        /* vdcfs's own; the hypervisor that uses it; the one it moves to */
 	unsigned ninitiators;
 	struct vdc_sta_snap_desired *snaps;     /* the kind's: freed with the list */
 	size_t nsnaps;

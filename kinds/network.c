@@ -1022,39 +1022,53 @@ static void members_desired(const struct vdc_obj *group, struct vdc_group_desire
 	}
 }
 
+/* The networks and groups of instance `inst` that host `host` is told of. */
+static void instance_networks(struct vdc_obj *inst, struct vdc_obj *host, struct vdc_name_set *net_names,
+			      struct vdc_name_set *groups, struct vdc_network_desired *out)
+{
+	struct vdc_map_entry *e;
+	size_t b;
+	int gd;
+	unsigned k;
+
+	for (e = vdc_map_first(&inst->children[VDC_INSTANCE_NICS], &b); e;
+	     e = vdc_map_next(&inst->children[VDC_INSTANCE_NICS], e, &b)) {
+		struct vdc_obj *net = nic_of(e->value)->net;
+
+		if (net && params_of(net).ok && vdc_name_set_add(net_names, net->name)) {
+			out->nets = xrealloc(out->nets, (out->nnets + 1) * sizeof(*out->nets));
+			network_desired(net, host, &out->nets[out->nnets++]);
+		}
+	}
+	gd = groups_dir(inst);
+	for (k = 0; gd >= 0 && k < inst->rel[gd].n; k++)
+		if (vdc_link_target(inst->rel[gd].links[k]))
+			vdc_name_set_add(groups, inst->rel[gd].links[k]->tname);
+}
+
 void vdc_network_desired_get(struct vdc_obj *host, struct vdc_network_desired *out)
 {
 	const struct vdc_kind *gk = vdc_kind(VDC_KIND_SECURITY_GROUPS);
 	const struct vdc_reldir *r = &host->rel[VDC_HOST_INSTANCES];
 	struct vdc_name_set net_names = VDC_NAME_SET_INIT;
 	struct vdc_name_set groups = VDC_NAME_SET_INIT;
+	struct vdc_obj **moving;
 	unsigned i;
-	size_t g;
+	size_t g, nmoving;
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < r->n; i++) {
 		struct vdc_obj *inst = vdc_link_target(r->links[i]);
-		struct vdc_map_entry *e;
-		size_t b;
-		int gd;
-		unsigned k;
 
-		if (!inst || vdc_place_of(inst)->leaving)
-			continue;
-		for (e = vdc_map_first(&inst->children[VDC_INSTANCE_NICS], &b); e;
-		     e = vdc_map_next(&inst->children[VDC_INSTANCE_NICS], e, &b)) {
-			struct vdc_obj *net = nic_of(e->value)->net;
-
-			if (net && params_of(net).ok && vdc_name_set_add(&net_names, net->name)) {
-				out->nets = xrealloc(out->nets, (out->nnets + 1) * sizeof(*out->nets));
-				network_desired(net, host, &out->nets[out->nnets++]);
-			}
-		}
-		gd = groups_dir(inst);
-		for (k = 0; gd >= 0 && k < inst->rel[gd].n; k++)
-			if (vdc_link_target(inst->rel[gd].links[k]))
-				vdc_name_set_add(&groups, inst->rel[gd].links[k]->tname);
+		if (inst && !vdc_place_of(inst)->leaving)
+			instance_networks(inst, host, &net_names, &groups, out);
 	}
+	/* An instance migrating here live needs its networks here before it arrives. */
+	moving = vdc_place_migrating(&nmoving);
+	for (g = 0; g < nmoving; g++)
+		if (!strcmp(vdc_place_of(moving[g])->migrate_to, host->name))
+			instance_networks(moving[g], host, &net_names, &groups, out);
+	free(moving);
 	/* The groups that rules name as peers (sg:NAME) are sent too, for their members. */
 	vdc_groups_close(&groups, NULL, NULL, 0, SIZE_MAX);
 	for (g = 0; g < groups.n; g++) {

@@ -6,6 +6,7 @@
  * joined and reported) and below the kinds that place or read placement
  * (instance.c, network.c, volume.c); it calls nothing above it.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +23,37 @@ struct vdc_place *vdc_place_of(struct vdc_obj *instance)
 	return instance->priv;
 }
 
+/* The instances with a live migration under way (few at a time: a plain list). */
+static struct vdc_obj **migrating;
+static size_t nmigrating;
+
+static void migrating_drop(const struct vdc_obj *instance)
+{
+	size_t i;
+
+	for (i = 0; i < nmigrating; i++)
+		if (migrating[i] == instance) {
+			migrating[i] = migrating[--nmigrating];
+			return;
+		}
+}
+
+static void migrating_add(struct vdc_obj *instance)
+{
+	migrating_drop(instance);
+	migrating = xrealloc(migrating, (nmigrating + 1) * sizeof(*migrating));
+	migrating[nmigrating++] = instance;
+}
+
 void vdc_place_release(struct vdc_obj *instance)
 {
 	struct vdc_place *p = instance->priv;
 
+	migrating_drop(instance);
+	if (!nmigrating) {
+		free(migrating);
+		migrating = NULL;
+	}
 	if (p)
 		free(p->console);
 	free(p);
@@ -303,13 +331,114 @@ void vdc_place_live_loaded(struct vdc_obj *instance, const char *name, const cha
 		p->reboot = strtoull(value, NULL, 10);
 	else if (!strcmp(name, "reset"))
 		p->reset = strtoull(value, NULL, 10);
+	else if (!strcmp(name, "migrate-seq"))
+		p->migrate_seq = strtoull(value, NULL, 10);
+	else if (!strcmp(name, "migrate-go"))
+		p->migrate_go = true;
+	else if (!strcmp(name, "migrate-to")) {
+		snprintf(p->migrate_to, sizeof(p->migrate_to), "%s", value);
+		migrating_add(instance);
+	}
+}
+
+/* ---- live migration ---- */
+
+static void bump_named(const char *name)
+{
+	struct vdc_obj *host = *name ? vdc_host_find(name) : NULL;
+
+	if (host) {
+		host_recount(host);
+		vdc_host_bump(host);
+	}
+}
+
+int vdc_place_migrate_begin(struct vdc_obj *instance, const char *to, struct vdc_err *err)
+{
+	struct vdc_place *p = vdc_place_of(instance);
+	struct vdc_err ignored = VDC_ERR_INIT;
+	char seq[24];
+	int rc;
+
+	snprintf(seq, sizeof(seq), "%" PRIu64, p->migrate_seq + 1);
+	rc = vdc_obj_live_put(instance, "migrate-seq", seq, err);
+	if (rc == 0)
+		rc = vdc_obj_live_put(instance, "migrate-to", to, err);
+	if (rc < 0)
+		return rc;
+	vdc_obj_live_put(instance, "migrate-go", NULL, &ignored);
+	p->migrate_seq++;
+	p->migrate_go = false;
+	snprintf(p->migrate_to, sizeof(p->migrate_to), "%s", to);
+	migrating_add(instance);
+	bump_named(to);
+	bump_named(p->host);
+	instance->live_mtime = vdc_now();
+	return 0;
+}
+
+void vdc_place_migrate_go(struct vdc_obj *instance)
+{
+	struct vdc_place *p = vdc_place_of(instance);
+	struct vdc_err err = VDC_ERR_INIT;
+
+	if (p->migrate_go)
+		return;
+	if (vdc_obj_live_put(instance, "migrate-go", "1", &err) < 0) {
+		vdc_event(instance, "warning: %s", err.msg);
+		return;
+	}
+	p->migrate_go = true;
+	bump_named(p->host);
+}
+
+void vdc_place_migrate_end(struct vdc_obj *instance)
+{
+	struct vdc_place *p = vdc_place_of(instance);
+	struct vdc_err ignored = VDC_ERR_INIT;
+	char to[VDC_NAME_MAX + 1];
+
+	if (!p->migrate_to[0])
+		return;
+	vdc_obj_live_put(instance, "migrate-to", NULL, &ignored);
+	vdc_obj_live_put(instance, "migrate-go", NULL, &ignored);
+	snprintf(to, sizeof(to), "%s", p->migrate_to);
+	p->migrate_to[0] = 0;
+	p->migrate_go = false;
+	migrating_drop(instance);
+	bump_named(to);
+	bump_named(p->host);
+	instance->live_mtime = vdc_now();
+}
+
+struct vdc_obj **vdc_place_migrating(size_t *n)
+{
+	struct vdc_obj **copy = xcalloc(nmigrating ? nmigrating : 1, sizeof(*copy));
+
+	if (nmigrating)
+		memcpy(copy, migrating, nmigrating * sizeof(*copy));
+	*n = nmigrating;
+	return copy;
+}
+
+const struct vdc_seen *vdc_seen_at(const struct vdc_obj *instance, const char *hostname)
+{
+	struct vdc_obj *host = *hostname ? vdc_host_find(hostname) : NULL;
+
+	return host ? vdc_imap_get(&vdc_host_of(host)->seen, (uint64_t)instance->id) : NULL;
 }
 
 void vdc_place_destroyed(struct vdc_obj *instance)
 {
 	struct vdc_obj *host = host_of_instance(instance);
 	struct vdc_err ignored = VDC_ERR_INIT;
+	struct vdc_place *p = vdc_place_of(instance);
 	struct vdc_link *l;
+
+	if (p->migrate_to[0]) {
+		migrating_drop(instance);
+		bump_named(p->migrate_to);
+	}
 
 	if (!host)
 		return;
@@ -367,6 +496,14 @@ static void host_recount(struct vdc_obj *host)
 		if (!inst)
 			continue;
 		vdc_instance_size(inst, &c, &m);
+		h->cpus_used += c;
+		h->memory_used += m;
+	}
+	/* A live migration's destination holds its room from the start. */
+	for (i = 0; i < nmigrating; i++) {
+		if (strcmp(vdc_place_of(migrating[i])->migrate_to, host->name))
+			continue;
+		vdc_instance_size(migrating[i], &c, &m);
 		h->cpus_used += c;
 		h->memory_used += m;
 	}

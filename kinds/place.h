@@ -39,6 +39,9 @@ struct vdc_place {
 	char *console;                  /* the last VDC_CONSOLE_MAX bytes */
 	size_t console_len;
 	uint64_t console_have;          /* bytes received in all */
+	char migrate_to[VDC_NAME_MAX + 1];  /* live migration under way to this host, or "" */
+	uint64_t migrate_seq;           /* live migrations asked for (the source's "migrate" seq) */
+	bool migrate_go;                /* the source has been told to start it */
 };
 
 struct vdc_place *vdc_place_of(struct vdc_obj *instance);
@@ -95,6 +98,23 @@ void vdc_place_leave(struct vdc_obj *instance);
  * move an instance off the host, which changes its list of links.
  */
 struct vdc_obj **vdc_placed_on(const struct vdc_obj *host, unsigned *n);
+
+/*
+ * Live migration as placement sees it (migrate.c has the behaviour): the
+ * destination `to` of `instance` (which stays placed on its source until
+ * the move is done) has the instance's cpus and memory reserved and its
+ * desired state carries it as incoming; persisted as the live values
+ * "migrate-to", "migrate-seq" and "migrate-go". begin asks for attempt
+ * seq+1; go marks the source told; end drops the destination (the caller
+ * places the instance there first when it moved).
+ */
+int vdc_place_migrate_begin(struct vdc_obj *instance, const char *to, struct vdc_err *err);
+void vdc_place_migrate_go(struct vdc_obj *instance);
+void vdc_place_migrate_end(struct vdc_obj *instance);
+/* The instances being migrated, as a copy (free it); *n of them. */
+struct vdc_obj **vdc_place_migrating(size_t *n);
+/* The instance as host `hostname` last reported it, or NULL. */
+const struct vdc_seen *vdc_seen_at(const struct vdc_obj *instance, const char *hostname);
 
 /* Run files of an instance that come from its host's agent. */
 void vdc_instance_show_host(const struct vdc_obj *obj, struct strbuf *out);

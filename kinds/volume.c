@@ -595,6 +595,13 @@ static const char *lun_hypervisor(const struct vdc_obj *vol)
 	return inst ? vdc_place_of(inst)->host : NULL;
 }
 
+static const char *lun_incoming(const struct vdc_obj *vol)
+{
+	struct vdc_obj *inst = vdc_volume_instance(vol);
+
+	return inst ? vdc_place_of(inst)->migrate_to : NULL;
+}
+
 static void lun_desired(const struct vdc_obj *vol, struct vdc_sta_vol_desired *out)
 {
 	vdc_lun_snaps_desired(vdc_obj_children(vol, VDC_VOLUME_SNAPSHOTS), out);
@@ -655,6 +662,7 @@ static const struct vdc_lun_ops volume_lun_ops = {
 	.size = lun_size,
 	.snapshots_dir = VDC_VOLUME_SNAPSHOTS,
 	.hypervisor = lun_hypervisor,
+	.incoming = lun_incoming,
 	.desired = lun_desired,
 	.seen = lun_seen,
 	.reconcile = volume_reconcile,

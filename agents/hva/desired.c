@@ -398,6 +398,94 @@ static int parse_disk(json_t *o, struct hva_instance_spec *in, struct vdc_err *e
 	return 0;
 }
 
+int hva_mig_uri_check(const char *s, size_t len, struct vdc_err *err)
+{
+	static const char scheme[] = "qemu+tls://", path[] = "/system";
+	const char *host, *end, *colon;
+	size_t hlen;
+	uint32_t addr;
+	uint64_t port;
+
+	if (len > HVA_MIG_URI_MAX || len < sizeof(scheme) + sizeof(path) - 1 ||
+	    strncmp(s, scheme, sizeof(scheme) - 1) != 0 || memchr(s, '\0', len))
+		goto bad;
+	host = s + sizeof(scheme) - 1;
+	end = memchr(host, '/', len - (size_t)(host - s));
+	if (!end || (size_t)(s + len - end) != sizeof(path) - 1 || memcmp(end, path, sizeof(path) - 1) != 0)
+		goto bad;
+	colon = memchr(host, ':', (size_t)(end - host));
+	hlen = (size_t)((colon ? colon : end) - host);
+	if (colon && vdc_uint_parse(colon + 1, (size_t)(end - colon - 1), "the port", 1, 65535, &port, NULL) < 0)
+		goto bad;
+	/* A host name's last label has a letter, so an IPv4 address is its own case. */
+	if (hlen == 0 || (vdc_ipv4_parse(host, hlen, &addr, NULL) < 0 && vdc_hostname_check(host, hlen, NULL) < 0))
+		goto bad;
+	return 0;
+bad:
+	return vdc_err_set(err, -EINVAL, "\"uri\" is not qemu+tls://HOST[:PORT]/system of at most %d characters",
+			   HVA_MIG_URI_MAX);
+}
+
+/* "migrate": a live migration of the instance to another host; absent or null: none. */
+static int parse_migrate(json_t *o, struct hva_instance_spec *in, struct vdc_err *err)
+{
+	struct hva_migrate_spec *m = &in->migrate;
+	const char *uri;
+	json_t *iqn;
+	size_t len;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if (!o || json_is_null(o))
+		return 0;
+	if (!json_is_object(o))
+		return vdc_err_set(err, -EINVAL, "\"migrate\" is neither an object nor null");
+	rc = vdc_json_uint(o, VDC_WIRE_SEQ, 1, UINT64_MAX >> 1, &m->seq, err);
+	if (rc == -ENOENT)
+		return vdc_err_set(err, -EINVAL, "\"migrate\" has no \"seq\"");
+	if (rc < 0)
+		return vdc_err_wrap(err, rc, "migrate");
+	if ((rc = vdc_json_name(o, VDC_WIRE_MIGRATE_TO, VDC_JSON_REQUIRED, m->to, err)) < 0)
+		return vdc_err_wrap(err, rc, "migrate");
+	uri = vdc_json_str(o, VDC_WIRE_MIGRATE_URI, &len);
+	if (!uri)
+		return vdc_err_set(err, -EINVAL, "\"migrate\" has no \"uri\"");
+	if ((rc = hva_mig_uri_check(uri, len, err)) < 0)
+		return vdc_err_wrap(err, rc, "migrate");
+	memcpy(m->uri, uri, len + 1);
+	if ((rc = get_ipv4(o, VDC_WIRE_MIGRATE_ADDRESS, true, &m->address, err)) < 0)
+		return vdc_err_wrap(err, rc, "migrate");
+	/* Optional: absent or null, the domain keeps this host's initiator there. */
+	iqn = json_object_get(o, VDC_WIRE_MIGRATE_INITIATOR);
+	if (iqn && !json_is_null(iqn)) {
+		if (!json_is_string(iqn))
+			return vdc_err_set(err, -EINVAL, "migrate: \"initiator\" is not a string");
+		if ((rc = hva_iqn_check(json_string_value(iqn), json_string_length(iqn), err)) < 0)
+			return vdc_err_wrap(err, rc, "migrate: \"initiator\"");
+		memcpy(m->initiator, json_string_value(iqn), json_string_length(iqn) + 1);
+	}
+	m->present = true;
+	return 0;
+}
+
+/* "incoming": a live migration of the instance to this host; absent or null: none. */
+static int parse_incoming(json_t *o, struct hva_instance_spec *in, struct vdc_err *err)
+{
+	int rc;
+
+	memset(&in->incoming, 0, sizeof(in->incoming));
+	if (!o || json_is_null(o))
+		return 0;
+	if (!json_is_object(o))
+		return vdc_err_set(err, -EINVAL, "\"incoming\" is neither an object nor null");
+	if ((rc = get_ipv4(o, VDC_WIRE_INCOMING_FROM, true, &in->incoming.from, err)) < 0)
+		return vdc_err_wrap(err, rc, "incoming");
+	in->incoming.present = true;
+	if (in->migrate.present)
+		return vdc_err_set(err, -EINVAL, "\"migrate\" and \"incoming\" at once: an instance moves one way at a time");
+	return 0;
+}
+
 static int parse_instance_groups(json_t *list, struct hva_instance_spec *in, struct vdc_err *err)
 {
 	json_t *g;
@@ -485,7 +573,65 @@ static int parse_instance_body(json_t *o, struct hva_instance_spec *in, struct v
 	rc = parse_volumes(json_object_get(o, VDC_WIRE_VOLUMES), in, err);
 	if (rc < 0)
 		return rc;
-	return parse_disk(json_object_get(o, VDC_WIRE_DISK), in, err);
+	rc = parse_disk(json_object_get(o, VDC_WIRE_DISK), in, err);
+	if (rc < 0)
+		return rc;
+	rc = parse_migrate(json_object_get(o, VDC_WIRE_MIGRATE), in, err);
+	if (rc < 0)
+		return rc;
+	return parse_incoming(json_object_get(o, VDC_WIRE_INCOMING), in, err);
+}
+
+int hva_pem_check(const char *what, const char *s, size_t len, struct vdc_err *err)
+{
+	bool key = strcmp(what, VDC_WIRE_PKI_KEY) == 0;
+	const char *begin = key ? "-----BEGIN PRIVATE KEY-----\n" : "-----BEGIN CERTIFICATE-----\n";
+	size_t i;
+
+	if (len == 0 || len > HVA_PEM_MAX)
+		return vdc_err_set(err, -EINVAL, "\"%s\" is empty or longer than %d bytes", what, HVA_PEM_MAX);
+	if (len < strlen(begin) || memcmp(s, begin, strlen(begin)) != 0)
+		return vdc_err_set(err, -EINVAL, "\"%s\" does not start with %.*s", what, (int)strlen(begin) - 1, begin);
+	for (i = 0; i < len; i++)
+		if (s[i] != '\n' && (s[i] < 0x20 || s[i] > 0x7e))
+			return vdc_err_set(err, -EINVAL, "\"%s\" holds a byte that is not printable ASCII or a newline", what);
+	return 0;
+}
+
+/* The pki's three texts; a malformed one leaves `pki` not present, with the reason in its err. */
+static void parse_pki(json_t *o, struct hva_pki_spec *pki)
+{
+	static const char *const names[] = { VDC_WIRE_PKI_CA, VDC_WIRE_PKI_CERT, VDC_WIRE_PKI_KEY };
+	char **out[] = { &pki->ca, &pki->cert, &pki->key };
+	struct vdc_err why = VDC_ERR_INIT;
+	size_t i, len;
+
+	if (!o || json_is_null(o))
+		return;
+	if (!json_is_object(o)) {
+		snprintf(pki->err, sizeof(pki->err), "\"pki\" is neither an object nor null");
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		const char *s = vdc_json_str(o, names[i], &len);
+
+		if (!s) {
+			snprintf(pki->err, sizeof(pki->err), "\"pki\" has no \"%s\"", names[i]);
+			goto bad;
+		}
+		if (hva_pem_check(names[i], s, len, &why) < 0) {
+			snprintf(pki->err, sizeof(pki->err), "pki: %s", why.msg);
+			goto bad;
+		}
+		*out[i] = xstrndup(s, len);
+	}
+	pki->present = true;
+	return;
+bad:
+	for (i = 0; i < 3; i++) {
+		free(*out[i]);
+		*out[i] = NULL;
+	}
 }
 
 /* This host's initiator IQN, when sent; a malformed one is kept out and said in `why`. */
@@ -771,6 +917,7 @@ int hva_desired_from_json(const void *json, struct hva_desired *d, struct vdc_er
 	if (rc == 0)
 		d->heartbeat = (unsigned)v;
 	parse_initiator(root, d, &no_initiator);
+	parse_pki(json_object_get(root, VDC_WIRE_PKI), &d->pki);
 	list = json_object_get(root, VDC_WIRE_INSTANCES);
 	if (!json_is_array(list))
 		return vdc_err_set(err, -EINVAL, "the desired state has no \"instances\" list");
@@ -851,6 +998,9 @@ void hva_desired_release(struct hva_desired *d)
 		free(d->groups[i].members);
 	}
 	free(d->groups);
+	free(d->pki.ca);
+	free(d->pki.cert);
+	free(d->pki.key);
 	memset(d, 0, sizeof(*d));
 }
 

@@ -49,6 +49,8 @@
 #define HVA_MEMBERS_MAX VDC_GROUP_MEMBERS_MAX
 #define HVA_DNS_MAX VDC_DNS_MAX
 #define HVA_NIC_ID_MAX 99999999999ull      /* vdcnID fits a 15-character name */
+#define HVA_MIG_URI_MAX 255                /* a destination libvirtd's URI */
+#define HVA_PEM_MAX 16384                  /* each of the pki's PEM texts */
 
 /* A guest's nic on another host, as the VXLAN device's forwarding database needs it. */
 struct hva_remote_nic {
@@ -143,6 +145,42 @@ struct hva_disk_spec {
 	struct hva_volume_spec vol;
 };
 
+/*
+ * "migrate" of an instance entry on its (source) host: attempt `seq`
+ * (a counter, as reboot) of a live migration to host `to`, whose libvirtd
+ * is `uri` (qemu+tls://HOST[:PORT]/system, nothing after the path: the
+ * agent adds ?pkipath=) and whose underlay address `address` takes qemu's
+ * migration stream. `initiator`, when sent, is the destination's iSCSI
+ * name: the domain arrives there logging in to its disk and volumes as
+ * that host, not as this one.
+ */
+struct hva_migrate_spec {
+	bool present;
+	uint64_t seq;
+	char to[VDC_NAME_MAX + 1];
+	char uri[HVA_MIG_URI_MAX + 1];
+	uint32_t address;                     /* host order */
+	char initiator[HVA_IQN_MAX + 1];      /* "": not sent (the domain keeps this host's) */
+};
+
+/* "incoming" of an entry on the destination: the source's underlay address. */
+struct hva_incoming_spec {
+	bool present;
+	uint32_t from;                        /* host order */
+};
+
+/*
+ * "pki" of the document: the data center's CA, this host's certificate
+ * and its key, PEM text each (checked: printable ASCII and newlines, the
+ * BEGIN line of its kind, at most HVA_PEM_MAX bytes). Absent: the agent
+ * keeps what it has. A malformed one is not used and `err` says why.
+ */
+struct hva_pki_spec {
+	bool present;
+	char *ca, *cert, *key;                /* NUL-terminated when present */
+	char err[VDC_ERR_MSG_MAX];
+};
+
 struct hva_instance_spec {
 	uint64_t id;
 	char name[VDC_NAME_MAX + 1];
@@ -164,6 +202,8 @@ struct hva_instance_spec {
 	struct hva_disk_spec disk;            /* the root disk on a storage host, when present */
 	char (*groups)[VDC_NAME_MAX + 1];     /* the security groups it is in */
 	size_t n_groups;
+	struct hva_migrate_spec migrate;      /* source: never started or stopped here while present */
+	struct hva_incoming_spec incoming;    /* destination: prepared, never started or stopped here */
 	char err[VDC_ERR_MSG_MAX];            /* non-empty: malformed, not acted on */
 };
 
@@ -178,6 +218,7 @@ struct hva_desired {
 	size_t n_networks;
 	struct hva_group_spec *groups;
 	size_t n_groups;
+	struct hva_pki_spec pki;
 };
 
 /*
@@ -211,6 +252,16 @@ const struct hva_volume_spec *hva_volume_find(const struct hva_instance_spec *in
 
 /* Check an iSCSI name: "iqn." and then [a-z0-9.:-], at most HVA_IQN_MAX. */
 int hva_iqn_check(const char *s, size_t len, struct vdc_err *err);
+
+/*
+ * Check a destination libvirtd's URI: "qemu+tls://" HOST [":" PORT]
+ * "/system", HOST an IPv4 address or a host name; nothing else (no query:
+ * the agent adds its own).
+ */
+int hva_mig_uri_check(const char *s, size_t len, struct vdc_err *err);
+
+/* Check PEM text `what` ("ca", "cert", "key"): its kind's BEGIN line, printable ASCII and newlines. */
+int hva_pem_check(const char *what, const char *s, size_t len, struct vdc_err *err);
 
 /* Check a MAC address "xx:xx:xx:xx:xx:xx" (unicast) and write it lowercase to `out`. */
 int hva_mac_parse(const char *s, char out[18], struct vdc_err *err);

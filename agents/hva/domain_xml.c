@@ -41,8 +41,12 @@ void hva_meta_xml(const struct hva_meta *m, bool qualified, struct strbuf *out)
 	hva_xml_escape(out, m->dc);
 	strbuf_addf(out, "</%sdc><%sid>%" PRIu64 "</%sid><%sname>", p, p, m->id, p, p);
 	hva_xml_escape(out, m->name);
-	strbuf_addf(out, "</%sname><%sreboot>%" PRIu64 "</%sreboot><%sreset>%" PRIu64 "</%sreset></%sinstance>",
-		    p, p, m->reboot, p, p, m->reset, p, p);
+	strbuf_addf(out, "</%sname><%sreboot>%" PRIu64 "</%sreboot><%sreset>%" PRIu64 "</%sreset>",
+		    p, p, m->reboot, p, p, m->reset, p);
+	/* Only once a live migration was started: the metadata of every other domain stays as it was. */
+	if (m->migrate)
+		strbuf_addf(out, "<%smigrate>%" PRIu64 "</%smigrate>", p, m->migrate, p);
+	strbuf_addf(out, "</%sinstance>", p);
 }
 
 /*
@@ -123,6 +127,8 @@ int hva_meta_parse(const char *xml, struct hva_meta *m, struct vdc_err *err)
 		m->name[0] = '\0';
 	if (meta_uint(xml, "reboot", &m->reboot) < 0 || meta_uint(xml, "reset", &m->reset) < 0)
 		return vdc_err_set(err, -ENODATA, "the metadata has no reboot and reset counters");
+	if (meta_uint(xml, "migrate", &m->migrate) < 0)
+		m->migrate = 0;
 	return 0;
 }
 
@@ -537,4 +543,31 @@ int hva_domain_xml(const struct hva_domain_def *def, struct strbuf *out, struct 
 		return lxc_xml(def, out, err);
 	}
 	return vdc_err_set(err, -EINVAL, "domain %s has an unknown type", def->name);
+}
+
+void hva_xml_set_initiator(const char *xml, const char *iqn, struct strbuf *out)
+{
+	const char *p = xml;
+
+	for (;;) {
+		const char *init = strstr(p, "<initiator>"), *end, *tag, *name, *q;
+
+		if (!init || !(end = strstr(init, "</initiator>")))
+			break;
+		/* Each <iqn name='...'/> (or "...") between the two. */
+		for (tag = strstr(init, "<iqn "); tag && tag < end; tag = strstr(tag + 1, "<iqn ")) {
+			name = strstr(tag, "name=");
+			if (!name || name > end || (name[5] != '\'' && name[5] != '"'))
+				continue;
+			q = strchr(name + 6, name[5]);
+			if (!q || q > end)
+				continue;
+			strbuf_add(out, p, (size_t)(name + 6 - p));
+			hva_xml_escape(out, iqn);
+			p = q;
+		}
+		strbuf_add(out, p, (size_t)(end - p));
+		p = end;
+	}
+	strbuf_addstr(out, p);
 }

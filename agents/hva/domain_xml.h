@@ -35,6 +35,7 @@ struct hva_meta {
 	uint64_t id;
 	char name[VDC_NAME_MAX + 1];
 	uint64_t reboot, reset;
+	uint64_t migrate;        /* the last live migration seq started from this host; 0: none (not written) */
 };
 
 /*
@@ -174,5 +175,14 @@ int hva_dev_first_free(const struct hva_disk_ref *used, size_t n_used, const str
 
 /* Append `s` escaped for XML text and attribute values. */
 void hva_xml_escape(struct strbuf *out, const char *s);
+
+/*
+ * `xml` (a domain's, as libvirt writes it) with the name of every
+ * <iqn> in an <initiator> element (its iSCSI disks') set to `iqn`, into
+ * `out`: the definition a live-migrated domain takes on its destination,
+ * which logs in to its disk and volumes as its own host. Pure; the rest of
+ * the text is copied as it is.
+ */
+void hva_xml_set_initiator(const char *xml, const char *iqn, struct strbuf *out);
 
 #endif

@@ -35,6 +35,8 @@ struct fw_plan {
 	size_t n_nets;
 	char (*sets)[VDC_NAME_MAX + 1];         /* the groups rules name as peers, by name */
 	size_t n_sets;
+	uint32_t *from;                         /* the sources of instances arriving live */
+	size_t n_from;
 };
 
 void hva_fw_table_name(const char *dc, char *out, size_t n)
@@ -127,6 +129,10 @@ static int plan_make(const struct hva_desired *d, struct fw_plan *p, struct vdc_
 
 		if (in->err[0])
 			continue;
+		if (in->incoming.present) {
+			p->from = xrealloc(p->from, (p->n_from + 1) * sizeof(*p->from));
+			p->from[p->n_from++] = in->incoming.from;
+		}
 		for (k = 0; k < in->n_nics; k++) {
 			const struct hva_nic_spec *nic = &in->nics[k];
 			size_t j;
@@ -174,6 +180,7 @@ static void plan_release(struct fw_plan *p)
 	free(p->nics);
 	free(p->nets);
 	free(p->sets);
+	free(p->from);
 }
 
 /* `{ a, b, c }` of the sorted, distinct addresses `v`, or nothing when empty. */
@@ -374,6 +381,8 @@ static void add_inet_table(struct strbuf *out, const struct fw_plan *p, const ch
 		set_name(p->sets[i], set);
 		add_set(out, set, g ? g->members : NULL, g ? g->n_members : 0);
 	}
+	if (p->n_from)
+		add_set(out, "migrate_from", p->from, p->n_from);
 	strbuf_addstr(out, "\tchain zones {\n\t\ttype filter hook prerouting priority -300; policy accept;\n");
 	if (p->n_nets) {
 		strbuf_addstr(out, "\t\tct zone set iifname map { ");
@@ -406,7 +415,16 @@ static void add_inet_table(struct strbuf *out, const struct fw_plan *p, const ch
 	strbuf_addstr(out, "\tchain host_in {\n\t\ttype filter hook input priority 0; policy accept;\n"
 			   "\t\tiifname \"vdcb*\" udp dport 67 accept\n"
 			   "\t\tiifname \"vdcb*\" counter drop\n");
-	strbuf_addf(out, "\t\tudp dport %u ip saddr != @peers counter drop\n\t}\n", HVA_VXLAN_PORT);
+	strbuf_addf(out, "\t\tudp dport %u ip saddr != @peers counter drop\n", HVA_VXLAN_PORT);
+	/* Only while an instance arrives live: the migration stream from its source, nothing else. */
+	if (p->n_from) {
+		strbuf_addf(out, "\t\ttcp dport %u-%u ct state established,related accept\n", HVA_MIG_PORT_MIN,
+			    HVA_MIG_PORT_MAX);
+		strbuf_addf(out, "\t\ttcp dport %u-%u ip saddr @migrate_from accept\n", HVA_MIG_PORT_MIN,
+			    HVA_MIG_PORT_MAX);
+		strbuf_addf(out, "\t\ttcp dport %u-%u counter drop\n", HVA_MIG_PORT_MIN, HVA_MIG_PORT_MAX);
+	}
+	strbuf_addstr(out, "\t}\n");
 	strbuf_addstr(out, "}\n");
 }
 
@@ -530,11 +548,22 @@ static bool any_nic(const struct hva_desired *d)
 	return false;
 }
 
+/* An instance arriving live: its migration ports are fenced, with or without nics. */
+static bool any_incoming(const struct hva_desired *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->inst[i].incoming.present && !d->inst[i].err[0])
+			return true;
+	return false;
+}
+
 int hva_fw_sync(struct hva_fw *fw, const struct hva_desired *d, struct vdc_err *err)
 {
 	struct strbuf body = STRBUF_INIT, all = STRBUF_INIT;
 	char table[HVA_DC_MAX + 5], digest[65], have[65];
-	bool wanted = any_nic(d);
+	bool nics = any_nic(d), wanted = nics || any_incoming(d);
 	int rc;
 
 	hva_fw_table_name(d->dc, table, sizeof(table));
@@ -551,7 +580,7 @@ int hva_fw_sync(struct hva_fw *fw, const struct hva_desired *d, struct vdc_err *
 		rc = 0;
 		goto out;
 	}
-	rc = brnf_on(err);
+	rc = nics ? brnf_on(err) : 0;
 	if (rc == 0)
 		rc = hva_fw_script(d, NULL, &body, err);
 	if (rc < 0)

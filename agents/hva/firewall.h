@@ -31,7 +31,10 @@
  *                 traffic, then the `in` rules, else drop); routed traffic
  *                 into or out of a network bridge is dropped
  *     host_in     input 0: guests reach only the host's DHCP server; VXLAN
- *                 comes only from the peers of this host's networks
+ *                 comes only from the peers of this host's networks; while
+ *                 an instance arrives live (an entry with "incoming"),
+ *                 qemu's migration ports (HVA_MIG_PORT_MIN..MAX) take new
+ *                 connections only from the sources' addresses
  *
  * The mark (meta mark) of a bridged packet: bit 31 set by this ruleset,
  * bits 16-30 the sending tap's slot, bits 0-15 the receiving tap's slot;
@@ -47,6 +50,10 @@
 #include "desired.h"
 #include "err.h"
 #include "strbuf.h"
+
+/* qemu's incoming migration ports: libvirt's default migration_port_min..max (qemu.conf). */
+#define HVA_MIG_PORT_MIN 49152
+#define HVA_MIG_PORT_MAX 49215
 
 /* At most this many local nics: a slot has 15 bits. */
 #define HVA_FW_SLOTS_MAX 32767
@@ -73,7 +80,8 @@ void hva_fw_release(struct hva_fw *fw);
 /*
  * Make the kernel's ruleset of `d`'s data center the one of `d`: nothing
  * when it is already (by digest), else the whole of it in one
- * transaction. With no local nic on a network the tables are removed.
+ * transaction. With no local nic on a network and no instance arriving
+ * live, the tables are removed.
  * Needs br_netfilter (bridge-nf-call-iptables is turned on); -ENOTSUP
  * with the sentence without it.
  */

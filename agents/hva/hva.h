@@ -40,6 +40,7 @@
 #include "driver.h"
 #include "err.h"
 #include "image_cache.h"
+#include "migrate.h"
 #include "proto.h"
 #include "volume.h"
 
@@ -65,6 +66,9 @@ enum hva_phase {
 	HVA_PHASE_STARTING,           /* image fetch, disk, seed, define, start */
 	HVA_PHASE_STOPPING,           /* shutdown asked, waiting for the guest */
 	HVA_PHASE_ERROR,              /* `err` says why */
+	HVA_PHASE_MIGRATING,          /* source: a live migration runs (migrate.c) */
+	HVA_PHASE_MIGRATED,           /* source: the domain left for the destination */
+	HVA_PHASE_INCOMING,           /* destination: prepared, the domain not arrived */
 };
 
 struct hva_status {
@@ -74,6 +78,9 @@ struct hva_status {
 	enum hva_phase phase;
 	char err[VDC_ERR_MSG_MAX];
 	uint64_t reboot, reset;       /* carried out */
+	uint64_t migrated;            /* the last migrate seq carried out */
+	char mig_err[VDC_ERR_MSG_MAX];   /* why it failed, reported with state running */
+	char progress[HVA_PROGRESS_MAX];
 };
 
 struct hva {

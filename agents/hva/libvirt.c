@@ -238,6 +238,9 @@ int hva_domain_meta(virDomainPtr dom, struct hva_meta *meta)
 	int rc;
 
 	xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, HVA_META_NS, VIR_DOMAIN_AFFECT_CONFIG);
+	/* A domain arriving by live migration is transient until it has arrived: its live definition. */
+	if (!xml && virDomainIsPersistent(dom) == 0)
+		xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, HVA_META_NS, VIR_DOMAIN_AFFECT_LIVE);
 	if (!xml)
 		return -ENODATA;
 	rc = hva_meta_parse(xml, meta, NULL);

@@ -32,6 +32,7 @@
 #include "file.h"
 #include "hva.h"
 #include "log.h"
+#include "pki.h"
 #include "vnet.h"
 
 /* A guest that stops within this time of its start is restarted with backoff. */
@@ -58,6 +59,7 @@ struct track {
 	unsigned failures;            /* failed or short-lived starts in a row */
 	long started_at;              /* ms of the last start by this agent; 0: none */
 	uint64_t reboot_done, reset_done;
+	struct hva_mig_track mig;     /* live migrations from here (migrate.c) */
 	bool seen;
 };
 
@@ -76,6 +78,9 @@ struct worker {
 	struct hva_volumes vols;
 	struct hva_vnets vnets;
 	char dc_saved[HVA_DC_MAX + 1];   /* what STATE/dc.id holds, as far as this worker knows */
+	struct hva_migs migs;         /* the migration threads this run started */
+	bool pki_pending;             /* STATE/pki is to be written (a new pki, or a failed write) */
+	char pki_said[VDC_ERR_MSG_MAX];   /* the last pki problem logged */
 };
 
 /* One domain libvirt has, as this pass sees it. */
@@ -142,6 +147,7 @@ static bool take_desired(struct worker *w)
 	w->desired = *d;
 	w->have_desired = true;
 	free(d);
+	w->pki_pending = true;
 	if (strcmp(w->desired.dc, w->dc_saved) != 0 && vdc_agent_dc_save(h->statedir, w->desired.dc) == 0)
 		snprintf(w->dc_saved, sizeof(w->dc_saved), "%s", w->desired.dc);
 	return true;
@@ -611,6 +617,96 @@ static void reconcile_power(struct worker *w, virConnectPtr conn, const struct h
 	}
 }
 
+/* STATE/pki from the desired state's pki (pki.c), when a new desired state or a failed write asks. */
+static void sync_pki(struct worker *w)
+{
+	if (!w->pki_pending)
+		return;
+	w->pki_pending = hva_pki_sync(w->h->statedir, &w->desired.pki, w->pki_said, sizeof(w->pki_said)) < 0;
+	if (w->pki_pending)
+		wake_at(w, vdc_agent_now_ms() + RETRY_MIN_MS);
+}
+
+/* Source: an entry with "migrate" (migrate.c); nothing else is done to its domain meanwhile. */
+static void reconcile_migrate(struct worker *w, const struct hva_instance_spec *in, struct dom_entry *e,
+			      struct track *t)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_meta meta;
+	long wake = 0;
+	int phase;
+
+	memset(&meta, 0, sizeof(meta));
+	if (e) {
+		meta = e->meta;
+		t->reboot_done = e->meta.reboot;
+		t->reset_done = e->meta.reset;
+	}
+	phase = hva_mig_reconcile(w->h, &w->migs, in, e ? e->dom : NULL, &meta, &t->mig, &wake, &err);
+	if (e)
+		e->meta = meta;
+	if (phase == HVA_PHASE_ERROR) {
+		track_error(t, &err);
+		wake = RETRY_MIN_MS;
+	} else {
+		track_ok(t, (enum hva_phase)phase);
+	}
+	if (wake)
+		wake_at(w, vdc_agent_now_ms() + wake);
+	if (phase == HVA_PHASE_NONE && e && virDomainIsActive(e->dom) == 1)
+		follow_console(w, in, e->dom);
+}
+
+/*
+ * Destination: an entry with "incoming". Until the domain arrives, what
+ * it needs here is made (bridges and ruleset, the seed and the console's
+ * folder, the secrets of its disk and volumes by their usage names) but
+ * no domain is defined: the source's libvirtd brings it, with the same
+ * paths. Once it arrived it is reported as usual; it is never started or
+ * stopped here while the entry has "incoming".
+ */
+static void reconcile_incoming(struct worker *w, virConnectPtr conn, const struct hva_instance_spec *in,
+			       struct dom_entry *e, struct track *t)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_volume_disk *disks = NULL;
+	int state = VIR_DOMAIN_NOSTATE, reason = 0;
+
+	if (e && virDomainGetState(e->dom, &state, &reason, 0) == 0 && state != VIR_DOMAIN_PAUSED) {
+		t->reboot_done = e->meta.reboot;
+		t->reset_done = e->meta.reset;
+		if (state == VIR_DOMAIN_RUNNING)
+			follow_console(w, in, e->dom);
+		track_ok(t, HVA_PHASE_NONE);
+		return;
+	}
+	if (!in->disk.present) {
+		vdc_err_set(&err, -EINVAL, "an instance is live-migrated only with its disk on a storage host; this one has a local disk");
+		track_error(t, &err);
+		return;
+	}
+	if (hva_vnets_instance_ok(&w->vnets, in, &err) < 0)
+		goto fail;
+	/* The folder and seed once per arrival: the incoming qemu may hold the seed open already. */
+	if (!e && t->phase != HVA_PHASE_INCOMING && hva_drv_prepare(w->h, in, NULL, &err) < 0)
+		goto fail;
+	/* The secrets at every pass until it arrived: a restart of libvirtd forgets ephemeral ones. */
+	if (!e) {
+		if (hva_volumes_for_define(&w->vols, conn, NULL, in, &disks, &err) < 0)
+			goto fail;
+		free(disks);
+		disks = NULL;
+		if (t->phase != HVA_PHASE_INCOMING)
+			log_info("%s: ready for instance %s (%" PRIu64 ") to arrive live", in->domain, in->name, in->id);
+	}
+	track_ok(t, HVA_PHASE_INCOMING);
+	return;
+fail:
+	free(disks);
+	track_error(t, &err);
+	wake_at(w, vdc_agent_now_ms() + RETRY_MIN_MS);
+}
+
 static void reconcile_instance(struct worker *w, virConnectPtr conn, const struct hva_instance_spec *in,
 			       struct dom_entry *e, bool foreign)
 {
@@ -633,6 +729,19 @@ static void reconcile_instance(struct worker *w, virConnectPtr conn, const struc
 		vdc_err_set(&err, -EEXIST, "a domain named %s that is not this data center's exists on this host; it is left alone",
 			    in->domain);
 		track_error(t, &err);
+		return;
+	}
+	if ((in->migrate.present || in->incoming.present) && !w->h->drv->disks) {
+		vdc_err_set(&err, -EINVAL, "a container is not live-migrated");
+		track_error(t, &err);
+		return;
+	}
+	if (in->migrate.present) {
+		reconcile_migrate(w, in, e, t);
+		return;
+	}
+	if (in->incoming.present) {
+		reconcile_incoming(w, conn, in, e, t);
 		return;
 	}
 	reconcile_power(w, conn, in, e, t);
@@ -680,6 +789,12 @@ static void publish(struct worker *w, bool done)
 			snprintf(st[i].err, sizeof(st[i].err), "%s", t->err);
 			st[i].reboot = t->reboot_done;
 			st[i].reset = t->reset_done;
+			st[i].migrated = t->mig.migrated;
+			/* A failure is said while vdcfs still asks for that attempt. */
+			if (in->migrate.present && t->mig.migrated == in->migrate.seq)
+				snprintf(st[i].mig_err, sizeof(st[i].mig_err), "%s", t->mig.err);
+			if (t->phase == HVA_PHASE_MIGRATING)
+				snprintf(st[i].progress, sizeof(st[i].progress), "%s", t->mig.progress);
 		}
 		hva_inst_paths(h->statedir, in->domain, &p);
 		if (!in->err[0] && stat(p.console, &sb) == 0) {
@@ -729,6 +844,7 @@ static void pass(struct worker *w)
 	take_reboots(w);
 	if (!w->have_desired)
 		return;
+	sync_pki(w);
 	/* Networks do not need libvirt: their rules follow the desired state even while it is away. */
 	hva_vnets_pass(&w->vnets, h->statedir, w->desired.dc, &w->desired);
 	wake_at(w, w->vnets.retry_at);
@@ -820,6 +936,7 @@ void *hva_worker_thread(void *arg)
 		hva_desired_release(&w.desired);
 	free(w.tracks);
 	free(w.console);
+	hva_migs_release(&w.migs);
 	hva_volumes_release(&w.vols);
 	hva_vnets_release(&w.vnets);
 	return NULL;

@@ -37,6 +37,15 @@ const char *hva_report_state(const struct hva_status *st, bool defined, int stat
 		return VDC_WIRE_INST_STARTING;
 	case HVA_PHASE_STOPPING:
 		return defined && state != VIR_DOMAIN_SHUTOFF ? VDC_WIRE_INST_STOPPING : VDC_WIRE_INST_STOPPED;
+	case HVA_PHASE_MIGRATING:
+		return VDC_WIRE_INST_MIGRATING;
+	case HVA_PHASE_MIGRATED:
+		return VDC_WIRE_INST_MIGRATED;
+	case HVA_PHASE_INCOMING:
+		/* Until it runs here: the incoming domain waits paused for its memory. */
+		if (!defined || state == VIR_DOMAIN_PAUSED)
+			return VDC_WIRE_INST_INCOMING;
+		break;
 	case HVA_PHASE_NONE:
 		break;
 	}
@@ -168,11 +177,16 @@ static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const str
 		for (k = 0; k < nds && !d; k++)
 			if (strcmp(ds[k].name, st[i].domain) == 0)
 				d = &ds[k];
+		json_t *inst;
+		const char *err;
+
 		state = hva_report_state(&st[i], d != NULL, d ? d->state : 0, d ? d->reason : 0);
-		json_array_append_new(list, hva_report_instance_json(st[i].id, st[i].domain, state,
-								     strcmp(state, VDC_WIRE_STATE_ERROR) == 0 ? st[i].err : "",
-								     st[i].reboot, st[i].reset,
-								     volumes_json(st[i].id, vs, nv)));
+		/* A failed live migration: the instance runs here still, and says why it did not move. */
+		err = strcmp(state, VDC_WIRE_STATE_ERROR) == 0 ? st[i].err : st[i].mig_err;
+		inst = hva_report_instance_json(st[i].id, st[i].domain, state, err, st[i].reboot, st[i].reset,
+						volumes_json(st[i].id, vs, nv));
+		hva_report_instance_migration(inst, st[i].migrated, st[i].progress);
+		json_array_append_new(list, inst);
 	}
 	return hva_report_json(h->core.epoch_us, seq, rev, &facts, list);
 }

@@ -2,6 +2,7 @@
  * vdc-hva's report written from plain values (report_doc.h has the
  * contract); the members and their order are the protocol's.
  */
+#include "desired.h"                  /* the live migration's members, until wire_doc.h has them */
 #include "report_doc.h"
 #include "wire_doc.h"
 
@@ -24,6 +25,16 @@ json_t *hva_report_instance_json(uint64_t id, const char *domain, const char *st
 			 VDC_WIRE_REBOOT, (json_int_t)reboot,
 			 VDC_WIRE_RESET, (json_int_t)reset,
 			 VDC_WIRE_VOLUMES, volumes);
+}
+
+void hva_report_instance_migration(json_t *inst, uint64_t migrated, const char *progress)
+{
+	if (!inst)
+		return;
+	if (migrated)
+		json_object_set_new(inst, VDC_WIRE_MIGRATED, json_integer((json_int_t)migrated));
+	if (progress && progress[0])
+		json_object_set_new(inst, VDC_WIRE_PROGRESS, json_string(progress));
 }
 
 json_t *hva_report_json(uint64_t epoch, uint64_t seq, uint64_t rev, const struct hva_report_facts *f,

@@ -31,6 +31,13 @@ json_t *hva_report_volume_json(uint64_t id, const char *state, const char *err);
 json_t *hva_report_instance_json(uint64_t id, const char *domain, const char *state, const char *err,
 				 uint64_t reboot, uint64_t reset, json_t *volumes);
 
+/*
+ * A live migration's members added to instance `inst`, only when not
+ * their defaults (so every other report is as it was): "migrated" (the
+ * last migrate seq carried out) when not 0, "progress" when not empty.
+ */
+void hva_report_instance_migration(json_t *inst, uint64_t migrated, const char *progress);
+
 /* The report: {epoch, seq, rev, facts, instances}. */
 json_t *hva_report_json(uint64_t epoch, uint64_t seq, uint64_t rev, const struct hva_report_facts *f,
 			json_t *instances);

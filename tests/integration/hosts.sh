@@ -69,6 +69,18 @@
 #   vdc_hosts_link A B  a veth "cable" straight between hosts A and B: each
 #                       reaches the other's address over it, not through the
 #                       root namespace (the VXLAN tunnels of 98-hva-networks.t)
+#   vdc_host_libvirt_tls NAME
+#                       once the host's vdc-hva has written its TLS files
+#                       (HD/hva/pki, the host's /var/lib/vdc-hva/pki, from
+#                       the desired state's "pki"), restart the host's
+#                       libvirtd with --listen, listen_tls = 1, listen_tcp
+#                       = 0 and ca_file/cert_file/key_file there (as
+#                       docs/vdc-hva.md, "Live migration", says for real
+#                       hosts), and wait until it answers over TLS at the
+#                       host's address (virsh in the host with its own
+#                       client cert). Running guests keep running (qemu
+#                       outlives libvirtd); agents reconnect. For live
+#                       migration between hosts joined by vdc_hosts_connect
 #   vdc_host_down NAME  kill -9 every process in the host's namespaces (by
 #                       pid: agents, libvirtd, virtlogd, qemu), delete the
 #                       veth and the netns, remove the folder. Idempotent.
@@ -392,6 +404,41 @@ vdc_host_up() {
 	if ! vdc_host_exec "$name" libvirtd -d -p /run/libvirtd.pid > "$hd/up.err" 2>&1 ||
 		! vdc_wait 30 vdc_host_exec "$name" timeout 5 virsh -q -c qemu:///system uri > /dev/null 2>&1; then
 		diag "vdc_host_up $name: libvirtd did not start:" "$(cat "$hd/up.err")" \
+			"$(tail -n 5 "$hd/log/libvirtd.log" 2> /dev/null)"
+		return 1
+	fi
+	return 0
+}
+
+vdc_host_libvirt_tls() {
+	local name=$1 hd=$VDC_HOSTS_DIR/$1 pki=/var/lib/vdc-hva/pki f pid addr
+	addr=$(vdc_host_addr "$name")
+	for f in cacert.pem servercert.pem serverkey.pem clientcert.pem clientkey.pem; do
+		if [ ! -s "$hd/hva/pki/$f" ]; then
+			diag "vdc_host_libvirt_tls $name: no $pki/$f (has the agent had a desired state with pki?)"
+			return 1
+		fi
+	done
+	if ! grep -q '^# vdc_host_libvirt_tls' "$hd/etc/libvirtd.conf"; then
+		cat >> "$hd/etc/libvirtd.conf" << EOF
+# vdc_host_libvirt_tls (tests/integration/hosts.sh)
+listen_tls = 1
+listen_tcp = 0
+ca_file = "$pki/cacert.pem"
+cert_file = "$pki/servercert.pem"
+key_file = "$pki/serverkey.pem"
+EOF
+	fi
+	pid=$(vdc_host_libvirtd_pid "$name")
+	if [ -n "$pid" ] && kill -TERM "$pid" 2> /dev/null; then
+		vdc_wait 20 sh -c "! kill -0 $pid" || kill -9 "$pid" 2> /dev/null
+		vdc_wait 5 sh -c "! kill -0 $pid"
+	fi
+	rm -f "$hd/run/libvirtd.pid"
+	if ! vdc_host_exec "$name" libvirtd -d --listen -p /run/libvirtd.pid > "$hd/up.err" 2>&1 ||
+		! vdc_wait 30 vdc_host_exec "$name" timeout 5 virsh -q -c "qemu+tls://$addr/system?pkipath=$pki" uri > /dev/null 2>&1; then
+		diag "vdc_host_libvirt_tls $name: libvirtd does not answer over TLS:" "$(cat "$hd/up.err")" \
+			"$(vdc_host_exec "$name" timeout 5 virsh -q -c "qemu+tls://$addr/system?pkipath=$pki" uri 2>&1)" \
 			"$(tail -n 5 "$hd/log/libvirtd.log" 2> /dev/null)"
 		return 1
 	fi

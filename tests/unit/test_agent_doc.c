@@ -161,7 +161,22 @@ static void test_hva_report(void **state)
 	assert_int_equal(r.insts[0].nvols, 1);
 	assert_int_equal(r.insts[0].vols[0].id, 7);
 	assert_string_equal(r.insts[0].vols[0].state, "attached");
+	assert_int_equal(r.insts[0].migrated, 0);
+	assert_string_equal(r.insts[0].progress, "");
 	vdc_doc_hva_report_release(&r);
+
+	/* A live migration's counter and progress (free text: escaped, never refused for its bytes). */
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"instances\":[{\"id\":12,\"state\":\"migrating\","
+				"\"migrated\":3,\"progress\":\"memory 40%\\u001b[2J\"}]}", &r, &err), 0);
+	assert_int_equal(r.insts[0].migrated, 3);
+	assert_string_equal(r.insts[0].state, "migrating");
+	assert_string_equal(r.insts[0].progress, "memory 40%\\x1b[2J");
+	vdc_doc_hva_report_release(&r);
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"instances\":[{\"id\":12,\"state\":\"migrated\","
+				"\"migrated\":-1}]}", &r, &err), -EINVAL);
+	assert_string_equal(err.msg, "instances[0].migrated is -1; it must be an integer from 0 to 9223372036854775807");
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"instances\":[{\"id\":12,\"state\":\"migrated\","
+				"\"progress\":7}]}", &r, &err), -EINVAL);
 
 	/* Out of range: refused, saying the value and the range. */
 	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2,\"facts\":{\"cpus\":4294967297,\"memory_mib\":1},"

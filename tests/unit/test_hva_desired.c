@@ -513,6 +513,162 @@ static void test_disk_no_initiator(void **state)
 }
 
 /* Limits: user-data of 64 KiB passes, one byte more does not. */
+/* Live migration: "migrate" on the source, "incoming" on the destination, "pki" of the document. */
+#define MIG(extra) "\"migrate\": {\"seq\": 3, \"to\": \"b\", \"uri\": \"qemu+tls://198.51.100.19/system\"," \
+	" \"address\": \"198.51.100.19\"" extra "}"
+#define PEM_CERT "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n"   /* in JSON */
+#define PEM_KEY "-----BEGIN PRIVATE KEY-----\\nMIGH\\n-----END PRIVATE KEY-----\\n"
+#define PEM_CERT_TEXT "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"   /* parsed */
+#define PEM_KEY_TEXT "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n"
+
+static void test_migration(void **state)
+{
+	static const char doc[] =
+		"{\"rev\": 1, \"dc\": \"a\", \"pki\": {\"ca\": \"" PEM_CERT "\", \"cert\": \"" PEM_CERT "\","
+		" \"key\": \"" PEM_KEY "\"}, \"instances\": [{" BASE ", " MIG("") "},"
+		" {\"id\": 6, \"name\": \"y\", \"domain\": \"vdc-6\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64,"
+		" \"incoming\": {\"from\": \"198.51.100.18\"}},"
+		" {\"id\": 7, \"name\": \"z\", \"domain\": \"vdc-7\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64,"
+		" \"migrate\": null, \"incoming\": null},"
+		" {\"id\": 8, \"name\": \"v\", \"domain\": \"vdc-8\", \"power\": \"on\", \"cpus\": 1, \"memory_mib\": 64,"
+		" " MIG(", \"initiator\": \"" IQN ":host-b\"") "}]}";
+	static const char empty[] = "{\"rev\": 1, \"dc\": \"a\", \"instances\": []}";
+	struct vdc_err err = VDC_ERR_INIT;
+	struct hva_desired d;
+
+	(void)state;
+	assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+	assert_int_equal(d.n, 4);
+	assert_true(d.pki.present);
+	assert_string_equal(d.pki.err, "");
+	assert_string_equal(d.pki.ca, PEM_CERT_TEXT);
+	assert_string_equal(d.pki.cert, PEM_CERT_TEXT);
+	assert_string_equal(d.pki.key, PEM_KEY_TEXT);
+	assert_string_equal(d.inst[0].err, "");
+	assert_true(d.inst[0].migrate.present);
+	assert_int_equal(d.inst[0].migrate.seq, 3);
+	assert_string_equal(d.inst[0].migrate.to, "b");
+	assert_string_equal(d.inst[0].migrate.uri, "qemu+tls://198.51.100.19/system");
+	assert_int_equal(d.inst[0].migrate.address, 0xc6336413);
+	assert_string_equal(d.inst[0].migrate.initiator, "");
+	assert_false(d.inst[0].incoming.present);
+	assert_string_equal(d.inst[1].err, "");
+	assert_true(d.inst[1].incoming.present);
+	assert_int_equal(d.inst[1].incoming.from, 0xc6336412);
+	assert_false(d.inst[1].migrate.present);
+	/* Null, like absent. */
+	assert_string_equal(d.inst[2].err, "");
+	assert_false(d.inst[2].migrate.present);
+	assert_false(d.inst[2].incoming.present);
+	/* The destination's initiator, when sent. */
+	assert_string_equal(d.inst[3].err, "");
+	assert_string_equal(d.inst[3].migrate.initiator, IQN ":host-b");
+	hva_desired_release(&d);
+
+	/* No pki: none (the agent keeps what it has). */
+	assert_int_equal(hva_desired_parse(empty, strlen(empty), &d, &err), 0);
+	assert_false(d.pki.present);
+	assert_string_equal(d.pki.err, "");
+	hva_desired_release(&d);
+}
+
+static void test_bad_migration(void **state)
+{
+	static const struct {
+		const char *member, *says;
+	} cases[] = {
+		{ "\"migrate\": 3", "\"migrate\" is neither an object nor null" },
+		{ "\"migrate\": {}", "\"migrate\" has no \"seq\"" },
+		{ MIG(", \"seq\": 0"), "migrate" },
+		{ MIG(", \"seq\": \"3\""), "migrate" },
+		{ MIG(", \"seq\": -1"), "migrate" },
+		{ MIG(", \"to\": null"), "migrate" },
+		{ MIG(", \"to\": \"B b\""), "migrate" },
+		{ MIG(", \"uri\": null"), "\"migrate\" has no \"uri\"" },
+		{ MIG(", \"uri\": \"qemu+ssh://198.51.100.19/system\""), "qemu+tls://HOST[:PORT]/system" },
+		{ MIG(", \"uri\": \"qemu+tls://198.51.100.19/session\""), "qemu+tls://HOST" },
+		{ MIG(", \"uri\": \"qemu+tls://198.51.100.19/system?pkipath=/tmp\""), "qemu+tls://HOST" },
+		{ MIG(", \"uri\": \"qemu+tls:///system\""), "qemu+tls://HOST" },
+		{ MIG(", \"uri\": \"qemu+tls://a'b/system\""), "qemu+tls://HOST" },
+		{ MIG(", \"uri\": \"qemu+tls://198.51.100.19:0/system\""), "qemu+tls://HOST" },
+		{ MIG(", \"uri\": \"qemu+tls://198.51.100.19:70000/system\""), "qemu+tls://HOST" },
+		{ MIG(", \"uri\": \"qemu+tls://h@x/system\""), "qemu+tls://HOST" },
+		{ MIG(", \"address\": null"), "\"address\" is missing" },
+		{ MIG(", \"address\": \"b\""), "\"address\" is not an IPv4 address" },
+		{ MIG(", \"initiator\": 5"), "\"initiator\" is not a string" },
+		{ MIG(", \"initiator\": \"eui.02004567a425678d\""), "iSCSI name" },
+		{ MIG(", \"initiator\": \"iqn.2026-11.org.vdcfs:X'\""), "iSCSI name" },
+		{ "\"incoming\": true", "\"incoming\" is neither an object nor null" },
+		{ "\"incoming\": {}", "\"from\" is missing" },
+		{ "\"incoming\": {\"from\": \"::1\"}", "\"from\" is not an IPv4 address" },
+		{ MIG("") ", \"incoming\": {\"from\": \"198.51.100.18\"}", "one way at a time" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vdc_err err = VDC_ERR_INIT;
+		struct hva_desired d;
+		char doc[4096];
+
+		snprintf(doc, sizeof(doc), "{\"rev\": 1, \"dc\": \"a\", \"instances\": [{" BASE ", %s}]}", cases[i].member);
+		assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+		if (d.n != 1 || !strstr(d.inst[0].err, cases[i].says))
+			print_error("case %zu: %s -> '%s'\n", i, cases[i].member, d.n ? d.inst[0].err : "");
+		assert_int_equal(d.n, 1);
+		assert_non_null(strstr(d.inst[0].err, cases[i].says));
+		assert_non_null(strstr(d.inst[0].err, "malformed"));
+		hva_desired_release(&d);
+	}
+	/* Good URIs: a host name, a port. */
+	assert_int_equal(hva_mig_uri_check("qemu+tls://hv2.example/system", 29, &(struct vdc_err)VDC_ERR_INIT), 0);
+	assert_int_equal(hva_mig_uri_check("qemu+tls://198.51.100.19:16514/system", 37, &(struct vdc_err)VDC_ERR_INIT), 0);
+}
+
+/* A malformed pki is not used (the document is); its err says why. */
+static void test_bad_pki(void **state)
+{
+	static const struct {
+		const char *pki, *says;
+	} cases[] = {
+		{ "\"x\"", "\"pki\" is neither an object nor null" },
+		{ "{\"ca\": \"" PEM_CERT "\", \"cert\": \"" PEM_CERT "\"}", "\"pki\" has no \"key\"" },
+		{ "{\"ca\": \"" PEM_CERT "\", \"cert\": 5, \"key\": \"" PEM_KEY "\"}", "\"pki\" has no \"cert\"" },
+		{ "{\"ca\": \"" PEM_KEY "\", \"cert\": \"" PEM_CERT "\", \"key\": \"" PEM_KEY "\"}",
+		  "\"ca\" does not start with -----BEGIN CERTIFICATE-----" },
+		{ "{\"ca\": \"" PEM_CERT "\", \"cert\": \"" PEM_CERT "\", \"key\": \"" PEM_CERT "\"}",
+		  "\"key\" does not start with -----BEGIN PRIVATE KEY-----" },
+		{ "{\"ca\": \"\", \"cert\": \"" PEM_CERT "\", \"key\": \"" PEM_KEY "\"}", "\"ca\" is empty" },
+		{ "{\"ca\": \"" PEM_CERT "\\u0001\", \"cert\": \"" PEM_CERT "\", \"key\": \"" PEM_KEY "\"}",
+		  "not printable ASCII" },
+		{ "{\"ca\": \"" PEM_CERT "\", \"cert\": \"" PEM_CERT "\\u00e9\", \"key\": \"" PEM_KEY "\"}",
+		  "not printable ASCII" },
+		{ "{\"ca\": \"" PEM_CERT "\", \"cert\": \"" PEM_CERT "\", \"key\": \"" PEM_KEY "\\r\"}",
+		  "not printable ASCII" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vdc_err err = VDC_ERR_INIT;
+		struct hva_desired d;
+		char doc[4096];
+
+		snprintf(doc, sizeof(doc), "{\"rev\": 1, \"dc\": \"a\", \"pki\": %s, \"instances\": [{" BASE "}]}",
+			 cases[i].pki);
+		assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+		if (!strstr(d.pki.err, cases[i].says))
+			print_error("case %zu: %s -> '%s'\n", i, cases[i].pki, d.pki.err);
+		assert_non_null(strstr(d.pki.err, cases[i].says));
+		assert_false(d.pki.present);
+		assert_null(d.pki.ca);
+		assert_null(d.pki.key);
+		assert_int_equal(d.n, 1);
+		assert_string_equal(d.inst[0].err, "");
+		hva_desired_release(&d);
+	}
+}
+
 static void test_user_data_limit(void **state)
 {
 	static char doc[HVA_USER_DATA_MAX + 512];
@@ -765,6 +921,9 @@ int main(void)
 		cmocka_unit_test(test_disk),
 		cmocka_unit_test(test_bad_disks),
 		cmocka_unit_test(test_disk_no_initiator),
+		cmocka_unit_test(test_migration),
+		cmocka_unit_test(test_bad_migration),
+		cmocka_unit_test(test_bad_pki),
 		cmocka_unit_test(test_one_bad_among_good),
 		cmocka_unit_test(test_host_limits),
 		cmocka_unit_test(test_image_pending),

@@ -87,6 +87,36 @@ static void test_empty(void **state)
 	hva_desired_release(&d);
 }
 
+/*
+ * Instances arriving live (entries with "incoming", one without any nic):
+ * qemu's migration ports take new connections only from their sources.
+ */
+static void test_incoming(void **state)
+{
+	static const char doc[] =
+		"{\"rev\": 1, \"dc\": \"8d7f\", \"instances\": ["
+		" {\"id\": 12, \"name\": \"web1\", \"domain\": \"vdc-12\", \"power\": \"on\", \"cpus\": 1,"
+		"  \"memory_mib\": 256, \"incoming\": {\"from\": \"198.51.100.18\"}},"
+		" {\"id\": 13, \"name\": \"web2\", \"domain\": \"vdc-13\", \"power\": \"on\", \"cpus\": 1,"
+		"  \"memory_mib\": 256, \"incoming\": {\"from\": \"198.51.100.20\"}},"
+		" {\"id\": 14, \"name\": \"web3\", \"domain\": \"vdc-14\", \"power\": \"on\", \"cpus\": 1,"
+		"  \"memory_mib\": 256, \"incoming\": {\"from\": \"198.51.100.18\"}},"
+		" {\"id\": 15, \"name\": \"web4\", \"domain\": \"vdc-15\", \"power\": \"on\", \"cpus\": 1,"
+		"  \"memory_mib\": 256}]}";
+	struct vdc_err err = VDC_ERR_INIT;
+	struct strbuf out = STRBUF_INIT;
+	struct hva_desired d;
+
+	(void)state;
+	assert_int_equal(hva_desired_parse(doc, strlen(doc), &d, &err), 0);
+	assert_int_equal(hva_fw_script(&d, NULL, &out, &err), 0);
+	golden_check("hva-fw-incoming.nft", out.buf, out.len);
+	assert_non_null(strstr(out.buf, "elements = { 198.51.100.18, 198.51.100.20 }"));
+	assert_non_null(strstr(out.buf, "tcp dport 49152-49215 ip saddr @migrate_from accept"));
+	strbuf_release(&out);
+	hva_desired_release(&d);
+}
+
 /* The same desired state gives the same text, whatever order vdcfs listed things in. */
 static void test_canonical(void **state)
 {
@@ -143,6 +173,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ruleset),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_incoming),
 		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_table_name),
 	};

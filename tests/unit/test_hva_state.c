@@ -31,6 +31,7 @@
 #include "file.h"
 #include "hva.h"
 #include "kvm.h"
+#include "pki.h"
 #include "rootfs.h"
 #include "process.h"
 #include "unit.h"
@@ -70,9 +71,17 @@ static void test_report_state(void **state)
 		{ HVA_PHASE_NONE, true, true, VIR_DOMAIN_PMSUSPENDED, 0, "paused" },
 		{ HVA_PHASE_NONE, true, true, VIR_DOMAIN_NOSTATE, 0, "starting" },
 		{ HVA_PHASE_NONE, false, true, VIR_DOMAIN_NOSTATE, 0, "stopped" },
+		/* Live migration: the source's words, then the destination's until the domain runs there. */
+		{ HVA_PHASE_MIGRATING, true, true, VIR_DOMAIN_RUNNING, 0, "migrating" },
+		{ HVA_PHASE_MIGRATING, true, true, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION, "migrating" },
+		{ HVA_PHASE_MIGRATED, true, false, 0, 0, "migrated" },
+		{ HVA_PHASE_INCOMING, true, false, 0, 0, "incoming" },
+		{ HVA_PHASE_INCOMING, true, true, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION, "incoming" },
+		{ HVA_PHASE_INCOMING, true, true, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_MIGRATED, "running" },
 	};
 	static const char *const protocol_words[] = {
 		"running", "stopped", "starting", "stopping", "paused", "crashed", "error",
+		"migrating", "migrated", "incoming",
 	};
 	size_t i, k;
 
@@ -90,6 +99,81 @@ static void test_report_state(void **state)
 			known |= strcmp(got, protocol_words[k]) == 0;
 		assert_true(known);
 	}
+}
+
+/* What a migration's progress says, and the pki path in the destination's URI. */
+static void test_migration_text(void **state)
+{
+	char out[HVA_PROGRESS_MAX], esc[64];
+
+	(void)state;
+	hva_mig_progress_text(0, 0, 0, 0, out, sizeof(out));
+	assert_string_equal(out, "starting");
+	hva_mig_progress_text(128ull << 20, 75ull << 20, 12ull << 20, 1, out, sizeof(out));
+	assert_string_equal(out, "memory 41% (53 of 128 MiB), 12 MiB/s");
+	hva_mig_progress_text(128ull << 20, 1ull << 20, 30ull << 20, 3, out, sizeof(out));
+	assert_string_equal(out, "memory 99% (127 of 128 MiB), 30 MiB/s, pass 3");
+	/* More left than the total (qemu's counters move apart): never past 100 or below 0. */
+	hva_mig_progress_text(128ull << 20, 200ull << 20, 0, 1, out, sizeof(out));
+	assert_string_equal(out, "memory 0% (0 of 128 MiB), 0 MiB/s");
+	hva_uri_escape("/var/lib/vdc-hva/pki", esc, sizeof(esc));
+	assert_string_equal(esc, "/var/lib/vdc-hva/pki");
+	hva_uri_escape("/srv/a b&c=d?#%/pki", esc, sizeof(esc));
+	assert_string_equal(esc, "/srv/a%20b%26c%3Dd%3F%23%25/pki");
+}
+
+/* STATE/pki: five files, keys 0600, written only when their bytes change. */
+static void test_pki_files(void **state)
+{
+	struct hva_pki_spec pki = { .present = true, .ca = "CA\n", .cert = "CERT\n", .key = "KEY\n" };
+	struct vdc_err err = VDC_ERR_INIT;
+	char dir[] = "/tmp/vdc-pki-XXXXXX", path[PATH_MAX];
+	struct strbuf got = STRBUF_INIT;
+	struct stat sb;
+	bool changed = false;
+	ino_t ino;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(hva_pki_write(dir, &pki, &changed, &err), 0);
+	assert_true(changed);
+	snprintf(path, sizeof(path), "%s/pki/cacert.pem", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0644);
+	assert_int_equal(vdc_file_read(path, 100, &got, &err), 0);
+	assert_string_equal(got.buf, "CA\n");
+	snprintf(path, sizeof(path), "%s/pki/servercert.pem", dir);
+	strbuf_reset(&got);
+	assert_int_equal(vdc_file_read(path, 100, &got, &err), 0);
+	assert_string_equal(got.buf, "CERT\n");
+	snprintf(path, sizeof(path), "%s/pki/clientkey.pem", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/pki/serverkey.pem", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	ino = sb.st_ino;
+	/* The same again: nothing is written. */
+	assert_int_equal(hva_pki_write(dir, &pki, &changed, &err), 0);
+	assert_false(changed);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_ino, ino);
+	/* A new key: both key files, by rename. */
+	pki.key = "KEY2\n";
+	assert_int_equal(hva_pki_write(dir, &pki, &changed, &err), 0);
+	assert_true(changed);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(sb.st_ino != ino);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	strbuf_reset(&got);
+	assert_int_equal(vdc_file_read(path, 100, &got, &err), 0);
+	assert_string_equal(got.buf, "KEY2\n");
+	/* No pki: nothing. */
+	pki.present = false;
+	assert_int_equal(hva_pki_write(dir, &pki, &changed, &err), 0);
+	assert_false(changed);
+	strbuf_release(&got);
+	assert_int_equal(vdc_remove_tree(dir, &err), 0);
 }
 
 static void test_console_resume(void **state)
@@ -476,6 +560,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report_state),
 		cmocka_unit_test(test_dhcp_rebinds),
+		cmocka_unit_test(test_migration_text),
+		cmocka_unit_test(test_pki_files),
 		cmocka_unit_test(test_console_resume),
 		cmocka_unit_test(test_driver_table),
 		cmocka_unit_test(test_volume_words),

@@ -211,6 +211,62 @@ static void check_meta(const struct hva_meta *got, const struct hva_meta *want)
 	assert_string_equal(got->name, want->name);
 	assert_int_equal(got->reboot, want->reboot);
 	assert_int_equal(got->reset, want->reset);
+	assert_int_equal(got->migrate, want->migrate);
+}
+
+/* A migrated domain's definition logs in to its iSCSI disks as the destination. */
+static void test_set_initiator(void **state)
+{
+	static const char xml[] =
+		"<domain>\n  <devices>\n"
+		"    <disk type='network' device='disk'>\n"
+		"      <source protocol='iscsi' name='iqn.x:disk-12/1'>\n"
+		"        <host name='198.51.100.17' port='3260'/>\n"
+		"        <initiator>\n          <iqn name='iqn.2026-11.org.vdcfs:dc:host-a'/>\n        </initiator>\n"
+		"      </source>\n      <serial>vdc-disk-12</serial>\n    </disk>\n"
+		"    <disk type='network' device='disk'>\n"
+		"      <source protocol='iscsi' name='iqn.x:vol-13/1'>\n"
+		"        <initiator><iqn name=\"iqn.2026-11.org.vdcfs:dc:host-a\"/></initiator>\n"
+		"      </source>\n    </disk>\n"
+		"    <disk type='file' device='disk'><source file='/x/seed.img'/><serial>name='keep'</serial></disk>\n"
+		"  </devices>\n</domain>\n";
+	struct strbuf out = STRBUF_INIT;
+
+	(void)state;
+	hva_xml_set_initiator(xml, "iqn.2026-11.org.vdcfs:dc:host-b", &out);
+	assert_null(strstr(out.buf, "host-a"));
+	assert_non_null(strstr(out.buf, "<iqn name='iqn.2026-11.org.vdcfs:dc:host-b'/>"));
+	assert_non_null(strstr(out.buf, "<iqn name=\"iqn.2026-11.org.vdcfs:dc:host-b\"/>"));
+	/* Everything else as it was. */
+	assert_non_null(strstr(out.buf, "<serial>name='keep'</serial>"));
+	assert_int_equal(out.len, strlen(xml));
+	strbuf_release(&out);
+	/* No initiator: the same text. */
+	hva_xml_set_initiator("<domain><name>x</name></domain>", "iqn.a:b", &out);
+	assert_string_equal(out.buf, "<domain><name>x</name></domain>");
+	strbuf_release(&out);
+}
+
+/* The seq of a live migration started, written only once there is one. */
+static void test_meta_migrate(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct strbuf bare = STRBUF_INIT;
+	struct hva_meta m = meta, got;
+
+	(void)state;
+	m.migrate = 7;
+	hva_meta_xml(&m, false, &bare);
+	assert_string_equal(bare.buf,
+		"<instance><dc>8d7f3c2a</dc><id>12</id><name>web1</name><reboot>3</reboot>"
+		"<reset>1</reset><migrate>7</migrate></instance>");
+	assert_int_equal(hva_meta_parse(bare.buf, &got, &err), 0);
+	check_meta(&got, &m);
+	strbuf_release(&bare);
+	/* A malformed one is none: the domain stays ours. */
+	assert_int_equal(hva_meta_parse("<instance><dc>a</dc><id>3</id><reboot>0</reboot><reset>0</reset>"
+					 "<migrate>x</migrate></instance>", &got, &err), 0);
+	assert_int_equal(got.migrate, 0);
 }
 
 static void test_meta_round_trip(void **state)
@@ -542,6 +598,8 @@ int main(void)
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_meta_round_trip),
+		cmocka_unit_test(test_meta_migrate),
+		cmocka_unit_test(test_set_initiator),
 		cmocka_unit_test(test_meta_from_libvirt),
 		cmocka_unit_test(test_meta_refused),
 		cmocka_unit_test(test_qemu_volumes),
