@@ -12,8 +12,8 @@
 # with other memory, storage host sb) gets tar x: every object, link and
 # byte is there (the sha256 of every disk and data equals the tar's), and
 # w1 comes up on b1 from its disk: boot counter incremented, A's marker,
-# the volume's bytes, its key, the same address; the same MAC is a TODO
-# (a nic's MAC comes from its id, which B gives anew). A tar x into a
+# the volume's bytes, its key, the same address and the same MAC (a nic's
+# mac and auto-ip go with the tree: docs/networks.md). A tar x into a
 # third data center C (storage host sc) killed midway and run again exits
 # 0 with the same tree and bytes.
 
@@ -222,7 +222,6 @@ ok "B: second boot, from the disk it had in A: counter 2, A's marker" \
 ok "B: the guest reads v1's pattern" vdc_wait 60 console "$B" "vdc-test: volume [$pattern]" || console_diag "$B"
 ok "B: the guest has key k" vdc_wait 10 console "$B" "vdc-guest: ssh-key $key"
 mac_b=$(get "$I/nics/eth0/run/mac")
-todo "a nic's MAC is made from its object id, which another data center gives anew (docs/networks.md)"
 is "$mac_b" "$mac_a" "B: eth0 keeps its MAC"
 ok "B: the guest's eth0 has the MAC B shows ($mac_b)" vdc_wait 10 console "$B" "vdc-test: mac [$mac_b]" || console_diag "$B"
 if [ "$NET" = 1 ]; then
