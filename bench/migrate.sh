@@ -70,7 +70,6 @@ VDC_STA=$W/bin/vdc-sta
 . "$REPO/tests/integration/sta.sh"
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-I=$MNT/instances/w1
 mean() { awk '{ s += $1 } END { if (NR) printf "%.0f\n", s / NR; else print "nan" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
@@ -83,6 +82,7 @@ downtime() {
 
 echo "$BENCH: $(nproc) cpus, kernel $(uname -r), libvirt $(virsh -v 2>/dev/null), guest memory $MEMORY, load average $LOAD_START"
 vdc_start || die "vdcfs did not start"
+I=$MNT/instances/w1
 vdc_import_tiny || die "cannot import the test image"
 vdc_hva_host a 1 && vdc_hva_host b 2 && vdc_sta_host s 3 || die "the hosts did not join"
 vdc_hosts_link a b && vdc_hosts_connect a s && vdc_hosts_connect b s || die "cannot wire the hosts"
