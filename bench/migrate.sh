@@ -74,10 +74,25 @@ mean() { awk '{ s += $1 } END { if (NR) printf "%.0f\n", s / NR; else print "nan
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 on_host() { [[ $(get "$I/run/host") == "$1" && $(get "$I/run/state") == running ]]; }
-# downtime HOST: libvirt's downtime (ms) of the last migration into HOST.
+# downtime HOST: libvirt's downtime (ms) of the last migration into HOST,
+# as its completed job on HOST says (kept there for a second reading).
 downtime() {
-	vdc_host_virsh "$1" domjobinfo --completed "$(vdc_domain_of "$1" w1)" 2>/dev/null |
+	vdc_host_virsh "$1" domjobinfo --completed --keep-completed "$(vdc_domain_of "$1" w1)" 2>/dev/null |
 		awk -F: '/^Total downtime/ { gsub(/[^0-9]/, "", $2); print $2 }'
+}
+# secret_on HOST: the libvirt secret of w1's disk (its CHAP secret, by the
+# usage name vdc-hva gives it) defined on HOST, as its agent would before a
+# migration arrives: the reference runs with the agents stopped.
+secret_on() {
+	local id chap uuid
+	id=$(vdc_sta_desired s | jq -r '.volumes[] | select(.name == "w1") | .id')
+	chap=$(vdc_sta_desired s | jq -r '.volumes[] | select(.name == "w1") | .chap_secret')
+	[[ $id =~ ^[0-9]+$ && -n $chap ]] || return 1
+	vdc_host_virsh "$1" secret-list --all 2>/dev/null | grep -q "vdc-disk-$id" && return 0
+	printf "<secret ephemeral='no' private='yes'><usage type='iscsi'><target>vdc-disk-%s</target></usage></secret>\n" "$id" \
+		>"$(vdc_host_dir "$1")/tmp/secret.xml"
+	uuid=$(vdc_host_virsh "$1" secret-define "$(vdc_host_dir "$1")/tmp/secret.xml" | awk '{ print $2 }')
+	vdc_host_virsh "$1" secret-set-value "$uuid" --base64 "$(printf %s "$chap" | base64 -w0)" >/dev/null
 }
 
 echo "$BENCH: $(nproc) cpus, kernel $(uname -r), libvirt $(virsh -v 2>/dev/null), guest memory $MEMORY, load average $LOAD_START"
@@ -117,6 +132,7 @@ done
 
 [[ $(get "$I/run/host") == a ]] || die "w1 should be on a now"
 dom=$(vdc_domain_of a w1)
+secret_on a && secret_on b || die "cannot define w1's disk secret on the hosts"
 kill -STOP "$(vdc_hva_pid a)" "$(vdc_hva_pid b)"
 : >"$W/ref"
 from=a to=b
