@@ -88,7 +88,7 @@ secret_on() {
 	id=$(vdc_sta_desired s | jq -r '.volumes[] | select(.name == "w1") | .id')
 	chap=$(vdc_sta_desired s | jq -r '.volumes[] | select(.name == "w1") | .chap_secret')
 	[[ $id =~ ^[0-9]+$ && -n $chap ]] || return 1
-	vdc_host_virsh "$1" secret-list --all 2>/dev/null | grep -q "vdc-disk-$id" && return 0
+	vdc_host_virsh "$1" secret-list 2>/dev/null | grep -q "vdc-disk-$id\b" && return 0
 	printf "<secret ephemeral='no' private='yes'><usage type='iscsi'><target>vdc-disk-%s</target></usage></secret>\n" "$id" \
 		>"$(vdc_host_dir "$1")/tmp/secret.xml"
 	uuid=$(vdc_host_virsh "$1" secret-define "$(vdc_host_dir "$1")/tmp/secret.xml" | awk '{ print $2 }')
