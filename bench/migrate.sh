@@ -84,14 +84,20 @@ downtime() {
 # usage name vdc-hva gives it) defined on HOST, as its agent would before a
 # migration arrives: the reference runs with the agents stopped.
 secret_on() {
-	local id chap uuid
+	local id chap uuid out
 	id=$(vdc_sta_desired s | jq -r '.volumes[] | select(.name == "w1") | .id')
 	chap=$(vdc_sta_desired s | jq -r '.volumes[] | select(.name == "w1") | .chap_secret')
 	[[ $id =~ ^[0-9]+$ && -n $chap ]] || return 1
-	vdc_host_virsh "$1" secret-list 2>/dev/null | grep -q "vdc-disk-$id\b" && return 0
 	printf "<secret ephemeral='no' private='yes'><usage type='iscsi'><target>vdc-disk-%s</target></usage></secret>\n" "$id" \
 		>"$(vdc_host_dir "$1")/tmp/secret.xml"
-	uuid=$(vdc_host_virsh "$1" secret-define "$(vdc_host_dir "$1")/tmp/secret.xml" | awk '{ print $2 }')
+	out=$(vdc_host_virsh "$1" secret-define "$(vdc_host_dir "$1")/tmp/secret.xml" 2>&1)
+	uuid=$(sed -n 's/^Secret \([0-9a-f-]*\) created.*/\1/p' <<<"$out")
+	if [[ -z $uuid ]]; then
+		# Its agent made it already (it ran there): the value is the same.
+		grep -q "already defined" <<<"$out" && return 0
+		echo "$BENCH: secret-define on $1: $out" >&2
+		return 1
+	fi
 	vdc_host_virsh "$1" secret-set-value "$uuid" --base64 "$(printf %s "$chap" | base64 -w0)" >/dev/null
 }
 
