@@ -90,7 +90,8 @@ secret_on() {
 	[[ $id =~ ^[0-9]+$ && -n $chap ]] || return 1
 	printf "<secret ephemeral='no' private='yes'><usage type='iscsi'><target>vdc-disk-%s</target></usage></secret>\n" "$id" \
 		>"$(vdc_host_dir "$1")/tmp/secret.xml"
-	out=$(vdc_host_virsh "$1" secret-define "$(vdc_host_dir "$1")/tmp/secret.xml" 2>&1)
+	# vdc_host_virsh is quiet (-q): it would not print the new UUID.
+	out=$(vdc_host_exec "$1" timeout 30 virsh -c "$VDC_HOST_URI" secret-define "$(vdc_host_dir "$1")/tmp/secret.xml" 2>&1)
 	uuid=$(sed -n 's/^Secret \([0-9a-f-]*\) created.*/\1/p' <<<"$out")
 	if [[ -z $uuid ]]; then
 		# Its agent made it already (it ran there): the value is the same.
