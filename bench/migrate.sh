@@ -99,7 +99,7 @@ secret_on() {
 		echo "$BENCH: secret-define on $1: $out" >&2
 		return 1
 	fi
-	vdc_host_virsh "$1" secret-set-value "$uuid" --base64 "$(printf %s "$chap" | base64 -w0)" >/dev/null
+	vdc_host_virsh "$1" secret-set-value "$uuid" --base64 "$(printf %s "$chap" | base64 -w0)" >/dev/null 2>&1
 }
 
 echo "$BENCH: $(nproc) cpus, kernel $(uname -r), libvirt $(virsh -v 2>/dev/null), guest memory $MEMORY, load average $LOAD_START"
@@ -140,6 +140,10 @@ done
 [[ $(get "$I/run/host") == a ]] || die "w1 should be on a now"
 dom=$(vdc_domain_of a w1)
 secret_on a && secret_on b || die "cannot define w1's disk secret on the hosts"
+# ... and its folder (seed, console log), which vdc-hva makes on a
+# destination before a migration it is told of arrives.
+cp -a "$(vdc_host_dir a)/hva/instances/$dom" "$(vdc_host_dir b)/hva/instances/" ||
+	die "cannot copy w1's folder to b"
 kill -STOP "$(vdc_hva_pid a)" "$(vdc_hva_pid b)"
 : >"$W/ref"
 from=a to=b
