@@ -16,6 +16,10 @@
 # and a storage host s holding the guest's disk. One guest of the tiny
 # test image with MEMORY (default 256M) under TCG, idle once booted.
 #
+# Each move through the tree is split by the agents' logs (-v, stamped to
+# the ms): when the destination was ready, when the source started the
+# migration and when libvirt said it was done, in ms after the write.
+#
 # Figures, each the mean of ROUNDS moves (default 4, alternately a->b and
 # b->a):
 #   total     through the tree: from the write of `migrate HOST` to
@@ -73,6 +77,16 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 mean() { awk '{ s += $1 } END { if (NR) printf "%.0f\n", s / NR; else print "nan" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+# at_ms LOG OFFSET TEXT T0: when (ms after T0, epoch ms) the first line of
+# the agent's log after byte OFFSET holding TEXT was written; "?" if none.
+at_ms() {
+	local line t
+	line=$(tail -c +"$(($2 + 1))" "$1" 2>/dev/null | grep -m 1 -F -- "$3")
+	t=${line%% *}
+	[[ -n $line ]] || { echo "?"; return; }
+	echo $(($(date -u -d "$t" +%s%3N) - $4))
+}
+logsize() { stat -c %s "$VDC_TMP/hva-$1.log" 2>/dev/null || echo 0; }
 on_host() { [[ $(get "$I/run/host") == "$1" && $(get "$I/run/state") == running ]]; }
 # downtime HOST: libvirt's downtime (ms) of the last migration into HOST,
 # as its completed job on HOST says (kept there for a second reading).
@@ -125,12 +139,16 @@ sleep 3
 from=a to=b
 : >"$W/tree"
 for ((r = 1; r <= ROUNDS; r++)); do
+	ofrom=$(logsize "$from") oto=$(logsize "$to")
 	t0=$(now_ms)
 	put "migrate $to" "$I/ctl" || die "migrate $to: $(get "$I/run/err")"
 	vdc_wait 300 on_host "$to" || die "w1 did not reach $to: $(get "$I/run/err")"
 	t1=$(now_ms)
 	echo "$((t1 - t0)) $(downtime "$to")" >>"$W/tree"
-	echo "$BENCH: tree $from->$to: $((t1 - t0)) ms, downtime $(downtime "$to") ms"
+	echo "$BENCH: tree $from->$to: $((t1 - t0)) ms, downtime $(downtime "$to") ms" \
+		"(ms after the write: $to ready $(at_ms "$VDC_TMP/hva-$to.log" "$oto" "to arrive live" "$t0")," \
+		"$from started $(at_ms "$VDC_TMP/hva-$from.log" "$ofrom" ") started" "$t0")," \
+		"$from done $(at_ms "$VDC_TMP/hva-$from.log" "$ofrom" "done: the instance runs there" "$t0"))"
 	tmp=$from from=$to to=$tmp
 	sleep 2
 done
