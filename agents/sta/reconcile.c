@@ -731,6 +731,29 @@ static bool any_malformed(struct worker *w)
 }
 
 /*
+ * A restore job of volume `v` in `jobs` (from a snapshot or, a clone,
+ * from another volume: the caller names the source), or NULL while its
+ * last failure's back-off runs (the loop wakes when it ends).
+ */
+static struct sta_job *restore_job(struct worker *w, const struct sta_volume_spec *v, struct vol_track *vt, long now,
+				   struct sta_job **jobs, size_t *n)
+{
+	struct sta_job *j;
+
+	if (now < vt->restore_retry_at) {
+		wake_at(w, vt->restore_retry_at);
+		return NULL;
+	}
+	*jobs = xrealloc(*jobs, (*n + 1) * sizeof(**jobs));
+	j = &(*jobs)[(*n)++];
+	memset(j, 0, sizeof(*j));
+	j->kind = STA_JOB_RESTORE;
+	j->vol_id = v->id;
+	j->restore_n = v->restore_n;
+	return j;
+}
+
+/*
  * A restore whose source is another volume of this host (a clone, a cp
  * in the tree): its file must be made and not itself be restored into;
  * until then the clone waits.
@@ -750,17 +773,10 @@ static void want_clone(struct worker *w, const struct sta_volume_spec *v, struct
 	if (src->err[0] || !volume_file_exists(w, src->id) ||
 	    (src->restore && src->restore_n > sta_restore_done(w->s, src->id)))
 		return;   /* being made or restored: a later pass starts the clone */
-	if (now < vt->restore_retry_at) {
-		wake_at(w, vt->restore_retry_at);
+	j = restore_job(w, v, vt, now, jobs, n);
+	if (!j)
 		return;
-	}
-	*jobs = xrealloc(*jobs, (*n + 1) * sizeof(**jobs));
-	j = &(*jobs)[(*n)++];
-	memset(j, 0, sizeof(*j));
-	j->kind = STA_JOB_RESTORE;
-	j->vol_id = v->id;
 	j->src_vol = src->id;
-	j->restore_n = v->restore_n;
 	if (src->name[0])
 		snprintf(j->snap_name, sizeof(j->snap_name), "%s", src->name);
 	else
@@ -792,17 +808,10 @@ static void want_restore(struct worker *w, const struct sta_volume_spec *v, stru
 				 "snapshot %" PRIu64 " to restore from is not on this storage host", v->restore_snapshot);
 		return;   /* being taken: a later pass starts the restore */
 	}
-	if (now < vt->restore_retry_at) {
-		wake_at(w, vt->restore_retry_at);
+	j = restore_job(w, v, vt, now, jobs, n);
+	if (!j)
 		return;
-	}
-	*jobs = xrealloc(*jobs, (*n + 1) * sizeof(**jobs));
-	j = &(*jobs)[(*n)++];
-	memset(j, 0, sizeof(*j));
-	j->kind = STA_JOB_RESTORE;
-	j->vol_id = v->id;
 	j->snap_id = v->restore_snapshot;
-	j->restore_n = v->restore_n;
 	sta_desired_has_snapshot(&w->desired, v->restore_snapshot, &owner);
 	if (owner) {
 		size_t k;

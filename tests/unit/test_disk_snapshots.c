@@ -31,7 +31,7 @@
 #include "wire.h"
 
 #define DC "8d7f0a1b2c3d4e5f8d7f0a1b2c3d4e5f"
-#define PORTAL "198.51.100.17:3260"
+#define PORTAL UNIT_PORTAL
 #define MIB(n) ((uint64_t)(n) << 20)
 
 static char dir[256];
@@ -52,62 +52,14 @@ static int teardown(void **state)
 	return unit_model_teardown(dir);
 }
 
-/* What a show function of run/ prints for `o`. */
-static const char *shown(void (*show)(const struct vdc_obj *, struct strbuf *), const struct vdc_obj *o)
-{
-	static char buf[512];
-	__do_strbuf struct strbuf sb = STRBUF_INIT;
 
-	show(o, &sb);
-	snprintf(buf, sizeof(buf), "%s", sb.buf);
-	return buf;
-}
 
-static struct vdc_obj *join(const char *name, enum vdc_host_role role)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-	char t[65];
 
-	assert_int_equal(vdc_host_join(name, role, t, &err), 0);
-	return vdc_host_find(name);
-}
-
-/* A storage host's report of 10G with `volumes` (the JSON text of its list, printf-style). */
-static void sta_report(struct vdc_obj *host, const char *volumes, ...) __attribute__((format(printf, 2, 3)));
-static void sta_report(struct vdc_obj *host, const char *volumes, ...)
-{
-	struct vdc_host *h = vdc_host_of(host);
-	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_doc_sta_report r;
-	char text[2048], doc[2304];
-	va_list ap;
-
-	va_start(ap, volumes);
-	vsnprintf(text, sizeof(text), volumes, ap);
-	va_end(ap);
-	snprintf(doc, sizeof(doc), "{\"epoch\": 1, \"seq\": 1, \"facts\": {\"disk_mib\": 10240, \"portal\": \"%s\"}, \"volumes\": %s}",
-		 PORTAL, text);
-	if (vdc_doc_sta_report_parse(doc, strlen(doc), &r, &err) < 0)
-		fail_msg("bad report in the test: %s: %s", err.msg, text);
-	h->disk = MIB(10240);
-	snprintf(h->portal, sizeof(h->portal), "%s", PORTAL);
-	vdc_host_report_sta(host, r.vols, r.n);
-	vdc_doc_sta_report_release(&r);
-}
-
-static bool no_sum(const struct vdc_obj *image, char hex[65], off_t *size, bool *qcow2)
-{
-	(void)image;
-	hex[0] = 0;
-	*size = 0;
-	*qcow2 = false;
-	return false;
-}
 
 /* The entry with id `id` of storage host `host`'s desired volumes (a new reference). */
 static json_t *desired_entry(struct vdc_obj *host, int64_t id)
 {
-	json_t *list = vdc_sta_desired_volumes(host, no_sum), *v, *found = NULL;
+	json_t *list = vdc_sta_desired_volumes(host, unit_no_sum), *v, *found = NULL;
 	size_t i;
 
 	assert_true(json_is_array(list));
@@ -122,13 +74,13 @@ static json_t *desired_entry(struct vdc_obj *host, int64_t id)
 static struct vdc_obj *instance_with_disk(struct vdc_obj **s1_out)
 {
 	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_obj *s1 = join("s1", VDC_ROLE_STA), *inst;
+	struct vdc_obj *s1 = unit_join("s1", VDC_ROLE_STA), *inst;
 
-	sta_report(s1, "[]");
+	unit_sta_report(s1, 10240, "[]");
 	assert_int_equal(vdc_obj_create(&vdc_kind_instances, NULL, "web1", 4, 0, 0, &inst, &err), 0);
 	unit_set(inst, "disk-size", "64M");
-	assert_string_equal(shown(vdc_disk_show_host, inst), "s1\n");
-	sta_report(s1, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]", inst->id, MIB(64));
+	assert_string_equal(unit_shown(vdc_disk_show_host, inst), "s1\n");
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]", inst->id, MIB(64));
 	*s1_out = s1;
 	return inst;
 }
@@ -178,7 +130,7 @@ static void test_refused_without_a_disk(void **state)
 	assert_non_null(strstr(err.msg, "snapshot monday cannot be taken: instance web1 has no disk on a storage host yet"));
 	assert_int_equal(inst->children[VDC_INSTANCE_SNAPSHOTS].count, 0);
 	/* A storage host, but the instance has nothing to hold yet (no image, no disk-size). */
-	join("s1", VDC_ROLE_STA);
+	unit_join("s1", VDC_ROLE_STA);
 	assert_int_equal(snap_rc(inst, "monday", &snap, &err), -EAGAIN);
 	assert_int_equal(inst->children[VDC_INSTANCE_SNAPSHOTS].count, 0);
 	/* And rollback has nothing to roll back. */
@@ -218,10 +170,10 @@ static void test_desired_and_states(void **state)
 	}
 	json_decref(e);
 
-	sta_report(s1, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
 		   inst->id, snap->id);
 	assert_string_equal(snap->state, "available");
-	sta_report(s1, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"error\", \"err\": \"disk full\"}]}]",
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"error\", \"err\": \"disk full\"}]}]",
 		   inst->id, snap->id);
 	assert_string_equal(snap->state, "error");
 	assert_string_equal(snap->err, "disk full");
@@ -257,7 +209,7 @@ static void test_rollback(void **state)
 	/* Not before its storage host has taken it. */
 	assert_int_equal(rollback_rc(inst, "monday", &err), -EAGAIN);
 	assert_string_equal(err.msg, "snapshot monday of instance web1 is creating, not available");
-	sta_report(s1, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
 		   iid, sid);
 
 	/* Not while it is on. */
@@ -299,14 +251,14 @@ static void test_rollback(void **state)
 	json_decref(e);
 
 	/* Carried out: the disk is ready again, the snapshot may go, and the next restore is number 2. */
-	sta_report(s1, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"restore\": 1, \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"restore\": 1, \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
 		   iid, sid);
 	assert_true(vdc_disk_desired(inst, &dd) && dd.ready);
 	assert_int_equal(rollback_rc(inst, "monday", &err), 0);
 	e = desired_entry(s1, iid);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(e, "restore"), "n")), 2);
 	json_decref(e);
-	sta_report(s1, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"restore\": 2, \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"restore\": 2, \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
 		   iid, sid);
 	assert_int_equal(vdc_obj_destroy(snap, &err), 0);
 }
@@ -331,7 +283,7 @@ static void test_disk_of_a_snapshot(void **state)
 	check_err(rc, &err);
 	assert_int_equal(rc, -EAGAIN);
 	assert_non_null(strstr(err.msg, "snapshot monday of instance web1 is creating"));
-	sta_report(s1, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
 		   inst->id, MIB(64), snap->id);
 	assert_int_equal(b->endpoint(snap, &ep, &err), 0);
 	snprintf(iqn, sizeof(iqn), VDC_IQN_PREFIX ":8d7f0a1b2c3d:snap-%" PRId64, snap->id);
@@ -406,7 +358,7 @@ static void test_point_in_time_reads(void **state)
 	rc = b->pin_endpoint(inst, pin, &ep, &err);
 	check_err(rc, &err);
 	assert_int_equal(rc, -EAGAIN);
-	sta_report(s1, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
 		   inst->id, MIB(64), pin);
 	assert_int_equal(b->pin_endpoint(inst, pin, &ep, &err), 0);
 	snprintf(iqn, sizeof(iqn), VDC_IQN_PREFIX ":8d7f0a1b2c3d:snap-%" PRId64, pin);
@@ -415,7 +367,7 @@ static void test_point_in_time_reads(void **state)
 	assert_false(ep.writable);
 	assert_string_equal(snap->state, "creating");   /* a pin is no snapshot of the tree */
 	/* A storage host that cannot take it: the open fails with the reason. */
-	sta_report(s1, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"error\", \"err\": \"disk full\"}]}]",
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"error\", \"err\": \"disk full\"}]}]",
 		   inst->id, MIB(64), pin);
 	rc = b->pin_endpoint(inst, pin, &ep, &err);
 	check_err(rc, &err);

@@ -39,7 +39,7 @@
 #include "wire.h"
 
 #define DC "8d7f0a1b2c3d4e5f8d7f0a1b2c3d4e5f"
-#define PORTAL "198.51.100.17:3260"
+#define PORTAL UNIT_PORTAL
 #define ADDR_A "198.51.100.18"
 #define ADDR_B "198.51.100.19"
 #define MIB(n) ((uint64_t)(n) << 20)
@@ -62,46 +62,8 @@ static int teardown(void **state)
 	return unit_model_teardown(dir);
 }
 
-static const char *shown(void (*show)(const struct vdc_obj *, struct strbuf *), const struct vdc_obj *o)
-{
-	static char buf[512];
-	__do_strbuf struct strbuf sb = STRBUF_INIT;
 
-	show(o, &sb);
-	snprintf(buf, sizeof(buf), "%s", sb.buf);
-	return buf;
-}
 
-static struct vdc_obj *join(const char *name, enum vdc_host_role role)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-	char t[65];
-
-	assert_int_equal(vdc_host_join(name, role, t, &err), 0);
-	return vdc_host_find(name);
-}
-
-static void sta_report(struct vdc_obj *host, const char *volumes, ...) __attribute__((format(printf, 2, 3)));
-static void sta_report(struct vdc_obj *host, const char *volumes, ...)
-{
-	struct vdc_host *h = vdc_host_of(host);
-	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_doc_sta_report r;
-	char text[2048], doc[2304];
-	va_list ap;
-
-	va_start(ap, volumes);
-	vsnprintf(text, sizeof(text), volumes, ap);
-	va_end(ap);
-	snprintf(doc, sizeof(doc), "{\"epoch\": 1, \"seq\": 1, \"facts\": {\"disk_mib\": 10240, \"portal\": \"%s\"}, \"volumes\": %s}",
-		 PORTAL, text);
-	if (vdc_doc_sta_report_parse(doc, strlen(doc), &r, &err) < 0)
-		fail_msg("bad report in the test: %s: %s", err.msg, text);
-	h->disk = MIB(10240);
-	snprintf(h->portal, sizeof(h->portal), "%s", PORTAL);
-	vdc_host_report_sta(host, r.vols, r.n);
-	vdc_doc_sta_report_release(&r);
-}
 
 /* A hypervisor's report of one instance (or none when state is NULL). */
 static void hva_report(struct vdc_obj *host, const struct vdc_obj *inst, const char *state, uint64_t migrated,
@@ -116,19 +78,11 @@ static void hva_report(struct vdc_obj *host, const struct vdc_obj *inst, const c
 	vdc_host_report(host, &r, state ? 1 : 0);
 }
 
-static bool no_sum(const struct vdc_obj *image, char hex[65], off_t *size, bool *qcow2)
-{
-	(void)image;
-	hex[0] = 0;
-	*size = 0;
-	*qcow2 = false;
-	return false;
-}
 
 /* Instance `id`'s entry in hypervisor `host`'s desired state (a new reference), or NULL. */
 static json_t *hva_entry(struct vdc_obj *host, int64_t id)
 {
-	char *text = vdc_wire_desired(host, no_sum);
+	char *text = vdc_wire_desired(host, unit_no_sum);
 	json_t *doc = json_loads(text, 0, NULL), *v, *found = NULL;
 	size_t i;
 
@@ -144,7 +98,7 @@ static json_t *hva_entry(struct vdc_obj *host, int64_t id)
 /* How many initiators the disk of `inst` lets in on storage host `s1`. */
 static size_t disk_initiators(struct vdc_obj *s1, const struct vdc_obj *inst, const char *iqn)
 {
-	json_t *list = vdc_sta_desired_volumes(s1, no_sum), *v, *ini;
+	json_t *list = vdc_sta_desired_volumes(s1, unit_no_sum), *v, *ini;
 	size_t i, j, n = 0;
 	bool found = iqn == NULL;
 
@@ -170,10 +124,10 @@ static void running_instance(struct dc *dc)
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_obj *img;
 
-	dc->s1 = join("s1", VDC_ROLE_STA);
-	sta_report(dc->s1, "[]");
-	dc->ha = join("ha", VDC_ROLE_HVA);
-	dc->hb = join("hb", VDC_ROLE_HVA);
+	dc->s1 = unit_join("s1", VDC_ROLE_STA);
+	unit_sta_report(dc->s1, 10240, "[]");
+	dc->ha = unit_join("ha", VDC_ROLE_HVA);
+	dc->hb = unit_join("hb", VDC_ROLE_HVA);
 	snprintf(vdc_host_of(dc->ha)->underlay, 16, "%s", ADDR_A);
 	snprintf(vdc_host_of(dc->hb)->underlay, 16, "%s", ADDR_B);
 	hva_report(dc->ha, NULL, NULL, 0, NULL, NULL);
@@ -182,7 +136,7 @@ static void running_instance(struct dc *dc)
 	assert_int_equal(vdc_obj_create(&vdc_kind_instances, NULL, "web1", 4, 0, 0, &dc->web, &err), 0);
 	assert_int_equal(vdc_link_set(dc->web, (unsigned)unit_attr(dc->web, "image"), "tiny", 0, &err), 0);
 	unit_set(dc->web, "disk-size", "64M");
-	sta_report(dc->s1, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]", dc->web->id,
+	unit_sta_report(dc->s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]", dc->web->id,
 		   MIB(64));
 	unit_set(dc->hb, "schedulable", "off");
 	unit_set(dc->web, "power", "on");
@@ -212,7 +166,7 @@ static void test_live_migration_steps(void **state_)
 	assert_string_equal(dc.web->state, "migrating");
 	assert_string_equal(vdc_place_of(dc.web)->host, "ha");
 	assert_string_equal(vdc_place_of(dc.web)->migrate_to, "hb");
-	assert_string_equal(shown(vdc_migrate_show_progress, dc.web),
+	assert_string_equal(unit_shown(vdc_migrate_show_progress, dc.web),
 			    "live migration to host hb: waiting for the host to make ready\n");
 	/* hb holds its room from now on, and rmdir of hb waits. */
 	vdc_host_use(dc.hb, &cpus, &mem);
@@ -252,7 +206,7 @@ static void test_live_migration_steps(void **state_)
 	/* Under way: run/progress says how far. */
 	hva_report(dc.ha, dc.web, "migrating", 0, NULL, "memory 40% (205 of 512 MiB)");
 	assert_string_equal(dc.web->state, "migrating");
-	assert_string_equal(shown(vdc_migrate_show_progress, dc.web),
+	assert_string_equal(unit_shown(vdc_migrate_show_progress, dc.web),
 			    "live migration to host hb: memory 40% (205 of 512 MiB)\n");
 
 	/* Done: placed on hb, migrating until hb reports it, then running. */

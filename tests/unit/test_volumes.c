@@ -42,7 +42,7 @@
 
 #define DC "8d7f0a1b2c3d4e5f8d7f0a1b2c3d4e5f"
 #define DC12 "8d7f0a1b2c3d"
-#define PORTAL "198.51.100.17:3260"
+#define PORTAL UNIT_PORTAL
 #define MIB(n) ((uint64_t)(n) << 20)
 
 static char dir[256];
@@ -77,16 +77,6 @@ static const char *value(const struct vdc_obj *o, const char *attr)
 	return buf;
 }
 
-/* What a run file shows (a static buffer). */
-static const char *shown(void (*show)(const struct vdc_obj *, struct strbuf *), const struct vdc_obj *o)
-{
-	static char buf[512];
-	__do_strbuf struct strbuf sb = STRBUF_INIT;
-
-	show(o, &sb);
-	snprintf(buf, sizeof(buf), "%s", sb.buf);
-	return buf;
-}
 
 static struct vdc_obj *make_volume(const char *name, const char *size)
 {
@@ -149,43 +139,7 @@ static void detach(struct vdc_obj *inst, const char *link)
 	assert_int_equal(vdc_rel_remove(inst, d, l, &err), 0);
 }
 
-static struct vdc_obj *join(const char *name, enum vdc_host_role role)
-{
-	struct vdc_err err = VDC_ERR_INIT;
-	char t[65];
 
-	assert_int_equal(vdc_host_join(name, role, t, &err), 0);
-	return vdc_host_find(name);
-}
-
-/*
- * A storage host's report, as serve_sta_report records it: `disk_mib`
- * offered, the portal, and `volumes`, the JSON text of the report's list
- * of volumes (printf-style, so ids can be put in).
- */
-static void sta_report(struct vdc_obj *host, uint64_t disk_mib, const char *volumes, ...)
-	__attribute__((format(printf, 3, 4)));
-static void sta_report(struct vdc_obj *host, uint64_t disk_mib, const char *volumes, ...)
-{
-	struct vdc_host *h = vdc_host_of(host);
-	struct vdc_err err = VDC_ERR_INIT;
-	struct vdc_doc_sta_report r;
-	char text[2048], doc[2304];
-	va_list ap;
-
-	va_start(ap, volumes);
-	vsnprintf(text, sizeof(text), volumes, ap);
-	va_end(ap);
-	snprintf(doc, sizeof(doc), "{\"epoch\": 1, \"seq\": 1, \"facts\": {\"disk_mib\": %" PRIu64
-		 ", \"portal\": \"%s\"}, \"volumes\": %s}", disk_mib, PORTAL, text);
-	if (vdc_doc_sta_report_parse(doc, strlen(doc), &r, &err) < 0)
-		fail_msg("bad report in the test: %s: %s", err.msg, text);
-	h->disk = MIB(disk_mib);
-	snprintf(h->portal, sizeof(h->portal), "%s", PORTAL);
-	snprintf(h->driver, sizeof(h->driver), "tgt, vdc-sta test");
-	vdc_host_report_sta(host, r.vols, r.n);
-	vdc_doc_sta_report_release(&r);
-}
 
 /* A hypervisor's report: capacity, and instances with their volumes. */
 static void hva_report(struct vdc_obj *host, const struct vdc_report_inst *in, size_t n)
@@ -200,23 +154,14 @@ static void hva_report(struct vdc_obj *host, const struct vdc_report_inst *in, s
 /* run/host of a volume: its storage host and a newline, or empty. */
 static const char *placed(const struct vdc_obj *vol)
 {
-	return shown(vdc_volume_show_host, vol);
+	return unit_shown(vdc_volume_show_host, vol);
 }
 
-/* No image has a known checksum here (volumes have no image). */
-static bool no_sum(const struct vdc_obj *image, char hex[65], off_t *size, bool *qcow2)
-{
-	(void)image;
-	hex[0] = 0;
-	*size = 0;
-	*qcow2 = false;
-	return false;
-}
 
 /* The desired volumes of storage host `host`, and the one with id `id` in it. */
 static json_t *desired(struct vdc_obj *host)
 {
-	json_t *j = vdc_sta_desired_volumes(host, no_sum);
+	json_t *j = vdc_sta_desired_volumes(host, unit_no_sum);
 
 	assert_true(json_is_array(j));
 	return j;
@@ -240,11 +185,11 @@ static struct vdc_obj *available_volume(struct vdc_obj **host_out, const char *n
 	struct vdc_obj *s1 = vdc_host_find("s1"), *v;
 
 	if (!s1)
-		s1 = join("s1", VDC_ROLE_STA);
-	sta_report(s1, disk_mib, "[]");
+		s1 = unit_join("s1", VDC_ROLE_STA);
+	unit_sta_report(s1, disk_mib, "[]");
 	v = make_volume(name, size);
 	assert_string_equal(placed(v), "s1\n");
-	sta_report(s1, disk_mib, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]", v->id,
+	unit_sta_report(s1, disk_mib, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]", v->id,
 		   vdc_volume_size(v));
 	assert_string_equal(v->state, "available");
 	if (host_out)
@@ -264,22 +209,22 @@ static void test_defined_without_a_storage_host(void **state_)
 	assert_string_equal(placed(v), "");
 	assert_null(v->err);
 	/* A hypervisor is no storage host. */
-	hv = join("hv1", VDC_ROLE_HVA);
+	hv = unit_join("hv1", VDC_ROLE_HVA);
 	hva_report(hv, NULL, 0);
 	assert_string_equal(v->state, "defined");
 	/* A storage host that has joined but not yet reported has no room to give. */
-	s1 = join("s1", VDC_ROLE_STA);
+	s1 = unit_join("s1", VDC_ROLE_STA);
 	vdc_volumes_reconcile_all();
 	assert_string_equal(v->state, "unschedulable");
 	assert_non_null(strstr(v->err, "no storage host is up and schedulable"));
-	sta_report(s1, 10240, "[]");
+	unit_sta_report(s1, 10240, "[]");
 	assert_string_equal(s1->state, "up");
 	assert_string_equal(v->state, "creating");
 	assert_string_equal(placed(v), "s1\n");
 	assert_null(v->err);
 	assert_non_null(vdc_rel_find(s1, 1, "v1", 2));
-	assert_string_equal(shown(vdc_host_show_disk, s1), "10240M\n");
-	assert_string_equal(shown(vdc_host_show_disk_used, s1), "64M\n");
+	assert_string_equal(unit_shown(vdc_host_show_disk, s1), "10240M\n");
+	assert_string_equal(unit_shown(vdc_host_show_disk_used, s1), "64M\n");
 }
 
 static void test_unschedulable_when_no_host_has_room(void **state_)
@@ -288,8 +233,8 @@ static void test_unschedulable_when_no_host_has_room(void **state_)
 	json_t *list;
 
 	(void)state_;
-	s1 = join("s1", VDC_ROLE_STA);
-	sta_report(s1, 32, "[]");
+	s1 = unit_join("s1", VDC_ROLE_STA);
+	unit_sta_report(s1, 32, "[]");
 	v = make_volume("v1", "64M");
 	assert_string_equal(v->state, "unschedulable");
 	assert_non_null(v->err);
@@ -299,7 +244,7 @@ static void test_unschedulable_when_no_host_has_room(void **state_)
 	assert_int_equal(json_array_size(list), 0);
 	json_decref(list);
 	/* More room (the agent restarted with a larger --disk): placed now. */
-	sta_report(s1, 100, "[]");
+	unit_sta_report(s1, 100, "[]");
 	assert_string_equal(v->state, "creating");
 	assert_string_equal(placed(v), "s1\n");
 	assert_null(v->err);
@@ -310,10 +255,10 @@ static void test_placed_on_the_host_with_most_room(void **state_)
 	struct vdc_obj *s1, *s2, *v1, *v2, *v3;
 
 	(void)state_;
-	s1 = join("s1", VDC_ROLE_STA);
-	s2 = join("s2", VDC_ROLE_STA);
-	sta_report(s1, 10240, "[]");
-	sta_report(s2, 40960, "[]");
+	s1 = unit_join("s1", VDC_ROLE_STA);
+	s2 = unit_join("s2", VDC_ROLE_STA);
+	unit_sta_report(s1, 10240, "[]");
+	unit_sta_report(s2, 40960, "[]");
 	v1 = make_volume("v1", NULL);
 	assert_string_equal(placed(v1), "s2\n");
 	/* s2 has 39G left, s1 10G: the full size is reserved. */
@@ -322,8 +267,8 @@ static void test_placed_on_the_host_with_most_room(void **state_)
 	/* Now s2 has 4G, s1 10G. */
 	v3 = make_volume("v3", "6G");
 	assert_string_equal(placed(v3), "s1\n");
-	assert_string_equal(shown(vdc_host_show_disk_used, s2), "36864M\n");
-	assert_string_equal(shown(vdc_host_show_disk_used, s1), "6144M\n");
+	assert_string_equal(unit_shown(vdc_host_show_disk_used, s2), "36864M\n");
+	assert_string_equal(unit_shown(vdc_host_show_disk_used, s1), "6144M\n");
 }
 
 static void test_creating_then_available(void **state_)
@@ -336,12 +281,12 @@ static void test_creating_then_available(void **state_)
 	int rc;
 
 	(void)state_;
-	s1 = join("s1", VDC_ROLE_STA);
-	sta_report(s1, 10240, "[]");
+	s1 = unit_join("s1", VDC_ROLE_STA);
+	unit_sta_report(s1, 10240, "[]");
 	v = make_volume("v1", NULL);
 	assert_string_equal(v->state, "creating");
 	/* No target until the host has reported the volume. */
-	assert_string_equal(shown(vdc_volume_show_target, v), "");
+	assert_string_equal(unit_shown(vdc_volume_show_target, v), "");
 	rc = vdc_volume_endpoint(v, &ep, &err);
 	check_err(rc, &err);
 	assert_int_equal(rc, -EAGAIN);
@@ -362,15 +307,15 @@ static void test_creating_then_available(void **state_)
 	assert_int_equal(json_array_size(json_object_get(d, "snapshots")), 0);
 	json_decref(list);
 
-	sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"creating\"}]", v->id);
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"creating\"}]", v->id);
 	assert_string_equal(v->state, "creating");
-	sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]", v->id, MIB(1024));
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]", v->id, MIB(1024));
 	assert_string_equal(v->state, "available");
 	assert_null(v->err);
 
 	/* run/target: PORTAL IQN LUN */
 	snprintf(want, sizeof(want), PORTAL " iqn.2026-11.org.vdcfs:" DC12 ":vol-%" PRId64 " 1\n", v->id);
-	assert_string_equal(shown(vdc_volume_show_target, v), want);
+	assert_string_equal(unit_shown(vdc_volume_show_target, v), want);
 	assert_string_equal(placed(v), "s1\n");
 
 	/* What the data path gets. */
@@ -383,7 +328,7 @@ static void test_creating_then_available(void **state_)
 	assert_true(ep.writable);
 
 	/* A failure on the host reaches run/err. */
-	sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"error\", \"err\": \"tgtadm failed: no such file\"}]",
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"error\", \"err\": \"tgtadm failed: no such file\"}]",
 		   v->id);
 	assert_string_equal(v->state, "error");
 	assert_string_equal(v->err, "tgtadm failed: no such file");
@@ -418,7 +363,7 @@ static void test_size_grows_only(void **state_)
 	unit_set(v, "size", "1G");
 	unit_set(v, "size", "2G");
 	/* Once it holds data, it only grows. */
-	sta_report(s1, 4096,
+	unit_sta_report(s1, 4096,
 		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"allocated\": 1048576}]",
 		   v->id, MIB(2048));
 	rc = vdc_attr_set(v, size, "1G", 2, &err);
@@ -438,7 +383,7 @@ static void test_size_grows_only(void **state_)
 	json_decref(list);
 	/* Exactly what is left is fine. */
 	unit_set(v, "size", "4064M");
-	assert_string_equal(shown(vdc_host_show_disk_used, s1), "4096M\n");
+	assert_string_equal(unit_shown(vdc_host_show_disk_used, s1), "4096M\n");
 }
 
 /*
@@ -455,8 +400,8 @@ static void test_size_written_right_after_mkdir(void **state_)
 	int rc;
 
 	(void)state_;
-	s1 = join("s1", VDC_ROLE_STA);
-	sta_report(s1, 10240, "[]");
+	s1 = unit_join("s1", VDC_ROLE_STA);
+	unit_sta_report(s1, 10240, "[]");
 	v = make_volume("v1", NULL);
 	assert_string_equal(v->state, "creating");
 	rc = vdc_attr_set(v, (unsigned)unit_attr(v, "size"), "64M", 3, &err);
@@ -487,16 +432,16 @@ static void test_snapshot_states_follow_reports(void **state_)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(snaps, 0), "name")), "s1");
 	json_decref(list);
 
-	sta_report(s1, 10240,
+	unit_sta_report(s1, 10240,
 		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"creating\"}]}]",
 		   v->id, snap->id);
 	assert_string_equal(snap->state, "creating");
-	sta_report(s1, 10240,
+	unit_sta_report(s1, 10240,
 		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
 		   v->id, snap->id);
 	assert_string_equal(snap->state, "available");
 	assert_string_equal(v->state, "available");
-	sta_report(s1, 10240,
+	unit_sta_report(s1, 10240,
 		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"error\", \"err\": \"disk full\"}]}]",
 		   v->id, snap->id);
 	assert_string_equal(snap->state, "error");
@@ -537,7 +482,7 @@ static void test_rollback_asks_for_a_restore_and_persists(void **state_)
 	check_err(rc, &err);
 	assert_int_equal(rc, -EINVAL);
 
-	sta_report(s1, 10240,
+	unit_sta_report(s1, 10240,
 		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
 		   vid, sid);
 	rev = vdc_host_of(s1)->rev;
@@ -567,7 +512,7 @@ static void test_rollback_asks_for_a_restore_and_persists(void **state_)
 	json_decref(list);
 
 	/* The host carries it out; the next one is number 2. */
-	sta_report(s1, 10240,
+	unit_sta_report(s1, 10240,
 		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"restore\": 1, \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
 		   vid, sid);
 	assert_string_equal(v->state, "available");
@@ -576,7 +521,7 @@ static void test_rollback_asks_for_a_restore_and_persists(void **state_)
 	restore = json_object_get(desired_vol(list, vid), "restore");
 	assert_int_equal(json_integer_value(json_object_get(restore, "n")), 2);
 	json_decref(list);
-	sta_report(s1, 10240,
+	unit_sta_report(s1, 10240,
 		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"restore\": 2, \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
 		   vid, sid);
 	assert_int_equal(vdc_obj_destroy(vdc_obj_find(&vdc_kind_snapshots, v, "s1", 2), &err), 0);
@@ -613,7 +558,7 @@ static void test_snapshot_data(void **state_)
 	assert_int_equal(rc, -EAGAIN);
 	assert_string_equal(err.msg, "snapshot s1 of volume v1 is creating, not available on a storage host s1");
 
-	sta_report(s1, 10240,
+	unit_sta_report(s1, 10240,
 		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
 		   vid, MIB(64), sid);
 	assert_int_equal(b->size(snap), MIB(64));
@@ -633,14 +578,14 @@ static void test_snapshot_data(void **state_)
 
 	/* The volume grows: the snapshot keeps the size it was taken at. */
 	unit_set(v, "size", "128M");
-	sta_report(s1, 10240,
+	unit_sta_report(s1, 10240,
 		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
 		   vid, MIB(128), sid);
 	assert_int_equal(b->size(snap), MIB(64));
 
 	/* Seeding another volume from it: its bytes are not written meanwhile. */
 	v2 = make_volume("v2", "64M");
-	sta_report(s1, 10240,
+	unit_sta_report(s1, 10240,
 		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]},"
 		   " {\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]",
 		   vid, MIB(128), sid, v2->id, MIB(64));
@@ -697,7 +642,7 @@ static void test_busy_while_linked_from_a_running_instance(void **state_)
 	(void)state_;
 	v = available_volume(&s1, "v1", NULL, 10240);
 	snap = make_snapshot(v, "s1");
-	sta_report(s1, 10240,
+	unit_sta_report(s1, 10240,
 		   "[{\"id\": %" PRId64 ", \"state\": \"available\", \"snapshots\": [{\"id\": %" PRId64 ", \"state\": \"available\"}]}]",
 		   v->id, snap->id);
 	web = make_instance("web1");
@@ -754,7 +699,7 @@ static void test_clone(void **state_)
 	rc = vdc_volume_block.clone(v2, v1, ticket, &err);
 	check_err(rc, &err);
 	assert_int_equal(rc, -EOPNOTSUPP);
-	sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "},"
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "},"
 		   " {\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "},"
 		   " {\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]",
 		   id1, vdc_volume_size(v1), id2, vdc_volume_size(v2), v3->id, vdc_volume_size(v3));
@@ -809,7 +754,7 @@ static void test_clone(void **state_)
 	ticket[1] = ((struct vdc_lun *)v1->priv)->cache_gen;
 
 	/* The host fails it: the error is the copy's. */
-	sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "},"
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "},"
 		   " {\"id\": %" PRId64 ", \"state\": \"error\", \"err\": \"clone of volume v1: no room\", \"size\": %" PRIu64 "}]",
 		   id1, vdc_volume_size(v1), id2, vdc_volume_size(v2));
 	rc = vdc_volume_block.clone_state(v2, id1, ticket, &err);
@@ -817,7 +762,7 @@ static void test_clone(void **state_)
 	assert_int_equal(rc, -EIO);
 	assert_non_null(strstr(err.msg, "no room"));
 	/* Carried out. */
-	sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "},"
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "},"
 		   " {\"id\": %" PRId64 ", \"state\": \"available\", \"restore\": 1, \"size\": %" PRIu64 "}]",
 		   id1, vdc_volume_size(v1), id2, vdc_volume_size(v2));
 	assert_int_equal(vdc_volume_block.clone_state(v2, id1, ticket, &err), 1);
@@ -847,11 +792,11 @@ static void test_clone_across_hosts(void **state_)
 
 	(void)state_;
 	v1 = available_volume(&s1, "v1", NULL, 10240);
-	s2 = join("s2", VDC_ROLE_STA);
-	sta_report(s2, 20480, "[]");
+	s2 = unit_join("s2", VDC_ROLE_STA);
+	unit_sta_report(s2, 20480, "[]");
 	v2 = make_volume("v2", NULL);
 	assert_string_equal(placed(v2), "s2\n");
-	sta_report(s2, 20480, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]", v2->id,
+	unit_sta_report(s2, 20480, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]", v2->id,
 		   vdc_volume_size(v2));
 	rc = vdc_volume_block.clone(v2, v1, ticket, &err);
 	check_err(rc, &err);
@@ -907,7 +852,7 @@ static void test_acl_and_hypervisor_volumes(void **state_)
 	v = available_volume(&s1, "v1", NULL, 10240);
 	v2 = make_volume("v2", NULL);
 	assert_string_equal(v2->state, "creating");
-	hv = join("hv1", VDC_ROLE_HVA);
+	hv = unit_join("hv1", VDC_ROLE_HVA);
 	hva_report(hv, NULL, 0);
 	web = make_instance("web1");
 	assert_int_equal(attach(web, "data", "v1", &err), 0);
@@ -986,7 +931,7 @@ static void test_silent_storage_host_makes_its_volumes_unknown(void **state_)
 	assert_int_equal(vdc_volume_endpoint(v, &(struct vdc_block_ep){ 0 }, NULL), -EAGAIN);
 	/* Never placed elsewhere meanwhile. */
 	assert_string_equal(placed(v), "s1\n");
-	sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\"}]", v->id);
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\"}]", v->id);
 	assert_string_equal(s1->state, "up");
 	assert_string_equal(v->state, "available");
 }
@@ -1020,11 +965,11 @@ static void test_rmdir_leaves_the_desired_state(void **state_)
 	json_decref(list);
 	assert_null(vdc_rel_find(s1, 1, "v1", 2));
 	/* Its room stays taken until the host has removed it. */
-	assert_string_equal(shown(vdc_host_show_disk_used, s1), "1024M\n");
-	sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]", id, MIB(1024));
-	assert_string_equal(shown(vdc_host_show_disk_used, s1), "1024M\n");
-	sta_report(s1, 10240, "[]");
-	assert_string_equal(shown(vdc_host_show_disk_used, s1), "0M\n");
+	assert_string_equal(unit_shown(vdc_host_show_disk_used, s1), "1024M\n");
+	unit_sta_report(s1, 10240, "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 "}]", id, MIB(1024));
+	assert_string_equal(unit_shown(vdc_host_show_disk_used, s1), "1024M\n");
+	unit_sta_report(s1, 10240, "[]");
+	assert_string_equal(unit_shown(vdc_host_show_disk_used, s1), "0M\n");
 	/* A storage host without volumes can be removed. */
 	unit_model_reopen(dir);
 	assert_null(unit_find(&vdc_kind_volumes, "v1"));
