@@ -386,7 +386,7 @@ void vdc_ipv4_format(uint32_t a, char out[VDC_IPV4_TEXT])
 	snprintf(out, VDC_IPV4_TEXT, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
 }
 
-static int hex_digit(char c)
+int vdc_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -406,7 +406,7 @@ int vdc_mac_parse(const char *s, size_t len, uint64_t *out, struct vdc_err *err)
 	if (len != 17)
 		goto bad;
 	for (i = 0; i < 17; i++) {
-		int d = hex_digit(s[i]);
+		int d = vdc_hex_digit(s[i]);
 
 		if (i % 3 == 2) {
 			if (s[i] != ':')

@@ -94,6 +94,8 @@ void vdc_ipv4_format(uint32_t a, char out[VDC_IPV4_TEXT]);
  * zero, as a 48-bit number. EINVAL with the sentence otherwise.
  */
 int vdc_mac_parse(const char *s, size_t len, uint64_t *out, struct vdc_err *err);
+/* The value of hex digit `c` (either case), or -1. */
+int vdc_hex_digit(char c);
 
 /* `mac` (48 bits) as "52:54:00:0a:0b:0c" into `out` (VDC_MAC_TEXT bytes). */
 #define VDC_MAC_TEXT 18

@@ -34,17 +34,6 @@ const struct vdc_msg_info vdc_msg_info[VDC_MSG_MAX] = {
 /* A download that moves less than a byte a second for this long is cut. */
 #define IMAGE_STALL_S 60L
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int vdc_server_parse(const char *server, char **url, struct vdc_err *err)
 {
 	const char *colon, *host_end;
@@ -120,7 +109,7 @@ int vdc_token_check(const char *token, struct vdc_err *err)
 	if (len != VDC_TOKEN_LEN)
 		return vdc_err_set(err, -EINVAL, "a token is 64 hexadecimal digits, not %zu characters", len);
 	for (i = 0; i < len; i++)
-		if (hexval(token[i]) < 0)
+		if (vdc_hex_digit(token[i]) < 0)
 			return vdc_err_set(err, -EINVAL, "a token is 64 hexadecimal digits; '%s' is not one",
 					   VDC_Q(((char[2]){ token[i], 0 })));
 	return 0;
@@ -367,7 +356,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *opaque)
 
 	if (len > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
 		for (i = sizeof(name) - 1; i < len && o < VDC_TOKEN_LEN; i++) {
-			if (hexval(data[i]) >= 0)
+			if (vdc_hex_digit(data[i]) >= 0)
 				rq->header_sha[o++] = (char)tolower((unsigned char)data[i]);
 			else if (data[i] != ' ' && data[i] != '\t')
 				break;
