@@ -164,8 +164,9 @@ int volume_take_scratch(uint64_t sino, const char *spath, fuse_ino_t dino, struc
  */
 void clone_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in, struct fuse_file_info *fi_in,
 			   fuse_ino_t ino_out, off_t off_out, struct fuse_file_info *fi_out, size_t len, int flags);
-void clone_write_begin(struct handle *h);
-void clone_write_end(struct handle *h);
+/* begin gives what end takes (0: not a LUN's handle): end never reads h, which the write's reply may free. */
+int64_t clone_write_begin(struct handle *h);
+void clone_write_end(int64_t counted);
 void clone_block_changed(int64_t id, struct handle *h);
 
 #endif

@@ -73,10 +73,10 @@ static bool in_clone(int64_t id)
 	return false;
 }
 
-void clone_write_begin(struct handle *h)
+int64_t clone_write_begin(struct handle *h)
 {
 	if (h->be != &handle_iscsi)
-		return;
+		return 0;
 	pthread_mutex_lock(&clone_mu);
 	while (in_clone(h->vol))
 		pthread_cond_wait(&clone_cv, &clone_mu);
@@ -85,14 +85,15 @@ void clone_write_begin(struct handle *h)
 	started[slot(h->vol)]++;
 	busy[slot(h->vol)]++;
 	pthread_mutex_unlock(&clone_mu);
+	return h->vol;
 }
 
-void clone_write_end(struct handle *h)
+void clone_write_end(int64_t vol)
 {
-	if (h->be != &handle_iscsi)
+	if (!vol)
 		return;
 	pthread_mutex_lock(&clone_mu);
-	busy[slot(h->vol)]--;
+	busy[slot(vol)]--;
 	pthread_mutex_unlock(&clone_mu);
 }
 

@@ -451,12 +451,15 @@ static void vdcfs_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t
 			struct fuse_file_info *fi)
 {
 	struct handle *h = fh(fi);
+	int64_t counted;
 
 	if (h->type == N_CTL)
 		volume_flush_for(ino);   /* a verb (rollback) comes after the writes before it */
-	clone_write_begin(h);
+	counted = clone_write_begin(h);
+
+	/* Once the write is answered a release may free h: what ends it was taken before. */
 	h->be->write(req, h, data, size, off);
-	clone_write_end(h);
+	clone_write_end(counted);
 }
 
 static void vdcfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
