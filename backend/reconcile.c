@@ -148,6 +148,7 @@ void vdc_host_destroyed(struct vdc_obj *host)
 		vdc_obj_live_put(list[i], "leaving", NULL, &ignored);
 		vdc_place_of(list[i])->host[0] = 0;
 		vdc_place_of(list[i])->leaving = false;
+		vdc_migrate_source_removed(list[i]);   /* it may run on its destination already */
 	}
 	/* The instances reconcile once the host is gone (see instance.c). */
 	for (i = 0; i < n; i++)

@@ -186,6 +186,28 @@ static void step(struct vdc_obj *obj)
 	}
 }
 
+bool vdc_migrate_source_removed(struct vdc_obj *obj)
+{
+	struct vdc_place *p = vdc_place_of(obj);
+	struct vdc_err err = VDC_ERR_INIT;
+	char to[VDC_NAME_MAX + 1];
+	const struct vdc_seen *d;
+
+	if (!p->migrate_to[0])
+		return false;
+	snprintf(to, sizeof(to), "%s", p->migrate_to);
+	d = vdc_seen_at(obj, to);
+	vdc_place_migrate_end(obj);
+	if (!d || (strcmp(d->state, VDC_WIRE_INST_RUNNING) && strcmp(d->state, VDC_WIRE_INST_PAUSED)))
+		return false;
+	if (vdc_instance_place(obj, to, &err) < 0) {
+		vdc_event(obj, "warning: %s", err.msg);
+		return false;
+	}
+	vdc_event(obj, "it had arrived on host %s by live migration: it stays there", to);
+	return true;
+}
+
 void vdc_migrations_reconcile(void)
 {
 	size_t i, n;

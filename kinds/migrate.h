@@ -45,6 +45,15 @@ int vdc_migrate_verb(struct vdc_obj *obj, const char *args, size_t len, struct v
  */
 int vdc_migrate_live(struct vdc_obj *obj, const char *want, struct vdc_err *err);
 
+/*
+ * The instance's host was removed (rmdir of an unknown host; its placement
+ * already cleared): a live migration under way ends, and if its
+ * destination reports the domain running there, the move had happened:
+ * it is placed there (true). Else (false) it is placed anew like the
+ * host's other instances.
+ */
+bool vdc_migrate_source_removed(struct vdc_obj *obj);
+
 /* Reports arrived (or a host went silent): take the next step of every migration under way. */
 void vdc_migrations_reconcile(void);
 

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <arpa/inet.h>
 #include <gnutls/x509.h>
@@ -334,6 +335,28 @@ static void test_evacuate_moves_running_instances_live(void **state_)
 	assert_string_equal(vdc_place_of(dc.web)->host, "hb");
 }
 
+/* The source dies mid-way and is removed: where the destination has it running, it stays. */
+static void test_source_removed_after_the_move(void **state_)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct timespec later;
+	struct dc dc;
+
+	(void)state_;
+	running_instance(&dc);
+	assert_int_equal(migrate(dc.web, "", &err), 0);
+	hva_report(dc.hb, dc.web, "incoming", 0, NULL, NULL);
+	hva_report(dc.ha, dc.web, "migrating", 0, NULL, "memory 90%");
+	hva_report(dc.hb, dc.web, "running", 0, NULL, NULL);   /* arrived; ha never said so */
+	clock_gettime(CLOCK_MONOTONIC, &later);
+	later.tv_sec += 3600;
+	assert_true(vdc_host_silenced(dc.ha, &later));
+	assert_int_equal(vdc_obj_destroy(dc.ha, &err), 0);
+	assert_string_equal(vdc_place_of(dc.web)->host, "hb");
+	assert_string_equal(vdc_place_of(dc.web)->migrate_to, "");
+	assert_string_equal(dc.web->state, "running");
+}
+
 /* ---- the data center's CA ---- */
 
 static void test_host_certificates(void **state_)
@@ -396,6 +419,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_migrate_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_survives_a_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evacuate_moves_running_instances_live, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_removed_after_the_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_certificates, setup, teardown),
 	};
 
