@@ -485,6 +485,20 @@ static struct vdc_lun *lun_on(const struct vdc_obj *host, int64_t id)
 	return NULL;
 }
 
+/*
+ * The endpoint of snapshot `id` of `lun` (a snapshot's or a pin's): its
+ * own target `PREFIX:DC12:snap-ID`, CHAP user `snap-ID`, the LUN's secret.
+ */
+static void snap_endpoint_of(const struct vdc_lun *lun, int64_t id, struct vdc_block_ep *ep)
+{
+	char dc[13];
+
+	vdc_lun_endpoint(lun, ep);
+	dc12(dc);
+	snprintf(ep->iqn, sizeof(ep->iqn), "%s:%s:snap-%" PRId64, VDC_IQN_PREFIX, dc, id);
+	snprintf(ep->user, sizeof(ep->user), "snap-%" PRId64, id);
+}
+
 /* ---- point-in-time reads (lun.h) ---- */
 
 static struct vdc_lun_pin *pin_find(const struct vdc_lun *lun, int64_t id)
@@ -525,7 +539,6 @@ int vdc_lun_pin_endpoint(const struct vdc_lun *lun, int64_t id, struct vdc_block
 {
 	const struct vdc_lun_pin *p = pin_find(lun, id);
 	struct vdc_obj *host = vdc_lun_host(lun);
-	char dc[13];
 
 	memset(ep, 0, sizeof(*ep));
 	if (p && !strcmp(p->state, VDC_WIRE_STATE_ERROR))
@@ -534,10 +547,7 @@ int vdc_lun_pin_endpoint(const struct vdc_lun *lun, int64_t id, struct vdc_block
 	if (!p || !host || !vdc_host_is_up(host) || strcmp(p->state, VDC_WIRE_VOL_AVAILABLE) || !p->size)
 		return vdc_err_set(err, -EAGAIN, "%s %s is being snapshotted for a read at one point in time",
 				   lun->obj->kind->noun, lun->obj->name);
-	vdc_lun_endpoint(lun, ep);
-	dc12(dc);
-	snprintf(ep->iqn, sizeof(ep->iqn), "%s:%s:snap-%" PRId64, VDC_IQN_PREFIX, dc, id);
-	snprintf(ep->user, sizeof(ep->user), "snap-%" PRId64, id);
+	snap_endpoint_of(lun, id, ep);
 	ep->size = p->size;
 	ep->writable = false;
 	return 0;
@@ -763,7 +773,6 @@ static int snap_endpoint(const struct vdc_obj *snap, struct vdc_block_ep *ep, st
 {
 	struct vdc_lun *lun = lun_of_obj(snap->parent);
 	struct vdc_obj *host = lun ? vdc_lun_host(lun) : NULL;
-	char dc[13];
 
 	memset(ep, 0, sizeof(*ep));
 	if (!host || !vdc_host_is_up(host) || strcmp(snap->state, VDC_WIRE_VOL_AVAILABLE) || !snap_size(snap))
@@ -771,10 +780,7 @@ static int snap_endpoint(const struct vdc_obj *snap, struct vdc_block_ep *ep, st
 				   snap->name, snap->parent->kind->noun, snap->parent->name,
 				   host && !vdc_host_is_up(host) ? "unreachable" : snap->state, host ? " " : "",
 				   host ? host->name : "");
-	vdc_lun_endpoint(lun, ep);
-	dc12(dc);
-	snprintf(ep->iqn, sizeof(ep->iqn), "%s:%s:snap-%" PRId64, VDC_IQN_PREFIX, dc, snap->id);
-	snprintf(ep->user, sizeof(ep->user), "snap-%" PRId64, snap->id);
+	snap_endpoint_of(lun, snap->id, ep);
 	ep->size = snap_size(snap);
 	ep->writable = snap_writable(snap, NULL) == 0;
 	return 0;
