@@ -88,7 +88,7 @@ $(BUILD)/vdc-sta: $(STA_OBJ) $(AGENT_OBJ)
 # linking libvdc.a. `make unit-agents` runs them; UNIT_WRAP wraps each,
 # e.g. UNIT_WRAP="valgrind -q --error-exitcode=99 --leak-check=full".
 AGENT_UNIT_TESTS  = test_hva_xml test_hva_desired test_hva_seed test_agent_image \
-                    test_hva_state test_agent_proto test_hva_fw test_agent_core
+                    test_hva_state test_agent_proto test_hva_fw test_agent_core test_hva_usage
 AGENT_TEST_CFLAGS = -Iagents/common -Iagents/hva $(shell pkg-config --cflags $(HVA_PKGS))
 AGENT_TEST_LIBS   = -lcmocka $(shell pkg-config --libs $(HVA_PKGS)) -lpthread
 HVA_LIB_SRC       = $(filter-out agents/hva/main.c,$(HVA_SRC))
@@ -105,6 +105,7 @@ $(BUILD)/test_agent_image: $(AGENT_COMMON_SRC)
 $(BUILD)/test_hva_state: $(HVA_LIB_SRC) $(AGENT_COMMON_SRC)
 $(BUILD)/test_agent_proto: $(AGENT_COMMON_SRC)
 $(BUILD)/test_agent_core: $(AGENT_COMMON_SRC)
+$(BUILD)/test_hva_usage: agents/hva/usage_sample.c agents/hva/report_doc.c
 $(BUILD)/test_hva_fw: agents/hva/firewall.c agents/hva/desired.c agents/common/image.c agents/common/json_member.c \
 		agents/common/log.c
 
