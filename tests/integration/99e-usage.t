@@ -15,7 +15,8 @@
 #   run/uptime           the qemu process's age (ps), also after the
 #                        agent was killed and started again
 #
-# and every instance file empty once the guest is powered off.
+# a report with a figure out of range refused whole (400, the sentence in
+# run/events), and every instance file empty once the guest is powered off.
 
 VDC_WATCHDOG=$(( ${VDC_WATCHDOG:-0} > 600 ? VDC_WATCHDOG : 600 ))
 . "$(dirname "$0")/lib.sh"
@@ -24,6 +25,7 @@ VDC_WATCHDOG=$(( ${VDC_WATCHDOG:-0} > 600 ? VDC_WATCHDOG : 600 ))
 command -v nft > /dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
 command -v nft > /dev/null || skip_all "nft is missing (package nftables)"
 command -v dnsmasq > /dev/null || skip_all "dnsmasq is missing (package dnsmasq-base)"
+command -v jq > /dev/null || skip_all "jq is missing"
 [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] || skip_all "the kernel has no br_netfilter"
 
 vdc_start
@@ -114,6 +116,7 @@ ok "u1 has its address" vdc_wait 120 vdc_console_has u1 "vdc-test: address"
 # ---- busy ----
 
 ok "u1 spins" vdc_wait 60 vdc_console_has u1 "vdc-test: busy begins"
+tb=$(get "$R/cpu-time")
 sleep 2
 c0=$(stat_one cpu.time --cpu-total)
 sleep 3
@@ -121,24 +124,31 @@ c1=$(stat_one cpu.time --cpu-total)
 cpu=$(get "$R/cpu")
 rate=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.1f", (b - a) / 3e7 }')
 like "$cpu" '^[0-9]+\.[0-9]$' "run/cpu is a percentage with one decimal ($cpu)"
-# Near 100: the machine's cores are shared with whatever else runs, so
-# the check that counts is the next one, against virsh's own counter.
-ok "... near 100 while the guest spins" atleast "$cpu" 50
-ok "... and near what virsh's cpu.time says over 3 s ($rate)" near "$cpu" "$rate" 25
+ok "... near what virsh's cpu.time says over 3 s ($rate)" near "$cpu" "$rate" 25
 hcpu=$(get "$MNT/hosts/a/run/cpu")
 ok "hosts/a/run/cpu shows the host busy ($hcpu)" atleast "$hcpu" 25
+# Near 100 when the machine has a core to give: its cores are shared with
+# whatever else runs (a CI), and a guest gets no more than it is given,
+# as virsh's counter just said.
+if awk -v h="$hcpu" 'BEGIN { exit !(h < 90) }'; then
+	ok "... near 100 while the guest spins" atleast "$cpu" 70
+else
+	skip "near 100 while the guest spins: the machine is busy (hosts/a/run/cpu $hcpu), the guest got $rate"
+fi
+busy=$cpu
 ok "u1 stops spinning" vdc_wait 60 vdc_console_has u1 "vdc-test: busy ends"
 
 # ---- idle: the figures against virsh's ----
 
 sleep 6
 cpu=$(get "$R/cpu")
-ok "run/cpu is near 0 when the guest idles ($cpu)" awk -v c="$cpu" 'BEGIN { exit !(c != "" && c <= 25) }'
+ok "run/cpu is near 0 when the guest idles ($cpu)" awk -v c="$cpu" 'BEGIN { exit !(c != "" && c <= 10) }'
+ok "... well under what it was spinning ($busy)" atleast "$busy" "$(awk -v c="$cpu" 'BEGIN { print c + 20 }')"
 t=$(get "$R/cpu-time")
 v=$(stat_one cpu.time --cpu-total)
 like "$t" '^[0-9]+\.[0-9]{2}$' "run/cpu-time is seconds with two decimals ($t)"
 ok "... virsh domstats' cpu.time ($v ns)" near "$t" "$(awk -v v="$v" 'BEGIN { printf "%.2f", v / 1e9 }')" 3
-ok "... above the 20 s the guest spun" atleast "$t" 15
+ok "... grown while the guest spun ($tb -> $t)" atleast "$(awk -v a="$t" -v b="$tb" 'BEGIN { print a - b }')" 3
 m=$(get "$R/memory-used")
 rss=$(stat_one balloon.rss --balloon)
 like "$m" '^[0-9]+M$' "run/memory-used is in MiB ($m)"
@@ -181,6 +191,34 @@ reports
 up=$(get "$R/uptime")
 age=$(ps -o etimes= -p "$(vdc_qemu_pid a "$dom")" | tr -d ' ')
 ok "run/uptime is still the qemu process's age ($up, $age s)" near "$up" "$age" 4
+
+# ---- a report with a bad figure is refused whole ----
+
+tok=$(cat "$(vdc_host_dir a)/hva/host.token")
+# bad_report USAGE-OF-HOST USAGE-OF-INSTANCE: a report of host a from far in the future (taken, it would hide the agent's).
+bad_report() {
+	vdc_api POST /v1/hosts/a/report -H "Authorization: Bearer $tok" -d "{\"epoch\":9000000000000000,\"seq\":1,
+		\"facts\":{\"cpus\":1,\"memory_mib\":1024},\"usage\":{$1},
+		\"instances\":[{\"id\":1,\"state\":\"running\",\"usage\":{$2}}]}"
+}
+out=$(bad_report '"cpu":10' '"net_sent":-5')
+is "$(vdc_status <<< "$out")" 400 "a report with a negative figure: 400"
+is "$(head -n 1 <<< "$out" | jq -r .error)" \
+	"instances[0].usage.net_sent is -5; it must be an integer from 0 to 9223372036854775807" "... and the sentence naming it"
+ok "... which run/events has" vdc_events_has 'refused a report of host a .*usage\.net_sent is -5'
+out=$(bad_report '"cpu":12.5' '')
+is "$(vdc_status <<< "$out")" 400 "a fraction where an integer belongs: 400"
+is "$(head -n 1 <<< "$out" | jq -r .error)" "usage.cpu must be an integer from 0 to 10000" "... and the sentence"
+out=$(bad_report '"load":[1,2,419430401]' '')
+is "$(vdc_status <<< "$out")" 400 "a load average too large: 400"
+is "$(head -n 1 <<< "$out" | jq -r .error)" "usage.load[2] is 419430401; it must be an integer from 0 to 419430400" \
+	"... and the sentence"
+out=$(bad_report '' '"memory_kib":4398046511105')
+is "$(vdc_status <<< "$out")" 400 "memory past the largest host's: 400"
+reports
+is "$(get "$I/run/state")" running "nothing of them was taken: u1 runs"
+like "$(get "$R/net-sent")" '^[0-9]+$' "... and its figures are the agent's"
+is "$(get "$MNT/hosts/a/run/state")" up "... host a is up"
 
 # ---- power off ----
 
