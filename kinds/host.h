@@ -142,13 +142,13 @@ struct vdc_report_inst {
 	const char *progress;
 	const struct vdc_seen_vol *vols;
 	unsigned nvols;
-	struct vdc_usage usage;
+	struct vdc_usage usage;         /* -1 for what the report did not say (a caller that fills none: all 0) */
 };
 /*
  * A report was accepted: record what it says of the host's instances
  * (facts and the host's usage set by the caller, vdc_host_set_usage) and
- * turn the host up. What that means for
- * the kinds above is reconcile.c's (vdc_host_report).
+ * turn the host up. What that means for the kinds above is reconcile.c's
+ * (vdc_host_report).
  */
 void vdc_host_record(struct vdc_obj *host, const struct vdc_report_inst *insts, size_t n);
 /*
