@@ -368,6 +368,89 @@ static int get_head(json_t *root, int64_t *epoch, int64_t *seq, json_t **facts, 
 
 /* ---- a hypervisor's report ---- */
 
+/* The object member "usage" of `o` (NULL when absent), refused when it is not an object. */
+static int get_usage_obj(json_t *o, const char *where, json_t **out, struct vdc_err *err)
+{
+	json_t *v = member(o, VDC_WIRE_USAGE);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v))
+		return bad(err, where, VDC_WIRE_USAGE, "must be an object");
+	*out = v;
+	return 0;
+}
+
+/* A figure of "usage": an integer from 0 to `max`, -1 when absent (not known). */
+static int get_figure(json_t *u, const char *where, const char *key, int64_t max, int64_t *out,
+		      struct vdc_err *err)
+{
+	return get_int(u, where, key, false, 0, max, -1, out, err);
+}
+
+/* An instance's "usage" (docs/agent-protocol.md, "Usage"); every figure -1 when it is absent. */
+static int parse_inst_usage(json_t *it, const char *where, struct vdc_doc_usage *out, struct vdc_err *err)
+{
+	json_t *u;
+	char w[64];
+	int rc;
+
+	out->cpu = out->cpu_time_ns = out->memory_kib = -1;
+	out->disk_read = out->disk_written = out->net_received = out->net_sent = out->uptime = -1;
+	if ((rc = get_usage_obj(it, where, &u, err)) < 0 || !u)
+		return rc;
+	snprintf(w, sizeof(w), "%s.%s", where, VDC_WIRE_USAGE);
+	if ((rc = get_figure(u, w, VDC_WIRE_CPU, VDC_DOC_INST_CPU_MAX, &out->cpu, err)) < 0 ||
+	    (rc = get_figure(u, w, VDC_WIRE_CPU_TIME_NS, INT64_MAX, &out->cpu_time_ns, err)) < 0 ||
+	    (rc = get_figure(u, w, VDC_WIRE_MEMORY_KIB, VDC_DOC_MEMORY_KIB_MAX, &out->memory_kib, err)) < 0 ||
+	    (rc = get_figure(u, w, VDC_WIRE_DISK_READ, INT64_MAX, &out->disk_read, err)) < 0 ||
+	    (rc = get_figure(u, w, VDC_WIRE_DISK_WRITTEN, INT64_MAX, &out->disk_written, err)) < 0 ||
+	    (rc = get_figure(u, w, VDC_WIRE_NET_RECEIVED, INT64_MAX, &out->net_received, err)) < 0 ||
+	    (rc = get_figure(u, w, VDC_WIRE_NET_SENT, INT64_MAX, &out->net_sent, err)) < 0 ||
+	    (rc = get_figure(u, w, VDC_WIRE_UPTIME, INT64_MAX, &out->uptime, err)) < 0)
+		return rc;
+	return 0;
+}
+
+/* The host's "usage": {cpu, load: [three integers]}; -1 for what is absent. */
+static int parse_host_usage(json_t *root, int64_t *cpu, int64_t load[3], struct vdc_err *err)
+{
+	static const char where[] = VDC_WIRE_USAGE;
+	json_t *u, *l;
+	json_int_t n;
+	size_t i;
+	int rc;
+
+	*cpu = load[0] = load[1] = load[2] = -1;
+	if ((rc = get_usage_obj(root, "", &u, err)) < 0 || !u)
+		return rc;
+	if ((rc = get_figure(u, where, VDC_WIRE_CPU, VDC_DOC_HOST_CPU_MAX, cpu, err)) < 0)
+		return rc;
+	l = member(u, VDC_WIRE_LOAD);
+	if (!l || json_is_null(l))
+		return 0;
+	if (!json_is_array(l) || json_array_size(l) != 3)
+		return bad(err, where, VDC_WIRE_LOAD, "must be a list of three integers (hundredths)");
+	for (i = 0; i < 3; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), VDC_WIRE_LOAD "[%zu]", i);
+		if (!json_is_integer(json_array_get(l, i)))
+			return bad(err, where, key, "must be an integer (hundredths)");
+		n = json_integer_value(json_array_get(l, i));
+		if (n < 0 || n > VDC_DOC_LOAD_MAX) {
+			char is[128];
+
+			snprintf(is, sizeof(is), "is %lld; it must be an integer from 0 to %lld", (long long)n,
+				 (long long)VDC_DOC_LOAD_MAX);
+			return bad(err, where, key, is);
+		}
+		load[i] = n;
+	}
+	return 0;
+}
+
 static int parse_inst(json_t *it, const char *where, struct vdc_doc_inst *out, struct vdc_err *err)
 {
 	json_t *vols;
@@ -385,6 +468,8 @@ static int parse_inst(json_t *it, const char *where, struct vdc_doc_inst *out, s
 	out->reboot = (uint64_t)reboot;
 	out->reset = (uint64_t)reset;
 	out->migrated = (uint64_t)migrated;
+	if ((rc = parse_inst_usage(it, where, &out->usage, err)) < 0)
+		return rc;
 	out->nvols = (unsigned)json_array_size(vols);
 	return parse_vols(vols, where, VDC_WIRE_VOLUMES, out->nvols, &out->vols, err);
 }
@@ -420,6 +505,7 @@ int vdc_doc_hva_report_parse(const char *buf, size_t len, struct vdc_doc_hva_rep
 	    (rc = get_fact(facts, VDC_WIRE_LIBVIRT, false, out->libvirt, err)) < 0 ||
 	    (rc = get_fact(facts, VDC_WIRE_VERSION, false, out->version, err)) < 0 ||
 	    (rc = get_ipv4(facts, VDC_WIRE_FACTS, VDC_WIRE_UNDERLAY, out->underlay, err)) < 0 ||
+	    (rc = parse_host_usage(root, &out->cpu, out->load, err)) < 0 ||
 	    (rc = get_list(root, "", VDC_WIRE_INSTANCES, true, VDC_DOC_INSTANCES_MAX, &insts, err)) < 0)
 		goto out;
 	out->cpus = (unsigned)cpus;

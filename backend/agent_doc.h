@@ -53,6 +53,20 @@
 #define VDC_DOC_MEMORY_MIB_MAX (1ull << 32)     /* 4 PiB: x86-64's 52-bit physical addresses */
 #define VDC_DOC_DISK_MIB_MAX (1ull << 40)       /* 1 EiB */
 
+/*
+ * Usage figures (docs/agent-protocol.md, "Usage"): a host's cpu in
+ * hundredths of a percent busy (0 to 100 %), an instance's in hundredths
+ * of a percent of one host CPU (top's way: up to 100 % a vCPU, and a
+ * guest has at most as many vCPUs as Linux has CPUs); load averages in
+ * hundredths, at most Linux's largest number of tasks (PID_MAX_LIMIT,
+ * 2^22) each; an instance's memory in KiB, at most the largest host's.
+ * Counters of bytes and time are 0 to 2^63-1.
+ */
+#define VDC_DOC_HOST_CPU_MAX 10000
+#define VDC_DOC_INST_CPU_MAX (10000ll * VDC_DOC_CPUS_MAX)
+#define VDC_DOC_LOAD_MAX (100ll << 22)
+#define VDC_DOC_MEMORY_KIB_MAX ((int64_t)VDC_DOC_MEMORY_MIB_MAX << 10)
+
 /* Counts of entries in one report. */
 #define VDC_DOC_INSTANCES_MAX 256     /* instances of a hypervisor */
 #define VDC_DOC_INST_VOLUMES_MAX 16   /* volumes of one instance (vdc-hva's vdc..vdr) */
@@ -74,12 +88,17 @@
 #define VDC_DOC_SHORT_JSON (2 + 6 * 32)         /* a word, fact, ip or domain name */
 #define VDC_DOC_MEMBER 16
 #define VDC_DOC_HVA_VOL_JSON (2 + 3 * VDC_DOC_MEMBER + VDC_DOC_INT_JSON + VDC_DOC_SHORT_JSON + VDC_DOC_TEXT_JSON + 1)
-#define VDC_DOC_HVA_INST_JSON (2 + 8 * VDC_DOC_MEMBER + 3 * VDC_DOC_INT_JSON + 3 * VDC_DOC_SHORT_JSON + \
-			       VDC_DOC_TEXT_JSON + 2 + VDC_DOC_INST_VOLUMES_MAX * VDC_DOC_HVA_VOL_JSON + 1)
+/* Usage: an instance's 8 integers, a host's cpu and three load averages. */
+#define VDC_DOC_INST_USAGE_JSON (VDC_DOC_MEMBER + 2 + 8 * (VDC_DOC_MEMBER + VDC_DOC_INT_JSON))
+#define VDC_DOC_HOST_USAGE_JSON (VDC_DOC_MEMBER + 2 + 2 * VDC_DOC_MEMBER + VDC_DOC_INT_JSON + 2 + \
+				 3 * (VDC_DOC_INT_JSON + 1))
+#define VDC_DOC_HVA_INST_JSON (2 + 10 * VDC_DOC_MEMBER + 4 * VDC_DOC_INT_JSON + 3 * VDC_DOC_SHORT_JSON + \
+			       2 * VDC_DOC_TEXT_JSON + 2 + VDC_DOC_INST_VOLUMES_MAX * VDC_DOC_HVA_VOL_JSON + \
+			       VDC_DOC_INST_USAGE_JSON + 1)
 #define VDC_DOC_FACTS_JSON (2 + 8 * VDC_DOC_MEMBER + 3 * VDC_DOC_INT_JSON + 5 * VDC_DOC_SHORT_JSON + \
 			    2 + VDC_DOC_PORTAL_MAX * 6)
-#define VDC_DOC_HVA_REPORT_JSON (2 + 5 * VDC_DOC_MEMBER + 3 * VDC_DOC_INT_JSON + VDC_DOC_FACTS_JSON + 2 + \
-				 VDC_DOC_INSTANCES_MAX * VDC_DOC_HVA_INST_JSON)
+#define VDC_DOC_HVA_REPORT_JSON (2 + 5 * VDC_DOC_MEMBER + 3 * VDC_DOC_INT_JSON + VDC_DOC_FACTS_JSON + \
+				 VDC_DOC_HOST_USAGE_JSON + 2 + VDC_DOC_INSTANCES_MAX * VDC_DOC_HVA_INST_JSON)
 #define VDC_DOC_STA_SNAP_JSON VDC_DOC_HVA_VOL_JSON
 #define VDC_DOC_STA_VOL_JSON (2 + 8 * VDC_DOC_MEMBER + 4 * VDC_DOC_INT_JSON + VDC_DOC_SHORT_JSON + \
 			      2 * VDC_DOC_TEXT_JSON + 2 + 1)
@@ -107,6 +126,17 @@ struct vdc_doc_vol {
 	char err[VDC_DOC_TEXT_MAX + 1];
 };
 
+/*
+ * A running instance's usage figures ("usage" of its entry), each -1 when
+ * not sent (not known): cpu in hundredths of a percent of one host CPU,
+ * cpu_time_ns, memory_kib, bytes of its disks and nics, uptime in seconds.
+ */
+struct vdc_doc_usage {
+	int64_t cpu, cpu_time_ns, memory_kib;
+	int64_t disk_read, disk_written, net_received, net_sent;
+	int64_t uptime;
+};
+
 struct vdc_doc_inst {
 	int64_t id;
 	char state[VDC_DOC_WORD_MAX + 1];
@@ -117,6 +147,7 @@ struct vdc_doc_inst {
 	char progress[VDC_DOC_TEXT_MAX + 1];       /* of a live migration under way */
 	struct vdc_doc_vol *vols;
 	unsigned nvols;
+	struct vdc_doc_usage usage;                /* every figure -1 when "usage" is absent */
 };
 
 /* POST /v1/hosts/NAME/report of a hypervisor. */
@@ -127,6 +158,8 @@ struct vdc_doc_hva_report {
 	char driver[VDC_DOC_FACT_MAX + 1], virt[VDC_DOC_FACT_MAX + 1];
 	char libvirt[VDC_DOC_FACT_MAX + 1], version[VDC_DOC_FACT_MAX + 1];
 	char underlay[VDC_IPV4_TEXT];              /* "" or a dotted quad */
+	int64_t cpu;                               /* "usage": hundredths of a percent busy; -1: not sent */
+	int64_t load[3];                           /* hundredths, 1, 5, 15 minutes; -1: not sent */
 	struct vdc_doc_inst *insts;
 	size_t n;
 };

@@ -864,6 +864,12 @@ static struct vdc_report_inst *report_insts(const struct vdc_doc_hva_report *r, 
 		list[i].reset = in->reset;
 		list[i].migrated = in->migrated;
 		list[i].progress = in->progress;
+		list[i].usage = (struct vdc_usage){
+			.cpu = in->usage.cpu, .cpu_time_ns = in->usage.cpu_time_ns,
+			.memory_kib = in->usage.memory_kib, .disk_read = in->usage.disk_read,
+			.disk_written = in->usage.disk_written, .net_received = in->usage.net_received,
+			.net_sent = in->usage.net_sent, .uptime = in->usage.uptime,
+		};
 		list[i].vols = in->nvols ? &vols[at] : NULL;
 		list[i].nvols = in->nvols;
 		for (k = 0; k < in->nvols; k++, at++) {
@@ -915,6 +921,7 @@ static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, 
 			if (fact_text(host, "underlay", h->underlay, sizeof(h->underlay), r.underlay))
 				vdc_network_touched();
 			host_pki(host);
+			vdc_host_set_usage(host, r.cpu, r.load);
 			vdc_host_report(host, list, r.n);
 		}
 	}

@@ -362,21 +362,21 @@ struct vdc_obj {
  * with VDC_NATTRS, VDC_NRUNFILES, VDC_NRELDIRS and VDC_NFILES
  * (kinds/kinds.h), which fail to compile past these.
  */
-#define VDC_KIND_ATTRS_MAX    40
-#define VDC_KIND_RUNFILES_MAX 12
+#define VDC_KIND_ATTRS_MAX    24
+#define VDC_KIND_RUNFILES_MAX 28
 #define VDC_KIND_RELDIRS_MAX  4
 #define VDC_KIND_FILES_MAX    3
 
 /* Bits of vdc_obj.hidden: attribute i is bit i; these name the rest. */
-#define VDC_HIDE_CTL      (1ULL << 40)
-#define VDC_HIDE_DATA     (1ULL << 41)
-#define VDC_HIDE_TAG      (1ULL << 42)
-#define VDC_HIDE_RUNDIR   (1ULL << 43)
-#define VDC_HIDE_RUN(i)   (1ULL << (44 + (i)))   /* i < 12 */
+#define VDC_HIDE_CTL      (1ULL << 24)
+#define VDC_HIDE_DATA     (1ULL << 25)
+#define VDC_HIDE_TAG      (1ULL << 26)
+#define VDC_HIDE_RUNDIR   (1ULL << 27)
+#define VDC_HIDE_RUN(i)   (1ULL << (28 + (i)))   /* i < 28 */
 #define VDC_HIDE_REL(i)   (1ULL << (56 + (i)))   /* i < 4 */
 #define VDC_HIDE_CHILDDIR(i) (1ULL << (60 + (i)))   /* i < 4 */
-_Static_assert(VDC_KIND_ATTRS_MAX <= 40, "attribute bits run into VDC_HIDE_CTL");
-_Static_assert(44 + VDC_KIND_RUNFILES_MAX <= 56, "run file bits run into VDC_HIDE_REL");
+_Static_assert(VDC_KIND_ATTRS_MAX <= 24, "attribute bits run into VDC_HIDE_CTL");
+_Static_assert(28 + VDC_KIND_RUNFILES_MAX <= 56, "run file bits run into VDC_HIDE_REL");
 _Static_assert(56 + VDC_KIND_RELDIRS_MAX <= 60, "relation folder bits run into VDC_HIDE_CHILDDIR");
 _Static_assert(60 + VDC_KIND_CHILDDIRS_MAX <= 64, "child folder bits run out of vdc_obj.hidden");
 #define VDC_FRESH_SECONDS 30

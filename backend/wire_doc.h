@@ -164,8 +164,10 @@
  * backend/agent_doc.c (vdc_doc_hva_report_parse).
  *
  * {epoch, seq, rev, facts: {cpus, memory_mib, driver, virt, libvirt,
- *  version, underlay}, instances: [{id, domain, state, err, ip, reboot,
- *  reset, migrated, progress, volumes: [{id, state, err}]}]}
+ *  version, underlay}, usage: {cpu, load}, instances: [{id, domain,
+ *  state, err, ip, reboot, reset, volumes: [{id, state, err}], migrated,
+ *  progress, usage: {cpu, cpu_time_ns, memory_kib, disk_read,
+ *  disk_written, net_received, net_sent, uptime}}]}
  */
 #define VDC_WIRE_EPOCH "epoch"
 #define VDC_WIRE_SEQ "seq"
@@ -194,6 +196,25 @@
 #define VDC_WIRE_INST_INCOMING "incoming"
 /* An instance's last migration carried out ("migrated", a counter) and its "progress" (below). */
 #define VDC_WIRE_MIGRATED "migrated"
+
+/*
+ * Usage figures (docs/agent-protocol.md, "Usage"): the host's "usage"
+ * {cpu, load: [1, 5, 15 minutes]} and a running instance's "usage" {cpu,
+ * cpu_time_ns, memory_kib, disk_read, disk_written, net_received,
+ * net_sent, uptime}, every member optional (absent: not known). "cpu" is
+ * in hundredths of a percent of one host CPU (1250 is 12.5 %), each load
+ * average in hundredths (52 is 0.52), bytes and seconds as they are.
+ */
+#define VDC_WIRE_USAGE "usage"
+#define VDC_WIRE_CPU "cpu"
+#define VDC_WIRE_LOAD "load"
+#define VDC_WIRE_CPU_TIME_NS "cpu_time_ns"
+#define VDC_WIRE_MEMORY_KIB "memory_kib"
+#define VDC_WIRE_DISK_READ "disk_read"
+#define VDC_WIRE_DISK_WRITTEN "disk_written"
+#define VDC_WIRE_NET_RECEIVED "net_received"
+#define VDC_WIRE_NET_SENT "net_sent"
+#define VDC_WIRE_UPTIME "uptime"
 
 /* An attached volume's "state" as a hypervisor reports it (and "error"). */
 #define VDC_WIRE_ATTACH_ATTACHED "attached"

@@ -86,6 +86,7 @@ struct vdc_host *vdc_host_of(struct vdc_obj *host)
 		vdc_imap_init(&h->seen);
 		clock_gettime(CLOCK_MONOTONIC, &h->last_seen);
 		h->rev = next_rev();
+		h->cpu_busy = h->load[0] = h->load[1] = h->load[2] = -1;
 		host->priv = h;
 	}
 	return h;
@@ -329,6 +330,7 @@ void vdc_host_record(struct vdc_obj *host, const struct vdc_report_inst *insts, 
 		s->reset = insts[i].reset;
 		s->migrated = insts[i].migrated;
 		s->progress = insts[i].progress && *insts[i].progress ? xstrdup(insts[i].progress) : NULL;
+		s->usage = insts[i].usage;
 		if (insts[i].nvols) {
 			unsigned v;
 
@@ -353,6 +355,14 @@ void vdc_host_record(struct vdc_obj *host, const struct vdc_report_inst *insts, 
 	}
 }
 
+void vdc_host_set_usage(struct vdc_obj *host, int64_t cpu, const int64_t load[3])
+{
+	struct vdc_host *h = vdc_host_of(host);
+
+	h->cpu_busy = cpu;
+	memcpy(h->load, load, sizeof(h->load));
+}
+
 bool vdc_host_silenced(struct vdc_obj *o, const struct timespec *now)
 {
 	struct vdc_host *h = vdc_host_of(o);
@@ -362,6 +372,7 @@ bool vdc_host_silenced(struct vdc_obj *o, const struct timespec *now)
 	if (vdc_host_in(o, VDC_HSTATE_JOINED) && !h->reported)
 		return false;   /* never reported: nothing of it can be unknown */
 	h->reported = false;
+	h->cpu_busy = h->load[0] = h->load[1] = h->load[2] = -1;
 	host_set_state(o, VDC_HSTATE_UNKNOWN);
 	vdc_obj_set_err(o, h->role == VDC_ROLE_STA ?
 			"no report for more than the host timeout; its volumes are unknown until it reports again" :

@@ -51,6 +51,18 @@ struct vdc_seen_vol {
 	char *err;
 };
 
+/*
+ * What a running instance uses, as its hypervisor last reported it
+ * (docs/agent-protocol.md, "Usage"); each figure -1 when not known. cpu
+ * is in hundredths of a percent of one host CPU; memory_kib what the
+ * guest holds of the host's memory; bytes and seconds as they are.
+ */
+struct vdc_usage {
+	int64_t cpu, cpu_time_ns, memory_kib;
+	int64_t disk_read, disk_written, net_received, net_sent;
+	int64_t uptime;
+};
+
 /* One instance as the host's agent last reported it. */
 struct vdc_seen {
 	int64_t id;
@@ -62,6 +74,7 @@ struct vdc_seen {
 	char *progress;                 /* of a live migration under way, or NULL */
 	struct vdc_seen_vol *vols;
 	unsigned nvols;
+	struct vdc_usage usage;
 };
 
 /* What a host's agent is: a hypervisor (vdc-hva) or a storage host (vdc-sta). */
@@ -86,6 +99,8 @@ struct vdc_host {
 	char underlay[16];              /* hypervisor: the IPv4 address its VXLAN tunnels use */
 	char *pki_cert, *pki_key;       /* hypervisor: its libvirtd's certificate (tls.h), or NULL */
 	char pki_ip[16];                /* the address pki_cert names */
+	int64_t cpu_busy;               /* hypervisor: hundredths of a percent busy, -1: not known */
+	int64_t load[3];                /* hypervisor: load averages in hundredths, -1: not known */
 };
 
 /* Settings of the physical layer; set before agents connect. */
@@ -127,13 +142,21 @@ struct vdc_report_inst {
 	const char *progress;
 	const struct vdc_seen_vol *vols;
 	unsigned nvols;
+	struct vdc_usage usage;         /* -1 for what the report did not say (a caller that fills none: all 0) */
 };
 /*
  * A report was accepted: record what it says of the host's instances
- * (facts set by the caller) and turn the host up. What that means for
- * the kinds above is reconcile.c's (vdc_host_report).
+ * (facts and the host's usage set by the caller, vdc_host_set_usage) and
+ * turn the host up. What that means for the kinds above is reconcile.c's
+ * (vdc_host_report).
  */
 void vdc_host_record(struct vdc_obj *host, const struct vdc_report_inst *insts, size_t n);
+/*
+ * The host's own usage as its report says (hundredths; -1: not sent).
+ * Forgotten (-1) when the host turns unknown: a silent host's figures
+ * would be old.
+ */
+void vdc_host_set_usage(struct vdc_obj *host, int64_t cpu, const int64_t load[3]);
 /* How many volumes the host's instances hold, as last reported. */
 unsigned vdc_host_seen_volumes(const struct vdc_host *h);
 bool vdc_host_is_up(const struct vdc_obj *host);

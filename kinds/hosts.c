@@ -10,6 +10,7 @@
 #include "kinds.h"
 #include "place.h"
 #include "reconcile.h"
+#include "usage.h"
 #include "volume.h"
 
 static int check_schedulable(const struct vdc_obj *obj, const char *v, size_t len, struct vdc_err *err)
@@ -41,6 +42,8 @@ static const struct vdc_run_def runfiles[] = {
 	{ "disk", vdc_host_show_disk },
 	{ "disk-used", vdc_host_show_disk_used },
 	{ "underlay", vdc_host_show_underlay },
+	{ "cpu", vdc_usage_show_host_cpu },
+	{ "load", vdc_usage_show_host_load },
 };
 
 static const struct vdc_verb_def verbs[] = {

@@ -10,6 +10,7 @@
 #include "place.h"
 #include "quota.h"
 #include "ssh_key.h"
+#include "usage.h"
 #include "volume.h"
 
 /*
@@ -116,6 +117,15 @@ static const struct vdc_run_def runfiles[] = {
 	{ "console", vdc_instance_show_console },
 	{ "disk-host", vdc_disk_show_host },
 	{ "progress", vdc_migrate_show_progress },
+	{ "cpu", vdc_usage_show_cpu },
+	{ "cpu-time", vdc_usage_show_cpu_time },
+	{ "memory-used", vdc_usage_show_memory_used },
+	{ "disk-read", vdc_usage_show_disk_read },
+	{ "disk-written", vdc_usage_show_disk_written },
+	{ "net-received", vdc_usage_show_net_received },
+	{ "net-sent", vdc_usage_show_net_sent },
+	{ "uptime", vdc_usage_show_uptime },
+	{ "disk-allocated", vdc_usage_show_disk_allocated },
 };
 
 static const struct vdc_verb_def verbs[] = {

@@ -4,6 +4,7 @@
  */
 #include "kinds.h"
 #include "quota.h"
+#include "usage.h"
 #include "volume.h"
 
 /* The storage host's checks first, then the owner's quota (the last, as it marks the quota's run/ changed). */
@@ -35,6 +36,7 @@ static const struct vdc_run_def runfiles[] = {
 	{ "host", vdc_volume_show_host },
 	{ "target", vdc_volume_show_target },
 	{ "progress", vdc_volume_show_progress },
+	{ "allocated", vdc_usage_show_volume_allocated },
 };
 
 static const struct vdc_verb_def verbs[] = {

@@ -42,6 +42,7 @@
 #include "image_cache.h"
 #include "migrate.h"
 #include "proto.h"
+#include "usage_sample.h"
 #include "volume.h"
 
 #define HVA_VERSION "0.3"
@@ -116,6 +117,8 @@ struct hva {
 	size_t n_vol_status;
 	char (*rebooted)[VDC_NAME_MAX + 1];   /* [lock] REBOOT events since the last pass */
 	size_t n_rebooted;
+
+	struct hva_usage usage;       /* the reporter's alone: its last samples (usage_sample.h) */
 };
 
 /* libvirt.c */

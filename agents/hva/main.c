@@ -328,6 +328,7 @@ int main(int argc, char **argv)
 	if (!h->opt.uri)
 		h->opt.uri = h->drv->default_uri;
 	vdc_agent_core_init(&h->core, &hva_core_ops, h, &h->proto, h->name, h->statedir);
+	hva_usage_init(&h->usage);
 	pthread_mutex_init(&h->conn_lock, NULL);
 
 	/* Every thread inherits the mask: the signals are taken by sigwait() below only. */

@@ -5,7 +5,9 @@
  * after every pass of the worker, and at least every heartbeat. Each
  * report is whole: every desired instance with libvirt's state of its
  * domain (read in one call, virConnectGetAllDomainStats) and what the
- * worker adds (starting, stopping, error and its sentence). Reports carry
+ * worker adds (starting, stopping, error and its sentence), with the
+ * usage figures of the host and of each running domain from the same
+ * call's statistics (usage_sample.c keeps the samples rates need). Reports carry
  * the agent's epoch and a sequence number, so vdcfs drops one that arrives
  * late. The document itself is written by report_doc.c.
  *
@@ -76,11 +78,22 @@ const char *hva_report_state(const struct hva_status *st, bool defined, int stat
 	}
 }
 
-/* One domain's state from a stats record. */
+/* One domain's state from a stats record, and the record's statistics (none from the fallback). */
 struct dom_state {
 	const char *name;
 	int state, reason;
+	const virTypedParameter *params;
+	int nparams;
 };
+
+/*
+ * What the report asks of libvirt: the state, and the statistics the
+ * usage figures come from (usage_sample.h). NOWAIT: a domain busy with a job (a
+ * live migration) answers what it has at once instead of holding the
+ * report back; what it cannot say now is absent, and so not known.
+ */
+#define REPORT_STATS (VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON | \
+		      VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK)
 
 /*
  * Every domain's state: one call where the driver has it (qemu), else a
@@ -96,7 +109,7 @@ static struct dom_state *read_states(virConnectPtr conn, virDomainStatsRecordPtr
 
 	*recs = NULL;
 	*doms = NULL;
-	*n = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE, recs, 0);
+	*n = virConnectGetAllDomainStats(conn, REPORT_STATS, recs, VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
 	if (*n < 0 && virGetLastErrorCode() == VIR_ERR_NO_SUPPORT) {
 		*n = virConnectListAllDomains(conn, doms, 0);
 		if (*n < 0)
@@ -117,6 +130,8 @@ static struct dom_state *read_states(virConnectPtr conn, virDomainStatsRecordPtr
 
 		out[i].name = virDomainGetName(r->dom);
 		out[i].state = VIR_DOMAIN_NOSTATE;
+		out[i].params = r->params;
+		out[i].nparams = r->nparams;
 		for (k = 0; k < r->nparams; k++) {
 			if (strcmp(r->params[k].field, "state.state") == 0)
 				out[i].state = r->params[k].value.i;
@@ -166,10 +181,13 @@ static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const str
 		.cpus = h->cpus, .memory_mib = h->memory_mib, .driver = h->drv->name, .virt = h->virt,
 		.libvirt = h->libvirt_version, .version = HVA_VERSION, .underlay = h->underlay_text,
 	};
-	json_t *list = json_array();
+	json_t *list = json_array(), *report;
+	long now = vdc_agent_now_ms();
+	int64_t cpu, load[3];
 	size_t i;
 	int k;
 
+	hva_usage_mark(&h->usage);
 	for (i = 0; i < n; i++) {
 		const struct dom_state *d = NULL;
 		const char *state;
@@ -186,9 +204,20 @@ static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const str
 		inst = hva_report_instance_json(st[i].id, st[i].domain, state, err, st[i].reboot, st[i].reset,
 						volumes_json(st[i].id, vs, nv));
 		hva_report_instance_migration(inst, st[i].migrated, st[i].progress);
+		/* Figures of a guest that runs here: running, or migrating away (it runs until it left). */
+		if (d && d->params && (!strcmp(state, VDC_WIRE_INST_RUNNING) || !strcmp(state, VDC_WIRE_INST_MIGRATING))) {
+			struct hva_report_usage u;
+
+			hva_usage_domain(&h->usage, d->name, d->params, d->nparams, now, &u);
+			hva_report_instance_usage(inst, &u);
+		}
 		json_array_append_new(list, inst);
 	}
-	return hva_report_json(h->core.epoch_us, seq, rev, &facts, list);
+	hva_usage_sweep(&h->usage);
+	report = hva_report_json(h->core.epoch_us, seq, rev, &facts, list);
+	hva_usage_host(&h->usage, now, &cpu, load);
+	hva_report_host_usage(report, cpu, load);
+	return report;
 }
 
 static unsigned heartbeat_s(struct hva *h)

@@ -37,6 +37,51 @@ void hva_report_instance_migration(json_t *inst, uint64_t migrated, const char *
 		json_object_set_new(inst, VDC_WIRE_PROGRESS, json_string(progress));
 }
 
+/* Member `key` of `o` set to `v` when `v` is known (not negative). */
+static void set_figure(json_t *o, const char *key, int64_t v)
+{
+	if (v >= 0)
+		json_object_set_new(o, key, json_integer((json_int_t)v));
+}
+
+void hva_report_instance_usage(json_t *inst, const struct hva_report_usage *u)
+{
+	json_t *o;
+
+	if (!inst || !u)
+		return;
+	o = json_object();
+	set_figure(o, VDC_WIRE_CPU, u->cpu);
+	set_figure(o, VDC_WIRE_CPU_TIME_NS, u->cpu_time_ns);
+	set_figure(o, VDC_WIRE_MEMORY_KIB, u->memory_kib);
+	set_figure(o, VDC_WIRE_DISK_READ, u->disk_read);
+	set_figure(o, VDC_WIRE_DISK_WRITTEN, u->disk_written);
+	set_figure(o, VDC_WIRE_NET_RECEIVED, u->net_received);
+	set_figure(o, VDC_WIRE_NET_SENT, u->net_sent);
+	set_figure(o, VDC_WIRE_UPTIME, u->uptime);
+	if (json_object_size(o))
+		json_object_set_new(inst, VDC_WIRE_USAGE, o);
+	else
+		json_decref(o);
+}
+
+void hva_report_host_usage(json_t *report, int64_t cpu, const int64_t load[3])
+{
+	json_t *o;
+
+	if (!report)
+		return;
+	o = json_object();
+	set_figure(o, VDC_WIRE_CPU, cpu);
+	if (load[0] >= 0 && load[1] >= 0 && load[2] >= 0)
+		json_object_set_new(o, VDC_WIRE_LOAD, json_pack("[I, I, I]", (json_int_t)load[0],
+								  (json_int_t)load[1], (json_int_t)load[2]));
+	if (json_object_size(o))
+		json_object_set_new(report, VDC_WIRE_USAGE, o);
+	else
+		json_decref(o);
+}
+
 json_t *hva_report_json(uint64_t epoch, uint64_t seq, uint64_t rev, const struct hva_report_facts *f,
 			json_t *instances)
 {

@@ -38,6 +38,27 @@ json_t *hva_report_instance_json(uint64_t id, const char *domain, const char *st
  */
 void hva_report_instance_migration(json_t *inst, uint64_t migrated, const char *progress);
 
+/*
+ * A running instance's usage figures (docs/agent-protocol.md, "Usage"),
+ * each -1 when not known (and then not sent): cpu in hundredths of a
+ * percent of one host CPU, cpu_time_ns, memory_kib, bytes of all its
+ * disks and nics, uptime in seconds.
+ */
+struct hva_report_usage {
+	int64_t cpu, cpu_time_ns, memory_kib;
+	int64_t disk_read, disk_written, net_received, net_sent;
+	int64_t uptime;
+};
+
+/* Instance `inst` gets "usage" with the figures of `u` that are known (none known: no "usage"). */
+void hva_report_instance_usage(json_t *inst, const struct hva_report_usage *u);
+
+/*
+ * The report `report` gets the host's "usage": {cpu} when `cpu` is not
+ * -1, {load: [3 integers]} when the averages are known (hundredths).
+ */
+void hva_report_host_usage(json_t *report, int64_t cpu, const int64_t load[3]);
+
 /* The report: {epoch, seq, rev, facts, instances}. */
 json_t *hva_report_json(uint64_t epoch, uint64_t seq, uint64_t rev, const struct hva_report_facts *f,
 			json_t *instances);

@@ -2,8 +2,9 @@
  * libFuzzer target for a hypervisor's report (POST /v1/hosts/NAME/report):
  * vdc_doc_hva_report_parse() on any bytes either refuses them by the
  * error protocol or yields numbers in their ranges, counts within their
- * bounds, state words, facts of the allowed characters and host text that
- * is one line of text within VDC_DOC_TEXT_MAX bytes.
+ * bounds, state words, facts of the allowed characters, host text that
+ * is one line of text within VDC_DOC_TEXT_MAX bytes, and usage figures
+ * that are -1 (not sent) or in their ranges.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,6 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_check_fact(r.libvirt);
 	fuzz_check_fact(r.version);
 	fuzz_check_ipv4(r.underlay);
+	if (r.cpu < -1 || r.cpu > VDC_DOC_HOST_CPU_MAX)
+		abort();
+	for (k = 0; k < 3; k++)
+		if (r.load[k] < -1 || r.load[k] > VDC_DOC_LOAD_MAX)
+			abort();
 	for (i = 0; i < r.n; i++) {
 		const struct vdc_doc_inst *in = &r.insts[i];
 
@@ -48,6 +54,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_check_ipv4(in->ip);
 		for (k = 0; k < in->nvols; k++)
 			fuzz_check_vol(&in->vols[k]);
+		if (in->usage.cpu < -1 || in->usage.cpu > VDC_DOC_INST_CPU_MAX || in->usage.cpu_time_ns < -1 ||
+		    in->usage.memory_kib < -1 || in->usage.memory_kib > VDC_DOC_MEMORY_KIB_MAX ||
+		    in->usage.disk_read < -1 || in->usage.disk_written < -1 || in->usage.net_received < -1 ||
+		    in->usage.net_sent < -1 || in->usage.uptime < -1)
+			abort();
 	}
 	vdc_doc_hva_report_release(&r);
 	free(s);

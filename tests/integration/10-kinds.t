@@ -36,7 +36,7 @@ value() {
 }
 
 check_object instances web1 "cpus ctl disk disk-size hostname memory nics power run security-groups snapshots ssh-keys user-data volumes" \
-	"CACHEDIR.TAG console disk-host err events host ip progress state" defined
+	"CACHEDIR.TAG console cpu cpu-time disk-allocated disk-host disk-read disk-written err events host ip memory-used net-received net-sent progress state uptime" defined
 value instances/web1/cpus '1\n'
 value instances/web1/memory '512M\n'
 value instances/web1/hostname ''
@@ -67,7 +67,7 @@ ok "the copy holes too: under 1M allocated" test "$(du -k "$VDC_TMP/sparse.out" 
 ok "and holds the same bytes" cmp "$VDC_TMP/sparse.img" "$VDC_TMP/sparse.out"
 ok "truncate images/tiny/data to 0 again" truncate -s 0 "$MNT/images/tiny/data"
 
-check_object volumes data1 "ctl data run size snapshots" "CACHEDIR.TAG err events host progress state target" defined
+check_object volumes data1 "ctl data run size snapshots" "CACHEDIR.TAG allocated err events host progress state target" defined
 value volumes/data1/size '1G\n'
 ok "volumes/data1/snapshots/ is an empty folder" sh -c "test -d '$MNT/volumes/data1/snapshots' && test -z \"\$(ls -A '$MNT/volumes/data1/snapshots')\""
 nok "no source link before one is made" test -e "$MNT/volumes/data1/source"

@@ -210,6 +210,93 @@ static void test_hva_report(void **state)
 	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2,\"instances\":[]}", &r, &err), -EINVAL);
 }
 
+/* Usage figures: absent means not known (-1); out of range, negative or not an integer refuses the report. */
+static void test_hva_report_usage(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_doc_hva_report r;
+
+	(void)state;
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"usage\":{\"cpu\":1250,\"load\":[52,58,59]},"
+				"\"instances\":[{\"id\":12,\"state\":\"running\",\"usage\":{\"cpu\":19999,"
+				"\"cpu_time_ns\":12345678901,\"memory_kib\":131072,\"disk_read\":1,\"disk_written\":2,"
+				"\"net_received\":3,\"net_sent\":9223372036854775807,\"uptime\":60}},"
+				"{\"id\":13,\"state\":\"stopped\"},{\"id\":14,\"state\":\"running\",\"usage\":{\"uptime\":1}}]}",
+				&r, &err), 0);
+	assert_int_equal(r.cpu, 1250);
+	assert_int_equal(r.load[0], 52);
+	assert_int_equal(r.load[1], 58);
+	assert_int_equal(r.load[2], 59);
+	assert_int_equal(r.insts[0].usage.cpu, 19999);
+	assert_int_equal(r.insts[0].usage.cpu_time_ns, 12345678901);
+	assert_int_equal(r.insts[0].usage.memory_kib, 131072);
+	assert_int_equal(r.insts[0].usage.disk_read, 1);
+	assert_int_equal(r.insts[0].usage.disk_written, 2);
+	assert_int_equal(r.insts[0].usage.net_received, 3);
+	assert_int_equal(r.insts[0].usage.net_sent, INT64_MAX);
+	assert_int_equal(r.insts[0].usage.uptime, 60);
+	/* No "usage": every figure unknown; a figure absent from it: that one unknown. */
+	assert_int_equal(r.insts[1].usage.cpu, -1);
+	assert_int_equal(r.insts[1].usage.net_sent, -1);
+	assert_int_equal(r.insts[1].usage.uptime, -1);
+	assert_int_equal(r.insts[2].usage.uptime, 1);
+	assert_int_equal(r.insts[2].usage.cpu, -1);
+	assert_int_equal(r.insts[2].usage.memory_kib, -1);
+	vdc_doc_hva_report_release(&r);
+
+	/* A report without the host's usage (an older agent): not known. */
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"instances\":[]}", &r, &err), 0);
+	assert_int_equal(r.cpu, -1);
+	assert_int_equal(r.load[0], -1);
+	vdc_doc_hva_report_release(&r);
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"usage\":{\"cpu\":0},\"instances\":[]}",
+				&r, &err), 0);
+	assert_int_equal(r.cpu, 0);
+	assert_int_equal(r.load[2], -1);
+	vdc_doc_hva_report_release(&r);
+
+	/* Refused whole, naming the figure. */
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"usage\":{\"cpu\":10001},\"instances\":[]}",
+				&r, &err), -EINVAL);
+	assert_string_equal(err.msg, "usage.cpu is 10001; it must be an integer from 0 to 10000");
+	assert_null(r.insts);
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"usage\":{\"cpu\":12.5},\"instances\":[]}",
+				&r, &err), -EINVAL);
+	assert_string_equal(err.msg, "usage.cpu must be an integer from 0 to 10000");
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"usage\":{\"load\":[1,-2,3]},\"instances\":[]}",
+				&r, &err), -EINVAL);
+	assert_string_equal(err.msg, "usage.load[1] is -2; it must be an integer from 0 to 419430400");
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"usage\":{\"load\":[1,2]},\"instances\":[]}",
+				&r, &err), -EINVAL);
+	assert_string_equal(err.msg, "usage.load must be a list of three integers (hundredths)");
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"usage\":{\"load\":[1,2,\"3\"]},"
+				"\"instances\":[]}", &r, &err), -EINVAL);
+	assert_string_equal(err.msg, "usage.load[2] must be an integer (hundredths)");
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"usage\":[],\"instances\":[]}", &r, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg, "usage must be an object");
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"instances\":[{\"id\":12,\"state\":\"running\","
+				"\"usage\":{\"disk_written\":-1}}]}", &r, &err), -EINVAL);
+	assert_string_equal(err.msg,
+			    "instances[0].usage.disk_written is -1; it must be an integer from 0 to 9223372036854775807");
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"instances\":[{\"id\":12,\"state\":\"running\","
+				"\"usage\":{\"net_sent\":1e3}}]}", &r, &err), -EINVAL);
+	assert_string_equal(err.msg, "instances[0].usage.net_sent must be an integer from 0 to 9223372036854775807");
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"instances\":[{\"id\":12,\"state\":\"running\","
+				"\"usage\":{\"cpu\":81920001}}]}", &r, &err), -EINVAL);
+	assert_string_equal(err.msg, "instances[0].usage.cpu is 81920001; it must be an integer from 0 to 81920000");
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"instances\":[{\"id\":12,\"state\":\"running\","
+				"\"usage\":{\"memory_kib\":4398046511105}}]}", &r, &err), -EINVAL);
+	assert_string_equal(err.msg,
+			    "instances[0].usage.memory_kib is 4398046511105; it must be an integer from 0 to 4398046511104");
+	/* Past 2^63-1: not a JSON integer jansson keeps, so not JSON to the parser. */
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"instances\":[{\"id\":12,\"state\":\"running\","
+				"\"usage\":{\"uptime\":9223372036854775808}}]}", &r, &err), -EINVAL);
+	assert_int_equal(hva_rc("{\"epoch\":1,\"seq\":2," FACTS ",\"instances\":[{\"id\":12,\"state\":\"running\","
+				"\"usage\":7}]}", &r, &err), -EINVAL);
+	assert_string_equal(err.msg, "instances[0].usage must be an object");
+}
+
 static void test_hva_report_counts(void **state)
 {
 	struct vdc_err err = VDC_ERR_INIT;
@@ -327,17 +414,27 @@ static void test_largest_hva_report_fits(void **state)
 		for (k = 0; k < VDC_DOC_INST_VOLUMES_MAX; k++)
 			json_array_append_new(vols, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)INT64_MAX,
 							      "state", "detaching", "err", worst_text()));
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "id",
+		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:s, "
+						      "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "id",
 						      (json_int_t)INT64_MAX - i, "domain", "vdc-9223372036854775807",
-						      "state", "stopping", "err", worst_text(), "ip", "255.255.255.255",
+						      "state", "migrating", "err", worst_text(), "ip", "255.255.255.255",
 						      "reboot", (json_int_t)INT64_MAX, "reset", (json_int_t)INT64_MAX,
-						      "volumes", vols));
+						      "volumes", vols, "migrated", (json_int_t)INT64_MAX,
+						      "progress", worst_text(), "usage",
+						      "cpu", (json_int_t)VDC_DOC_INST_CPU_MAX, "cpu_time_ns", (json_int_t)INT64_MAX,
+						      "memory_kib", (json_int_t)VDC_DOC_MEMORY_KIB_MAX,
+						      "disk_read", (json_int_t)INT64_MAX, "disk_written", (json_int_t)INT64_MAX,
+						      "net_received", (json_int_t)INT64_MAX, "net_sent", (json_int_t)INT64_MAX,
+						      "uptime", (json_int_t)INT64_MAX));
 	}
 	doc = json_pack("{s:I, s:I, s:I, s:{s:i, s:I, s:s, s:s, s:s, s:s, s:s}, s:o}", "epoch",
 			(json_int_t)INT64_MAX, "seq", (json_int_t)INT64_MAX, "rev", (json_int_t)INT64_MAX, "facts",
 			"cpus", (int)VDC_DOC_CPUS_MAX, "memory_mib", (json_int_t)VDC_DOC_MEMORY_MIB_MAX, "driver",
 			"qemu-16-letters", "virt", "kvm-16-letters-x", "libvirt", "10.10.10-16-char", "version",
 			"0.3-16-letters-x", "underlay", "255.255.255.255", "instances", list);
+	json_object_set_new(doc, "usage", json_pack("{s:i, s:[I, I, I]}", "cpu", VDC_DOC_HOST_CPU_MAX, "load",
+						    (json_int_t)VDC_DOC_LOAD_MAX, (json_int_t)VDC_DOC_LOAD_MAX,
+						    (json_int_t)VDC_DOC_LOAD_MAX));
 	text = json_dumps(doc, JSON_COMPACT);
 	len = strlen(text);
 	print_message("the largest hypervisor report: %zu bytes of %zu\n", len, (size_t)VDC_DOC_REPORT_BYTES_MAX);
@@ -429,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_long_text_is_cut),
 		cmocka_unit_test(test_join),
 		cmocka_unit_test(test_hva_report),
+		cmocka_unit_test(test_hva_report_usage),
 		cmocka_unit_test(test_hva_report_counts),
 		cmocka_unit_test(test_sta_report),
 		cmocka_unit_test(test_sta_report_counts_snapshots_in_all),

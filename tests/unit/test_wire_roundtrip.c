@@ -573,13 +573,26 @@ static void test_hva_report(void **state)
 	json_t *vols = json_array(), *insts = json_array(), *doc;
 	char *text;
 
+	const struct hva_report_usage usage = {
+		.cpu = 19950, .cpu_time_ns = 123456789012, .memory_kib = 200704, .disk_read = 4096,
+		.disk_written = 1 << 20, .net_received = 5000, .net_sent = INT64_MAX, .uptime = 3600,
+	}, partial = { -1, -1, -1, -1, -1, -1, -1, 7 };
+	const int64_t load[3] = { 52, 58, 159 };
+	json_t *inst;
+
 	(void)state;
 	json_array_append_new(vols, hva_report_volume_json(31, VDC_WIRE_ATTACH_ATTACHED, ""));
 	json_array_append_new(vols, hva_report_volume_json(32, VDC_WIRE_STATE_ERROR, "no such LUN"));
-	json_array_append_new(insts, hva_report_instance_json(12, "vdc-12", VDC_WIRE_INST_RUNNING, "", 2, 1, vols));
+	inst = hva_report_instance_json(12, "vdc-12", VDC_WIRE_INST_RUNNING, "", 2, 1, vols);
+	hva_report_instance_usage(inst, &usage);
+	json_array_append_new(insts, inst);
 	json_array_append_new(insts, hva_report_instance_json(13, "vdc-13", VDC_WIRE_STATE_ERROR,
 							      "cannot start: no memory", 0, 0, json_array()));
+	inst = hva_report_instance_json(14, "vdc-14", VDC_WIRE_INST_RUNNING, "", 0, 0, json_array());
+	hva_report_instance_usage(inst, &partial);
+	json_array_append_new(insts, inst);
 	doc = hva_report_json(1700000000000000, 9, 4, &facts, insts);
+	hva_report_host_usage(doc, 4321, load);
 	assert_non_null(doc);
 	text = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
@@ -594,7 +607,24 @@ static void test_hva_report(void **state)
 	assert_string_equal(r.libvirt, "10.0.0");
 	assert_string_equal(r.version, "0.1");
 	assert_string_equal(r.underlay, "198.51.100.18");
-	assert_int_equal(r.n, 2);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.cpu, 4321);
+	assert_int_equal(r.load[0], 52);
+	assert_int_equal(r.load[1], 58);
+	assert_int_equal(r.load[2], 159);
+	assert_int_equal(r.insts[0].usage.cpu, usage.cpu);
+	assert_int_equal(r.insts[0].usage.cpu_time_ns, usage.cpu_time_ns);
+	assert_int_equal(r.insts[0].usage.memory_kib, usage.memory_kib);
+	assert_int_equal(r.insts[0].usage.disk_read, usage.disk_read);
+	assert_int_equal(r.insts[0].usage.disk_written, usage.disk_written);
+	assert_int_equal(r.insts[0].usage.net_received, usage.net_received);
+	assert_int_equal(r.insts[0].usage.net_sent, usage.net_sent);
+	assert_int_equal(r.insts[0].usage.uptime, usage.uptime);
+	assert_int_equal(r.insts[1].usage.cpu, -1);
+	assert_int_equal(r.insts[1].usage.uptime, -1);
+	assert_int_equal(r.insts[2].usage.cpu, -1);
+	assert_int_equal(r.insts[2].usage.net_sent, -1);
+	assert_int_equal(r.insts[2].usage.uptime, 7);
 	assert_int_equal(r.insts[0].id, 12);
 	assert_string_equal(r.insts[0].state, VDC_WIRE_INST_RUNNING);
 	assert_string_equal(r.insts[0].err, "");
