@@ -27,7 +27,7 @@ BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
               backend/scheduler.c backend/reconcile.c backend/tls.c backend/agentd.c backend/imagesum.c backend/agent_doc.c \
               backend/wire.c \
               backend/iscsi.c \
-              backend/eventlog.c
+              backend/eventlog.c backend/counters.c
 # The kinds (kinds/): each kind's table (KIND.c) beside its behaviour, and
 # the one list of them (kinds.c); in libvdc.a, so the unit tests link no
 # front end.
