@@ -35,14 +35,14 @@ KINDS_SRC   = kinds/kinds.c kinds/instances.c kinds/instance.c kinds/images.c \
               kinds/volumes.c kinds/volume.c kinds/networks.c kinds/network.c kinds/nic_mac.c \
               kinds/security_groups.c kinds/ssh_keys.c kinds/hosts.c kinds/host.c \
               kinds/place.c kinds/quotas.c kinds/quota.c kinds/lun.c kinds/disk.c \
-              kinds/migrate.c
+              kinds/migrate.c kinds/history.c kinds/metrics.c kinds/dashboard.c
 # The front end: it holds no kind.
 VDCFS_SRC   = vdcfs/main.c vdcfs/vdcfs.c vdcfs/namespace.c vdcfs/handle.c vdcfs/handle_iscsi.c vdcfs/handle_clone.c \
               vdcfs/notify.c vdcfs/ctl.c vdcfs/tree.c vdcfs/wgather.c
 UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement \
               test_volumes test_iscsi test_networks \
               test_quotas test_agent_doc test_kinds test_wire_roundtrip \
-              test_disk_snapshots test_wgather test_migrate
+              test_disk_snapshots test_wgather test_migrate test_metrics
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 AGENT_FUZZERS = fuzz_agent_join fuzz_agent_hva_report fuzz_agent_sta_report fuzz_agent_path
 # The desired states as the agents read them (their own parsers).
@@ -157,6 +157,7 @@ $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/libvdc.a
 # The tests of the kinds use their real tables, from libvdc.a.
 $(BUILD)/test_placement $(BUILD)/test_volumes $(BUILD)/test_networks $(BUILD)/test_quotas: tests/unit/unit_model.h
 $(BUILD)/test_disk_snapshots $(BUILD)/test_migrate: tests/unit/unit_model.h
+$(BUILD)/test_metrics: tests/unit/unit_model.h tests/unit/golden.h
 # The front end's write gathering policy: pure, so built from its source.
 $(BUILD)/test_wgather: tests/unit/test_wgather.c tests/unit/unit.h vdcfs/wgather.c vdcfs/wgather.h $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka $(LDLIBS)

@@ -313,6 +313,12 @@ static void list_dir(struct lister *l, const struct node *dir)
 		n.idx = G_RUN_EVENTS;
 		n.hidden = (tree_global_hidden & tree_hide_bit(&n)) != 0;
 		list_node(l, "events", &n);
+		n.idx = G_RUN_METRICS;
+		n.hidden = (tree_global_hidden & tree_hide_bit(&n)) != 0;
+		list_node(l, "metrics.prom", &n);
+		n.idx = G_RUN_DASHBOARD;
+		n.hidden = (tree_global_hidden & tree_hide_bit(&n)) != 0;
+		list_node(l, "dashboard.html", &n);
 		break;
 	case N_OBJ:
 		list_obj(l, dir);
