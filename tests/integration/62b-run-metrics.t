@@ -91,6 +91,47 @@ else
 	for _ in $(seq 1 4); do skip "prometheus-node-exporter or curl is not installed (scripts/install-deps: monitoring)"; done
 fi
 
+# ---- the agent server's figures, with an agent played by curl (as 86-agent-protocol.t) ----
+if command -v curl > /dev/null && command -v jq > /dev/null; then
+	read -r -a JOIN < "$MNT/hosts/join"
+	SRV=${JOIN[2]} PIN=${JOIN[4]} JTOKEN=${JOIN[6]}
+	api() {
+		local m=$1 p=$2 t=${3:-}
+		shift 3 2>/dev/null || shift $#
+		timeout 40 curl -sS -k --pinnedpubkey "$PIN" -X "$m" ${t:+-H "Authorization: Bearer $t"} "$@" "https://$SRV$p"
+	}
+	T1=$(api POST /v1/join "" -d '{"name":"hv1","token":"'"$JTOKEN"'","kind":"hva"}' | jq -r .token)
+	facts='"facts":{"cpus":4,"memory_mib":2048,"driver":"qemu","virt":"tcg","libvirt":"9.0.0","version":"t"}'
+	api POST /v1/hosts/hv1/report "$T1" -d '{"epoch":1,"seq":1,"rev":0,'"$facts"',"instances":[]}' > /dev/null
+	api GET "/v1/hosts/hv1/desired?rev=0" "$T1" > /dev/null
+	api GET "/v1/hosts/hv1/desired?rev=0" "0000" > /dev/null
+	ok "root makes images/tiny" mkdir "$MNT/images/tiny"
+	ok "web1 gets the image" ln -s ../../images/tiny "$MNT/instances/web1/image"
+	ok "web1 is powered on" put on "$MNT/instances/web1/power"
+	ok "web1 is placed on hv1" vdc_wait 10 grep -qx hv1 "$MNT/instances/web1/run/host"
+	m=$(get "$MNT/run/metrics.prom")
+	like "$m" 'vdc_host_info\{host="hv1",role="hypervisor",state="up"\} 1' "root sees hv1, up"
+	like "$m" 'vdc_host_cpus\{host="hv1"\} 4' "with the cpus it offers"
+	like "$m" 'vdc_host_memory_bytes\{host="hv1"\} 2147483648' "and its memory"
+	like "$m" 'vdc_host_cpus_reserved\{host="hv1"\} 1' "and what web1 takes of it"
+	like "$m" 'vdc_instance_info\{instance="web1",host="hv1",state="[a-z]+"\} 1' "web1 is labelled with its host"
+	like "$m" 'vdcfs_agent_reports_total [1-9]' "the report is counted"
+	like "$m" 'vdcfs_agent_desired_total [1-9]' "the desired state served is counted"
+	like "$m" 'vdcfs_agent_refused_total\{what="request"\} [1-9]' "the request with a wrong token is counted refused"
+	like "$m" 'vdcfs_agent_connections_total [1-9]' "connections are counted"
+	like "$m" 'vdcfs_agent_connections_open [0-9]' "and those open now"
+	unlike "$(as $NOBODY cat "$MNT/run/metrics.prom")" 'hv1' "nobody sees no host"
+	if command -v promtool > /dev/null; then
+		out=$(promtool check metrics < "$MNT/run/metrics.prom" 2>&1)
+		is "$?" 0 "promtool check metrics accepts it with a host ($out)"
+	else
+		skip "promtool is not installed (scripts/install-deps: monitoring)"
+	fi
+else
+	for _ in $(seq 1 16); do skip "curl or jq is not installed"; done
+fi
+unlike "$(get "$MNT/run/events")" 'Signature: 8a477f597d28d172789f06886806bc55' "run/events is the events alone"
+
 # ---- dashboard.html ----
 check_html() {
 	python3 - "$1" <<'PY'
@@ -139,6 +180,7 @@ is "$(check_html "$VDC_TMP/dashboard-nobody.html")" ok "so does nobody's"
 d=$(cat "$VDC_TMP/dashboard.html")
 like "$d" '<meta http-equiv="refresh" content="[0-9]+">' "it refreshes itself"
 like "$d" '<td>web1</td>' "root's page lists web1"
+like "$d" '<td>hv1</td>' "and hv1"
 like "$d" '&lt;b&gt;&amp;x&lt;/b&gt;' "an event's text is escaped"
 unlike "$d" '<b>&x</b>' "and never markup"
 dn=$(cat "$VDC_TMP/dashboard-nobody.html")
@@ -195,15 +237,21 @@ def px(x, y):
     return tuple(rows[y][x * bpp:x * bpp + 3])
 
 
-print(f"{w}x{h} header={px(5, 5)} body={px(1100, 850)}")
+green = sum(1 for r in rows for x in range(0, len(r), bpp) if tuple(r[x:x + 3]) == (46, 139, 87))
+print(f"{w}x{h} header={px(5, 5)} body={px(1100, 850)} bars={green}")
 PY
 )
 	like "$out" '^1200x900 ' "the PNG is 1200x900 ($out)"
 	like "$out" 'header=\((2[6-9]|3[0-6]), (7[4-9]|8[0-4]), (11[6-9]|12[0-9]|13[0-6])\)' \
 		"its header band is the page's blue (#1f4e79)"
 	like "$out" 'body=\(255, 255, 255\)' "and the body white"
+	if [ -n "${T1:-}" ]; then
+		like "$out" 'bars=([1-9][0-9]{2,})' "hv1's bars of what web1 reserves are drawn (#2e8b57)"
+	else
+		skip "no host: curl or jq is not installed"
+	fi
 else
-	for _ in $(seq 1 4); do skip "chromium is not installed (scripts/install-deps: monitoring)"; done
+	for _ in $(seq 1 5); do skip "chromium is not installed (scripts/install-deps: monitoring)"; done
 fi
 
 vdc_stop
