@@ -223,6 +223,7 @@ static void section_volumes(uid_t uid, struct strbuf *out)
 		      "<th>size</th><th>allocated</th></tr>\n");
 	for (i = 0; i < n; i++) {
 		const struct vdc_lun *lun = v[i]->priv;
+		uint64_t bytes;
 
 		strbuf_addstr(out, "<tr><td>");
 		esc(v[i]->name, out);
@@ -235,8 +236,8 @@ static void section_volumes(uid_t uid, struct strbuf *out)
 		strbuf_addstr(out, "</td><td>");
 		human(vdc_volume_size(v[i]), out);
 		strbuf_addstr(out, "</td><td>");
-		if (vdc_volume_placed(v[i]))
-			human(vdc_volume_allocated(v[i]), out);
+		if (vdc_metrics_lun_allocated(lun, &bytes))
+			human(bytes, out);
 		else
 			strbuf_addch(out, '-');
 		strbuf_addstr(out, "</td></tr>\n");

@@ -198,6 +198,20 @@ static const char *host_of_volume(const struct vdc_obj *vol)
 	return lun ? lun->host : "";
 }
 
+/*
+ * The bytes a storage host holds for a LUN (a volume's: its obj->priv; an
+ * instance's disk: its place's `disk`), when known: placed on a host that
+ * exists. Read from the LUN as it is, never through the kinds' accessors,
+ * which make a missing LUN (a write under the read lock).
+ */
+bool vdc_metrics_lun_allocated(const struct vdc_lun *lun, uint64_t *bytes)
+{
+	if (!lun || !vdc_lun_host(lun))
+		return false;
+	*bytes = lun->allocated;
+	return true;
+}
+
 /* ---- the data center's families ---- */
 
 /*
@@ -278,6 +292,15 @@ static void instances(uid_t uid, struct strbuf *out)
 			SAMPLE(out, "vdc_instance_disk_bytes", l, i, false, disk_size(&memo, l.v[i]));
 		vdc_imap_clear(&memo.by_image);
 	}
+	family(out, "vdc_instance_disk_allocated_bytes", "gauge",
+	       "Bytes the storage host of the instance's root disk holds for it, as last reported (only disks placed on one).");
+	for (i = 0; i < l.n; i++) {
+		const struct vdc_place *p = l.v[i]->priv;
+		uint64_t bytes;
+
+		if (p && vdc_metrics_lun_allocated(p->disk, &bytes))
+			SAMPLE(out, "vdc_instance_disk_allocated_bytes", l, i, false, bytes);
+	}
 	labelled_release(&l);
 }
 
@@ -350,9 +373,12 @@ static void volumes(uid_t uid, struct strbuf *out)
 		SAMPLE(out, "vdc_volume_size_bytes", l, i, false, vdc_volume_size(l.v[i]));
 	family(out, "vdc_volume_allocated_bytes", "gauge",
 	       "Bytes the volume's storage host holds for it, as last reported (only volumes placed on one).");
-	for (i = 0; i < l.n; i++)
-		if (vdc_volume_placed(l.v[i]))
-			SAMPLE(out, "vdc_volume_allocated_bytes", l, i, false, vdc_volume_allocated(l.v[i]));
+	for (i = 0; i < l.n; i++) {
+		uint64_t bytes;
+
+		if (vdc_metrics_lun_allocated(l.v[i]->priv, &bytes))
+			SAMPLE(out, "vdc_volume_allocated_bytes", l, i, false, bytes);
+	}
 	labelled_release(&l);
 }
 
@@ -368,8 +394,8 @@ static void volumes(uid_t uid, struct strbuf *out)
  *   vdc_instance_net_received_bytes_total, vdc_instance_net_sent_bytes_total,
  *   vdc_instance_uptime_seconds (gauge), vdc_host_cpu_percent (gauge),
  *   vdc_host_load1, vdc_host_load5, vdc_host_load15 (gauges);
- *   vdc_volume_allocated_bytes above covers volumes; disks' allocation
- *   joins it as vdc_instance_disk_allocated_bytes.
+ *   vdc_volume_allocated_bytes and vdc_instance_disk_allocated_bytes
+ *   above are volumes' and disks' run/allocated already.
  * An instance that is not running has no sample of these (its files are
  * empty). Nothing to render yet.
  */

@@ -22,6 +22,8 @@
 #ifndef VDC_METRICS_H
 #define VDC_METRICS_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "counters.h"
@@ -36,6 +38,10 @@ void vdc_metrics_render_own(const struct vdc_counters *c, struct strbuf *out);
 
 /* The label value `v` escaped for the exposition format (\\, \", \n). */
 void vdc_metrics_escape(const char *v, struct strbuf *out);
+
+struct vdc_lun;
+/* The bytes a storage host holds for `lun` (NULL: none) when it is placed on one: true and *bytes. */
+bool vdc_metrics_lun_allocated(const struct vdc_lun *lun, uint64_t *bytes);
 
 /*
  * The objects of top-level kind `k` that `uid` may see, sorted by name

@@ -89,7 +89,7 @@ static void sta_report(struct vdc_obj *host, const char *volumes)
 /*
  * The data center of the golden files: hv1 (4 cpus, 4G) runs root's web1;
  * s1 holds root's volume v1 (64M, 12M allocated) and the user's v2;
- * the user's db is defined only.
+ * web1's disk (2G, 300M allocated) is on s1 too; the user's db is defined only.
  */
 static void small_data_center(void)
 {
@@ -121,6 +121,12 @@ static void small_data_center(void)
 		 v1->id, vdc_volume_size(v1), MIB(12), v2->id, vdc_volume_size(v2));
 	sta_report(s1, vols);
 	unit_set(web, "power", "on");
+	/* web1's disk made on s1 when it started: 300M of its 2G held. */
+	snprintf(vols, sizeof(vols), "[{\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64
+		 ", \"allocated\": %" PRIu64 "}, {\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64
+		 "}, {\"id\": %" PRId64 ", \"state\": \"available\", \"size\": %" PRIu64 ", \"allocated\": %" PRIu64 "}]",
+		 v1->id, vdc_volume_size(v1), MIB(12), v2->id, vdc_volume_size(v2), web->id, MIB(2048), MIB(300));
+	sta_report(s1, vols);
 	r = (struct vdc_report_inst){ .id = web->id, .state = "running" };
 	vdc_host_report(hv, &r, 1);
 	assert_string_equal(web->state, "running");
