@@ -27,7 +27,7 @@ BACKEND_SRC = backend/err.c backend/strbuf.c backend/validate.c backend/map.c \
               backend/scheduler.c backend/reconcile.c backend/tls.c backend/agentd.c backend/imagesum.c backend/agent_doc.c \
               backend/wire.c \
               backend/iscsi.c \
-              backend/eventlog.c
+              backend/eventlog.c backend/counters.c
 # The kinds (kinds/): each kind's table (KIND.c) beside its behaviour, and
 # the one list of them (kinds.c); in libvdc.a, so the unit tests link no
 # front end.
@@ -35,14 +35,14 @@ KINDS_SRC   = kinds/kinds.c kinds/instances.c kinds/instance.c kinds/images.c \
               kinds/volumes.c kinds/volume.c kinds/networks.c kinds/network.c kinds/nic_mac.c \
               kinds/security_groups.c kinds/ssh_keys.c kinds/hosts.c kinds/host.c \
               kinds/place.c kinds/quotas.c kinds/quota.c kinds/lun.c kinds/disk.c \
-              kinds/migrate.c kinds/usage.c
+              kinds/migrate.c kinds/usage.c kinds/history.c kinds/metrics.c kinds/dashboard.c
 # The front end: it holds no kind.
 VDCFS_SRC   = vdcfs/main.c vdcfs/vdcfs.c vdcfs/namespace.c vdcfs/handle.c vdcfs/handle_iscsi.c vdcfs/handle_clone.c \
               vdcfs/notify.c vdcfs/ctl.c vdcfs/tree.c vdcfs/wgather.c
 UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement \
               test_volumes test_iscsi test_networks \
               test_quotas test_agent_doc test_kinds test_wire_roundtrip \
-              test_disk_snapshots test_wgather test_migrate test_usage
+              test_disk_snapshots test_wgather test_migrate test_usage test_metrics
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 AGENT_FUZZERS = fuzz_agent_join fuzz_agent_hva_report fuzz_agent_sta_report fuzz_agent_path
 # The desired states as the agents read them (their own parsers).
@@ -67,7 +67,7 @@ HVA_OBJ     = $(HVA_SRC:%.c=$(BUILD)/obj/%.o)
 STA_OBJ     = $(STA_SRC:%.c=$(BUILD)/obj/%.o)
 
 all: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/vdc-sta $(BUILD)/mkinstances $(BUILD)/bench-scheduler \
-     $(BUILD)/bench-placement $(BUILD)/bench-migrate-ref
+     $(BUILD)/bench-placement $(BUILD)/bench-migrate-ref $(BUILD)/bench-metrics
 
 $(BUILD)/obj/%.o: %.c $(wildcard backend/*.h kinds/*.h vdcfs/*.h)
 	@mkdir -p $(dir $@)
@@ -146,6 +146,9 @@ $(BUILD)/bench-scheduler: $(BUILD)/obj/bench/scheduler.o $(BUILD)/libvdc.a
 $(BUILD)/bench-placement: $(BUILD)/obj/bench/placement.o $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/bench-metrics: $(BUILD)/obj/bench/metrics.o $(BUILD)/libvdc.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # bench/migrate.sh's reference: libvirt's own live migration from a small program.
 $(BUILD)/bench-migrate-ref: bench/migrate_ref.c
 	@mkdir -p $(dir $@)
@@ -158,6 +161,7 @@ $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/libvdc.a
 # The tests of the kinds use their real tables, from libvdc.a.
 $(BUILD)/test_placement $(BUILD)/test_volumes $(BUILD)/test_networks $(BUILD)/test_quotas: tests/unit/unit_model.h
 $(BUILD)/test_disk_snapshots $(BUILD)/test_migrate $(BUILD)/test_usage: tests/unit/unit_model.h
+$(BUILD)/test_metrics: tests/unit/unit_model.h tests/unit/golden.h
 # The front end's write gathering policy: pure, so built from its source.
 $(BUILD)/test_wgather: tests/unit/test_wgather.c tests/unit/unit.h vdcfs/wgather.c vdcfs/wgather.h $(BUILD)/libvdc.a
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka $(LDLIBS)

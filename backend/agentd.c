@@ -40,6 +40,7 @@
 
 #include "agent_doc.h"
 #include "agentd.h"
+#include "counters.h"
 #include "host.h"
 #include "imagesum.h"
 #include "instance.h"
@@ -342,6 +343,7 @@ static enum MHD_Result refuse(struct MHD_Connection *c, unsigned status, const c
 {
 	char addr[INET6_ADDRSTRLEN];
 
+	vdc_count(VDC_C_AGENT_REFUSED_REQ);
 	client_addr(c, addr, sizeof(addr));
 	vdc_model_wrlock();
 	vdc_event(NULL, "refused %s from %s: %s", what, addr, why);
@@ -516,6 +518,7 @@ static void stranger_refused(uint32_t ip, const char *what, const char *why, boo
 static enum MHD_Result refuse_stranger(struct MHD_Connection *c, unsigned status, const char *what,
 				       const char *why)
 {
+	vdc_count(VDC_C_AGENT_REFUSED_REQ);
 	stranger_refused(client_ip(c), what, why, false);
 	return reply_error(c, status, why);
 }
@@ -564,6 +567,7 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t
 		snprintf(why, sizeof(why), "it has %u connections that have not authenticated", mine);
 	else
 		snprintf(why, sizeof(why), "%u connections have not authenticated", all);
+	vdc_count(VDC_C_AGENT_REFUSED_CONN);
 	stranger_refused(ip, "a connection", why, true);
 	return MHD_NO;
 }
@@ -582,6 +586,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 		conns = k;
 		conns_unauth++;
 		*socket_ctx = k;
+		vdc_count(VDC_C_AGENT_ACCEPTED);
+		vdc_gauge_add(VDC_G_AGENT_OPEN, 1);
 	} else if (k) {
 		for (p = &conns; *p && *p != k; p = &(*p)->next)
 			;
@@ -590,6 +596,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 		if (!k->authed)
 			conns_unauth--;
 		free(k);
+		vdc_gauge_add(VDC_G_AGENT_OPEN, -1);
 		*socket_ctx = NULL;
 	}
 	pthread_mutex_unlock(&conns_lock);
@@ -720,6 +727,7 @@ static enum MHD_Result serve_desired(struct MHD_Connection *c, const char *name)
 		if (vdc_host_of(host)->rev > rev || rev == 0 || stopping) {
 			j = vdc_wire_desired(host, vdc_image_sum);
 			vdc_model_unlock();
+			vdc_count(VDC_C_AGENT_POLLS);
 			return reply(c, MHD_HTTP_OK, j);
 		}
 		vdc_model_unlock();
@@ -839,6 +847,7 @@ static enum MHD_Result serve_sta_report(struct MHD_Connection *c, const char *na
 	vdc_model_flush();
 	vdc_model_unlock();
 	vdc_doc_sta_report_release(&r);
+	vdc_count(VDC_C_AGENT_REPORTS);
 	return reply(c, MHD_HTTP_OK, vdc_wire_ok());
 }
 
@@ -930,6 +939,7 @@ static enum MHD_Result serve_report(struct MHD_Connection *c, const char *name, 
 	free(vols);
 	free(list);
 	vdc_doc_hva_report_release(&r);
+	vdc_count(VDC_C_AGENT_REPORTS);
 	return reply(c, MHD_HTTP_OK, vdc_wire_ok());
 }
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "counters.h"
 #include "eventlog.h"
 #include "strbuf.h"
 
@@ -201,6 +202,7 @@ int vdc_eventlog_append(uid_t uid, int64_t id, const char *text, struct vdc_err 
 	if (rc == 0 && log_sync && fdatasync(log_fd) < 0)
 		rc = vdc_err_set(err, -errno, "cannot sync events.log: %s", strerror(errno));
 	if (rc == 0) {
+		vdc_count(VDC_C_EVENTS);
 		log_broken = false;
 		return 0;
 	}

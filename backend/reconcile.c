@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "disk.h"
+#include "history.h"
 #include "host.h"
 #include "instance.h"
 #include "lun.h"
@@ -39,6 +40,7 @@ void vdc_host_report(struct vdc_obj *host, const struct vdc_report_inst *insts, 
 	unsigned vols_before = vdc_host_seen_volumes(h);
 
 	vdc_host_record(host, insts, n);
+	vdc_history_report(host);
 	host_reconcile(host);
 	vdc_migrations_reconcile();
 	vdc_instances_retry();

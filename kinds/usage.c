@@ -49,12 +49,11 @@ void vdc_usage_format_load(const int64_t load[3], struct strbuf *out)
 }
 
 /*
- * The instance's figures, or NULL while it does not run: its host's last
- * report, read only while run/state says running (or migrating: the guest
- * runs on its source until it moved), so a stopped guest's files are
- * empty at once, not one report later.
+ * The instance's figures (usage.h): read only while run/state says
+ * running (or migrating: the guest runs on its source until it moved),
+ * so a stopped guest's files are empty at once, not one report later.
  */
-static const struct vdc_usage *usage_of(const struct vdc_obj *inst)
+const struct vdc_usage *vdc_usage_of(const struct vdc_obj *inst)
 {
 	const struct vdc_seen *s;
 
@@ -80,7 +79,7 @@ static void end_line(struct strbuf *out, size_t before)
 
 void vdc_usage_show_cpu(const struct vdc_obj *inst, struct strbuf *out)
 {
-	const struct vdc_usage *u = usage_of(inst);
+	const struct vdc_usage *u = vdc_usage_of(inst);
 	size_t before = out->len;
 
 	if (u)
@@ -90,7 +89,7 @@ void vdc_usage_show_cpu(const struct vdc_obj *inst, struct strbuf *out)
 
 void vdc_usage_show_cpu_time(const struct vdc_obj *inst, struct strbuf *out)
 {
-	const struct vdc_usage *u = usage_of(inst);
+	const struct vdc_usage *u = vdc_usage_of(inst);
 	size_t before = out->len;
 
 	if (u)
@@ -100,7 +99,7 @@ void vdc_usage_show_cpu_time(const struct vdc_obj *inst, struct strbuf *out)
 
 void vdc_usage_show_memory_used(const struct vdc_obj *inst, struct strbuf *out)
 {
-	const struct vdc_usage *u = usage_of(inst);
+	const struct vdc_usage *u = vdc_usage_of(inst);
 	size_t before = out->len;
 
 	if (u)
@@ -110,7 +109,7 @@ void vdc_usage_show_memory_used(const struct vdc_obj *inst, struct strbuf *out)
 
 void vdc_usage_show_disk_read(const struct vdc_obj *inst, struct strbuf *out)
 {
-	const struct vdc_usage *u = usage_of(inst);
+	const struct vdc_usage *u = vdc_usage_of(inst);
 
 	if (u)
 		show_count(u->disk_read, out);
@@ -118,7 +117,7 @@ void vdc_usage_show_disk_read(const struct vdc_obj *inst, struct strbuf *out)
 
 void vdc_usage_show_disk_written(const struct vdc_obj *inst, struct strbuf *out)
 {
-	const struct vdc_usage *u = usage_of(inst);
+	const struct vdc_usage *u = vdc_usage_of(inst);
 
 	if (u)
 		show_count(u->disk_written, out);
@@ -126,7 +125,7 @@ void vdc_usage_show_disk_written(const struct vdc_obj *inst, struct strbuf *out)
 
 void vdc_usage_show_net_received(const struct vdc_obj *inst, struct strbuf *out)
 {
-	const struct vdc_usage *u = usage_of(inst);
+	const struct vdc_usage *u = vdc_usage_of(inst);
 
 	if (u)
 		show_count(u->net_received, out);
@@ -134,7 +133,7 @@ void vdc_usage_show_net_received(const struct vdc_obj *inst, struct strbuf *out)
 
 void vdc_usage_show_net_sent(const struct vdc_obj *inst, struct strbuf *out)
 {
-	const struct vdc_usage *u = usage_of(inst);
+	const struct vdc_usage *u = vdc_usage_of(inst);
 
 	if (u)
 		show_count(u->net_sent, out);
@@ -142,7 +141,7 @@ void vdc_usage_show_net_sent(const struct vdc_obj *inst, struct strbuf *out)
 
 void vdc_usage_show_uptime(const struct vdc_obj *inst, struct strbuf *out)
 {
-	const struct vdc_usage *u = usage_of(inst);
+	const struct vdc_usage *u = vdc_usage_of(inst);
 
 	if (u)
 		show_count(u->uptime, out);

@@ -26,6 +26,7 @@
 
 #include <stdint.h>
 
+#include "host.h"
 #include "model.h"
 #include "strbuf.h"
 
@@ -40,6 +41,12 @@ void vdc_usage_format_ns(int64_t ns, struct strbuf *out);
 void vdc_usage_format_kib(int64_t kib, struct strbuf *out);
 /* The three load averages (hundredths) as /proc/loadavg writes them: "0.52 0.58 0.59"; nothing if one is unknown. */
 void vdc_usage_format_load(const int64_t load[3], struct strbuf *out);
+
+/*
+ * A running instance's figures as its host last reported them (each -1
+ * when not sent), or NULL while it does not run (also for metrics.c).
+ */
+const struct vdc_usage *vdc_usage_of(const struct vdc_obj *inst);
 
 /* instances/NAME/run/ */
 void vdc_usage_show_cpu(const struct vdc_obj *inst, struct strbuf *out);

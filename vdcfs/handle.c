@@ -178,6 +178,9 @@ int handle_open(const struct node *n, struct fuse_file_info *fi, bool created)
 		 * writes, so an earlier commit would be wrong).
 		 */
 		h->truncated = true;
+	} else if (n->type == N_GFILE && tree_gfile_rendered_at_open(n->idx)) {
+		tree_show(n, &h->buf);
+		h->rendered = true;
 	} else if (n->type != N_CTL && !is_live(n->type)) {
 		/* Live files are shown afresh at every read (text_read). */
 		tree_show(n, &h->buf);
@@ -194,7 +197,7 @@ int handle_open(const struct node *n, struct fuse_file_info *fi, bool created)
 	 * FLUSH.
 	 */
 	fi->direct_io = is_live(n->type) || n->type == N_ATTR;
-	fi->keep_cache = n->type == N_TAG || (n->type == N_GFILE && n->idx != G_RUN_EVENTS);
+	fi->keep_cache = n->type == N_TAG || (n->type == N_GFILE && n->idx != G_RUN_EVENTS && !h->rendered);
 	fi->noflush = !(wr && n->type == N_ATTR && (n->kind->attrs[n->idx].flags & VDC_ATTR_MULTILINE));
 	fi->fh = (uintptr_t)h;
 	return 0;
@@ -217,7 +220,7 @@ static void text_read(fuse_req_t req, struct handle *h, size_t size, off_t off)
 	 */
 	begin(req);
 	vdc_model_rdlock();
-	if (is_live(h->type)) {
+	if (is_live(h->type) && !h->rendered) {
 		struct node n;
 
 		if (tree_from_ino(h->ino, &n) == 0)

@@ -72,6 +72,7 @@ struct handle {
 	bool written;       /* a write succeeded */
 	bool pending;       /* a multi-line value waits for close */
 	bool failed;        /* a write failed: commit nothing more */
+	bool rendered;      /* buf holds the whole file, made at open (run/metrics.prom, dashboard.html) */
 	/* A volume's data (kind->block): its own session to the LUN. */
 	struct vdc_iscsi *lun;
 	int64_t vol;        /* the volume's id (it may be renamed while open) */

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "counters.h"
 #include "frontend.h"
 #include "handle.h"
 #include "notify.h"
@@ -253,6 +254,7 @@ void clone_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in, stru
 	bool start;
 	int rc;
 
+	vdc_count_fuse(VDC_FOP_COPY_FILE_RANGE);
 	(void)ino_in;
 	(void)ino_out;
 	begin(req);

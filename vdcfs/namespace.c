@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "counters.h"
 #include "frontend.h"
 #include "handle.h"
 #include "namespace.h"
@@ -94,6 +95,7 @@ void vdcfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mo
 	bool exists;
 	int rc;
 
+	vdc_count_fuse(VDC_FOP_CREATE);
 	(void)mode;
 	begin(req);
 	vdc_model_wrlock();
@@ -171,6 +173,7 @@ void vdcfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 	bool exists;
 	int rc;
 
+	vdc_count_fuse(VDC_FOP_MKDIR);
 	(void)mode;
 	begin(req);
 	volume_flush_for(parent);   /* a snapshot holds what was written before it */
@@ -235,6 +238,7 @@ void vdcfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	unsigned i;
 	int rc;
 
+	vdc_count_fuse(VDC_FOP_RMDIR);
 	begin(req);
 	vdc_model_wrlock();
 	rc = resolve_visible(parent, name, &dir, &n);
@@ -288,6 +292,7 @@ void vdcfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct node dir, n;
 	int rc;
 
+	vdc_count_fuse(VDC_FOP_UNLINK);
 	begin(req);
 	vdc_model_wrlock();
 	rc = resolve_visible(parent, name, &dir, &n);
@@ -338,6 +343,7 @@ void vdcfs_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const 
 	bool exists;
 	int rc, a;
 
+	vdc_count_fuse(VDC_FOP_SYMLINK);
 	begin(req);
 	vdc_model_wrlock();
 	rc = resolve_entry(parent, name, &dir, &n, &exists);
@@ -497,6 +503,7 @@ void vdcfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_
 	bool exists;
 	int rc;
 
+	vdc_count_fuse(VDC_FOP_RENAME);
 	begin(req);
 	if (flags & RENAME_EXCHANGE) {
 		fuse_reply_err(req, EINVAL);

@@ -91,8 +91,11 @@ void tell_kernel(void)
  */
 double attr_timeout(const struct node *n)
 {
-	/* run/events has a size per reader: the kernel's one copy would be another's. */
-	if (n->type == N_GFILE && n->idx == G_RUN_EVENTS)
+	/*
+	 * run/events, metrics.prom and dashboard.html have a size per reader:
+	 * the kernel's one copy would be another's.
+	 */
+	if (n->type == N_GFILE && (n->idx == G_RUN_EVENTS || tree_gfile_rendered_at_open(n->idx)))
 		return 0;
 	return n->type == N_SCRATCH ? 0 : ATTR_TIMEOUT;
 }

@@ -1,6 +1,9 @@
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dashboard.h"
+#include "metrics.h"
 #include "tree.h"
 
 #define INO_ROOT 1
@@ -204,6 +207,10 @@ static int step(struct node *n, const char *c, size_t l)
 			n->idx = G_RUN_TAG;
 		else if (is(c, l, "events"))
 			n->idx = G_RUN_EVENTS;
+		else if (is(c, l, "metrics.prom"))
+			n->idx = G_RUN_METRICS;
+		else if (is(c, l, "dashboard.html"))
+			n->idx = G_RUN_DASHBOARD;
 		else
 			return -ENOENT;
 		n->type = N_GFILE;
@@ -425,8 +432,54 @@ void tree_link_from(const struct node *n, struct strbuf *out)
 		strbuf_addf(out, "/%s", n->kind->reldirs[n->idx].name);
 }
 
+/*
+ * run/metrics.prom and dashboard.html are made anew at every open for the
+ * reader (their figures move with every request, this one's too), so no
+ * stat can give the size of the next open's text. A stat gives the length
+ * of the last rendering for that reader, rendering only when there is
+ * none: a stat and an open (cat) would otherwise render twice a file that
+ * is read with direct I/O to its end whatever its size says.
+ */
+#define RENDERED_SLOTS 16
+static pthread_mutex_t rendered_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rendered {
+	int idx;            /* 0: free (G_RUN_TAG is never rendered) */
+	uid_t uid;
+	size_t len;
+} rendered[RENDERED_SLOTS];
+static unsigned rendered_next;
+
+static void rendered_put(int idx, uid_t uid, size_t len)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&rendered_lock);
+	for (i = 0; i < RENDERED_SLOTS && !(rendered[i].idx == idx && rendered[i].uid == uid); i++)
+		;
+	if (i == RENDERED_SLOTS)
+		i = rendered_next++ % RENDERED_SLOTS;
+	rendered[i] = (struct rendered){ idx, uid, len };
+	pthread_mutex_unlock(&rendered_lock);
+}
+
+static bool rendered_get(int idx, uid_t uid, size_t *len)
+{
+	bool found = false;
+	unsigned i;
+
+	pthread_mutex_lock(&rendered_lock);
+	for (i = 0; i < RENDERED_SLOTS && !found; i++) {
+		found = rendered[i].idx == idx && rendered[i].uid == uid;
+		if (found)
+			*len = rendered[i].len;
+	}
+	pthread_mutex_unlock(&rendered_lock);
+	return found;
+}
+
 void tree_show(const struct node *n, struct strbuf *out)
 {
+	size_t before = out->len;
 	const struct vdc_kind *k;
 	unsigned f;
 
@@ -443,10 +496,16 @@ void tree_show(const struct node *n, struct strbuf *out)
 	case N_GFILE:
 		if (n->idx == G_RUN_EVENTS)
 			vdc_events_show_for(tree_caller_uid, out);
+		else if (n->idx == G_RUN_METRICS)
+			vdc_metrics_render(tree_caller_uid, out);
+		else if (n->idx == G_RUN_DASHBOARD)
+			vdc_dashboard_render(tree_caller_uid, vdc_now().tv_sec, out);
 		else if ((k = kind_file_of((unsigned)n->idx, &f)) && k->files[f].show)
 			k->files[f].show(out);
 		else
 			strbuf_addstr(out, CACHEDIR_TAG);
+		if (tree_gfile_rendered_at_open(n->idx))
+			rendered_put(n->idx, tree_caller_uid, out->len - before);
 		break;
 	case N_LINK:
 	case N_REL:
@@ -567,6 +626,7 @@ int tree_stat(const struct node *n, struct stat *st)
 	__do_strbuf struct strbuf text = STRBUF_INIT;
 	const struct vdc_kind *k;
 	unsigned f;
+	size_t rlen;
 
 	if (!start_time.tv_sec)
 		start_time = vdc_now();
@@ -598,7 +658,10 @@ int tree_stat(const struct node *n, struct stat *st)
 		k = kind_file_of((unsigned)n->idx, &f);
 		st->st_mode = S_IFREG | (k ? k->files[f].mode : 0444);
 		/* A tag never changes: a fixed time lets rsync see it is the same. */
-		set_times(st, n->idx == G_RUN_EVENTS ? vdc_events_mtime() : (struct timespec){ 0, 0 });
+		if (tree_gfile_rendered_at_open(n->idx))
+			set_times(st, vdc_now());   /* made anew at every read */
+		else
+			set_times(st, n->idx == G_RUN_EVENTS ? vdc_events_mtime() : (struct timespec){ 0, 0 });
 		break;
 	case N_OBJ:
 		st->st_mode = S_IFDIR | 0700;
@@ -672,6 +735,10 @@ int tree_stat(const struct node *n, struct stat *st)
 	if (tree_is_dir(n)) {
 		st->st_nlink = 2;
 		st->st_size = 0;
+	} else if (n->type == N_GFILE && tree_gfile_rendered_at_open(n->idx) &&
+		   rendered_get(n->idx, tree_caller_uid, &rlen)) {
+		st->st_size = (off_t)rlen;
+		st->st_blocks = (blkcnt_t)((rlen + 511) / 512);
 	} else {
 		tree_show(n, &text);
 		st->st_size = (off_t)text.len;

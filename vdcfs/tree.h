@@ -18,7 +18,7 @@ enum node_type {
 	N_ROOT,
 	N_KINDDIR,     /* instances/ */
 	N_GRUN,        /* run/ */
-	N_GFILE,       /* run/events, run/CACHEDIR.TAG, a kind's own files (hosts/join) */
+	N_GFILE,       /* run/events, metrics.prom, dashboard.html, CACHEDIR.TAG, a kind's own files (hosts/join) */
 	N_OBJ,         /* instances/web1/, instances/web1/nics/eth0/ */
 	N_ATTR,        /* a VALUE attribute file */
 	N_LINK,        /* a LINK attribute: a symlink */
@@ -38,7 +38,17 @@ enum node_type {
  * folders (struct vdc_kind's files: hosts/CACHEDIR.TAG, hosts/join) from
  * G_KIND_FILES on, kind after kind in the order of vdc_kinds().
  */
-enum gfile { G_RUN_TAG, G_RUN_EVENTS, G_KIND_FILES };
+enum gfile { G_RUN_TAG, G_RUN_EVENTS, G_RUN_METRICS, G_RUN_DASHBOARD, G_KIND_FILES };
+
+/*
+ * run/metrics.prom and run/dashboard.html: rendered whole at open for the
+ * reader (a document read in several requests must be one rendering),
+ * and read from that copy.
+ */
+static inline bool tree_gfile_rendered_at_open(int idx)
+{
+	return idx == G_RUN_METRICS || idx == G_RUN_DASHBOARD;
+}
 
 struct node {
 	enum node_type type;

@@ -24,6 +24,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "counters.h"
 #include "frontend.h"
 #include "handle.h"
 #include "namespace.h"
@@ -41,6 +42,7 @@ static void vdcfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc;
 	bool hidden = false, physical = false;
 
+	vdc_count_fuse(VDC_FOP_LOOKUP);
 	begin(req);
 	vdc_model_rdlock();
 	rc = tree_from_ino(parent, &n);
@@ -74,6 +76,7 @@ static void vdcfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void vdcfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
+	vdc_count_fuse(VDC_FOP_FORGET);
 	kernel_forgets(ino, nlookup);
 	vdc_model_wrlock();
 	tree_forget(ino);
@@ -85,6 +88,7 @@ static void vdcfs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_
 {
 	size_t i;
 
+	vdc_count_fuse(VDC_FOP_FORGET);
 	for (i = 0; i < count; i++)
 		kernel_forgets(forgets[i].ino, forgets[i].nlookup);
 	vdc_model_wrlock();
@@ -100,6 +104,7 @@ static void vdcfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	struct node n;
 	int rc;
 
+	vdc_count_fuse(VDC_FOP_GETATTR);
 	(void)fi;
 	begin(req);
 	vdc_model_rdlock();
@@ -119,6 +124,7 @@ static void vdcfs_readlink(fuse_req_t req, fuse_ino_t ino)
 	struct node n;
 	int rc;
 
+	vdc_count_fuse(VDC_FOP_READLINK);
 	vdc_model_rdlock();
 	rc = tree_from_ino(ino, &n);
 	if (rc == 0 && n.type != N_LINK && n.type != N_REL)
@@ -307,6 +313,12 @@ static void list_dir(struct lister *l, const struct node *dir)
 		n.idx = G_RUN_EVENTS;
 		n.hidden = (tree_global_hidden & tree_hide_bit(&n)) != 0;
 		list_node(l, "events", &n);
+		n.idx = G_RUN_METRICS;
+		n.hidden = (tree_global_hidden & tree_hide_bit(&n)) != 0;
+		list_node(l, "metrics.prom", &n);
+		n.idx = G_RUN_DASHBOARD;
+		n.hidden = (tree_global_hidden & tree_hide_bit(&n)) != 0;
+		list_node(l, "dashboard.html", &n);
 		break;
 	case N_OBJ:
 		list_obj(l, dir);
@@ -353,6 +365,7 @@ static void vdcfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	struct node n;
 	int rc;
 
+	vdc_count_fuse(VDC_FOP_OPENDIR);
 	if (no_opendir) {
 		fuse_reply_err(req, ENOSYS);
 		return;
@@ -396,6 +409,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 static void vdcfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			  struct fuse_file_info *fi)
 {
+	vdc_count_fuse(VDC_FOP_READDIR);
 	(void)fi;
 	do_readdir(req, ino, size, off, false);
 }
@@ -403,12 +417,14 @@ static void vdcfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
 static void vdcfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			      struct fuse_file_info *fi)
 {
+	vdc_count_fuse(VDC_FOP_READDIR);
 	(void)fi;
 	do_readdir(req, ino, size, off, true);
 }
 
 static void vdcfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	vdc_count_fuse(VDC_FOP_RELEASEDIR);
 	(void)ino;
 	(void)fi;
 	fuse_reply_err(req, 0);
@@ -421,6 +437,7 @@ static void vdcfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct node n;
 	int rc;
 
+	vdc_count_fuse(VDC_FOP_OPEN);
 	begin(req);
 	vdc_model_rdlock();
 	rc = tree_from_ino(ino, &n);
@@ -443,6 +460,7 @@ static void vdcfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct handle *h = fh(fi);
 
+	vdc_count_fuse(VDC_FOP_READ);
 	(void)ino;
 	h->be->read(req, h, size, off);
 }
@@ -453,6 +471,7 @@ static void vdcfs_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t
 	struct handle *h = fh(fi);
 	int64_t counted;
 
+	vdc_count_fuse(VDC_FOP_WRITE);
 	if (h->type == N_CTL)
 		volume_flush_for(ino);   /* a verb (rollback) comes after the writes before it */
 	counted = clone_write_begin(h);
@@ -466,6 +485,7 @@ static void vdcfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 {
 	struct handle *h = fh(fi);
 
+	vdc_count_fuse(VDC_FOP_FLUSH);
 	(void)ino;
 	begin(req);
 	fuse_reply_err(req, h->be->flush ? -h->be->flush(h) : 0);
@@ -475,6 +495,7 @@ static void vdcfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 {
 	struct handle *h = fh(fi);
 
+	vdc_count_fuse(VDC_FOP_RELEASE);
 	(void)ino;
 	if (h->be->release)
 		h->be->release(h);
@@ -486,6 +507,7 @@ static void vdcfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fus
 {
 	struct handle *h = fh(fi);
 
+	vdc_count_fuse(VDC_FOP_FSYNC);
 	(void)ino;
 	fuse_reply_err(req, h->be->fsync ? -h->be->fsync(h, datasync) : 0);
 }
@@ -495,6 +517,7 @@ static void vdcfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 {
 	struct handle *h = fh(fi);
 
+	vdc_count_fuse(VDC_FOP_LSEEK);
 	(void)ino;
 	h->be->lseek(req, h, off, whence);
 }
@@ -596,6 +619,7 @@ static void vdcfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 	struct node n;
 	int rc;
 
+	vdc_count_fuse(VDC_FOP_SETATTR);
 	begin(req);
 	if (to_set & FUSE_SET_ATTR_SIZE) {
 		/* A volume's data is resized without the lock: discarding takes a while. */
@@ -646,6 +670,7 @@ static void vdcfs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct statvfs st;
 
+	vdc_count_fuse(VDC_FOP_STATFS);
 	(void)ino;
 	if (statvfs(vdc_model_datadir(), &st) < 0) {
 		fuse_reply_err(req, errno);
