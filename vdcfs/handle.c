@@ -156,7 +156,7 @@ int handle_open(const struct node *n, struct fuse_file_info *fi, bool created)
 		if (wr && !created)
 			return -EACCES;
 		break;
-	case N_ATTR: case N_CTL: case N_RUNFILE: case N_TAG: case N_DATA: case N_SCRATCH:
+	case N_ATTR: case N_CTL: case N_INPUT: case N_RUNFILE: case N_TAG: case N_DATA: case N_SCRATCH:
 		break;
 	default:
 		return tree_is_dir(n) ? -EISDIR : -EINVAL;
@@ -178,7 +178,7 @@ int handle_open(const struct node *n, struct fuse_file_info *fi, bool created)
 		 * writes, so an earlier commit would be wrong).
 		 */
 		h->truncated = true;
-	} else if (n->type != N_CTL && !is_live(n->type)) {
+	} else if (n->type != N_CTL && n->type != N_INPUT && !is_live(n->type)) {
 		/* Live files are shown afresh at every read (text_read). */
 		tree_show(n, &h->buf);
 	}
@@ -313,6 +313,12 @@ static void text_write(fuse_req_t req, struct handle *h, const char *data, size_
 		break;
 	case N_CTL:
 		rc = ctl_run(&n, data, size, &err);
+		break;
+	case N_INPUT:
+		/* The bytes go to the kind (an instance's console input); a read shows none. */
+		rc = size ? n.kind->input->write(n.obj, data, size, &err) : 0;
+		if (rc == 0)
+			rc = (int)size;
 		break;
 	case N_RUNFILE:
 	case N_TAG:
