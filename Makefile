@@ -46,7 +46,7 @@ UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 AGENT_FUZZERS = fuzz_agent_join fuzz_agent_hva_report fuzz_agent_sta_report fuzz_agent_path
 # The desired states as the agents read them (their own parsers).
-DESIRED_FUZZERS = fuzz_hva_desired fuzz_sta_desired
+DESIRED_FUZZERS = fuzz_hva_desired fuzz_sta_desired fuzz_hva_console_input
 FUZZERS    += $(AGENT_FUZZERS) $(DESIRED_FUZZERS)
 
 # The agents: agents/common/ is the protocol client (libcurl, jansson);
@@ -88,7 +88,7 @@ $(BUILD)/vdc-sta: $(STA_OBJ) $(AGENT_OBJ)
 # linking libvdc.a. `make unit-agents` runs them; UNIT_WRAP wraps each,
 # e.g. UNIT_WRAP="valgrind -q --error-exitcode=99 --leak-check=full".
 AGENT_UNIT_TESTS  = test_hva_xml test_hva_desired test_hva_seed test_agent_image \
-                    test_hva_state test_agent_proto test_hva_fw test_agent_core
+                    test_hva_state test_agent_proto test_hva_fw test_agent_core test_hva_console_input
 AGENT_TEST_CFLAGS = -Iagents/common -Iagents/hva $(shell pkg-config --cflags $(HVA_PKGS))
 AGENT_TEST_LIBS   = -lcmocka $(shell pkg-config --libs $(HVA_PKGS)) -lpthread
 HVA_LIB_SRC       = $(filter-out agents/hva/main.c,$(HVA_SRC))
@@ -98,6 +98,7 @@ $(AGENT_UNIT_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/unit/%.c tests/unit/unit.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(AGENT_TEST_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(AGENT_TEST_LIBS)
 $(BUILD)/test_hva_xml: agents/hva/domain_xml.c
+$(BUILD)/test_hva_console_input: agents/hva/console_keys.c
 $(BUILD)/test_hva_desired: agents/hva/desired.c agents/common/image.c agents/common/json_member.c agents/common/log.c
 $(BUILD)/test_hva_seed: agents/hva/seed.c agents/common/process.c agents/hva/desired.c agents/common/image.c \
 		agents/common/json_member.c agents/common/file.c agents/common/log.c
@@ -249,6 +250,7 @@ $(AGENT_FUZZERS:%=$(BUILD)/fuzz/%): $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/f
 # The agents' desired-state parsers: their files, agents/common's JSON helpers and jansson.
 $(BUILD)/fuzz/fuzz_hva_desired: agents/hva/desired.c agents/hva/firewall.c agents/common/image.c
 $(BUILD)/fuzz/fuzz_sta_desired: agents/sta/desired.c agents/common/image.c
+$(BUILD)/fuzz/fuzz_hva_console_input: agents/hva/console_keys.c
 $(DESIRED_FUZZERS:%=$(BUILD)/fuzz/%): $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h \
 		agents/common/json_member.c agents/common/log.c backend/validate.c backend/err.c backend/strbuf.c
 	@mkdir -p $(dir $@)
@@ -260,7 +262,7 @@ FUZZ_SECONDS ?= 10
 fuzz: $(FUZZERS:%=$(BUILD)/fuzz/%)
 	@set -e; for f in $(FUZZERS); do \
 	    echo "fuzz: $$f ($(FUZZ_SECONDS)s)"; \
-	    dict=; corpus=; case $$f in fuzz_agent_*|fuzz_*_desired) dict=-dict=tests/fuzz/fuzz_agent.dict;; esac; \
+	    dict=; corpus=; case $$f in fuzz_agent_*|fuzz_*_desired|fuzz_hva_console_input) dict=-dict=tests/fuzz/fuzz_agent.dict;; esac; \
 	    if [ -d tests/fuzz/seeds/$$f ]; then corpus=$(BUILD)/fuzz/$$f.corpus; \
 	        mkdir -p $$corpus && cp tests/fuzz/seeds/$$f/* $$corpus/; fi; \
 	    if ! ./$(BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$dict $$corpus \
