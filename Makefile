@@ -59,6 +59,11 @@ AGENT_COMMON_SRC = $(wildcard agents/common/*.c)
 HVA_SRC         = $(wildcard agents/hva/*.c)
 STA_SRC         = $(wildcard agents/sta/*.c)
 
+# vdc (agents/vdc/): `vdc top` and `vdc console`, a client of the tree
+# alone (ncurses); it links nothing of vdcfs or the agents.
+VDC_SRC     = $(wildcard agents/vdc/*.c)
+VDC_OBJ     = $(VDC_SRC:%.c=$(BUILD)/obj/%.o)
+
 BACKEND_OBJ = $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 KINDS_OBJ   = $(KINDS_SRC:%.c=$(BUILD)/obj/%.o)
 VDCFS_OBJ   = $(VDCFS_SRC:%.c=$(BUILD)/obj/%.o)
@@ -66,7 +71,7 @@ AGENT_OBJ   = $(AGENT_LIB_SRC:%.c=$(BUILD)/obj/%.o) $(AGENT_COMMON_SRC:%.c=$(BUI
 HVA_OBJ     = $(HVA_SRC:%.c=$(BUILD)/obj/%.o)
 STA_OBJ     = $(STA_SRC:%.c=$(BUILD)/obj/%.o)
 
-all: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/vdc-sta $(BUILD)/mkinstances $(BUILD)/bench-scheduler \
+all: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/vdc-sta $(BUILD)/vdc $(BUILD)/mkinstances $(BUILD)/bench-scheduler \
      $(BUILD)/bench-placement $(BUILD)/bench-migrate-ref
 
 $(BUILD)/obj/%.o: %.c $(wildcard backend/*.h kinds/*.h vdcfs/*.h)
@@ -79,6 +84,13 @@ $(BUILD)/obj/agents/%.o: agents/%.c $(wildcard backend/*.h agents/*/*.h)
 
 $(BUILD)/vdc-hva: $(HVA_OBJ) $(AGENT_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(HVA_PKGS)) -lpthread
+
+$(BUILD)/obj/agents/vdc/%.o: agents/vdc/%.c $(wildcard agents/vdc/*.h) backend/banned.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags ncursesw) -c -o $@ $<
+
+$(BUILD)/vdc: $(VDC_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs ncursesw) -lm
 
 $(BUILD)/vdc-sta: $(STA_OBJ) $(AGENT_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(AGENT_PKGS)) -lpthread
@@ -122,8 +134,14 @@ $(BUILD)/test_sta_desired: agents/sta/desired.c agents/common/image.c agents/com
 $(BUILD)/test_sta_disk: agents/sta/disk.c agents/sta/copy.c agents/sta/statedir.c agents/sta/desired.c \
 		$(AGENT_COMMON_SRC)
 
-unit-agents: $(AGENT_UNIT_TESTS:%=$(BUILD)/%) $(STA_UNIT_TESTS:%=$(BUILD)/%)
-	@set -e; for t in $(AGENT_UNIT_TESTS) $(STA_UNIT_TESTS); do $(UNIT_WRAP) ./$(BUILD)/$$t; done
+# vdc's unit tests: its pure part (view.c), no curses.
+VDC_UNIT_TESTS    = test_vdc_view
+$(BUILD)/test_vdc_view: tests/unit/test_vdc_view.c agents/vdc/view.c agents/vdc/view.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iagents/vdc $(LDFLAGS) -o $@ $(filter %.c,$^) -lcmocka -lm
+
+unit-agents: $(AGENT_UNIT_TESTS:%=$(BUILD)/%) $(STA_UNIT_TESTS:%=$(BUILD)/%) $(VDC_UNIT_TESTS:%=$(BUILD)/%)
+	@set -e; for t in $(AGENT_UNIT_TESTS) $(STA_UNIT_TESTS) $(VDC_UNIT_TESTS); do $(UNIT_WRAP) ./$(BUILD)/$$t; done
 
 $(BUILD)/libvdc.a: $(BACKEND_OBJ) $(KINDS_OBJ)
 	$(AR) rcs $@ $^
@@ -277,8 +295,10 @@ PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
 DOCDIR     ?= $(PREFIX)/share/doc/vdcfs
 SYSTEMDDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,/etc/systemd/system)
-install: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/vdc-sta
+BINDIR     ?= $(PREFIX)/bin
+install: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/vdc-sta $(BUILD)/vdc
 	install -D -m 0755 $(BUILD)/vdcfs $(DESTDIR)$(SBINDIR)/vdcfs
+	install -D -m 0755 $(BUILD)/vdc $(DESTDIR)$(BINDIR)/vdc
 	install -D -m 0755 $(BUILD)/vdc-hva $(DESTDIR)$(SBINDIR)/vdc-hva
 	install -D -m 0755 $(BUILD)/vdc-sta $(DESTDIR)$(SBINDIR)/vdc-sta
 	install -d $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSTEMDDIR)
