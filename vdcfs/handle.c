@@ -191,9 +191,11 @@ int handle_open(const struct node *n, struct fuse_file_info *fi, bool created)
 	 * (61-shared-reads.t). A value is read whole in one request anyway.
 	 * Other files change only through the mount and use the page cache,
 	 * which spares a round trip per read. Only a multi-line value needs
-	 * FLUSH.
+	 * FLUSH. An input file (console) too: each write(2) reaches vdcfs as
+	 * one request, taken whole or refused, and no written byte stays in
+	 * the page cache for a read to find.
 	 */
-	fi->direct_io = is_live(n->type) || n->type == N_ATTR;
+	fi->direct_io = is_live(n->type) || n->type == N_ATTR || n->type == N_INPUT;
 	fi->keep_cache = n->type == N_TAG || (n->type == N_GFILE && n->idx != G_RUN_EVENTS);
 	fi->noflush = !(wr && n->type == N_ATTR && (n->kind->attrs[n->idx].flags & VDC_ATTR_MULTILINE));
 	fi->fh = (uintptr_t)h;
