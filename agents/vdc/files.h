@@ -19,9 +19,9 @@ long vdc_read_bytes(const char *path, char *buf, size_t size);
 long vdc_read_text(const char *path, char *buf, size_t size);
 
 /*
- * The names in folder `dir` (no dot files), sorted, as one malloc'd
- * array of malloc'd strings (vdc_names_free): their count, or a negative
- * errno.
+ * The names of the folders in folder `dir` (objects: no files such as
+ * hosts/join, no dot names), sorted, as one malloc'd array of malloc'd
+ * strings (vdc_names_free): their count, or a negative errno.
  */
 long vdc_names(const char *dir, char ***out);
 void vdc_names_free(char **names, long n);

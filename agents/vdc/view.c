@@ -190,7 +190,7 @@ void vdc_inst_line(const struct vdc_top_inst *r, char *out, size_t size)
 
 void vdc_host_header(char *out, size_t size)
 {
-	snprintf(out, size, "%-20s %-8s %-18s %-26s %s", "HOST", "STATE", "CPU BUSY", "RESERVED CPUS / MEMORY",
+	snprintf(out, size, "%-20s %-8s %-18s %-24s %-7s %s", "HOST", "STATE", "CPU BUSY", "MEMORY RESERVED", "CPUS",
 		 "LOAD");
 }
 
@@ -212,8 +212,8 @@ void vdc_host_line(const struct vdc_top_host *h, char *out, size_t size)
 		snprintf(mem, sizeof(mem), "%.0fM/%.0fM", h->mem_used_mib.v, h->mem_mib.v);
 	else
 		snprintf(mem, sizeof(mem), "-");
-	snprintf(out, size, "%-20s %-8s %s %-5s %s %-5s %-9s %s", h->name, h->state[0] ? h->state : "-", cpubar, pct,
-		 resbar, cpus, mem, h->load[0] ? h->load : "-");
+	snprintf(out, size, "%-20s %-8s %s %-5s %s %-11s %-7s %s", h->name, h->state[0] ? h->state : "-", cpubar, pct,
+		 resbar, mem, cpus, h->load[0] ? h->load : "-");
 }
 
 size_t vdc_console_new_at(const char *prev, size_t plen, const char *cur, size_t clen)

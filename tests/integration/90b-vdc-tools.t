@@ -88,6 +88,7 @@ ok "mkdir a second instance (defined, not running)" vdc_instance zz9
 put 64M "$MNT/instances/zz9/memory"
 tm send-keys -t vdc "clear; $VDC_BIN top; echo top-left-\$?" Enter
 ok "vdc top shows the host" vdc_wait 10 screen_has '^ *a '
+nok "... and no file of hosts/ as a host" screen_has 'CACHEDIR.TAG\|^join'
 ok "... and the instances with their state and host" vdc_wait 5 eval "screen | grep -Eq '^ *web1 +running +a '"
 ok "... a stopped one too" screen_has '^ *zz9 *defined'
 order() { screen | awk '$1 == "web1" || $1 == "zz9" { printf "%s ", $1 }'; }

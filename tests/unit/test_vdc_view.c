@@ -145,12 +145,14 @@ static void test_text(void **state)
 	h.mem_mib = (struct vdc_num){ true, 2048 };
 	h.mem_used_mib = (struct vdc_num){ true, 512 };
 	vdc_host_line(&h, out, sizeof(out));
-	assert_string_equal(out, "a                    up       [-         ] -     [###       ] 1/2   512M/2048M -");
+	assert_string_equal(out, "a                    up       [-         ] -     [###       ] 512M/2048M  1/2     -");
+	vdc_host_header(out, sizeof(out));
+	assert_string_equal(out, "HOST                 STATE    CPU BUSY           MEMORY RESERVED          CPUS    LOAD");
 	h.cpu = (struct vdc_num){ true, 40 };
 	snprintf(h.load, sizeof(h.load), "0.50 0.25 0.10");
 	vdc_host_line(&h, out, sizeof(out));
 	assert_string_equal(out,
-			    "a                    up       [####      ] 40%   [###       ] 1/2   512M/2048M 0.50 0.25 0.10");
+			    "a                    up       [####      ] 40%   [###       ] 512M/2048M  1/2     0.50 0.25 0.10");
 }
 
 static void test_console_new_at(void **state)
