@@ -181,7 +181,7 @@ $(BUILD)/test_wgather: tests/unit/test_wgather.c tests/unit/unit.h vdcfs/wgather
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka $(LDLIBS)
 # The round trips of the agents' documents: the kinds and wire.c on one side, the agents' parsers on the other.
 $(BUILD)/test_wire_roundtrip: tests/unit/test_wire_roundtrip.c tests/unit/unit.h tests/unit/unit_model.h \
-		agents/hva/desired.c agents/sta/desired.c agents/hva/report_doc.c agents/sta/report_doc.c \
+		agents/hva/desired.c agents/sta/desired.c agents/hva/report_doc.c agents/sta/report_doc.c agents/hva/console_keys.c \
 		agents/common/json_member.c agents/common/log.c agents/common/image.c \
 		$(BUILD)/libvdc.a $(wildcard agents/*/*.h)
 	$(CC) $(CFLAGS) -Iagents -Iagents/common $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
