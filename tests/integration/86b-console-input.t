@@ -46,6 +46,9 @@ ok "tar of the instance" tar -C "$MNT/instances" -cf "$VDC_TMP/web1.tar" --exclu
 like "$(tar -tvf "$VDC_TMP/web1.tar" web1/console)" '^-rw------- .* 0 .* web1/console$' \
 	"holds an empty console file"
 ok "tar x of it back over the instance exits 0" tar -C "$MNT/instances" -xf "$VDC_TMP/web1.tar" web1/console
+ok "rm console hides it (tar and rsync remove before they write)" rm "$I/console"
+ok "... from the listing" bash -c "! ls '$I' | grep -qx console"
+ok "writing the name again brings it back" bash -c ": > '$I/console' && test -f '$I/console'"
 fails_with EACCES "another user cannot write it" \
 	timeout 10 setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups sh -c "printf x > '$I/console'"
 
