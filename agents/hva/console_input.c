@@ -29,8 +29,17 @@
 /* Keys kept for one pty that does not take them (a guest not reading): beyond, dropped. */
 #define TTY_PENDING_MAX (64 * 1024)
 
+/* Keys from the fetcher, with the pty it found for them. */
+struct hva_queued {
+	uint64_t id;
+	char pty[HVA_PTY_MAX];
+	unsigned char *buf;
+	size_t len;
+};
+
 struct hva_tty {
 	uint64_t id;
+	char pty[HVA_PTY_MAX];
 	int fd;                       /* the pty, raw, non-blocking */
 	unsigned char *pending;       /* keys not written yet */
 	size_t len;
@@ -56,24 +65,81 @@ static void wake(struct hva_console_input *c)
 		log_warn("console input: cannot wake the writer: %s", strerror(errno));
 }
 
-/* Hand keys to the writer, after any it has not taken yet. */
+/* The domain of instance `id` among those the agent was told to run, or "" (core lock). */
+static void domain_of(struct hva *h, uint64_t id, char *out, size_t size)
+{
+	size_t i;
+
+	out[0] = '\0';
+	pthread_mutex_lock(&h->core.lock);
+	for (i = 0; i < h->n_status; i++) {
+		if (h->status[i].id == id) {
+			snprintf(out, size, "%s", h->status[i].domain);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&h->core.lock);
+}
+
+/*
+ * The pty of instance `id`'s running domain, from libvirt: here, in the
+ * fetcher, so that the writer, which keeps the guests' output flowing,
+ * never waits for libvirtd.
+ */
+static int pty_of_instance(struct hva *h, uint64_t id, char *pty, size_t size, struct vdc_err *err)
+{
+	char name[VDC_NAME_MAX + 1];
+	virConnectPtr conn;
+	virDomainPtr dom = NULL;
+	char *xml = NULL;
+	int rc = 0;
+
+	domain_of(h, id, name, sizeof(name));
+	if (!name[0])
+		return vdc_err_set(err, -ENOENT, "instance %" PRIu64 " is not one of this host's", id);
+	conn = hva_libvirt_get(h);
+	if (!conn)
+		return vdc_err_set(err, -EAGAIN, "libvirt is not connected");
+	dom = virDomainLookupByName(conn, name);
+	if (!dom || virDomainIsActive(dom) != 1)
+		rc = vdc_err_set(err, -ENOENT, "domain %s is not running", name);
+	else if (!(xml = virDomainGetXMLDesc(dom, 0)))
+		rc = hva_virt_err(err, -EIO, "cannot read the definition of %s", name);
+	else if (hva_console_pty_of(xml, pty, size) < 0)
+		rc = vdc_err_set(err, -ENOTSUP, "domain %s has no pty serial port to type into", name);
+	free(xml);
+	if (dom)
+		virDomainFree(dom);
+	virConnectClose(conn);
+	return rc;
+}
+
+/* Hand keys to the writer with their ptys, after any it has not taken yet. */
 static void enqueue(struct hva_console_input *c, struct hva_keys *k, size_t n)
 {
+	struct vdc_err err = VDC_ERR_INIT;
+	char pty[HVA_PTY_MAX];
 	size_t i, j;
 
-	pthread_mutex_lock(&c->lock);
 	for (i = 0; i < n; i++) {
+		if (pty_of_instance(c->h, k[i].id, pty, sizeof(pty), &err) < 0) {
+			log_warn("console input: %zu bytes for instance %" PRIu64 " dropped: %s", k[i].len, k[i].id,
+				 err.msg);
+			continue;
+		}
+		pthread_mutex_lock(&c->lock);
 		for (j = 0; j < c->n_queue && c->queue[j].id != k[i].id; j++)
 			;
 		if (j == c->n_queue) {
 			c->queue = xrealloc(c->queue, (c->n_queue + 1) * sizeof(*c->queue));
-			c->queue[c->n_queue++] = (struct hva_keys){ k[i].id, NULL, 0 };
+			c->queue[c->n_queue++] = (struct hva_queued){ .id = k[i].id };
 		}
+		snprintf(c->queue[j].pty, sizeof(c->queue[j].pty), "%s", pty);
 		c->queue[j].buf = xrealloc(c->queue[j].buf, c->queue[j].len + k[i].len);
 		memcpy(c->queue[j].buf + c->queue[j].len, k[i].buf, k[i].len);
 		c->queue[j].len += k[i].len;
+		pthread_mutex_unlock(&c->lock);
 	}
-	pthread_mutex_unlock(&c->lock);
 	wake(c);
 }
 
@@ -134,61 +200,23 @@ static void tty_close(struct hva_tty *t)
 	t->len = 0;
 }
 
-/* The domain of instance `id` among those the agent was told to run, or "" (core lock). */
-static void domain_of(struct hva *h, uint64_t id, char *out, size_t size)
+/* Open a guest's pty raw and non-blocking: an fd, or a negative errno with the sentence. */
+static int tty_open(uint64_t id, const char *pty, struct vdc_err *err)
 {
-	size_t i;
-
-	out[0] = '\0';
-	pthread_mutex_lock(&h->core.lock);
-	for (i = 0; i < h->n_status; i++) {
-		if (h->status[i].id == id) {
-			snprintf(out, size, "%s", h->status[i].domain);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&h->core.lock);
-}
-
-/* Open the pty of instance `id`'s running domain: an fd, or a negative errno with the sentence. */
-static int tty_open(struct hva *h, uint64_t id, struct vdc_err *err)
-{
-	char name[VDC_NAME_MAX + 1], pty[64];
-	virConnectPtr conn;
-	virDomainPtr dom = NULL;
 	struct termios tio;
-	char *xml = NULL;
-	int fd, rc = 0;
+	int fd, rc;
 
-	domain_of(h, id, name, sizeof(name));
-	if (!name[0])
-		return vdc_err_set(err, -ENOENT, "instance %" PRIu64 " is not one of this host's", id);
-	conn = hva_libvirt_get(h);
-	if (!conn)
-		return vdc_err_set(err, -EAGAIN, "libvirt is not connected");
-	dom = virDomainLookupByName(conn, name);
-	if (!dom || virDomainIsActive(dom) != 1)
-		rc = vdc_err_set(err, -ENOENT, "domain %s is not running", name);
-	else if (!(xml = virDomainGetXMLDesc(dom, 0)))
-		rc = hva_virt_err(err, -EIO, "cannot read the definition of %s", name);
-	else if (hva_console_pty_of(xml, pty, sizeof(pty)) < 0)
-		rc = vdc_err_set(err, -ENOTSUP, "domain %s has no pty serial port to type into", name);
-	free(xml);
-	if (dom)
-		virDomainFree(dom);
-	virConnectClose(conn);
-	if (rc < 0)
-		return rc;
 	fd = open(pty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return vdc_err_set(err, -errno, "cannot open %s, the console of %s: %s", pty, name, strerror(errno));
+		return vdc_err_set(err, -errno, "cannot open %s, the console of instance %" PRIu64 ": %s", pty, id,
+				   strerror(errno));
 	/* Raw at once: no echo of the guest's output back into it, no CR/LF rewriting of keys. */
 	if (tcgetattr(fd, &tio) < 0 || (cfmakeraw(&tio), tcsetattr(fd, TCSANOW, &tio)) < 0) {
 		rc = vdc_err_set(err, -errno, "cannot make %s raw: %s", pty, strerror(errno));
 		close(fd);
 		return rc;
 	}
-	log_info("console input: typing into %s through %s", name, pty);
+	log_info("console input: typing into instance %" PRIu64 " through %s", id, pty);
 	return fd;
 }
 
@@ -201,15 +229,24 @@ static struct hva_tty *tty_find(struct hva_console_input *c, uint64_t id)
 			return &c->ttys[i];
 	}
 	c->ttys = xrealloc(c->ttys, (c->n_ttys + 1) * sizeof(*c->ttys));
-	c->ttys[c->n_ttys] = (struct hva_tty){ id, -1, NULL, 0 };
+	c->ttys[c->n_ttys] = (struct hva_tty){ .id = id, .fd = -1 };
 	return &c->ttys[c->n_ttys++];
+}
+
+static void queued_free(struct hva_queued *q, size_t n)
+{
+	size_t i;
+
+	for (i = 0; q && i < n; i++)
+		free(q[i].buf);
+	free(q);
 }
 
 /* Take the fetcher's keys into the ptys' pending bytes. */
 static void take_queue(struct hva_console_input *c)
 {
 	struct vdc_err err = VDC_ERR_INIT;
-	struct hva_keys *q;
+	struct hva_queued *q;
 	size_t n, i;
 
 	pthread_mutex_lock(&c->lock);
@@ -221,7 +258,14 @@ static void take_queue(struct hva_console_input *c)
 	for (i = 0; i < n; i++) {
 		struct hva_tty *t = tty_find(c, q[i].id);
 
-		if (t->fd < 0 && (t->fd = tty_open(c->h, q[i].id, &err)) < 0) {
+		/* Another pty: the guest started again (its old one hung up, or is about to). */
+		if (t->fd >= 0 && strcmp(t->pty, q[i].pty))
+			tty_close(t);
+		if (t->fd < 0) {
+			snprintf(t->pty, sizeof(t->pty), "%s", q[i].pty);
+			t->fd = tty_open(q[i].id, q[i].pty, &err);
+		}
+		if (t->fd < 0) {
 			log_warn("console input: %zu bytes for instance %" PRIu64 " dropped: %s", q[i].len, q[i].id,
 				 err.msg);
 			t->fd = -1;
@@ -236,7 +280,7 @@ static void take_queue(struct hva_console_input *c)
 		memcpy(t->pending + t->len, q[i].buf, q[i].len);
 		t->len += q[i].len;
 	}
-	hva_keys_free(q, n);
+	queued_free(q, n);
 }
 
 static void tty_flush(struct hva_tty *t)
@@ -367,7 +411,7 @@ void hva_console_input_release(struct hva_console_input *c)
 	for (i = 0; i < c->n_ttys; i++)
 		tty_close(&c->ttys[i]);
 	free(c->ttys);
-	hva_keys_free(c->queue, c->n_queue);
+	queued_free(c->queue, c->n_queue);
 	if (c->wake_fd >= 0)
 		close(c->wake_fd);
 	pthread_mutex_destroy(&c->lock);

@@ -4,10 +4,11 @@
  * docs/vdc-hva.md, "Consoles").
  *
  * Two threads. The fetcher keeps one GET console-input long-poll waiting
- * and hands what it brings to the writer. The writer holds, for each
- * guest that was sent keys, the pty of its first serial port (the domain
- * XML makes it a pty that qemu also logs to console.log: domain_xml.c),
- * opened raw and non-blocking, and writes the keys there; it reads and
+ * and hands what it brings to the writer, with the pty of each guest's
+ * first serial port, which it asks libvirt for (the domain XML makes the
+ * port a pty that qemu also logs to console.log: domain_xml.c). The
+ * writer, which never calls libvirt, holds each such pty open, raw and
+ * non-blocking, and writes the keys there; it reads and
  * drops what comes back from the pty (the guest's output, which qemu has
  * logged already), so qemu never waits for a reader. A pty is let go when
  * it hangs up (the guest stopped); it is found again from the live
@@ -30,6 +31,8 @@
 
 #include "err.h"
 
+/* A pty's path: /dev/pts/N. */
+#define HVA_PTY_MAX 64
 /* The most entries (instances) one answer may carry. */
 #define HVA_CONSOLE_INPUT_ENTRIES_MAX 65536
 
@@ -58,6 +61,7 @@ void hva_keys_free(struct hva_keys *k, size_t n);
 int hva_console_pty_of(const char *xml, char *out, size_t size);
 
 struct hva;
+struct hva_queued;
 struct hva_tty;
 
 struct hva_console_input {
@@ -67,7 +71,7 @@ struct hva_console_input {
 	bool started_fetcher, started_writer;
 
 	pthread_mutex_t lock;         /* guards the three below */
-	struct hva_keys *queue;       /* from the fetcher, for the writer */
+	struct hva_queued *queue;     /* from the fetcher, for the writer */
 	size_t n_queue;
 	bool stop;
 
