@@ -5,7 +5,8 @@
 # run/console. Then the program vdc, driven in tmux as a user would:
 # `vdc console web1` types a command and shows its output, Ctrl-] leaves
 # and gives the terminal back; `vdc top` shows the host and the
-# instances, `m` and `c` change the order, `q` quits.
+# instances, `n`, `r` and `m` change the order, `q` quits; keys for a
+# guest that stopped are refused, with the reason.
 
 # At least 300 s; more when the caller asks for more (make valgrind).
 VDC_WATCHDOG=$(( ${VDC_WATCHDOG:-0} > 300 ? VDC_WATCHDOG : 300 ))
@@ -110,5 +111,17 @@ ok "m sorts by memory, the most first" vdc_wait 5 eval '[ "$(order)" = "web1 zz9
 ok "the header says the order" screen_has 'sorted by memory'
 tm send-keys -t vdc q
 ok "q quits with status 0" vdc_wait 10 screen_has 'top-left-0'
+
+# ---- keys for a guest that stopped ----
+
+ok "power off" put off "$I/power"
+ok "web1 stops" vdc_wait_state web1 stopped 60
+tm send-keys -t vdc "clear; $VDC_BIN console web1; echo left-again-\$?" Enter
+vdc_wait 10 screen_has 'Ctrl-]'
+tm send-keys -t vdc x
+ok "vdc console says a key was not taken" vdc_wait 10 screen_has 'keys not taken: Invalid argument'
+ok "... and why, from run/err" vdc_wait 5 screen_has 'instance web1 is stopped: its console takes input only while it is running'
+tm send-keys -t vdc C-]
+ok "Ctrl-] leaves" vdc_wait 10 screen_has 'left-again-0'
 
 done_testing
