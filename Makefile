@@ -46,7 +46,7 @@ UNIT_TESTS  = test_validate test_strbuf test_scheduler test_model test_placement
 FUZZERS     = fuzz_rules fuzz_sshkey fuzz_size fuzz_text fuzz_cidr fuzz_link
 AGENT_FUZZERS = fuzz_agent_join fuzz_agent_hva_report fuzz_agent_sta_report fuzz_agent_path
 # The desired states as the agents read them (their own parsers).
-DESIRED_FUZZERS = fuzz_hva_desired fuzz_sta_desired
+DESIRED_FUZZERS = fuzz_hva_desired fuzz_sta_desired fuzz_hva_console_input
 FUZZERS    += $(AGENT_FUZZERS) $(DESIRED_FUZZERS)
 
 # The agents: agents/common/ is the protocol client (libcurl, jansson);
@@ -59,6 +59,11 @@ AGENT_COMMON_SRC = $(wildcard agents/common/*.c)
 HVA_SRC         = $(wildcard agents/hva/*.c)
 STA_SRC         = $(wildcard agents/sta/*.c)
 
+# vdc (agents/vdc/): `vdc top` and `vdc console`, a client of the tree
+# alone (ncurses); it links nothing of vdcfs or the agents.
+VDC_SRC     = $(wildcard agents/vdc/*.c)
+VDC_OBJ     = $(VDC_SRC:%.c=$(BUILD)/obj/%.o)
+
 BACKEND_OBJ = $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 KINDS_OBJ   = $(KINDS_SRC:%.c=$(BUILD)/obj/%.o)
 VDCFS_OBJ   = $(VDCFS_SRC:%.c=$(BUILD)/obj/%.o)
@@ -66,7 +71,7 @@ AGENT_OBJ   = $(AGENT_LIB_SRC:%.c=$(BUILD)/obj/%.o) $(AGENT_COMMON_SRC:%.c=$(BUI
 HVA_OBJ     = $(HVA_SRC:%.c=$(BUILD)/obj/%.o)
 STA_OBJ     = $(STA_SRC:%.c=$(BUILD)/obj/%.o)
 
-all: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/vdc-sta $(BUILD)/mkinstances $(BUILD)/bench-scheduler \
+all: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/vdc-sta $(BUILD)/vdc $(BUILD)/mkinstances $(BUILD)/bench-scheduler \
      $(BUILD)/bench-placement $(BUILD)/bench-migrate-ref $(BUILD)/bench-metrics
 
 $(BUILD)/obj/%.o: %.c $(wildcard backend/*.h kinds/*.h vdcfs/*.h)
@@ -80,6 +85,13 @@ $(BUILD)/obj/agents/%.o: agents/%.c $(wildcard backend/*.h agents/*/*.h)
 $(BUILD)/vdc-hva: $(HVA_OBJ) $(AGENT_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(HVA_PKGS)) -lpthread
 
+$(BUILD)/obj/agents/vdc/%.o: agents/vdc/%.c $(wildcard agents/vdc/*.h) backend/banned.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags ncursesw) -c -o $@ $<
+
+$(BUILD)/vdc: $(VDC_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs ncursesw) -lm
+
 $(BUILD)/vdc-sta: $(STA_OBJ) $(AGENT_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(AGENT_PKGS)) -lpthread
 
@@ -88,7 +100,8 @@ $(BUILD)/vdc-sta: $(STA_OBJ) $(AGENT_OBJ)
 # linking libvdc.a. `make unit-agents` runs them; UNIT_WRAP wraps each,
 # e.g. UNIT_WRAP="valgrind -q --error-exitcode=99 --leak-check=full".
 AGENT_UNIT_TESTS  = test_hva_xml test_hva_desired test_hva_seed test_agent_image \
-                    test_hva_state test_agent_proto test_hva_fw test_agent_core test_hva_usage
+                    test_hva_state test_agent_proto test_hva_fw test_agent_core test_hva_usage \
+                    test_hva_console_input
 AGENT_TEST_CFLAGS = -Iagents/common -Iagents/hva $(shell pkg-config --cflags $(HVA_PKGS))
 AGENT_TEST_LIBS   = -lcmocka $(shell pkg-config --libs $(HVA_PKGS)) -lpthread
 HVA_LIB_SRC       = $(filter-out agents/hva/main.c,$(HVA_SRC))
@@ -98,6 +111,7 @@ $(AGENT_UNIT_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/unit/%.c tests/unit/unit.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(AGENT_TEST_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(AGENT_TEST_LIBS)
 $(BUILD)/test_hva_xml: agents/hva/domain_xml.c
+$(BUILD)/test_hva_console_input: agents/hva/console_keys.c
 $(BUILD)/test_hva_desired: agents/hva/desired.c agents/common/image.c agents/common/json_member.c agents/common/log.c
 $(BUILD)/test_hva_seed: agents/hva/seed.c agents/common/process.c agents/hva/desired.c agents/common/image.c \
 		agents/common/json_member.c agents/common/file.c agents/common/log.c
@@ -122,8 +136,14 @@ $(BUILD)/test_sta_desired: agents/sta/desired.c agents/common/image.c agents/com
 $(BUILD)/test_sta_disk: agents/sta/disk.c agents/sta/copy.c agents/sta/statedir.c agents/sta/desired.c \
 		$(AGENT_COMMON_SRC)
 
-unit-agents: $(AGENT_UNIT_TESTS:%=$(BUILD)/%) $(STA_UNIT_TESTS:%=$(BUILD)/%)
-	@set -e; for t in $(AGENT_UNIT_TESTS) $(STA_UNIT_TESTS); do $(UNIT_WRAP) ./$(BUILD)/$$t; done
+# vdc's unit tests: its pure part (view.c), no curses.
+VDC_UNIT_TESTS    = test_vdc_view
+$(BUILD)/test_vdc_view: tests/unit/test_vdc_view.c agents/vdc/view.c agents/vdc/view.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iagents/vdc $(LDFLAGS) -o $@ $(filter %.c,$^) -lcmocka -lm
+
+unit-agents: $(AGENT_UNIT_TESTS:%=$(BUILD)/%) $(STA_UNIT_TESTS:%=$(BUILD)/%) $(VDC_UNIT_TESTS:%=$(BUILD)/%)
+	@set -e; for t in $(AGENT_UNIT_TESTS) $(STA_UNIT_TESTS) $(VDC_UNIT_TESTS); do $(UNIT_WRAP) ./$(BUILD)/$$t; done
 
 $(BUILD)/libvdc.a: $(BACKEND_OBJ) $(KINDS_OBJ)
 	$(AR) rcs $@ $^
@@ -167,7 +187,7 @@ $(BUILD)/test_wgather: tests/unit/test_wgather.c tests/unit/unit.h vdcfs/wgather
 	$(CC) $(CFLAGS) -Ivdcfs $(LDFLAGS) -o $@ $(filter %.c %.a,$^) -lcmocka $(LDLIBS)
 # The round trips of the agents' documents: the kinds and wire.c on one side, the agents' parsers on the other.
 $(BUILD)/test_wire_roundtrip: tests/unit/test_wire_roundtrip.c tests/unit/unit.h tests/unit/unit_model.h \
-		agents/hva/desired.c agents/sta/desired.c agents/hva/report_doc.c agents/sta/report_doc.c \
+		agents/hva/desired.c agents/sta/desired.c agents/hva/report_doc.c agents/sta/report_doc.c agents/hva/console_keys.c \
 		agents/common/json_member.c agents/common/log.c agents/common/image.c \
 		$(BUILD)/libvdc.a $(wildcard agents/*/*.h)
 	$(CC) $(CFLAGS) -Iagents -Iagents/common $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lcmocka $(LDLIBS)
@@ -255,6 +275,7 @@ $(AGENT_FUZZERS:%=$(BUILD)/fuzz/%): $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/f
 # The agents' desired-state parsers: their files, agents/common's JSON helpers and jansson.
 $(BUILD)/fuzz/fuzz_hva_desired: agents/hva/desired.c agents/hva/firewall.c agents/common/image.c
 $(BUILD)/fuzz/fuzz_sta_desired: agents/sta/desired.c agents/common/image.c
+$(BUILD)/fuzz/fuzz_hva_console_input: agents/hva/console_keys.c
 $(DESIRED_FUZZERS:%=$(BUILD)/fuzz/%): $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h \
 		agents/common/json_member.c agents/common/log.c backend/validate.c backend/err.c backend/strbuf.c
 	@mkdir -p $(dir $@)
@@ -266,7 +287,7 @@ FUZZ_SECONDS ?= 10
 fuzz: $(FUZZERS:%=$(BUILD)/fuzz/%)
 	@set -e; for f in $(FUZZERS); do \
 	    echo "fuzz: $$f ($(FUZZ_SECONDS)s)"; \
-	    dict=; corpus=; case $$f in fuzz_agent_*|fuzz_*_desired) dict=-dict=tests/fuzz/fuzz_agent.dict;; esac; \
+	    dict=; corpus=; case $$f in fuzz_agent_*|fuzz_*_desired|fuzz_hva_console_input) dict=-dict=tests/fuzz/fuzz_agent.dict;; esac; \
 	    if [ -d tests/fuzz/seeds/$$f ]; then corpus=$(BUILD)/fuzz/$$f.corpus; \
 	        mkdir -p $$corpus && cp tests/fuzz/seeds/$$f/* $$corpus/; fi; \
 	    if ! ./$(BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$dict $$corpus \
@@ -281,8 +302,10 @@ PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
 DOCDIR     ?= $(PREFIX)/share/doc/vdcfs
 SYSTEMDDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,/etc/systemd/system)
-install: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/vdc-sta
+BINDIR     ?= $(PREFIX)/bin
+install: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/vdc-sta $(BUILD)/vdc
 	install -D -m 0755 $(BUILD)/vdcfs $(DESTDIR)$(SBINDIR)/vdcfs
+	install -D -m 0755 $(BUILD)/vdc $(DESTDIR)$(BINDIR)/vdc
 	install -D -m 0755 $(BUILD)/vdc-hva $(DESTDIR)$(SBINDIR)/vdc-hva
 	install -D -m 0755 $(BUILD)/vdc-sta $(DESTDIR)$(SBINDIR)/vdc-sta
 	install -d $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSTEMDDIR)

@@ -16,7 +16,7 @@
  * docs/agent-protocol.md, "Limits"). A refused request
  * is answered at once, without reading the rest of its body.
  *
- * About 1,200 lines: the HTTP routes and every bound a stranger meets
+ * About 1,300 lines: the HTTP routes and every bound a stranger meets
  * (connections, bodies, refusals and their counting) stay in one file so
  * that what reaches the model from the network can be read in one place.
  * Image checksums are imagesum.c's, the documents wire.c's.
@@ -117,7 +117,7 @@ static unsigned refusals_first_lines, refusals_sum_lines;
 static uint64_t overflow_count, overflow_addrs;
 
 /* What a request is, told from its headers. */
-enum route_kind { R_NONE, R_JOIN, R_DESIRED, R_REPORT, R_CONSOLE, R_IMAGE };
+enum route_kind { R_NONE, R_JOIN, R_DESIRED, R_REPORT, R_CONSOLE, R_CONSOLE_INPUT, R_IMAGE };
 
 struct request {
 	struct strbuf body;
@@ -972,6 +972,57 @@ static enum MHD_Result serve_console(struct MHD_Connection *c, const char *name,
 	return reply(c, MHD_HTTP_OK, vdc_wire_have(have));
 }
 
+static bool past(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
+/*
+ * Console input for the guests of a hypervisor (a long-poll, as the
+ * desired state's): answers with what was written to the consoles of its
+ * instances, taken out of their queues, as soon as there is any, or with
+ * none after `wait` seconds. What an answer carries is gone from vdcfs:
+ * an answer lost on the way loses those keystrokes, as a serial line
+ * would.
+ */
+static enum MHD_Result serve_console_input(struct MHD_Connection *c, const char *name)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_console_input *list;
+	struct vdc_obj *host;
+	uint64_t wait = arg_u64(c, "wait", POLL_DEFAULT), seen;
+	struct timespec deadline;
+	size_t n, i;
+	char *j;
+	int rc;
+
+	if (wait > POLL_MAX)
+		wait = POLL_MAX;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)wait;
+	for (;;) {
+		seen = vdc_console_input_pushes();
+		if ((rc = authorize(c, name, &host, &err)) < 0)
+			return refuse_auth(c, rc, "a console input request", err.msg);
+		vdc_model_unlock();
+		vdc_model_wrlock();
+		host = vdc_host_find(name);   /* it may have gone between the locks */
+		list = host ? vdc_console_input_take(host, &n) : (n = 0, NULL);
+		vdc_model_unlock();
+		if (n || !host || stopping || past(&deadline)) {
+			j = vdc_wire_console_input(list, n);
+			for (i = 0; i < n; i++)
+				free(list[i].buf);
+			free(list);
+			return reply(c, MHD_HTTP_OK, j);
+		}
+		vdc_console_input_wait(seen, &deadline);
+	}
+}
+
 static enum MHD_Result serve_image(struct MHD_Connection *c, const char *name, const char *image)
 {
 	__do_strbuf struct strbuf path = STRBUF_INIT;
@@ -1042,6 +1093,8 @@ static enum route_kind route_of(const char *url, const char *method, struct requ
 		rq->limit = VDC_CONSOLE_MAX;
 		return R_CONSOLE;
 	}
+	if (get && !strcmp(rest, "console-input"))
+		return R_CONSOLE_INPUT;
 	if (get && !strncmp(rest, "images/", 7) && !strchr(rest + 7, '/'))
 		return R_IMAGE;
 	return R_NONE;
@@ -1055,6 +1108,7 @@ static const char *what_of(enum route_kind k)
 	case R_DESIRED: return "a desired-state request";
 	case R_REPORT: return "a report";
 	case R_CONSOLE: return "console output";
+	case R_CONSOLE_INPUT: return "a console input request";
 	case R_IMAGE: return "an image download";
 	case R_NONE: break;
 	}
@@ -1117,6 +1171,8 @@ static enum MHD_Result route(struct MHD_Connection *c, const struct request *rq)
 		return serve_report(c, rq->name, rq);
 	case R_CONSOLE:
 		return serve_console(c, rq->name, rq->rest + 8, rq);
+	case R_CONSOLE_INPUT:
+		return serve_console_input(c, rq->name);
 	case R_IMAGE:
 		return serve_image(c, rq->name, rq->rest + 7);
 	case R_NONE:
@@ -1222,6 +1278,7 @@ void vdc_agentd_stop(void)
 		vdc_model_wrlock();
 		vdc_host_bump(NULL);   /* wakes every long-poll */
 		vdc_model_unlock();
+		vdc_console_input_wake();
 		MHD_stop_daemon(daemon_);
 		daemon_ = NULL;
 		listen_fd = -1;   /* MHD closed it */

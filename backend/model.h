@@ -168,6 +168,19 @@ struct vdc_block_ops {
 	bool fixed_size;
 };
 
+/*
+ * A file of an object's folder that takes bytes and shows none (an
+ * instance's console): a write(2) hands its bytes to `write` (write lock
+ * held), which takes them all, or refuses them all with a negative errno
+ * and the sentence. A read returns nothing and the size is 0, so a copy
+ * of it is empty, and writing that copy back (tar x, cp -r) writes no
+ * byte and changes nothing.
+ */
+struct vdc_input_def {
+	const char *name;
+	int (*write)(struct vdc_obj *obj, const char *buf, size_t len, struct vdc_err *err);
+};
+
 /* A verb for ctl: `name [args]`. */
 struct vdc_verb_def {
 	const char *name;
@@ -187,6 +200,7 @@ struct vdc_kind {
 	unsigned nrunfiles;
 	const struct vdc_verb_def *verbs;
 	unsigned nverbs;
+	const struct vdc_input_def *input;      /* its input file, or NULL */
 	const struct vdc_kind_file_def *files;   /* files of the kind's folder */
 	unsigned nfiles;
 	const struct vdc_childdir_def *childdirs;   /* folders of child objects (nics/) */
@@ -362,12 +376,13 @@ struct vdc_obj {
  * with VDC_NATTRS, VDC_NRUNFILES, VDC_NRELDIRS and VDC_NFILES
  * (kinds/kinds.h), which fail to compile past these.
  */
-#define VDC_KIND_ATTRS_MAX    24
+#define VDC_KIND_ATTRS_MAX    23
 #define VDC_KIND_RUNFILES_MAX 28
 #define VDC_KIND_RELDIRS_MAX  4
 #define VDC_KIND_FILES_MAX    3
 
 /* Bits of vdc_obj.hidden: attribute i is bit i; these name the rest. */
+#define VDC_HIDE_INPUT    (1ULL << 23)
 #define VDC_HIDE_CTL      (1ULL << 24)
 #define VDC_HIDE_DATA     (1ULL << 25)
 #define VDC_HIDE_TAG      (1ULL << 26)
@@ -375,7 +390,7 @@ struct vdc_obj {
 #define VDC_HIDE_RUN(i)   (1ULL << (28 + (i)))   /* i < 28 */
 #define VDC_HIDE_REL(i)   (1ULL << (56 + (i)))   /* i < 4 */
 #define VDC_HIDE_CHILDDIR(i) (1ULL << (60 + (i)))   /* i < 4 */
-_Static_assert(VDC_KIND_ATTRS_MAX <= 24, "attribute bits run into VDC_HIDE_CTL");
+_Static_assert(VDC_KIND_ATTRS_MAX <= 23, "attribute bits run into VDC_HIDE_INPUT");
 _Static_assert(28 + VDC_KIND_RUNFILES_MAX <= 56, "run file bits run into VDC_HIDE_REL");
 _Static_assert(56 + VDC_KIND_RELDIRS_MAX <= 60, "relation folder bits run into VDC_HIDE_CHILDDIR");
 _Static_assert(60 + VDC_KIND_CHILDDIRS_MAX <= 64, "child folder bits run out of vdc_obj.hidden");

@@ -56,6 +56,13 @@
 #define VDC_GROUP_INSTANCES_MAX 4096
 #define VDC_GROUP_MEMBERS_MAX 65536
 
+/*
+ * Console input (instances/NAME/console) waiting for an instance's host
+ * to take it: a write that would pass it is EAGAIN; one answer of GET
+ * console-input carries at most this much per instance.
+ */
+#define VDC_CONSOLE_INPUT_MAX 4096
+
 /* A volume and its storage host. */
 #define VDC_VOLUME_SIZE_MIN (1ULL << 20)
 #define VDC_VOLUME_SIZE_MAX (16ULL << 40)     /* 16 TiB */

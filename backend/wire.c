@@ -334,6 +334,27 @@ char *vdc_wire_have(uint64_t have)
 	return dump(json_pack("{s:I}", VDC_WIRE_HAVE, (json_int_t)have));
 }
 
+char *vdc_wire_console_input(const struct vdc_console_input *list, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	json_t *arr = json_array();
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		char *hex = xmalloc(list[i].len * 2 + 1);
+
+		for (k = 0; k < list[i].len; k++) {
+			hex[2 * k] = digits[(unsigned char)list[i].buf[k] >> 4];
+			hex[2 * k + 1] = digits[(unsigned char)list[i].buf[k] & 15];
+		}
+		hex[2 * k] = '\0';
+		json_array_append_new(arr, json_pack("{s:I, s:s}", VDC_WIRE_ID, (json_int_t)list[i].id,
+						     VDC_WIRE_HEX, hex));
+		free(hex);
+	}
+	return dump(json_pack("{s:o}", VDC_WIRE_INPUT, arr));
+}
+
 char *vdc_wire_joined(const char *name, const char *token)
 {
 	return dump(json_pack("{s:s, s:s}", VDC_WIRE_NAME, name, VDC_WIRE_TOKEN, token));

@@ -72,4 +72,8 @@ char *vdc_wire_ok(void);
 char *vdc_wire_have(uint64_t have);
 char *vdc_wire_joined(const char *name, const char *token);
 
+/* Console input for a host's guests (wire_doc.h): `n` entries of `list`. */
+struct vdc_console_input;
+char *vdc_wire_console_input(const struct vdc_console_input *list, size_t n);
+
 #endif

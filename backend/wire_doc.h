@@ -260,4 +260,19 @@
 #define VDC_WIRE_OK "ok"
 #define VDC_WIRE_HAVE "have"
 
+/*
+ * Console input for a hypervisor's guests, GET
+ * /v1/hosts/NAME/console-input?wait=S (docs/agent-protocol.md, "Console
+ * input"). Written by backend/wire.c (vdc_wire_console_input), read by
+ * agents/hva/console_input.c (hva_console_input_parse):
+ *
+ * {input: [{id, hex}]}
+ *
+ * One entry per instance with bytes: its id and its bytes as lowercase
+ * hex digits, two per byte (keystrokes are any bytes, JSON strings are
+ * UTF-8).
+ */
+#define VDC_WIRE_INPUT "input"
+#define VDC_WIRE_HEX "hex"
+
 #endif

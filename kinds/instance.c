@@ -43,7 +43,24 @@ bool vdc_instance_is(const struct vdc_obj *obj, enum vdc_instance_state s)
 
 static void set_state(struct vdc_obj *obj, enum vdc_instance_state s)
 {
+	/* Keys typed for a guest that no longer runs are not kept for its next boot. */
+	if (s != VDC_ISTATE_RUNNING && s != VDC_ISTATE_MIGRATING)
+		vdc_console_input_drop(obj);
 	vdc_obj_set_state(obj, states[s]);
+}
+
+/*
+ * instances/NAME/console: bytes for the guest's serial input, while the
+ * guest runs (running, or moving live: it runs on its source until it
+ * arrives); its host fetches them (place.h, vdc_console_input_push).
+ */
+int vdc_instance_console_input(struct vdc_obj *obj, const char *buf, size_t len, struct vdc_err *err)
+{
+	if (!vdc_instance_is(obj, VDC_ISTATE_RUNNING) && !vdc_instance_is(obj, VDC_ISTATE_MIGRATING))
+		return vdc_err_set(err, -EINVAL,
+				   "instance %s is %s: its console takes input only while it is running", obj->name,
+				   obj->state);
+	return vdc_console_input_push(obj, buf, len, err);
 }
 
 bool vdc_instance_power_on(const struct vdc_obj *obj)

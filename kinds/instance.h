@@ -84,6 +84,13 @@ void vdc_instances_retry(void);
 /* Something its host builds it from changed (an attribute, a link). */
 void vdc_instance_touched(struct vdc_obj *obj);
 /* The verbs of ctl that act through the host. */
+/*
+ * The instance's input file, `console` (its kind's `input`): bytes for
+ * the guest's serial console. -EINVAL with the sentence while the guest
+ * does not run, -EAGAIN while VDC_CONSOLE_INPUT_MAX bytes wait already
+ * (place.h); all of `len` or nothing is taken. The write lock is held.
+ */
+int vdc_instance_console_input(struct vdc_obj *obj, const char *buf, size_t len, struct vdc_err *err);
 int vdc_instance_verb_reboot(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
 int vdc_instance_verb_reset(struct vdc_obj *obj, const char *args, size_t len, struct vdc_err *err);
 /*

@@ -140,6 +140,8 @@ static const struct vdc_verb_def nic_verbs[] = {
 	VDC_VERBS_COMMON,
 };
 
+static const struct vdc_input_def input = { "console", vdc_instance_console_input };
+
 static void instance_changed(struct vdc_obj *obj, unsigned attr)
 {
 	size_t len;
@@ -297,6 +299,7 @@ const struct vdc_kind vdc_kind_instances = {
 	.nrunfiles = VDC_NRUNFILES(runfiles),
 	.verbs = verbs,
 	.nverbs = VDC_ARRAY_SIZE(verbs),
+	.input = &input,
 	.childdirs = childdirs,
 	.nchilddirs = VDC_NCHILDDIRS(childdirs),
 	.has_data = true,

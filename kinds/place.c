@@ -6,7 +6,9 @@
  * joined and reported) and below the kinds that place or read placement
  * (instance.c, network.c, volume.c); it calls nothing above it.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +56,10 @@ void vdc_place_release(struct vdc_obj *instance)
 		free(migrating);
 		migrating = NULL;
 	}
-	if (p)
+	if (p) {
 		free(p->console);
+		free(p->input);
+	}
 	free(p);
 }
 
@@ -288,8 +292,10 @@ int vdc_place_set(struct vdc_obj *instance, const char *hostname, struct vdc_err
 	 * counts from there on (the text so far stays in run/console), or the
 	 * new host's first bytes would be taken for ones already received.
 	 */
-	if (strcmp(p->host, hostname))
+	if (strcmp(p->host, hostname)) {
 		p->console_have = 0;
+		vdc_console_input_drop(instance);   /* typed for the old host's guest */
+	}
 	snprintf(p->host, sizeof(p->host), "%s", hostname);
 	if (host) {
 		if (!host_link(host, instance->name))
@@ -607,6 +613,111 @@ uint64_t vdc_console_append(struct vdc_obj *instance, uint64_t offset, const cha
 	p->console_have = end;
 	instance->live_mtime = vdc_now();
 	return p->console_have;
+}
+
+/* ---- console input ---- */
+
+/*
+ * Pushes are counted under their own lock, not the model's: a fetch
+ * waits for the next one without holding the model, as the desired
+ * state's long-poll waits for a bump (host.c).
+ */
+static pthread_mutex_t input_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t input_cond;
+static bool input_cond_ready;
+static uint64_t input_pushes;
+
+static void input_cond_init(void)
+{
+	pthread_condattr_t a;
+
+	if (input_cond_ready)
+		return;
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&input_cond, &a);
+	pthread_condattr_destroy(&a);
+	input_cond_ready = true;
+}
+
+void vdc_console_input_wake(void)
+{
+	pthread_mutex_lock(&input_lock);
+	input_cond_init();
+	input_pushes++;
+	pthread_cond_broadcast(&input_cond);
+	pthread_mutex_unlock(&input_lock);
+}
+
+uint64_t vdc_console_input_pushes(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&input_lock);
+	n = input_pushes;
+	pthread_mutex_unlock(&input_lock);
+	return n;
+}
+
+void vdc_console_input_wait(uint64_t seen, const struct timespec *deadline)
+{
+	pthread_mutex_lock(&input_lock);
+	input_cond_init();
+	while (input_pushes == seen) {
+		if (pthread_cond_timedwait(&input_cond, &input_lock, deadline))
+			break;
+	}
+	pthread_mutex_unlock(&input_lock);
+}
+
+int vdc_console_input_push(struct vdc_obj *instance, const char *buf, size_t len, struct vdc_err *err)
+{
+	struct vdc_place *p = vdc_place_of(instance);
+
+	if (len > VDC_CONSOLE_INPUT_MAX - p->input_len)
+		return vdc_err_set(err, -EAGAIN,
+				   "the console input of instance %s is full (%zu bytes wait for host %s to take them, "
+				   "%d at most); write again in a moment",
+				   instance->name, p->input_len, p->host[0] ? p->host : "(none)", VDC_CONSOLE_INPUT_MAX);
+	if (!p->input)
+		p->input = xmalloc(VDC_CONSOLE_INPUT_MAX);
+	memcpy(p->input + p->input_len, buf, len);
+	p->input_len += len;
+	vdc_console_input_wake();
+	return 0;
+}
+
+void vdc_console_input_drop(struct vdc_obj *instance)
+{
+	struct vdc_place *p = vdc_place_of(instance);
+
+	free(p->input);
+	p->input = NULL;
+	p->input_len = 0;
+}
+
+struct vdc_console_input *vdc_console_input_take(const struct vdc_obj *host, size_t *n)
+{
+	const struct vdc_reldir *r = &host->rel[VDC_HOST_INSTANCES];
+	struct vdc_console_input *list = NULL;
+	unsigned i;
+
+	*n = 0;
+	for (i = 0; i < r->n; i++) {
+		struct vdc_obj *inst = vdc_link_target(r->links[i]);
+		struct vdc_place *p;
+
+		if (!inst || !(p = vdc_place_of(inst))->input_len)
+			continue;
+		list = xrealloc(list, (*n + 1) * sizeof(*list));
+		list[*n].id = inst->id;
+		list[*n].buf = p->input;
+		list[*n].len = p->input_len;
+		(*n)++;
+		p->input = NULL;
+		p->input_len = 0;
+	}
+	return list;
 }
 
 /* ---- what the tree shows ---- */

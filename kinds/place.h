@@ -39,6 +39,8 @@ struct vdc_place {
 	char *console;                  /* the last VDC_CONSOLE_MAX bytes */
 	size_t console_len;
 	uint64_t console_have;          /* bytes received in all */
+	char *input;                    /* console input not yet fetched by its host */
+	size_t input_len;
 	char migrate_to[VDC_NAME_MAX + 1];  /* live migration under way to this host, or "" */
 	uint64_t migrate_seq;           /* live migrations asked for (the source's "migrate" seq) */
 	bool migrate_go;                /* the source has been told to start it */
@@ -53,6 +55,40 @@ void vdc_instance_size(const struct vdc_obj *obj, unsigned *cpus, uint64_t *memo
 
 /* Console bytes from an agent, starting at `offset`; returns what vdcfs has. */
 uint64_t vdc_console_append(struct vdc_obj *instance, uint64_t offset, const char *buf, size_t len);
+
+/*
+ * Console input (instances/NAME/console), the caller having checked that
+ * the instance runs: queued for its host, which fetches it with
+ * GET console-input (agentd.c). All of `len` bytes are queued, or none:
+ * -EAGAIN with the sentence when VDC_CONSOLE_INPUT_MAX would be passed.
+ * Wakes the host's waiting fetch.
+ */
+int vdc_console_input_push(struct vdc_obj *instance, const char *buf, size_t len, struct vdc_err *err);
+
+/*
+ * The console input of the instances placed on `host`, taken out of
+ * their queues: one entry per instance with bytes (the caller frees each
+ * buf and the list); *n of them. Input of an instance that no longer
+ * runs there was dropped when it stopped or moved (vdc_console_input_drop).
+ */
+struct vdc_console_input {
+	int64_t id;
+	char *buf;
+	size_t len;
+};
+struct vdc_console_input *vdc_console_input_take(const struct vdc_obj *host, size_t *n);
+/* Drop what `instance` has waiting (it stopped or moved). */
+void vdc_console_input_drop(struct vdc_obj *instance);
+
+/*
+ * Waiting for input, as the desired state's long-poll waits for a bump
+ * (host.h): the count of pushes so far, and a wait until it passes
+ * `seen` or the CLOCK_MONOTONIC `deadline` comes. Without the model lock.
+ */
+uint64_t vdc_console_input_pushes(void);
+void vdc_console_input_wait(uint64_t seen, const struct timespec *deadline);
+/* Wake every waiting fetch (vdcfs is stopping). */
+void vdc_console_input_wake(void);
 
 /*
  * The hosts' capacity and use, for the scheduler to place `instance`

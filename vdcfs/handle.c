@@ -156,7 +156,7 @@ int handle_open(const struct node *n, struct fuse_file_info *fi, bool created)
 		if (wr && !created)
 			return -EACCES;
 		break;
-	case N_ATTR: case N_CTL: case N_RUNFILE: case N_TAG: case N_DATA: case N_SCRATCH:
+	case N_ATTR: case N_CTL: case N_INPUT: case N_RUNFILE: case N_TAG: case N_DATA: case N_SCRATCH:
 		break;
 	default:
 		return tree_is_dir(n) ? -EISDIR : -EINVAL;
@@ -181,7 +181,7 @@ int handle_open(const struct node *n, struct fuse_file_info *fi, bool created)
 	} else if (n->type == N_GFILE && tree_gfile_rendered_at_open(n->idx)) {
 		tree_show(n, &h->buf);
 		h->rendered = true;
-	} else if (n->type != N_CTL && !is_live(n->type)) {
+	} else if (n->type != N_CTL && n->type != N_INPUT && !is_live(n->type)) {
 		/* Live files are shown afresh at every read (text_read). */
 		tree_show(n, &h->buf);
 	}
@@ -194,9 +194,11 @@ int handle_open(const struct node *n, struct fuse_file_info *fi, bool created)
 	 * (61-shared-reads.t). A value is read whole in one request anyway.
 	 * Other files change only through the mount and use the page cache,
 	 * which spares a round trip per read. Only a multi-line value needs
-	 * FLUSH.
+	 * FLUSH. An input file (console) too: each write(2) reaches vdcfs as
+	 * one request, taken whole or refused, and no written byte stays in
+	 * the page cache for a read to find.
 	 */
-	fi->direct_io = is_live(n->type) || n->type == N_ATTR;
+	fi->direct_io = is_live(n->type) || n->type == N_ATTR || n->type == N_INPUT;
 	fi->keep_cache = n->type == N_TAG || (n->type == N_GFILE && n->idx != G_RUN_EVENTS && !h->rendered);
 	fi->noflush = !(wr && n->type == N_ATTR && (n->kind->attrs[n->idx].flags & VDC_ATTR_MULTILINE));
 	fi->fh = (uintptr_t)h;
@@ -316,6 +318,12 @@ static void text_write(fuse_req_t req, struct handle *h, const char *data, size_
 		break;
 	case N_CTL:
 		rc = ctl_run(&n, data, size, &err);
+		break;
+	case N_INPUT:
+		/* The bytes go to the kind (an instance's console input); a read shows none. */
+		rc = size ? n.kind->input->write(n.obj, data, size, &err) : 0;
+		if (rc == 0)
+			rc = (int)size;
 		break;
 	case N_RUNFILE:
 	case N_TAG:

@@ -299,7 +299,7 @@ void vdcfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (rc < 0)
 		goto out;
 	switch (n.type) {
-	case N_ATTR: case N_CTL: case N_DATA: case N_RUNFILE: case N_TAG: case N_GFILE:
+	case N_ATTR: case N_CTL: case N_INPUT: case N_DATA: case N_RUNFILE: case N_TAG: case N_GFILE:
 		/*
 		 * A fixed file is only hidden: its value stays, and it comes
 		 * back when written again (tar and rsync remove before they
@@ -439,6 +439,11 @@ static int rename_onto(struct node *src, struct node *dst, struct vdc_err *err)
 		rc = read_backing(src, 65536, &text, err);
 		if (rc == 0 && text.len)
 			rc = ctl_run(dst, text.buf, text.len, err);
+		break;
+	case N_INPUT:
+		rc = read_backing(src, 65536, &text, err);
+		if (rc == 0 && text.len)
+			rc = dst->kind->input->write(dst->obj, text.buf, text.len, err);
 		break;
 	case N_DATA:
 		if (is_volume_data(dst))

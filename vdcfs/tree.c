@@ -27,11 +27,13 @@ _Static_assert(INO_GFILE(G_KIND_FILES + (INO_GRUN - INO_KIND(0)) * VDC_KIND_FILE
 #define SLOT_TAG 0x32
 #define SLOT_DATA 0x33
 #define SLOT_CHILDDIR(i) (0x34 + (i))
+#define SLOT_INPUT 0x38
 #define SLOT_RUN(i) (0x40 + (i))
 #define SLOT_REL(i) (0x60 + (i))
 #define SLOT_LINK 0xff
 _Static_assert(SLOT_ATTR(VDC_KIND_ATTRS_MAX) <= SLOT_CTL, "attribute slots run into SLOT_CTL");
-_Static_assert(SLOT_CHILDDIR(VDC_KIND_CHILDDIRS_MAX) <= SLOT_RUN(0), "child folder slots run into SLOT_RUN");
+_Static_assert(SLOT_CHILDDIR(VDC_KIND_CHILDDIRS_MAX) <= SLOT_INPUT, "child folder slots run into SLOT_INPUT");
+_Static_assert(SLOT_INPUT < SLOT_RUN(0), "the input slot runs into SLOT_RUN");
 _Static_assert(SLOT_RUN(VDC_KIND_RUNFILES_MAX) <= SLOT_REL(0), "run file slots run into SLOT_REL");
 _Static_assert(SLOT_REL(VDC_KIND_RELDIRS_MAX) <= SLOT_LINK, "relation folder slots run into SLOT_LINK");
 
@@ -94,6 +96,7 @@ uint64_t tree_hide_bit(const struct node *n)
 	switch (n->type) {
 	case N_ATTR: return 1ULL << n->idx;
 	case N_CTL: return VDC_HIDE_CTL;
+	case N_INPUT: return VDC_HIDE_INPUT;
 	case N_DATA: return VDC_HIDE_DATA;
 	case N_TAG: return VDC_HIDE_TAG;
 	case N_RUNDIR: return VDC_HIDE_RUNDIR;
@@ -145,6 +148,8 @@ static int obj_step(struct node *n, const char *c, size_t l)
 		}
 	} else if (k->nverbs && is(c, l, "ctl")) {
 		n->type = N_CTL;
+	} else if (k->input && is(c, l, k->input->name)) {
+		n->type = N_INPUT;
 	} else if (is(c, l, "run")) {
 		n->type = N_RUNDIR;
 	} else if (k->has_data && is(c, l, vdc_kind_data_name(k))) {
@@ -290,6 +295,8 @@ static int obj_slot(struct node *n, struct vdc_obj *obj, unsigned slot)
 		n->type = N_ATTR;
 	} else if (slot == SLOT_CTL && k->nverbs) {
 		n->type = N_CTL;
+	} else if (slot == SLOT_INPUT && k->input) {
+		n->type = N_INPUT;
 	} else if (slot == SLOT_RUNDIR) {
 		n->type = N_RUNDIR;
 	} else if (slot == SLOT_TAG) {
@@ -531,6 +538,7 @@ uint64_t tree_ino(const struct node *n)
 	case N_OBJ: return obj_ino(n->obj, 0);
 	case N_ATTR: return obj_ino(n->obj, SLOT_ATTR(n->idx));
 	case N_CTL: return obj_ino(n->obj, SLOT_CTL);
+	case N_INPUT: return obj_ino(n->obj, SLOT_INPUT);
 	case N_RUNDIR: return obj_ino(n->obj, SLOT_RUNDIR);
 	case N_TAG: return obj_ino(n->obj, SLOT_TAG);
 	case N_RUNFILE: return obj_ino(n->obj, SLOT_RUN(n->idx));
@@ -673,6 +681,7 @@ int tree_stat(const struct node *n, struct stat *st)
 		set_times(st, o->attrs[n->idx].mtime);
 		break;
 	case N_CTL:
+	case N_INPUT:
 		st->st_mode = S_IFREG | 0600;
 		set_times(st, o->ctime);
 		break;

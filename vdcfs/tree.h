@@ -2,7 +2,8 @@
  * Path -> node: where in the tree a path points.
  *
  * The tree is fixed in shape: the root holds one folder per kind (hosts/
- * among them, with its CACHEDIR.TAG and join) and run/; an object folder holds its attributes, ctl, run/, its
+ * among them, with its CACHEDIR.TAG and join) and run/; an object folder holds its attributes, ctl, its
+ * input file (console), run/, its
  * relation folders, its child folder (nics/) and data. Anything else a tool
  * makes inside an object folder is a scratch file.
  */
@@ -23,6 +24,7 @@ enum node_type {
 	N_ATTR,        /* a VALUE attribute file */
 	N_LINK,        /* a LINK attribute: a symlink */
 	N_CTL,
+	N_INPUT,       /* the kind's input file (instances/web1/console) */
 	N_RUNDIR,
 	N_TAG,         /* OBJ/run/CACHEDIR.TAG */
 	N_RUNFILE,

@@ -242,6 +242,8 @@ static void list_obj(struct lister *l, const struct node *dir)
 	} while (0)
 	if (k->nverbs)
 		LIST_FIXED(N_CTL, "ctl");
+	if (k->input)
+		LIST_FIXED(N_INPUT, k->input->name);
 	LIST_FIXED(N_RUNDIR, "run");
 	for (i = 0; i < k->nreldirs; i++) {
 		n.idx = (int)i;
@@ -556,7 +558,7 @@ static int set_size(const struct node *n, struct handle *h, off_t size, struct v
 	case N_SCRATCH:
 		tree_backing_path(n, &p);
 		return truncate(p.buf, size) < 0 ? -errno : 0;
-	case N_CTL: case N_RUNFILE: case N_TAG:
+	case N_CTL: case N_INPUT: case N_RUNFILE: case N_TAG:
 		return 0;
 	default:
 		return tree_is_dir(n) ? -EISDIR : -EINVAL;

@@ -25,6 +25,7 @@ const struct vdc_msg_info vdc_msg_info[VDC_MSG_MAX] = {
 	[VDC_MSG_REPORT] = { "report", "POST", true, 15 },
 	[VDC_MSG_CONSOLE] = { "console", "POST", true, 15 },
 	[VDC_MSG_IMAGE] = { "image", "GET", true, 0 },
+	[VDC_MSG_CONSOLE_INPUT] = { "console input", "GET", true, 15 },
 };
 
 /* The most a JSON answer may hold: a desired state of many instances. */
@@ -666,6 +667,23 @@ int vdc_proto_desired(struct vdc_conn *l, uint64_t rev, unsigned wait_s, json_t 
 	if (rc < 0)
 		return rc;
 	return answer_json(l, VDC_MSG_DESIRED, out, err);
+}
+
+int vdc_proto_console_input(struct vdc_conn *l, unsigned wait_s, json_t **out, struct vdc_err *err)
+{
+	struct request rq = { .link = l, .type = VDC_MSG_CONSOLE_INPUT, .fd = -1 };
+	char path[256];
+	int rc;
+
+	if (wait_s > VDC_DESIRED_WAIT_MAX)
+		wait_s = VDC_DESIRED_WAIT_MAX;
+	snprintf(path, sizeof(path), "/v1/hosts/%s/console-input?wait=%u", l->proto->name, wait_s);
+	rq.path = path;
+	rq.extra_timeout_s = wait_s;
+	rc = request_send(&rq, err);
+	if (rc < 0)
+		return rc;
+	return answer_json(l, VDC_MSG_CONSOLE_INPUT, out, err);
 }
 
 int vdc_proto_report(struct vdc_conn *l, json_t *report, struct vdc_err *err)

@@ -49,6 +49,7 @@ enum vdc_msg_type {
 	VDC_MSG_REPORT,      /* POST /v1/hosts/NAME/report: observed state */
 	VDC_MSG_CONSOLE,     /* POST /v1/hosts/NAME/console/ID?offset=N */
 	VDC_MSG_IMAGE,       /* GET  /v1/hosts/NAME/images/IMAGE */
+	VDC_MSG_CONSOLE_INPUT,   /* GET /v1/hosts/NAME/console-input?wait=S */
 	VDC_MSG_MAX
 };
 
@@ -177,6 +178,14 @@ int vdc_proto_report(struct vdc_conn *l, json_t *report, struct vdc_err *err);
  */
 int vdc_proto_console(struct vdc_conn *l, uint64_t id, uint64_t offset, const void *buf,
 		      size_t len, uint64_t *have, struct vdc_err *err);
+
+/*
+ * GET console-input: the keystrokes written to the consoles of the
+ * host's guests, answered as soon as there are any or after `wait_s`
+ * seconds (at most VDC_DESIRED_WAIT_MAX). `*out` is the parsed JSON
+ * object (the caller decrefs it; agents/hva/console_input.c reads it).
+ */
+int vdc_proto_console_input(struct vdc_conn *l, unsigned wait_s, json_t **out, struct vdc_err *err);
 
 /*
  * GET image `image` into the file `fd` (from its current position).

@@ -433,12 +433,19 @@ static void add_nic(struct strbuf *out, const struct hva_nic_spec *nic, bool con
 	strbuf_addstr(out, "    </interface>\n");
 }
 
-static void add_console_file(struct strbuf *out, const char *path)
+/*
+ * The serial port is a pty that qemu also logs to console.log (<log>):
+ * the log holds everything the guest prints, whether or not anyone holds
+ * the pty (qemu drops what it cannot write to a pty nobody opened, after
+ * logging it), and the agent writes console input to the pty
+ * (console_input.c). The <console> is the same port, for virsh console.
+ */
+static void add_serial_console(struct strbuf *out, const char *path)
 {
-	strbuf_addstr(out, "    <serial type='file'>\n      <source path='");
+	strbuf_addstr(out, "    <serial type='pty'>\n      <log file='");
 	hva_xml_escape(out, path);
 	strbuf_addstr(out, "' append='on'/>\n      <target port='0'/>\n    </serial>\n");
-	strbuf_addstr(out, "    <console type='file'>\n      <source path='");
+	strbuf_addstr(out, "    <console type='pty'>\n      <log file='");
 	hva_xml_escape(out, path);
 	strbuf_addstr(out, "' append='on'/>\n      <target type='serial' port='0'/>\n    </console>\n");
 }
@@ -483,7 +490,7 @@ static int qemu_xml(const struct hva_domain_def *d, struct strbuf *out, struct v
 		hva_volume_disk_xml(&d->volumes[i], d->initiator, out);
 	for (i = 0; i < d->n_nics; i++)
 		add_nic(out, &d->nics[i], false);
-	add_console_file(out, d->console_path);
+	add_serial_console(out, d->console_path);
 	strbuf_addstr(out, "    <rng model='virtio'>\n"
 			   "      <backend model='random'>/dev/urandom</backend>\n"
 			   "    </rng>\n"

@@ -34,6 +34,7 @@
 
 #include "agent.h"
 #include "console.h"
+#include "console_input.h"
 #include "core.h"
 #include "desired.h"
 #include "domain_xml.h"
@@ -102,6 +103,7 @@ struct hva {
 	struct vdc_proto proto;
 	struct vdc_image_cache images;
 	struct hva_console console;
+	struct hva_console_input console_input;
 
 	pthread_mutex_t conn_lock;
 	virConnectPtr conn;           /* [conn_lock] NULL while disconnected */

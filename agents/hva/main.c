@@ -373,7 +373,9 @@ int main(int argc, char **argv)
 	if (vdc_image_cache_init(&h->images, h->statedir, &h->proto, image_done, h, &err) < 0 ||
 	    vdc_image_cache_start(&h->images, &err) < 0 ||
 	    hva_console_init(&h->console, &h->proto, &err) < 0 ||
-	    hva_console_start(&h->console, &err) < 0)
+	    hva_console_start(&h->console, &err) < 0 ||
+	    hva_console_input_init(&h->console_input, h, &err) < 0 ||
+	    hva_console_input_start(&h->console_input, &err) < 0)
 		goto fail;
 	if (pthread_create(&worker, NULL, hva_worker_thread, h) ||
 	    pthread_create(&poller, NULL, vdc_agent_core_poller_thread, &h->core) ||
@@ -389,6 +391,7 @@ int main(int argc, char **argv)
 	pthread_join(reporter, NULL);
 	pthread_join(worker, NULL);
 	hva_console_release(&h->console);
+	hva_console_input_release(&h->console_input);
 	vdc_image_cache_release(&h->images);
 	/* After the event thread has ended: no stream callback runs any more. */
 	hva_libvirt_close(h);

@@ -35,7 +35,7 @@ value() {
 	is "$(vdc_size "$f")" "$(printf '%b' "$want" | wc -c)" "$1 st_size matches its default"
 }
 
-check_object instances web1 "cpus ctl disk disk-size hostname memory nics power run security-groups snapshots ssh-keys user-data volumes" \
+check_object instances web1 "console cpus ctl disk disk-size hostname memory nics power run security-groups snapshots ssh-keys user-data volumes" \
 	"CACHEDIR.TAG console cpu cpu-time disk-allocated disk-host disk-read disk-written err events host ip memory-used net-received net-sent progress state uptime" defined
 value instances/web1/cpus '1\n'
 value instances/web1/memory '512M\n'

@@ -1,6 +1,6 @@
 #!/bin/bash
 # make install puts every program hosts/join names (vdcfs, vdc-hva,
-# vdc-sta), the docs and a systemd unit per agent in place, and systemd
+# vdc-sta), vdc, the docs and a systemd unit per agent in place, and systemd
 # accepts the units as they are installed (systemd-analyze verify: every
 # setting parses, the programs they start are there).
 . "$(dirname "$0")/lib.sh"
@@ -18,6 +18,9 @@ for prog in vdcfs vdc-hva vdc-sta; do
 	ok "the installed $prog is the built one" cmp -s "$B/$prog" "$P/sbin/$prog"
 done
 ok "and the docs the units point to" test -s "$P/share/doc/vdcfs/vdc-hva.md"
+ok "it installs vdc, the user's terminal tools, into bin" test -x "$P/bin/vdc"
+ok "the installed vdc is the built one" cmp -s "$B/vdc" "$P/bin/vdc"
+ok "and its manual" test -s "$P/share/doc/vdcfs/vdc.md"
 for u in vdc-hva vdc-sta; do
 	ok "it installs $u.service" test -s "$P/units/$u.service"
 	var=VDC_$(echo "${u#vdc-}" | tr a-z A-Z)_OPTS

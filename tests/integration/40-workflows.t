@@ -7,7 +7,7 @@ vdc_start
 
 I=$MNT/instances/web1
 # The entries of an instance with no links, for "nothing was left behind".
-PLAIN="cpus ctl disk disk-size hostname memory nics power run security-groups snapshots ssh-keys user-data volumes"
+PLAIN="console cpus ctl disk disk-size hostname memory nics power run security-groups snapshots ssh-keys user-data volumes"
 entries() { timeout 10 ls -A "$1" | tr '\n' ' ' | sed 's/ $//'; }
 
 mkdir "$I"

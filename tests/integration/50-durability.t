@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 vdc_start
 
-PLAIN="cpus ctl disk disk-size hostname memory nics power run security-groups snapshots ssh-keys user-data volumes"
+PLAIN="console cpus ctl disk disk-size hostname memory nics power run security-groups snapshots ssh-keys user-data volumes"
 LOG=$VDC_TMP/acks.log
 : > "$LOG"
 

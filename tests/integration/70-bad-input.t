@@ -84,7 +84,7 @@ ok "temporary files are bounded ($n made before a refusal)" test "$n" -lt 80
 fails_with ENOSPC "one more is ENOSPC" bash -c ": > '$I/one-more'"
 for k in $(seq 1 "$n"); do rm -f "$I/tmp$k"; done
 ok "after removing them a temporary file can be made again" bash -c ": > '$I/again' && rm '$I/again'"
-is "$(ls -A "$I" | tr '\n' ' ')" "cpus ctl disk disk-size hostname memory nics power run security-groups snapshots ssh-keys user-data volumes " \
+is "$(ls -A "$I" | tr '\n' ' ')" "console cpus ctl disk disk-size hostname memory nics power run security-groups snapshots ssh-keys user-data volumes " \
 	"the object holds only its entries"
 
 # ---- one spelling a value: each refusal keeps the old value and says why ----

@@ -23,6 +23,7 @@
 #include "instance.h"
 #include "kinds.h"
 #include "unit_model.h"
+#include "wire.h"
 
 static char dir[256];
 
@@ -378,6 +379,70 @@ static void test_console_keeps_the_tail(void **state_)
 	assert_int_equal(vdc_place_of(web)->console[VDC_CONSOLE_MAX - 1], 'y');
 }
 
+/* instances/NAME/console: only while running, bounded, taken once by its host, dropped when it stops. */
+static void test_console_input_queue(void **state_)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	static char big[VDC_CONSOLE_INPUT_MAX];
+	struct vdc_console_input *in;
+	struct vdc_obj *web, *hv, *hv2;
+	struct vdc_report_inst r;
+	uint64_t pushes;
+	char *doc;
+	size_t n;
+
+	(void)state_;
+	hv = join("hv1", NULL);
+	report(hv, 2, 1024, NULL, 0);
+	web = make_instance("web1", "256M");
+	assert_int_equal(vdc_instance_console_input(web, "ls\n", 3, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "instance web1 is defined: its console takes input only while it is running"));
+	unit_set(web, "power", "on");
+	assert_int_equal(vdc_instance_console_input(web, "ls\n", 3, &err), -EINVAL);   /* starting */
+	r = seen(web, "running");
+	report(hv, 2, 1024, &r, 1);
+	hv2 = join("hv2", NULL);
+	report(hv2, 2, 1024, NULL, 0);
+
+	pushes = vdc_console_input_pushes();
+	assert_int_equal(vdc_instance_console_input(web, "ls\n", 3, &err), 0);
+	assert_true(vdc_console_input_pushes() > pushes);
+	assert_int_equal(vdc_instance_console_input(web, "\001\377", 2, &err), 0);
+	in = vdc_console_input_take(hv2, &n);
+	assert_int_equal(n, 0);   /* another host's: none */
+	free(in);
+	in = vdc_console_input_take(hv, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(in[0].id, web->id);
+	assert_int_equal(in[0].len, 5);
+	assert_memory_equal(in[0].buf, "ls\n\001\377", 5);
+	doc = vdc_wire_console_input(in, n);
+	assert_non_null(strstr(doc, "{\"input\":[{\"id\":"));
+	assert_non_null(strstr(doc, "\"hex\":\"6c730a01ff\"}]}"));
+	free(doc);
+	free(in[0].buf);
+	free(in);
+	in = vdc_console_input_take(hv, &n);
+	assert_int_equal(n, 0);   /* taken once */
+	free(in);
+	doc = vdc_wire_console_input(NULL, 0);
+	assert_string_equal(doc, "{\"input\":[]}");
+	free(doc);
+
+	/* Bounded: all or nothing, EAGAIN past VDC_CONSOLE_INPUT_MAX. */
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(vdc_instance_console_input(web, big, sizeof(big) - 1, &err), 0);
+	assert_int_equal(vdc_instance_console_input(web, "bc", 2, &err), -EAGAIN);
+	assert_non_null(strstr(err.msg, "the console input of instance web1 is full"));
+	assert_int_equal(vdc_instance_console_input(web, "b", 1, &err), 0);
+	assert_int_equal(vdc_place_of(web)->input_len, VDC_CONSOLE_INPUT_MAX);
+
+	/* Stopped: what waited is dropped, and writes are refused. */
+	unit_set(web, "power", "off");
+	assert_int_equal(vdc_place_of(web)->input_len, 0);
+	assert_int_equal(vdc_instance_console_input(web, "x", 1, &err), -EINVAL);
+}
+
 static void test_removing_an_unknown_host_places_anew(void **state_)
 {
 	struct vdc_err err = VDC_ERR_INIT;
@@ -419,6 +484,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_agent_error_reaches_run_err, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_console_keeps_the_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removing_an_unknown_host_places_anew, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_console_input_queue, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

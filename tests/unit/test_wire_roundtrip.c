@@ -31,10 +31,12 @@
 #include <jansson.h>
 
 #include "agent_doc.h"
+#include "hva/console_input.h"
 #include "hva/desired.h"
 #include "hva/report_doc.h"
 #include "instance.h"
 #include "network.h"
+#include "place.h"
 #include "sta/desired.h"
 #include "sta/report_doc.h"
 #include "unit_model.h"
@@ -692,6 +694,46 @@ static void test_sta_report(void **state)
 }
 
 /* The join as agents/common/proto.c sends it, and the answers it reads. */
+/* Console input: rendered by wire.c from what vdcfs queued, read by vdc-hva byte for byte. */
+static void test_console_input(void **state)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	static char all[256];
+	struct vdc_console_input in[2] = {
+		{ 12, (char *)"ls\r", 3 },
+		{ 345, all, sizeof(all) },
+	};
+	struct hva_keys *k;
+	json_error_t je;
+	json_t *doc;
+	size_t n, i;
+	char *text;
+
+	(void)state;
+	for (i = 0; i < sizeof(all); i++)
+		all[i] = (char)i;
+	text = vdc_wire_console_input(in, 2);
+	doc = json_loads(text, 0, &je);
+	assert_non_null(doc);
+	assert_int_equal(hva_console_input_parse(doc, &k, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(k[0].id, 12);
+	assert_int_equal(k[0].len, 3);
+	assert_memory_equal(k[0].buf, "ls\r", 3);
+	assert_int_equal(k[1].id, 345);
+	assert_int_equal(k[1].len, sizeof(all));
+	assert_memory_equal(k[1].buf, all, sizeof(all));
+	hva_keys_free(k, n);
+	json_decref(doc);
+	free(text);
+	text = vdc_wire_console_input(NULL, 0);
+	doc = json_loads(text, 0, &je);
+	assert_int_equal(hva_console_input_parse(doc, &k, &n, &err), 0);
+	assert_int_equal(n, 0);
+	json_decref(doc);
+	free(text);
+}
+
 static void test_join_and_answers(void **state)
 {
 	struct vdc_err err = VDC_ERR_INIT;
@@ -736,6 +778,7 @@ int main(void)
 		cmocka_unit_test(test_hva_report),
 		cmocka_unit_test_setup_teardown(test_sta_report, setup, teardown),
 		cmocka_unit_test(test_join_and_answers),
+		cmocka_unit_test(test_console_input),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
