@@ -20,8 +20,10 @@
 # the ms): when the destination was ready, when the source started the
 # migration and when libvirt said it was done, in ms after the write.
 #
-# Figures, each the mean of ROUNDS moves (default 4, alternately a->b and
-# b->a):
+# Figures, each the mean and the median of ROUNDS moves of each kind
+# (default 10, rounded up to even), taking turns: two moves through the
+# tree (a->b, b->a), then two of the reference, and again, so that what
+# else the machine does weighs on both alike:
 #   total     through the tree: from the write of `migrate HOST` to
 #             run/host naming HOST with run/state running (so vdcfs's
 #             steps, both agents' long-polls and reports are inside);
@@ -35,7 +37,7 @@
 # hosts' timeout, and to qemu port 49300, which the destination's
 # firewall (only the ports of a migration vdcfs asked for) leaves alone.
 #
-# Environment: ROUNDS (4), MEMORY (256M), VDCFS, VDC_HVA, VDC_STA,
+# Environment: ROUNDS (10), MEMORY (256M), VDCFS, VDC_HVA, VDC_STA,
 # MIGRATE_REF (build/bench-migrate-ref), BENCH_TIMEOUT (900). Clean-up
 # (also on failure, ^C or the timeout): tests/integration's own: every
 # process in the hosts' namespaces killed by pid, veths and namespaces
@@ -49,7 +51,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/lib.sh
 . "$BENCH_DIR/lib.sh"
 
-ROUNDS=${ROUNDS:-4}
+ROUNDS=${ROUNDS:-10}
 MEMORY=${MEMORY:-256M}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-900}
 VDC_HVA=${VDC_HVA:-$REPO/build/vdc-hva}
@@ -146,9 +148,9 @@ for to in b a; do
 	vdc_wait 300 on_host "$to" || die "w1 did not reach $to: $(get "$I/run/err")"
 	sleep 2
 done
-from=a to=b
-: >"$W/tree"
-for ((r = 1; r <= ROUNDS; r++)); do
+# tree_move FROM TO: one move through the tree, its figures into $W/tree.
+tree_move() {
+	local from=$1 to=$2 ofrom oto t0 t1
 	ofrom=$(logsize "$from") oto=$(logsize "$to")
 	t0=$(now_ms)
 	put "migrate $to" "$I/ctl" || die "migrate $to: $(get "$I/run/err")"
@@ -159,34 +161,46 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		"(ms after the write: $to ready $(at_ms "$VDC_TMP/hva-$to.log" "$oto" "to arrive live" "$t0")," \
 		"$from started $(at_ms "$VDC_TMP/hva-$from.log" "$ofrom" ") started" "$t0")," \
 		"$from done $(at_ms "$VDC_TMP/hva-$from.log" "$ofrom" "done: the instance runs there" "$t0"))"
-	tmp=$from from=$to to=$tmp
 	sleep 2
-done
+}
 
-# ---- libvirt alone: the agents stopped meanwhile ----
+# ref_pair: libvirt alone moves w1 a->b and back, the agents stopped
+# meanwhile (SIGSTOP, resumed after, within the hosts' timeout); figures
+# into $W/ref.
+ref_pair() {
+	local dom from=a to=b out r
+	[[ $(get "$I/run/host") == a ]] || die "w1 should be on a now"
+	dom=$(vdc_domain_of a w1)
+	secret_on a && secret_on b || die "cannot define w1's disk secret on the hosts"
+	# ... and its folder (seed, console log), which vdc-hva makes on a
+	# destination before a migration it is told of arrives.
+	cp -a "$(vdc_host_dir a)/hva/instances/$dom" "$(vdc_host_dir b)/hva/instances/" ||
+		die "cannot copy w1's folder to b"
+	kill -STOP "$(vdc_hva_pid a)" "$(vdc_hva_pid b)"
+	for r in 1 2; do
+		out=$(vdc_host_exec "$from" "$MIGRATE_REF" qemu:///system \
+			"qemu+tls://$(vdc_host_addr "$to")/system?pkipath=/var/lib/vdc-hva/pki" "$dom" \
+			"tcp://$(vdc_host_addr "$to"):49300" 2>&1)
+		[[ $out =~ ^[0-9]+\ -?[0-9]+$ ]] || { kill -CONT "$(vdc_hva_pid a)" "$(vdc_hva_pid b)"; die "reference $from->$to: $out"; }
+		echo "$out" >>"$W/ref"
+		echo "$BENCH: reference $from->$to: ${out% *} ms, downtime ${out#* } ms"
+		from=b to=a
+		sleep 2
+	done
+	kill -CONT "$(vdc_hva_pid a)" "$(vdc_hva_pid b)"
+	vdc_wait 60 on_host a || die "w1 is not back on a after the reference: $(get "$I/run/state")"
+	sleep 2
+}
 
-[[ $(get "$I/run/host") == a ]] || die "w1 should be on a now"
-dom=$(vdc_domain_of a w1)
-secret_on a && secret_on b || die "cannot define w1's disk secret on the hosts"
-# ... and its folder (seed, console log), which vdc-hva makes on a
-# destination before a migration it is told of arrives.
-cp -a "$(vdc_host_dir a)/hva/instances/$dom" "$(vdc_host_dir b)/hva/instances/" ||
-	die "cannot copy w1's folder to b"
-kill -STOP "$(vdc_hva_pid a)" "$(vdc_hva_pid b)"
+# The two kinds of move take turns, a pair of each at a time, so that
+# what else the machine does meanwhile weighs on both alike.
+: >"$W/tree"
 : >"$W/ref"
-from=a to=b
-for ((r = 1; r <= ROUNDS; r++)); do
-	out=$(vdc_host_exec "$from" "$MIGRATE_REF" qemu:///system \
-		"qemu+tls://$(vdc_host_addr "$to")/system?pkipath=/var/lib/vdc-hva/pki" "$dom" \
-		"tcp://$(vdc_host_addr "$to"):49300" 2>&1)
-	[[ $out =~ ^[0-9]+\ -?[0-9]+$ ]] || { kill -CONT "$(vdc_hva_pid a)" "$(vdc_hva_pid b)"; die "reference $from->$to: $out"; }
-	echo "$out" >>"$W/ref"
-	echo "$BENCH: reference $from->$to: ${out% *} ms, downtime ${out#* } ms"
-	tmp=$from from=$to to=$tmp
-	sleep 2
+for ((r = 1; r <= ROUNDS; r += 2)); do
+	tree_move a b
+	tree_move b a
+	ref_pair
 done
-kill -CONT "$(vdc_hva_pid a)" "$(vdc_hva_pid b)"
-vdc_wait 60 on_host a || die "w1 is not back on a after the reference: $(get "$I/run/state")"
 
 echo
 printf '%-40s %10s %10s %8s\n' "live migration, $MEMORY guest" "tree" "libvirt" "ratio"
