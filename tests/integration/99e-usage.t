@@ -181,9 +181,52 @@ s1=$(get "$R/net-sent")
 ok "run/net-sent grew by at least 500 x 1000 bytes ($s0 -> $s1)" atleast "$((${s1:-0} - ${s0:-0}))" 500000
 ok "... virsh domstats' net tx.bytes" near "$s1" "$(stat_sum '^ *net\.[0-9]+\.tx\.bytes$' --interface)" 65536
 
+# ---- the same figures in run/metrics.prom and run/dashboard.html ----
+
+# sample FAMILY LABELS: the value of one sample of metrics.prom.
+sample() { awk -v k="$1{$2}" '$1 == k { print $2 }' "$MNT/run/metrics.prom"; }
+# One report's figures in both: the files and metrics.prom read between two
+# readings of u1's cpu-time that are equal (no report came in between).
+same_report() {
+	local t0
+	t0=$(get "$R/cpu-time")
+	ms=$(sample vdc_instance_cpu_seconds_total 'instance="u1",host="a"')
+	mn=$(sample vdc_instance_net_sent_bytes_total 'instance="u1",host="a"')
+	mm=$(sample vdc_instance_memory_used_bytes 'instance="u1",host="a"')
+	mu=$(sample vdc_instance_uptime_seconds 'instance="u1",host="a"')
+	mw=$(sample vdc_instance_disk_written_bytes_total 'instance="u1",host="a"')
+	fn=$(get "$R/net-sent") fm=$(get "$R/memory-used") fu=$(get "$R/uptime") fw=$(get "$R/disk-written")
+	ft=$(get "$R/cpu-time")
+	[[ -n $t0 && $t0 == "$ft" ]]
+}
+ms='' mn='' mm='' mu='' mw='' fn='' fm='' fu='' fw='' ft=''
+vdc_wait 30 same_report
+is "$?" 0 "metrics.prom and u1's run files read within one report"
+is "$ms" "$ft" "vdc_instance_cpu_seconds_total is run/cpu-time ($ms)"
+is "$mn" "$fn" "vdc_instance_net_sent_bytes_total is run/net-sent ($mn)"
+is "$mw" "$fw" "vdc_instance_disk_written_bytes_total is run/disk-written ($mw)"
+is "$mu" "$fu" "vdc_instance_uptime_seconds is run/uptime ($mu)"
+is "$((${mm:-0} >> 20))M" "$fm" "vdc_instance_memory_used_bytes is run/memory-used in bytes ($mm)"
+hc=$(sample vdc_host_cpu_percent 'host="a"')
+like "$hc" '^[0-9]+\.[0-9]{2}$' "vdc_host_cpu_percent of host a is a percentage ($hc)"
+like "$(sample vdc_host_load15 'host="a"')" '^[0-9]+\.[0-9]{2}$' "vdc_host_load15 of host a is a load average"
+if command -v promtool > /dev/null; then
+	out=$(promtool check metrics < "$MNT/run/metrics.prom" 2>&1)
+	is "$?" 0 "promtool check metrics takes it with the usage families ($out)"
+else
+	skip "promtool is not installed (scripts/install-deps: monitoring)"
+fi
+html=$(cat "$MNT/run/dashboard.html")
+like "$html" '<td>a</td>.*%, load [0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2}</td>' \
+	"dashboard.html shows host a's cpu and load"
+like "$(grep -F '<td>u1</td>' <<< "$html")" '<svg class="spark"[^>]*><polyline' \
+	"... and a sparkline of u1's cpu from the reports' samples"
+
 # ---- an agent killed and started again keeps the uptime ----
 
-ok "the agent of host a is killed -9" vdc_hva_kill9 a
+# (Not under ok: its $(...) is a subshell, where the agent is no child to wait for.)
+vdc_hva_kill9 a
+is "$?" 0 "the agent of host a is killed -9"
 ok "... and started again" vdc_hva_restart a
 sleep 2
 ok "u1 is still running" vdc_wait_state u1 running 30
