@@ -72,7 +72,7 @@ HVA_OBJ     = $(HVA_SRC:%.c=$(BUILD)/obj/%.o)
 STA_OBJ     = $(STA_SRC:%.c=$(BUILD)/obj/%.o)
 
 all: $(BUILD)/vdcfs $(BUILD)/vdc-hva $(BUILD)/vdc-sta $(BUILD)/vdc $(BUILD)/mkinstances $(BUILD)/bench-scheduler \
-     $(BUILD)/bench-placement $(BUILD)/bench-migrate-ref $(BUILD)/bench-metrics
+     $(BUILD)/bench-placement $(BUILD)/bench-migrate-ref $(BUILD)/bench-metrics $(BUILD)/bench-fuse-floor
 
 $(BUILD)/obj/%.o: %.c $(wildcard backend/*.h kinds/*.h vdcfs/*.h)
 	@mkdir -p $(dir $@)
@@ -173,6 +173,11 @@ $(BUILD)/bench-metrics: $(BUILD)/obj/bench/metrics.o $(BUILD)/libvdc.a
 $(BUILD)/bench-migrate-ref: bench/migrate_ref.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags libvirt) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs libvirt)
+
+# bench/fuse_floor.sh's floor: a FUSE file system that keeps no byte written.
+$(BUILD)/bench-fuse-floor: bench/fuse_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs fuse3) -lpthread
 
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/libvdc.a
 	@mkdir -p $(dir $@)
