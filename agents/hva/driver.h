@@ -98,7 +98,8 @@ void hva_drv_release(struct hva *h);
 
 /*
  * The operations most drivers share, straight onto libvirt's API; a
- * driver's table points at these where libvirt does the right thing.
+ * driver's table points at these where libvirt does the right thing
+ * (virt_ops.c).
  */
 int hva_virt_start(virDomainPtr dom, struct vdc_err *err);
 int hva_virt_shutdown(virDomainPtr dom, struct vdc_err *err);
