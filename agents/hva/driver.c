@@ -1,6 +1,5 @@
 #include <string.h>
 
-
 #include "hva.h"
 
 static const struct hva_driver *const drivers[] = { &hva_driver_qemu, &hva_driver_lxc };
