@@ -57,8 +57,8 @@ void kernel_forgets(uint64_t ino, uint64_t nlookup)
 
 void live_changed(const struct vdc_obj *obj)
 {
-	uint64_t inos[16];
-	size_t i, j, n = tree_live_inos(obj, inos, 16);
+	uint64_t inos[TREE_LIVE_INOS_MAX];
+	size_t i, j, n = tree_live_inos(obj, inos, TREE_LIVE_INOS_MAX);
 
 	pthread_mutex_lock(&known_lock);
 	for (i = 0, j = 0; i < n; i++)

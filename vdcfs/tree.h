@@ -108,7 +108,11 @@ void tree_data_written(const struct vdc_obj *obj);
 bool tree_entry_hidden(const struct vdc_obj *obj, uint64_t bit);
 /* Is the node a folder? */
 bool tree_is_dir(const struct node *n);
-/* The inode numbers of run/events and of obj's run/ files (obj may be NULL). */
+/*
+ * The inode numbers of run/events, of obj's run/ files and of its block
+ * data (obj may be NULL): at most TREE_LIVE_INOS_MAX.
+ */
+#define TREE_LIVE_INOS_MAX (1 + VDC_KIND_RUNFILES_MAX + 1)
 size_t tree_live_inos(const struct vdc_obj *obj, uint64_t *out, size_t max);
 /* Fill `st` for a node (hidden ones too); st_ino is the node's inode number. */
 int tree_stat(const struct node *n, struct stat *st);
