@@ -101,6 +101,9 @@ ok "vdc top shows the host" vdc_wait 10 screen_has '^ *a '
 nok "... and no file of hosts/ as a host" screen_has 'CACHEDIR.TAG\|^join'
 ok "... and the instances with their state and host" vdc_wait 5 eval "screen | grep -Eq '^ *web1 +running +a '"
 ok "... a stopped one too" screen_has '^ *zz9 *defined'
+ok "... web1's cpu in percent (its run/cpu)" vdc_wait 10 eval "screen | grep -Eq '^ *web1 +running +a +[0-9]+(\.[0-9])? '"
+ok "... host a's cpu busy in percent and its three load averages (its run/cpu, run/load)" \
+	vdc_wait 10 eval "screen | grep -Eq '^ *a +up .* [0-9]+% .* [0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2} *\$'"
 order() { screen | awk '$1 == "web1" || $1 == "zz9" { printf "%s ", $1 }'; }
 tm send-keys -t vdc n
 ok "n sorts by name" vdc_wait 5 eval '[ "$(order)" = "web1 zz9 " ]'
