@@ -11,11 +11,9 @@ VDC_WATCHDOG=$(( ${VDC_WATCHDOG:-0} > 300 ? VDC_WATCHDOG : 300 ))
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hosts.sh"
 . "$(dirname "$0")/hva.sh"
-command -v python3 > /dev/null || skip_all "python3 is missing (the stand-in of vdcfs)"
-command -v openssl > /dev/null || skip_all "openssl is missing (the stand-in's key)"
+. "$(dirname "$0")/fake.sh"
 
 F=$VDC_TMP/fake
-mkdir -p "$F/images"
 DC=8d7f0a1b2c3d4e5f
 ID=21
 DOM=vdc-$ID
@@ -23,16 +21,12 @@ W=$(( ${VDC_TIMEOUT:-10} * 2 > 60 ? ${VDC_TIMEOUT:-10} * 2 : 60 ))
 
 # ---- the stand-in of vdcfs: 64 KiB every 0.05 s, so 12M take about 10 s ----
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=vdcfs \
-	-keyout "$F/key.pem" -out "$F/cert.pem" -days 2 2> /dev/null || skip_all "openssl cannot make a key"
-PIN=sha256//$(openssl pkey -in "$F/key.pem" -pubout -outform der 2> /dev/null |
-	openssl dgst -sha256 -binary | base64)
-python3 "$VDC_SRC_ROOT/tests/integration/fake-vdcfs.py" "$VDC_SERVER_ADDR" "$F/port" "$F" \
-	"$F/key.pem" "$F/cert.pem" "$(printf '%064d' 7)" 0.05 2> "$VDC_TMP/fake-vdcfs.log" &
-FAKE_PID=$!
-_fake_stop() { kill "$FAKE_PID" 2> /dev/null; wait "$FAKE_PID" 2> /dev/null; }
-VDC_CLEANUP_HOOKS="_fake_stop ${VDC_CLEANUP_HOOKS:-}"
-vdc_wait 10 test -s "$F/port" || { echo "Bail out! the stand-in of vdcfs did not start"; exit 1; }
+mkdir -p "$F"
+vdc_fake_key "$F"
+vdc_fake_start "$F" "$F" 0.05 "$VDC_TMP/fake-vdcfs.log" || {
+	echo "Bail out! the stand-in of vdcfs did not start"
+	exit 1
+}
 
 # A raw image of 12M with data in every MiB (the guest finds nothing to boot: it need not).
 python3 - "$F/images/big" << 'EOF'
@@ -56,34 +50,15 @@ ENTRY=$(printf '{"id": %s, "name": "f1", "domain": "%s", "power": "on", "cpus": 
 	"$ID" "$DOM" "$BIG" "$(stat -c %s "$F/images/big")")
 
 # field NAME: member NAME of instance ID in the last report ("" when none)
-field() {
-	python3 - "$F/report.json" "$ID" "$1" << 'EOF' 2> /dev/null
-import json, sys
-for i in json.load(open(sys.argv[1]))["instances"]:
-    if i["id"] == int(sys.argv[2]):
-        print(i.get(sys.argv[3], ""))
-EOF
-}
+field() { vdc_fake_member "$F/report.json" instances "$ID" "$1"; }
 # progresses: the instance's "progress" in each report of reports.log, in order ("-" when absent)
-progresses() {
-	python3 - "$F/reports.log" "$ID" << 'EOF' 2> /dev/null
-import json, sys
-for line in open(sys.argv[1]):
-    try:
-        doc = json.loads(line)
-    except ValueError:
-        continue
-    for i in doc["instances"]:
-        if i["id"] == int(sys.argv[2]):
-            print(i.get("progress", "-"))
-EOF
-}
+progresses() { vdc_fake_history "$F/reports.log" instances "$ID" progress; }
 
 # ---- the hypervisor ----
 
 desired
 if vdc_host_up a 1 && vdc_host_spawn a "$VDC_TMP/hva-a.log" $VDC_HVA_WRAP "$VDC_HVA" \
-	--server "$VDC_SERVER_ADDR:$(cat "$F/port")" --pin "$PIN" --token "$(printf '%064d' 1)" --name a \
+	--server "$VDC_SERVER_ADDR:$(cat "$F/port")" --pin "$VDC_FAKE_PIN" --token "$(printf '%064d' 1)" --name a \
 	--state /var/lib/vdc-hva --virt tcg --shutdown-timeout 5 --heartbeat 1 &&
 	vdc_wait "$W" test -s "$F/report.json"; then
 	pass "host a's agent joins the stand-in of vdcfs and reports"
