@@ -144,7 +144,7 @@ struct vdc_doc_inst {
 	char ip[VDC_IPV4_TEXT];                    /* "" or a dotted quad */
 	uint64_t reboot, reset;
 	uint64_t migrated;                         /* the last live migration carried out */
-	char progress[VDC_DOC_TEXT_MAX + 1];       /* of a live migration under way */
+	char progress[VDC_DOC_TEXT_MAX + 1];       /* of a live migration or an image fetch under way */
 	struct vdc_doc_vol *vols;
 	unsigned nvols;
 	struct vdc_doc_usage usage;                /* every figure -1 when "usage" is absent */

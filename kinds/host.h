@@ -71,7 +71,7 @@ struct vdc_seen {
 	char ip[64];
 	uint64_t reboot, reset;
 	uint64_t migrated;              /* the last live migration carried out */
-	char *progress;                 /* of a live migration under way, or NULL */
+	char *progress;                 /* of a live migration or an image fetch under way, or NULL */
 	struct vdc_seen_vol *vols;
 	unsigned nvols;
 	struct vdc_usage usage;

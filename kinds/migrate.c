@@ -225,11 +225,14 @@ void vdc_migrate_show_progress(const struct vdc_obj *obj, struct strbuf *out)
 	const struct vdc_place *p = vdc_place_of((struct vdc_obj *)obj);
 	const struct vdc_seen *s;
 
+	s = vdc_seen_at(obj, p->host);
 	if (!p->migrate_to[0]) {
 		vdc_disk_show_progress(obj, out);
+		/* Its hypervisor fetches the image it starts from. */
+		if (s && s->progress && !strcmp(s->state, VDC_WIRE_INST_STARTING))
+			strbuf_addf(out, "%s\n", s->progress);
 		return;
 	}
-	s = vdc_seen_at(obj, p->host);
 	if (s && s->progress)
 		strbuf_addf(out, "live migration to host %s: %s\n", p->migrate_to, s->progress);
 	else

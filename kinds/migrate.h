@@ -57,7 +57,11 @@ bool vdc_migrate_source_removed(struct vdc_obj *obj);
 /* Reports arrived (or a host went silent): take the next step of every migration under way. */
 void vdc_migrations_reconcile(void);
 
-/* run/progress of an instance: its migration's, else its disk's (read lock). */
+/*
+ * run/progress of an instance: its migration's, else its disk's and,
+ * while it starts, what its hypervisor reports (the fetch of its image)
+ * (read lock).
+ */
 void vdc_migrate_show_progress(const struct vdc_obj *obj, struct strbuf *out);
 
 /* What a hypervisor is told of a migration (read lock): see docs/agent-protocol.md. */

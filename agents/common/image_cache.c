@@ -439,3 +439,28 @@ int vdc_image_cache_progress(struct vdc_image_cache *c, const char *sha256, uint
 	pthread_mutex_unlock(&c->lock);
 	return rc;
 }
+
+void vdc_image_fetch_progress(struct vdc_image_cache *c, const struct vdc_image_spec *img, char *out,
+			      size_t len)
+{
+	char d[16], t[16];
+	uint64_t done;
+	int rc;
+
+	if (img->pending) {
+		snprintf(out, len, "waiting for the checksum of image %s", img->name);
+		return;
+	}
+	rc = vdc_image_cache_progress(c, img->sha256, &done);
+	if (rc == 1) {
+		snprintf(out, len, "converting image %s to a raw disk", img->name);
+	} else if (rc == 0 && img->size) {
+		if (done > img->size)
+			done = img->size;
+		vdc_size_approx(done, d, sizeof(d));
+		vdc_size_approx(img->size, t, sizeof(t));
+		snprintf(out, len, "fetching image %s: %u%% (%s of %s)", img->name, (unsigned)(done * 100 / img->size), d, t);
+	} else {
+		snprintf(out, len, "fetching image %s", img->name);
+	}
+}

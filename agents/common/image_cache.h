@@ -87,6 +87,18 @@ int vdc_image_want(struct vdc_image_cache *c, const struct vdc_image_spec *img, 
 int vdc_image_cache_progress(struct vdc_image_cache *c, const char *sha256, uint64_t *done);
 
 /*
+ * The line a report's "progress" carries for something that waits for
+ * image `img` (a disk made from it, an instance started from it), into
+ * `out` of `len` bytes: "waiting for the checksum of image NAME" while
+ * vdcfs computes it, "fetching image NAME: 41% (13M of 32M)" while it
+ * downloads (no figures when its size is not said, or before the
+ * download starts), "converting image NAME to a raw disk" while a qcow2
+ * image becomes one.
+ */
+void vdc_image_fetch_progress(struct vdc_image_cache *c, const struct vdc_image_spec *img, char *out,
+			      size_t len);
+
+/*
  * Note that the images `keep` (`n` strings of 64 hex digits) are in use,
  * and remove the cached images no instance has used for
  * VDC_IMAGE_KEEP_S, and stale downloads. An image found in the cache at

@@ -12,7 +12,8 @@
  *              knows of each instance in `status`
  *   reporter   posts reports (agents/common/core.c; when and what:
  *              report.c): after each domain event, after each pass of
- *              the worker, and every heartbeat
+ *              the worker, every second while an image is fetched for
+ *              a start, and every heartbeat
  *   events     runs libvirt's event loop (libvirt.c); its callbacks only
  *              record and wake the worker and the reporter
  *   console    follows console logs (console.c)
@@ -82,7 +83,12 @@ struct hva_status {
 	uint64_t reboot, reset;       /* carried out */
 	uint64_t migrated;            /* the last migrate seq carried out */
 	char mig_err[VDC_ERR_MSG_MAX];   /* why it failed, reported with state running */
-	char progress[HVA_PROGRESS_MAX];
+	char progress[HVA_PROGRESS_MAX];   /* of a live migration */
+	/*
+	 * The image its start waits for (`present`): the reporter tells how
+	 * far its fetch is (vdc_image_fetch_progress) in each report.
+	 */
+	struct vdc_image_spec fetch;
 };
 
 struct hva {

@@ -60,6 +60,7 @@ struct track {
 	long started_at;              /* ms of the last start by this agent; 0: none */
 	uint64_t reboot_done, reset_done;
 	struct hva_mig_track mig;     /* live migrations from here (migrate.c) */
+	bool fetching;                /* its start waits for its image: checksum or download */
 	bool seen;
 };
 
@@ -385,12 +386,14 @@ static void start_instance(struct worker *w, virConnectPtr conn, const struct hv
 	}
 	if (in->image.pending) {
 		track_ok(t, HVA_PHASE_STARTING);
+		t->fetching = true;
 		return;   /* vdcfs computes the image's checksum; a new revision brings it */
 	}
 	if (in->image.present) {
 		rc = vdc_image_want(&h->images, &in->image, image_path, &err);
 		if (rc == -EINPROGRESS) {
 			track_ok(t, HVA_PHASE_STARTING);
+			t->fetching = true;
 			return;   /* the cache wakes the loop when the download ends */
 		}
 		if (rc < 0) {
@@ -714,6 +717,8 @@ static void reconcile_instance(struct worker *w, virConnectPtr conn, const struc
 	struct vdc_err err = VDC_ERR_INIT;
 
 	t->seen = true;
+	/* Said again by start_instance() while the image is still awaited. */
+	t->fetching = false;
 	if (in->err[0]) {
 		vdc_err_set(&err, -EINVAL, "%s", in->err);
 		track_error(t, &err);
@@ -795,6 +800,8 @@ static void publish(struct worker *w, bool done)
 				snprintf(st[i].mig_err, sizeof(st[i].mig_err), "%s", t->mig.err);
 			if (t->phase == HVA_PHASE_MIGRATING)
 				snprintf(st[i].progress, sizeof(st[i].progress), "%s", t->mig.progress);
+			if (t->phase == HVA_PHASE_STARTING && t->fetching)
+				st[i].fetch = in->image;
 		}
 		hva_inst_paths(h->statedir, in->domain, &p);
 		if (!in->err[0] && stat(p.console, &sb) == 0) {

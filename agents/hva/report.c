@@ -2,13 +2,15 @@
  * The reporter's part that is vdc-hva's own (the loop that numbers and
  * posts is the agent core's, agents/common/core.c): the observed state of
  * the host (POST /v1/hosts/NAME/report), due after every domain event,
- * after every pass of the worker, and at least every heartbeat. Each
- * report is whole: every desired instance with libvirt's state of its
- * domain (read in one call, virConnectGetAllDomainStats) and what the
- * worker adds (starting, stopping, error and its sentence), with the
- * usage figures of the host and of each running domain from the same
- * call's statistics (usage_sample.c keeps the samples rates need). Reports carry
- * the agent's epoch and a sequence number, so vdcfs drops one that arrives
+ * after every pass of the worker, every second while an image is fetched
+ * for a start (its progress), and at least every heartbeat. Each report
+ * is whole: every desired instance with libvirt's state of its domain
+ * (read in one call, virConnectGetAllDomainStats) and what the worker
+ * adds (starting, stopping, error and its sentence, how far the fetch of
+ * the image a start waits for is), with the usage figures of the host
+ * and of each running domain from the same call's statistics
+ * (usage_sample.c keeps the samples rates need). Reports carry the
+ * agent's epoch and a sequence number, so vdcfs drops one that arrives
  * late. The document itself is written by report_doc.c.
  *
  * No report goes while libvirt is unreachable: vdcfs then sees a silent
@@ -29,6 +31,8 @@
 #include "wire_doc.h"
 
 #define DEFAULT_HEARTBEAT_S 5
+/* While an image is fetched for a start, its progress is reported this often. */
+#define PROGRESS_EVERY_MS 1000L
 
 const char *hva_report_state(const struct hva_status *st, bool defined, int state, int reason)
 {
@@ -196,14 +200,20 @@ static json_t *build_report(struct hva *h, uint64_t seq, uint64_t rev, const str
 			if (strcmp(ds[k].name, st[i].domain) == 0)
 				d = &ds[k];
 		json_t *inst;
-		const char *err;
+		const char *err, *progress;
+		char line[HVA_PROGRESS_MAX];
 
 		state = hva_report_state(&st[i], d != NULL, d ? d->state : 0, d ? d->reason : 0);
 		/* A failed live migration: the instance runs here still, and says why it did not move. */
 		err = strcmp(state, VDC_WIRE_STATE_ERROR) == 0 ? st[i].err : st[i].mig_err;
 		inst = hva_report_instance_json(st[i].id, st[i].domain, state, err, st[i].reboot, st[i].reset,
 						volumes_json(st[i].id, vs, nv));
-		hva_report_instance_migration(inst, st[i].migrated, st[i].progress);
+		progress = st[i].progress;
+		if (st[i].fetch.present) {
+			vdc_image_fetch_progress(&h->images, &st[i].fetch, line, sizeof(line));
+			progress = line;
+		}
+		hva_report_instance_progress(inst, st[i].migrated, progress);
 		/* Figures of a guest that runs here: running, or migrating away (it runs until it left). */
 		if (d && d->params && (!strcmp(state, VDC_WIRE_INST_RUNNING) || !strcmp(state, VDC_WIRE_INST_MIGRATING))) {
 			struct hva_report_usage u;
@@ -235,7 +245,8 @@ int hva_report_next(void *agent, uint64_t seq, long *next, json_t **report)
 	struct dom_state *ds = NULL;
 	virConnectPtr conn;
 	uint64_t rev;
-	size_t n, nv;
+	size_t i, n, nv;
+	long now;
 	int nds = 0;
 
 	*report = NULL;
@@ -273,7 +284,12 @@ int hva_report_next(void *agent, uint64_t seq, long *next, json_t **report)
 	rev = h->core.rev_done;
 	pthread_mutex_unlock(&h->core.lock);
 
-	*next = vdc_agent_now_ms() + (long)heartbeat_s(h) * 1000;
+	now = vdc_agent_now_ms();
+	*next = now + (long)heartbeat_s(h) * 1000;
+	/* While an image is fetched for a start, its progress is told every second. */
+	for (i = 0; i < n; i++)
+		if (st[i].fetch.present && *next > now + PROGRESS_EVERY_MS)
+			*next = now + PROGRESS_EVERY_MS;
 	conn = hva_libvirt_get(h);
 	if (conn)
 		ds = read_states(conn, &recs, &doms, &nds);

@@ -27,7 +27,7 @@ json_t *hva_report_instance_json(uint64_t id, const char *domain, const char *st
 			 VDC_WIRE_VOLUMES, volumes);
 }
 
-void hva_report_instance_migration(json_t *inst, uint64_t migrated, const char *progress)
+void hva_report_instance_progress(json_t *inst, uint64_t migrated, const char *progress)
 {
 	if (!inst)
 		return;

@@ -32,11 +32,13 @@ json_t *hva_report_instance_json(uint64_t id, const char *domain, const char *st
 				 uint64_t reboot, uint64_t reset, json_t *volumes);
 
 /*
- * A live migration's members added to instance `inst`, only when not
- * their defaults (so every other report is as it was): "migrated" (the
- * last migrate seq carried out) when not 0, "progress" when not empty.
+ * The members of long operations added to instance `inst`, only when
+ * not their defaults (so every other report is as it was): "migrated"
+ * (the last migrate seq carried out) when not 0, "progress" (of a live
+ * migration, or of the fetch of the image a start waits for) when not
+ * empty.
  */
-void hva_report_instance_migration(json_t *inst, uint64_t migrated, const char *progress);
+void hva_report_instance_progress(json_t *inst, uint64_t migrated, const char *progress);
 
 /*
  * A running instance's usage figures (docs/agent-protocol.md, "Usage"),

@@ -45,30 +45,6 @@ int sta_disk_image_ready(struct sta *s, const struct sta_volume_spec *v, struct 
 	return sta_image_fits(v, (uint64_t)sb.st_size, err);
 }
 
-void sta_disk_fetch_progress(struct sta *s, const struct vdc_image_spec *img, char *out, size_t len)
-{
-	char d[16], t[16];
-	uint64_t done;
-	int rc;
-
-	if (img->pending) {
-		snprintf(out, len, "waiting for the checksum of image %s", img->name);
-		return;
-	}
-	rc = vdc_image_cache_progress(&s->images, img->sha256, &done);
-	if (rc == 1) {
-		snprintf(out, len, "converting image %s to a raw disk", img->name);
-	} else if (rc == 0 && img->size) {
-		if (done > img->size)
-			done = img->size;
-		vdc_size_approx(done, d, sizeof(d));
-		vdc_size_approx(img->size, t, sizeof(t));
-		snprintf(out, len, "fetching image %s: %u%% (%s of %s)", img->name, (unsigned)(done * 100 / img->size), d, t);
-	} else {
-		snprintf(out, len, "fetching image %s", img->name);
-	}
-}
-
 int sta_disk_make(struct sta *s, const struct sta_job *job, sta_copy_cb cb, void *arg, struct vdc_err *err)
 {
 	char raw[PATH_MAX], tmp[PATH_MAX], final[PATH_MAX], dir[PATH_MAX];

@@ -53,7 +53,7 @@ static void complete(struct sta *s, json_t *vols, uint64_t progress_vol, const c
 			allocated = (uint64_t)sb.st_blocks * 512;
 		for (k = 0; k < n_fetches && id != progress_vol; k++)
 			if (fetches[k].vol_id == id)
-				sta_disk_fetch_progress(s, &fetches[k].image, line, sizeof(line));
+				vdc_image_fetch_progress(&s->images, &fetches[k].image, line, sizeof(line));
 		sta_report_volume_complete(v, allocated, id == progress_vol ? progress : line);
 	}
 }

@@ -215,8 +215,4 @@ int sta_disk_make(struct sta *s, const struct sta_job *job, sta_copy_cb cb, void
  */
 void sta_disk_prune(struct sta *s, const struct sta_desired *d);
 
-/* The progress line of a volume waiting for image `img`: "fetching image tiny: 40% (13M of 32M)". */
-void sta_disk_fetch_progress(struct sta *s, const struct vdc_image_spec *img, char *out, size_t len);
-
-
 #endif

@@ -16,6 +16,10 @@
 # mtools and made bootable by `syslinux --install` on that file; the disk is
 # then assembled with sfdisk and dd. The output is sparse.
 #
+# It says each of its six steps on stderr as it begins ("build-tiny-image.sh:
+# [2/6] downloading linux-image-...-cloud-amd64 (apt-get download)"), and
+# what it made at the end.
+#
 # Environment:
 #   VDC_IMAGE_MB      size of the disk in MiB (default 32)
 #   VDC_KERNEL_FROM   "installed": the kernel of the installed package
@@ -29,11 +33,19 @@ export LC_ALL=C
 export PATH=$PATH:/usr/sbin:/sbin
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-prog=build-tiny-image
+prog=build-tiny-image.sh
 
 die() {
 	echo "$prog: $*" >&2
 	exit 1
+}
+
+# step WHAT: say on stderr that the next of the build's steps begins.
+steps=6
+step_no=0
+step() {
+	step_no=$((step_no + 1))
+	echo "$prog: [$step_no/$steps] $*" >&2
 }
 
 [ $# -eq 1 ] || die "usage: $prog OUT.img"
@@ -73,6 +85,7 @@ need_packages() {
 	die "missing packages: ${missing[*]} (run scripts/install-deps)"
 }
 
+step "checking the tools it needs (syslinux, mtools, dosfstools, busybox-static, ...)"
 need_packages
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vdc-image.XXXXXX")
@@ -113,7 +126,7 @@ if [ "$VDC_KERNEL_FROM" = download ]; then
 	mkdir -p "$cache"
 	deb=$(find "$cache" -maxdepth 1 -name "${kpkg}_*.deb" | sort | tail -n1)
 	if [ -z "$deb" ]; then
-		echo "$prog: downloading $kpkg into $cache" >&2
+		step "downloading $kpkg into $cache (apt-get download)"
 		mkdir "$tmp/deb"
 		# apt's _apt user must be able to write where it downloads.
 		chmod 0755 "$tmp"
@@ -121,13 +134,19 @@ if [ "$VDC_KERNEL_FROM" = download ]; then
 		(cd "$tmp/deb" && apt-get download -qq "$kpkg" >&2) || die "cannot download $kpkg"
 		mv "$tmp"/deb/*.deb "$cache/"
 		deb=$(find "$cache" -maxdepth 1 -name "${kpkg}_*.deb" | sort | tail -n1)
+	else
+		step "kernel $kpkg: using ${deb##*/}, downloaded into $cache before"
 	fi
+	step "unpacking ${deb##*/} (dpkg-deb, depmod)"
 	mkdir "$tmp/kernel"
 	dpkg-deb -x "$deb" "$tmp/kernel"
 	kroot=$tmp/kernel
 	# modules.dep is made when the package is installed, not shipped.
 	command -v depmod >/dev/null || die "depmod is missing (apt-get install kmod)"
 	depmod -b "$kroot" "$kver"
+else
+	step "kernel $kpkg: the installed package"
+	step "kernel files: /boot/vmlinuz-$kver and /lib/modules/$kver, as installed"
 fi
 vmlinuz=$kroot/boot/vmlinuz-$kver
 moddir=$kroot/lib/modules/$kver
@@ -139,6 +158,7 @@ moddir=$kroot/lib/modules/$kver
 # Every file gets the kernel's date, so that the same packages give the
 # same image, byte for byte.
 epoch=$(stat -c %Y "$vmlinuz")
+step "making the initramfs (busybox, ${#modules[@]} modules and their dependencies, cpio, gzip)"
 
 stage=$tmp/initramfs
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,run,tmp,mnt,root,var/log,etc/acpi/PWRF,lib/modules}
@@ -286,6 +306,7 @@ EOF
 cp "$vmlinuz" "$tmp/vmlinuz"
 touch -d "@$epoch" "$tmp/vmlinuz" "$tmp/initrd.img" "$tmp/syslinux.cfg"
 
+step "making the FAT boot partition (mkfs.vfat, mcopy, syslinux --install)"
 start_sector=2048
 part_sectors=$((image_mb * 2048 - start_sector))
 part=$tmp/part.img
@@ -300,6 +321,7 @@ SOURCE_DATE_EPOCH=$epoch syslinux --install "$part"
 
 # ---- the disk ----
 
+step "assembling the ${image_mb} MiB disk (sfdisk, dd)"
 disk=$tmp/disk.img
 truncate -s "${image_mb}M" "$disk"
 sfdisk --quiet --label dos "$disk" <<EOF

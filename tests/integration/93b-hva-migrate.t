@@ -27,8 +27,7 @@ VDC_WATCHDOG=$(( ${VDC_WATCHDOG:-0} > 600 ? VDC_WATCHDOG : 600 ))
 . "$(dirname "$0")/hosts.sh"
 . "$(dirname "$0")/hva.sh"
 . "$(dirname "$0")/sta.sh"
-command -v python3 > /dev/null || skip_all "python3 is missing (the stand-in of vdcfs)"
-command -v openssl > /dev/null || skip_all "openssl is missing (the hosts' certificates)"
+. "$(dirname "$0")/fake.sh"
 
 T=$VDC_TMP/mig
 mkdir -p "$T"
@@ -42,30 +41,10 @@ W=$(( ${VDC_TIMEOUT:-10} * 6 > 120 ? ${VDC_TIMEOUT:-10} * 6 : 120 ))
 
 # ---- the stand-ins of vdcfs, one per host ----
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=vdcfs \
-	-keyout "$T/key.pem" -out "$T/cert.pem" -days 2 2> /dev/null || skip_all "openssl cannot make a key"
-PIN=sha256//$(openssl pkey -in "$T/key.pem" -pubout -outform der 2> /dev/null |
-	openssl dgst -sha256 -binary | base64)
-FAKE_PIDS=
-_fakes_stop() {
-	local p
-	for p in $FAKE_PIDS; do
-		kill "$p" 2> /dev/null
-		wait "$p" 2> /dev/null
-	done
-	FAKE_PIDS=
-}
-VDC_CLEANUP_HOOKS="_fakes_stop ${VDC_CLEANUP_HOOKS:-}"
-fake_start() {
-	local d=$T/$1
-	mkdir -p "$d/images"
-	python3 "$VDC_SRC_ROOT/tests/integration/fake-vdcfs.py" "$VDC_SERVER_ADDR" "$d/port" "$d" \
-		"$T/key.pem" "$T/cert.pem" "$(printf '%064d' 7)" 0 2> "$VDC_TMP/fake-$1.log" &
-	FAKE_PIDS="$FAKE_PIDS $!"
-	vdc_wait 10 test -s "$d/port"
-}
+vdc_fake_key "$T"
+PIN=$VDC_FAKE_PIN
 for h in s a b; do
-	fake_start "$h" || {
+	vdc_fake_start "$T/$h" "$T" 0 "$VDC_TMP/fake-$h.log" || {
 		echo "Bail out! the stand-in of vdcfs for $h did not start"
 		exit 1
 	}
@@ -81,14 +60,7 @@ set_desired() {
 }
 
 # field HOST NAME: member NAME of instance ID in the host's last report ("" when none)
-field() {
-	python3 - "$T/$1/report.json" "$ID" "$2" << 'EOF' 2> /dev/null
-import json, sys
-for i in json.load(open(sys.argv[1]))["instances"]:
-    if i["id"] == int(sys.argv[2]):
-        print(i.get(sys.argv[3], ""))
-EOF
-}
+field() { vdc_fake_member "$T/$1/report.json" instances "$ID" "$2"; }
 state_is() { [ "$(field "$1" state)" = "$2" ]; }
 wait_state() {
 	vdc_wait "$3" state_is "$1" "$2" && return 0
@@ -98,21 +70,8 @@ wait_state() {
 # since HOST: the line count of its reports.log, for states_since
 since() { wc -l < "$T/$1/reports.log" 2> /dev/null || echo 0; }
 states_since() { tail -n "+$(($2 + 1))" "$T/$1/reports.log" > "$T/$1/reports.tail" && states_of "$T/$1/reports.tail"; }
-states_of() {
-	python3 - "$1" "$ID" << 'EOF' 2> /dev/null
-import json, sys
-last = None
-for line in open(sys.argv[1]):
-    try:
-        doc = json.loads(line)
-    except ValueError:
-        continue
-    for i in doc["instances"]:
-        if i["id"] == int(sys.argv[2]) and i["state"] != last:
-            last = i["state"]
-            print(last)
-EOF
-}
+# states_of LOG: the states of instance ID in the reports of LOG, each change once
+states_of() { vdc_fake_history "$1" instances "$ID" state | uniq; }
 
 # ---- certificates: the data center's CA, a cert per hypervisor ----
 

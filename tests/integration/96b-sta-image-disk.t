@@ -22,30 +22,21 @@ VDC_WATCHDOG=$(( ${VDC_WATCHDOG:-0} > 300 ? VDC_WATCHDOG : 300 ))
 VDC_HVA_OPTIONAL=1
 . "$(dirname "$0")/hva.sh"
 . "$(dirname "$0")/sta.sh"
-command -v python3 > /dev/null || skip_all "python3 is missing (the stand-in of vdcfs)"
-command -v openssl > /dev/null || skip_all "openssl is missing (the stand-in's key)"
+. "$(dirname "$0")/fake.sh"
 command -v qemu-img > /dev/null || skip_all "qemu-img is missing (a qcow2 image)"
 
 F=$VDC_TMP/fake
-mkdir -p "$F/images"
+mkdir -p "$F"
 DC=8d7f0a1b2c3d4e5f
 IQN=iqn.2026-11.org.vdcfs:8d7f0a1b2c3d
 SECRET=0123456789abcdef0123456789abcdef
-HOST_TOKEN=$(printf '%064d' 7)
 MIB=1048576
 
 # ---- the stand-in of vdcfs ----
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=vdcfs \
-	-keyout "$F/key.pem" -out "$F/cert.pem" -days 2 2> /dev/null || skip_all "openssl cannot make a key"
-PIN=sha256//$(openssl pkey -in "$F/key.pem" -pubout -outform der 2> /dev/null |
-	openssl dgst -sha256 -binary | base64)
-python3 "$VDC_SRC_ROOT/tests/integration/fake-vdcfs.py" "$VDC_SERVER_ADDR" "$F/port" "$F" \
-	"$F/key.pem" "$F/cert.pem" "$HOST_TOKEN" 0.05 2> "$VDC_TMP/fake-vdcfs.log" &
-FAKE_PID=$!
-_fake_stop() { kill "$FAKE_PID" 2> /dev/null; wait "$FAKE_PID" 2> /dev/null; }
-VDC_CLEANUP_HOOKS="_fake_stop ${VDC_CLEANUP_HOOKS:-}"
-vdc_wait 10 test -s "$F/port" || { echo "Bail out! the stand-in of vdcfs did not start"; exit 1; }
+vdc_fake_key "$F"
+PIN=$VDC_FAKE_PIN
+vdc_fake_start "$F" "$F" 0.05 "$VDC_TMP/fake-vdcfs.log" || { echo "Bail out! the stand-in of vdcfs did not start"; exit 1; }
 PORT=$(cat "$F/port")
 
 # ---- images: 4M raw with data at 0 and at 1M, the same as qcow2, 16M raw ----
@@ -90,15 +81,7 @@ desired() {
 }
 
 # field ID NAME: a member of volume ID in the last report
-field() {
-	python3 - "$F/report.json" "$1" "$2" <<'EOF' 2> /dev/null
-import json, sys
-doc = json.load(open(sys.argv[1]))
-for v in doc["volumes"]:
-    if v["id"] == int(sys.argv[2]):
-        print(v[sys.argv[3]])
-EOF
-}
+field() { vdc_fake_member "$F/report.json" volumes "$1" "$2"; }
 state_is() { [ "$(field "$1" state)" = "$2" ]; }
 wait_state() { vdc_wait "$3" state_is "$1" "$2" || diag "volume $1: $(field "$1" state) $(field "$1" err)"; }
 # Waits stretch with VDC_TIMEOUT (make valgrind sets 60: the agent runs under valgrind there).

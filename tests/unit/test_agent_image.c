@@ -175,7 +175,7 @@ static void test_format_of_file(void **state)
 
 static void test_cache(void **state)
 {
-	char dir[] = "/tmp/vdc-test-cache.XXXXXX", path[PATH_MAX], stale[PATH_MAX];
+	char dir[] = "/tmp/vdc-test-cache.XXXXXX", path[PATH_MAX], stale[PATH_MAX], line[128];
 	struct vdc_image_spec img = { .present = true, .name = "tiny", .sha256 = SHA };
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_image_cache c;
@@ -200,6 +200,13 @@ static void test_cache(void **state)
 	assert_int_equal(rc, -EINPROGRESS);
 	rc = vdc_image_want(&c, &img, path, &err);
 	assert_int_equal(rc, -EINPROGRESS);
+	/* Before its download starts the line has no figures; without a checksum it waits. */
+	vdc_image_fetch_progress(&c, &img, line, sizeof(line));
+	assert_string_equal(line, "fetching image tiny");
+	img.pending = true;
+	vdc_image_fetch_progress(&c, &img, line, sizeof(line));
+	assert_string_equal(line, "waiting for the checksum of image tiny");
+	img.pending = false;
 
 	/* There (as after a download): ready, at its checksum's name. */
 	snprintf(stale, sizeof(stale), "%s/images/%s", dir, SHA);

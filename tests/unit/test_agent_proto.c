@@ -42,6 +42,7 @@
 
 #include "agent.h"
 #include "file.h"
+#include "image_cache.h"
 #include "proto.h"
 #include "unit.h"
 #include "validate.h"
@@ -60,6 +61,8 @@ struct fake {
 	size_t body_len;
 	char header[160];        /* one extra header line, or "" */
 	bool hang;               /* do not answer (for cancelling) */
+	bool stall;              /* send `stall_at` bytes of the body, then wait until it is cleared */
+	size_t stall_at;
 
 	int requests;
 	char method[8];
@@ -107,7 +110,7 @@ static void serve(int fd)
 {
 	static char req[1 << 20];
 	gnutls_session_t s;
-	size_t len = 0, want = 0, head = 0;
+	size_t len = 0, want = 0, head = 0, stall_at;
 	char *end, line[512];
 	struct strbuf out = STRBUF_INIT;
 
@@ -165,17 +168,30 @@ static void serve(int fd)
 	if (srv.fake.header[0])
 		strbuf_addf(&out, "%s\r\n", srv.fake.header);
 	strbuf_addstr(&out, "\r\n");
+	stall_at = srv.fake.stall && srv.fake.stall_at < srv.fake.body_len ? out.len + srv.fake.stall_at : SIZE_MAX;
 	strbuf_add(&out, srv.fake.body, srv.fake.body_len);
 	pthread_mutex_unlock(&srv.fake.lock);
 	{
 		size_t off = 0;
 
 		while (off < out.len) {
-			ssize_t n = gnutls_record_send(s, out.buf + off, out.len - off);
+			size_t upto = off < stall_at ? (stall_at < out.len ? stall_at : out.len) : out.len;
+			ssize_t n = gnutls_record_send(s, out.buf + off, upto - off);
+			int i;
 
 			if (n <= 0)
 				break;
 			off += (size_t)n;
+			if (off != stall_at)
+				continue;
+			/* Part of the body sent: wait until the test lets go (at most 30 s). */
+			pthread_mutex_lock(&srv.fake.lock);
+			for (i = 0; i < 600 && srv.fake.stall; i++) {
+				pthread_mutex_unlock(&srv.fake.lock);
+				usleep(50 * 1000);
+				pthread_mutex_lock(&srv.fake.lock);
+			}
+			pthread_mutex_unlock(&srv.fake.lock);
 		}
 	}
 	gnutls_bye(s, GNUTLS_SHUT_WR);
@@ -807,6 +823,47 @@ static void test_handshake_option(void **state)
 	vdc_proto_release(&p);
 }
 
+/* The progress line of a fetch through the image cache while the image arrives, half of it sent. */
+static void test_image_fetch_progress(void **state)
+{
+	static char img[4 * 65536];
+	struct vdc_image_spec spec = { .present = true, .name = "tiny", .size = sizeof(img) };
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_image_cache c;
+	char header[128], path[PATH_MAX], line[128] = "";
+	struct vdc_proto p;
+	struct vdc_conn l;
+	int i;
+
+	(void)state;
+	make_image(img, sizeof(img), spec.sha256);
+	snprintf(header, sizeof(header), "X-Vdc-Sha256: %s", spec.sha256);
+	client(&p, &l, srv.pin, NULL);
+	assert_int_equal(vdc_image_cache_init(&c, srv.dir, &p, NULL, NULL, &err), 0);
+	assert_int_equal(vdc_image_cache_start(&c, &err), 0);
+	fake_answer(200, img, sizeof(img), header);
+	pthread_mutex_lock(&srv.fake.lock);
+	srv.fake.stall_at = sizeof(img) / 2;
+	srv.fake.stall = true;
+	pthread_mutex_unlock(&srv.fake.lock);
+
+	assert_int_equal(vdc_image_want(&c, &spec, path, &err), -EINPROGRESS);
+	for (i = 0; i < 600 && strcmp(line, "fetching image tiny: 50% (128K of 256K)"); i++) {
+		usleep(50 * 1000);
+		vdc_image_fetch_progress(&c, &spec, line, sizeof(line));
+	}
+	assert_string_equal(line, "fetching image tiny: 50% (128K of 256K)");
+
+	pthread_mutex_lock(&srv.fake.lock);
+	srv.fake.stall = false;
+	pthread_mutex_unlock(&srv.fake.lock);
+	for (i = 0; i < 600 && vdc_image_want(&c, &spec, path, &err) == -EINPROGRESS; i++)
+		usleep(50 * 1000);
+	assert_int_equal(vdc_image_want(&c, &spec, path, &err), 0);
+	vdc_image_cache_release(&c);
+	client_release(&p, &l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -815,6 +872,7 @@ int main(void)
 		cmocka_unit_test(test_desired),
 		cmocka_unit_test(test_report_and_console),
 		cmocka_unit_test(test_image),
+		cmocka_unit_test(test_image_fetch_progress),
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_checks),

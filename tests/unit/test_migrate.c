@@ -411,6 +411,32 @@ static void test_host_certificates(void **state_)
 	vdc_tls_release(&ca);
 }
 
+/* A hypervisor fetching the image an instance starts from: its progress is run/progress's while it starts. */
+static void test_image_fetch_progress(void **state_)
+{
+	struct vdc_err err = VDC_ERR_INIT;
+	struct vdc_obj *ha, *img, *web;
+
+	(void)state_;
+	ha = unit_join("ha", VDC_ROLE_HVA);
+	hva_report(ha, NULL, NULL, 0, NULL, NULL);
+	assert_int_equal(vdc_obj_create(&vdc_kind_images, NULL, "tiny", 4, 0, 0, &img, &err), 0);
+	assert_int_equal(vdc_obj_create(&vdc_kind_instances, NULL, "web1", 4, 0, 0, &web, &err), 0);
+	assert_int_equal(vdc_link_set(web, (unsigned)unit_attr(web, "image"), "tiny", 0, &err), 0);
+	unit_set(web, "power", "on");
+	if (strcmp(vdc_place_of(web)->host, "ha"))
+		fail_msg("web1 is %s: %s", web->state, web->err ? web->err : "");
+	assert_string_equal(unit_shown(vdc_migrate_show_progress, web), "");
+	hva_report(ha, web, "starting", 0, NULL, "fetching image tiny: 41% (13M of 32M)");
+	assert_string_equal(web->state, "starting");
+	assert_string_equal(unit_shown(vdc_migrate_show_progress, web), "fetching image tiny: 41% (13M of 32M)\n");
+	/* Once it runs the line is gone, even if an agent said one still. */
+	hva_report(ha, web, "running", 0, NULL, "fetching image tiny: 100% (32M of 32M)");
+	assert_string_equal(unit_shown(vdc_migrate_show_progress, web), "");
+	hva_report(ha, web, "running", 0, NULL, NULL);
+	assert_string_equal(unit_shown(vdc_migrate_show_progress, web), "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_evacuate_moves_running_instances_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_removed_after_the_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_certificates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image_fetch_progress, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

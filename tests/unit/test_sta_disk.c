@@ -95,12 +95,12 @@ static void test_disk_from_image(void **state)
 	/* Not in the cache: a fetch is queued, and the volume waits. */
 	rc = sta_disk_image_ready(&s, &d.vol[0], &err);
 	assert_int_equal(rc, -EINPROGRESS);
-	sta_disk_fetch_progress(&s, &d.vol[0].image, line, sizeof(line));
+	vdc_image_fetch_progress(&s.images, &d.vol[0].image, line, sizeof(line));
 	assert_string_equal(line, "fetching image tiny");
 	/* No checksum yet: it waits without a fetch. */
 	rc = sta_disk_image_ready(&s, &d.vol[2], &err);
 	assert_int_equal(rc, -EINPROGRESS);
-	sta_disk_fetch_progress(&s, &d.vol[2].image, line, sizeof(line));
+	vdc_image_fetch_progress(&s.images, &d.vol[2].image, line, sizeof(line));
 	assert_string_equal(line, "waiting for the checksum of image tiny");
 
 	/* A raw image's disk too small is said before any fetch, from the size vdcfs names. */
