@@ -264,100 +264,113 @@ static uint64_t disk_size(struct disk_sizes *memo, const struct vdc_obj *inst)
 	return (uint64_t)(v - 1);
 }
 
-static void instances(uid_t uid, struct strbuf *out)
+/*
+ * The instances `uid` sees with their labels: instance and host, then
+ * state. Made once a render for the model's families and the usage ones.
+ */
+static void instance_labels(struct labelled *l, uid_t uid)
 {
-	const struct vdc_kind *k = vdc_kind(VDC_KIND_INSTANCES);
+	size_t i;
+
+	labelled_init(l, vdc_kind(VDC_KIND_INSTANCES), uid);
+	for (i = 0; i < l->n; i++) {
+		const struct vdc_obj *o = l->v[i];
+		const struct vdc_place *p = o->priv;
+
+		l->off[i] = l->labels.len;
+		add_label(&l->labels, "instance", o->name, true);
+		add_label(&l->labels, "host", p ? p->host : "", false);
+		l->len[i] = l->labels.len - l->off[i];
+		add_label(&l->labels, "state", o->state ? o->state : "", false);
+		l->xlen[i] = l->labels.len - l->off[i] - l->len[i];
+	}
+}
+
+/* The hosts with their labels: host, then role and state. */
+static void host_labels(struct labelled *l, uid_t uid)
+{
+	size_t i;
+
+	labelled_init(l, vdc_hosts_kind(), uid);
+	for (i = 0; i < l->n; i++) {
+		const struct vdc_host *h = vdc_host_of(l->v[i]);
+
+		l->off[i] = l->labels.len;
+		add_label(&l->labels, "host", l->v[i]->name, true);
+		l->len[i] = l->labels.len - l->off[i];
+		add_label(&l->labels, "role", h->role == VDC_ROLE_STA ? "storage" : "hypervisor", false);
+		add_label(&l->labels, "state", l->v[i]->state ? l->v[i]->state : "", false);
+		l->xlen[i] = l->labels.len - l->off[i] - l->len[i];
+	}
+}
+
+static void instances(const struct labelled *l, struct strbuf *out)
+{
 	__do_free unsigned *cpus = NULL;
 	__do_free uint64_t *mem = NULL;
 	__do_free bool *running = NULL;
-	struct labelled l;
 	size_t i;
 
-	labelled_init(&l, k, uid);
-	cpus = xcalloc(l.n + 1, sizeof(*cpus));
-	mem = xcalloc(l.n + 1, sizeof(*mem));
-	running = xcalloc(l.n + 1, sizeof(*running));
+	cpus = xcalloc(l->n + 1, sizeof(*cpus));
+	mem = xcalloc(l->n + 1, sizeof(*mem));
+	running = xcalloc(l->n + 1, sizeof(*running));
 	/* The reader waits for nothing but this pass: each figure of an object is found once. */
-	strbuf_grow(out, l.n * 560);
-	for (i = 0; i < l.n; i++) {
-		struct vdc_obj *o = l.v[i];
-		const struct vdc_place *p = o->priv;
-
-		vdc_instance_size(o, &cpus[i], &mem[i]);
-		running[i] = vdc_instance_is(o, VDC_ISTATE_RUNNING);
-
-		l.off[i] = l.labels.len;
-		add_label(&l.labels, "instance", o->name, true);
-		add_label(&l.labels, "host", p ? p->host : "", false);
-		l.len[i] = l.labels.len - l.off[i];
-		add_label(&l.labels, "state", o->state ? o->state : "", false);
-		l.xlen[i] = l.labels.len - l.off[i] - l.len[i];
+	strbuf_grow(out, l->n * 560);
+	for (i = 0; i < l->n; i++) {
+		vdc_instance_size(l->v[i], &cpus[i], &mem[i]);
+		running[i] = vdc_instance_is(l->v[i], VDC_ISTATE_RUNNING);
 	}
 	family(out, "vdc_instance_info", "gauge",
 	       "An instance the reader may see, with its run/state and run/host (always 1).");
-	for (i = 0; i < l.n; i++)
-		SAMPLE(out, "vdc_instance_info", l, i, true, 1);
+	for (i = 0; i < l->n; i++)
+		SAMPLE(out, "vdc_instance_info", *l, i, true, 1);
 	family(out, "vdc_instance_running", "gauge", "1 while the instance's run/state is running, else 0.");
-	for (i = 0; i < l.n; i++)
-		SAMPLE(out, "vdc_instance_running", l, i, false, running[i]);
+	for (i = 0; i < l->n; i++)
+		SAMPLE(out, "vdc_instance_running", *l, i, false, running[i]);
 	family(out, "vdc_instance_cpus", "gauge", "Virtual CPUs the instance is given (its cpus).");
-	for (i = 0; i < l.n; i++)
-		SAMPLE(out, "vdc_instance_cpus", l, i, false, cpus[i]);
+	for (i = 0; i < l->n; i++)
+		SAMPLE(out, "vdc_instance_cpus", *l, i, false, cpus[i]);
 	family(out, "vdc_instance_memory_bytes", "gauge", "Memory the instance is given (its memory), in bytes.");
-	for (i = 0; i < l.n; i++)
-		SAMPLE(out, "vdc_instance_memory_bytes", l, i, false, mem[i]);
+	for (i = 0; i < l->n; i++)
+		SAMPLE(out, "vdc_instance_memory_bytes", *l, i, false, mem[i]);
 	family(out, "vdc_instance_disk_bytes", "gauge",
 	       "Size of the instance's root disk (disk-size, else its image's), in bytes; 0 while unknown.");
 	{
 		struct disk_sizes memo = { 0 };
 
-		for (i = 0; i < l.n; i++)
-			SAMPLE(out, "vdc_instance_disk_bytes", l, i, false, disk_size(&memo, l.v[i]));
+		for (i = 0; i < l->n; i++)
+			SAMPLE(out, "vdc_instance_disk_bytes", *l, i, false, disk_size(&memo, l->v[i]));
 		vdc_imap_clear(&memo.by_image);
 	}
 	family(out, "vdc_instance_disk_allocated_bytes", "gauge",
 	       "Bytes the storage host of the instance's root disk holds for it, as last reported (only disks placed on one).");
-	for (i = 0; i < l.n; i++) {
-		const struct vdc_place *p = l.v[i]->priv;
+	for (i = 0; i < l->n; i++) {
+		const struct vdc_place *p = l->v[i]->priv;
 		uint64_t bytes;
 
 		if (p && vdc_metrics_lun_allocated(p->disk, &bytes))
-			SAMPLE(out, "vdc_instance_disk_allocated_bytes", l, i, false, bytes);
+			SAMPLE(out, "vdc_instance_disk_allocated_bytes", *l, i, false, bytes);
 	}
-	labelled_release(&l);
 }
 
-static void hosts(uid_t uid, struct strbuf *out)
+static void hosts(const struct labelled *l, struct strbuf *out)
 {
-	const struct vdc_kind *k = vdc_hosts_kind();
-	struct labelled l;
 	size_t i;
 
-	labelled_init(&l, k, uid);
-	for (i = 0; i < l.n; i++) {
-		const struct vdc_host *h = vdc_host_of(l.v[i]);
-
-		l.off[i] = l.labels.len;
-		add_label(&l.labels, "host", l.v[i]->name, true);
-		l.len[i] = l.labels.len - l.off[i];
-		add_label(&l.labels, "role", h->role == VDC_ROLE_STA ? "storage" : "hypervisor", false);
-		add_label(&l.labels, "state", l.v[i]->state ? l.v[i]->state : "", false);
-		l.xlen[i] = l.labels.len - l.off[i] - l.len[i];
-	}
 	family(out, "vdc_host_info", "gauge", "A host of the data center, with its role and run/state (always 1).");
-	for (i = 0; i < l.n; i++)
-		SAMPLE(out, "vdc_host_info", l, i, true, 1);
+	for (i = 0; i < l->n; i++)
+		SAMPLE(out, "vdc_host_info", *l, i, true, 1);
 	family(out, "vdc_host_up", "gauge", "1 while the host's agent reports (run/state up), else 0.");
-	for (i = 0; i < l.n; i++)
-		SAMPLE(out, "vdc_host_up", l, i, false, vdc_host_is_up(l.v[i]));
+	for (i = 0; i < l->n; i++)
+		SAMPLE(out, "vdc_host_up", *l, i, false, vdc_host_is_up(l->v[i]));
 
 	/* What a host offers is its role's: cpus and memory for a hypervisor, disk for a storage host. */
 #define HOST_FIGURE(role_, metric, help, expr)                                                 \
 	family(out, metric, "gauge", help);                                                    \
-	for (i = 0; i < l.n; i++) {                                                            \
-		const struct vdc_host *h = vdc_host_of(l.v[i]);                                \
+	for (i = 0; i < l->n; i++) {                                                            \
+		const struct vdc_host *h = vdc_host_of(l->v[i]);                                \
 		if (h->role == (role_))                                                        \
-			SAMPLE(out, metric, l, i, false, (uint64_t)(expr));        \
+			SAMPLE(out, metric, *l, i, false, (uint64_t)(expr));        \
 	}
 	HOST_FIGURE(VDC_ROLE_HVA, "vdc_host_cpus", "CPUs the host offers, as its agent reported (run/cpus).", h->cpus)
 	HOST_FIGURE(VDC_ROLE_HVA, "vdc_host_cpus_reserved", "CPUs the instances placed on the host take (run/cpus-used).",
@@ -370,7 +383,6 @@ static void hosts(uid_t uid, struct strbuf *out)
 	HOST_FIGURE(VDC_ROLE_STA, "vdc_host_disk_reserved_bytes",
 		    "Bytes the volumes and disks placed on a storage host take (run/disk-used).", h->disk_used)
 #undef HOST_FIGURE
-	labelled_release(&l);
 }
 
 static void volumes(uid_t uid, struct strbuf *out)
@@ -414,57 +426,47 @@ static void volumes(uid_t uid, struct strbuf *out)
  * are empty. Volumes' and disks' run/allocated are
  * vdc_volume_allocated_bytes and vdc_instance_disk_allocated_bytes above.
  */
-static void usage_instances(uid_t uid, struct strbuf *out)
+static void usage_instances(const struct labelled *l, struct strbuf *out)
 {
-	struct labelled l;
 	__do_free const struct vdc_usage **u = NULL;
 	size_t i;
 
-	labelled_init(&l, vdc_kind(VDC_KIND_INSTANCES), uid);
-	u = xcalloc(l.n + 1, sizeof(*u));
-	for (i = 0; i < l.n; i++) {
-		const struct vdc_place *p = l.v[i]->priv;
-
-		u[i] = vdc_usage_of(l.v[i]);
-		l.off[i] = l.labels.len;
-		add_label(&l.labels, "instance", l.v[i]->name, true);
-		add_label(&l.labels, "host", p ? p->host : "", false);
-		l.len[i] = l.labels.len - l.off[i];
-	}
+	u = xcalloc(l->n + 1, sizeof(*u));
+	for (i = 0; i < l->n; i++)
+		u[i] = vdc_usage_of(l->v[i]);
 	/* One family of one figure: a sample for each instance that has it. */
 #define USAGE_FIGURE(metric, type, help, field, emit)                                          \
 	family(out, metric, type, help);                                                       \
-	for (i = 0; i < l.n; i++) {                                                            \
+	for (i = 0; i < l->n; i++) {                                                            \
 		if (u[i] && u[i]->field >= 0)                                                  \
 			emit;                                                                  \
 	}
 	USAGE_FIGURE("vdc_instance_cpu_percent", "gauge",
 		     "Percent of one host CPU the instance used over the last report interval, up to 100 per vCPU (run/cpu).",
-		     cpu, SAMPLE_HUNDREDTHS(out, "vdc_instance_cpu_percent", l, i, (uint64_t)u[i]->cpu))
+		     cpu, SAMPLE_HUNDREDTHS(out, "vdc_instance_cpu_percent", *l, i, (uint64_t)u[i]->cpu))
 	USAGE_FIGURE("vdc_instance_cpu_seconds_total", "counter",
 		     "CPU seconds the guest has used since it started (run/cpu-time).",
-		     cpu_time_ns, SAMPLE_HUNDREDTHS(out, "vdc_instance_cpu_seconds_total", l, i,
+		     cpu_time_ns, SAMPLE_HUNDREDTHS(out, "vdc_instance_cpu_seconds_total", *l, i,
 						    (uint64_t)u[i]->cpu_time_ns / 10000000))
 	USAGE_FIGURE("vdc_instance_memory_used_bytes", "gauge",
 		     "Host memory the guest holds, in bytes (run/memory-used).",
-		     memory_kib, SAMPLE(out, "vdc_instance_memory_used_bytes", l, i, false, (uint64_t)u[i]->memory_kib * 1024))
+		     memory_kib, SAMPLE(out, "vdc_instance_memory_used_bytes", *l, i, false, (uint64_t)u[i]->memory_kib * 1024))
 	USAGE_FIGURE("vdc_instance_disk_read_bytes_total", "counter", "Bytes read from all its disks (run/disk-read).",
-		     disk_read, SAMPLE(out, "vdc_instance_disk_read_bytes_total", l, i, false, (uint64_t)u[i]->disk_read))
+		     disk_read, SAMPLE(out, "vdc_instance_disk_read_bytes_total", *l, i, false, (uint64_t)u[i]->disk_read))
 	USAGE_FIGURE("vdc_instance_disk_written_bytes_total", "counter", "Bytes written to all its disks (run/disk-written).",
 		     disk_written,
-		     SAMPLE(out, "vdc_instance_disk_written_bytes_total", l, i, false, (uint64_t)u[i]->disk_written))
+		     SAMPLE(out, "vdc_instance_disk_written_bytes_total", *l, i, false, (uint64_t)u[i]->disk_written))
 	USAGE_FIGURE("vdc_instance_net_received_bytes_total", "counter", "Bytes received by all its nics (run/net-received).",
 		     net_received,
-		     SAMPLE(out, "vdc_instance_net_received_bytes_total", l, i, false, (uint64_t)u[i]->net_received))
+		     SAMPLE(out, "vdc_instance_net_received_bytes_total", *l, i, false, (uint64_t)u[i]->net_received))
 	USAGE_FIGURE("vdc_instance_net_sent_bytes_total", "counter", "Bytes sent by all its nics (run/net-sent).",
-		     net_sent, SAMPLE(out, "vdc_instance_net_sent_bytes_total", l, i, false, (uint64_t)u[i]->net_sent))
+		     net_sent, SAMPLE(out, "vdc_instance_net_sent_bytes_total", *l, i, false, (uint64_t)u[i]->net_sent))
 	USAGE_FIGURE("vdc_instance_uptime_seconds", "gauge", "Seconds the guest has been running (run/uptime).",
-		     uptime, SAMPLE(out, "vdc_instance_uptime_seconds", l, i, false, (uint64_t)u[i]->uptime))
+		     uptime, SAMPLE(out, "vdc_instance_uptime_seconds", *l, i, false, (uint64_t)u[i]->uptime))
 #undef USAGE_FIGURE
-	labelled_release(&l);
 }
 
-static void usage_hosts(uid_t uid, struct strbuf *out)
+static void usage_hosts(const struct labelled *l, struct strbuf *out)
 {
 	static const char *const load_names[3] = { "vdc_host_load1", "vdc_host_load5", "vdc_host_load15" };
 	static const char *const load_helps[3] = {
@@ -472,43 +474,41 @@ static void usage_hosts(uid_t uid, struct strbuf *out)
 		"The host's load average over 5 minutes (run/load, second).",
 		"The host's load average over 15 minutes (run/load, third).",
 	};
-	struct labelled l;
 	size_t i;
 	unsigned k;
 
-	labelled_init(&l, vdc_hosts_kind(), uid);
-	for (i = 0; i < l.n; i++) {
-		l.off[i] = l.labels.len;
-		add_label(&l.labels, "host", l.v[i]->name, true);
-		l.len[i] = l.labels.len - l.off[i];
-	}
 	family(out, "vdc_host_cpu_percent", "gauge", "Percent of the host's CPUs busy over its last report interval (run/cpu).");
-	for (i = 0; i < l.n; i++) {
-		const struct vdc_host *h = vdc_host_of(l.v[i]);
+	for (i = 0; i < l->n; i++) {
+		const struct vdc_host *h = vdc_host_of(l->v[i]);
 
-		if (vdc_host_is_up(l.v[i]) && h->cpu_busy >= 0)
-			SAMPLE_HUNDREDTHS(out, "vdc_host_cpu_percent", l, i, (uint64_t)h->cpu_busy);
+		if (vdc_host_is_up(l->v[i]) && h->cpu_busy >= 0)
+			SAMPLE_HUNDREDTHS(out, "vdc_host_cpu_percent", *l, i, (uint64_t)h->cpu_busy);
 	}
 	for (k = 0; k < 3; k++) {
 		family(out, load_names[k], "gauge", load_helps[k]);
-		for (i = 0; i < l.n; i++) {
-			const struct vdc_host *h = vdc_host_of(l.v[i]);
+		for (i = 0; i < l->n; i++) {
+			const struct vdc_host *h = vdc_host_of(l->v[i]);
 
-			if (vdc_host_is_up(l.v[i]) && h->load[k] >= 0)
-				sample_hundredths(out, load_names[k], strlen(load_names[k]), l.labels.buf + l.off[i], l.len[i],
+			if (vdc_host_is_up(l->v[i]) && h->load[k] >= 0)
+				sample_hundredths(out, load_names[k], strlen(load_names[k]), l->labels.buf + l->off[i], l->len[i],
 						  (uint64_t)h->load[k]);
 		}
 	}
-	labelled_release(&l);
 }
 
 void vdc_metrics_render_model(uid_t uid, struct strbuf *out)
 {
-	instances(uid, out);
-	hosts(uid, out);
+	struct labelled li, lh;
+
+	instance_labels(&li, uid);
+	host_labels(&lh, uid);
+	instances(&li, out);
+	hosts(&lh, out);
 	volumes(uid, out);
-	usage_instances(uid, out);
-	usage_hosts(uid, out);
+	usage_instances(&li, out);
+	usage_hosts(&lh, out);
+	labelled_release(&li);
+	labelled_release(&lh);
 }
 
 /* ---- vdcfs's own ---- */
