@@ -108,6 +108,17 @@ static void sparkline(const struct vdc_history_point *p, bool net, struct strbuf
 	strbuf_addstr(out, "\"/></svg>");
 }
 
+/* A row's first two cells: the object's name, and its state (coloured by its class), that cell left open. */
+static void row_head(const struct vdc_obj *o, struct strbuf *out)
+{
+	strbuf_addstr(out, "<tr><td>");
+	esc(o->name, out);
+	strbuf_addstr(out, "</td><td class=\"st-");
+	esc(o->state, out);
+	strbuf_addstr(out, "\">");
+	esc(o->state, out);
+}
+
 /*
  * A cell of the hosts' table after the reserved ones: what the host's
  * agent says it uses (run/cpu as a bar of percent busy, run/load); "-"
@@ -145,12 +156,7 @@ static void section_hosts(uid_t uid, struct strbuf *out)
 	for (i = 0; i < n; i++) {
 		const struct vdc_host *h = vdc_host_of(v[i]);
 
-		strbuf_addstr(out, "<tr><td>");
-		esc(v[i]->name, out);
-		strbuf_addstr(out, "</td><td class=\"st-");
-		esc(v[i]->state, out);
-		strbuf_addstr(out, "\">");
-		esc(v[i]->state, out);
+		row_head(v[i], out);
 		strbuf_addf(out, "</td><td>%s</td><td>", h->role == VDC_ROLE_STA ? "storage" : "hypervisor");
 		/* What a host offers is its role's: cpus and memory, or disk. */
 		if (h->role == VDC_ROLE_STA) {
@@ -199,12 +205,7 @@ static void section_instances(uid_t uid, time_t now, struct strbuf *out)
 
 		vdc_instance_size(v[i], &cpus, &mem);
 		vdc_history_get(v[i], now, hist);
-		strbuf_addstr(out, "<tr><td>");
-		esc(v[i]->name, out);
-		strbuf_addstr(out, "</td><td class=\"st-");
-		esc(v[i]->state, out);
-		strbuf_addstr(out, "\">");
-		esc(v[i]->state, out);
+		row_head(v[i], out);
 		strbuf_addstr(out, "</td><td>");
 		esc(p ? p->host : "", out);
 		strbuf_addf(out, "</td><td>%u</td><td>", cpus);
@@ -236,12 +237,7 @@ static void section_volumes(uid_t uid, struct strbuf *out)
 		const struct vdc_lun *lun = v[i]->priv;
 		uint64_t bytes;
 
-		strbuf_addstr(out, "<tr><td>");
-		esc(v[i]->name, out);
-		strbuf_addstr(out, "</td><td class=\"st-");
-		esc(v[i]->state, out);
-		strbuf_addstr(out, "\">");
-		esc(v[i]->state, out);
+		row_head(v[i], out);
 		strbuf_addstr(out, "</td><td>");
 		esc(lun ? lun->host : "", out);
 		strbuf_addstr(out, "</td><td>");
