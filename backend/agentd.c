@@ -707,19 +707,34 @@ static uint64_t arg_u64(struct MHD_Connection *c, const char *name, uint64_t def
 	return n;
 }
 
+/* Has CLOCK_MONOTONIC reached `deadline`? */
+static bool past(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
+/* When a long poll answers at the latest: its `wait` argument, at most POLL_MAX seconds, from now. */
+static void poll_deadline(struct MHD_Connection *c, struct timespec *deadline)
+{
+	uint64_t wait = arg_u64(c, "wait", POLL_DEFAULT);
+
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += (time_t)(wait > POLL_MAX ? POLL_MAX : wait);
+}
+
 static enum MHD_Result serve_desired(struct MHD_Connection *c, const char *name)
 {
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_obj *host;
-	uint64_t rev = arg_u64(c, "rev", 0), wait = arg_u64(c, "wait", POLL_DEFAULT), seen;
+	uint64_t rev = arg_u64(c, "rev", 0), seen;
 	struct timespec deadline;
 	char *j;
 	int rc;
 
-	if (wait > POLL_MAX)
-		wait = POLL_MAX;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += (time_t)wait;
+	poll_deadline(c, &deadline);
 	for (;;) {
 		seen = vdc_hosts_bumps();
 		if ((rc = authorize(c, name, &host, &err)) < 0)
@@ -731,15 +746,9 @@ static enum MHD_Result serve_desired(struct MHD_Connection *c, const char *name)
 			return reply(c, MHD_HTTP_OK, j);
 		}
 		vdc_model_unlock();
-		{
-			struct timespec now;
-
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (now.tv_sec > deadline.tv_sec ||
-			    (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) {
-				rev = 0;   /* answer with what there is */
-				continue;
-			}
+		if (past(&deadline)) {
+			rev = 0;   /* answer with what there is */
+			continue;
 		}
 		vdc_hosts_wait(seen, &deadline);
 	}
@@ -972,14 +981,6 @@ static enum MHD_Result serve_console(struct MHD_Connection *c, const char *name,
 	return reply(c, MHD_HTTP_OK, vdc_wire_have(have));
 }
 
-static bool past(const struct timespec *deadline)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
-}
-
 /*
  * Console input for the guests of a hypervisor (a long-poll, as the
  * desired state's): answers with what was written to the consoles of its
@@ -993,16 +994,13 @@ static enum MHD_Result serve_console_input(struct MHD_Connection *c, const char 
 	struct vdc_err err = VDC_ERR_INIT;
 	struct vdc_console_input *list;
 	struct vdc_obj *host;
-	uint64_t wait = arg_u64(c, "wait", POLL_DEFAULT), seen;
+	uint64_t seen;
 	struct timespec deadline;
 	size_t n, i;
 	char *j;
 	int rc;
 
-	if (wait > POLL_MAX)
-		wait = POLL_MAX;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += (time_t)wait;
+	poll_deadline(c, &deadline);
 	for (;;) {
 		seen = vdc_console_input_pushes();
 		if ((rc = authorize(c, name, &host, &err)) < 0)
