@@ -18,8 +18,6 @@ VDC_HVA_OPTIONAL=1
 vdc_start
 I=$MNT/instances/i1
 
-# file_is FILE WANT: FILE holds WANT (for vdc_wait).
-file_is() { [ "$(get "$1")" = "$2" ]; }
 
 # A raw image of 4M whose bytes are known (not a tarball, not qcow2).
 head -c 4M /dev/urandom > "$VDC_TMP/img"

@@ -17,8 +17,6 @@ VDC_HVA_OPTIONAL=1
 vdc_start
 I=$MNT/instances/i1
 
-# file_is FILE WANT: FILE holds WANT (for vdc_wait).
-file_is() { [ "$(get "$1")" = "$2" ]; }
 # names DIR: the names in DIR, on one line.
 names() { timeout 10 ls -A "$1" | tr '\n' ' ' | sed 's/ $//'; }
 

@@ -20,7 +20,6 @@ vdc_start
 V=$MNT/volumes/v1
 S=$V/snapshots/s1
 
-file_is() { [ "$(get "$1")" = "$2" ]; }
 names() { timeout 10 ls -A "$1" | tr '\n' ' ' | sed 's/ $//'; }
 sum_of() { timeout -k 2 60 sha256sum < "$1" | awk '{print $1}'; }
 # SEEK_DATA/SEEK_HOLE of a file: "FIRST-HOLE DATA-AFTER-2M".

@@ -42,7 +42,6 @@ vdc_sta_state() {
 
 vdc_start
 W=$(( ${VDC_TIMEOUT:-10} * 3 > 30 ? ${VDC_TIMEOUT:-10} * 3 : 30 ))
-file_is() { [ "$(get "$1")" = "$2" ]; }
 sum_of() { timeout -k 2 60 sha256sum < "$1" | awk '{print $1}'; }
 # sha256 of LEN bytes of FILE at OFF (whole MiB).
 sum_range() { timeout -k 2 60 dd if="$1" bs=1M skip="$2" count="$3" status=none | sha256sum | awk '{print $1}'; }

@@ -17,7 +17,6 @@ VDC_WATCHDOG=$(( ${VDC_WATCHDOG:-0} > 600 ? VDC_WATCHDOG : 600 ))
 
 vdc_start
 I=$MNT/instances/w1
-file_is() { [ "$(get "$1")" = "$2" ]; }
 
 ok "the test image is imported" vdc_import_tiny
 if vdc_hva_host a 1 && vdc_hva_host b 3 && vdc_sta_host s 2; then

@@ -35,7 +35,6 @@ vdc_start c
 A=$MNT_a
 B=$MNT_b
 C=$MNT_c
-file_is() { [ "$(get "$1")" = "$2" ]; }
 names() { timeout -k 2 "$VDC_TIMEOUT" ls "$1" 2> /dev/null | tr '\n' ' ' | sed 's/ $//'; }
 
 # ---- data center A ----

@@ -30,7 +30,6 @@ vdc_start
 N=$MNT/networks
 G=$MNT/security-groups
 I=$MNT/instances/w1
-file_is() { [ "$(get "$1")" = "$2" ]; }
 
 ok "the test image is imported" vdc_import_tiny
 if vdc_hva_host a 1 && vdc_hva_host b 2 && vdc_hva_host c 3 && vdc_sta_host s 4; then

@@ -16,8 +16,6 @@ vdc_start
 V=$MNT/volumes/v1
 I=$MNT/instances/i1
 
-# file_is FILE WANT: FILE holds WANT (for vdc_wait).
-file_is() { [ "$(get "$1")" = "$2" ]; }
 # blocks FILE: the bytes its blocks take (what `du -B1 --apparent-size` does not say).
 blocks() { echo $(($(stat -c '%b * %B' "$1" 2> /dev/null || echo 0))); }
 # allocated_is TREEFILE FILE: the tree says the file's blocks (wait: one report at most).

@@ -226,6 +226,9 @@ get() {
 	timeout -k 2 "$VDC_TIMEOUT" cat "$1" 2>/dev/null
 }
 
+# file_is FILE WANT: FILE holds WANT (for vdc_wait).
+file_is() { [ "$(get "$1")" = "$2" ]; }
+
 # vdc_wait SECS CMD...: run CMD every 0.1 s until it succeeds (0) or SECS
 # pass (1); its standard error is dropped.
 vdc_wait() {
