@@ -32,15 +32,23 @@ static void add(struct strbuf *out, const char *s, size_t n)
 
 #define ADDLIT(out, lit) add((out), (lit), sizeof(lit) - 1)
 
-static void add_u64(struct strbuf *out, uint64_t v)
+/* `v` in decimal at the end of `b`, without printf; returns where it starts. */
+static size_t u64_text(uint64_t v, char b[24])
 {
-	char b[24];
-	size_t i = sizeof(b);
+	size_t i = 24;
 
 	do {
 		b[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
+	return i;
+}
+
+static void add_u64(struct strbuf *out, uint64_t v)
+{
+	char b[24];
+	size_t i = u64_text(v, b);
+
 	add(out, b + i, sizeof(b) - i);
 }
 
@@ -129,12 +137,8 @@ static void sample_text(struct strbuf *out, const char *name, size_t nlen, const
 static void sample(struct strbuf *out, const char *name, size_t nlen, const char *labels, size_t llen, uint64_t v)
 {
 	char digits[24];
-	size_t d = sizeof(digits);
+	size_t d = u64_text(v, digits);
 
-	do {
-		digits[--d] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
 	sample_text(out, name, nlen, labels, llen, digits + d, sizeof(digits) - d);
 }
 
